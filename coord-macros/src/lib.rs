@@ -1,0 +1,15 @@
+//! Procedural macros of [coord](https://docs.rs/coord). Use them through the `coord` crate,
+//! which re-exports them and documents them; generated code calls only
+//! `::coord::__private`.
+
+mod common;
+mod compose;
+mod track_performance;
+
+use proc_macro::TokenStream;
+
+/// Times every call of a function and records its outcome; see `coord::track_performance`.
+#[proc_macro_attribute]
+pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::TrackPerformance, args.into(), item.into()).into()
+}

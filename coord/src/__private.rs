@@ -1,0 +1,32 @@
+//! The only door macro-generated code uses. Not public API: anything here may change in any
+//! release.
+
+pub use crate::perf::{OperationSite, TimedCall};
+
+/// Wraps a return value so that method resolution can tell `Result::Err` from anything else
+/// (autoref specialisation): `(&Probe(&value)).is_failure()`.
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+/// Chosen when the probed value is a `Result`.
+pub trait ResultOutcome {
+    /// `true` for `Err`.
+    fn is_failure(&self) -> bool;
+}
+
+impl<T, E> ResultOutcome for Probe<'_, Result<T, E>> {
+    #[inline]
+    fn is_failure(&self) -> bool {
+        self.0.is_err()
+    }
+}
+
+/// The fallback for every other type: never a failure.
+pub trait AnyOutcome {
+    /// Always `false`.
+    #[inline]
+    fn is_failure(&self) -> bool {
+        false
+    }
+}
+
+impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}

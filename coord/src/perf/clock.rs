@@ -1,0 +1,30 @@
+//! The clock on the hot path: `std::time::Instant` by default, `quanta` (TSC-based) with the
+//! `fast-clock` feature.
+
+#[cfg(not(feature = "fast-clock"))]
+mod imp {
+    pub(crate) type Instant = std::time::Instant;
+
+    #[inline]
+    pub(crate) fn now() -> Instant {
+        Instant::now()
+    }
+}
+
+#[cfg(feature = "fast-clock")]
+mod imp {
+    pub(crate) type Instant = quanta::Instant;
+
+    #[inline]
+    pub(crate) fn now() -> Instant {
+        quanta::Instant::now()
+    }
+}
+
+pub(crate) use imp::{Instant, now};
+
+/// Nanoseconds since `start`, saturated to `u64`.
+#[inline]
+pub(crate) fn nanos_since(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,205 @@
+//! A lock-free log-linear latency histogram.
+//!
+//! Values (nanoseconds) below `2^GROUPING` are counted exactly; above that every power of two is
+//! split into `2^GROUPING` equal buckets, so a bucket is never wider than `1/2^GROUPING` (3.125 %)
+//! of the values it holds. Reported values are bucket midpoints, which halves the worst-case
+//! relative error to about 1.6 %. Values beyond `2^(MAX_POWER + 1)` ns (about 73 minutes) land in
+//! the last bucket.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Buckets per power of two, as a power of two.
+const GROUPING: u32 = 5;
+/// Highest power of two tracked with full precision.
+const MAX_POWER: u32 = 41;
+/// Number of buckets: `2^GROUPING` exact ones plus `2^GROUPING` per power from `GROUPING` to
+/// `MAX_POWER` inclusive.
+pub(crate) const BUCKETS: usize = ((MAX_POWER - GROUPING + 2) as usize) << GROUPING;
+
+/// Relative error bound of a reported quantile against the true value in the same bucket.
+pub const RELATIVE_ERROR: f64 = 1.0 / (1u64 << GROUPING) as f64;
+
+/// The bucket index of `value`.
+#[inline]
+pub(crate) fn bucket_of(value: u64) -> usize {
+    if value < (1 << GROUPING) {
+        return value as usize;
+    }
+    let power = (63 - value.leading_zeros()).min(MAX_POWER);
+    if power == MAX_POWER && value >= (1u64 << (MAX_POWER + 1)) {
+        return BUCKETS - 1;
+    }
+    let shift = power - GROUPING;
+    let offset = ((value >> shift) as usize) - (1 << GROUPING);
+    (((power - GROUPING + 1) as usize) << GROUPING) + offset
+}
+
+/// The inclusive range of values that land in `index`.
+pub(crate) fn bucket_range(index: usize) -> (u64, u64) {
+    let group = (index >> GROUPING) as u32;
+    if group == 0 {
+        return (index as u64, index as u64);
+    }
+    let offset = (index & ((1 << GROUPING) - 1)) as u64;
+    let shift = group - 1;
+    let low = ((1u64 << GROUPING) + offset) << shift;
+    (low, low + (1u64 << shift) - 1)
+}
+
+/// A histogram that many threads increment at once with relaxed atomics.
+pub(crate) struct AtomicHistogram {
+    buckets: Box<[AtomicU64]>,
+}
+
+impl AtomicHistogram {
+    pub(crate) fn new() -> Self {
+        Self {
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record(&self, value: u64) {
+        self.buckets[bucket_of(value)].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn reset(&self) {
+        for b in self.buckets.iter() {
+            b.store(0, Relaxed);
+        }
+    }
+
+    /// A point-in-time copy. Concurrent increments may or may not be included.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            counts: self.buckets.iter().map(|b| b.load(Relaxed)).collect(),
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.buckets.len() * std::mem::size_of::<AtomicU64>()
+    }
+}
+
+/// A plain copy of a histogram's buckets: what percentiles are computed from, and what two
+/// snapshots are diffed into for rolling windows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    counts: Box<[u64]>,
+}
+
+impl Default for Snapshot {
+    fn default() -> Self {
+        Self {
+            counts: vec![0; BUCKETS].into_boxed_slice(),
+        }
+    }
+}
+
+impl Snapshot {
+    /// Total number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Counts recorded in `self` but not in the `earlier` snapshot of the same histogram.
+    /// Buckets that went down (a reset in between) count as zero.
+    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
+        Snapshot {
+            counts: self
+                .counts
+                .iter()
+                .zip(earlier.counts.iter())
+                .map(|(now, then)| now.saturating_sub(*then))
+                .collect(),
+        }
+    }
+
+    /// The value at quantile `q` (0.0..=1.0) as the midpoint of its bucket, or `None` when empty.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        self.quantiles(&[q]).map(|v| v[0])
+    }
+
+    /// Several quantiles in one pass; `qs` must be ascending.
+    pub fn quantiles<const N: usize>(&self, qs: &[f64; N]) -> Option<[u64; N]> {
+        let total = self.count();
+        if total == 0 {
+            return None;
+        }
+        let mut out = [0u64; N];
+        let mut seen = 0u64;
+        let mut next = 0;
+        for (index, &count) in self.counts.iter().enumerate() {
+            if count == 0 {
+                continue;
+            }
+            seen += count;
+            while next < N && seen >= rank(qs[next], total) {
+                let (low, high) = bucket_range(index);
+                out[next] = low + (high - low) / 2;
+                next += 1;
+            }
+            if next == N {
+                break;
+            }
+        }
+        Some(out)
+    }
+}
+
+/// The 1-based rank of quantile `q` among `total` values (nearest-rank definition).
+fn rank(q: f64, total: u64) -> u64 {
+    let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
+    ((q * total as f64).ceil() as u64).clamp(1, total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bucket_holds_its_own_values() {
+        for index in 0..BUCKETS {
+            let (low, high) = bucket_range(index);
+            assert_eq!(bucket_of(low), index, "low of {index}");
+            assert_eq!(bucket_of(high), index, "high of {index}");
+            if index + 1 < BUCKETS {
+                assert_eq!(bucket_range(index + 1).0, high + 1, "contiguous at {index}");
+            }
+        }
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn bucket_width_stays_within_the_error_bound() {
+        for index in (1 << GROUPING)..BUCKETS {
+            let (low, high) = bucket_range(index);
+            assert!(((high - low + 1) as f64) / (low as f64) <= RELATIVE_ERROR + 1e-12);
+        }
+    }
+
+    #[test]
+    fn memory_per_histogram_is_bounded() {
+        assert!(AtomicHistogram::new().heap_bytes() <= 12 * 1024);
+    }
+
+    #[test]
+    fn quantiles_of_an_empty_histogram_are_none() {
+        assert_eq!(Snapshot::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn diff_forgets_earlier_counts() {
+        let h = AtomicHistogram::new();
+        h.record(10);
+        let first = h.snapshot();
+        h.record(1_000);
+        h.record(1_000);
+        let window = h.snapshot().since(&first);
+        assert_eq!(window.count(), 2);
+        assert_eq!(
+            window.quantile(0.0),
+            Some(h.snapshot().quantile(1.0).unwrap())
+        );
+    }
+}

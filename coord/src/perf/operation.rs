@@ -1,0 +1,415 @@
+//! The operation registry: one [`Operation`] per name, counted with atomics only.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
+
+use super::clock::{self, Instant};
+use super::histogram::{AtomicHistogram, Snapshot};
+
+/// How one call of an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Returned anything but `Err`.
+    Success,
+    /// Returned `Err`, or panicked.
+    Failure,
+    /// An `async` call whose future was dropped before it completed.
+    Cancelled,
+}
+
+/// Longest error message kept as an operation's `last_error`, in bytes.
+const MAX_ERROR_LEN: usize = 256;
+
+/// The live counters of one named operation.
+///
+/// Obtained from [`crate::monitor()`]; every call site with the same name shares one. Recording
+/// touches only atomics.
+pub struct Operation {
+    name: Arc<str>,
+    successes: AtomicU64,
+    failures: AtomicU64,
+    cancelled: AtomicU64,
+    total_nanos: AtomicU64,
+    min_nanos: AtomicU64,
+    max_nanos: AtomicU64,
+    histogram: AtomicHistogram,
+    last_error: Mutex<Option<String>>,
+}
+
+impl fmt::Debug for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Operation")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Operation {
+    fn new(name: Arc<str>) -> Self {
+        Self {
+            name,
+            successes: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+            total_nanos: AtomicU64::new(0),
+            min_nanos: AtomicU64::new(u64::MAX),
+            max_nanos: AtomicU64::new(0),
+            histogram: AtomicHistogram::new(),
+            last_error: Mutex::new(None),
+        }
+    }
+
+    /// The operation's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Starts timing one call; the guard records it when finished or dropped.
+    pub fn start(self: &Arc<Self>) -> OperationGuard {
+        OperationGuard {
+            operation: Arc::clone(self),
+            start: clock::now(),
+            finished: false,
+        }
+    }
+
+    /// Records one finished call that took `elapsed`.
+    pub fn record(&self, elapsed: Duration, outcome: Outcome) {
+        self.record_nanos(
+            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+            outcome,
+        );
+    }
+
+    #[inline]
+    pub(crate) fn record_nanos(&self, nanos: u64, outcome: Outcome) {
+        let counter = match outcome {
+            Outcome::Success => &self.successes,
+            Outcome::Failure => &self.failures,
+            Outcome::Cancelled => &self.cancelled,
+        };
+        counter.fetch_add(1, Relaxed);
+        self.total_nanos.fetch_add(nanos, Relaxed);
+        // Loads first: after warm-up the extremes rarely move, and a plain load keeps the cache
+        // line shared between threads instead of bouncing it on every call.
+        if nanos < self.min_nanos.load(Relaxed) {
+            self.min_nanos.fetch_min(nanos, Relaxed);
+        }
+        if nanos > self.max_nanos.load(Relaxed) {
+            self.max_nanos.fetch_max(nanos, Relaxed);
+        }
+        self.histogram.record(nanos);
+    }
+
+    fn remember_error(&self, error: &dyn fmt::Display) {
+        let mut message = error.to_string();
+        if message.len() > MAX_ERROR_LEN {
+            let mut end = MAX_ERROR_LEN;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            message.truncate(end);
+        }
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(message);
+    }
+
+    /// A copy of the latency histogram (nanoseconds), for diffing into windows.
+    pub fn histogram(&self) -> Snapshot {
+        self.histogram.snapshot()
+    }
+
+    /// Total calls recorded so far (successes, failures and cancellations).
+    pub fn calls(&self) -> u64 {
+        self.successes.load(Relaxed) + self.failures.load(Relaxed) + self.cancelled.load(Relaxed)
+    }
+
+    /// Reads the counters into a plain [`OperationStats`].
+    pub fn stats(&self) -> OperationStats {
+        let successes = self.successes.load(Relaxed);
+        let failures = self.failures.load(Relaxed);
+        let cancelled = self.cancelled.load(Relaxed);
+        let calls = successes + failures + cancelled;
+        let snapshot = self.histogram.snapshot();
+        let [p50, p90, p95, p99, p999] = snapshot
+            .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
+            .unwrap_or_default();
+        let min = self.min_nanos.load(Relaxed);
+        let completed = successes + failures;
+        OperationStats {
+            name: self.name.to_string(),
+            calls,
+            successes,
+            failures,
+            cancelled,
+            error_rate: if completed == 0 {
+                0.0
+            } else {
+                failures as f64 / completed as f64
+            },
+            mean: Duration::from_nanos(
+                self.total_nanos
+                    .load(Relaxed)
+                    .checked_div(calls)
+                    .unwrap_or(0),
+            ),
+            min: Duration::from_nanos(if min == u64::MAX { 0 } else { min }),
+            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
+            p50: Duration::from_nanos(p50),
+            p90: Duration::from_nanos(p90),
+            p95: Duration::from_nanos(p95),
+            p99: Duration::from_nanos(p99),
+            p999: Duration::from_nanos(p999),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+
+    fn reset(&self) {
+        self.successes.store(0, Relaxed);
+        self.failures.store(0, Relaxed);
+        self.cancelled.store(0, Relaxed);
+        self.total_nanos.store(0, Relaxed);
+        self.min_nanos.store(u64::MAX, Relaxed);
+        self.max_nanos.store(0, Relaxed);
+        self.histogram.reset();
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Bytes this operation occupies, counters and histogram included.
+    pub fn memory_footprint(&self) -> usize {
+        std::mem::size_of::<Self>() + self.histogram.heap_bytes() + self.name.len()
+    }
+}
+
+/// A point-in-time copy of one operation's counters and latency distribution.
+///
+/// Percentiles come from a log-linear histogram and lie within
+/// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct OperationStats {
+    /// The operation's name.
+    pub name: String,
+    /// All calls: `successes + failures + cancelled`.
+    pub calls: u64,
+    /// Calls that returned anything but `Err`.
+    pub successes: u64,
+    /// Calls that returned `Err` or panicked.
+    pub failures: u64,
+    /// Async calls dropped before completion.
+    pub cancelled: u64,
+    /// `failures / (successes + failures)`, 0.0 when nothing completed.
+    pub error_rate: f64,
+    /// Mean latency over all calls.
+    pub mean: Duration,
+    /// Fastest call.
+    pub min: Duration,
+    /// Slowest call.
+    pub max: Duration,
+    /// Median latency.
+    pub p50: Duration,
+    /// 90th percentile latency.
+    pub p90: Duration,
+    /// 95th percentile latency.
+    pub p95: Duration,
+    /// 99th percentile latency.
+    pub p99: Duration,
+    /// 99.9th percentile latency.
+    pub p999: Duration,
+    /// The message of the most recent failure recorded with a message, up to 256 bytes.
+    pub last_error: Option<String>,
+}
+
+/// Times one call of an operation; see [`crate::PerformanceMonitor::record_operation`].
+///
+/// Finish it with [`success`](Self::success) or [`failure`](Self::failure). Dropped while the
+/// thread panics it records a failure; dropped otherwise, a success.
+#[must_use = "the call is timed until the guard is finished or dropped"]
+pub struct OperationGuard {
+    operation: Arc<Operation>,
+    start: Instant,
+    finished: bool,
+}
+
+impl fmt::Debug for OperationGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OperationGuard")
+            .field("operation", &self.operation.name)
+            .finish()
+    }
+}
+
+impl OperationGuard {
+    /// Records the call as a success.
+    pub fn success(mut self) {
+        self.finish(Outcome::Success);
+    }
+
+    /// Records the call as a failure and keeps `error`'s message as the operation's last error.
+    pub fn failure(mut self, error: &dyn fmt::Display) {
+        self.operation.remember_error(error);
+        self.finish(Outcome::Failure);
+    }
+
+    /// Time since the guard was created.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(clock::nanos_since(self.start))
+    }
+
+    fn finish(&mut self, outcome: Outcome) {
+        self.finished = true;
+        self.operation
+            .record_nanos(clock::nanos_since(self.start), outcome);
+    }
+}
+
+impl Drop for OperationGuard {
+    fn drop(&mut self) {
+        if !self.finished {
+            let outcome = if std::thread::panicking() {
+                Outcome::Failure
+            } else {
+                Outcome::Success
+            };
+            self.finish(outcome);
+        }
+    }
+}
+
+/// All operations by name. Entries are never removed, so handles cached by call sites stay valid;
+/// [`reset`] zeroes them instead.
+static OPERATIONS: LazyLock<RwLock<HashMap<Arc<str>, Arc<Operation>>>> =
+    LazyLock::new(Default::default);
+
+/// The operation called `name`, created on first use.
+pub(crate) fn resolve(name: &str) -> Arc<Operation> {
+    if let Some(op) = OPERATIONS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+    {
+        return Arc::clone(op);
+    }
+    let mut map = OPERATIONS.write().unwrap_or_else(PoisonError::into_inner);
+    let op = map
+        .entry(Arc::from(name))
+        .or_insert_with_key(|key| Arc::new(Operation::new(Arc::clone(key))));
+    Arc::clone(op)
+}
+
+/// The operation called `name`, if any call site or guard has used it.
+pub(crate) fn find(name: &str) -> Option<Arc<Operation>> {
+    OPERATIONS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+        .cloned()
+}
+
+/// Every registered operation, sorted by name.
+pub(crate) fn all() -> Vec<Arc<Operation>> {
+    let mut ops: Vec<_> = OPERATIONS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .cloned()
+        .collect();
+    ops.sort_by(|a, b| a.name.cmp(&b.name));
+    ops
+}
+
+/// Zeroes every operation in place.
+pub(crate) fn reset_all() {
+    for op in OPERATIONS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+    {
+        op.reset();
+    }
+}
+
+/// A call site's handle on its operation: a `static` in macro-generated code, resolved on the
+/// first call and a single atomic load afterwards.
+#[derive(Debug)]
+pub struct OperationSite {
+    name: &'static str,
+    operation: OnceLock<Arc<Operation>>,
+}
+
+impl OperationSite {
+    /// A handle for the operation called `name`, not yet resolved.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            operation: OnceLock::new(),
+        }
+    }
+
+    /// The operation, resolved in the registry on first use.
+    #[inline]
+    pub fn operation(&self) -> &Operation {
+        self.operation.get_or_init(|| resolve(self.name))
+    }
+
+    /// Starts timing one call.
+    #[inline]
+    pub fn start(&self) -> TimedCall<'_> {
+        TimedCall {
+            operation: self.operation(),
+            start: clock::now(),
+            finished: false,
+        }
+    }
+}
+
+/// One call being timed by generated code. Unlike [`OperationGuard`], dropping it unfinished
+/// outside a panic means an `async` call was cancelled.
+#[must_use]
+pub struct TimedCall<'a> {
+    operation: &'a Operation,
+    start: Instant,
+    finished: bool,
+}
+
+impl TimedCall<'_> {
+    /// Records the call with `failed` deciding the outcome.
+    #[inline]
+    pub fn finish(mut self, failed: bool) {
+        self.finished = true;
+        let outcome = if failed {
+            Outcome::Failure
+        } else {
+            Outcome::Success
+        };
+        self.operation
+            .record_nanos(clock::nanos_since(self.start), outcome);
+    }
+}
+
+impl Drop for TimedCall<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.finished {
+            let outcome = if std::thread::panicking() {
+                Outcome::Failure
+            } else {
+                Outcome::Cancelled
+            };
+            self.operation
+                .record_nanos(clock::nanos_since(self.start), outcome);
+        }
+    }
+}
