@@ -16,7 +16,7 @@ impl std::fmt::Display for NotFound {
 #[track_performance("user_api.fetch")]
 fn fetch_user(id: u32) -> Result<String, NotFound> {
     std::thread::sleep(Duration::from_micros(200 + u64::from(id % 7) * 50));
-    if id % 10 == 0 {
+    if id.is_multiple_of(10) {
         Err(NotFound(id))
     } else {
         Ok(format!("user-{id}"))

@@ -111,9 +111,18 @@ impl Composed {
         let ret_ty = binding_type(&sig.output);
         // The original body, evaluated once: `return` and `?` inside it leave only this block.
         let body = if is_async {
-            quote!(async move { let __coord_ret: #ret_ty = #block; __coord_ret }.await)
+            quote!(async move {
+                let __coord_ret: #ret_ty = #block;
+                #[allow(unreachable_code)]
+                __coord_ret
+            }.await)
         } else {
-            quote!((move || { let __coord_ret: #ret_ty = #block; __coord_ret })())
+            // `call_once` makes the closure `FnOnce`, so a `&mut self` reborrow may escape it.
+            quote!(::coord::__private::call_once(move || {
+                let __coord_ret: #ret_ty = #block;
+                #[allow(unreachable_code)]
+                __coord_ret
+            }))
         };
         let body = match &self.perf {
             Some(perf) => {

@@ -19,10 +19,9 @@ impl PerfArgs {
         if input.is_empty() {
             return Ok(Self { name: None });
         }
-        let lookahead = input.lookahead1();
-        let name = if lookahead.peek(LitStr) {
+        let name = if input.peek(LitStr) {
             input.parse::<LitStr>()?
-        } else if lookahead.peek(syn::Ident) {
+        } else if input.peek(syn::Ident) {
             let key: syn::Ident = input.parse()?;
             if key != "name" {
                 return Err(syn::Error::new(
@@ -38,7 +37,10 @@ impl PerfArgs {
                 )
             })?
         } else {
-            return Err(lookahead.error());
+            return Err(syn::Error::new(
+                input.span(),
+                "#[track_performance] expects an operation name: \"name\" or name = \"name\"",
+            ));
         };
         if name.value().trim().is_empty() {
             return Err(syn::Error::new(

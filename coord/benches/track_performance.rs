@@ -1,1 +1,101 @@
-fn main() {}
+//! Cost of `#[track_performance]` against a bare call and a hand-timed `Instant` pair, in one run.
+//!
+//! Run twice to get both clocks: `cargo bench --bench track_performance` (std `Instant`) and
+//! `cargo bench --bench track_performance --features fast-clock` (quanta). The ratios that matter:
+//! `(tracked - bare) / (hand_timed - bare)` for the clock in use.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use coord::track_performance;
+use criterion::{Criterion, criterion_group, criterion_main};
+
+#[inline(never)]
+fn bare(x: u64) -> Result<u64, u64> {
+    if x == u64::MAX {
+        Err(x)
+    } else {
+        Ok(x.wrapping_mul(31) ^ 7)
+    }
+}
+
+static HAND_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+#[inline(never)]
+fn hand_timed_std(x: u64) -> Result<u64, u64> {
+    let start = Instant::now();
+    let r = bare(x);
+    HAND_TOTAL.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    r
+}
+
+#[inline(never)]
+fn hand_timed_quanta(x: u64) -> Result<u64, u64> {
+    let start = quanta::Instant::now();
+    let r = bare(x);
+    HAND_TOTAL.fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    r
+}
+
+#[track_performance("bench.tracked")]
+#[inline(never)]
+fn tracked(x: u64) -> Result<u64, u64> {
+    bare(x)
+}
+
+fn single_thread(c: &mut Criterion) {
+    let clock = if cfg!(feature = "fast-clock") {
+        "quanta"
+    } else {
+        "std"
+    };
+    let mut group = c.benchmark_group(format!("track_performance/{clock}"));
+    group.bench_function("bare", |b| b.iter(|| bare(black_box(1))));
+    group.bench_function("hand_timed_std", |b| {
+        b.iter(|| hand_timed_std(black_box(1)))
+    });
+    group.bench_function("hand_timed_quanta", |b| {
+        b.iter(|| hand_timed_quanta(black_box(1)))
+    });
+    group.bench_function("tracked", |b| b.iter(|| tracked(black_box(1))));
+    group.finish();
+}
+
+/// Per-call cost when two threads call the same operation at once: each measured iteration runs
+/// `n` calls on this thread while a second thread runs the same loop.
+fn two_threads(c: &mut Criterion) {
+    let clock = if cfg!(feature = "fast-clock") {
+        "quanta"
+    } else {
+        "std"
+    };
+    let mut group = c.benchmark_group(format!("track_performance_2threads/{clock}"));
+    for (label, f) in [
+        ("bare", bare as fn(u64) -> Result<u64, u64>),
+        ("tracked", tracked),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter_custom(|iters| {
+                std::thread::scope(|scope| {
+                    let other = scope.spawn(move || {
+                        for i in 0..iters {
+                            let _ = black_box(f(black_box(i)));
+                        }
+                    });
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        let _ = black_box(f(black_box(i)));
+                    }
+                    let elapsed = start.elapsed();
+                    let _ = other.join();
+                    elapsed
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, single_thread, two_threads);
+criterion_main!(benches);

@@ -30,3 +30,9 @@ pub trait AnyOutcome {
 }
 
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
+
+/// Calls `f` once. Taking the body as an `FnOnce` lets a `&mut self` reborrow escape it.
+#[inline(always)]
+pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}

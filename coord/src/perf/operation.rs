@@ -29,7 +29,8 @@ const MAX_ERROR_LEN: usize = 256;
 /// touches only atomics.
 pub struct Operation {
     name: Arc<str>,
-    successes: AtomicU64,
+    // Successes are not counted on their own: they are the histogram's total minus failures and
+    // cancellations, which keeps one shared read-modify-write off the success path.
     failures: AtomicU64,
     cancelled: AtomicU64,
     total_nanos: AtomicU64,
@@ -51,7 +52,6 @@ impl Operation {
     fn new(name: Arc<str>) -> Self {
         Self {
             name,
-            successes: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
             total_nanos: AtomicU64::new(0),
@@ -86,12 +86,11 @@ impl Operation {
 
     #[inline]
     pub(crate) fn record_nanos(&self, nanos: u64, outcome: Outcome) {
-        let counter = match outcome {
-            Outcome::Success => &self.successes,
-            Outcome::Failure => &self.failures,
-            Outcome::Cancelled => &self.cancelled,
-        };
-        counter.fetch_add(1, Relaxed);
+        match outcome {
+            Outcome::Success => {}
+            Outcome::Failure => _ = self.failures.fetch_add(1, Relaxed),
+            Outcome::Cancelled => _ = self.cancelled.fetch_add(1, Relaxed),
+        }
         self.total_nanos.fetch_add(nanos, Relaxed);
         // Loads first: after warm-up the extremes rarely move, and a plain load keeps the cache
         // line shared between threads instead of bouncing it on every call.
@@ -126,16 +125,18 @@ impl Operation {
 
     /// Total calls recorded so far (successes, failures and cancellations).
     pub fn calls(&self) -> u64 {
-        self.successes.load(Relaxed) + self.failures.load(Relaxed) + self.cancelled.load(Relaxed)
+        self.histogram.snapshot().count()
     }
 
     /// Reads the counters into a plain [`OperationStats`].
     pub fn stats(&self) -> OperationStats {
-        let successes = self.successes.load(Relaxed);
+        let snapshot = self.histogram.snapshot();
         let failures = self.failures.load(Relaxed);
         let cancelled = self.cancelled.load(Relaxed);
-        let calls = successes + failures + cancelled;
-        let snapshot = self.histogram.snapshot();
+        // Failures are counted before their histogram entry lands; never let a racing read
+        // report fewer calls than outcomes.
+        let calls = snapshot.count().max(failures + cancelled);
+        let successes = calls - failures - cancelled;
         let [p50, p90, p95, p99, p999] = snapshot
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .unwrap_or_default();
@@ -174,7 +175,6 @@ impl Operation {
     }
 
     fn reset(&self) {
-        self.successes.store(0, Relaxed);
         self.failures.store(0, Relaxed);
         self.cancelled.store(0, Relaxed);
         self.total_nanos.store(0, Relaxed);

@@ -1,0 +1,6 @@
+use coord::track_performance;
+
+#[track_performance("fetch", "again")]
+fn fetch() {}
+
+fn main() {}
