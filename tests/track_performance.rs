@@ -398,3 +398,16 @@ fn memory_per_operation_is_bounded_and_flat() {
     assert!(before <= 16 * 1024, "{before} bytes");
     assert_eq!(op.memory_footprint(), before);
 }
+
+#[tokio::main(flavor = "current_thread")]
+#[track_performance("tp.tokio_main")]
+async fn entry_point() -> Result<u8, String> {
+    tokio::task::yield_now().await;
+    Ok(3)
+}
+
+#[test]
+fn works_with_tokio_main() {
+    assert_eq!(entry_point(), Ok(3));
+    assert_eq!(stats("tp.tokio_main").successes, 1);
+}
