@@ -40,21 +40,5 @@ async fn main() {
     }
     println!("fetched {found} of 50 users\n");
 
-    let report = coord::monitor().performance_report();
-    println!(
-        "{:<32} {:>6} {:>6} {:>8} {:>10} {:>10} {:>10}",
-        "operation", "calls", "fail", "error %", "p50", "p95", "p99"
-    );
-    for op in &report.operations {
-        println!(
-            "{:<32} {:>6} {:>6} {:>7.1}% {:>10.3?} {:>10.3?} {:>10.3?}",
-            op.name,
-            op.calls,
-            op.failures,
-            op.error_rate * 100.0,
-            op.p50,
-            op.p95,
-            op.p99
-        );
-    }
+    println!("{}", coord::report());
 }

@@ -25,6 +25,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod perf;
+pub mod report;
 
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
@@ -32,6 +33,7 @@ pub use perf::{
     Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
     monitor, operation,
 };
+pub use report::{Report, ReportError, report};
 
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {

@@ -60,7 +60,7 @@ impl PerformanceMonitor {
 }
 
 /// Every operation's stats, sorted by name.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct PerformanceReport {
     /// One entry per operation with at least one call.

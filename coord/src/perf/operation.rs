@@ -141,7 +141,12 @@ impl Operation {
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .unwrap_or_default();
         let min = self.min_nanos.load(Relaxed);
+        let total = self.total_nanos.load(Relaxed);
         let completed = successes + failures;
+        let max = self.max_nanos.load(Relaxed);
+        // A bucket midpoint can lie outside what was really seen; never report beyond the
+        // exact extremes.
+        let within = |q: u64| Duration::from_nanos(q.clamp(min.min(max), max));
         OperationStats {
             name: self.name.to_string(),
             calls,
@@ -153,19 +158,15 @@ impl Operation {
             } else {
                 failures as f64 / completed as f64
             },
-            mean: Duration::from_nanos(
-                self.total_nanos
-                    .load(Relaxed)
-                    .checked_div(calls)
-                    .unwrap_or(0),
-            ),
+            total: Duration::from_nanos(total),
+            mean: Duration::from_nanos(total.checked_div(calls).unwrap_or(0)),
             min: Duration::from_nanos(if min == u64::MAX { 0 } else { min }),
-            max: Duration::from_nanos(self.max_nanos.load(Relaxed)),
-            p50: Duration::from_nanos(p50),
-            p90: Duration::from_nanos(p90),
-            p95: Duration::from_nanos(p95),
-            p99: Duration::from_nanos(p99),
-            p999: Duration::from_nanos(p999),
+            max: Duration::from_nanos(max),
+            p50: within(p50),
+            p90: within(p90),
+            p95: within(p95),
+            p99: within(p99),
+            p999: within(p999),
             last_error: self
                 .last_error
                 .lock()
@@ -197,7 +198,7 @@ impl Operation {
 ///
 /// Percentiles come from a log-linear histogram and lie within
 /// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct OperationStats {
     /// The operation's name.
@@ -212,21 +213,32 @@ pub struct OperationStats {
     pub cancelled: u64,
     /// `failures / (successes + failures)`, 0.0 when nothing completed.
     pub error_rate: f64,
+    /// Time spent in all calls together.
+    #[serde(rename = "total_ms", with = "crate::report::ms")]
+    pub total: Duration,
     /// Mean latency over all calls.
+    #[serde(rename = "mean_ms", with = "crate::report::ms")]
     pub mean: Duration,
     /// Fastest call.
+    #[serde(rename = "min_ms", with = "crate::report::ms")]
     pub min: Duration,
     /// Slowest call.
+    #[serde(rename = "max_ms", with = "crate::report::ms")]
     pub max: Duration,
     /// Median latency.
+    #[serde(rename = "p50_ms", with = "crate::report::ms")]
     pub p50: Duration,
     /// 90th percentile latency.
+    #[serde(rename = "p90_ms", with = "crate::report::ms")]
     pub p90: Duration,
     /// 95th percentile latency.
+    #[serde(rename = "p95_ms", with = "crate::report::ms")]
     pub p95: Duration,
     /// 99th percentile latency.
+    #[serde(rename = "p99_ms", with = "crate::report::ms")]
     pub p99: Duration,
     /// 99.9th percentile latency.
+    #[serde(rename = "p999_ms", with = "crate::report::ms")]
     pub p999: Duration,
     /// The message of the most recent failure recorded with a message, up to 256 bytes.
     pub last_error: Option<String>,

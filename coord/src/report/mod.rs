@@ -1,0 +1,198 @@
+//! The global report: everything the registries hold, for people (`Display`) and for tools
+//! (`to_json`, `to_yaml`, `to_prometheus`).
+//!
+//! # Serialized schema
+//!
+//! `to_json()` and `to_yaml()` serialize the same tree. Field names are stable; durations are
+//! milliseconds as floats with a `_ms` suffix; rates are ratios in `0.0..=1.0`.
+//!
+//! ```text
+//! performance:
+//!   operations:            # sorted by name; only operations with calls since start or reset
+//!     - name, calls, successes, failures, cancelled, error_rate,
+//!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error
+//! ```
+
+mod format;
+mod prometheus;
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::perf::PerformanceReport;
+use format::{Align, Table};
+use prometheus::{Exposition, Kind};
+
+/// Everything coord knows, read at one moment. Build one with [`report()`].
+#[derive(Clone, Debug, Serialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// Every tracked operation.
+    pub performance: PerformanceReport,
+}
+
+/// A fresh report of every registry.
+///
+/// ```
+/// #[coord::track_performance("docs.report")]
+/// fn work() {}
+/// work();
+/// let report = coord::report();
+/// assert!(report.to_string().contains("docs.report"));
+/// assert!(report.to_json().unwrap().contains("\"p99_ms\""));
+/// assert!(report.to_prometheus().contains("coord_operation_calls_total"));
+/// ```
+pub fn report() -> Report {
+    Report {
+        performance: crate::monitor().performance_report(),
+    }
+}
+
+/// Why a report could not be serialized.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// JSON serialization failed.
+    Json(serde_json::Error),
+    /// YAML serialization failed.
+    Yaml(serde_norway::Error),
+}
+
+impl fmt::Display for ReportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReportError::Json(e) => write!(f, "cannot write the report as JSON: {e}"),
+            ReportError::Yaml(e) => write!(f, "cannot write the report as YAML: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ReportError::Json(e) => Some(e),
+            ReportError::Yaml(e) => Some(e),
+        }
+    }
+}
+
+impl Report {
+    /// The report as pretty-printed JSON (schema in the [module docs](self)).
+    pub fn to_json(&self) -> Result<String, ReportError> {
+        serde_json::to_string_pretty(self).map_err(ReportError::Json)
+    }
+
+    /// The report as YAML (same schema as JSON).
+    pub fn to_yaml(&self) -> Result<String, ReportError> {
+        serde_norway::to_string(self).map_err(ReportError::Yaml)
+    }
+
+    /// The report in the Prometheus text exposition format, in base units (seconds, ratios).
+    pub fn to_prometheus(&self) -> String {
+        let mut out = Exposition::default();
+        self.performance_metrics(&mut out);
+        out.finish()
+    }
+
+    fn performance_metrics(&self, out: &mut Exposition) {
+        let ops = &self.performance.operations;
+        out.family(
+            "coord_operation_calls_total",
+            Kind::Counter,
+            "Calls of each tracked operation by outcome.",
+        );
+        for op in ops {
+            for (outcome, count) in [
+                ("success", op.successes),
+                ("failure", op.failures),
+                ("cancelled", op.cancelled),
+            ] {
+                out.sample(
+                    "coord_operation_calls_total",
+                    &[("operation", &op.name), ("outcome", outcome)],
+                    count as f64,
+                );
+            }
+        }
+        out.family(
+            "coord_operation_duration_seconds",
+            Kind::Summary,
+            "Latency of each tracked operation (quantiles within 3.2% of exact).",
+        );
+        for op in ops {
+            for (q, value) in [
+                ("0.5", op.p50),
+                ("0.9", op.p90),
+                ("0.95", op.p95),
+                ("0.99", op.p99),
+                ("0.999", op.p999),
+            ] {
+                out.sample(
+                    "coord_operation_duration_seconds",
+                    &[("operation", &op.name), ("quantile", q)],
+                    value.as_secs_f64(),
+                );
+            }
+            out.sample(
+                "coord_operation_duration_seconds_sum",
+                &[("operation", &op.name)],
+                op.total.as_secs_f64(),
+            );
+            out.sample(
+                "coord_operation_duration_seconds_count",
+                &[("operation", &op.name)],
+                op.calls as f64,
+            );
+        }
+    }
+
+    fn render_performance(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format::section(f, "Operations")?;
+        let mut table = Table::new(&[
+            ("operation", Align::Left),
+            ("calls", Align::Right),
+            ("failed", Align::Right),
+            ("error %", Align::Right),
+            ("mean", Align::Right),
+            ("p50", Align::Right),
+            ("p95", Align::Right),
+            ("p99", Align::Right),
+            ("max", Align::Right),
+        ]);
+        for op in &self.performance.operations {
+            table.row(vec![
+                format::name(&op.name),
+                op.calls.to_string(),
+                op.failures.to_string(),
+                format::percent(op.error_rate),
+                format::duration(op.mean),
+                format::duration(op.p50),
+                format::duration(op.p95),
+                format::duration(op.p99),
+                format::duration(op.max),
+            ]);
+        }
+        if table.is_empty() {
+            writeln!(f, "  (no calls recorded)")
+        } else {
+            table.render(f)
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "coord report")?;
+        self.render_performance(f)
+    }
+}
+
+/// Serializes a `Duration` as milliseconds in an `f64`.
+pub(crate) mod ms {
+    use std::time::Duration;
+
+    pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1e3)
+    }
+}

@@ -1,0 +1,119 @@
+//! The global report: Display, JSON/YAML round-trips and Prometheus exposition.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use coord::track_performance;
+
+#[track_performance("report.fetch")]
+fn fetch(ok: bool) -> Result<u8, String> {
+    if ok { Ok(1) } else { Err("nope".into()) }
+}
+
+#[test]
+fn json_round_trips_with_millisecond_durations() {
+    #[track_performance("report.json")]
+    fn fetch(ok: bool) -> Result<u8, String> {
+        if ok { Ok(1) } else { Err("nope".into()) }
+    }
+    fetch(true).unwrap();
+    fetch(false).unwrap_err();
+    let json = coord::report().to_json().unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let ops = value["performance"]["operations"].as_array().unwrap();
+    let op = ops.iter().find(|op| op["name"] == "report.json").unwrap();
+    assert_eq!(op["calls"], 2);
+    assert_eq!(op["failures"], 1);
+    assert_eq!(op["last_error"], serde_json::Value::Null);
+    for key in [
+        "total_ms", "mean_ms", "min_ms", "max_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
+        "p999_ms",
+    ] {
+        assert!(op[key].is_f64(), "{key} in {op}");
+    }
+    assert!(op["p50_ms"].as_f64().unwrap() <= op["max_ms"].as_f64().unwrap());
+}
+
+#[test]
+fn yaml_has_the_same_tree() {
+    fetch(true).unwrap();
+    let yaml = coord::report().to_yaml().unwrap();
+    assert!(yaml.contains("performance:"), "{yaml}");
+    assert!(yaml.contains("name: report.fetch"), "{yaml}");
+    assert!(yaml.contains("p99_ms:"), "{yaml}");
+}
+
+#[test]
+fn display_is_an_aligned_table() {
+    fetch(true).unwrap();
+    let text = coord::report().to_string();
+    let header = text
+        .lines()
+        .find(|l| l.contains("operation") && l.contains("p99"))
+        .unwrap();
+    let row = text.lines().find(|l| l.contains("report.fetch")).unwrap();
+    // Right-aligned columns end at the same place as their headers.
+    assert_eq!(header.trim_end().len(), row.trim_end().len(), "{text}");
+}
+
+#[test]
+fn hostile_names_stay_on_one_line() {
+    #[track_performance("report.evil \"name\"\nwith\\newline")]
+    fn evil() {}
+    evil();
+    let report = coord::report();
+    let text = report.to_string();
+    assert!(
+        text.contains(r#"report.evil "name"\nwith\newline"#),
+        "{text}"
+    );
+    let prom = report.to_prometheus();
+    assert!(
+        prom.contains(r#"operation="report.evil \"name\"\nwith\\newline""#),
+        "{prom}"
+    );
+    assert!(prom.lines().all(|l| !l.starts_with("with")), "{prom}");
+}
+
+/// `promtool check metrics` must accept the exposition without a single warning. CI installs
+/// promtool (Debian's `prometheus` package); elsewhere the check is skipped unless `CI` is set.
+#[test]
+fn prometheus_output_passes_promtool() {
+    #[track_performance("report.promtool \"quoted\"\nline\\")]
+    fn hostile() -> Result<(), ()> {
+        Err(())
+    }
+    fetch(true).unwrap();
+    let _ = hostile();
+    let text = coord::report().to_prometheus();
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("skipping: promtool not available ({e})");
+            return;
+        }
+        Err(e) => panic!("promtool is required in CI: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        output.status.success() && said.trim().is_empty(),
+        "promtool: {said}\n{text}"
+    );
+}
