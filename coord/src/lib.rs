@@ -24,6 +24,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+mod facade;
 pub mod perf;
 pub mod report;
 

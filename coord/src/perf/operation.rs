@@ -38,6 +38,7 @@ pub struct Operation {
     max_nanos: AtomicU64,
     histogram: AtomicHistogram,
     last_error: Mutex<Option<String>>,
+    metrics: crate::facade::OperationMetrics,
 }
 
 impl fmt::Debug for Operation {
@@ -59,6 +60,7 @@ impl Operation {
             max_nanos: AtomicU64::new(0),
             histogram: AtomicHistogram::new(),
             last_error: Mutex::new(None),
+            metrics: Default::default(),
         }
     }
 
@@ -101,6 +103,7 @@ impl Operation {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
         self.histogram.record(nanos);
+        self.metrics.record(&self.name, nanos, outcome);
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {
