@@ -4,7 +4,6 @@ use std::time::Duration;
 
 use coord::track_performance;
 
-#[derive(Debug)]
 struct QueryResult {
     status: &'static str,
 }
@@ -18,7 +17,7 @@ fn database_operation() -> QueryResult {
 fn main() {
     for _ in 0..5 {
         let result = database_operation();
-        println!("result: {result:?}");
+        println!("status: {}", result.status);
     }
     let stats = coord::operation("database_operation").expect("recorded by the attribute");
     println!(
