@@ -447,3 +447,32 @@ impl PerformanceMonitor {
         lock(&self.shared.windows).clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::Outcome;
+
+    #[test]
+    fn reset_forgets_samples_and_windows() {
+        let monitor = crate::monitor();
+        let op = monitor.operation("monitor_unit.reset");
+        monitor.roll_windows();
+        op.record(Duration::from_millis(1), Outcome::Success);
+        monitor.record_system_health();
+        assert_eq!(monitor.history().len(), 1);
+        assert!(
+            crate::operation("monitor_unit.reset")
+                .unwrap()
+                .last_10s
+                .is_some()
+        );
+        crate::reset();
+        assert!(monitor.history().is_empty());
+        assert_eq!(
+            crate::operation("monitor_unit.reset").unwrap().last_10s,
+            None
+        );
+    }
+}
