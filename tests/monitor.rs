@@ -298,6 +298,31 @@ fn the_10s_window_forgets_calls_older_than_10s() {
 }
 
 #[test]
+fn an_operation_created_after_the_last_checkpoint_is_in_the_windows() {
+    let clock = Arc::new(ManualClock::new());
+    let monitor = PerformanceMonitor::with_clock(clock.clone());
+    monitor.roll_windows();
+    clock.advance(Duration::from_secs(2));
+    let name = "monitor_test.created_late";
+    let op = monitor.operation(name);
+    op.record(Duration::from_millis(3), Outcome::Success);
+    op.record(Duration::from_millis(3), Outcome::Failure);
+    let report = monitor.performance_report();
+    let w = report.operation(name).unwrap().last_10s.clone().unwrap();
+    assert_eq!(
+        (w.calls, w.failures, w.span),
+        (2, 1, Duration::from_secs(2))
+    );
+    // Once checkpointed, later calls keep adding up from the same start.
+    monitor.roll_windows();
+    clock.advance(Duration::from_secs(1));
+    op.record(Duration::from_millis(3), Outcome::Success);
+    let report = monitor.performance_report();
+    let w = report.operation(name).unwrap().last_10s.clone().unwrap();
+    assert_eq!((w.calls, w.span), (3, Duration::from_secs(3)));
+}
+
+#[test]
 fn the_global_monitor_reports_windows_while_running() {
     let _serial = serial();
     let name = "monitor_test.global_windows";
@@ -465,6 +490,12 @@ fn thread_cpu_ticks(tid: &str) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
+/// Nanoseconds thread `tid` spent on a CPU, from `schedstat` (finer than the ticks of `stat`).
+fn thread_cpu_nanos(tid: &str) -> Option<u64> {
+    let schedstat = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    schedstat.split_whitespace().next()?.parse().ok()
+}
+
 fn monitor_tid() -> Option<String> {
     std::fs::read_dir("/proc/self/task")
         .ok()?
@@ -499,9 +530,11 @@ fn sampler_cpu_use_over_60s_at_1hz() {
         return;
     };
     let before = thread_cpu_ticks(&tid).unwrap_or(0);
+    let before_ns = thread_cpu_nanos(&tid);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(60));
     let after = thread_cpu_ticks(&tid).unwrap_or(0);
+    let after_ns = thread_cpu_nanos(&tid);
     let wall = started.elapsed();
     monitor.stop();
     // USER_HZ is 100 on every Linux we target.
@@ -511,4 +544,12 @@ fn sampler_cpu_use_over_60s_at_1hz() {
         cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
         monitor.history().len()
     );
+    if let (Some(before), Some(after)) = (before_ns, after_ns) {
+        let cpu = Duration::from_nanos(after - before);
+        println!(
+            "schedstat: {cpu:?} on CPU = {:.4} % of one core, {:?} per tick",
+            cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+            cpu / 60
+        );
+    }
 }

@@ -399,7 +399,7 @@ impl fmt::Display for SystemHealth {
         for (name, c) in self.breakdown.iter() {
             writeln!(
                 f,
-                "  {name:<14} {:>10.3} -{:>5.1} of {:>4.0}  {}",
+                "  {name:<14} {:>9.3}  -{:>4.1} of {:>2.0} points  {}",
                 c.value, c.penalty, c.weight, c.status
             )?;
         }

@@ -202,7 +202,6 @@ impl Shared {
 
     fn run(&self, generation: u64) {
         sampler::prime();
-        self.roll_windows();
         let mut last = Instant::now();
         loop {
             {
@@ -310,11 +309,14 @@ impl PerformanceMonitor {
 
     /// Starts the background thread `coord-monitor`, which samples the host and rolls the
     /// windows every `collection_interval`. Does nothing if it is already running.
+    ///
+    /// The windows start here: every call recorded after `start` returns is in them.
     pub fn start(&self) {
         let mut control = lock(&self.shared.control);
         if control.running {
             return;
         }
+        self.shared.roll_windows();
         control.generation = control.generation.wrapping_add(1);
         let generation = control.generation;
         let shared = Arc::clone(&self.shared);

@@ -132,13 +132,28 @@ struct Track {
 /// Checkpoints of every operation seen by one monitor.
 #[derive(Default)]
 pub(crate) struct RollingWindows {
+    /// When each checkpoint still kept was taken, oldest first. An operation without a
+    /// checkpoint at one of these times did not exist yet then, so had no calls.
+    times: VecDeque<Instant>,
     tracks: HashMap<Arc<str>, Track>,
+}
+
+/// Whether a checkpoint taken `at` is too old for any window at `now`.
+fn expired(at: Instant, now: Instant, count: usize) -> bool {
+    count > MAX_CHECKPOINTS || now.saturating_duration_since(at) > LONG_WINDOW
 }
 
 impl RollingWindows {
     /// Takes a checkpoint of every operation in `ops` at `now` and forgets checkpoints that no
     /// window can use any more.
     pub(crate) fn checkpoint(&mut self, ops: &[Arc<Operation>], now: Instant) {
+        self.times.push_back(now);
+        while let Some(&oldest) = self.times.front() {
+            if !expired(oldest, now, self.times.len()) {
+                break;
+            }
+            self.times.pop_front();
+        }
         for op in ops {
             let counters = Counters::read(op);
             let histogram = op.histogram();
@@ -153,18 +168,17 @@ impl RollingWindows {
                 counters,
                 delta,
             });
-            while track.checkpoints.len() > MAX_CHECKPOINTS
-                || track
-                    .checkpoints
-                    .front()
-                    .is_some_and(|c| now.saturating_duration_since(c.at) > LONG_WINDOW)
-            {
+            while let Some(oldest) = track.checkpoints.front() {
+                if !expired(oldest.at, now, track.checkpoints.len()) {
+                    break;
+                }
                 track.checkpoints.pop_front();
             }
         }
     }
 
     pub(crate) fn clear(&mut self) {
+        self.times.clear();
         self.tracks.clear();
     }
 
@@ -176,30 +190,32 @@ impl RollingWindows {
         span: Duration,
         now: Instant,
     ) -> Option<WindowStats> {
-        let track = self.tracks.get(op.name())?;
-        let first = track
-            .checkpoints
-            .iter()
-            .position(|c| now.saturating_duration_since(c.at) <= span)?;
-        let base = &track.checkpoints[first];
+        let within = |at: Instant| now.saturating_duration_since(at) <= span;
+        let start = *self.times.iter().find(|&&at| within(at))?;
         let now_counters = Counters::read(op);
-        // State at `base` = latest - deltas after it, so the window is (current - latest) plus
-        // every delta after `base`.
-        let mut histogram = op.histogram().since(&track.latest);
-        for later in track.checkpoints.iter().skip(first + 1) {
-            for &(index, count) in &later.delta {
-                histogram.add(index, count);
+        let (base, histogram) = match self.tracks.get(op.name()).and_then(|track| {
+            let first = track.checkpoints.iter().position(|c| within(c.at))?;
+            // A track that begins after `start` belongs to an operation created since then.
+            (track.checkpoints[first].at <= start).then_some((track, first))
+        }) {
+            Some((track, first)) => {
+                // State at `first` = latest - deltas after it, so the window is
+                // (current - latest) plus every delta after `first`.
+                let mut histogram = op.histogram().since(&track.latest);
+                for later in track.checkpoints.iter().skip(first + 1) {
+                    for &(index, count) in &later.delta {
+                        histogram.add(index, count);
+                    }
+                }
+                (track.checkpoints[first].counters, histogram)
             }
-        }
-        let successes = now_counters
-            .successes
-            .saturating_sub(base.counters.successes);
-        let failures = now_counters.failures.saturating_sub(base.counters.failures);
-        let cancelled = now_counters
-            .cancelled
-            .saturating_sub(base.counters.cancelled);
+            None => (Counters::default(), op.histogram()),
+        };
+        let successes = now_counters.successes.saturating_sub(base.successes);
+        let failures = now_counters.failures.saturating_sub(base.failures);
+        let cancelled = now_counters.cancelled.saturating_sub(base.cancelled);
         let calls = successes + failures + cancelled;
-        let elapsed = now.saturating_duration_since(base.at);
+        let elapsed = now.saturating_duration_since(start);
         let [p50, p99] = histogram.quantiles(&[0.5, 0.99]).unwrap_or_default();
         let completed = successes + failures;
         Some(WindowStats {
