@@ -8,7 +8,7 @@ use coord::{MonitorConfig, SystemHealth, track_performance};
 #[track_performance("checkout.pay")]
 fn pay(order: u32) -> Result<(), String> {
     std::thread::sleep(Duration::from_millis(2));
-    if order % 8 == 0 {
+    if order.is_multiple_of(8) {
         Err(format!("card declined for order {order}"))
     } else {
         Ok(())
