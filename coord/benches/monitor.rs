@@ -12,6 +12,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 /// CPU time of the calling thread (Linux `schedstat`, in ns), or `None` elsewhere.
 fn thread_cpu() -> Option<Duration> {
+    // The kernel folds the running slice into the total only at scheduling events; a yield is
+    // one, so the figure read next is current.
+    std::thread::yield_now();
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     Some(Duration::from_nanos(
         text.split_whitespace().next()?.parse().ok()?,
@@ -63,9 +66,21 @@ fn report(c: &mut Criterion) {
 
 static SITE: OperationSite = OperationSite::new("bench.recorders");
 
-/// Two threads record `iters` calls each; returns their mean CPU time (wall time if the
-/// platform has no per-thread CPU clock). `reader` runs alongside until they finish.
+/// Calls per recorder and measurement at least, so thread start-up and the reader's first
+/// report are noise.
+const MIN_BATCH: u64 = 200_000;
+
+/// Two threads record `iters` calls each (at least [`MIN_BATCH`], scaled back to `iters`);
+/// returns their mean CPU time, or wall time if the platform has no per-thread CPU clock.
+/// CPU time, because on a small machine a busy reader also steals the recorders' cores, which
+/// says nothing about what it does to their cache lines. `reader` runs until they finish.
 fn two_recorders(iters: u64, reader: Option<fn()>) -> Duration {
+    let batch = iters.max(MIN_BATCH);
+    let spent = two_recorders_exact(batch, reader);
+    Duration::from_secs_f64(spent.as_secs_f64() * iters as f64 / batch as f64)
+}
+
+fn two_recorders_exact(iters: u64, reader: Option<fn()>) -> Duration {
     let done = Arc::new(AtomicBool::new(false));
     let reader = reader.map(|read| {
         let done = Arc::clone(&done);
@@ -113,6 +128,7 @@ fn recorders(c: &mut Criterion) {
     // Windows on, so reports do their full work.
     coord::monitor().start();
     let mut group = c.benchmark_group("monitor/2_recorders_per_call_cpu");
+    group.sample_size(30);
     group.bench_function("baseline_no_reader", |b| {
         b.iter_custom(|iters| two_recorders(iters, None))
     });
