@@ -412,7 +412,8 @@ impl PerformanceMonitor {
         let windows = lock(&self.shared.windows);
         let (mut failures, mut completed, mut worst) = (0u64, 0u64, Duration::ZERO);
         for op in &ops {
-            let (calls, ok, fails, p99) = match windows.window(op, LONG_WINDOW, now) {
+            let [long] = windows.windows(op, [LONG_WINDOW], now);
+            let (calls, ok, fails, p99) = match long {
                 Some(w) => (w.calls, w.successes, w.failures, w.p99),
                 None => {
                     let (s, f, c) = op.counters();
@@ -439,8 +440,7 @@ impl PerformanceMonitor {
     pub(crate) fn fill_windows(&self, op: &Operation, stats: &mut OperationStats) {
         let now = self.shared.clock.now();
         let windows = lock(&self.shared.windows);
-        stats.last_10s = windows.window(op, SHORT_WINDOW, now);
-        stats.last_60s = windows.window(op, LONG_WINDOW, now);
+        [stats.last_10s, stats.last_60s] = windows.windows(op, [SHORT_WINDOW, LONG_WINDOW], now);
     }
 
     /// Forgets the sample history and the window checkpoints (for [`crate::reset`]).

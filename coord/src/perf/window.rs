@@ -182,18 +182,31 @@ impl RollingWindows {
         self.tracks.clear();
     }
 
-    /// `op`'s calls in the window of length `span` ending at `now`, or `None` when no checkpoint
-    /// lies inside it (the monitor is not running, or stopped longer ago than `span`).
-    pub(crate) fn window(
+    /// `op`'s calls in the windows of lengths `spans` ending at `now`, each `None` when no
+    /// checkpoint lies inside it (the monitor is not running, or stopped longer ago). The
+    /// operation is read once for all of them.
+    pub(crate) fn windows<const N: usize>(
         &self,
         op: &Operation,
+        spans: [Duration; N],
+        now: Instant,
+    ) -> [Option<WindowStats>; N] {
+        let counters = Counters::read(op);
+        let histogram = op.histogram();
+        spans.map(|span| self.window(op.name(), &counters, &histogram, span, now))
+    }
+
+    fn window(
+        &self,
+        name: &str,
+        now_counters: &Counters,
+        current: &Snapshot,
         span: Duration,
         now: Instant,
     ) -> Option<WindowStats> {
         let within = |at: Instant| now.saturating_duration_since(at) <= span;
         let start = *self.times.iter().find(|&&at| within(at))?;
-        let now_counters = Counters::read(op);
-        let (base, histogram) = match self.tracks.get(op.name()).and_then(|track| {
+        let (base, histogram) = match self.tracks.get(name).and_then(|track| {
             let first = track.checkpoints.iter().position(|c| within(c.at))?;
             // A track that begins after `start` belongs to an operation created since then.
             (track.checkpoints[first].at <= start).then_some((track, first))
@@ -201,7 +214,7 @@ impl RollingWindows {
             Some((track, first)) => {
                 // State at `first` = latest - deltas after it, so the window is
                 // (current - latest) plus every delta after `first`.
-                let mut histogram = op.histogram().since(&track.latest);
+                let mut histogram = current.since(&track.latest);
                 for later in track.checkpoints.iter().skip(first + 1) {
                     for &(index, count) in &later.delta {
                         histogram.add(index, count);
@@ -209,7 +222,7 @@ impl RollingWindows {
                 }
                 (track.checkpoints[first].counters, histogram)
             }
-            None => (Counters::default(), op.histogram()),
+            None => (Counters::default(), current.clone()),
         };
         let successes = now_counters.successes.saturating_sub(base.successes);
         let failures = now_counters.failures.saturating_sub(base.failures);
