@@ -207,11 +207,15 @@ impl RollingWindows {
         let within = |at: Instant| now.saturating_duration_since(at) <= span;
         let start = *self.times.iter().find(|&&at| within(at))?;
         let (base, histogram) = match self.tracks.get(name).and_then(|track| {
-            let first = track.checkpoints.iter().position(|c| within(c.at))?;
+            let (first, base) = track
+                .checkpoints
+                .iter()
+                .enumerate()
+                .find(|(_, c)| within(c.at))?;
             // A track that begins after `start` belongs to an operation created since then.
-            (track.checkpoints[first].at <= start).then_some((track, first))
+            (base.at <= start).then_some((track, first, base.counters))
         }) {
-            Some((track, first)) => {
+            Some((track, first, base)) => {
                 // State at `first` = latest - deltas after it, so the window is
                 // (current - latest) plus every delta after `first`.
                 let mut histogram = current.since(&track.latest);
@@ -220,7 +224,7 @@ impl RollingWindows {
                         histogram.add(index, count);
                     }
                 }
-                (track.checkpoints[first].counters, histogram)
+                (base, histogram)
             }
             None => (Counters::default(), current.clone()),
         };
