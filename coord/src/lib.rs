@@ -31,6 +31,11 @@ pub mod report;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
+    Clock, Contribution, HealthBreakdown, HealthInputs, HealthStatus, HealthThresholds,
+    ManualClock, MonitorConfig, MonitorConfigError, SystemClock, SystemHealth, SystemSample,
+    WindowStats,
+};
+pub use perf::{
     Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
     monitor, operation,
 };

@@ -115,6 +115,22 @@ impl Snapshot {
         }
     }
 
+    /// `(bucket index, count)` of every non-empty bucket, for storing a window's delta sparsely.
+    pub(crate) fn nonzero(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        self.counts
+            .iter()
+            .enumerate()
+            .filter(|(_, count)| **count != 0)
+            .map(|(index, count)| (index, *count))
+    }
+
+    /// Adds `count` values to bucket `index` (ignored when out of range).
+    pub(crate) fn add(&mut self, index: usize, count: u64) {
+        if let Some(slot) = self.counts.get_mut(index) {
+            *slot = slot.saturating_add(count);
+        }
+    }
+
     /// The value at quantile `q` (0.0..=1.0) as the midpoint of its bucket, or `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<u64> {
         self.quantiles(&[q]).map(|v| v[0])

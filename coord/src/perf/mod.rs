@@ -1,31 +1,45 @@
 //! Operation metrics: the registry behind `#[track_performance]` and the performance monitor.
 
 mod clock;
+pub mod health;
 pub mod histogram;
+mod monitor;
 mod operation;
+mod sampler;
+pub mod window;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+pub use health::{
+    Contribution, HealthBreakdown, HealthInputs, HealthStatus, HealthThresholds,
+    LATENCY_UNHEALTHY_FACTOR, SystemHealth,
+};
+pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
 pub use operation::{Operation, OperationGuard, OperationSite, OperationStats, Outcome, TimedCall};
+pub use sampler::SystemSample;
+pub use window::{Clock, ManualClock, SystemClock, WindowStats};
 
-pub(crate) use operation::reset_all;
-
-/// The process-wide performance monitor; see [`crate::monitor()`].
-#[derive(Debug)]
-pub struct PerformanceMonitor {
-    _private: (),
-}
-
-static MONITOR: PerformanceMonitor = PerformanceMonitor { _private: () };
+static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(PerformanceMonitor::new);
 
 /// The process-wide performance monitor.
 pub fn monitor() -> &'static PerformanceMonitor {
     &MONITOR
 }
 
-/// Stats of the operation called `name`, if it has been used since the process started.
+/// Stats of the operation called `name`, if it has been used since the process started, with
+/// the process-wide monitor's rolling windows.
 pub fn operation(name: &str) -> Option<OperationStats> {
-    operation::find(name).map(|op| op.stats())
+    operation::find(name).map(|op| {
+        let mut stats = op.stats();
+        MONITOR.fill_windows(&op, &mut stats);
+        stats
+    })
+}
+
+/// Zeroes every operation and forgets the monitor's samples and windows.
+pub(crate) fn reset_all() {
+    operation::reset_all();
+    MONITOR.clear();
 }
 
 impl PerformanceMonitor {
@@ -47,13 +61,18 @@ impl PerformanceMonitor {
         operation::resolve(name)
     }
 
-    /// Stats of every operation that recorded a call since start or the last [`crate::reset`].
+    /// Stats of every operation that recorded a call since start or the last [`crate::reset`],
+    /// with this monitor's rolling windows.
     pub fn performance_report(&self) -> PerformanceReport {
         PerformanceReport {
             operations: operation::all()
                 .iter()
-                .map(|op| op.stats())
-                .filter(|stats| stats.calls > 0)
+                .filter(|op| op.calls() > 0)
+                .map(|op| {
+                    let mut stats = op.stats();
+                    self.fill_windows(op, &mut stats);
+                    stats
+                })
                 .collect(),
         }
     }

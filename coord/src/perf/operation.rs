@@ -131,6 +131,14 @@ impl Operation {
         self.histogram.snapshot().count()
     }
 
+    /// `(successes, failures, cancelled)` as they are now.
+    pub(crate) fn counters(&self) -> (u64, u64, u64) {
+        let failures = self.failures.load(Relaxed);
+        let cancelled = self.cancelled.load(Relaxed);
+        let calls = self.histogram.snapshot().count().max(failures + cancelled);
+        (calls - failures - cancelled, failures, cancelled)
+    }
+
     /// Reads the counters into a plain [`OperationStats`].
     pub fn stats(&self) -> OperationStats {
         let snapshot = self.histogram.snapshot();
@@ -175,6 +183,8 @@ impl Operation {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+            last_10s: None,
+            last_60s: None,
         }
     }
 
@@ -245,6 +255,11 @@ pub struct OperationStats {
     pub p999: Duration,
     /// The message of the most recent failure recorded with a message, up to 256 bytes.
     pub last_error: Option<String>,
+    /// Calls in about the last 10 seconds, while the monitor is running (see
+    /// [`crate::PerformanceMonitor::start`]); `None` otherwise.
+    pub last_10s: Option<super::WindowStats>,
+    /// Calls in about the last 60 seconds, while the monitor is running; `None` otherwise.
+    pub last_60s: Option<super::WindowStats>,
 }
 
 /// Times one call of an operation; see [`crate::PerformanceMonitor::record_operation`].

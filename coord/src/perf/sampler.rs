@@ -1,0 +1,132 @@
+//! Reading the host: one `sysinfo::System` per process, refreshed selectively.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Instant, SystemTime};
+
+use sysinfo::{
+    CpuRefreshKind, MINIMUM_CPU_UPDATE_INTERVAL, MemoryRefreshKind, Pid, ProcessRefreshKind,
+    ProcessesToUpdate, System,
+};
+
+/// One reading of the host and of this process.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SystemSample {
+    /// When the reading was taken.
+    pub timestamp: SystemTime,
+    /// CPU use of the whole machine, in % of all cores (0..=100).
+    pub cpu_usage: f64,
+    /// Memory in use on the machine (total minus available), in % of total (0..=100).
+    pub memory_usage: f64,
+    /// CPU use of this process since the previous reading, in % of one core (can exceed 100 on
+    /// several cores).
+    pub process_cpu_usage: f64,
+    /// Resident memory of this process, in bytes.
+    pub process_memory: u64,
+    /// Memory in use on the machine, in bytes.
+    pub used_memory: u64,
+    /// Total memory of the machine, in bytes.
+    pub total_memory: u64,
+}
+
+struct Probe {
+    system: System,
+    pid: Option<Pid>,
+    /// When the CPU times were first read: a usage needs two readings at least
+    /// [`MINIMUM_CPU_UPDATE_INTERVAL`] apart, so the first one is only a baseline.
+    primed_at: Instant,
+}
+
+impl Probe {
+    fn new() -> Self {
+        let mut probe = Self {
+            system: System::new(),
+            pid: sysinfo::get_current_pid().ok(),
+            primed_at: Instant::now(),
+        };
+        // The baseline reading; its CPU figures are meaningless and never reported.
+        probe.refresh();
+        probe.primed_at = Instant::now();
+        probe
+    }
+
+    fn refresh(&mut self) {
+        self.system
+            .refresh_cpu_specifics(CpuRefreshKind::nothing().with_cpu_usage());
+        self.system
+            .refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
+        if let Some(pid) = self.pid {
+            self.system.refresh_processes_specifics(
+                ProcessesToUpdate::Some(&[pid]),
+                false,
+                ProcessRefreshKind::nothing().with_cpu().with_memory(),
+            );
+        }
+    }
+
+    fn sample(&mut self) -> SystemSample {
+        self.refresh();
+        let total = self.system.total_memory();
+        // `available` counts reclaimable caches as free, which is what "in use" means to a person.
+        let used = total.saturating_sub(self.system.available_memory());
+        let process = self.pid.and_then(|pid| self.system.process(pid));
+        SystemSample {
+            timestamp: SystemTime::now(),
+            cpu_usage: f64::from(self.system.global_cpu_usage()).clamp(0.0, 100.0),
+            memory_usage: if total == 0 {
+                0.0
+            } else {
+                (used as f64 / total as f64 * 100.0).clamp(0.0, 100.0)
+            },
+            process_cpu_usage: process.map_or(0.0, |p| f64::from(p.cpu_usage()).max(0.0)),
+            process_memory: process.map_or(0, |p| p.memory()),
+            used_memory: used,
+            total_memory: total,
+        }
+    }
+}
+
+/// The process-wide probe, created (and primed) on first use.
+static PROBE: Mutex<Option<Probe>> = Mutex::new(None);
+
+/// Creates and primes the probe if that has not happened yet. Cheap afterwards.
+pub(crate) fn prime() {
+    let mut probe = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    if probe.is_none() {
+        *probe = Some(Probe::new());
+    }
+}
+
+/// How long until the probe can report a real CPU figure (zero once it can).
+fn time_to_ready() -> std::time::Duration {
+    let probe = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    probe.as_ref().map_or(MINIMUM_CPU_UPDATE_INTERVAL, |p| {
+        MINIMUM_CPU_UPDATE_INTERVAL.saturating_sub(p.primed_at.elapsed())
+    })
+}
+
+/// Takes a reading now. Right after the probe was primed this first waits out the rest of
+/// sysinfo's minimum CPU interval (200 ms), without holding the probe's lock.
+pub(crate) fn sample_blocking() -> SystemSample {
+    prime();
+    let wait = time_to_ready();
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
+    sample_with(|probe| probe.sample())
+}
+
+/// Takes a reading now, or returns `None` if the probe cannot report CPU use yet.
+pub(crate) fn sample_if_ready() -> Option<SystemSample> {
+    prime();
+    if !time_to_ready().is_zero() {
+        return None;
+    }
+    Some(sample_with(|probe| probe.sample()))
+}
+
+fn sample_with(read: impl FnOnce(&mut Probe) -> SystemSample) -> SystemSample {
+    let mut guard = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    let probe = guard.get_or_insert_with(Probe::new);
+    read(probe)
+}
