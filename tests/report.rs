@@ -85,7 +85,11 @@ fn prometheus_output_passes_promtool() {
     }
     fetch(true).unwrap();
     let _ = hostile();
-    let text = coord::report().to_prometheus();
+    coord::monitor().record_system_health();
+    let report = coord::report();
+    assert!(report.system.is_some());
+    let text = report.to_prometheus();
+    assert!(text.contains("coord_system_cpu_usage_ratio "), "{text}");
     let child = Command::new("promtool")
         .args(["check", "metrics"])
         .stdin(Stdio::piped())

@@ -4,7 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 /// Overall verdict of a [`SystemHealth`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
     /// Every input is below its "degraded" threshold and the score is at least 80.
     Healthy,
@@ -194,7 +195,7 @@ impl HealthInputs {
 }
 
 /// How one input weighs on the score.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Contribution {
     /// The input's value (CPU and memory in %, error rate in 0..=1, latency as a multiple of
@@ -209,7 +210,7 @@ pub struct Contribution {
 }
 
 /// The score explained: one [`Contribution`] per input. The score is `100 - Σ penalty`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct HealthBreakdown {
     /// Machine CPU use.
@@ -239,7 +240,7 @@ impl HealthBreakdown {
 }
 
 /// The assessment returned by [`crate::PerformanceMonitor::system_health`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SystemHealth {
     /// The verdict.

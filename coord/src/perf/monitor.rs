@@ -361,6 +361,13 @@ impl PerformanceMonitor {
         sample
     }
 
+    /// The health assessment from the latest sample, or `None` before the first sample.
+    /// Unlike [`system_health`](Self::system_health) it never takes a sample, so it never waits.
+    pub fn current_health(&self) -> Option<SystemHealth> {
+        let has_sample = !lock(&self.shared.history).is_empty();
+        has_sample.then(|| self.system_health())
+    }
+
     /// The samples kept, oldest first, at most `max_data_points`.
     pub fn history(&self) -> Vec<SystemSample> {
         lock(&self.shared.history).iter().cloned().collect()

@@ -10,7 +10,15 @@
 //! performance:
 //!   operations:            # sorted by name; only operations with calls since start or reset
 //!     - name, calls, successes, failures, cancelled, error_rate,
-//!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error
+//!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
+//!       last_10s, last_60s:  # null unless the monitor runs
+//!         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
+//! system:                  # null before the first system sample
+//!   health_status: healthy | degraded | unhealthy
+//!   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
+//!   breakdown:
+//!     cpu | memory | error_rate | latency | open_breakers:
+//!       value, penalty, weight, status
 //! ```
 
 mod format;
@@ -20,7 +28,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::perf::PerformanceReport;
+use crate::perf::{PerformanceReport, SystemHealth};
 use format::{Align, Table};
 use prometheus::{Exposition, Kind};
 
@@ -30,6 +38,9 @@ use prometheus::{Exposition, Kind};
 pub struct Report {
     /// Every tracked operation.
     pub performance: PerformanceReport,
+    /// Health of the host from the latest system sample; `None` before the first sample (start
+    /// the monitor, or call `record_system_health`). Building a report never takes a sample.
+    pub system: Option<SystemHealth>,
 }
 
 /// A fresh report of every registry.
@@ -44,8 +55,10 @@ pub struct Report {
 /// assert!(report.to_prometheus().contains("coord_operation_calls_total"));
 /// ```
 pub fn report() -> Report {
+    let monitor = crate::monitor();
     Report {
-        performance: crate::monitor().performance_report(),
+        performance: monitor.performance_report(),
+        system: monitor.current_health(),
     }
 }
 
@@ -92,6 +105,7 @@ impl Report {
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
+        self.system_metrics(&mut out);
         out.finish()
     }
 
@@ -147,6 +161,93 @@ impl Report {
         }
     }
 
+    fn system_metrics(&self, out: &mut Exposition) {
+        let Some(system) = &self.system else { return };
+        out.family(
+            "coord_system_cpu_usage_ratio",
+            Kind::Gauge,
+            "CPU use of the whole machine at the latest sample (0..1).",
+        );
+        out.sample(
+            "coord_system_cpu_usage_ratio",
+            &[],
+            system.cpu_usage / 100.0,
+        );
+        out.family(
+            "coord_system_memory_usage_ratio",
+            Kind::Gauge,
+            "Memory in use on the machine at the latest sample (0..1).",
+        );
+        out.sample(
+            "coord_system_memory_usage_ratio",
+            &[],
+            system.memory_usage / 100.0,
+        );
+        out.family(
+            "coord_health_score",
+            Kind::Gauge,
+            "coord's health score, 0 (worst) to 100 (best).",
+        );
+        out.sample("coord_health_score", &[], system.performance_score);
+        out.family(
+            "coord_health_status",
+            Kind::Gauge,
+            "1 for the current health status, 0 for the others.",
+        );
+        for status in ["healthy", "degraded", "unhealthy"] {
+            let current = system.health_status.to_string() == status;
+            out.sample(
+                "coord_health_status",
+                &[("status", status)],
+                f64::from(u8::from(current)),
+            );
+        }
+        out.family(
+            "coord_health_penalty",
+            Kind::Gauge,
+            "Points each input takes off the health score.",
+        );
+        for (input, contribution) in system.breakdown.iter() {
+            out.sample(
+                "coord_health_penalty",
+                &[("input", input)],
+                contribution.penalty,
+            );
+        }
+    }
+
+    fn render_system(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format::section(f, "System health")?;
+        let Some(system) = &self.system else {
+            return writeln!(
+                f,
+                "  (no sample yet: start the monitor or call record_system_health)"
+            );
+        };
+        writeln!(
+            f,
+            "  status {}, score {:.1}/100, cpu {:.1}%, memory {:.1}%",
+            system.health_status, system.performance_score, system.cpu_usage, system.memory_usage
+        )?;
+        let mut table = Table::new(&[
+            ("input", Align::Left),
+            ("value", Align::Right),
+            ("penalty", Align::Right),
+            ("of", Align::Right),
+            ("status", Align::Left),
+        ]);
+        for (input, c) in system.breakdown.iter() {
+            table.row(vec![
+                input.to_string(),
+                format!("{:.3}", c.value),
+                format!("{:.1}", c.penalty),
+                format!("{:.0}", c.weight),
+                c.status.to_string(),
+            ]);
+        }
+        table.render(f)
+    }
+
     fn render_performance(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         format::section(f, "Operations")?;
         let mut table = Table::new(&[
@@ -184,7 +285,8 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "coord report")?;
-        self.render_performance(f)
+        self.render_performance(f)?;
+        self.render_system(f)
     }
 }
 

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {
     Counter,
-    #[allow(dead_code)] // the first gauges arrive with the breaker and system sections
     Gauge,
     Summary,
 }
