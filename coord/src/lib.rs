@@ -25,15 +25,24 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod perf;
+pub mod validate;
 
+pub use coord_macros::Validate;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
     Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
     monitor, operation,
 };
+pub use validate::{Checks, Validate};
+pub use validate::{
+    Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Pattern, Rule,
+    RuleError, RuleKind, RuleLoadError, RuleRegistry, RuleSet, RuleSetReport, ValidationReport,
+    ValidationResult, Validator, ValueType, rules, validator,
+};
 
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {
     perf::reset_all();
+    validate::reset();
 }
