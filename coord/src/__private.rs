@@ -32,6 +32,7 @@ pub trait AnyOutcome {
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
 
 // `#[derive(Validate)]` support.
+pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
     one_of_num, one_of_str, pattern, pattern_kind, range, required,
@@ -43,3 +44,4 @@ pub use crate::validate::{
 pub use ::core::option::Option::{None, Some};
 pub use ::std::string::String;
 pub use ::std::vec;
+pub use serde_json::Value;

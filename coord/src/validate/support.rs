@@ -340,7 +340,8 @@ pub fn one_of_num<T: AsNumber + ?Sized>(
     });
 }
 
-fn number_value(n: f64) -> serde_json::Value {
+/// A number as a JSON value (whole numbers as integers).
+pub fn number_value(n: f64) -> serde_json::Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         serde_json::Value::from(n as i64)
     } else {

@@ -431,19 +431,24 @@ fn rule_set(
             other => return Err(at.unknown(other, RULE_SET_KEYS)),
         }
     }
+    // Listed-only fields come first, in list order; listed fields with rules keep their place.
+    let mut listed_only = Vec::new();
     for name in required {
-        let idx = match out.fields.iter().position(|f| f.name == name) {
-            Some(i) => i,
-            None => {
-                out.fields.push(FieldRules::new(name));
-                out.fields.len() - 1
+        match out.fields.iter_mut().find(|f| f.name == name) {
+            Some(field) => {
+                if !field.is_required() {
+                    field.rules.insert(0, Rule::new(RuleKind::Required));
+                }
             }
-        };
-        let field = &mut out.fields[idx];
-        if !field.is_required() {
-            field.rules.insert(0, Rule::new(RuleKind::Required));
+            None => {
+                if !listed_only.iter().any(|f: &FieldRules| f.name == name) {
+                    listed_only.push(FieldRules::new(name).rule(Rule::new(RuleKind::Required)));
+                }
+            }
         }
     }
+    listed_only.append(&mut out.fields);
+    out.fields = listed_only;
     Ok(out)
 }
 
