@@ -57,7 +57,9 @@
 //! 6. Numbers: `1.0` is an integer and equals `1` in `one_of`, as in JSON Schema. Range bounds
 //!    and values compare as `f64`, so integers beyond 2^53 round.
 //! 7. Lengths count Unicode scalar values (`"💩"` has length 1), as JSON Schema does. Lengths
-//!    written as `2.0` are accepted as whole numbers.
+//!    written as `2.0` are accepted as whole numbers. One `length` rule serves strings and
+//!    collections, so an untyped `min_length`/`max_length` counts a string's characters where
+//!    JSON Schema's `minItems`/`maxItems` would ignore the string.
 //! 8. `type: null` and unions of types have no coord form; coord has no exclusive bounds.
 
 mod engine;
