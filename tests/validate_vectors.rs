@@ -109,7 +109,10 @@ fn json_schema_rule_sets() {
             let want = value.is_object() && case["valid"].as_bool().unwrap();
             let r = set.validate_value(value);
             if r.is_valid != want {
-                failures.push(format!("{} {value}: coord {} want {want}", group["source"], r.is_valid));
+                failures.push(format!(
+                    "{} {value}: coord {} want {want}",
+                    group["source"], r.is_valid
+                ));
             }
         }
     }
@@ -163,7 +166,11 @@ fn email_tables() {
     // Difference 3: where the suites disagree, coord follows the HTML5 rule (validator's verdict).
     for case in suite["disagree"].as_array().unwrap() {
         let s = case["value"].as_str().unwrap();
-        check(s, case["validator_crate_valid"].as_bool().unwrap(), "disagree");
+        check(
+            s,
+            case["validator_crate_valid"].as_bool().unwrap(),
+            "disagree",
+        );
     }
     for case in suite["non_string"].as_array().unwrap() {
         let r = set.validate_value(&json!({ "v": case["value"] }));
@@ -218,7 +225,11 @@ fn url_tables() {
     // Difference 4: where RFC 3986 and WHATWG disagree, coord follows WHATWG.
     for case in suite["disagree"].as_array().unwrap() {
         let s = case["value"].as_str().unwrap();
-        check(s, case["validator_crate_valid"].as_bool().unwrap(), "disagree");
+        check(
+            s,
+            case["validator_crate_valid"].as_bool().unwrap(),
+            "disagree",
+        );
     }
     assert_eq!(count, 7 + 541 + 24 + 16);
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -125,11 +125,12 @@ fn pattern(path: TokenStream, fields: &CFields<'_>) -> TokenStream {
 }
 
 fn needs_binding(f: &CField<'_>, all: &CFields<'_>) -> bool {
-    !f.rules.is_empty() || all.fields.iter().any(|o| {
-        o.rules.iter().any(
+    !f.rules.is_empty()
+        || all.fields.iter().any(|o| {
+            o.rules.iter().any(
             |r| matches!(r, CRule::MustMatch { other_binding, .. } if *other_binding == f.binding),
         )
-    })
+        })
 }
 
 fn fields_code(fields: &CFields<'_>) -> TokenStream {

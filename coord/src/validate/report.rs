@@ -219,6 +219,26 @@ impl Validator {
         }
     }
 
+    /// Every tracked failure key of `rule_set`, most frequent first (the report lists only the
+    /// top few over all rule sets).
+    pub fn failures(&self, rule_set: &str) -> Vec<FailureCount> {
+        let mut out: Vec<FailureCount> = self
+            .failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|((set, _, _), _)| set == rule_set)
+            .map(|((set, path, rule), count)| FailureCount {
+                rule_set: set.clone(),
+                path: path.clone(),
+                rule: rule.clone(),
+                count: *count,
+            })
+            .collect();
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.path.cmp(&b.path)));
+        out
+    }
+
     pub(crate) fn reset(&self) {
         for s in self
             .sets
@@ -412,6 +432,46 @@ impl DerivedSite {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn fresh() -> Validator {
+        Validator {
+            sets: RwLock::new(HashMap::new()),
+            other: Arc::new(RuleSetStats::new("other")),
+            failures: Mutex::new(HashMap::new()),
+            other_failures: AtomicU64::new(0),
+        }
+    }
+
+    fn failing(path: String) -> ValidationResult {
+        let mut c = Checks::new();
+        c.pass();
+        c.fail(FieldError::new(path, "length", "x"));
+        c.finish()
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_overflow_is_counted() {
+        let v = fresh();
+        for i in 0..(MAX_TRACKED_FAILURES + 500) {
+            v.record(
+                &format!("set{}", i % (MAX_TRACKED_RULE_SETS + 10)),
+                &failing(format!("m[\"k{i}\"]")),
+            );
+        }
+        assert!(v.sets.read().unwrap().len() <= MAX_TRACKED_RULE_SETS);
+        assert!(v.failures.lock().unwrap().len() <= MAX_TRACKED_FAILURES);
+        let r = v.validation_report();
+        assert_eq!(r.total, (MAX_TRACKED_FAILURES + 500) as u64);
+        assert_eq!(r.invalid, r.total);
+        assert_eq!(r.compliance_score, 50.0);
+        assert!(r.rule_set("other").is_some_and(|o| o.total > 0));
+        assert_eq!(r.top_failures.len(), TOP_FAILURES);
+        let listed: u64 = r.top_failures.iter().map(|f| f.count).sum();
+        assert_eq!(listed + r.other_failures, r.total);
+        v.reset();
+        let r = v.validation_report();
+        assert_eq!((r.total, r.other_failures, r.top_failures.len()), (0, 0, 0));
+    }
 
     #[test]
     fn indices_fold() {
