@@ -79,6 +79,7 @@ pub(crate) enum CRule {
     },
     Nested {
         type_name: String,
+        span: proc_macro2::Span,
     },
     Each {
         item_optional: bool,
@@ -192,19 +193,43 @@ fn message(rule: &RawRule) -> Option<String> {
 }
 
 struct FieldCx<'f> {
-    /// `(rust name, binding, data name)` of the sibling fields, for `must_match`.
+    /// `(rust name, binding)` of the sibling fields, for `must_match`.
     siblings: &'f [(String, Ident)],
     own: String,
+    /// The type's generic type parameters: a `nested` type naming one needs a `Validate` bound.
+    params: &'f [Ident],
+}
+
+/// Whether `ty` names one of `params` anywhere in its tokens.
+fn mentions_param(ty: &Type, params: &[Ident]) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream, params: &[Ident]) -> bool {
+        tokens.into_iter().any(|t| match t {
+            proc_macro2::TokenTree::Ident(i) => params.contains(&i),
+            proc_macro2::TokenTree::Group(g) => walk(g.stream(), params),
+            _ => false,
+        })
+    }
+    walk(quote::ToTokens::to_token_stream(ty), params)
 }
 
 pub(crate) fn check<'a>(input: Input<'a>, errors: &mut Errors) -> Checked<'a> {
     let mut bounds = Vec::new();
+    let params: Vec<Ident> = input
+        .generics
+        .type_params()
+        .map(|p| p.ident.clone())
+        .collect();
     let shape = match input.shape {
-        Shape::Struct(fields) => CShape::Struct(check_fields(fields, &mut bounds, errors)),
+        Shape::Struct(fields) => CShape::Struct(check_fields(fields, &params, &mut bounds, errors)),
         Shape::Enum(variants) => CShape::Enum(
             variants
                 .into_iter()
-                .map(|v| (v.ident, check_fields(v.fields, &mut bounds, errors)))
+                .map(|v| {
+                    (
+                        v.ident,
+                        check_fields(v.fields, &params, &mut bounds, errors),
+                    )
+                })
                 .collect(),
         ),
     };
@@ -219,6 +244,7 @@ pub(crate) fn check<'a>(input: Input<'a>, errors: &mut Errors) -> Checked<'a> {
 
 fn check_fields<'a>(
     list: FieldList<'a>,
+    params: &[Ident],
     bounds: &mut Vec<Type>,
     errors: &mut Errors,
 ) -> CFields<'a> {
@@ -241,6 +267,7 @@ fn check_fields<'a>(
             let cx = FieldCx {
                 siblings: &siblings,
                 own,
+                params,
             };
             let kind = classify(f.ty);
             let (optional, inner) = match kind {
@@ -459,9 +486,12 @@ fn check_rule(
             }
         }
         RawKind::Nested => {
-            bounds.push(ty.clone());
+            if mentions_param(ty, cx.params) {
+                bounds.push(ty.clone());
+            }
             Some(CRule::Nested {
                 type_name: type_name(ty),
+                span: ty.span(),
             })
         }
         RawKind::Each(inner_rules) => {

@@ -1,7 +1,7 @@
 //! Code generation from the checked model. Cannot fail.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{Index, LitStr};
 
 use super::ast::Style;
@@ -239,8 +239,8 @@ fn rule_code(rule: &CRule, v: &TokenStream) -> TokenStream {
             let msg = opt_str(msg);
             quote!(::coord::__private::one_of_num(#cx, #v, &[#(#values),*], #msg);)
         }
-        CRule::Nested { .. } => {
-            quote!(::coord::__private::Validate::validate_into(#v, __coord_path_ref, __coord_checks);)
+        CRule::Nested { span, .. } => {
+            quote_spanned!(*span=> ::coord::__private::Validate::validate_into(#v, __coord_path_ref, __coord_checks);)
         }
         CRule::Each {
             item_optional,
@@ -326,7 +326,7 @@ fn rule_model(rule: &CRule) -> TokenStream {
             quote!(#p::RuleKind::OneOf(#p::vec![#(#p::number_value(#values)),*])),
             msg,
         ),
-        CRule::Nested { type_name } => (
+        CRule::Nested { type_name, .. } => (
             quote!(#p::RuleKind::Nested(#p::NestedRules::Named(#p::String::from(#type_name)))),
             &None,
         ),
