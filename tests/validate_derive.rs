@@ -11,7 +11,7 @@ use serde_json::json;
 fn codes(r: &ValidationResult) -> Vec<(String, String)> {
     r.errors
         .iter()
-        .map(|e| (e.path.clone(), e.rule.clone()))
+        .map(|e| (e.path.clone(), e.rule.to_string()))
         .collect()
 }
 

@@ -19,7 +19,7 @@ fn codes(set: &RuleSet, v: Value) -> Vec<(String, String)> {
     set.validate_value(&v)
         .errors
         .into_iter()
-        .map(|e| (e.path, e.rule))
+        .map(|e| (e.path, e.rule.into_owned()))
         .collect()
 }
 
@@ -54,7 +54,7 @@ fn guide_format_loads_as_written() {
     assert_eq!(
         bad.errors
             .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_str()))
+            .map(|e| (e.path.as_str(), e.rule.as_ref()))
             .collect::<Vec<_>>(),
         [
             ("email", "required"),
@@ -116,7 +116,7 @@ yaml_vocab:
     assert_eq!(
         r.errors
             .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_str()))
+            .map(|e| (e.path.as_str(), e.rule.as_ref()))
             .collect::<Vec<_>>(),
         [
             ("id", "uuid"),
@@ -378,7 +378,7 @@ fn message_structure_and_report() {
     assert_eq!(
         bad.errors
             .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_str()))
+            .map(|e| (e.path.as_str(), e.rule.as_ref()))
             .collect::<Vec<_>>(),
         [
             ("content", "length"),

@@ -36,7 +36,7 @@ pub use perf::{
 };
 pub use validate::{Checks, Validate};
 pub use validate::{
-    Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Pattern, Rule,
+    Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,
     RuleError, RuleKind, RuleLoadError, RuleRegistry, RuleSet, RuleSetReport, ValidationReport,
     ValidationResult, Validator, ValueType, rules, validator,
 };

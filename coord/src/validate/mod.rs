@@ -77,7 +77,7 @@ pub use report::{
     DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
     RuleSetStats, TOP_FAILURES, ValidationReport, Validator, validator,
 };
-pub use result::{Checks, FieldError, FieldPath, RuleError, ValidationResult};
+pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };

@@ -53,7 +53,9 @@ impl RuleSetStats {
 pub struct Validator {
     sets: RwLock<HashMap<String, Arc<RuleSetStats>>>,
     other: Arc<RuleSetStats>,
-    failures: Mutex<HashMap<(String, String, String), u64>>,
+    /// Keyed by a hash of (rule set, folded path, rule), so counting a known key allocates
+    /// nothing; the entry keeps the texts.
+    failures: Mutex<HashMap<u64, FailureCount>>,
     other_failures: AtomicU64,
 }
 
@@ -154,11 +156,19 @@ impl Validator {
     fn record_failures(&self, rule_set: &str, errors: &[FieldError]) {
         let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
         for e in errors {
-            let key = (rule_set.to_owned(), generic_path(&e.path), e.rule.clone());
-            if let Some(n) = map.get_mut(&key) {
-                *n += 1;
+            let key = failure_key(rule_set, &e.path, &e.rule);
+            if let Some(entry) = map.get_mut(&key) {
+                entry.count += 1;
             } else if map.len() < MAX_TRACKED_FAILURES {
-                map.insert(key, 1);
+                map.insert(
+                    key,
+                    FailureCount {
+                        rule_set: rule_set.to_owned(),
+                        path: generic_path(&e.path),
+                        rule: e.rule.to_string(),
+                        count: 1,
+                    },
+                );
             } else {
                 self.other_failures.fetch_add(1, Relaxed);
             }
@@ -185,13 +195,8 @@ impl Validator {
             .failures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .map(|((rule_set, path, rule), count)| FailureCount {
-                rule_set: rule_set.clone(),
-                path: path.clone(),
-                rule: rule.clone(),
-                count: *count,
-            })
+            .values()
+            .cloned()
             .collect();
         top_failures.sort_by(|a, b| {
             b.count
@@ -226,14 +231,9 @@ impl Validator {
             .failures
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter(|((set, _, _), _)| set == rule_set)
-            .map(|((set, path, rule), count)| FailureCount {
-                rule_set: set.clone(),
-                path: path.clone(),
-                rule: rule.clone(),
-                count: *count,
-            })
+            .values()
+            .filter(|f| f.rule_set == rule_set)
+            .cloned()
             .collect();
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.path.cmp(&b.path)));
         out
@@ -255,6 +255,42 @@ impl Validator {
             .clear();
         self.other_failures.store(0, Relaxed);
     }
+}
+
+/// Hash of (rule set, folded path, rule) without building the folded path.
+fn failure_key(rule_set: &str, path: &str, rule: &str) -> u64 {
+    // FNV-1a: the texts are short, and a collision only merges two counters.
+    struct Fnv(u64);
+    impl Fnv {
+        fn write_u8(&mut self, b: u8) {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.write_u8(*b);
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    h.write(rule_set.as_bytes());
+    h.write_u8(0xff);
+    // Same folding as `generic_path`: digits right after `[` become `*`.
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        h.write_u8(b);
+        i += 1;
+        if b == b'[' && bytes.get(i).is_some_and(u8::is_ascii_digit) {
+            while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+            h.write_u8(b'*');
+        }
+    }
+    h.write_u8(0xff);
+    h.write(rule.as_bytes());
+    h.0
 }
 
 /// `tags[3].name` → `tags[*].name`, so failures of every item aggregate under one key.

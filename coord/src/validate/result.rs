@@ -1,6 +1,6 @@
 //! Outcomes of a validation: the result, its field errors, and the tally that builds them.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use serde::Serialize;
@@ -52,6 +52,78 @@ impl fmt::Display for ValidationResult {
     }
 }
 
+/// The params of a failure: a small ordered map from name to JSON value (`min`, `max`,
+/// `actual`, ...). Index it like a map: `error.params["min"]` (`Null` when absent).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Params(Vec<(Cow<'static, str>, Value)>);
+
+static NULL: Value = Value::Null;
+
+impl Params {
+    /// No params (allocates nothing).
+    pub const fn new() -> Self {
+        Params(Vec::new())
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
+        let key = key.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => {
+                if self.0.capacity() == 0 {
+                    self.0.reserve(3);
+                }
+                self.0.push((key, value));
+            }
+        }
+    }
+
+    /// Whether `key` is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Entries in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for Params {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+impl Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
 /// One failed check: where, which rule, why, and the numbers behind it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[non_exhaustive]
@@ -61,31 +133,35 @@ pub struct FieldError {
     pub path: String,
     /// Stable rule code: `required`, `type`, `email`, `url`, `uuid`, `datetime`, `range`,
     /// `length`, `pattern`, `one_of`, `must_match`, `nested`, `custom` (or a custom code).
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     /// Human-readable reason; replaced by the rule's `message` when one is set.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// The rule's arguments and the offending measure (`min`, `max`, `actual`, ...).
-    pub params: BTreeMap<String, Value>,
+    pub params: Params,
 }
 
 impl FieldError {
     /// A field error with no params.
     pub fn new(
         path: impl Into<String>,
-        rule: impl Into<String>,
-        message: impl Into<String>,
+        rule: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
     ) -> Self {
         FieldError {
             path: path.into(),
             rule: rule.into(),
             message: message.into(),
-            params: BTreeMap::new(),
+            params: Params::new(),
         }
     }
 
     /// Adds one param.
     #[must_use]
-    pub fn with_param(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn with_param(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Value>,
+    ) -> Self {
         self.params.insert(key.into(), value.into());
         self
     }
@@ -114,29 +190,33 @@ impl fmt::Display for FieldError {
 #[non_exhaustive]
 pub struct RuleError {
     /// Rule code reported in [`FieldError::rule`].
-    pub code: String,
+    pub code: Cow<'static, str>,
     /// Message reported in [`FieldError::message`].
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// Params reported in [`FieldError::params`].
-    pub params: BTreeMap<String, Value>,
+    pub params: Params,
     /// Field below the current path the error belongs to (struct-level functions use it).
     pub field: Option<String>,
 }
 
 impl RuleError {
     /// An error with a rule code and a message.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
         RuleError {
             code: code.into(),
             message: message.into(),
-            params: BTreeMap::new(),
+            params: Params::new(),
             field: None,
         }
     }
 
     /// Adds one param.
     #[must_use]
-    pub fn with_param(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
+    pub fn with_param(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Value>,
+    ) -> Self {
         self.params.insert(key.into(), value.into());
         self
     }
@@ -261,6 +341,9 @@ impl Checks {
     #[cold]
     pub fn fail(&mut self, error: FieldError) {
         self.applicable = self.applicable.saturating_add(1);
+        if self.errors.capacity() == 0 {
+            self.errors.reserve(4);
+        }
         self.errors.push(error);
     }
 

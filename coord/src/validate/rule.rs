@@ -1,5 +1,6 @@
 //! The rule model shared by `#[derive(Validate)]` and YAML rule files.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -81,18 +82,18 @@ impl ValueType {
         }
     }
 
-    fn description(self) -> &'static str {
+    fn must_be(self) -> &'static str {
         match self {
-            ValueType::String => "a string",
-            ValueType::Integer => "an integer",
-            ValueType::Number => "a number",
-            ValueType::Boolean => "a boolean",
-            ValueType::Array => "an array",
-            ValueType::Object => "an object",
-            ValueType::Email => "a valid email address",
-            ValueType::Url => "a valid URL",
-            ValueType::Uuid => "a UUID",
-            ValueType::DateTime => "an RFC 3339 date-time",
+            ValueType::String => "must be a string",
+            ValueType::Integer => "must be an integer",
+            ValueType::Number => "must be a number",
+            ValueType::Boolean => "must be a boolean",
+            ValueType::Array => "must be an array",
+            ValueType::Object => "must be an object",
+            ValueType::Email => "must be a valid email address",
+            ValueType::Url => "must be a valid URL",
+            ValueType::Uuid => "must be a UUID",
+            ValueType::DateTime => "must be an RFC 3339 date-time",
         }
     }
 }
@@ -234,12 +235,21 @@ impl Rule {
     }
 }
 
-fn fmt_num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
+/// Displays whole numbers without a fraction (`18`, not `18.0`).
+struct Num(f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
+            write!(f, "{}", self.0 as i64)
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
+}
+
+fn fmt_num(n: f64) -> Num {
+    Num(n)
 }
 
 fn bound_value(n: f64) -> Value {
@@ -545,17 +555,34 @@ pub mod failure {
 
     fn finish(
         path: String,
-        code: &str,
-        default_message: String,
+        code: &'static str,
+        default_message: impl Into<Cow<'static, str>>,
         message: Option<&str>,
     ) -> FieldError {
-        FieldError::new(path, code, message.map_or(default_message, str::to_owned))
+        let message: Cow<'static, str> = match message {
+            Some(m) => Cow::Owned(m.to_owned()),
+            None => default_message.into(),
+        };
+        FieldError::new(path, code, message)
+    }
+
+    fn finish_with(
+        path: String,
+        code: &'static str,
+        default_message: impl FnOnce() -> String,
+        message: Option<&str>,
+    ) -> FieldError {
+        let message = match message {
+            Some(m) => m.to_owned(),
+            None => default_message(),
+        };
+        FieldError::new(path, code, message)
     }
 
     /// `required` failed.
     #[cold]
     pub fn required(path: String, message: Option<&str>) -> FieldError {
-        finish(path, "required", "is required".into(), message)
+        finish(path, "required", "is required", message)
     }
 
     /// A type (or format) check failed.
@@ -566,14 +593,14 @@ pub mod failure {
         actual: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let e = finish(
-            path,
-            expected.code(),
-            format!("must be {}", expected.description()),
-            message,
-        );
-        e.with_param("expected", expected.name())
-            .with_param("actual", actual)
+        let e = finish(path, expected.code(), expected.must_be(), message);
+        if expected.code() == "type" {
+            // Formats need no params: the code says what was expected of the string.
+            e.with_param("expected", expected.name())
+                .with_param("actual", actual)
+        } else {
+            e
+        }
     }
 
     /// `range` failed.
@@ -585,13 +612,14 @@ pub mod failure {
         actual: f64,
         message: Option<&str>,
     ) -> FieldError {
-        let text = match (min, max) {
-            (Some(lo), Some(hi)) => format!("must be between {} and {}", fmt_num(lo), fmt_num(hi)),
-            (Some(lo), None) => format!("must be at least {}", fmt_num(lo)),
-            (None, Some(hi)) => format!("must be at most {}", fmt_num(hi)),
-            (None, None) => "must be a number".into(),
+        let text = || match (min, max) {
+            (Some(lo), Some(hi)) => format!("must be between {} and {}", Num(lo), Num(hi)),
+            (Some(lo), None) => format!("must be at least {}", Num(lo)),
+            (None, Some(hi)) => format!("must be at most {}", Num(hi)),
+            (None, None) => "must be a number".to_owned(),
         };
-        let mut e = finish(path, "range", text, message).with_param("actual", bound_value(actual));
+        let mut e =
+            finish_with(path, "range", text, message).with_param("actual", bound_value(actual));
         if let Some(v) = min {
             e = e.with_param("min", bound_value(v));
         }
@@ -612,15 +640,14 @@ pub mod failure {
         unit: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let text = match (equal, min, max) {
-            (Some(n), _, _) => format!("must have exactly {n} {unit}"),
-            (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}"),
-            (None, Some(lo), None) => format!("must have at least {lo} {unit}"),
-            (None, None, Some(hi)) => format!("must have at most {hi} {unit}"),
+        let text = || match (equal, min, max) {
+            (Some(n), _, _) => format!("must have exactly {n} {unit}, got {actual}"),
+            (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}, got {actual}"),
+            (None, Some(lo), None) => format!("must have at least {lo} {unit}, got {actual}"),
+            (None, None, Some(hi)) => format!("must have at most {hi} {unit}, got {actual}"),
             (None, None, None) => format!("has {actual} {unit}"),
         };
-        let mut e = finish(path, "length", format!("{text}, got {actual}"), message)
-            .with_param("actual", actual);
+        let mut e = finish_with(path, "length", text, message).with_param("actual", actual);
         for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
             if let Some(v) = v {
                 e = e.with_param(k, v);

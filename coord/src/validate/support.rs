@@ -387,7 +387,7 @@ fn custom_error(path: &FieldPath<'_>, e: RuleError, message: Option<&str>) -> Fi
     FieldError {
         path,
         rule: e.code,
-        message: message.map_or(e.message, str::to_owned),
+        message: message.map_or(e.message, |m| Cow::Owned(m.to_owned())),
         params: e.params,
     }
 }
