@@ -28,7 +28,7 @@
 //!
 //! let r = Signup { name: "A".into(), email: "a@example.com".into(), age: 30 }.validate();
 //! assert!(!r.is_valid);
-//! assert_eq!((r.errors[0].path.as_str(), r.errors[0].rule.as_str()), ("name", "length"));
+//! assert_eq!((r.errors[0].path.as_str(), r.errors[0].rule.as_ref()), ("name", "length"));
 //! assert!((r.score - 200.0 / 3.0).abs() < 1e-9);
 //! ```
 //!
