@@ -495,3 +495,65 @@ proptest! {
         let _ = coord::rules().load_yaml(&src);
     }
 }
+
+#[derive(coord::Validate)]
+struct StressDerived {
+    #[validate(range(max = 10))]
+    n: u32,
+}
+
+#[test]
+fn concurrent_validations_are_all_counted() {
+    use coord::Validate as _;
+    load("yaml_stress:\n  field_validations:\n    n: {type: integer, max: 10}\n");
+    let s = set("yaml_stress");
+    const THREADS: usize = 8;
+    const PER_THREAD: usize = 2_000;
+    let barrier = std::sync::Barrier::new(THREADS);
+    std::thread::scope(|scope| {
+        for t in 0..THREADS {
+            let (s, barrier) = (&s, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                for i in 0..PER_THREAD {
+                    let n = if i % 2 == 0 { 5 } else { 50 };
+                    let r = coord::validator().validate_with(s, &json!({ "n": n }));
+                    assert_eq!(r.is_valid, n == 5);
+                    let d = StressDerived { n: n as u32 }.validate();
+                    assert_eq!(d.is_valid, n == 5);
+                    // Loading other rule sets meanwhile must not block or disturb validation.
+                    if i % 500 == 0 {
+                        load(&format!(
+                            "yaml_stress_side_{t}:\n  field_validations:\n    a: {{type: string}}\n"
+                        ));
+                    }
+                }
+            });
+        }
+    });
+    let total = (THREADS * PER_THREAD) as u64;
+    let report = coord::validator().validation_report();
+    // yaml_stress: type + range per validation; StressDerived: range only.
+    for (name, checks) in [("yaml_stress", 2), ("StressDerived", 1)] {
+        let entry = report.rule_set(name).unwrap();
+        assert_eq!(
+            (entry.total, entry.valid, entry.invalid),
+            (total, total / 2, total / 2),
+            "{name}"
+        );
+        let passed = total / 2 * checks + total / 2 * (checks - 1);
+        assert_eq!(
+            (entry.passed_checks, entry.applicable_checks),
+            (passed, total * checks),
+            "{name}"
+        );
+        let failures = coord::validator().failures(name);
+        assert_eq!(failures.len(), 1, "{name}");
+        assert_eq!(
+            (failures[0].path.as_str(), failures[0].count),
+            ("n", total / 2),
+            "{name}"
+        );
+    }
+    assert!(coord::rules().get("StressDerived").is_some());
+}
