@@ -5,6 +5,7 @@
 mod common;
 mod compose;
 mod track_performance;
+mod validate;
 
 use proc_macro::TokenStream;
 
@@ -12,4 +13,10 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
     compose::expand(common::Layer::TrackPerformance, args.into(), item.into()).into()
+}
+
+/// Derives `coord::Validate` from `#[validate(...)]` field attributes; see `coord::Validate`.
+#[proc_macro_derive(Validate, attributes(validate))]
+pub fn derive_validate(input: TokenStream) -> TokenStream {
+    validate::derive(input.into()).into()
 }

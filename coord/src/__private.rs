@@ -36,3 +36,17 @@ impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
 pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
+// `#[derive(Validate)]` support.
+pub use crate::validate::support::number_value;
+pub use crate::validate::support::{
+    AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
+    one_of_num, one_of_str, pattern, pattern_kind, range, required,
+};
+pub use crate::validate::{
+    Checks, DerivedSite, FieldPath, FieldRules, NestedRules, Rule, RuleKind, RuleSet, Validate,
+    ValidationResult, ValueType,
+};
+pub use ::core::option::Option::{None, Some};
+pub use ::std::string::String;
+pub use ::std::vec;
+pub use serde_json::Value;

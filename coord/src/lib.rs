@@ -27,7 +27,9 @@ pub mod __private;
 mod facade;
 pub mod perf;
 pub mod report;
+pub mod validate;
 
+pub use coord_macros::Validate;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
@@ -40,8 +42,15 @@ pub use perf::{
     monitor, operation,
 };
 pub use report::{Report, ReportError, report};
+pub use validate::{Checks, Validate};
+pub use validate::{
+    Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,
+    RuleError, RuleKind, RuleLoadError, RuleRegistry, RuleSet, RuleSetReport, ValidationReport,
+    ValidationResult, Validator, ValueType, rules, validator,
+};
 
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {
     perf::reset_all();
+    validate::reset();
 }

@@ -1,0 +1,170 @@
+//! Validation: one rule language for `#[derive(Validate)]` and YAML rule sets, scored and
+//! reported.
+//!
+//! A [`RuleSet`] holds [`FieldRules`]; each field holds [`Rule`]s drawn from one vocabulary:
+//! `type` (`string`, `integer`, `number`, `boolean`, `array`, `object`, `email`, `url`, `uuid`,
+//! `datetime`), `required`, `min`/`max` (one `range` rule), `min_length`/`max_length`/`equal`
+//! (one `length` rule: chars for strings, items for collections), `pattern`, `one_of`, `each`,
+//! `nested`, `must_match` and (derive only) `custom`. Every failure carries a stable rule code,
+//! params and a message that each rule may override.
+//!
+//! The score of one validation is `passed ÷ applicable × 100`. A rule applies when its value is
+//! present: an absent (or `null`) optional field makes its rules not applicable, and a rule
+//! aimed at another kind of value (`min_length` on a number, `min` on a string) does not apply
+//! either — the field's `type` rule reports the mismatch.
+//!
+//! ```
+//! use coord::Validate;
+//!
+//! #[derive(Validate, serde::Serialize)]
+//! struct Signup {
+//!     #[validate(length(min = 2, max = 50))]
+//!     name: String,
+//!     #[validate(email)]
+//!     email: String,
+//!     #[validate(range(min = 18, max = 120))]
+//!     age: u32,
+//! }
+//!
+//! let r = Signup { name: "A".into(), email: "a@example.com".into(), age: 30 }.validate();
+//! assert!(!r.is_valid);
+//! assert_eq!((r.errors[0].path.as_str(), r.errors[0].rule.as_ref()), ("name", "length"));
+//! assert!((r.score - 200.0 / 3.0).abs() < 1e-9);
+//! ```
+//!
+//! # Deliberate differences from the suites our users trust
+//!
+//! coord's tests run the JSON-Schema-Test-Suite cases (converted to this vocabulary), the
+//! `validator` crate's email and URL tables, the WHATWG URL tests and the JSON Schema `uuid` and
+//! `date-time` cases. Where coord's verdict differs, it is on purpose:
+//!
+//! 1. **Typed rules are strict about type.** A JSON Schema keyword ignores values of another
+//!    type (`minLength` accepts `1`); a coord field rule carries a `type`, so such a value fails
+//!    the `type` check. Without a `type` rule coord behaves like JSON Schema: the rule does not
+//!    apply.
+//! 2. **`null` is absent.** A `null` field is treated like a missing one (as `Option::None`
+//!    serializes): only `required` applies to it. JSON Schema treats `null` as a value that
+//!    fails type checks.
+//! 3. **Email follows the HTML5 rule** (like `validator`, with RFC 5321 lengths): quoted local
+//!    parts and `[IPv6:...]` literals are refused; leading, trailing and doubled dots in the
+//!    local part are accepted; bracketed literals must be the whole domain (`validator` also
+//!    accepts text before the `[`). JSON Schema's `email` is RFC 5321 `Mailbox`.
+//! 4. **URL follows WHATWG** (what browsers and `url::Url::parse` accept): any scheme, spaces
+//!    and non-ASCII in paths are fine, surrounding whitespace is stripped, and
+//!    `http://999.999.999.999/` is refused. JSON Schema's `uri` is RFC 3986.
+//! 5. **date-time and uuid** match JSON Schema: lowercase `t`/`z`, any fraction length, leap
+//!    second only at 23:59:60 UTC; UUID version and variant nibbles are not checked.
+//! 6. Numbers: `1.0` is an integer and equals `1` in `one_of`, as in JSON Schema. Range bounds
+//!    and values compare as `f64`, so integers beyond 2^53 round.
+//! 7. Lengths count Unicode scalar values (`"💩"` has length 1), as JSON Schema does. Lengths
+//!    written as `2.0` are accepted as whole numbers. One `length` rule serves strings and
+//!    collections, so an untyped `min_length`/`max_length` counts a string's characters where
+//!    JSON Schema's `minItems`/`maxItems` would ignore the string.
+//! 8. `type: null` and unions of types have no coord form; coord has no exclusive bounds.
+
+mod engine;
+pub mod formats;
+mod registry;
+mod report;
+mod result;
+mod rule;
+#[doc(hidden)]
+pub mod support;
+mod yaml;
+
+pub use registry::{RuleRegistry, message_rule_set, rules};
+pub use report::{
+    DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
+    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, validator,
+};
+pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
+pub use rule::{
+    Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
+};
+pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Display;
+use std::sync::Arc;
+
+/// A value that can check itself. Derive it with `#[derive(Validate)]`; implement
+/// [`Validate::validate_into`] by hand for anything the attributes cannot say.
+pub trait Validate {
+    /// Validates the whole value. Derived impls also register the type's rule set under the
+    /// type name and record the outcome in [`Validator::validation_report`].
+    fn validate(&self) -> ValidationResult {
+        let mut checks = Checks::new();
+        self.validate_into(&FieldPath::Root, &mut checks);
+        checks.finish()
+    }
+
+    /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`).
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks);
+}
+
+impl<T: Validate + ?Sized> Validate for &T {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        (**self).validate_into(path, checks);
+    }
+}
+
+impl<T: Validate + ?Sized> Validate for Box<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        (**self).validate_into(path, checks);
+    }
+}
+
+impl<T: Validate + ?Sized> Validate for Arc<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        (**self).validate_into(path, checks);
+    }
+}
+
+impl<T: Validate> Validate for Option<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        if let Some(v) = self {
+            v.validate_into(path, checks);
+        }
+    }
+}
+
+impl<T: Validate> Validate for [T] {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        for (i, v) in self.iter().enumerate() {
+            v.validate_into(&path.index(i), checks);
+        }
+    }
+}
+
+impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        self.as_slice().validate_into(path, checks);
+    }
+}
+
+impl<T: Validate> Validate for Vec<T> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        self.as_slice().validate_into(path, checks);
+    }
+}
+
+impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        for (k, v) in self {
+            v.validate_into(&path.key(k), checks);
+        }
+    }
+}
+
+impl<K: Display, V: Validate> Validate for BTreeMap<K, V> {
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        for (k, v) in self {
+            v.validate_into(&path.key(k), checks);
+        }
+    }
+}
+
+/// Returns the validation report to zero (rule sets stay loaded).
+pub(crate) fn reset() {
+    validator().reset();
+}

@@ -1,0 +1,150 @@
+//! The process-wide rule registry behind [`crate::rules()`].
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+
+use serde_json::json;
+
+use super::rule::{FieldRules, Rule, RuleKind, RuleSet, ValueType};
+use super::yaml::{self, RuleLoadError};
+
+/// Named rule sets: the built-in `message` set, YAML rule sets and derived types (registered
+/// under their type name the first time they are validated).
+#[derive(Debug)]
+pub struct RuleRegistry {
+    sets: RwLock<BTreeMap<String, Arc<RuleSet>>>,
+}
+
+static REGISTRY: LazyLock<RuleRegistry> = LazyLock::new(|| {
+    let mut sets = BTreeMap::new();
+    let message = Arc::new(message_rule_set());
+    sets.insert(message.name.clone(), message);
+    RuleRegistry {
+        sets: RwLock::new(sets),
+    }
+});
+
+/// The process-wide rule registry.
+///
+/// ```
+/// let names = coord::rules()
+///     .load_yaml("docs_user:\n  required_fields: [name]\n  field_validations:\n    name: {type: string, min_length: 2}\n")
+///     .unwrap();
+/// assert_eq!(names, ["docs_user"]);
+/// let set = coord::rules().get("docs_user").unwrap();
+/// assert!(!set.validate_value(&serde_json::json!({"name": "x"})).is_valid);
+/// println!("{set}");
+/// ```
+pub fn rules() -> &'static RuleRegistry {
+    &REGISTRY
+}
+
+/// The guide's message structure: `content` a non-empty string, `user_id` a required string,
+/// `timestamp` an RFC 3339 date-time, `priority` one of low/normal/high/critical (default normal).
+pub fn message_rule_set() -> RuleSet {
+    RuleSet::new("message")
+        .field(
+            FieldRules::new("content")
+                .rule(Rule::new(RuleKind::Required))
+                .rule(Rule::new(RuleKind::Type(ValueType::String)))
+                .rule(Rule::new(RuleKind::Length {
+                    min: Some(1),
+                    max: None,
+                    equal: None,
+                })),
+        )
+        .field(
+            FieldRules::new("user_id")
+                .rule(Rule::new(RuleKind::Required))
+                .rule(Rule::new(RuleKind::Type(ValueType::String))),
+        )
+        .field(FieldRules::new("timestamp").rule(Rule::new(RuleKind::Type(ValueType::DateTime))))
+        .field(
+            FieldRules::new("priority")
+                .rule(Rule::new(RuleKind::OneOf(vec![
+                    json!("low"),
+                    json!("normal"),
+                    json!("high"),
+                    json!("critical"),
+                ])))
+                .default_value(json!("normal")),
+        )
+}
+
+impl RuleRegistry {
+    /// Loads every rule set of a YAML document (a mapping from rule-set name to
+    /// `{required_fields, field_validations, coercion}`), replacing sets of the same name.
+    /// Returns the loaded names. Nothing is loaded when any set is invalid.
+    pub fn load_yaml(&self, yaml: &str) -> Result<Vec<String>, RuleLoadError> {
+        let sets = yaml::parse(yaml)?;
+        let names = sets.iter().map(|s| s.name.clone()).collect();
+        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        for set in sets {
+            map.insert(set.name.clone(), Arc::new(set));
+        }
+        Ok(names)
+    }
+
+    /// Reads `path` and loads it like [`RuleRegistry::load_yaml`]; errors name the file.
+    pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Vec<String>, RuleLoadError> {
+        let path = path.as_ref();
+        let in_file = |error| RuleLoadError::InFile {
+            path: path.to_owned(),
+            error: Box::new(error),
+        };
+        let meta = std::fs::metadata(path).map_err(|e| RuleLoadError::Io {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        if meta.len() > yaml::MAX_RULE_DOCUMENT_BYTES as u64 {
+            return Err(in_file(RuleLoadError::TooLarge {
+                bytes: usize::try_from(meta.len()).unwrap_or(usize::MAX),
+                limit: yaml::MAX_RULE_DOCUMENT_BYTES,
+            }));
+        }
+        let text = std::fs::read_to_string(path).map_err(|e| RuleLoadError::Io {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        self.load_yaml(&text).map_err(in_file)
+    }
+
+    /// Adds (or replaces) one rule set.
+    pub fn insert(&self, set: RuleSet) -> Arc<RuleSet> {
+        let set = Arc::new(set);
+        self.sets
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(set.name.clone(), Arc::clone(&set));
+        set
+    }
+
+    /// Adds `set` unless one of that name exists (derived types never replace a loaded set).
+    pub(crate) fn insert_if_absent(&self, set: RuleSet) {
+        self.sets
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(set.name.clone())
+            .or_insert_with(|| Arc::new(set));
+    }
+
+    /// Names of every rule set, sorted.
+    pub fn names(&self) -> Vec<String> {
+        self.sets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The rule set called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<RuleSet>> {
+        self.sets
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+}

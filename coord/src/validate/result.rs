@@ -1,0 +1,411 @@
+//! Outcomes of a validation: the result, its field errors, and the tally that builds them.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// The outcome of validating one value against one rule set.
+///
+/// `score` is `passed ÷ applicable × 100` (100 when no check applied); a rule whose optional
+/// value is absent is not applicable and does not count.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct ValidationResult {
+    /// `true` when no check failed.
+    pub is_valid: bool,
+    /// Percentage of applicable checks that passed, `0.0..=100.0`.
+    pub score: f64,
+    /// One entry per failed check, in field order.
+    pub errors: Vec<FieldError>,
+    /// Checks that passed.
+    pub passed: u32,
+    /// Checks that applied (passed + failed).
+    pub applicable: u32,
+}
+
+impl ValidationResult {
+    /// Checks that failed.
+    pub fn failed(&self) -> u32 {
+        self.applicable.saturating_sub(self.passed)
+    }
+
+    /// The errors reported for `path` (for example `"address.zip"`).
+    pub fn errors_at<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a FieldError> + 'a {
+        self.errors.iter().filter(move |e| e.path == path)
+    }
+}
+
+impl fmt::Display for ValidationResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verdict = if self.is_valid { "valid" } else { "invalid" };
+        write!(
+            f,
+            "{verdict} ({:.1}%, {}/{} checks passed)",
+            self.score, self.passed, self.applicable
+        )?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The params of a failure: a small ordered map from name to JSON value (`min`, `max`,
+/// `actual`, ...). Index it like a map: `error.params["min"]` (`Null` when absent).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Params(Vec<(Cow<'static, str>, Value)>);
+
+static NULL: Value = Value::Null;
+
+impl Params {
+    /// No params (allocates nothing).
+    pub const fn new() -> Self {
+        Params(Vec::new())
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets `key`, replacing an earlier value.
+    pub fn insert(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Value>) {
+        let key = key.into();
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => {
+                if self.0.capacity() == 0 {
+                    self.0.reserve(3);
+                }
+                self.0.push((key, value));
+            }
+        }
+    }
+
+    /// Whether `key` is set.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Entries in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.0.iter().map(|(k, v)| (k.as_ref(), v))
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::ops::Index<&str> for Params {
+    type Output = Value;
+    fn index(&self, key: &str) -> &Value {
+        self.get(key).unwrap_or(&NULL)
+    }
+}
+
+impl Serialize for Params {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k.as_ref(), v)?;
+        }
+        map.end()
+    }
+}
+
+/// One failed check: where, which rule, why, and the numbers behind it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FieldError {
+    /// Where the value sits: `"name"`, `"address.zip"`, `"tags[2]"`, `"limits[\"eu\"]"`; empty for
+    /// the whole value. Serde renames are honoured.
+    pub path: String,
+    /// Stable rule code: `required`, `type`, `email`, `url`, `uuid`, `datetime`, `range`,
+    /// `length`, `pattern`, `one_of`, `must_match`, `nested`, `custom` (or a custom code).
+    pub rule: Cow<'static, str>,
+    /// Human-readable reason; replaced by the rule's `message` when one is set.
+    pub message: Cow<'static, str>,
+    /// The rule's arguments and the offending measure (`min`, `max`, `actual`, ...).
+    pub params: Params,
+}
+
+impl FieldError {
+    /// A field error with no params.
+    pub fn new(
+        path: impl Into<String>,
+        rule: impl Into<Cow<'static, str>>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        FieldError {
+            path: path.into(),
+            rule: rule.into(),
+            message: message.into(),
+            params: Params::new(),
+        }
+    }
+
+    /// Adds one param.
+    #[must_use]
+    pub fn with_param(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.params.insert(key.into(), value.into());
+        self
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = if self.path.is_empty() {
+            "(root)"
+        } else {
+            &self.path
+        };
+        write!(f, "{path}: {} [{}]", self.message, self.rule)
+    }
+}
+
+/// The error a `custom = path` function (or a struct-level `schema = path` function) returns.
+///
+/// ```
+/// fn even(n: &u32) -> Result<(), coord::RuleError> {
+///     if n % 2 == 0 { Ok(()) } else { Err(coord::RuleError::new("even", "must be even")) }
+/// }
+/// assert!(even(&3).is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RuleError {
+    /// Rule code reported in [`FieldError::rule`].
+    pub code: Cow<'static, str>,
+    /// Message reported in [`FieldError::message`].
+    pub message: Cow<'static, str>,
+    /// Params reported in [`FieldError::params`].
+    pub params: Params,
+    /// Field below the current path the error belongs to (struct-level functions use it).
+    pub field: Option<String>,
+}
+
+impl RuleError {
+    /// An error with a rule code and a message.
+    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<Cow<'static, str>>) -> Self {
+        RuleError {
+            code: code.into(),
+            message: message.into(),
+            params: Params::new(),
+            field: None,
+        }
+    }
+
+    /// Adds one param.
+    #[must_use]
+    pub fn with_param(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Value>,
+    ) -> Self {
+        self.params.insert(key.into(), value.into());
+        self
+    }
+
+    /// Attributes the error to `field` below the current path.
+    #[must_use]
+    pub fn at(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]", self.message, self.code)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A location inside the validated value, built on the stack while validating and rendered to a
+/// string only when a check fails (so valid input costs no allocation).
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub enum FieldPath<'a> {
+    /// The value itself.
+    Root,
+    /// A named field of the parent.
+    Field(&'a FieldPath<'a>, &'a str),
+    /// An item of a sequence.
+    Index(&'a FieldPath<'a>, usize),
+    /// An entry of a map, by key.
+    Key(&'a FieldPath<'a>, &'a dyn fmt::Display),
+}
+
+impl fmt::Debug for FieldPath<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FieldPath({:?})", self.render())
+    }
+}
+
+impl<'a> FieldPath<'a> {
+    /// The path of field `name` below this one.
+    pub fn field(&'a self, name: &'a str) -> FieldPath<'a> {
+        FieldPath::Field(self, name)
+    }
+
+    /// The path of item `index` below this one.
+    pub fn index(&'a self, index: usize) -> FieldPath<'a> {
+        FieldPath::Index(self, index)
+    }
+
+    /// The path of map entry `key` below this one.
+    pub fn key(&'a self, key: &'a dyn fmt::Display) -> FieldPath<'a> {
+        FieldPath::Key(self, key)
+    }
+
+    /// The path as text: `address.zip`, `tags[1]`, `limits["eu"]`.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.write_to(&mut out);
+        out
+    }
+
+    fn write_to(&self, out: &mut String) {
+        match self {
+            FieldPath::Root => {}
+            FieldPath::Field(parent, name) => {
+                parent.write_to(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(name);
+            }
+            FieldPath::Index(parent, i) => {
+                parent.write_to(out);
+                let _ = write!(out, "[{i}]");
+            }
+            FieldPath::Key(parent, key) => {
+                parent.write_to(out);
+                out.push_str("[\"");
+                for c in key.to_string().chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        c => out.push(c),
+                    }
+                }
+                out.push_str("\"]");
+            }
+        }
+    }
+}
+
+/// Running tally of one validation: passed and applicable checks plus the failures.
+/// Hand-written [`crate::Validate`] impls feed it through [`Checks::pass`] and [`Checks::fail`].
+#[derive(Debug, Default)]
+pub struct Checks {
+    passed: u32,
+    applicable: u32,
+    errors: Vec<FieldError>,
+}
+
+impl Checks {
+    /// An empty tally (allocates nothing).
+    pub const fn new() -> Self {
+        Checks {
+            passed: 0,
+            applicable: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Counts one applicable check that passed.
+    #[inline]
+    pub fn pass(&mut self) {
+        self.passed = self.passed.saturating_add(1);
+        self.applicable = self.applicable.saturating_add(1);
+    }
+
+    /// Counts one applicable check that failed.
+    #[cold]
+    pub fn fail(&mut self, error: FieldError) {
+        self.applicable = self.applicable.saturating_add(1);
+        if self.errors.capacity() == 0 {
+            self.errors.reserve(4);
+        }
+        self.errors.push(error);
+    }
+
+    /// Counts a check: passes when `ok`, otherwise records the error built by `error`.
+    #[inline]
+    pub fn check(&mut self, ok: bool, error: impl FnOnce() -> FieldError) {
+        if ok {
+            self.pass();
+        } else {
+            self.fail(error());
+        }
+    }
+
+    /// Errors recorded so far.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
+    /// The final result.
+    pub fn finish(self) -> ValidationResult {
+        let score = if self.applicable == 0 {
+            100.0
+        } else {
+            f64::from(self.passed) / f64::from(self.applicable) * 100.0
+        };
+        ValidationResult {
+            is_valid: self.errors.is_empty(),
+            score,
+            errors: self.errors,
+            passed: self.passed,
+            applicable: self.applicable,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_render_fields_indices_and_keys() {
+        let root = FieldPath::Root;
+        let a = root.field("address");
+        let z = a.field("zip");
+        assert_eq!(z.render(), "address.zip");
+        let t = root.field("tags");
+        assert_eq!(t.index(1).render(), "tags[1]");
+        let l = root.field("limits");
+        let k = "e\"u";
+        assert_eq!(l.key(&k).render(), "limits[\"e\\\"u\"]");
+        assert_eq!(root.render(), "");
+    }
+
+    #[test]
+    fn score_counts_passed_over_applicable() {
+        let mut c = Checks::new();
+        c.pass();
+        c.fail(FieldError::new("a", "required", "is required"));
+        let r = c.finish();
+        assert!(!r.is_valid);
+        assert_eq!((r.passed, r.applicable, r.failed()), (1, 2, 1));
+        assert!((r.score - 50.0).abs() < 1e-9);
+        assert_eq!(Checks::new().finish().score, 100.0);
+    }
+}

@@ -1,0 +1,710 @@
+//! The rule model shared by `#[derive(Validate)]` and YAML rule files.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
+
+use super::result::FieldError;
+
+/// The kind of value a field must hold. Format types (`email`, `url`, `uuid`, `datetime`) are
+/// strings with a shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueType {
+    /// A string.
+    String,
+    /// A whole number (`1.0` counts, as in JSON Schema).
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// A sequence.
+    Array,
+    /// A map with string keys.
+    Object,
+    /// An email address (HTML5 rule).
+    Email,
+    /// A URL (WHATWG).
+    Url,
+    /// A hyphenated UUID.
+    Uuid,
+    /// An RFC 3339 date-time.
+    DateTime,
+}
+
+impl ValueType {
+    /// Every type, in the order the YAML vocabulary lists them.
+    pub const ALL: [ValueType; 10] = [
+        ValueType::String,
+        ValueType::Integer,
+        ValueType::Number,
+        ValueType::Boolean,
+        ValueType::Array,
+        ValueType::Object,
+        ValueType::Email,
+        ValueType::Url,
+        ValueType::Uuid,
+        ValueType::DateTime,
+    ];
+
+    /// The name used in rule files: `string`, `integer`, ..., `datetime`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Integer => "integer",
+            ValueType::Number => "number",
+            ValueType::Boolean => "boolean",
+            ValueType::Array => "array",
+            ValueType::Object => "object",
+            ValueType::Email => "email",
+            ValueType::Url => "url",
+            ValueType::Uuid => "uuid",
+            ValueType::DateTime => "datetime",
+        }
+    }
+
+    /// Looks a type up by its rule-file name.
+    pub fn from_name(name: &str) -> Option<ValueType> {
+        ValueType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The rule code a mismatch reports: the format name for format types, else `type`.
+    pub const fn code(self) -> &'static str {
+        match self {
+            ValueType::Email => "email",
+            ValueType::Url => "url",
+            ValueType::Uuid => "uuid",
+            ValueType::DateTime => "datetime",
+            _ => "type",
+        }
+    }
+
+    fn must_be(self) -> &'static str {
+        match self {
+            ValueType::String => "must be a string",
+            ValueType::Integer => "must be an integer",
+            ValueType::Number => "must be a number",
+            ValueType::Boolean => "must be a boolean",
+            ValueType::Array => "must be an array",
+            ValueType::Object => "must be an object",
+            ValueType::Email => "must be a valid email address",
+            ValueType::Url => "must be a valid URL",
+            ValueType::Uuid => "must be a UUID",
+            ValueType::DateTime => "must be an RFC 3339 date-time",
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How strictly scalar types are read from a rule set's input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Coercion {
+    /// Types must match exactly (default).
+    #[default]
+    Strict,
+    /// Strings holding a number or boolean (`"42"`, `"true"`) count as that type.
+    Lax,
+}
+
+/// A compiled `pattern` (the `regex` crate: linear time, no catastrophic backtracking).
+/// Unanchored, like JSON Schema: `a+` matches `"xxaayy"`.
+#[derive(Clone, Debug)]
+pub struct Pattern(regex::Regex);
+
+impl Pattern {
+    /// Compiles `source`.
+    pub fn new(source: &str) -> Result<Pattern, regex::Error> {
+        regex::Regex::new(source).map(Pattern)
+    }
+
+    /// The pattern's source text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether `s` contains a match.
+    pub fn is_match(&self, s: &str) -> bool {
+        self.0.is_match(s)
+    }
+}
+
+impl PartialEq for Pattern {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+/// Where the rules of a `nested` value come from.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum NestedRules {
+    /// A rule set in the registry (a YAML rule set's name or a derived type's name), looked up
+    /// when validating.
+    Named(String),
+    /// A rule set written inline.
+    Inline(Arc<RuleSet>),
+}
+
+/// What one rule checks.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RuleKind {
+    /// The value has this type (code `type`, or the format name).
+    Type(ValueType),
+    /// The value is present and not null (code `required`).
+    Required,
+    /// A number within bounds, inclusive (code `range`).
+    Range {
+        /// Lower bound.
+        min: Option<f64>,
+        /// Upper bound.
+        max: Option<f64>,
+    },
+    /// Length in chars (strings) or items (collections), inclusive (code `length`).
+    Length {
+        /// Shortest accepted length.
+        min: Option<u64>,
+        /// Longest accepted length.
+        max: Option<u64>,
+        /// Exact length.
+        equal: Option<u64>,
+    },
+    /// A string containing a match of the pattern (code `pattern`).
+    Pattern(Pattern),
+    /// Equal to one of these values; numbers compare by value (code `one_of`).
+    OneOf(Vec<Value>),
+    /// These rules apply to every item of a sequence or every value of a map.
+    Each(Vec<Rule>),
+    /// The value satisfies another rule set (errors appear below this path).
+    Nested(NestedRules),
+    /// Equal to the sibling field named here (code `must_match`).
+    MustMatch(String),
+    /// A function of the derived type, named by its path (code `custom`). Runs only in the
+    /// derive; a rule set on dynamic values skips it.
+    Custom(String),
+}
+
+/// One rule: what it checks and an optional message that replaces the default one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// What the rule checks.
+    pub kind: RuleKind,
+    /// Replaces the default failure message.
+    pub message: Option<String>,
+}
+
+impl Rule {
+    /// A rule with the default message.
+    pub fn new(kind: RuleKind) -> Rule {
+        Rule {
+            kind,
+            message: None,
+        }
+    }
+
+    /// Sets the failure message.
+    #[must_use]
+    pub fn message(mut self, message: impl Into<String>) -> Rule {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// The stable code a failure of this rule reports.
+    pub fn code(&self) -> &'static str {
+        match &self.kind {
+            RuleKind::Type(t) => t.code(),
+            RuleKind::Required => "required",
+            RuleKind::Range { .. } => "range",
+            RuleKind::Length { .. } => "length",
+            RuleKind::Pattern(_) => "pattern",
+            RuleKind::OneOf(_) => "one_of",
+            RuleKind::Each(_) => "each",
+            RuleKind::Nested(_) => "nested",
+            RuleKind::MustMatch(_) => "must_match",
+            RuleKind::Custom(_) => "custom",
+        }
+    }
+}
+
+/// Displays whole numbers without a fraction (`18`, not `18.0`).
+struct Num(f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
+            write!(f, "{}", self.0 as i64)
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
+fn fmt_num(n: f64) -> Num {
+    Num(n)
+}
+
+fn bound_value(n: f64) -> Value {
+    if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        Value::from(n as i64)
+    } else {
+        serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            RuleKind::Type(t) => write!(f, "type {t}")?,
+            RuleKind::Required => f.write_str("required")?,
+            RuleKind::Range { min, max } => {
+                f.write_str("range")?;
+                if let Some(m) = min {
+                    write!(f, " min={}", fmt_num(*m))?;
+                }
+                if let Some(m) = max {
+                    write!(f, " max={}", fmt_num(*m))?;
+                }
+            }
+            RuleKind::Length { min, max, equal } => {
+                f.write_str("length")?;
+                for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
+                    if let Some(v) = v {
+                        write!(f, " {k}={v}")?;
+                    }
+                }
+            }
+            RuleKind::Pattern(p) => write!(f, "pattern {:?}", p.as_str())?,
+            RuleKind::OneOf(vs) => {
+                f.write_str("one_of [")?;
+                for (i, v) in vs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")?;
+            }
+            RuleKind::Each(rules) => {
+                f.write_str("each(")?;
+                for (i, r) in rules.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{r}")?;
+                }
+                f.write_str(")")?;
+            }
+            RuleKind::Nested(NestedRules::Named(n)) => write!(f, "nested {n}")?,
+            RuleKind::Nested(NestedRules::Inline(set)) => {
+                write!(f, "nested {{{} fields}}", set.fields.len())?
+            }
+            RuleKind::MustMatch(other) => write!(f, "must_match {other}")?,
+            RuleKind::Custom(path) => write!(f, "custom {path}")?,
+        }
+        if let Some(m) = &self.message {
+            write!(f, " (message: {m:?})")?;
+        }
+        Ok(())
+    }
+}
+
+/// The rules of one field.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct FieldRules {
+    /// The field's name as it appears in the data (serde renames applied).
+    pub name: String,
+    /// The rules, `required` first.
+    pub rules: Vec<Rule>,
+    /// Value validated in place of an absent one.
+    pub default: Option<Value>,
+}
+
+impl FieldRules {
+    /// A field with no rules yet.
+    pub fn new(name: impl Into<String>) -> FieldRules {
+        FieldRules {
+            name: name.into(),
+            rules: Vec::new(),
+            default: None,
+        }
+    }
+
+    /// Adds a rule.
+    #[must_use]
+    pub fn rule(mut self, rule: Rule) -> FieldRules {
+        self.rules.push(rule);
+        self
+    }
+
+    /// Sets the value used when the field is absent.
+    #[must_use]
+    pub fn default_value(mut self, value: Value) -> FieldRules {
+        self.default = Some(value);
+        self
+    }
+
+    /// Whether the field carries a `required` rule.
+    pub fn is_required(&self) -> bool {
+        self.rules.iter().any(|r| r.kind == RuleKind::Required)
+    }
+}
+
+/// A named set of field rules: what a YAML rule set or a derived type checks.
+///
+/// `Display` lists its rules, one field per line.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RuleSet {
+    /// The rule set's name (a YAML key or a derived type's name).
+    pub name: String,
+    /// Fields in declaration order.
+    pub fields: Vec<FieldRules>,
+    /// How scalar types are read.
+    pub coercion: Coercion,
+}
+
+impl RuleSet {
+    /// An empty rule set.
+    pub fn new(name: impl Into<String>) -> RuleSet {
+        RuleSet {
+            name: name.into(),
+            fields: Vec::new(),
+            coercion: Coercion::Strict,
+        }
+    }
+
+    /// Adds a field.
+    #[must_use]
+    pub fn field(mut self, field: FieldRules) -> RuleSet {
+        self.fields.push(field);
+        self
+    }
+
+    /// Sets the coercion mode.
+    #[must_use]
+    pub fn coercion(mut self, coercion: Coercion) -> RuleSet {
+        self.coercion = coercion;
+        self
+    }
+
+    /// The rules of `field`.
+    pub fn field_rules(&self, field: &str) -> Option<&FieldRules> {
+        self.fields.iter().find(|f| f.name == field)
+    }
+
+    /// The rule set as a JSON Schema (draft 2020-12). Named nested rule sets become
+    /// `$ref`s into `$defs`, resolved from the registry; `custom` rules and messages have no
+    /// JSON Schema form and are left out.
+    pub fn to_json_schema(&self) -> Value {
+        let mut defs = Map::new();
+        let mut schema = object_schema(self, &mut defs, 0);
+        if let Value::Object(m) = &mut schema {
+            let mut out = Map::new();
+            out.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+            out.insert("title".into(), json!(self.name));
+            out.append(m);
+            if !defs.is_empty() {
+                out.insert("$defs".into(), Value::Object(defs));
+            }
+            return Value::Object(out);
+        }
+        schema
+    }
+}
+
+const MAX_SCHEMA_DEPTH: usize = 32;
+
+fn object_schema(set: &RuleSet, defs: &mut Map<String, Value>, depth: usize) -> Value {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for field in &set.fields {
+        if field.is_required() {
+            required.push(json!(field.name));
+        }
+        let mut s = rules_schema(&field.rules, defs, depth);
+        if let (Some(d), Value::Object(m)) = (&field.default, &mut s) {
+            m.insert("default".into(), d.clone());
+        }
+        props.insert(field.name.clone(), s);
+    }
+    let mut out = Map::new();
+    out.insert("type".into(), json!("object"));
+    out.insert("properties".into(), Value::Object(props));
+    if !required.is_empty() {
+        out.insert("required".into(), Value::Array(required));
+    }
+    Value::Object(out)
+}
+
+fn rules_schema(rules: &[Rule], defs: &mut Map<String, Value>, depth: usize) -> Value {
+    let mut m = Map::new();
+    let ty = rules.iter().find_map(|r| match r.kind {
+        RuleKind::Type(t) => Some(t),
+        _ => None,
+    });
+    for rule in rules {
+        match &rule.kind {
+            RuleKind::Type(t) => {
+                let (json_type, format) = match t {
+                    ValueType::Email => ("string", Some("email")),
+                    ValueType::Url => ("string", Some("uri")),
+                    ValueType::Uuid => ("string", Some("uuid")),
+                    ValueType::DateTime => ("string", Some("date-time")),
+                    other => (other.name(), None),
+                };
+                m.insert("type".into(), json!(json_type));
+                if let Some(f) = format {
+                    m.insert("format".into(), json!(f));
+                }
+            }
+            RuleKind::Required | RuleKind::Custom(_) => {}
+            RuleKind::Range { min, max } => {
+                if let Some(v) = min {
+                    m.insert("minimum".into(), bound_value(*v));
+                }
+                if let Some(v) = max {
+                    m.insert("maximum".into(), bound_value(*v));
+                }
+            }
+            RuleKind::Length { min, max, equal } => {
+                let (lo, hi) = match ty {
+                    Some(ValueType::Array) => ("minItems", "maxItems"),
+                    Some(ValueType::Object) => ("minProperties", "maxProperties"),
+                    _ => ("minLength", "maxLength"),
+                };
+                if let Some(v) = equal.or(*min) {
+                    m.insert(lo.into(), json!(v));
+                }
+                if let Some(v) = equal.or(*max) {
+                    m.insert(hi.into(), json!(v));
+                }
+            }
+            RuleKind::Pattern(p) => {
+                m.insert("pattern".into(), json!(p.as_str()));
+            }
+            RuleKind::OneOf(vs) => {
+                m.insert("enum".into(), Value::Array(vs.clone()));
+            }
+            RuleKind::Each(items) => {
+                let item = rules_schema(items, defs, depth);
+                if ty == Some(ValueType::Object) {
+                    m.insert("additionalProperties".into(), item);
+                } else {
+                    m.insert("items".into(), item);
+                }
+            }
+            RuleKind::Nested(NestedRules::Inline(set)) if depth < MAX_SCHEMA_DEPTH => {
+                if let Value::Object(inner) = object_schema(set, defs, depth + 1) {
+                    m.extend(inner);
+                }
+            }
+            RuleKind::Nested(NestedRules::Named(name)) => {
+                m.insert("$ref".into(), json!(format!("#/$defs/{name}")));
+                if !defs.contains_key(name) && depth < MAX_SCHEMA_DEPTH {
+                    defs.insert(name.clone(), Value::Bool(true));
+                    if let Some(set) = super::rules().get(name) {
+                        let s = object_schema(&set, defs, depth + 1);
+                        defs.insert(name.clone(), s);
+                    }
+                }
+            }
+            RuleKind::Nested(NestedRules::Inline(_)) => {}
+            RuleKind::MustMatch(_) => {}
+        }
+    }
+    Value::Object(m)
+}
+
+impl fmt::Display for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let coercion = match self.coercion {
+            Coercion::Strict => "strict",
+            Coercion::Lax => "lax",
+        };
+        write!(f, "rule set {} (coercion: {coercion})", self.name)?;
+        for field in &self.fields {
+            write!(f, "\n  {}:", field.name)?;
+            for (i, r) in field.rules.iter().enumerate() {
+                write!(f, "{}{r}", if i == 0 { " " } else { ", " })?;
+            }
+            if let Some(d) = &field.default {
+                write!(f, " (default {d})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Failure builders shared by the dynamic engine and derived code, so both report the same
+/// codes, params and messages.
+pub mod failure {
+    use super::*;
+
+    fn finish(
+        path: String,
+        code: &'static str,
+        default_message: impl Into<Cow<'static, str>>,
+        message: Option<&str>,
+    ) -> FieldError {
+        let message: Cow<'static, str> = match message {
+            Some(m) => Cow::Owned(m.to_owned()),
+            None => default_message.into(),
+        };
+        FieldError::new(path, code, message)
+    }
+
+    fn finish_with(
+        path: String,
+        code: &'static str,
+        default_message: impl FnOnce() -> String,
+        message: Option<&str>,
+    ) -> FieldError {
+        let message = match message {
+            Some(m) => m.to_owned(),
+            None => default_message(),
+        };
+        FieldError::new(path, code, message)
+    }
+
+    /// `required` failed.
+    #[cold]
+    pub fn required(path: String, message: Option<&str>) -> FieldError {
+        finish(path, "required", "is required", message)
+    }
+
+    /// A type (or format) check failed.
+    #[cold]
+    pub fn type_mismatch(
+        path: String,
+        expected: ValueType,
+        actual: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        let e = finish(path, expected.code(), expected.must_be(), message);
+        if expected.code() == "type" {
+            // Formats need no params: the code says what was expected of the string.
+            e.with_param("expected", expected.name())
+                .with_param("actual", actual)
+        } else {
+            e
+        }
+    }
+
+    /// `range` failed.
+    #[cold]
+    pub fn range(
+        path: String,
+        min: Option<f64>,
+        max: Option<f64>,
+        actual: f64,
+        message: Option<&str>,
+    ) -> FieldError {
+        let text = || match (min, max) {
+            (Some(lo), Some(hi)) => format!("must be between {} and {}", Num(lo), Num(hi)),
+            (Some(lo), None) => format!("must be at least {}", Num(lo)),
+            (None, Some(hi)) => format!("must be at most {}", Num(hi)),
+            (None, None) => "must be a number".to_owned(),
+        };
+        let mut e =
+            finish_with(path, "range", text, message).with_param("actual", bound_value(actual));
+        if let Some(v) = min {
+            e = e.with_param("min", bound_value(v));
+        }
+        if let Some(v) = max {
+            e = e.with_param("max", bound_value(v));
+        }
+        e
+    }
+
+    /// `length` failed; `unit` is `characters` or `items`.
+    #[cold]
+    pub fn length(
+        path: String,
+        min: Option<u64>,
+        max: Option<u64>,
+        equal: Option<u64>,
+        actual: u64,
+        unit: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        let text = || match (equal, min, max) {
+            (Some(n), _, _) => format!("must have exactly {n} {unit}, got {actual}"),
+            (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}, got {actual}"),
+            (None, Some(lo), None) => format!("must have at least {lo} {unit}, got {actual}"),
+            (None, None, Some(hi)) => format!("must have at most {hi} {unit}, got {actual}"),
+            (None, None, None) => format!("has {actual} {unit}"),
+        };
+        let mut e = finish_with(path, "length", text, message).with_param("actual", actual);
+        for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
+            if let Some(v) = v {
+                e = e.with_param(k, v);
+            }
+        }
+        e
+    }
+
+    /// `pattern` failed.
+    #[cold]
+    pub fn pattern(path: String, pattern: &str, message: Option<&str>) -> FieldError {
+        finish(
+            path,
+            "pattern",
+            format!("must match the pattern {pattern:?}"),
+            message,
+        )
+        .with_param("pattern", pattern)
+    }
+
+    /// `one_of` failed.
+    #[cold]
+    pub fn one_of(
+        path: String,
+        allowed: Vec<Value>,
+        actual: Value,
+        message: Option<&str>,
+    ) -> FieldError {
+        let list = allowed
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        finish(path, "one_of", format!("must be one of: {list}"), message)
+            .with_param("one_of", Value::Array(allowed))
+            .with_param("actual", actual)
+    }
+
+    /// `must_match` failed.
+    #[cold]
+    pub fn must_match(path: String, other: &str, message: Option<&str>) -> FieldError {
+        finish(path, "must_match", format!("must match {other}"), message)
+            .with_param("other", other)
+    }
+
+    /// A `nested` rule names a rule set that is not loaded.
+    #[cold]
+    pub fn unknown_nested(path: String, name: &str, message: Option<&str>) -> FieldError {
+        finish(
+            path,
+            "nested",
+            format!("unknown rule set {name:?}"),
+            message,
+        )
+        .with_param("rule_set", name)
+    }
+}

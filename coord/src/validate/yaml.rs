@@ -1,0 +1,694 @@
+//! YAML rule files. The only module that knows the YAML crate (`serde_norway`, the maintained
+//! continuation of `serde_yaml`).
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::Value;
+use serde_norway::Value as Yaml;
+
+use super::rule::{Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType};
+
+/// Largest rule document accepted, in bytes.
+pub const MAX_RULE_DOCUMENT_BYTES: usize = 1 << 20;
+/// Deepest nesting of mappings and sequences accepted in a rule document.
+pub const MAX_RULE_DOCUMENT_DEPTH: usize = 32;
+
+const RULE_SET_KEYS: &[&str] = &["required_fields", "field_validations", "coercion"];
+const FIELD_KEYS: &[&str] = &[
+    "type",
+    "required",
+    "min",
+    "max",
+    "min_length",
+    "max_length",
+    "equal",
+    "pattern",
+    "one_of",
+    "each",
+    "nested",
+    "must_match",
+    "message",
+    "messages",
+    "default",
+];
+const MESSAGE_KEYS: &[&str] = &[
+    "type",
+    "email",
+    "url",
+    "uuid",
+    "datetime",
+    "required",
+    "range",
+    "min",
+    "max",
+    "length",
+    "min_length",
+    "max_length",
+    "equal",
+    "pattern",
+    "one_of",
+    "must_match",
+    "nested",
+];
+
+/// Why a rule document was refused. `Display` names the place (rule set, field, key) and, for a
+/// misspelt name, the closest known one.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum RuleLoadError {
+    /// The text is not valid YAML.
+    Syntax {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// The document exceeds [`MAX_RULE_DOCUMENT_BYTES`].
+    TooLarge {
+        /// Document size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The document nests deeper than [`MAX_RULE_DOCUMENT_DEPTH`].
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
+    /// Aliases expand to more nodes than a rule file can need ("billion laughs").
+    AliasExpansion,
+    /// A key that is not part of the rule language.
+    UnknownKey {
+        /// The rule set.
+        rule_set: String,
+        /// The field (`None` at rule-set level); nested places are joined with `.`.
+        field: Option<String>,
+        /// The unknown key.
+        key: String,
+        /// The closest known key.
+        suggestion: Option<String>,
+    },
+    /// A `type` that is not one of the known types.
+    UnknownType {
+        /// The rule set.
+        rule_set: String,
+        /// The field.
+        field: String,
+        /// The unknown type name.
+        name: String,
+        /// The closest known type.
+        suggestion: Option<String>,
+    },
+    /// A key whose value has the wrong shape (`min_length: -1`, `pattern: "("`, ...).
+    InvalidValue {
+        /// The rule set (empty at document level).
+        rule_set: String,
+        /// The field.
+        field: Option<String>,
+        /// The key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A lower bound above its upper bound.
+    MinAboveMax {
+        /// The rule set.
+        rule_set: String,
+        /// The field.
+        field: String,
+        /// `min` or `min_length`.
+        min_key: &'static str,
+        /// `max` or `max_length`.
+        max_key: &'static str,
+    },
+    /// The file could not be read.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        message: String,
+    },
+    /// An error inside a file.
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        error: Box<RuleLoadError>,
+    },
+}
+
+fn place(f: &mut fmt::Formatter<'_>, rule_set: &str, field: Option<&str>) -> fmt::Result {
+    write!(f, "rule set `{rule_set}`")?;
+    if let Some(field) = field {
+        write!(f, ", field `{field}`")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for RuleLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleLoadError::Syntax {
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "YAML syntax error at line {line}, column {column}: {message}"
+            ),
+            RuleLoadError::TooLarge { bytes, limit } => write!(
+                f,
+                "rule document of {bytes} bytes refused: the limit is {limit} bytes"
+            ),
+            RuleLoadError::TooDeep { limit } => {
+                write!(
+                    f,
+                    "rule document refused: nesting deeper than {limit} levels"
+                )
+            }
+            RuleLoadError::AliasExpansion => f.write_str(
+                "rule document refused: YAML aliases expand beyond the repetition limit",
+            ),
+            RuleLoadError::UnknownKey {
+                rule_set,
+                field,
+                key,
+                suggestion,
+            } => {
+                place(f, rule_set, field.as_deref())?;
+                write!(f, ": unknown key `{key}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                Ok(())
+            }
+            RuleLoadError::UnknownType {
+                rule_set,
+                field,
+                name,
+                suggestion,
+            } => {
+                place(f, rule_set, Some(field))?;
+                write!(f, ": unknown type `{name}`")?;
+                if let Some(s) = suggestion {
+                    write!(f, " (did you mean `{s}`?)")?;
+                }
+                let names: Vec<_> = ValueType::ALL.iter().map(|t| t.name()).collect();
+                write!(f, "; known types: {}", names.join(", "))
+            }
+            RuleLoadError::InvalidValue {
+                rule_set,
+                field,
+                key,
+                message,
+            } => {
+                place(f, rule_set, field.as_deref())?;
+                write!(f, ": `{key}` {message}")
+            }
+            RuleLoadError::MinAboveMax {
+                rule_set,
+                field,
+                min_key,
+                max_key,
+            } => {
+                place(f, rule_set, Some(field))?;
+                write!(f, ": `{min_key}` is greater than `{max_key}`")
+            }
+            RuleLoadError::Io { path, message } => {
+                write!(f, "cannot read {}: {message}", path.display())
+            }
+            RuleLoadError::InFile { path, error } => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for RuleLoadError {}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate within a third of the word's length (at least 2 edits).
+pub(crate) fn closest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_owned())
+}
+
+/// Parses a rule document: a mapping from rule-set name to rule set.
+pub(crate) fn parse(src: &str) -> Result<Vec<RuleSet>, RuleLoadError> {
+    if src.len() > MAX_RULE_DOCUMENT_BYTES {
+        return Err(RuleLoadError::TooLarge {
+            bytes: src.len(),
+            limit: MAX_RULE_DOCUMENT_BYTES,
+        });
+    }
+    let doc: Yaml = serde_norway::from_str(src).map_err(|e| {
+        let message = e.to_string();
+        if message.contains("repetition limit exceeded") {
+            RuleLoadError::AliasExpansion
+        } else if message.contains("recursion limit exceeded") {
+            RuleLoadError::TooDeep {
+                limit: MAX_RULE_DOCUMENT_DEPTH,
+            }
+        } else {
+            let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+            RuleLoadError::Syntax {
+                line,
+                column,
+                message,
+            }
+        }
+    })?;
+    if depth(&doc, 0) > MAX_RULE_DOCUMENT_DEPTH {
+        return Err(RuleLoadError::TooDeep {
+            limit: MAX_RULE_DOCUMENT_DEPTH,
+        });
+    }
+    let top = match doc {
+        Yaml::Null => return Ok(Vec::new()),
+        Yaml::Mapping(m) => m,
+        other => {
+            return Err(RuleLoadError::InvalidValue {
+                rule_set: String::new(),
+                field: None,
+                key: "(document)".into(),
+                message: format!(
+                    "must be a mapping from rule-set name to rule set, found {}",
+                    kind(&other)
+                ),
+            });
+        }
+    };
+    let mut sets = Vec::new();
+    for (name, body) in &top {
+        let Some(name) = name.as_str() else {
+            return Err(RuleLoadError::InvalidValue {
+                rule_set: String::new(),
+                field: None,
+                key: "(document)".into(),
+                message: format!("has a non-string rule-set name ({})", kind(name)),
+            });
+        };
+        sets.push(rule_set(name, name, None, body)?);
+    }
+    Ok(sets)
+}
+
+fn depth(v: &Yaml, d: usize) -> usize {
+    if d > MAX_RULE_DOCUMENT_DEPTH {
+        return d;
+    }
+    match v {
+        Yaml::Sequence(s) => s.iter().map(|x| depth(x, d + 1)).max().unwrap_or(d + 1),
+        Yaml::Mapping(m) => m.values().map(|x| depth(x, d + 1)).max().unwrap_or(d + 1),
+        Yaml::Tagged(t) => depth(&t.value, d + 1),
+        _ => d,
+    }
+}
+
+fn kind(v: &Yaml) -> &'static str {
+    match v {
+        Yaml::Null => "null",
+        Yaml::Bool(_) => "a boolean",
+        Yaml::Number(_) => "a number",
+        Yaml::String(_) => "a string",
+        Yaml::Sequence(_) => "a sequence",
+        Yaml::Mapping(_) => "a mapping",
+        Yaml::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Where in the document a rule set or field sits, for error messages.
+struct At<'a> {
+    set: &'a str,
+    field: Option<&'a str>,
+}
+
+impl At<'_> {
+    fn invalid(&self, key: &str, message: impl Into<String>) -> RuleLoadError {
+        RuleLoadError::InvalidValue {
+            rule_set: self.set.to_owned(),
+            field: self.field.map(str::to_owned),
+            key: key.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    fn unknown(&self, key: &str, known: &[&str]) -> RuleLoadError {
+        RuleLoadError::UnknownKey {
+            rule_set: self.set.to_owned(),
+            field: self.field.map(str::to_owned),
+            key: key.to_owned(),
+            suggestion: closest(key, known.iter().copied()),
+        }
+    }
+}
+
+fn mapping<'a>(
+    v: &'a Yaml,
+    at: &At<'_>,
+    key: &str,
+) -> Result<&'a serde_norway::Mapping, RuleLoadError> {
+    v.as_mapping()
+        .ok_or_else(|| at.invalid(key, format!("must be a mapping, found {}", kind(v))))
+}
+
+fn str_key<'a>(k: &'a Yaml, at: &At<'_>) -> Result<&'a str, RuleLoadError> {
+    k.as_str()
+        .ok_or_else(|| at.invalid("(key)", format!("keys must be strings, found {}", kind(k))))
+}
+
+/// `set` is the top-level rule set's name (for errors); `prefix` the dotted place of an inline
+/// nested rule set inside it.
+fn rule_set(
+    name: &str,
+    set: &str,
+    prefix: Option<&str>,
+    body: &Yaml,
+) -> Result<RuleSet, RuleLoadError> {
+    let at = At { set, field: prefix };
+    let body = mapping(body, &at, "(rule set)")?;
+    let mut out = RuleSet::new(name);
+    let mut required: Vec<String> = Vec::new();
+    for (k, v) in body {
+        let key = str_key(k, &at)?;
+        match key {
+            "required_fields" => {
+                let seq = v.as_sequence().ok_or_else(|| {
+                    at.invalid(
+                        key,
+                        format!("must be a list of field names, found {}", kind(v)),
+                    )
+                })?;
+                for item in seq {
+                    let f = item.as_str().ok_or_else(|| {
+                        at.invalid(key, format!("must list field names, found {}", kind(item)))
+                    })?;
+                    required.push(f.to_owned());
+                }
+            }
+            "field_validations" => {
+                for (fk, fv) in mapping(v, &at, key)? {
+                    let fname = str_key(fk, &at)?;
+                    let place = match prefix {
+                        Some(p) => format!("{p}.{fname}"),
+                        None => fname.to_owned(),
+                    };
+                    out.fields.push(field_rules(fname, set, &place, fv)?);
+                }
+            }
+            "coercion" => {
+                out.coercion = match v.as_str() {
+                    Some("strict") => Coercion::Strict,
+                    Some("lax") => Coercion::Lax,
+                    _ => return Err(at.invalid(key, "must be `strict` or `lax`")),
+                };
+            }
+            other => return Err(at.unknown(other, RULE_SET_KEYS)),
+        }
+    }
+    // Listed-only fields come first, in list order; listed fields with rules keep their place.
+    let mut listed_only = Vec::new();
+    for name in required {
+        match out.fields.iter_mut().find(|f| f.name == name) {
+            Some(field) => {
+                if !field.is_required() {
+                    field.rules.insert(0, Rule::new(RuleKind::Required));
+                }
+            }
+            None => {
+                if !listed_only.iter().any(|f: &FieldRules| f.name == name) {
+                    listed_only.push(FieldRules::new(name).rule(Rule::new(RuleKind::Required)));
+                }
+            }
+        }
+    }
+    listed_only.append(&mut out.fields);
+    out.fields = listed_only;
+    Ok(out)
+}
+
+fn field_rules(
+    name: &str,
+    set: &str,
+    place: &str,
+    body: &Yaml,
+) -> Result<FieldRules, RuleLoadError> {
+    let at = At {
+        set,
+        field: Some(place),
+    };
+    let body = mapping(body, &at, "(field)")?;
+    let mut field = FieldRules::new(name);
+    let mut ty = None;
+    let (mut min, mut max) = (None, None);
+    let (mut min_len, mut max_len, mut equal) = (None, None, None);
+    let mut others: Vec<Rule> = Vec::new();
+    let mut required = false;
+    let mut message: Option<String> = None;
+    let mut messages: Vec<(String, String)> = Vec::new();
+    for (k, v) in body {
+        let key = str_key(k, &at)?;
+        match key {
+            "type" => {
+                let n = v.as_str().ok_or_else(|| {
+                    at.invalid(key, format!("must be a type name, found {}", kind(v)))
+                })?;
+                ty = Some(
+                    ValueType::from_name(n).ok_or_else(|| RuleLoadError::UnknownType {
+                        rule_set: set.to_owned(),
+                        field: place.to_owned(),
+                        name: n.to_owned(),
+                        suggestion: closest(n, ValueType::ALL.iter().map(|t| t.name())),
+                    })?,
+                );
+            }
+            "required" => {
+                required = v.as_bool().ok_or_else(|| {
+                    at.invalid(key, format!("must be true or false, found {}", kind(v)))
+                })?;
+            }
+            "min" => min = Some(number(v, &at, key)?),
+            "max" => max = Some(number(v, &at, key)?),
+            "min_length" => min_len = Some(count(v, &at, key)?),
+            "max_length" => max_len = Some(count(v, &at, key)?),
+            "equal" => equal = Some(count(v, &at, key)?),
+            "pattern" => {
+                let src = v.as_str().ok_or_else(|| {
+                    at.invalid(key, format!("must be a string, found {}", kind(v)))
+                })?;
+                let p = Pattern::new(src)
+                    .map_err(|e| at.invalid(key, format!("is not a valid regex: {e}")))?;
+                others.push(Rule::new(RuleKind::Pattern(p)));
+            }
+            "one_of" => {
+                let seq = v
+                    .as_sequence()
+                    .ok_or_else(|| at.invalid(key, format!("must be a list, found {}", kind(v))))?;
+                let mut values = Vec::with_capacity(seq.len());
+                for item in seq {
+                    values.push(to_json(item, &at, key)?);
+                }
+                others.push(Rule::new(RuleKind::OneOf(values)));
+            }
+            "each" => {
+                let item = field_rules(name, set, &format!("{place}.each"), v)?;
+                others.push(Rule::new(RuleKind::Each(item.rules)));
+            }
+            "nested" => {
+                let nested = match v {
+                    Yaml::String(n) => NestedRules::Named(n.clone()),
+                    Yaml::Mapping(_) => {
+                        NestedRules::Inline(Arc::new(rule_set(name, set, Some(place), v)?))
+                    }
+                    other => {
+                        return Err(at.invalid(
+                            key,
+                            format!(
+                                "must name a rule set or hold one inline, found {}",
+                                kind(other)
+                            ),
+                        ));
+                    }
+                };
+                others.push(Rule::new(RuleKind::Nested(nested)));
+            }
+            "must_match" => {
+                let other = v.as_str().ok_or_else(|| {
+                    at.invalid(key, format!("must name a field, found {}", kind(v)))
+                })?;
+                others.push(Rule::new(RuleKind::MustMatch(other.to_owned())));
+            }
+            "message" => {
+                message = Some(
+                    v.as_str()
+                        .ok_or_else(|| {
+                            at.invalid(key, format!("must be a string, found {}", kind(v)))
+                        })?
+                        .to_owned(),
+                );
+            }
+            "messages" => {
+                for (mk, mv) in mapping(v, &at, key)? {
+                    let mk = str_key(mk, &at)?;
+                    if !MESSAGE_KEYS.contains(&mk) {
+                        return Err(at
+                            .unknown(&format!("messages.{mk}"), MESSAGE_KEYS)
+                            .with_suggestion_prefix("messages."));
+                    }
+                    let text = mv.as_str().ok_or_else(|| {
+                        at.invalid(key, format!("values must be strings, found {}", kind(mv)))
+                    })?;
+                    messages.push((message_code(mk).to_owned(), text.to_owned()));
+                }
+            }
+            "default" => field.default = Some(to_json(v, &at, key)?),
+            other => return Err(at.unknown(other, FIELD_KEYS)),
+        }
+    }
+    if let (Some(lo), Some(hi)) = (min, max)
+        && lo > hi
+    {
+        return Err(RuleLoadError::MinAboveMax {
+            rule_set: set.to_owned(),
+            field: place.to_owned(),
+            min_key: "min",
+            max_key: "max",
+        });
+    }
+    if let (Some(lo), Some(hi)) = (min_len, max_len)
+        && lo > hi
+    {
+        return Err(RuleLoadError::MinAboveMax {
+            rule_set: set.to_owned(),
+            field: place.to_owned(),
+            min_key: "min_length",
+            max_key: "max_length",
+        });
+    }
+    let mut rules = Vec::new();
+    if required {
+        rules.push(Rule::new(RuleKind::Required));
+    }
+    if let Some(t) = ty {
+        rules.push(Rule::new(RuleKind::Type(t)));
+    }
+    if min.is_some() || max.is_some() {
+        rules.push(Rule::new(RuleKind::Range { min, max }));
+    }
+    if min_len.is_some() || max_len.is_some() || equal.is_some() {
+        rules.push(Rule::new(RuleKind::Length {
+            min: min_len,
+            max: max_len,
+            equal,
+        }));
+    }
+    rules.extend(others);
+    for rule in &mut rules {
+        let code = rule.code();
+        rule.message = messages
+            .iter()
+            .rev()
+            .find(|(c, _)| c == code || (c == "type" && matches!(rule.kind, RuleKind::Type(_))))
+            .map(|(_, m)| m.clone())
+            .or_else(|| message.clone());
+    }
+    field.rules = rules;
+    Ok(field)
+}
+
+impl RuleLoadError {
+    fn with_suggestion_prefix(mut self, prefix: &str) -> Self {
+        if let RuleLoadError::UnknownKey {
+            key, suggestion, ..
+        } = &mut self
+        {
+            let bare = key.trim_start_matches(prefix).to_owned();
+            *suggestion =
+                closest(&bare, MESSAGE_KEYS.iter().copied()).map(|s| format!("{prefix}{s}"));
+        }
+        self
+    }
+}
+
+fn message_code(key: &str) -> &str {
+    match key {
+        "min" | "max" => "range",
+        "min_length" | "max_length" | "equal" => "length",
+        other => other,
+    }
+}
+
+fn number(v: &Yaml, at: &At<'_>, key: &str) -> Result<f64, RuleLoadError> {
+    v.as_f64()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| at.invalid(key, format!("must be a number, found {}", kind(v))))
+}
+
+fn count(v: &Yaml, at: &At<'_>, key: &str) -> Result<u64, RuleLoadError> {
+    if let Some(n) = v.as_u64() {
+        return Ok(n);
+    }
+    match v.as_f64() {
+        // `2.0` is a whole count; JSON Schema suites write lengths that way.
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(f as u64),
+        _ => Err(at.invalid(
+            key,
+            format!("must be a non-negative whole number, found {}", describe(v)),
+        )),
+    }
+}
+
+fn describe(v: &Yaml) -> String {
+    match v {
+        Yaml::Number(n) => n.to_string(),
+        other => kind(other).to_owned(),
+    }
+}
+
+fn to_json(v: &Yaml, at: &At<'_>, key: &str) -> Result<Value, RuleLoadError> {
+    if matches!(v, Yaml::Tagged(_)) {
+        return Err(at.invalid(key, "must not hold tagged YAML values"));
+    }
+    serde_json::to_value(v)
+        .map_err(|e| at.invalid(key, format!("has a value JSON cannot hold: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_and_suggestion() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            closest("min_lenght", FIELD_KEYS.iter().copied()).as_deref(),
+            Some("min_length")
+        );
+        assert_eq!(closest("zzzzzz", FIELD_KEYS.iter().copied()), None);
+    }
+}

@@ -1,0 +1,9 @@
+use coord::Validate;
+
+#[derive(Validate)]
+struct S {
+    #[validate(email)]
+    id: u64,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use coord::Validate;
+
+#[derive(Validate)]
+struct S {
+    #[validate(length(max = 3))]
+    count: u32,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use coord::Validate;
+
+#[derive(Validate)]
+struct S {
+    #[validate(must_match = "confirm")]
+    confirm: String,
+}
+
+fn main() {}

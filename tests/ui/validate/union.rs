@@ -1,0 +1,8 @@
+use coord::Validate;
+
+#[derive(Validate)]
+union S {
+    a: u32,
+}
+
+fn main() {}
