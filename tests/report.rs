@@ -86,7 +86,10 @@ fn prometheus_output_passes_promtool() {
     fetch(true).unwrap();
     let _ = hostile();
     coord::monitor().record_system_health();
+    let _ = coord::validator()
+        .validate_message_structure(&serde_json::json!({"content": "", "user_id": 7}));
     let report = coord::report();
+    assert!(report.validation.total >= 1);
     assert!(report.system.is_some());
     let text = report.to_prometheus();
     assert!(text.contains("coord_system_cpu_usage_ratio "), "{text}");

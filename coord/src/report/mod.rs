@@ -13,6 +13,13 @@
 //!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
 //!       last_10s, last_60s:  # null unless the monitor runs
 //!         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
+//! validation:
+//!   total, valid, invalid, compliance_score, passed_checks, applicable_checks
+//!   rule_sets:             # sorted by name
+//!     - name, total, valid, invalid, compliance_score, passed_checks, applicable_checks
+//!   top_failures:          # most frequent first
+//!     - rule_set, path, rule, count
+//!   other_failures
 //! system:                  # null before the first system sample
 //!   health_status: healthy | degraded | unhealthy
 //!   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
@@ -29,6 +36,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::perf::{PerformanceReport, SystemHealth};
+use crate::validate::ValidationReport;
 use format::{Align, Table};
 use prometheus::{Exposition, Kind};
 
@@ -38,6 +46,8 @@ use prometheus::{Exposition, Kind};
 pub struct Report {
     /// Every tracked operation.
     pub performance: PerformanceReport,
+    /// Every validation since start or reset, per rule set and by failing rule.
+    pub validation: ValidationReport,
     /// Health of the host from the latest system sample; `None` before the first sample (start
     /// the monitor, or call `record_system_health`). Building a report never takes a sample.
     pub system: Option<SystemHealth>,
@@ -58,6 +68,7 @@ pub fn report() -> Report {
     let monitor = crate::monitor();
     Report {
         performance: monitor.performance_report(),
+        validation: crate::validator().validation_report(),
         system: monitor.current_health(),
     }
 }
@@ -105,6 +116,7 @@ impl Report {
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
+        self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
         out.finish()
     }
@@ -159,6 +171,98 @@ impl Report {
                 op.calls as f64,
             );
         }
+    }
+
+    fn validation_metrics(&self, out: &mut Exposition) {
+        let sets = &self.validation.rule_sets;
+        out.family(
+            "coord_validations_total",
+            Kind::Counter,
+            "Validations by rule set and verdict.",
+        );
+        for set in sets {
+            for (verdict, count) in [("valid", set.valid), ("invalid", set.invalid)] {
+                out.sample(
+                    "coord_validations_total",
+                    &[("rule_set", &set.name), ("verdict", verdict)],
+                    count as f64,
+                );
+            }
+        }
+        out.family(
+            "coord_validation_checks_total",
+            Kind::Counter,
+            "Applicable validation checks by rule set and outcome.",
+        );
+        for set in sets {
+            let failed = set.applicable_checks.saturating_sub(set.passed_checks);
+            for (outcome, count) in [("passed", set.passed_checks), ("failed", failed)] {
+                out.sample(
+                    "coord_validation_checks_total",
+                    &[("rule_set", &set.name), ("outcome", outcome)],
+                    count as f64,
+                );
+            }
+        }
+        out.family(
+            "coord_validation_compliance_ratio",
+            Kind::Gauge,
+            "Passed over applicable checks, all validations since start or reset (0..1).",
+        );
+        out.sample(
+            "coord_validation_compliance_ratio",
+            &[],
+            self.validation.compliance_score / 100.0,
+        );
+    }
+
+    fn render_validation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = &self.validation;
+        format::section(f, "Validation")?;
+        if v.total == 0 {
+            return writeln!(f, "  (nothing validated)");
+        }
+        writeln!(
+            f,
+            "  {} validated, {} valid, {} invalid, compliance {:.1}%",
+            v.total, v.valid, v.invalid, v.compliance_score
+        )?;
+        let mut table = Table::new(&[
+            ("rule set", Align::Left),
+            ("total", Align::Right),
+            ("valid", Align::Right),
+            ("invalid", Align::Right),
+            ("compliance", Align::Right),
+        ]);
+        for set in &v.rule_sets {
+            table.row(vec![
+                format::name(&set.name),
+                set.total.to_string(),
+                set.valid.to_string(),
+                set.invalid.to_string(),
+                format!("{:.1}%", set.compliance_score),
+            ]);
+        }
+        table.render(f)?;
+        if !v.top_failures.is_empty() {
+            writeln!(f, "  most frequent failures:")?;
+            let mut table = Table::new(&[
+                ("rule set", Align::Left),
+                ("path", Align::Left),
+                ("rule", Align::Left),
+                ("count", Align::Right),
+            ]);
+            for failure in v.top_failures.iter().take(10) {
+                table.row(vec![
+                    format::name(&failure.rule_set),
+                    format::name(&failure.path),
+                    failure.rule.clone(),
+                    failure.count.to_string(),
+                ]);
+            }
+            table.render(f)?;
+        }
+        Ok(())
     }
 
     fn system_metrics(&self, out: &mut Exposition) {
@@ -286,6 +390,7 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "coord report")?;
         self.render_performance(f)?;
+        self.render_validation(f)?;
         self.render_system(f)
     }
 }
