@@ -4,6 +4,7 @@
 
 mod common;
 mod compose;
+mod retry;
 mod track_performance;
 
 use proc_macro::TokenStream;
@@ -12,4 +13,10 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
     compose::expand(common::Layer::TrackPerformance, args.into(), item.into()).into()
+}
+
+/// Retries a function returning `Result` with back-off; see `coord::retry`.
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::Retry, args.into(), item.into()).into()
 }

@@ -30,3 +30,91 @@ pub trait AnyOutcome {
 }
 
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
+
+pub use crate::errors::Severity;
+pub use crate::retry::{Attempt, Next, RetryLoop, RetrySite, named_or_default};
+pub use crate::{Jitter, RetryPolicy};
+
+/// Wraps an error so that method resolution can find the best message function for its type:
+/// `Display`, else `Debug`, else the type name (`(&&&Describe(&e)).describer()`).
+pub struct Describe<'a, E>(pub &'a E);
+
+/// Chosen when the error implements `Display`.
+pub trait DescribeDisplay<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E: core::fmt::Display> DescribeDisplay<E> for &&Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |e| e.to_string()
+    }
+}
+
+/// Chosen when the error implements only `Debug`.
+pub trait DescribeDebug<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E: core::fmt::Debug> DescribeDebug<E> for &Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |e| format!("{e:?}")
+    }
+}
+
+/// The fallback: the type name.
+pub trait DescribeAny<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E> DescribeAny<E> for Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |_| core::any::type_name::<E>().to_owned()
+    }
+}
+
+/// A by-value parameter of a `#[retry]` function, copied for each attempt.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` runs the function body once per attempt, so this by-value parameter of type `{Self}` must be `Clone`",
+    label = "not `Clone`: take this parameter by reference, or make its type `Clone` (wrap it in `Arc` if cloning is costly)",
+    note = "each attempt gets its own clone of every by-value parameter"
+)]
+pub trait RetryArg: Sized {
+    /// The copy one attempt consumes.
+    fn for_attempt(&self) -> Self;
+}
+
+impl<T: Clone> RetryArg for T {
+    #[inline]
+    fn for_attempt(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// The return type of a `#[retry]` function.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` needs a function returning `Result<T, E>`, found `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait RetryResult {
+    /// `T`.
+    type Ok;
+    /// `E`.
+    type Err;
+    /// Identity on `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+}
+
+impl<T, E> RetryResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn into_result(self) -> Self {
+        self
+    }
+}

@@ -24,8 +24,11 @@
 
 #[doc(hidden)]
 pub mod __private;
+pub mod errors;
 pub mod perf;
+pub mod retry;
 
+pub use coord_macros::retry;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
@@ -33,7 +36,20 @@ pub use perf::{
     monitor, operation,
 };
 
+pub use errors::{
+    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, ErrorRecord, ErrorReport,
+    OperationErrors, RetryStats, Severity, SeverityCounts, error_report,
+};
+#[cfg(feature = "tokio")]
+pub use retry::TokioSleeper;
+pub use retry::{
+    Attempt, BudgetConfig, BudgetSnapshot, FakeSleeper, Jitter, RetryEvent, RetryPolicy,
+    RetrySettings, Sleeper, StdSleeper, register_policy,
+};
+
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {
     perf::reset_all();
+    retry::reset_all();
+    errors::registry::reset_all();
 }
