@@ -226,6 +226,11 @@ impl RetryArgs {
         let into_result = quote_spanned! {ret_span=>
             ::coord::__private::RetryResult::into_result(__coord_attempt)
         };
+        let from_result = |value: TokenStream| {
+            quote_spanned! {ret_span=> ::coord::__private::RetryResult::from_result(#value) }
+        };
+        let ok = from_result(quote!(::core::result::Result::Ok(__coord_value)));
+        let err = from_result(quote!(::core::result::Result::Err(__coord_error)));
         let classify = match &self.when {
             Some(when) => quote! {
                 if #when(&__coord_error) {
@@ -251,7 +256,7 @@ impl RetryArgs {
                 match #into_result {
                     ::core::result::Result::Ok(__coord_value) => {
                         __coord_retry.succeeded();
-                        break ::core::result::Result::Ok(__coord_value);
+                        break #ok;
                     }
                     ::core::result::Result::Err(__coord_error) => {
                         let __coord_describe = {
@@ -265,7 +270,7 @@ impl RetryArgs {
                         match __coord_retry.failed(__coord_attempt) {
                             ::coord::__private::Next::Retry(__coord_delay) => #sleep,
                             ::coord::__private::Next::Stop(__coord_error) => {
-                                break ::core::result::Result::Err(__coord_error);
+                                break #err;
                             }
                         }
                     }
@@ -334,9 +339,15 @@ fn per_attempt_clones(sig: &Signature) -> Vec<TokenStream> {
                 Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => {
                     let ident = &pat.ident;
                     let mutability = &pat.mutability;
+                    // A marker type named after the parameter lets the missing-`Clone` error
+                    // name it; braces keep it out of the value namespace.
                     Some(quote_spanned! {arg.span()=>
                         #[allow(unused_mut, unused_variables)]
-                        let #mutability #ident = ::coord::__private::RetryArg::for_attempt(&#ident);
+                        let #mutability #ident = {
+                            #[allow(non_camel_case_types, dead_code)]
+                            struct #ident {}
+                            ::coord::__private::retry_arg::<#ident, _>(&#ident)
+                        };
                     })
                 }
                 _ => None,

@@ -78,22 +78,29 @@ impl<E> DescribeAny<E> for Describe<'_, E> {
     }
 }
 
-/// A by-value parameter of a `#[retry]` function, copied for each attempt.
+/// A by-value parameter of a `#[retry]` function, copied for each attempt. `Param` is a
+/// marker type named after the parameter, so the error message can name it.
 #[diagnostic::on_unimplemented(
-    message = "`#[retry]` runs the function body once per attempt, so this by-value parameter of type `{Self}` must be `Clone`",
-    label = "not `Clone`: take this parameter by reference, or make its type `Clone` (wrap it in `Arc` if cloning is costly)",
-    note = "each attempt gets its own clone of every by-value parameter"
+    message = "`#[retry]` runs the body once per attempt, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
+    label = "`{Param}` is moved into every attempt, but `{Self}` is not `Clone`",
+    note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
 )]
-pub trait RetryArg: Sized {
+pub trait RetryArg<Param>: Sized {
     /// The copy one attempt consumes.
     fn for_attempt(&self) -> Self;
 }
 
-impl<T: Clone> RetryArg for T {
+impl<T: Clone, Param> RetryArg<Param> for T {
     #[inline]
     fn for_attempt(&self) -> Self {
         self.clone()
     }
+}
+
+/// Copies parameter `value` for one attempt; `Param` names the parameter in errors.
+#[inline]
+pub fn retry_arg<Param, T: RetryArg<Param>>(value: &T) -> T {
+    value.for_attempt()
 }
 
 /// The return type of a `#[retry]` function.
@@ -108,6 +115,8 @@ pub trait RetryResult {
     type Err;
     /// Identity on `Result`.
     fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// Identity on `Result`.
+    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
 }
 
 impl<T, E> RetryResult for Result<T, E> {
@@ -116,5 +125,9 @@ impl<T, E> RetryResult for Result<T, E> {
     #[inline]
     fn into_result(self) -> Self {
         self
+    }
+    #[inline]
+    fn from_result(result: Self) -> Self {
+        result
     }
 }
