@@ -251,3 +251,86 @@ pub(crate) fn reset_all() {
         .unwrap_or_else(PoisonError::into_inner)
         .clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(severity: Severity, outcome: AttemptOutcome, age: Duration) -> ErrorRecord {
+        ErrorRecord {
+            operation: "op".into(),
+            severity,
+            error_type: "E",
+            message: String::new(),
+            attempt: 1,
+            outcome,
+            at: SystemTime::now() - age,
+        }
+    }
+
+    #[test]
+    fn health_follows_recent_final_failures() {
+        use AttemptOutcome::*;
+        let now = Duration::ZERO;
+        assert_eq!(health(&[]), ErrorHealth::Healthy);
+        // Retried attempts are not failures of the call.
+        assert_eq!(
+            health(&[record(Severity::Critical, Retried, now)]),
+            ErrorHealth::Healthy
+        );
+        assert_eq!(
+            health(&[record(Severity::High, Exhausted, now)]),
+            ErrorHealth::Degraded
+        );
+        assert_eq!(
+            health(&vec![record(Severity::Low, Permanent, now); 10]),
+            ErrorHealth::Degraded
+        );
+        assert_eq!(
+            health(&[
+                record(Severity::Low, Exhausted, now),
+                record(Severity::Critical, BudgetExhausted, now)
+            ]),
+            ErrorHealth::Critical
+        );
+        // Old failures no longer count.
+        assert_eq!(
+            health(&[record(
+                Severity::Critical,
+                Exhausted,
+                Duration::from_secs(600)
+            )]),
+            ErrorHealth::Healthy
+        );
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("short"), "short");
+        let s = "ab".to_owned() + &"€".repeat(100); // 2 + 300 bytes
+        let t = truncate(&s);
+        assert!(t.len() <= MAX_MESSAGE_LEN && t.len() > MAX_MESSAGE_LEN - 3);
+        assert!(s.starts_with(&t));
+    }
+
+    #[test]
+    fn recent_list_is_bounded() {
+        set_recent_capacity(3);
+        for attempt in 1..=10 {
+            record_failure(
+                "unit.recent",
+                Severity::Low,
+                "E",
+                "m",
+                attempt,
+                AttemptOutcome::Retried,
+            );
+        }
+        let recent = report().recent;
+        assert_eq!(recent.len(), 3);
+        assert_eq!(recent.last().map(|r| r.attempt), Some(10));
+        set_recent_capacity(0);
+        assert!(report().recent.is_empty());
+        set_recent_capacity(DEFAULT_RECENT_CAPACITY);
+    }
+}
