@@ -241,14 +241,41 @@ impl RetryArgs {
             },
             None => quote!(::coord::__private::Attempt::retryable(__coord_error)),
         };
-        let sleep = if is_async {
-            quote!(__coord_retry.sleep_async(__coord_delay).await)
-        } else {
-            quote!(__coord_retry.sleep(__coord_delay))
-        };
-        quote! {{
+        let sleep = quote!(__coord_retry.sleep_async(__coord_delay).await);
+        let describe = quote! {{
+            #[allow(unused_imports)]
+            use ::coord::__private::{DescribeAny as _, DescribeDebug as _, DescribeDisplay as _};
+            (&&&::coord::__private::Describe(&__coord_error)).describer()
+        }};
+        let site = quote! {
             static __COORD_RETRY: ::coord::__private::RetrySite =
                 ::coord::__private::RetrySite::new(#operation, || #policy);
+        };
+        if !is_async {
+            // Sync: the runtime's loop calls this closure once per attempt.
+            let result = from_result(quote!(__coord_result));
+            return quote! {{
+                #site
+                let __coord_result = __COORD_RETRY.run(|| {
+                    #(#clones)*
+                    let __coord_attempt: #ret_ty = #attempt;
+                    match #into_result {
+                        ::core::result::Result::Ok(__coord_value) => {
+                            ::core::result::Result::Ok(__coord_value)
+                        }
+                        ::core::result::Result::Err(__coord_error) => {
+                            let __coord_describe = #describe;
+                            ::core::result::Result::Err((#classify).describe_with(__coord_describe))
+                        }
+                    }
+                });
+                #result
+            }};
+        }
+        // Async: the loop is inline, so each attempt's future may borrow the function's
+        // parameters (`&mut self` included), which a closure returning futures could not.
+        quote! {{
+            #site
             let mut __coord_retry = __COORD_RETRY.start();
             loop {
                 #(#clones)*
@@ -259,13 +286,7 @@ impl RetryArgs {
                         break #ok;
                     }
                     ::core::result::Result::Err(__coord_error) => {
-                        let __coord_describe = {
-                            #[allow(unused_imports)]
-                            use ::coord::__private::{
-                                DescribeAny as _, DescribeDebug as _, DescribeDisplay as _,
-                            };
-                            (&&&::coord::__private::Describe(&__coord_error)).describer()
-                        };
+                        let __coord_describe = #describe;
                         let __coord_attempt = (#classify).describe_with(__coord_describe);
                         match __coord_retry.failed(__coord_attempt) {
                             ::coord::__private::Next::Retry(__coord_delay) => #sleep,

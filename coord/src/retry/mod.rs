@@ -360,24 +360,62 @@ impl RetryPolicy {
     /// [`Attempt::permanent`] error (a rejection by an open circuit breaker, say) is returned
     /// at once, an [`Attempt::retryable`] one is retried as the policy allows. Failures are
     /// recorded under `operation` with `severity`.
+    ///
+    /// The first attempt runs inline; everything after a failure lives in a cold function, so
+    /// a first-attempt success costs a budget refill check and nothing else.
+    #[inline]
     pub fn run<T, E>(
         &self,
         operation: &str,
         severity: Severity,
         mut attempt: impl FnMut() -> Result<T, Attempt<E>>,
     ) -> Result<T, E> {
-        let mut retry = RetryLoop::new(self, operation, severity);
+        let started = self.start_time();
+        match attempt() {
+            Ok(value) => {
+                self.first_attempt_succeeded(operation);
+                Ok(value)
+            }
+            Err(failure) => {
+                let retry = RetryLoop::with_start(self, operation, severity, started);
+                Self::retry_blocking(retry, failure, attempt)
+            }
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retry_blocking<T, E>(
+        mut retry: RetryLoop<'_>,
+        mut failure: Attempt<E>,
+        mut attempt: impl FnMut() -> Result<T, Attempt<E>>,
+    ) -> Result<T, E> {
         loop {
+            match retry.failed(failure) {
+                Next::Retry(delay) => retry.sleep(delay),
+                Next::Stop(error) => return Err(error),
+            }
             match attempt() {
                 Ok(value) => {
                     retry.succeeded();
                     return Ok(value);
                 }
-                Err(failure) => match retry.failed(failure) {
-                    Next::Retry(delay) => retry.sleep(delay),
-                    Next::Stop(error) => return Err(error),
-                },
+                Err(next) => failure = next,
             }
+        }
+    }
+
+    /// When a call under this policy starts: read only when a deadline is set.
+    #[inline]
+    fn start_time(&self) -> Option<Instant> {
+        self.settings.deadline.map(|_| self.now())
+    }
+
+    /// The success path of a call that never failed: refill the budget.
+    #[inline]
+    fn first_attempt_succeeded(&self, operation: &str) {
+        if let Some(budget) = self.bound_budget(operation) {
+            budget.deposit();
         }
     }
 
@@ -502,7 +540,16 @@ impl<'a> RetryLoop<'a> {
     /// Starts one call of `operation` under `policy`.
     #[inline]
     pub fn new(policy: &'a RetryPolicy, operation: &'a str, severity: Severity) -> Self {
-        let started = policy.settings.deadline.map(|_| policy.now());
+        Self::with_start(policy, operation, severity, policy.start_time())
+    }
+
+    #[inline]
+    fn with_start(
+        policy: &'a RetryPolicy,
+        operation: &'a str,
+        severity: Severity,
+        started: Option<Instant>,
+    ) -> Self {
         Self {
             policy,
             operation,
@@ -528,11 +575,13 @@ impl<'a> RetryLoop<'a> {
             budget.deposit();
         }
         if self.failures > 0 {
-            errors::registry::record_success_after_retry(self.operation);
+            success_after_retry(self.operation);
         }
     }
 
     /// Records a failed attempt and decides whether to retry.
+    #[cold]
+    #[inline(never)]
     pub fn failed<E>(&mut self, attempt: Attempt<E>) -> Next<E> {
         self.failures = self.failures.saturating_add(1);
         let Attempt {
@@ -653,11 +702,22 @@ impl<'a> RetryLoop<'a> {
 }
 
 impl Drop for RetryLoop<'_> {
+    #[inline]
     fn drop(&mut self) {
         if !self.finished && self.failures > 0 {
-            errors::registry::record_cancelled(self.operation);
+            cancelled(self.operation);
         }
     }
+}
+
+#[cold]
+fn success_after_retry(operation: &str) {
+    errors::registry::record_success_after_retry(operation);
+}
+
+#[cold]
+fn cancelled(operation: &str) {
+    errors::registry::record_cancelled(operation);
 }
 
 impl RetryPolicy {
@@ -740,6 +800,13 @@ impl RetrySite {
     pub fn start(&self) -> RetryLoop<'_> {
         let policy = self.policy.get_or_init(self.build);
         RetryLoop::new(policy, self.operation, Severity::Medium)
+    }
+
+    /// Runs a synchronous call: see [`RetryPolicy::run`].
+    #[inline]
+    pub fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
+        let policy = self.policy.get_or_init(self.build);
+        policy.run(self.operation, Severity::Medium, attempt)
     }
 
     /// The site's operation name.
