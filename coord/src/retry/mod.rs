@@ -368,16 +368,31 @@ impl RetryPolicy {
         &self,
         operation: &str,
         severity: Severity,
+        attempt: impl FnMut() -> Result<T, Attempt<E>>,
+    ) -> Result<T, E> {
+        let budget = self.bound_budget(operation).map(|b| &**b);
+        self.run_budgeted(budget, operation, severity, attempt)
+    }
+
+    /// [`run`](Self::run) with the budget already resolved (call sites cache it).
+    #[inline]
+    fn run_budgeted<T, E>(
+        &self,
+        budget: Option<&RetryBudget>,
+        operation: &str,
+        severity: Severity,
         mut attempt: impl FnMut() -> Result<T, Attempt<E>>,
     ) -> Result<T, E> {
         let started = self.start_time();
         match attempt() {
             Ok(value) => {
-                self.first_attempt_succeeded(operation);
+                if let Some(budget) = budget {
+                    budget.deposit();
+                }
                 Ok(value)
             }
             Err(failure) => {
-                let retry = RetryLoop::with_start(self, operation, severity, started);
+                let retry = RetryLoop::with_parts(self, budget, operation, severity, started);
                 Self::retry_blocking(retry, failure, attempt)
             }
         }
@@ -411,14 +426,6 @@ impl RetryPolicy {
         self.settings.deadline.map(|_| self.now())
     }
 
-    /// The success path of a call that never failed: refill the budget.
-    #[inline]
-    fn first_attempt_succeeded(&self, operation: &str) {
-        if let Some(budget) = self.bound_budget(operation) {
-            budget.deposit();
-        }
-    }
-
     /// [`run`](Self::run) for futures.
     pub async fn run_async<T, E, F, Fut>(
         &self,
@@ -446,7 +453,7 @@ impl RetryPolicy {
     }
 
     #[inline]
-    fn bound_budget(&self, operation: &str) -> Option<&RetryBudget> {
+    fn bound_budget(&self, operation: &str) -> Option<&Arc<RetryBudget>> {
         let config = self.settings.budget?;
         Some(
             self.bound_budget
@@ -527,6 +534,7 @@ pub enum Next<E> {
 #[derive(Debug)]
 pub struct RetryLoop<'a> {
     policy: &'a RetryPolicy,
+    budget: Option<&'a RetryBudget>,
     operation: &'a str,
     severity: Severity,
     started: Option<Instant>,
@@ -540,18 +548,21 @@ impl<'a> RetryLoop<'a> {
     /// Starts one call of `operation` under `policy`.
     #[inline]
     pub fn new(policy: &'a RetryPolicy, operation: &'a str, severity: Severity) -> Self {
-        Self::with_start(policy, operation, severity, policy.start_time())
+        let budget = policy.bound_budget(operation).map(|b| &**b);
+        Self::with_parts(policy, budget, operation, severity, policy.start_time())
     }
 
     #[inline]
-    fn with_start(
+    fn with_parts(
         policy: &'a RetryPolicy,
+        budget: Option<&'a RetryBudget>,
         operation: &'a str,
         severity: Severity,
         started: Option<Instant>,
     ) -> Self {
         Self {
             policy,
+            budget,
             operation,
             severity,
             started,
@@ -571,7 +582,7 @@ impl<'a> RetryLoop<'a> {
     #[inline]
     pub fn succeeded(&mut self) {
         self.finished = true;
-        if let Some(budget) = self.policy.bound_budget(self.operation) {
+        if let Some(budget) = self.budget {
             budget.deposit();
         }
         if self.failures > 0 {
@@ -603,11 +614,7 @@ impl<'a> RetryLoop<'a> {
             let delay = self.next_delay();
             if self.would_overrun(delay) {
                 (AttemptOutcome::DeadlineExceeded, delay)
-            } else if self
-                .policy
-                .bound_budget(self.operation)
-                .is_some_and(|budget| !budget.try_withdraw())
-            {
+            } else if self.budget.is_some_and(|budget| !budget.try_withdraw()) {
                 (AttemptOutcome::BudgetExhausted, delay)
             } else {
                 (AttemptOutcome::Retried, delay)
@@ -782,7 +789,14 @@ pub(crate) fn reset_all() {
 pub struct RetrySite {
     operation: &'static str,
     build: fn() -> RetryPolicy,
-    policy: OnceLock<RetryPolicy>,
+    policy: OnceLock<SitePolicy>,
+}
+
+/// A site's policy with its budget resolved, one pointer away from the `static`.
+#[derive(Debug)]
+struct SitePolicy {
+    policy: RetryPolicy,
+    budget: Option<Arc<RetryBudget>>,
 }
 
 impl RetrySite {
@@ -795,18 +809,38 @@ impl RetrySite {
         }
     }
 
+    #[inline]
+    fn resolved(&self) -> &SitePolicy {
+        self.policy.get_or_init(|| {
+            let policy = (self.build)();
+            let budget = policy.bound_budget(self.operation).cloned();
+            SitePolicy { policy, budget }
+        })
+    }
+
     /// Starts one call.
     #[inline]
     pub fn start(&self) -> RetryLoop<'_> {
-        let policy = self.policy.get_or_init(self.build);
-        RetryLoop::new(policy, self.operation, Severity::Medium)
+        let site = self.resolved();
+        RetryLoop::with_parts(
+            &site.policy,
+            site.budget.as_deref(),
+            self.operation,
+            Severity::Medium,
+            site.policy.start_time(),
+        )
     }
 
     /// Runs a synchronous call: see [`RetryPolicy::run`].
     #[inline]
     pub fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
-        let policy = self.policy.get_or_init(self.build);
-        policy.run(self.operation, Severity::Medium, attempt)
+        let site = self.resolved();
+        site.policy.run_budgeted(
+            site.budget.as_deref(),
+            self.operation,
+            Severity::Medium,
+            attempt,
+        )
     }
 
     /// The site's operation name.
