@@ -687,3 +687,71 @@ fn budget_holds_under_concurrent_callers() {
     let row = coord::errors::operation_errors("t.budget_concurrent").unwrap();
     assert_eq!(row.retries, retries);
 }
+
+// ---- more shapes -------------------------------------------------------------------------
+
+trait Repository {
+    fn load(&self, key: &str) -> Result<String, ApiError>;
+}
+
+struct Flaky {
+    failures_left: Cell<u32>,
+}
+
+impl Repository for Flaky {
+    #[retry(max_retries = 3, base_delay = "1ms")]
+    fn load(&self, key: &str) -> Result<String, ApiError> {
+        if self.failures_left.get() > 0 {
+            self.failures_left.set(self.failures_left.get() - 1);
+            return Err(ApiError::Timeout);
+        }
+        Ok(key.to_uppercase())
+    }
+}
+
+#[test]
+fn macro_in_a_trait_impl() {
+    let repo = Flaky {
+        failures_left: Cell::new(2),
+    };
+    assert_eq!(repo.load("k"), Ok("K".to_owned()));
+}
+
+#[retry(max_retries = 1, base_delay = "1ms")]
+fn impl_trait_return(n: u32) -> Result<impl fmt::Display, ApiError> {
+    Ok(n + 1)
+}
+
+#[derive(Debug)]
+struct Wrapped(#[allow(dead_code)] ApiError);
+
+impl From<ApiError> for Wrapped {
+    fn from(e: ApiError) -> Self {
+        Wrapped(e)
+    }
+}
+
+#[retry(max_retries = 2, base_delay = "1ms", jitter = "decorrelated")]
+fn question_mark_converts(fail_times: u32) -> Result<u32, Wrapped> {
+    let n = flaky(fail_times)?;
+    Ok(n)
+}
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+async fn async_generic<T: Clone + Send>(value: T, counter: &AtomicU32) -> Result<T, ApiError> {
+    if counter.fetch_add(1, SeqCst) == 0 {
+        Err(ApiError::Timeout)
+    } else {
+        Ok(value)
+    }
+}
+
+#[tokio::test]
+async fn macro_async_generic_and_other_shapes() {
+    assert_eq!(impl_trait_return(1).unwrap().to_string(), "2");
+    reset_flaky();
+    assert_eq!(question_mark_converts(2).unwrap(), 3);
+    let counter = AtomicU32::new(0);
+    assert_eq!(async_generic(vec![1, 2], &counter).await, Ok(vec![1, 2]));
+    assert_eq!(counter.load(SeqCst), 2);
+}

@@ -211,3 +211,28 @@ mod thread_timer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_sleeper_sleeps_without_an_async_runtime_timer() {
+        // A current-thread runtime without the time driver: only the timer thread can wake us.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(StdSleeper.sleep_async(Duration::from_millis(1)));
+        runtime.block_on(StdSleeper.sleep_async(Duration::ZERO));
+    }
+
+    #[test]
+    fn fake_sleeper_advances_its_clock() {
+        let fake = FakeSleeper::new();
+        let t0 = fake.now();
+        fake.sleep(Duration::from_secs(5));
+        fake.advance(Duration::from_secs(1));
+        assert_eq!(fake.now() - t0, Duration::from_secs(6));
+        assert_eq!(fake.delays(), [Duration::from_secs(5)]);
+    }
+}
