@@ -33,8 +33,8 @@ pub mod retry;
 /// `#[retry(max_retries = 3, base_delay = "1s", multiplier = 2.0, max_delay = "30s",
 /// jitter = "full", when = path::to::predicate, policy = "name")]`; every key is optional and
 /// the defaults are shown. `when` is a `fn(&E) -> bool` (`false`: do not retry); `policy` starts
-/// from the policy registered under that name ([`retry::register_policy`]) and the keys written
-/// in the attribute override it. Works on `fn`, `async fn` (sleeping on tokio), methods taking
+/// from the policy registered under that name ([`retry::register_policy`]) when the function is
+/// first called, and the keys written in the attribute override it. Works on `fn`, `async fn` (sleeping on tokio), methods taking
 /// `&self` or `&mut self`, and generic functions. Combined with `#[track_performance]`, the
 /// timing wraps all attempts: one call, one measurement.
 ///

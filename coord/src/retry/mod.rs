@@ -328,7 +328,9 @@ impl RetryPolicy {
 
     /// Runs `operation` until it succeeds, the error is permanent, retries run out, the budget
     /// is empty or the deadline would pass; sleeps with [`std::thread::sleep`] (or the policy's
-    /// sleeper). Failed attempts go to the global error registry under the policy's name.
+    /// sleeper). Failed attempts go to the global error registry under the policy's name;
+    /// unnamed policies record (and share a retry budget) under `"retry"`, so name a policy
+    /// with [`name`](Self::name) to give it its own row and budget.
     pub fn call<T, E, F>(&self, mut operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
@@ -740,7 +742,8 @@ static POLICIES: LazyLock<RwLock<HashMap<String, RetryPolicy>>> = LazyLock::new(
 
 /// Registers `policy` under `name` for `#[retry(policy = "name")]` and [`policy`]; an unnamed
 /// policy takes `name` (and so the budget of that name). Call sites read the registry on their
-/// first call, so register policies at start-up.
+/// first call, so register policies at start-up. A [`when`](RetryPolicy::when) predicate of a
+/// registered policy applies to `call`/`execute`; `#[retry]` classifies with its own `when` key.
 pub fn register_policy(name: &str, policy: RetryPolicy) {
     let policy = if policy.name.is_some() {
         policy
