@@ -46,9 +46,13 @@ fn exponential_backoff(max_retries: u32) -> RetryPolicy {
 }
 
 fn main() {
-    let context = ErrorContext::new("custom_operation")
-        .severity(Severity::High)
-        .retry(exponential_backoff(5));
+    // The guide's `ErrorContext(operation_name=..., severity=HIGH,
+    // retry_strategy="exponential_backoff", max_retries=5)`.
+    let context = ErrorContext {
+        operation_name: "custom_operation".to_owned(),
+        severity: Severity::High,
+        retry: exponential_backoff(5),
+    };
 
     println!("1. busy three times, then saved:");
     let mut attempts = 0;

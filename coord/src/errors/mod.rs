@@ -225,9 +225,9 @@ pub fn error_report() -> ErrorReport {
     registry::report()
 }
 
-/// How one operation is run: its name, severity and retry policy.
+/// How one operation is run: its name, severity and retry policy. Build it with a struct
+/// literal (`..Default::default()` for the rest) or with [`ErrorContext::new`] and the builders.
 #[derive(Clone, Debug, Default)]
-#[non_exhaustive]
 pub struct ErrorContext {
     /// The name errors are recorded under.
     pub operation_name: String,
