@@ -1,5 +1,6 @@
 //! Back-off delays and the small random source behind jitter.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
@@ -12,9 +13,18 @@ pub(crate) struct Rng(u64);
 
 static SEQUENCE: AtomicU64 = AtomicU64::new(0x853C_49E6_748F_EA9B);
 
+/// Differs per process (std's hash keys come from the OS), so that processes started together
+/// do not jitter in lockstep.
+static PROCESS_SEED: LazyLock<u64> = LazyLock::new(|| {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    hasher.finish()
+});
+
 impl Rng {
     pub(crate) fn new() -> Self {
-        let mut z = SEQUENCE.fetch_add(0x9E37_79B9_7F4A_7C15, Relaxed);
+        let mut z = SEQUENCE.fetch_add(0x9E37_79B9_7F4A_7C15, Relaxed) ^ *PROCESS_SEED;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
