@@ -755,3 +755,22 @@ async fn macro_async_generic_and_other_shapes() {
     assert_eq!(async_generic(vec![1, 2], &counter).await, Ok(vec![1, 2]));
     assert_eq!(counter.load(SeqCst), 2);
 }
+
+#[retry(max_retries = 3, base_delay = "1h", max_delay = "2h")]
+async fn slow_backoff(attempts: &AtomicU32) -> Result<(), ApiError> {
+    attempts.fetch_add(1, SeqCst);
+    Err(ApiError::Timeout)
+}
+
+#[tokio::test]
+async fn macro_async_cancelled_mid_sleep() {
+    let attempts = AtomicU32::new(0);
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), slow_backoff(&attempts)).await;
+    assert!(cancelled.is_err());
+    assert_eq!(attempts.load(SeqCst), 1);
+    let row = coord::errors::operation_errors("retry::slow_backoff").unwrap();
+    assert_eq!(
+        (row.errors, row.retries, row.final_failures, row.cancelled),
+        (1, 1, 0, 1)
+    );
+}

@@ -55,8 +55,11 @@ impl RetryArgs {
                 return Err(meta.error(format!("duplicate key `{key}` in #[retry]")));
             }
             seen.push(key.clone());
-            let value = meta.value().map_err(|e| {
-                syn::Error::new(e.span(), format!("#[retry] expects `{key} = ...`"))
+            let value = meta.value().map_err(|_| {
+                syn::Error::new_spanned(
+                    &meta.path,
+                    format!("#[retry] key `{key}` needs a value: `{key} = ...`"),
+                )
             })?;
             match key.as_str() {
                 "max_retries" => {
