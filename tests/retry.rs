@@ -756,7 +756,7 @@ async fn macro_async_generic_and_other_shapes() {
     assert_eq!(counter.load(SeqCst), 2);
 }
 
-#[retry(max_retries = 3, base_delay = "1h", max_delay = "2h")]
+#[retry(max_retries = 3, base_delay = "1h", max_delay = "2h", jitter = "none")]
 async fn slow_backoff(attempts: &AtomicU32) -> Result<(), ApiError> {
     attempts.fetch_add(1, SeqCst);
     Err(ApiError::Timeout)
