@@ -35,6 +35,13 @@ fn fake() -> Arc<FakeSleeper> {
 
 // ---- runtime API -------------------------------------------------------------------------
 
+/// Other tests in this binary record thousands of failures concurrently; keep every record so
+/// the ones a test inspects are not pushed out of the bounded `recent` list (the bound itself
+/// is unit-tested in the crate).
+fn keep_all_records() {
+    coord::errors::set_recent_capacity(1 << 20);
+}
+
 #[test]
 fn call_retries_until_success() {
     let sleeper = fake();
@@ -100,6 +107,7 @@ fn when_false_is_permanent() {
 
 #[test]
 fn run_never_retries_a_permanent_attempt() {
+    keep_all_records();
     let sleeper = fake();
     let policy = RetryPolicy::default().sleeper(sleeper.clone());
     let mut calls = 0;
@@ -469,6 +477,7 @@ fn opaque_error() -> Result<(), Opaque> {
 
 #[test]
 fn error_messages_fall_back_to_debug_then_type_name() {
+    keep_all_records();
     assert!(debug_only_error().is_err());
     assert!(opaque_error().is_err());
     let report = coord::error_report();
