@@ -10,14 +10,16 @@ use syn::{Attribute, LitStr, Path};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Layer {
     TrackPerformance,
+    Retry,
 }
 
 impl Layer {
-    pub(crate) const ALL: [Layer; 1] = [Layer::TrackPerformance];
+    pub(crate) const ALL: [Layer; 2] = [Layer::TrackPerformance, Layer::Retry];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Layer::TrackPerformance => "track_performance",
+            Layer::Retry => "retry",
         }
     }
 

@@ -1,6 +1,6 @@
 //! One wrapper per function: whichever coord attribute expands first collects the others on the
 //! same item and emits one composed body, outermost layer first:
-//! `track_performance` → body.
+//! `track_performance` → `retry` → body.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -8,6 +8,7 @@ use syn::visit_mut::VisitMut;
 use syn::{ItemFn, ReturnType, Type};
 
 use crate::common::{Layer, LayerAttr};
+use crate::retry::RetryArgs;
 use crate::track_performance::PerfArgs;
 
 /// Entry point of every composing attribute macro.
@@ -53,6 +54,7 @@ fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result
 /// The checked set of layers on one function.
 struct Composed {
     perf: Option<PerfArgs>,
+    retry: Option<RetryArgs>,
 }
 
 impl Composed {
@@ -71,7 +73,10 @@ impl Composed {
                 ),
             ));
         }
-        let mut composed = Composed { perf: None };
+        let mut composed = Composed {
+            perf: None,
+            retry: None,
+        };
         for (index, attr) in layers.iter().enumerate() {
             if layers[..index]
                 .iter()
@@ -88,6 +93,15 @@ impl Composed {
                     Ok(args) => composed.perf = Some(args),
                     Err(e) => push(e),
                 },
+                Layer::Retry => {
+                    match RetryArgs::parse(attr.args.clone()) {
+                        Ok(args) => composed.retry = Some(args),
+                        Err(e) => push(e),
+                    }
+                    if let Err(e) = crate::retry::check_signature(&function.sig) {
+                        push(e);
+                    }
+                }
             }
         }
         match errors {
@@ -123,6 +137,17 @@ impl Composed {
                 #[allow(unreachable_code)]
                 __coord_ret
             }))
+        };
+        // retry → body: the attempt loop evaluates the original block once per attempt.
+        let body = match &self.retry {
+            Some(retry) => {
+                let operation = match &self.perf {
+                    Some(perf) => perf.name_expr(&sig.ident),
+                    None => PerfArgs { name: None }.name_expr(&sig.ident),
+                };
+                retry.emit_loop(&sig, &block, &ret_ty, &operation)
+            }
+            None => body,
         };
         let body = match &self.perf {
             Some(perf) => {

@@ -4,6 +4,7 @@
 
 mod common;
 mod compose;
+mod retry;
 mod track_performance;
 mod validate;
 
@@ -19,4 +20,10 @@ pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_derive(Validate, attributes(validate))]
 pub fn derive_validate(input: TokenStream) -> TokenStream {
     validate::derive(input.into()).into()
+}
+
+/// Retries a function returning `Result` with back-off; see `coord::retry`.
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::Retry, args.into(), item.into()).into()
 }

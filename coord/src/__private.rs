@@ -37,6 +37,8 @@ pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 // `#[derive(Validate)]` support.
+pub use crate::errors::Severity;
+pub use crate::retry::{Attempt, Next, RetryLoop, RetrySite, named_or_default};
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
@@ -46,7 +48,105 @@ pub use crate::validate::{
     Checks, DerivedSite, FieldPath, FieldRules, NestedRules, Rule, RuleKind, RuleSet, Validate,
     ValidationResult, ValueType,
 };
+pub use crate::{Jitter, RetryPolicy};
 pub use ::core::option::Option::{None, Some};
 pub use ::std::string::String;
 pub use ::std::vec;
 pub use serde_json::Value;
+
+/// Wraps an error so that method resolution can find the best message function for its type:
+/// `Display`, else `Debug`, else the type name (`(&&&Describe(&e)).describer()`).
+pub struct Describe<'a, E>(pub &'a E);
+
+/// Chosen when the error implements `Display`.
+pub trait DescribeDisplay<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E: core::fmt::Display> DescribeDisplay<E> for &&Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |e| e.to_string()
+    }
+}
+
+/// Chosen when the error implements only `Debug`.
+pub trait DescribeDebug<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E: core::fmt::Debug> DescribeDebug<E> for &Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |e| format!("{e:?}")
+    }
+}
+
+/// The fallback: the type name.
+pub trait DescribeAny<E> {
+    /// The message function.
+    fn describer(&self) -> fn(&E) -> String;
+}
+
+impl<E> DescribeAny<E> for Describe<'_, E> {
+    #[inline]
+    fn describer(&self) -> fn(&E) -> String {
+        |_| core::any::type_name::<E>().to_owned()
+    }
+}
+
+/// A by-value parameter of a `#[retry]` function, copied for each attempt. `Param` is a
+/// marker type named after the parameter, so the error message can name it.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` runs the body once per attempt, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
+    label = "`{Param}` is moved into every attempt, but `{Self}` is not `Clone`",
+    note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
+)]
+pub trait RetryArg<Param>: Sized {
+    /// The copy one attempt consumes.
+    fn for_attempt(&self) -> Self;
+}
+
+impl<T: Clone, Param> RetryArg<Param> for T {
+    #[inline]
+    fn for_attempt(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// Copies parameter `value` for one attempt; `Param` names the parameter in errors.
+#[inline]
+pub fn retry_arg<Param, T: RetryArg<Param>>(value: &T) -> T {
+    value.for_attempt()
+}
+
+/// The return type of a `#[retry]` function.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` needs a function returning `Result<T, E>`, found `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait RetryResult {
+    /// `T`.
+    type Ok;
+    /// `E`.
+    type Err;
+    /// Identity on `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// Identity on `Result`.
+    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
+}
+
+impl<T, E> RetryResult for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    #[inline]
+    fn into_result(self) -> Self {
+        self
+    }
+    #[inline]
+    fn from_result(result: Self) -> Self {
+        result
+    }
+}

@@ -29,7 +29,52 @@ pub mod perf;
 pub mod report;
 pub mod validate;
 
+pub mod errors;
+pub mod retry;
+
 pub use coord_macros::Validate;
+
+/// Retries a function returning `Result<T, E>` with back-off.
+///
+/// `#[retry(max_retries = 3, base_delay = "1s", multiplier = 2.0, max_delay = "30s",
+/// jitter = "full", when = path::to::predicate, policy = "name")]`; every key is optional and
+/// the defaults are shown. `when` is a `fn(&E) -> bool` (`false`: do not retry); `policy` starts
+/// from the policy registered under that name ([`retry::register_policy`]) when the function is
+/// first called, and the keys written in the attribute override it. Works on `fn`, `async fn` (sleeping on tokio), methods taking
+/// `&self` or `&mut self`, and generic functions. Combined with `#[track_performance]`, the
+/// timing wraps all attempts: one call, one measurement.
+///
+/// The body runs once per attempt, so every by-value parameter is cloned for each attempt
+/// (free for `Copy` types): take a parameter by reference, or wrap costly ones in `Arc`. A
+/// parameter that is not `Clone` is a compile error naming it; `self` by value is rejected.
+///
+/// ```
+/// use coord::retry;
+///
+/// #[derive(Debug)]
+/// enum FetchError { Timeout, NotFound }
+///
+/// impl std::fmt::Display for FetchError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "{self:?}")
+///     }
+/// }
+///
+/// fn transient(e: &FetchError) -> bool {
+///     matches!(e, FetchError::Timeout)
+/// }
+///
+/// #[retry(max_retries = 4, base_delay = "1ms", jitter = "equal", when = transient)]
+/// fn fetch(tries: &mut u32, id: u64) -> Result<u64, FetchError> {
+///     *tries += 1;
+///     if *tries < 3 { Err(FetchError::Timeout) } else { Ok(id * 2) }
+/// }
+///
+/// let mut tries = 0;
+/// assert_eq!(fetch(&mut tries, 21).unwrap(), 42);
+/// assert_eq!(tries, 3);
+/// ```
+pub use coord_macros::retry;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
@@ -49,8 +94,21 @@ pub use validate::{
     ValidationResult, Validator, ValueType, rules, validator,
 };
 
+pub use errors::{
+    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, ErrorRecord, ErrorReport,
+    OperationErrors, RetryStats, Severity, SeverityCounts, error_report,
+};
+#[cfg(feature = "tokio")]
+pub use retry::TokioSleeper;
+pub use retry::{
+    Attempt, BudgetConfig, BudgetSnapshot, FakeSleeper, Jitter, RetryEvent, RetryPolicy,
+    RetrySettings, Sleeper, StdSleeper, register_policy,
+};
+
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {
     perf::reset_all();
     validate::reset();
+    retry::reset_all();
+    errors::registry::reset_all();
 }

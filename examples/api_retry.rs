@@ -1,0 +1,118 @@
+//! The guide's "API Call with Retry": an API that fails 30 % of the time, called through an
+//! `ErrorHandler` and through `#[retry]`, then the error report.
+//!
+//! The failures come from a seeded xorshift generator, so every run prints the same thing.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::time::Duration;
+
+use coord::{ErrorHandler, Jitter, RetryPolicy, Severity, retry};
+
+/// A tiny deterministic generator (xorshift64), enough to simulate a flaky network.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+#[derive(Debug)]
+struct ConnectionError;
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("API connection failed")
+    }
+}
+
+#[derive(Debug)]
+struct User {
+    user_id: String,
+    name: &'static str,
+}
+
+/// The remote API: 30 % of calls fail.
+struct UserApi {
+    rng: RefCell<XorShift>,
+}
+
+impl UserApi {
+    fn call(&self, user_id: &str) -> Result<User, ConnectionError> {
+        if self.rng.borrow_mut().next_f64() < 0.3 {
+            return Err(ConnectionError);
+        }
+        Ok(User {
+            user_id: user_id.to_owned(),
+            name: "John Doe",
+        })
+    }
+
+    /// The same call, retried by the attribute: 1 retry, 2 ms, no jitter.
+    #[retry(max_retries = 1, base_delay = "2ms", multiplier = 2.0, jitter = "none")]
+    fn fetch_with_attribute(&self, user_id: &str) -> Result<User, ConnectionError> {
+        self.call(user_id)
+    }
+}
+
+fn main() {
+    let api = UserApi {
+        rng: RefCell::new(XorShift(0x2545_F491_4F6C_DD1D)),
+    };
+
+    // The guide's `execute_with_error_handling(operation=api_call, max_retries=3,
+    // error_severity="MEDIUM")`, with millisecond delays so the example runs fast.
+    let handler = ErrorHandler::new("user_api.fetch_user_data")
+        .retry(RetryPolicy::exponential(3, Duration::from_millis(2), 2.0).jitter(Jitter::Full))
+        .severity(Severity::Medium);
+
+    println!("-- ErrorHandler (3 retries) --");
+    for n in 1..=12 {
+        let user_id = format!("user_{n}");
+        let mut attempts = 0;
+        let result = handler.execute(|| {
+            attempts += 1;
+            api.call(&user_id)
+        });
+        match result {
+            Ok(user) => println!(
+                "✅ User data: {} ({}) after {attempts} attempt(s)",
+                user.name, user.user_id
+            ),
+            Err(e) => println!("❌ Failed to fetch user data for {user_id}: {e}"),
+        }
+    }
+
+    println!("\n-- #[retry(max_retries = 1)] --");
+    for n in 13..=24 {
+        let user_id = format!("user_{n}");
+        match api.fetch_with_attribute(&user_id) {
+            Ok(user) => println!("✅ User data: {} ({})", user.name, user.user_id),
+            Err(e) => println!("❌ Failed to fetch user data for {user_id}: {e}"),
+        }
+    }
+
+    let report = coord::error_report();
+    println!("\n-- error report --");
+    println!(
+        "failed attempts: {}   calls failed for good: {}   health: {}",
+        report.total_errors, report.final_failures, report.health_status
+    );
+    println!(
+        "retries: {}   successes after retry: {}   exhausted: {}   budget exhausted: {}",
+        report.retry.retries,
+        report.retry.successes_after_retry,
+        report.retry.exhausted,
+        report.retry.budget_exhausted
+    );
+    for op in &report.by_operation {
+        println!(
+            "  {:<45} errors {:>2}  retries {:>2}  recovered {:>2}  failed {:>2}",
+            op.operation, op.errors, op.retries, op.successes_after_retry, op.final_failures
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The error handler and the global error registry through the public API.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use coord::{
+    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, FakeSleeper, Jitter, RetryPolicy,
+    Severity,
+};
+
+#[derive(Debug, PartialEq)]
+struct ConnectionError(&'static str);
+
+impl std::fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "API connection failed: {}", self.0)
+    }
+}
+
+fn fast(retries: u32) -> RetryPolicy {
+    RetryPolicy::exponential(retries, Duration::from_millis(10), 2.0)
+        .jitter(Jitter::None)
+        .sleeper(Arc::new(FakeSleeper::new()))
+}
+
+/// Other tests in this binary record thousands of failures concurrently; keep every record so
+/// the ones a test inspects are not pushed out of the bounded `recent` list (the bound itself
+/// is unit-tested in the crate).
+fn keep_all_records() {
+    coord::errors::set_recent_capacity(1 << 20);
+}
+
+#[test]
+fn handler_retries_then_succeeds_and_records_each_failed_attempt() {
+    keep_all_records();
+    let handler = ErrorHandler::new("e.fetch_user")
+        .retry(fast(3))
+        .severity(Severity::Medium);
+    let mut calls = 0;
+    let user = handler.execute(|| {
+        calls += 1;
+        if calls <= 2 {
+            Err(ConnectionError("reset"))
+        } else {
+            Ok("John Doe")
+        }
+    });
+    assert_eq!(user, Ok("John Doe"));
+    let report = handler.error_report();
+    let row = report.operation("e.fetch_user").unwrap();
+    assert_eq!(
+        (
+            row.errors,
+            row.retries,
+            row.final_failures,
+            row.successes_after_retry
+        ),
+        (2, 2, 0, 1)
+    );
+    assert_eq!(
+        row.last_error.as_deref(),
+        Some("API connection failed: reset")
+    );
+    let mine: Vec<_> = report
+        .recent
+        .iter()
+        .filter(|r| r.operation == "e.fetch_user")
+        .collect();
+    assert_eq!(mine.len(), 2);
+    assert_eq!(mine.iter().map(|r| r.attempt).collect::<Vec<_>>(), [1, 2]);
+    assert!(mine.iter().all(|r| r.outcome == AttemptOutcome::Retried));
+    assert!(mine[0].error_type.ends_with("ConnectionError"));
+}
+
+#[test]
+fn handler_exhausts_and_returns_the_last_error() {
+    keep_all_records();
+    let handler = ErrorHandler::new("e.db_query")
+        .retry(fast(2))
+        .severity(Severity::High);
+    let mut calls = 0;
+    let result: Result<(), _> = handler.execute(|| {
+        calls += 1;
+        Err(ConnectionError(if calls == 3 { "last" } else { "early" }))
+    });
+    assert_eq!(result, Err(ConnectionError("last")));
+    let report = coord::error_report();
+    let row = report.operation("e.db_query").unwrap();
+    assert_eq!((row.errors, row.final_failures), (3, 1));
+    assert!(report.by_severity.of(Severity::High) >= 3);
+    assert!(report.retry.exhausted >= 1);
+    let last = report
+        .recent
+        .iter()
+        .rfind(|r| r.operation == "e.db_query")
+        .unwrap();
+    assert_eq!((last.attempt, last.outcome), (3, AttemptOutcome::Exhausted));
+    assert_eq!(last.severity, Severity::High);
+}
+
+#[test]
+fn error_context_drives_a_handler() {
+    let context = ErrorContext::new("e.custom_operation")
+        .severity(Severity::High)
+        .retry(fast(5));
+    assert_eq!(context.operation_name, "e.custom_operation");
+    let handler = ErrorHandler::from(context);
+    let mut calls = 0;
+    let value = handler.execute(|| {
+        calls += 1;
+        if calls < 5 { Err("not yet") } else { Ok(calls) }
+    });
+    assert_eq!(value, Ok(5));
+    assert_eq!(handler.context().severity, Severity::High);
+}
+
+#[test]
+fn permanent_errors_are_not_retried_by_the_handler() {
+    let handler = ErrorHandler::new("e.permanent")
+        .retry(fast(5).when(|e: &ConnectionError| e.0 != "forbidden"));
+    let mut calls = 0;
+    let r: Result<(), _> = handler.execute(|| {
+        calls += 1;
+        Err(ConnectionError("forbidden"))
+    });
+    assert!(r.is_err());
+    assert_eq!(calls, 1);
+    let row = coord::errors::operation_errors("e.permanent").unwrap();
+    assert_eq!((row.errors, row.retries, row.final_failures), (1, 0, 1));
+}
+
+#[tokio::test]
+async fn handler_execute_async() {
+    let handler = ErrorHandler::new("e.async").retry(fast(2));
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let r = handler
+        .execute_async(|| async {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if n == 0 { Err("flaky") } else { Ok(n) }
+        })
+        .await;
+    assert_eq!(r, Ok(1));
+}
+
+#[test]
+fn messages_are_truncated_to_256_bytes_on_a_char_boundary() {
+    let long = "é".repeat(300); // 600 bytes
+    let handler = ErrorHandler::new("e.long_message").retry(RetryPolicy::no_retry());
+    let _: Result<(), _> = handler.execute(|| Err(long.clone()));
+    let row = coord::errors::operation_errors("e.long_message").unwrap();
+    let message = row.last_error.unwrap();
+    assert_eq!(message.len(), 256);
+    assert!(message.chars().all(|c| c == 'é'));
+}
+
+#[test]
+fn critical_final_failures_make_health_critical() {
+    keep_all_records();
+    let handler = ErrorHandler::new("e.critical")
+        .retry(RetryPolicy::no_retry())
+        .severity(Severity::Critical);
+    let _: Result<(), _> = handler.execute(|| Err("payment ledger unavailable"));
+    let report = coord::error_report();
+    assert_eq!(report.health_status, ErrorHealth::Critical);
+    assert!(report.by_severity.critical >= 1);
+    assert!(report.total_errors >= report.final_failures);
+}
+
+#[test]
+fn the_registry_stays_consistent_under_concurrent_failures() {
+    let threads = 8;
+    let calls = 500;
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let handler = ErrorHandler::new("e.concurrent").retry(
+                    RetryPolicy::constant(2, Duration::ZERO)
+                        .no_budget()
+                        .sleeper(Arc::new(FakeSleeper::new())),
+                );
+                for i in 0..calls {
+                    let mut n = 0;
+                    let _ = handler.execute(|| {
+                        n += 1;
+                        // Even calls succeed on their second attempt, odd calls never do.
+                        if i % 2 == 0 && n == 2 {
+                            Ok(())
+                        } else {
+                            Err("boom")
+                        }
+                    });
+                }
+            });
+        }
+    });
+    let row = coord::errors::operation_errors("e.concurrent").unwrap();
+    let (evens, odds) = (threads * calls / 2, threads * calls / 2);
+    assert_eq!(row.successes_after_retry, evens);
+    assert_eq!(row.final_failures, odds);
+    // Each even call fails once; each odd call fails three times, retrying twice.
+    assert_eq!(row.errors, evens + 3 * odds);
+    assert_eq!(row.retries, evens + 2 * odds);
+}

@@ -1,0 +1,785 @@
+//! `#[retry]` and `RetryPolicy` through the public API.
+
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+use std::time::Duration;
+
+use coord::{
+    Attempt, BudgetConfig, FakeSleeper, Jitter, RetryPolicy, Severity, retry, track_performance,
+};
+
+#[derive(Debug, Clone, PartialEq)]
+enum ApiError {
+    Timeout,
+    BadRequest,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Timeout => f.write_str("timed out"),
+            ApiError::BadRequest => f.write_str("bad request"),
+        }
+    }
+}
+
+fn is_transient(e: &ApiError) -> bool {
+    matches!(e, ApiError::Timeout)
+}
+
+fn fake() -> Arc<FakeSleeper> {
+    Arc::new(FakeSleeper::new())
+}
+
+// ---- runtime API -------------------------------------------------------------------------
+
+/// Other tests in this binary record thousands of failures concurrently; keep every record so
+/// the ones a test inspects are not pushed out of the bounded `recent` list (the bound itself
+/// is unit-tested in the crate).
+fn keep_all_records() {
+    coord::errors::set_recent_capacity(1 << 20);
+}
+
+#[test]
+fn call_retries_until_success() {
+    let sleeper = fake();
+    let policy = RetryPolicy::exponential(3, Duration::from_millis(100), 2.0)
+        .jitter(Jitter::None)
+        .name("t.call_retries_until_success")
+        .sleeper(sleeper.clone());
+    let mut calls = 0;
+    let r: Result<u32, ApiError> = policy.call(|| {
+        calls += 1;
+        if calls < 3 {
+            Err(ApiError::Timeout)
+        } else {
+            Ok(calls)
+        }
+    });
+    assert_eq!(r, Ok(3));
+    assert_eq!(
+        sleeper.delays(),
+        [Duration::from_millis(100), Duration::from_millis(200)]
+    );
+    let row = coord::errors::operation_errors("t.call_retries_until_success").unwrap();
+    assert_eq!(
+        (row.errors, row.retries, row.successes_after_retry),
+        (2, 2, 1)
+    );
+}
+
+#[test]
+fn call_gives_up_after_max_retries() {
+    let sleeper = fake();
+    let policy = RetryPolicy::constant(2, Duration::from_millis(5))
+        .name("t.call_gives_up")
+        .sleeper(sleeper.clone());
+    let mut calls = 0;
+    let r: Result<(), ApiError> = policy.call(|| {
+        calls += 1;
+        Err(ApiError::Timeout)
+    });
+    assert_eq!(r, Err(ApiError::Timeout));
+    assert_eq!(calls, 3);
+    assert_eq!(sleeper.delays(), [Duration::from_millis(5); 2]);
+    let row = coord::errors::operation_errors("t.call_gives_up").unwrap();
+    assert_eq!((row.errors, row.final_failures), (3, 1));
+}
+
+#[test]
+fn when_false_is_permanent() {
+    let sleeper = fake();
+    let policy = RetryPolicy::default()
+        .name("t.when_false")
+        .sleeper(sleeper.clone())
+        .when(is_transient);
+    let mut calls = 0;
+    let r: Result<(), ApiError> = policy.call(|| {
+        calls += 1;
+        Err(ApiError::BadRequest)
+    });
+    assert_eq!(r, Err(ApiError::BadRequest));
+    assert_eq!(calls, 1);
+    assert!(sleeper.delays().is_empty());
+}
+
+#[test]
+fn run_never_retries_a_permanent_attempt() {
+    keep_all_records();
+    let sleeper = fake();
+    let policy = RetryPolicy::default().sleeper(sleeper.clone());
+    let mut calls = 0;
+    let r: Result<(), &str> = policy.run("t.run_permanent", Severity::High, || {
+        calls += 1;
+        Err(Attempt::permanent("circuit open"))
+    });
+    assert_eq!(r, Err("circuit open"));
+    assert_eq!(calls, 1);
+    let record = coord::error_report()
+        .recent
+        .into_iter()
+        .rfind(|r| r.operation == "t.run_permanent")
+        .unwrap();
+    assert_eq!(record.outcome, coord::AttemptOutcome::Permanent);
+    assert_eq!(record.severity, Severity::High);
+    // No describer given: the type name stands in for the message.
+    assert_eq!(record.message, "&str");
+}
+
+#[test]
+fn deadline_stops_before_an_overrunning_sleep() {
+    let sleeper = fake();
+    let policy = RetryPolicy::exponential(10, Duration::from_millis(100), 2.0)
+        .jitter(Jitter::None)
+        .deadline(Duration::from_millis(500))
+        .name("t.deadline")
+        .sleeper(sleeper.clone());
+    let r: Result<(), ApiError> = policy.call(|| Err(ApiError::Timeout));
+    assert!(r.is_err());
+    // 100 + 200 = 300 ms slept; 300 + 400 would pass 500 ms.
+    assert_eq!(sleeper.elapsed(), Duration::from_millis(300));
+    let row = coord::error_report();
+    assert!(row.retry.deadline_exceeded >= 1);
+}
+
+#[test]
+fn on_retry_hook_sees_attempt_error_and_delay() {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let policy = RetryPolicy::constant(2, Duration::from_millis(7))
+        .name("t.on_retry")
+        .sleeper(fake())
+        .on_retry(move |event| {
+            log.lock()
+                .unwrap()
+                .push((event.attempt, event.error.to_owned(), event.delay))
+        });
+    let _: Result<(), ApiError> = policy.call(|| Err(ApiError::Timeout));
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        *seen,
+        [
+            (1, "timed out".to_owned(), Duration::from_millis(7)),
+            (2, "timed out".to_owned(), Duration::from_millis(7)),
+        ]
+    );
+}
+
+#[test]
+fn budget_drains_then_refills() {
+    let sleeper = fake();
+    let policy = RetryPolicy::constant(100, Duration::from_millis(1))
+        .budget(
+            BudgetConfig::default()
+                .capacity(20)
+                .retry_cost(5)
+                .success_refund(5),
+        )
+        .name("t.budget")
+        .sleeper(sleeper.clone());
+    // Four retries drain the 20 tokens; the fifth is refused.
+    let mut calls = 0;
+    let r: Result<(), ApiError> = policy.call(|| {
+        calls += 1;
+        Err(ApiError::Timeout)
+    });
+    assert!(r.is_err());
+    assert_eq!(calls, 5);
+    let budget = coord::retry::budget("t.budget").unwrap();
+    assert_eq!((budget.tokens, budget.exhausted), (0, 1));
+    assert_eq!(
+        coord::errors::operation_errors("t.budget")
+            .unwrap()
+            .budget_exhausted,
+        1
+    );
+    // Two successes refill ten tokens: two retries are allowed again.
+    for _ in 0..2 {
+        let ok: Result<(), ApiError> = policy.call(|| Ok(()));
+        assert!(ok.is_ok());
+    }
+    assert_eq!(coord::retry::budget("t.budget").unwrap().tokens, 10);
+    let mut calls = 0;
+    let _: Result<(), ApiError> = policy.call(|| {
+        calls += 1;
+        Err(ApiError::Timeout)
+    });
+    assert_eq!(calls, 3);
+    // Refunds stop at capacity.
+    for _ in 0..10 {
+        let _: Result<(), ApiError> = policy.call(|| Ok(()));
+    }
+    assert_eq!(coord::retry::budget("t.budget").unwrap().tokens, 20);
+}
+
+#[test]
+fn no_budget_retries_without_limit() {
+    let policy = RetryPolicy::constant(50, Duration::ZERO)
+        .no_budget()
+        .name("t.no_budget")
+        .sleeper(fake());
+    let mut calls = 0;
+    let _: Result<(), ApiError> = policy.call(|| {
+        calls += 1;
+        Err(ApiError::Timeout)
+    });
+    assert_eq!(calls, 51);
+    assert!(coord::retry::budget("t.no_budget").is_none());
+}
+
+#[tokio::test]
+async fn call_async_retries() {
+    let sleeper = fake();
+    let policy = RetryPolicy::exponential(3, Duration::from_millis(1), 2.0)
+        .name("t.call_async")
+        .sleeper(sleeper.clone());
+    let calls = AtomicU32::new(0);
+    let r: Result<u32, ApiError> = policy
+        .call_async(|| async {
+            let n = calls.fetch_add(1, SeqCst) + 1;
+            if n < 2 { Err(ApiError::Timeout) } else { Ok(n) }
+        })
+        .await;
+    assert_eq!(r, Ok(2));
+    assert_eq!(sleeper.delays().len(), 1);
+}
+
+#[tokio::test]
+async fn async_retry_cancelled_mid_sleep_keeps_counts_consistent() {
+    let policy = RetryPolicy::constant(5, Duration::from_secs(3600)).name("t.cancelled");
+    let calls = AtomicU32::new(0);
+    let call = policy.call_async(|| async {
+        calls.fetch_add(1, SeqCst);
+        Err::<(), _>(ApiError::Timeout)
+    });
+    // The first attempt fails, then the call sleeps for an hour: cancel it.
+    let timed_out = tokio::time::timeout(Duration::from_millis(20), call).await;
+    assert!(timed_out.is_err());
+    assert_eq!(calls.load(SeqCst), 1);
+    let row = coord::errors::operation_errors("t.cancelled").unwrap();
+    assert_eq!(
+        (row.errors, row.retries, row.final_failures, row.cancelled),
+        (1, 1, 0, 1)
+    );
+}
+
+// ---- the macro ---------------------------------------------------------------------------
+
+thread_local! {
+    static FLAKY: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Fails while the thread's counter is below `fail_times`.
+fn flaky(fail_times: u32) -> Result<u32, ApiError> {
+    FLAKY.with(|c| {
+        let n = c.get() + 1;
+        c.set(n);
+        if n <= fail_times {
+            Err(ApiError::Timeout)
+        } else {
+            Ok(n)
+        }
+    })
+}
+
+fn reset_flaky() {
+    FLAKY.with(|c| c.set(0));
+}
+
+#[retry(max_retries = 3, base_delay = "1ms", jitter = "none")]
+fn sync_fetch(fail_times: u32) -> Result<u32, ApiError> {
+    let n = flaky(fail_times)?;
+    Ok(n * 10)
+}
+
+#[test]
+fn macro_sync_function() {
+    reset_flaky();
+    assert_eq!(sync_fetch(2), Ok(30));
+    reset_flaky();
+    assert_eq!(sync_fetch(10), Err(ApiError::Timeout));
+    assert_eq!(FLAKY.with(Cell::get), 4);
+}
+
+#[retry(max_retries = 5, base_delay = "1ms", when = is_transient)]
+fn classified(error: ApiError, attempts: &AtomicU32) -> Result<(), ApiError> {
+    attempts.fetch_add(1, SeqCst);
+    Err(error)
+}
+
+#[test]
+fn macro_when_predicate() {
+    let attempts = AtomicU32::new(0);
+    assert_eq!(
+        classified(ApiError::BadRequest, &attempts),
+        Err(ApiError::BadRequest)
+    );
+    assert_eq!(attempts.load(SeqCst), 1);
+    attempts.store(0, SeqCst);
+    assert_eq!(
+        classified(ApiError::Timeout, &attempts),
+        Err(ApiError::Timeout)
+    );
+    assert_eq!(attempts.load(SeqCst), 6);
+}
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+async fn async_fetch(name: String, counter: &AtomicU32) -> Result<String, ApiError> {
+    tokio::task::yield_now().await;
+    if counter.fetch_add(1, SeqCst) < 2 {
+        return Err(ApiError::Timeout);
+    }
+    Ok(name + "!")
+}
+
+#[tokio::test]
+async fn macro_async_function_with_owned_parameter() {
+    let counter = AtomicU32::new(0);
+    assert_eq!(
+        async_fetch("ada".to_owned(), &counter).await,
+        Ok("ada!".to_owned())
+    );
+    assert_eq!(counter.load(SeqCst), 3);
+}
+
+struct Client {
+    calls: u32,
+    fail_first: u32,
+}
+
+impl Client {
+    #[retry(max_retries = 3, base_delay = "1ms", jitter = "equal")]
+    fn get(&mut self, path: &str) -> Result<String, ApiError> {
+        self.calls += 1;
+        if self.calls <= self.fail_first {
+            return Err(ApiError::Timeout);
+        }
+        Ok(format!("{path}#{}", self.calls))
+    }
+
+    #[retry(max_retries = 3, base_delay = "1ms", multiplier = 1.5)]
+    async fn get_async(&mut self) -> Result<u32, ApiError> {
+        self.calls += 1;
+        if self.calls <= self.fail_first {
+            Err(ApiError::Timeout)
+        } else {
+            Ok(self.calls)
+        }
+    }
+
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    fn peek(&self) -> Result<u32, ApiError> {
+        Ok(self.calls)
+    }
+}
+
+#[test]
+fn macro_methods() {
+    let mut client = Client {
+        calls: 0,
+        fail_first: 2,
+    };
+    assert_eq!(client.get("/users"), Ok("/users#3".to_owned()));
+    assert_eq!(client.peek(), Ok(3));
+}
+
+#[tokio::test]
+async fn macro_async_method() {
+    let mut client = Client {
+        calls: 0,
+        fail_first: 1,
+    };
+    assert_eq!(client.get_async().await, Ok(2));
+}
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+fn generic_parse<T: std::str::FromStr>(input: &str, attempts: &AtomicU32) -> Result<T, T::Err> {
+    attempts.fetch_add(1, SeqCst);
+    input.parse()
+}
+
+#[test]
+fn macro_generic_function() {
+    let attempts = AtomicU32::new(0);
+    assert_eq!(generic_parse::<u8>("7", &attempts), Ok(7));
+    assert_eq!(attempts.load(SeqCst), 1);
+    assert!(generic_parse::<u8>("x", &attempts).is_err());
+    assert_eq!(attempts.load(SeqCst), 4);
+}
+
+#[retry(max_retries = 4, base_delay = "1ms", policy = "t.named_policy")]
+fn with_named_policy(attempts: &AtomicU32) -> Result<(), ApiError> {
+    attempts.fetch_add(1, SeqCst);
+    Err(ApiError::Timeout)
+}
+
+#[test]
+fn macro_named_policy_with_override() {
+    // The registered policy says 1 retry; the attribute's max_retries = 4 overrides it.
+    coord::register_policy(
+        "t.named_policy",
+        RetryPolicy::constant(1, Duration::from_millis(1)),
+    );
+    let attempts = AtomicU32::new(0);
+    assert!(with_named_policy(&attempts).is_err());
+    assert_eq!(attempts.load(SeqCst), 5);
+    assert!(coord::retry::budget("t.named_policy").is_some());
+}
+
+#[track_performance("t.perf_then_retry")]
+#[retry(max_retries = 2, base_delay = "1ms")]
+fn perf_then_retry(fail_times: u32) -> Result<u32, ApiError> {
+    flaky(fail_times)
+}
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+#[track_performance("t.retry_then_perf")]
+fn retry_then_perf(fail_times: u32) -> Result<u32, ApiError> {
+    flaky(fail_times)
+}
+
+#[test]
+fn composes_with_track_performance_in_either_order() {
+    reset_flaky();
+    assert_eq!(perf_then_retry(1), Ok(2));
+    reset_flaky();
+    assert_eq!(retry_then_perf(1), Ok(2));
+    reset_flaky();
+    assert!(retry_then_perf(5).is_err());
+    let a = coord::operation("t.perf_then_retry").unwrap();
+    assert_eq!((a.calls, a.successes, a.failures), (1, 1, 0));
+    let b = coord::operation("t.retry_then_perf").unwrap();
+    assert_eq!((b.calls, b.successes, b.failures), (2, 1, 1));
+    // The retry layer records under the same operation name.
+    let row = coord::errors::operation_errors("t.retry_then_perf").unwrap();
+    assert_eq!(
+        (row.errors, row.successes_after_retry, row.final_failures),
+        (4, 1, 1)
+    );
+}
+
+#[derive(Debug)]
+struct OnlyDebug;
+
+#[retry(max_retries = 0)]
+fn debug_only_error() -> Result<(), OnlyDebug> {
+    Err(OnlyDebug)
+}
+
+struct Opaque;
+
+#[retry(max_retries = 0)]
+fn opaque_error() -> Result<(), Opaque> {
+    Err(Opaque)
+}
+
+#[test]
+fn error_messages_fall_back_to_debug_then_type_name() {
+    keep_all_records();
+    assert!(debug_only_error().is_err());
+    assert!(opaque_error().is_err());
+    let report = coord::error_report();
+    let message = |op: &str| {
+        report
+            .recent
+            .iter()
+            .rfind(|r| r.operation.ends_with(op))
+            .map(|r| r.message.clone())
+    };
+    assert_eq!(message("::debug_only_error").as_deref(), Some("OnlyDebug"));
+    assert_eq!(message("::opaque_error").as_deref(), Some("retry::Opaque"));
+}
+
+#[retry(max_retries = 1, base_delay = "1ms")]
+fn impl_trait_param(make: impl Fn() -> u32 + Clone) -> Result<u32, ApiError> {
+    Ok(make())
+}
+
+#[test]
+fn macro_impl_trait_parameter() {
+    assert_eq!(impl_trait_param(|| 4), Ok(4));
+}
+
+// ---- properties --------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cell::RefCell;
+
+    fn jitter() -> impl Strategy<Value = Jitter> {
+        prop_oneof![
+            Just(Jitter::None),
+            Just(Jitter::Full),
+            Just(Jitter::Equal),
+            Just(Jitter::Decorrelated),
+        ]
+    }
+
+    /// The capped exponential delay before retry `n`, computed independently in nanoseconds.
+    fn capped(base: u64, multiplier: f64, n: u32, max: u64) -> u64 {
+        let raw = base as f64 * multiplier.powi(n as i32);
+        if raw >= max as f64 { max } else { raw as u64 }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn attempts_never_exceed_max_retries_plus_one(
+            max_retries in 0u32..30,
+            failures in 0u32..40,
+            jitter in jitter(),
+        ) {
+            let policy = RetryPolicy::exponential(max_retries, Duration::from_millis(3), 2.0)
+                .jitter(jitter)
+                .no_budget()
+                .sleeper(fake());
+            let mut attempts = 0;
+            let r: Result<(), ApiError> = policy.call(|| {
+                attempts += 1;
+                if attempts <= failures { Err(ApiError::Timeout) } else { Ok(()) }
+            });
+            prop_assert!(attempts <= max_retries + 1);
+            prop_assert_eq!(r.is_ok(), failures <= max_retries);
+            prop_assert_eq!(attempts, (failures + 1).min(max_retries + 1));
+        }
+
+        #[test]
+        fn delays_stay_within_max_delay_and_jitter_bounds(
+            max_retries in 1u32..25,
+            base_ms in 0u64..2_000,
+            multiplier in 1.0f64..4.0,
+            max_ms in 0u64..60_000,
+            jitter in jitter(),
+        ) {
+            let sleeper = fake();
+            let (base, max) = (base_ms * 1_000_000, max_ms * 1_000_000);
+            let policy = RetryPolicy::exponential(
+                    max_retries, Duration::from_nanos(base), multiplier)
+                .max_delay(Duration::from_nanos(max))
+                .jitter(jitter)
+                .no_budget()
+                .sleeper(sleeper.clone());
+            let _: Result<(), ApiError> = policy.call(|| Err(ApiError::Timeout));
+            let delays = sleeper.delays();
+            prop_assert_eq!(delays.len() as u32, max_retries);
+            let mut previous = base.min(max);
+            for (n, delay) in delays.iter().enumerate() {
+                let d = delay.as_nanos() as u64;
+                prop_assert!(d <= max, "delay {d} above max {max}");
+                let c = capped(base, multiplier, n as u32, max);
+                let (lo, hi) = match jitter {
+                    Jitter::None => (c, c),
+                    Jitter::Full => (0, c),
+                    Jitter::Equal => (c - c / 2, c),
+                    Jitter::Decorrelated => {
+                        let lo = base.min(max);
+                        (lo, previous.saturating_mul(3).max(lo).min(max))
+                    }
+                };
+                prop_assert!(lo <= d && d <= hi, "retry {n}: {d} outside {lo}..={hi}");
+                previous = d;
+            }
+        }
+
+        #[test]
+        fn a_permanent_error_is_tried_exactly_once(
+            max_retries in 0u32..50,
+            permanent_at in 1u32..10,
+        ) {
+            let policy = RetryPolicy::constant(max_retries, Duration::from_millis(1))
+                .no_budget()
+                .sleeper(fake());
+            let mut attempts = 0;
+            let r: Result<(), u32> = policy.run("t.prop_permanent", Severity::Low, || {
+                attempts += 1;
+                if attempts == permanent_at {
+                    Err(Attempt::permanent(attempts))
+                } else {
+                    Err(Attempt::retryable(attempts))
+                }
+            });
+            if permanent_at <= max_retries + 1 {
+                prop_assert_eq!(attempts, permanent_at);
+                prop_assert_eq!(r, Err(permanent_at));
+            } else {
+                prop_assert_eq!(attempts, max_retries + 1);
+            }
+        }
+
+        #[test]
+        fn the_deadline_is_never_overrun_by_a_sleep(
+            deadline_ms in 1u64..5_000,
+            base_ms in 1u64..500,
+            attempt_ms in prop::collection::vec(0u64..300, 1..40),
+            jitter in jitter(),
+        ) {
+            let sleeper = fake();
+            let deadline = Duration::from_millis(deadline_ms);
+            let policy = RetryPolicy::exponential(30, Duration::from_millis(base_ms), 1.5)
+                .jitter(jitter)
+                .deadline(deadline)
+                .no_budget()
+                .sleeper(sleeper.clone());
+            let starts = RefCell::new(Vec::new());
+            let mut n = 0;
+            let _: Result<(), ApiError> = policy.call(|| {
+                starts.borrow_mut().push(sleeper.elapsed());
+                sleeper.advance(Duration::from_millis(attempt_ms[n % attempt_ms.len()]));
+                n += 1;
+                Err(ApiError::Timeout)
+            });
+            // Every attempt after the first starts right after a sleep: none ends past the
+            // deadline.
+            for start in starts.borrow().iter().skip(1) {
+                prop_assert!(*start <= deadline, "a sleep ended at {start:?} > {deadline:?}");
+            }
+        }
+    }
+}
+
+// ---- concurrency -------------------------------------------------------------------------
+
+#[test]
+fn budget_holds_under_concurrent_callers() {
+    let (capacity, cost, refund) = (200u64, 5u64, 1u64);
+    let policy = RetryPolicy::constant(3, Duration::ZERO)
+        .budget(
+            BudgetConfig::default()
+                .capacity(capacity as u32)
+                .retry_cost(cost as u32)
+                .success_refund(refund as u32),
+        )
+        .name("t.budget_concurrent")
+        .sleeper(fake());
+    let attempts = AtomicU32::new(0);
+    let successes = AtomicU32::new(0);
+    let calls_per_thread = 2_000u32;
+    std::thread::scope(|s| {
+        for t in 0..8u32 {
+            let (policy, attempts, successes) = (&policy, &attempts, &successes);
+            s.spawn(move || {
+                for i in 0..calls_per_thread {
+                    let mut n = 0;
+                    let r: Result<(), ApiError> = policy.call(|| {
+                        attempts.fetch_add(1, SeqCst);
+                        n += 1;
+                        // Two calls in three fail on their first two attempts.
+                        if (i + t) % 3 != 0 && n <= 2 {
+                            Err(ApiError::Timeout)
+                        } else {
+                            Ok(())
+                        }
+                    });
+                    if r.is_ok() {
+                        successes.fetch_add(1, SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    let calls = u64::from(8 * calls_per_thread);
+    let retries = u64::from(attempts.load(SeqCst)) - calls;
+    let successes = u64::from(successes.load(SeqCst));
+    // A retry is only made with tokens in hand, and tokens only come from the initial fill
+    // and from success refunds.
+    assert!(
+        retries * cost <= capacity + successes * refund,
+        "{retries} retries from {capacity} + {successes} refunds"
+    );
+    let budget = coord::retry::budget("t.budget_concurrent").unwrap();
+    assert!(u64::from(budget.tokens) <= capacity);
+    assert!(budget.exhausted > 0, "the budget should have run dry");
+    let row = coord::errors::operation_errors("t.budget_concurrent").unwrap();
+    assert_eq!(row.retries, retries);
+}
+
+// ---- more shapes -------------------------------------------------------------------------
+
+trait Repository {
+    fn load(&self, key: &str) -> Result<String, ApiError>;
+}
+
+struct Flaky {
+    failures_left: Cell<u32>,
+}
+
+impl Repository for Flaky {
+    #[retry(max_retries = 3, base_delay = "1ms")]
+    fn load(&self, key: &str) -> Result<String, ApiError> {
+        if self.failures_left.get() > 0 {
+            self.failures_left.set(self.failures_left.get() - 1);
+            return Err(ApiError::Timeout);
+        }
+        Ok(key.to_uppercase())
+    }
+}
+
+#[test]
+fn macro_in_a_trait_impl() {
+    let repo = Flaky {
+        failures_left: Cell::new(2),
+    };
+    assert_eq!(repo.load("k"), Ok("K".to_owned()));
+}
+
+#[retry(max_retries = 1, base_delay = "1ms")]
+fn impl_trait_return(n: u32) -> Result<impl fmt::Display, ApiError> {
+    Ok(n + 1)
+}
+
+#[derive(Debug)]
+struct Wrapped(#[allow(dead_code)] ApiError);
+
+impl From<ApiError> for Wrapped {
+    fn from(e: ApiError) -> Self {
+        Wrapped(e)
+    }
+}
+
+#[retry(max_retries = 2, base_delay = "1ms", jitter = "decorrelated")]
+fn question_mark_converts(fail_times: u32) -> Result<u32, Wrapped> {
+    let n = flaky(fail_times)?;
+    Ok(n)
+}
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+async fn async_generic<T: Clone + Send>(value: T, counter: &AtomicU32) -> Result<T, ApiError> {
+    if counter.fetch_add(1, SeqCst) == 0 {
+        Err(ApiError::Timeout)
+    } else {
+        Ok(value)
+    }
+}
+
+#[tokio::test]
+async fn macro_async_generic_and_other_shapes() {
+    assert_eq!(impl_trait_return(1).unwrap().to_string(), "2");
+    reset_flaky();
+    assert_eq!(question_mark_converts(2).unwrap(), 3);
+    let counter = AtomicU32::new(0);
+    assert_eq!(async_generic(vec![1, 2], &counter).await, Ok(vec![1, 2]));
+    assert_eq!(counter.load(SeqCst), 2);
+}
+
+#[retry(max_retries = 3, base_delay = "1h", max_delay = "2h", jitter = "none")]
+async fn slow_backoff(attempts: &AtomicU32) -> Result<(), ApiError> {
+    attempts.fetch_add(1, SeqCst);
+    Err(ApiError::Timeout)
+}
+
+#[tokio::test]
+async fn macro_async_cancelled_mid_sleep() {
+    let attempts = AtomicU32::new(0);
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), slow_backoff(&attempts)).await;
+    assert!(cancelled.is_err());
+    assert_eq!(attempts.load(SeqCst), 1);
+    let row = coord::errors::operation_errors("retry::slow_backoff").unwrap();
+    assert_eq!(
+        (row.errors, row.retries, row.final_failures, row.cancelled),
+        (1, 1, 0, 1)
+    );
+}

@@ -1,0 +1,36 @@
+//! `coord::reset()` clears the error registry, named policies and budgets (own binary: reset is
+//! process-wide).
+
+use std::time::Duration;
+
+use coord::{BudgetConfig, RetryPolicy, retry};
+
+#[retry(max_retries = 1, base_delay = "1ms")]
+fn always_fails() -> Result<(), String> {
+    Err("down".to_owned())
+}
+
+#[test]
+fn reset_returns_retry_and_error_registries_to_zero() {
+    coord::register_policy(
+        "r.policy",
+        RetryPolicy::constant(1, Duration::ZERO).budget(BudgetConfig::default().capacity(10)),
+    );
+    let policy = coord::retry::policy("r.policy").unwrap();
+    let _: Result<(), &str> = policy.call(|| Err("x"));
+    assert!(always_fails().is_err());
+    assert_eq!(coord::retry::budget("r.policy").unwrap().tokens, 5);
+    assert!(coord::error_report().total_errors >= 4);
+
+    coord::reset();
+
+    let report = coord::error_report();
+    assert_eq!(report.total_errors, 0);
+    assert_eq!(report.retry, coord::RetryStats::default());
+    assert!(report.recent.is_empty() && report.by_operation.is_empty());
+    assert!(coord::retry::policy("r.policy").is_none());
+    assert_eq!(coord::retry::budget("r.policy").unwrap().tokens, 10);
+    // The call site's cached policy keeps working and counts from zero.
+    assert!(always_fails().is_err());
+    assert_eq!(coord::error_report().total_errors, 2);
+}

@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry]
+const fn fetch() -> Result<(), ()> {
+    Ok(())
+}
+
+fn main() {}

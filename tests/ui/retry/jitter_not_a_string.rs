@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(jitter = full)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

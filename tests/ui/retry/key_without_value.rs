@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(max_retries)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

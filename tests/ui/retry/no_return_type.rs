@@ -1,0 +1,6 @@
+use coord::retry;
+
+#[retry]
+fn fire_and_forget() {}
+
+fn main() {}

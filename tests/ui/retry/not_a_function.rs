@@ -1,0 +1,6 @@
+use coord::retry;
+
+#[retry]
+struct Fetcher;
+
+fn main() {}

@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(policy = payments)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

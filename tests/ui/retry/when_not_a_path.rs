@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(when = "is_transient")]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}
