@@ -86,10 +86,15 @@ fn prometheus_output_passes_promtool() {
     fetch(true).unwrap();
     let _ = hostile();
     coord::monitor().record_system_health();
+    let handler = coord::ErrorHandler::new("report.handler \"x\"").retry(
+        coord::RetryPolicy::exponential(1, std::time::Duration::ZERO, 1.0),
+    );
+    let _ = handler.execute(|| Err::<(), _>("always"));
     let _ = coord::validator()
         .validate_message_structure(&serde_json::json!({"content": "", "user_id": 7}));
     let report = coord::report();
     assert!(report.validation.total >= 1);
+    assert!(report.errors.total_errors >= 2);
     assert!(report.system.is_some());
     let text = report.to_prometheus();
     assert!(text.contains("coord_system_cpu_usage_ratio "), "{text}");

@@ -14,7 +14,8 @@ pub use registry::{
 };
 
 /// How much a failure matters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Cosmetic or expected.
     Low,
@@ -46,7 +47,8 @@ impl fmt::Display for Severity {
 }
 
 /// What the retry loop made of one failed attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AttemptOutcome {
     /// Another attempt followed after a back-off sleep.
     Retried,
@@ -74,7 +76,7 @@ impl AttemptOutcome {
 }
 
 /// One failed attempt, as kept in [`ErrorReport::recent`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ErrorRecord {
     /// The operation that failed.
@@ -89,12 +91,13 @@ pub struct ErrorRecord {
     pub attempt: u32,
     /// Whether it was retried or ended the call, and why.
     pub outcome: AttemptOutcome,
-    /// When it was recorded.
+    /// When it was recorded (serialized as `at_unix_ms`).
+    #[serde(rename = "at_unix_ms", serialize_with = "crate::report::unix_ms")]
     pub at: SystemTime,
 }
 
 /// Failed attempts per severity.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct SeverityCounts {
     /// [`Severity::Low`].
@@ -121,7 +124,7 @@ impl SeverityCounts {
 
 /// What the retry loops did, process-wide. First attempts that succeed are not counted here
 /// (that would put a shared counter on the success path); `#[track_performance]` counts calls.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct RetryStats {
     /// Attempts that failed.
@@ -143,7 +146,7 @@ pub struct RetryStats {
 }
 
 /// Errors of one operation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct OperationErrors {
     /// The operation.
@@ -165,7 +168,8 @@ pub struct OperationErrors {
 }
 
 /// The error side's verdict on the process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ErrorHealth {
     /// No serious failure recently.
     Healthy,
@@ -193,7 +197,7 @@ impl fmt::Display for ErrorHealth {
 }
 
 /// Everything the error registry knows; see [`crate::error_report()`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ErrorReport {
     /// Failed attempts, retried or not.

@@ -13,6 +13,16 @@
 //!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
 //!       last_10s, last_60s:  # null unless the monitor runs
 //!         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
+//! errors:
+//!   total_errors, final_failures, health_status: healthy | degraded | critical
+//!   by_severity: { low, medium, high, critical }
+//!   by_operation:          # sorted by name
+//!     - operation, errors, final_failures, retries, successes_after_retry,
+//!       budget_exhausted, cancelled, last_error
+//!   retry: { failed_attempts, retries, successes_after_retry, exhausted, permanent,
+//!            budget_exhausted, deadline_exceeded, cancelled }
+//!   recent:                # oldest first, bounded
+//!     - operation, severity, error_type, message, attempt, outcome, at_unix_ms
 //! validation:
 //!   total, valid, invalid, compliance_score, passed_checks, applicable_checks
 //!   rule_sets:             # sorted by name
@@ -35,6 +45,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::errors::{ErrorReport, Severity};
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
 use format::{Align, Table};
@@ -46,6 +57,8 @@ use prometheus::{Exposition, Kind};
 pub struct Report {
     /// Every tracked operation.
     pub performance: PerformanceReport,
+    /// Failed attempts, final failures and what the retry loops did.
+    pub errors: ErrorReport,
     /// Every validation since start or reset, per rule set and by failing rule.
     pub validation: ValidationReport,
     /// Health of the host from the latest system sample; `None` before the first sample (start
@@ -68,6 +81,7 @@ pub fn report() -> Report {
     let monitor = crate::monitor();
     Report {
         performance: monitor.performance_report(),
+        errors: crate::error_report(),
         validation: crate::validator().validation_report(),
         system: monitor.current_health(),
     }
@@ -116,6 +130,7 @@ impl Report {
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
+        self.error_metrics(&mut out);
         self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
         out.finish()
@@ -171,6 +186,127 @@ impl Report {
                 op.calls as f64,
             );
         }
+    }
+
+    fn error_metrics(&self, out: &mut Exposition) {
+        let errors = &self.errors;
+        out.family(
+            "coord_errors_total",
+            Kind::Counter,
+            "Failed attempts by severity.",
+        );
+        for severity in [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ] {
+            out.sample(
+                "coord_errors_total",
+                &[("severity", severity_name(severity))],
+                errors.by_severity.of(severity) as f64,
+            );
+        }
+        out.family(
+            "coord_retry_attempts_total",
+            Kind::Counter,
+            "Attempts after the first (retries) by operation.",
+        );
+        for op in &errors.by_operation {
+            out.sample(
+                "coord_retry_attempts_total",
+                &[("operation", &op.operation)],
+                op.retries as f64,
+            );
+        }
+        out.family(
+            "coord_operation_final_failures_total",
+            Kind::Counter,
+            "Calls that failed for good, after any retries, by operation.",
+        );
+        for op in &errors.by_operation {
+            out.sample(
+                "coord_operation_final_failures_total",
+                &[("operation", &op.operation)],
+                op.final_failures as f64,
+            );
+        }
+        let r = &errors.retry;
+        out.family(
+            "coord_retry_calls_total",
+            Kind::Counter,
+            "How retried calls ended.",
+        );
+        for (outcome, count) in [
+            ("success_after_retry", r.successes_after_retry),
+            ("exhausted", r.exhausted),
+            ("permanent", r.permanent),
+            ("budget_exhausted", r.budget_exhausted),
+            ("deadline_exceeded", r.deadline_exceeded),
+            ("cancelled", r.cancelled),
+        ] {
+            out.sample(
+                "coord_retry_calls_total",
+                &[("outcome", outcome)],
+                count as f64,
+            );
+        }
+    }
+
+    fn render_errors(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.errors;
+        format::section(f, "Errors")?;
+        writeln!(
+            f,
+            "  {} failed attempts, {} final failures, status {}",
+            e.total_errors, e.final_failures, e.health_status
+        )?;
+        writeln!(
+            f,
+            "  by severity: low {}, medium {}, high {}, critical {}",
+            e.by_severity.low, e.by_severity.medium, e.by_severity.high, e.by_severity.critical
+        )?;
+        let r = &e.retry;
+        writeln!(
+            f,
+            "  retries: {} sleeps, {} recovered, {} exhausted, {} permanent, {} budget-stopped, {} past deadline",
+            r.retries,
+            r.successes_after_retry,
+            r.exhausted,
+            r.permanent,
+            r.budget_exhausted,
+            r.deadline_exceeded
+        )?;
+        if e.by_operation.is_empty() {
+            return Ok(());
+        }
+        let mut table = Table::new(&[
+            ("operation", Align::Left),
+            ("errors", Align::Right),
+            ("final", Align::Right),
+            ("retries", Align::Right),
+            ("recovered", Align::Right),
+            ("last error", Align::Left),
+        ]);
+        for op in &e.by_operation {
+            let mut last = op
+                .last_error
+                .as_deref()
+                .map(format::name)
+                .unwrap_or_default();
+            if last.chars().count() > 60 {
+                last = last.chars().take(59).chain(['…']).collect();
+            }
+            table.row(vec![
+                format::name(&op.operation),
+                op.errors.to_string(),
+                op.final_failures.to_string(),
+                op.retries.to_string(),
+                op.successes_after_retry.to_string(),
+                last,
+            ]);
+        }
+        table.render(f)
     }
 
     fn validation_metrics(&self, out: &mut Exposition) {
@@ -390,9 +526,31 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "coord report")?;
         self.render_performance(f)?;
+        self.render_errors(f)?;
         self.render_validation(f)?;
         self.render_system(f)
     }
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    }
+}
+
+/// Serializes a `SystemTime` as milliseconds since the Unix epoch in an `f64`.
+pub(crate) fn unix_ms<S: serde::Serializer>(
+    t: &std::time::SystemTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let ms = match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64() * 1e3,
+        Err(e) => -(e.duration().as_secs_f64() * 1e3),
+    };
+    s.serialize_f64(ms)
 }
 
 /// Serializes a `Duration` as milliseconds in an `f64`.
