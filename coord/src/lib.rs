@@ -24,8 +24,13 @@
 
 #[doc(hidden)]
 pub mod __private;
+pub mod breaker;
 pub mod perf;
 
+pub use breaker::{
+    BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
+    Permit, Window, breaker, breaker_with,
+};
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
@@ -36,4 +41,5 @@ pub use perf::{
 /// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
 pub fn reset() {
     perf::reset_all();
+    breaker::reset_all();
 }
