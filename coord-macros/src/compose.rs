@@ -1,12 +1,13 @@
 //! One wrapper per function: whichever coord attribute expands first collects the others on the
 //! same item and emits one composed body, outermost layer first:
-//! `track_performance` → body.
+//! `track_performance` → `circuit_breaker` → body.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::{ItemFn, ReturnType, Type};
 
+use crate::circuit_breaker::BreakerArgs;
 use crate::common::{Layer, LayerAttr};
 use crate::track_performance::PerfArgs;
 
@@ -53,6 +54,7 @@ fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result
 /// The checked set of layers on one function.
 struct Composed {
     perf: Option<PerfArgs>,
+    breaker: Option<BreakerArgs>,
 }
 
 impl Composed {
@@ -71,7 +73,10 @@ impl Composed {
                 ),
             ));
         }
-        let mut composed = Composed { perf: None };
+        let mut composed = Composed {
+            perf: None,
+            breaker: None,
+        };
         for (index, attr) in layers.iter().enumerate() {
             if layers[..index]
                 .iter()
@@ -88,6 +93,19 @@ impl Composed {
                     Ok(args) => composed.perf = Some(args),
                     Err(e) => push(e),
                 },
+                // ---- circuit_breaker ----
+                Layer::CircuitBreaker => {
+                    if let ReturnType::Default = function.sig.output {
+                        push(syn::Error::new(
+                            attr.span,
+                            "#[circuit_breaker] needs a function returning `Result<T, E>` where `E: From<coord::CircuitOpen>`",
+                        ));
+                    }
+                    match BreakerArgs::parse(attr.args.clone()) {
+                        Ok(args) => composed.breaker = Some(args),
+                        Err(e) => push(e),
+                    }
+                }
             }
         }
         match errors {
@@ -114,6 +132,11 @@ impl Composed {
             quote!(async move { let __coord_ret: #ret_ty = #block; __coord_ret }.await)
         } else {
             quote!((move || { let __coord_ret: #ret_ty = #block; __coord_ret })())
+        };
+        // ---- circuit_breaker (innermost: rejects before the body runs) ----
+        let body = match &self.breaker {
+            Some(breaker) => breaker.wrap(&sig.ident, body, None),
+            None => body,
         };
         let body = match &self.perf {
             Some(perf) => {

@@ -30,3 +30,38 @@ pub trait AnyOutcome {
 }
 
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
+
+// ---- circuit_breaker ----
+
+pub use crate::breaker::{BreakerConfig, BreakerSite, CircuitOpen, Permit};
+
+/// Turns a rejection into the function's error type; the bound carries the message users see
+/// when their error type cannot hold a rejection.
+#[diagnostic::on_unimplemented(
+    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`; `{Self}` does not implement `From<coord::CircuitOpen>`",
+    label = "`{Self}` cannot hold the `coord::CircuitOpen` a rejected call returns",
+    note = "add `impl From<coord::CircuitOpen> for {Self}` (for example a `CircuitOpen` variant of your error enum)"
+)]
+pub trait FromCircuitOpen {
+    /// `Self::from(open)`.
+    fn from_circuit_open(open: CircuitOpen) -> Self;
+}
+
+impl<E: From<CircuitOpen>> FromCircuitOpen for E {
+    #[inline]
+    fn from_circuit_open(open: CircuitOpen) -> Self {
+        E::from(open)
+    }
+}
+
+/// The rejection as the function's error type.
+#[inline]
+pub fn from_circuit_open<E: FromCircuitOpen>(open: CircuitOpen) -> E {
+    E::from_circuit_open(open)
+}
+
+/// Records a `Result` on the permit (classifier applied to `Err`).
+#[inline]
+pub fn record_breaker<T, E: 'static>(permit: Permit<'_>, result: &Result<T, E>) {
+    permit.record(result);
+}

@@ -31,6 +31,7 @@ pub use breaker::{
     BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
     Permit, Window, breaker, breaker_with,
 };
+pub use coord_macros::circuit_breaker;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
