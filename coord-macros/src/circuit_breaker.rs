@@ -96,10 +96,10 @@ impl BreakerArgs {
                 "minimum_calls" | "half_open_calls" | "consecutive_failures" => {
                     let lit: syn::LitInt = meta.value()?.parse()?;
                     let span = lit.span();
-                    let max = if key == "half_open_calls" {
-                        MAX_HALF_OPEN_CALLS
+                    let (max, range) = if key == "half_open_calls" {
+                        (MAX_HALF_OPEN_CALLS, "a whole number in 1..=255")
                     } else {
-                        u32::MAX
+                        (u32::MAX, "a whole number, at least 1")
                     };
                     match lit.base10_parse::<u32>() {
                         Ok(n) if (1..=max).contains(&n) => match key.as_str() {
@@ -107,12 +107,7 @@ impl BreakerArgs {
                             "half_open_calls" => args.half_open_calls = Some(n),
                             _ => args.consecutive_failures = Some(n),
                         },
-                        _ => {
-                            problem = check(
-                                Err(format!("must be a whole number in 1..={max}")),
-                                span,
-                            )
-                        }
+                        _ => problem = check(Err(format!("must be {range}")), span),
                     }
                 }
                 "window" => {
@@ -315,17 +310,26 @@ impl BreakerArgs {
     /// wrapper evaluates to when the breaker rejects the call, with the rejection bound to
     /// `__coord_open`; `None` means `Err(E::from(__coord_open))`. A retry layer passes an
     /// expression that leaves its loop, so that a rejection is never retried.
+    ///
+    /// `output` is the function's return type: type errors (not a `Result`, no
+    /// `From<CircuitOpen>`) point at it.
     pub(crate) fn wrap(
         &self,
-        fn_name: &syn::Ident,
+        sig: &syn::Signature,
         body: TokenStream,
         reject: Option<TokenStream>,
     ) -> TokenStream {
-        let name = self.name_expr(fn_name);
+        let name = self.name_expr(&sig.ident);
         let config = self.config_tokens();
+        let output_span = match &sig.output {
+            syn::ReturnType::Type(_, ty) => syn::spanned::Spanned::span(ty),
+            syn::ReturnType::Default => Span::call_site(),
+        };
+        let rejected = quote_spanned!(output_span=> ::coord::__private::breaker_rejected);
+        let record = quote_spanned!(output_span=> ::coord::__private::record_breaker);
         let reject = reject.unwrap_or_else(|| {
             quote_spanned! {Span::mixed_site()=>
-                ::core::result::Result::Err(::coord::__private::from_circuit_open(__coord_open))
+                #rejected(__coord_open)
             }
         });
         quote_spanned! {Span::mixed_site()=>
@@ -338,7 +342,7 @@ impl BreakerArgs {
                 match __COORD_BREAKER.breaker().try_acquire() {
                     ::core::result::Result::Ok(__coord_permit) => {
                         let __coord_ret = #body;
-                        ::coord::__private::record_breaker(__coord_permit, &__coord_ret);
+                        #record(__coord_permit, &__coord_ret);
                         __coord_ret
                     }
                     ::core::result::Result::Err(__coord_open) => #reject,

@@ -135,7 +135,7 @@ impl Composed {
         };
         // ---- circuit_breaker (innermost: rejects before the body runs) ----
         let body = match &self.breaker {
-            Some(breaker) => breaker.wrap(&sig.ident, body, None),
+            Some(breaker) => breaker.wrap(&sig, body, None),
             None => body,
         };
         let body = match &self.perf {

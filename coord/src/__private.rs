@@ -54,14 +54,46 @@ impl<E: From<CircuitOpen>> FromCircuitOpen for E {
     }
 }
 
-/// The rejection as the function's error type.
-#[inline]
-pub fn from_circuit_open<E: FromCircuitOpen>(open: CircuitOpen) -> E {
-    E::from_circuit_open(open)
+/// What a `#[circuit_breaker]` function returns: a `Result`. Whether its error can hold a
+/// rejection is a separate bound ([`FromCircuitOpen`]), so that each mistake gets its own
+/// message.
+#[diagnostic::on_unimplemented(
+    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`, not `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait BreakerReturn: Sized {
+    /// The error type.
+    type Error;
+    /// `Err(error)`.
+    fn from_error(error: Self::Error) -> Self;
+    /// Records this return value on the permit (the classifier decides about `Err`).
+    fn record(&self, permit: Permit<'_>);
 }
 
-/// Records a `Result` on the permit (classifier applied to `Err`).
+impl<T, E: 'static> BreakerReturn for Result<T, E> {
+    type Error = E;
+    #[inline]
+    fn from_error(error: E) -> Self {
+        Err(error)
+    }
+    #[inline]
+    fn record(&self, permit: Permit<'_>) {
+        permit.record(self);
+    }
+}
+
+/// The rejection as the function's return value.
 #[inline]
-pub fn record_breaker<T, E: 'static>(permit: Permit<'_>, result: &Result<T, E>) {
-    permit.record(result);
+pub fn breaker_rejected<R>(open: CircuitOpen) -> R
+where
+    R: BreakerReturn,
+    R::Error: FromCircuitOpen,
+{
+    R::from_error(R::Error::from_circuit_open(open))
+}
+
+/// Records the function's return value on the permit.
+#[inline]
+pub fn record_breaker<R: BreakerReturn>(permit: Permit<'_>, ret: &R) {
+    ret.record(permit);
 }

@@ -1,0 +1,13 @@
+use coord::circuit_breaker;
+
+#[circuit_breaker(open_for = "30 seconds")]
+fn query() -> Result<u32, coord::CircuitOpen> {
+    Ok(1)
+}
+
+#[circuit_breaker(slow_call = 2)]
+fn other() -> Result<u32, coord::CircuitOpen> {
+    Ok(1)
+}
+
+fn main() {}

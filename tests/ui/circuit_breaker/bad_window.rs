@@ -1,0 +1,13 @@
+use coord::circuit_breaker;
+
+#[circuit_breaker(window = 0)]
+fn query() -> Result<u32, coord::CircuitOpen> {
+    Ok(1)
+}
+
+#[circuit_breaker(window = "5ms")]
+fn other() -> Result<u32, coord::CircuitOpen> {
+    Ok(1)
+}
+
+fn main() {}
