@@ -33,13 +33,16 @@ pub(crate) const MAX_HALF_OPEN_CALLS: u32 = FIELD_MASK as u32;
 pub(crate) struct Word(pub(crate) u64);
 
 impl Word {
+    #[inline]
     pub(crate) fn new(kind: u8, generation: u64) -> Self {
         Word(u64::from(kind) | ((generation & GEN_MASK) << GEN_SHIFT))
     }
+    #[inline]
     pub(crate) fn kind(self) -> u8 {
         // Masked to three bits, so the cast cannot truncate.
         (self.0 & KIND_MASK) as u8
     }
+    #[inline]
     pub(crate) fn generation(self) -> u64 {
         self.0 >> GEN_SHIFT
     }

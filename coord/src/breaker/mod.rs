@@ -51,8 +51,8 @@ use std::time::{Duration, Instant};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
 use machine::{
-    Admission, CLOSED, DISABLED, FORCED_OPEN, HALF_OPEN, Machine, OPEN, ProbeOutcome, ProbeRules,
-    Transition,
+    Admission, CLOSED, DISABLED, FORCED_OPEN, GEN_MASK, HALF_OPEN, Machine, OPEN, ProbeOutcome,
+    ProbeRules, Transition,
 };
 use window::{BUCKETS, CountWindow, Counts, TimeWindow};
 
@@ -362,18 +362,23 @@ impl CircuitBreaker {
 
     #[inline]
     fn permit(&self, generation: u64, kind: PermitKind) -> Permit<'_> {
-        let start = if kind != PermitKind::Disabled && self.settings.slow_call.load(Relaxed) != 0 {
-            Some(Instant::now())
+        // Two words, so that the permit travels in registers on the hot path.
+        let started = if kind != PermitKind::Disabled && self.settings.slow_call.load(Relaxed) != 0
+        {
+            self.micros().max(1)
         } else {
-            None
+            0
         };
         Permit {
             breaker: self,
-            generation,
-            kind,
-            start,
-            finished: false,
+            tag: u64::from(started) << 32 | (generation & GEN_MASK) << 3 | (kind as u64) << 1,
         }
+    }
+
+    /// Microseconds since creation, modulo 2^32 (elapsed times up to 71 minutes are exact).
+    fn micros(&self) -> u32 {
+        // Truncation intended: only wrapping differences of this clock are used.
+        self.epoch.elapsed().as_micros() as u32
     }
 
     #[cold]
@@ -420,6 +425,7 @@ impl CircuitBreaker {
     /// Runs `f` if the breaker admits it and records its outcome; a rejection becomes
     /// `E::from(CircuitOpen)` without running `f`. A panic in `f` counts as a failure and
     /// propagates.
+    #[inline]
     pub fn call<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnOnce() -> Result<T, E>,
@@ -536,7 +542,7 @@ impl CircuitBreaker {
 
     #[inline]
     fn finish(&self, permit: &Permit<'_>, verdict: Verdict) {
-        match permit.kind {
+        match permit.kind() {
             PermitKind::Disabled => {}
             PermitKind::Closed => self.finish_closed(permit, verdict),
             PermitKind::Probe => self.finish_probe(permit, verdict),
@@ -545,10 +551,10 @@ impl CircuitBreaker {
 
     #[inline]
     fn is_slow(&self, permit: &Permit<'_>) -> bool {
-        match permit.start {
-            Some(start) => nanos(start.elapsed()) >= self.settings.slow_call.load(Relaxed),
-            None => false,
-        }
+        let started = (permit.tag >> 32) as u32;
+        started != 0
+            && u64::from(self.micros().wrapping_sub(started)) * 1_000
+                >= self.settings.slow_call.load(Relaxed)
     }
 
     #[inline]
@@ -564,18 +570,18 @@ impl CircuitBreaker {
         if !failed && !slow {
             if consecutive_limit != 0 && self.consecutive.load(Relaxed) & u64::from(u32::MAX) != 0 {
                 self.consecutive
-                    .store((permit.generation & 0x0fff_ffff) << 32, Relaxed);
+                    .store((permit.generation() & 0x0fff_ffff) << 32, Relaxed);
             }
             if window_calls != 0
                 && self
                     .count_window
-                    .success_is_noop(permit.generation, window_calls)
+                    .success_is_noop(permit.generation(), window_calls)
             {
                 return;
             }
         }
         self.record_closed(
-            permit.generation,
+            permit.generation(),
             failed,
             slow,
             window_calls,
@@ -664,7 +670,7 @@ impl CircuitBreaker {
         };
         let rules = self.settings.probe_rules();
         if let Some(transition) = self.machine.finish_probe(
-            permit.generation,
+            permit.generation(),
             outcome,
             rules,
             || self.now(),
@@ -764,12 +770,13 @@ pub struct BreakerSnapshot {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PermitKind {
-    Closed,
-    Probe,
-    Disabled,
+    Closed = 0,
+    Probe = 1,
+    Disabled = 2,
 }
 
 impl PermitKind {
+    #[inline]
     fn of(kind: u8) -> Self {
         if kind == DISABLED {
             PermitKind::Disabled
@@ -795,18 +802,17 @@ enum Verdict {
 #[must_use = "a permit records nothing until it is finished; drop it only to release it"]
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
-    generation: u64,
-    kind: PermitKind,
-    start: Option<Instant>,
-    finished: bool,
+    /// start (µs since the breaker's creation, 0 when slow calls are not measured) << 32 |
+    /// generation << 3 | kind << 1 | finished.
+    tag: u64,
 }
 
 impl fmt::Debug for Permit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit")
             .field("breaker", &self.breaker.name)
-            .field("generation", &self.generation)
-            .field("probe", &(self.kind == PermitKind::Probe))
+            .field("generation", &self.generation())
+            .field("probe", &self.is_probe())
             .finish()
     }
 }
@@ -843,17 +849,26 @@ impl Permit<'_> {
 
     /// `true` when this permit is one of the half-open probes.
     pub fn is_probe(&self) -> bool {
-        self.kind == PermitKind::Probe
+        self.kind() == PermitKind::Probe
+    }
+
+    #[inline]
+    fn kind(&self) -> PermitKind {
+        match (self.tag >> 1) & 0b11 {
+            0 => PermitKind::Closed,
+            1 => PermitKind::Probe,
+            _ => PermitKind::Disabled,
+        }
     }
 
     /// The breaker generation the call was admitted in.
     pub fn generation(&self) -> u64 {
-        self.generation
+        (self.tag >> 3) & GEN_MASK
     }
 
     #[inline]
     fn finish(&mut self, verdict: Verdict) {
-        self.finished = true;
+        self.tag |= 1;
         self.breaker.finish(self, verdict);
     }
 }
@@ -861,7 +876,7 @@ impl Permit<'_> {
 impl Drop for Permit<'_> {
     #[inline]
     fn drop(&mut self) {
-        if !self.finished {
+        if self.tag & 1 == 0 {
             let verdict = if std::thread::panicking() {
                 Verdict::Failure
             } else {

@@ -50,6 +50,7 @@ const BIAS: i64 = 2048;
 const TOTALS_GEN_SHIFT: u32 = 3 * TOTAL_BITS;
 const TOTALS_GEN_MASK: u64 = (1 << (64 - TOTALS_GEN_SHIFT)) - 1;
 
+#[inline]
 fn pack_totals(generation: u64, calls: i64, failed: i64, slow: i64) -> u64 {
     let field = |v: i64, shift: u32| ((v + BIAS).clamp(0, TOTAL_MASK as i64) as u64) << shift;
     (generation & TOTALS_GEN_MASK) << TOTALS_GEN_SHIFT
