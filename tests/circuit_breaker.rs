@@ -206,3 +206,21 @@ fn every_key_reaches_the_config() {
         Some(std::time::Duration::from_secs(5))
     );
 }
+
+struct Repo;
+
+impl Repo {
+    // Both attributes on a method: the sibling collected by the first must not leave an
+    // unused import or break the impl block.
+    #[track_performance("m.repo.load")]
+    #[coord::circuit_breaker(name = "m.repo.load")]
+    fn load(&self, id: u32) -> Result<u32, ApiError> {
+        Ok(id)
+    }
+}
+
+#[test]
+fn both_attributes_on_a_method() {
+    assert_eq!(Repo.load(3), Ok(3));
+    assert_eq!(coord::operation("m.repo.load").unwrap().calls, 1);
+}

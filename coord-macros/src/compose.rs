@@ -40,14 +40,27 @@ fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result
         span: proc_macro2::Span::call_site(),
     }];
     let mut kept = Vec::with_capacity(function.attrs.len());
+    let mut sibling_paths = Vec::new();
     for attr in std::mem::take(&mut function.attrs) {
         match Layer::of_path(attr.path()) {
-            Some(layer) => layers.push(LayerAttr::from_attribute(layer, &attr)?),
+            Some(layer) => {
+                layers.push(LayerAttr::from_attribute(layer, &attr)?);
+                sibling_paths.push(attr.path().clone());
+            }
             None => kept.push(attr),
         }
     }
     function.attrs = kept;
     let composed = Composed::check(&layers, &function)?;
+    // ---- sibling attributes count as used ----
+    // The attributes collected here never expand, so their `use coord::{...}` imports would be
+    // reported unused; naming each path once in the body (with the user's spans) marks it used.
+    for path in sibling_paths.iter().rev() {
+        function.block.stmts.insert(
+            0,
+            syn::parse_quote!(#[allow(unused_imports)] use #path as _;),
+        );
+    }
     Ok(composed.emit(function))
 }
 
