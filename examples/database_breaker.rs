@@ -51,7 +51,7 @@ static QUERIES_RUN: AtomicU32 = AtomicU32::new(0);
 fn execute_database_query(query: &str) -> Result<String, DbError> {
     let n = QUERIES_RUN.fetch_add(1, Relaxed) + 1;
     std::thread::sleep(Duration::from_millis(2));
-    if DATABASE_DOWN.load(Relaxed) || n % 5 == 0 {
+    if DATABASE_DOWN.load(Relaxed) || n.is_multiple_of(5) {
         Err(DbError::ConnectionFailed)
     } else {
         Ok(format!("{query}: query executed successfully"))
