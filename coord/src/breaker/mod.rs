@@ -245,7 +245,7 @@ impl Settings {
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes
 /// find out whether it recovered.
 ///
-/// Get a shared one by name with [`crate::breaker`] / [`crate::breaker_with`], or own one with
+/// Get a shared one by name with [`crate::breaker()`] / [`crate::breaker_with`], or own one with
 /// [`CircuitBreaker::new`]. Use [`call`](Self::call) / [`call_async`](Self::call_async), or
 /// [`try_acquire`](Self::try_acquire) and finish the [`Permit`] yourself.
 pub struct CircuitBreaker {
