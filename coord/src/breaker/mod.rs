@@ -567,12 +567,23 @@ impl CircuitBreaker {
         let slow = self.is_slow(permit);
         let window_calls = self.settings.window_calls.load(Relaxed);
         let consecutive_limit = self.settings.consecutive_failures.load(Relaxed);
-        if !failed && !slow {
-            if consecutive_limit != 0 && self.consecutive.load(Relaxed) & u64::from(u32::MAX) != 0 {
-                self.consecutive
-                    .store((permit.generation() & 0x0fff_ffff) << 32, Relaxed);
+        if !failed {
+            if consecutive_limit != 0 {
+                // A success ends the run of failures of its own generation only.
+                let tag = (permit.generation() & 0x0fff_ffff) << 32;
+                let mut current = self.consecutive.load(Relaxed);
+                while current != tag && current & !u64::from(u32::MAX) == tag {
+                    match self
+                        .consecutive
+                        .compare_exchange_weak(current, tag, Relaxed, Relaxed)
+                    {
+                        Ok(_) => break,
+                        Err(actual) => current = actual,
+                    }
+                }
             }
-            if window_calls != 0
+            if !slow
+                && window_calls != 0
                 && self
                     .count_window
                     .success_is_noop(permit.generation(), window_calls)
