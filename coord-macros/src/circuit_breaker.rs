@@ -114,7 +114,7 @@ impl BreakerArgs {
                     let input = meta.value()?;
                     if input.peek(LitStr) {
                         let lit: LitStr = input.parse()?;
-                        let period = parse_duration(&lit)?;
+                        let period = keyed_duration(&key, &lit)?;
                         if period < MIN_TIME_WINDOW {
                             problem = check(Err("must be at least \"10ms\"".into()), lit.span());
                         }
@@ -148,7 +148,7 @@ impl BreakerArgs {
                             ),
                         )
                     })?;
-                    let duration = parse_duration(&lit)?;
+                    let duration = keyed_duration(&key, &lit)?;
                     if duration.is_zero() {
                         problem = check(Err("must be longer than zero".into()), lit.span());
                     }
@@ -368,4 +368,10 @@ fn parse_rate(input: syn::parse::ParseStream) -> syn::Result<(f64, Span)> {
         }
     };
     Ok((value, span))
+}
+
+/// A duration literal, with errors naming the attribute and key.
+fn keyed_duration(key: &str, lit: &LitStr) -> syn::Result<Duration> {
+    parse_duration(lit)
+        .map_err(|e| syn::Error::new(lit.span(), format!("#[circuit_breaker] `{key}`: {e}")))
 }

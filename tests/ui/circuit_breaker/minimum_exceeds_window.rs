@@ -5,9 +5,4 @@ fn query() -> Result<u32, coord::CircuitOpen> {
     Ok(1)
 }
 
-#[circuit_breaker(minimum_calls = 50)]
-fn other() -> Result<u32, coord::CircuitOpen> {
-    Ok(1)
-}
-
 fn main() {}

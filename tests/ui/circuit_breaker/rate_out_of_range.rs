@@ -1,6 +1,6 @@
 use coord::circuit_breaker;
 
-#[circuit_breaker(failure_rate = 1.5, slow_call_rate = 50)]
+#[circuit_breaker(failure_rate = 1.5)]
 fn query() -> Result<u32, coord::CircuitOpen> {
     Ok(1)
 }

@@ -1,6 +1,6 @@
 use coord::circuit_breaker;
 
-#[circuit_breaker(minimum_calls = 0, half_open_calls = 300)]
+#[circuit_breaker(minimum_calls = 0)]
 fn query() -> Result<u32, coord::CircuitOpen> {
     Ok(1)
 }

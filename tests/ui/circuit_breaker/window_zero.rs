@@ -5,9 +5,4 @@ fn query() -> Result<u32, coord::CircuitOpen> {
     Ok(1)
 }
 
-#[circuit_breaker(window = "5ms")]
-fn other() -> Result<u32, coord::CircuitOpen> {
-    Ok(1)
-}
-
 fn main() {}

@@ -5,9 +5,4 @@ fn query() -> Result<u32, coord::CircuitOpen> {
     Ok(1)
 }
 
-#[circuit_breaker(slow_call = 2)]
-fn other() -> Result<u32, coord::CircuitOpen> {
-    Ok(1)
-}
-
 fn main() {}
