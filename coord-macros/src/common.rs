@@ -11,15 +11,19 @@ use syn::{Attribute, LitStr, Path};
 pub(crate) enum Layer {
     TrackPerformance,
     Retry,
+    /// Innermost: a rejection must happen before the body runs and must not be retried.
+    CircuitBreaker,
 }
 
 impl Layer {
-    pub(crate) const ALL: [Layer; 2] = [Layer::TrackPerformance, Layer::Retry];
+    pub(crate) const ALL: [Layer; 3] =
+        [Layer::TrackPerformance, Layer::Retry, Layer::CircuitBreaker];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Layer::TrackPerformance => "track_performance",
             Layer::Retry => "retry",
+            Layer::CircuitBreaker => "circuit_breaker",
         }
     }
 
@@ -67,9 +71,7 @@ fn spanned_path(meta: &syn::Meta) -> Span {
     syn::spanned::Spanned::span(meta.path())
 }
 
-// Used by every attribute that takes durations (retry, circuit_breaker).
 /// Parses a duration literal such as `"250ms"`, `"2s"`, `"1.5s"`, `"1m"`, `"1h"`, `"500us"`.
-#[allow(dead_code)]
 pub(crate) fn parse_duration(lit: &LitStr) -> syn::Result<Duration> {
     parse_duration_str(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))
 }
@@ -109,7 +111,6 @@ pub(crate) fn parse_duration_str(text: &str) -> Result<Duration, String> {
 }
 
 /// Tokens that rebuild `duration` at run time in a `const` context.
-#[allow(dead_code)]
 pub(crate) fn duration_tokens(duration: Duration) -> TokenStream {
     let secs = duration.as_secs();
     let nanos = duration.subsec_nanos();

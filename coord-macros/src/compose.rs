@@ -1,12 +1,13 @@
 //! One wrapper per function: whichever coord attribute expands first collects the others on the
 //! same item and emits one composed body, outermost layer first:
-//! `track_performance` → `retry` → body.
+//! `track_performance` → `retry` → `circuit_breaker` → body.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::{ItemFn, ReturnType, Type};
 
+use crate::circuit_breaker::BreakerArgs;
 use crate::common::{Layer, LayerAttr};
 use crate::retry::RetryArgs;
 use crate::track_performance::PerfArgs;
@@ -40,14 +41,27 @@ fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result
         span: proc_macro2::Span::call_site(),
     }];
     let mut kept = Vec::with_capacity(function.attrs.len());
+    let mut sibling_paths = Vec::new();
     for attr in std::mem::take(&mut function.attrs) {
         match Layer::of_path(attr.path()) {
-            Some(layer) => layers.push(LayerAttr::from_attribute(layer, &attr)?),
+            Some(layer) => {
+                layers.push(LayerAttr::from_attribute(layer, &attr)?);
+                sibling_paths.push(attr.path().clone());
+            }
             None => kept.push(attr),
         }
     }
     function.attrs = kept;
     let composed = Composed::check(&layers, &function)?;
+    // ---- sibling attributes count as used ----
+    // The attributes collected here never expand, so their `use coord::{...}` imports would be
+    // reported unused; naming each path once in the body (with the user's spans) marks it used.
+    for path in sibling_paths.iter().rev() {
+        function.block.stmts.insert(
+            0,
+            syn::parse_quote!(#[allow(unused_imports)] use #path as _;),
+        );
+    }
     Ok(composed.emit(function))
 }
 
@@ -55,6 +69,7 @@ fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result
 struct Composed {
     perf: Option<PerfArgs>,
     retry: Option<RetryArgs>,
+    breaker: Option<BreakerArgs>,
 }
 
 impl Composed {
@@ -76,6 +91,7 @@ impl Composed {
         let mut composed = Composed {
             perf: None,
             retry: None,
+            breaker: None,
         };
         for (index, attr) in layers.iter().enumerate() {
             if layers[..index]
@@ -100,6 +116,19 @@ impl Composed {
                     }
                     if let Err(e) = crate::retry::check_signature(&function.sig) {
                         push(e);
+                    }
+                }
+                // ---- circuit_breaker ----
+                Layer::CircuitBreaker => {
+                    if let ReturnType::Default = function.sig.output {
+                        push(syn::Error::new(
+                            attr.span,
+                            "#[circuit_breaker] needs a function returning `Result<T, E>` where `E: From<coord::CircuitOpen>`",
+                        ));
+                    }
+                    match BreakerArgs::parse(attr.args.clone()) {
+                        Ok(args) => composed.breaker = Some(args),
+                        Err(e) => push(e),
                     }
                 }
             }
@@ -145,9 +174,14 @@ impl Composed {
                     Some(perf) => perf.name_expr(&sig.ident),
                     None => PerfArgs { name: None }.name_expr(&sig.ident),
                 };
-                retry.emit_loop(&sig, &block, &ret_ty, &operation)
+                // The breaker sits inside the loop: one permit per attempt.
+                retry.emit_loop(&sig, &block, &ret_ty, &operation, self.breaker.as_ref())
             }
-            None => body,
+            // Innermost: rejects before the body runs.
+            None => match &self.breaker {
+                Some(breaker) => breaker.wrap(&sig, body),
+                None => body,
+            },
         };
         let body = match &self.perf {
             Some(perf) => {

@@ -2,6 +2,7 @@
 //! which re-exports them and documents them; generated code calls only
 //! `::coord::__private`.
 
+mod circuit_breaker;
 mod common;
 mod compose;
 mod retry;
@@ -26,4 +27,11 @@ pub fn derive_validate(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
     compose::expand(common::Layer::Retry, args.into(), item.into()).into()
+}
+
+/// Guards a function returning `Result<T, E>` (with `E: From<CircuitOpen>`) with a named
+/// circuit breaker; see `coord::circuit_breaker`.
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::CircuitBreaker, args.into(), item.into()).into()
 }

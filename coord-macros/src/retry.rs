@@ -213,6 +213,7 @@ impl RetryArgs {
         block: &Block,
         ret_ty: &TokenStream,
         operation: &TokenStream,
+        breaker: Option<&crate::circuit_breaker::BreakerArgs>,
     ) -> TokenStream {
         let is_async = sig.asyncness.is_some();
         let policy = self.policy_tokens();
@@ -254,23 +255,57 @@ impl RetryArgs {
             static __COORD_RETRY: ::coord::__private::RetrySite =
                 ::coord::__private::RetrySite::new(#operation, || #policy);
         };
+        // One attempt as `Result<T, Attempt<E>>`. With a circuit breaker, each attempt takes its
+        // own permit, and a rejection is a permanent error: it is never retried.
+        let classified = quote! {
+            match #into_result {
+                ::core::result::Result::Ok(__coord_value) => ::core::result::Result::Ok(__coord_value),
+                ::core::result::Result::Err(__coord_error) => {
+                    let __coord_describe = #describe;
+                    ::core::result::Result::Err((#classify).describe_with(__coord_describe))
+                }
+            }
+        };
+        let (breaker_site, step) = match breaker {
+            None => (
+                quote!(),
+                quote! {{
+                    let __coord_attempt: #ret_ty = #attempt;
+                    #classified
+                }},
+            ),
+            Some(breaker) => {
+                let record = crate::circuit_breaker::BreakerArgs::record(sig);
+                let rejected = quote_spanned! {ret_span=>
+                    ::coord::__private::breaker_rejected_attempt::<#ret_ty>
+                };
+                (
+                    breaker.site(sig),
+                    quote_spanned! {proc_macro2::Span::mixed_site()=>
+                        match __COORD_BREAKER.breaker().try_acquire() {
+                            ::core::result::Result::Ok(__coord_permit) => {
+                                let __coord_ret: #ret_ty = #attempt;
+                                #record;
+                                let __coord_attempt = __coord_ret;
+                                #classified
+                            }
+                            ::core::result::Result::Err(__coord_open) => {
+                                ::core::result::Result::Err(#rejected(__coord_open))
+                            }
+                        }
+                    },
+                )
+            }
+        };
         if !is_async {
             // Sync: the runtime's loop calls this closure once per attempt.
             let result = from_result(quote!(__coord_result));
             return quote! {{
                 #site
+                #breaker_site
                 let __coord_result = __COORD_RETRY.run(|| {
                     #(#clones)*
-                    let __coord_attempt: #ret_ty = #attempt;
-                    match #into_result {
-                        ::core::result::Result::Ok(__coord_value) => {
-                            ::core::result::Result::Ok(__coord_value)
-                        }
-                        ::core::result::Result::Err(__coord_error) => {
-                            let __coord_describe = #describe;
-                            ::core::result::Result::Err((#classify).describe_with(__coord_describe))
-                        }
-                    }
+                    #step
                 });
                 #result
             }};
@@ -279,18 +314,17 @@ impl RetryArgs {
         // parameters (`&mut self` included), which a closure returning futures could not.
         quote! {{
             #site
+            #breaker_site
             let mut __coord_retry = __COORD_RETRY.start();
             loop {
                 #(#clones)*
-                let __coord_attempt: #ret_ty = #attempt;
-                match #into_result {
+                let __coord_step: ::core::result::Result<_, ::coord::__private::Attempt<_>> = #step;
+                match __coord_step {
                     ::core::result::Result::Ok(__coord_value) => {
                         __coord_retry.succeeded();
                         break #ok;
                     }
-                    ::core::result::Result::Err(__coord_error) => {
-                        let __coord_describe = #describe;
-                        let __coord_attempt = (#classify).describe_with(__coord_describe);
+                    ::core::result::Result::Err(__coord_attempt) => {
                         match __coord_retry.failed(__coord_attempt) {
                             ::coord::__private::Next::Retry(__coord_delay) => #sleep,
                             ::coord::__private::Next::Stop(__coord_error) => {

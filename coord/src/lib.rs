@@ -24,6 +24,7 @@
 
 #[doc(hidden)]
 pub mod __private;
+pub mod breaker;
 mod facade;
 pub mod perf;
 pub mod report;
@@ -75,6 +76,40 @@ pub use coord_macros::Validate;
 /// assert_eq!(tries, 3);
 /// ```
 pub use coord_macros::retry;
+
+pub use breaker::{
+    BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
+    Permit, Window, breaker, breaker_with,
+};
+/// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
+///
+/// Keys (all optional): `name` (default: module path + function name), `failure_rate`,
+/// `minimum_calls`, `window` (calls, or a period like `"10s"`), `open_for`, `max_open_for`,
+/// `half_open_calls`, `slow_call`, `slow_call_rate`, `consecutive_failures`,
+/// `max_half_open_wait`, `classifier = path` (`fn(&E) -> bool`). The function must return
+/// `Result<T, E>` with `E: From<CircuitOpen>`; a rejected call returns `Err(E::from(open))`
+/// without running the body.
+///
+/// ```
+/// use coord::{CircuitOpen, circuit_breaker};
+///
+/// #[derive(Debug)]
+/// enum DbError { Down, Unavailable(CircuitOpen) }
+/// impl From<CircuitOpen> for DbError {
+///     fn from(open: CircuitOpen) -> Self { DbError::Unavailable(open) }
+/// }
+///
+/// #[circuit_breaker(name = "docs.orders", minimum_calls = 2, window = 2, open_for = "30s")]
+/// fn load_order(id: u32) -> Result<u32, DbError> {
+///     if id == 0 { Err(DbError::Down) } else { Ok(id) }
+/// }
+///
+/// load_order(0).unwrap_err();
+/// load_order(0).unwrap_err();
+/// assert!(matches!(load_order(1), Err(DbError::Unavailable(_))));
+/// assert_eq!(coord::breaker("docs.orders").state(), coord::BreakerState::Open);
+/// ```
+pub use coord_macros::circuit_breaker;
 pub use coord_macros::track_performance;
 pub use perf::histogram::RELATIVE_ERROR;
 pub use perf::{
@@ -111,4 +146,5 @@ pub fn reset() {
     validate::reset();
     retry::reset_all();
     errors::registry::reset_all();
+    breaker::reset_all();
 }

@@ -1,0 +1,205 @@
+//! loom model of the breaker's state word: admission races, the half-open permit bound, and
+//! the generation rule, explored over every interleaving (within a preemption bound).
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg coord_loom" cargo test -p coord --test loom_breaker --release`
+//!
+//! (Not `--cfg loom`: tokio, a dependency here, switches to its own loom internals under that
+//! name and stops compiling.) The model includes `src/breaker/machine.rs` verbatim, with loom's atomics behind the
+//! `sync` module it imports.
+#![cfg(coord_loom)]
+
+mod sync {
+    pub(crate) use loom::sync::atomic::{AtomicU64, Ordering};
+}
+
+#[allow(dead_code)]
+#[path = "../src/breaker/machine.rs"]
+mod machine;
+
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use machine::{Admission, CLOSED, HALF_OPEN, Machine, OPEN, ProbeOutcome, ProbeRules, Transition};
+
+const OPEN_FOR: u64 = 10;
+
+fn rules(half_open_calls: u32) -> ProbeRules {
+    ProbeRules {
+        half_open_calls,
+        failure_rate: 0.5,
+        slow_call_rate: 1.0,
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// An open breaker whose open period is over (time 100 > OPEN_FOR).
+fn open_machine() -> Machine {
+    let m = Machine::new();
+    assert!(m.trip(0, 0, OPEN_FOR).is_some());
+    assert_eq!(m.load().kind(), OPEN);
+    m
+}
+
+/// Three threads race to leave the open state with `half_open_calls = 2`: exactly one flips
+/// open → half-open, never more than two probes run at once, exactly two probes run in all,
+/// and their successes close the breaker.
+#[test]
+fn half_open_admits_at_most_half_open_calls() {
+    model(|| {
+        let m = Arc::new(open_machine());
+        let running = Arc::new(AtomicUsize::new(0));
+        let probes = Arc::new(AtomicUsize::new(0));
+        let flips = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..3)
+            .map(|_| {
+                let (m, running, probes, flips) = (
+                    Arc::clone(&m),
+                    Arc::clone(&running),
+                    Arc::clone(&probes),
+                    Arc::clone(&flips),
+                );
+                loom::thread::spawn(move || match m.admit(|| 100, 2, 0, |_| OPEN_FOR) {
+                    Admission::Probe {
+                        generation,
+                        opened_half,
+                    } => {
+                        if opened_half.is_some() {
+                            flips.fetch_add(1, SeqCst);
+                        }
+                        probes.fetch_add(1, SeqCst);
+                        assert!(running.fetch_add(1, SeqCst) < 2, "a third probe ran");
+                        running.fetch_sub(1, SeqCst);
+                        m.finish_probe(
+                            generation,
+                            ProbeOutcome::Success { slow: false },
+                            rules(2),
+                            || 100,
+                            |_| OPEN_FOR,
+                        );
+                    }
+                    Admission::Pass { .. } => {}
+                    Admission::Reject { kind, .. } => assert_eq!(kind, HALF_OPEN),
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(
+            flips.load(SeqCst),
+            1,
+            "exactly one thread flips open → half-open"
+        );
+        assert_eq!(probes.load(SeqCst), 2);
+        assert_eq!(m.load().kind(), CLOSED);
+        // closed → open → half-open → closed
+        assert_eq!(m.transitions(), 3);
+    });
+}
+
+/// A probe's late failure races a reset: whichever lands first, the breaker ends closed; the
+/// failure can never reopen the breaker after the reset.
+#[test]
+fn late_probe_result_never_flips_the_new_state() {
+    model(|| {
+        let m = Arc::new(open_machine());
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR) else {
+            panic!("the open period is over")
+        };
+        let prober = {
+            let m = Arc::clone(&m);
+            loom::thread::spawn(move || {
+                m.finish_probe(
+                    generation,
+                    ProbeOutcome::Failure { slow: false },
+                    rules(1),
+                    || 100,
+                    |_| OPEN_FOR,
+                )
+            })
+        };
+        let resetter = {
+            let m = Arc::clone(&m);
+            loom::thread::spawn(move || m.force(CLOSED))
+        };
+        let reopened: Option<Transition> = prober.join().unwrap();
+        let reset = resetter.join().unwrap();
+        assert!(reset.is_some());
+        assert_eq!(m.load().kind(), CLOSED);
+        if let Some(t) = reopened {
+            assert_eq!((t.from, t.to), (HALF_OPEN, OPEN));
+        }
+    });
+}
+
+/// Two closed-state failures trip the same generation at once: one transition, one open.
+#[test]
+fn concurrent_trips_transition_once() {
+    model(|| {
+        let m = Arc::new(Machine::new());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let m = Arc::clone(&m);
+                loom::thread::spawn(move || m.trip(0, 5, OPEN_FOR).is_some())
+            })
+            .collect();
+        let tripped = threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .filter(|&won| won)
+            .count();
+        assert_eq!(tripped, 1);
+        assert_eq!(m.load().kind(), OPEN);
+        assert_eq!(m.load().generation(), 1);
+        assert_eq!(m.transitions(), 1);
+        assert_eq!(m.open_until(), 5 + OPEN_FOR);
+    });
+}
+
+/// A probe that never answers: after `max_half_open_wait` the next caller reopens the breaker,
+/// and the hung probe's late success changes nothing.
+#[test]
+fn expired_probe_reopens_and_its_late_success_is_ignored() {
+    model(|| {
+        let m = Arc::new(open_machine());
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR) else {
+            panic!("the open period is over")
+        };
+        let late = {
+            let m = Arc::clone(&m);
+            loom::thread::spawn(move || {
+                m.finish_probe(
+                    generation,
+                    ProbeOutcome::Success { slow: false },
+                    rules(1),
+                    || 200,
+                    |_| OPEN_FOR,
+                )
+            })
+        };
+        let caller = {
+            let m = Arc::clone(&m);
+            loom::thread::spawn(move || m.admit(|| 200, 1, 50, |_| OPEN_FOR))
+        };
+        let closed = late.join().unwrap();
+        let admission = caller.join().unwrap();
+        match (closed, admission) {
+            // The probe answered in time: closed, and the caller passes (or passed).
+            (Some(t), Admission::Pass { .. }) => assert_eq!(t.to, CLOSED),
+            // The caller expired the probe first: open, and the late success was ignored.
+            (None, Admission::Reject { kind, expired, .. }) => {
+                assert_eq!(kind, OPEN);
+                assert!(expired.is_some());
+                assert_eq!(m.load().kind(), OPEN);
+            }
+            // The caller came first but the probe closed before its CAS: it passes.
+            (Some(t), other) => panic!("closed by {t:?} but the caller got {other:?}"),
+            (None, other) => panic!("probe ignored but the caller got {other:?}"),
+        }
+    });
+}

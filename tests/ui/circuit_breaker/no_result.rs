@@ -1,0 +1,6 @@
+use coord::circuit_breaker;
+
+#[circuit_breaker(name = "db")]
+fn ping() {}
+
+fn main() {}
