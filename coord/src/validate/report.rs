@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 
@@ -55,14 +56,14 @@ pub struct Validator {
     other: Arc<RuleSetStats>,
     /// Keyed by a hash of (rule set, folded path, rule), so counting a known key allocates
     /// nothing; the entry keeps the texts.
-    failures: Mutex<HashMap<u64, FailureCount>>,
+    failures: Mutex<HashMap<u64, FailureCount, BuildHasherDefault<PreHashed>>>,
     other_failures: AtomicU64,
 }
 
 static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| Validator {
     sets: RwLock::new(HashMap::new()),
     other: Arc::new(RuleSetStats::new("other")),
-    failures: Mutex::new(HashMap::new()),
+    failures: Mutex::new(HashMap::default()),
     other_failures: AtomicU64::new(0),
 });
 
@@ -254,6 +255,24 @@ impl Validator {
             .unwrap_or_else(PoisonError::into_inner)
             .clear();
         self.other_failures.store(0, Relaxed);
+    }
+}
+
+/// The failure map's keys are already hashes: use them as they are.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -473,7 +492,7 @@ mod tests {
         Validator {
             sets: RwLock::new(HashMap::new()),
             other: Arc::new(RuleSetStats::new("other")),
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::default()),
             other_failures: AtomicU64::new(0),
         }
     }
