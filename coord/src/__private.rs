@@ -32,6 +32,7 @@ pub trait AnyOutcome {
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
 
 // `#[derive(Validate)]` support.
+pub use crate::validate::register_rule_set;
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,

@@ -75,7 +75,7 @@ mod yaml;
 pub use registry::{RuleRegistry, message_rule_set, rules};
 pub use report::{
     DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
-    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, validator,
+    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, register_rule_set, validator,
 };
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
@@ -100,6 +100,15 @@ pub trait Validate {
 
     /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`).
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks);
+
+    /// Registers the rule sets of this type and its nested types in [`rules()`]. Derived impls
+    /// do; containers forward to their items; anything else registers nothing.
+    #[doc(hidden)]
+    fn __coord_register()
+    where
+        Self: Sized,
+    {
+    }
 }
 
 impl<T: Validate + ?Sized> Validate for &T {
@@ -121,6 +130,10 @@ impl<T: Validate + ?Sized> Validate for Arc<T> {
 }
 
 impl<T: Validate> Validate for Option<T> {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         if let Some(v) = self {
             v.validate_into(path, checks);
@@ -137,18 +150,30 @@ impl<T: Validate> Validate for [T] {
 }
 
 impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         self.as_slice().validate_into(path, checks);
     }
 }
 
 impl<T: Validate> Validate for Vec<T> {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         self.as_slice().validate_into(path, checks);
     }
 }
 
 impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
+    fn __coord_register() {
+        V::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         for (k, v) in self {
             v.validate_into(&path.key(k), checks);
@@ -157,6 +182,10 @@ impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
 }
 
 impl<K: Display, V: Validate> Validate for BTreeMap<K, V> {
+    fn __coord_register() {
+        V::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         for (k, v) in self {
             v.validate_into(&path.key(k), checks);

@@ -452,30 +452,35 @@ impl fmt::Display for ValidationReport {
     }
 }
 
-/// Per-type state of a derived `Validate` impl: registers the type's rule set on first use and
-/// caches its counters, so recording a valid result is a few atomic adds.
+/// Per-type state of a derived `Validate` impl: registers the type's rule set (and those of its
+/// nested types) on first use and caches its counters, so recording a valid result is a few
+/// atomic adds.
 #[derive(Debug)]
 pub struct DerivedSite {
     name: &'static str,
-    build: fn() -> RuleSet,
     stats: OnceLock<Arc<RuleSetStats>>,
 }
 
+/// Registers a derived type's rule set unless one of that name exists; `true` when it was added
+/// (so the caller goes on to register its nested types, and recursive types stop).
+pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
+    rules().insert_if_absent(build())
+}
+
 impl DerivedSite {
-    /// A site for type `name` whose rule set `build` returns.
-    pub const fn new(name: &'static str, build: fn() -> RuleSet) -> Self {
+    /// A site for type `name`.
+    pub const fn new(name: &'static str) -> Self {
         DerivedSite {
             name,
-            build,
             stats: OnceLock::new(),
         }
     }
 
-    /// Records and returns the result of one top-level validation.
+    /// Records and returns the result of one top-level validation; `register` runs once.
     #[inline]
-    pub fn finish(&self, checks: Checks) -> ValidationResult {
+    pub fn finish(&self, checks: Checks, register: impl FnOnce()) -> ValidationResult {
         let stats = self.stats.get_or_init(|| {
-            rules().insert_if_absent((self.build)());
+            register();
             validator().stats(self.name)
         });
         let result = checks.finish();
