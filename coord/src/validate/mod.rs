@@ -32,6 +32,24 @@
 //! assert!((r.score - 200.0 / 3.0).abs() < 1e-9);
 //! ```
 //!
+//! # The derive
+//!
+//! `#[derive(Validate)]` takes `#[validate(...)]` rules on fields: `email`, `url`, `uuid`,
+//! `datetime`, `length(min, max, equal)`, `range(min, max)`, `pattern = "regex"`,
+//! `one_of("a", "b")` (or numbers), `required` (`Option` fields), `nested`, `each(...)`,
+//! `custom = path` (`fn(&T) -> Result<(), RuleError>`), `must_match = "other_field"`, each
+//! with an optional `message = "..."` (`email(message = "...")`, `length(min = 2, message =
+//! "...")`); and `#[validate(schema = path)]` (`fn(&Self) -> Result<(), RuleError>`) on the
+//! type. Literal mistakes (unknown rules, `min > max`, a bad regex, a rule that does not fit
+//! the field's type) are compile errors.
+//!
+//! Paths use serde's names (`rename`, `rename_all`); tuple fields are `[0]`, `[1]`; a newtype's
+//! field has its parent's path; an enum checks the active variant's fields, with paths relative
+//! to the value (no variant prefix). Valid input allocates nothing. The first `validate()` of a
+//! derived type registers its rule set, and its nested types', in [`rules()`] under the type
+//! name (a loaded rule set of the same name is kept); that rule set checks serialized values
+//! the same way, except `custom` and `schema` functions, which only run in the derive.
+//!
 //! # Deliberate differences from the suites our users trust
 //!
 //! coord's tests run the JSON-Schema-Test-Suite cases (converted to this vocabulary), the
