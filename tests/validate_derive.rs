@@ -437,3 +437,65 @@ fn derived_types_register_their_rule_set_and_report() {
     let schema = set.to_json_schema();
     assert_eq!(schema["properties"]["a"]["minLength"], json!(1));
 }
+
+#[derive(Validate, Serialize)]
+struct Team {
+    #[validate(length(min = 1))]
+    name: String,
+    #[validate(nested)]
+    members: Vec<Member>,
+    #[validate(nested)]
+    lead: Option<Member>,
+}
+
+#[derive(Validate, Serialize)]
+struct Member {
+    #[validate(email)]
+    email: String,
+    /// Recursive: registration must stop.
+    #[validate(nested)]
+    mentees: Vec<Member>,
+}
+
+#[test]
+fn nested_types_register_with_the_outer_type() {
+    let team = Team {
+        name: "core".into(),
+        members: vec![Member {
+            email: "bad".into(),
+            mentees: vec![Member {
+                email: "also-bad".into(),
+                mentees: vec![],
+            }],
+        }],
+        lead: None,
+    };
+    let r = team.validate();
+    assert_eq!(
+        codes(&r),
+        pairs(&[
+            ("members[0].email", "email"),
+            ("members[0].mentees[0].email", "email")
+        ])
+    );
+    assert!(
+        coord::rules().get("Member").is_some(),
+        "nested type registered"
+    );
+    let team_set = coord::rules().get("Team").unwrap();
+    let text = team_set.to_string();
+    assert!(text.contains("members: each(nested Member)"), "{text}");
+    assert!(text.contains("lead: nested Member"), "{text}");
+    let schema = team_set.to_json_schema();
+    assert_eq!(
+        schema["properties"]["members"]["items"]["$ref"],
+        json!("#/$defs/Member")
+    );
+    assert_eq!(
+        schema["$defs"]["Member"]["properties"]["email"]["format"],
+        json!("email")
+    );
+    // The registered rule sets validate the serialized value the same way.
+    let via_rules = coord::validator().validate_with(&team_set, &team);
+    assert_eq!(codes(&via_rules), codes(&r));
+}

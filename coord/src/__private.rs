@@ -39,6 +39,7 @@ pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
 // `#[derive(Validate)]` support.
 pub use crate::errors::Severity;
 pub use crate::retry::{Attempt, Next, RetryLoop, RetrySite, named_or_default};
+pub use crate::validate::register_rule_set;
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,

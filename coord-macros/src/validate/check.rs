@@ -14,8 +14,9 @@ pub(crate) struct Checked<'a> {
     pub(crate) generics: &'a Generics,
     pub(crate) shape: CShape<'a>,
     pub(crate) schemas: Vec<Path>,
-    /// Types that must implement `Validate` (targets of `nested`).
-    pub(crate) bounds: Vec<Type>,
+    /// Targets of `nested`, and whether each names a generic parameter (then it needs a
+    /// `Validate` bound on the impl).
+    pub(crate) nested: Vec<(Type, bool)>,
 }
 
 pub(crate) enum CShape<'a> {
@@ -79,7 +80,10 @@ pub(crate) enum CRule {
     },
     Nested {
         type_name: String,
-        span: proc_macro2::Span,
+        /// Collection levels around the nested type.
+        depth: usize,
+        /// The field's (or item's) type, `Option` removed.
+        ty: Box<Type>,
     },
     Each {
         item_optional: bool,
@@ -176,15 +180,31 @@ fn classify(ty: &Type) -> TyKind<'_> {
 }
 
 /// The name a nested type is registered under: its last path segment.
-fn type_name(ty: &Type) -> String {
+/// The name a nested type is registered under (its last path segment) and how many
+/// collection levels wrap it (`Vec<Address>` is `("Address", 1)`): the rule model says
+/// `each(nested Address)` for it. `Option`, `Box`, `Arc` and `Rc` are transparent.
+fn type_name(ty: &Type) -> (String, usize) {
+    match classify(ty) {
+        TyKind::Seq(Some(item)) | TyKind::Map(Some(item)) => {
+            let (name, depth) = type_name(item);
+            return (name, depth + 1);
+        }
+        TyKind::Option(inner) => return type_name(inner),
+        _ => {}
+    }
     match ty {
         Type::Reference(r) => type_name(&r.elem),
-        Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map_or_else(|| "?".into(), |s| s.ident.to_string()),
-        _ => "?".into(),
+        Type::Path(p) => match p.path.segments.last() {
+            Some(last)
+                if matches!(last.ident.to_string().as_str(), "Box" | "Arc" | "Rc")
+                    && generic_arg(&last.arguments, 0).is_some() =>
+            {
+                generic_arg(&last.arguments, 0).map_or(("?".into(), 0), type_name)
+            }
+            Some(last) => (last.ident.to_string(), 0),
+            None => ("?".into(), 0),
+        },
+        _ => ("?".into(), 0),
     }
 }
 
@@ -238,14 +258,14 @@ pub(crate) fn check<'a>(input: Input<'a>, errors: &mut Errors) -> Checked<'a> {
         generics: input.generics,
         shape,
         schemas: input.schemas,
-        bounds,
+        nested: bounds,
     }
 }
 
 fn check_fields<'a>(
     list: FieldList<'a>,
     params: &[Ident],
-    bounds: &mut Vec<Type>,
+    bounds: &mut Vec<(Type, bool)>,
     errors: &mut Errors,
 ) -> CFields<'a> {
     let siblings: Vec<(String, Ident)> = list
@@ -337,7 +357,7 @@ fn check_rule(
     rule: &RawRule,
     ty: &Type,
     cx: &FieldCx<'_>,
-    bounds: &mut Vec<Type>,
+    bounds: &mut Vec<(Type, bool)>,
     errors: &mut Errors,
 ) -> Option<CRule> {
     let kind = classify(ty);
@@ -486,12 +506,14 @@ fn check_rule(
             }
         }
         RawKind::Nested => {
-            if mentions_param(ty, cx.params) {
-                bounds.push(ty.clone());
+            if !matches!(ty, Type::Infer(_)) {
+                bounds.push((ty.clone(), mentions_param(ty, cx.params)));
             }
+            let (type_name, depth) = type_name(ty);
             Some(CRule::Nested {
-                type_name: type_name(ty),
-                span: ty.span(),
+                type_name,
+                depth,
+                ty: Box::new(ty.clone()),
             })
         }
         RawKind::Each(inner_rules) => {
@@ -540,8 +562,6 @@ fn check_rule(
                     }
                 }
             }
-            // Bounds on an unnamed item type (`_`) cannot be written.
-            bounds.retain(|t| !matches!(t, Type::Infer(_)));
             Some(CRule::Each {
                 item_optional,
                 rules: out,

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{Index, LitStr};
 
 use super::ast::Style;
@@ -36,11 +37,17 @@ pub(crate) fn expand(input: &Checked<'_>) -> TokenStream {
         where_token: Default::default(),
         predicates: Default::default(),
     });
-    for ty in &input.bounds {
-        where_clause
-            .predicates
-            .push(syn::parse_quote!(#ty: ::coord::__private::Validate));
+    for (ty, generic) in &input.nested {
+        if *generic {
+            where_clause
+                .predicates
+                .push(syn::parse_quote!(#ty: ::coord::__private::Validate));
+        }
     }
+    let nested_register = input
+        .nested
+        .iter()
+        .map(|(ty, _)| quote!(<#ty as ::coord::__private::Validate>::__coord_register();));
     let body = match &input.shape {
         CShape::Struct(fields) => {
             let pat = pattern(quote!(Self), fields);
@@ -68,14 +75,22 @@ pub(crate) fn expand(input: &Checked<'_>) -> TokenStream {
             impl #impl_generics ::coord::__private::Validate for #ident #ty_generics #where_clause {
                 fn validate(&self) -> ::coord::__private::ValidationResult {
                     static __COORD_SITE: ::coord::__private::DerivedSite =
-                        ::coord::__private::DerivedSite::new(#type_name, __coord_rule_set);
+                        ::coord::__private::DerivedSite::new(#type_name);
                     let mut __coord_checks = ::coord::__private::Checks::new();
                     ::coord::__private::Validate::validate_into(
                         self,
                         &::coord::__private::FieldPath::Root,
                         &mut __coord_checks,
                     );
-                    __COORD_SITE.finish(__coord_checks)
+                    __COORD_SITE.finish(__coord_checks, || {
+                        <Self as ::coord::__private::Validate>::__coord_register();
+                    })
+                }
+
+                fn __coord_register() {
+                    if ::coord::__private::register_rule_set(__coord_rule_set) {
+                        #(#nested_register)*
+                    }
                 }
 
                 #[allow(unused_variables)]
@@ -239,8 +254,12 @@ fn rule_code(rule: &CRule, v: &TokenStream) -> TokenStream {
             let msg = opt_str(msg);
             quote!(::coord::__private::one_of_num(#cx, #v, &[#(#values),*], #msg);)
         }
-        CRule::Nested { span, .. } => {
-            quote_spanned!(*span=> ::coord::__private::Validate::validate_into(#v, __coord_path_ref, __coord_checks);)
+        CRule::Nested { ty, .. } if !matches!(**ty, syn::Type::Infer(_)) => {
+            // Spanned on the type, so a missing `Validate` impl points at the field.
+            quote_spanned!(ty.span()=> <#ty as ::coord::__private::Validate>::validate_into(#v, __coord_path_ref, __coord_checks);)
+        }
+        CRule::Nested { .. } => {
+            quote!(::coord::__private::Validate::validate_into(#v, __coord_path_ref, __coord_checks);)
         }
         CRule::Each {
             item_optional,
@@ -326,10 +345,16 @@ fn rule_model(rule: &CRule) -> TokenStream {
             quote!(#p::RuleKind::OneOf(#p::vec![#(#p::number_value(#values)),*])),
             msg,
         ),
-        CRule::Nested { type_name, .. } => (
-            quote!(#p::RuleKind::Nested(#p::NestedRules::Named(#p::String::from(#type_name)))),
-            &None,
-        ),
+        CRule::Nested {
+            type_name, depth, ..
+        } => {
+            let mut kind =
+                quote!(#p::RuleKind::Nested(#p::NestedRules::Named(#p::String::from(#type_name))));
+            for _ in 0..*depth {
+                kind = quote!(#p::RuleKind::Each(#p::vec![#p::Rule::new(#kind)]));
+            }
+            (kind, &None)
+        }
         CRule::Each { rules, .. } => {
             let inner = rules.iter().map(rule_model);
             (quote!(#p::RuleKind::Each(#p::vec![#(#inner),*])), &None)

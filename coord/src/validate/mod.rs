@@ -32,6 +32,24 @@
 //! assert!((r.score - 200.0 / 3.0).abs() < 1e-9);
 //! ```
 //!
+//! # The derive
+//!
+//! `#[derive(Validate)]` takes `#[validate(...)]` rules on fields: `email`, `url`, `uuid`,
+//! `datetime`, `length(min, max, equal)`, `range(min, max)`, `pattern = "regex"`,
+//! `one_of("a", "b")` (or numbers), `required` (`Option` fields), `nested`, `each(...)`,
+//! `custom = path` (`fn(&T) -> Result<(), RuleError>`), `must_match = "other_field"`, each
+//! with an optional `message = "..."` (`email(message = "...")`, `length(min = 2, message =
+//! "...")`); and `#[validate(schema = path)]` (`fn(&Self) -> Result<(), RuleError>`) on the
+//! type. Literal mistakes (unknown rules, `min > max`, a bad regex, a rule that does not fit
+//! the field's type) are compile errors.
+//!
+//! Paths use serde's names (`rename`, `rename_all`); tuple fields are `[0]`, `[1]`; a newtype's
+//! field has its parent's path; an enum checks the active variant's fields, with paths relative
+//! to the value (no variant prefix). Valid input allocates nothing. The first `validate()` of a
+//! derived type registers its rule set, and its nested types', in [`rules()`] under the type
+//! name (a loaded rule set of the same name is kept); that rule set checks serialized values
+//! the same way, except `custom` and `schema` functions, which only run in the derive.
+//!
 //! # Deliberate differences from the suites our users trust
 //!
 //! coord's tests run the JSON-Schema-Test-Suite cases (converted to this vocabulary), the
@@ -75,7 +93,7 @@ mod yaml;
 pub use registry::{RuleRegistry, message_rule_set, rules};
 pub use report::{
     DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
-    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, validator,
+    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, register_rule_set, validator,
 };
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
@@ -100,6 +118,15 @@ pub trait Validate {
 
     /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`).
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks);
+
+    /// Registers the rule sets of this type and its nested types in [`rules()`]. Derived impls
+    /// do; containers forward to their items; anything else registers nothing.
+    #[doc(hidden)]
+    fn __coord_register()
+    where
+        Self: Sized,
+    {
+    }
 }
 
 impl<T: Validate + ?Sized> Validate for &T {
@@ -121,6 +148,10 @@ impl<T: Validate + ?Sized> Validate for Arc<T> {
 }
 
 impl<T: Validate> Validate for Option<T> {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         if let Some(v) = self {
             v.validate_into(path, checks);
@@ -137,18 +168,30 @@ impl<T: Validate> Validate for [T] {
 }
 
 impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         self.as_slice().validate_into(path, checks);
     }
 }
 
 impl<T: Validate> Validate for Vec<T> {
+    fn __coord_register() {
+        T::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         self.as_slice().validate_into(path, checks);
     }
 }
 
 impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
+    fn __coord_register() {
+        V::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         for (k, v) in self {
             v.validate_into(&path.key(k), checks);
@@ -157,6 +200,10 @@ impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
 }
 
 impl<K: Display, V: Validate> Validate for BTreeMap<K, V> {
+    fn __coord_register() {
+        V::__coord_register();
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         for (k, v) in self {
             v.validate_into(&path.key(k), checks);

@@ -120,13 +120,15 @@ impl RuleRegistry {
         set
     }
 
-    /// Adds `set` unless one of that name exists (derived types never replace a loaded set).
-    pub(crate) fn insert_if_absent(&self, set: RuleSet) {
-        self.sets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(set.name.clone())
-            .or_insert_with(|| Arc::new(set));
+    /// Adds `set` unless one of that name exists (derived types never replace a loaded set);
+    /// `true` when added.
+    pub(crate) fn insert_if_absent(&self, set: RuleSet) -> bool {
+        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        if map.contains_key(&set.name) {
+            return false;
+        }
+        map.insert(set.name.clone(), Arc::new(set));
+        true
     }
 
     /// Names of every rule set, sorted.

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 
@@ -55,14 +56,14 @@ pub struct Validator {
     other: Arc<RuleSetStats>,
     /// Keyed by a hash of (rule set, folded path, rule), so counting a known key allocates
     /// nothing; the entry keeps the texts.
-    failures: Mutex<HashMap<u64, FailureCount>>,
+    failures: Mutex<HashMap<u64, FailureCount, BuildHasherDefault<PreHashed>>>,
     other_failures: AtomicU64,
 }
 
 static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| Validator {
     sets: RwLock::new(HashMap::new()),
     other: Arc::new(RuleSetStats::new("other")),
-    failures: Mutex::new(HashMap::new()),
+    failures: Mutex::new(HashMap::default()),
     other_failures: AtomicU64::new(0),
 });
 
@@ -257,6 +258,24 @@ impl Validator {
     }
 }
 
+/// The failure map's keys are already hashes: use them as they are.
+#[derive(Default)]
+struct PreHashed(u64);
+
+impl Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// Hash of (rule set, folded path, rule) without building the folded path.
 fn failure_key(rule_set: &str, path: &str, rule: &str) -> u64 {
     // FNV-1a: the texts are short, and a collision only merges two counters.
@@ -433,30 +452,35 @@ impl fmt::Display for ValidationReport {
     }
 }
 
-/// Per-type state of a derived `Validate` impl: registers the type's rule set on first use and
-/// caches its counters, so recording a valid result is a few atomic adds.
+/// Per-type state of a derived `Validate` impl: registers the type's rule set (and those of its
+/// nested types) on first use and caches its counters, so recording a valid result is a few
+/// atomic adds.
 #[derive(Debug)]
 pub struct DerivedSite {
     name: &'static str,
-    build: fn() -> RuleSet,
     stats: OnceLock<Arc<RuleSetStats>>,
 }
 
+/// Registers a derived type's rule set unless one of that name exists; `true` when it was added
+/// (so the caller goes on to register its nested types, and recursive types stop).
+pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
+    rules().insert_if_absent(build())
+}
+
 impl DerivedSite {
-    /// A site for type `name` whose rule set `build` returns.
-    pub const fn new(name: &'static str, build: fn() -> RuleSet) -> Self {
+    /// A site for type `name`.
+    pub const fn new(name: &'static str) -> Self {
         DerivedSite {
             name,
-            build,
             stats: OnceLock::new(),
         }
     }
 
-    /// Records and returns the result of one top-level validation.
+    /// Records and returns the result of one top-level validation; `register` runs once.
     #[inline]
-    pub fn finish(&self, checks: Checks) -> ValidationResult {
+    pub fn finish(&self, checks: Checks, register: impl FnOnce()) -> ValidationResult {
         let stats = self.stats.get_or_init(|| {
-            rules().insert_if_absent((self.build)());
+            register();
             validator().stats(self.name)
         });
         let result = checks.finish();
@@ -473,7 +497,7 @@ mod tests {
         Validator {
             sets: RwLock::new(HashMap::new()),
             other: Arc::new(RuleSetStats::new("other")),
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::default()),
             other_failures: AtomicU64::new(0),
         }
     }
