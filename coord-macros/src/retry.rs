@@ -279,18 +279,24 @@ impl RetryArgs {
                 let rejected = quote_spanned! {ret_span=>
                     ::coord::__private::breaker_rejected_attempt::<#ret_ty>
                 };
+                // The breaker's bindings are mixed-site (like its `wrap`), the retry's are not.
+                let mixed = proc_macro2::Span::mixed_site();
+                let permit = quote_spanned!(mixed=> __coord_permit);
+                let ret = quote_spanned!(mixed=> __coord_ret);
+                let open = quote_spanned!(mixed=> __coord_open);
+                let breaker_handle = quote_spanned!(mixed=> __COORD_BREAKER);
                 (
                     breaker.site(sig),
-                    quote_spanned! {proc_macro2::Span::mixed_site()=>
-                        match __COORD_BREAKER.breaker().try_acquire() {
-                            ::core::result::Result::Ok(__coord_permit) => {
-                                let __coord_ret: #ret_ty = #attempt;
+                    quote! {
+                        match #breaker_handle.breaker().try_acquire() {
+                            ::core::result::Result::Ok(#permit) => {
+                                let #ret: #ret_ty = #attempt;
                                 #record;
-                                let __coord_attempt = __coord_ret;
+                                let __coord_attempt = #ret;
                                 #classified
                             }
-                            ::core::result::Result::Err(__coord_open) => {
-                                ::core::result::Result::Err(#rejected(__coord_open))
+                            ::core::result::Result::Err(#open) => {
+                                ::core::result::Result::Err(#rejected(#open))
                             }
                         }
                     },

@@ -27,6 +27,7 @@ pub mod __private;
 pub mod breaker;
 mod facade;
 pub mod perf;
+mod pipeline;
 pub mod report;
 pub mod validate;
 
@@ -130,7 +131,7 @@ pub use validate::{
 };
 
 pub use errors::{
-    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, ErrorRecord, ErrorReport,
+    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, ErrorRecord, ErrorReport, NoBreaker,
     OperationErrors, RetryStats, Severity, SeverityCounts, error_report,
 };
 #[cfg(feature = "tokio")]

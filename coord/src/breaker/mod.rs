@@ -57,7 +57,8 @@ use machine::{
 use window::{BUCKETS, CountWindow, Counts, TimeWindow};
 
 /// The state of a circuit breaker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BreakerState {
     /// Calls run; outcomes are recorded in the window.
     Closed,
@@ -751,7 +752,7 @@ fn splitmix(seed: u64) -> u64 {
 }
 
 /// A breaker's numbers at one moment; see [`CircuitBreaker::snapshot`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct BreakerSnapshot {
     /// The breaker's name.
@@ -771,7 +772,8 @@ pub struct BreakerSnapshot {
     pub half_open_in_flight: u32,
     /// Calls rejected since creation or the last [`crate::reset`].
     pub rejected: u64,
-    /// Time until the next probe is admitted, when open.
+    /// Time until the next probe is admitted, when open (serialized as `next_probe_in_ms`).
+    #[serde(rename = "next_probe_in_ms", serialize_with = "crate::report::opt_ms")]
     pub next_probe_in: Option<Duration>,
     /// State changes since creation or the last [`crate::reset`].
     pub transitions: u64,

@@ -7,6 +7,10 @@ use std::fmt;
 use std::future::Future;
 use std::time::SystemTime;
 
+use std::sync::Arc;
+
+use crate::breaker::{BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
+use crate::pipeline;
 use crate::retry::RetryPolicy;
 
 pub use registry::{
@@ -214,6 +218,8 @@ pub struct ErrorReport {
     pub recent: Vec<ErrorRecord>,
     /// Healthy, degraded or critical, from recent final failures.
     pub health_status: ErrorHealth,
+    /// Every circuit breaker's state and window, sorted by name.
+    pub circuit_breaker_status: Vec<crate::BreakerSnapshot>,
 }
 
 impl ErrorReport {
@@ -266,7 +272,8 @@ impl ErrorContext {
     }
 }
 
-/// Runs operations with retries and records every failure in the global error registry.
+/// Runs operations with retries (and optionally a circuit breaker) and records every failure in
+/// the global error registry.
 ///
 /// ```
 /// use std::time::Duration;
@@ -284,14 +291,26 @@ impl ErrorContext {
 /// let report = handler.error_report();
 /// assert_eq!(report.operation("docs.fetch_user").unwrap().successes_after_retry, 1);
 /// ```
+///
+/// With [`breaker`](ErrorHandler::breaker), every attempt goes through the circuit breaker
+/// named after the operation; the error type must then hold a rejection
+/// (`E: From<CircuitOpen>`), and a rejection is returned at once, never retried.
 #[derive(Clone, Debug)]
-pub struct ErrorHandler {
+pub struct ErrorHandler<B = NoBreaker> {
     context: ErrorContext,
+    breaker: B,
 }
+
+/// The breaker slot of an [`ErrorHandler`] without a circuit breaker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoBreaker;
 
 impl From<ErrorContext> for ErrorHandler {
     fn from(context: ErrorContext) -> Self {
-        Self { context }
+        Self {
+            context,
+            breaker: NoBreaker,
+        }
     }
 }
 
@@ -306,6 +325,87 @@ impl ErrorHandler {
         Self::from(context)
     }
 
+    /// Guards every attempt with the circuit breaker named after the operation, configured
+    /// with `config` (see [`crate::breaker_with`]).
+    pub fn breaker(
+        self,
+        config: BreakerConfig,
+    ) -> Result<ErrorHandler<Arc<CircuitBreaker>>, BreakerConfigError> {
+        let breaker = crate::breaker_with(&self.context.operation_name, config)?;
+        Ok(ErrorHandler {
+            context: self.context,
+            breaker,
+        })
+    }
+
+    /// Runs `operation`, retrying as the policy allows; returns its value or its last error.
+    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy.run(&self.context.operation_name, self.context.severity, || {
+            pipeline::attempt(policy, &mut operation)
+        })
+    }
+
+    /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
+    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy
+            .run_async(&self.context.operation_name, self.context.severity, || {
+                let attempt = operation();
+                async move { attempt.await.map_err(|e| policy.classify(e)) }
+            })
+            .await
+    }
+}
+
+impl ErrorHandler<Arc<CircuitBreaker>> {
+    /// Runs `operation` through the circuit breaker, retrying as the policy allows. A rejection
+    /// returns `Err(E::from(CircuitOpen))` at once.
+    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: From<CircuitOpen> + fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy.run(&self.context.operation_name, self.context.severity, || {
+            pipeline::guarded_attempt(&self.breaker, policy, &mut operation)
+        })
+    }
+
+    /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
+    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<CircuitOpen> + fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        let breaker = &self.breaker;
+        policy
+            .run_async(&self.context.operation_name, self.context.severity, || {
+                // Futures are lazy: creating it before the permit is taken runs nothing.
+                let attempt = operation();
+                pipeline::guarded_attempt_async(breaker, policy, move || attempt)
+            })
+            .await
+    }
+
+    /// The handler's circuit breaker.
+    pub fn circuit_breaker(&self) -> &Arc<CircuitBreaker> {
+        &self.breaker
+    }
+}
+
+impl<B> ErrorHandler<B> {
     /// Sets the retry policy.
     #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
@@ -325,32 +425,12 @@ impl ErrorHandler {
         &self.context
     }
 
-    /// Runs `operation`, retrying as the policy allows; returns its value or its last error.
-    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
-    where
-        F: FnMut() -> Result<T, E>,
-        E: fmt::Display + 'static,
-    {
-        let policy = &self.context.retry;
-        policy.run(&self.context.operation_name, self.context.severity, || {
-            operation().map_err(|e| policy.classify(e))
-        })
-    }
-
-    /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
-    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        E: fmt::Display + 'static,
-    {
-        let policy = &self.context.retry;
-        policy
-            .run_async(&self.context.operation_name, self.context.severity, || {
-                let attempt = operation();
-                async move { attempt.await.map_err(|e| policy.classify(e)) }
-            })
-            .await
+    /// Closes the circuit breaker named after this handler's operation (the one
+    /// [`breaker`](ErrorHandler::breaker) configured), if it exists.
+    pub fn reset_circuit_breaker(&self) {
+        if let Some(breaker) = crate::breaker::find(&self.context.operation_name) {
+            breaker.reset();
+        }
     }
 
     /// The global error report (its [`ErrorReport::operation`] gives this handler's row).

@@ -196,6 +196,7 @@ pub(crate) fn report() -> ErrorReport {
         },
         recent,
         health_status,
+        circuit_breaker_status: crate::breaker::all(),
     }
 }
 

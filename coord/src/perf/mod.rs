@@ -19,7 +19,12 @@ pub use operation::{Operation, OperationGuard, OperationSite, OperationStats, Ou
 pub use sampler::SystemSample;
 pub use window::{Clock, ManualClock, SystemClock, WindowStats};
 
-static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(PerformanceMonitor::new);
+// The process-wide monitor counts open circuit breakers from the breaker registry.
+static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(|| {
+    let monitor = PerformanceMonitor::new();
+    monitor.open_breakers_from(crate::breaker::open_count);
+    monitor
+});
 
 /// The process-wide performance monitor.
 pub fn monitor() -> &'static PerformanceMonitor {

@@ -553,6 +553,17 @@ pub(crate) fn unix_ms<S: serde::Serializer>(
     s.serialize_f64(ms)
 }
 
+/// Serializes an optional `Duration` as milliseconds in an `f64`, or null.
+pub(crate) fn opt_ms<S: serde::Serializer>(
+    d: &Option<std::time::Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1e3)),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serializes a `Duration` as milliseconds in an `f64`.
 pub(crate) mod ms {
     use std::time::Duration;
