@@ -90,11 +90,13 @@ fn prometheus_output_passes_promtool() {
         coord::RetryPolicy::exponential(1, std::time::Duration::ZERO, 1.0),
     );
     let _ = handler.execute(|| Err::<(), _>("always"));
+    coord::breaker("report.breaker \"quoted\"").force_open();
     let _ = coord::validator()
         .validate_message_structure(&serde_json::json!({"content": "", "user_id": 7}));
     let report = coord::report();
     assert!(report.validation.total >= 1);
     assert!(report.errors.total_errors >= 2);
+    assert!(text_contains_breaker(&report));
     assert!(report.system.is_some());
     let text = report.to_prometheus();
     assert!(text.contains("coord_system_cpu_usage_ratio "), "{text}");
@@ -128,4 +130,10 @@ fn prometheus_output_passes_promtool() {
         output.status.success() && said.trim().is_empty(),
         "promtool: {said}\n{text}"
     );
+}
+
+fn text_contains_breaker(report: &coord::Report) -> bool {
+    report.to_prometheus().contains(
+        r#"coord_circuit_breaker_state{breaker="report.breaker \"quoted\"",state="forced_open"} 1"#,
+    ) && report.to_string().contains("forced open")
 }

@@ -13,7 +13,11 @@
 //!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
 //!       last_10s, last_60s:  # null unless the monitor runs
 //!         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
-//! errors:
+//! breakers:               # sorted by name
+//!   - name, state: closed | open | half_open | forced_open | disabled, failure_rate,
+//!     slow_call_rate, calls_in_window, failures_in_window, half_open_in_flight, rejected,
+//!     next_probe_in_ms, transitions, generation
+//! errors:                  # also carries circuit_breaker_status (same rows as breakers)
 //!   total_errors, final_failures, health_status: healthy | degraded | critical
 //!   by_severity: { low, medium, high, critical }
 //!   by_operation:          # sorted by name
@@ -45,6 +49,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::breaker::{BreakerSnapshot, BreakerState};
 use crate::errors::{ErrorReport, Severity};
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
@@ -57,6 +62,8 @@ use prometheus::{Exposition, Kind};
 pub struct Report {
     /// Every tracked operation.
     pub performance: PerformanceReport,
+    /// Every circuit breaker, sorted by name.
+    pub breakers: Vec<BreakerSnapshot>,
     /// Failed attempts, final failures and what the retry loops did.
     pub errors: ErrorReport,
     /// Every validation since start or reset, per rule set and by failing rule.
@@ -81,6 +88,7 @@ pub fn report() -> Report {
     let monitor = crate::monitor();
     Report {
         performance: monitor.performance_report(),
+        breakers: crate::breaker::all(),
         errors: crate::error_report(),
         validation: crate::validator().validation_report(),
         system: monitor.current_health(),
@@ -130,6 +138,7 @@ impl Report {
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
+        self.breaker_metrics(&mut out);
         self.error_metrics(&mut out);
         self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
@@ -186,6 +195,96 @@ impl Report {
                 op.calls as f64,
             );
         }
+    }
+
+    fn breaker_metrics(&self, out: &mut Exposition) {
+        const STATES: [(BreakerState, &str); 5] = [
+            (BreakerState::Closed, "closed"),
+            (BreakerState::Open, "open"),
+            (BreakerState::HalfOpen, "half_open"),
+            (BreakerState::ForcedOpen, "forced_open"),
+            (BreakerState::Disabled, "disabled"),
+        ];
+        out.family(
+            "coord_circuit_breaker_state",
+            Kind::Gauge,
+            "1 for each breaker's current state, 0 for the others.",
+        );
+        for b in &self.breakers {
+            for (state, label) in STATES {
+                out.sample(
+                    "coord_circuit_breaker_state",
+                    &[("breaker", &b.name), ("state", label)],
+                    f64::from(u8::from(b.state == state)),
+                );
+            }
+        }
+        out.family(
+            "coord_circuit_breaker_failure_ratio",
+            Kind::Gauge,
+            "Failure rate of each breaker's window (0..1).",
+        );
+        for b in &self.breakers {
+            out.sample(
+                "coord_circuit_breaker_failure_ratio",
+                &[("breaker", &b.name)],
+                b.failure_rate,
+            );
+        }
+        out.family(
+            "coord_circuit_breaker_rejected_calls_total",
+            Kind::Counter,
+            "Calls each breaker rejected.",
+        );
+        for b in &self.breakers {
+            out.sample(
+                "coord_circuit_breaker_rejected_calls_total",
+                &[("breaker", &b.name)],
+                b.rejected as f64,
+            );
+        }
+        out.family(
+            "coord_circuit_breaker_transitions_total",
+            Kind::Counter,
+            "State changes of each breaker.",
+        );
+        for b in &self.breakers {
+            out.sample(
+                "coord_circuit_breaker_transitions_total",
+                &[("breaker", &b.name)],
+                b.transitions as f64,
+            );
+        }
+    }
+
+    fn render_breakers(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        format::section(f, "Circuit breakers")?;
+        if self.breakers.is_empty() {
+            return writeln!(f, "  (none)");
+        }
+        let mut table = Table::new(&[
+            ("breaker", Align::Left),
+            ("state", Align::Left),
+            ("failure %", Align::Right),
+            ("window", Align::Right),
+            ("rejected", Align::Right),
+            ("next probe", Align::Right),
+            ("transitions", Align::Right),
+        ]);
+        for b in &self.breakers {
+            table.row(vec![
+                format::name(&b.name),
+                state_name(b.state).to_string(),
+                format::percent(b.failure_rate),
+                b.calls_in_window.to_string(),
+                b.rejected.to_string(),
+                b.next_probe_in
+                    .map(format::duration)
+                    .unwrap_or_else(|| "-".into()),
+                b.transitions.to_string(),
+            ]);
+        }
+        table.render(f)
     }
 
     fn error_metrics(&self, out: &mut Exposition) {
@@ -526,9 +625,20 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "coord report")?;
         self.render_performance(f)?;
+        self.render_breakers(f)?;
         self.render_errors(f)?;
         self.render_validation(f)?;
         self.render_system(f)
+    }
+}
+
+fn state_name(state: BreakerState) -> &'static str {
+    match state {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half-open",
+        BreakerState::ForcedOpen => "forced open",
+        BreakerState::Disabled => "disabled",
     }
 }
 
