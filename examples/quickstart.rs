@@ -1,44 +1,97 @@
-//! A tour of coord: annotate functions, call them, print what was measured.
+//! A tour of coord: the four macros on a small user service, then the global report.
+//!
+//! Run with `cargo run --example quickstart`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use coord::track_performance;
+use coord::{CircuitOpen, Validate, circuit_breaker, retry, track_performance};
+
+/// Input checked by `#[derive(Validate)]`: every rule is checked, and the result is scored.
+#[derive(Validate, serde::Serialize)]
+struct UserProfile {
+    #[validate(length(min = 2, max = 50))]
+    name: String,
+    #[validate(email)]
+    email: String,
+    #[validate(range(min = 18, max = 120))]
+    age: u32,
+}
 
 #[derive(Debug)]
-struct NotFound(u32);
+enum ApiError {
+    Timeout,
+    NotFound(u32),
+    Unavailable(CircuitOpen),
+}
 
-impl std::fmt::Display for NotFound {
+impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "user {} not found", self.0)
+        match self {
+            ApiError::Timeout => f.write_str("upstream timed out"),
+            ApiError::NotFound(id) => write!(f, "user {id} not found"),
+            ApiError::Unavailable(open) => write!(f, "{open}"),
+        }
     }
 }
 
+impl From<CircuitOpen> for ApiError {
+    fn from(open: CircuitOpen) -> Self {
+        ApiError::Unavailable(open)
+    }
+}
+
+fn transient(error: &ApiError) -> bool {
+    matches!(error, ApiError::Timeout)
+}
+
+/// A deterministic stand-in for a flaky upstream: every third attempt times out.
+static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
+
+/// One composed wrapper: timing around retries around a circuit breaker around the body.
 #[track_performance("user_api.fetch")]
-fn fetch_user(id: u32) -> Result<String, NotFound> {
-    std::thread::sleep(Duration::from_micros(200 + u64::from(id % 7) * 50));
-    if id.is_multiple_of(10) {
-        Err(NotFound(id))
-    } else {
-        Ok(format!("user-{id}"))
-    }
-}
-
-#[track_performance]
-async fn render_page(id: u32) -> String {
+#[retry(max_retries = 3, base_delay = "2ms", multiplier = 2.0, jitter = "full", when = transient)]
+#[circuit_breaker(name = "user_api", failure_rate = 0.5, minimum_calls = 10, open_for = "30s")]
+async fn fetch_user(id: u32) -> Result<String, ApiError> {
     tokio::time::sleep(Duration::from_micros(300)).await;
-    format!("<h1>{id}</h1>")
+    if ATTEMPTS.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
+        return Err(ApiError::Timeout);
+    }
+    if id.is_multiple_of(10) {
+        return Err(ApiError::NotFound(id));
+    }
+    Ok(format!("user-{id}"))
 }
 
 #[tokio::main]
 async fn main() {
-    let mut found = 0;
-    for id in 1..=50 {
-        if fetch_user(id).is_ok() {
-            found += 1;
-        }
-        render_page(id).await;
+    let profiles = [
+        UserProfile { name: "Ada".into(), email: "ada@example.com".into(), age: 36 },
+        UserProfile { name: "B".into(), email: "not-an-email".into(), age: 12 },
+    ];
+    for profile in &profiles {
+        let result = profile.validate();
+        println!(
+            "validate {:<4} valid={} score={:.0}% errors={:?}",
+            profile.name,
+            result.is_valid,
+            result.score,
+            result.errors.iter().map(|e| format!("{}: {}", e.path, e.rule)).collect::<Vec<_>>()
+        );
     }
-    println!("fetched {found} of 50 users\n");
+
+    let mut found = 0;
+    for id in 1..=30 {
+        match fetch_user(id).await {
+            Ok(_) => found += 1,
+            Err(error) => println!("fetch_user({id}) failed: {error}"),
+        }
+    }
+    println!("fetched {found} of 30 users\n");
+
+    // One system sample, so the report can show host health (the monitor thread would take one
+    // every `collection_interval` after `coord::monitor().start()`).
+    coord::monitor().record_system_health();
 
     println!("{}", coord::report());
 }
