@@ -51,7 +51,12 @@ static ATTEMPTS: AtomicU64 = AtomicU64::new(0);
 /// One composed wrapper: timing around retries around a circuit breaker around the body.
 #[track_performance("user_api.fetch")]
 #[retry(max_retries = 3, base_delay = "2ms", multiplier = 2.0, jitter = "full", when = transient)]
-#[circuit_breaker(name = "user_api", failure_rate = 0.5, minimum_calls = 10, open_for = "30s")]
+#[circuit_breaker(
+    name = "user_api",
+    failure_rate = 0.5,
+    minimum_calls = 10,
+    open_for = "30s"
+)]
 async fn fetch_user(id: u32) -> Result<String, ApiError> {
     tokio::time::sleep(Duration::from_micros(300)).await;
     if ATTEMPTS.fetch_add(1, Ordering::Relaxed) % 3 == 2 {
@@ -66,8 +71,16 @@ async fn fetch_user(id: u32) -> Result<String, ApiError> {
 #[tokio::main]
 async fn main() {
     let profiles = [
-        UserProfile { name: "Ada".into(), email: "ada@example.com".into(), age: 36 },
-        UserProfile { name: "B".into(), email: "not-an-email".into(), age: 12 },
+        UserProfile {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            age: 36,
+        },
+        UserProfile {
+            name: "B".into(),
+            email: "not-an-email".into(),
+            age: 12,
+        },
     ];
     for profile in &profiles {
         let result = profile.validate();
@@ -76,7 +89,11 @@ async fn main() {
             profile.name,
             result.is_valid,
             result.score,
-            result.errors.iter().map(|e| format!("{}: {}", e.path, e.rule)).collect::<Vec<_>>()
+            result
+                .errors
+                .iter()
+                .map(|e| format!("{}: {}", e.path, e.rule))
+                .collect::<Vec<_>>()
         );
     }
 

@@ -25,6 +25,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod breaker;
+pub mod config;
 mod facade;
 pub mod perf;
 mod pipeline;

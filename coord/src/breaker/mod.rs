@@ -945,6 +945,33 @@ pub fn breaker_with(
     Ok(created)
 }
 
+/// Configurations from a configuration file ([`crate::config`]), by breaker name. A call
+/// site's own configuration never replaces one of these.
+static FROM_FILE: LazyLock<RwLock<HashMap<Arc<str>, BreakerConfig>>> =
+    LazyLock::new(Default::default);
+
+/// Configures breaker `name` from a configuration file: applied now if the breaker exists, on
+/// creation otherwise, and kept over the keys of a `#[circuit_breaker]` call site.
+pub(crate) fn configure_from_file(
+    name: &str,
+    config: BreakerConfig,
+) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
+    let breaker = breaker_with(name, config.clone())?;
+    FROM_FILE
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(Arc::from(name), config);
+    Ok(breaker)
+}
+
+fn file_config(name: &str) -> Option<BreakerConfig> {
+    FROM_FILE
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(name)
+        .cloned()
+}
+
 /// The breaker called `name`, if it has been created.
 pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
     BREAKERS
@@ -979,6 +1006,10 @@ pub fn open_count() -> usize {
 
 /// Closes every registered breaker and zeroes its counters.
 pub(crate) fn reset_all() {
+    FROM_FILE
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clear();
     for b in BREAKERS
         .read()
         .unwrap_or_else(PoisonError::into_inner)
@@ -1013,7 +1044,8 @@ impl BreakerSite {
     #[inline]
     pub fn breaker(&self) -> &CircuitBreaker {
         self.breaker.get_or_init(|| {
-            breaker_with(self.name, (self.config)()).unwrap_or_else(|_| breaker(self.name))
+            let config = file_config(self.name).unwrap_or_else(self.config);
+            breaker_with(self.name, config).unwrap_or_else(|_| breaker(self.name))
         })
     }
 }

@@ -77,7 +77,7 @@ impl MonitorConfig {
         self
     }
 
-    fn check(&self) -> Result<(), MonitorConfigError> {
+    pub(crate) fn check(&self) -> Result<(), MonitorConfigError> {
         if self.max_data_points == 0 {
             return Err(MonitorConfigError::ZeroDataPoints);
         }

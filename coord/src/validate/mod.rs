@@ -100,6 +100,7 @@ pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
 pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
+pub(crate) use yaml::{closest, parse_document};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;

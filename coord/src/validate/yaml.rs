@@ -283,6 +283,12 @@ pub(crate) fn parse(src: &str) -> Result<Vec<RuleSet>, RuleLoadError> {
             }
         }
     })?;
+    parse_document(doc)
+}
+
+/// Turns an already parsed YAML document (a mapping from rule-set name to rule set) into rule
+/// sets; the configuration file hands its `rules` section here.
+pub(crate) fn parse_document(doc: Yaml) -> Result<Vec<RuleSet>, RuleLoadError> {
     if depth(&doc, 0) > MAX_RULE_DOCUMENT_DEPTH {
         return Err(RuleLoadError::TooDeep {
             limit: MAX_RULE_DOCUMENT_DEPTH,

@@ -1,0 +1,199 @@
+//! One YAML file for everything coord can be told at run time: named retry policies, circuit
+//! breaker configurations, validation rule sets and monitor settings.
+//!
+//! ```yaml
+//! retry_policies:
+//!   api:                        # serves #[retry(policy = "api")] and coord::retry::policy("api")
+//!     max_retries: 3
+//!     base_delay: 200ms         # durations: ns, us, ms, s, m, h
+//!     multiplier: 2.0
+//!     max_delay: 30s
+//!     jitter: full              # none | full | equal | decorrelated
+//!     deadline: 10s
+//!     budget: { capacity: 500, retry_cost: 5, success_refund: 1 }   # or `budget: off`
+//! circuit_breakers:
+//!   db:                         # applies to the breaker named "db", existing or created later
+//!     failure_rate: 0.5
+//!     minimum_calls: 10
+//!     window: 20                # calls, or a period such as "10s"
+//!     open_for: 30s
+//!     max_open_for: 4m
+//!     half_open_calls: 3
+//!     slow_call: 2s
+//!     slow_call_rate: 1.0
+//!     consecutive_failures: 5
+//!     max_half_open_wait: 10s
+//! rules:                        # rule sets in the rule language of coord::rules().load_yaml
+//!   user_profile:
+//!     required_fields: [name, email]
+//!     field_validations:
+//!       email: { type: email }
+//! monitor:
+//!   collection_interval: 5s
+//!   max_data_points: 1000
+//! ```
+//!
+//! Loading is all or nothing: the whole file is parsed and checked before anything is applied.
+//! A breaker configured here keeps this configuration even when a `#[circuit_breaker]` call
+//! site with other keys resolves it later: the file is the operator's word.
+//!
+//! If the environment variable `COORD_CONFIG` names a file, [`load_from_env`] loads it; call it
+//! once at start-up (coord does not read the environment behind your back).
+//!
+//! ```
+//! let loaded = coord::config::load_str(
+//!     "retry_policies:\n  docs.api:\n    max_retries: 2\n    base_delay: 10ms\n",
+//! ).unwrap();
+//! assert_eq!(loaded.retry_policies, ["docs.api"]);
+//! assert_eq!(coord::retry::policy("docs.api").unwrap().settings().max_retries, 2);
+//!
+//! let err = coord::config::load_str("retry_policies:\n  api:\n    max_retry: 2\n").unwrap_err();
+//! assert_eq!(err.to_string(),
+//!     "<string>:3:5: unknown key `max_retry` in retry_policies.api; did you mean `max_retries`?");
+//! ```
+
+mod model;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::validate::RuleLoadError;
+
+/// The environment variable [`load_from_env`] reads.
+pub const ENV_VAR: &str = "COORD_CONFIG";
+
+/// Largest configuration file accepted, in bytes.
+pub const MAX_CONFIG_BYTES: usize = 1 << 20;
+
+/// What a loaded file configured, by section.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loaded {
+    /// Names of the retry policies registered.
+    pub retry_policies: Vec<String>,
+    /// Names of the circuit breakers configured.
+    pub circuit_breakers: Vec<String>,
+    /// Names of the rule sets loaded.
+    pub rule_sets: Vec<String>,
+    /// Whether the monitor was configured.
+    pub monitor: bool,
+}
+
+/// Why a configuration file was refused. Nothing of it was applied.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ConfigError {
+    /// The file, or `None` for [`load_str`].
+    pub file: Option<PathBuf>,
+    /// 1-based line and column, when known.
+    pub location: Option<(usize, usize)>,
+    /// What is wrong.
+    pub kind: ConfigErrorKind,
+}
+
+/// The kinds of [`ConfigError`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// The file is larger than [`MAX_CONFIG_BYTES`].
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Not YAML, a key that does not exist, a value of the wrong type or out of range.
+    Invalid {
+        /// What the parser or the check said.
+        message: String,
+    },
+    /// The `rules` section broke the rule language.
+    Rules(Box<RuleLoadError>),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            Some(file) => write!(f, "{}", file.display())?,
+            None => f.write_str("<string>")?,
+        }
+        if let Some((line, column)) = self.location {
+            write!(f, ":{line}:{column}")?;
+        }
+        match &self.kind {
+            ConfigErrorKind::Io(e) => write!(f, ": cannot read: {e}"),
+            ConfigErrorKind::TooLarge { bytes } => {
+                write!(
+                    f,
+                    ": {bytes} bytes is over the {MAX_CONFIG_BYTES}-byte limit"
+                )
+            }
+            ConfigErrorKind::Invalid { message } => write!(f, ": {message}"),
+            ConfigErrorKind::Rules(e) => write!(f, ": in `rules`: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ConfigErrorKind::Io(e) => Some(e),
+            ConfigErrorKind::Rules(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// Parses, checks and applies a configuration document.
+pub fn load_str(yaml: &str) -> Result<Loaded, ConfigError> {
+    model::parse(yaml)
+        .map_err(|(location, kind)| ConfigError {
+            file: None,
+            location,
+            kind,
+        })?
+        .apply()
+        .map_err(|(location, kind)| ConfigError {
+            file: None,
+            location,
+            kind,
+        })
+}
+
+/// Reads, checks and applies the configuration file at `path`.
+pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded, ConfigError> {
+    let path = path.as_ref();
+    let error = |location, kind| ConfigError {
+        file: Some(path.to_path_buf()),
+        location,
+        kind,
+    };
+    let text = read_limited(path).map_err(|kind| error(None, kind))?;
+    model::parse(&text)
+        .map_err(|(location, kind)| error(location, kind))?
+        .apply()
+        .map_err(|(location, kind)| error(location, kind))
+}
+
+/// Loads the file named by `COORD_CONFIG`, if the variable is set; `Ok(None)` otherwise.
+pub fn load_from_env() -> Result<Option<Loaded>, ConfigError> {
+    match std::env::var_os(ENV_VAR) {
+        Some(path) if !path.is_empty() => load_file(PathBuf::from(path)).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ConfigErrorKind::Io)?;
+    let mut text = String::new();
+    // Read one byte past the limit to tell "at the limit" from "over it" without trusting
+    // the file's reported size.
+    file.take(MAX_CONFIG_BYTES as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(ConfigErrorKind::Io)?;
+    if text.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigErrorKind::TooLarge { bytes: text.len() });
+    }
+    Ok(text)
+}
