@@ -640,11 +640,23 @@ pub mod failure {
         unit: &str,
         message: Option<&str>,
     ) -> FieldError {
+        // "1 character", "2 characters": `unit` is plural.
+        let unit_for = |n: u64| {
+            if n == 1 {
+                unit.strip_suffix('s').unwrap_or(unit)
+            } else {
+                unit
+            }
+        };
         let text = || match (equal, min, max) {
-            (Some(n), _, _) => format!("must have exactly {n} {unit}, got {actual}"),
+            (Some(n), _, _) => format!("must have exactly {n} {}, got {actual}", unit_for(n)),
             (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}, got {actual}"),
-            (None, Some(lo), None) => format!("must have at least {lo} {unit}, got {actual}"),
-            (None, None, Some(hi)) => format!("must have at most {hi} {unit}, got {actual}"),
+            (None, Some(lo), None) => {
+                format!("must have at least {lo} {}, got {actual}", unit_for(lo))
+            }
+            (None, None, Some(hi)) => {
+                format!("must have at most {hi} {}, got {actual}", unit_for(hi))
+            }
             (None, None, None) => format!("has {actual} {unit}"),
         };
         let mut e = finish_with(path, "length", text, message).with_param("actual", actual);
