@@ -6,7 +6,11 @@ use coord::track_performance;
 
 #[track_performance("checkout.pay")]
 fn pay(amount: u32) -> Result<u32, String> {
-    if amount > 500 { Err(format!("amount {amount} over limit")) } else { Ok(amount) }
+    if amount > 500 {
+        Err(format!("amount {amount} over limit"))
+    } else {
+        Ok(amount)
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -44,7 +44,7 @@ fn print_status(when: &str) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let handler = ErrorHandler::new("orders_db")
         .retry(RetryPolicy::no_retry())
-        .breaker(
+        .try_breaker(
             BreakerConfig::default()
                 .minimum_calls(4)
                 .window(4)

@@ -125,8 +125,7 @@ fn error_handler_with_a_breaker() {
                 .minimum_calls(2)
                 .window(2)
                 .open_for(Duration::from_secs(60)),
-        )
-        .unwrap();
+        );
     let mut attempts = 0;
     let result: Result<(), DbError> = handler.execute(|| {
         attempts += 1;
@@ -150,7 +149,7 @@ fn error_handler_with_a_breaker() {
 async fn async_error_handler_with_a_breaker() {
     let handler = ErrorHandler::new("compose.handler.async")
         .retry(RetryPolicy::exponential(5, Duration::from_millis(1), 1.0))
-        .breaker(
+        .try_breaker(
             BreakerConfig::default()
                 .minimum_calls(2)
                 .window(2)
@@ -158,30 +157,72 @@ async fn async_error_handler_with_a_breaker() {
         )
         .unwrap();
     let attempts = AtomicU32::new(0);
+    let created = AtomicU32::new(0);
     let result: Result<(), DbError> = handler
-        .execute_async(|| async {
-            attempts.fetch_add(1, Ordering::SeqCst);
-            Err(DbError::Down)
+        .execute_async(|| {
+            // Runs when the attempt's future is made: never for a rejected attempt.
+            created.fetch_add(1, Ordering::SeqCst);
+            async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                Err(DbError::Down)
+            }
         })
         .await;
     assert!(matches!(result, Err(DbError::Open(_))));
     assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    assert_eq!(created.load(Ordering::SeqCst), 2);
 }
 
 #[test]
-fn open_breakers_lower_the_health_score() {
-    let breaker = coord::breaker("compose.health");
-    let before = coord::monitor()
-        .system_health()
-        .breakdown
-        .open_breakers
-        .value;
-    breaker.force_open();
-    let after = coord::monitor()
-        .system_health()
-        .breakdown
-        .open_breakers
-        .value;
-    assert!(after >= before + 1.0 || after >= 1.0, "{before} -> {after}");
-    breaker.reset();
+fn invalid_breaker_configs_are_errors_or_logged() {
+    let bad = BreakerConfig::default().failure_rate(1.5);
+    let err = ErrorHandler::new("compose.bad")
+        .try_breaker(bad.clone())
+        .unwrap_err();
+    assert!(err.to_string().contains("failure_rate"), "{err}");
+    // The infallible builder keeps the breaker's defaults and still guards calls.
+    let handler = ErrorHandler::new("compose.bad").breaker(bad);
+    assert_eq!(
+        handler.circuit_breaker().config().failure_rate,
+        BreakerConfig::default().failure_rate
+    );
+    let ok: Result<u8, DbError> = handler.execute(|| Ok(1));
+    assert_eq!(ok.unwrap(), 1);
+}
+
+#[allow(clippy::needless_return)]
+#[retry(max_retries = 1, base_delay = "1ms")]
+fn ends_in_return(flag: bool) -> Result<u8, String> {
+    if flag {
+        return Err("no".into());
+    }
+    return Ok(1);
+}
+
+#[test]
+fn bodies_ending_in_return_compile_without_warnings() {
+    // `clippy -D warnings` over the tests turns an unreachable-code warning into a failure.
+    assert_eq!(ends_in_return(false), Ok(1));
+    assert!(ends_in_return(true).is_err());
+}
+
+#[circuit_breaker(name = "compose.preconfigured", minimum_calls = 50, window = 50)]
+fn preconfigured() -> Result<(), DbError> {
+    Ok(())
+}
+
+#[test]
+fn a_call_site_does_not_reconfigure_an_existing_breaker() {
+    coord::breaker_with(
+        "compose.preconfigured",
+        BreakerConfig::default().minimum_calls(3).window(3),
+    )
+    .unwrap();
+    preconfigured().unwrap();
+    assert_eq!(
+        coord::breaker("compose.preconfigured")
+            .config()
+            .minimum_calls,
+        3
+    );
 }

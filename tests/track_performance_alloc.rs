@@ -32,6 +32,56 @@ fn work(x: u64) -> Result<u64, u64> {
     if x == u64::MAX { Err(x) } else { Ok(x + 1) }
 }
 
+#[derive(Debug)]
+struct Unavailable;
+
+impl From<coord::CircuitOpen> for Unavailable {
+    fn from(_: coord::CircuitOpen) -> Self {
+        Unavailable
+    }
+}
+
+#[track_performance("alloc.composed")]
+#[coord::retry(max_retries = 2, base_delay = "1ms")]
+#[coord::circuit_breaker(name = "alloc.composed")]
+fn composed(x: u64) -> Result<u64, Unavailable> {
+    Ok(x + 1)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn composed_async_calls(n: u64) -> u64 {
+    #[track_performance("alloc.composed_async")]
+    #[coord::retry(max_retries = 2, base_delay = "1ms")]
+    #[coord::circuit_breaker(name = "alloc.composed_async")]
+    async fn composed_async(x: u64) -> Result<u64, Unavailable> {
+        Ok(x + 1)
+    }
+    let mut sum = 0;
+    // Warm-up: the first calls resolve the call-site handles and let tokio set up its
+    // thread-locals; only what happens after that is per-call cost.
+    for i in 0..100 {
+        sum += composed_async(i).await.unwrap();
+    }
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for i in 0..n {
+        sum += composed_async(i).await.unwrap();
+    }
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "async composed calls allocated");
+    sum
+}
+
+// Not a #[test] of its own: the allocation counter is process-wide, so the checks run one after
+// another inside a single test.
+fn composed_wrappers_allocate_nothing_on_success() {
+    composed(0).unwrap();
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    for i in 0..10_000 {
+        std::hint::black_box(composed(std::hint::black_box(i)).unwrap());
+    }
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "sync composed calls allocated");
+    assert!(composed_async_calls(1_000) > 0);
+}
+
 #[test]
 fn no_allocation_per_call_after_the_first() {
     work(0).unwrap();
@@ -43,4 +93,5 @@ fn no_allocation_per_call_after_the_first() {
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(after - before, 0, "allocations during 10,001 tracked calls");
     assert_eq!(coord::operation("alloc.ok").unwrap().calls, 10_002);
+    composed_wrappers_allocate_nothing_on_success();
 }

@@ -499,3 +499,41 @@ fn nested_types_register_with_the_outer_type() {
     let via_rules = coord::validator().validate_with(&team_set, &team);
     assert_eq!(codes(&via_rules), codes(&r));
 }
+
+/// A hand-written `Validate` that implements only `validate`, nested in a derived type.
+struct EvenNumber(u32);
+
+impl coord::Validate for EvenNumber {
+    fn validate(&self) -> coord::ValidationResult {
+        let mut checks = coord::Checks::new();
+        checks.check(self.0 % 2 == 0, || {
+            coord::FieldError::new("", "even", "must be even")
+        });
+        checks.finish()
+    }
+}
+
+#[derive(coord::Validate)]
+struct Ticket {
+    #[validate(nested)]
+    seat: EvenNumber,
+}
+
+#[test]
+fn hand_written_validate_nests_below_its_field() {
+    assert!(EvenNumber(2).validate().is_valid);
+    let result = Ticket {
+        seat: EvenNumber(3),
+    }
+    .validate();
+    assert!(!result.is_valid);
+    assert_eq!(result.errors[0].path, "seat");
+    assert_eq!(result.errors[0].rule, "even");
+    assert!(
+        Ticket {
+            seat: EvenNumber(4)
+        }
+        .validate()
+        .is_valid
+    );
+}

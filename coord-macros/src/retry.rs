@@ -223,9 +223,17 @@ impl RetryArgs {
             ReturnType::Default => sig.ident.span(),
         };
         let attempt = if is_async {
-            quote!(async { let __coord_ret: #ret_ty = #block; __coord_ret }.await)
+            quote!(async {
+                let __coord_ret: #ret_ty = #block;
+                #[allow(unreachable_code)]
+                __coord_ret
+            }.await)
         } else {
-            quote!((|| { let __coord_ret: #ret_ty = #block; __coord_ret })())
+            quote!((|| {
+                let __coord_ret: #ret_ty = #block;
+                #[allow(unreachable_code)]
+                __coord_ret
+            })())
         };
         let into_result = quote_spanned! {ret_span=>
             ::coord::__private::RetryResult::into_result(__coord_attempt)

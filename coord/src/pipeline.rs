@@ -10,7 +10,7 @@
 use std::fmt;
 use std::future::Future;
 
-use crate::breaker::{CircuitBreaker, CircuitOpen};
+use crate::breaker::{CircuitBreaker, CircuitOpen, Permit};
 use crate::retry::{Attempt, RetryPolicy};
 
 /// One attempt without a breaker: the operation's error, classified by the policy.
@@ -40,19 +40,20 @@ where
     result.map_err(|e| policy.classify(e))
 }
 
-/// [`guarded_attempt`] for a future: the permit is held until the future completes and
-/// released uncounted if it is dropped.
+/// [`guarded_attempt`] for a future. `admitted` is the permit and the attempt's future, made
+/// only once the permit was granted (so a rejected attempt runs none of the operation), or the
+/// rejection. The permit is held until the future completes and released uncounted if the
+/// future is dropped.
 pub(crate) async fn guarded_attempt_async<T, E, Fut>(
-    breaker: &CircuitBreaker,
+    admitted: Result<(Permit<'_>, Fut), CircuitOpen>,
     policy: &RetryPolicy,
-    future: impl FnOnce() -> Fut,
 ) -> Result<T, Attempt<E>>
 where
     Fut: Future<Output = Result<T, E>>,
     E: From<CircuitOpen> + fmt::Display + 'static,
 {
-    let permit = breaker.try_acquire().map_err(rejected)?;
-    let result = future().await;
+    let (permit, attempt) = admitted.map_err(rejected)?;
+    let result = attempt.await;
     permit.record(&result);
     result.map_err(|e| policy.classify(e))
 }

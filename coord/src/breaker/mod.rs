@@ -1044,8 +1044,16 @@ impl BreakerSite {
     #[inline]
     pub fn breaker(&self) -> &CircuitBreaker {
         self.breaker.get_or_init(|| {
-            let config = file_config(self.name).unwrap_or_else(self.config);
-            breaker_with(self.name, config).unwrap_or_else(|_| breaker(self.name))
+            // A configuration file's entry wins; otherwise the call site configures the breaker
+            // only if it creates it, so a breaker set up with `breaker_with` (or by another call
+            // site) keeps its configuration.
+            if let Some(config) = file_config(self.name) {
+                return breaker_with(self.name, config).unwrap_or_else(|_| breaker(self.name));
+            }
+            if let Some(existing) = find(self.name) {
+                return existing;
+            }
+            breaker_with(self.name, (self.config)()).unwrap_or_else(|_| breaker(self.name))
         })
     }
 }

@@ -326,8 +326,23 @@ impl ErrorHandler {
     }
 
     /// Guards every attempt with the circuit breaker named after the operation, configured
-    /// with `config` (see [`crate::breaker_with`]).
-    pub fn breaker(
+    /// with `config`. An invalid `config` (a rate outside `0.0..=1.0`, say) is reported as a
+    /// `tracing` error event and the breaker keeps the configuration it has (defaults for a new
+    /// one); use [`try_breaker`](Self::try_breaker) to get the error instead.
+    pub fn breaker(self, config: BreakerConfig) -> ErrorHandler<Arc<CircuitBreaker>> {
+        let name = &self.context.operation_name;
+        let breaker = crate::breaker_with(name, config).unwrap_or_else(|error| {
+            tracing::error!(target: "coord::breaker", breaker = %name, %error, "invalid breaker configuration ignored");
+            crate::breaker(name)
+        });
+        ErrorHandler {
+            context: self.context,
+            breaker,
+        }
+    }
+
+    /// [`breaker`](Self::breaker), returning the configuration error instead of logging it.
+    pub fn try_breaker(
         self,
         config: BreakerConfig,
     ) -> Result<ErrorHandler<Arc<CircuitBreaker>>, BreakerConfigError> {
@@ -392,9 +407,8 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         let breaker = &self.breaker;
         policy
             .run_async(&self.context.operation_name, self.context.severity, || {
-                // Futures are lazy: creating it before the permit is taken runs nothing.
-                let attempt = operation();
-                pipeline::guarded_attempt_async(breaker, policy, move || attempt)
+                let admitted = breaker.try_acquire().map(|permit| (permit, operation()));
+                pipeline::guarded_attempt_async(admitted, policy)
             })
             .await
     }

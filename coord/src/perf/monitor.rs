@@ -210,7 +210,15 @@ impl Shared {
                     if !control.running || control.generation != generation {
                         return;
                     }
-                    let due = last + self.config().collection_interval;
+                    // An interval too long for the clock means "not in this process's lifetime":
+                    // wait for stop() alone.
+                    let Some(due) = last.checked_add(self.config().collection_interval) else {
+                        control = self
+                            .wake
+                            .wait(control)
+                            .unwrap_or_else(PoisonError::into_inner);
+                        continue;
+                    };
                     let now = Instant::now();
                     if now >= due {
                         break;

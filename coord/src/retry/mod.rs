@@ -713,7 +713,8 @@ impl<'a> RetryLoop<'a> {
 impl Drop for RetryLoop<'_> {
     #[inline]
     fn drop(&mut self) {
-        if !self.finished && self.failures > 0 {
+        // A panic is not a cancellation (and is the caller's to see, not ours to count).
+        if !self.finished && self.failures > 0 && !std::thread::panicking() {
             cancelled(self.operation);
         }
     }

@@ -54,15 +54,19 @@ impl Sleeper for TokioSleeper {
     }
 
     fn sleep_async(&self, delay: Duration) -> SleepFuture {
-        Box::pin(tokio::time::sleep(delay))
+        Box::pin(default_sleep_async(delay))
     }
 }
 
-/// The async sleep used when a policy has no sleeper of its own.
+/// The async sleep used when a policy has no sleeper of its own: tokio's timer inside a tokio
+/// runtime (which must have its time driver enabled, as `#[tokio::main]` and `enable_all()` do),
+/// a small timer thread anywhere else, so no executor is required.
 pub(crate) async fn default_sleep_async(delay: Duration) {
     #[cfg(feature = "tokio")]
-    tokio::time::sleep(delay).await;
-    #[cfg(not(feature = "tokio"))]
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::time::sleep(delay).await;
+        return;
+    }
     thread_timer::sleep(delay).await;
 }
 
@@ -191,14 +195,21 @@ mod thread_timer {
             let shared = self.shared.get_or_insert_with(|| {
                 let shared = Arc::new(Mutex::new(Shared::default()));
                 let timer = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    std::thread::sleep(delay);
-                    let mut state = timer.lock().unwrap_or_else(PoisonError::into_inner);
-                    state.done = true;
-                    if let Some(waker) = state.waker.take() {
-                        waker.wake();
-                    }
-                });
+                let spawned = std::thread::Builder::new()
+                    .name("coord-retry-timer".into())
+                    .spawn(move || {
+                        std::thread::sleep(delay);
+                        let mut state = timer.lock().unwrap_or_else(PoisonError::into_inner);
+                        state.done = true;
+                        if let Some(waker) = state.waker.take() {
+                            waker.wake();
+                        }
+                    });
+                if spawned.is_err() {
+                    // No thread to wait on (the process is out of threads): retrying at once
+                    // beats hanging the caller or panicking inside the library.
+                    shared.lock().unwrap_or_else(PoisonError::into_inner).done = true;
+                }
                 shared
             });
             let mut state = shared.lock().unwrap_or_else(PoisonError::into_inner);

@@ -106,8 +106,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;
 use std::sync::Arc;
 
-/// A value that can check itself. Derive it with `#[derive(Validate)]`; implement
-/// [`Validate::validate_into`] by hand for anything the attributes cannot say.
+/// A value that can check itself. Derive it with `#[derive(Validate)]`, or implement it by hand:
+/// either [`validate`](Validate::validate) or [`validate_into`](Validate::validate_into) (each
+/// has a default in terms of the other, so implement at least one).
 pub trait Validate {
     /// Validates the whole value. Derived impls also register the type's rule set under the
     /// type name and record the outcome in [`Validator::validation_report`].
@@ -117,8 +118,27 @@ pub trait Validate {
         checks.finish()
     }
 
-    /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`).
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks);
+    /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`). The
+    /// default runs [`validate`](Validate::validate) and moves its errors below `path`.
+    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+        let result = self.validate();
+        for _ in 0..result.passed {
+            checks.pass();
+        }
+        let prefix = path.render();
+        for mut error in result.errors {
+            if !prefix.is_empty() {
+                error.path = if error.path.is_empty() {
+                    prefix.clone()
+                } else if error.path.starts_with('[') {
+                    format!("{prefix}{}", error.path)
+                } else {
+                    format!("{prefix}.{}", error.path)
+                };
+            }
+            checks.fail(error);
+        }
+    }
 
     /// Registers the rule sets of this type and its nested types in [`rules()`]. Derived impls
     /// do; containers forward to their items; anything else registers nothing.
