@@ -135,5 +135,5 @@ fn prometheus_output_passes_promtool() {
 fn text_contains_breaker(report: &coord::Report) -> bool {
     report.to_prometheus().contains(
         r#"coord_circuit_breaker_state{breaker="report.breaker \"quoted\"",state="forced_open"} 1"#,
-    ) && report.to_string().contains("forced open")
+    ) && report.to_string().contains("forced-open")
 }

@@ -66,7 +66,11 @@ async fn composed_async_calls(n: u64) -> u64 {
     for i in 0..n {
         sum += composed_async(i).await.unwrap();
     }
-    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "async composed calls allocated");
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst) - before,
+        0,
+        "async composed calls allocated"
+    );
     sum
 }
 
@@ -78,7 +82,11 @@ fn composed_wrappers_allocate_nothing_on_success() {
     for i in 0..10_000 {
         std::hint::black_box(composed(std::hint::black_box(i)).unwrap());
     }
-    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst) - before, 0, "sync composed calls allocated");
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst) - before,
+        0,
+        "sync composed calls allocated"
+    );
     assert!(composed_async_calls(1_000) > 0);
 }
 

@@ -274,7 +274,7 @@ impl Report {
         for b in &self.breakers {
             table.row(vec![
                 format::name(&b.name),
-                state_name(b.state).to_string(),
+                b.state.to_string(),
                 format::percent(b.failure_rate),
                 b.calls_in_window.to_string(),
                 b.rejected.to_string(),
@@ -302,7 +302,7 @@ impl Report {
         ] {
             out.sample(
                 "coord_errors_total",
-                &[("severity", severity_name(severity))],
+                &[("severity", severity.name())],
                 errors.by_severity.of(severity) as f64,
             );
         }
@@ -629,25 +629,6 @@ impl fmt::Display for Report {
         self.render_errors(f)?;
         self.render_validation(f)?;
         self.render_system(f)
-    }
-}
-
-fn state_name(state: BreakerState) -> &'static str {
-    match state {
-        BreakerState::Closed => "closed",
-        BreakerState::Open => "open",
-        BreakerState::HalfOpen => "half-open",
-        BreakerState::ForcedOpen => "forced open",
-        BreakerState::Disabled => "disabled",
-    }
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-        Severity::Critical => "critical",
     }
 }
 
