@@ -73,6 +73,8 @@ fn two_threads(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("track_performance_2threads/{clock}"));
     for (label, f) in [
         ("bare", bare as fn(u64) -> Result<u64, u64>),
+        ("hand_timed_std", hand_timed_std),
+        ("hand_timed_quanta", hand_timed_quanta),
         ("tracked", tracked),
     ] {
         group.bench_function(label, |b| {

@@ -974,6 +974,7 @@ fn file_config(name: &str) -> Option<BreakerConfig> {
 
 /// The breaker called `name`, if it has been created.
 pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
+    crate::config::load_env_once();
     BREAKERS
         .read()
         .unwrap_or_else(PoisonError::into_inner)

@@ -37,8 +37,11 @@
 //! A breaker configured here keeps this configuration even when a `#[circuit_breaker]` call
 //! site with other keys resolves it later: the file is the operator's word.
 //!
-//! If the environment variable `COORD_CONFIG` names a file, [`load_from_env`] loads it; call it
-//! once at start-up (coord does not read the environment behind your back).
+//! If the environment variable `COORD_CONFIG` names a file, coord loads it on first use: the
+//! first time the monitor, the rule registry, a named retry policy or a circuit breaker is
+//! looked up. A file that fails to load is reported as a `tracing` error event (target
+//! `coord::config`) and by [`env_status`]; nothing of it is applied. [`load_from_env`] does the
+//! same load explicitly, returning the error.
 //!
 //! ```
 //! let loaded = coord::config::load_str(
@@ -56,6 +59,9 @@ mod model;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::thread::ThreadId;
 
 use crate::validate::RuleLoadError;
 
@@ -180,6 +186,53 @@ pub fn load_from_env() -> Result<Option<Loaded>, ConfigError> {
     match std::env::var_os(ENV_VAR) {
         Some(path) if !path.is_empty() => load_file(PathBuf::from(path)).map(Some),
         _ => Ok(None),
+    }
+}
+
+const ENV_IDLE: u8 = 0;
+const ENV_LOADING: u8 = 1;
+const ENV_DONE: u8 = 2;
+
+static ENV_STATE: AtomicU8 = AtomicU8::new(ENV_IDLE);
+static ENV_LOADER: OnceLock<ThreadId> = OnceLock::new();
+static ENV_RESULT: OnceLock<Result<Option<Loaded>, ConfigError>> = OnceLock::new();
+
+/// What the first-use load of `COORD_CONFIG` did: `None` before it ran, `Ok(None)` when the
+/// variable is not set.
+pub fn env_status() -> Option<&'static Result<Option<Loaded>, ConfigError>> {
+    ENV_RESULT.get()
+}
+
+/// Loads `COORD_CONFIG` once per process; called by the registries on their first use. After
+/// the first call this is one atomic load.
+#[inline]
+pub(crate) fn load_env_once() {
+    if ENV_STATE.load(Ordering::Acquire) != ENV_DONE {
+        load_env_slow();
+    }
+}
+
+#[cold]
+fn load_env_slow() {
+    let me = std::thread::current().id();
+    match ENV_STATE.compare_exchange(ENV_IDLE, ENV_LOADING, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => {
+            let _ = ENV_LOADER.set(me);
+            let result = load_from_env();
+            if let Err(error) = &result {
+                tracing::error!(target: "coord::config", %error, "COORD_CONFIG not loaded");
+            }
+            let _ = ENV_RESULT.set(result);
+            ENV_STATE.store(ENV_DONE, Ordering::Release);
+        }
+        // Applying the file looks registries up again on this thread: let it through.
+        Err(_) if ENV_LOADER.get() == Some(&me) => {}
+        // Another thread is loading: wait so that nobody sees a half-applied file.
+        Err(_) => {
+            while ENV_STATE.load(Ordering::Acquire) != ENV_DONE {
+                std::thread::yield_now();
+            }
+        }
     }
 }
 

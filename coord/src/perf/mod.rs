@@ -6,6 +6,7 @@ pub mod histogram;
 mod monitor;
 mod operation;
 mod sampler;
+mod shard;
 pub mod window;
 
 use std::sync::{Arc, LazyLock};
@@ -28,6 +29,7 @@ static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(|| {
 
 /// The process-wide performance monitor.
 pub fn monitor() -> &'static PerformanceMonitor {
+    crate::config::load_env_once();
     &MONITOR
 }
 

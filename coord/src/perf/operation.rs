@@ -7,7 +7,12 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::clock::{self, Instant};
-use super::histogram::{AtomicHistogram, Snapshot};
+use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
+
+/// A counter alone on its cache line.
+#[derive(Default)]
+#[repr(align(64))]
+struct PaddedCounter(AtomicU64);
 
 /// How one call of an operation ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +38,8 @@ pub struct Operation {
     // cancellations, which keeps one shared read-modify-write off the success path.
     failures: AtomicU64,
     cancelled: AtomicU64,
-    total_nanos: AtomicU64,
+    // One sum per shard, each on its own cache line, like the histogram's buckets.
+    total_nanos: [PaddedCounter; SHARDS],
     min_nanos: AtomicU64,
     max_nanos: AtomicU64,
     histogram: AtomicHistogram,
@@ -55,7 +61,7 @@ impl Operation {
             name,
             failures: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
-            total_nanos: AtomicU64::new(0),
+            total_nanos: Default::default(),
             min_nanos: AtomicU64::new(u64::MAX),
             max_nanos: AtomicU64::new(0),
             histogram: AtomicHistogram::new(),
@@ -93,7 +99,8 @@ impl Operation {
             Outcome::Failure => _ = self.failures.fetch_add(1, Relaxed),
             Outcome::Cancelled => _ = self.cancelled.fetch_add(1, Relaxed),
         }
-        self.total_nanos.fetch_add(nanos, Relaxed);
+        let shard = super::shard::current();
+        self.total_nanos[shard % SHARDS].0.fetch_add(nanos, Relaxed);
         // Loads first: after warm-up the extremes rarely move, and a plain load keeps the cache
         // line shared between threads instead of bouncing it on every call.
         if nanos < self.min_nanos.load(Relaxed) {
@@ -102,7 +109,7 @@ impl Operation {
         if nanos > self.max_nanos.load(Relaxed) {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
-        self.histogram.record(nanos);
+        self.histogram.record(nanos, shard);
         self.metrics.record(&self.name, nanos, outcome);
     }
 
@@ -152,7 +159,11 @@ impl Operation {
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .unwrap_or_default();
         let min = self.min_nanos.load(Relaxed);
-        let total = self.total_nanos.load(Relaxed);
+        let total = self
+            .total_nanos
+            .iter()
+            .map(|t| t.0.load(Relaxed))
+            .sum::<u64>();
         let completed = successes + failures;
         let max = self.max_nanos.load(Relaxed);
         // A bucket midpoint can lie outside what was really seen; never report beyond the
@@ -191,7 +202,9 @@ impl Operation {
     fn reset(&self) {
         self.failures.store(0, Relaxed);
         self.cancelled.store(0, Relaxed);
-        self.total_nanos.store(0, Relaxed);
+        for t in &self.total_nanos {
+            t.0.store(0, Relaxed);
+        }
         self.min_nanos.store(u64::MAX, Relaxed);
         self.max_nanos.store(0, Relaxed);
         self.histogram.reset();

@@ -759,6 +759,7 @@ pub fn register_policy(name: &str, policy: RetryPolicy) {
 
 /// The policy registered as `name`.
 pub fn policy(name: &str) -> Option<RetryPolicy> {
+    crate::config::load_env_once();
     POLICIES
         .read()
         .unwrap_or_else(PoisonError::into_inner)

@@ -37,6 +37,7 @@ static REGISTRY: LazyLock<RuleRegistry> = LazyLock::new(|| {
 /// println!("{set}");
 /// ```
 pub fn rules() -> &'static RuleRegistry {
+    crate::config::load_env_once();
     &REGISTRY
 }
 

@@ -1,0 +1,73 @@
+//! `COORD_CONFIG` is loaded on first use. The checks run in child processes of this test binary
+//! (started with the variable set), because the environment is process-wide.
+
+use std::process::Command;
+
+fn run_child(test: &str, config: &std::path::Path) -> std::process::Output {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", test, "--nocapture"])
+        .env("COORD_CONFIG", config)
+        .output()
+        .unwrap()
+}
+
+fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("coord-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_good_file_is_applied_on_first_use() {
+    let path = temp_file(
+        "good.yaml",
+        "retry_policies:\n  env.api:\n    max_retries: 7\n",
+    );
+    let out = run_child("child_sees_the_policy", &path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn a_bad_file_is_reported_and_not_applied() {
+    let path = temp_file(
+        "bad.yaml",
+        "retry_policies:\n  env.api:\n    max_retry: 7\n",
+    );
+    let out = run_child("child_sees_the_error", &path);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+#[ignore = "run by a_good_file_is_applied_on_first_use with COORD_CONFIG set"]
+fn child_sees_the_policy() {
+    assert!(
+        coord::config::env_status().is_none(),
+        "nothing loaded before first use"
+    );
+    let policy = coord::retry::policy("env.api").expect("loaded from COORD_CONFIG");
+    assert_eq!(policy.settings().max_retries, 7);
+    assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
+}
+
+#[test]
+#[ignore = "run by a_bad_file_is_reported_and_not_applied with COORD_CONFIG set"]
+fn child_sees_the_error() {
+    assert!(coord::retry::policy("env.api").is_none());
+    let Some(Err(error)) = coord::config::env_status() else {
+        panic!("expected an error")
+    };
+    assert!(
+        error.to_string().contains("did you mean `max_retries`?"),
+        "{error}"
+    );
+}
