@@ -1,14 +1,53 @@
 //! Forwarding to the [`metrics`](https://docs.rs/metrics) facade (cargo feature `metrics`).
 //!
 //! With the feature on, every measurement coord records is also sent to whatever `metrics`
-//! recorder the application installed, under the same names as the Prometheus exposition.
-//! Handles are resolved on an operation's first measurement and cached, so install the recorder
-//! before the first instrumented call. Without the feature every type here is zero-sized and every
-//! call compiles to nothing.
+//! recorder the application installed, under the same names as the Prometheus exposition:
+//! operation calls and latencies, failed attempts by severity, retries and how retried calls
+//! ended, breaker states, validations and their checks. Operation handles are resolved on an
+//! operation's first measurement and cached, so install the recorder before the first
+//! instrumented call. Without the feature every type here is zero-sized and every call compiles
+//! to nothing.
 
 #[cfg(feature = "metrics")]
 mod imp {
     use std::sync::OnceLock;
+
+    /// A failed attempt of `operation` (`coord_errors_total{severity}`).
+    pub(crate) fn failed_attempt(severity: &'static str) {
+        metrics::counter!("coord_errors_total", "severity" => severity).increment(1);
+    }
+
+    /// A back-off sleep before another attempt (`coord_retry_attempts_total{operation}`).
+    pub(crate) fn retry(operation: &str) {
+        metrics::counter!("coord_retry_attempts_total", "operation" => operation.to_owned())
+            .increment(1);
+    }
+
+    /// How a retried call ended (`coord_retry_calls_total{outcome}`).
+    pub(crate) fn retried_call(outcome: &'static str) {
+        metrics::counter!("coord_retry_calls_total", "outcome" => outcome).increment(1);
+    }
+
+    /// A breaker changed state (`coord_circuit_breaker_state{breaker,state}`: 1 for the new
+    /// state, 0 for the old one).
+    pub(crate) fn breaker_state(breaker: &str, from: &'static str, to: &'static str) {
+        metrics::gauge!("coord_circuit_breaker_state", "breaker" => breaker.to_owned(), "state" => from)
+            .set(0.0);
+        metrics::gauge!("coord_circuit_breaker_state", "breaker" => breaker.to_owned(), "state" => to)
+            .set(1.0);
+    }
+
+    /// One validation (`coord_validations_total`, `coord_validation_checks_total`).
+    pub(crate) fn validation(rule_set: &str, valid: bool, passed: u32, applicable: u32) {
+        let verdict = if valid { "valid" } else { "invalid" };
+        metrics::counter!("coord_validations_total", "rule_set" => rule_set.to_owned(), "verdict" => verdict)
+            .increment(1);
+        let failed = applicable.saturating_sub(passed);
+        metrics::counter!("coord_validation_checks_total", "rule_set" => rule_set.to_owned(), "outcome" => "passed")
+            .increment(u64::from(passed));
+        metrics::counter!("coord_validation_checks_total", "rule_set" => rule_set.to_owned(), "outcome" => "failed")
+            .increment(u64::from(failed));
+    }
 
     use crate::perf::Outcome;
 
@@ -60,6 +99,17 @@ mod imp {
 mod imp {
     use crate::perf::Outcome;
 
+    #[inline(always)]
+    pub(crate) fn failed_attempt(_severity: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn retry(_operation: &str) {}
+    #[inline(always)]
+    pub(crate) fn retried_call(_outcome: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn breaker_state(_breaker: &str, _from: &'static str, _to: &'static str) {}
+    #[inline(always)]
+    pub(crate) fn validation(_rule_set: &str, _valid: bool, _passed: u32, _applicable: u32) {}
+
     /// Zero-sized without the `metrics` feature.
     #[derive(Default)]
     pub(crate) struct OperationMetrics;
@@ -70,4 +120,6 @@ mod imp {
     }
 }
 
-pub(crate) use imp::OperationMetrics;
+pub(crate) use imp::{
+    OperationMetrics, breaker_state, failed_attempt, retried_call, retry, validation,
+};

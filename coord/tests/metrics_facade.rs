@@ -51,3 +51,68 @@ fn operations_are_forwarded() {
     assert_eq!(failures, Some(1));
     assert_eq!(durations, Some(3));
 }
+
+#[test]
+fn errors_breakers_and_validations_are_forwarded() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let policy = coord::RetryPolicy::exponential(1, std::time::Duration::ZERO, 1.0)
+            .name("facade.retry")
+            .no_budget();
+        let _ = policy.call(|| Err::<(), _>("down"));
+        coord::breaker("facade.breaker").force_open();
+        let _ = coord::validator().validate_message_structure(&serde_json::json!({"content": ""}));
+    });
+    let mut seen = Vec::new();
+    for (key, _, _, value) in snapshotter.snapshot().into_vec() {
+        let key = key.key();
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        seen.push((key.name().to_owned(), labels.join(","), value));
+    }
+    let has = |name: &str, labels: &str, want: DebugValue| {
+        seen.iter()
+            .any(|(n, l, v)| n == name && l == labels && *v == want)
+    };
+    assert!(
+        has(
+            "coord_errors_total",
+            "severity=medium",
+            DebugValue::Counter(2)
+        ),
+        "{seen:?}"
+    );
+    assert!(
+        has(
+            "coord_retry_attempts_total",
+            "operation=facade.retry",
+            DebugValue::Counter(1)
+        ),
+        "{seen:?}"
+    );
+    assert!(
+        has(
+            "coord_retry_calls_total",
+            "outcome=exhausted",
+            DebugValue::Counter(1)
+        ),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(n, l, _)| n == "coord_circuit_breaker_state"
+                && l == "breaker=facade.breaker,state=forced_open"),
+        "{seen:?}"
+    );
+    assert!(
+        has(
+            "coord_validations_total",
+            "rule_set=message,verdict=invalid",
+            DebugValue::Counter(1)
+        ),
+        "{seen:?}"
+    );
+}

@@ -93,6 +93,24 @@ impl BreakerState {
             BreakerState::Disabled => "disabled",
         }
     }
+
+    /// The label value in metrics and serialized reports: `as_str` in snake case.
+    pub(crate) fn metric_label(self) -> &'static str {
+        match self {
+            BreakerState::HalfOpen => "half_open",
+            BreakerState::ForcedOpen => "forced_open",
+            other => other.as_str(),
+        }
+    }
+
+    /// Every state, in declaration order.
+    pub(crate) const ALL: [BreakerState; 5] = [
+        BreakerState::Closed,
+        BreakerState::Open,
+        BreakerState::HalfOpen,
+        BreakerState::ForcedOpen,
+        BreakerState::Disabled,
+    ];
 }
 
 impl fmt::Display for BreakerState {
@@ -510,8 +528,12 @@ impl CircuitBreaker {
         } else if transition.from == HALF_OPEN && transition.to == OPEN {
             self.reopens.fetch_add(1, Relaxed);
         }
-        let from = BreakerState::of(transition.from).as_str();
-        let to = BreakerState::of(transition.to).as_str();
+        let (from, to) = (
+            BreakerState::of(transition.from),
+            BreakerState::of(transition.to),
+        );
+        crate::facade::breaker_state(&self.name, from.metric_label(), to.metric_label());
+        let (from, to) = (from.as_str(), to.as_str());
         if transition.to == OPEN || transition.to == FORCED_OPEN {
             tracing::warn!(
                 target: "coord::breaker",

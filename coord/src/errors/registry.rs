@@ -77,6 +77,10 @@ pub(crate) fn record_failure(
     attempt: u32,
     outcome: AttemptOutcome,
 ) {
+    crate::facade::failed_attempt(severity.name());
+    if outcome != AttemptOutcome::Retried {
+        crate::facade::retried_call(outcome.name());
+    }
     let c = &*COUNTERS;
     c.failed_attempts.fetch_add(1, Relaxed);
     c.by_severity[severity_index(severity)].fetch_add(1, Relaxed);
@@ -128,6 +132,7 @@ pub(crate) fn record_failure(
 }
 
 pub(crate) fn record_success_after_retry(operation: &str) {
+    crate::facade::retried_call("success_after_retry");
     COUNTERS.successes_after_retry.fetch_add(1, Relaxed);
     let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
     operation_row(&mut map, operation).successes_after_retry += 1;

@@ -198,23 +198,16 @@ impl Report {
     }
 
     fn breaker_metrics(&self, out: &mut Exposition) {
-        const STATES: [(BreakerState, &str); 5] = [
-            (BreakerState::Closed, "closed"),
-            (BreakerState::Open, "open"),
-            (BreakerState::HalfOpen, "half_open"),
-            (BreakerState::ForcedOpen, "forced_open"),
-            (BreakerState::Disabled, "disabled"),
-        ];
         out.family(
             "coord_circuit_breaker_state",
             Kind::Gauge,
             "1 for each breaker's current state, 0 for the others.",
         );
         for b in &self.breakers {
-            for (state, label) in STATES {
+            for state in BreakerState::ALL {
                 out.sample(
                     "coord_circuit_breaker_state",
-                    &[("breaker", &b.name), ("state", label)],
+                    &[("breaker", &b.name), ("state", state.metric_label())],
                     f64::from(u8::from(b.state == state)),
                 );
             }

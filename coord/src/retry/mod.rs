@@ -639,6 +639,7 @@ impl<'a> RetryLoop<'a> {
                     delay,
                 });
             }
+            crate::facade::retry(self.operation);
             tracing::warn!(
                 operation = self.operation,
                 attempt = self.failures,

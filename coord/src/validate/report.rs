@@ -140,6 +140,12 @@ impl Validator {
     }
 
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
+        crate::facade::validation(
+            &stats.name,
+            result.is_valid,
+            result.passed,
+            result.applicable,
+        );
         stats.total.fetch_add(1, Relaxed);
         if result.is_valid {
             stats.valid.fetch_add(1, Relaxed);
