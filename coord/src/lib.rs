@@ -124,7 +124,7 @@ pub use perf::{
     monitor, operation,
 };
 pub use report::{Report, ReportError, report};
-pub use validate::{Checks, Validate};
+pub use validate::{AsRuleSet, Checks, RuleSetRef, Validate};
 pub use validate::{
     Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,
     RuleError, RuleKind, RuleLoadError, RuleRegistry, RuleSet, RuleSetReport, ValidationReport,

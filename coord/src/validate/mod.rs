@@ -92,8 +92,9 @@ mod yaml;
 
 pub use registry::{RuleRegistry, message_rule_set, rules};
 pub use report::{
-    DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
-    RuleSetStats, TOP_FAILURES, ValidationReport, Validator, register_rule_set, validator,
+    AsRuleSet, DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetRef,
+    RuleSetReport, RuleSetStats, TOP_FAILURES, ValidationReport, Validator, register_rule_set,
+    validator,
 };
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{

@@ -95,9 +95,38 @@ impl Validator {
         result
     }
 
-    /// Serializes `value` and validates it against `rule_set`, recording the outcome. A value
-    /// that cannot be serialized fails one `type` check at the root.
-    pub fn validate_with(&self, rule_set: &RuleSet, value: &impl Serialize) -> ValidationResult {
+    /// Serializes `value` and validates it against `rule_set` (a [`RuleSet`], or the name of
+    /// one in [`rules()`]), recording the outcome. A value that cannot be serialized fails one
+    /// `type` check at the root; an unknown rule-set name fails one `rule_set` check.
+    ///
+    /// ```
+    /// let yaml = "docs_user:\n  field_validations:\n    age: { type: integer, min: 18 }\n";
+    /// coord::rules().load_yaml(yaml).unwrap();
+    /// let by_name = coord::validator().validate_with("docs_user", &serde_json::json!({"age": 7}));
+    /// assert_eq!(by_name.errors[0].rule, "range");
+    /// let unknown = coord::validator().validate_with("no_such_set", &serde_json::json!({}));
+    /// assert_eq!(unknown.errors[0].rule, "rule_set");
+    /// ```
+    pub fn validate_with<R: AsRuleSet + ?Sized>(
+        &self,
+        rule_set: &R,
+        value: &impl Serialize,
+    ) -> ValidationResult {
+        let Some(rule_set) = rule_set.as_rule_set() else {
+            let name = rule_set.rule_set_name();
+            let mut checks = Checks::new();
+            checks.fail(
+                FieldError::new(
+                    "",
+                    "rule_set",
+                    format!("no rule set named `{name}` is loaded"),
+                )
+                .with_param("rule_set", name.to_owned()),
+            );
+            let result = checks.finish();
+            self.record(name, &result);
+            return result;
+        };
         let result = match serde_json::to_value(value) {
             Ok(v) => rule_set.validate_value(&v),
             Err(e) => {
@@ -543,5 +572,69 @@ mod tests {
     fn indices_fold() {
         assert_eq!(generic_path("tags[12].name"), "tags[*].name");
         assert_eq!(generic_path("m[\"1\"]"), "m[\"1\"]");
+    }
+}
+
+/// What [`Validator::validate_with`] accepts as a rule set: a [`RuleSet`] (also behind `Arc`),
+/// or the name of one loaded in [`rules()`].
+pub trait AsRuleSet {
+    /// The rule set, or `None` for a name that is not loaded.
+    fn as_rule_set(&self) -> Option<RuleSetRef<'_>>;
+    /// The name, for the report and the error.
+    fn rule_set_name(&self) -> &str;
+}
+
+/// A rule set borrowed from the caller or shared from the registry.
+#[derive(Debug)]
+pub enum RuleSetRef<'a> {
+    /// The caller's own.
+    Borrowed(&'a RuleSet),
+    /// From the registry.
+    Shared(Arc<RuleSet>),
+}
+
+impl std::ops::Deref for RuleSetRef<'_> {
+    type Target = RuleSet;
+    fn deref(&self) -> &RuleSet {
+        match self {
+            RuleSetRef::Borrowed(set) => set,
+            RuleSetRef::Shared(set) => set,
+        }
+    }
+}
+
+impl AsRuleSet for RuleSet {
+    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
+        Some(RuleSetRef::Borrowed(self))
+    }
+    fn rule_set_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl AsRuleSet for Arc<RuleSet> {
+    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
+        Some(RuleSetRef::Borrowed(self))
+    }
+    fn rule_set_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl AsRuleSet for str {
+    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
+        rules().get(self).map(RuleSetRef::Shared)
+    }
+    fn rule_set_name(&self) -> &str {
+        self
+    }
+}
+
+impl AsRuleSet for String {
+    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
+        self.as_str().as_rule_set()
+    }
+    fn rule_set_name(&self) -> &str {
+        self
     }
 }
