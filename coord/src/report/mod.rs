@@ -643,7 +643,7 @@ pub(crate) fn opt_ms<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match d {
-        Some(d) => s.serialize_some(&(d.as_secs_f64() * 1e3)),
+        Some(d) => s.serialize_some(&(d.as_nanos() as f64 / 1e6)),
         None => s.serialize_none(),
     }
 }
@@ -653,6 +653,7 @@ pub(crate) mod ms {
     use std::time::Duration;
 
     pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64() * 1e3)
+        // From whole nanoseconds, so 30 ns prints as 0.00003 rather than 0.000029999999999999997.
+        s.serialize_f64(d.as_nanos() as f64 / 1e6)
     }
 }
