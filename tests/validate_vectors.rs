@@ -140,6 +140,25 @@ fn format_verdict(set: &coord::RuleSet, s: &str) -> bool {
     set.validate_value(&json!({ "v": s })).is_valid
 }
 
+/// The `json_schema_suite` section of a format table: the agreed verdicts, and the validator
+/// crate's verdict where JSON Schema disagrees.
+fn check_json_schema_suite(suite: &Value, check: &mut impl FnMut(&str, bool, &str)) {
+    for s in strings(&suite["agree"]["valid"]) {
+        check(s, true, "json schema agree valid");
+    }
+    for s in strings(&suite["agree"]["invalid"]) {
+        check(s, false, "json schema agree invalid");
+    }
+    for case in suite["disagree"].as_array().unwrap() {
+        let s = case["value"].as_str().unwrap();
+        check(
+            s,
+            case["validator_crate_valid"].as_bool().unwrap(),
+            "disagree",
+        );
+    }
+}
+
 #[test]
 fn email_tables() {
     let doc = load("emails.json");
@@ -157,21 +176,8 @@ fn email_tables() {
         check(s, false, "validator invalid");
     }
     let suite = &doc["json_schema_suite"];
-    for s in strings(&suite["agree"]["valid"]) {
-        check(s, true, "json schema agree valid");
-    }
-    for s in strings(&suite["agree"]["invalid"]) {
-        check(s, false, "json schema agree invalid");
-    }
     // Difference 3: where the suites disagree, coord follows the HTML5 rule (validator's verdict).
-    for case in suite["disagree"].as_array().unwrap() {
-        let s = case["value"].as_str().unwrap();
-        check(
-            s,
-            case["validator_crate_valid"].as_bool().unwrap(),
-            "disagree",
-        );
-    }
+    check_json_schema_suite(suite, &mut check);
     for case in suite["non_string"].as_array().unwrap() {
         let r = set.validate_value(&json!({ "v": case["value"] }));
         if r.is_valid != case["value"].is_null() {
@@ -216,21 +222,8 @@ fn url_tables() {
         check(s, false, "whatwg invalid");
     }
     let suite = &doc["json_schema_suite"];
-    for s in strings(&suite["agree"]["valid"]) {
-        check(s, true, "json schema agree valid");
-    }
-    for s in strings(&suite["agree"]["invalid"]) {
-        check(s, false, "json schema agree invalid");
-    }
     // Difference 4: where RFC 3986 and WHATWG disagree, coord follows WHATWG.
-    for case in suite["disagree"].as_array().unwrap() {
-        let s = case["value"].as_str().unwrap();
-        check(
-            s,
-            case["validator_crate_valid"].as_bool().unwrap(),
-            "disagree",
-        );
-    }
+    check_json_schema_suite(suite, &mut check);
     assert_eq!(count, 7 + 541 + 24 + 16);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

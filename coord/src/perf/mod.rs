@@ -74,11 +74,13 @@ impl PerformanceMonitor {
         PerformanceReport {
             operations: operation::all()
                 .iter()
-                .filter(|op| op.calls() > 0)
-                .map(|op| {
+                .filter_map(|op| {
                     let mut stats = op.stats();
+                    if stats.calls == 0 {
+                        return None;
+                    }
                     self.fill_windows(op, &mut stats);
-                    stats
+                    Some(stats)
                 })
                 .collect(),
         }

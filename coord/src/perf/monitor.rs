@@ -431,8 +431,9 @@ impl PerformanceMonitor {
             let (calls, ok, fails, p99) = match long {
                 Some(w) => (w.calls, w.successes, w.failures, w.p99),
                 None => {
-                    let (s, f, c) = op.counters();
-                    let p99 = op.histogram().quantile(0.99).unwrap_or(0);
+                    let histogram = op.histogram();
+                    let (s, f, c) = op.counters(&histogram);
+                    let p99 = histogram.quantile(0.99).unwrap_or(0);
                     (s + f + c, s, f, Duration::from_nanos(p99))
                 }
             };

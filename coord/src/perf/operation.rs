@@ -138,23 +138,22 @@ impl Operation {
         self.histogram.snapshot().count()
     }
 
-    /// `(successes, failures, cancelled)` as they are now.
-    pub(crate) fn counters(&self) -> (u64, u64, u64) {
+    /// `(successes, failures, cancelled)`, with successes derived from `histogram`, a snapshot
+    /// of this operation's histogram taken by the caller (so it is read once per use).
+    pub(crate) fn counters(&self, histogram: &Snapshot) -> (u64, u64, u64) {
         let failures = self.failures.load(Relaxed);
         let cancelled = self.cancelled.load(Relaxed);
-        let calls = self.histogram.snapshot().count().max(failures + cancelled);
+        // Failures are counted before their histogram entry lands; never let a racing read
+        // report fewer calls than outcomes.
+        let calls = histogram.count().max(failures + cancelled);
         (calls - failures - cancelled, failures, cancelled)
     }
 
     /// Reads the counters into a plain [`OperationStats`].
     pub fn stats(&self) -> OperationStats {
         let snapshot = self.histogram.snapshot();
-        let failures = self.failures.load(Relaxed);
-        let cancelled = self.cancelled.load(Relaxed);
-        // Failures are counted before their histogram entry lands; never let a racing read
-        // report fewer calls than outcomes.
-        let calls = snapshot.count().max(failures + cancelled);
-        let successes = calls - failures - cancelled;
+        let (successes, failures, cancelled) = self.counters(&snapshot);
+        let calls = successes + failures + cancelled;
         let [p50, p90, p95, p99, p999] = snapshot
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .unwrap_or_default();

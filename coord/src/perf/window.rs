@@ -108,8 +108,8 @@ struct Counters {
 }
 
 impl Counters {
-    fn read(op: &Operation) -> Self {
-        let (successes, failures, cancelled) = op.counters();
+    fn read(op: &Operation, histogram: &Snapshot) -> Self {
+        let (successes, failures, cancelled) = op.counters(histogram);
         Self {
             successes,
             failures,
@@ -158,8 +158,8 @@ impl RollingWindows {
             self.times.pop_front();
         }
         for op in ops {
-            let counters = Counters::read(op);
             let histogram = op.histogram();
+            let counters = Counters::read(op, &histogram);
             let track = match self.tracks.get_mut(op.name()) {
                 Some(track) => track,
                 None => self.tracks.entry(Arc::from(op.name())).or_default(),
@@ -194,8 +194,8 @@ impl RollingWindows {
         spans: [Duration; N],
         now: Instant,
     ) -> [Option<WindowStats>; N] {
-        let counters = Counters::read(op);
         let histogram = op.histogram();
+        let counters = Counters::read(op, &histogram);
         spans.map(|span| self.window(op.name(), &counters, &histogram, span, now))
     }
 

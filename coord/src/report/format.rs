@@ -1,6 +1,6 @@
 //! Plain-text building blocks of the human report: aligned tables and readable durations.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::time::Duration;
 
 /// A duration in the unit that keeps three significant digits readable: `850 ns`, `12.3 µs`,
@@ -124,14 +124,6 @@ impl Table {
 pub(crate) fn section(f: &mut fmt::Formatter<'_>, title: &str) -> fmt::Result {
     writeln!(f)?;
     writeln!(f, "{title}")
-}
-
-/// Writes `text` into `out` with the given indentation on every line.
-#[allow(dead_code)]
-pub(crate) fn indent(out: &mut String, text: &str, spaces: usize) {
-    for line in text.lines() {
-        let _ = writeln!(out, "{:spaces$}{line}", "");
-    }
 }
 
 #[cfg(test)]
