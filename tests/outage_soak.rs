@@ -142,7 +142,7 @@ fn soak() {
             let mut rounds = 0u64;
             while !stop.load(Ordering::Acquire) {
                 let open_for = Duration::from_millis(1 + rounds % 3);
-                let rate = if rounds % 2 == 0 { 0.5 } else { 0.6 };
+                let rate = if rounds.is_multiple_of(2) { 0.5 } else { 0.6 };
                 coord::breaker(BREAKER)
                     .configure(config(rate, open_for))
                     .expect("a valid config");
