@@ -77,7 +77,11 @@ fn memory_stays_flat_over_ten_million_calls() {
     for i in 49..10_000_000 {
         op.record(value(i), Outcome::Success);
     }
-    assert_eq!(allocations() - calls, 0, "allocations after every chunk is in use");
+    assert_eq!(
+        allocations() - calls,
+        0,
+        "allocations after every chunk is in use"
+    );
     assert_eq!(live(), bytes);
     assert_eq!(op.calls(), 10_000_000);
 }
@@ -90,7 +94,10 @@ fn operation_memory() {
         .record(Duration::from_micros(1), Outcome::Success);
     let per_operation = bytes_per_operation_seen_once(2_000);
     eprintln!("an operation seen once: {per_operation} bytes");
-    assert!(per_operation <= 2_048, "{per_operation} bytes per operation");
+    assert!(
+        per_operation <= 2_048,
+        "{per_operation} bytes per operation"
+    );
     an_unused_operation_allocates_nothing_when_read();
     memory_stays_flat_over_ten_million_calls();
 }
