@@ -222,7 +222,9 @@ impl Operation {
 /// A point-in-time copy of one operation's counters and latency distribution.
 ///
 /// Percentiles come from a log-linear histogram and lie within
-/// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value.
+/// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value; one that lands among
+/// calls of [`MAX_TRACKED`](super::histogram::MAX_TRACKED) (about 39 hours) or longer reads as
+/// that bound, meaning "at least that".
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct OperationStats {
