@@ -34,6 +34,7 @@ pub mod validate;
 
 pub mod errors;
 pub mod retry;
+pub mod timer;
 
 pub use coord_macros::Validate;
 
