@@ -25,6 +25,7 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod breaker;
+pub mod bulkhead;
 pub mod config;
 mod facade;
 pub mod perf;
@@ -83,6 +84,10 @@ pub use coord_macros::retry;
 pub use breaker::{
     BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
     Permit, Window, breaker, breaker_with,
+};
+pub use bulkhead::{
+    Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
+    BulkheadSnapshot, bulkhead, bulkhead_with,
 };
 /// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
 ///
