@@ -22,16 +22,17 @@
 //! # drop(b);
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
+use crate::capped::{Capped, Lookup};
 use crate::timer;
 
 /// Bits of the state word holding the in-flight count; the bits above count accepted calls.
@@ -46,7 +47,7 @@ pub const MAX_CONCURRENT: usize = IN_FLIGHT_MASK as usize;
 pub const DEFAULT_MAX_BULKHEADS: usize = 1_000;
 
 /// The name of the one bulkhead shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = "coord.overflow";
+pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
 
 /// How a bulkhead limits concurrency. Builder methods are named like the keys of
 /// `#[bulkhead(...)]`.
@@ -677,20 +678,8 @@ impl Drop for BulkheadAcquire<'_> {
     }
 }
 
-struct Registry {
-    by_name: HashMap<Arc<str>, Arc<Bulkhead>>,
-    overflow: Option<Arc<Bulkhead>>,
-}
-
-static REGISTRY: LazyLock<RwLock<Registry>> = LazyLock::new(|| {
-    RwLock::new(Registry {
-        by_name: HashMap::new(),
-        overflow: None,
-    })
-});
-static MAX_BULKHEADS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BULKHEADS);
-static DROPPED_NAMES: AtomicU64 = AtomicU64::new(0);
-static WARNED: AtomicBool = AtomicBool::new(false);
+static REGISTRY: LazyLock<Capped<Bulkhead>> =
+    LazyLock::new(|| Capped::new("bulkhead", DEFAULT_MAX_BULKHEADS));
 
 /// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
 ///
@@ -698,7 +687,9 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 /// [`set_max_bulkheads`] changed it); a new name past the cap gets the one shared bulkhead
 /// [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].
 pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
-    lookup(name, None).unwrap_or_else(|_| unreachable_default(name))
+    match lookup(name, &BulkheadConfig::default()) {
+        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
+    }
 }
 
 /// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
@@ -709,115 +700,58 @@ pub fn bulkhead_with(
     config: BulkheadConfig,
 ) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
     config.validate()?;
-    lookup(name, Some(config))
+    match lookup(name, &config) {
+        Lookup::Found(found) => {
+            found.configure(config)?;
+            Ok(found)
+        }
+        Lookup::Created(b) | Lookup::Overflow(b) => Ok(b),
+    }
 }
 
-/// The default configuration always validates, so [`bulkhead`] cannot fail; this fallback keeps
-/// that proof out of a panic.
-fn unreachable_default(name: &str) -> Arc<Bulkhead> {
-    Arc::new(Bulkhead::unchecked(
-        Arc::from(name),
-        &BulkheadConfig::default(),
-    ))
-}
-
-fn lookup(
-    name: &str,
-    config: Option<BulkheadConfig>,
-) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
-    let found = REGISTRY
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .by_name
-        .get(name)
-        .cloned();
-    if let Some(found) = found {
-        if let Some(config) = config {
-            found.configure(config)?;
-        }
-        return Ok(found);
-    }
-    let mut registry = REGISTRY.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(found) = registry.by_name.get(name).cloned() {
-        drop(registry);
-        if let Some(config) = config {
-            found.configure(config)?;
-        }
-        return Ok(found);
-    }
-    if registry.by_name.len() >= MAX_BULKHEADS.load(Relaxed) {
-        DROPPED_NAMES.fetch_add(1, Relaxed);
-        if !WARNED.swap(true, Relaxed) {
-            tracing::warn!(
-                cap = MAX_BULKHEADS.load(Relaxed),
-                "coord: bulkhead registry is full; new names share the bulkhead '{OVERFLOW_NAME}'"
-            );
-        }
-        let overflow = registry.overflow.get_or_insert_with(|| {
-            Arc::new(Bulkhead::unchecked(
-                Arc::from(OVERFLOW_NAME),
-                &BulkheadConfig::default(),
-            ))
-        });
-        return Ok(Arc::clone(overflow));
-    }
-    let name: Arc<str> = Arc::from(name);
-    let created = Arc::new(Bulkhead::unchecked(
-        Arc::clone(&name),
-        &config.unwrap_or_default(),
-    ));
-    registry.by_name.insert(name, Arc::clone(&created));
-    Ok(created)
+fn lookup(name: &str, config: &BulkheadConfig) -> Lookup<Bulkhead> {
+    REGISTRY.get_or_make(name, |name| {
+        let config = if &*name == OVERFLOW_NAME {
+            &BulkheadConfig::default()
+        } else {
+            config
+        };
+        Bulkhead::unchecked(name, config)
+    })
 }
 
 /// The bulkhead called `name`, if it has been created (the overflow one is found by
 /// [`OVERFLOW_NAME`]).
 pub fn find(name: &str) -> Option<Arc<Bulkhead>> {
-    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
-    registry.by_name.get(name).cloned().or_else(|| {
-        registry
-            .overflow
-            .as_ref()
-            .filter(|_| name == OVERFLOW_NAME)
-            .cloned()
-    })
+    REGISTRY.find(name)
 }
 
 /// The registry's cap on distinct names.
 pub fn max_bulkheads() -> usize {
-    MAX_BULKHEADS.load(Relaxed)
+    REGISTRY.cap()
 }
 
 /// Sets the registry's cap on distinct names. Names already registered stay; a lower cap only
 /// stops new ones.
 pub fn set_max_bulkheads(cap: usize) {
-    MAX_BULKHEADS.store(cap, Relaxed);
+    REGISTRY.set_cap(cap);
 }
 
 /// How many lookups of a new name found the registry full and got the overflow bulkhead.
 pub fn dropped_names() -> u64 {
-    DROPPED_NAMES.load(Relaxed)
+    REGISTRY.dropped()
 }
 
 /// Every registered bulkhead's numbers, sorted by name, the overflow bulkhead last.
 pub fn snapshots() -> Vec<BulkheadSnapshot> {
-    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
-    let mut all: Vec<_> = registry.by_name.values().map(|b| b.snapshot()).collect();
-    all.sort_by(|a, b| a.name.cmp(&b.name));
-    all.extend(registry.overflow.as_ref().map(|b| b.snapshot()));
-    all
+    REGISTRY.all().iter().map(|b| b.snapshot()).collect()
 }
 
 /// Zeroes every bulkhead's counters and the dropped-name count, for [`crate::reset`]. Bulkheads,
 /// their configurations and the slots of calls in flight stay, so cached handles keep working.
 pub fn reset_all() {
-    let registry = REGISTRY.read().unwrap_or_else(PoisonError::into_inner);
-    registry
-        .by_name
-        .values()
-        .chain(registry.overflow.as_ref())
-        .for_each(|b| b.reset_counters());
-    DROPPED_NAMES.store(0, Relaxed);
+    REGISTRY.all().iter().for_each(|b| b.reset_counters());
+    REGISTRY.reset_dropped();
 }
 
 #[cfg(test)]

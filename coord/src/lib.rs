@@ -26,6 +26,7 @@
 pub mod __private;
 pub mod breaker;
 pub mod bulkhead;
+mod capped;
 pub mod config;
 mod facade;
 pub mod perf;
