@@ -31,6 +31,7 @@ pub mod config;
 mod facade;
 pub mod perf;
 mod pipeline;
+pub mod rate_limit;
 pub mod report;
 pub mod validate;
 
@@ -129,6 +130,10 @@ pub use perf::{
 pub use perf::{
     Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
     monitor, operation,
+};
+pub use rate_limit::{
+    RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
+    rate_limiter, rate_limiter_with,
 };
 pub use report::{Report, ReportError, report};
 pub use validate::{AsRuleSet, Checks, RuleSetRef, Validate};

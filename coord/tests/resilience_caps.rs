@@ -46,3 +46,37 @@ fn bulkhead_registry_cap_and_reset() {
     bulkhead::reset_all();
     assert_eq!(bulkhead::dropped_names(), 0);
 }
+
+#[test]
+fn rate_limiter_registry_cap_and_reset() {
+    use coord::{RateLimitConfig, rate_limit};
+    let limiter = coord::rate_limiter_with(
+        "rl.keeps",
+        RateLimitConfig::default()
+            .rate(1)
+            .per(Duration::from_secs(60))
+            .burst(1),
+    )
+    .unwrap();
+    limiter.check().unwrap();
+    assert!(limiter.check().is_err());
+    rate_limit::reset_all();
+    // State and counters cleared, configuration kept.
+    let snapshot = coord::rate_limiter("rl.keeps").snapshot();
+    assert_eq!(
+        (snapshot.rejected, snapshot.available, snapshot.rate),
+        (0, 1, 1)
+    );
+    limiter.check().unwrap();
+
+    rate_limit::set_max_rate_limiters(2);
+    let _b = coord::rate_limiter("rl.b");
+    let c = coord::rate_limiter("rl.c");
+    assert_eq!(c.name(), rate_limit::OVERFLOW_NAME);
+    assert_eq!(rate_limit::dropped_names(), 1);
+    // Configuring a name past the cap leaves the shared overflow limiter alone.
+    let d = coord::rate_limiter_with("rl.d", RateLimitConfig::default().rate(1)).unwrap();
+    assert!(Arc::ptr_eq(&c, &d));
+    assert_eq!(d.config().rate, RateLimitConfig::default().rate);
+    assert_eq!(rate_limit::snapshots().len(), 3);
+}
