@@ -37,6 +37,7 @@ pub mod validate;
 
 pub mod errors;
 pub mod retry;
+pub mod timeout;
 pub mod timer;
 
 pub use coord_macros::Validate;
@@ -136,6 +137,7 @@ pub use rate_limit::{
     rate_limiter, rate_limiter_with,
 };
 pub use report::{Report, ReportError, report};
+pub use timeout::{TimedOut, timeout, timeout_at};
 pub use validate::{AsRuleSet, Checks, RuleSetRef, Validate};
 pub use validate::{
     Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,
