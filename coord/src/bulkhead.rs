@@ -554,6 +554,14 @@ impl Bulkhead {
     #[cold]
     fn reject(&self, waited: Duration) -> BulkheadFull {
         self.rejected.fetch_add(1, Relaxed);
+        // Debug level: under overload every rejected call emits one.
+        tracing::debug!(
+            target: "coord::bulkhead",
+            bulkhead = &*self.name,
+            max_concurrent = self.max_concurrent(),
+            waited_ms = waited.as_secs_f64() * 1e3,
+            "bulkhead full; call rejected"
+        );
         BulkheadFull {
             name: Arc::clone(&self.name),
             max_concurrent: self.max_concurrent(),

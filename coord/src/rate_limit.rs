@@ -557,6 +557,13 @@ impl RateLimiter {
     #[cold]
     fn reject(&self, retry_after: u64) -> RateLimited {
         self.rejected.fetch_add(1, Relaxed);
+        // Debug level: under overload every rejected call emits one.
+        tracing::debug!(
+            target: "coord::rate_limit",
+            rate_limiter = &*self.name,
+            retry_after_ms = retry_after as f64 / 1e6,
+            "rate limit exceeded; call rejected"
+        );
         RateLimited {
             name: Arc::clone(&self.name),
             retry_after: Duration::from_nanos(retry_after),

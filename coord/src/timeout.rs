@@ -122,10 +122,16 @@ async fn run<F: Future>(
             None => timer::sleep(Duration::MAX),
         });
         match std::pin::Pin::new(sleep).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(TimedOut {
-                limit,
-                elapsed: start.elapsed(),
-            })),
+            Poll::Ready(()) => {
+                let elapsed = start.elapsed();
+                tracing::debug!(
+                    target: "coord::timeout",
+                    limit_ms = limit.as_secs_f64() * 1e3,
+                    elapsed_ms = elapsed.as_secs_f64() * 1e3,
+                    "call timed out; its future is dropped"
+                );
+                Poll::Ready(Err(TimedOut { limit, elapsed }))
+            }
             Poll::Pending => Poll::Pending,
         }
     })
