@@ -340,6 +340,30 @@ impl Bulkhead {
         }
     }
 
+    /// [`try_acquire`](Self::try_acquire) with a permit that owns a handle to the bulkhead,
+    /// for a slot held by a spawned task.
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedBulkheadPermit, BulkheadFull> {
+        if self.try_take() {
+            Ok(OwnedBulkheadPermit {
+                bulkhead: Arc::clone(self),
+            })
+        } else {
+            Err(self.reject(Duration::ZERO))
+        }
+    }
+
+    /// [`acquire_async`](Self::acquire_async) with a permit that owns a handle to the
+    /// bulkhead, for a slot held by a spawned task.
+    pub async fn acquire_owned_async(
+        self: Arc<Self>,
+        max_wait: Duration,
+    ) -> Result<OwnedBulkheadPermit, BulkheadFull> {
+        let permit = self.acquire_async(max_wait).await?;
+        // The slot moves to the owned permit, which releases it.
+        std::mem::forget(permit);
+        Ok(OwnedBulkheadPermit { bulkhead: self })
+    }
+
     /// Takes a slot, parking this thread up to `max_wait` for one (`Duration::MAX`: forever).
     pub fn acquire(&self, max_wait: Duration) -> Result<BulkheadPermit<'_>, BulkheadFull> {
         if self.try_take() {
@@ -612,6 +636,34 @@ impl fmt::Debug for BulkheadPermit<'_> {
 
 impl Drop for BulkheadPermit<'_> {
     #[inline]
+    fn drop(&mut self) {
+        self.bulkhead.release();
+    }
+}
+
+/// A slot in a [`Bulkhead`] held through an `Arc` (see [`Bulkhead::try_acquire_owned`]),
+/// released when dropped.
+#[must_use = "the slot is released as soon as the permit is dropped"]
+pub struct OwnedBulkheadPermit {
+    bulkhead: Arc<Bulkhead>,
+}
+
+impl OwnedBulkheadPermit {
+    /// The bulkhead this slot belongs to.
+    pub fn bulkhead(&self) -> &Arc<Bulkhead> {
+        &self.bulkhead
+    }
+}
+
+impl fmt::Debug for OwnedBulkheadPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedBulkheadPermit")
+            .field("bulkhead", &self.bulkhead.name)
+            .finish()
+    }
+}
+
+impl Drop for OwnedBulkheadPermit {
     fn drop(&mut self) {
         self.bulkhead.release();
     }

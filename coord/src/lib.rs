@@ -90,7 +90,7 @@ pub use breaker::{
 };
 pub use bulkhead::{
     Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
-    BulkheadSnapshot, bulkhead, bulkhead_with,
+    BulkheadSnapshot, OwnedBulkheadPermit, bulkhead, bulkhead_with,
 };
 /// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
 ///

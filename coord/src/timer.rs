@@ -203,9 +203,12 @@ impl Timer {
                 due.push(entry.remove());
             }
             if !due.is_empty() {
-                // Wake outside the lock: a waker may poll (and lock) right away.
+                // Wake outside the lock: a waker may poll (and lock) right away. A waker that
+                // panics must not end the thread every other sleep depends on.
                 drop(state);
-                due.drain(..).for_each(Waker::wake);
+                for waker in due.drain(..) {
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+                }
                 state = self.lock();
                 continue;
             }

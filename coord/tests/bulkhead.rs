@@ -254,3 +254,16 @@ fn futures_and_permits_are_send() {
     let call = bulkhead.call_async(|| async { Ok::<(), BulkheadFull>(()) });
     check(&call);
 }
+
+#[test]
+fn owned_permits_move_into_spawned_work() {
+    let bulkhead = coord::bulkhead_with("owned", config(1)).unwrap();
+    let permit = bulkhead.try_acquire_owned().unwrap();
+    assert!(bulkhead.try_acquire_owned().is_err());
+    std::thread::spawn(move || drop(permit)).join().unwrap();
+    let permit = block_on(bulkhead.clone().acquire_owned_async(Duration::ZERO)).unwrap();
+    assert_eq!(bulkhead.in_flight(), 1);
+    assert_eq!(permit.bulkhead().name(), "owned");
+    drop(permit);
+    assert_eq!(bulkhead.in_flight(), 0);
+}
