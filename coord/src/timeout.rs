@@ -44,7 +44,7 @@ use crate::timer;
 /// The error of a call that did not finish within its time limit; the call's future was
 /// dropped.
 ///
-/// Displays like `timed out after 2.0s (limit 2s)`.
+/// Displays like `timed out after 2.0s (limit 2s)` or `timed out after 40.2ms (limit 40ms)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimedOut {
     limit: Duration,
@@ -72,14 +72,30 @@ impl fmt::Display for TimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "timed out after {:.1}s (limit {:?})",
-            self.elapsed.as_secs_f64(),
+            "timed out after {} (limit {:?})",
+            Short(self.elapsed),
             self.limit
         )
     }
 }
 
 impl std::error::Error for TimedOut {}
+
+/// A duration with one decimal in the largest fitting unit: `40.2ms`, `2.0s`.
+struct Short(Duration);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.as_secs_f64();
+        if secs >= 1.0 {
+            write!(f, "{secs:.1}s")
+        } else if secs >= 1e-3 {
+            write!(f, "{:.1}ms", secs * 1e3)
+        } else {
+            write!(f, "{:.1}µs", secs * 1e6)
+        }
+    }
+}
 
 /// Runs `future` for at most `limit` from its first poll: its output, or [`TimedOut`] once the
 /// limit has passed, the future then being dropped.
