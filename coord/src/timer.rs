@@ -398,6 +398,25 @@ mod tests {
     }
 
     #[test]
+    fn a_panicking_waker_does_not_stop_the_timer() {
+        struct Panics;
+        impl Wake for Panics {
+            fn wake(self: Arc<Self>) {
+                panic!("a broken executor");
+            }
+        }
+        let timer = private_timer();
+        let waker = Waker::from(Arc::new(Panics));
+        let mut broken = sleep_on(timer, Duration::from_millis(1));
+        assert!(
+            Pin::new(&mut broken)
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
+        );
+        block_on(sleep_on(timer, Duration::from_millis(5)));
+    }
+
+    #[test]
     fn zero_and_past_deadlines_are_ready_at_once() {
         let mut cx = Context::from_waker(Waker::noop());
         assert!(
