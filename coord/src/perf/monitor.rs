@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use super::health::{HealthInputs, HealthThresholds, SystemHealth};
 use super::operation::{self, Operation, OperationStats};
 use super::sampler::{self, SystemSample};
-use super::window::{Clock, LONG_WINDOW, RollingWindows, SHORT_WINDOW, SystemClock};
+use super::window::{LONG_WINDOW, RollingWindows, SHORT_WINDOW};
+use crate::clock::Clock;
 
 /// The shortest collection interval: sysinfo cannot compute CPU use over less.
 pub const MIN_COLLECTION_INTERVAL: Duration = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
@@ -147,7 +148,7 @@ struct Control {
 
 /// What the monitor thread and the callers share.
 struct Shared {
-    clock: Arc<dyn Clock>,
+    clock: Clock,
     config: RwLock<MonitorConfig>,
     control: Mutex<Control>,
     wake: Condvar,
@@ -269,15 +270,15 @@ impl PerformanceMonitor {
     /// A monitor of its own, on the real clock, with the default configuration. Operations are
     /// process-wide, so it sees the same ones as [`crate::monitor()`].
     pub fn new() -> Self {
-        Self::with_clock(Arc::new(SystemClock))
+        Self::with_clock(Clock::system())
     }
 
     /// A monitor whose rolling windows read the time from `clock`, e.g. a
-    /// [`ManualClock`](crate::ManualClock) in tests. Sampling intervals always use real time.
-    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+    /// [`FakeClock`](crate::FakeClock) in tests. Sampling intervals always use real time.
+    pub fn with_clock(clock: impl Into<Clock>) -> Self {
         Self {
             shared: Arc::new(Shared {
-                clock,
+                clock: clock.into(),
                 config: RwLock::new(MonitorConfig::default()),
                 control: Mutex::new(Control::default()),
                 wake: Condvar::new(),
@@ -470,18 +471,18 @@ impl PerformanceMonitor {
 mod tests {
     use std::time::Duration;
 
-    use crate::Outcome;
+    use crate::status::Outcome;
 
     #[test]
     fn reset_forgets_samples_and_windows() {
-        let monitor = crate::monitor();
+        let monitor = super::super::global();
         let op = monitor.operation("monitor_unit.reset");
         monitor.roll_windows();
         op.record(Duration::from_millis(1), Outcome::Success);
         monitor.record_system_health();
         assert_eq!(monitor.history().len(), 1);
         assert!(
-            crate::operation("monitor_unit.reset")
+            super::super::operation("monitor_unit.reset")
                 .unwrap()
                 .last_10s
                 .is_some()
@@ -489,7 +490,7 @@ mod tests {
         crate::reset();
         assert!(monitor.history().is_empty());
         assert_eq!(
-            crate::operation("monitor_unit.reset").unwrap().last_10s,
+            super::super::operation("monitor_unit.reset").unwrap().last_10s,
             None
         );
     }

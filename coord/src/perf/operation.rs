@@ -6,24 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use super::clock::{self, Instant};
+use super::stopwatch::{self, Instant};
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
+use crate::status::Outcome;
 
 /// A counter alone on its cache line.
 #[derive(Default)]
 #[repr(align(64))]
 struct PaddedCounter(AtomicU64);
-
-/// How one call of an operation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Returned anything but `Err`.
-    Success,
-    /// Returned `Err`, or panicked.
-    Failure,
-    /// An `async` call whose future was dropped before it completed.
-    Cancelled,
-}
 
 /// Longest error message kept as an operation's `last_error`, in bytes.
 const MAX_ERROR_LEN: usize = 256;
@@ -44,7 +34,7 @@ pub struct Operation {
     max_nanos: AtomicU64,
     histogram: AtomicHistogram,
     last_error: Mutex<Option<String>>,
-    metrics: crate::facade::OperationMetrics,
+    metrics: crate::metrics_bridge::OperationMetrics,
 }
 
 impl fmt::Debug for Operation {
@@ -79,7 +69,7 @@ impl Operation {
     pub fn start(self: &Arc<Self>) -> OperationGuard {
         OperationGuard {
             operation: Arc::clone(self),
-            start: clock::now(),
+            start: stopwatch::now(),
             finished: false,
         }
     }
@@ -239,31 +229,31 @@ pub struct OperationStats {
     /// `failures / (successes + failures)`, 0.0 when nothing completed.
     pub error_rate: f64,
     /// Time spent in all calls together.
-    #[serde(rename = "total_ms", with = "crate::report::ms")]
+    #[serde(rename = "total_ms", with = "crate::serde_ms::ms")]
     pub total: Duration,
     /// Mean latency over all calls.
-    #[serde(rename = "mean_ms", with = "crate::report::ms")]
+    #[serde(rename = "mean_ms", with = "crate::serde_ms::ms")]
     pub mean: Duration,
     /// Fastest call.
-    #[serde(rename = "min_ms", with = "crate::report::ms")]
+    #[serde(rename = "min_ms", with = "crate::serde_ms::ms")]
     pub min: Duration,
     /// Slowest call.
-    #[serde(rename = "max_ms", with = "crate::report::ms")]
+    #[serde(rename = "max_ms", with = "crate::serde_ms::ms")]
     pub max: Duration,
     /// Median latency.
-    #[serde(rename = "p50_ms", with = "crate::report::ms")]
+    #[serde(rename = "p50_ms", with = "crate::serde_ms::ms")]
     pub p50: Duration,
     /// 90th percentile latency.
-    #[serde(rename = "p90_ms", with = "crate::report::ms")]
+    #[serde(rename = "p90_ms", with = "crate::serde_ms::ms")]
     pub p90: Duration,
     /// 95th percentile latency.
-    #[serde(rename = "p95_ms", with = "crate::report::ms")]
+    #[serde(rename = "p95_ms", with = "crate::serde_ms::ms")]
     pub p95: Duration,
     /// 99th percentile latency.
-    #[serde(rename = "p99_ms", with = "crate::report::ms")]
+    #[serde(rename = "p99_ms", with = "crate::serde_ms::ms")]
     pub p99: Duration,
     /// 99.9th percentile latency.
-    #[serde(rename = "p999_ms", with = "crate::report::ms")]
+    #[serde(rename = "p999_ms", with = "crate::serde_ms::ms")]
     pub p999: Duration,
     /// The message of the most recent failure recorded with a message, up to 256 bytes.
     pub last_error: Option<String>,
@@ -307,13 +297,13 @@ impl OperationGuard {
 
     /// Time since the guard was created.
     pub fn elapsed(&self) -> Duration {
-        Duration::from_nanos(clock::nanos_since(self.start))
+        Duration::from_nanos(stopwatch::nanos_since(self.start))
     }
 
     fn finish(&mut self, outcome: Outcome) {
         self.finished = true;
         self.operation
-            .record_nanos(clock::nanos_since(self.start), outcome);
+            .record_nanos(stopwatch::nanos_since(self.start), outcome);
     }
 }
 
@@ -411,7 +401,7 @@ impl OperationSite {
     pub fn start(&self) -> TimedCall<'_> {
         TimedCall {
             operation: self.operation(),
-            start: clock::now(),
+            start: stopwatch::now(),
             finished: false,
         }
     }
@@ -437,7 +427,7 @@ impl TimedCall<'_> {
             Outcome::Success
         };
         self.operation
-            .record_nanos(clock::nanos_since(self.start), outcome);
+            .record_nanos(stopwatch::nanos_since(self.start), outcome);
     }
 }
 
@@ -451,7 +441,7 @@ impl Drop for TimedCall<'_> {
                 Outcome::Cancelled
             };
             self.operation
-                .record_nanos(clock::nanos_since(self.start), outcome);
+                .record_nanos(stopwatch::nanos_since(self.start), outcome);
         }
     }
 }

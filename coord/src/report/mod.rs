@@ -50,7 +50,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::breaker::{BreakerSnapshot, BreakerState};
-use crate::errors::{ErrorReport, Severity};
+use crate::compose::error_report::ErrorReport;
+use crate::errors::Severity;
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
 use format::{Align, Table};
@@ -73,24 +74,14 @@ pub struct Report {
     pub system: Option<SystemHealth>,
 }
 
-/// A fresh report of every registry.
-///
-/// ```
-/// #[coord::track_performance("docs.report")]
-/// fn work() {}
-/// work();
-/// let report = coord::report();
-/// assert!(report.to_string().contains("docs.report"));
-/// assert!(report.to_json().unwrap().contains("\"p99_ms\""));
-/// assert!(report.to_prometheus().contains("coord_operation_calls_total"));
-/// ```
-pub fn report() -> Report {
-    let monitor = crate::monitor();
+/// A fresh report of every registry (the door is `crate::report()`).
+pub(crate) fn build() -> Report {
+    let monitor = crate::compose::health::monitor();
     Report {
         performance: monitor.performance_report(),
         breakers: crate::breaker::all(),
-        errors: crate::error_report(),
-        validation: crate::validator().validation_report(),
+        errors: crate::compose::error_report::error_report(),
+        validation: crate::validate::validator().validation_report(),
         system: monitor.current_health(),
     }
 }
@@ -295,7 +286,7 @@ impl Report {
         ] {
             out.sample(
                 "coord_errors_total",
-                &[("severity", severity.name())],
+                &[("severity", severity.as_str())],
                 errors.by_severity.of(severity) as f64,
             );
         }
@@ -622,38 +613,5 @@ impl fmt::Display for Report {
         self.render_errors(f)?;
         self.render_validation(f)?;
         self.render_system(f)
-    }
-}
-
-/// Serializes a `SystemTime` as milliseconds since the Unix epoch in an `f64`.
-pub(crate) fn unix_ms<S: serde::Serializer>(
-    t: &std::time::SystemTime,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    let ms = match t.duration_since(std::time::UNIX_EPOCH) {
-        Ok(d) => d.as_secs_f64() * 1e3,
-        Err(e) => -(e.duration().as_secs_f64() * 1e3),
-    };
-    s.serialize_f64(ms)
-}
-
-/// Serializes an optional `Duration` as milliseconds in an `f64`, or null.
-pub(crate) fn opt_ms<S: serde::Serializer>(
-    d: &Option<std::time::Duration>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_some(&(d.as_nanos() as f64 / 1e6)),
-        None => s.serialize_none(),
-    }
-}
-
-/// Serializes a `Duration` as milliseconds in an `f64`.
-pub(crate) mod ms {
-    use std::time::Duration;
-
-    pub(crate) fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        // From whole nanoseconds, so 30 ns prints as 0.00003 rather than 0.000029999999999999997.
-        s.serialize_f64(d.as_nanos() as f64 / 1e6)
     }
 }

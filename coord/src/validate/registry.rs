@@ -25,19 +25,8 @@ static REGISTRY: LazyLock<RuleRegistry> = LazyLock::new(|| {
     }
 });
 
-/// The process-wide rule registry.
-///
-/// ```
-/// let names = coord::rules()
-///     .load_yaml("docs_user:\n  required_fields: [name]\n  field_validations:\n    name: {type: string, min_length: 2}\n")
-///     .unwrap();
-/// assert_eq!(names, ["docs_user"]);
-/// let set = coord::rules().get("docs_user").unwrap();
-/// assert!(!set.validate_value(&serde_json::json!({"name": "x"})).is_valid);
-/// println!("{set}");
-/// ```
-pub fn rules() -> &'static RuleRegistry {
-    crate::config::load_env_once();
+/// The process-wide rule registry (the door is `crate::rules()`).
+pub(crate) fn rules() -> &'static RuleRegistry {
     &REGISTRY
 }
 

@@ -67,19 +67,8 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| Validator {
     other_failures: AtomicU64::new(0),
 });
 
-/// The process-wide validator.
-///
-/// ```
-/// let r = coord::validator().validate_message_structure(&serde_json::json!({
-///     "content": "Hello, world!",
-///     "user_id": "user_123",
-///     "timestamp": "2024-01-01T12:00:00Z",
-///     "priority": "high",
-/// }));
-/// assert!(r.is_valid);
-/// assert_eq!(r.score, 100.0);
-/// ```
-pub fn validator() -> &'static Validator {
+/// The process-wide validator (the door is `crate::validator()`).
+pub(crate) fn validator() -> &'static Validator {
     &VALIDATOR
 }
 
@@ -169,7 +158,7 @@ impl Validator {
     }
 
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
-        crate::facade::validation(
+        crate::metrics_bridge::validation(
             &stats.name,
             result.is_valid,
             result.passed,
@@ -498,7 +487,7 @@ pub struct DerivedSite {
 
 /// Registers a derived type's rule set unless one of that name exists; `true` when it was added
 /// (so the caller goes on to register its nested types, and recursive types stop).
-pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
+pub(crate) fn register_rule_set(build: fn() -> RuleSet) -> bool {
     rules().insert_if_absent(build())
 }
 

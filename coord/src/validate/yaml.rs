@@ -9,6 +9,7 @@ use serde_json::Value;
 use serde_norway::Value as Yaml;
 
 use super::rule::{Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType};
+use crate::naming::closest;
 
 /// Largest rule document accepted, in bytes.
 pub const MAX_RULE_DOCUMENT_BYTES: usize = 1 << 20;
@@ -227,36 +228,6 @@ impl fmt::Display for RuleLoadError {
 }
 
 impl std::error::Error for RuleLoadError {}
-
-/// Levenshtein distance, for "did you mean" suggestions.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The closest candidate within a third of the word's length (at least 2 edits).
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let limit = (word.chars().count() / 3).max(2);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_owned())
-}
 
 /// Parses a rule document: a mapping from rule-set name to rule set.
 pub(crate) fn parse(src: &str) -> Result<Vec<RuleSet>, RuleLoadError> {
@@ -682,19 +653,4 @@ fn to_json(v: &Yaml, at: &At<'_>, key: &str) -> Result<Value, RuleLoadError> {
     }
     serde_json::to_value(v)
         .map_err(|e| at.invalid(key, format!("has a value JSON cannot hold: {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distance_and_suggestion() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(
-            closest("min_lenght", FIELD_KEYS.iter().copied()).as_deref(),
-            Some("min_length")
-        );
-        assert_eq!(closest("zzzzzz", FIELD_KEYS.iter().copied()), None);
-    }
 }

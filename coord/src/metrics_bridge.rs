@@ -7,6 +7,10 @@
 //! operation's first measurement and cached, so install the recorder before the first
 //! instrumented call. Without the feature every type here is zero-sized and every call compiles
 //! to nothing.
+//!
+//! A leaf on purpose: the registries call it on their recording paths, so it takes plain labels
+//! (and the shared [`Outcome`](crate::status::Outcome)) and knows nothing of them. Making it an
+//! observer above the registries would put a dynamic call on every recorded call.
 
 #[cfg(feature = "metrics")]
 mod imp {
@@ -49,7 +53,7 @@ mod imp {
             .increment(u64::from(failed));
     }
 
-    use crate::perf::Outcome;
+    use crate::status::Outcome;
 
     struct Handles {
         duration: metrics::Histogram,
@@ -97,7 +101,7 @@ mod imp {
 
 #[cfg(not(feature = "metrics"))]
 mod imp {
-    use crate::perf::Outcome;
+    use crate::status::Outcome;
 
     #[inline(always)]
     pub(crate) fn failed_attempt(_severity: &'static str) {}
