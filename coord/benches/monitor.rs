@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use coord::perf::OperationSite;
-use coord::{MonitorConfig, Outcome, PerformanceMonitor};
+use coord::perf::Outcome;
+use coord::{MonitorConfig, PerformanceMonitor};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// CPU time of the calling thread (Linux `schedstat`, in ns), or `None` elsewhere.

@@ -37,10 +37,11 @@ pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 // `#[derive(Validate)]` support.
-pub use crate::errors::Severity;
-pub use crate::doors::sites::{RetrySite, named_or_default};
-pub use crate::retry::{Attempt, Next, RetryLoop};
 pub use crate::doors::sites::register_rule_set;
+pub use crate::doors::sites::{RetrySite, named_or_default};
+pub use crate::errors::Severity;
+pub use crate::retry::{Attempt, Next, RetryLoop};
+pub use crate::retry::{Jitter, RetryPolicy};
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
@@ -50,7 +51,6 @@ pub use crate::validate::{
     Checks, DerivedSite, FieldPath, FieldRules, NestedRules, Rule, RuleKind, RuleSet, Validate,
     ValidationResult, ValueType,
 };
-pub use crate::retry::{Jitter, RetryPolicy};
 pub use ::core::option::Option::{None, Some};
 pub use ::std::string::String;
 pub use ::std::vec;

@@ -117,7 +117,7 @@ impl Clock {
             }
         };
         async move {
-            if real {
+            if real && !delay.is_zero() {
                 system_sleep_async(delay).await;
             }
         }

@@ -143,6 +143,6 @@ pub use report::{Report, ReportError};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
 pub use status::HealthStatus;
 pub use validate::{
-    FieldError, RuleError, RuleLoadError, RuleRegistry, RuleSet, ValidationReport,
+    FieldError, RuleError, RuleLoadError, RuleRegistry, RuleSet, Validate, ValidationReport,
     ValidationResult, Validator,
 };

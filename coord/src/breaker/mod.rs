@@ -63,9 +63,9 @@ use window::{CountWindow, Counts, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
 pub use permit::Permit;
-pub(crate) use registry::{configure_from_file, file_config, reset_all};
-pub(crate) use registry::{breaker, breaker_with};
 pub use registry::{all, find, open_count};
+pub(crate) use registry::{breaker, breaker_with};
+pub(crate) use registry::{configure_from_file, file_config, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes

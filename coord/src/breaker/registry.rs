@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 
+use super::CircuitBreaker;
 use super::config::{BreakerConfig, BreakerConfigError};
 use super::machine::{FORCED_OPEN, HALF_OPEN, OPEN};
 use super::state::BreakerSnapshot;
-use super::CircuitBreaker;
 use crate::clock::Clock;
 
 /// Every registered breaker. Entries are never removed, so handles cached by call sites stay

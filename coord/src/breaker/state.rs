@@ -144,7 +144,10 @@ pub struct BreakerSnapshot {
     /// Calls rejected since creation or the last [`crate::reset`].
     pub rejected: u64,
     /// Time until the next probe is admitted, when open (serialized as `next_probe_in_ms`).
-    #[serde(rename = "next_probe_in_ms", serialize_with = "crate::serde_ms::opt_ms")]
+    #[serde(
+        rename = "next_probe_in_ms",
+        serialize_with = "crate::serde_ms::opt_ms"
+    )]
     pub next_probe_in: Option<Duration>,
     /// State changes since creation or the last [`crate::reset`].
     pub transitions: u64,

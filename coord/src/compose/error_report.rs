@@ -1,10 +1,8 @@
 //! The error report: the error registry's numbers joined with every breaker's state.
 
 use crate::breaker::{self, BreakerSnapshot};
+use crate::errors::{self, ErrorRecord, ErrorSummary, OperationErrors, RetryStats, SeverityCounts};
 use crate::status::HealthStatus;
-use crate::errors::{
-    self, ErrorRecord, ErrorSummary, OperationErrors, RetryStats, SeverityCounts,
-};
 
 /// Everything the error registry knows, and the breakers' states; see [`crate::error_report()`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -58,9 +58,9 @@
 
 mod model;
 
+use std::cell::Cell;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::cell::Cell;
 use std::sync::OnceLock;
 
 use crate::validate::RuleLoadError;

@@ -104,8 +104,12 @@ impl RetrySite {
     #[inline]
     pub fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
         let site = self.resolved();
-        site.policy
-            .run_with_budget(site.budget.as_deref(), self.operation, Severity::Medium, attempt)
+        site.policy.run_with_budget(
+            site.budget.as_deref(),
+            self.operation,
+            Severity::Medium,
+            attempt,
+        )
     }
 
     /// The site's operation name.

@@ -12,12 +12,11 @@ use std::time::SystemTime;
 
 pub use crate::status::AttemptOutcome;
 use crate::status::HealthStatus;
-pub(crate) use registry::{
-    ErrorSummary, record_cancelled, record_failure, record_success_after_retry, reset_all,
-    summary,
-};
 pub use registry::{
     DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, operation_errors, set_recent_capacity,
+};
+pub(crate) use registry::{
+    ErrorSummary, record_cancelled, record_failure, record_success_after_retry, reset_all, summary,
 };
 
 /// How much a failure matters.
@@ -144,4 +143,3 @@ pub struct OperationErrors {
     /// The latest error message.
     pub last_error: Option<String>,
 }
-

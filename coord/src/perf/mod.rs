@@ -16,10 +16,10 @@ pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, LATENCY_UNHEALTHY_FACTOR,
     SystemHealth,
 };
+pub use histogram::RELATIVE_ERROR;
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
 pub use operation::{Operation, OperationGuard, OperationSite, OperationStats, TimedCall};
 pub use sampler::SystemSample;
-pub use histogram::RELATIVE_ERROR;
 pub use window::WindowStats;
 
 /// The process-wide monitor. The composition layer tells it how to count open breakers.

@@ -490,7 +490,9 @@ mod tests {
         crate::reset();
         assert!(monitor.history().is_empty());
         assert_eq!(
-            super::super::operation("monitor_unit.reset").unwrap().last_10s,
+            super::super::operation("monitor_unit.reset")
+                .unwrap()
+                .last_10s,
             None
         );
     }

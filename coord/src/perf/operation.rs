@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use super::stopwatch::{self, Instant};
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
+use super::stopwatch::{self, Instant};
 use crate::status::Outcome;
 
 /// A counter alone on its cache line.

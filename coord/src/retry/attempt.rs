@@ -255,7 +255,8 @@ impl<'a> RetryLoop<'a> {
     }
 
     fn would_overrun(&self, delay: Duration) -> bool {
-        let (Some(started), Some(deadline)) = (self.started, self.policy.settings_ref().deadline) else {
+        let (Some(started), Some(deadline)) = (self.started, self.policy.settings_ref().deadline)
+        else {
             return false;
         };
         let now = self.policy.now();

@@ -16,8 +16,8 @@ mod budget;
 mod policy;
 mod registry;
 
-pub(crate) use attempt::{FailedAttempt, RetryObserver};
 pub use attempt::{Attempt, Next, RetryLoop};
+pub(crate) use attempt::{FailedAttempt, RetryObserver};
 pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget, budget};
 pub(crate) use policy::ANONYMOUS;
 pub use policy::{Jitter, RetryEvent, RetryPolicy, RetrySettings, UnknownJitter};

@@ -92,17 +92,17 @@ mod yaml;
 
 pub(crate) use registry::rules;
 pub use registry::{RuleRegistry, message_rule_set};
-pub(crate) use report::{register_rule_set, validator};
 pub use report::{
     AsRuleSet, DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetRef,
     RuleSetReport, RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
 };
+pub(crate) use report::{register_rule_set, validator};
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
-pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
 pub(crate) use yaml::parse_document;
+pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;

@@ -51,7 +51,7 @@ impl ValueType {
     ];
 
     /// The name used in rule files: `string`, `integer`, ..., `datetime`.
-    pub const fn name(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ValueType::String => "string",
             ValueType::Integer => "integer",
@@ -68,7 +68,7 @@ impl ValueType {
 
     /// Looks a type up by its rule-file name.
     pub fn from_name(name: &str) -> Option<ValueType> {
-        ValueType::ALL.into_iter().find(|t| t.name() == name)
+        ValueType::ALL.into_iter().find(|t| t.as_str() == name)
     }
 
     /// The rule code a mismatch reports: the format name for format types, else `type`.
@@ -100,7 +100,7 @@ impl ValueType {
 
 impl fmt::Display for ValueType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.as_str())
     }
 }
 
@@ -463,7 +463,7 @@ fn rules_schema(rules: &[Rule], defs: &mut Map<String, Value>, depth: usize) -> 
                     ValueType::Url => ("string", Some("uri")),
                     ValueType::Uuid => ("string", Some("uuid")),
                     ValueType::DateTime => ("string", Some("date-time")),
-                    other => (other.name(), None),
+                    other => (other.as_str(), None),
                 };
                 m.insert("type".into(), json!(json_type));
                 if let Some(f) = format {
@@ -596,7 +596,7 @@ pub mod failure {
         let e = finish(path, expected.code(), expected.must_be(), message);
         if expected.code() == "type" {
             // Formats need no params: the code says what was expected of the string.
-            e.with_param("expected", expected.name())
+            e.with_param("expected", expected.as_str())
                 .with_param("actual", actual)
         } else {
             e

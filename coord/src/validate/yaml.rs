@@ -198,7 +198,7 @@ impl fmt::Display for RuleLoadError {
                 if let Some(s) = suggestion {
                     write!(f, " (did you mean `{s}`?)")?;
                 }
-                let names: Vec<_> = ValueType::ALL.iter().map(|t| t.name()).collect();
+                let names: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
                 write!(f, "; known types: {}", names.join(", "))
             }
             RuleLoadError::InvalidValue {
@@ -460,7 +460,7 @@ fn field_rules(
                         rule_set: set.to_owned(),
                         field: place.to_owned(),
                         name: n.to_owned(),
-                        suggestion: closest(n, ValueType::ALL.iter().map(|t| t.name())),
+                        suggestion: closest(n, ValueType::ALL.iter().map(|t| t.as_str())),
                     })?,
                 );
             }
