@@ -82,10 +82,13 @@
 
 mod engine;
 pub mod formats;
+mod load_error;
 mod registry;
 mod report;
 mod result;
 mod rule;
+mod rule_set_ref;
+mod schema;
 #[doc(hidden)]
 pub mod support;
 mod yaml;
@@ -93,14 +96,15 @@ mod yaml;
 pub(crate) use registry::rules;
 pub use registry::{RuleRegistry, message_rule_set};
 pub use report::{
-    AsRuleSet, DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetRef,
-    RuleSetReport, RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
+    DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
+    RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
 };
 pub(crate) use report::{register_rule_set, validator};
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
+pub use rule_set_ref::{AsRuleSet, RuleSetRef};
 pub(crate) use yaml::parse_document;
 pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
 
