@@ -6,6 +6,7 @@
 use std::fmt;
 
 /// How one call of an operation ended.
+// The declaration order is the index into `metrics_bridge::OUTCOMES`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Returned anything but `Err`.

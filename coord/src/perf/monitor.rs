@@ -487,7 +487,7 @@ mod tests {
                 .last_10s
                 .is_some()
         );
-        crate::reset();
+        super::super::reset_all();
         assert!(monitor.history().is_empty());
         assert_eq!(
             super::super::operation("monitor_unit.reset")

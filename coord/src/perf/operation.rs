@@ -100,7 +100,7 @@ impl Operation {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
         self.histogram.record(nanos, shard);
-        self.metrics.record(&self.name, nanos, outcome);
+        self.metrics.record(&self.name, nanos, outcome as usize);
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {
