@@ -300,7 +300,8 @@ impl SystemHealth {
     /// below 50. A NaN input (unknown) counts as healthy.
     ///
     /// ```
-    /// use coord::{HealthInputs, HealthStatus, HealthThresholds, SystemHealth};
+    /// use coord::perf::HealthInputs;
+    /// use coord::{HealthStatus, HealthThresholds, SystemHealth};
     ///
     /// let calm = SystemHealth::assess(&HealthInputs::new().cpu_usage(20.0), &HealthThresholds::default());
     /// assert_eq!((calm.performance_score, calm.health_status), (100.0, HealthStatus::Healthy));

@@ -18,7 +18,7 @@
 //!     slow_call_rate, calls_in_window, failures_in_window, half_open_in_flight, rejected,
 //!     next_probe_in_ms, transitions, generation
 //! errors:                  # also carries circuit_breaker_status (same rows as breakers)
-//!   total_errors, final_failures, health_status: healthy | degraded | critical
+//!   total_errors, final_failures, health_status: healthy | degraded | unhealthy
 //!   by_severity: { low, medium, high, critical }
 //!   by_operation:          # sorted by name
 //!     - operation, errors, final_failures, retries, successes_after_retry,
