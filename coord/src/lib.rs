@@ -26,6 +26,7 @@
 //
 // Leaves: they import nothing of coord.
 pub mod clock;
+mod locks;
 mod metrics_bridge;
 mod naming;
 mod rng;

@@ -1,5 +1,58 @@
-//! "Did you mean" suggestions for misspelt names: one Levenshtein distance for the rule
-//! language, the configuration file and anything else that names things. A leaf.
+//! Names: "did you mean" suggestions for misspelt names (one Levenshtein distance for the rule
+//! language, the configuration file and anything else that names things), and [`named_enum!`]
+//! for the small enums whose variants have stable names. A leaf.
+
+/// An enum of unit variants, each with its stable name: generates the enum, `ALL` (every
+/// variant in declaration order), `as_str` and a `Display` that writes the name.
+///
+/// ```ignore
+/// named_enum! {
+///     /// How much a failure matters.
+///     pub enum Severity {
+///         /// Cosmetic.
+///         Low = "low",
+///     }
+/// }
+/// ```
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident = $text:literal
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis enum $name {
+            $(
+                $(#[$variant_meta])*
+                $variant,
+            )+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: [Self; [$($text),+].len()] = [$(Self::$variant),+];
+
+            /// The stable name, as displayed and serialized.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text,)+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+pub(crate) use named_enum;
 
 /// Levenshtein distance between `a` and `b`, in chars.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {

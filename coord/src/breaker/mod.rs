@@ -49,7 +49,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
@@ -144,17 +144,14 @@ impl CircuitBreaker {
 
     /// A copy of the configuration in force.
     pub fn config(&self) -> BreakerConfig {
-        self.config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        crate::locks::read(&self.config).clone()
     }
 
     /// Replaces the configuration. The state is kept; a closed breaker whose window changed
     /// shape starts a fresh window.
     pub fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
         config.validate()?;
-        let mut current = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        let mut current = crate::locks::write(&self.config);
         if *current == config {
             return Ok(());
         }
@@ -387,7 +384,7 @@ impl CircuitBreaker {
         if !self.settings.has_classifier.load(Relaxed) {
             return None;
         }
-        let config = self.config.read().unwrap_or_else(PoisonError::into_inner);
+        let config = crate::locks::read(&self.config);
         config.classifier.as_ref()?.classify(error)
     }
 

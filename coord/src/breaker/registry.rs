@@ -2,7 +2,7 @@
 //! configurations a configuration file gave them.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use super::CircuitBreaker;
 use super::config::{BreakerConfig, BreakerConfigError};
@@ -20,7 +20,7 @@ pub(crate) fn breaker(name: &str) -> Arc<CircuitBreaker> {
     if let Some(found) = find(name) {
         return found;
     }
-    let mut map = BREAKERS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::write(&BREAKERS);
     let entry = map.entry(Arc::from(name)).or_insert_with_key(|key| {
         Arc::new(CircuitBreaker::unchecked(
             Arc::clone(key),
@@ -41,7 +41,7 @@ pub(crate) fn breaker_with(
         found.configure(config)?;
         return Ok(found);
     }
-    let mut map = BREAKERS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::write(&BREAKERS);
     if let Some(found) = map.get(name) {
         let found = Arc::clone(found);
         drop(map);
@@ -70,36 +70,23 @@ pub(crate) fn configure_from_file(
     config: BreakerConfig,
 ) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
     let breaker = breaker_with(name, config.clone())?;
-    FROM_FILE
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(Arc::from(name), config);
+    crate::locks::write(&FROM_FILE).insert(Arc::from(name), config);
     Ok(breaker)
 }
 
 pub(crate) fn file_config(name: &str) -> Option<BreakerConfig> {
-    FROM_FILE
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
+    crate::locks::read(&FROM_FILE).get(name).cloned()
 }
 
 /// The breaker called `name`, if it has been created. A registry read: it does not load
 /// `COORD_CONFIG` (the doors, [`crate::breaker()`] and the macros' call sites, do).
 pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
-    BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
+    crate::locks::read(&BREAKERS).get(name).cloned()
 }
 
 /// A snapshot of every registered breaker, sorted by name.
 pub fn all() -> Vec<BreakerSnapshot> {
-    let mut snapshots: Vec<_> = BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
+    let mut snapshots: Vec<_> = crate::locks::read(&BREAKERS)
         .values()
         .map(|b| b.snapshot())
         .collect();
@@ -110,9 +97,7 @@ pub fn all() -> Vec<BreakerSnapshot> {
 /// How many registered breakers are not letting calls through freely: open, half-open or
 /// forced open. Cheap (one atomic load per breaker); meant for health scores.
 pub fn open_count() -> usize {
-    BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
+    crate::locks::read(&BREAKERS)
         .values()
         .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
         .count()
@@ -120,15 +105,8 @@ pub fn open_count() -> usize {
 
 /// Closes every registered breaker and zeroes its counters.
 pub(crate) fn reset_all() {
-    FROM_FILE
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
-    for b in BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
+    crate::locks::write(&FROM_FILE).clear();
+    for b in crate::locks::read(&BREAKERS).values() {
         b.clear();
     }
 }

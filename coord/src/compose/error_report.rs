@@ -1,7 +1,7 @@
 //! The error report: the error registry's numbers joined with every breaker's state.
 
 use crate::breaker::{self, BreakerSnapshot};
-use crate::errors::{self, ErrorRecord, ErrorSummary, OperationErrors, RetryStats, SeverityCounts};
+use crate::errors::{self, ErrorRecord, OperationErrors, RetryStats, SeverityCounts};
 use crate::status::HealthStatus;
 
 /// Everything the error registry knows, and the breakers' states; see [`crate::error_report()`].
@@ -38,23 +38,15 @@ impl ErrorReport {
 /// The global error report: totals, per severity and operation, retry statistics, recent
 /// errors, a health verdict and every breaker's state.
 pub(crate) fn error_report() -> ErrorReport {
-    let ErrorSummary {
-        total_errors,
-        final_failures,
-        by_severity,
-        by_operation,
-        retry,
-        recent,
-        health_status,
-    } = errors::summary();
+    let errors = errors::summary();
     ErrorReport {
-        total_errors,
-        final_failures,
-        by_severity,
-        by_operation,
-        retry,
-        recent,
-        health_status,
+        total_errors: errors.total_errors,
+        final_failures: errors.final_failures,
+        by_severity: errors.by_severity,
+        by_operation: errors.by_operation,
+        retry: errors.retry,
+        recent: errors.recent,
+        health_status: errors.health_status,
         circuit_breaker_status: breaker::all(),
     }
 }

@@ -102,7 +102,7 @@ impl RetryPolicy {
         attempt: impl FnMut() -> Result<T, Attempt<E>>,
     ) -> Result<T, E> {
         let budget = self.bound_budget(operation).map(|b| &**b);
-        self.run_budgeted(budget, operation, recorder(severity), attempt)
+        self.run_with_budget(budget, operation, severity, attempt)
     }
 
     /// [`run`](Self::run) for futures.
@@ -127,13 +127,7 @@ impl<'a> RetryLoop<'a> {
     #[inline]
     pub fn new(policy: &'a RetryPolicy, operation: &'a str, severity: Severity) -> Self {
         let budget = policy.bound_budget(operation).map(|b| &**b);
-        Self::observed(
-            policy,
-            budget,
-            operation,
-            recorder(severity),
-            policy.start_time(),
-        )
+        Self::new_with_budget(policy, budget, operation, severity)
     }
 }
 

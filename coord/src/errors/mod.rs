@@ -7,7 +7,6 @@
 
 mod registry;
 
-use std::fmt;
 use std::time::SystemTime;
 
 pub use crate::status::AttemptOutcome;
@@ -16,39 +15,25 @@ pub use registry::{
     DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, operation_errors, set_recent_capacity,
 };
 pub(crate) use registry::{
-    ErrorSummary, record_cancelled, record_failure, record_success_after_retry, reset_all, summary,
+    record_cancelled, record_failure, record_success_after_retry, reset_all, summary,
 };
 
-/// How much a failure matters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Cosmetic or expected.
-    Low,
-    /// Worth a look (the default).
-    #[default]
-    Medium,
-    /// A feature is failing.
-    High,
-    /// The service is failing.
-    Critical,
-}
-
-impl Severity {
-    /// `"low"`, `"medium"`, `"high"` or `"critical"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::naming::named_enum! {
+    /// How much a failure matters.
+    #[derive(
+        Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+    )]
+    #[serde(rename_all = "lowercase")]
+    pub enum Severity {
+        /// Cosmetic or expected.
+        Low = "low",
+        /// Worth a look (the default).
+        #[default]
+        Medium = "medium",
+        /// A feature is failing.
+        High = "high",
+        /// The service is failing.
+        Critical = "critical",
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::{
@@ -98,7 +98,7 @@ pub(crate) fn record_failure(
     .fetch_add(1, Relaxed);
     let message = truncate(message);
     {
-        let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::lock(&OPERATIONS);
         let row = operation_row(&mut map, operation);
         row.errors += 1;
         if is_final {
@@ -124,7 +124,7 @@ pub(crate) fn record_failure(
         outcome,
         at: SystemTime::now(),
     };
-    let mut recent = RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut recent = crate::locks::lock(&RECENT);
     while recent.len() >= capacity {
         recent.pop_front();
     }
@@ -134,20 +134,20 @@ pub(crate) fn record_failure(
 pub(crate) fn record_success_after_retry(operation: &str) {
     crate::metrics_bridge::retried_call("success_after_retry");
     COUNTERS.successes_after_retry.fetch_add(1, Relaxed);
-    let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::lock(&OPERATIONS);
     operation_row(&mut map, operation).successes_after_retry += 1;
 }
 
 pub(crate) fn record_cancelled(operation: &str) {
     COUNTERS.cancelled.fetch_add(1, Relaxed);
-    let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::lock(&OPERATIONS);
     operation_row(&mut map, operation).cancelled += 1;
 }
 
 /// Keeps the last `capacity` records in [`ErrorReport::recent`](crate::ErrorReport::recent) (100 by default; 0 keeps none).
 pub fn set_recent_capacity(capacity: usize) {
     RECENT_CAPACITY.store(capacity, Relaxed);
-    let mut recent = RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut recent = crate::locks::lock(&RECENT);
     while recent.len() > capacity {
         recent.pop_front();
     }
@@ -155,11 +155,7 @@ pub fn set_recent_capacity(capacity: usize) {
 
 /// The errors recorded for `operation`, if any.
 pub fn operation_errors(operation: &str) -> Option<OperationErrors> {
-    OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(operation)
-        .cloned()
+    crate::locks::lock(&OPERATIONS).get(operation).cloned()
 }
 
 /// What the registry holds, read at one moment; the composition layer adds the breakers.
@@ -177,19 +173,10 @@ pub(crate) struct ErrorSummary {
 pub(crate) fn summary() -> ErrorSummary {
     let c = &*COUNTERS;
     let load = |a: &AtomicU64| a.load(Relaxed);
-    let mut by_operation: Vec<OperationErrors> = OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .cloned()
-        .collect();
+    let mut by_operation: Vec<OperationErrors> =
+        crate::locks::lock(&OPERATIONS).values().cloned().collect();
     by_operation.sort_by(|a, b| a.operation.cmp(&b.operation));
-    let recent: Vec<ErrorRecord> = RECENT
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .cloned()
-        .collect();
+    let recent: Vec<ErrorRecord> = crate::locks::lock(&RECENT).iter().cloned().collect();
     let health_status = health(&recent);
     ErrorSummary {
         total_errors: load(&c.failed_attempts),
@@ -259,14 +246,8 @@ pub(crate) fn reset_all() {
     {
         counter.store(0, Relaxed);
     }
-    OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
-    RECENT
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
+    crate::locks::lock(&OPERATIONS).clear();
+    crate::locks::lock(&RECENT).clear();
 }
 
 #[cfg(test)]

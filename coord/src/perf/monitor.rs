@@ -3,7 +3,9 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+
+use crate::locks::lock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -157,28 +159,17 @@ struct Shared {
     open_breakers: RwLock<fn() -> usize>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 fn no_breakers() -> usize {
     0
 }
 
 impl Shared {
     fn config(&self) -> MonitorConfig {
-        self.config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        crate::locks::read(&self.config).clone()
     }
 
     fn push_sample(&self, sample: SystemSample) {
-        let max = self
-            .config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .max_data_points;
+        let max = crate::locks::read(&self.config).max_data_points;
         let mut history = lock(&self.history);
         while history.len() >= max.max(1) {
             history.pop_front();
@@ -295,11 +286,7 @@ impl PerformanceMonitor {
     pub fn configure(&self, config: MonitorConfig) -> Result<(), MonitorConfigError> {
         config.check()?;
         let max = config.max_data_points;
-        *self
-            .shared
-            .config
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = config;
+        *crate::locks::write(&self.shared.config) = config;
         {
             let mut history = lock(&self.shared.history);
             while history.len() > max {
@@ -391,11 +378,7 @@ impl PerformanceMonitor {
     /// Tells the monitor how to count open circuit breakers for the health score (default:
     /// always 0).
     pub fn open_breakers_from(&self, count: fn() -> usize) {
-        *self
-            .shared
-            .open_breakers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = count;
+        *crate::locks::write(&self.shared.open_breakers) = count;
     }
 
     /// Scores the host and the operations; see [`SystemHealth::assess`] for the formula.
@@ -407,11 +390,7 @@ impl PerformanceMonitor {
         let latest = lock(&self.shared.history).back().cloned();
         let sample = latest.unwrap_or_else(|| self.record_system_health());
         let (error_rate, p99) = self.operations_health();
-        let open_breakers = (*self
-            .shared
-            .open_breakers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner))();
+        let open_breakers = (*crate::locks::read(&self.shared.open_breakers))();
         let inputs = HealthInputs::new()
             .cpu_usage(sample.cpu_usage)
             .memory_usage(sample.memory_usage)

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
@@ -112,10 +112,7 @@ impl Operation {
             }
             message.truncate(end);
         }
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(message);
+        *crate::locks::lock(&self.last_error) = Some(message);
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
@@ -178,11 +175,7 @@ impl Operation {
             p95: within(p95),
             p99: within(p99),
             p999: within(p999),
-            last_error: self
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            last_error: crate::locks::lock(&self.last_error).clone(),
             last_10s: None,
             last_60s: None,
         }
@@ -197,10 +190,7 @@ impl Operation {
         self.min_nanos.store(u64::MAX, Relaxed);
         self.max_nanos.store(0, Relaxed);
         self.histogram.reset();
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *crate::locks::lock(&self.last_error) = None;
     }
 
     /// Bytes this operation occupies, counters and histogram included.
@@ -327,14 +317,10 @@ static OPERATIONS: LazyLock<RwLock<HashMap<Arc<str>, Arc<Operation>>>> =
 
 /// The operation called `name`, created on first use.
 pub(crate) fn resolve(name: &str) -> Arc<Operation> {
-    if let Some(op) = OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-    {
+    if let Some(op) = crate::locks::read(&OPERATIONS).get(name) {
         return Arc::clone(op);
     }
-    let mut map = OPERATIONS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::write(&OPERATIONS);
     let op = map
         .entry(Arc::from(name))
         .or_insert_with_key(|key| Arc::new(Operation::new(Arc::clone(key))));
@@ -343,32 +329,19 @@ pub(crate) fn resolve(name: &str) -> Arc<Operation> {
 
 /// The operation called `name`, if any call site or guard has used it.
 pub(crate) fn find(name: &str) -> Option<Arc<Operation>> {
-    OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
+    crate::locks::read(&OPERATIONS).get(name).cloned()
 }
 
 /// Every registered operation, sorted by name.
 pub(crate) fn all() -> Vec<Arc<Operation>> {
-    let mut ops: Vec<_> = OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .cloned()
-        .collect();
+    let mut ops: Vec<_> = crate::locks::read(&OPERATIONS).values().cloned().collect();
     ops.sort_by(|a, b| a.name.cmp(&b.name));
     ops
 }
 
 /// Zeroes every operation in place.
 pub(crate) fn reset_all() {
-    for op in OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
+    for op in crate::locks::read(&OPERATIONS).values() {
         op.reset();
     }
 }

@@ -15,40 +15,21 @@ use super::attempt::{Attempt, Next, RetryLoop, RetryObserver};
 use super::budget::{self, BudgetConfig, RetryBudget};
 use crate::clock::Clock;
 
-/// How the delay between attempts is randomised, so that clients that failed together do not
-/// retry together.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Jitter {
-    /// Exactly the exponential delay.
-    None,
-    /// Uniform in `0..=delay` (the default: the best spread for contended resources).
-    #[default]
-    Full,
-    /// Uniform in `delay/2..=delay`: never much shorter than planned.
-    Equal,
-    /// Uniform in `base..=3 × previous delay`, capped at `max_delay` (grows from the last delay
-    /// instead of the attempt number).
-    Decorrelated,
-}
-
-impl Jitter {
-    /// Every jitter, in declaration order.
-    pub const ALL: [Jitter; 4] = [Self::None, Self::Full, Self::Equal, Self::Decorrelated];
-
-    /// `"none"`, `"full"`, `"equal"` or `"decorrelated"`: the name [`FromStr`] accepts.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Full => "full",
-            Self::Equal => "equal",
-            Self::Decorrelated => "decorrelated",
-        }
-    }
-}
-
-impl fmt::Display for Jitter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::naming::named_enum! {
+    /// How the delay between attempts is randomised, so that clients that failed together do
+    /// not retry together. Parses from its name (`"full".parse::<Jitter>()`).
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+    pub enum Jitter {
+        /// Exactly the exponential delay.
+        None = "none",
+        /// Uniform in `0..=delay` (the default: the best spread for contended resources).
+        #[default]
+        Full = "full",
+        /// Uniform in `delay/2..=delay`: never much shorter than planned.
+        Equal = "equal",
+        /// Uniform in `base..=3 × previous delay`, capped at `max_delay` (grows from the last
+        /// delay instead of the attempt number).
+        Decorrelated = "decorrelated",
     }
 }
 

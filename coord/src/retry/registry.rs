@@ -1,7 +1,7 @@
 //! Named policies: the registry behind `#[retry(policy = "name")]` and the configuration file.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, PoisonError, RwLock};
+use std::sync::{LazyLock, RwLock};
 
 use super::policy::RetryPolicy;
 
@@ -17,40 +17,25 @@ pub fn register_policy(name: &str, policy: RetryPolicy) {
     } else {
         policy.named(name)
     };
-    POLICIES
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(name.to_owned(), policy);
+    crate::locks::write(&POLICIES).insert(name.to_owned(), policy);
 }
 
 /// The policy registered as `name`. A registry read: it does not load `COORD_CONFIG` (the door
 /// [`crate::retry_policy`] does).
 pub fn policy(name: &str) -> Option<RetryPolicy> {
-    POLICIES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
+    crate::locks::read(&POLICIES).get(name).cloned()
 }
 
 /// Names of every registered policy, sorted.
 pub fn policy_names() -> Vec<String> {
-    let mut names: Vec<_> = POLICIES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .keys()
-        .cloned()
-        .collect();
+    let mut names: Vec<_> = crate::locks::read(&POLICIES).keys().cloned().collect();
     names.sort();
     names
 }
 
 /// Forgets registered policies.
 pub(crate) fn reset() {
-    POLICIES
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
+    crate::locks::write(&POLICIES).clear();
 }
 
 /// The base policy of `#[retry(policy = "name")]`: the registered one, or defaults named `name`.

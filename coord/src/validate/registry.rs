@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::json;
 
@@ -69,7 +69,7 @@ impl RuleRegistry {
     pub fn load_yaml(&self, yaml: &str) -> Result<Vec<String>, RuleLoadError> {
         let sets = yaml::parse(yaml)?;
         let names = sets.iter().map(|s| s.name.clone()).collect();
-        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::write(&self.sets);
         for set in sets {
             map.insert(set.name.clone(), Arc::new(set));
         }
@@ -103,17 +103,14 @@ impl RuleRegistry {
     /// Adds (or replaces) one rule set.
     pub fn insert(&self, set: RuleSet) -> Arc<RuleSet> {
         let set = Arc::new(set);
-        self.sets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(set.name.clone(), Arc::clone(&set));
+        crate::locks::write(&self.sets).insert(set.name.clone(), Arc::clone(&set));
         set
     }
 
     /// Adds `set` unless one of that name exists (derived types never replace a loaded set);
     /// `true` when added.
     pub(crate) fn insert_if_absent(&self, set: RuleSet) -> bool {
-        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::write(&self.sets);
         if map.contains_key(&set.name) {
             return false;
         }
@@ -123,20 +120,11 @@ impl RuleRegistry {
 
     /// Names of every rule set, sorted.
     pub fn names(&self) -> Vec<String> {
-        self.sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect()
+        crate::locks::read(&self.sets).keys().cloned().collect()
     }
 
     /// The rule set called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<RuleSet>> {
-        self.sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
+        crate::locks::read(&self.sets).get(name).cloned()
     }
 }

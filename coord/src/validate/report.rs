@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -134,15 +134,10 @@ impl Validator {
 
     /// The live counters of `name`, created on first use (bounded; overflow shares `other`).
     pub(crate) fn stats(&self, name: &str) -> Arc<RuleSetStats> {
-        if let Some(s) = self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
+        if let Some(s) = crate::locks::read(&self.sets).get(name) {
             return Arc::clone(s);
         }
-        let mut sets = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut sets = crate::locks::write(&self.sets);
         if sets.len() >= MAX_TRACKED_RULE_SETS && !sets.contains_key(name) {
             return Arc::clone(&self.other);
         }
@@ -180,7 +175,7 @@ impl Validator {
 
     #[cold]
     fn record_failures(&self, rule_set: &str, errors: &[FieldError]) {
-        let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::lock(&self.failures);
         for e in errors {
             let key = failure_key(rule_set, &e.path, &e.rule);
             if let Some(entry) = map.get_mut(&key) {
@@ -203,10 +198,7 @@ impl Validator {
 
     /// Everything recorded since start or the last [`crate::reset`].
     pub fn validation_report(&self) -> ValidationReport {
-        let mut rule_sets: Vec<RuleSetReport> = self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut rule_sets: Vec<RuleSetReport> = crate::locks::read(&self.sets)
             .values()
             .chain(std::iter::once(&self.other))
             .map(|s| RuleSetReport::from_stats(s))
@@ -217,10 +209,7 @@ impl Validator {
         let valid = rule_sets.iter().map(|r| r.valid).sum();
         let passed = rule_sets.iter().map(|r| r.passed_checks).sum();
         let applicable = rule_sets.iter().map(|r| r.applicable_checks).sum();
-        let mut top_failures: Vec<FailureCount> = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut top_failures: Vec<FailureCount> = crate::locks::lock(&self.failures)
             .values()
             .cloned()
             .collect();
@@ -253,10 +242,7 @@ impl Validator {
     /// Every tracked failure key of `rule_set`, most frequent first (the report lists only the
     /// top few over all rule sets).
     pub fn failures(&self, rule_set: &str) -> Vec<FailureCount> {
-        let mut out: Vec<FailureCount> = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut out: Vec<FailureCount> = crate::locks::lock(&self.failures)
             .values()
             .filter(|f| f.rule_set == rule_set)
             .cloned()
@@ -266,19 +252,11 @@ impl Validator {
     }
 
     pub(crate) fn reset(&self) {
-        for s in self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-        {
+        for s in crate::locks::read(&self.sets).values() {
             s.reset();
         }
         self.other.reset();
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        crate::locks::lock(&self.failures).clear();
         self.other_failures.store(0, Relaxed);
     }
 }

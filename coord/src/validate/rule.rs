@@ -8,64 +8,36 @@ use serde_json::Value;
 
 use super::result::FieldError;
 
-/// The kind of value a field must hold. Format types (`email`, `url`, `uuid`, `datetime`) are
-/// strings with a shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ValueType {
-    /// A string.
-    String,
-    /// A whole number (`1.0` counts, as in JSON Schema).
-    Integer,
-    /// Any number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-    /// A sequence.
-    Array,
-    /// A map with string keys.
-    Object,
-    /// An email address (HTML5 rule).
-    Email,
-    /// A URL (WHATWG).
-    Url,
-    /// A hyphenated UUID.
-    Uuid,
-    /// An RFC 3339 date-time.
-    DateTime,
+crate::naming::named_enum! {
+    /// The kind of value a field must hold, named as in rule files. Format types (`email`,
+    /// `url`, `uuid`, `datetime`) are strings with a shape.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ValueType {
+        /// A string.
+        String = "string",
+        /// A whole number (`1.0` counts, as in JSON Schema).
+        Integer = "integer",
+        /// Any number.
+        Number = "number",
+        /// `true` or `false`.
+        Boolean = "boolean",
+        /// A sequence.
+        Array = "array",
+        /// A map with string keys.
+        Object = "object",
+        /// An email address (HTML5 rule).
+        Email = "email",
+        /// A URL (WHATWG).
+        Url = "url",
+        /// A hyphenated UUID.
+        Uuid = "uuid",
+        /// An RFC 3339 date-time.
+        DateTime = "datetime",
+    }
 }
 
 impl ValueType {
-    /// Every type, in the order the YAML vocabulary lists them.
-    pub const ALL: [ValueType; 10] = [
-        ValueType::String,
-        ValueType::Integer,
-        ValueType::Number,
-        ValueType::Boolean,
-        ValueType::Array,
-        ValueType::Object,
-        ValueType::Email,
-        ValueType::Url,
-        ValueType::Uuid,
-        ValueType::DateTime,
-    ];
-
-    /// The name used in rule files: `string`, `integer`, ..., `datetime`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ValueType::String => "string",
-            ValueType::Integer => "integer",
-            ValueType::Number => "number",
-            ValueType::Boolean => "boolean",
-            ValueType::Array => "array",
-            ValueType::Object => "object",
-            ValueType::Email => "email",
-            ValueType::Url => "url",
-            ValueType::Uuid => "uuid",
-            ValueType::DateTime => "datetime",
-        }
-    }
-
     /// Looks a type up by its rule-file name.
     pub fn from_name(name: &str) -> Option<ValueType> {
         ValueType::ALL.into_iter().find(|t| t.as_str() == name)
@@ -95,12 +67,6 @@ impl ValueType {
             ValueType::Uuid => "must be a UUID",
             ValueType::DateTime => "must be an RFC 3339 date-time",
         }
-    }
-}
-
-impl fmt::Display for ValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
