@@ -24,8 +24,11 @@
 
 // The layers, bottom up; imports point down (`coord/tests/layers.rs` checks it).
 //
+// Compile-time helpers (`named_enum!`), usable by name everywhere below.
+#[macro_use]
+mod macros;
 // Leaves: they import nothing of coord.
-pub mod clock;
+mod clock;
 mod locks;
 mod metrics_bridge;
 mod naming;

@@ -3,7 +3,7 @@
 //! so that the registries that produce them and the ones that store them need not import each
 //! other.
 
-crate::naming::named_enum! {
+named_enum! {
     /// How one call of an operation ended.
     // The declaration order is the index into `metrics_bridge::OUTCOMES`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -17,7 +17,7 @@ crate::naming::named_enum! {
     }
 }
 
-crate::naming::named_enum! {
+named_enum! {
     /// What the retry loop made of one failed attempt: retried, or why the call ended with it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
     #[serde(rename_all = "snake_case")]
@@ -35,7 +35,7 @@ crate::naming::named_enum! {
     }
 }
 
-crate::naming::named_enum! {
+named_enum! {
     /// A health verdict, worst last: of the host and its operations
     /// ([`SystemHealth`](crate::SystemHealth)) and of recent failures
     /// ([`ErrorReport`](crate::ErrorReport)).

@@ -11,8 +11,11 @@
 //! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
 //!               validate
 //! leaves        clock, status, naming, rng,    nothing of coord
-//!               serde_ms, metrics_bridge
+//!               serde_ms, metrics_bridge, locks
 //! ```
+//!
+//! `macros` holds `macro_rules!` helpers declared first with `#[macro_use]`; used by name, they
+//! are expansions, not imports, and it imports nothing itself.
 //!
 //! Within the composition and presentation layers modules may use each other, as long as no
 //! cycle forms. A new top-level module must be given a layer below before this test passes.
@@ -33,7 +36,8 @@ enum Layer {
 
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
-        "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge" => Layer::Leaf,
+        "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
+        | "locks" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" => Layer::Mechanism,
         "compose" | "pipeline" => Layer::Composition,
         "report" | "config" | "http" => Layer::Presentation,

@@ -18,7 +18,7 @@ pub(crate) use registry::{
     record_cancelled, record_failure, record_success_after_retry, reset_all, summary,
 };
 
-crate::naming::named_enum! {
+named_enum! {
     /// How much a failure matters.
     #[derive(
         Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,

@@ -15,7 +15,7 @@ use super::attempt::{Attempt, Next, RetryLoop, RetryObserver};
 use super::budget::{self, BudgetConfig, RetryBudget};
 use crate::clock::Clock;
 
-crate::naming::named_enum! {
+named_enum! {
     /// How the delay between attempts is randomised, so that clients that failed together do
     /// not retry together. Parses from its name (`"full".parse::<Jitter>()`).
     #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]

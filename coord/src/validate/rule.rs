@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::result::FieldError;
 
-crate::naming::named_enum! {
+named_enum! {
     /// The kind of value a field must hold, named as in rule files. Format types (`email`,
     /// `url`, `uuid`, `datetime`) are strings with a shape.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
