@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use coord::perf::OperationSite;
+use coord::__private::OperationSite;
 use coord::perf::Outcome;
 use coord::{MonitorConfig, PerformanceMonitor};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use coord::__private::OperationSite;
 use coord::BreakerConfig;
-use coord::perf::OperationSite;
 use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -1,7 +1,8 @@
 //! The only door macro-generated code uses. Not public API: anything here may change in any
 //! release.
 
-pub use crate::perf::{OperationSite, TimedCall};
+pub use crate::doors::sites::OperationSite;
+pub use crate::perf::TimedCall;
 
 /// Wraps a return value so that method resolution can tell `Result::Err` from anything else
 /// (autoref specialisation): `(&Probe(&value)).is_failure()`.

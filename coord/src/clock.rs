@@ -213,11 +213,6 @@ impl FakeClock {
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
-
-    /// A [`Clock`] reading this fake time.
-    pub fn clock(&self) -> Clock {
-        Clock(Source::Fake(Arc::clone(&self.0)))
-    }
 }
 
 impl From<FakeClock> for Clock {
@@ -228,7 +223,7 @@ impl From<FakeClock> for Clock {
 
 impl From<&FakeClock> for Clock {
     fn from(fake: &FakeClock) -> Self {
-        fake.clock()
+        Clock(Source::Fake(Arc::clone(&fake.0)))
     }
 }
 
@@ -334,7 +329,7 @@ mod tests {
     #[test]
     fn a_fake_clock_advances_and_records() {
         let fake = FakeClock::new();
-        let clock = fake.clock();
+        let clock = Clock::from(&fake);
         let t0 = clock.now();
         clock.sleep(Duration::from_secs(5));
         fake.advance(Duration::from_secs(1));

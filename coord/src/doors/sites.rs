@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use crate::breaker::{self, BreakerConfig, CircuitBreaker};
 use crate::config;
 use crate::errors::Severity;
+use crate::perf::{self, Operation, TimedCall};
 use crate::retry::{self, Attempt, RetryBudget, RetryLoop, RetryPolicy};
 use crate::validate::{self, RuleSet};
 
@@ -129,4 +130,37 @@ pub fn named_or_default(name: &str) -> RetryPolicy {
 pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
     config::ensure_env_loaded();
     validate::register_rule_set(build)
+}
+
+/// A call site's handle on its operation: a `static` in macro-generated code, resolved on the
+/// first call and a single atomic load afterwards.
+#[derive(Debug)]
+pub struct OperationSite {
+    name: &'static str,
+    operation: OnceLock<Arc<Operation>>,
+}
+
+impl OperationSite {
+    /// A handle for the operation called `name`, not yet resolved.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            operation: OnceLock::new(),
+        }
+    }
+
+    /// The operation, resolved in the registry on first use.
+    #[inline]
+    pub fn operation(&self) -> &Operation {
+        self.operation.get_or_init(|| {
+            config::ensure_env_loaded();
+            perf::resolve(self.name)
+        })
+    }
+
+    /// Starts timing one call.
+    #[inline]
+    pub fn start(&self) -> TimedCall<'_> {
+        self.operation().start_timed()
+    }
 }

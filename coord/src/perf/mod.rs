@@ -18,7 +18,8 @@ pub use health::{
 };
 pub use histogram::RELATIVE_ERROR;
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
-pub use operation::{Operation, OperationGuard, OperationSite, OperationStats, TimedCall};
+pub(crate) use operation::resolve;
+pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
 pub use sampler::SystemSample;
 pub use window::WindowStats;
 

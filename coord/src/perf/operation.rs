@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
@@ -134,6 +134,16 @@ impl Operation {
         // report fewer calls than outcomes.
         let calls = histogram.count().max(failures + cancelled);
         (calls - failures - cancelled, failures, cancelled)
+    }
+
+    /// Starts timing one call for generated code (see [`TimedCall`]).
+    #[inline]
+    pub fn start_timed(&self) -> TimedCall<'_> {
+        TimedCall {
+            operation: self,
+            start: stopwatch::now(),
+            finished: false,
+        }
     }
 
     /// Reads the counters into a plain [`OperationStats`].
@@ -343,40 +353,6 @@ pub(crate) fn all() -> Vec<Arc<Operation>> {
 pub(crate) fn reset_all() {
     for op in crate::locks::read(&OPERATIONS).values() {
         op.reset();
-    }
-}
-
-/// A call site's handle on its operation: a `static` in macro-generated code, resolved on the
-/// first call and a single atomic load afterwards.
-#[derive(Debug)]
-pub struct OperationSite {
-    name: &'static str,
-    operation: OnceLock<Arc<Operation>>,
-}
-
-impl OperationSite {
-    /// A handle for the operation called `name`, not yet resolved.
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            operation: OnceLock::new(),
-        }
-    }
-
-    /// The operation, resolved in the registry on first use.
-    #[inline]
-    pub fn operation(&self) -> &Operation {
-        self.operation.get_or_init(|| resolve(self.name))
-    }
-
-    /// Starts timing one call.
-    #[inline]
-    pub fn start(&self) -> TimedCall<'_> {
-        TimedCall {
-            operation: self.operation(),
-            start: stopwatch::now(),
-            finished: false,
-        }
     }
 }
 
