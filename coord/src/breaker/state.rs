@@ -17,9 +17,9 @@ pub enum BreakerState {
     Open,
     /// A few probe calls run; their outcomes decide between closed and open.
     HalfOpen,
-    /// Rejects every call until [`CircuitBreaker::reset`].
+    /// Rejects every call until [`CircuitBreaker::reset`](super::CircuitBreaker::reset).
     ForcedOpen,
-    /// Admits every call and records nothing until [`CircuitBreaker::reset`].
+    /// Admits every call and records nothing until [`CircuitBreaker::reset`](super::CircuitBreaker::reset).
     Disabled,
 }
 
@@ -122,7 +122,7 @@ impl fmt::Display for CircuitOpen {
 
 impl std::error::Error for CircuitOpen {}
 
-/// A breaker's numbers at one moment; see [`CircuitBreaker::snapshot`].
+/// A breaker's numbers at one moment; see [`CircuitBreaker::snapshot`](super::CircuitBreaker::snapshot).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct BreakerSnapshot {

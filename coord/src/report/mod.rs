@@ -58,7 +58,7 @@ use crate::validate::ValidationReport;
 
 use prometheus::{Exposition, Kind};
 
-/// Everything coord knows, read at one moment. Build one with [`report()`].
+/// Everything coord knows, read at one moment. Build one with [`report()`](crate::report()).
 #[derive(Clone, Debug, Serialize)]
 #[non_exhaustive]
 pub struct Report {

@@ -86,7 +86,7 @@ impl Validator {
     }
 
     /// Serializes `value` and validates it against `rule_set` (a [`RuleSet`], or the name of
-    /// one in [`rules()`]), recording the outcome. A value that cannot be serialized fails one
+    /// one in [`rules()`](crate::rules())), recording the outcome. A value that cannot be serialized fails one
     /// `type` check at the root; an unknown rule-set name fails one `rule_set` check.
     ///
     /// ```
