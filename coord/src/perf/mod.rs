@@ -1,13 +1,13 @@
 //! Operation metrics: the registry behind `#[track_performance]` and the performance monitor.
 
-pub mod health;
+mod health;
 pub(crate) mod histogram;
 mod monitor;
 mod operation;
 mod sampler;
 mod shard;
 mod stopwatch;
-pub mod window;
+mod window;
 
 use std::sync::{Arc, LazyLock};
 
@@ -21,7 +21,7 @@ pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, Pe
 pub(crate) use operation::resolve;
 pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
 pub use sampler::SystemSample;
-pub use window::WindowStats;
+pub use window::{LONG_WINDOW, SHORT_WINDOW, WindowStats};
 
 /// The process-wide monitor. The composition layer tells it how to count open breakers.
 static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(PerformanceMonitor::new);

@@ -1,7 +1,7 @@
 //! Retry policies: exponential or constant back-off with jitter, error classification,
 //! deadlines, hooks and a retry budget per policy name.
 //!
-//! - [`policy`](RetryPolicy): the builder and the blocking/async drivers;
+//! - `policy`: the [`RetryPolicy`] builder and the loop drivers under it;
 //! - `attempt`: the attempt loop, [`RetryLoop`], written once for every driver;
 //! - `backoff` and `budget`: delays and the token bucket per policy name;
 //! - `registry`: named policies.
