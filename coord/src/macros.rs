@@ -4,7 +4,7 @@
 /// An enum of unit variants, each with its stable name: generates the enum, `ALL` (every
 /// variant in declaration order), `as_str` and a `Display` that writes the name.
 ///
-/// ```ignore
+/// ```text
 /// named_enum! {
 ///     /// How much a failure matters.
 ///     pub enum Severity {

@@ -218,24 +218,33 @@ pub fn ensure_env_loaded() {
 
 #[cold]
 fn load_env_slow() {
-    if LOADING.get() {
-        return;
-    }
-    ENV_RESULT.get_or_init(|| {
-        struct Reset;
-        impl Drop for Reset {
-            fn drop(&mut self) {
-                LOADING.set(false);
-            }
-        }
-        LOADING.set(true);
-        let _reset = Reset;
+    init_once(&ENV_RESULT, || {
         let result = load_from_env();
         if let Err(error) = &result {
             tracing::error!(target: "coord::config", %error, "COORD_CONFIG not loaded");
         }
         result
     });
+}
+
+/// `cell.get_or_init(load)`, except on the thread already running a `load` (applying the file
+/// reaches doors again), which gets `None` instead of waiting for itself. A panicking `load`
+/// leaves `cell` empty, so the next caller loads again, and nobody waits forever.
+fn init_once<T>(cell: &OnceLock<T>, load: impl FnOnce() -> T) -> Option<&T> {
+    struct Loading;
+    impl Drop for Loading {
+        fn drop(&mut self) {
+            LOADING.set(false);
+        }
+    }
+    if LOADING.get() {
+        return cell.get();
+    }
+    Some(cell.get_or_init(|| {
+        LOADING.set(true);
+        let _loading = Loading;
+        load()
+    }))
 }
 
 fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
@@ -251,4 +260,30 @@ fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
         return Err(ConfigErrorKind::TooLarge { bytes: text.len() });
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_load_leaves_the_cell_empty_for_the_next_caller() {
+        static CELL: OnceLock<u32> = OnceLock::new();
+        let panicked = std::thread::spawn(|| init_once(&CELL, || panic!("bad file"))).join();
+        assert!(panicked.is_err());
+        assert_eq!(CELL.get(), None);
+        assert_eq!(init_once(&CELL, || 7), Some(&7));
+        assert_eq!(init_once(&CELL, || 8), Some(&7));
+    }
+
+    #[test]
+    fn the_loading_thread_passes_through_instead_of_waiting_for_itself() {
+        static CELL: OnceLock<u32> = OnceLock::new();
+        let outer = init_once(&CELL, || {
+            assert_eq!(init_once(&CELL, || 1), None);
+            2
+        });
+        assert_eq!(outer, Some(&2));
+        assert!(!LOADING.get());
+    }
 }
