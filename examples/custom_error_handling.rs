@@ -92,7 +92,7 @@ fn main() {
     ] {
         println!(
             "  {:<8} {} failed attempts",
-            severity.name(),
+            severity.as_str(),
             report.by_severity.of(severity)
         );
     }
@@ -101,9 +101,9 @@ fn main() {
         println!(
             "  {:<17} {:<8} attempt {}  {:<17} {}",
             record.operation,
-            record.severity.name(),
+            record.severity.as_str(),
             record.attempt,
-            record.outcome.name(),
+            record.outcome.as_str(),
             record.message
         );
     }

@@ -50,7 +50,7 @@ monitor:
     assert_eq!(loaded.rule_sets, ["cfg_profile"]);
     assert!(loaded.monitor);
 
-    let settings = coord::retry::policy("cfg.api").unwrap().settings();
+    let settings = coord::retry_policy("cfg.api").unwrap().settings();
     assert_eq!(settings.max_retries, 4);
     assert_eq!(settings.base_delay, Duration::from_millis(250));
     assert_eq!(settings.max_delay, Duration::from_secs(2));
@@ -185,7 +185,7 @@ fn a_refused_file_applies_nothing() {
         "retry_policies:\n  cfg.atomic:\n    max_retries: 1\ncircuit_breakers:\n  cfg.atomic_db:\n    failure_rate: 2.0\n",
     );
     assert!(e.is_err());
-    assert!(coord::retry::policy("cfg.atomic").is_none());
+    assert!(coord::retry_policy("cfg.atomic").is_none());
     assert!(coord::breaker::find("cfg.atomic_db").is_none());
 }
 

@@ -54,7 +54,7 @@ fn child_sees_the_policy() {
         coord::config::env_status().is_none(),
         "nothing loaded before first use"
     );
-    let policy = coord::retry::policy("env.api").expect("loaded from COORD_CONFIG");
+    let policy = coord::retry_policy("env.api").expect("loaded from COORD_CONFIG");
     assert_eq!(policy.settings().max_retries, 7);
     assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
 }
@@ -62,7 +62,7 @@ fn child_sees_the_policy() {
 #[test]
 #[ignore = "run by a_bad_file_is_reported_and_not_applied with COORD_CONFIG set"]
 fn child_sees_the_error() {
-    assert!(coord::retry::policy("env.api").is_none());
+    assert!(coord::retry_policy("env.api").is_none());
     let Some(Err(error)) = coord::config::env_status() else {
         panic!("expected an error")
     };

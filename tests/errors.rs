@@ -1,12 +1,9 @@
 //! The error handler and the global error registry through the public API.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use coord::{
-    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, FakeSleeper, Jitter, RetryPolicy,
-    Severity,
-};
+use coord::errors::AttemptOutcome;
+use coord::{ErrorContext, ErrorHandler, FakeClock, HealthStatus, Jitter, RetryPolicy, Severity};
 
 #[derive(Debug, PartialEq)]
 struct ConnectionError(&'static str);
@@ -20,7 +17,7 @@ impl std::fmt::Display for ConnectionError {
 fn fast(retries: u32) -> RetryPolicy {
     RetryPolicy::exponential(retries, Duration::from_millis(10), 2.0)
         .jitter(Jitter::None)
-        .sleeper(Arc::new(FakeSleeper::new()))
+        .clock(FakeClock::new())
 }
 
 /// Other tests in this binary record thousands of failures concurrently; keep every record so
@@ -161,7 +158,7 @@ fn critical_final_failures_make_health_critical() {
         .severity(Severity::Critical);
     let _: Result<(), _> = handler.execute(|| Err("payment ledger unavailable"));
     let report = coord::error_report();
-    assert_eq!(report.health_status, ErrorHealth::Critical);
+    assert_eq!(report.health_status, HealthStatus::Unhealthy);
     assert!(report.by_severity.critical >= 1);
     assert!(report.total_errors >= report.final_failures);
 }
@@ -176,7 +173,7 @@ fn the_registry_stays_consistent_under_concurrent_failures() {
                 let handler = ErrorHandler::new("e.concurrent").retry(
                     RetryPolicy::constant(2, Duration::ZERO)
                         .no_budget()
-                        .sleeper(Arc::new(FakeSleeper::new())),
+                        .clock(FakeClock::new()),
                 );
                 for i in 0..calls {
                     let mut n = 0;

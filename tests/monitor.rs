@@ -4,9 +4,10 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use coord::perf::{HealthInputs, Outcome};
 use coord::{
-    HealthInputs, HealthStatus, HealthThresholds, ManualClock, MonitorConfig, MonitorConfigError,
-    Outcome, PerformanceMonitor, SystemHealth,
+    FakeClock, HealthStatus, HealthThresholds, MonitorConfig, MonitorConfigError,
+    PerformanceMonitor, SystemHealth,
 };
 use proptest::prelude::*;
 
@@ -233,7 +234,7 @@ fn configure_rejects_nonsense_with_a_typed_error() {
 
 #[test]
 fn the_10s_window_forgets_calls_older_than_10s() {
-    let clock = Arc::new(ManualClock::new());
+    let clock = FakeClock::new();
     let monitor = PerformanceMonitor::with_clock(clock.clone());
     let name = "monitor_test.window_forgets";
     let op = monitor.operation(name);
@@ -299,7 +300,7 @@ fn the_10s_window_forgets_calls_older_than_10s() {
 
 #[test]
 fn an_operation_created_after_the_last_checkpoint_is_in_the_windows() {
-    let clock = Arc::new(ManualClock::new());
+    let clock = FakeClock::new();
     let monitor = PerformanceMonitor::with_clock(clock.clone());
     monitor.roll_windows();
     clock.advance(Duration::from_secs(2));
@@ -367,7 +368,7 @@ fn system_health_reads_the_latest_sample_and_the_breaker_hook() {
 
 #[test]
 fn health_counts_failing_operations() {
-    let clock = Arc::new(ManualClock::new());
+    let clock = FakeClock::new();
     let monitor = PerformanceMonitor::with_clock(clock);
     monitor
         .configure(

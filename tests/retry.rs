@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 use std::time::Duration;
 
-use coord::{
-    Attempt, BudgetConfig, FakeSleeper, Jitter, RetryPolicy, Severity, retry, track_performance,
-};
+use coord::retry::Attempt;
+use coord::{BudgetConfig, FakeClock, Jitter, RetryPolicy, Severity, retry, track_performance};
 
 #[derive(Debug, Clone, PartialEq)]
 enum ApiError {
@@ -29,8 +28,8 @@ fn is_transient(e: &ApiError) -> bool {
     matches!(e, ApiError::Timeout)
 }
 
-fn fake() -> Arc<FakeSleeper> {
-    Arc::new(FakeSleeper::new())
+fn fake() -> FakeClock {
+    FakeClock::new()
 }
 
 // ---- runtime API -------------------------------------------------------------------------
@@ -47,8 +46,8 @@ fn call_retries_until_success() {
     let sleeper = fake();
     let policy = RetryPolicy::exponential(3, Duration::from_millis(100), 2.0)
         .jitter(Jitter::None)
-        .name("t.call_retries_until_success")
-        .sleeper(sleeper.clone());
+        .named("t.call_retries_until_success")
+        .clock(&sleeper);
     let mut calls = 0;
     let r: Result<u32, ApiError> = policy.call(|| {
         calls += 1;
@@ -60,7 +59,7 @@ fn call_retries_until_success() {
     });
     assert_eq!(r, Ok(3));
     assert_eq!(
-        sleeper.delays(),
+        sleeper.sleeps(),
         [Duration::from_millis(100), Duration::from_millis(200)]
     );
     let row = coord::errors::operation_errors("t.call_retries_until_success").unwrap();
@@ -74,8 +73,8 @@ fn call_retries_until_success() {
 fn call_gives_up_after_max_retries() {
     let sleeper = fake();
     let policy = RetryPolicy::constant(2, Duration::from_millis(5))
-        .name("t.call_gives_up")
-        .sleeper(sleeper.clone());
+        .named("t.call_gives_up")
+        .clock(&sleeper);
     let mut calls = 0;
     let r: Result<(), ApiError> = policy.call(|| {
         calls += 1;
@@ -83,7 +82,7 @@ fn call_gives_up_after_max_retries() {
     });
     assert_eq!(r, Err(ApiError::Timeout));
     assert_eq!(calls, 3);
-    assert_eq!(sleeper.delays(), [Duration::from_millis(5); 2]);
+    assert_eq!(sleeper.sleeps(), [Duration::from_millis(5); 2]);
     let row = coord::errors::operation_errors("t.call_gives_up").unwrap();
     assert_eq!((row.errors, row.final_failures), (3, 1));
 }
@@ -92,8 +91,8 @@ fn call_gives_up_after_max_retries() {
 fn when_false_is_permanent() {
     let sleeper = fake();
     let policy = RetryPolicy::default()
-        .name("t.when_false")
-        .sleeper(sleeper.clone())
+        .named("t.when_false")
+        .clock(&sleeper)
         .when(is_transient);
     let mut calls = 0;
     let r: Result<(), ApiError> = policy.call(|| {
@@ -102,14 +101,14 @@ fn when_false_is_permanent() {
     });
     assert_eq!(r, Err(ApiError::BadRequest));
     assert_eq!(calls, 1);
-    assert!(sleeper.delays().is_empty());
+    assert!(sleeper.sleeps().is_empty());
 }
 
 #[test]
 fn run_never_retries_a_permanent_attempt() {
     keep_all_records();
     let sleeper = fake();
-    let policy = RetryPolicy::default().sleeper(sleeper.clone());
+    let policy = RetryPolicy::default().clock(&sleeper);
     let mut calls = 0;
     let r: Result<(), &str> = policy.run("t.run_permanent", Severity::High, || {
         calls += 1;
@@ -122,7 +121,7 @@ fn run_never_retries_a_permanent_attempt() {
         .into_iter()
         .rfind(|r| r.operation == "t.run_permanent")
         .unwrap();
-    assert_eq!(record.outcome, coord::AttemptOutcome::Permanent);
+    assert_eq!(record.outcome, coord::errors::AttemptOutcome::Permanent);
     assert_eq!(record.severity, Severity::High);
     // No describer given: the type name stands in for the message.
     assert_eq!(record.message, "&str");
@@ -134,8 +133,8 @@ fn deadline_stops_before_an_overrunning_sleep() {
     let policy = RetryPolicy::exponential(10, Duration::from_millis(100), 2.0)
         .jitter(Jitter::None)
         .deadline(Duration::from_millis(500))
-        .name("t.deadline")
-        .sleeper(sleeper.clone());
+        .named("t.deadline")
+        .clock(&sleeper);
     let r: Result<(), ApiError> = policy.call(|| Err(ApiError::Timeout));
     assert!(r.is_err());
     // 100 + 200 = 300 ms slept; 300 + 400 would pass 500 ms.
@@ -149,8 +148,8 @@ fn on_retry_hook_sees_attempt_error_and_delay() {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
     let policy = RetryPolicy::constant(2, Duration::from_millis(7))
-        .name("t.on_retry")
-        .sleeper(fake())
+        .named("t.on_retry")
+        .clock(fake())
         .on_retry(move |event| {
             log.lock()
                 .unwrap()
@@ -177,8 +176,8 @@ fn budget_drains_then_refills() {
                 .retry_cost(5)
                 .success_refund(5),
         )
-        .name("t.budget")
-        .sleeper(sleeper.clone());
+        .named("t.budget")
+        .clock(&sleeper);
     // Four retries drain the 20 tokens; the fifth is refused.
     let mut calls = 0;
     let r: Result<(), ApiError> = policy.call(|| {
@@ -218,8 +217,8 @@ fn budget_drains_then_refills() {
 fn no_budget_retries_without_limit() {
     let policy = RetryPolicy::constant(50, Duration::ZERO)
         .no_budget()
-        .name("t.no_budget")
-        .sleeper(fake());
+        .named("t.no_budget")
+        .clock(fake());
     let mut calls = 0;
     let _: Result<(), ApiError> = policy.call(|| {
         calls += 1;
@@ -233,8 +232,8 @@ fn no_budget_retries_without_limit() {
 async fn call_async_retries() {
     let sleeper = fake();
     let policy = RetryPolicy::exponential(3, Duration::from_millis(1), 2.0)
-        .name("t.call_async")
-        .sleeper(sleeper.clone());
+        .named("t.call_async")
+        .clock(&sleeper);
     let calls = AtomicU32::new(0);
     let r: Result<u32, ApiError> = policy
         .call_async(|| async {
@@ -243,12 +242,12 @@ async fn call_async_retries() {
         })
         .await;
     assert_eq!(r, Ok(2));
-    assert_eq!(sleeper.delays().len(), 1);
+    assert_eq!(sleeper.sleeps().len(), 1);
 }
 
 #[tokio::test]
 async fn async_retry_cancelled_mid_sleep_keeps_counts_consistent() {
-    let policy = RetryPolicy::constant(5, Duration::from_secs(3600)).name("t.cancelled");
+    let policy = RetryPolicy::constant(5, Duration::from_secs(3600)).named("t.cancelled");
     let calls = AtomicU32::new(0);
     let call = policy.call_async(|| async {
         calls.fetch_add(1, SeqCst);
@@ -536,7 +535,7 @@ mod properties {
             let policy = RetryPolicy::exponential(max_retries, Duration::from_millis(3), 2.0)
                 .jitter(jitter)
                 .no_budget()
-                .sleeper(fake());
+                .clock(fake());
             let mut attempts = 0;
             let r: Result<(), ApiError> = policy.call(|| {
                 attempts += 1;
@@ -562,9 +561,9 @@ mod properties {
                 .max_delay(Duration::from_nanos(max))
                 .jitter(jitter)
                 .no_budget()
-                .sleeper(sleeper.clone());
+                .clock(&sleeper);
             let _: Result<(), ApiError> = policy.call(|| Err(ApiError::Timeout));
-            let delays = sleeper.delays();
+            let delays = sleeper.sleeps();
             prop_assert_eq!(delays.len() as u32, max_retries);
             let mut previous = base.min(max);
             for (n, delay) in delays.iter().enumerate() {
@@ -592,7 +591,7 @@ mod properties {
         ) {
             let policy = RetryPolicy::constant(max_retries, Duration::from_millis(1))
                 .no_budget()
-                .sleeper(fake());
+                .clock(fake());
             let mut attempts = 0;
             let r: Result<(), u32> = policy.run("t.prop_permanent", Severity::Low, || {
                 attempts += 1;
@@ -623,7 +622,7 @@ mod properties {
                 .jitter(jitter)
                 .deadline(deadline)
                 .no_budget()
-                .sleeper(sleeper.clone());
+                .clock(&sleeper);
             let starts = RefCell::new(Vec::new());
             let mut n = 0;
             let _: Result<(), ApiError> = policy.call(|| {
@@ -653,8 +652,8 @@ fn budget_holds_under_concurrent_callers() {
                 .retry_cost(cost as u32)
                 .success_refund(refund as u32),
         )
-        .name("t.budget_concurrent")
-        .sleeper(fake());
+        .named("t.budget_concurrent")
+        .clock(fake());
     let attempts = AtomicU32::new(0);
     let successes = AtomicU32::new(0);
     let calls_per_thread = 2_000u32;

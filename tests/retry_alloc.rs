@@ -35,7 +35,7 @@ fn succeed(x: u64) -> Result<u64, String> {
 
 #[test]
 fn first_attempt_successes_do_not_allocate() {
-    let policy = RetryPolicy::exponential(3, Duration::from_millis(1), 2.0).name("alloc.policy");
+    let policy = RetryPolicy::exponential(3, Duration::from_millis(1), 2.0).named("alloc.policy");
     // Warm up: the call site and the budget registry allocate once, on first use.
     succeed(0).unwrap();
     let _: Result<u64, String> = policy.call(|| Ok(1));

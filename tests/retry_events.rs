@@ -48,7 +48,7 @@ fn warn_per_retry_and_error_on_exhaustion() {
     let collect: &'static Collect = Box::leak(Box::default());
     tracing::subscriber::set_global_default(collect).unwrap();
 
-    let policy = RetryPolicy::constant(2, Duration::from_millis(1)).name("ev.fetch");
+    let policy = RetryPolicy::constant(2, Duration::from_millis(1)).named("ev.fetch");
     let _: Result<(), &str> = policy.call(|| Err("upstream 503"));
 
     let events = collect.events.lock().unwrap();

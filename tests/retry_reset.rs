@@ -16,7 +16,7 @@ fn reset_returns_retry_and_error_registries_to_zero() {
         "r.policy",
         RetryPolicy::constant(1, Duration::ZERO).budget(BudgetConfig::default().capacity(10)),
     );
-    let policy = coord::retry::policy("r.policy").unwrap();
+    let policy = coord::retry_policy("r.policy").unwrap();
     let _: Result<(), &str> = policy.call(|| Err("x"));
     assert!(always_fails().is_err());
     assert_eq!(coord::retry::budget("r.policy").unwrap().tokens, 5);
@@ -26,9 +26,9 @@ fn reset_returns_retry_and_error_registries_to_zero() {
 
     let report = coord::error_report();
     assert_eq!(report.total_errors, 0);
-    assert_eq!(report.retry, coord::RetryStats::default());
+    assert_eq!(report.retry, coord::errors::RetryStats::default());
     assert!(report.recent.is_empty() && report.by_operation.is_empty());
-    assert!(coord::retry::policy("r.policy").is_none());
+    assert!(coord::retry_policy("r.policy").is_none());
     assert_eq!(coord::retry::budget("r.policy").unwrap().tokens, 10);
     // The call site's cached policy keeps working and counts from zero.
     assert!(always_fails().is_err());

@@ -409,7 +409,7 @@ fn memory_per_operation_is_bounded_and_flat() {
         for i in 0..100_000u64 {
             op.record(
                 Duration::from_nanos(i * 7919 % 10_000_000),
-                coord::Outcome::Success,
+                coord::perf::Outcome::Success,
             );
         }
     };

@@ -35,7 +35,10 @@ static GLOBAL: Counting = Counting;
 fn allocate_every_histogram_chunk(name: &str) {
     let op = coord::monitor().operation(name);
     for power in 0..=48 {
-        op.record(Duration::from_nanos(1 << power), coord::Outcome::Success);
+        op.record(
+            Duration::from_nanos(1 << power),
+            coord::perf::Outcome::Success,
+        );
     }
 }
 

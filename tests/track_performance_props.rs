@@ -13,7 +13,7 @@ fn within_bound(reported: Duration, exact: u64) -> bool {
     let reported = reported.as_nanos() as f64;
     let exact = exact as f64;
     // Small values are exact; the +1 ns covers midpoint rounding of two-value buckets.
-    (reported - exact).abs() <= exact * coord::RELATIVE_ERROR + 1.0
+    (reported - exact).abs() <= exact * coord::perf::RELATIVE_ERROR + 1.0
 }
 
 proptest! {
@@ -30,7 +30,7 @@ proptest! {
         let name = format!("props.percentiles.{case}.{}", values.len());
         let op = coord::monitor().operation(&name);
         for &v in &values {
-            op.record(Duration::from_nanos(v), coord::Outcome::Success);
+            op.record(Duration::from_nanos(v), coord::perf::Outcome::Success);
         }
         let stats = op.stats();
         let mut sorted = values.clone();

@@ -505,7 +505,7 @@ struct EvenNumber(u32);
 
 impl coord::Validate for EvenNumber {
     fn validate(&self) -> coord::ValidationResult {
-        let mut checks = coord::Checks::new();
+        let mut checks = coord::validate::Checks::new();
         checks.check(self.0.is_multiple_of(2), || {
             coord::FieldError::new("", "even", "must be even")
         });

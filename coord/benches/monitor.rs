@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use coord::perf::OperationSite;
-use coord::{MonitorConfig, Outcome, PerformanceMonitor};
+use coord::__private::OperationSite;
+use coord::perf::Outcome;
+use coord::{MonitorConfig, PerformanceMonitor};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// CPU time of the calling thread (Linux `schedstat`, in ns), or `None` elsewhere.

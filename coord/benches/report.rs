@@ -9,8 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use coord::perf::OperationSite;
-use coord::{BreakerConfig, Outcome};
+use coord::__private::OperationSite;
+use coord::BreakerConfig;
+use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn populate() {

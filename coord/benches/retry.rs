@@ -41,13 +41,13 @@ fn success_path(c: &mut Criterion) {
     group.bench_function("bare", |b| b.iter(|| bare(black_box(7))));
     group.bench_function("coord_retry_macro", |b| b.iter(|| retried(black_box(7))));
     let policy = coord::RetryPolicy::exponential(3, Duration::from_millis(10), 2.0)
-        .name("bench.retry_policy_call");
+        .named("bench.retry_policy_call");
     group.bench_function("coord_policy_call", |b| {
         b.iter(|| policy.call(|| bare(black_box(7))))
     });
     let unbudgeted = coord::RetryPolicy::exponential(3, Duration::from_millis(10), 2.0)
         .no_budget()
-        .name("bench.retry_policy_call_no_budget");
+        .named("bench.retry_policy_call_no_budget");
     group.bench_function("coord_policy_call_no_budget", |b| {
         b.iter(|| unbudgeted.call(|| bare(black_box(7))))
     });

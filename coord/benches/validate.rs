@@ -150,8 +150,8 @@ fn derive(c: &mut Criterion) {
         // The same checks without recording into the process-wide report.
         g.bench_function("coord_unrecorded", |b| {
             b.iter(|| {
-                let mut checks = coord::Checks::new();
-                black_box(&cu).validate_into(&coord::FieldPath::Root, &mut checks);
+                let mut checks = coord::validate::Checks::new();
+                black_box(&cu).validate_into(&coord::validate::FieldPath::Root, &mut checks);
                 checks.finish()
             })
         });

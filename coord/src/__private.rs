@@ -1,7 +1,8 @@
 //! The only door macro-generated code uses. Not public API: anything here may change in any
 //! release.
 
-pub use crate::perf::{OperationSite, TimedCall};
+pub use crate::doors::sites::OperationSite;
+pub use crate::perf::TimedCall;
 
 /// Wraps a return value so that method resolution can tell `Result::Err` from anything else
 /// (autoref specialisation): `(&Probe(&value)).is_failure()`.
@@ -37,9 +38,11 @@ pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 // `#[derive(Validate)]` support.
+pub use crate::doors::sites::register_rule_set;
+pub use crate::doors::sites::{RetrySite, named_or_default};
 pub use crate::errors::Severity;
-pub use crate::retry::{Attempt, Next, RetryLoop, RetrySite, named_or_default};
-pub use crate::validate::register_rule_set;
+pub use crate::retry::{Attempt, Next, RetryLoop};
+pub use crate::retry::{Jitter, RetryPolicy};
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
     AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
@@ -49,7 +52,6 @@ pub use crate::validate::{
     Checks, DerivedSite, FieldPath, FieldRules, NestedRules, Rule, RuleKind, RuleSet, Validate,
     ValidationResult, ValueType,
 };
-pub use crate::{Jitter, RetryPolicy};
 pub use ::core::option::Option::{None, Some};
 pub use ::std::string::String;
 pub use ::std::vec;
@@ -153,7 +155,8 @@ impl<T, E> RetryResult for Result<T, E> {
 }
 // ---- circuit_breaker ----
 
-pub use crate::breaker::{BreakerConfig, BreakerSite, CircuitOpen, Permit};
+pub use crate::breaker::{BreakerConfig, CircuitOpen, Permit};
+pub use crate::doors::sites::BreakerSite;
 
 /// Turns a rejection into the function's error type; the bound carries the message users see
 /// when their error type cannot hold a rejection.

@@ -6,7 +6,7 @@
 //! to queue itself. Waiting callers are woken in arrival order as slots are released; a caller
 //! arriving while a slot is free takes it at once, even if others are queued (barging keeps the
 //! uncontended path lock-free). Sync callers park their thread; async callers wait without
-//! blocking one, timed by the shared [`crate::timer`].
+//! blocking one, timed by the shared [`crate::clock::timer`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -33,7 +33,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use crate::capped::{Capped, Lookup};
-use crate::timer;
+use crate::clock::timer;
 
 /// Bits of the state word holding the in-flight count; the bits above count accepted calls.
 const IN_FLIGHT_BITS: u32 = 20;

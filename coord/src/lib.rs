@@ -22,23 +22,39 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-#[doc(hidden)]
-pub mod __private;
+// The layers, bottom up; imports point down (`coord/tests/layers.rs` checks it).
+//
+// Compile-time helpers (`named_enum!`), usable by name everywhere below.
+#[macro_use]
+mod macros;
+// Leaves: they import nothing of coord.
+mod capped;
+mod clock;
+mod locks;
+mod metrics_bridge;
+mod naming;
+mod rng;
+mod serde_ms;
+mod status;
+// Mechanisms and their registries: they import only leaves.
 pub mod breaker;
 pub mod bulkhead;
-mod capped;
-pub mod config;
-mod facade;
-pub mod perf;
-mod pipeline;
-pub mod rate_limit;
-pub mod report;
-pub mod validate;
-
 pub mod errors;
+pub mod perf;
+pub mod rate_limit;
 pub mod retry;
 pub mod timeout;
-pub mod timer;
+pub mod validate;
+// Composition: where the mechanisms meet.
+mod compose;
+mod pipeline;
+// Presentation and configuration.
+pub mod config;
+pub mod report;
+// The doors: the only callers of the one-time `COORD_CONFIG` load.
+#[doc(hidden)]
+pub mod __private;
+mod doors;
 
 pub use coord_macros::Validate;
 
@@ -84,14 +100,6 @@ pub use coord_macros::Validate;
 /// ```
 pub use coord_macros::retry;
 
-pub use breaker::{
-    BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
-    Permit, Window, breaker, breaker_with,
-};
-pub use bulkhead::{
-    Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
-    BulkheadSnapshot, OwnedBulkheadPermit, bulkhead, bulkhead_with,
-};
 /// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
 ///
 /// Keys (all optional): `name` (default: module path + function name), `failure_rate`,
@@ -122,45 +130,36 @@ pub use bulkhead::{
 /// ```
 pub use coord_macros::circuit_breaker;
 pub use coord_macros::track_performance;
-pub use perf::histogram::RELATIVE_ERROR;
-pub use perf::{
-    Clock, Contribution, HealthBreakdown, HealthInputs, HealthStatus, HealthThresholds,
-    ManualClock, MonitorConfig, MonitorConfigError, SystemClock, SystemHealth, SystemSample,
-    WindowStats,
+
+pub use breaker::{
+    BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
+    Window,
 };
+pub use bulkhead::{
+    Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
+    BulkheadSnapshot, OwnedBulkheadPermit, bulkhead, bulkhead_with,
+};
+pub use clock::{Clock, FakeClock, timer};
+pub use compose::error_report::ErrorReport;
+pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
+pub use doors::{
+    breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
+    validator,
+};
+pub use errors::Severity;
 pub use perf::{
-    Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
-    monitor, operation,
+    HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
+    PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,
 };
 pub use rate_limit::{
     RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
     rate_limiter, rate_limiter_with,
 };
-pub use report::{Report, ReportError, report};
+pub use report::{Report, ReportError};
+pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
+pub use status::HealthStatus;
 pub use timeout::{TimedOut, timeout, timeout_at};
-pub use validate::{AsRuleSet, Checks, RuleSetRef, Validate};
 pub use validate::{
-    Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,
-    RuleError, RuleKind, RuleLoadError, RuleRegistry, RuleSet, RuleSetReport, ValidationReport,
-    ValidationResult, Validator, ValueType, rules, validator,
+    FieldError, RuleError, RuleLoadError, RuleRegistry, RuleSet, Validate, ValidationReport,
+    ValidationResult, Validator,
 };
-
-pub use errors::{
-    AttemptOutcome, ErrorContext, ErrorHandler, ErrorHealth, ErrorRecord, ErrorReport, NoBreaker,
-    OperationErrors, RetryStats, Severity, SeverityCounts, error_report,
-};
-#[cfg(feature = "tokio")]
-pub use retry::TokioSleeper;
-pub use retry::{
-    Attempt, BudgetConfig, BudgetSnapshot, FakeSleeper, Jitter, RetryEvent, RetryPolicy,
-    RetrySettings, Sleeper, StdSleeper, register_policy,
-};
-
-/// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
-pub fn reset() {
-    perf::reset_all();
-    validate::reset();
-    retry::reset_all();
-    errors::registry::reset_all();
-    breaker::reset_all();
-}

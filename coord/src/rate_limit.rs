@@ -29,7 +29,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::capped::{Capped, Lookup};
-use crate::timer;
+use crate::clock::timer;
 
 /// Default cap on the number of named rate limiters in the registry (see [`rate_limiter`]).
 pub const DEFAULT_MAX_RATE_LIMITERS: usize = 1_000;
@@ -226,7 +226,6 @@ fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 /// The one seam between the rate limiter and time: nanoseconds since the limiter was made, on
 /// the real monotonic clock or on an injected one.
 mod clock {
-    use std::sync::Arc;
     use std::time::Instant;
 
     /// The real clock: `std::time::Instant`, or with `fast-clock` a `quanta` TSC clock read
@@ -274,7 +273,7 @@ mod clock {
     #[derive(Clone)]
     pub(super) enum Source {
         System(System),
-        Injected(Arc<dyn crate::Clock>, Instant),
+        Injected(crate::clock::Clock, Instant),
     }
 
     impl Source {
@@ -282,7 +281,7 @@ mod clock {
             Self::System(System::new())
         }
 
-        pub(super) fn injected(clock: Arc<dyn crate::Clock>) -> Self {
+        pub(super) fn injected(clock: crate::clock::Clock) -> Self {
             let origin = clock.now();
             Self::Injected(clock, origin)
         }
@@ -374,18 +373,18 @@ impl RateLimiter {
         ))
     }
 
-    /// A rate limiter of its own on `clock` (a [`crate::ManualClock`] in tests): time moves only
+    /// A rate limiter of its own on `clock` (a [`FakeClock`](crate::FakeClock) in tests): time moves only
     /// when the clock does. Waits still sleep for real.
     pub fn with_clock(
         name: &str,
         config: RateLimitConfig,
-        clock: Arc<dyn crate::Clock>,
+        clock: impl Into<crate::clock::Clock>,
     ) -> Result<Self, RateLimitConfigError> {
         config.validate()?;
         Ok(Self::unchecked(
             Arc::from(name),
             config,
-            clock::Source::injected(clock),
+            clock::Source::injected(clock.into()),
         ))
     }
 
@@ -458,7 +457,7 @@ impl RateLimiter {
         }
     }
 
-    /// Admits a call, waiting without blocking a thread (on the shared [`crate::timer`]) until
+    /// Admits a call, waiting without blocking a thread (on the shared [`crate::clock::timer`]) until
     /// its turn if that comes within `max_wait`.
     pub async fn acquire_async(&self, max_wait: Duration) -> Result<(), RateLimited> {
         match self.reserve(nanos(max_wait)) {

@@ -1,7 +1,7 @@
 //! Time limits for futures: [`timeout`] and [`timeout_at`] end a future that runs too long with
 //! [`TimedOut`], dropping it (a thread cannot be interrupted, so there is no sync version).
 //!
-//! The limit is timed by the shared [`crate::timer`], on every executor, tokio or not, and
+//! The limit is timed by the shared [`crate::clock::timer`], on every executor, tokio or not, and
 //! whether or not a tokio runtime has its time driver: tokio offers no way to ask whether the
 //! current runtime has one without panicking when it has not. One consequence: a paused tokio
 //! clock (`tokio::time::pause`) does not move these deadlines. A future that completes on its
@@ -39,7 +39,7 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use crate::timer;
+use crate::clock::timer;
 
 /// The error of a call that did not finish within its time limit; the call's future was
 /// dropped.

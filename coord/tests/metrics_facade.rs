@@ -58,7 +58,7 @@ fn errors_breakers_and_validations_are_forwarded() {
     let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || {
         let policy = coord::RetryPolicy::exponential(1, std::time::Duration::ZERO, 1.0)
-            .name("facade.retry")
+            .named("facade.retry")
             .no_budget();
         let _ = policy.call(|| Err::<(), _>("down"));
         coord::breaker("facade.breaker").force_open();

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use coord::{ManualClock, RateLimitConfig, RateLimited, RateLimiter};
+use coord::{FakeClock, RateLimitConfig, RateLimited, RateLimiter};
 
 struct Unpark(std::thread::Thread);
 
@@ -33,9 +33,9 @@ fn config(rate: u64, per: Duration, burst: u64) -> RateLimitConfig {
     RateLimitConfig::default().rate(rate).per(per).burst(burst)
 }
 
-fn fake(config: RateLimitConfig) -> (RateLimiter, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new());
-    let limiter = RateLimiter::with_clock("fake", config, clock.clone()).unwrap();
+fn fake(config: RateLimitConfig) -> (RateLimiter, FakeClock) {
+    let clock = FakeClock::new();
+    let limiter = RateLimiter::with_clock("fake", config, &clock).unwrap();
     (limiter, clock)
 }
 

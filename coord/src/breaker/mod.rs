@@ -34,6 +34,10 @@
 
 mod config;
 mod machine;
+mod permit;
+mod registry;
+mod settings;
+mod state;
 mod window;
 
 /// The atomics the state machine is built on (loom's in the model test).
@@ -42,224 +46,27 @@ mod sync {
 }
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, OnceLock, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
+use crate::clock::Clock;
 use machine::{
     Admission, CLOSED, DISABLED, FORCED_OPEN, GEN_MASK, HALF_OPEN, Machine, OPEN, ProbeOutcome,
-    ProbeRules, Transition,
+    Transition,
 };
-use window::{BUCKETS, CountWindow, Counts, TimeWindow};
+use permit::{PermitKind, Verdict};
+use settings::Settings;
+use window::{CountWindow, Counts, TimeWindow};
 
-/// The state of a circuit breaker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BreakerState {
-    /// Calls run; outcomes are recorded in the window.
-    Closed,
-    /// Calls are rejected until the open period ends.
-    Open,
-    /// A few probe calls run; their outcomes decide between closed and open.
-    HalfOpen,
-    /// Rejects every call until [`CircuitBreaker::reset`].
-    ForcedOpen,
-    /// Admits every call and records nothing until [`CircuitBreaker::reset`].
-    Disabled,
-}
-
-impl BreakerState {
-    fn of(kind: u8) -> Self {
-        match kind {
-            OPEN => BreakerState::Open,
-            HALF_OPEN => BreakerState::HalfOpen,
-            FORCED_OPEN => BreakerState::ForcedOpen,
-            DISABLED => BreakerState::Disabled,
-            _ => BreakerState::Closed,
-        }
-    }
-
-    /// `"closed"`, `"open"`, `"half-open"`, `"forced-open"` or `"disabled"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BreakerState::Closed => "closed",
-            BreakerState::Open => "open",
-            BreakerState::HalfOpen => "half-open",
-            BreakerState::ForcedOpen => "forced-open",
-            BreakerState::Disabled => "disabled",
-        }
-    }
-
-    /// The label value in metrics and serialized reports: `as_str` in snake case.
-    pub(crate) fn metric_label(self) -> &'static str {
-        match self {
-            BreakerState::HalfOpen => "half_open",
-            BreakerState::ForcedOpen => "forced_open",
-            other => other.as_str(),
-        }
-    }
-
-    /// Every state, in declaration order.
-    pub(crate) const ALL: [BreakerState; 5] = [
-        BreakerState::Closed,
-        BreakerState::Open,
-        BreakerState::HalfOpen,
-        BreakerState::ForcedOpen,
-        BreakerState::Disabled,
-    ];
-}
-
-impl fmt::Display for BreakerState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of a call a breaker rejected without running it.
-///
-/// Displays like `circuit breaker 'db' is open; next probe in 12.3s`. Retry layers must not
-/// retry it: the breaker exists so that nobody calls the failing dependency right now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CircuitOpen {
-    name: Arc<str>,
-    state: BreakerState,
-    retry_after: Duration,
-}
-
-impl CircuitOpen {
-    /// The breaker's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// How long until the breaker admits a probe: the rest of the open period when open,
-    /// zero when half-open with every probe permit taken, `Duration::MAX` when forced open.
-    pub fn retry_after(&self) -> Duration {
-        self.retry_after
-    }
-
-    /// The state that rejected the call: `Open`, `HalfOpen` or `ForcedOpen`.
-    pub fn state(&self) -> BreakerState {
-        self.state
-    }
-}
-
-impl fmt::Display for CircuitOpen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.state {
-            BreakerState::HalfOpen => write!(
-                f,
-                "circuit breaker '{}' is half-open; every probe permit is in use",
-                self.name
-            ),
-            BreakerState::ForcedOpen => {
-                write!(f, "circuit breaker '{}' is forced open", self.name)
-            }
-            _ => write!(
-                f,
-                "circuit breaker '{}' is open; next probe in {:.1}s",
-                self.name,
-                self.retry_after.as_secs_f64()
-            ),
-        }
-    }
-}
-
-impl std::error::Error for CircuitOpen {}
-
-/// Settings read on the hot and recording paths, as atomics so that
-/// [`crate::breaker_with`] can change them under running calls.
-#[derive(Debug)]
-struct Settings {
-    failure_rate: AtomicU64,
-    slow_call_rate: AtomicU64,
-    /// Nanoseconds; 0 = off.
-    slow_call: AtomicU64,
-    minimum_calls: AtomicU32,
-    /// 0 = time-based window.
-    window_calls: AtomicU32,
-    bucket_nanos: AtomicU64,
-    /// 0 = off.
-    consecutive_failures: AtomicU32,
-    open_for: AtomicU64,
-    max_open_for: AtomicU64,
-    half_open_calls: AtomicU32,
-    /// Nanoseconds; 0 = wait forever.
-    max_half_open_wait: AtomicU64,
-    has_classifier: AtomicBool,
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-impl Settings {
-    fn new(config: &BreakerConfig) -> Self {
-        let settings = Self {
-            failure_rate: AtomicU64::new(0),
-            slow_call_rate: AtomicU64::new(0),
-            slow_call: AtomicU64::new(0),
-            minimum_calls: AtomicU32::new(0),
-            window_calls: AtomicU32::new(0),
-            bucket_nanos: AtomicU64::new(0),
-            consecutive_failures: AtomicU32::new(0),
-            open_for: AtomicU64::new(0),
-            max_open_for: AtomicU64::new(0),
-            half_open_calls: AtomicU32::new(0),
-            max_half_open_wait: AtomicU64::new(0),
-            has_classifier: AtomicBool::new(false),
-        };
-        settings.store(config);
-        settings
-    }
-
-    fn store(&self, c: &BreakerConfig) {
-        self.failure_rate.store(c.failure_rate.to_bits(), Relaxed);
-        self.slow_call_rate
-            .store(c.slow_call_rate.to_bits(), Relaxed);
-        self.slow_call.store(c.slow_call.map_or(0, nanos), Relaxed);
-        self.minimum_calls.store(c.minimum_calls, Relaxed);
-        match c.window {
-            Window::Calls(calls) => {
-                self.window_calls.store(calls, Relaxed);
-                self.bucket_nanos.store(0, Relaxed);
-            }
-            Window::Time(period) => {
-                self.window_calls.store(0, Relaxed);
-                self.bucket_nanos
-                    .store((nanos(period) / BUCKETS).max(1), Relaxed);
-            }
-        }
-        self.consecutive_failures
-            .store(c.consecutive_failures.unwrap_or(0), Relaxed);
-        self.open_for.store(nanos(c.open_for), Relaxed);
-        self.max_open_for.store(nanos(c.open_for_cap()), Relaxed);
-        self.half_open_calls.store(c.half_open_calls, Relaxed);
-        self.max_half_open_wait
-            .store(c.max_half_open_wait.map_or(0, nanos), Relaxed);
-        self.has_classifier.store(c.classifier.is_some(), Relaxed);
-    }
-
-    fn failure_rate(&self) -> f64 {
-        f64::from_bits(self.failure_rate.load(Relaxed))
-    }
-
-    fn slow_call_rate(&self) -> f64 {
-        f64::from_bits(self.slow_call_rate.load(Relaxed))
-    }
-
-    fn probe_rules(&self) -> ProbeRules {
-        ProbeRules {
-            half_open_calls: self.half_open_calls.load(Relaxed),
-            failure_rate: self.failure_rate(),
-            slow_call_rate: self.slow_call_rate(),
-        }
-    }
-}
+pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
+pub use permit::Permit;
+pub use registry::{all, find, open_count};
+pub(crate) use registry::{breaker, breaker_with};
+pub(crate) use registry::{configure_from_file, file_config, reset_all};
+pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes
 /// find out whether it recovered.
@@ -269,6 +76,8 @@ impl Settings {
 /// [`try_acquire`](Self::try_acquire) and finish the [`Permit`] yourself.
 pub struct CircuitBreaker {
     name: Arc<str>,
+    clock: Clock,
+    /// Time zero of the breaker's nanosecond and microsecond clocks, read from `clock`.
     epoch: Instant,
     machine: Machine,
     count_window: CountWindow,
@@ -296,14 +105,26 @@ impl fmt::Debug for CircuitBreaker {
 impl CircuitBreaker {
     /// A breaker not in the registry (reports do not list it).
     pub fn new(name: &str, config: BreakerConfig) -> Result<Self, BreakerConfigError> {
-        config.validate()?;
-        Ok(Self::unchecked(Arc::from(name), config))
+        Self::with_clock(name, config, Clock::system())
     }
 
-    fn unchecked(name: Arc<str>, config: BreakerConfig) -> Self {
+    /// A breaker not in the registry whose open periods, half-open waits, time windows and
+    /// slow-call timings read `clock`: with a [`FakeClock`](crate::FakeClock), a test moves it
+    /// from open to half-open without waiting.
+    pub fn with_clock(
+        name: &str,
+        config: BreakerConfig,
+        clock: impl Into<Clock>,
+    ) -> Result<Self, BreakerConfigError> {
+        config.validate()?;
+        Ok(Self::unchecked(Arc::from(name), config, clock.into()))
+    }
+
+    pub(crate) fn unchecked(name: Arc<str>, config: BreakerConfig, clock: Clock) -> Self {
         Self {
             name,
-            epoch: Instant::now(),
+            epoch: clock.now(),
+            clock,
             machine: Machine::new(),
             count_window: CountWindow::new(),
             time_window: TimeWindow::new(),
@@ -323,17 +144,14 @@ impl CircuitBreaker {
 
     /// A copy of the configuration in force.
     pub fn config(&self) -> BreakerConfig {
-        self.config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        crate::locks::read(&self.config).clone()
     }
 
     /// Replaces the configuration. The state is kept; a closed breaker whose window changed
     /// shape starts a fresh window.
     pub fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
         config.validate()?;
-        let mut current = self.config.write().unwrap_or_else(PoisonError::into_inner);
+        let mut current = crate::locks::write(&self.config);
         if *current == config {
             return Ok(());
         }
@@ -347,8 +165,15 @@ impl CircuitBreaker {
         Ok(())
     }
 
+    /// Nanoseconds since creation on the breaker's clock.
+    #[inline]
     fn now(&self) -> u64 {
-        nanos(self.epoch.elapsed())
+        self.clock.nanos_since(self.epoch)
+    }
+
+    /// The state word's kind, for the registry's counts.
+    pub(crate) fn kind(&self) -> u8 {
+        self.machine.load().kind()
     }
 
     /// The current state.
@@ -397,7 +222,7 @@ impl CircuitBreaker {
     /// Microseconds since creation, modulo 2^32 (elapsed times up to 71 minutes are exact).
     fn micros(&self) -> u32 {
         // Truncation intended: only wrapping differences of this clock are used.
-        self.epoch.elapsed().as_micros() as u32
+        self.clock.since(self.epoch).as_micros() as u32
     }
 
     #[cold]
@@ -494,7 +319,7 @@ impl CircuitBreaker {
     }
 
     /// Back to a new breaker: closed, empty window, zero counters.
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.reset();
         self.rejected.store(0, Relaxed);
         self.last_rate.store(0, Relaxed);
@@ -515,7 +340,7 @@ impl CircuitBreaker {
         let jitter = if spread == 0 {
             0
         } else {
-            splitmix(now ^ self.machine.transitions()) % spread
+            crate::rng::splitmix(now ^ self.machine.transitions()) % spread
         };
         grown - jitter
     }
@@ -532,7 +357,7 @@ impl CircuitBreaker {
             BreakerState::of(transition.from),
             BreakerState::of(transition.to),
         );
-        crate::facade::breaker_state(&self.name, from.metric_label(), to.metric_label());
+        crate::metrics_bridge::breaker_state(&self.name, from.metric_label(), to.metric_label());
         let (from, to) = (from.as_str(), to.as_str());
         if transition.to == OPEN || transition.to == FORCED_OPEN {
             tracing::warn!(
@@ -559,7 +384,7 @@ impl CircuitBreaker {
         if !self.settings.has_classifier.load(Relaxed) {
             return None;
         }
-        let config = self.config.read().unwrap_or_else(PoisonError::into_inner);
+        let config = crate::locks::read(&self.config);
         config.classifier.as_ref()?.classify(error)
     }
 
@@ -763,320 +588,5 @@ impl CircuitBreaker {
             transitions: self.machine.transitions(),
             generation: word.generation(),
         }
-    }
-}
-
-fn splitmix(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-/// A breaker's numbers at one moment; see [`CircuitBreaker::snapshot`].
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-#[non_exhaustive]
-pub struct BreakerSnapshot {
-    /// The breaker's name.
-    pub name: String,
-    /// Its state.
-    pub state: BreakerState,
-    /// Failure rate of the window when closed, of the probes so far when half-open, and the
-    /// rate that caused the last transition otherwise.
-    pub failure_rate: f64,
-    /// Slow-call rate of the window (closed) or of the probes (half-open).
-    pub slow_call_rate: f64,
-    /// Calls in the window (closed) or probes answered (half-open).
-    pub calls_in_window: u32,
-    /// Failures among them.
-    pub failures_in_window: u32,
-    /// Probes running now (half-open only).
-    pub half_open_in_flight: u32,
-    /// Calls rejected since creation or the last [`crate::reset`].
-    pub rejected: u64,
-    /// Time until the next probe is admitted, when open (serialized as `next_probe_in_ms`).
-    #[serde(rename = "next_probe_in_ms", serialize_with = "crate::report::opt_ms")]
-    pub next_probe_in: Option<Duration>,
-    /// State changes since creation or the last [`crate::reset`].
-    pub transitions: u64,
-    /// The generation, bumped on every state change.
-    pub generation: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PermitKind {
-    Closed = 0,
-    Probe = 1,
-    Disabled = 2,
-}
-
-impl PermitKind {
-    #[inline]
-    fn of(kind: u8) -> Self {
-        if kind == DISABLED {
-            PermitKind::Disabled
-        } else {
-            PermitKind::Closed
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
-    Success,
-    Failure,
-    Ignore,
-}
-
-/// Permission to run one call, from [`CircuitBreaker::try_acquire`]. Finish it with the
-/// call's outcome; slow calls are measured from the permit's creation.
-///
-/// Dropped unfinished it is released without counting (a cancelled future), or counted as a
-/// failure if the thread is panicking. An outcome reported after the breaker changed state is
-/// ignored.
-#[must_use = "a permit records nothing until it is finished; drop it only to release it"]
-pub struct Permit<'a> {
-    breaker: &'a CircuitBreaker,
-    /// start (µs since the breaker's creation, 0 when slow calls are not measured) << 32 |
-    /// generation << 3 | kind << 1 | finished.
-    tag: u64,
-}
-
-impl fmt::Debug for Permit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit")
-            .field("breaker", &self.breaker.name)
-            .field("generation", &self.generation())
-            .field("probe", &self.is_probe())
-            .finish()
-    }
-}
-
-impl Permit<'_> {
-    /// Records a success (slow if it took at least the `slow_call` threshold).
-    #[inline]
-    pub fn success(mut self) {
-        self.finish(Verdict::Success);
-    }
-
-    /// Records a failure.
-    pub fn failure(mut self) {
-        self.finish(Verdict::Failure);
-    }
-
-    /// Releases the permit without counting the call either way.
-    pub fn ignore(mut self) {
-        self.finish(Verdict::Ignore);
-    }
-
-    /// Records `result`: `Ok` is a success, `Err` a failure unless the configured classifier
-    /// says it counts as neither.
-    #[inline]
-    pub fn record<T, E: 'static>(self, result: &Result<T, E>) {
-        match result {
-            Ok(_) => self.success(),
-            Err(error) => match self.breaker.classify(error) {
-                Some(false) => self.ignore(),
-                _ => self.failure(),
-            },
-        }
-    }
-
-    /// `true` when this permit is one of the half-open probes.
-    pub fn is_probe(&self) -> bool {
-        self.kind() == PermitKind::Probe
-    }
-
-    #[inline]
-    fn kind(&self) -> PermitKind {
-        match (self.tag >> 1) & 0b11 {
-            0 => PermitKind::Closed,
-            1 => PermitKind::Probe,
-            _ => PermitKind::Disabled,
-        }
-    }
-
-    /// The breaker generation the call was admitted in.
-    pub fn generation(&self) -> u64 {
-        (self.tag >> 3) & GEN_MASK
-    }
-
-    #[inline]
-    fn finish(&mut self, verdict: Verdict) {
-        self.tag |= 1;
-        self.breaker.finish(self, verdict);
-    }
-}
-
-impl Drop for Permit<'_> {
-    #[inline]
-    fn drop(&mut self) {
-        if self.tag & 1 == 0 {
-            let verdict = if std::thread::panicking() {
-                Verdict::Failure
-            } else {
-                Verdict::Ignore
-            };
-            self.finish(verdict);
-        }
-    }
-}
-
-/// Every registered breaker. Entries are never removed, so handles cached by call sites stay
-/// valid; [`reset_all`] clears them instead.
-static BREAKERS: LazyLock<RwLock<HashMap<Arc<str>, Arc<CircuitBreaker>>>> =
-    LazyLock::new(Default::default);
-
-/// The breaker called `name`, created with [`BreakerConfig::default`] on first use.
-pub fn breaker(name: &str) -> Arc<CircuitBreaker> {
-    if let Some(found) = find(name) {
-        return found;
-    }
-    let mut map = BREAKERS.write().unwrap_or_else(PoisonError::into_inner);
-    let entry = map.entry(Arc::from(name)).or_insert_with_key(|key| {
-        Arc::new(CircuitBreaker::unchecked(
-            Arc::clone(key),
-            BreakerConfig::default(),
-        ))
-    });
-    Arc::clone(entry)
-}
-
-/// The breaker called `name` with `config`. If it already exists, `config` replaces its
-/// configuration (see [`CircuitBreaker::configure`]): the last configuration applied wins, and
-/// applying the same one again changes nothing.
-pub fn breaker_with(
-    name: &str,
-    config: BreakerConfig,
-) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
-    config.validate()?;
-    if let Some(found) = find(name) {
-        found.configure(config)?;
-        return Ok(found);
-    }
-    let mut map = BREAKERS.write().unwrap_or_else(PoisonError::into_inner);
-    if let Some(found) = map.get(name) {
-        let found = Arc::clone(found);
-        drop(map);
-        found.configure(config)?;
-        return Ok(found);
-    }
-    let name: Arc<str> = Arc::from(name);
-    let created = Arc::new(CircuitBreaker::unchecked(Arc::clone(&name), config));
-    map.insert(name, Arc::clone(&created));
-    Ok(created)
-}
-
-/// Configurations from a configuration file ([`crate::config`]), by breaker name. A call
-/// site's own configuration never replaces one of these.
-static FROM_FILE: LazyLock<RwLock<HashMap<Arc<str>, BreakerConfig>>> =
-    LazyLock::new(Default::default);
-
-/// Configures breaker `name` from a configuration file: applied now if the breaker exists, on
-/// creation otherwise, and kept over the keys of a `#[circuit_breaker]` call site.
-pub(crate) fn configure_from_file(
-    name: &str,
-    config: BreakerConfig,
-) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
-    let breaker = breaker_with(name, config.clone())?;
-    FROM_FILE
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(Arc::from(name), config);
-    Ok(breaker)
-}
-
-fn file_config(name: &str) -> Option<BreakerConfig> {
-    FROM_FILE
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
-}
-
-/// The breaker called `name`, if it has been created.
-pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
-    crate::config::load_env_once();
-    BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
-}
-
-/// A snapshot of every registered breaker, sorted by name.
-pub fn all() -> Vec<BreakerSnapshot> {
-    let mut snapshots: Vec<_> = BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .map(|b| b.snapshot())
-        .collect();
-    snapshots.sort_by(|a, b| a.name.cmp(&b.name));
-    snapshots
-}
-
-/// How many registered breakers are not letting calls through freely: open, half-open or
-/// forced open. Cheap (one atomic load per breaker); meant for health scores.
-pub fn open_count() -> usize {
-    BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .filter(|b| matches!(b.machine.load().kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-        .count()
-}
-
-/// Closes every registered breaker and zeroes its counters.
-pub(crate) fn reset_all() {
-    FROM_FILE
-        .write()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
-    for b in BREAKERS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
-        b.clear();
-    }
-}
-
-/// A call site's handle on its breaker: a `static` in macro-generated code, resolved in the
-/// registry on first use (with the site's configuration) and a plain load afterwards.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct BreakerSite {
-    name: &'static str,
-    config: fn() -> BreakerConfig,
-    breaker: OnceLock<Arc<CircuitBreaker>>,
-}
-
-impl BreakerSite {
-    /// A handle for the breaker `name` configured by `config`, not yet resolved.
-    pub const fn new(name: &'static str, config: fn() -> BreakerConfig) -> Self {
-        Self {
-            name,
-            config,
-            breaker: OnceLock::new(),
-        }
-    }
-
-    /// The breaker. A configuration the macro could not check at compile time and that turns
-    /// out invalid falls back to the registry's entry as it is.
-    #[inline]
-    pub fn breaker(&self) -> &CircuitBreaker {
-        self.breaker.get_or_init(|| {
-            // A configuration file's entry wins; otherwise the call site configures the breaker
-            // only if it creates it, so a breaker set up with `breaker_with` (or by another call
-            // site) keeps its configuration.
-            if let Some(config) = file_config(self.name) {
-                return breaker_with(self.name, config).unwrap_or_else(|_| breaker(self.name));
-            }
-            if let Some(existing) = find(self.name) {
-                return existing;
-            }
-            breaker_with(self.name, (self.config)()).unwrap_or_else(|_| breaker(self.name))
-        })
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! ```yaml
 //! retry_policies:
-//!   api:                        # serves #[retry(policy = "api")] and coord::retry::policy("api")
+//!   api:                        # serves #[retry(policy = "api")] and coord::retry_policy("api")
 //!     max_retries: 3
 //!     base_delay: 200ms         # durations: ns, us, ms, s, m, h
 //!     multiplier: 2.0
@@ -38,8 +38,9 @@
 //! site with other keys resolves it later: the file is the operator's word.
 //!
 //! If the environment variable `COORD_CONFIG` names a file, coord loads it on first use: the
-//! first time the monitor, the rule registry, a named retry policy or a circuit breaker is
-//! looked up. A file that fails to load is reported as a `tracing` error event (target
+//! first time a door is used (`coord::monitor()`, `coord::breaker()`, `coord::rules()`,
+//! `coord::retry_policy()`, `coord::report()`, ... or an instrumented function's first call), see
+//! [`ensure_env_loaded`]. A file that fails to load is reported as a `tracing` error event (target
 //! `coord::config`) and by [`env_status`]; nothing of it is applied. [`load_from_env`] does the
 //! same load explicitly, returning the error.
 //!
@@ -48,7 +49,7 @@
 //!     "retry_policies:\n  docs.api:\n    max_retries: 2\n    base_delay: 10ms\n",
 //! ).unwrap();
 //! assert_eq!(loaded.retry_policies, ["docs.api"]);
-//! assert_eq!(coord::retry::policy("docs.api").unwrap().settings().max_retries, 2);
+//! assert_eq!(coord::retry_policy("docs.api").unwrap().settings().max_retries, 2);
 //!
 //! let err = coord::config::load_str("retry_policies:\n  api:\n    max_retry: 2\n").unwrap_err();
 //! assert_eq!(err.to_string(),
@@ -57,11 +58,10 @@
 
 mod model;
 
+use std::cell::Cell;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::thread::ThreadId;
 
 use crate::validate::RuleLoadError;
 
@@ -189,13 +189,13 @@ pub fn load_from_env() -> Result<Option<Loaded>, ConfigError> {
     }
 }
 
-const ENV_IDLE: u8 = 0;
-const ENV_LOADING: u8 = 1;
-const ENV_DONE: u8 = 2;
-
-static ENV_STATE: AtomicU8 = AtomicU8::new(ENV_IDLE);
-static ENV_LOADER: OnceLock<ThreadId> = OnceLock::new();
 static ENV_RESULT: OnceLock<Result<Option<Loaded>, ConfigError>> = OnceLock::new();
+
+thread_local! {
+    /// Set on the thread applying `COORD_CONFIG`, so that a door reached while applying it
+    /// passes through instead of waiting for itself.
+    static LOADING: Cell<bool> = const { Cell::new(false) };
+}
 
 /// What the first-use load of `COORD_CONFIG` did: `None` before it ran, `Ok(None)` when the
 /// variable is not set.
@@ -203,37 +203,48 @@ pub fn env_status() -> Option<&'static Result<Option<Loaded>, ConfigError>> {
     ENV_RESULT.get()
 }
 
-/// Loads `COORD_CONFIG` once per process; called by the registries on their first use. After
-/// the first call this is one atomic load.
+/// Loads `COORD_CONFIG` once per process. The doors (`coord::monitor()`, `coord::breaker()`,
+/// `coord::rules()`, the macros' call sites, ...) call it before they reach a registry; after
+/// the first call it is one atomic load.
+///
+/// Other threads wait while one thread loads, so nobody sees a half-applied file. If loading
+/// panics, nothing is poisoned: the panic reaches that caller and the next caller loads again.
 #[inline]
-pub(crate) fn load_env_once() {
-    if ENV_STATE.load(Ordering::Acquire) != ENV_DONE {
+pub fn ensure_env_loaded() {
+    if ENV_RESULT.get().is_none() {
         load_env_slow();
     }
 }
 
 #[cold]
 fn load_env_slow() {
-    let me = std::thread::current().id();
-    match ENV_STATE.compare_exchange(ENV_IDLE, ENV_LOADING, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => {
-            let _ = ENV_LOADER.set(me);
-            let result = load_from_env();
-            if let Err(error) = &result {
-                tracing::error!(target: "coord::config", %error, "COORD_CONFIG not loaded");
-            }
-            let _ = ENV_RESULT.set(result);
-            ENV_STATE.store(ENV_DONE, Ordering::Release);
+    init_once(&ENV_RESULT, || {
+        let result = load_from_env();
+        if let Err(error) = &result {
+            tracing::error!(target: "coord::config", %error, "COORD_CONFIG not loaded");
         }
-        // Applying the file looks registries up again on this thread: let it through.
-        Err(_) if ENV_LOADER.get() == Some(&me) => {}
-        // Another thread is loading: wait so that nobody sees a half-applied file.
-        Err(_) => {
-            while ENV_STATE.load(Ordering::Acquire) != ENV_DONE {
-                std::thread::yield_now();
-            }
+        result
+    });
+}
+
+/// `cell.get_or_init(load)`, except on the thread already running a `load` (applying the file
+/// reaches doors again), which gets `None` instead of waiting for itself. A panicking `load`
+/// leaves `cell` empty, so the next caller loads again, and nobody waits forever.
+fn init_once<T>(cell: &OnceLock<T>, load: impl FnOnce() -> T) -> Option<&T> {
+    struct Loading;
+    impl Drop for Loading {
+        fn drop(&mut self) {
+            LOADING.set(false);
         }
     }
+    if LOADING.get() {
+        return cell.get();
+    }
+    Some(cell.get_or_init(|| {
+        LOADING.set(true);
+        let _loading = Loading;
+        load()
+    }))
 }
 
 fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
@@ -249,4 +260,30 @@ fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
         return Err(ConfigErrorKind::TooLarge { bytes: text.len() });
     }
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_load_leaves_the_cell_empty_for_the_next_caller() {
+        static CELL: OnceLock<u32> = OnceLock::new();
+        let panicked = std::thread::spawn(|| init_once(&CELL, || panic!("bad file"))).join();
+        assert!(panicked.is_err());
+        assert_eq!(CELL.get(), None);
+        assert_eq!(init_once(&CELL, || 7), Some(&7));
+        assert_eq!(init_once(&CELL, || 8), Some(&7));
+    }
+
+    #[test]
+    fn the_loading_thread_passes_through_instead_of_waiting_for_itself() {
+        static CELL: OnceLock<u32> = OnceLock::new();
+        let outer = init_once(&CELL, || {
+            assert_eq!(init_once(&CELL, || 1), None);
+            2
+        });
+        assert_eq!(outer, Some(&2));
+        assert!(!LOADING.get());
+    }
 }

@@ -155,7 +155,7 @@ struct JitterName(Jitter);
 impl<'de> Deserialize<'de> for JitterName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Jitter::from_name(&text).map(JitterName).ok_or_else(|| {
+        text.parse::<Jitter>().map(JitterName).map_err(|_| {
             de::Error::custom(format!(
                 "unknown jitter `{text}`; expected one of none, full, equal, decorrelated"
             ))
@@ -300,10 +300,10 @@ impl Checked {
         }
         for set in self.rule_sets {
             loaded.rule_sets.push(set.name.clone());
-            crate::rules().insert(set);
+            crate::validate::rules().insert(set);
         }
         if let Some(config) = self.monitor {
-            crate::monitor()
+            crate::compose::health::monitor()
                 .configure(config)
                 .map_err(|e| invalid(None, format!("monitor: {e}")))?;
             loaded.monitor = true;
@@ -314,7 +314,7 @@ impl Checked {
 
 impl RetryModel {
     fn policy(self, name: &str) -> RetryPolicy {
-        let mut policy = RetryPolicy::default().name(name);
+        let mut policy = RetryPolicy::default().named(name);
         if let Some(n) = self.max_retries {
             policy = policy.max_retries(n.get());
         }
@@ -428,7 +428,7 @@ fn yaml_error(e: serde_norway::Error) -> Located {
     let message = match unknown_field(message) {
         Some((field, expected)) => {
             let place = path.map(|p| format!(" in {p}")).unwrap_or_default();
-            let hint = match crate::validate::closest(field, expected.iter().copied()) {
+            let hint = match crate::naming::closest(field, expected.iter().copied()) {
                 Some(best) => format!("; did you mean `{best}`?"),
                 None => format!("; expected one of {}", expected.join(", ")),
             };

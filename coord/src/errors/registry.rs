@@ -3,21 +3,21 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::{
-    AttemptOutcome, ErrorHealth, ErrorRecord, ErrorReport, OperationErrors, RetryStats, Severity,
+    AttemptOutcome, ErrorRecord, HealthStatus, OperationErrors, RetryStats, Severity,
     SeverityCounts,
 };
 
 /// Longest message kept per record, in bytes.
 pub const MAX_MESSAGE_LEN: usize = 256;
 
-/// Records kept in [`ErrorReport::recent`] unless changed with [`set_recent_capacity`].
+/// Records kept in [`ErrorReport::recent`](crate::ErrorReport::recent) unless changed with [`set_recent_capacity`].
 pub const DEFAULT_RECENT_CAPACITY: usize = 100;
 
-/// Window over which [`ErrorReport::health_status`] looks at final failures.
+/// Window over which [`ErrorReport::health_status`](crate::ErrorReport::health_status) looks at final failures.
 const HEALTH_WINDOW: Duration = Duration::from_secs(300);
 
 #[derive(Default)]
@@ -77,9 +77,9 @@ pub(crate) fn record_failure(
     attempt: u32,
     outcome: AttemptOutcome,
 ) {
-    crate::facade::failed_attempt(severity.name());
+    crate::metrics_bridge::failed_attempt(severity.as_str());
     if outcome != AttemptOutcome::Retried {
-        crate::facade::retried_call(outcome.name());
+        crate::metrics_bridge::retried_call(outcome.as_str());
     }
     let c = &*COUNTERS;
     c.failed_attempts.fetch_add(1, Relaxed);
@@ -98,7 +98,7 @@ pub(crate) fn record_failure(
     .fetch_add(1, Relaxed);
     let message = truncate(message);
     {
-        let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::lock(&OPERATIONS);
         let row = operation_row(&mut map, operation);
         row.errors += 1;
         if is_final {
@@ -124,7 +124,7 @@ pub(crate) fn record_failure(
         outcome,
         at: SystemTime::now(),
     };
-    let mut recent = RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut recent = crate::locks::lock(&RECENT);
     while recent.len() >= capacity {
         recent.pop_front();
     }
@@ -132,22 +132,22 @@ pub(crate) fn record_failure(
 }
 
 pub(crate) fn record_success_after_retry(operation: &str) {
-    crate::facade::retried_call("success_after_retry");
+    crate::metrics_bridge::retried_call("success_after_retry");
     COUNTERS.successes_after_retry.fetch_add(1, Relaxed);
-    let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::lock(&OPERATIONS);
     operation_row(&mut map, operation).successes_after_retry += 1;
 }
 
 pub(crate) fn record_cancelled(operation: &str) {
     COUNTERS.cancelled.fetch_add(1, Relaxed);
-    let mut map = OPERATIONS.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::lock(&OPERATIONS);
     operation_row(&mut map, operation).cancelled += 1;
 }
 
-/// Keeps the last `capacity` records in [`ErrorReport::recent`] (100 by default; 0 keeps none).
+/// Keeps the last `capacity` records in [`ErrorReport::recent`](crate::ErrorReport::recent) (100 by default; 0 keeps none).
 pub fn set_recent_capacity(capacity: usize) {
     RECENT_CAPACITY.store(capacity, Relaxed);
-    let mut recent = RECENT.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut recent = crate::locks::lock(&RECENT);
     while recent.len() > capacity {
         recent.pop_front();
     }
@@ -155,31 +155,30 @@ pub fn set_recent_capacity(capacity: usize) {
 
 /// The errors recorded for `operation`, if any.
 pub fn operation_errors(operation: &str) -> Option<OperationErrors> {
-    OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(operation)
-        .cloned()
+    crate::locks::lock(&OPERATIONS).get(operation).cloned()
 }
 
-pub(crate) fn report() -> ErrorReport {
+/// What the registry holds, read at one moment; the composition layer adds the breakers.
+#[derive(Clone, Debug)]
+pub(crate) struct ErrorSummary {
+    pub(crate) total_errors: u64,
+    pub(crate) final_failures: u64,
+    pub(crate) by_severity: SeverityCounts,
+    pub(crate) by_operation: Vec<OperationErrors>,
+    pub(crate) retry: RetryStats,
+    pub(crate) recent: Vec<ErrorRecord>,
+    pub(crate) health_status: HealthStatus,
+}
+
+pub(crate) fn summary() -> ErrorSummary {
     let c = &*COUNTERS;
     let load = |a: &AtomicU64| a.load(Relaxed);
-    let mut by_operation: Vec<OperationErrors> = OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .cloned()
-        .collect();
+    let mut by_operation: Vec<OperationErrors> =
+        crate::locks::lock(&OPERATIONS).values().cloned().collect();
     by_operation.sort_by(|a, b| a.operation.cmp(&b.operation));
-    let recent: Vec<ErrorRecord> = RECENT
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .cloned()
-        .collect();
+    let recent: Vec<ErrorRecord> = crate::locks::lock(&RECENT).iter().cloned().collect();
     let health_status = health(&recent);
-    ErrorReport {
+    ErrorSummary {
         total_errors: load(&c.failed_attempts),
         final_failures: load(&c.final_failures),
         by_severity: SeverityCounts {
@@ -201,13 +200,12 @@ pub(crate) fn report() -> ErrorReport {
         },
         recent,
         health_status,
-        circuit_breaker_status: crate::breaker::all(),
     }
 }
 
-/// Critical when a critical operation failed for good in the last five minutes; degraded when
+/// Unhealthy when a critical operation failed for good in the last five minutes; degraded when
 /// a high-severity one did, or ten or more calls failed for good; healthy otherwise.
-fn health(recent: &[ErrorRecord]) -> ErrorHealth {
+fn health(recent: &[ErrorRecord]) -> HealthStatus {
     let now = SystemTime::now();
     let finals = recent.iter().filter(|r| {
         r.outcome != AttemptOutcome::Retried
@@ -222,11 +220,11 @@ fn health(recent: &[ErrorRecord]) -> ErrorHealth {
         worst = worst.max(record.severity);
     }
     if worst == Severity::Critical {
-        ErrorHealth::Critical
+        HealthStatus::Unhealthy
     } else if worst == Severity::High || count >= 10 {
-        ErrorHealth::Degraded
+        HealthStatus::Degraded
     } else {
-        ErrorHealth::Healthy
+        HealthStatus::Healthy
     }
 }
 
@@ -248,14 +246,8 @@ pub(crate) fn reset_all() {
     {
         counter.store(0, Relaxed);
     }
-    OPERATIONS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
-    RECENT
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clear();
+    crate::locks::lock(&OPERATIONS).clear();
+    crate::locks::lock(&RECENT).clear();
 }
 
 #[cfg(test)]
@@ -278,26 +270,26 @@ mod tests {
     fn health_follows_recent_final_failures() {
         use AttemptOutcome::*;
         let now = Duration::ZERO;
-        assert_eq!(health(&[]), ErrorHealth::Healthy);
+        assert_eq!(health(&[]), HealthStatus::Healthy);
         // Retried attempts are not failures of the call.
         assert_eq!(
             health(&[record(Severity::Critical, Retried, now)]),
-            ErrorHealth::Healthy
+            HealthStatus::Healthy
         );
         assert_eq!(
             health(&[record(Severity::High, Exhausted, now)]),
-            ErrorHealth::Degraded
+            HealthStatus::Degraded
         );
         assert_eq!(
             health(&vec![record(Severity::Low, Permanent, now); 10]),
-            ErrorHealth::Degraded
+            HealthStatus::Degraded
         );
         assert_eq!(
             health(&[
                 record(Severity::Low, Exhausted, now),
                 record(Severity::Critical, BudgetExhausted, now)
             ]),
-            ErrorHealth::Critical
+            HealthStatus::Unhealthy
         );
         // Old failures no longer count.
         assert_eq!(
@@ -306,7 +298,7 @@ mod tests {
                 Exhausted,
                 Duration::from_secs(600)
             )]),
-            ErrorHealth::Healthy
+            HealthStatus::Healthy
         );
     }
 
@@ -332,11 +324,11 @@ mod tests {
                 AttemptOutcome::Retried,
             );
         }
-        let recent = report().recent;
+        let recent = summary().recent;
         assert_eq!(recent.len(), 3);
         assert_eq!(recent.last().map(|r| r.attempt), Some(10));
         set_recent_capacity(0);
-        assert!(report().recent.is_empty());
+        assert!(summary().recent.is_empty());
         set_recent_capacity(DEFAULT_RECENT_CAPACITY);
     }
 }

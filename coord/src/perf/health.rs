@@ -3,27 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-/// Overall verdict of a [`SystemHealth`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HealthStatus {
-    /// Every input is below its "degraded" threshold and the score is at least 80.
-    Healthy,
-    /// Some input passed its "degraded" threshold, or the score is below 80.
-    Degraded,
-    /// Some input passed its "unhealthy" threshold, or the score is below 50.
-    Unhealthy,
-}
-
-impl fmt::Display for HealthStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Healthy => "healthy",
-            Self::Degraded => "degraded",
-            Self::Unhealthy => "unhealthy",
-        })
-    }
-}
+use crate::status::HealthStatus;
 
 /// Where each input turns the status [`Degraded`](HealthStatus::Degraded) or
 /// [`Unhealthy`](HealthStatus::Unhealthy). Part of [`crate::MonitorConfig`].
@@ -320,7 +300,8 @@ impl SystemHealth {
     /// below 50. A NaN input (unknown) counts as healthy.
     ///
     /// ```
-    /// use coord::{HealthInputs, HealthStatus, HealthThresholds, SystemHealth};
+    /// use coord::perf::HealthInputs;
+    /// use coord::{HealthStatus, HealthThresholds, SystemHealth};
     ///
     /// let calm = SystemHealth::assess(&HealthInputs::new().cpu_usage(20.0), &HealthThresholds::default());
     /// assert_eq!((calm.performance_score, calm.health_status), (100.0, HealthStatus::Healthy));

@@ -581,9 +581,12 @@ mod tests {
 
     #[test]
     fn an_hour_and_a_day_and_more_are_reported() {
-        let op = crate::monitor().operation("histogram.tests.long");
+        let op = crate::perf::global().operation("histogram.tests.long");
         for hours in [1, 25] {
-            op.record(Duration::from_secs(hours * 3600), crate::Outcome::Success);
+            op.record(
+                Duration::from_secs(hours * 3600),
+                crate::status::Outcome::Success,
+            );
         }
         let stats = op.stats();
         let close = |reported: Duration, hours: u64| {
@@ -599,10 +602,10 @@ mod tests {
 
     #[test]
     fn duration_max_saturates() {
-        let op = crate::monitor().operation("histogram.tests.duration_max");
-        op.record(Duration::from_secs(1), crate::Outcome::Success);
-        op.record(Duration::MAX, crate::Outcome::Success);
-        op.record(Duration::MAX, crate::Outcome::Failure);
+        let op = crate::perf::global().operation("histogram.tests.duration_max");
+        op.record(Duration::from_secs(1), crate::status::Outcome::Success);
+        op.record(Duration::MAX, crate::status::Outcome::Success);
+        op.record(Duration::MAX, crate::status::Outcome::Failure);
         let stats = op.stats();
         assert_eq!(stats.calls, 3);
         assert_eq!(stats.total, Duration::from_nanos(u64::MAX), "total wrapped");

@@ -1,41 +1,38 @@
 //! Operation metrics: the registry behind `#[track_performance]` and the performance monitor.
 
-mod clock;
-pub mod health;
-pub mod histogram;
+mod health;
+pub(crate) mod histogram;
 mod monitor;
 mod operation;
 mod sampler;
 mod shard;
-pub mod window;
+mod stopwatch;
+mod window;
 
 use std::sync::{Arc, LazyLock};
 
+pub use crate::status::Outcome;
 pub use health::{
-    Contribution, HealthBreakdown, HealthInputs, HealthStatus, HealthThresholds,
-    LATENCY_UNHEALTHY_FACTOR, SystemHealth,
+    Contribution, HealthBreakdown, HealthInputs, HealthThresholds, LATENCY_UNHEALTHY_FACTOR,
+    SystemHealth,
 };
+pub use histogram::{MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
-pub use operation::{Operation, OperationGuard, OperationSite, OperationStats, Outcome, TimedCall};
+pub(crate) use operation::resolve;
+pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
 pub use sampler::SystemSample;
-pub use window::{Clock, ManualClock, SystemClock, WindowStats};
+pub use window::{LONG_WINDOW, SHORT_WINDOW, WindowStats};
 
-// The process-wide monitor counts open circuit breakers from the breaker registry.
-static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(|| {
-    let monitor = PerformanceMonitor::new();
-    monitor.open_breakers_from(crate::breaker::open_count);
-    monitor
-});
+/// The process-wide monitor. The composition layer tells it how to count open breakers.
+static MONITOR: LazyLock<PerformanceMonitor> = LazyLock::new(PerformanceMonitor::new);
 
-/// The process-wide performance monitor.
-pub fn monitor() -> &'static PerformanceMonitor {
-    crate::config::load_env_once();
+/// The process-wide performance monitor, as this layer knows it (see `crate::monitor()`).
+pub(crate) fn global() -> &'static PerformanceMonitor {
     &MONITOR
 }
 
-/// Stats of the operation called `name`, if it has been used since the process started, with
-/// the process-wide monitor's rolling windows.
-pub fn operation(name: &str) -> Option<OperationStats> {
+/// Stats of the operation called `name` (the door is `crate::operation()`).
+pub(crate) fn operation(name: &str) -> Option<OperationStats> {
     operation::find(name).map(|op| {
         let mut stats = op.stats();
         MONITOR.fill_windows(&op, &mut stats);

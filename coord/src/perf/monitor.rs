@@ -3,14 +3,17 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Condvar, Mutex, PoisonError, RwLock};
+
+use crate::locks::lock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::health::{HealthInputs, HealthThresholds, SystemHealth};
 use super::operation::{self, Operation, OperationStats};
 use super::sampler::{self, SystemSample};
-use super::window::{Clock, LONG_WINDOW, RollingWindows, SHORT_WINDOW, SystemClock};
+use super::window::{LONG_WINDOW, RollingWindows, SHORT_WINDOW};
+use crate::clock::Clock;
 
 /// The shortest collection interval: sysinfo cannot compute CPU use over less.
 pub const MIN_COLLECTION_INTERVAL: Duration = sysinfo::MINIMUM_CPU_UPDATE_INTERVAL;
@@ -147,7 +150,7 @@ struct Control {
 
 /// What the monitor thread and the callers share.
 struct Shared {
-    clock: Arc<dyn Clock>,
+    clock: Clock,
     config: RwLock<MonitorConfig>,
     control: Mutex<Control>,
     wake: Condvar,
@@ -156,28 +159,17 @@ struct Shared {
     open_breakers: RwLock<fn() -> usize>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 fn no_breakers() -> usize {
     0
 }
 
 impl Shared {
     fn config(&self) -> MonitorConfig {
-        self.config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        crate::locks::read(&self.config).clone()
     }
 
     fn push_sample(&self, sample: SystemSample) {
-        let max = self
-            .config
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .max_data_points;
+        let max = crate::locks::read(&self.config).max_data_points;
         let mut history = lock(&self.history);
         while history.len() >= max.max(1) {
             history.pop_front();
@@ -269,15 +261,15 @@ impl PerformanceMonitor {
     /// A monitor of its own, on the real clock, with the default configuration. Operations are
     /// process-wide, so it sees the same ones as [`crate::monitor()`].
     pub fn new() -> Self {
-        Self::with_clock(Arc::new(SystemClock))
+        Self::with_clock(Clock::system())
     }
 
     /// A monitor whose rolling windows read the time from `clock`, e.g. a
-    /// [`ManualClock`](crate::ManualClock) in tests. Sampling intervals always use real time.
-    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+    /// [`FakeClock`](crate::FakeClock) in tests. Sampling intervals always use real time.
+    pub fn with_clock(clock: impl Into<Clock>) -> Self {
         Self {
             shared: Arc::new(Shared {
-                clock,
+                clock: clock.into(),
                 config: RwLock::new(MonitorConfig::default()),
                 control: Mutex::new(Control::default()),
                 wake: Condvar::new(),
@@ -294,11 +286,7 @@ impl PerformanceMonitor {
     pub fn configure(&self, config: MonitorConfig) -> Result<(), MonitorConfigError> {
         config.check()?;
         let max = config.max_data_points;
-        *self
-            .shared
-            .config
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = config;
+        *crate::locks::write(&self.shared.config) = config;
         {
             let mut history = lock(&self.shared.history);
             while history.len() > max {
@@ -390,11 +378,7 @@ impl PerformanceMonitor {
     /// Tells the monitor how to count open circuit breakers for the health score (default:
     /// always 0).
     pub fn open_breakers_from(&self, count: fn() -> usize) {
-        *self
-            .shared
-            .open_breakers
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = count;
+        *crate::locks::write(&self.shared.open_breakers) = count;
     }
 
     /// Scores the host and the operations; see [`SystemHealth::assess`] for the formula.
@@ -406,11 +390,7 @@ impl PerformanceMonitor {
         let latest = lock(&self.shared.history).back().cloned();
         let sample = latest.unwrap_or_else(|| self.record_system_health());
         let (error_rate, p99) = self.operations_health();
-        let open_breakers = (*self
-            .shared
-            .open_breakers
-            .read()
-            .unwrap_or_else(PoisonError::into_inner))();
+        let open_breakers = (*crate::locks::read(&self.shared.open_breakers))();
         let inputs = HealthInputs::new()
             .cpu_usage(sample.cpu_usage)
             .memory_usage(sample.memory_usage)
@@ -470,26 +450,28 @@ impl PerformanceMonitor {
 mod tests {
     use std::time::Duration;
 
-    use crate::Outcome;
+    use crate::status::Outcome;
 
     #[test]
     fn reset_forgets_samples_and_windows() {
-        let monitor = crate::monitor();
+        let monitor = super::super::global();
         let op = monitor.operation("monitor_unit.reset");
         monitor.roll_windows();
         op.record(Duration::from_millis(1), Outcome::Success);
         monitor.record_system_health();
         assert_eq!(monitor.history().len(), 1);
         assert!(
-            crate::operation("monitor_unit.reset")
+            super::super::operation("monitor_unit.reset")
                 .unwrap()
                 .last_10s
                 .is_some()
         );
-        crate::reset();
+        super::super::reset_all();
         assert!(monitor.history().is_empty());
         assert_eq!(
-            crate::operation("monitor_unit.reset").unwrap().last_10s,
+            super::super::operation("monitor_unit.reset")
+                .unwrap()
+                .last_10s,
             None
         );
     }

@@ -3,27 +3,17 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 use std::time::Duration;
 
-use super::clock::{self, Instant};
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
+use super::stopwatch::{self, Instant};
+use crate::status::Outcome;
 
 /// A counter alone on its cache line.
 #[derive(Default)]
 #[repr(align(64))]
 struct PaddedCounter(AtomicU64);
-
-/// How one call of an operation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Returned anything but `Err`.
-    Success,
-    /// Returned `Err`, or panicked.
-    Failure,
-    /// An `async` call whose future was dropped before it completed.
-    Cancelled,
-}
 
 /// Longest error message kept as an operation's `last_error`, in bytes.
 const MAX_ERROR_LEN: usize = 256;
@@ -44,7 +34,7 @@ pub struct Operation {
     max_nanos: AtomicU64,
     histogram: AtomicHistogram,
     last_error: Mutex<Option<String>>,
-    metrics: crate::facade::OperationMetrics,
+    metrics: crate::metrics_bridge::OperationMetrics,
 }
 
 impl fmt::Debug for Operation {
@@ -79,7 +69,7 @@ impl Operation {
     pub fn start(self: &Arc<Self>) -> OperationGuard {
         OperationGuard {
             operation: Arc::clone(self),
-            start: clock::now(),
+            start: stopwatch::now(),
             finished: false,
         }
     }
@@ -110,7 +100,7 @@ impl Operation {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
         self.histogram.record(nanos, shard);
-        self.metrics.record(&self.name, nanos, outcome);
+        self.metrics.record(&self.name, nanos, outcome as usize);
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {
@@ -122,10 +112,7 @@ impl Operation {
             }
             message.truncate(end);
         }
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(message);
+        *crate::locks::lock(&self.last_error) = Some(message);
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
@@ -147,6 +134,16 @@ impl Operation {
         // report fewer calls than outcomes.
         let calls = histogram.count().max(failures + cancelled);
         (calls - failures - cancelled, failures, cancelled)
+    }
+
+    /// Starts timing one call for generated code (see [`TimedCall`]).
+    #[inline]
+    pub fn start_timed(&self) -> TimedCall<'_> {
+        TimedCall {
+            operation: self,
+            start: stopwatch::now(),
+            finished: false,
+        }
     }
 
     /// Reads the counters into a plain [`OperationStats`].
@@ -188,11 +185,7 @@ impl Operation {
             p95: within(p95),
             p99: within(p99),
             p999: within(p999),
-            last_error: self
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            last_error: crate::locks::lock(&self.last_error).clone(),
             last_10s: None,
             last_60s: None,
         }
@@ -207,10 +200,7 @@ impl Operation {
         self.min_nanos.store(u64::MAX, Relaxed);
         self.max_nanos.store(0, Relaxed);
         self.histogram.reset();
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = None;
+        *crate::locks::lock(&self.last_error) = None;
     }
 
     /// Bytes this operation occupies, counters and histogram included.
@@ -241,31 +231,31 @@ pub struct OperationStats {
     /// `failures / (successes + failures)`, 0.0 when nothing completed.
     pub error_rate: f64,
     /// Time spent in all calls together.
-    #[serde(rename = "total_ms", with = "crate::report::ms")]
+    #[serde(rename = "total_ms", with = "crate::serde_ms::ms")]
     pub total: Duration,
     /// Mean latency over all calls.
-    #[serde(rename = "mean_ms", with = "crate::report::ms")]
+    #[serde(rename = "mean_ms", with = "crate::serde_ms::ms")]
     pub mean: Duration,
     /// Fastest call.
-    #[serde(rename = "min_ms", with = "crate::report::ms")]
+    #[serde(rename = "min_ms", with = "crate::serde_ms::ms")]
     pub min: Duration,
     /// Slowest call.
-    #[serde(rename = "max_ms", with = "crate::report::ms")]
+    #[serde(rename = "max_ms", with = "crate::serde_ms::ms")]
     pub max: Duration,
     /// Median latency.
-    #[serde(rename = "p50_ms", with = "crate::report::ms")]
+    #[serde(rename = "p50_ms", with = "crate::serde_ms::ms")]
     pub p50: Duration,
     /// 90th percentile latency.
-    #[serde(rename = "p90_ms", with = "crate::report::ms")]
+    #[serde(rename = "p90_ms", with = "crate::serde_ms::ms")]
     pub p90: Duration,
     /// 95th percentile latency.
-    #[serde(rename = "p95_ms", with = "crate::report::ms")]
+    #[serde(rename = "p95_ms", with = "crate::serde_ms::ms")]
     pub p95: Duration,
     /// 99th percentile latency.
-    #[serde(rename = "p99_ms", with = "crate::report::ms")]
+    #[serde(rename = "p99_ms", with = "crate::serde_ms::ms")]
     pub p99: Duration,
     /// 99.9th percentile latency.
-    #[serde(rename = "p999_ms", with = "crate::report::ms")]
+    #[serde(rename = "p999_ms", with = "crate::serde_ms::ms")]
     pub p999: Duration,
     /// The message of the most recent failure recorded with a message, up to 256 bytes.
     pub last_error: Option<String>,
@@ -309,13 +299,13 @@ impl OperationGuard {
 
     /// Time since the guard was created.
     pub fn elapsed(&self) -> Duration {
-        Duration::from_nanos(clock::nanos_since(self.start))
+        Duration::from_nanos(stopwatch::nanos_since(self.start))
     }
 
     fn finish(&mut self, outcome: Outcome) {
         self.finished = true;
         self.operation
-            .record_nanos(clock::nanos_since(self.start), outcome);
+            .record_nanos(stopwatch::nanos_since(self.start), outcome);
     }
 }
 
@@ -339,14 +329,10 @@ static OPERATIONS: LazyLock<RwLock<HashMap<Arc<str>, Arc<Operation>>>> =
 
 /// The operation called `name`, created on first use.
 pub(crate) fn resolve(name: &str) -> Arc<Operation> {
-    if let Some(op) = OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-    {
+    if let Some(op) = crate::locks::read(&OPERATIONS).get(name) {
         return Arc::clone(op);
     }
-    let mut map = OPERATIONS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::write(&OPERATIONS);
     let op = map
         .entry(Arc::from(name))
         .or_insert_with_key(|key| Arc::new(Operation::new(Arc::clone(key))));
@@ -355,67 +341,20 @@ pub(crate) fn resolve(name: &str) -> Arc<Operation> {
 
 /// The operation called `name`, if any call site or guard has used it.
 pub(crate) fn find(name: &str) -> Option<Arc<Operation>> {
-    OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .cloned()
+    crate::locks::read(&OPERATIONS).get(name).cloned()
 }
 
 /// Every registered operation, sorted by name.
 pub(crate) fn all() -> Vec<Arc<Operation>> {
-    let mut ops: Vec<_> = OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-        .cloned()
-        .collect();
+    let mut ops: Vec<_> = crate::locks::read(&OPERATIONS).values().cloned().collect();
     ops.sort_by(|a, b| a.name.cmp(&b.name));
     ops
 }
 
 /// Zeroes every operation in place.
 pub(crate) fn reset_all() {
-    for op in OPERATIONS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
+    for op in crate::locks::read(&OPERATIONS).values() {
         op.reset();
-    }
-}
-
-/// A call site's handle on its operation: a `static` in macro-generated code, resolved on the
-/// first call and a single atomic load afterwards.
-#[derive(Debug)]
-pub struct OperationSite {
-    name: &'static str,
-    operation: OnceLock<Arc<Operation>>,
-}
-
-impl OperationSite {
-    /// A handle for the operation called `name`, not yet resolved.
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            operation: OnceLock::new(),
-        }
-    }
-
-    /// The operation, resolved in the registry on first use.
-    #[inline]
-    pub fn operation(&self) -> &Operation {
-        self.operation.get_or_init(|| resolve(self.name))
-    }
-
-    /// Starts timing one call.
-    #[inline]
-    pub fn start(&self) -> TimedCall<'_> {
-        TimedCall {
-            operation: self.operation(),
-            start: clock::now(),
-            finished: false,
-        }
     }
 }
 
@@ -439,7 +378,7 @@ impl TimedCall<'_> {
             Outcome::Success
         };
         self.operation
-            .record_nanos(clock::nanos_since(self.start), outcome);
+            .record_nanos(stopwatch::nanos_since(self.start), outcome);
     }
 }
 
@@ -453,7 +392,7 @@ impl Drop for TimedCall<'_> {
                 Outcome::Cancelled
             };
             self.operation
-                .record_nanos(clock::nanos_since(self.start), outcome);
+                .record_nanos(stopwatch::nanos_since(self.start), outcome);
         }
     }
 }

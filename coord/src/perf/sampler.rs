@@ -1,6 +1,6 @@
 //! Reading the host: one `sysinfo::System` per process, refreshed selectively.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
 use sysinfo::{
@@ -91,7 +91,7 @@ static PROBE: Mutex<Option<Probe>> = Mutex::new(None);
 
 /// Creates and primes the probe if that has not happened yet. Cheap afterwards.
 pub(crate) fn prime() {
-    let mut probe = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut probe = crate::locks::lock(&PROBE);
     if probe.is_none() {
         *probe = Some(Probe::new());
     }
@@ -99,7 +99,7 @@ pub(crate) fn prime() {
 
 /// How long until the probe can report a real CPU figure (zero once it can).
 fn time_to_ready() -> std::time::Duration {
-    let probe = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    let probe = crate::locks::lock(&PROBE);
     probe.as_ref().map_or(MINIMUM_CPU_UPDATE_INTERVAL, |p| {
         MINIMUM_CPU_UPDATE_INTERVAL.saturating_sub(p.primed_at.elapsed())
     })
@@ -126,7 +126,7 @@ pub(crate) fn sample_if_ready() -> Option<SystemSample> {
 }
 
 fn sample_with(read: impl FnOnce(&mut Probe) -> SystemSample) -> SystemSample {
-    let mut guard = PROBE.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut guard = crate::locks::lock(&PROBE);
     let probe = guard.get_or_insert_with(Probe::new);
     read(probe)
 }

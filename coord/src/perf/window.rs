@@ -7,8 +7,7 @@
 //! older than the window; its real length is reported as [`WindowStats::span`].
 
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::histogram::Snapshot;
@@ -22,65 +21,13 @@ pub const LONG_WINDOW: Duration = Duration::from_secs(60);
 /// interval is 300; the rest is slack for explicit [`crate::PerformanceMonitor::roll_windows`]).
 const MAX_CHECKPOINTS: usize = 600;
 
-/// Where the monitor reads the time for its windows. Tests inject a [`ManualClock`].
-pub trait Clock: Send + Sync + fmt::Debug {
-    /// The current instant.
-    fn now(&self) -> Instant;
-}
-
-/// The real monotonic clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-}
-
-/// A clock that only moves when told to, for tests of time-dependent behaviour.
-#[derive(Debug)]
-pub struct ManualClock {
-    origin: Instant,
-    offset: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock frozen at the current instant.
-    pub fn new() -> Self {
-        Self {
-            origin: Instant::now(),
-            offset: Mutex::new(Duration::ZERO),
-        }
-    }
-
-    /// Moves the clock forward by `by`.
-    pub fn advance(&self, by: Duration) {
-        let mut offset = self.offset.lock().unwrap_or_else(PoisonError::into_inner);
-        *offset = offset.saturating_add(by);
-    }
-}
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        let offset = *self.offset.lock().unwrap_or_else(PoisonError::into_inner);
-        self.origin.checked_add(offset).unwrap_or(self.origin)
-    }
-}
-
 /// One operation's calls within a recent window.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct WindowStats {
     /// The window's real length: from the oldest usable checkpoint to now. At most the nominal
     /// window (10 s or 60 s), shorter right after the monitor started.
-    #[serde(rename = "span_ms", with = "crate::report::ms")]
+    #[serde(rename = "span_ms", with = "crate::serde_ms::ms")]
     pub span: Duration,
     /// Calls finished within the window (successes, failures and cancellations).
     pub calls: u64,
@@ -93,10 +40,10 @@ pub struct WindowStats {
     /// `failures / (successes + failures)` within the window, 0.0 when nothing completed.
     pub error_rate: f64,
     /// Median latency within the window (zero when empty).
-    #[serde(rename = "p50_ms", with = "crate::report::ms")]
+    #[serde(rename = "p50_ms", with = "crate::serde_ms::ms")]
     pub p50: Duration,
     /// 99th percentile latency within the window (zero when empty).
-    #[serde(rename = "p99_ms", with = "crate::report::ms")]
+    #[serde(rename = "p99_ms", with = "crate::serde_ms::ms")]
     pub p99: Duration,
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 /// How a retry budget refills and drains. The default (capacity 500, a retry costs 5, a
 /// success refunds 1) allows bursts of 100 retries and, sustained, one retry per five successes.
@@ -132,14 +132,10 @@ static BUDGETS: LazyLock<RwLock<HashMap<Arc<str>, Arc<RetryBudget>>>> =
 /// The budget called `name`, created full with `config` on first use (later configs for the
 /// same name are ignored: the first policy to use a name sets its bucket).
 pub(crate) fn resolve(name: &str, config: BudgetConfig) -> Arc<RetryBudget> {
-    if let Some(budget) = BUDGETS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-    {
+    if let Some(budget) = crate::locks::read(&BUDGETS).get(name) {
         return Arc::clone(budget);
     }
-    let mut map = BUDGETS.write().unwrap_or_else(PoisonError::into_inner);
+    let mut map = crate::locks::write(&BUDGETS);
     let budget = map
         .entry(Arc::from(name))
         .or_insert_with_key(|key| Arc::new(RetryBudget::new(Arc::clone(key), config)));
@@ -148,20 +144,12 @@ pub(crate) fn resolve(name: &str, config: BudgetConfig) -> Arc<RetryBudget> {
 
 /// The retry budget of policy (or operation) `name`, if a retrying call has used it.
 pub fn budget(name: &str) -> Option<BudgetSnapshot> {
-    BUDGETS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name)
-        .map(|b| b.snapshot())
+    crate::locks::read(&BUDGETS).get(name).map(|b| b.snapshot())
 }
 
 /// Refills every bucket; handles cached by policies stay valid.
 pub(crate) fn reset_all() {
-    for budget in BUDGETS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .values()
-    {
+    for budget in crate::locks::read(&BUDGETS).values() {
         budget.refill();
     }
 }

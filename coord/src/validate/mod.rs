@@ -46,7 +46,7 @@
 //! Paths use serde's names (`rename`, `rename_all`); tuple fields are `[0]`, `[1]`; a newtype's
 //! field has its parent's path; an enum checks the active variant's fields, with paths relative
 //! to the value (no variant prefix). Valid input allocates nothing. The first `validate()` of a
-//! derived type registers its rule set, and its nested types', in [`rules()`] under the type
+//! derived type registers its rule set, and its nested types', in [`rules()`](crate::rules()) under the type
 //! name (a loaded rule set of the same name is kept); that rule set checks serialized values
 //! the same way, except `custom` and `schema` functions, which only run in the derive.
 //!
@@ -82,26 +82,31 @@
 
 mod engine;
 pub mod formats;
+mod load_error;
 mod registry;
 mod report;
 mod result;
 mod rule;
+mod rule_set_ref;
+mod schema;
 #[doc(hidden)]
 pub mod support;
 mod yaml;
 
-pub use registry::{RuleRegistry, message_rule_set, rules};
+pub(crate) use registry::rules;
+pub use registry::{RuleRegistry, message_rule_set};
 pub use report::{
-    AsRuleSet, DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetRef,
-    RuleSetReport, RuleSetStats, TOP_FAILURES, ValidationReport, Validator, register_rule_set,
-    validator,
+    DerivedSite, FailureCount, MAX_TRACKED_FAILURES, MAX_TRACKED_RULE_SETS, RuleSetReport,
+    RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
 };
+pub(crate) use report::{register_rule_set, validator};
 pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
+pub use rule_set_ref::{AsRuleSet, RuleSetRef};
+pub(crate) use yaml::parse_document;
 pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
-pub(crate) use yaml::{closest, parse_document};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
 
 use serde_json::json;
 
@@ -25,19 +25,8 @@ static REGISTRY: LazyLock<RuleRegistry> = LazyLock::new(|| {
     }
 });
 
-/// The process-wide rule registry.
-///
-/// ```
-/// let names = coord::rules()
-///     .load_yaml("docs_user:\n  required_fields: [name]\n  field_validations:\n    name: {type: string, min_length: 2}\n")
-///     .unwrap();
-/// assert_eq!(names, ["docs_user"]);
-/// let set = coord::rules().get("docs_user").unwrap();
-/// assert!(!set.validate_value(&serde_json::json!({"name": "x"})).is_valid);
-/// println!("{set}");
-/// ```
-pub fn rules() -> &'static RuleRegistry {
-    crate::config::load_env_once();
+/// The process-wide rule registry (the door is `crate::rules()`).
+pub(crate) fn rules() -> &'static RuleRegistry {
     &REGISTRY
 }
 
@@ -80,7 +69,7 @@ impl RuleRegistry {
     pub fn load_yaml(&self, yaml: &str) -> Result<Vec<String>, RuleLoadError> {
         let sets = yaml::parse(yaml)?;
         let names = sets.iter().map(|s| s.name.clone()).collect();
-        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::write(&self.sets);
         for set in sets {
             map.insert(set.name.clone(), Arc::new(set));
         }
@@ -114,17 +103,14 @@ impl RuleRegistry {
     /// Adds (or replaces) one rule set.
     pub fn insert(&self, set: RuleSet) -> Arc<RuleSet> {
         let set = Arc::new(set);
-        self.sets
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(set.name.clone(), Arc::clone(&set));
+        crate::locks::write(&self.sets).insert(set.name.clone(), Arc::clone(&set));
         set
     }
 
     /// Adds `set` unless one of that name exists (derived types never replace a loaded set);
     /// `true` when added.
     pub(crate) fn insert_if_absent(&self, set: RuleSet) -> bool {
-        let mut map = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::write(&self.sets);
         if map.contains_key(&set.name) {
             return false;
         }
@@ -134,20 +120,11 @@ impl RuleRegistry {
 
     /// Names of every rule set, sorted.
     pub fn names(&self) -> Vec<String> {
-        self.sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .cloned()
-            .collect()
+        crate::locks::read(&self.sets).keys().cloned().collect()
     }
 
     /// The rule set called `name`.
     pub fn get(&self, name: &str) -> Option<Arc<RuleSet>> {
-        self.sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-            .cloned()
+        crate::locks::read(&self.sets).get(name).cloned()
     }
 }

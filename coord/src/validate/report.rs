@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::registry::rules;
 use super::result::{Checks, FieldError, ValidationResult};
 use super::rule::RuleSet;
+use super::rule_set_ref::AsRuleSet;
 
 /// Distinct rule sets tracked by name; later ones are counted under `other`.
 pub const MAX_TRACKED_RULE_SETS: usize = 256;
@@ -67,19 +68,8 @@ static VALIDATOR: LazyLock<Validator> = LazyLock::new(|| Validator {
     other_failures: AtomicU64::new(0),
 });
 
-/// The process-wide validator.
-///
-/// ```
-/// let r = coord::validator().validate_message_structure(&serde_json::json!({
-///     "content": "Hello, world!",
-///     "user_id": "user_123",
-///     "timestamp": "2024-01-01T12:00:00Z",
-///     "priority": "high",
-/// }));
-/// assert!(r.is_valid);
-/// assert_eq!(r.score, 100.0);
-/// ```
-pub fn validator() -> &'static Validator {
+/// The process-wide validator (the door is `crate::validator()`).
+pub(crate) fn validator() -> &'static Validator {
     &VALIDATOR
 }
 
@@ -96,7 +86,7 @@ impl Validator {
     }
 
     /// Serializes `value` and validates it against `rule_set` (a [`RuleSet`], or the name of
-    /// one in [`rules()`]), recording the outcome. A value that cannot be serialized fails one
+    /// one in [`rules()`](crate::rules())), recording the outcome. A value that cannot be serialized fails one
     /// `type` check at the root; an unknown rule-set name fails one `rule_set` check.
     ///
     /// ```
@@ -144,15 +134,10 @@ impl Validator {
 
     /// The live counters of `name`, created on first use (bounded; overflow shares `other`).
     pub(crate) fn stats(&self, name: &str) -> Arc<RuleSetStats> {
-        if let Some(s) = self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(name)
-        {
+        if let Some(s) = crate::locks::read(&self.sets).get(name) {
             return Arc::clone(s);
         }
-        let mut sets = self.sets.write().unwrap_or_else(PoisonError::into_inner);
+        let mut sets = crate::locks::write(&self.sets);
         if sets.len() >= MAX_TRACKED_RULE_SETS && !sets.contains_key(name) {
             return Arc::clone(&self.other);
         }
@@ -169,7 +154,7 @@ impl Validator {
     }
 
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
-        crate::facade::validation(
+        crate::metrics_bridge::validation(
             &stats.name,
             result.is_valid,
             result.passed,
@@ -190,7 +175,7 @@ impl Validator {
 
     #[cold]
     fn record_failures(&self, rule_set: &str, errors: &[FieldError]) {
-        let mut map = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut map = crate::locks::lock(&self.failures);
         for e in errors {
             let key = failure_key(rule_set, &e.path, &e.rule);
             if let Some(entry) = map.get_mut(&key) {
@@ -213,10 +198,7 @@ impl Validator {
 
     /// Everything recorded since start or the last [`crate::reset`].
     pub fn validation_report(&self) -> ValidationReport {
-        let mut rule_sets: Vec<RuleSetReport> = self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut rule_sets: Vec<RuleSetReport> = crate::locks::read(&self.sets)
             .values()
             .chain(std::iter::once(&self.other))
             .map(|s| RuleSetReport::from_stats(s))
@@ -227,10 +209,7 @@ impl Validator {
         let valid = rule_sets.iter().map(|r| r.valid).sum();
         let passed = rule_sets.iter().map(|r| r.passed_checks).sum();
         let applicable = rule_sets.iter().map(|r| r.applicable_checks).sum();
-        let mut top_failures: Vec<FailureCount> = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut top_failures: Vec<FailureCount> = crate::locks::lock(&self.failures)
             .values()
             .cloned()
             .collect();
@@ -263,10 +242,7 @@ impl Validator {
     /// Every tracked failure key of `rule_set`, most frequent first (the report lists only the
     /// top few over all rule sets).
     pub fn failures(&self, rule_set: &str) -> Vec<FailureCount> {
-        let mut out: Vec<FailureCount> = self
-            .failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        let mut out: Vec<FailureCount> = crate::locks::lock(&self.failures)
             .values()
             .filter(|f| f.rule_set == rule_set)
             .cloned()
@@ -276,19 +252,11 @@ impl Validator {
     }
 
     pub(crate) fn reset(&self) {
-        for s in self
-            .sets
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-        {
+        for s in crate::locks::read(&self.sets).values() {
             s.reset();
         }
         self.other.reset();
-        self.failures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        crate::locks::lock(&self.failures).clear();
         self.other_failures.store(0, Relaxed);
     }
 }
@@ -498,7 +466,7 @@ pub struct DerivedSite {
 
 /// Registers a derived type's rule set unless one of that name exists; `true` when it was added
 /// (so the caller goes on to register its nested types, and recursive types stop).
-pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
+pub(crate) fn register_rule_set(build: fn() -> RuleSet) -> bool {
     rules().insert_if_absent(build())
 }
 
@@ -572,69 +540,5 @@ mod tests {
     fn indices_fold() {
         assert_eq!(generic_path("tags[12].name"), "tags[*].name");
         assert_eq!(generic_path("m[\"1\"]"), "m[\"1\"]");
-    }
-}
-
-/// What [`Validator::validate_with`] accepts as a rule set: a [`RuleSet`] (also behind `Arc`),
-/// or the name of one loaded in [`rules()`].
-pub trait AsRuleSet {
-    /// The rule set, or `None` for a name that is not loaded.
-    fn as_rule_set(&self) -> Option<RuleSetRef<'_>>;
-    /// The name, for the report and the error.
-    fn rule_set_name(&self) -> &str;
-}
-
-/// A rule set borrowed from the caller or shared from the registry.
-#[derive(Debug)]
-pub enum RuleSetRef<'a> {
-    /// The caller's own.
-    Borrowed(&'a RuleSet),
-    /// From the registry.
-    Shared(Arc<RuleSet>),
-}
-
-impl std::ops::Deref for RuleSetRef<'_> {
-    type Target = RuleSet;
-    fn deref(&self) -> &RuleSet {
-        match self {
-            RuleSetRef::Borrowed(set) => set,
-            RuleSetRef::Shared(set) => set,
-        }
-    }
-}
-
-impl AsRuleSet for RuleSet {
-    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
-        Some(RuleSetRef::Borrowed(self))
-    }
-    fn rule_set_name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl AsRuleSet for Arc<RuleSet> {
-    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
-        Some(RuleSetRef::Borrowed(self))
-    }
-    fn rule_set_name(&self) -> &str {
-        &self.name
-    }
-}
-
-impl AsRuleSet for str {
-    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
-        rules().get(self).map(RuleSetRef::Shared)
-    }
-    fn rule_set_name(&self) -> &str {
-        self
-    }
-}
-
-impl AsRuleSet for String {
-    fn as_rule_set(&self) -> Option<RuleSetRef<'_>> {
-        self.as_str().as_rule_set()
-    }
-    fn rule_set_name(&self) -> &str {
-        self
     }
 }

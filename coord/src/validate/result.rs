@@ -210,14 +210,14 @@ impl RuleError {
         }
     }
 
-    /// Adds one param.
+    /// Adds one param, reported in [`FieldError::params`].
     #[must_use]
     pub fn with_param(
         mut self,
         key: impl Into<Cow<'static, str>>,
         value: impl Into<Value>,
     ) -> Self {
-        self.params.insert(key.into(), value.into());
+        self.params.insert(key, value);
         self
     }
 

@@ -4,71 +4,43 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::result::FieldError;
 
-/// The kind of value a field must hold. Format types (`email`, `url`, `uuid`, `datetime`) are
-/// strings with a shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ValueType {
-    /// A string.
-    String,
-    /// A whole number (`1.0` counts, as in JSON Schema).
-    Integer,
-    /// Any number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-    /// A sequence.
-    Array,
-    /// A map with string keys.
-    Object,
-    /// An email address (HTML5 rule).
-    Email,
-    /// A URL (WHATWG).
-    Url,
-    /// A hyphenated UUID.
-    Uuid,
-    /// An RFC 3339 date-time.
-    DateTime,
+named_enum! {
+    /// The kind of value a field must hold, named as in rule files. Format types (`email`,
+    /// `url`, `uuid`, `datetime`) are strings with a shape.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ValueType {
+        /// A string.
+        String = "string",
+        /// A whole number (`1.0` counts, as in JSON Schema).
+        Integer = "integer",
+        /// Any number.
+        Number = "number",
+        /// `true` or `false`.
+        Boolean = "boolean",
+        /// A sequence.
+        Array = "array",
+        /// A map with string keys.
+        Object = "object",
+        /// An email address (HTML5 rule).
+        Email = "email",
+        /// A URL (WHATWG).
+        Url = "url",
+        /// A hyphenated UUID.
+        Uuid = "uuid",
+        /// An RFC 3339 date-time.
+        DateTime = "datetime",
+    }
 }
 
 impl ValueType {
-    /// Every type, in the order the YAML vocabulary lists them.
-    pub const ALL: [ValueType; 10] = [
-        ValueType::String,
-        ValueType::Integer,
-        ValueType::Number,
-        ValueType::Boolean,
-        ValueType::Array,
-        ValueType::Object,
-        ValueType::Email,
-        ValueType::Url,
-        ValueType::Uuid,
-        ValueType::DateTime,
-    ];
-
-    /// The name used in rule files: `string`, `integer`, ..., `datetime`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            ValueType::String => "string",
-            ValueType::Integer => "integer",
-            ValueType::Number => "number",
-            ValueType::Boolean => "boolean",
-            ValueType::Array => "array",
-            ValueType::Object => "object",
-            ValueType::Email => "email",
-            ValueType::Url => "url",
-            ValueType::Uuid => "uuid",
-            ValueType::DateTime => "datetime",
-        }
-    }
-
     /// Looks a type up by its rule-file name.
     pub fn from_name(name: &str) -> Option<ValueType> {
-        ValueType::ALL.into_iter().find(|t| t.name() == name)
+        ValueType::ALL.into_iter().find(|t| t.as_str() == name)
     }
 
     /// The rule code a mismatch reports: the format name for format types, else `type`.
@@ -95,12 +67,6 @@ impl ValueType {
             ValueType::Uuid => "must be a UUID",
             ValueType::DateTime => "must be an RFC 3339 date-time",
         }
-    }
-}
-
-impl fmt::Display for ValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -252,7 +218,7 @@ fn fmt_num(n: f64) -> Num {
     Num(n)
 }
 
-fn bound_value(n: f64) -> Value {
+pub(super) fn bound_value(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         Value::from(n as i64)
     } else {
@@ -401,131 +367,6 @@ impl RuleSet {
     pub fn field_rules(&self, field: &str) -> Option<&FieldRules> {
         self.fields.iter().find(|f| f.name == field)
     }
-
-    /// The rule set as a JSON Schema (draft 2020-12). Named nested rule sets become
-    /// `$ref`s into `$defs`, resolved from the registry; `custom` rules and messages have no
-    /// JSON Schema form and are left out.
-    pub fn to_json_schema(&self) -> Value {
-        let mut defs = Map::new();
-        let mut schema = object_schema(self, &mut defs, 0);
-        if let Value::Object(m) = &mut schema {
-            let mut out = Map::new();
-            out.insert(
-                "$schema".into(),
-                json!("https://json-schema.org/draft/2020-12/schema"),
-            );
-            out.insert("title".into(), json!(self.name));
-            out.append(m);
-            if !defs.is_empty() {
-                out.insert("$defs".into(), Value::Object(defs));
-            }
-            return Value::Object(out);
-        }
-        schema
-    }
-}
-
-const MAX_SCHEMA_DEPTH: usize = 32;
-
-fn object_schema(set: &RuleSet, defs: &mut Map<String, Value>, depth: usize) -> Value {
-    let mut props = Map::new();
-    let mut required = Vec::new();
-    for field in &set.fields {
-        if field.is_required() {
-            required.push(json!(field.name));
-        }
-        let mut s = rules_schema(&field.rules, defs, depth);
-        if let (Some(d), Value::Object(m)) = (&field.default, &mut s) {
-            m.insert("default".into(), d.clone());
-        }
-        props.insert(field.name.clone(), s);
-    }
-    let mut out = Map::new();
-    out.insert("type".into(), json!("object"));
-    out.insert("properties".into(), Value::Object(props));
-    if !required.is_empty() {
-        out.insert("required".into(), Value::Array(required));
-    }
-    Value::Object(out)
-}
-
-fn rules_schema(rules: &[Rule], defs: &mut Map<String, Value>, depth: usize) -> Value {
-    let mut m = Map::new();
-    let ty = rules.iter().find_map(|r| match r.kind {
-        RuleKind::Type(t) => Some(t),
-        _ => None,
-    });
-    for rule in rules {
-        match &rule.kind {
-            RuleKind::Type(t) => {
-                let (json_type, format) = match t {
-                    ValueType::Email => ("string", Some("email")),
-                    ValueType::Url => ("string", Some("uri")),
-                    ValueType::Uuid => ("string", Some("uuid")),
-                    ValueType::DateTime => ("string", Some("date-time")),
-                    other => (other.name(), None),
-                };
-                m.insert("type".into(), json!(json_type));
-                if let Some(f) = format {
-                    m.insert("format".into(), json!(f));
-                }
-            }
-            RuleKind::Required | RuleKind::Custom(_) => {}
-            RuleKind::Range { min, max } => {
-                if let Some(v) = min {
-                    m.insert("minimum".into(), bound_value(*v));
-                }
-                if let Some(v) = max {
-                    m.insert("maximum".into(), bound_value(*v));
-                }
-            }
-            RuleKind::Length { min, max, equal } => {
-                let (lo, hi) = match ty {
-                    Some(ValueType::Array) => ("minItems", "maxItems"),
-                    Some(ValueType::Object) => ("minProperties", "maxProperties"),
-                    _ => ("minLength", "maxLength"),
-                };
-                if let Some(v) = equal.or(*min) {
-                    m.insert(lo.into(), json!(v));
-                }
-                if let Some(v) = equal.or(*max) {
-                    m.insert(hi.into(), json!(v));
-                }
-            }
-            RuleKind::Pattern(p) => {
-                m.insert("pattern".into(), json!(p.as_str()));
-            }
-            RuleKind::OneOf(vs) => {
-                m.insert("enum".into(), Value::Array(vs.clone()));
-            }
-            RuleKind::Each(items) => {
-                let item = rules_schema(items, defs, depth);
-                if ty == Some(ValueType::Object) {
-                    m.insert("additionalProperties".into(), item);
-                } else {
-                    m.insert("items".into(), item);
-                }
-            }
-            RuleKind::Nested(NestedRules::Inline(set)) if depth < MAX_SCHEMA_DEPTH => {
-                if let Value::Object(inner) = object_schema(set, defs, depth + 1) {
-                    m.extend(inner);
-                }
-            }
-            RuleKind::Nested(NestedRules::Named(name)) => {
-                m.insert("$ref".into(), json!(format!("#/$defs/{name}")));
-                if !defs.contains_key(name) && depth < MAX_SCHEMA_DEPTH {
-                    defs.insert(name.clone(), Value::Bool(true));
-                    if let Some(set) = super::rules().get(name) {
-                        let s = object_schema(&set, defs, depth + 1);
-                        defs.insert(name.clone(), s);
-                    }
-                }
-            }
-            RuleKind::Nested(NestedRules::Inline(_)) => {}
-            RuleKind::MustMatch(_) => {}
-        }
-    }
-    Value::Object(m)
 }
 
 impl fmt::Display for RuleSet {
@@ -596,7 +437,7 @@ pub mod failure {
         let e = finish(path, expected.code(), expected.must_be(), message);
         if expected.code() == "type" {
             // Formats need no params: the code says what was expected of the string.
-            e.with_param("expected", expected.name())
+            e.with_param("expected", expected.as_str())
                 .with_param("actual", actual)
         } else {
             e

@@ -7,6 +7,10 @@
 //! operation's first measurement and cached, so install the recorder before the first
 //! instrumented call. Without the feature every type here is zero-sized and every call compiles
 //! to nothing.
+//!
+//! A leaf on purpose: the registries call it on their recording paths, so it takes plain labels
+//! and indices and knows nothing of them. Making it an
+//! observer above the registries would put a dynamic call on every recorded call.
 
 #[cfg(feature = "metrics")]
 mod imp {
@@ -49,13 +53,10 @@ mod imp {
             .increment(u64::from(failed));
     }
 
-    use crate::perf::Outcome;
-
     struct Handles {
         duration: metrics::Histogram,
-        success: metrics::Counter,
-        failure: metrics::Counter,
-        cancelled: metrics::Counter,
+        /// By [`OUTCOMES`](super::OUTCOMES) index.
+        calls: [metrics::Counter; 3],
     }
 
     /// The cached `metrics` handles of one operation.
@@ -66,7 +67,7 @@ mod imp {
 
     impl OperationMetrics {
         #[inline]
-        pub(crate) fn record(&self, operation: &str, nanos: u64, outcome: Outcome) {
+        pub(crate) fn record(&self, operation: &str, nanos: u64, outcome: usize) {
             let handles = self.handles.get_or_init(|| {
                 let calls = |outcome: &'static str| {
                     metrics::counter!(
@@ -80,16 +81,12 @@ mod imp {
                         "coord_operation_duration_seconds",
                         "operation" => operation.to_owned()
                     ),
-                    success: calls("success"),
-                    failure: calls("failure"),
-                    cancelled: calls("cancelled"),
+                    calls: super::OUTCOMES.map(calls),
                 }
             });
             handles.duration.record(nanos as f64 / 1e9);
-            match outcome {
-                Outcome::Success => handles.success.increment(1),
-                Outcome::Failure => handles.failure.increment(1),
-                Outcome::Cancelled => handles.cancelled.increment(1),
+            if let Some(calls) = handles.calls.get(outcome) {
+                calls.increment(1);
             }
         }
     }
@@ -97,8 +94,6 @@ mod imp {
 
 #[cfg(not(feature = "metrics"))]
 mod imp {
-    use crate::perf::Outcome;
-
     #[inline(always)]
     pub(crate) fn failed_attempt(_severity: &'static str) {}
     #[inline(always)]
@@ -116,9 +111,14 @@ mod imp {
 
     impl OperationMetrics {
         #[inline(always)]
-        pub(crate) fn record(&self, _operation: &str, _nanos: u64, _outcome: Outcome) {}
+        pub(crate) fn record(&self, _operation: &str, _nanos: u64, _outcome: usize) {}
     }
 }
+
+/// The `outcome` label values of `coord_operation_calls_total`, indexed like
+/// `crate::status::Outcome as usize` (success, failure, cancelled).
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) const OUTCOMES: [&str; 3] = ["success", "failure", "cancelled"];
 
 pub(crate) use imp::{
     OperationMetrics, breaker_state, failed_attempt, retried_call, retry, validation,

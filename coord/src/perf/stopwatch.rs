@@ -1,5 +1,6 @@
-//! The clock on the hot path: `std::time::Instant` by default, `quanta` (TSC-based) with the
-//! `fast-clock` feature.
+//! The stopwatch that times calls on the hot path: `std::time::Instant` by default, `quanta`
+//! (TSC-based) with the `fast-clock` feature. It measures latency only; every policy decision
+//! that depends on time (windows, open periods, back-off) reads [`crate::clock::Clock`].
 
 #[cfg(not(feature = "fast-clock"))]
 mod imp {

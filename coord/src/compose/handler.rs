@@ -1,0 +1,231 @@
+//! [`ErrorHandler`]: runs an operation under a retry policy, optionally through a circuit
+//! breaker, recording every failure in the error registry. Composition: it knows the retry
+//! loop, the breakers, the pipeline and the error registry.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use super::error_report::ErrorReport;
+use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
+use crate::errors::Severity;
+use crate::pipeline;
+use crate::retry::RetryPolicy;
+
+/// How one operation is run: its name, severity and retry policy. Build it with a struct
+/// literal (`..Default::default()` for the rest) or with [`ErrorContext::new`] and the builders.
+#[derive(Clone, Debug, Default)]
+pub struct ErrorContext {
+    /// The name errors are recorded under.
+    pub operation_name: String,
+    /// The severity of its failures.
+    pub severity: Severity,
+    /// How it is retried.
+    pub retry: RetryPolicy,
+}
+
+impl ErrorContext {
+    /// A context for `operation_name` with medium severity and the default retry policy.
+    pub fn new(operation_name: impl Into<String>) -> Self {
+        Self {
+            operation_name: operation_name.into(),
+            severity: Severity::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// Sets the severity.
+    #[must_use]
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+}
+
+/// Runs operations with retries (and optionally a circuit breaker) and records every failure in
+/// the global error registry.
+///
+/// ```
+/// use std::time::Duration;
+/// use coord::{ErrorHandler, RetryPolicy, Severity};
+///
+/// let handler = ErrorHandler::new("docs.fetch_user")
+///     .retry(RetryPolicy::exponential(3, Duration::from_millis(1), 2.0))
+///     .severity(Severity::High);
+/// let mut calls = 0;
+/// let user = handler.execute(|| {
+///     calls += 1;
+///     if calls == 1 { Err("connection reset") } else { Ok("John Doe") }
+/// });
+/// assert_eq!(user, Ok("John Doe"));
+/// let report = handler.error_report();
+/// assert_eq!(report.operation("docs.fetch_user").unwrap().successes_after_retry, 1);
+/// ```
+///
+/// With [`breaker`](ErrorHandler::breaker), every attempt goes through the circuit breaker
+/// named after the operation; the error type must then hold a rejection
+/// (`E: From<CircuitOpen>`), and a rejection is returned at once, never retried.
+#[derive(Clone, Debug)]
+pub struct ErrorHandler<B = NoBreaker> {
+    context: ErrorContext,
+    breaker: B,
+}
+
+/// The breaker slot of an [`ErrorHandler`] without a circuit breaker.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoBreaker;
+
+impl From<ErrorContext> for ErrorHandler {
+    fn from(context: ErrorContext) -> Self {
+        Self {
+            context,
+            breaker: NoBreaker,
+        }
+    }
+}
+
+impl ErrorHandler {
+    /// A handler for the operation `name`: medium severity, the default retry policy.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self::from(ErrorContext::new(name))
+    }
+
+    /// A handler running under `context`.
+    pub fn with_context(context: ErrorContext) -> Self {
+        Self::from(context)
+    }
+
+    /// Guards every attempt with the circuit breaker named after the operation, configured
+    /// with `config`. An invalid `config` (a rate outside `0.0..=1.0`, say) is reported as a
+    /// `tracing` error event and the breaker keeps the configuration it has (defaults for a new
+    /// one); use [`try_breaker`](Self::try_breaker) to get the error instead.
+    pub fn breaker(self, config: BreakerConfig) -> ErrorHandler<Arc<CircuitBreaker>> {
+        let name = &self.context.operation_name;
+        let breaker = breaker::breaker_with(name, config).unwrap_or_else(|error| {
+            tracing::error!(target: "coord::breaker", breaker = %name, %error, "invalid breaker configuration ignored");
+            breaker::breaker(name)
+        });
+        ErrorHandler {
+            context: self.context,
+            breaker,
+        }
+    }
+
+    /// [`breaker`](Self::breaker), returning the configuration error instead of logging it.
+    pub fn try_breaker(
+        self,
+        config: BreakerConfig,
+    ) -> Result<ErrorHandler<Arc<CircuitBreaker>>, BreakerConfigError> {
+        let breaker = breaker::breaker_with(&self.context.operation_name, config)?;
+        Ok(ErrorHandler {
+            context: self.context,
+            breaker,
+        })
+    }
+
+    /// Runs `operation`, retrying as the policy allows; returns its value or its last error.
+    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy.run(&self.context.operation_name, self.context.severity, || {
+            pipeline::attempt(policy, &mut operation)
+        })
+    }
+
+    /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
+    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy
+            .run_async(&self.context.operation_name, self.context.severity, || {
+                let attempt = operation();
+                async move { attempt.await.map_err(|e| policy.classify(e)) }
+            })
+            .await
+    }
+}
+
+impl ErrorHandler<Arc<CircuitBreaker>> {
+    /// Runs `operation` through the circuit breaker, retrying as the policy allows. A rejection
+    /// returns `Err(E::from(CircuitOpen))` at once.
+    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: From<CircuitOpen> + fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        policy.run(&self.context.operation_name, self.context.severity, || {
+            pipeline::guarded_attempt(&self.breaker, policy, &mut operation)
+        })
+    }
+
+    /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
+    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<CircuitOpen> + fmt::Display + 'static,
+    {
+        let policy = &self.context.retry;
+        let breaker = &self.breaker;
+        policy
+            .run_async(&self.context.operation_name, self.context.severity, || {
+                let admitted = breaker.try_acquire().map(|permit| (permit, operation()));
+                pipeline::guarded_attempt_async(admitted, policy)
+            })
+            .await
+    }
+
+    /// The handler's circuit breaker.
+    pub fn circuit_breaker(&self) -> &Arc<CircuitBreaker> {
+        &self.breaker
+    }
+}
+
+impl<B> ErrorHandler<B> {
+    /// Sets the retry policy.
+    #[must_use]
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.context.retry = policy;
+        self
+    }
+
+    /// Sets the severity failures are recorded with.
+    #[must_use]
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.context.severity = severity;
+        self
+    }
+
+    /// The handler's context.
+    pub fn context(&self) -> &ErrorContext {
+        &self.context
+    }
+
+    /// Closes the circuit breaker named after this handler's operation (the one
+    /// [`breaker`](ErrorHandler::breaker) configured), if it exists.
+    pub fn reset_circuit_breaker(&self) {
+        if let Some(breaker) = breaker::find(&self.context.operation_name) {
+            breaker.reset();
+        }
+    }
+
+    /// The global error report (its [`ErrorReport::operation`] gives this handler's row).
+    pub fn error_report(&self) -> ErrorReport {
+        super::error_report::error_report()
+    }
+}

@@ -1,0 +1,165 @@
+//! The retry loop recording into the error registry: the recorder the loop reports to, and the
+//! drivers of [`RetryPolicy`] and [`RetryLoop`] that use it. They are inherent methods of the
+//! retry types, defined here because only this layer knows both the loop and the registry.
+
+use std::fmt;
+use std::future::Future;
+
+use crate::errors::{self, Severity};
+use crate::retry::{
+    ANONYMOUS, Attempt, FailedAttempt, RetryBudget, RetryLoop, RetryObserver, RetryPolicy,
+};
+
+/// Records what a retry loop did in the error registry, with one severity.
+#[derive(Debug)]
+pub(crate) struct ErrorRecorder(Severity);
+
+static RECORDERS: [ErrorRecorder; 4] = [
+    ErrorRecorder(Severity::Low),
+    ErrorRecorder(Severity::Medium),
+    ErrorRecorder(Severity::High),
+    ErrorRecorder(Severity::Critical),
+];
+
+/// The recorder for failures of `severity`.
+pub(crate) fn recorder(severity: Severity) -> &'static ErrorRecorder {
+    match severity {
+        Severity::Low => &RECORDERS[0],
+        Severity::Medium => &RECORDERS[1],
+        Severity::High => &RECORDERS[2],
+        Severity::Critical => &RECORDERS[3],
+    }
+}
+
+impl RetryObserver for ErrorRecorder {
+    fn failed_attempt(&self, failure: &FailedAttempt<'_>) {
+        errors::record_failure(
+            failure.operation,
+            self.0,
+            failure.error_type,
+            failure.message,
+            failure.attempt,
+            failure.outcome,
+        );
+    }
+
+    #[cold]
+    fn succeeded_after_retry(&self, operation: &str) {
+        errors::record_success_after_retry(operation);
+    }
+
+    #[cold]
+    fn cancelled(&self, operation: &str) {
+        errors::record_cancelled(operation);
+    }
+}
+
+impl RetryPolicy {
+    /// Runs `operation` until it succeeds, the error is permanent, retries run out, the budget
+    /// is empty or the deadline would pass; sleeps on the policy's [`clock`](Self::clock) (the
+    /// system clock by default). Failed attempts go to the global error registry under the
+    /// policy's name; unnamed policies record (and share a retry budget) under `"retry"`, so name
+    /// a policy with [`named`](Self::named) to give it its own row and budget.
+    pub fn call<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: fmt::Display + 'static,
+    {
+        let name = self.name().unwrap_or(ANONYMOUS);
+        self.run(name, Severity::Medium, || {
+            operation().map_err(|e| self.classify(e))
+        })
+    }
+
+    /// [`call`](Self::call) for async operations: `operation` makes a fresh future per attempt;
+    /// back-off sleeps on tokio's timer (or the policy's clock).
+    pub async fn call_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: fmt::Display + 'static,
+    {
+        let name = self.name().unwrap_or(ANONYMOUS);
+        self.run_async(name, Severity::Medium, || {
+            let attempt = operation();
+            async move { attempt.await.map_err(|e| self.classify(e)) }
+        })
+        .await
+    }
+
+    /// The retry loop over attempts that classify their own errors: an
+    /// [`Attempt::permanent`] error (a rejection by an open circuit breaker, say) is returned
+    /// at once, an [`Attempt::retryable`] one is retried as the policy allows. Failures are
+    /// recorded under `operation` with `severity`.
+    ///
+    /// The first attempt runs inline; everything after a failure lives in a cold function, so
+    /// a first-attempt success costs a budget refill check and nothing else.
+    #[inline]
+    pub fn run<T, E>(
+        &self,
+        operation: &str,
+        severity: Severity,
+        attempt: impl FnMut() -> Result<T, Attempt<E>>,
+    ) -> Result<T, E> {
+        let budget = self.bound_budget(operation).map(|b| &**b);
+        self.run_with_budget(budget, operation, severity, attempt)
+    }
+
+    /// [`run`](Self::run) for futures.
+    pub async fn run_async<T, E, F, Fut>(
+        &self,
+        operation: &str,
+        severity: Severity,
+        attempt: F,
+    ) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Attempt<E>>>,
+    {
+        self.run_async_observed(recorder(severity), operation, attempt)
+            .await
+    }
+}
+
+impl<'a> RetryLoop<'a> {
+    /// Starts one call of `operation` under `policy`; failures are recorded in the error
+    /// registry with `severity`.
+    #[inline]
+    pub fn new(policy: &'a RetryPolicy, operation: &'a str, severity: Severity) -> Self {
+        let budget = policy.bound_budget(operation).map(|b| &**b);
+        Self::new_with_budget(policy, budget, operation, severity)
+    }
+}
+
+impl RetryPolicy {
+    /// [`run`](Self::run) with the budget already resolved (call sites cache it).
+    #[inline]
+    pub(crate) fn run_with_budget<T, E>(
+        &self,
+        budget: Option<&RetryBudget>,
+        operation: &str,
+        severity: Severity,
+        attempt: impl FnMut() -> Result<T, Attempt<E>>,
+    ) -> Result<T, E> {
+        self.run_budgeted(budget, operation, recorder(severity), attempt)
+    }
+}
+
+impl<'a> RetryLoop<'a> {
+    /// [`new`](Self::new) with the budget already resolved (call sites cache it).
+    #[inline]
+    pub(crate) fn new_with_budget(
+        policy: &'a RetryPolicy,
+        budget: Option<&'a RetryBudget>,
+        operation: &'a str,
+        severity: Severity,
+    ) -> Self {
+        Self::observed(
+            policy,
+            budget,
+            operation,
+            recorder(severity),
+            policy.start_time(),
+        )
+    }
+}
