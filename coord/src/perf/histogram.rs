@@ -8,6 +8,7 @@
 //! values land in the last bucket. Reported values are bucket midpoints.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 /// Nanoseconds per unit, as a shift: 2 ns units keep 100 ns within the error bound while the
 /// histogram stays small enough to shard.
@@ -25,6 +26,29 @@ pub(crate) const SHARDS: usize = 2;
 /// Relative error bound of a reported quantile against the true value in the same bucket, for
 /// values from 64 ns to 68 s.
 pub const RELATIVE_ERROR: f64 = 1.0 / (1u64 << GROUPING) as f64;
+
+/// Upper bounds (`le`) of the latency buckets coord exports to Prometheus: a fixed 1-2-5 series
+/// from 100 µs to 1 h (100 µs, 200 µs, 500 µs, 1 ms, … 1000 s, 2000 s, 3600 s), then `+Inf`.
+///
+/// The counts are derived from the internal histogram: every internal bucket (at most 3.1 %
+/// wide) counts at its midpoint, clamped to the exact minimum and maximum seen, as the reported
+/// quantiles do. Values past the internal range (68.7 s) count at the exact maximum, so a bound
+/// at or above the slowest call always holds every call.
+pub const EXPORT_BOUNDS: [Duration; 24] = {
+    let mut bounds = [Duration::ZERO; 24];
+    let steps = [1, 2, 5];
+    let mut i = 0;
+    let mut decade = 100_000u64; // 100 µs in nanoseconds
+    while i < 23 {
+        bounds[i] = Duration::from_nanos(decade * steps[i % 3]);
+        i += 1;
+        if i % 3 == 0 {
+            decade *= 10;
+        }
+    }
+    bounds[23] = Duration::from_secs(3600);
+    bounds
+};
 
 /// The bucket index of `nanos`.
 #[inline]
@@ -152,6 +176,25 @@ impl Snapshot {
         }
     }
 
+    /// Cumulative counts at each of [`EXPORT_BOUNDS`], given the exact extremes seen.
+    pub(crate) fn export_buckets(&self, min: u64, max: u64) -> [u64; EXPORT_BOUNDS.len()] {
+        let mut out = [0u64; EXPORT_BOUNDS.len()];
+        let last = self.counts.len().saturating_sub(1);
+        for (index, count) in self.nonzero() {
+            let (low, high) = bucket_range(index);
+            let value = if index == last {
+                max
+            } else {
+                (low + (high - low) / 2).clamp(min.min(max), max)
+            };
+            let first = EXPORT_BOUNDS.partition_point(|b| (b.as_nanos() as u64) < value);
+            for slot in out.iter_mut().skip(first) {
+                *slot = slot.saturating_add(count);
+            }
+        }
+        out
+    }
+
     /// The value at quantile `q` (0.0..=1.0) as the midpoint of its bucket, or `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<u64> {
         self.quantiles(&[q]).map(|v| v[0])
@@ -229,6 +272,31 @@ mod tests {
         let s = h.snapshot();
         assert_eq!(s.count(), 3);
         assert!(s.quantile(1.0).unwrap() >= 4_900);
+    }
+
+    #[test]
+    fn export_bounds_are_one_two_five_to_an_hour() {
+        let secs: Vec<f64> = EXPORT_BOUNDS.iter().map(Duration::as_secs_f64).collect();
+        assert_eq!(&secs[..4], &[0.0001, 0.0002, 0.0005, 0.001]);
+        assert_eq!(&secs[20..], &[500.0, 1000.0, 2000.0, 3600.0]);
+        assert!(secs.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn export_buckets_are_cumulative_and_hold_the_maximum() {
+        let h = AtomicHistogram::new();
+        h.record(50_000, 0); // 50 µs
+        h.record(150_000, 0); // 150 µs
+        h.record(3_000_000, 1); // 3 ms
+        let huge = 90_000_000_000; // 90 s: past the internal range
+        h.record(huge, 1);
+        let b = h.snapshot().export_buckets(50_000, huge);
+        assert_eq!(&b[..3], &[1, 2, 2]); // 100 µs, 200 µs, 500 µs
+        assert_eq!(b[5], 3); // 5 ms
+        assert_eq!(b[17], 3); // 50 s
+        assert_eq!(b[18], 4); // 100 s holds the 90 s call
+        assert_eq!(b[23], 4);
+        assert_eq!(Snapshot::default().export_buckets(u64::MAX, 0), [0; 24]);
     }
 
     #[test]

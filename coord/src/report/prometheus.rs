@@ -1,4 +1,10 @@
 //! A writer for the Prometheus text exposition format (version 0.0.4).
+//!
+//! Operation latency is the histogram `coord_operation_duration_seconds` with the fixed bucket
+//! bounds of [`EXPORT_BOUNDS`](crate::perf::histogram::EXPORT_BOUNDS) (a 1-2-5 series from
+//! 100 µs to 1 h), so buckets from many processes add up and
+//! `histogram_quantile(0.99, sum by (le, operation) (rate(coord_operation_duration_seconds_bucket[5m])))`
+//! works across a fleet.
 
 use std::fmt::Write as _;
 
@@ -7,8 +13,15 @@ use std::fmt::Write as _;
 pub(crate) enum Kind {
     Counter,
     Gauge,
-    Summary,
+    Histogram,
 }
+
+/// The `le` label of each bucket: [`EXPORT_BOUNDS`](crate::perf::histogram::EXPORT_BOUNDS) in
+/// seconds, then `+Inf`.
+const LE: [&str; 25] = [
+    "0.0001", "0.0002", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2",
+    "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "3600", "+Inf",
+];
 
 /// Builds one exposition: families with HELP/TYPE lines, then their samples.
 #[derive(Default)]
@@ -22,7 +35,7 @@ impl Exposition {
         let kind = match kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
-            Kind::Summary => "summary",
+            Kind::Histogram => "histogram",
         };
         let _ = writeln!(self.out, "# HELP {name} {}", escape_help(help));
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
@@ -30,10 +43,41 @@ impl Exposition {
 
     /// Writes one sample line.
     pub(crate) fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
+        self.line(name, "", labels, None, value);
+    }
+
+    /// Writes the samples of one histogram: a `_bucket` line per bound of `cumulative` (counts
+    /// at [`LE`] without `+Inf`), the `+Inf` bucket and `_count` from `count`, and `_sum`.
+    pub(crate) fn histogram(
+        &mut self,
+        name: &str,
+        labels: &[(&str, &str)],
+        cumulative: &[u64],
+        count: u64,
+        sum: f64,
+    ) {
+        for (le, value) in LE.iter().zip(cumulative.iter().chain([&count])) {
+            self.line(name, "_bucket", labels, Some(le), *value as f64);
+        }
+        self.line(name, "_sum", labels, None, sum);
+        self.line(name, "_count", labels, None, count as f64);
+    }
+
+    fn line(
+        &mut self,
+        name: &str,
+        suffix: &str,
+        labels: &[(&str, &str)],
+        le: Option<&str>,
+        value: f64,
+    ) {
         self.out.push_str(name);
-        if !labels.is_empty() {
+        self.out.push_str(suffix);
+        let le = le.map(|le| ("le", le));
+        let mut labels = labels.iter().copied().chain(le).peekable();
+        if labels.peek().is_some() {
             self.out.push('{');
-            for (i, (key, val)) in labels.iter().enumerate() {
+            for (i, (key, val)) in labels.enumerate() {
                 if i > 0 {
                     self.out.push(',');
                 }
@@ -96,6 +140,40 @@ mod tests {
             e.finish(),
             "# HELP x_total line one\\nline \\\\ two\n# TYPE x_total counter\nx_total{op=\"q\\\"\\n\\\\\"} 1\n"
         );
+    }
+
+    #[test]
+    fn le_labels_match_the_export_bounds() {
+        use crate::perf::histogram::EXPORT_BOUNDS;
+        assert_eq!(LE.len(), EXPORT_BOUNDS.len() + 1);
+        for (le, bound) in LE.iter().zip(EXPORT_BOUNDS) {
+            assert_eq!(le.parse::<f64>().unwrap(), bound.as_secs_f64(), "{le}");
+        }
+        assert_eq!(LE[LE.len() - 1], "+Inf");
+    }
+
+    #[test]
+    fn histogram_lines() {
+        let mut e = Exposition::default();
+        e.family("h_seconds", Kind::Histogram, "h");
+        let mut cumulative = [3u64; 24];
+        cumulative[0] = 1;
+        e.histogram("h_seconds", &[("op", "a")], &cumulative, 4, 0.5);
+        let text = e.finish();
+        assert!(text.contains("# TYPE h_seconds histogram\n"), "{text}");
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"0.0001\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"3600\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"+Inf\"} 4\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("h_seconds_sum{op=\"a\"} 0.5\nh_seconds_count{op=\"a\"} 4\n"));
     }
 
     #[test]
