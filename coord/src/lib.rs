@@ -27,6 +27,8 @@ pub mod __private;
 pub mod breaker;
 pub mod config;
 mod facade;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod perf;
 mod pipeline;
 pub mod report;
