@@ -95,22 +95,41 @@ fn search(dice: &mut Dice) -> Result<u32, ShopError> {
 }
 
 #[track_performance("shop.inventory.reserve")]
-#[circuit_breaker(name = "inventory.db", failure_rate = 0.5, minimum_calls = 20, open_for = "2s")]
+#[circuit_breaker(
+    name = "inventory.db",
+    failure_rate = 0.5,
+    minimum_calls = 20,
+    open_for = "2s"
+)]
 fn reserve(dice: &mut Dice) -> Result<(), ShopError> {
     std::thread::sleep(dice.millis(2, 9));
-    if dice.chance(0.02) { Err(ShopError::GatewayDown) } else { Ok(()) }
+    if dice.chance(0.02) {
+        Err(ShopError::GatewayDown)
+    } else {
+        Ok(())
+    }
 }
 
 #[track_performance("payments.charge")]
 #[retry(max_retries = 2, base_delay = "2ms", jitter = "full")]
-#[circuit_breaker(name = "payments.gateway", failure_rate = 0.5, minimum_calls = 10, window = 20, open_for = "3s")]
+#[circuit_breaker(
+    name = "payments.gateway",
+    failure_rate = 0.5,
+    minimum_calls = 10,
+    window = 20,
+    open_for = "3s"
+)]
 fn charge(dice: &mut Dice) -> Result<(), ShopError> {
     if GATEWAY_DOWN.load(Relaxed) {
         std::thread::sleep(dice.millis(20, 40));
         return Err(ShopError::GatewayDown);
     }
     std::thread::sleep(dice.millis(5, 25));
-    if dice.chance(0.04) { Err(ShopError::Declined) } else { Ok(()) }
+    if dice.chance(0.04) {
+        Err(ShopError::Declined)
+    } else {
+        Ok(())
+    }
 }
 
 #[track_performance("shop.checkout")]
@@ -124,8 +143,14 @@ fn checkout(dice: &mut Dice, order: &Order) -> Result<(), ShopError> {
 }
 
 fn order(dice: &mut Dice) -> Order {
-    let email = if dice.chance(0.08) { "not-an-email" } else { "ada@example.com" };
-    let items = (0..1 + dice.next() % 4).map(|i| format!("sku-{i}")).collect();
+    let email = if dice.chance(0.08) {
+        "not-an-email"
+    } else {
+        "ada@example.com"
+    };
+    let items = (0..1 + dice.next() % 4)
+        .map(|i| format!("sku-{i}"))
+        .collect();
     Order {
         items,
         email: email.into(),
@@ -143,7 +168,11 @@ fn visit(dice: &mut Dice, mailer: &ErrorHandler) {
     if dice.chance(0.2) {
         let flaky = dice.chance(0.3);
         let _ = mailer.execute(|| {
-            if flaky { Err("smtp: connection reset") } else { Ok(()) }
+            if flaky {
+                Err("smtp: connection reset")
+            } else {
+                Ok(())
+            }
         });
     }
 }
@@ -190,7 +219,10 @@ fn traffic(deadline: Instant, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHan
 fn fetch(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: coord\r\nConnection: close\r\n\r\n")?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: coord\r\nConnection: close\r\n\r\n"
+    )?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     Ok(answer.lines().next().unwrap_or_default().to_string())

@@ -38,7 +38,14 @@ fn request(addr: SocketAddr, method: &str, path: &str) -> Answer {
     stream.read_to_string(&mut raw).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let mut lines = head.lines();
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -71,9 +78,9 @@ fn check_routes(addr: SocketAddr) {
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
     assert!(
-        metrics
-            .body
-            .contains("coord_operation_duration_seconds_bucket{operation=\"http_test.work\",le=\"+Inf\"}"),
+        metrics.body.contains(
+            "coord_operation_duration_seconds_bucket{operation=\"http_test.work\",le=\"+Inf\"}"
+        ),
         "{}",
         metrics.body
     );
@@ -94,7 +101,10 @@ fn check_routes(addr: SocketAddr) {
 
     let page = get(addr, "/");
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert!(page.body.starts_with("<!doctype html>"));
     assert!(page.body.contains("report.json"));
 
@@ -127,11 +137,16 @@ fn garbage_gets_an_error_answer_not_a_crash() {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    stream.write_all(b"\x00\x01 not http at all\r\n\r\n").unwrap();
+    stream
+        .write_all(b"\x00\x01 not http at all\r\n\r\n")
+        .unwrap();
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw);
-    assert!(text.is_empty() || text.starts_with("HTTP/1.1 400"), "{text}");
+    assert!(
+        text.is_empty() || text.starts_with("HTTP/1.1 400"),
+        "{text}"
+    );
     // The server still answers.
     assert_eq!(get(server.local_addr(), "/metrics").status, 200);
 }
@@ -160,7 +175,8 @@ fn shutdown_closes_the_listener_and_open_connections() {
     let mut idle = TcpStream::connect(addr).unwrap();
     idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut first = [0u8; 12];
     idle.read_exact(&mut first).unwrap();
     assert!(first.starts_with(b"HTTP/1.1"));
@@ -211,7 +227,9 @@ async fn serve_works_inside_an_async_program() {
 async fn serve_works_inside_a_current_thread_runtime() {
     let server = coord::http::serve("127.0.0.1:0").unwrap();
     let addr = server.local_addr();
-    let answer = std::thread::spawn(move || get(addr, "/health")).join().unwrap();
+    let answer = std::thread::spawn(move || get(addr, "/health"))
+        .join()
+        .unwrap();
     assert!(matches!(answer.status, 200 | 503));
     server.shutdown();
 }
@@ -247,11 +265,10 @@ async fn axum_router_nests_under_a_prefix() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let served = tokio::spawn(async move { axum::serve(listener, app).await });
-    let (page, metrics) = tokio::task::spawn_blocking(move || {
-        (get(addr, "/coord"), get(addr, "/coord/metrics"))
-    })
-    .await
-    .unwrap();
+    let (page, metrics) =
+        tokio::task::spawn_blocking(move || (get(addr, "/coord"), get(addr, "/coord/metrics")))
+            .await
+            .unwrap();
     served.abort();
     assert_eq!(metrics.status, 200);
     assert_eq!(page.status, 200, "{}", page.body);
