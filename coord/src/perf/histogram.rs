@@ -188,9 +188,15 @@ impl Snapshot {
                 (low + (high - low) / 2).clamp(min.min(max), max)
             };
             let first = EXPORT_BOUNDS.partition_point(|b| (b.as_nanos() as u64) < value);
-            for slot in out.iter_mut().skip(first) {
+            if let Some(slot) = out.get_mut(first) {
                 *slot = slot.saturating_add(count);
             }
+        }
+        // Per-bucket counts to cumulative ones.
+        let mut running = 0u64;
+        for slot in &mut out {
+            running = running.saturating_add(*slot);
+            *slot = running;
         }
         out
     }

@@ -43,7 +43,15 @@ impl Exposition {
 
     /// Writes one sample line.
     pub(crate) fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: f64) {
-        self.line(name, "", labels, None, value);
+        self.out.push_str(name);
+        if !labels.is_empty() {
+            self.out.push('{');
+            write_labels(&mut self.out, labels);
+            self.out.push('}');
+        }
+        self.out.push(' ');
+        write_number(&mut self.out, value);
+        self.out.push('\n');
     }
 
     /// Writes the samples of one histogram: a `_bucket` line per bound of `cumulative` (counts
@@ -56,36 +64,29 @@ impl Exposition {
         count: u64,
         sum: f64,
     ) {
+        // Thousands of bucket lines per scrape: escape the labels once, format counts as
+        // integers.
+        let mut rendered = String::new();
+        write_labels(&mut rendered, labels);
+        let sep = if labels.is_empty() { "" } else { "," };
         for (le, value) in LE.iter().zip(cumulative.iter().chain([&count])) {
-            self.line(name, "_bucket", labels, Some(le), *value as f64);
+            let _ = writeln!(
+                self.out,
+                "{name}_bucket{{{rendered}{sep}le=\"{le}\"}} {value}"
+            );
         }
-        self.line(name, "_sum", labels, None, sum);
-        self.line(name, "_count", labels, None, count as f64);
-    }
-
-    fn line(
-        &mut self,
-        name: &str,
-        suffix: &str,
-        labels: &[(&str, &str)],
-        le: Option<&str>,
-        value: f64,
-    ) {
-        self.out.push_str(name);
-        self.out.push_str(suffix);
-        let le = le.map(|le| ("le", le));
-        let mut labels = labels.iter().copied().chain(le).peekable();
-        if labels.peek().is_some() {
-            self.out.push('{');
-            for (i, (key, val)) in labels.enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{key}=\"{}\"", escape_label(val));
+        let braces = |out: &mut String| {
+            if !labels.is_empty() {
+                let _ = write!(out, "{{{rendered}}}");
             }
-            self.out.push('}');
-        }
-        let _ = writeln!(self.out, " {}", number(value));
+        };
+        let _ = write!(self.out, "{name}_sum");
+        braces(&mut self.out);
+        self.out.push(' ');
+        write_number(&mut self.out, sum);
+        let _ = write!(self.out, "\n{name}_count");
+        braces(&mut self.out);
+        let _ = writeln!(self.out, " {count}");
     }
 
     pub(crate) fn finish(self) -> String {
@@ -93,9 +94,25 @@ impl Exposition {
     }
 }
 
-/// A label value with `\`, `"` and newlines escaped as the format requires.
-pub(crate) fn escape_label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+/// `key="value",...` with the values escaped.
+fn write_labels(out: &mut String, labels: &[(&str, &str)]) {
+    for (i, (key, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push_str("=\"");
+        push_escaped_label(out, value);
+        out.push('"');
+    }
+}
+
+/// Appends `value` with `\`, `"` and newlines escaped as the format requires.
+fn push_escaped_label(out: &mut String, value: &str) {
+    if !value.contains(['\\', '"', '\n']) {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -104,6 +121,13 @@ pub(crate) fn escape_label(value: &str) -> String {
             c => out.push(c),
         }
     }
+}
+
+/// A label value with `\`, `"` and newlines escaped as the format requires.
+#[cfg(test)]
+pub(crate) fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_escaped_label(&mut out, value);
     out
 }
 
@@ -112,17 +136,13 @@ fn escape_help(text: &str) -> String {
     text.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
-fn number(value: f64) -> String {
+fn write_number(out: &mut String, value: f64) {
     if value.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if value.is_infinite() {
-        if value > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
     } else {
-        format!("{value}")
+        let _ = write!(out, "{value}");
     }
 }
 
@@ -178,8 +198,15 @@ mod tests {
 
     #[test]
     fn special_floats() {
+        let number = |v| {
+            let mut out = String::new();
+            write_number(&mut out, v);
+            out
+        };
         assert_eq!(number(f64::NAN), "NaN");
         assert_eq!(number(f64::INFINITY), "+Inf");
+        assert_eq!(number(f64::NEG_INFINITY), "-Inf");
         assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(3.0), "3");
     }
 }
