@@ -3,14 +3,15 @@
 //!
 //! `cargo run --example serve --features http`, then open the printed URL. It serves until you
 //! press Enter (at most ten minutes); `-- --for 30` serves 30 seconds instead, `-- --addr
-//! 127.0.0.1:0` picks a free port. The payment gateway has an outage every 20 seconds, so its
+//! 127.0.0.1:0` picks a free port. Without a terminal on standard input (CI, a pipe) and
+//! without `--for`, it serves two seconds. The payment gateway has an outage every 20 seconds, so its
 //! breaker opens, probes and closes while you watch.
 //!
 //! `demo.reference` is a reference operation with a known latency distribution (100 calls of
 //! 3 ms and 100 of 30 ms, recorded at start), so PromQL over its buckets has a known answer.
 
 use std::fmt;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -20,6 +21,8 @@ use coord::{
     track_performance,
 };
 
+/// Where examples/prometheus/prometheus.yml expects coord.
+const DEFAULT_ADDR: &str = "127.0.0.1:9898";
 /// The longest this example ever runs.
 const MAX_RUN: Duration = Duration::from_secs(600);
 /// At most this many simulated requests, however long it runs.
@@ -230,7 +233,7 @@ fn fetch(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let (mut addr, mut run_for) = ("127.0.0.1:9898".to_string(), None);
+    let (mut addr, mut run_for) = (DEFAULT_ADDR.to_string(), None);
     while let Some(arg) = args.next() {
         match (arg.as_str(), args.next()) {
             ("--addr", Some(value)) => addr = value,
@@ -248,6 +251,10 @@ fn main() -> std::io::Result<()> {
         }
     }
 
+    if run_for.is_none() && !std::io::stdin().is_terminal() {
+        run_for = Some(Duration::from_secs(2));
+    }
+
     let monitor = coord::monitor();
     monitor
         .configure(coord::MonitorConfig::default().collection_interval(Duration::from_secs(1)))
@@ -255,7 +262,14 @@ fn main() -> std::io::Result<()> {
     monitor.start();
     reference_load();
 
-    let server = coord::http::serve(addr.as_str())?;
+    let server = match coord::http::serve(addr.as_str()) {
+        // The default port is taken (another copy running?): any free port will do.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && addr == DEFAULT_ADDR => {
+            eprintln!("{DEFAULT_ADDR} is in use; serving on a free port instead");
+            coord::http::serve("127.0.0.1:0")?
+        }
+        other => other?,
+    };
     println!("coord dashboard: {}", server.url());
     println!("metrics:         {}metrics", server.url());
     std::io::stdout().flush()?;
