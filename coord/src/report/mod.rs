@@ -135,6 +135,8 @@ impl Report {
     }
 
     /// The report in the Prometheus text exposition format, in base units (seconds, ratios).
+    /// Latency is the histogram `coord_operation_duration_seconds` with the fixed bucket bounds
+    /// of [`EXPORT_BOUNDS`](crate::perf::histogram::EXPORT_BOUNDS), so instances aggregate.
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
