@@ -10,7 +10,7 @@
 //!
 //! `HEAD` is answered like `GET` without a body; other methods get `405`, other paths `404`.
 //! [`serve`] runs the routes on a thread and a tokio runtime of its own, so it works the same from
-//! a plain `main` and from inside an async program. With the `axum` feature, [`router`] offers
+//! a plain `main` and from inside an async program. With the `axum` feature, `router()` offers
 //! the same routes as an `axum::Router` to mount in a service that already runs axum.
 //!
 //! ```
