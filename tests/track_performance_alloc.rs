@@ -1,8 +1,10 @@
-//! After the first call, a tracked call allocates nothing. Its own test binary, because it
+//! After the first call (and once its histogram chunks exist), a tracked call allocates nothing. Its own test binary, because it
 //! installs a counting global allocator.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use std::time::Duration;
 
 use coord::track_performance;
 
@@ -26,6 +28,16 @@ unsafe impl GlobalAlloc for Counting {
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// Records one value in every power of two of nanoseconds up to 2^48 (beyond the histogram's
+/// range), so that every chunk of `name`'s histogram is allocated: a chunk is allocated the first
+/// time a call's latency reaches its power of two, which would otherwise happen at random.
+fn allocate_every_histogram_chunk(name: &str) {
+    let op = coord::monitor().operation(name);
+    for power in 0..=48 {
+        op.record(Duration::from_nanos(1 << power), coord::Outcome::Success);
+    }
+}
 
 #[track_performance("alloc.ok")]
 fn work(x: u64) -> Result<u64, u64> {
@@ -56,6 +68,7 @@ async fn composed_async_calls(n: u64) -> u64 {
     async fn composed_async(x: u64) -> Result<u64, Unavailable> {
         Ok(x + 1)
     }
+    allocate_every_histogram_chunk("alloc.composed_async");
     let mut sum = 0;
     // Warm-up: the first calls resolve the call-site handles and let tokio set up its
     // thread-locals; only what happens after that is per-call cost.
@@ -78,6 +91,7 @@ async fn composed_async_calls(n: u64) -> u64 {
 // another inside a single test.
 fn composed_wrappers_allocate_nothing_on_success() {
     composed(0).unwrap();
+    allocate_every_histogram_chunk("alloc.composed");
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for i in 0..10_000 {
         std::hint::black_box(composed(std::hint::black_box(i)).unwrap());
@@ -93,6 +107,7 @@ fn composed_wrappers_allocate_nothing_on_success() {
 #[test]
 fn no_allocation_per_call_after_the_first() {
     work(0).unwrap();
+    allocate_every_histogram_chunk("alloc.ok");
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     for i in 0..10_000 {
         std::hint::black_box(work(std::hint::black_box(i)).unwrap());
@@ -100,6 +115,6 @@ fn no_allocation_per_call_after_the_first() {
     let _ = work(u64::MAX);
     let after = ALLOCATIONS.load(Ordering::SeqCst);
     assert_eq!(after - before, 0, "allocations during 10,001 tracked calls");
-    assert_eq!(coord::operation("alloc.ok").unwrap().calls, 10_002);
+    assert_eq!(coord::operation("alloc.ok").unwrap().calls, 10_002 + 49);
     composed_wrappers_allocate_nothing_on_success();
 }

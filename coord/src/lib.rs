@@ -25,17 +25,22 @@
 #[doc(hidden)]
 pub mod __private;
 pub mod breaker;
+pub mod bulkhead;
+mod capped;
 pub mod config;
 mod facade;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod perf;
 mod pipeline;
+pub mod rate_limit;
 pub mod report;
 pub mod validate;
 
 pub mod errors;
 pub mod retry;
+pub mod timeout;
+pub mod timer;
 
 pub use coord_macros::Validate;
 
@@ -85,6 +90,10 @@ pub use breaker::{
     BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
     Permit, Window, breaker, breaker_with,
 };
+pub use bulkhead::{
+    Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
+    BulkheadSnapshot, OwnedBulkheadPermit, bulkhead, bulkhead_with,
+};
 /// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
 ///
 /// Keys (all optional): `name` (default: module path + function name), `failure_rate`,
@@ -125,7 +134,12 @@ pub use perf::{
     Operation, OperationGuard, OperationStats, Outcome, PerformanceMonitor, PerformanceReport,
     monitor, operation,
 };
+pub use rate_limit::{
+    RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
+    rate_limiter, rate_limiter_with,
+};
 pub use report::{Report, ReportError, report};
+pub use timeout::{TimedOut, timeout, timeout_at};
 pub use validate::{AsRuleSet, Checks, RuleSetRef, Validate};
 pub use validate::{
     Coercion, FailureCount, FieldError, FieldPath, FieldRules, NestedRules, Params, Pattern, Rule,

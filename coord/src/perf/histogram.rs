@@ -1,39 +1,83 @@
-//! A lock-free log-linear latency histogram, sharded so that concurrent recorders rarely share a
-//! cache line.
+//! A lock-free log-linear latency histogram whose buckets are allocated lazily, one chunk per
+//! power of two, and sharded so that concurrent recorders rarely share a cache line.
 //!
-//! Values are nanoseconds counted in units of 2 ns. Below 32 units every unit has its own bucket;
-//! above, every power of two is split into `2^GROUPING` equal buckets, so a bucket is never wider
-//! than `1/2^GROUPING` (3.125 %) of the values it holds. From 64 ns to about 68.7 s
-//! (`2^(MAX_POWER + 1)` units) that is the bound; below 64 ns a bucket is 2 ns wide, and longer
-//! values land in the last bucket. Reported values are bucket midpoints.
+//! # Layout
+//!
+//! Values are nanoseconds counted in units of 2 ns. Chunk 0 holds the values below 32 units
+//! (64 ns), one bucket per unit. Chunk `c ≥ 1` holds the power of two `[2^(c+4), 2^(c+5))` units,
+//! split into 32 equal buckets. The 42 chunks reach 2^46 units, [`MAX_TRACKED`] (2^47 ns, about
+//! 39.1 hours); every value at or above it is counted in one top bucket, the *overflow*, which a
+//! [`Snapshot`] reports on its own ([`Snapshot::overflow`]) and whose quantiles read as
+//! "≥ [`MAX_TRACKED`]". Nothing is clamped into a tracked bucket.
+//!
+//! A chunk holds one row of 32 counters per shard (two rows of 256 bytes, 64-byte aligned, so
+//! two shards never share a cache line) and is allocated the first time a value lands in it; it then stays until the histogram is dropped (a reset zeroes it). Recording into an
+//! allocated chunk is one acquire load of its slot and one relaxed `fetch_add`; the first value in
+//! a chunk allocates it with `OnceLock`, so threads racing on that first value block only each
+//! other, only once per chunk.
+//!
+//! # Error bound
+//!
+//! A bucket is never wider than `1/32` ([`RELATIVE_ERROR`], 3.125 %) of the values it holds from
+//! 64 ns up to [`MAX_TRACKED`]; below 64 ns a bucket is 2 ns wide. Reported values are bucket
+//! midpoints, so they lie within that bound of the exact value.
+//!
+//! # Memory
+//!
+//! The slot table is inline in the histogram: 42 `OnceLock<Box<_>>` of 16 bytes, 672 bytes. Each
+//! allocated chunk adds 512 bytes. An operation whose calls all fall in one power of two (the
+//! common case: a call seen once) costs one chunk; the worst case, every chunk in use, is
+//! 42 × 512 = 21 KiB on top of the table. In all, an operation seen once costs about 1.5 KiB
+//! (its counters, this table, one chunk and its registry entry; `tests/histogram_memory.rs`
+//! measures it), where a histogram allocated whole up front cost 16 KiB. Snapshots are sparse:
+//! they hold only non-empty buckets (16 bytes each), so the snapshot of an unused histogram
+//! allocates nothing.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-/// Nanoseconds per unit, as a shift: 2 ns units keep 100 ns within the error bound while the
-/// histogram stays small enough to shard.
+/// Nanoseconds per unit, as a shift: 2 ns units keep 100 ns within the error bound with one
+/// chunk fewer than 1 ns units.
 const UNIT_SHIFT: u32 = 1;
 /// Buckets per power of two, as a power of two.
 const GROUPING: u32 = 5;
-/// Highest power of two (in units) tracked with full precision: 2^35 units = 68.7 s.
-const MAX_POWER: u32 = 34;
-/// Number of buckets: `2^GROUPING` exact ones plus `2^GROUPING` per power from `GROUPING` to
-/// `MAX_POWER` inclusive.
-pub(crate) const BUCKETS: usize = ((MAX_POWER - GROUPING + 2) as usize) << GROUPING;
+/// Buckets per chunk: one power of two.
+const PER_CHUNK: usize = 1 << GROUPING;
+/// Highest power of two (in units) tracked with full precision: up to 2^46 units = 2^47 ns.
+const MAX_POWER: u32 = 45;
+/// Number of chunks: one for the exact values below `2^GROUPING` units, plus one per power from
+/// `GROUPING` to `MAX_POWER` inclusive.
+pub(crate) const CHUNKS: usize = (MAX_POWER - GROUPING + 2) as usize;
+/// Number of tracked buckets; the overflow bucket comes after them.
+pub(crate) const BUCKETS: usize = CHUNKS * PER_CHUNK;
+/// Index of the overflow bucket: every value from [`MAX_TRACKED`] up.
+const OVERFLOW: usize = BUCKETS;
+/// Lowest value counted in the overflow bucket, in nanoseconds.
+const MAX_TRACKED_NANOS: u64 = 1 << (MAX_POWER + 1 + UNIT_SHIFT);
 /// Independent copies of the buckets; each recording thread writes to one (see `shard`).
 pub(crate) const SHARDS: usize = 2;
 
 /// Relative error bound of a reported quantile against the true value in the same bucket, for
-/// values from 64 ns to 68 s.
+/// values from 64 ns to [`MAX_TRACKED`].
 pub const RELATIVE_ERROR: f64 = 1.0 / (1u64 << GROUPING) as f64;
+
+/// The end of the tracked range, 2^47 ns (about 39.1 hours, more than a day). Longer values are
+/// counted in the overflow bucket, and a quantile that lands there is reported as this bound,
+/// meaning "at least this long".
+pub const MAX_TRACKED: Duration = Duration::from_nanos(MAX_TRACKED_NANOS);
+
+// The promises of the module docs: within 3.2 %, at least one day.
+const _: () = assert!(RELATIVE_ERROR < 0.032);
+const _: () = assert!(MAX_TRACKED_NANOS >= 86_400 * 1_000_000_000);
 
 /// Upper bounds (`le`) of the latency buckets coord exports to Prometheus: a fixed 1-2-5 series
 /// from 100 µs to 1 h (100 µs, 200 µs, 500 µs, 1 ms, … 1000 s, 2000 s, 3600 s), then `+Inf`.
 ///
 /// The counts are derived from the internal histogram: every internal bucket (at most 3.1 %
 /// wide) counts at its midpoint, clamped to the exact minimum and maximum seen, as the reported
-/// quantiles do. Values past the internal range (68.7 s) count at the exact maximum, so a bound
-/// at or above the slowest call always holds every call.
+/// quantiles do; values from [`MAX_TRACKED`] up count at the exact maximum. So a bound at or
+/// above the slowest call always holds every call.
 pub const EXPORT_BOUNDS: [Duration; 24] = {
     let mut bounds = [Duration::ZERO; 24];
     let steps = [1, 2, 5];
@@ -50,7 +94,7 @@ pub const EXPORT_BOUNDS: [Duration; 24] = {
     bounds
 };
 
-/// The bucket index of `nanos`.
+/// The bucket index of `nanos`: [`OVERFLOW`] from [`MAX_TRACKED_NANOS`] up.
 #[inline]
 pub(crate) fn bucket_of(nanos: u64) -> usize {
     let value = nanos >> UNIT_SHIFT;
@@ -59,20 +103,24 @@ pub(crate) fn bucket_of(nanos: u64) -> usize {
     }
     let power = 63 - value.leading_zeros();
     if power > MAX_POWER {
-        return BUCKETS - 1;
+        return OVERFLOW;
     }
     let shift = power - GROUPING;
-    let offset = ((value >> shift) as usize) - (1 << GROUPING);
+    let offset = ((value >> shift) as usize) - PER_CHUNK;
     (((power - GROUPING + 1) as usize) << GROUPING) + offset
 }
 
-/// The inclusive range of nanoseconds that land in `index`.
+/// The inclusive range of nanoseconds that land in `index` (the overflow bucket and beyond:
+/// [`MAX_TRACKED_NANOS`] to `u64::MAX`).
 pub(crate) fn bucket_range(index: usize) -> (u64, u64) {
+    if index >= OVERFLOW {
+        return (MAX_TRACKED_NANOS, u64::MAX);
+    }
     let group = (index >> GROUPING) as u32;
     let (low, high) = if group == 0 {
         (index as u64, index as u64)
     } else {
-        let offset = (index & ((1 << GROUPING) - 1)) as u64;
+        let offset = (index & (PER_CHUNK - 1)) as u64;
         let shift = group - 1;
         let low = ((1u64 << GROUPING) + offset) << shift;
         (low, low + (1u64 << shift) - 1)
@@ -83,109 +131,216 @@ pub(crate) fn bucket_range(index: usize) -> (u64, u64) {
     )
 }
 
-/// A histogram that many threads increment at once with relaxed atomics: [`SHARDS`] copies of
-/// the buckets, one per recording thread (as far as there are shards), summed when read.
+/// The value a quantile landing in bucket `index` reports: the midpoint, or for the overflow
+/// bucket its lower bound.
+fn representative(index: usize) -> u64 {
+    let (low, high) = bucket_range(index);
+    if index >= OVERFLOW {
+        low
+    } else {
+        low + (high - low) / 2
+    }
+}
+
+/// Adds `value` to `counter`, saturating at `u64::MAX` instead of wrapping.
+///
+/// One relaxed `fetch_add` while the sum is far from the limit. A sum that reaches it stays at
+/// `u64::MAX` (the true sum is at least that) until it is reset.
+#[inline]
+pub(crate) fn add_saturating(counter: &AtomicU64, value: u64) {
+    // A load first so that a saturated counter is never wrapped, not even for an instant.
+    if counter.load(Relaxed) == u64::MAX {
+        return;
+    }
+    let before = counter.fetch_add(value, Relaxed);
+    if before.checked_add(value).is_none() {
+        saturate(counter);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn saturate(counter: &AtomicU64) {
+    counter.store(u64::MAX, Relaxed);
+}
+
+/// One power of two's buckets: a row of counters per shard.
+#[repr(align(64))]
+struct Chunk([[AtomicU64; PER_CHUNK]; SHARDS]);
+
+impl Chunk {
+    fn new() -> Self {
+        Self([const { [const { AtomicU64::new(0) }; PER_CHUNK] }; SHARDS])
+    }
+
+    /// Bucket `offset` of this chunk summed over the shards.
+    fn count(&self, offset: usize) -> u64 {
+        self.0.iter().fold(0, |sum, row| {
+            sum.saturating_add(row.get(offset).map_or(0, |b| b.load(Relaxed)))
+        })
+    }
+}
+
+/// A histogram that many threads increment at once with relaxed atomics, its chunks allocated on
+/// first use; see the module docs for the layout.
 pub(crate) struct AtomicHistogram {
-    buckets: Box<[AtomicU64]>,
+    chunks: [OnceLock<Box<Chunk>>; CHUNKS],
+    /// Values from [`MAX_TRACKED`] up. Not sharded: such values are rare.
+    overflow: AtomicU64,
 }
 
 impl AtomicHistogram {
-    pub(crate) fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
-            buckets: (0..BUCKETS * SHARDS).map(|_| AtomicU64::new(0)).collect(),
+            chunks: [const { OnceLock::new() }; CHUNKS],
+            overflow: AtomicU64::new(0),
         }
     }
 
     #[inline]
     pub(crate) fn record(&self, nanos: u64, shard: usize) {
-        let index = (shard % SHARDS) * BUCKETS + bucket_of(nanos);
-        if let Some(bucket) = self.buckets.get(index) {
-            bucket.fetch_add(1, Relaxed);
-        }
+        let index = bucket_of(nanos);
+        let Some(slot) = self.chunks.get(index / PER_CHUNK) else {
+            self.overflow.fetch_add(1, Relaxed);
+            return;
+        };
+        let chunk = match slot.get() {
+            Some(chunk) => chunk,
+            None => allocate(slot),
+        };
+        chunk.0[shard % SHARDS][index % PER_CHUNK].fetch_add(1, Relaxed);
     }
 
+    /// Zeroes every bucket; allocated chunks stay allocated.
     pub(crate) fn reset(&self) {
-        for b in self.buckets.iter() {
-            b.store(0, Relaxed);
+        for chunk in self.chunks.iter().filter_map(OnceLock::get) {
+            for bucket in chunk.0.iter().flatten() {
+                bucket.store(0, Relaxed);
+            }
         }
+        self.overflow.store(0, Relaxed);
     }
 
     /// A point-in-time copy. Concurrent increments may or may not be included.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let mut counts = vec![0u64; BUCKETS].into_boxed_slice();
-        for shard in self.buckets.chunks(BUCKETS) {
-            for (sum, bucket) in counts.iter_mut().zip(shard) {
-                *sum += bucket.load(Relaxed);
+        let mut buckets = Vec::new();
+        for (index, chunk) in self.chunks.iter().enumerate() {
+            let Some(chunk) = chunk.get() else { continue };
+            for offset in 0..PER_CHUNK {
+                let count = chunk.count(offset);
+                if count != 0 {
+                    buckets.push((index * PER_CHUNK + offset, count));
+                }
             }
         }
-        Snapshot { counts }
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.buckets.len() * std::mem::size_of::<AtomicU64>()
-    }
-}
-
-/// A plain copy of a histogram's buckets: what percentiles are computed from, and what two
-/// snapshots are diffed into for rolling windows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Snapshot {
-    counts: Box<[u64]>,
-}
-
-impl Default for Snapshot {
-    fn default() -> Self {
-        Self {
-            counts: vec![0; BUCKETS].into_boxed_slice(),
+        let overflow = self.overflow.load(Relaxed);
+        if overflow != 0 {
+            buckets.push((OVERFLOW, overflow));
         }
+        Snapshot { buckets }
     }
+
+    /// Bytes of the chunks allocated so far (the slot table is inline, part of the owner's size).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.chunks.iter().filter_map(OnceLock::get).count() * std::mem::size_of::<Chunk>()
+    }
+}
+
+impl Default for AtomicHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Allocates the chunk of `slot`, once; kept out of line so the recording path stays small.
+#[cold]
+#[inline(never)]
+fn allocate(slot: &OnceLock<Box<Chunk>>) -> &Chunk {
+    slot.get_or_init(|| Box::new(Chunk::new()))
+}
+
+/// A plain copy of a histogram's non-empty buckets: what percentiles are computed from, and what
+/// two snapshots are diffed into for rolling windows.
+///
+/// Values from [`MAX_TRACKED`] up are counted in an overflow bucket ([`overflow`](Self::overflow));
+/// a quantile that lands there is reported as [`MAX_TRACKED`], to be read as "at least that".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// `(bucket index, count)` of every non-empty bucket, ascending by index; the overflow
+    /// bucket, if any, last.
+    buckets: Vec<(usize, u64)>,
 }
 
 impl Snapshot {
-    /// Total number of values recorded.
+    /// Total number of values recorded, overflow included.
     pub fn count(&self) -> u64 {
-        self.counts.iter().sum()
+        self.buckets
+            .iter()
+            .fold(0, |sum, &(_, count)| sum.saturating_add(count))
+    }
+
+    /// Number of values at or above [`MAX_TRACKED`], which no quantile can tell apart.
+    pub fn overflow(&self) -> u64 {
+        match self.buckets.last() {
+            Some(&(OVERFLOW, count)) => count,
+            _ => 0,
+        }
+    }
+
+    /// Every non-empty bucket as `(lowest, highest, count)`, bounds in nanoseconds and
+    /// inclusive, ascending; the overflow bucket, if any, last, with `u64::MAX` as its highest.
+    pub fn buckets(&self) -> impl Iterator<Item = (u64, u64, u64)> + '_ {
+        self.buckets.iter().map(|&(index, count)| {
+            let (low, high) = bucket_range(index);
+            (low, high, count)
+        })
     }
 
     /// Counts recorded in `self` but not in the `earlier` snapshot of the same histogram.
     /// Buckets that went down (a reset in between) count as zero.
     pub fn since(&self, earlier: &Snapshot) -> Snapshot {
-        Snapshot {
-            counts: self
-                .counts
-                .iter()
-                .zip(earlier.counts.iter())
-                .map(|(now, then)| now.saturating_sub(*then))
-                .collect(),
-        }
+        let mut then = earlier.buckets.iter().peekable();
+        let buckets = self
+            .buckets
+            .iter()
+            .filter_map(|&(index, now)| {
+                while then.next_if(|&&(i, _)| i < index).is_some() {}
+                let before = then.next_if(|&&(i, _)| i == index).map_or(0, |&(_, c)| c);
+                let count = now.saturating_sub(before);
+                (count != 0).then_some((index, count))
+            })
+            .collect();
+        Snapshot { buckets }
     }
 
     /// `(bucket index, count)` of every non-empty bucket, for storing a window's delta sparsely.
     pub(crate) fn nonzero(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
-        self.counts
-            .iter()
-            .enumerate()
-            .filter(|(_, count)| **count != 0)
-            .map(|(index, count)| (index, *count))
+        self.buckets.iter().copied()
     }
 
     /// Adds `count` values to bucket `index` (ignored when out of range).
     pub(crate) fn add(&mut self, index: usize, count: u64) {
-        if let Some(slot) = self.counts.get_mut(index) {
-            *slot = slot.saturating_add(count);
+        if index > OVERFLOW || count == 0 {
+            return;
+        }
+        match self.buckets.binary_search_by_key(&index, |&(i, _)| i) {
+            Ok(at) => {
+                if let Some((_, slot)) = self.buckets.get_mut(at) {
+                    *slot = slot.saturating_add(count);
+                }
+            }
+            Err(at) => self.buckets.insert(at, (index, count)),
         }
     }
 
     /// Cumulative counts at each of [`EXPORT_BOUNDS`], given the exact extremes seen.
     pub(crate) fn export_buckets(&self, min: u64, max: u64) -> [u64; EXPORT_BOUNDS.len()] {
         let mut out = [0u64; EXPORT_BOUNDS.len()];
-        let last = self.counts.len().saturating_sub(1);
-        for (index, count) in self.nonzero() {
-            let (low, high) = bucket_range(index);
-            let value = if index == last {
+        for &(index, count) in &self.buckets {
+            let value = if index >= OVERFLOW {
                 max
             } else {
-                (low + (high - low) / 2).clamp(min.min(max), max)
+                representative(index).clamp(min.min(max), max)
             };
             let first = EXPORT_BOUNDS.partition_point(|b| (b.as_nanos() as u64) < value);
             if let Some(slot) = out.get_mut(first) {
@@ -201,12 +356,16 @@ impl Snapshot {
         out
     }
 
-    /// The value at quantile `q` (0.0..=1.0) as the midpoint of its bucket, or `None` when empty.
+    /// The value at quantile `q` (0.0..=1.0) in nanoseconds, or `None` when empty.
+    ///
+    /// The value is the midpoint of its bucket, within [`RELATIVE_ERROR`] of the exact one. A
+    /// quantile that lands among the values from [`MAX_TRACKED`] up reports [`MAX_TRACKED`]
+    /// itself, meaning "at least that"; [`overflow`](Self::overflow) counts those values.
     pub fn quantile(&self, q: f64) -> Option<u64> {
-        self.quantiles(&[q]).map(|v| v[0])
+        self.quantiles(&[q]).map(|[v]| v)
     }
 
-    /// Several quantiles in one pass; `qs` must be ascending.
+    /// Several quantiles in one pass, as [`quantile`](Self::quantile); `qs` must be ascending.
     pub fn quantiles<const N: usize>(&self, qs: &[f64; N]) -> Option<[u64; N]> {
         let total = self.count();
         if total == 0 {
@@ -215,14 +374,15 @@ impl Snapshot {
         let mut out = [0u64; N];
         let mut seen = 0u64;
         let mut next = 0;
-        for (index, &count) in self.counts.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            seen += count;
-            while next < N && seen >= rank(qs[next], total) {
-                let (low, high) = bucket_range(index);
-                out[next] = low + (high - low) / 2;
+        for &(index, count) in &self.buckets {
+            seen = seen.saturating_add(count);
+            while let Some(&q) = qs.get(next) {
+                if seen < rank(q, total) {
+                    break;
+                }
+                if let Some(slot) = out.get_mut(next) {
+                    *slot = representative(index);
+                }
                 next += 1;
             }
             if next == N {
@@ -242,6 +402,7 @@ fn rank(q: f64, total: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn every_bucket_holds_its_own_values() {
@@ -249,24 +410,56 @@ mod tests {
             let (low, high) = bucket_range(index);
             assert_eq!(bucket_of(low), index, "low of {index}");
             assert_eq!(bucket_of(high), index, "high of {index}");
-            if index + 1 < BUCKETS {
-                assert_eq!(bucket_range(index + 1).0, high + 1, "contiguous at {index}");
-            }
+            assert_eq!(bucket_range(index + 1).0, high + 1, "contiguous at {index}");
         }
-        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+        assert_eq!(bucket_of(MAX_TRACKED_NANOS - 1), BUCKETS - 1);
+        assert_eq!(bucket_of(MAX_TRACKED_NANOS), OVERFLOW);
+        assert_eq!(bucket_of(u64::MAX), OVERFLOW);
+    }
+
+    #[test]
+    fn the_range_covers_more_than_a_day() {
+        assert!(MAX_TRACKED > Duration::from_secs(36 * 3600));
+        assert_eq!(MAX_TRACKED.as_nanos(), 1u128 << 47);
     }
 
     #[test]
     fn bucket_width_stays_within_the_error_bound() {
-        for index in (1 << GROUPING)..BUCKETS {
+        for index in PER_CHUNK..BUCKETS {
             let (low, high) = bucket_range(index);
             assert!(((high - low + 1) as f64) / (low as f64) <= RELATIVE_ERROR + 1e-12);
         }
     }
 
     #[test]
-    fn memory_per_histogram_is_bounded() {
-        assert!(AtomicHistogram::new().heap_bytes() <= 15_900);
+    fn an_unused_histogram_allocates_nothing() {
+        let h = AtomicHistogram::new();
+        assert_eq!(h.heap_bytes(), 0);
+        let s = h.snapshot();
+        assert_eq!(s.count(), 0);
+        assert_eq!(
+            s.buckets.capacity(),
+            0,
+            "snapshot of an unused histogram allocated"
+        );
+        assert_eq!(s, Snapshot::default());
+        assert_eq!(Snapshot::default().buckets.capacity(), 0);
+    }
+
+    #[test]
+    fn one_value_allocates_one_chunk() {
+        let h = AtomicHistogram::new();
+        h.record(1_000, 0);
+        h.record(1_001, 1);
+        assert_eq!(std::mem::size_of::<Chunk>(), 512);
+        assert_eq!(h.heap_bytes(), 512);
+        assert_eq!(std::mem::size_of::<AtomicHistogram>(), CHUNKS * 16 + 8);
+        h.record(u64::MAX, 0);
+        assert_eq!(h.heap_bytes(), 512, "overflow needs no chunk");
+        for power in 0..64 {
+            h.record(1 << power, power as usize);
+        }
+        assert_eq!(h.heap_bytes(), CHUNKS * 512);
     }
 
     #[test]
@@ -294,14 +487,18 @@ mod tests {
         h.record(50_000, 0); // 50 µs
         h.record(150_000, 0); // 150 µs
         h.record(3_000_000, 1); // 3 ms
-        let huge = 90_000_000_000; // 90 s: past the internal range
-        h.record(huge, 1);
-        let b = h.snapshot().export_buckets(50_000, huge);
+        let slow = 90_000_000_000; // 90 s
+        h.record(slow, 1);
+        let b = h.snapshot().export_buckets(50_000, slow);
         assert_eq!(&b[..3], &[1, 2, 2]); // 100 µs, 200 µs, 500 µs
         assert_eq!(b[5], 3); // 5 ms
         assert_eq!(b[17], 3); // 50 s
         assert_eq!(b[18], 4); // 100 s holds the 90 s call
         assert_eq!(b[23], 4);
+        // Past the tracked range: only +Inf (not exported here) holds it.
+        let h = AtomicHistogram::new();
+        h.record(u64::MAX, 0);
+        assert_eq!(h.snapshot().export_buckets(u64::MAX, u64::MAX), [0; 24]);
         assert_eq!(Snapshot::default().export_buckets(u64::MAX, 0), [0; 24]);
     }
 
@@ -323,5 +520,173 @@ mod tests {
             window.quantile(0.0),
             Some(h.snapshot().quantile(1.0).unwrap())
         );
+    }
+
+    #[test]
+    fn diff_and_add_are_inverse() {
+        let h = AtomicHistogram::new();
+        for v in [10, 500, 500, 70_000, u64::MAX] {
+            h.record(v, 0);
+        }
+        let first = h.snapshot();
+        for v in [10, 3_000, u64::MAX, 1 << 40] {
+            h.record(v, 1);
+        }
+        let second = h.snapshot();
+        let delta = second.since(&first);
+        assert_eq!(delta.count(), 4);
+        assert_eq!(delta.overflow(), 1);
+        let mut rebuilt = first.clone();
+        for (index, count) in delta.nonzero() {
+            rebuilt.add(index, count);
+        }
+        assert_eq!(rebuilt, second);
+        // A reset in between: nothing goes negative.
+        assert_eq!(first.since(&second), Snapshot::default());
+    }
+
+    #[test]
+    fn values_beyond_the_range_are_reported_as_the_bound() {
+        let h = AtomicHistogram::new();
+        h.record(1_000, 0);
+        h.record(u64::MAX, 0);
+        h.record(MAX_TRACKED_NANOS, 1);
+        let s = h.snapshot();
+        assert_eq!(s.count(), 3);
+        assert_eq!(s.overflow(), 2);
+        assert_eq!(s.quantile(1.0), Some(MAX_TRACKED_NANOS));
+        assert_eq!(s.quantile(0.5), Some(MAX_TRACKED_NANOS));
+        assert!(s.quantile(0.0).unwrap() < 1_100);
+        assert_eq!(
+            s.buckets().last(),
+            Some((MAX_TRACKED_NANOS, u64::MAX, 2)),
+            "the top bucket"
+        );
+    }
+
+    #[test]
+    fn sums_saturate() {
+        let sum = AtomicU64::new(0);
+        add_saturating(&sum, u64::MAX - 1);
+        add_saturating(&sum, 1);
+        assert_eq!(sum.load(Relaxed), u64::MAX);
+        add_saturating(&sum, 5);
+        assert_eq!(sum.load(Relaxed), u64::MAX);
+        let sum = AtomicU64::new(10);
+        add_saturating(&sum, u64::MAX);
+        assert_eq!(sum.load(Relaxed), u64::MAX);
+    }
+
+    #[test]
+    fn counts_add_up_under_concurrent_recording() {
+        const THREADS: u64 = 4;
+        const PER_THREAD: u64 = 50_000;
+        let h = AtomicHistogram::new();
+        let value = |t: u64, i: u64| {
+            if i.is_multiple_of(5) {
+                u64::MAX - i
+            } else {
+                (i * 7_919 + t * 104_729) % (1 << 40)
+            }
+        };
+        std::thread::scope(|scope| {
+            for t in 0..THREADS {
+                let h = &h;
+                scope.spawn(move || {
+                    for i in 0..PER_THREAD {
+                        h.record(value(t, i), crate::perf::shard::current());
+                    }
+                });
+            }
+        });
+        let mut expected = Snapshot::default();
+        for t in 0..THREADS {
+            for i in 0..PER_THREAD {
+                expected.add(bucket_of(value(t, i)), 1);
+            }
+        }
+        let s = h.snapshot();
+        assert_eq!(s.count(), THREADS * PER_THREAD);
+        assert_eq!(s, expected);
+    }
+
+    /// Values spread evenly over the powers of two of the whole range and beyond.
+    fn any_nanos() -> impl Strategy<Value = u64> {
+        (0u32..64, any::<u64>()).prop_map(|(power, bits)| {
+            let high = 1u64 << power;
+            high | (bits & (high - 1))
+        })
+    }
+
+    /// Whether `reported` stands for `exact` within the documented bound.
+    fn within_bound(reported: u64, exact: u64) -> bool {
+        if exact >= MAX_TRACKED_NANOS {
+            reported == MAX_TRACKED_NANOS
+        } else if exact < 64 {
+            reported.abs_diff(exact) <= 1
+        } else {
+            reported.abs_diff(exact) as f64 <= RELATIVE_ERROR * exact as f64
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn one_value_is_reported_within_the_bound(nanos in any_nanos()) {
+            let h = AtomicHistogram::new();
+            h.record(nanos, 0);
+            let reported = h.snapshot().quantile(0.5).unwrap();
+            prop_assert!(within_bound(reported, nanos), "{nanos} reported as {reported}");
+        }
+
+        #[test]
+        fn quantiles_are_within_the_bound(
+            mut values in prop::collection::vec(any_nanos(), 1..200),
+            q in 0.0f64..=1.0,
+        ) {
+            let h = AtomicHistogram::new();
+            for (i, &v) in values.iter().enumerate() {
+                h.record(v, i);
+            }
+            values.sort_unstable();
+            let exact = values[(rank(q, values.len() as u64) - 1) as usize];
+            let reported = h.snapshot().quantile(q).unwrap();
+            prop_assert!(within_bound(reported, exact), "q{q}: {exact} reported as {reported}");
+        }
+    }
+
+    #[test]
+    fn an_hour_and_a_day_and_more_are_reported() {
+        let op = crate::monitor().operation("histogram.tests.long");
+        for hours in [1, 25] {
+            op.record(Duration::from_secs(hours * 3600), crate::Outcome::Success);
+        }
+        let stats = op.stats();
+        let close = |reported: Duration, hours: u64| {
+            let exact = Duration::from_secs(hours * 3600).as_secs_f64();
+            (reported.as_secs_f64() - exact).abs() <= RELATIVE_ERROR * exact
+        };
+        assert!(close(stats.p50, 1), "p50 {:?}", stats.p50);
+        assert!(close(stats.p99, 25), "p99 {:?}", stats.p99);
+        assert_eq!(stats.max, Duration::from_secs(25 * 3600));
+        assert_eq!(stats.total, Duration::from_secs(26 * 3600));
+        assert_eq!(op.histogram().overflow(), 0);
+    }
+
+    #[test]
+    fn duration_max_saturates() {
+        let op = crate::monitor().operation("histogram.tests.duration_max");
+        op.record(Duration::from_secs(1), crate::Outcome::Success);
+        op.record(Duration::MAX, crate::Outcome::Success);
+        op.record(Duration::MAX, crate::Outcome::Failure);
+        let stats = op.stats();
+        assert_eq!(stats.calls, 3);
+        assert_eq!(stats.total, Duration::from_nanos(u64::MAX), "total wrapped");
+        assert_eq!(stats.max, Duration::from_nanos(u64::MAX));
+        assert_eq!(
+            stats.p99, MAX_TRACKED,
+            "reported as the bound: ≥ MAX_TRACKED"
+        );
+        assert!(stats.p50 >= MAX_TRACKED);
+        assert_eq!(op.histogram().overflow(), 2);
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::clock::{self, Instant};
-use super::histogram::{AtomicHistogram, SHARDS, Snapshot};
+use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 
 /// A counter alone on its cache line.
 #[derive(Default)]
@@ -100,7 +100,7 @@ impl Operation {
             Outcome::Cancelled => _ = self.cancelled.fetch_add(1, Relaxed),
         }
         let shard = super::shard::current();
-        self.total_nanos[shard % SHARDS].0.fetch_add(nanos, Relaxed);
+        add_saturating(&self.total_nanos[shard % SHARDS].0, nanos);
         // Loads first: after warm-up the extremes rarely move, and a plain load keeps the cache
         // line shared between threads instead of bouncing it on every call.
         if nanos < self.min_nanos.load(Relaxed) {
@@ -162,7 +162,7 @@ impl Operation {
             .total_nanos
             .iter()
             .map(|t| t.0.load(Relaxed))
-            .sum::<u64>();
+            .fold(0, u64::saturating_add);
         let completed = successes + failures;
         let max = self.max_nanos.load(Relaxed);
         // A bucket midpoint can lie outside what was really seen; never report beyond the
@@ -223,7 +223,9 @@ impl Operation {
 /// A point-in-time copy of one operation's counters and latency distribution.
 ///
 /// Percentiles come from a log-linear histogram and lie within
-/// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value.
+/// [`RELATIVE_ERROR`](super::histogram::RELATIVE_ERROR) of the exact value; one that lands among
+/// calls of [`MAX_TRACKED`](super::histogram::MAX_TRACKED) (about 39 hours) or longer reads as
+/// that bound, meaning "at least that".
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct OperationStats {

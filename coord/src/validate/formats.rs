@@ -1,6 +1,14 @@
 //! String formats: email (HTML5 rule with RFC 5321 lengths), URL (WHATWG), UUID, RFC 3339
 //! date-time. Each is a pure `fn(&str) -> bool`; valid input allocates nothing on the common
 //! paths (ASCII email domains, simple `http(s)` URLs).
+//!
+//! With the `url` cargo feature (on by default) URLs are parsed by the `url` crate (WHATWG)
+//! and internationalised email domains converted by `idna`. Without it, coord builds faster and
+//! checks both by syntax alone: a URL is an RFC 3986 absolute URI (a scheme, `:`, no spaces or
+//! control characters; `http`, `https`, `ws`, `wss` and `ftp` need a non-empty `//host` with
+//! a port ≤ 65535), and a non-ASCII email domain is accepted when every label is 1..=63 bytes
+//! of letters, digits and inner hyphens in any script. The shared WHATWG test vectors hold
+//! only with the feature.
 
 use std::net::IpAddr;
 
@@ -50,10 +58,28 @@ pub fn is_email(s: &str) -> bool {
         // To-ASCII only lowercases an ASCII domain, which cannot turn a refused one valid.
         return false;
     }
+    is_international_domain(domain)
+}
+
+#[cfg(feature = "url")]
+fn is_international_domain(domain: &str) -> bool {
     match idna::domain_to_ascii(domain) {
         Ok(ascii) => is_dns_domain(&ascii) || is_ip_literal(&ascii),
         Err(_) => false,
     }
+}
+
+/// Without IDNA: labels of letters and digits of any script and inner hyphens.
+#[cfg(not(feature = "url"))]
+fn is_international_domain(domain: &str) -> bool {
+    domain.split('.').all(|label| {
+        let ok_char = |c: char| c.is_alphanumeric() || c == '-';
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label.chars().all(ok_char)
+    })
 }
 
 /// Dot-separated labels of 1..=63 ASCII letters, digits and inner hyphens.
@@ -83,11 +109,66 @@ fn is_ip_literal(d: &str) -> bool {
 
 /// URL per the WHATWG URL standard (what browsers accept): any scheme; surrounding whitespace and
 /// control characters are stripped as browsers do. Same verdict as `url::Url::parse(s).is_ok()`.
+///
+/// Without the `url` feature: the RFC 3986 syntax check described in the module docs.
 pub fn is_url(s: &str) -> bool {
     match simple_url(s) {
         Some(verdict) => verdict,
+        #[cfg(feature = "url")]
         None => url::Url::parse(s).is_ok(),
+        #[cfg(not(feature = "url"))]
+        None => is_absolute_uri(s),
     }
+}
+
+/// An RFC 3986 absolute URI, checked by syntax (the fallback without the `url` feature).
+#[cfg(not(feature = "url"))]
+fn is_absolute_uri(s: &str) -> bool {
+    // Browsers strip leading and trailing C0 controls and spaces; so does the WHATWG parser.
+    let s = s.trim_matches(|c: char| c <= ' ');
+    let Some((scheme, rest)) = s.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let special = ["http", "https", "ws", "wss", "ftp"]
+        .iter()
+        .any(|name| scheme.eq_ignore_ascii_case(name));
+    if !special {
+        return true;
+    }
+    let Some(after_slashes) = rest.strip_prefix("//") else {
+        return false;
+    };
+    let authority = after_slashes
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
+            Some((v6, after)) if v6.parse::<std::net::Ipv6Addr>().is_ok() => (v6, after),
+            _ => return false,
+        },
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, port),
+            None => (host_port, ""),
+        },
+    };
+    let port = port.strip_prefix(':').unwrap_or(port);
+    let port_ok = port.is_empty()
+        || (port.len() <= 5
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().is_ok_and(|p| p <= 65535));
+    !host.is_empty() && port_ok
 }
 
 /// Decides the common `scheme://host[:port][/...]` shape without allocating; `None` means
@@ -252,6 +333,7 @@ mod tests {
         assert!(!is_email("@b.c"));
     }
 
+    #[cfg(feature = "url")]
     #[test]
     fn url_fast_path_agrees_with_the_parser() {
         for s in [
@@ -270,6 +352,38 @@ mod tests {
             }
             assert_eq!(is_url(s), url::Url::parse(s).is_ok(), "{s}");
         }
+    }
+
+    #[cfg(not(feature = "url"))]
+    #[test]
+    fn url_and_email_without_the_url_feature() {
+        for good in [
+            "https://example.com",
+            "http://a.b-c.org:8080/x?y#z",
+            "http://[::1]:80/",
+            "HTTP://user:pw@host/ü",
+            "mailto:someone@example.com",
+            "urn:isbn:0451450523",
+            "  https://trimmed.example  ",
+        ] {
+            assert!(is_url(good), "{good}");
+        }
+        for bad in [
+            "",
+            "example.com",
+            "1http://x",
+            "http://",
+            "http:/x",
+            "http://a:65536",
+            "http://a:x",
+            "http://[zz]/",
+            "https://a b",
+        ] {
+            assert!(!is_url(bad), "{bad}");
+        }
+        assert!(is_email("name@例え.テスト"));
+        assert!(!is_email("a@-bad.例"));
+        assert!(!is_email("a@b..例"));
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! The resilience layers' cost on their fast paths, each beside a peer in the same run:
+//! bulkhead acquire + release (sync, and async vs tokio's `Semaphore`), rate limiter `check` vs
+//! `governor` on 1 and 2 threads, and `coord::timeout` vs `tokio::time::timeout` on a future
+//! that is ready at once.
+//!
+//! `cargo bench -p coord --bench resilience -- --warm-up-time 1 --measurement-time 3`
+
+use std::future::Future;
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::pin::pin;
+use std::sync::Barrier;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use coord::{Bulkhead, BulkheadConfig, RateLimitConfig, RateLimiter};
+use criterion::{Criterion, criterion_group, criterion_main};
+use governor::clock::MonotonicClock;
+use governor::{Quota, RateLimiter as Governor};
+
+/// Polls a future once, as an executor's first poll would.
+#[inline]
+fn poll_once<F: Future>(f: F) -> Poll<F::Output> {
+    let mut cx = Context::from_waker(Waker::noop());
+    pin!(f).poll(&mut cx)
+}
+
+fn bulkhead(c: &mut Criterion) {
+    let coord = Bulkhead::new("bench", BulkheadConfig::default().max_concurrent(100)).unwrap();
+    let tokio = tokio::sync::Semaphore::new(100);
+
+    let mut group = c.benchmark_group("bulkhead_acquire_release/sync");
+    group.bench_function("coord_try_acquire", |b| {
+        b.iter(|| drop(black_box(coord.try_acquire())))
+    });
+    group.bench_function("tokio_semaphore_try_acquire", |b| {
+        b.iter(|| drop(black_box(tokio.try_acquire())))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("bulkhead_acquire_release/async");
+    group.bench_function("coord_acquire_async", |b| {
+        b.iter(|| drop(black_box(poll_once(coord.acquire_async(Duration::ZERO)))))
+    });
+    group.bench_function("coord_acquire_async_with_wait", |b| {
+        b.iter(|| {
+            drop(black_box(poll_once(
+                coord.acquire_async(Duration::from_millis(10)),
+            )))
+        })
+    });
+    group.bench_function("tokio_semaphore_acquire", |b| {
+        b.iter(|| drop(black_box(poll_once(tokio.acquire()))))
+    });
+    group.finish();
+}
+
+/// A limit no loop reaches: every check is admitted, as in governor's own benchmarks.
+fn coord_limiter() -> RateLimiter {
+    let config = RateLimitConfig::default()
+        .rate(1_000_000_000)
+        .per(Duration::from_secs(1))
+        .burst(1_000_000_000);
+    RateLimiter::new("bench", config).unwrap()
+}
+
+fn quota() -> Quota {
+    Quota::with_period(Duration::from_nanos(1))
+        .unwrap()
+        .allow_burst(NonZeroU32::new(1_000_000_000).unwrap())
+}
+
+/// A name and one admission check (the same indirection for all).
+type Candidate = (&'static str, Box<dyn Fn() -> bool + Sync>);
+
+fn limiters() -> Vec<Candidate> {
+    let coord = coord_limiter();
+    let governor = Governor::direct(quota());
+    let governor_std = Governor::direct_with_clock(quota(), MonotonicClock);
+    vec![
+        ("coord", Box::new(move || coord.check().is_ok())),
+        // governor's default clock is quanta's TSC clock.
+        ("governor", Box::new(move || governor.check().is_ok())),
+        // governor on `std::time::Instant`, the clock coord uses without `fast-clock`.
+        (
+            "governor_std_clock",
+            Box::new(move || governor_std.check().is_ok()),
+        ),
+    ]
+}
+
+fn rate_limit_one_thread(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rate_limit_check/1_thread");
+    for (name, check) in limiters() {
+        group.bench_function(name, |b| b.iter(|| black_box(check())));
+    }
+    group.finish();
+}
+
+/// Two threads check one shared limiter; the time reported is per check on each thread.
+fn rate_limit_two_threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rate_limit_check/2_threads");
+    for (name, check) in limiters() {
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let barrier = Barrier::new(2);
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..2)
+                        .map(|_| {
+                            let (check, barrier) = (&check, &barrier);
+                            scope.spawn(move || {
+                                barrier.wait();
+                                let start = Instant::now();
+                                for _ in 0..iters {
+                                    black_box(check());
+                                }
+                                start.elapsed()
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().unwrap())
+                        .max()
+                        .unwrap_or_default()
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+fn timeout(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let limit = Duration::from_secs(2);
+    let mut group = c.benchmark_group("timeout_ready_future");
+    group.bench_function("bare", |b| {
+        b.iter(|| black_box(poll_once(std::future::ready(black_box(1u64)))))
+    });
+    group.bench_function("coord_timeout", |b| {
+        b.iter(|| {
+            black_box(poll_once(coord::timeout(
+                limit,
+                std::future::ready(black_box(1u64)),
+            )))
+        })
+    });
+    group.bench_function("tokio_timeout", |b| {
+        b.iter(|| {
+            black_box(poll_once(tokio::time::timeout(
+                limit,
+                std::future::ready(black_box(1u64)),
+            )))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bulkhead,
+    rate_limit_one_thread,
+    rate_limit_two_threads,
+    timeout
+);
+criterion_main!(benches);

@@ -1,0 +1,864 @@
+//! Bulkheads: at most `max_concurrent` calls in flight, the rest wait up to `max_wait` or are
+//! rejected with [`BulkheadFull`].
+//!
+//! The fast path is one compare-and-swap on a word holding the in-flight count and the count of
+//! accepted calls, and one subtraction on release; only a caller that has to wait takes a lock,
+//! to queue itself. Waiting callers are woken in arrival order as slots are released; a caller
+//! arriving while a slot is free takes it at once, even if others are queued (barging keeps the
+//! uncontended path lock-free). Sync callers park their thread; async callers wait without
+//! blocking one, timed by the shared [`crate::timer`].
+//!
+//! ```
+//! use std::time::Duration;
+//! use coord::{BulkheadConfig, BulkheadFull};
+//!
+//! let db = coord::bulkhead_with("docs.db", BulkheadConfig::default().max_concurrent(2)).unwrap();
+//! let a = db.try_acquire().unwrap();
+//! let b = db.try_acquire().unwrap();
+//! let full: BulkheadFull = db.try_acquire().unwrap_err();
+//! assert_eq!(full.max_concurrent(), 2);
+//! drop(a); // released on drop, whatever happened while it was held
+//! assert!(db.acquire(Duration::from_millis(10)).is_ok());
+//! # drop(b);
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+use crate::capped::{Capped, Lookup};
+use crate::timer;
+
+/// Bits of the state word holding the in-flight count; the bits above count accepted calls.
+const IN_FLIGHT_BITS: u32 = 20;
+const IN_FLIGHT_MASK: u64 = (1 << IN_FLIGHT_BITS) - 1;
+const ONE_ACCEPTED: u64 = 1 << IN_FLIGHT_BITS;
+
+/// The largest `max_concurrent` a bulkhead accepts (1,048,575).
+pub const MAX_CONCURRENT: usize = IN_FLIGHT_MASK as usize;
+
+/// Default cap on the number of named bulkheads in the registry (see [`bulkhead`]).
+pub const DEFAULT_MAX_BULKHEADS: usize = 1_000;
+
+/// The name of the one bulkhead shared by every name past the registry's cap.
+pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
+
+/// How a bulkhead limits concurrency. Builder methods are named like the keys of
+/// `#[bulkhead(...)]`.
+///
+/// ```
+/// use std::time::Duration;
+/// use coord::BulkheadConfig;
+///
+/// let config = BulkheadConfig::default().max_concurrent(4).max_wait(Duration::from_millis(50));
+/// assert!(config.validate().is_ok());
+/// assert!(BulkheadConfig::default().max_concurrent(0).validate().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BulkheadConfig {
+    /// Calls allowed in flight at once (default 10, at most [`MAX_CONCURRENT`]).
+    pub max_concurrent: usize,
+    /// How long a call waits for a slot before it is rejected (default zero: reject at once).
+    /// `Duration::MAX` waits forever.
+    pub max_wait: Duration,
+}
+
+impl Default for BulkheadConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent: 10,
+            max_wait: Duration::ZERO,
+        }
+    }
+}
+
+impl BulkheadConfig {
+    /// Sets how many calls may be in flight at once.
+    #[must_use]
+    pub fn max_concurrent(mut self, max_concurrent: usize) -> Self {
+        self.max_concurrent = max_concurrent;
+        self
+    }
+
+    /// Sets how long a call waits for a slot.
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// Checks that `max_concurrent` lies in `1..=MAX_CONCURRENT`.
+    pub fn validate(&self) -> Result<(), BulkheadConfigError> {
+        if (1..=MAX_CONCURRENT).contains(&self.max_concurrent) {
+            Ok(())
+        } else {
+            Err(BulkheadConfigError {
+                max_concurrent: self.max_concurrent,
+            })
+        }
+    }
+}
+
+/// A [`BulkheadConfig`] whose `max_concurrent` is zero or above [`MAX_CONCURRENT`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkheadConfigError {
+    max_concurrent: usize,
+}
+
+impl BulkheadConfigError {
+    /// The configuration key at fault, as in `#[bulkhead(...)]`.
+    pub fn key(&self) -> &'static str {
+        "max_concurrent"
+    }
+}
+
+impl fmt::Display for BulkheadConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid bulkhead `max_concurrent`: {} is not in 1..={MAX_CONCURRENT}",
+            self.max_concurrent
+        )
+    }
+}
+
+impl std::error::Error for BulkheadConfigError {}
+
+/// The error of a call a bulkhead rejected without running it: every slot stayed taken for
+/// `max_wait`.
+///
+/// Displays like `bulkhead 'db' is full (10 calls in flight); waited 5.0ms`. Like an open
+/// breaker, it is a rejection, not a failure of the guarded code: retry layers must not retry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BulkheadFull {
+    name: Arc<str>,
+    max_concurrent: usize,
+    waited: Duration,
+}
+
+impl BulkheadFull {
+    /// The bulkhead's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its limit when the call was rejected.
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent
+    }
+
+    /// How long the call waited for a slot before giving up.
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
+}
+
+impl fmt::Display for BulkheadFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "bulkhead '{}' is full ({} calls in flight); waited {:.1}ms",
+            self.name,
+            self.max_concurrent,
+            self.waited.as_secs_f64() * 1e3
+        )
+    }
+}
+
+impl std::error::Error for BulkheadFull {}
+
+/// A bulkhead's numbers at one moment; see [`Bulkhead::snapshot`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct BulkheadSnapshot {
+    /// The bulkhead's name.
+    pub name: String,
+    /// Calls holding a slot now.
+    pub in_flight: usize,
+    /// Its limit.
+    pub max_concurrent: usize,
+    /// Its configured wait (serialized as `max_wait_ms`).
+    #[serde(rename = "max_wait_ms", serialize_with = "ms")]
+    pub max_wait: Duration,
+    /// Callers waiting for a slot now.
+    pub waiting: usize,
+    /// Calls given a slot since creation or the last [`crate::reset`].
+    pub accepted: u64,
+    /// Calls rejected since then.
+    pub rejected: u64,
+    /// Calls that had to wait for a slot (admitted or not) since then.
+    pub waits: u64,
+    /// Time those calls spent waiting (serialized as `total_wait_ms`).
+    #[serde(rename = "total_wait_ms", serialize_with = "ms")]
+    pub total_wait: Duration,
+}
+
+fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1e3)
+}
+
+/// A named limit on concurrent calls. Get a shared one with [`bulkhead`] or
+/// [`bulkhead_with`], or make a private one with [`Bulkhead::new`].
+pub struct Bulkhead {
+    name: Arc<str>,
+    /// Low [`IN_FLIGHT_BITS`]: calls in flight; above: calls accepted (wrapping after 2^44).
+    /// Alone on its cache line, so the settings read beside it stay shared under contention.
+    state: Padded<AtomicU64>,
+    max_concurrent: AtomicU64,
+    max_wait_nanos: AtomicU64,
+    /// Entries in `queue`, readable without its lock, so a release checks for waiters with one
+    /// load.
+    waiting: AtomicUsize,
+    queue: Mutex<Queue>,
+    rejected: AtomicU64,
+    waits: AtomicU64,
+    wait_nanos: AtomicU64,
+}
+
+/// Keeps a hot atomic on a cache line of its own (128 bytes: adjacent-line prefetching pairs
+/// 64-byte lines on x86).
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Waiters by ticket: the smallest is woken first. Tickets are taken upwards from the middle of
+/// the range for new waiters and downwards for a woken waiter that lost its slot to a barging
+/// caller, so it keeps its turn.
+struct Queue {
+    waiters: BTreeMap<u64, Waker>,
+    back: u64,
+    front: u64,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Self {
+            waiters: BTreeMap::new(),
+            back: 1 << 63,
+            front: (1 << 63) - 1,
+        }
+    }
+}
+
+impl fmt::Debug for Bulkhead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bulkhead")
+            .field("name", &self.name)
+            .field("in_flight", &self.in_flight())
+            .field("max_concurrent", &self.max_concurrent())
+            .finish_non_exhaustive()
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Bulkhead {
+    /// A bulkhead of its own, outside the registry.
+    pub fn new(name: &str, config: BulkheadConfig) -> Result<Self, BulkheadConfigError> {
+        config.validate()?;
+        Ok(Self::unchecked(Arc::from(name), &config))
+    }
+
+    fn unchecked(name: Arc<str>, config: &BulkheadConfig) -> Self {
+        Self {
+            name,
+            state: Padded(AtomicU64::new(0)),
+            max_concurrent: AtomicU64::new(config.max_concurrent as u64),
+            max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
+            waiting: AtomicUsize::new(0),
+            queue: Mutex::default(),
+            rejected: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// The bulkhead's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Calls holding a slot now.
+    pub fn in_flight(&self) -> usize {
+        (self.state.0.load(Relaxed) & IN_FLIGHT_MASK) as usize
+    }
+
+    /// The current limit.
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent.load(Relaxed) as usize
+    }
+
+    /// The configured wait for a slot, used by [`call`](Self::call) and
+    /// [`call_async`](Self::call_async).
+    pub fn max_wait(&self) -> Duration {
+        Duration::from_nanos(self.max_wait_nanos.load(Relaxed))
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> BulkheadConfig {
+        BulkheadConfig {
+            max_concurrent: self.max_concurrent(),
+            max_wait: self.max_wait(),
+        }
+    }
+
+    /// Applies a new configuration. Calls in flight keep their slots; a lower limit takes effect
+    /// as they finish, a higher one at once.
+    pub fn configure(&self, config: BulkheadConfig) -> Result<(), BulkheadConfigError> {
+        config.validate()?;
+        self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
+        let old = self
+            .max_concurrent
+            .swap(config.max_concurrent as u64, SeqCst);
+        if config.max_concurrent as u64 > old {
+            // New slots: tell as many waiters as there are new slots (extra wakes are harmless).
+            let mut queue = self.lock();
+            for _ in old..config.max_concurrent as u64 {
+                if !self.wake_first(&mut queue) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes a slot if one is free now, else rejects at once.
+    #[inline]
+    pub fn try_acquire(&self) -> Result<BulkheadPermit<'_>, BulkheadFull> {
+        if self.try_take() {
+            Ok(BulkheadPermit { bulkhead: self })
+        } else {
+            Err(self.reject(Duration::ZERO))
+        }
+    }
+
+    /// [`try_acquire`](Self::try_acquire) with a permit that owns a handle to the bulkhead,
+    /// for a slot held by a spawned task.
+    pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedBulkheadPermit, BulkheadFull> {
+        if self.try_take() {
+            Ok(OwnedBulkheadPermit {
+                bulkhead: Arc::clone(self),
+            })
+        } else {
+            Err(self.reject(Duration::ZERO))
+        }
+    }
+
+    /// [`acquire_async`](Self::acquire_async) with a permit that owns a handle to the
+    /// bulkhead, for a slot held by a spawned task.
+    pub async fn acquire_owned_async(
+        self: Arc<Self>,
+        max_wait: Duration,
+    ) -> Result<OwnedBulkheadPermit, BulkheadFull> {
+        let permit = self.acquire_async(max_wait).await?;
+        // The slot moves to the owned permit, which releases it.
+        std::mem::forget(permit);
+        Ok(OwnedBulkheadPermit { bulkhead: self })
+    }
+
+    /// Takes a slot, parking this thread up to `max_wait` for one (`Duration::MAX`: forever).
+    pub fn acquire(&self, max_wait: Duration) -> Result<BulkheadPermit<'_>, BulkheadFull> {
+        if self.try_take() {
+            return Ok(BulkheadPermit { bulkhead: self });
+        }
+        if max_wait.is_zero() {
+            return Err(self.reject(Duration::ZERO));
+        }
+        let start = Instant::now();
+        let deadline = start.checked_add(max_wait);
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut ticket = None;
+        loop {
+            if self.poll_take(&mut ticket, &waker) {
+                self.record_wait(start.elapsed());
+                return Ok(BulkheadPermit { bulkhead: self });
+            }
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        self.give_up(&mut ticket);
+                        let waited = now.saturating_duration_since(start);
+                        self.record_wait(waited);
+                        return Err(self.reject(waited));
+                    }
+                    std::thread::park_timeout(deadline.saturating_duration_since(now));
+                }
+            }
+        }
+    }
+
+    /// Takes a slot, waiting up to `max_wait` without blocking a thread. Dropping the future
+    /// leaves the queue (and passes a wake-up it received on to the next waiter).
+    pub fn acquire_async(&self, max_wait: Duration) -> BulkheadAcquire<'_> {
+        BulkheadAcquire {
+            bulkhead: self,
+            max_wait,
+            ticket: None,
+            wait: None,
+        }
+    }
+
+    /// Runs `f` holding a slot (waiting up to the configured `max_wait` on this thread); a
+    /// rejection becomes `E::from(BulkheadFull)` without running `f`. The slot is released when
+    /// `f` returns or panics.
+    #[inline]
+    pub fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E>,
+        E: From<BulkheadFull>,
+    {
+        let _permit = self.acquire(self.max_wait())?;
+        f()
+    }
+
+    /// [`call`](Self::call) for futures: waits for a slot without blocking a thread, and
+    /// releases it when the future completes, panics or is dropped.
+    pub async fn call_async<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<BulkheadFull>,
+    {
+        let _permit = self.acquire_async(self.max_wait()).await?;
+        f().await
+    }
+
+    /// The bulkhead's numbers now.
+    pub fn snapshot(&self) -> BulkheadSnapshot {
+        let state = self.state.0.load(Relaxed);
+        BulkheadSnapshot {
+            name: self.name.to_string(),
+            in_flight: (state & IN_FLIGHT_MASK) as usize,
+            max_concurrent: self.max_concurrent(),
+            max_wait: self.max_wait(),
+            waiting: self.waiting.load(Relaxed),
+            accepted: state >> IN_FLIGHT_BITS,
+            rejected: self.rejected.load(Relaxed),
+            waits: self.waits.load(Relaxed),
+            total_wait: Duration::from_nanos(self.wait_nanos.load(Relaxed)),
+        }
+    }
+
+    /// Zeroes the counters; calls in flight keep their slots and the configuration stays.
+    pub fn reset_counters(&self) {
+        // Only the accepted bits are cleared: the in-flight count is live state.
+        let _ = self
+            .state
+            .0
+            .fetch_update(SeqCst, Relaxed, |s| Some(s & IN_FLIGHT_MASK));
+        self.rejected.store(0, Relaxed);
+        self.waits.store(0, Relaxed);
+        self.wait_nanos.store(0, Relaxed);
+    }
+
+    #[inline]
+    fn try_take(&self) -> bool {
+        let max = self.max_concurrent.load(Relaxed);
+        let mut state = self.state.0.load(Relaxed);
+        loop {
+            if state & IN_FLIGHT_MASK >= max {
+                return false;
+            }
+            // SeqCst pairs with the waiter count: see `release` and `poll_take`.
+            match self.state.0.compare_exchange_weak(
+                state,
+                state.wrapping_add(ONE_ACCEPTED + 1),
+                SeqCst,
+                Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    #[inline]
+    fn release(&self) {
+        self.state.0.fetch_sub(1, SeqCst);
+        // A waiter publishes itself before its last try; we free the slot before this load.
+        // So either it sees the free slot, or we see it and wake someone.
+        if self.waiting.load(SeqCst) != 0 {
+            self.wake_one();
+        }
+    }
+
+    #[cold]
+    fn wake_one(&self) {
+        let mut queue = self.lock();
+        self.wake_first(&mut queue);
+    }
+
+    /// Wakes and dequeues the first waiter; `false` when nobody waits.
+    fn wake_first(&self, queue: &mut Queue) -> bool {
+        let Some((_, waker)) = queue.waiters.pop_first() else {
+            return false;
+        };
+        self.waiting.store(queue.waiters.len(), SeqCst);
+        waker.wake();
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        // Every update of the queue is one map operation, consistent even after a panic.
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One attempt of a waiting caller holding `ticket` (its place in the queue, `None` before
+    /// the first attempt). Queues it with `waker` unless a slot is free.
+    #[cold]
+    fn poll_take(&self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
+        if self.try_take() {
+            self.leave(ticket);
+            return true;
+        }
+        let mut queue = self.lock();
+        match ticket.map(|t| (t, queue.waiters.get_mut(&t))) {
+            Some((_, Some(queued))) => {
+                if !queued.will_wake(waker) {
+                    queued.clone_from(waker);
+                }
+            }
+            // Woken, but a barging caller took the slot: back in line, first.
+            Some((_, None)) => {
+                let t = queue.front;
+                queue.front -= 1;
+                queue.waiters.insert(t, waker.clone());
+                *ticket = Some(t);
+            }
+            None => {
+                let t = queue.back;
+                queue.back += 1;
+                queue.waiters.insert(t, waker.clone());
+                *ticket = Some(t);
+            }
+        }
+        self.waiting.store(queue.waiters.len(), SeqCst);
+        // Published as waiting: one more try, so a release in between cannot be missed.
+        if self.try_take() {
+            if let Some(t) = ticket.take() {
+                queue.waiters.remove(&t);
+            }
+            self.waiting.store(queue.waiters.len(), SeqCst);
+            return true;
+        }
+        false
+    }
+
+    /// Leaves the queue after taking a slot.
+    fn leave(&self, ticket: &mut Option<u64>) {
+        if let Some(t) = ticket.take() {
+            let mut queue = self.lock();
+            queue.waiters.remove(&t);
+            self.waiting.store(queue.waiters.len(), SeqCst);
+        }
+    }
+
+    /// Leaves the queue without a slot (timed out or dropped). A waiter already dequeued was
+    /// woken for a slot it will not take: the wake-up goes to the next waiter.
+    fn give_up(&self, ticket: &mut Option<u64>) {
+        if let Some(t) = ticket.take() {
+            let mut queue = self.lock();
+            if queue.waiters.remove(&t).is_none() {
+                self.wake_first(&mut queue);
+            }
+            self.waiting.store(queue.waiters.len(), SeqCst);
+        }
+    }
+
+    #[cold]
+    fn reject(&self, waited: Duration) -> BulkheadFull {
+        self.rejected.fetch_add(1, Relaxed);
+        // Debug level: under overload every rejected call emits one.
+        tracing::debug!(
+            target: "coord::bulkhead",
+            bulkhead = &*self.name,
+            max_concurrent = self.max_concurrent(),
+            waited_ms = waited.as_secs_f64() * 1e3,
+            "bulkhead full; call rejected"
+        );
+        BulkheadFull {
+            name: Arc::clone(&self.name),
+            max_concurrent: self.max_concurrent(),
+            waited,
+        }
+    }
+
+    fn record_wait(&self, waited: Duration) {
+        self.waits.fetch_add(1, Relaxed);
+        let _ = self
+            .wait_nanos
+            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(nanos(waited))));
+    }
+}
+
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// A slot in a [`Bulkhead`], released when dropped (on success, error, panic or cancellation).
+#[must_use = "the slot is released as soon as the permit is dropped"]
+pub struct BulkheadPermit<'a> {
+    bulkhead: &'a Bulkhead,
+}
+
+impl BulkheadPermit<'_> {
+    /// The bulkhead this slot belongs to.
+    pub fn bulkhead(&self) -> &Bulkhead {
+        self.bulkhead
+    }
+}
+
+impl fmt::Debug for BulkheadPermit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkheadPermit")
+            .field("bulkhead", &self.bulkhead.name)
+            .finish()
+    }
+}
+
+impl Drop for BulkheadPermit<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.bulkhead.release();
+    }
+}
+
+/// A slot in a [`Bulkhead`] held through an `Arc` (see [`Bulkhead::try_acquire_owned`]),
+/// released when dropped.
+#[must_use = "the slot is released as soon as the permit is dropped"]
+pub struct OwnedBulkheadPermit {
+    bulkhead: Arc<Bulkhead>,
+}
+
+impl OwnedBulkheadPermit {
+    /// The bulkhead this slot belongs to.
+    pub fn bulkhead(&self) -> &Arc<Bulkhead> {
+        &self.bulkhead
+    }
+}
+
+impl fmt::Debug for OwnedBulkheadPermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedBulkheadPermit")
+            .field("bulkhead", &self.bulkhead.name)
+            .finish()
+    }
+}
+
+impl Drop for OwnedBulkheadPermit {
+    fn drop(&mut self) {
+        self.bulkhead.release();
+    }
+}
+
+/// The future of [`Bulkhead::acquire_async`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct BulkheadAcquire<'a> {
+    bulkhead: &'a Bulkhead,
+    max_wait: Duration,
+    ticket: Option<u64>,
+    /// When the wait started and its timer, from the first attempt that found no free slot.
+    wait: Option<(Instant, timer::Sleep)>,
+}
+
+impl fmt::Debug for BulkheadAcquire<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BulkheadAcquire")
+            .field("bulkhead", &self.bulkhead.name)
+            .field("max_wait", &self.max_wait)
+            .field("queued", &self.ticket.is_some())
+            .finish()
+    }
+}
+
+impl<'a> Future for BulkheadAcquire<'a> {
+    type Output = Result<BulkheadPermit<'a>, BulkheadFull>;
+
+    #[inline]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let bulkhead = self.bulkhead;
+        if self.wait.is_none() {
+            if bulkhead.try_take() {
+                return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
+            }
+            if self.max_wait.is_zero() {
+                return Poll::Ready(Err(bulkhead.reject(Duration::ZERO)));
+            }
+            self.wait = Some((Instant::now(), timer::sleep(self.max_wait)));
+        }
+        self.poll_wait(cx)
+    }
+}
+
+impl<'a> BulkheadAcquire<'a> {
+    #[cold]
+    fn poll_wait(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<BulkheadPermit<'a>, BulkheadFull>> {
+        let Self {
+            bulkhead,
+            ticket,
+            wait,
+            ..
+        } = self;
+        let bulkhead: &'a Bulkhead = bulkhead;
+        let Some((start, sleep)) = wait.as_mut() else {
+            return Poll::Pending;
+        };
+        let start = *start;
+        if bulkhead.poll_take(ticket, cx.waker()) {
+            bulkhead.record_wait(start.elapsed());
+            return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
+        }
+        if Pin::new(sleep).poll(cx).is_ready() {
+            bulkhead.give_up(ticket);
+            let waited = start.elapsed();
+            bulkhead.record_wait(waited);
+            return Poll::Ready(Err(bulkhead.reject(waited)));
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for BulkheadAcquire<'_> {
+    fn drop(&mut self) {
+        self.bulkhead.give_up(&mut self.ticket);
+    }
+}
+
+static REGISTRY: LazyLock<Capped<Bulkhead>> =
+    LazyLock::new(|| Capped::new("bulkhead", DEFAULT_MAX_BULKHEADS));
+
+/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
+///
+/// The registry holds at most [`max_bulkheads`] names ([`DEFAULT_MAX_BULKHEADS`] unless
+/// [`set_max_bulkheads`] changed it); a new name past the cap gets the one shared bulkhead
+/// [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].
+pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
+    match lookup(name, &BulkheadConfig::default()) {
+        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
+    }
+}
+
+/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
+/// last configuration applied wins). A name past the registry's cap gets the shared overflow
+/// bulkhead, which keeps its own configuration.
+pub fn bulkhead_with(
+    name: &str,
+    config: BulkheadConfig,
+) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
+    config.validate()?;
+    match lookup(name, &config) {
+        Lookup::Found(found) => {
+            found.configure(config)?;
+            Ok(found)
+        }
+        Lookup::Created(b) | Lookup::Overflow(b) => Ok(b),
+    }
+}
+
+fn lookup(name: &str, config: &BulkheadConfig) -> Lookup<Bulkhead> {
+    REGISTRY.get_or_make(name, |name| {
+        let config = if &*name == OVERFLOW_NAME {
+            &BulkheadConfig::default()
+        } else {
+            config
+        };
+        Bulkhead::unchecked(name, config)
+    })
+}
+
+/// The bulkhead called `name`, if it has been created (the overflow one is found by
+/// [`OVERFLOW_NAME`]).
+pub fn find(name: &str) -> Option<Arc<Bulkhead>> {
+    REGISTRY.find(name)
+}
+
+/// The registry's cap on distinct names.
+pub fn max_bulkheads() -> usize {
+    REGISTRY.cap()
+}
+
+/// Sets the registry's cap on distinct names. Names already registered stay; a lower cap only
+/// stops new ones.
+pub fn set_max_bulkheads(cap: usize) {
+    REGISTRY.set_cap(cap);
+}
+
+/// How many lookups of a new name found the registry full and got the overflow bulkhead.
+pub fn dropped_names() -> u64 {
+    REGISTRY.dropped()
+}
+
+/// Every registered bulkhead's numbers, sorted by name, the overflow bulkhead last.
+pub fn snapshots() -> Vec<BulkheadSnapshot> {
+    REGISTRY.all().iter().map(|b| b.snapshot()).collect()
+}
+
+/// Zeroes every bulkhead's counters and the dropped-name count, for [`crate::reset`]. Bulkheads,
+/// their configurations and the slots of calls in flight stay, so cached handles keep working.
+pub fn reset_all() {
+    REGISTRY.all().iter().for_each(|b| b.reset_counters());
+    REGISTRY.reset_dropped();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh(max: usize) -> Bulkhead {
+        Bulkhead::new("test", BulkheadConfig::default().max_concurrent(max)).unwrap()
+    }
+
+    #[test]
+    fn packed_counts() {
+        let b = fresh(3);
+        let p1 = b.try_acquire().unwrap();
+        let p2 = b.try_acquire().unwrap();
+        assert_eq!(b.in_flight(), 2);
+        drop(p1);
+        let s = b.snapshot();
+        assert_eq!((s.in_flight, s.accepted), (1, 2));
+        b.reset_counters();
+        let s = b.snapshot();
+        assert_eq!((s.in_flight, s.accepted), (1, 0));
+        drop(p2);
+        assert_eq!(b.in_flight(), 0);
+    }
+
+    #[test]
+    fn woken_waiter_that_gives_up_passes_the_wake_on() {
+        let b = fresh(1);
+        let held = b.try_acquire().unwrap();
+        let noop = Waker::noop();
+        let (mut first, mut second) = (None, None);
+        assert!(!b.poll_take(&mut first, noop));
+        assert!(!b.poll_take(&mut second, noop));
+        assert_eq!(b.waiting.load(SeqCst), 2);
+        drop(held); // dequeues `first`
+        assert_eq!(b.waiting.load(SeqCst), 1);
+        b.give_up(&mut first); // dequeues `second` for it
+        assert_eq!(b.waiting.load(SeqCst), 0);
+        assert!(b.poll_take(&mut second, noop));
+        assert_eq!(b.in_flight(), 1);
+    }
+}

@@ -1,0 +1,676 @@
+//! Rate limiters: at most `rate` calls `per` period on average, with bursts of up to `burst`
+//! calls, the rest waiting up to `max_wait` or rejected with [`RateLimited`].
+//!
+//! The algorithm is GCRA (the generic cell rate algorithm, as in ATM networks and `governor`):
+//! the whole state is one atomic word, the *theoretical arrival time* of the next call. Calls are
+//! spaced `per / rate` apart; a call may arrive early by up to `burst - 1` spacings. Admitting a
+//! call is one clock read and one compare-and-swap; nothing is ever refilled by a thread.
+//!
+//! A call allowed to wait *reserves* its place at once (the arrival time moves past it) and
+//! then sleeps until its turn, so waiting callers are served in order and never retry. A wait
+//! cancelled after its reservation forfeits that place.
+//!
+//! ```
+//! use std::time::Duration;
+//! use coord::RateLimitConfig;
+//!
+//! let config = RateLimitConfig::default().rate(10).per(Duration::from_secs(1)).burst(2);
+//! let limiter = coord::rate_limiter_with("docs.api", config).unwrap();
+//! assert!(limiter.check().is_ok());
+//! assert!(limiter.check().is_ok());
+//! let limited = limiter.check().unwrap_err();
+//! assert!(limited.retry_after() <= Duration::from_millis(100));
+//! ```
+
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use crate::capped::{Capped, Lookup};
+use crate::timer;
+
+/// Default cap on the number of named rate limiters in the registry (see [`rate_limiter`]).
+pub const DEFAULT_MAX_RATE_LIMITERS: usize = 1_000;
+
+/// The name of the one rate limiter shared by every name past the registry's cap.
+pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
+
+/// How a rate limiter spaces calls. Builder methods are named like the keys of
+/// `#[rate_limit(...)]`.
+///
+/// ```
+/// use std::time::Duration;
+/// use coord::RateLimitConfig;
+///
+/// let config = RateLimitConfig::default().rate(5).per(Duration::from_secs(1)).burst(1);
+/// assert!(config.validate().is_ok());
+/// assert!(RateLimitConfig::default().rate(0).validate().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitConfig {
+    /// Calls admitted per period on average (default 100).
+    pub rate: u64,
+    /// The period (default 1 s).
+    pub per: Duration,
+    /// Calls admitted at once after a quiet spell (default 10, at least 1).
+    pub burst: u64,
+    /// How long a call may wait for its turn before it is rejected (default zero: reject at
+    /// once). `Duration::MAX` waits as long as it takes.
+    pub max_wait: Duration,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            rate: 100,
+            per: Duration::from_secs(1),
+            burst: 10,
+            max_wait: Duration::ZERO,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// Sets the calls admitted per period.
+    #[must_use]
+    pub fn rate(mut self, rate: u64) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// Sets the period.
+    #[must_use]
+    pub fn per(mut self, per: Duration) -> Self {
+        self.per = per;
+        self
+    }
+
+    /// Sets the burst size.
+    #[must_use]
+    pub fn burst(mut self, burst: u64) -> Self {
+        self.burst = burst;
+        self
+    }
+
+    /// Sets how long a call may wait for its turn.
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// Checks that `rate` and `burst` are at least 1 and that calls are spaced at least a
+    /// nanosecond apart (`per / rate`).
+    pub fn validate(&self) -> Result<(), RateLimitConfigError> {
+        let fail = |key, message: String| Err(RateLimitConfigError { key, message });
+        if self.rate == 0 {
+            return fail("rate", "must be at least 1".into());
+        }
+        if self.burst == 0 {
+            return fail("burst", "must be at least 1".into());
+        }
+        if self.per.as_nanos() < u128::from(self.rate) {
+            return fail(
+                "per",
+                format!(
+                    "{:?} for {} calls spaces them less than 1ns apart",
+                    self.per, self.rate
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The spacing of calls and the tolerance (how early a call may come), in nanoseconds.
+    fn gcra(&self) -> (u64, u64) {
+        let interval = (self.per.as_nanos() / u128::from(self.rate.max(1))).max(1);
+        let interval = u64::try_from(interval).unwrap_or(u64::MAX);
+        (
+            interval,
+            interval.saturating_mul(self.burst.saturating_sub(1)),
+        )
+    }
+}
+
+/// A [`RateLimitConfig`] value out of range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitConfigError {
+    key: &'static str,
+    message: String,
+}
+
+impl RateLimitConfigError {
+    /// The configuration key at fault, as in `#[rate_limit(...)]` (`"rate"`).
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+}
+
+impl fmt::Display for RateLimitConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid rate limit `{}`: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for RateLimitConfigError {}
+
+/// The error of a call a rate limiter rejected without running it.
+///
+/// Displays like `rate limit 'api' exceeded; next call admitted in 12.3ms`. A rejection, not a
+/// failure of the guarded code: retry layers must not retry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimited {
+    name: Arc<str>,
+    retry_after: Duration,
+}
+
+impl RateLimited {
+    /// The rate limiter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long until a call would be admitted (if nobody else takes the turn first).
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+}
+
+impl fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rate limit '{}' exceeded; next call admitted in {:.1}ms",
+            self.name,
+            self.retry_after.as_secs_f64() * 1e3
+        )
+    }
+}
+
+impl std::error::Error for RateLimited {}
+
+/// A rate limiter's numbers at one moment; see [`RateLimiter::snapshot`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct RateLimitSnapshot {
+    /// The rate limiter's name.
+    pub name: String,
+    /// Its configured rate.
+    pub rate: u64,
+    /// Its period (serialized as `per_ms`).
+    #[serde(rename = "per_ms", serialize_with = "ms")]
+    pub per: Duration,
+    /// Its burst size.
+    pub burst: u64,
+    /// Its configured wait (serialized as `max_wait_ms`).
+    #[serde(rename = "max_wait_ms", serialize_with = "ms")]
+    pub max_wait: Duration,
+    /// Calls that could be admitted at once right now (0..=burst).
+    pub available: u64,
+    /// Calls rejected since creation or the last [`crate::reset`].
+    pub rejected: u64,
+    /// Calls admitted after waiting for their turn since then.
+    pub waits: u64,
+    /// Time those calls waited (serialized as `total_wait_ms`).
+    #[serde(rename = "total_wait_ms", serialize_with = "ms")]
+    pub total_wait: Duration,
+}
+
+fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64() * 1e3)
+}
+
+/// The one seam between the rate limiter and time: nanoseconds since the limiter was made, on
+/// the real monotonic clock or on an injected one.
+mod clock {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    /// The real clock: `std::time::Instant`, or with `fast-clock` a `quanta` TSC clock read
+    /// directly (its `Instant::now` adds a thread-local lookup per call).
+    #[derive(Clone)]
+    pub(super) struct System {
+        #[cfg(not(feature = "fast-clock"))]
+        origin: Instant,
+        #[cfg(feature = "fast-clock")]
+        clock: quanta::Clock,
+        #[cfg(feature = "fast-clock")]
+        origin: u64,
+    }
+
+    impl System {
+        fn new() -> Self {
+            #[cfg(not(feature = "fast-clock"))]
+            return Self {
+                origin: Instant::now(),
+            };
+            #[cfg(feature = "fast-clock")]
+            {
+                let clock = quanta::Clock::new();
+                let origin = clock.raw();
+                Self { clock, origin }
+            }
+        }
+
+        #[inline]
+        fn elapsed_nanos(&self) -> u64 {
+            #[cfg(not(feature = "fast-clock"))]
+            return nanos(self.origin.elapsed());
+            #[cfg(feature = "fast-clock")]
+            self.clock.delta_as_nanos(self.origin, self.clock.raw())
+        }
+    }
+
+    #[inline]
+    fn nanos(d: std::time::Duration) -> u64 {
+        d.as_secs()
+            .saturating_mul(1_000_000_000)
+            .saturating_add(u64::from(d.subsec_nanos()))
+    }
+
+    #[derive(Clone)]
+    pub(super) enum Source {
+        System(System),
+        Injected(Arc<dyn crate::Clock>, Instant),
+    }
+
+    impl Source {
+        pub(super) fn system() -> Self {
+            Self::System(System::new())
+        }
+
+        pub(super) fn injected(clock: Arc<dyn crate::Clock>) -> Self {
+            let origin = clock.now();
+            Self::Injected(clock, origin)
+        }
+
+        #[inline]
+        pub(super) fn now_nanos(&self) -> u64 {
+            let elapsed = match self {
+                Self::System(system) => system.elapsed_nanos(),
+                Self::Injected(clock, origin) => {
+                    nanos(clock.now().saturating_duration_since(*origin))
+                }
+            };
+            // +1: zero is the "never used" arrival time, so a call at the origin sees a full burst.
+            elapsed.saturating_add(1)
+        }
+    }
+}
+
+/// A named GCRA rate limiter. Get a shared one with [`rate_limiter`] or [`rate_limiter_with`],
+/// or make a private one with [`RateLimiter::new`] (or [`RateLimiter::with_clock`] for tests).
+pub struct RateLimiter {
+    name: Arc<str>,
+    /// The theoretical arrival time of the next call, in the clock's nanoseconds, alone on its
+    /// cache line: the settings read beside it are not invalidated by every admission.
+    tat: Padded<AtomicU64>,
+    /// Spacing and tolerance, in nanoseconds.
+    gcra: AtomicU64Pair,
+    config: std::sync::RwLock<RateLimitConfig>,
+    max_wait_nanos: AtomicU64,
+    clock: clock::Source,
+    rejected: AtomicU64,
+    waits: AtomicU64,
+    wait_nanos: AtomicU64,
+}
+
+/// Keeps a hot atomic on a cache line of its own (128 bytes: adjacent-line prefetching pairs
+/// 64-byte lines on x86).
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Spacing and tolerance: read on every call, written only by [`RateLimiter::configure`].
+struct AtomicU64Pair {
+    interval: AtomicU64,
+    tolerance: AtomicU64,
+}
+
+impl AtomicU64Pair {
+    fn new((interval, tolerance): (u64, u64)) -> Self {
+        Self {
+            interval: AtomicU64::new(interval),
+            tolerance: AtomicU64::new(tolerance),
+        }
+    }
+
+    #[inline]
+    fn load(&self) -> (u64, u64) {
+        (self.interval.load(Relaxed), self.tolerance.load(Relaxed))
+    }
+
+    fn store(&self, (interval, tolerance): (u64, u64)) {
+        // A call between the two stores uses the new spacing with the old tolerance: one
+        // call's admission is decided by a mix, never the state's consistency (it is one word).
+        self.interval.store(interval, Relaxed);
+        self.tolerance.store(tolerance, Relaxed);
+    }
+}
+
+impl fmt::Debug for RateLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimiter")
+            .field("name", &self.name)
+            .field("config", &self.config())
+            .finish_non_exhaustive()
+    }
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl RateLimiter {
+    /// A rate limiter of its own, outside the registry, on the real clock.
+    pub fn new(name: &str, config: RateLimitConfig) -> Result<Self, RateLimitConfigError> {
+        config.validate()?;
+        Ok(Self::unchecked(
+            Arc::from(name),
+            config,
+            clock::Source::system(),
+        ))
+    }
+
+    /// A rate limiter of its own on `clock` (a [`crate::ManualClock`] in tests): time moves only
+    /// when the clock does. Waits still sleep for real.
+    pub fn with_clock(
+        name: &str,
+        config: RateLimitConfig,
+        clock: Arc<dyn crate::Clock>,
+    ) -> Result<Self, RateLimitConfigError> {
+        config.validate()?;
+        Ok(Self::unchecked(
+            Arc::from(name),
+            config,
+            clock::Source::injected(clock),
+        ))
+    }
+
+    fn unchecked(name: Arc<str>, config: RateLimitConfig, clock: clock::Source) -> Self {
+        Self {
+            name,
+            tat: Padded(AtomicU64::new(0)),
+            gcra: AtomicU64Pair::new(config.gcra()),
+            max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
+            config: std::sync::RwLock::new(config),
+            clock,
+            rejected: AtomicU64::new(0),
+            waits: AtomicU64::new(0),
+            wait_nanos: AtomicU64::new(0),
+        }
+    }
+
+    /// The rate limiter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> RateLimitConfig {
+        self.config
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Applies a new configuration; the calls already admitted keep counting against it.
+    pub fn configure(&self, config: RateLimitConfig) -> Result<(), RateLimitConfigError> {
+        config.validate()?;
+        let mut current = self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if *current != config {
+            self.gcra.store(config.gcra());
+            self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
+            *current = config;
+        }
+        Ok(())
+    }
+
+    /// The configured wait, used by [`call`](Self::call) and [`call_async`](Self::call_async).
+    pub fn max_wait(&self) -> Duration {
+        Duration::from_nanos(self.max_wait_nanos.load(Relaxed))
+    }
+
+    /// Admits a call now, or rejects it with the time until one would be admitted.
+    #[inline]
+    pub fn check(&self) -> Result<(), RateLimited> {
+        match self.reserve(0) {
+            Ok(_) => Ok(()),
+            Err(retry_after) => Err(self.reject(retry_after)),
+        }
+    }
+
+    /// Admits a call, sleeping this thread until its turn if that comes within `max_wait`.
+    pub fn acquire(&self, max_wait: Duration) -> Result<(), RateLimited> {
+        match self.reserve(nanos(max_wait)) {
+            Ok(0) => Ok(()),
+            Ok(wait) => {
+                let wait = self.record_wait(wait);
+                std::thread::sleep(wait);
+                Ok(())
+            }
+            Err(retry_after) => Err(self.reject(retry_after)),
+        }
+    }
+
+    /// Admits a call, waiting without blocking a thread (on the shared [`crate::timer`]) until
+    /// its turn if that comes within `max_wait`.
+    pub async fn acquire_async(&self, max_wait: Duration) -> Result<(), RateLimited> {
+        match self.reserve(nanos(max_wait)) {
+            Ok(0) => Ok(()),
+            Ok(wait) => {
+                timer::sleep(self.record_wait(wait)).await;
+                Ok(())
+            }
+            Err(retry_after) => Err(self.reject(retry_after)),
+        }
+    }
+
+    /// Runs `f` once admitted (waiting up to the configured `max_wait` on this thread); a
+    /// rejection becomes `E::from(RateLimited)` without running `f`.
+    #[inline]
+    pub fn call<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Result<T, E>,
+        E: From<RateLimited>,
+    {
+        self.acquire(self.max_wait())?;
+        f()
+    }
+
+    /// [`call`](Self::call) for futures: waits for its turn without blocking a thread.
+    pub async fn call_async<T, E, F, Fut>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<RateLimited>,
+    {
+        self.acquire_async(self.max_wait()).await?;
+        f().await
+    }
+
+    /// The rate limiter's numbers now.
+    pub fn snapshot(&self) -> RateLimitSnapshot {
+        let config = self.config();
+        let (interval, tolerance) = self.gcra.load();
+        let now = self.clock.now_nanos();
+        let ahead = self.tat.0.load(Acquire).saturating_sub(now);
+        // Calls admissible now: those that fit between the arrival time and the tolerance.
+        let available = tolerance
+            .saturating_add(interval)
+            .saturating_sub(ahead)
+            .checked_div(interval)
+            .unwrap_or(0)
+            .min(config.burst);
+        RateLimitSnapshot {
+            name: self.name.to_string(),
+            rate: config.rate,
+            per: config.per,
+            burst: config.burst,
+            max_wait: config.max_wait,
+            available,
+            rejected: self.rejected.load(Relaxed),
+            waits: self.waits.load(Relaxed),
+            total_wait: Duration::from_nanos(self.wait_nanos.load(Relaxed)),
+        }
+    }
+
+    /// Zeroes the counters and forgets past calls (a full burst is available again); the
+    /// configuration stays.
+    pub fn reset(&self) {
+        self.tat.0.store(0, Relaxed);
+        self.rejected.store(0, Relaxed);
+        self.waits.store(0, Relaxed);
+        self.wait_nanos.store(0, Relaxed);
+    }
+
+    /// GCRA: reserves the next turn if it comes within `max_wait` nanoseconds, returning the
+    /// wait until it (0: admitted now); otherwise the time until a call would be admitted.
+    #[inline]
+    fn reserve(&self, max_wait: u64) -> Result<u64, u64> {
+        let now = self.clock.now_nanos();
+        let (interval, tolerance) = self.gcra.load();
+        let mut tat = self.tat.0.load(Acquire);
+        loop {
+            let start = tat.max(now);
+            let wait = (start - now).saturating_sub(tolerance);
+            if wait > max_wait {
+                return Err(wait);
+            }
+            match self.tat.0.compare_exchange_weak(
+                tat,
+                start.saturating_add(interval),
+                AcqRel,
+                Acquire,
+            ) {
+                Ok(_) => return Ok(wait),
+                Err(actual) => tat = actual,
+            }
+        }
+    }
+
+    #[cold]
+    fn reject(&self, retry_after: u64) -> RateLimited {
+        self.rejected.fetch_add(1, Relaxed);
+        // Debug level: under overload every rejected call emits one.
+        tracing::debug!(
+            target: "coord::rate_limit",
+            rate_limiter = &*self.name,
+            retry_after_ms = retry_after as f64 / 1e6,
+            "rate limit exceeded; call rejected"
+        );
+        RateLimited {
+            name: Arc::clone(&self.name),
+            retry_after: Duration::from_nanos(retry_after),
+        }
+    }
+
+    #[cold]
+    fn record_wait(&self, wait: u64) -> Duration {
+        self.waits.fetch_add(1, Relaxed);
+        let _ = self
+            .wait_nanos
+            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(wait)));
+        Duration::from_nanos(wait)
+    }
+}
+
+static REGISTRY: LazyLock<Capped<RateLimiter>> =
+    LazyLock::new(|| Capped::new("rate limiter", DEFAULT_MAX_RATE_LIMITERS));
+
+/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
+///
+/// The registry holds at most [`max_rate_limiters`] names ([`DEFAULT_MAX_RATE_LIMITERS`] unless
+/// [`set_max_rate_limiters`] changed it); a new name past the cap gets the one shared limiter
+/// [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].
+pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
+    match lookup(name, &RateLimitConfig::default()) {
+        Lookup::Found(r) | Lookup::Created(r) | Lookup::Overflow(r) => r,
+    }
+}
+
+/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
+/// (the last configuration applied wins; the same one again changes nothing). A name past the
+/// registry's cap gets the shared overflow limiter, which keeps its own configuration.
+pub fn rate_limiter_with(
+    name: &str,
+    config: RateLimitConfig,
+) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
+    config.validate()?;
+    match lookup(name, &config) {
+        Lookup::Found(found) => {
+            found.configure(config)?;
+            Ok(found)
+        }
+        Lookup::Created(r) | Lookup::Overflow(r) => Ok(r),
+    }
+}
+
+fn lookup(name: &str, config: &RateLimitConfig) -> Lookup<RateLimiter> {
+    REGISTRY.get_or_make(name, |name| {
+        let config = if &*name == OVERFLOW_NAME {
+            RateLimitConfig::default()
+        } else {
+            config.clone()
+        };
+        RateLimiter::unchecked(name, config, clock::Source::system())
+    })
+}
+
+/// The rate limiter called `name`, if it has been created (the overflow one is found by
+/// [`OVERFLOW_NAME`]).
+pub fn find(name: &str) -> Option<Arc<RateLimiter>> {
+    REGISTRY.find(name)
+}
+
+/// The registry's cap on distinct names.
+pub fn max_rate_limiters() -> usize {
+    REGISTRY.cap()
+}
+
+/// Sets the registry's cap on distinct names. Names already registered stay; a lower cap only
+/// stops new ones.
+pub fn set_max_rate_limiters(cap: usize) {
+    REGISTRY.set_cap(cap);
+}
+
+/// How many lookups of a new name found the registry full and got the overflow limiter.
+pub fn dropped_names() -> u64 {
+    REGISTRY.dropped()
+}
+
+/// Every registered rate limiter's numbers, sorted by name, the overflow limiter last.
+pub fn snapshots() -> Vec<RateLimitSnapshot> {
+    REGISTRY.all().iter().map(|r| r.snapshot()).collect()
+}
+
+/// Resets every rate limiter ([`RateLimiter::reset`]) and the dropped-name count, for
+/// [`crate::reset`]. Limiters and their configurations stay, so cached handles keep working.
+pub fn reset_all() {
+    REGISTRY.all().iter().for_each(|r| r.reset());
+    REGISTRY.reset_dropped();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spacing_and_tolerance() {
+        let c = RateLimitConfig::default()
+            .rate(4)
+            .per(Duration::from_secs(1))
+            .burst(3);
+        assert_eq!(c.gcra(), (250_000_000, 500_000_000));
+        let huge = RateLimitConfig::default()
+            .rate(1)
+            .per(Duration::MAX)
+            .burst(u64::MAX);
+        assert_eq!(huge.gcra(), (u64::MAX, u64::MAX));
+    }
+}
