@@ -137,3 +137,57 @@ fn text_contains_breaker(report: &coord::Report) -> bool {
         r#"coord_circuit_breaker_state{breaker="report.breaker \"quoted\"",state="forced_open"} 1"#,
     ) && report.to_string().contains("forced-open")
 }
+
+/// Latency is a Prometheus histogram with fixed 1-2-5 buckets, so fleets can add them up.
+#[test]
+fn latency_is_a_histogram_with_fixed_buckets() {
+    let op = coord::monitor().operation("report.histogram");
+    op.record(
+        std::time::Duration::from_micros(150),
+        coord::perf::Outcome::Success,
+    );
+    op.record(
+        std::time::Duration::from_millis(3),
+        coord::perf::Outcome::Success,
+    );
+    op.record(
+        std::time::Duration::from_millis(40),
+        coord::perf::Outcome::Failure,
+    );
+    let text = coord::report().to_prometheus();
+    assert!(
+        text.contains("# TYPE coord_operation_duration_seconds histogram\n"),
+        "{text}"
+    );
+    let bucket = |le: &str| {
+        let prefix = format!(
+            "coord_operation_duration_seconds_bucket{{operation=\"report.histogram\",le=\"{le}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no bucket {le} in {text}"))
+            .to_string()
+    };
+    assert_eq!(bucket("0.0001"), "0");
+    assert_eq!(bucket("0.0002"), "1");
+    assert_eq!(bucket("0.005"), "2");
+    assert_eq!(bucket("0.05"), "3");
+    assert_eq!(bucket("3600"), "3");
+    assert_eq!(bucket("+Inf"), "3");
+    assert!(
+        text.contains("coord_operation_duration_seconds_count{operation=\"report.histogram\"} 3\n")
+    );
+    assert!(
+        text.contains(
+            "coord_operation_duration_seconds_sum{operation=\"report.histogram\"} 0.04315"
+        )
+    );
+    assert!(!text.contains("quantile="), "{text}");
+    // The quantiles stay in the other formats.
+    let stats = coord::operation("report.histogram").unwrap();
+    assert!(stats.p99 >= std::time::Duration::from_millis(38));
+    assert_eq!(
+        stats.cumulative_buckets().len(),
+        coord::perf::EXPORT_BOUNDS.len()
+    );
+}

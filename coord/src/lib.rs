@@ -50,6 +50,8 @@ mod compose;
 mod pipeline;
 // Presentation and configuration.
 pub mod config;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod report;
 // The doors: the only callers of the one-time `COORD_CONFIG` load.
 #[doc(hidden)]

@@ -71,6 +71,29 @@ pub const MAX_TRACKED: Duration = Duration::from_nanos(MAX_TRACKED_NANOS);
 const _: () = assert!(RELATIVE_ERROR < 0.032);
 const _: () = assert!(MAX_TRACKED_NANOS >= 86_400 * 1_000_000_000);
 
+/// Upper bounds (`le`) of the latency buckets coord exports to Prometheus: a fixed 1-2-5 series
+/// from 100 µs to 1 h (100 µs, 200 µs, 500 µs, 1 ms, … 1000 s, 2000 s, 3600 s), then `+Inf`.
+///
+/// The counts are derived from the internal histogram: every internal bucket (at most 3.1 %
+/// wide) counts at its midpoint, clamped to the exact minimum and maximum seen, as the reported
+/// quantiles do; values from [`MAX_TRACKED`] up count at the exact maximum. So a bound at or
+/// above the slowest call always holds every call.
+pub const EXPORT_BOUNDS: [Duration; 24] = {
+    let mut bounds = [Duration::ZERO; 24];
+    let steps = [1, 2, 5];
+    let mut i = 0;
+    let mut decade = 100_000u64; // 100 µs in nanoseconds
+    while i < 23 {
+        bounds[i] = Duration::from_nanos(decade * steps[i % 3]);
+        i += 1;
+        if i % 3 == 0 {
+            decade *= 10;
+        }
+    }
+    bounds[23] = Duration::from_secs(3600);
+    bounds
+};
+
 /// The bucket index of `nanos`: [`OVERFLOW`] from [`MAX_TRACKED_NANOS`] up.
 #[inline]
 pub(crate) fn bucket_of(nanos: u64) -> usize {
@@ -310,6 +333,29 @@ impl Snapshot {
         }
     }
 
+    /// Cumulative counts at each of [`EXPORT_BOUNDS`], given the exact extremes seen.
+    pub(crate) fn export_buckets(&self, min: u64, max: u64) -> [u64; EXPORT_BOUNDS.len()] {
+        let mut out = [0u64; EXPORT_BOUNDS.len()];
+        for &(index, count) in &self.buckets {
+            let value = if index >= OVERFLOW {
+                max
+            } else {
+                representative(index).clamp(min.min(max), max)
+            };
+            let first = EXPORT_BOUNDS.partition_point(|b| (b.as_nanos() as u64) < value);
+            if let Some(slot) = out.get_mut(first) {
+                *slot = slot.saturating_add(count);
+            }
+        }
+        // Per-bucket counts to cumulative ones.
+        let mut running = 0u64;
+        for slot in &mut out {
+            running = running.saturating_add(*slot);
+            *slot = running;
+        }
+        out
+    }
+
     /// The value at quantile `q` (0.0..=1.0) in nanoseconds, or `None` when empty.
     ///
     /// The value is the midpoint of its bucket, within [`RELATIVE_ERROR`] of the exact one. A
@@ -425,6 +471,35 @@ mod tests {
         let s = h.snapshot();
         assert_eq!(s.count(), 3);
         assert!(s.quantile(1.0).unwrap() >= 4_900);
+    }
+
+    #[test]
+    fn export_bounds_are_one_two_five_to_an_hour() {
+        let secs: Vec<f64> = EXPORT_BOUNDS.iter().map(Duration::as_secs_f64).collect();
+        assert_eq!(&secs[..4], &[0.0001, 0.0002, 0.0005, 0.001]);
+        assert_eq!(&secs[20..], &[500.0, 1000.0, 2000.0, 3600.0]);
+        assert!(secs.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn export_buckets_are_cumulative_and_hold_the_maximum() {
+        let h = AtomicHistogram::new();
+        h.record(50_000, 0); // 50 µs
+        h.record(150_000, 0); // 150 µs
+        h.record(3_000_000, 1); // 3 ms
+        let slow = 90_000_000_000; // 90 s
+        h.record(slow, 1);
+        let b = h.snapshot().export_buckets(50_000, slow);
+        assert_eq!(&b[..3], &[1, 2, 2]); // 100 µs, 200 µs, 500 µs
+        assert_eq!(b[5], 3); // 5 ms
+        assert_eq!(b[17], 3); // 50 s
+        assert_eq!(b[18], 4); // 100 s holds the 90 s call
+        assert_eq!(b[23], 4);
+        // Past the tracked range: only +Inf (not exported here) holds it.
+        let h = AtomicHistogram::new();
+        h.record(u64::MAX, 0);
+        assert_eq!(h.snapshot().export_buckets(u64::MAX, u64::MAX), [0; 24]);
+        assert_eq!(Snapshot::default().export_buckets(u64::MAX, 0), [0; 24]);
     }
 
     #[test]

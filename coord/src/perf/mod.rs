@@ -16,7 +16,7 @@ pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, LATENCY_UNHEALTHY_FACTOR,
     SystemHealth,
 };
-pub use histogram::{MAX_TRACKED, RELATIVE_ERROR};
+pub use histogram::{EXPORT_BOUNDS, MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
 pub(crate) use operation::resolve;
 pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};

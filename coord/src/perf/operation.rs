@@ -188,6 +188,7 @@ impl Operation {
             last_error: crate::locks::lock(&self.last_error).clone(),
             last_10s: None,
             last_60s: None,
+            export_buckets: snapshot.export_buckets(min, max),
         }
     }
 
@@ -264,6 +265,19 @@ pub struct OperationStats {
     pub last_10s: Option<super::WindowStats>,
     /// Calls in about the last 60 seconds, while the monitor is running; `None` otherwise.
     pub last_60s: Option<super::WindowStats>,
+    /// Cumulative counts at [`EXPORT_BOUNDS`](super::histogram::EXPORT_BOUNDS), for the
+    /// Prometheus histogram.
+    #[serde(skip)]
+    pub(crate) export_buckets: [u64; super::histogram::EXPORT_BOUNDS.len()],
+}
+
+impl OperationStats {
+    /// Cumulative call counts at each of
+    /// [`EXPORT_BOUNDS`](super::histogram::EXPORT_BOUNDS): entry `i` counts the calls that took
+    /// at most `EXPORT_BOUNDS[i]` (the `le` buckets of the Prometheus histogram).
+    pub fn cumulative_buckets(&self) -> &[u64] {
+        &self.export_buckets
+    }
 }
 
 /// Times one call of an operation; see [`crate::PerformanceMonitor::record_operation`].

@@ -127,6 +127,8 @@ impl Report {
     }
 
     /// The report in the Prometheus text exposition format, in base units (seconds, ratios).
+    /// Latency is the histogram `coord_operation_duration_seconds` with the fixed bucket bounds
+    /// of [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS), so instances aggregate.
     pub fn to_prometheus(&self) -> String {
         let mut out = Exposition::default();
         self.performance_metrics(&mut out);
@@ -159,32 +161,16 @@ impl Report {
         }
         out.family(
             "coord_operation_duration_seconds",
-            Kind::Summary,
-            "Latency of each tracked operation (quantiles within 3.2% of exact).",
+            Kind::Histogram,
+            "Latency of each tracked operation; buckets are a fixed 1-2-5 series from 100 us to 1 h.",
         );
         for op in ops {
-            for (q, value) in [
-                ("0.5", op.p50),
-                ("0.9", op.p90),
-                ("0.95", op.p95),
-                ("0.99", op.p99),
-                ("0.999", op.p999),
-            ] {
-                out.sample(
-                    "coord_operation_duration_seconds",
-                    &[("operation", &op.name), ("quantile", q)],
-                    value.as_secs_f64(),
-                );
-            }
-            out.sample(
-                "coord_operation_duration_seconds_sum",
+            out.histogram(
+                "coord_operation_duration_seconds",
                 &[("operation", &op.name)],
+                op.cumulative_buckets(),
+                op.calls,
                 op.total.as_secs_f64(),
-            );
-            out.sample(
-                "coord_operation_duration_seconds_count",
-                &[("operation", &op.name)],
-                op.calls as f64,
             );
         }
     }

@@ -1,4 +1,10 @@
 //! A writer for the Prometheus text exposition format (version 0.0.4).
+//!
+//! Operation latency is the histogram `coord_operation_duration_seconds` with the fixed bucket
+//! bounds of [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS) (a 1-2-5 series from
+//! 100 µs to 1 h), so buckets from many processes add up and
+//! `histogram_quantile(0.99, sum by (le, operation) (rate(coord_operation_duration_seconds_bucket[5m])))`
+//! works across a fleet.
 
 use std::fmt::Write as _;
 
@@ -7,8 +13,15 @@ use std::fmt::Write as _;
 pub(crate) enum Kind {
     Counter,
     Gauge,
-    Summary,
+    Histogram,
 }
+
+/// The `le` label of each bucket: [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS) in
+/// seconds, then `+Inf`.
+const LE: [&str; 25] = [
+    "0.0001", "0.0002", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2",
+    "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "3600", "+Inf",
+];
 
 /// Builds one exposition: families with HELP/TYPE lines, then their samples.
 #[derive(Default)]
@@ -22,7 +35,7 @@ impl Exposition {
         let kind = match kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
-            Kind::Summary => "summary",
+            Kind::Histogram => "histogram",
         };
         let _ = writeln!(self.out, "# HELP {name} {}", escape_help(help));
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
@@ -33,15 +46,47 @@ impl Exposition {
         self.out.push_str(name);
         if !labels.is_empty() {
             self.out.push('{');
-            for (i, (key, val)) in labels.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                let _ = write!(self.out, "{key}=\"{}\"", escape_label(val));
-            }
+            write_labels(&mut self.out, labels);
             self.out.push('}');
         }
-        let _ = writeln!(self.out, " {}", number(value));
+        self.out.push(' ');
+        write_number(&mut self.out, value);
+        self.out.push('\n');
+    }
+
+    /// Writes the samples of one histogram: a `_bucket` line per bound of `cumulative` (counts
+    /// at [`LE`] without `+Inf`), the `+Inf` bucket and `_count` from `count`, and `_sum`.
+    pub(crate) fn histogram(
+        &mut self,
+        name: &str,
+        labels: &[(&str, &str)],
+        cumulative: &[u64],
+        count: u64,
+        sum: f64,
+    ) {
+        // Thousands of bucket lines per scrape: escape the labels once, format counts as
+        // integers.
+        let mut rendered = String::new();
+        write_labels(&mut rendered, labels);
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (le, value) in LE.iter().zip(cumulative.iter().chain([&count])) {
+            let _ = writeln!(
+                self.out,
+                "{name}_bucket{{{rendered}{sep}le=\"{le}\"}} {value}"
+            );
+        }
+        let braces = |out: &mut String| {
+            if !labels.is_empty() {
+                let _ = write!(out, "{{{rendered}}}");
+            }
+        };
+        let _ = write!(self.out, "{name}_sum");
+        braces(&mut self.out);
+        self.out.push(' ');
+        write_number(&mut self.out, sum);
+        let _ = write!(self.out, "\n{name}_count");
+        braces(&mut self.out);
+        let _ = writeln!(self.out, " {count}");
     }
 
     pub(crate) fn finish(self) -> String {
@@ -49,9 +94,25 @@ impl Exposition {
     }
 }
 
-/// A label value with `\`, `"` and newlines escaped as the format requires.
-pub(crate) fn escape_label(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+/// `key="value",...` with the values escaped.
+fn write_labels(out: &mut String, labels: &[(&str, &str)]) {
+    for (i, (key, value)) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(key);
+        out.push_str("=\"");
+        push_escaped_label(out, value);
+        out.push('"');
+    }
+}
+
+/// Appends `value` with `\`, `"` and newlines escaped as the format requires.
+fn push_escaped_label(out: &mut String, value: &str) {
+    if !value.contains(['\\', '"', '\n']) {
+        out.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -60,6 +121,13 @@ pub(crate) fn escape_label(value: &str) -> String {
             c => out.push(c),
         }
     }
+}
+
+/// A label value with `\`, `"` and newlines escaped as the format requires.
+#[cfg(test)]
+pub(crate) fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    push_escaped_label(&mut out, value);
     out
 }
 
@@ -68,17 +136,13 @@ fn escape_help(text: &str) -> String {
     text.replace('\\', "\\\\").replace('\n', "\\n")
 }
 
-fn number(value: f64) -> String {
+fn write_number(out: &mut String, value: f64) {
     if value.is_nan() {
-        "NaN".into()
+        out.push_str("NaN");
     } else if value.is_infinite() {
-        if value > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
+        out.push_str(if value > 0.0 { "+Inf" } else { "-Inf" });
     } else {
-        format!("{value}")
+        let _ = write!(out, "{value}");
     }
 }
 
@@ -99,9 +163,50 @@ mod tests {
     }
 
     #[test]
+    fn le_labels_match_the_export_bounds() {
+        use crate::perf::histogram::EXPORT_BOUNDS;
+        assert_eq!(LE.len(), EXPORT_BOUNDS.len() + 1);
+        for (le, bound) in LE.iter().zip(EXPORT_BOUNDS) {
+            assert_eq!(le.parse::<f64>().unwrap(), bound.as_secs_f64(), "{le}");
+        }
+        assert_eq!(LE[LE.len() - 1], "+Inf");
+    }
+
+    #[test]
+    fn histogram_lines() {
+        let mut e = Exposition::default();
+        e.family("h_seconds", Kind::Histogram, "h");
+        let mut cumulative = [3u64; 24];
+        cumulative[0] = 1;
+        e.histogram("h_seconds", &[("op", "a")], &cumulative, 4, 0.5);
+        let text = e.finish();
+        assert!(text.contains("# TYPE h_seconds histogram\n"), "{text}");
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"0.0001\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"3600\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"+Inf\"} 4\n"),
+            "{text}"
+        );
+        assert!(text.ends_with("h_seconds_sum{op=\"a\"} 0.5\nh_seconds_count{op=\"a\"} 4\n"));
+    }
+
+    #[test]
     fn special_floats() {
+        let number = |v| {
+            let mut out = String::new();
+            write_number(&mut out, v);
+            out
+        };
         assert_eq!(number(f64::NAN), "NaN");
         assert_eq!(number(f64::INFINITY), "+Inf");
+        assert_eq!(number(f64::NEG_INFINITY), "-Inf");
         assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(3.0), "3");
     }
 }

@@ -1,0 +1,30 @@
+//! Serving coord over HTTP (cargo feature `http`): Prometheus metrics, the JSON report, a
+//! readiness probe and a live dashboard.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /metrics` | [`Report::to_prometheus`](crate::Report::to_prometheus), `text/plain; version=0.0.4; charset=utf-8` |
+//! | `GET /report.json` | [`Report::to_json`](crate::Report::to_json), `application/json` |
+//! | `GET /health` | the [system health](crate::PerformanceMonitor::system_health) as JSON: `200` unless the status is unhealthy, then `503` |
+//! | `GET /` | the live dashboard: one HTML page without external assets that polls `report.json` |
+//!
+//! `HEAD` is answered like `GET` without a body; other methods get `405`, other paths `404`.
+//! [`serve`] runs the routes on a thread and a tokio runtime of its own, so it works the same from
+//! a plain `main` and from inside an async program. With the `axum` feature, `router()` offers
+//! the same routes as an `axum::Router` to mount in a service that already runs axum.
+//!
+//! ```
+//! let server = coord::http::serve("127.0.0.1:0")?;
+//! println!("dashboard at http://{}/", server.local_addr());
+//! server.shutdown();
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#[cfg(feature = "axum")]
+mod axum_router;
+mod routes;
+mod server;
+
+#[cfg(feature = "axum")]
+pub use axum_router::router;
+pub use server::{Server, serve};
