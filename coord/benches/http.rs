@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use coord::perf::Outcome;
 use coord::__private::OperationSite;
+use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 /// The longest a background scraper runs, whatever happens.

@@ -18,6 +18,8 @@ use super::routes::Route;
 /// The dashboard fetches `report.json` relative to its own path, so nesting works too:
 /// `Router::new().nest("/coord", coord::http::router())` serves it at `/coord`.
 pub fn router() -> Router {
+    // An entry point: `COORD_CONFIG` applies before the first request is served.
+    crate::config::ensure_env_loaded();
     Router::new()
         .route("/", get(|| Route::Dashboard.get()))
         .route("/metrics", get(|| Route::Metrics.get()))

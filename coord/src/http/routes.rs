@@ -5,7 +5,8 @@ use hyper::body::Bytes;
 use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 
-use crate::{HealthStatus, SystemHealth};
+use crate::perf::SystemHealth;
+use crate::status::HealthStatus;
 
 /// The response type of every route.
 pub(crate) type Reply = Response<Full<Bytes>>;
@@ -47,9 +48,9 @@ impl Route {
             Route::Metrics => reply(
                 StatusCode::OK,
                 METRICS_CONTENT_TYPE,
-                crate::report().to_prometheus().into(),
+                crate::report::build().to_prometheus().into(),
             ),
-            Route::Report => match crate::report().to_json() {
+            Route::Report => match crate::report::build().to_json() {
                 Ok(json) => reply(StatusCode::OK, "application/json", json.into()),
                 Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             },
@@ -80,9 +81,9 @@ pub(crate) async fn respond(method: &Method, path: &str) -> Reply {
 /// The health from the latest system sample. Before the first sample one is taken on tokio's
 /// blocking pool (it waits up to 200 ms for a CPU reading), so the server never stalls.
 async fn current_health() -> Option<SystemHealth> {
-    match crate::monitor().current_health() {
+    match crate::compose::health::monitor().current_health() {
         Some(health) => Some(health),
-        None => tokio::task::spawn_blocking(|| crate::monitor().system_health())
+        None => tokio::task::spawn_blocking(|| crate::compose::health::monitor().system_health())
             .await
             .ok(),
     }

@@ -40,6 +40,8 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn serve(addr: impl ToSocketAddrs) -> io::Result<Server> {
+    // An entry point: `COORD_CONFIG` applies before the first request is served.
+    crate::config::ensure_env_loaded();
     let listener = std::net::TcpListener::bind(addr)?;
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
