@@ -1,66 +1,528 @@
 //! The composition of coord's layers, written once: `track_performance` (outermost) → `retry` →
 //! `circuit_breaker` → the operation.
 //!
+//! A [`Pipeline`] holds the operation and one slot per layer; a slot is either [`Off`] or the
+//! layer's handle, so an absent layer costs nothing and asks nothing of the operation's type.
+//! [`run`](Pipeline::run) drives a synchronous operation, [`run_async`](Pipeline::run_async)
+//! an async one (an `AsyncFnMut`, whose attempts may borrow the caller's parameters,
+//! `&mut self` included). The generated code of the coord attributes and
+//! [`ErrorHandler`](crate::ErrorHandler) both build a pipeline and run it.
+//!
 //! A circuit breaker sits *inside* the retry loop: every attempt takes its own permit, and a
-//! rejection ([`CircuitOpen`]) is a permanent error, never retried. [`crate::ErrorHandler`]
-//! drives these functions; the macros' generated code performs the same steps through
-//! `__private` (`try_acquire`, `record`, `breaker_rejected_attempt`), because an `async fn`'s
-//! attempts must be able to borrow its parameters, which a closure-per-attempt cannot.
+//! rejection ([`CircuitOpen`](crate::CircuitOpen)) is a permanent error, never retried.
+//!
+//! Adding a layer is an addition: a slot type parameter, a trait with an `Off` impl, and one
+//! step in each driver below.
+//!
+//! The async driver is an `async fn` generic over the operation, so its future is `Send`
+//! exactly when the operation's futures (and the values it returns) are: no error value is
+//! held across the back-off sleep.
 
 use std::fmt;
-use std::future::Future;
+use std::marker::PhantomData;
 
 use crate::breaker::{CircuitBreaker, CircuitOpen, Permit};
-use crate::retry::{Attempt, RetryPolicy};
+use crate::errors::Severity;
+use crate::perf::{OperationSite, TimedCall};
+use crate::retry::{Attempt, Next, RetryLoop, RetryPolicy, RetrySite};
 
-/// One attempt without a breaker: the operation's error, classified by the policy.
-pub(crate) fn attempt<T, E>(
-    policy: &RetryPolicy,
-    operation: impl FnOnce() -> Result<T, E>,
-) -> Result<T, Attempt<E>>
-where
-    E: fmt::Display + 'static,
-{
-    operation().map_err(|e| policy.classify(e))
+/// An absent layer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Off;
+
+/// The operation with its layers, outermost first. `Out` is what the operation returns.
+#[must_use = "a pipeline does nothing until it is run"]
+pub struct Pipeline<Out, Body, P = Off, R = Off, B = Off> {
+    body: Body,
+    perf: P,
+    retry: R,
+    breaker: B,
+    out: PhantomData<fn() -> Out>,
 }
 
-/// One attempt through `breaker`: a rejection is permanent; otherwise the outcome is recorded on
-/// the permit and the error classified by the policy.
-pub(crate) fn guarded_attempt<T, E>(
-    breaker: &CircuitBreaker,
-    policy: &RetryPolicy,
-    operation: impl FnOnce() -> Result<T, E>,
-) -> Result<T, Attempt<E>>
-where
-    E: From<CircuitOpen> + fmt::Display + 'static,
+impl<Out, Body, P: fmt::Debug, R: fmt::Debug, B: fmt::Debug> fmt::Debug
+    for Pipeline<Out, Body, P, R, B>
 {
-    let permit = breaker.try_acquire().map_err(rejected)?;
-    let result = operation();
-    permit.record(&result);
-    result.map_err(|e| policy.classify(e))
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("perf", &self.perf)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .finish_non_exhaustive()
+    }
 }
 
-/// [`guarded_attempt`] for a future. `admitted` is the permit and the attempt's future, made
-/// only once the permit was granted (so a rejected attempt runs none of the operation), or the
-/// rejection. The permit is held until the future completes and released uncounted if the
-/// future is dropped.
-pub(crate) async fn guarded_attempt_async<T, E, Fut>(
-    admitted: Result<(Permit<'_>, Fut), CircuitOpen>,
-    policy: &RetryPolicy,
-) -> Result<T, Attempt<E>>
-where
-    Fut: Future<Output = Result<T, E>>,
-    E: From<CircuitOpen> + fmt::Display + 'static,
-{
-    let (permit, attempt) = admitted.map_err(rejected)?;
-    let result = attempt.await;
-    permit.record(&result);
-    result.map_err(|e| policy.classify(e))
+impl<Out, Body> Pipeline<Out, Body> {
+    #[inline(always)]
+    fn new(body: Body) -> Self {
+        Self {
+            body,
+            perf: Off,
+            retry: Off,
+            breaker: Off,
+            out: PhantomData,
+        }
+    }
+
+    /// A pipeline around a synchronous operation that runs once (no retry layer).
+    #[inline(always)]
+    pub fn once(body: Body) -> Self
+    where
+        Body: FnOnce() -> Out,
+    {
+        Self::new(body)
+    }
+
+    /// A pipeline around a synchronous operation that may run once per attempt.
+    #[inline(always)]
+    pub fn attempts(body: Body) -> Self
+    where
+        Body: FnMut() -> Out,
+    {
+        Self::new(body)
+    }
+
+    /// A pipeline around a future, awaited once (no retry layer).
+    #[inline(always)]
+    pub fn future(body: Body) -> Self
+    where
+        Body: Future<Output = Out>,
+    {
+        Self::new(body)
+    }
+
+    /// A pipeline around an async operation that may run once per attempt.
+    #[inline(always)]
+    pub fn async_attempts(body: Body) -> Self
+    where
+        Body: AsyncFnMut() -> Out,
+    {
+        Self::new(body)
+    }
 }
 
-fn rejected<E>(open: CircuitOpen) -> Attempt<E>
+impl<Out, Body, R, B> Pipeline<Out, Body, Off, R, B> {
+    /// Times every call on `site`; `failed` tells a failed outcome from a successful one.
+    #[inline(always)]
+    pub fn track<F>(self, site: &OperationSite, failed: F) -> Pipeline<Out, Body, Track<'_, F>, R, B>
+    where
+        F: Fn(&Out) -> bool,
+    {
+        Pipeline {
+            out: PhantomData,
+            body: self.body,
+            perf: Track { site, failed },
+            retry: self.retry,
+            breaker: self.breaker,
+        }
+    }
+}
+
+impl<Out: Fallible, Body, P, B> Pipeline<Out, Body, P, Off, B> {
+    /// Retries failed attempts as `retrier` allows. `when(&error)` returning `false` makes an
+    /// error permanent; `describe` picks the function that gives the message failures are
+    /// recorded with (it receives a [`Describe`] marker of the error type).
+    #[inline(always)]
+    pub fn retry<T: Retrier, W, D>(
+        self,
+        retrier: T,
+        when: W,
+        describe: D,
+    ) -> Pipeline<Out, Body, P, Retry<T, W, Out::Err>, B>
+    where
+        W: Fn(&Out::Err) -> bool,
+        D: FnOnce(Describe<Out::Err>) -> fn(&Out::Err) -> String,
+    {
+        let describe = describe(Describe(PhantomData));
+        Pipeline {
+            out: PhantomData,
+            body: self.body,
+            perf: self.perf,
+            retry: Retry {
+                retrier,
+                when,
+                describe,
+            },
+            breaker: self.breaker,
+        }
+    }
+}
+
+impl<Out, Body, P, R> Pipeline<Out, Body, P, R, Off> {
+    /// Guards every attempt with `breaker`.
+    #[inline(always)]
+    pub fn breaker(self, breaker: &CircuitBreaker) -> Pipeline<Out, Body, P, R, &CircuitBreaker>
+    where
+        Out: BreakerReturn,
+        Out::Error: FromCircuitOpen,
+    {
+        Pipeline {
+            out: PhantomData,
+            body: self.body,
+            perf: self.perf,
+            retry: self.retry,
+            breaker,
+        }
+    }
+}
+
+/// Without retry: the operation runs once, so it may be an `FnOnce` (a `&mut self` borrow may
+/// escape it) or a future.
+impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
+    /// Runs a synchronous operation once.
+    #[inline(always)]
+    pub fn run(self) -> Out
+    where
+        Body: FnOnce() -> Out,
+        P: Tracker<Out>,
+        B: Guard<Out>,
+    {
+        let call = self.perf.start();
+        let out = match self.breaker.admit() {
+            Ok(permit) => {
+                let out = (self.body)();
+                self.breaker.record(permit, &out);
+                out
+            }
+            Err(rejected) => rejected,
+        };
+        self.perf.finish(call, &out);
+        out
+    }
+
+    /// Awaits the operation (a future) once.
+    #[inline(always)]
+    pub async fn run_future(self) -> Out
+    where
+        Body: Future<Output = Out>,
+        P: Tracker<Out>,
+        B: Guard<Out>,
+    {
+        let call = self.perf.start();
+        let out = match self.breaker.admit() {
+            Ok(permit) => {
+                let out = self.body.await;
+                self.breaker.record(permit, &out);
+                out
+            }
+            Err(rejected) => rejected,
+        };
+        self.perf.finish(call, &out);
+        out
+    }
+}
+
+impl<Out, Body, P, T, W, B, E> Pipeline<Out, Body, P, Retry<T, W, E>, B>
 where
-    E: From<CircuitOpen> + fmt::Display + 'static,
+    T: Retrier,
+    W: Fn(&E) -> bool,
 {
-    Attempt::permanent(E::from(open)).describe_with(|e| e.to_string())
+    /// Runs a synchronous operation until it succeeds or the policy gives up.
+    #[inline(always)]
+    pub fn run(self) -> Out
+    where
+        Body: FnMut() -> Out,
+        Out: Fallible<Err = E>,
+        P: Tracker<Out>,
+        B: Guard<Out>,
+    {
+        let Self {
+            mut body,
+            perf,
+            retry,
+            breaker,
+            ..
+        } = self;
+        let call = perf.start();
+        let result = retry.retrier.run(|| {
+            let out = match breaker.admit() {
+                Ok(permit) => {
+                    let out = body();
+                    breaker.record(permit, &out);
+                    out
+                }
+                Err(rejected) => return retry.rejected(rejected),
+            };
+            out.into_result().map_err(|error| retry.classify(error))
+        });
+        let out = Out::from_result(result);
+        perf.finish(call, &out);
+        out
+    }
+
+    /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
+    /// the policy's sleeper (tokio's timer by default).
+    pub async fn run_async(self) -> Out
+    where
+        Body: AsyncFnMut() -> Out,
+        Out: Fallible<Err = E>,
+        P: Tracker<Out>,
+        B: Guard<Out>,
+    {
+        let Self {
+            mut body,
+            perf,
+            retry,
+            breaker,
+            ..
+        } = self;
+        let call = perf.start();
+        let mut attempts = retry.retrier.start();
+        let out = loop {
+            let failure = match breaker.admit() {
+                Ok(permit) => {
+                    let out = body().await;
+                    breaker.record(permit, &out);
+                    match out.into_result() {
+                        Ok(value) => {
+                            attempts.succeeded();
+                            break Out::from_result(Ok(value));
+                        }
+                        Err(error) => retry.classify(error),
+                    }
+                }
+                Err(rejected) => match retry.rejected(rejected) {
+                    Ok(value) => break Out::from_result(Ok(value)),
+                    Err(failure) => failure,
+                },
+            };
+            // The error is dropped or returned here, never held across the sleep.
+            let delay = match attempts.failed(failure) {
+                Next::Retry(delay) => delay,
+                Next::Stop(error) => break Out::from_result(Err(error)),
+            };
+            attempts.sleep_async(delay).await;
+        };
+        perf.finish(call, &out);
+        out
+    }
+}
+
+/// The timing slot: an operation site and the outcome test.
+#[derive(Debug)]
+pub struct Track<'a, F> {
+    site: &'a OperationSite,
+    failed: F,
+}
+
+/// A timing slot: [`Off`] or [`Track`].
+pub trait Tracker<Out> {
+    /// One call being timed.
+    type Call;
+    /// Starts timing a call.
+    fn start(&self) -> Self::Call;
+    /// Records the call's outcome.
+    fn finish(&self, call: Self::Call, out: &Out);
+}
+
+impl<Out> Tracker<Out> for Off {
+    type Call = ();
+    #[inline(always)]
+    fn start(&self) {}
+    #[inline(always)]
+    fn finish(&self, (): (), _: &Out) {}
+}
+
+impl<'a, Out, F: Fn(&Out) -> bool> Tracker<Out> for Track<'a, F> {
+    type Call = TimedCall<'a>;
+    #[inline(always)]
+    fn start(&self) -> TimedCall<'a> {
+        self.site.start()
+    }
+    #[inline(always)]
+    fn finish(&self, call: TimedCall<'a>, out: &Out) {
+        call.finish((self.failed)(out));
+    }
+}
+
+/// A breaker slot: [`Off`] or a `&CircuitBreaker`.
+pub trait Guard<Out> {
+    /// What an admitted attempt holds.
+    type Permit;
+    /// A permit, or the rejection as the operation's return value.
+    fn admit(&self) -> Result<Self::Permit, Out>;
+    /// Records the attempt's outcome on its permit.
+    fn record(&self, permit: Self::Permit, out: &Out);
+}
+
+impl<Out> Guard<Out> for Off {
+    type Permit = ();
+    #[inline(always)]
+    fn admit(&self) -> Result<(), Out> {
+        Ok(())
+    }
+    #[inline(always)]
+    fn record(&self, (): (), _: &Out) {}
+}
+
+impl<'a, Out> Guard<Out> for &'a CircuitBreaker
+where
+    Out: BreakerReturn,
+    Out::Error: FromCircuitOpen,
+{
+    type Permit = Permit<'a>;
+    #[inline(always)]
+    fn admit(&self) -> Result<Permit<'a>, Out> {
+        let breaker: &'a CircuitBreaker = self;
+        breaker
+            .try_acquire()
+            .map_err(|open| Out::from_error(Out::Error::from_circuit_open(open)))
+    }
+    #[inline(always)]
+    fn record(&self, permit: Permit<'a>, out: &Out) {
+        out.record(permit);
+    }
+}
+
+/// The retry slot.
+#[derive(Debug)]
+pub struct Retry<T, W, E> {
+    retrier: T,
+    when: W,
+    describe: fn(&E) -> String,
+}
+
+impl<T, W: Fn(&E) -> bool, E> Retry<T, W, E> {
+    #[inline]
+    fn classify(&self, error: E) -> Attempt<E> {
+        let attempt = if (self.when)(&error) {
+            Attempt::retryable(error)
+        } else {
+            Attempt::permanent(error)
+        };
+        attempt.describe_with(self.describe)
+    }
+
+    /// A breaker's rejection inside the loop: permanent, never retried.
+    #[cold]
+    fn rejected<Out: Fallible<Err = E>>(&self, rejected: Out) -> Result<Out::Ok, Attempt<E>> {
+        rejected
+            .into_result()
+            .map_err(|error| Attempt::permanent(error).describe_with(self.describe))
+    }
+}
+
+/// Where a retry slot's loop comes from: a macro call site, or a policy with an operation name.
+pub trait Retrier {
+    /// Runs attempts until one succeeds or the loop gives up.
+    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E>;
+    /// Starts one call, for drivers that run the loop themselves.
+    fn start(&self) -> RetryLoop<'_>;
+}
+
+impl Retrier for &RetrySite {
+    #[inline(always)]
+    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
+        RetrySite::run(self, attempt)
+    }
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        RetrySite::start(self)
+    }
+}
+
+/// A policy retrying the operation `operation`, recording failures with `severity`.
+#[derive(Clone, Copy, Debug)]
+pub struct PolicyRetrier<'a> {
+    /// The policy.
+    pub policy: &'a RetryPolicy,
+    /// The operation failures are recorded under.
+    pub operation: &'a str,
+    /// The severity failures are recorded with.
+    pub severity: Severity,
+}
+
+impl Retrier for PolicyRetrier<'_> {
+    #[inline(always)]
+    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
+        self.policy.run(self.operation, self.severity, attempt)
+    }
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        RetryLoop::new(self.policy, self.operation, self.severity)
+    }
+}
+
+/// A marker of the error type `E`, handed to [`Pipeline::retry`]'s `describe` so that it can
+/// pick a message function by the type's traits.
+pub struct Describe<E>(PhantomData<fn(&E)>);
+
+/// The message of a `Display` error.
+pub(crate) fn display<E: fmt::Display>(error: &E) -> String {
+    error.to_string()
+}
+
+/// The return type of a retried or guarded operation: a `Result`.
+#[diagnostic::on_unimplemented(
+    message = "coord's `#[retry]` and `#[circuit_breaker]` need a function returning `Result<T, E>`, found `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait Fallible {
+    /// `T`.
+    type Ok;
+    /// `E`.
+    type Err;
+    /// Identity on `Result`.
+    fn into_result(self) -> Result<Self::Ok, Self::Err>;
+    /// Identity on `Result`.
+    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
+}
+
+impl<T, E> Fallible for Result<T, E> {
+    type Ok = T;
+    type Err = E;
+    #[inline(always)]
+    fn into_result(self) -> Self {
+        self
+    }
+    #[inline(always)]
+    fn from_result(result: Self) -> Self {
+        result
+    }
+}
+
+/// Turns a rejection into the function's error type; the bound carries the message users see
+/// when their error type cannot hold a rejection.
+#[diagnostic::on_unimplemented(
+    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`; `{Self}` does not implement `From<coord::CircuitOpen>`",
+    label = "`{Self}` cannot hold the `coord::CircuitOpen` a rejected call returns",
+    note = "add `impl From<coord::CircuitOpen> for {Self}` (for example a `CircuitOpen` variant of your error enum)"
+)]
+pub trait FromCircuitOpen {
+    /// `Self::from(open)`.
+    fn from_circuit_open(open: CircuitOpen) -> Self;
+}
+
+impl<E: From<CircuitOpen>> FromCircuitOpen for E {
+    #[inline]
+    fn from_circuit_open(open: CircuitOpen) -> Self {
+        E::from(open)
+    }
+}
+
+/// What a guarded operation returns: a `Result`. Whether its error can hold a rejection is a
+/// separate bound ([`FromCircuitOpen`]), so that each mistake gets its own message.
+#[diagnostic::on_unimplemented(
+    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`, not `{Self}`",
+    label = "not a `Result`"
+)]
+pub trait BreakerReturn: Sized {
+    /// The error type.
+    type Error;
+    /// `Err(error)`.
+    fn from_error(error: Self::Error) -> Self;
+    /// Records this return value on the permit (the classifier decides about `Err`).
+    fn record(&self, permit: Permit<'_>);
+}
+
+impl<T, E: 'static> BreakerReturn for Result<T, E> {
+    type Error = E;
+    #[inline]
+    fn from_error(error: E) -> Self {
+        Err(error)
+    }
+    #[inline]
+    fn record(&self, permit: Permit<'_>) {
+        permit.record(self);
+    }
 }

@@ -10,7 +10,7 @@ use std::time::SystemTime;
 use std::sync::Arc;
 
 use crate::breaker::{BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
-use crate::pipeline;
+use crate::pipeline::{self, Pipeline, PolicyRetrier};
 use crate::retry::RetryPolicy;
 
 pub use registry::{
@@ -354,15 +354,14 @@ impl ErrorHandler {
     }
 
     /// Runs `operation`, retrying as the policy allows; returns its value or its last error.
-    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    pub fn execute<T, E, F>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy.run(&self.context.operation_name, self.context.severity, || {
-            pipeline::attempt(policy, &mut operation)
-        })
+        Pipeline::attempts(operation)
+            .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .run()
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
@@ -372,12 +371,9 @@ impl ErrorHandler {
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy
-            .run_async(&self.context.operation_name, self.context.severity, || {
-                let attempt = operation();
-                async move { attempt.await.map_err(|e| policy.classify(e)) }
-            })
+        Pipeline::async_attempts(async || operation().await)
+            .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .run_async()
             .await
     }
 }
@@ -385,15 +381,15 @@ impl ErrorHandler {
 impl ErrorHandler<Arc<CircuitBreaker>> {
     /// Runs `operation` through the circuit breaker, retrying as the policy allows. A rejection
     /// returns `Err(E::from(CircuitOpen))` at once.
-    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    pub fn execute<T, E, F>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy.run(&self.context.operation_name, self.context.severity, || {
-            pipeline::guarded_attempt(&self.breaker, policy, &mut operation)
-        })
+        Pipeline::attempts(operation)
+            .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .breaker(&self.breaker)
+            .run()
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
@@ -403,13 +399,10 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         Fut: Future<Output = Result<T, E>>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        let breaker = &self.breaker;
-        policy
-            .run_async(&self.context.operation_name, self.context.severity, || {
-                let admitted = breaker.try_acquire().map(|permit| (permit, operation()));
-                pipeline::guarded_attempt_async(admitted, policy)
-            })
+        Pipeline::async_attempts(async || operation().await)
+            .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .breaker(&self.breaker)
+            .run_async()
             .await
     }
 
@@ -420,6 +413,15 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
 }
 
 impl<B> ErrorHandler<B> {
+    /// The retry slot of this handler's pipeline.
+    fn retrier(&self) -> PolicyRetrier<'_> {
+        PolicyRetrier {
+            policy: &self.context.retry,
+            operation: &self.context.operation_name,
+            severity: self.context.severity,
+        }
+    }
+
     /// Sets the retry policy.
     #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
