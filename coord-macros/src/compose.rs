@@ -418,7 +418,7 @@ fn body(
         (true, false) => quote!(#pipeline::future(async move { #evaluated })),
         (false, true) => quote!(#pipeline::attempts(|| { #(#per_attempt)* #evaluated })),
         (true, true) => {
-            quote!(#pipeline::async_attempts(async || { #(#per_attempt)* #evaluated }))
+            quote!(#pipeline::async_attempts(async move || { #(#per_attempt)* #evaluated }))
         }
     }
 }
@@ -474,10 +474,9 @@ fn run(pipeline: TokenStream, checked: &Checked, sig: &Signature) -> TokenStream
             let run = Ident::new("run_future", span);
             quote!(#pipeline.#run().await)
         }
-        (true, true) => {
-            let run = Ident::new("run_async", span);
-            quote!(#pipeline.#run().await)
-        }
+        // Expanded in place, so that the future is `Send` whenever the body's is (see
+        // `coord::__private::drive_async`).
+        (true, true) => quote!(::coord::__private::drive_async!(#pipeline)),
     }
 }
 

@@ -45,9 +45,10 @@
 
 use std::sync::OnceLock;
 
+pub use crate::__drive_async as drive_async;
 pub use crate::pipeline::{
-    BreakerReturn, Describe, Fallible, FromCircuitOpen, Off, Pipeline, Retrier, Retry, Track,
-    Tracker,
+    Admit, BreakerReturn, Describe, Driver, Fallible, FromCircuitOpen, Off, Pipeline, Retrier,
+    Retry, Track, Tracker,
 };
 pub use crate::pipeline::Guard;
 pub use crate::perf::{OperationSite, TimedCall};

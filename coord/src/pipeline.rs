@@ -20,6 +20,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use crate::breaker::{CircuitBreaker, CircuitOpen, Permit};
 use crate::errors::Severity;
@@ -199,14 +200,17 @@ impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
         B: Guard<Out>,
     {
         let call = self.perf.start();
-        let out = match self.breaker.admit() {
-            Ok(permit) => {
-                let out = self.body.await;
-                self.breaker.record(permit, &out);
-                out
+        // Bound before the await: a `Result<Permit, Out>` held across it would make the
+        // future `!Send` whenever `Out` is (a `Box<dyn Error>` error, say).
+        let permit = match self.breaker.admit() {
+            Ok(permit) => permit,
+            Err(rejected) => {
+                self.perf.finish(call, &rejected);
+                return rejected;
             }
-            Err(rejected) => rejected,
         };
+        let out = self.body.await;
+        self.breaker.record(permit, &out);
         self.perf.finish(call, &out);
         out
     }
@@ -251,7 +255,8 @@ where
     }
 
     /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
-    /// the policy's sleeper (tokio's timer by default).
+    /// the policy's sleeper (tokio's timer by default). The loop is [`drive_async!`](crate::__drive_async),
+    /// which generated code expands in place.
     pub async fn run_async(self) -> Out
     where
         Body: AsyncFnMut() -> Out,
@@ -259,41 +264,147 @@ where
         P: Tracker<Out>,
         B: Guard<Out>,
     {
-        let Self {
-            mut body,
-            perf,
-            retry,
-            breaker,
-            ..
-        } = self;
-        let call = perf.start();
-        let mut attempts = retry.retrier.start();
+        crate::__drive_async!(self)
+    }
+
+    /// The operation and the layers, for [`drive_async!`](crate::__drive_async).
+    #[inline(always)]
+    pub fn split(self) -> (Body, Driver<Out, P, Retry<T, W, E>, B>) {
+        (
+            self.body,
+            Driver {
+                perf: self.perf,
+                retry: self.retry,
+                breaker: self.breaker,
+                out: PhantomData,
+            },
+        )
+    }
+}
+
+/// The async retry loop, written once. A `macro_rules!` rather than an `async fn` generic over
+/// the operation: rustc cannot prove such a future `Send` when the operation is an async closure
+/// that borrows a captured `&mut` (a `&mut self` method, say), because proving it needs the
+/// closure's borrowed future under a higher-ranked lifetime (rust-lang/rust#110338). Expanded
+/// in place, every type is concrete and the future is `Send` whenever the operation's is. No
+/// value holding an `Out` or an error lives across an await.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __drive_async {
+    ($pipeline:expr) => {{
+        let (mut body, driver) = $pipeline.split();
+        let call = driver.start();
+        let mut attempts = driver.attempts();
         let out = loop {
-            let failure = match breaker.admit() {
-                Ok(permit) => {
-                    let out = body().await;
-                    breaker.record(permit, &out);
-                    match out.into_result() {
-                        Ok(value) => {
-                            attempts.succeeded();
-                            break Out::from_result(Ok(value));
-                        }
-                        Err(error) => retry.classify(error),
-                    }
+            let delay = {
+                let permit = match driver.admit(&mut attempts) {
+                    $crate::__private::Admit::Go(permit) => permit,
+                    $crate::__private::Admit::Done(out) => break out,
+                    $crate::__private::Admit::Again => continue,
+                };
+                let out = body().await;
+                match driver.settle(&mut attempts, permit, out) {
+                    ::core::result::Result::Ok(out) => break out,
+                    ::core::result::Result::Err(delay) => delay,
                 }
-                Err(rejected) => match retry.rejected(rejected) {
-                    Ok(value) => break Out::from_result(Ok(value)),
-                    Err(failure) => failure,
-                },
-            };
-            // The error is dropped or returned here, never held across the sleep.
-            let delay = match attempts.failed(failure) {
-                Next::Retry(delay) => delay,
-                Next::Stop(error) => break Out::from_result(Err(error)),
             };
             attempts.sleep_async(delay).await;
         };
-        perf.finish(call, &out);
+        driver.finish(call, out)
+    }};
+}
+
+/// The layers of an async retried call, driven step by step by [`drive_async!`](crate::__drive_async).
+pub struct Driver<Out, P, R, B> {
+    perf: P,
+    retry: R,
+    breaker: B,
+    out: PhantomData<fn() -> Out>,
+}
+
+impl<Out, P: fmt::Debug, R: fmt::Debug, B: fmt::Debug> fmt::Debug for Driver<Out, P, R, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("perf", &self.perf)
+            .field("retry", &self.retry)
+            .field("breaker", &self.breaker)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether an attempt may run.
+#[derive(Debug)]
+pub enum Admit<'a, Out> {
+    /// Run it, holding this permit.
+    Go(Option<Permit<'a>>),
+    /// The call is over (a breaker's rejection), with this outcome.
+    Done(Out),
+    /// Try to admit again (a rejection the policy wants retried: cannot happen today, since a
+    /// rejection is permanent).
+    Again,
+}
+
+impl<Out, P, T, W, B, E> Driver<Out, P, Retry<T, W, E>, B>
+where
+    Out: Fallible<Err = E>,
+    P: Tracker<Out>,
+    T: Retrier,
+    W: Fn(&E) -> bool,
+    B: Guard<Out>,
+{
+    /// Starts timing the call.
+    #[inline(always)]
+    pub fn start(&self) -> Option<TimedCall<'_>> {
+        self.perf.start()
+    }
+
+    /// Starts the retry loop.
+    #[inline(always)]
+    pub fn attempts(&self) -> RetryLoop<'_> {
+        self.retry.retrier.start()
+    }
+
+    /// Asks the breaker for a permit; a rejection ends the call.
+    #[inline(always)]
+    pub fn admit(&self, attempts: &mut RetryLoop<'_>) -> Admit<'_, Out> {
+        match self.breaker.admit() {
+            Ok(permit) => Admit::Go(permit),
+            Err(rejected) => match self.retry.rejected(rejected) {
+                Ok(value) => Admit::Done(Out::from_result(Ok(value))),
+                Err(failure) => match attempts.failed(failure) {
+                    Next::Stop(error) => Admit::Done(Out::from_result(Err(error))),
+                    Next::Retry(_) => Admit::Again,
+                },
+            },
+        }
+    }
+
+    /// Records an attempt's outcome: the call's outcome, or how long to wait before the next
+    /// attempt.
+    #[inline(always)]
+    pub fn settle(
+        &self,
+        attempts: &mut RetryLoop<'_>,
+        permit: Option<Permit<'_>>,
+        out: Out,
+    ) -> Result<Out, Duration> {
+        self.breaker.record(permit, &out);
+        match out.into_result() {
+            Ok(value) => {
+                attempts.succeeded();
+                Ok(Out::from_result(Ok(value)))
+            }
+            Err(error) => match attempts.failed(self.retry.classify(error)) {
+                Next::Retry(delay) => Err(delay),
+                Next::Stop(error) => Ok(Out::from_result(Err(error))),
+            },
+        }
+    }
+
+    /// Records the call's outcome on the timing slot.
+    #[inline(always)]
+    pub fn finish(&self, call: Option<TimedCall<'_>>, out: Out) -> Out {
+        self.perf.finish(call, &out);
         out
     }
 }
@@ -305,72 +416,73 @@ pub struct Track<'a, F> {
     failed: F,
 }
 
-/// A timing slot: [`Off`] or [`Track`].
+/// A timing slot: [`Off`] or [`Track`]. The slot's state is a concrete type (no associated
+/// type): a projection held across an await would make rustc prove the slot's bounds for every
+/// lifetime when it checks the future for `Send`, which fails for types such as
+/// `Box<dyn Error>`.
 pub trait Tracker<Out> {
-    /// One call being timed.
-    type Call;
     /// Starts timing a call.
-    fn start(&self) -> Self::Call;
+    fn start(&self) -> Option<TimedCall<'_>>;
     /// Records the call's outcome.
-    fn finish(&self, call: Self::Call, out: &Out);
+    fn finish(&self, call: Option<TimedCall<'_>>, out: &Out);
 }
 
 impl<Out> Tracker<Out> for Off {
-    type Call = ();
     #[inline(always)]
-    fn start(&self) {}
-    #[inline(always)]
-    fn finish(&self, (): (), _: &Out) {}
-}
-
-impl<'a, Out, F: Fn(&Out) -> bool> Tracker<Out> for Track<'a, F> {
-    type Call = TimedCall<'a>;
-    #[inline(always)]
-    fn start(&self) -> TimedCall<'a> {
-        self.site.start()
+    fn start(&self) -> Option<TimedCall<'_>> {
+        None
     }
     #[inline(always)]
-    fn finish(&self, call: TimedCall<'a>, out: &Out) {
-        call.finish((self.failed)(out));
+    fn finish(&self, _: Option<TimedCall<'_>>, _: &Out) {}
+}
+
+impl<Out, F: Fn(&Out) -> bool> Tracker<Out> for Track<'_, F> {
+    #[inline(always)]
+    fn start(&self) -> Option<TimedCall<'_>> {
+        Some(self.site.start())
+    }
+    #[inline(always)]
+    fn finish(&self, call: Option<TimedCall<'_>>, out: &Out) {
+        if let Some(call) = call {
+            call.finish((self.failed)(out));
+        }
     }
 }
 
-/// A breaker slot: [`Off`] or a `&CircuitBreaker`.
+/// A breaker slot: [`Off`] or a `&CircuitBreaker` (concrete permit type: see [`Tracker`]).
 pub trait Guard<Out> {
-    /// What an admitted attempt holds.
-    type Permit;
-    /// A permit, or the rejection as the operation's return value.
-    fn admit(&self) -> Result<Self::Permit, Out>;
+    /// A permit (`None` without a breaker), or the rejection as the operation's return value.
+    fn admit(&self) -> Result<Option<Permit<'_>>, Out>;
     /// Records the attempt's outcome on its permit.
-    fn record(&self, permit: Self::Permit, out: &Out);
+    fn record(&self, permit: Option<Permit<'_>>, out: &Out);
 }
 
 impl<Out> Guard<Out> for Off {
-    type Permit = ();
     #[inline(always)]
-    fn admit(&self) -> Result<(), Out> {
-        Ok(())
+    fn admit(&self) -> Result<Option<Permit<'_>>, Out> {
+        Ok(None)
     }
     #[inline(always)]
-    fn record(&self, (): (), _: &Out) {}
+    fn record(&self, _: Option<Permit<'_>>, _: &Out) {}
 }
 
-impl<'a, Out> Guard<Out> for &'a CircuitBreaker
+impl<Out> Guard<Out> for &CircuitBreaker
 where
     Out: BreakerReturn,
     Out::Error: FromCircuitOpen,
 {
-    type Permit = Permit<'a>;
     #[inline(always)]
-    fn admit(&self) -> Result<Permit<'a>, Out> {
-        let breaker: &'a CircuitBreaker = self;
-        breaker
-            .try_acquire()
-            .map_err(|open| Out::from_error(Out::Error::from_circuit_open(open)))
+    fn admit(&self) -> Result<Option<Permit<'_>>, Out> {
+        match self.try_acquire() {
+            Ok(permit) => Ok(Some(permit)),
+            Err(open) => Err(Out::from_error(Out::Error::from_circuit_open(open))),
+        }
     }
     #[inline(always)]
-    fn record(&self, permit: Permit<'a>, out: &Out) {
-        out.record(permit);
+    fn record(&self, permit: Option<Permit<'_>>, out: &Out) {
+        if let Some(permit) = permit {
+            out.record(permit);
+        }
     }
 }
 

@@ -371,7 +371,7 @@ impl ErrorHandler {
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display + 'static,
     {
-        Pipeline::async_attempts(async || operation().await)
+        Pipeline::async_attempts(async move || operation().await)
             .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
             .run_async()
             .await
@@ -399,7 +399,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         Fut: Future<Output = Result<T, E>>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        Pipeline::async_attempts(async || operation().await)
+        Pipeline::async_attempts(async move || operation().await)
             .retry(self.retrier(), |e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
             .breaker(&self.breaker)
             .run_async()
