@@ -26,9 +26,10 @@ pub(crate) fn expand(first: Layer, args: TokenStream, item: TokenStream) -> Toke
             return quote!(#error #item);
         }
     };
-    let (layers, function) = match collect(first, args, function) {
-        Ok(found) => found,
-        Err((error, function)) => {
+    let mut function = function;
+    let layers = match collect(first, args, &mut function) {
+        Ok(layers) => layers,
+        Err(error) => {
             let error = error.to_compile_error();
             return quote!(#error #function);
         }
@@ -91,12 +92,12 @@ impl Parse for FnShell {
     }
 }
 
-/// The coord attributes of the item, the first one included; the function keeps the others.
+/// The coord attributes of the item, the first one included, taken off the function.
 fn collect(
     first: Layer,
     args: TokenStream,
-    mut function: ItemFn,
-) -> Result<(Vec<LayerAttr>, ItemFn), (syn::Error, ItemFn)> {
+    function: &mut ItemFn,
+) -> syn::Result<Vec<LayerAttr>> {
     let mut layers = vec![LayerAttr {
         layer: first,
         args,
@@ -122,10 +123,7 @@ fn collect(
         }
     }
     function.attrs = kept;
-    match errors.finish(()) {
-        Ok(()) => Ok((layers, function)),
-        Err(error) => Err((error, function)),
-    }
+    errors.finish(layers)
 }
 
 /// Everything the expansion needs, checked.

@@ -267,18 +267,19 @@ where
         crate::__drive_async!(self)
     }
 
+}
+
+impl<Out, Body, P, R, B> Pipeline<Out, Body, P, R, B> {
     /// The operation and the layers, for [`drive_async!`](crate::__drive_async).
     #[inline(always)]
-    pub fn split(self) -> (Body, Driver<Out, P, Retry<T, W, E>, B>) {
-        (
-            self.body,
-            Driver {
-                perf: self.perf,
-                retry: self.retry,
-                breaker: self.breaker,
-                out: PhantomData,
-            },
-        )
+    pub fn split(self) -> (Body, Driver<Out, P, R, B>) {
+        let driver = Driver {
+            perf: self.perf,
+            retry: self.retry,
+            breaker: self.breaker,
+            out: PhantomData,
+        };
+        (self.body, driver)
     }
 }
 
