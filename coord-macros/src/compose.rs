@@ -445,7 +445,7 @@ fn retry_layer(inner: TokenStream, retry: &Retry, sig: &Signature, ids: &Idents)
     };
     let method = Ident::new("retry", return_span(sig));
     quote! {
-        #inner.#method(&#site_ref.retry, #when, |#describe| {
+        #inner.#method(&#site_ref.retry, &#when, |#describe| {
             #[allow(unused_imports)]
             use ::coord::__private::{DescribeAny as _, DescribeDebug as _, DescribeDisplay as _};
             (&&&#describe).describer()

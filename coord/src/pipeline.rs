@@ -119,20 +119,20 @@ impl<Out, Body, R, B> Pipeline<Out, Body, Off, R, B> {
     }
 }
 
-impl<Out: Fallible, Body, P, B> Pipeline<Out, Body, P, Off, B> {
+impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
     /// Retries failed attempts as `retrier` allows. `when(&error)` returning `false` makes an
     /// error permanent; `describe` picks the function that gives the message failures are
     /// recorded with (it receives a [`Describe`] marker of the error type).
     #[inline(always)]
-    pub fn retry<T: Retrier, W, D>(
+    pub fn retry<'w, T: Retrier, D, E>(
         self,
         retrier: T,
-        when: W,
+        when: &'w (dyn Fn(&E) -> bool + Sync),
         describe: D,
-    ) -> Pipeline<Out, Body, P, Retry<T, W, Out::Err>, B>
+    ) -> Pipeline<Out, Body, P, Retry<'w, T, E>, B>
     where
-        W: Fn(&Out::Err) -> bool,
-        D: FnOnce(Describe<Out::Err>) -> fn(&Out::Err) -> String,
+        Out: Fallible<Err = E>,
+        D: FnOnce(Describe<E>) -> fn(&E) -> String,
     {
         let describe = describe(Describe(PhantomData));
         Pipeline {
@@ -216,16 +216,13 @@ impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
     }
 }
 
-impl<Out, Body, P, T, W, B, E> Pipeline<Out, Body, P, Retry<T, W, E>, B>
-where
-    T: Retrier,
-    W: Fn(&E) -> bool,
-{
+impl<Out, Body, P, T, B, E> Pipeline<Out, Body, P, Retry<'_, T, E>, B> {
     /// Runs a synchronous operation until it succeeds or the policy gives up.
     #[inline(always)]
     pub fn run(self) -> Out
     where
         Body: FnMut() -> Out,
+        T: Retrier,
         Out: Fallible<Err = E>,
         P: Tracker<Out>,
         B: Guard<Out>,
@@ -260,6 +257,7 @@ where
     pub async fn run_async(self) -> Out
     where
         Body: AsyncFnMut() -> Out,
+        T: Retrier,
         Out: Fallible<Err = E>,
         P: Tracker<Out>,
         B: Guard<Out>,
@@ -345,12 +343,11 @@ pub enum Admit<'a, Out> {
     Again,
 }
 
-impl<Out, P, T, W, B, E> Driver<Out, P, Retry<T, W, E>, B>
+impl<Out, P, T, B, E> Driver<Out, P, Retry<'_, T, E>, B>
 where
     Out: Fallible<Err = E>,
     P: Tracker<Out>,
     T: Retrier,
-    W: Fn(&E) -> bool,
     B: Guard<Out>,
 {
     /// Starts timing the call.
@@ -488,14 +485,22 @@ where
 }
 
 /// The retry slot.
-#[derive(Debug)]
-pub struct Retry<T, W, E> {
+pub struct Retry<'w, T, E> {
     retrier: T,
-    when: W,
+    /// Called only after a failure.
+    when: &'w (dyn Fn(&E) -> bool + Sync),
     describe: fn(&E) -> String,
 }
 
-impl<T, W: Fn(&E) -> bool, E> Retry<T, W, E> {
+impl<T: fmt::Debug, E> fmt::Debug for Retry<'_, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retry")
+            .field("retrier", &self.retrier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T, E> Retry<'_, T, E> {
     #[inline]
     fn classify(&self, error: E) -> Attempt<E> {
         let attempt = if (self.when)(&error) {
