@@ -439,13 +439,14 @@ fn retry_layer(inner: TokenStream, retry: &Retry, sig: &Signature, ids: &Idents)
     let Idents {
         site_ref, describe, ..
     } = ids;
+    // Spanned at the user's path, so a wrong signature is reported there.
     let when = match &retry.when {
-        Some(when) => quote!(#when),
-        None => quote!(::coord::__private::always),
+        Some(when) => quote_spanned!(when.span()=> &#when),
+        None => quote!(&::coord::__private::always),
     };
     let method = Ident::new("retry", return_span(sig));
     quote! {
-        #inner.#method(&#site_ref.retry, &#when, |#describe| {
+        #inner.#method(&#site_ref.retry, #when, |#describe| {
             #[allow(unused_imports)]
             use ::coord::__private::{DescribeAny as _, DescribeDebug as _, DescribeDisplay as _};
             (&&&#describe).describer()
