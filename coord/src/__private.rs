@@ -2,46 +2,56 @@
 //! release.
 //!
 //! Every coord attribute on a function expands to one `static` [`Site`] (the call site's
-//! operation, retry policy and breaker, each resolved on first use) and one
-//! [`Pipeline`] that the body is handed to; the composition itself lives in the runtime.
-//! `cargo expand` of the quickstart's `fetch_user`
-//! (`#[track_performance("user_api.fetch")]`, `#[retry(max_retries = 3, base_delay = "2ms",
-//! multiplier = 2.0, jitter = "full", when = transient)]`,
-//! `#[circuit_breaker(name = "user_api", failure_rate = 0.5, minimum_calls = 10, open_for = "30s")]`)
-//! reads, up to formatting:
+//! operation, retry policy and breaker, each resolved on first use) and one [`Pipeline`] the
+//! body is handed to; the composition itself lives in the runtime (`pipeline.rs`). The
+//! expansion of the quickstart's `fetch_user` (`#[track_performance("user_api.fetch")]`,
+//! `#[retry(max_retries = 3, base_delay = "2ms", multiplier = 2.0, jitter = "full",
+//! when = transient)]`, `#[circuit_breaker(name = "user_api", failure_rate = 0.5,
+//! minimum_calls = 10, open_for = "30s")]`), formatted, with the `use … as _` lines that bring
+//! `is_failure`/`describer` into scope left out:
 //!
 //! ```text
 //! async fn fetch_user(id: u32) -> Result<String, ApiError> {
 //!     static __COORD: ::coord::__private::Site = ::coord::__private::Site::new(
 //!         "user_api.fetch",
 //!         "user_api",
-//!         || <::coord::__private::RetryPolicy as Default>::default()
-//!             .max_retries(3u32).base_delay(Duration::new(0u64, 2000000u32))
+//!         || <::coord::__private::RetryPolicy as ::core::default::Default>::default()
+//!             .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
 //!             .multiplier(2f64).jitter(::coord::__private::Jitter::Full),
 //!         || ::coord::__private::BreakerConfig::default()
-//!             .failure_rate(0.5f64).minimum_calls(10u32).open_for(Duration::new(30u64, 0u32)),
+//!             .failure_rate(0.5f64).minimum_calls(10u32)
+//!             .open_for(::core::time::Duration::new(30u64, 0u32)),
 //!     );
+//!     let __coord_site = &__COORD;
 //!     let mut id = id;
-//!     ::coord::__private::Pipeline::async_attempts(async || {
-//!         let id = ::coord::__private::retry_arg::<id, _>(&mut id);
-//!         let __coord_ret: Result<String, ApiError> = { /* the original body */ };
-//!         __coord_ret
-//!     })
-//!     .track(&__COORD.perf, |r| (&::coord::__private::Probe(r)).is_failure())
-//!     .retry(&__COORD.retry, transient, |d| (&&&d).describer())
-//!     .breaker(__COORD.breaker.breaker())
-//!     .run_async()
-//!     .await
+//!     ::coord::__private::drive_async!(
+//!         ::coord::__private::Pipeline::async_attempts(async move || {
+//!             let id = { struct id {} ::coord::__private::retry_arg::<id, _>(&mut id) };
+//!             let __coord_ret: Result<String, ApiError> = { /* the original body */ };
+//!             __coord_ret
+//!         })
+//!         .track(&__coord_site.perf, |__coord_out| {
+//!             (&::coord::__private::Probe(__coord_out)).is_failure()
+//!         })
+//!         .retry(&__coord_site.retry, &transient, |__coord_error_type| {
+//!             (&&&__coord_error_type).describer()
+//!         })
+//!         .breaker(__coord_site.breaker.breaker())
+//!     )
 //! }
 //! ```
 //!
-//! (`retry_arg::<id, _>` names a marker type after the parameter so that a missing `Clone`
-//! says which parameter; the `use … as _` lines that bring `is_failure`/`describer` into scope
-//! are left out.) Without `#[retry]` the body runs once: `Pipeline::once(move || …)` for a
-//! `fn`, `Pipeline::future(async move { … })` for an `async fn`.
+//! `retry_arg::<id, _>` copies a by-value parameter for each attempt; the marker type named after
+//! the parameter lets a missing `Clone` name it. The `__coord_*` names are mixed-site (invisible
+//! to the body). Without `#[retry]` the body runs once: `Pipeline::once(move || …)…run()` for a
+//! `fn`, `Pipeline::future(async move { … })…run_future().await` for an `async fn`; a sync
+//! retried `fn` uses `Pipeline::attempts(|| …)…run()`. An async retried function expands
+//! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
+//! future `Send` whenever the body's is (see `drive_async!`).
 //!
 //! Methods with a receiver use [`MethodSite`] instead, whose default names include the impl's
-//! type (`module::Type::method`), found on the first call from `core::any::type_name::<Self>()`.
+//! type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
+//! `let __coord_site = __COORD.get(::core::any::type_name::<Self>);`.
 
 use std::sync::OnceLock;
 
