@@ -272,10 +272,11 @@ pub(crate) fn unknown(what: &str, name: &str, valid: &[&str]) -> String {
 
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
     candidates
         .iter()
         .map(|c| (edit_distance(name, c), *c))
-        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
+        .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
