@@ -219,7 +219,10 @@ async fn wrapped_futures_are_send_and_spawnable() {
     assert_eq!(ok(tokio::spawn(all_cell(Cell::new(1))).await.unwrap()), 2);
     assert_eq!(ok(tokio::spawn(retry_cell(Cell::new(1))).await.unwrap()), 1);
     assert_eq!(ok(tokio::spawn(perf_cell(Cell::new(1))).await.unwrap()), 1);
-    assert_eq!(ok(tokio::spawn(breaker_cell(Cell::new(1))).await.unwrap()), 1);
+    assert_eq!(
+        ok(tokio::spawn(breaker_cell(Cell::new(1))).await.unwrap()),
+        1
+    );
 
     let mut counter = Counter {
         calls: Cell::new(0),
@@ -238,14 +241,26 @@ async fn wrapped_futures_are_send_and_spawnable() {
     assert_eq!(counter.calls.get(), 3);
 
     let shared = Arc::new(Shared { value: 7 });
-    assert_eq!(ok(tokio::spawn(shared.clone().perf_arc()).await.unwrap()), 7);
-    assert_eq!(ok(tokio::spawn(shared.clone().retry_arc()).await.unwrap()), 7);
-    assert_eq!(ok(tokio::spawn(shared.clone().breaker_arc()).await.unwrap()), 7);
+    assert_eq!(
+        ok(tokio::spawn(shared.clone().perf_arc()).await.unwrap()),
+        7
+    );
+    assert_eq!(
+        ok(tokio::spawn(shared.clone().retry_arc()).await.unwrap()),
+        7
+    );
+    assert_eq!(
+        ok(tokio::spawn(shared.clone().breaker_arc()).await.unwrap()),
+        7
+    );
     assert_eq!(local(assert_send(shared.all_arc()).await), 7);
 
     assert_eq!(tokio::spawn(perf_generic(5u8)).await.unwrap().unwrap(), 5);
     assert_eq!(tokio::spawn(retry_generic(6u8)).await.unwrap().unwrap(), 6);
-    assert_eq!(tokio::spawn(breaker_generic(7u8)).await.unwrap().unwrap(), 7);
+    assert_eq!(
+        tokio::spawn(breaker_generic(7u8)).await.unwrap().unwrap(),
+        7
+    );
     assert_eq!(
         assert_send(all_generic(String::from("x")))
             .await

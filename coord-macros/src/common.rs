@@ -199,7 +199,10 @@ impl<'a, 'm> Key<'a, 'm> {
             Ok(n) if (min..=max).contains(&n) => Ok((n, int.span())),
             _ => Err(self.error(
                 int.span(),
-                format!("must be a whole number in {min}..={max}, found {}", int.base10_digits()),
+                format!(
+                    "must be a whole number in {min}..={max}, found {}",
+                    int.base10_digits()
+                ),
             )),
         }
     }
@@ -215,7 +218,9 @@ impl<'a, 'm> Key<'a, 'm> {
             )
         };
         let value = finite_number(&lit).ok_or_else(not_number)?;
-        value.map(|v| (v, span)).map_err(|why| self.error(span, why))
+        value
+            .map(|v| (v, span))
+            .map_err(|why| self.error(span, why))
     }
 
     /// A path (to a function).
@@ -227,7 +232,10 @@ impl<'a, 'm> Key<'a, 'm> {
             )
         })?;
         let expr: syn::Expr = value.parse().map_err(|e| {
-            self.error(e.span(), format!("expects a path to a function, like `{example}`"))
+            self.error(
+                e.span(),
+                format!("expects a path to a function, like `{example}`"),
+            )
         })?;
         match expr {
             syn::Expr::Path(path) if path.qself.is_none() => Ok(path.path),

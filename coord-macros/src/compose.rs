@@ -93,11 +93,7 @@ impl Parse for FnShell {
 }
 
 /// The coord attributes of the item, the first one included, taken off the function.
-fn collect(
-    first: Layer,
-    args: TokenStream,
-    function: &mut ItemFn,
-) -> syn::Result<Vec<LayerAttr>> {
+fn collect(first: Layer, args: TokenStream, function: &mut ItemFn) -> syn::Result<Vec<LayerAttr>> {
     let mut layers = vec![LayerAttr {
         layer: first,
         args,
@@ -159,7 +155,10 @@ fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
         breaker: None,
     };
     for (index, attr) in layers.iter().enumerate() {
-        if layers[..index].iter().any(|earlier| earlier.layer == attr.layer) {
+        if layers[..index]
+            .iter()
+            .any(|earlier| earlier.layer == attr.layer)
+        {
             errors.push(syn::Error::new(
                 attr.span,
                 format!("duplicate #[{}] on one function", attr.layer.name()),

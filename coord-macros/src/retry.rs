@@ -170,7 +170,10 @@ pub(crate) fn check_signature(sig: &Signature, errors: &mut Errors) {
             }
         }
     }
-    if unique_borrow && let ReturnType::Type(_, ty) = &sig.output && borrows(ty) {
+    if unique_borrow
+        && let ReturnType::Type(_, ty) = &sig.output
+        && borrows(ty)
+    {
         errors.push(syn::Error::new(
             ty.span(),
             "#[retry] cannot return a borrow when the function takes `&mut self` or a `&mut` parameter: each attempt reborrows it, so a result borrowed from it cannot outlive the attempt; return an owned value (or retry a helper and borrow afterwards)",

@@ -56,12 +56,12 @@
 use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
+pub use crate::perf::{OperationSite, TimedCall};
+pub use crate::pipeline::Guard;
 pub use crate::pipeline::{
     Admit, BreakerReturn, Describe, Driver, Fallible, FromCircuitOpen, Off, Pipeline, Retrier,
     Retry, Track, Tracker,
 };
-pub use crate::pipeline::Guard;
-pub use crate::perf::{OperationSite, TimedCall};
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
 /// does not have is never resolved, so it costs nothing).

@@ -105,7 +105,11 @@ impl<Out, Body> Pipeline<Out, Body> {
 impl<Out, Body, R, B> Pipeline<Out, Body, Off, R, B> {
     /// Times every call on `site`; `failed` tells a failed outcome from a successful one.
     #[inline(always)]
-    pub fn track<F>(self, site: &OperationSite, failed: F) -> Pipeline<Out, Body, Track<'_, F>, R, B>
+    pub fn track<F>(
+        self,
+        site: &OperationSite,
+        failed: F,
+    ) -> Pipeline<Out, Body, Track<'_, F>, R, B>
     where
         F: Fn(&Out) -> bool,
     {
@@ -264,7 +268,6 @@ impl<Out, Body, P, T, B, E> Pipeline<Out, Body, P, Retry<'_, T, E>, B> {
     {
         crate::__drive_async!(self)
     }
-
 }
 
 impl<Out, Body, P, R, B> Pipeline<Out, Body, P, R, B> {

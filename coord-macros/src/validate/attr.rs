@@ -209,7 +209,10 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
                     message = args.take_str("message")?;
                     break;
                 }
-                values.push(finite(parse_signed_lit(&content)?, "#[validate(one_of)] value")?);
+                values.push(finite(
+                    parse_signed_lit(&content)?,
+                    "#[validate(one_of)] value",
+                )?);
                 if content.is_empty() {
                     break;
                 }

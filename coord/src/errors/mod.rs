@@ -360,7 +360,11 @@ impl ErrorHandler {
         E: fmt::Display + 'static,
     {
         Pipeline::attempts(operation)
-            .retry(self.retrier(), &|e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
             .run()
     }
 
@@ -372,7 +376,11 @@ impl ErrorHandler {
         E: fmt::Display + 'static,
     {
         Pipeline::async_attempts(async move || operation().await)
-            .retry(self.retrier(), &|e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
             .run_async()
             .await
     }
@@ -387,7 +395,11 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
         Pipeline::attempts(operation)
-            .retry(self.retrier(), &|e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
             .breaker(&self.breaker)
             .run()
     }
@@ -400,7 +412,11 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
         Pipeline::async_attempts(async move || operation().await)
-            .retry(self.retrier(), &|e: &E| self.context.retry.is_retryable(e), |_| pipeline::display)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
             .breaker(&self.breaker)
             .run_async()
             .await
