@@ -448,8 +448,10 @@ impl<Out, F: Fn(&Out) -> bool> Tracker<Out> for Track<'_, F> {
     }
     #[inline(always)]
     fn finish(&self, call: Option<TimedCall<'_>>, out: &Out) {
-        if let Some(call) = call {
-            call.finish((self.failed)(out));
+        match call {
+            Some(call) => call.finish((self.failed)(out)),
+            // Never taken; forgetting spares the drop glue (see `Off`).
+            None => std::mem::forget(call),
         }
     }
 }
@@ -488,8 +490,10 @@ where
     }
     #[inline(always)]
     fn record(&self, permit: Option<Permit<'_>>, out: &Out) {
-        if let Some(permit) = permit {
-            out.record(permit);
+        match permit {
+            Some(permit) => out.record(permit),
+            // Never taken; forgetting spares the drop glue (see `Off`).
+            None => std::mem::forget(permit),
         }
     }
 }
