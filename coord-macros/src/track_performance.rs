@@ -27,7 +27,7 @@ impl Perf {
             if name.value().trim().is_empty() {
                 return Err(syn::Error::new(
                     name.span(),
-                    "#[track_performance] name must not be empty",
+                    "#[track_performance] `name` must not be empty",
                 ));
             }
             if !input.is_empty() {
