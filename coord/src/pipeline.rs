@@ -182,17 +182,21 @@ impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
         P: Tracker<Out>,
         B: Guard<Out>,
     {
-        let call = self.perf.start();
-        let out = match self.breaker.admit() {
+        // The timed region holds the body and nothing else of ours.
+        match self.breaker.admit() {
             Ok(permit) => {
+                let call = self.perf.start();
                 let out = (self.body)();
+                self.perf.finish(call, &out);
                 self.breaker.record(permit, &out);
                 out
             }
-            Err(rejected) => rejected,
-        };
-        self.perf.finish(call, &out);
-        out
+            Err(rejected) => {
+                let call = self.perf.start();
+                self.perf.finish(call, &rejected);
+                rejected
+            }
+        }
     }
 
     /// Awaits the operation (a future) once.
@@ -203,19 +207,21 @@ impl<Out, Body, P, B> Pipeline<Out, Body, P, Off, B> {
         P: Tracker<Out>,
         B: Guard<Out>,
     {
-        let call = self.perf.start();
         // Bound before the await: a `Result<Permit, Out>` held across it would make the
         // future `!Send` whenever `Out` is (a `Box<dyn Error>` error, say).
         let permit = match self.breaker.admit() {
             Ok(permit) => permit,
             Err(rejected) => {
+                let call = self.perf.start();
                 self.perf.finish(call, &rejected);
                 return rejected;
             }
         };
+        // As in `run`: the timed region holds the body.
+        let call = self.perf.start();
         let out = self.body.await;
-        self.breaker.record(permit, &out);
         self.perf.finish(call, &out);
+        self.breaker.record(permit, &out);
         out
     }
 }
