@@ -245,20 +245,74 @@ impl<Out, Body, P, T, B, E> Pipeline<Out, Body, P, Retry<'_, T, E>, B> {
             ..
         } = self;
         let call = perf.start();
-        let result = retry.retrier.run(|| {
-            let out = match breaker.admit() {
+        let mut attempts = retry.retrier.start();
+        // The first attempt inline; everything after a failure in a cold function, so the
+        // success path sets up nothing for the retries.
+        let failure = match breaker.admit() {
+            Ok(permit) => {
+                let out = body();
+                breaker.record(permit, &out);
+                match out.into_result() {
+                    Ok(value) => {
+                        attempts.succeeded();
+                        let out = Out::from_result(Ok(value));
+                        perf.finish(call, &out);
+                        return out;
+                    }
+                    Err(error) => retry.classify(error),
+                }
+            }
+            Err(rejected) => match retry.rejected(rejected) {
+                Ok(value) => {
+                    let out = Out::from_result(Ok(value));
+                    perf.finish(call, &out);
+                    return out;
+                }
+                Err(failure) => failure,
+            },
+        };
+        let out = Self::retry_blocking(attempts, &retry, &breaker, &mut body, failure);
+        perf.finish(call, &out);
+        out
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn retry_blocking(
+        mut attempts: RetryLoop<'_>,
+        retry: &Retry<'_, T, E>,
+        breaker: &B,
+        body: &mut Body,
+        mut failure: Attempt<E>,
+    ) -> Out
+    where
+        Body: FnMut() -> Out,
+        Out: Fallible<Err = E>,
+        B: Guard<Out>,
+    {
+        loop {
+            match attempts.failed(failure) {
+                Next::Retry(delay) => attempts.sleep(delay),
+                Next::Stop(error) => return Out::from_result(Err(error)),
+            }
+            failure = match breaker.admit() {
                 Ok(permit) => {
                     let out = body();
                     breaker.record(permit, &out);
-                    out
+                    match out.into_result() {
+                        Ok(value) => {
+                            attempts.succeeded();
+                            return Out::from_result(Ok(value));
+                        }
+                        Err(error) => retry.classify(error),
+                    }
                 }
-                Err(rejected) => return retry.rejected(rejected),
+                Err(rejected) => match retry.rejected(rejected) {
+                    Ok(value) => return Out::from_result(Ok(value)),
+                    Err(failure) => failure,
+                },
             };
-            out.into_result().map_err(|error| retry.classify(error))
-        });
-        let out = Out::from_result(result);
-        perf.finish(call, &out);
-        out
+        }
     }
 
     /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
@@ -542,17 +596,11 @@ impl<T, E> Retry<'_, T, E> {
 
 /// Where a retry slot's loop comes from: a macro call site, or a policy with an operation name.
 pub trait Retrier {
-    /// Runs attempts until one succeeds or the loop gives up.
-    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E>;
-    /// Starts one call, for drivers that run the loop themselves.
+    /// Starts one call.
     fn start(&self) -> RetryLoop<'_>;
 }
 
 impl Retrier for &RetrySite {
-    #[inline(always)]
-    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
-        RetrySite::run(self, attempt)
-    }
     #[inline(always)]
     fn start(&self) -> RetryLoop<'_> {
         RetrySite::start(self)
@@ -571,10 +619,6 @@ pub struct PolicyRetrier<'a> {
 }
 
 impl Retrier for PolicyRetrier<'_> {
-    #[inline(always)]
-    fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
-        self.policy.run(self.operation, self.severity, attempt)
-    }
     #[inline(always)]
     fn start(&self) -> RetryLoop<'_> {
         RetryLoop::new(self.policy, self.operation, self.severity)
