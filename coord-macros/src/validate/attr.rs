@@ -286,7 +286,7 @@ fn parse_signed_lit(input: ParseStream<'_>) -> syn::Result<Lit> {
             ))),
             other => Err(syn::Error::new_spanned(
                 other,
-                "expected a number after `-`",
+                "#[validate] expects a number literal after `-`, like `min = -10`",
             )),
         };
     }
