@@ -1,12 +1,44 @@
-//! What every coord attribute macro shares: which attributes compose, and duration literals.
+//! What every coord macro shares: the error collector, the composing layers and how a sibling
+//! attribute is recognised, key/value parsing with messages that name the attribute and the
+//! key, literal parsing (durations, finite numbers, bounded integers), "did you mean", and
+//! the spans generated code reports type errors at.
 
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, LitStr, Path};
+use quote::quote;
+use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
+use syn::{Attribute, Lit, LitStr, Path, ReturnType, Signature};
+
+/// Collects errors so that one compile shows every mistake (serde_derive's `Ctxt`).
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    /// Keeps the value of `result`, collecting its error.
+    pub(crate) fn take<T>(&mut self, result: syn::Result<T>) -> Option<T> {
+        result.map_err(|e| self.push(e)).ok()
+    }
+
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        match self.0 {
+            Some(error) => Err(error),
+            None => Ok(value),
+        }
+    }
+}
 
 /// The coord attributes that compose into one wrapper, in their fixed nesting order
-/// (outermost first).
+/// (outermost first). A new layer is a variant here, a module with its `parse`/`check`, an
+/// `expand` step in `compose.rs` and a slot in the runtime's `Pipeline`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Layer {
     TrackPerformance,
@@ -27,11 +59,15 @@ impl Layer {
         }
     }
 
-    /// The layer an attribute path names: `name` or `coord::name`.
+    /// The layer a sibling attribute's path names. A macro cannot resolve imports, so the rule
+    /// is by path: `coord::name` (or `::coord::name`) always, and a bare `name`, which in a
+    /// scope can only be one item (coord's, if coord's attributes are imported). Another
+    /// crate's attribute of the same name is left alone when written with its own path
+    /// (`#[other::retry]`).
     pub(crate) fn of_path(path: &Path) -> Option<Layer> {
         let segments: Vec<_> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         let name = match segments.as_slice() {
-            [name] => name,
+            [name] if path.leading_colon.is_none() => name,
             [krate, name] if krate == "coord" => name,
             _ => return None,
         };
@@ -62,22 +98,220 @@ impl LayerAttr {
         Ok(Self {
             layer,
             args,
-            span: spanned_path(&attr.meta),
+            span: attr.meta.path().span(),
         })
     }
 }
 
-fn spanned_path(meta: &syn::Meta) -> Span {
-    syn::spanned::Spanned::span(meta.path())
+/// One `key = value` (or bare `key`) of an attribute, with messages naming both.
+pub(crate) struct Key<'a, 'm> {
+    pub(crate) attr: &'static str,
+    pub(crate) name: String,
+    pub(crate) meta: &'m ParseNestedMeta<'a>,
 }
 
-/// Parses a duration literal such as `"250ms"`, `"2s"`, `"1.5s"`, `"1m"`, `"1h"`, `"500us"`.
-pub(crate) fn parse_duration(lit: &LitStr) -> syn::Result<Duration> {
-    parse_duration_str(&lit.value()).map_err(|why| syn::Error::new(lit.span(), why))
+impl<'a, 'm> Key<'a, 'm> {
+    /// Reads the key of `meta`, rejecting keys not in `keys` (with the closest one) and keys
+    /// seen before.
+    pub(crate) fn read(
+        attr: &'static str,
+        keys: &[&str],
+        seen: &mut Vec<String>,
+        meta: &'m ParseNestedMeta<'a>,
+    ) -> syn::Result<Self> {
+        let path = &meta.path;
+        let name = match path.get_ident() {
+            Some(ident) => ident.to_string(),
+            None => quote!(#path).to_string().replace(' ', ""),
+        };
+        if !keys.contains(&name.as_str()) {
+            return Err(meta.error(unknown(&format!("key `{name}` in #[{attr}]"), &name, keys)));
+        }
+        if seen.contains(&name) {
+            return Err(meta.error(format!("duplicate key `{name}` in #[{attr}]")));
+        }
+        seen.push(name.clone());
+        Ok(Self { attr, name, meta })
+    }
+
+    /// An error at `span` prefixed with the attribute and key.
+    pub(crate) fn error(&self, span: Span, why: impl std::fmt::Display) -> syn::Error {
+        syn::Error::new(span, format!("#[{}] `{}` {why}", self.attr, self.name))
+    }
+
+    /// The literal after `=`; `expected` says what it should be, `example` shows one.
+    fn lit(&self, expected: &str, example: &str) -> syn::Result<Lit> {
+        let value = self.meta.value().map_err(|_| {
+            self.error(
+                self.meta.path.span(),
+                format!("needs a value: `{} = {example}`", self.name),
+            )
+        })?;
+        let expr: syn::Expr = value
+            .parse()
+            .map_err(|e| self.error(e.span(), format!("expects {expected}, like `{example}`")))?;
+        match expr {
+            syn::Expr::Lit(lit) => Ok(lit.lit),
+            other => Err(self.error(
+                other.span(),
+                format!("expects {expected}, like `{} = {example}`", self.name),
+            )),
+        }
+    }
+
+    /// A string literal; `example` is a valid value with its quotes.
+    pub(crate) fn string(&self, example: &str) -> syn::Result<LitStr> {
+        match self.lit("a string literal", example)? {
+            Lit::Str(lit) => Ok(lit),
+            other => Err(self.error(
+                other.span(),
+                format!("expects a string literal, like `{} = {example}`", self.name),
+            )),
+        }
+    }
+
+    /// A non-empty string literal.
+    pub(crate) fn name(&self, example: &str) -> syn::Result<LitStr> {
+        let lit = self.string(example)?;
+        if lit.value().trim().is_empty() {
+            return Err(self.error(lit.span(), "must not be empty"));
+        }
+        Ok(lit)
+    }
+
+    /// A duration string such as `"250ms"`.
+    pub(crate) fn duration(&self, example: &str) -> syn::Result<(Duration, Span)> {
+        let lit = self.string(example)?;
+        let duration = parse_duration(&lit.value()).map_err(|why| self.error(lit.span(), why))?;
+        Ok((duration, lit.span()))
+    }
+
+    /// An integer literal in `min..=max`.
+    pub(crate) fn integer(&self, min: u32, max: u32, example: &str) -> syn::Result<(u32, Span)> {
+        let lit = self.lit("an integer", example)?;
+        let Lit::Int(int) = &lit else {
+            return Err(self.error(
+                lit.span(),
+                format!("expects an integer, like `{} = {example}`", self.name),
+            ));
+        };
+        match int.base10_parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok((n, int.span())),
+            _ => Err(self.error(
+                int.span(),
+                format!(
+                    "must be a whole number in {min}..={max}, found {}",
+                    int.base10_digits()
+                ),
+            )),
+        }
+    }
+
+    /// A finite number (integer or float literal).
+    pub(crate) fn number(&self, example: &str) -> syn::Result<(f64, Span)> {
+        let lit = self.lit("a number", example)?;
+        let span = lit.span();
+        let not_number = || {
+            self.error(
+                span,
+                format!("expects a number, like `{} = {example}`", self.name),
+            )
+        };
+        let value = finite_number(&lit).ok_or_else(not_number)?;
+        value
+            .map(|v| (v, span))
+            .map_err(|why| self.error(span, why))
+    }
+
+    /// A path (to a function).
+    pub(crate) fn path(&self, example: &str) -> syn::Result<Path> {
+        let value = self.meta.value().map_err(|_| {
+            self.error(
+                self.meta.path.span(),
+                format!("needs a value: `{} = {example}`", self.name),
+            )
+        })?;
+        let expr: syn::Expr = value.parse().map_err(|e| {
+            self.error(
+                e.span(),
+                format!("expects a path to a function, like `{example}`"),
+            )
+        })?;
+        match expr {
+            syn::Expr::Path(path) if path.qself.is_none() => Ok(path.path),
+            other => Err(self.error(
+                other.span(),
+                format!(
+                    "expects a path to a function, like `{} = {example}`",
+                    self.name
+                ),
+            )),
+        }
+    }
 }
 
-pub(crate) fn parse_duration_str(text: &str) -> Result<Duration, String> {
+/// The value of a number literal: `None` when it is not one, `Some(Err)` when it does not fit a
+/// finite `f64` (`1e999`).
+pub(crate) fn finite_number(lit: &Lit) -> Option<Result<f64, String>> {
+    let parsed = match lit {
+        Lit::Float(f) => f.base10_parse::<f64>().map_err(|e| e.to_string()),
+        Lit::Int(i) => i.base10_parse::<f64>().map_err(|e| e.to_string()),
+        _ => return None,
+    };
+    Some(parsed.and_then(|v| {
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("`{}` is not a finite number", quote!(#lit)))
+        }
+    }))
+}
+
+/// "unknown `what`; did you mean `closest`? expected one of: a, b, c".
+pub(crate) fn unknown(what: &str, name: &str, valid: &[&str]) -> String {
+    let list = valid.join(", ");
+    match did_you_mean(name, valid) {
+        Some(closest) => {
+            format!("unknown {what}; did you mean `{closest}`? expected one of: {list}")
+        }
+        None => format!("unknown {what}; expected one of: {list}"),
+    }
+}
+
+/// The candidate closest to `name`, if it is close enough to be a likely typo.
+pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(previous + 1).min(row[j] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Parses a duration such as `"250ms"`, `"2s"`, `"1.5s"`, `"1m"`, `"1h"`, `"500us"`.
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
+    if text.starts_with('-') {
+        return Err(format!(
+            "must not be negative: `{text}`; write a duration like \"250ms\""
+        ));
+    }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
@@ -91,21 +325,21 @@ pub(crate) fn parse_duration_str(text: &str) -> Result<Duration, String> {
         "h" => 3600e9,
         "" => {
             return Err(format!(
-                "duration `{text}` needs a unit: one of ns, us, ms, s, m, h (for example \"250ms\")"
+                "needs a unit: `{text}` should be like \"250ms\" (units: ns, us, ms, s, m, h)"
             ));
         }
         other => {
             return Err(format!(
-                "unknown duration unit `{other}` in `{text}`; expected one of ns, us, ms, s, m, h"
+                "has an unknown unit `{other}` in `{text}`; expected one of ns, us, ms, s, m, h"
             ));
         }
     };
     let value: f64 = number
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration; write it like \"250ms\" or \"2s\""))?;
+        .map_err(|_| format!("is not a duration: `{text}`; write it like \"250ms\" or \"2s\""))?;
     let nanos = value * nanos_per_unit;
     if !nanos.is_finite() || nanos > u64::MAX as f64 {
-        return Err(format!("duration `{text}` is too large"));
+        return Err(format!("is too large: `{text}`"));
     }
     Ok(Duration::from_nanos(nanos.round() as u64))
 }
@@ -114,7 +348,21 @@ pub(crate) fn parse_duration_str(text: &str) -> Result<Duration, String> {
 pub(crate) fn duration_tokens(duration: Duration) -> TokenStream {
     let secs = duration.as_secs();
     let nanos = duration.subsec_nanos();
-    quote::quote!(::core::time::Duration::new(#secs, #nanos))
+    quote!(::core::time::Duration::new(#secs, #nanos))
+}
+
+/// Where type errors about the return value point: the return type, else the name.
+pub(crate) fn return_span(sig: &Signature) -> Span {
+    match &sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => sig.ident.span(),
+    }
+}
+
+/// The default operation name of a function without receiver: `module::function`.
+pub(crate) fn default_name(function: &syn::Ident) -> TokenStream {
+    let function = function.to_string();
+    quote!(::core::concat!(::core::module_path!(), "::", #function))
 }
 
 #[cfg(test)]
@@ -123,15 +371,26 @@ mod tests {
 
     #[test]
     fn durations_parse() {
-        assert_eq!(parse_duration_str("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration_str("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration_str("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration_str("1m"), Ok(Duration::from_secs(60)));
-        assert_eq!(parse_duration_str("10us"), Ok(Duration::from_micros(10)));
-        assert!(parse_duration_str("10").is_err());
-        assert!(parse_duration_str("ms").is_err());
-        assert!(parse_duration_str("1.2.3s").is_err());
-        assert!(parse_duration_str("3 weeks").is_err());
-        assert!(parse_duration_str("1e30h").is_err());
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("10us"), Ok(Duration::from_micros(10)));
+        assert!(parse_duration("10").is_err());
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("1.2.3s").is_err());
+        assert!(parse_duration("3 weeks").is_err());
+        assert!(parse_duration("1e30h").is_err());
+        assert!(parse_duration("-1s").unwrap_err().contains("negative"));
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("max_retry", &["max_retries", "base_delay"]),
+            Some("max_retries")
+        );
+        assert_eq!(did_you_mean("zzz", &["max_retries", "base_delay"]), None);
     }
 }

@@ -1,214 +1,480 @@
-//! One wrapper per function: whichever coord attribute expands first collects the others on the
-//! same item and emits one composed body, outermost layer first:
+//! One wrapper per function. Whichever coord attribute expands first collects the others on
+//! the same item, then: [`parse`] (the item and the raw arguments) → [`check`] (a [`Checked`]
+//! model: arguments and signature) → [`expand`] (pure; each layer appends its step to the
+//! runtime `Pipeline` the body is handed to). The order of the layers lives in the runtime:
 //! `track_performance` → `retry` → `circuit_breaker` → body.
 
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::visit_mut::VisitMut;
-use syn::{ItemFn, ReturnType, Type};
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Block, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Type};
 
-use crate::circuit_breaker::BreakerArgs;
-use crate::common::{Layer, LayerAttr};
-use crate::retry::RetryArgs;
-use crate::track_performance::PerfArgs;
+use crate::circuit_breaker::Breaker;
+use crate::common::{Errors, Layer, LayerAttr, default_name, return_span};
+use crate::retry::Retry;
+use crate::track_performance::Perf;
 
 /// Entry point of every composing attribute macro.
 pub(crate) fn expand(first: Layer, args: TokenStream, item: TokenStream) -> TokenStream {
-    match try_expand(first, args, item.clone()) {
-        Ok(tokens) => tokens,
-        // The error plus the untouched item, so the caller sees one error instead of a cascade
-        // of "function not found" errors.
+    let function = match parse(first, item.clone()) {
+        Ok(Some(function)) => function,
+        // The body does not parse: rustc reports that error on the untouched item, and only it.
+        Ok(None) => return item,
         Err(error) => {
             let error = error.to_compile_error();
-            quote!(#error #item)
+            return quote!(#error #item);
+        }
+    };
+    let mut function = function;
+    let layers = match collect(first, args, &mut function) {
+        Ok(layers) => layers,
+        Err(error) => {
+            let error = error.to_compile_error();
+            return quote!(#error #function);
+        }
+    };
+    match check(&layers, function.clone()) {
+        Ok(checked) => expand_checked(checked),
+        // The error and the item without its coord attributes, so the caller sees these
+        // errors once, and no cascade of "function not found".
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#error #function)
         }
     }
 }
 
-fn try_expand(first: Layer, args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
-    let mut function: ItemFn = syn::parse2(item).map_err(|e| {
-        syn::Error::new(
-            e.span(),
+/// The item as a function; `None` when it is one whose body does not parse.
+fn parse(first: Layer, item: TokenStream) -> syn::Result<Option<ItemFn>> {
+    let error = match syn::parse2::<ItemFn>(item.clone()) {
+        Ok(function) => return Ok(Some(function)),
+        Err(error) => error,
+    };
+    match syn::parse2::<FnShell>(item) {
+        Ok(FnShell { body: true, .. }) => Ok(None),
+        Ok(FnShell { sig, .. }) => Err(syn::Error::new(
+            sig.span(),
+            format!(
+                "#[{}] needs a function with a body; a declaration without one (`fn f();`) has nothing to wrap",
+                first.name()
+            ),
+        )),
+        Err(_) => Err(syn::Error::new(
+            error.span(),
             format!(
                 "#[{}] can only be applied to a function with a body",
                 first.name()
             ),
-        )
-    })?;
+        )),
+    }
+}
+
+/// A function whose body is left unparsed.
+struct FnShell {
+    sig: Signature,
+    body: bool,
+}
+
+impl Parse for FnShell {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        input.call(Attribute::parse_outer)?;
+        input.parse::<syn::Visibility>()?;
+        let sig: Signature = input.parse()?;
+        let body = if input.peek(syn::token::Brace) {
+            input.parse::<proc_macro2::Group>()?;
+            true
+        } else {
+            input.parse::<syn::Token![;]>()?;
+            false
+        };
+        Ok(Self { sig, body })
+    }
+}
+
+/// The coord attributes of the item, the first one included, taken off the function.
+fn collect(first: Layer, args: TokenStream, function: &mut ItemFn) -> syn::Result<Vec<LayerAttr>> {
     let mut layers = vec![LayerAttr {
         layer: first,
         args,
-        span: proc_macro2::Span::call_site(),
+        span: Span::call_site(),
     }];
+    let mut errors = Errors::default();
     let mut kept = Vec::with_capacity(function.attrs.len());
-    let mut sibling_paths = Vec::new();
     for attr in std::mem::take(&mut function.attrs) {
         match Layer::of_path(attr.path()) {
             Some(layer) => {
-                layers.push(LayerAttr::from_attribute(layer, &attr)?);
-                sibling_paths.push(attr.path().clone());
+                if let Some(found) = errors.take(LayerAttr::from_attribute(layer, &attr)) {
+                    layers.push(found);
+                }
+                // The sibling never expands, so its import would be reported unused; naming
+                // its path once in the body (with the user's span) marks it used.
+                let path = attr.path();
+                function.block.stmts.insert(
+                    0,
+                    syn::parse_quote!(#[allow(unused_imports)] use #path as _;),
+                );
             }
             None => kept.push(attr),
         }
     }
     function.attrs = kept;
-    let composed = Composed::check(&layers, &function)?;
-    // ---- sibling attributes count as used ----
-    // The attributes collected here never expand, so their `use coord::{...}` imports would be
-    // reported unused; naming each path once in the body (with the user's spans) marks it used.
-    for path in sibling_paths.iter().rev() {
-        function.block.stmts.insert(
-            0,
-            syn::parse_quote!(#[allow(unused_imports)] use #path as _;),
-        );
+    errors.finish(layers)
+}
+
+/// Everything the expansion needs, checked.
+struct Checked {
+    function: ItemFn,
+    perf: Option<Perf>,
+    retry: Option<Retry>,
+    breaker: Option<Breaker>,
+}
+
+fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
+    let mut errors = Errors::default();
+    let first = layers[0].layer.name();
+    let sig = &function.sig;
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            format!("#[{first}] cannot wrap a `const fn`: timing and retries need run-time calls"),
+        ));
     }
-    Ok(composed.emit(function))
-}
-
-/// The checked set of layers on one function.
-struct Composed {
-    perf: Option<PerfArgs>,
-    retry: Option<RetryArgs>,
-    breaker: Option<BreakerArgs>,
-}
-
-impl Composed {
-    fn check(layers: &[LayerAttr], function: &ItemFn) -> syn::Result<Self> {
-        let mut errors: Option<syn::Error> = None;
-        let mut push = |e: syn::Error| match &mut errors {
-            Some(all) => all.combine(e),
-            None => errors = Some(e),
-        };
-        if let Some(constness) = &function.sig.constness {
-            push(syn::Error::new_spanned(
-                constness,
-                format!(
-                    "#[{}] cannot wrap a `const fn`: timing and retries need run-time calls",
-                    layers[0].layer.name()
-                ),
+    if let ReturnType::Type(_, ty) = &sig.output
+        && matches!(**ty, Type::Never(_))
+    {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!("#[{first}] cannot wrap a function returning `!`: it never returns, so there is no outcome to record"),
+        ));
+    }
+    let mut checked = Checked {
+        function: function.clone(),
+        perf: None,
+        retry: None,
+        breaker: None,
+    };
+    for (index, attr) in layers.iter().enumerate() {
+        if layers[..index]
+            .iter()
+            .any(|earlier| earlier.layer == attr.layer)
+        {
+            errors.push(syn::Error::new(
+                attr.span,
+                format!("duplicate #[{}] on one function", attr.layer.name()),
             ));
+            continue;
         }
-        let mut composed = Composed {
-            perf: None,
-            retry: None,
-            breaker: None,
-        };
-        for (index, attr) in layers.iter().enumerate() {
-            if layers[..index]
-                .iter()
-                .any(|earlier| earlier.layer == attr.layer)
-            {
-                push(syn::Error::new(
-                    attr.span,
-                    format!("duplicate #[{}] on one function", attr.layer.name()),
-                ));
-                continue;
+        match attr.layer {
+            Layer::TrackPerformance => checked.perf = errors.take(Perf::parse(attr.args.clone())),
+            Layer::Retry => {
+                checked.retry = errors.take(Retry::parse(attr.args.clone()));
+                crate::retry::check_signature(sig, &mut errors);
             }
-            match attr.layer {
-                Layer::TrackPerformance => match PerfArgs::parse(attr.args.clone()) {
-                    Ok(args) => composed.perf = Some(args),
-                    Err(e) => push(e),
-                },
-                Layer::Retry => {
-                    match RetryArgs::parse(attr.args.clone()) {
-                        Ok(args) => composed.retry = Some(args),
-                        Err(e) => push(e),
-                    }
-                    if let Err(e) = crate::retry::check_signature(&function.sig) {
-                        push(e);
-                    }
+            Layer::CircuitBreaker => {
+                if let ReturnType::Default = sig.output {
+                    errors.push(syn::Error::new(
+                        sig.ident.span(),
+                        "#[circuit_breaker] needs a function returning `Result<T, E>` where `E: From<coord::CircuitOpen>`; this one returns `()`",
+                    ));
                 }
-                // ---- circuit_breaker ----
-                Layer::CircuitBreaker => {
-                    if let ReturnType::Default = function.sig.output {
-                        push(syn::Error::new(
-                            attr.span,
-                            "#[circuit_breaker] needs a function returning `Result<T, E>` where `E: From<coord::CircuitOpen>`",
-                        ));
-                    }
-                    match BreakerArgs::parse(attr.args.clone()) {
-                        Ok(args) => composed.breaker = Some(args),
-                        Err(e) => push(e),
-                    }
-                }
+                checked.breaker = errors.take(Breaker::parse(attr.args.clone()));
             }
-        }
-        match errors {
-            Some(e) => Err(e),
-            None => Ok(composed),
         }
     }
+    errors.finish(checked)
+}
 
-    fn emit(self, function: ItemFn) -> TokenStream {
-        let ItemFn {
-            attrs,
-            vis,
-            sig,
-            block,
-            ..
-        } = function;
-        let (inner, outer): (Vec<_>, Vec<_>) = attrs
-            .into_iter()
-            .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
-        let is_async = sig.asyncness.is_some();
-        let ret_ty = binding_type(&sig.output);
-        // The original body, evaluated once: `return` and `?` inside it leave only this block.
-        let body = if is_async {
-            quote!(async move {
-                let __coord_ret: #ret_ty = #block;
-                #[allow(unreachable_code)]
-                __coord_ret
-            }.await)
-        } else {
-            // `call_once` makes the closure `FnOnce`, so a `&mut self` reborrow may escape it.
-            quote!(::coord::__private::call_once(move || {
-                let __coord_ret: #ret_ty = #block;
-                #[allow(unreachable_code)]
-                __coord_ret
-            }))
+/// The hygienic identifiers of the generated code: invisible to the user's body.
+struct Idents {
+    site: Ident,
+    site_ref: Ident,
+    ret: Ident,
+    out: Ident,
+    describe: Ident,
+}
+
+impl Idents {
+    fn new() -> Self {
+        let mixed = Span::mixed_site();
+        Self {
+            site: Ident::new("__COORD", mixed),
+            site_ref: Ident::new("__coord_site", mixed),
+            ret: Ident::new("__coord_ret", mixed),
+            out: Ident::new("__coord_out", mixed),
+            describe: Ident::new("__coord_error_type", mixed),
+        }
+    }
+}
+
+fn expand_checked(checked: Checked) -> TokenStream {
+    let ids = Idents::new();
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+        ..
+    } = &checked.function;
+    let (inner, outer): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let site = site(&checked, sig, &ids);
+    let params = Params::of(sig, checked.retry.is_some());
+    let rebinds = params.rebinds();
+    let mut pipeline = body(&checked, sig, block, &params, &ids);
+    if checked.perf.is_some() {
+        pipeline = track(pipeline, &ids);
+    }
+    if let Some(retry) = &checked.retry {
+        pipeline = retry_layer(pipeline, retry, sig, &ids);
+    }
+    if checked.breaker.is_some() {
+        pipeline = breaker_layer(pipeline, sig, &ids);
+    }
+    let pipeline = run(pipeline, &checked, sig);
+    quote! {
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #site
+            #(#rebinds)*
+            #pipeline
+        }
+    }
+}
+
+/// The call site's `static` and a reference to it, `__coord_site`.
+fn site(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
+    let Idents { site, site_ref, .. } = ids;
+    let operation = checked
+        .perf
+        .as_ref()
+        .and_then(|perf| perf.name.as_ref())
+        .map(ToTokens::to_token_stream);
+    let breaker = checked
+        .breaker
+        .as_ref()
+        .and_then(|breaker| breaker.name.as_ref())
+        .map(ToTokens::to_token_stream);
+    let policy = match &checked.retry {
+        Some(retry) => {
+            let policy = retry.policy_tokens();
+            quote!(|| #policy)
+        }
+        None => quote!(<::coord::__private::RetryPolicy as ::core::default::Default>::default),
+    };
+    let config = match &checked.breaker {
+        Some(breaker) => {
+            let config = breaker.config_tokens();
+            quote!(|| #config)
+        }
+        None => quote!(<::coord::__private::BreakerConfig as ::core::default::Default>::default),
+    };
+    if sig.receiver().is_some() {
+        let function = sig.ident.to_string();
+        let some = |name: Option<TokenStream>| match name {
+            Some(name) => quote!(::core::option::Option::Some(#name)),
+            None => quote!(::core::option::Option::None),
         };
-        // retry → body: the attempt loop evaluates the original block once per attempt.
-        let body = match &self.retry {
-            Some(retry) => {
-                let operation = match &self.perf {
-                    Some(perf) => perf.name_expr(&sig.ident),
-                    None => PerfArgs { name: None }.name_expr(&sig.ident),
-                };
-                // The breaker sits inside the loop: one permit per attempt.
-                retry.emit_loop(&sig, &block, &ret_ty, &operation, self.breaker.as_ref())
-            }
-            // Innermost: rejects before the body runs.
-            None => match &self.breaker {
-                Some(breaker) => breaker.wrap(&sig, body),
-                None => body,
-            },
+        let (operation, breaker) = (some(operation), some(breaker));
+        let self_type = quote!(::core::any::type_name::<Self>);
+        quote! {
+            static #site: ::coord::__private::MethodSite = ::coord::__private::MethodSite::new(
+                ::core::module_path!(), #function, #operation, #breaker, #policy, #config,
+            );
+            let #site_ref = #site.get(#self_type);
+        }
+    } else {
+        let default = default_name(&sig.ident);
+        let operation = operation.unwrap_or_else(|| default.clone());
+        let breaker = breaker.unwrap_or(default);
+        quote! {
+            static #site: ::coord::__private::Site =
+                ::coord::__private::Site::new(#operation, #breaker, #policy, #config);
+            let #site_ref = &#site;
+        }
+    }
+}
+
+/// The by-value parameters a retried body copies per attempt, and the `&mut` ones an async
+/// attempt must borrow uniquely (so that it is `Send` whenever the function was).
+struct Params {
+    /// `(name, declared mut)` of by-value parameters.
+    by_value: Vec<(Ident, bool, Span)>,
+    /// Parameters (and `self`) of type `&mut T`.
+    unique: Vec<TokenStream>,
+}
+
+impl Params {
+    fn of(sig: &Signature, retried: bool) -> Self {
+        let mut params = Self {
+            by_value: Vec::new(),
+            unique: Vec::new(),
         };
-        let body = match &self.perf {
-            Some(perf) => {
-                let name = perf.name_expr(&sig.ident);
-                quote_spanned! {proc_macro2::Span::mixed_site()=>
-                    static __COORD_OPERATION: ::coord::__private::OperationSite =
-                        ::coord::__private::OperationSite::new(#name);
-                    let __coord_call = __COORD_OPERATION.start();
-                    let __coord_ret = #body;
-                    {
-                        #[allow(unused_imports)]
-                        use ::coord::__private::{AnyOutcome as _, ResultOutcome as _};
-                        __coord_call.finish((&::coord::__private::Probe(&__coord_ret)).is_failure());
+        if !retried {
+            return params;
+        }
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => {
+                    let unique = match &receiver.kind {
+                        syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
+                        syn::ReceiverKind::Typed(_, ty) => {
+                            matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
+                        }
+                        _ => false,
+                    };
+                    if unique {
+                        let this = receiver.self_token;
+                        params.unique.push(quote!(#this));
                     }
-                    __coord_ret
+                }
+                FnArg::Typed(arg) => {
+                    let Pat::Ident(pat) = &*arg.pat else { continue };
+                    if pat.by_ref.is_some() || pat.subpat.is_some() {
+                        continue;
+                    }
+                    match &*arg.ty {
+                        Type::Reference(reference) => {
+                            if reference.mutability.is_some() {
+                                let ident = &pat.ident;
+                                params.unique.push(quote!(#ident));
+                            }
+                        }
+                        _ => params.by_value.push((
+                            pat.ident.clone(),
+                            pat.mutability.is_some(),
+                            arg.span(),
+                        )),
+                    }
                 }
             }
-            None => body,
-        };
-        quote! {
-            #(#outer)*
-            #vis #sig {
-                #(#inner)*
-                #[allow(clippy::redundant_closure_call)]
-                { #body }
-            }
         }
+        params
+    }
+
+    /// `let mut x = x;` for by-value parameters not declared `mut`: each attempt clones them
+    /// through `&mut`, so that an async attempt holds a `&mut T` (`Send` when `T` is).
+    fn rebinds(&self) -> Vec<TokenStream> {
+        self.by_value
+            .iter()
+            .filter(|(_, declared_mut, _)| !declared_mut)
+            .map(|(ident, _, _)| quote!(let mut #ident = #ident;))
+            .collect()
+    }
+
+    /// The first statements of each attempt.
+    fn per_attempt(&self) -> Vec<TokenStream> {
+        let mut statements: Vec<TokenStream> = self
+            .by_value
+            .iter()
+            .map(|(ident, declared_mut, span)| {
+                let mutability = declared_mut.then(|| quote!(mut));
+                let marker = format_ident!("{}", ident, span = *span);
+                // The marker type named after the parameter lets a missing `Clone` name it;
+                // braces keep it out of the value namespace.
+                quote_spanned! {*span=>
+                    #[allow(unused_mut, unused_variables)]
+                    let #mutability #ident = {
+                        #[allow(non_camel_case_types, dead_code)]
+                        struct #marker {}
+                        ::coord::__private::retry_arg::<#marker, _>(&mut #ident)
+                    };
+                }
+            })
+            .collect();
+        statements.extend(
+            self.unique
+                .iter()
+                .map(|param| quote!(::coord::__private::unique(&mut *#param);)),
+        );
+        statements
+    }
+}
+
+/// `Pipeline::<constructor>(the body)`: once or per attempt, sync or async.
+fn body(
+    checked: &Checked,
+    sig: &Signature,
+    block: &Block,
+    params: &Params,
+    ids: &Idents,
+) -> TokenStream {
+    let ret = &ids.ret;
+    let ret_ty = binding_type(&sig.output);
+    let evaluated = quote! {
+        let #ret: #ret_ty = #block;
+        #[allow(unreachable_code)]
+        #ret
+    };
+    let per_attempt = params.per_attempt();
+    let pipeline = quote!(::coord::__private::Pipeline);
+    match (sig.asyncness.is_some(), checked.retry.is_some()) {
+        (false, false) => quote!(#pipeline::once(move || { #evaluated })),
+        (true, false) => quote!(#pipeline::future(async move { #evaluated })),
+        (false, true) => quote!(#pipeline::attempts(|| { #(#per_attempt)* #evaluated })),
+        (true, true) => {
+            quote!(#pipeline::async_attempts(async move || { #(#per_attempt)* #evaluated }))
+        }
+    }
+}
+
+/// track_performance: times the whole call; a `Result::Err` or a panic is a failure.
+fn track(inner: TokenStream, ids: &Idents) -> TokenStream {
+    let Idents { site_ref, out, .. } = ids;
+    quote! {
+        #inner.track(&#site_ref.perf, |#out| {
+            #[allow(unused_imports)]
+            use ::coord::__private::{AnyOutcome as _, ResultOutcome as _};
+            (&::coord::__private::Probe(#out)).is_failure()
+        })
+    }
+}
+
+/// retry: attempts until success, a permanent error (`when` false, a breaker's rejection) or
+/// the policy gives up.
+fn retry_layer(inner: TokenStream, retry: &Retry, sig: &Signature, ids: &Idents) -> TokenStream {
+    let Idents {
+        site_ref, describe, ..
+    } = ids;
+    // Spanned at the user's path, so a wrong signature is reported there.
+    let when = match &retry.when {
+        Some(when) => quote_spanned!(when.span()=> &#when),
+        None => quote!(&::coord::__private::always),
+    };
+    let method = Ident::new("retry", return_span(sig));
+    quote! {
+        #inner.#method(&#site_ref.retry, #when, |#describe| {
+            #[allow(unused_imports)]
+            use ::coord::__private::{DescribeAny as _, DescribeDebug as _, DescribeDisplay as _};
+            (&&&#describe).describer()
+        })
+    }
+}
+
+/// circuit_breaker: one permit per attempt; a rejection is returned as `E::from(CircuitOpen)`.
+fn breaker_layer(inner: TokenStream, sig: &Signature, ids: &Idents) -> TokenStream {
+    let site_ref = &ids.site_ref;
+    let method = Ident::new("breaker", return_span(sig));
+    quote!(#inner.#method(#site_ref.breaker.breaker()))
+}
+
+/// The driver call; type errors about the return value point at the return type.
+fn run(pipeline: TokenStream, checked: &Checked, sig: &Signature) -> TokenStream {
+    let span = return_span(sig);
+    match (sig.asyncness.is_some(), checked.retry.is_some()) {
+        (false, _) => {
+            let run = Ident::new("run", span);
+            quote!(#pipeline.#run())
+        }
+        (true, false) => {
+            let run = Ident::new("run_future", span);
+            quote!(#pipeline.#run().await)
+        }
+        // Expanded in place, so that the future is `Send` whenever the body's is (see
+        // `coord::__private::drive_async`).
+        (true, true) => quote!(::coord::__private::drive_async!(#pipeline)),
     }
 }
 
@@ -217,25 +483,76 @@ impl Composed {
 fn binding_type(output: &ReturnType) -> TokenStream {
     match output {
         ReturnType::Default => quote!(()),
-        ReturnType::Type(_, ty) => {
-            let mut ty = (**ty).clone();
-            EraseImplTrait.visit_type_mut(&mut ty);
-            quote!(#ty)
-        }
+        ReturnType::Type(_, ty) => erase_impl_trait(ty.to_token_stream()),
     }
 }
 
-struct EraseImplTrait;
-
-impl VisitMut for EraseImplTrait {
-    fn visit_type_mut(&mut self, ty: &mut Type) {
-        if let Type::ImplTrait(impl_trait) = ty {
-            *ty = Type::Infer(syn::TypeInfer {
-                attrs: Vec::new(),
-                underscore_token: syn::Token![_](syn::spanned::Spanned::span(impl_trait)),
-            });
-            return;
+/// Replaces every `impl Bounds` in a type by `_`. A token walk instead of syn's `visit-mut`:
+/// `impl` can only start an `impl Trait` type here, and its bounds end at the next `,`, `>`,
+/// `)`, `]`, `;`, `=` at the same depth.
+fn erase_impl_trait(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let mut out = Vec::new();
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Ident(ident) if ident == "impl" => {
+                out.push(TokenTree::Ident(Ident::new("_", ident.span())));
+                let mut depth = 0usize;
+                let mut arrow = false;
+                while let Some(next) = tokens.peek() {
+                    if let TokenTree::Punct(p) = next {
+                        match p.as_char() {
+                            // The `>` of `->` closes nothing.
+                            '>' if arrow => {}
+                            '<' => depth += 1,
+                            '>' if depth > 0 => depth -= 1,
+                            ',' | '>' | ';' | '=' if depth == 0 => break,
+                            _ => {}
+                        }
+                        arrow = p.as_char() == '-' && p.spacing() == proc_macro2::Spacing::Joint;
+                    } else {
+                        arrow = false;
+                    }
+                    tokens.next();
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut erased = Group::new(group.delimiter(), erase_impl_trait(group.stream()));
+                erased.set_span(group.span());
+                out.push(TokenTree::Group(erased));
+            }
+            other => out.push(other),
         }
-        syn::visit_mut::visit_type_mut(self, ty);
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impl_trait_is_erased() {
+        let erased = |ty: TokenStream| erase_impl_trait(ty).to_string();
+        assert_eq!(
+            erased(quote!(Result<impl Iterator<Item = u8>, E>)),
+            quote!(Result<_, E>).to_string()
+        );
+        assert_eq!(erased(quote!(impl Display)), quote!(_).to_string());
+        assert_eq!(
+            erased(quote!((impl Fn(u8) -> u8, u8))),
+            quote!((_, u8)).to_string()
+        );
+    }
+
+    #[test]
+    fn paths_name_layers() {
+        let layer = |path: TokenStream| Layer::of_path(&syn::parse2::<syn::Path>(path).unwrap());
+        assert_eq!(layer(quote!(retry)), Some(Layer::Retry));
+        assert_eq!(layer(quote!(coord::retry)), Some(Layer::Retry));
+        assert_eq!(layer(quote!(::coord::retry)), Some(Layer::Retry));
+        assert_eq!(layer(quote!(other::retry)), None);
+        assert_eq!(layer(quote!(::retry)), None);
     }
 }

@@ -1,16 +1,19 @@
 //! `#[track_performance]`, `#[track_performance("name")]`, `#[track_performance(name = "name")]`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::parse::{Parse, ParseStream, Parser};
-use syn::{LitStr, Token};
+use syn::LitStr;
+use syn::parse::{ParseStream, Parser};
 
-/// The parsed arguments.
-pub(crate) struct PerfArgs {
+use crate::common::Key;
+
+const KEYS: &[&str] = &["name"];
+
+/// The checked arguments: the explicit operation name, if any.
+pub(crate) struct Perf {
     pub(crate) name: Option<LitStr>,
 }
 
-impl PerfArgs {
+impl Perf {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         Parser::parse2(Self::parse_inner, tokens)
     }
@@ -19,57 +22,39 @@ impl PerfArgs {
         if input.is_empty() {
             return Ok(Self { name: None });
         }
-        let name = if input.peek(LitStr) {
-            input.parse::<LitStr>()?
-        } else if input.peek(syn::Ident) {
-            let key: syn::Ident = input.parse()?;
-            if key != "name" {
+        if input.peek(LitStr) {
+            let name: LitStr = input.parse()?;
+            if name.value().trim().is_empty() {
                 return Err(syn::Error::new(
-                    key.span(),
-                    format!("unknown key `{key}` in #[track_performance]; the only key is `name`"),
+                    name.span(),
+                    "#[track_performance] `name` must not be empty",
                 ));
             }
-            input.parse::<Token![=]>()?;
-            input.parse::<LitStr>().map_err(|e| {
+            if !input.is_empty() {
+                return Err(input.error(
+                    "#[track_performance] takes one name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
+                ));
+            }
+            return Ok(Self { name: Some(name) });
+        }
+        let mut name = None;
+        let mut seen = Vec::new();
+        syn::meta::parser(|meta| {
+            let key = Key::read("track_performance", KEYS, &mut seen, &meta)?;
+            name = Some(key.name("\"shop.checkout\"")?);
+            Ok(())
+        })
+        .parse2(input.parse()?)
+        .map_err(|e| {
+            if e.to_string().starts_with("expected") || e.to_string().starts_with("unexpected") {
                 syn::Error::new(
                     e.span(),
-                    "#[track_performance(name = ...)] expects a string literal",
+                    "#[track_performance] expects an operation name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
                 )
-            })?
-        } else {
-            return Err(syn::Error::new(
-                input.span(),
-                "#[track_performance] expects an operation name: \"name\" or name = \"name\"",
-            ));
-        };
-        if name.value().trim().is_empty() {
-            return Err(syn::Error::new(
-                name.span(),
-                "#[track_performance] name must not be empty",
-            ));
-        }
-        if !input.is_empty() {
-            return Err(input.error(
-                "unexpected tokens: #[track_performance] takes at most one name, as \"name\" or name = \"name\"",
-            ));
-        }
-        Ok(Self { name: Some(name) })
-    }
-
-    /// The operation name as a `&'static str` expression.
-    pub(crate) fn name_expr(&self, fn_name: &syn::Ident) -> TokenStream {
-        match &self.name {
-            Some(name) => quote!(#name),
-            None => {
-                let fn_name = fn_name.to_string();
-                quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
+            } else {
+                e
             }
-        }
-    }
-}
-
-impl Parse for PerfArgs {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        Self::parse_inner(input)
+        })?;
+        Ok(Self { name })
     }
 }

@@ -1,8 +1,176 @@
 //! The only door macro-generated code uses. Not public API: anything here may change in any
 //! release.
+//!
+//! Every coord attribute on a function expands to one `static` [`Site`] (the call site's
+//! operation, retry policy and breaker, each resolved on first use) and one [`Pipeline`] the
+//! body is handed to; the composition itself lives in the runtime (`pipeline.rs`). The
+//! expansion of the quickstart's `fetch_user` (`#[track_performance("user_api.fetch")]`,
+//! `#[retry(max_retries = 3, base_delay = "2ms", multiplier = 2.0, jitter = "full",
+//! when = transient)]`, `#[circuit_breaker(name = "user_api", failure_rate = 0.5,
+//! minimum_calls = 10, open_for = "30s")]`), formatted, with the `use … as _` lines that bring
+//! `is_failure`/`describer` into scope left out:
+//!
+//! ```text
+//! async fn fetch_user(id: u32) -> Result<String, ApiError> {
+//!     static __COORD: ::coord::__private::Site = ::coord::__private::Site::new(
+//!         "user_api.fetch",
+//!         "user_api",
+//!         || <::coord::__private::RetryPolicy as ::core::default::Default>::default()
+//!             .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
+//!             .multiplier(2f64).jitter(::coord::__private::Jitter::Full),
+//!         || ::coord::__private::BreakerConfig::default()
+//!             .failure_rate(0.5f64).minimum_calls(10u32)
+//!             .open_for(::core::time::Duration::new(30u64, 0u32)),
+//!     );
+//!     let __coord_site = &__COORD;
+//!     let mut id = id;
+//!     ::coord::__private::drive_async!(
+//!         ::coord::__private::Pipeline::async_attempts(async move || {
+//!             let id = { struct id {} ::coord::__private::retry_arg::<id, _>(&mut id) };
+//!             let __coord_ret: Result<String, ApiError> = { /* the original body */ };
+//!             __coord_ret
+//!         })
+//!         .track(&__coord_site.perf, |__coord_out| {
+//!             (&::coord::__private::Probe(__coord_out)).is_failure()
+//!         })
+//!         .retry(&__coord_site.retry, &transient, |__coord_error_type| {
+//!             (&&&__coord_error_type).describer()
+//!         })
+//!         .breaker(__coord_site.breaker.breaker())
+//!     )
+//! }
+//! ```
+//!
+//! `retry_arg::<id, _>` copies a by-value parameter for each attempt; the marker type named after
+//! the parameter lets a missing `Clone` name it. The `__coord_*` names are mixed-site (invisible
+//! to the body). Without `#[retry]` the body runs once: `Pipeline::once(move || …)…run()` for a
+//! `fn`, `Pipeline::future(async move { … })…run_future().await` for an `async fn`; a sync
+//! retried `fn` uses `Pipeline::attempts(|| …)…run()`. An async retried function expands
+//! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
+//! future `Send` whenever the body's is (see `drive_async!`).
+//!
+//! Methods with a receiver use [`MethodSite`] instead, whose default names include the impl's
+//! type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
+//! `let __coord_site = __COORD.get(::core::any::type_name::<Self>);`.
 
+use std::sync::OnceLock;
+
+pub use crate::__drive_async as drive_async;
 pub use crate::doors::sites::OperationSite;
 pub use crate::perf::TimedCall;
+pub use crate::pipeline::Guard;
+pub use crate::pipeline::{
+    Admit, BreakerReturn, Describe, Driver, Fallible, FromCircuitOpen, Off, Pipeline, Retrier,
+    Retry, Track, Tracker,
+};
+
+/// One call site's layers, each resolved in its registry on first use (a layer the function
+/// does not have is never resolved, so it costs nothing).
+#[derive(Debug)]
+pub struct Site {
+    /// The operation `#[track_performance]` records into.
+    pub perf: OperationSite,
+    /// The retry policy and budget of `#[retry]` (failures recorded under the operation name).
+    pub retry: RetrySite,
+    /// The breaker of `#[circuit_breaker]`.
+    pub breaker: BreakerSite,
+}
+
+impl Site {
+    /// The layers of a call site whose operation is `operation` and whose breaker is `breaker`.
+    pub const fn new(
+        operation: &'static str,
+        breaker: &'static str,
+        policy: fn() -> RetryPolicy,
+        config: fn() -> BreakerConfig,
+    ) -> Self {
+        Self {
+            perf: OperationSite::new(operation),
+            retry: RetrySite::new(operation, policy),
+            breaker: BreakerSite::new(breaker, config),
+        }
+    }
+}
+
+/// The [`Site`] of a method with a receiver, whose default names need the impl's type: a
+/// `static` cannot name `Self`, so the body hands it over on the first call.
+#[derive(Debug)]
+pub struct MethodSite {
+    module: &'static str,
+    function: &'static str,
+    operation: Option<&'static str>,
+    breaker: Option<&'static str>,
+    policy: fn() -> RetryPolicy,
+    config: fn() -> BreakerConfig,
+    site: OnceLock<Site>,
+}
+
+impl MethodSite {
+    /// The layers of method `function` in `module`, with the explicit names given (`None`:
+    /// `module::Type::function`).
+    pub const fn new(
+        module: &'static str,
+        function: &'static str,
+        operation: Option<&'static str>,
+        breaker: Option<&'static str>,
+        policy: fn() -> RetryPolicy,
+        config: fn() -> BreakerConfig,
+    ) -> Self {
+        Self {
+            module,
+            function,
+            operation,
+            breaker,
+            policy,
+            config,
+            site: OnceLock::new(),
+        }
+    }
+
+    /// The site; `self_type` (`core::any::type_name::<Self>`) is called on the first call only.
+    #[inline]
+    pub fn get(&self, self_type: impl FnOnce() -> &'static str) -> &Site {
+        self.site.get_or_init(|| {
+            let default = if self.operation.is_some() && self.breaker.is_some() {
+                ""
+            } else {
+                // Leaked once per call site (a bounded set): registries key on `&'static str`.
+                let name = method_name(self.module, self_type(), self.function);
+                &*Box::leak(name.into_boxed_str())
+            };
+            Site::new(
+                self.operation.unwrap_or(default),
+                self.breaker.unwrap_or(default),
+                self.policy,
+                self.config,
+            )
+        })
+    }
+}
+
+/// `module::Type::function`, where `Type` is the last segment of `type_name` without generic
+/// arguments (`shop::Cart<u32>` → `Cart`, `&shop::Cart` → `Cart`).
+pub fn method_name(module: &str, type_name: &str, function: &str) -> String {
+    let without_args = type_name.split('<').next().unwrap_or(type_name);
+    let last = without_args.rsplit("::").next().unwrap_or(without_args);
+    let ty = last.trim_start_matches(|c: char| !(c.is_alphanumeric() || c == '_'));
+    if ty.is_empty() {
+        format!("{module}::{function}")
+    } else {
+        format!("{module}::{ty}::{function}")
+    }
+}
+
+/// The `when` of a `#[retry]` without one: every error is retryable.
+#[inline(always)]
+pub fn always<E>(_: &E) -> bool {
+    true
+}
+
+/// Marks a parameter as used mutably, so that an async attempt captures it by unique borrow:
+/// `&mut T` is `Send` when `T` is, `&T` only when `T` is `Sync`.
+#[inline(always)]
+pub fn unique<T: ?Sized>(_: &mut T) {}
 
 /// Wraps a return value so that method resolution can tell `Result::Err` from anything else
 /// (autoref specialisation): `(&Probe(&value)).is_failure()`.
@@ -32,16 +200,11 @@ pub trait AnyOutcome {
 
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
 
-/// Calls `f` once. Taking the body as an `FnOnce` lets a `&mut self` reborrow escape it.
-#[inline(always)]
-pub fn call_once<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
 // `#[derive(Validate)]` support.
 pub use crate::doors::sites::register_rule_set;
 pub use crate::doors::sites::{RetrySite, named_or_default};
 pub use crate::errors::Severity;
-pub use crate::retry::{Attempt, Next, RetryLoop};
+pub use crate::retry::Attempt;
 pub use crate::retry::{Jitter, RetryPolicy};
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
@@ -57,17 +220,14 @@ pub use ::std::string::String;
 pub use ::std::vec;
 pub use serde_json::Value;
 
-/// Wraps an error so that method resolution can find the best message function for its type:
-/// `Display`, else `Debug`, else the type name (`(&&&Describe(&e)).describer()`).
-pub struct Describe<'a, E>(pub &'a E);
-
-/// Chosen when the error implements `Display`.
+/// Chosen when the error implements `Display` (autoref specialisation on
+/// `(&&&Describe::<E>).describer()`).
 pub trait DescribeDisplay<E> {
     /// The message function.
     fn describer(&self) -> fn(&E) -> String;
 }
 
-impl<E: core::fmt::Display> DescribeDisplay<E> for &&Describe<'_, E> {
+impl<E: core::fmt::Display> DescribeDisplay<E> for &&Describe<E> {
     #[inline]
     fn describer(&self) -> fn(&E) -> String {
         |e| e.to_string()
@@ -80,7 +240,7 @@ pub trait DescribeDebug<E> {
     fn describer(&self) -> fn(&E) -> String;
 }
 
-impl<E: core::fmt::Debug> DescribeDebug<E> for &Describe<'_, E> {
+impl<E: core::fmt::Debug> DescribeDebug<E> for &Describe<E> {
     #[inline]
     fn describer(&self) -> fn(&E) -> String {
         |e| format!("{e:?}")
@@ -93,7 +253,7 @@ pub trait DescribeAny<E> {
     fn describer(&self) -> fn(&E) -> String;
 }
 
-impl<E> DescribeAny<E> for Describe<'_, E> {
+impl<E> DescribeAny<E> for Describe<E> {
     #[inline]
     fn describer(&self) -> fn(&E) -> String {
         |_| core::any::type_name::<E>().to_owned()
@@ -119,115 +279,13 @@ impl<T: Clone, Param> RetryArg<Param> for T {
     }
 }
 
-/// Copies parameter `value` for one attempt; `Param` names the parameter in errors.
+/// Copies parameter `value` for one attempt; `Param` names the parameter in errors. Taking
+/// `&mut` makes an async attempt capture the parameter by unique borrow, which is `Send`
+/// whenever the parameter is.
 #[inline]
-pub fn retry_arg<Param, T: RetryArg<Param>>(value: &T) -> T {
+pub fn retry_arg<Param, T: RetryArg<Param>>(value: &mut T) -> T {
     value.for_attempt()
 }
 
-/// The return type of a `#[retry]` function.
-#[diagnostic::on_unimplemented(
-    message = "`#[retry]` needs a function returning `Result<T, E>`, found `{Self}`",
-    label = "not a `Result`"
-)]
-pub trait RetryResult {
-    /// `T`.
-    type Ok;
-    /// `E`.
-    type Err;
-    /// Identity on `Result`.
-    fn into_result(self) -> Result<Self::Ok, Self::Err>;
-    /// Identity on `Result`.
-    fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
-}
-
-impl<T, E> RetryResult for Result<T, E> {
-    type Ok = T;
-    type Err = E;
-    #[inline]
-    fn into_result(self) -> Self {
-        self
-    }
-    #[inline]
-    fn from_result(result: Self) -> Self {
-        result
-    }
-}
-// ---- circuit_breaker ----
-
-pub use crate::breaker::{BreakerConfig, CircuitOpen, Permit};
+pub use crate::breaker::{BreakerConfig, CircuitOpen};
 pub use crate::doors::sites::BreakerSite;
-
-/// Turns a rejection into the function's error type; the bound carries the message users see
-/// when their error type cannot hold a rejection.
-#[diagnostic::on_unimplemented(
-    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`; `{Self}` does not implement `From<coord::CircuitOpen>`",
-    label = "`{Self}` cannot hold the `coord::CircuitOpen` a rejected call returns",
-    note = "add `impl From<coord::CircuitOpen> for {Self}` (for example a `CircuitOpen` variant of your error enum)"
-)]
-pub trait FromCircuitOpen {
-    /// `Self::from(open)`.
-    fn from_circuit_open(open: CircuitOpen) -> Self;
-}
-
-impl<E: From<CircuitOpen>> FromCircuitOpen for E {
-    #[inline]
-    fn from_circuit_open(open: CircuitOpen) -> Self {
-        E::from(open)
-    }
-}
-
-/// What a `#[circuit_breaker]` function returns: a `Result`. Whether its error can hold a
-/// rejection is a separate bound ([`FromCircuitOpen`]), so that each mistake gets its own
-/// message.
-#[diagnostic::on_unimplemented(
-    message = "#[circuit_breaker] functions must return `Result<T, E>` where `E: From<coord::CircuitOpen>`, not `{Self}`",
-    label = "not a `Result`"
-)]
-pub trait BreakerReturn: Sized {
-    /// The error type.
-    type Error;
-    /// `Err(error)`.
-    fn from_error(error: Self::Error) -> Self;
-    /// Records this return value on the permit (the classifier decides about `Err`).
-    fn record(&self, permit: Permit<'_>);
-}
-
-impl<T, E: 'static> BreakerReturn for Result<T, E> {
-    type Error = E;
-    #[inline]
-    fn from_error(error: E) -> Self {
-        Err(error)
-    }
-    #[inline]
-    fn record(&self, permit: Permit<'_>) {
-        permit.record(self);
-    }
-}
-
-/// The rejection as the function's return value.
-#[inline]
-pub fn breaker_rejected<R>(open: CircuitOpen) -> R
-where
-    R: BreakerReturn,
-    R::Error: FromCircuitOpen,
-{
-    R::from_error(R::Error::from_circuit_open(open))
-}
-
-/// A rejection inside a `#[retry]` loop: the function's error, marked permanent so that it is
-/// never retried.
-#[inline]
-pub fn breaker_rejected_attempt<R>(open: CircuitOpen) -> Attempt<R::Error>
-where
-    R: BreakerReturn,
-    R::Error: FromCircuitOpen,
-{
-    Attempt::permanent(R::Error::from_circuit_open(open))
-}
-
-/// Records the function's return value on the permit.
-#[inline]
-pub fn record_breaker<R: BreakerReturn>(permit: Permit<'_>, ret: &R) {
-    ret.record(permit);
-}

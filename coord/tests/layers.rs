@@ -205,7 +205,12 @@ fn crate_references(code: &str, modules: &BTreeSet<String>) -> BTreeSet<String> 
                 }
             }
         } else {
-            add(ident_at(rest));
+            let name = ident_at(rest);
+            // `crate::m!(..)`: `#[macro_export]` macros live at the root whatever module
+            // defines them, so invoking one is not an import from the doors.
+            if !rest[name.len()..].starts_with('!') {
+                add(name);
+            }
         }
     }
     found

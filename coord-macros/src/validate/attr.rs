@@ -100,6 +100,37 @@ fn parse_rule_list(input: ParseStream<'_>) -> syn::Result<Vec<RawRule>> {
     Ok(rules)
 }
 
+/// Errors when rule `name` is not followed by its parenthesised arguments.
+fn needs_parens(input: ParseStream<'_>, name: &Ident, example: &str) -> syn::Result<()> {
+    if input.peek(syn::token::Paren) {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        name.span(),
+        format!("#[validate({name})] needs arguments, like `#[validate({example})]`"),
+    ))
+}
+
+/// Errors when rule `name` is not followed by `= value`.
+fn needs_value(input: ParseStream<'_>, name: &Ident, example: &str) -> syn::Result<()> {
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        name.span(),
+        format!("#[validate({name})] needs a value, like `#[validate({example})]`"),
+    ))
+}
+
+/// A number literal must be finite (`1e999` is not).
+fn finite(lit: Lit, what: &str) -> syn::Result<Lit> {
+    match crate::common::finite_number(&lit) {
+        Some(Err(why)) => Err(syn::Error::new(lit.span(), format!("{what}: {why}"))),
+        _ => Ok(lit),
+    }
+}
+
 fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
     let name = input.call(Ident::parse_any)?;
     let mut message = None;
@@ -121,6 +152,7 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             }
         }
         "length" => {
+            needs_parens(input, &name, "length(min = 1, max = 50)")?;
             let content;
             parenthesized!(content in input);
             let mut args = Args::parse(&content, &name, &["min", "max", "equal", "message"])?;
@@ -132,6 +164,7 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             }
         }
         "range" => {
+            needs_parens(input, &name, "range(min = 0, max = 100)")?;
             let content;
             parenthesized!(content in input);
             let mut args = Args::parse(&content, &name, &["min", "max", "message"])?;
@@ -142,7 +175,15 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             }
         }
         "pattern" => {
-            if input.peek(Token![=]) {
+            if !input.peek(syn::token::Paren) {
+                needs_value(input, &name, "pattern = \"^[a-z]+$\"")?;
+                RawKind::Pattern(input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "#[validate(pattern = ...)] expects a string literal, like `pattern = \"^[a-z]+$\"`",
+                    )
+                })?)
+            } else if input.peek(Token![=]) {
                 input.parse::<Token![=]>()?;
                 RawKind::Pattern(input.parse()?)
             } else {
@@ -158,6 +199,7 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             }
         }
         "one_of" => {
+            needs_parens(input, &name, "one_of(\"a\", \"b\")")?;
             let content;
             parenthesized!(content in input);
             let mut values = Vec::new();
@@ -167,7 +209,10 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
                     message = args.take_str("message")?;
                     break;
                 }
-                values.push(parse_signed_lit(&content)?);
+                values.push(finite(
+                    parse_signed_lit(&content)?,
+                    "#[validate(one_of)] value",
+                )?);
                 if content.is_empty() {
                     break;
                 }
@@ -176,16 +221,22 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             RawKind::OneOf(values)
         }
         "each" => {
+            needs_parens(input, &name, "each(length(max = 20))")?;
             let content;
             parenthesized!(content in input);
             RawKind::Each(parse_rule_list(&content)?)
         }
         "custom" => {
-            input.parse::<Token![=]>()?;
-            RawKind::Custom(input.parse()?)
+            needs_value(input, &name, "custom = path::to::check")?;
+            RawKind::Custom(input.parse().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "#[validate(custom = ...)] expects a path to a `fn(&T) -> Result<(), coord::RuleError>`",
+                )
+            })?)
         }
         "must_match" => {
-            input.parse::<Token![=]>()?;
+            needs_value(input, &name, "must_match = other_field")?;
             let other = if input.peek(LitStr) {
                 input.parse::<LitStr>()?
             } else {
@@ -235,7 +286,7 @@ fn parse_signed_lit(input: ParseStream<'_>) -> syn::Result<Lit> {
             ))),
             other => Err(syn::Error::new_spanned(
                 other,
-                "expected a number after `-`",
+                "#[validate] expects a number literal after `-`, like `min = -10`",
             )),
         };
     }
@@ -310,7 +361,7 @@ impl Args {
             Some((_, other)) => Err(syn::Error::new_spanned(
                 other,
                 format!(
-                    "`{key}` of `{}` must be a non-negative integer literal",
+                    "`{key}` of `{}` must be a non-negative integer literal that fits in 64 bits",
                     self.rule
                 ),
             )),
@@ -318,21 +369,24 @@ impl Args {
     }
 
     fn take_num(&mut self, key: &str) -> syn::Result<Option<Num>> {
-        let value = match self.take(key) {
+        let (value, span) = match self.take(key) {
             None => return Ok(None),
-            Some((_, Lit::Int(i))) => i.base10_parse::<f64>().map(|v| (v, i.span())),
-            Some((_, Lit::Float(f))) => f.base10_parse::<f64>().map(|v| (v, f.span())),
+            Some((_, Lit::Int(i))) => (i.base10_parse::<f64>()?, i.span()),
+            Some((_, Lit::Float(f))) => (f.base10_parse::<f64>()?, f.span()),
             Some((_, other)) => {
                 return Err(syn::Error::new_spanned(
                     other,
                     format!("`{key}` of `{}` must be a number literal", self.rule),
                 ));
             }
-        }?;
-        Ok(Some(Num {
-            value: value.0,
-            span: value.1,
-        }))
+        };
+        if !value.is_finite() {
+            return Err(syn::Error::new(
+                span,
+                format!("`{key}` of `{}` must be a finite number", self.rule),
+            ));
+        }
+        Ok(Some(Num { value, span }))
     }
 }
 

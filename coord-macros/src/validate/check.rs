@@ -446,7 +446,7 @@ fn check_rule(
                 return None;
             }
             let source = lit.value();
-            if let Err(e) = regex::Regex::new(&source) {
+            if let Err(e) = regex_syntax::Parser::new().parse(&source) {
                 errors.push(syn::Error::new(
                     lit.span(),
                     format!("invalid `pattern`: {e}"),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::error_report::ErrorReport;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
 use crate::errors::Severity;
-use crate::pipeline;
+use crate::pipeline::{self, Pipeline, PolicyRetrier};
 use crate::retry::RetryPolicy;
 
 /// How one operation is run: its name, severity and retry policy. Build it with a struct
@@ -131,15 +131,18 @@ impl ErrorHandler {
     }
 
     /// Runs `operation`, retrying as the policy allows; returns its value or its last error.
-    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    pub fn execute<T, E, F>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy.run(&self.context.operation_name, self.context.severity, || {
-            pipeline::attempt(policy, &mut operation)
-        })
+        Pipeline::attempts(operation)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
+            .run()
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
@@ -149,12 +152,13 @@ impl ErrorHandler {
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy
-            .run_async(&self.context.operation_name, self.context.severity, || {
-                let attempt = operation();
-                async move { attempt.await.map_err(|e| policy.classify(e)) }
-            })
+        Pipeline::async_attempts(async move || operation().await)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
+            .run_async()
             .await
     }
 }
@@ -162,15 +166,19 @@ impl ErrorHandler {
 impl ErrorHandler<Arc<CircuitBreaker>> {
     /// Runs `operation` through the circuit breaker, retrying as the policy allows. A rejection
     /// returns `Err(E::from(CircuitOpen))` at once.
-    pub fn execute<T, E, F>(&self, mut operation: F) -> Result<T, E>
+    pub fn execute<T, E, F>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        policy.run(&self.context.operation_name, self.context.severity, || {
-            pipeline::guarded_attempt(&self.breaker, policy, &mut operation)
-        })
+        Pipeline::attempts(operation)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
+            .breaker(&self.breaker)
+            .run()
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
@@ -180,13 +188,14 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         Fut: Future<Output = Result<T, E>>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        let policy = &self.context.retry;
-        let breaker = &self.breaker;
-        policy
-            .run_async(&self.context.operation_name, self.context.severity, || {
-                let admitted = breaker.try_acquire().map(|permit| (permit, operation()));
-                pipeline::guarded_attempt_async(admitted, policy)
-            })
+        Pipeline::async_attempts(async move || operation().await)
+            .retry(
+                self.retrier(),
+                &|e: &E| self.context.retry.is_retryable(e),
+                |_| pipeline::display,
+            )
+            .breaker(&self.breaker)
+            .run_async()
             .await
     }
 
@@ -197,6 +206,15 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
 }
 
 impl<B> ErrorHandler<B> {
+    /// The retry slot of this handler's pipeline.
+    fn retrier(&self) -> PolicyRetrier<'_> {
+        PolicyRetrier {
+            policy: &self.context.retry,
+            operation: &self.context.operation_name,
+            severity: self.context.severity,
+        }
+    }
+
     /// Sets the retry policy.
     #[must_use]
     pub fn retry(mut self, policy: RetryPolicy) -> Self {

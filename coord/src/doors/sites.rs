@@ -164,3 +164,17 @@ impl OperationSite {
         self.operation().start_timed()
     }
 }
+
+impl crate::pipeline::TimedSite for OperationSite {
+    #[inline(always)]
+    fn start(&self) -> TimedCall<'_> {
+        OperationSite::start(self)
+    }
+}
+
+impl crate::pipeline::Retrier for &RetrySite {
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        RetrySite::start(self)
+    }
+}

@@ -1,0 +1,6 @@
+use coord::circuit_breaker;
+
+#[circuit_breaker]
+struct Database;
+
+fn main() {}

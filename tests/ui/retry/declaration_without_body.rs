@@ -1,0 +1,8 @@
+use coord::retry;
+
+trait Fetch {
+    #[retry]
+    fn fetch(&self) -> Result<(), String>;
+}
+
+fn main() {}

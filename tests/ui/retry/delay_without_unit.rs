@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(base_delay = "100")]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(jitter = "")]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(multiplier = two)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

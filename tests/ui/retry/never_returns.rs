@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry]
+fn forever() -> ! {
+    loop {}
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use coord::retry;
+
+#[retry(max_retry = 3)]
+fn fetch() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use coord::track_performance;
+
+#[track_performance(name)]
+fn fetch() {}
+
+fn main() {}

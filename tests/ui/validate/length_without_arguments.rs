@@ -1,0 +1,9 @@
+use coord::Validate;
+
+#[derive(Validate)]
+struct S {
+    #[validate(length)]
+    name: String,
+}
+
+fn main() {}

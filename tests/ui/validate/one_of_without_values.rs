@@ -1,0 +1,9 @@
+use coord::Validate;
+
+#[derive(Validate)]
+struct S {
+    #[validate(one_of)]
+    name: String,
+}
+
+fn main() {}
