@@ -1,33 +1,12 @@
 //! Rate limiters through the public API, on a fake clock where exact counts matter.
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use coord::{FakeClock, RateLimitConfig, RateLimited, RateLimiter};
 
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// The smallest executor: poll, park until woken.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
-}
+mod common;
+use common::block_on;
 
 fn config(rate: u64, per: Duration, burst: u64) -> RateLimitConfig {
     RateLimitConfig::default().rate(rate).per(per).burst(burst)
