@@ -35,7 +35,7 @@ fn check_set(
 ) {
     let Value::Object(obj) = value else {
         checks.fail(failure::type_mismatch(
-            path.render(),
+            path.to_text(),
             ValueType::Object,
             json_type(value),
             None,
@@ -51,7 +51,7 @@ fn check_set(
         let Some(v) = v else {
             for rule in &field.rules {
                 if rule.kind == RuleKind::Required {
-                    checks.fail(failure::required(fpath.render(), rule.message.as_deref()));
+                    checks.fail(failure::required(fpath.to_text(), rule.message.as_deref()));
                 }
             }
             continue;
@@ -84,7 +84,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
         RuleKind::Type(t) => {
             let ok = has_type(v, *t, cx.coercion);
             checks.check(ok, || {
-                failure::type_mismatch(path.render(), *t, json_type(v), msg)
+                failure::type_mismatch(path.to_text(), *t, json_type(v), msg)
             });
         }
         RuleKind::Range { min, max } => {
@@ -92,7 +92,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 return; // not a number: the `type` rule reports it
             };
             let ok = min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi);
-            checks.check(ok, || failure::range(path.render(), *min, *max, n, msg));
+            checks.check(ok, || failure::range(path.to_text(), *min, *max, n, msg));
         }
         RuleKind::Length { min, max, equal } => {
             let (len, unit) = match v {
@@ -103,20 +103,20 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
             };
             let ok = length_ok(len, *min, *max, *equal);
             checks.check(ok, || {
-                failure::length(path.render(), *min, *max, *equal, len, unit, msg)
+                failure::length(path.to_text(), *min, *max, *equal, len, unit, msg)
             });
         }
         RuleKind::Pattern(p) => {
             let Value::String(s) = v else { return };
             checks.check(p.is_match(s), || {
-                failure::pattern(path.render(), p.as_str(), msg)
+                failure::pattern(path.to_text(), p.as_str(), msg)
             });
         }
         RuleKind::OneOf(allowed) => {
             let coerced = coerce_for_compare(v, allowed, cx.coercion);
             let ok = allowed.iter().any(|a| json_eq(a, &coerced));
             checks.check(ok, || {
-                failure::one_of(path.render(), allowed.clone(), v.clone(), msg)
+                failure::one_of(path.to_text(), allowed.clone(), v.clone(), msg)
             });
         }
         RuleKind::Each(items) => match v {
@@ -142,7 +142,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 NestedRules::Inline(set) => check_set(set, v, path, checks, cx.depth + 1),
                 NestedRules::Named(name) => match super::rules().get(name) {
                     Some(set) => check_set(&set, v, path, checks, cx.depth + 1),
-                    None => checks.fail(failure::unknown_nested(path.render(), name, msg)),
+                    None => checks.fail(failure::unknown_nested(path.to_text(), name, msg)),
                 },
             }
         }
@@ -151,7 +151,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 .siblings
                 .get(other.as_str())
                 .is_some_and(|o| json_eq(o, v));
-            checks.check(ok, || failure::must_match(path.render(), other, msg));
+            checks.check(ok, || failure::must_match(path.to_text(), other, msg));
         }
         RuleKind::Custom(_) => {}
     }
@@ -168,7 +168,7 @@ fn apply_item(
     if item.is_null() {
         for rule in rules {
             if rule.kind == RuleKind::Required {
-                checks.fail(failure::required(path.render(), rule.message.as_deref()));
+                checks.fail(failure::required(path.to_text(), rule.message.as_deref()));
             }
         }
         return;

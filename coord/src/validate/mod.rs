@@ -100,7 +100,10 @@ pub use report::{
     RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
 };
 pub(crate) use report::{register_rule_set, validator};
-pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
+pub use result::{
+    Checks, ErrorText, FieldError, FieldPath, INLINE_TEXT_BYTES, Params, RuleError,
+    ValidationResult,
+};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
@@ -135,11 +138,11 @@ pub trait Validate {
         for mut error in result.errors {
             if !prefix.is_empty() {
                 error.path = if error.path.is_empty() {
-                    prefix.clone()
+                    prefix.as_str().into()
                 } else if error.path.starts_with('[') {
-                    format!("{prefix}{}", error.path)
+                    format!("{prefix}{}", error.path).into()
                 } else {
-                    format!("{prefix}.{}", error.path)
+                    format!("{prefix}.{}", error.path).into()
                 };
             }
             checks.fail(error);

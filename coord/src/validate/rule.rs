@@ -1,12 +1,12 @@
 //! The rule model shared by `#[derive(Validate)]` and YAML rule files.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::result::FieldError;
+use super::result::{ErrorText, FieldError, Params, TextBuf};
 
 named_enum! {
     /// The kind of value a field must hold, named as in rule files. Format types (`email`,
@@ -390,82 +390,111 @@ impl fmt::Display for RuleSet {
 }
 
 /// Failure builders shared by the dynamic engine and derived code, so both report the same
-/// codes, params and messages.
+/// codes, params and messages. Each builds its error without a heap allocation when the path
+/// and message are short (see [`ErrorText`]) and its params are numbers.
 pub mod failure {
     use super::*;
 
-    fn finish(
-        path: String,
-        code: &'static str,
-        default_message: impl Into<Cow<'static, str>>,
-        message: Option<&str>,
-    ) -> FieldError {
-        let message: Cow<'static, str> = match message {
-            Some(m) => Cow::Owned(m.to_owned()),
-            None => default_message.into(),
-        };
-        FieldError::new(path, code, message)
+    /// The rule's own message, or the default one written by `default_message`.
+    #[inline]
+    fn message_or(message: Option<&str>, default_message: impl FnOnce(&mut TextBuf)) -> ErrorText {
+        match message {
+            Some(m) => ErrorText::copied(m),
+            None => {
+                let mut b = TextBuf::new();
+                default_message(&mut b);
+                b.finish()
+            }
+        }
     }
 
-    fn finish_with(
-        path: String,
-        code: &'static str,
-        default_message: impl FnOnce() -> String,
-        message: Option<&str>,
-    ) -> FieldError {
-        let message = match message {
-            Some(m) => m.to_owned(),
-            None => default_message(),
-        };
-        FieldError::new(path, code, message)
+    fn static_or(message: Option<&str>, default_message: &'static str) -> ErrorText {
+        message.map_or(ErrorText::from_static(default_message), ErrorText::copied)
+    }
+
+    fn error(path: impl Into<ErrorText>, code: &'static str, message: ErrorText) -> FieldError {
+        FieldError {
+            path: path.into(),
+            rule: Cow::Borrowed(code),
+            message,
+            params: Params::new(),
+        }
+    }
+
+    /// Writes whole numbers without a fraction (`18`, not `18.0`).
+    fn push_num(b: &mut TextBuf, n: f64) {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            if n < 0.0 {
+                b.push("-");
+            }
+            b.push_u64(n.abs() as u64);
+        } else {
+            let _ = write!(b, "{n}");
+        }
     }
 
     /// `required` failed.
     #[cold]
-    pub fn required(path: String, message: Option<&str>) -> FieldError {
-        finish(path, "required", "is required", message)
+    pub fn required(path: impl Into<ErrorText>, message: Option<&str>) -> FieldError {
+        error(path, "required", static_or(message, "is required"))
     }
 
     /// A type (or format) check failed.
     #[cold]
     pub fn type_mismatch(
-        path: String,
+        path: impl Into<ErrorText>,
         expected: ValueType,
         actual: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let e = finish(path, expected.code(), expected.must_be(), message);
+        let mut e = error(
+            path,
+            expected.code(),
+            static_or(message, expected.must_be()),
+        );
         if expected.code() == "type" {
             // Formats need no params: the code says what was expected of the string.
-            e.with_param("expected", expected.as_str())
-                .with_param("actual", actual)
-        } else {
-            e
+            e.params
+                .push_new(Cow::Borrowed("expected"), expected.as_str().into());
+            e.params.push_new(Cow::Borrowed("actual"), actual.into());
         }
+        e
     }
 
     /// `range` failed.
     #[cold]
     pub fn range(
-        path: String,
+        path: impl Into<ErrorText>,
         min: Option<f64>,
         max: Option<f64>,
         actual: f64,
         message: Option<&str>,
     ) -> FieldError {
-        let text = || match (min, max) {
-            (Some(lo), Some(hi)) => format!("must be between {} and {}", Num(lo), Num(hi)),
-            (Some(lo), None) => format!("must be at least {}", Num(lo)),
-            (None, Some(hi)) => format!("must be at most {}", Num(hi)),
-            (None, None) => "must be a number".to_owned(),
-        };
-        let mut e =
-            finish_with(path, "range", text, message).with_param("actual", bound_value(actual));
+        let text = message_or(message, |b| match (min, max) {
+            (Some(lo), Some(hi)) => {
+                b.push("must be between ");
+                push_num(b, lo);
+                b.push(" and ");
+                push_num(b, hi);
+            }
+            (Some(lo), None) => {
+                b.push("must be at least ");
+                push_num(b, lo);
+            }
+            (None, Some(hi)) => {
+                b.push("must be at most ");
+                push_num(b, hi);
+            }
+            (None, None) => b.push("must be a number"),
+        });
+        let mut e = error(path, "range", text);
+        e.params
+            .push_new(Cow::Borrowed("actual"), bound_value(actual));
         if let Some(v) = min {
-            e = e.with_param("min", bound_value(v));
+            e.params.push_new(Cow::Borrowed("min"), bound_value(v));
         }
         if let Some(v) = max {
-            e = e.with_param("max", bound_value(v));
+            e.params.push_new(Cow::Borrowed("max"), bound_value(v));
         }
         e
     }
@@ -473,7 +502,7 @@ pub mod failure {
     /// `length` failed; `unit` is `characters` or `items`.
     #[cold]
     pub fn length(
-        path: String,
+        path: impl Into<ErrorText>,
         min: Option<u64>,
         max: Option<u64>,
         equal: Option<u64>,
@@ -489,21 +518,38 @@ pub mod failure {
                 unit
             }
         };
-        let text = || match (equal, min, max) {
-            (Some(n), _, _) => format!("must have exactly {n} {}, got {actual}", unit_for(n)),
-            (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}, got {actual}"),
-            (None, Some(lo), None) => {
-                format!("must have at least {lo} {}, got {actual}", unit_for(lo))
-            }
-            (None, None, Some(hi)) => {
-                format!("must have at most {hi} {}, got {actual}", unit_for(hi))
-            }
-            (None, None, None) => format!("has {actual} {unit}"),
-        };
-        let mut e = finish_with(path, "length", text, message).with_param("actual", actual);
+        let text = message_or(message, |b| {
+            let (lead, n) = match (equal, min, max) {
+                (Some(n), _, _) => ("must have exactly ", n),
+                (None, Some(lo), Some(hi)) => {
+                    b.push("must have ");
+                    b.push_u64(lo);
+                    b.push(" to ");
+                    ("", hi)
+                }
+                (None, Some(lo), None) => ("must have at least ", lo),
+                (None, None, Some(hi)) => ("must have at most ", hi),
+                (None, None, None) => {
+                    b.push("has ");
+                    b.push_u64(actual);
+                    b.push(" ");
+                    b.push(unit);
+                    return;
+                }
+            };
+            b.push(lead);
+            b.push_u64(n);
+            b.push(" ");
+            // "2 to 1 characters" keeps the plural, like "2 to 50 characters".
+            b.push(if lead.is_empty() { unit } else { unit_for(n) });
+            b.push(", got ");
+            b.push_u64(actual);
+        });
+        let mut e = error(path, "length", text);
+        e.params.push_new(Cow::Borrowed("actual"), actual.into());
         for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
             if let Some(v) = v {
-                e = e.with_param(k, v);
+                e.params.push_new(Cow::Borrowed(k), v.into());
             }
         }
         e
@@ -511,53 +557,72 @@ pub mod failure {
 
     /// `pattern` failed.
     #[cold]
-    pub fn pattern(path: String, pattern: &str, message: Option<&str>) -> FieldError {
-        finish(
-            path,
-            "pattern",
-            format!("must match the pattern {pattern:?}"),
-            message,
-        )
-        .with_param("pattern", pattern)
+    pub fn pattern(path: impl Into<ErrorText>, pattern: &str, message: Option<&str>) -> FieldError {
+        let text = message_or(message, |b| {
+            let _ = write!(b, "must match the pattern {pattern:?}");
+        });
+        let mut e = error(path, "pattern", text);
+        e.params.push_new(Cow::Borrowed("pattern"), pattern.into());
+        e
     }
 
     /// `one_of` failed.
     #[cold]
     pub fn one_of(
-        path: String,
+        path: impl Into<ErrorText>,
         allowed: Vec<Value>,
         actual: Value,
         message: Option<&str>,
     ) -> FieldError {
-        let list = allowed
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        finish(path, "one_of", format!("must be one of: {list}"), message)
-            .with_param("one_of", Value::Array(allowed))
-            .with_param("actual", actual)
+        let text = message_or(message, |b| {
+            b.push("must be one of: ");
+            for (i, v) in allowed.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                match v {
+                    Value::String(s) => b.push(s),
+                    other => {
+                        let _ = write!(b, "{other}");
+                    }
+                }
+            }
+        });
+        let mut e = error(path, "one_of", text);
+        e.params
+            .push_new(Cow::Borrowed("one_of"), Value::Array(allowed));
+        e.params.push_new(Cow::Borrowed("actual"), actual);
+        e
     }
 
     /// `must_match` failed.
     #[cold]
-    pub fn must_match(path: String, other: &str, message: Option<&str>) -> FieldError {
-        finish(path, "must_match", format!("must match {other}"), message)
-            .with_param("other", other)
+    pub fn must_match(
+        path: impl Into<ErrorText>,
+        other: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        let text = message_or(message, |b| {
+            b.push("must match ");
+            b.push(other);
+        });
+        let mut e = error(path, "must_match", text);
+        e.params.push_new(Cow::Borrowed("other"), other.into());
+        e
     }
 
     /// A `nested` rule names a rule set that is not loaded.
     #[cold]
-    pub fn unknown_nested(path: String, name: &str, message: Option<&str>) -> FieldError {
-        finish(
-            path,
-            "nested",
-            format!("unknown rule set {name:?}"),
-            message,
-        )
-        .with_param("rule_set", name)
+    pub fn unknown_nested(
+        path: impl Into<ErrorText>,
+        name: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        let text = message_or(message, |b| {
+            let _ = write!(b, "unknown rule set {name:?}");
+        });
+        let mut e = error(path, "nested", text);
+        e.params.push_new(Cow::Borrowed("rule_set"), name.into());
+        e
     }
 }

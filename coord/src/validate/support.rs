@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::engine::length_ok;
 use super::formats;
-use super::result::{Checks, FieldError, FieldPath, RuleError};
+use super::result::{Checks, ErrorText, FieldError, FieldPath, RuleError};
 use super::rule::{Pattern, RuleKind, ValueType, failure};
 
 /// Something with a length: chars for strings, items for collections.
@@ -233,7 +233,7 @@ impl LazyPattern {
 /// `required` on an `Option`.
 #[inline]
 pub fn required(checks: &mut Checks, path: &FieldPath<'_>, present: bool, message: Option<&str>) {
-    checks.check(present, || failure::required(path.render(), message));
+    checks.check(present, || failure::required(path.to_text(), message));
 }
 
 /// `length(min, max, equal)`.
@@ -249,7 +249,7 @@ pub fn length<T: HasLength + ?Sized>(
 ) {
     let len = value.length();
     checks.check(length_ok(len, min, max, equal), || {
-        failure::length(path.render(), min, max, equal, len, T::UNIT, message)
+        failure::length(path.to_text(), min, max, equal, len, T::UNIT, message)
     });
 }
 
@@ -265,7 +265,7 @@ pub fn range<T: AsNumber + ?Sized>(
 ) {
     let n = value.as_number();
     let ok = min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi);
-    checks.check(ok, || failure::range(path.render(), min, max, n, message));
+    checks.check(ok, || failure::range(path.to_text(), min, max, n, message));
 }
 
 /// `email`, `url`, `uuid`, `datetime`.
@@ -286,7 +286,7 @@ pub fn format<T: AsStr + ?Sized>(
         _ => true,
     };
     checks.check(ok, || {
-        failure::type_mismatch(path.render(), ty, "string", message)
+        failure::type_mismatch(path.to_text(), ty, "string", message)
     });
 }
 
@@ -301,7 +301,7 @@ pub fn pattern<T: AsStr + ?Sized>(
 ) {
     let ok = pattern.is_match(value.as_text());
     checks.check(ok, || {
-        failure::pattern(path.render(), pattern.source, message)
+        failure::pattern(path.to_text(), pattern.source, message)
     });
 }
 
@@ -320,7 +320,7 @@ pub fn one_of_str<T: AsStr + ?Sized>(
             .iter()
             .map(|a| serde_json::Value::from(*a))
             .collect();
-        failure::one_of(path.render(), list, s.into(), message)
+        failure::one_of(path.to_text(), list, s.into(), message)
     });
 }
 
@@ -336,7 +336,7 @@ pub fn one_of_num<T: AsNumber + ?Sized>(
     let n = value.as_number();
     checks.check(allowed.contains(&n), || {
         let list = allowed.iter().map(|a| number_value(*a)).collect();
-        failure::one_of(path.render(), list, number_value(n), message)
+        failure::one_of(path.to_text(), list, number_value(n), message)
     });
 }
 
@@ -360,7 +360,7 @@ pub fn must_match<A: PartialEq<B> + ?Sized, B: ?Sized>(
     message: Option<&str>,
 ) {
     checks.check(value == other_value, || {
-        failure::must_match(path.render(), other, message)
+        failure::must_match(path.to_text(), other, message)
     });
 }
 
@@ -381,13 +381,13 @@ pub fn custom(
 #[cold]
 fn custom_error(path: &FieldPath<'_>, e: RuleError, message: Option<&str>) -> FieldError {
     let path = match &e.field {
-        Some(f) => path.field(f).render(),
-        None => path.render(),
+        Some(f) => path.field(f).to_text(),
+        None => path.to_text(),
     };
     FieldError {
         path,
         rule: e.code,
-        message: message.map_or(e.message, |m| Cow::Owned(m.to_owned())),
+        message: message.map_or_else(|| e.message.into(), ErrorText::copied),
         params: e.params,
     }
 }
