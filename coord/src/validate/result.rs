@@ -218,6 +218,16 @@ impl FieldError {
         self.params.insert(key.into(), value.into());
         self
     }
+
+    /// An error with an empty inline path, to be filled in place.
+    pub(crate) const fn blank() -> Self {
+        FieldError {
+            path: ErrorText::inline(),
+            rule: Cow::Borrowed(""),
+            message: ErrorText::new(),
+            params: Params::new(),
+        }
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -264,9 +274,74 @@ impl ErrorText {
 
     /// A copy of `text`: inline when short, else on the heap.
     pub fn copied(text: &str) -> Self {
-        let mut b = TextBuf::new();
-        b.push(text);
-        b.finish()
+        let mut t = ErrorText::inline();
+        t.push(text);
+        t
+    }
+
+    /// Empty inline text, ready for [`push`](Self::push).
+    pub(crate) const fn inline() -> Self {
+        ErrorText(Repr::Inline {
+            len: 0,
+            bytes: [0; INLINE_TEXT_BYTES],
+        })
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Static(s) => s.len(),
+            Repr::Inline { len, .. } => usize::from(*len),
+            Repr::Heap(s) => s.len(),
+        }
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends `s`: inline while it fits, else on the heap.
+    #[inline]
+    pub(crate) fn push(&mut self, s: &str) {
+        if let Repr::Inline { len, bytes } = &mut self.0 {
+            let at = usize::from(*len);
+            let end = at + s.len();
+            if end <= INLINE_TEXT_BYTES {
+                bytes[at..end].copy_from_slice(s.as_bytes());
+                // `end <= INLINE_TEXT_BYTES < 256`.
+                *len = end as u8;
+                return;
+            }
+        }
+        self.push_slow(s);
+    }
+
+    #[cold]
+    fn push_slow(&mut self, s: &str) {
+        if let Repr::Heap(h) = &mut self.0 {
+            h.push_str(s);
+            return;
+        }
+        let mut heap = String::with_capacity((self.len() + s.len()).max(64));
+        heap.push_str(self.as_str());
+        heap.push_str(s);
+        self.0 = Repr::Heap(heap);
+    }
+
+    /// Appends `n` in decimal.
+    pub(crate) fn push_u64(&mut self, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.push(std::str::from_utf8(&digits[i..]).unwrap_or_default());
     }
 
     /// The text.
@@ -406,78 +481,7 @@ impl Serialize for ErrorText {
     }
 }
 
-/// Builds an [`ErrorText`] in place: inline until it outgrows [`INLINE_TEXT_BYTES`], then on
-/// the heap.
-pub(crate) struct TextBuf {
-    len: usize,
-    bytes: [u8; INLINE_TEXT_BYTES],
-    spilled: Option<String>,
-}
-
-impl TextBuf {
-    pub(crate) const fn new() -> Self {
-        TextBuf {
-            len: 0,
-            bytes: [0; INLINE_TEXT_BYTES],
-            spilled: None,
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0 && self.spilled.as_ref().is_none_or(String::is_empty)
-    }
-
-    #[inline]
-    pub(crate) fn push(&mut self, s: &str) {
-        if let Some(heap) = &mut self.spilled {
-            heap.push_str(s);
-            return;
-        }
-        let end = self.len + s.len();
-        if end <= INLINE_TEXT_BYTES {
-            self.bytes[self.len..end].copy_from_slice(s.as_bytes());
-            self.len = end;
-        } else {
-            self.spill(s);
-        }
-    }
-
-    #[cold]
-    fn spill(&mut self, s: &str) {
-        let mut heap = String::with_capacity((self.len + s.len()).max(64));
-        heap.push_str(std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default());
-        heap.push_str(s);
-        self.spilled = Some(heap);
-    }
-
-    /// Appends `n` in decimal.
-    pub(crate) fn push_u64(&mut self, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.push(std::str::from_utf8(&digits[i..]).unwrap_or_default());
-    }
-
-    pub(crate) fn finish(self) -> ErrorText {
-        match self.spilled {
-            Some(s) => ErrorText(Repr::Heap(s)),
-            // `len <= INLINE_TEXT_BYTES < 256`.
-            None => ErrorText(Repr::Inline {
-                len: self.len as u8,
-                bytes: self.bytes,
-            }),
-        }
-    }
-}
-
-impl fmt::Write for TextBuf {
+impl fmt::Write for ErrorText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         self.push(s);
         Ok(())
@@ -587,12 +591,13 @@ impl<'a> FieldPath<'a> {
 
     /// The path as an [`ErrorText`]: inline (no allocation) when it is short.
     pub fn to_text(&self) -> ErrorText {
-        let mut out = TextBuf::new();
+        let mut out = ErrorText::inline();
         self.write_to(&mut out);
-        out.finish()
+        out
     }
 
-    fn write_to(&self, out: &mut TextBuf) {
+    /// Appends the path to `out`.
+    pub(crate) fn write_to(&self, out: &mut ErrorText) {
         match self {
             FieldPath::Root => {}
             FieldPath::Field(parent, name) => {
@@ -619,7 +624,7 @@ impl<'a> FieldPath<'a> {
 }
 
 /// Writes map keys with `"` and `\` escaped.
-struct Escaped<'a>(&'a mut TextBuf);
+struct Escaped<'a>(&'a mut ErrorText);
 
 impl fmt::Write for Escaped<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
@@ -672,6 +677,22 @@ impl Checks {
         self.errors.push(error);
     }
 
+    /// Counts one failed check whose error is written in place (at the end of the error list,
+    /// so the error is never moved): `fill` sets its rule, message and params.
+    #[cold]
+    pub(crate) fn fail_at(&mut self, path: &FieldPath<'_>, fill: impl FnOnce(&mut FieldError)) {
+        self.applicable = self.applicable.saturating_add(1);
+        if self.errors.capacity() == 0 {
+            // One allocation for the usual handful of failures.
+            self.errors.reserve(8);
+        }
+        self.errors.push(FieldError::blank());
+        if let Some(e) = self.errors.last_mut() {
+            path.write_to(&mut e.path);
+            fill(e);
+        }
+    }
+
     /// Counts a check: passes when `ok`, otherwise records the error built by `error`.
     #[inline]
     pub fn check(&mut self, ok: bool, error: impl FnOnce() -> FieldError) {
@@ -679,6 +700,21 @@ impl Checks {
             self.pass();
         } else {
             self.fail(error());
+        }
+    }
+
+    /// Counts a check: passes when `ok`, otherwise writes its error in place with `fill`.
+    #[inline]
+    pub(crate) fn check_at(
+        &mut self,
+        ok: bool,
+        path: &FieldPath<'_>,
+        fill: impl FnOnce(&mut FieldError),
+    ) {
+        if ok {
+            self.pass();
+        } else {
+            self.fail_at(path, fill);
         }
     }
 

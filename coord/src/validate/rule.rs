@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::result::{ErrorText, FieldError, Params, TextBuf};
+use super::result::{ErrorText, FieldError};
 
 named_enum! {
     /// The kind of value a field must hold, named as in rule files. Format types (`email`,
@@ -390,39 +390,52 @@ impl fmt::Display for RuleSet {
 }
 
 /// Failure builders shared by the dynamic engine and derived code, so both report the same
-/// codes, params and messages. Each builds its error without a heap allocation when the path
-/// and message are short (see [`ErrorText`]) and its params are numbers.
+/// codes, params and messages. Each `fill_*` writes a failure into an error already in place
+/// (see `Checks::fail_at`); each builder returns one. Short paths and messages stay inline (see
+/// [`ErrorText`]) and numeric params need no allocation.
 pub mod failure {
     use super::*;
 
-    /// The rule's own message, or the default one written by `default_message`.
+    /// A builder's error: `fill` on a blank error at `path`.
+    fn build(path: impl Into<ErrorText>, fill: impl FnOnce(&mut FieldError)) -> FieldError {
+        let mut e = FieldError::blank();
+        e.path = path.into();
+        fill(&mut e);
+        e
+    }
+
+    /// Sets the code and the rule's own message, or the default one written by `write`.
     #[inline]
-    fn message_or(message: Option<&str>, default_message: impl FnOnce(&mut TextBuf)) -> ErrorText {
+    fn set(
+        e: &mut FieldError,
+        code: &'static str,
+        message: Option<&str>,
+        write: impl FnOnce(&mut ErrorText),
+    ) {
+        e.rule = Cow::Borrowed(code);
+        e.message = ErrorText::inline();
         match message {
-            Some(m) => ErrorText::copied(m),
-            None => {
-                let mut b = TextBuf::new();
-                default_message(&mut b);
-                b.finish()
-            }
+            Some(m) => e.message.push(m),
+            None => write(&mut e.message),
         }
     }
 
-    fn static_or(message: Option<&str>, default_message: &'static str) -> ErrorText {
-        message.map_or(ErrorText::from_static(default_message), ErrorText::copied)
+    fn set_static(
+        e: &mut FieldError,
+        code: &'static str,
+        message: Option<&str>,
+        default: &'static str,
+    ) {
+        e.rule = Cow::Borrowed(code);
+        e.message = message.map_or(ErrorText::from_static(default), ErrorText::copied);
     }
 
-    fn error(path: impl Into<ErrorText>, code: &'static str, message: ErrorText) -> FieldError {
-        FieldError {
-            path: path.into(),
-            rule: Cow::Borrowed(code),
-            message,
-            params: Params::new(),
-        }
+    fn param(e: &mut FieldError, key: &'static str, value: Value) {
+        e.params.push_new(Cow::Borrowed(key), value);
     }
 
     /// Writes whole numbers without a fraction (`18`, not `18.0`).
-    fn push_num(b: &mut TextBuf, n: f64) {
+    fn push_num(b: &mut ErrorText, n: f64) {
         if n.fract() == 0.0 && n.abs() < 1e15 {
             if n < 0.0 {
                 b.push("-");
@@ -436,7 +449,11 @@ pub mod failure {
     /// `required` failed.
     #[cold]
     pub fn required(path: impl Into<ErrorText>, message: Option<&str>) -> FieldError {
-        error(path, "required", static_or(message, "is required"))
+        build(path, |e| fill_required(e, message))
+    }
+
+    pub(crate) fn fill_required(e: &mut FieldError, message: Option<&str>) {
+        set_static(e, "required", message, "is required");
     }
 
     /// A type (or format) check failed.
@@ -447,18 +464,21 @@ pub mod failure {
         actual: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let mut e = error(
-            path,
-            expected.code(),
-            static_or(message, expected.must_be()),
-        );
+        build(path, |e| fill_type_mismatch(e, expected, actual, message))
+    }
+
+    pub(crate) fn fill_type_mismatch(
+        e: &mut FieldError,
+        expected: ValueType,
+        actual: &str,
+        message: Option<&str>,
+    ) {
+        set_static(e, expected.code(), message, expected.must_be());
         if expected.code() == "type" {
             // Formats need no params: the code says what was expected of the string.
-            e.params
-                .push_new(Cow::Borrowed("expected"), expected.as_str().into());
-            e.params.push_new(Cow::Borrowed("actual"), actual.into());
+            param(e, "expected", expected.as_str().into());
+            param(e, "actual", actual.into());
         }
-        e
     }
 
     /// `range` failed.
@@ -470,7 +490,17 @@ pub mod failure {
         actual: f64,
         message: Option<&str>,
     ) -> FieldError {
-        let text = message_or(message, |b| match (min, max) {
+        build(path, |e| fill_range(e, min, max, actual, message))
+    }
+
+    pub(crate) fn fill_range(
+        e: &mut FieldError,
+        min: Option<f64>,
+        max: Option<f64>,
+        actual: f64,
+        message: Option<&str>,
+    ) {
+        set(e, "range", message, |b| match (min, max) {
             (Some(lo), Some(hi)) => {
                 b.push("must be between ");
                 push_num(b, lo);
@@ -487,16 +517,13 @@ pub mod failure {
             }
             (None, None) => b.push("must be a number"),
         });
-        let mut e = error(path, "range", text);
-        e.params
-            .push_new(Cow::Borrowed("actual"), bound_value(actual));
+        param(e, "actual", bound_value(actual));
         if let Some(v) = min {
-            e.params.push_new(Cow::Borrowed("min"), bound_value(v));
+            param(e, "min", bound_value(v));
         }
         if let Some(v) = max {
-            e.params.push_new(Cow::Borrowed("max"), bound_value(v));
+            param(e, "max", bound_value(v));
         }
-        e
     }
 
     /// `length` failed; `unit` is `characters` or `items`.
@@ -510,6 +537,20 @@ pub mod failure {
         unit: &str,
         message: Option<&str>,
     ) -> FieldError {
+        build(path, |e| {
+            fill_length(e, min, max, equal, actual, unit, message)
+        })
+    }
+
+    pub(crate) fn fill_length(
+        e: &mut FieldError,
+        min: Option<u64>,
+        max: Option<u64>,
+        equal: Option<u64>,
+        actual: u64,
+        unit: &str,
+        message: Option<&str>,
+    ) {
         // "1 character", "2 characters": `unit` is plural.
         let unit_for = |n: u64| {
             if n == 1 {
@@ -518,7 +559,7 @@ pub mod failure {
                 unit
             }
         };
-        let text = message_or(message, |b| {
+        set(e, "length", message, |b| {
             let (lead, n) = match (equal, min, max) {
                 (Some(n), _, _) => ("must have exactly ", n),
                 (None, Some(lo), Some(hi)) => {
@@ -545,25 +586,25 @@ pub mod failure {
             b.push(", got ");
             b.push_u64(actual);
         });
-        let mut e = error(path, "length", text);
-        e.params.push_new(Cow::Borrowed("actual"), actual.into());
+        param(e, "actual", actual.into());
         for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
             if let Some(v) = v {
-                e.params.push_new(Cow::Borrowed(k), v.into());
+                param(e, k, v.into());
             }
         }
-        e
     }
 
     /// `pattern` failed.
     #[cold]
     pub fn pattern(path: impl Into<ErrorText>, pattern: &str, message: Option<&str>) -> FieldError {
-        let text = message_or(message, |b| {
+        build(path, |e| fill_pattern(e, pattern, message))
+    }
+
+    pub(crate) fn fill_pattern(e: &mut FieldError, pattern: &str, message: Option<&str>) {
+        set(e, "pattern", message, |b| {
             let _ = write!(b, "must match the pattern {pattern:?}");
         });
-        let mut e = error(path, "pattern", text);
-        e.params.push_new(Cow::Borrowed("pattern"), pattern.into());
-        e
+        param(e, "pattern", pattern.into());
     }
 
     /// `one_of` failed.
@@ -574,7 +615,16 @@ pub mod failure {
         actual: Value,
         message: Option<&str>,
     ) -> FieldError {
-        let text = message_or(message, |b| {
+        build(path, |e| fill_one_of(e, allowed, actual, message))
+    }
+
+    pub(crate) fn fill_one_of(
+        e: &mut FieldError,
+        allowed: Vec<Value>,
+        actual: Value,
+        message: Option<&str>,
+    ) {
+        set(e, "one_of", message, |b| {
             b.push("must be one of: ");
             for (i, v) in allowed.iter().enumerate() {
                 if i > 0 {
@@ -588,11 +638,8 @@ pub mod failure {
                 }
             }
         });
-        let mut e = error(path, "one_of", text);
-        e.params
-            .push_new(Cow::Borrowed("one_of"), Value::Array(allowed));
-        e.params.push_new(Cow::Borrowed("actual"), actual);
-        e
+        param(e, "one_of", Value::Array(allowed));
+        param(e, "actual", actual);
     }
 
     /// `must_match` failed.
@@ -602,13 +649,15 @@ pub mod failure {
         other: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let text = message_or(message, |b| {
+        build(path, |e| fill_must_match(e, other, message))
+    }
+
+    pub(crate) fn fill_must_match(e: &mut FieldError, other: &str, message: Option<&str>) {
+        set(e, "must_match", message, |b| {
             b.push("must match ");
             b.push(other);
         });
-        let mut e = error(path, "must_match", text);
-        e.params.push_new(Cow::Borrowed("other"), other.into());
-        e
+        param(e, "other", other.into());
     }
 
     /// A `nested` rule names a rule set that is not loaded.
@@ -618,11 +667,13 @@ pub mod failure {
         name: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let text = message_or(message, |b| {
+        build(path, |e| fill_unknown_nested(e, name, message))
+    }
+
+    pub(crate) fn fill_unknown_nested(e: &mut FieldError, name: &str, message: Option<&str>) {
+        set(e, "nested", message, |b| {
             let _ = write!(b, "unknown rule set {name:?}");
         });
-        let mut e = error(path, "nested", text);
-        e.params.push_new(Cow::Borrowed("rule_set"), name.into());
-        e
+        param(e, "rule_set", name.into());
     }
 }
