@@ -503,8 +503,9 @@ pub struct RuleError {
     pub code: Cow<'static, str>,
     /// Message reported in [`FieldError::message`].
     pub message: Cow<'static, str>,
-    /// Params reported in [`FieldError::params`].
-    pub params: Params,
+    /// Params reported in [`FieldError::params`]. Boxed so that a `Result<(), RuleError>`
+    /// stays small (`Params` keeps its first entries inline).
+    pub params: Box<Params>,
     /// Field below the current path the error belongs to (struct-level functions use it).
     pub field: Option<String>,
 }
@@ -515,7 +516,7 @@ impl RuleError {
         RuleError {
             code: code.into(),
             message: message.into(),
-            params: Params::new(),
+            params: Box::new(Params::new()),
             field: None,
         }
     }

@@ -388,7 +388,7 @@ fn custom_error(path: &FieldPath<'_>, e: RuleError, message: Option<&str>) -> Fi
         path,
         rule: e.code,
         message: message.map_or_else(|| e.message.into(), ErrorText::copied),
-        params: e.params,
+        params: *e.params,
     }
 }
 
