@@ -45,7 +45,9 @@
 //!
 //! Paths use serde's names (`rename`, `rename_all`); tuple fields are `[0]`, `[1]`; a newtype's
 //! field has its parent's path; an enum checks the active variant's fields, with paths relative
-//! to the value (no variant prefix). Valid input allocates nothing. The first `validate()` of a
+//! to the value (no variant prefix). Valid input allocates nothing; invalid input allocates its
+//! error list and little else (short paths and default messages are stored inline in an
+//! [`ErrorText`], numeric params inline in [`Params`]). The first `validate()` of a
 //! derived type registers its rule set, and its nested types', in [`rules()`](crate::rules()) under the type
 //! name (a loaded rule set of the same name is kept); that rule set checks serialized values
 //! the same way, except `custom` and `schema` functions, which only run in the derive.
