@@ -95,7 +95,8 @@ fn valid_input_does_not_allocate() {
     assert_eq!(result.applicable, 14);
     assert_eq!(n, 0, "valid input allocated {n} times");
 
-    // A failure does allocate (its path and message), which the counter sees.
+    // A failure does allocate (its error list), which the counter sees; tests/validate_invalid_alloc.rs
+    // bounds how much.
     let bad = Order {
         quantity: 0,
         ..order

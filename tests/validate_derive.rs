@@ -11,7 +11,7 @@ use serde_json::json;
 fn codes(r: &ValidationResult) -> Vec<(String, String)> {
     r.errors
         .iter()
-        .map(|e| (e.path.clone(), e.rule.to_string()))
+        .map(|e| (e.path.to_string(), e.rule.to_string()))
         .collect()
 }
 

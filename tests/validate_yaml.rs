@@ -19,7 +19,7 @@ fn codes(set: &RuleSet, v: Value) -> Vec<(String, String)> {
     set.validate_value(&v)
         .errors
         .into_iter()
-        .map(|e| (e.path, e.rule.into_owned()))
+        .map(|e| (e.path.into_string(), e.rule.into_owned()))
         .collect()
 }
 

@@ -34,12 +34,9 @@ fn check_set(
     depth: usize,
 ) {
     let Value::Object(obj) = value else {
-        checks.fail(failure::type_mismatch(
-            path.render(),
-            ValueType::Object,
-            json_type(value),
-            None,
-        ));
+        checks.fail_at(path, |e| {
+            failure::fill_type_mismatch(e, ValueType::Object, json_type(value), None);
+        });
         return;
     };
     for field in &set.fields {
@@ -51,7 +48,9 @@ fn check_set(
         let Some(v) = v else {
             for rule in &field.rules {
                 if rule.kind == RuleKind::Required {
-                    checks.fail(failure::required(fpath.render(), rule.message.as_deref()));
+                    checks.fail_at(&fpath, |e| {
+                        failure::fill_required(e, rule.message.as_deref())
+                    });
                 }
             }
             continue;
@@ -83,8 +82,8 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
         RuleKind::Required => checks.pass(),
         RuleKind::Type(t) => {
             let ok = has_type(v, *t, cx.coercion);
-            checks.check(ok, || {
-                failure::type_mismatch(path.render(), *t, json_type(v), msg)
+            checks.check_at(ok, path, |e| {
+                failure::fill_type_mismatch(e, *t, json_type(v), msg)
             });
         }
         RuleKind::Range { min, max } => {
@@ -92,7 +91,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 return; // not a number: the `type` rule reports it
             };
             let ok = min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi);
-            checks.check(ok, || failure::range(path.render(), *min, *max, n, msg));
+            checks.check_at(ok, path, |e| failure::fill_range(e, *min, *max, n, msg));
         }
         RuleKind::Length { min, max, equal } => {
             let (len, unit) = match v {
@@ -102,21 +101,21 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 _ => return,
             };
             let ok = length_ok(len, *min, *max, *equal);
-            checks.check(ok, || {
-                failure::length(path.render(), *min, *max, *equal, len, unit, msg)
+            checks.check_at(ok, path, |e| {
+                failure::fill_length(e, *min, *max, *equal, len, unit, msg)
             });
         }
         RuleKind::Pattern(p) => {
             let Value::String(s) = v else { return };
-            checks.check(p.is_match(s), || {
-                failure::pattern(path.render(), p.as_str(), msg)
+            checks.check_at(p.is_match(s), path, |e| {
+                failure::fill_pattern(e, p.as_str(), msg);
             });
         }
         RuleKind::OneOf(allowed) => {
             let coerced = coerce_for_compare(v, allowed, cx.coercion);
             let ok = allowed.iter().any(|a| json_eq(a, &coerced));
-            checks.check(ok, || {
-                failure::one_of(path.render(), allowed.clone(), v.clone(), msg)
+            checks.check_at(ok, path, |e| {
+                failure::fill_one_of(e, allowed.clone(), v.clone(), msg)
             });
         }
         RuleKind::Each(items) => match v {
@@ -142,7 +141,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 NestedRules::Inline(set) => check_set(set, v, path, checks, cx.depth + 1),
                 NestedRules::Named(name) => match super::rules().get(name) {
                     Some(set) => check_set(&set, v, path, checks, cx.depth + 1),
-                    None => checks.fail(failure::unknown_nested(path.render(), name, msg)),
+                    None => checks.fail_at(path, |e| failure::fill_unknown_nested(e, name, msg)),
                 },
             }
         }
@@ -151,7 +150,7 @@ fn apply(rule: &Rule, v: &Value, path: &FieldPath<'_>, checks: &mut Checks, cx: 
                 .siblings
                 .get(other.as_str())
                 .is_some_and(|o| json_eq(o, v));
-            checks.check(ok, || failure::must_match(path.render(), other, msg));
+            checks.check_at(ok, path, |e| failure::fill_must_match(e, other, msg));
         }
         RuleKind::Custom(_) => {}
     }
@@ -168,7 +167,7 @@ fn apply_item(
     if item.is_null() {
         for rule in rules {
             if rule.kind == RuleKind::Required {
-                checks.fail(failure::required(path.render(), rule.message.as_deref()));
+                checks.fail_at(path, |e| failure::fill_required(e, rule.message.as_deref()));
             }
         }
         return;

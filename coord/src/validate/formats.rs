@@ -201,7 +201,7 @@ fn simple_url(s: &str) -> Option<bool> {
         last_label = label;
     }
     if !last_label.first().is_some_and(u8::is_ascii_alphabetic) {
-        return None;
+        return refused_ipv4(host);
     }
     if let Some(after_colon) = tail.strip_prefix(b":") {
         let digits = after_colon
@@ -228,6 +228,33 @@ fn simple_url(s: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// `Some(false)` for a dotted-decimal host that the WHATWG IPv4 parser refuses (such as
+/// `999.999.999.999`: a host ending in a number must be an IPv4 address); `None` otherwise.
+/// Only plain decimal parts are judged (hex and leading-zero octal parts go to the full parser).
+fn refused_ipv4(host: &[u8]) -> Option<bool> {
+    // A trailing dot is dropped before the parts are read.
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    let count = host.split(|c| *c == b'.').count();
+    if count > 4 {
+        return Some(false);
+    }
+    let mut parts = [0u64; 4];
+    for (slot, part) in parts.iter_mut().zip(host.split(|c| *c == b'.')) {
+        if part.is_empty()
+            || !part.iter().all(u8::is_ascii_digit)
+            || (part.len() > 1 && part[0] == b'0')
+        {
+            return None;
+        }
+        *slot = part.iter().fold(0u64, |n, d| {
+            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+        });
+    }
+    let (init, last) = parts[..count].split_at(count - 1);
+    let too_big = init.iter().any(|p| *p > 255) || last[0] >= 1u64 << (8 * (5 - count));
+    too_big.then_some(false)
 }
 
 fn strip_prefix_ci<'a>(s: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
@@ -346,6 +373,22 @@ mod tests {
             "http://xn--a.com",
             "ftp://x",
             "http://a..b",
+            "http://999.999.999.999/",
+            "http://1.2.3.256/",
+            "http://1.2.3.255/",
+            "http://1.2.65536/",
+            "http://1.2.65535/",
+            "http://4294967296",
+            "http://4294967295",
+            "http://1.2.3.4.5",
+            "http://1.2.3.999.",
+            "http://1.2.3.4.",
+            "http://300.1.1.1:80/x",
+            "http://0300.1.1.1",
+            "http://0x1ff.1.1.1",
+            "http://1..2",
+            "http://99999999999999999999999",
+            "https://a.999",
         ] {
             if let Some(v) = simple_url(s) {
                 assert_eq!(v, url::Url::parse(s).is_ok(), "{s}");

@@ -45,7 +45,9 @@
 //!
 //! Paths use serde's names (`rename`, `rename_all`); tuple fields are `[0]`, `[1]`; a newtype's
 //! field has its parent's path; an enum checks the active variant's fields, with paths relative
-//! to the value (no variant prefix). Valid input allocates nothing. The first `validate()` of a
+//! to the value (no variant prefix). Valid input allocates nothing; invalid input allocates its
+//! error list and little else (short paths and default messages are stored inline in an
+//! [`ErrorText`], numeric params inline in [`Params`]). The first `validate()` of a
 //! derived type registers its rule set, and its nested types', in [`rules()`](crate::rules()) under the type
 //! name (a loaded rule set of the same name is kept); that rule set checks serialized values
 //! the same way, except `custom` and `schema` functions, which only run in the derive.
@@ -100,7 +102,10 @@ pub use report::{
     RuleSetStats, TOP_FAILURES, ValidationReport, Validator,
 };
 pub(crate) use report::{register_rule_set, validator};
-pub use result::{Checks, FieldError, FieldPath, Params, RuleError, ValidationResult};
+pub use result::{
+    Checks, ErrorText, FieldError, FieldPath, INLINE_TEXT_BYTES, Params, RuleError,
+    ValidationResult,
+};
 pub use rule::{
     Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType, failure,
 };
@@ -135,11 +140,11 @@ pub trait Validate {
         for mut error in result.errors {
             if !prefix.is_empty() {
                 error.path = if error.path.is_empty() {
-                    prefix.clone()
+                    prefix.as_str().into()
                 } else if error.path.starts_with('[') {
-                    format!("{prefix}{}", error.path)
+                    format!("{prefix}{}", error.path).into()
                 } else {
-                    format!("{prefix}.{}", error.path)
+                    format!("{prefix}.{}", error.path).into()
                 };
             }
             checks.fail(error);

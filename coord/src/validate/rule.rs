@@ -1,12 +1,12 @@
 //! The rule model shared by `#[derive(Validate)]` and YAML rule files.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::result::FieldError;
+use super::result::{ErrorText, FieldError};
 
 named_enum! {
     /// The kind of value a field must hold, named as in rule files. Format types (`email`,
@@ -390,90 +390,146 @@ impl fmt::Display for RuleSet {
 }
 
 /// Failure builders shared by the dynamic engine and derived code, so both report the same
-/// codes, params and messages.
+/// codes, params and messages. Each `fill_*` writes a failure into an error already in place
+/// (see `Checks::fail_at`); each builder returns one. Short paths and messages stay inline (see
+/// [`ErrorText`]) and numeric params need no allocation.
 pub mod failure {
     use super::*;
 
-    fn finish(
-        path: String,
-        code: &'static str,
-        default_message: impl Into<Cow<'static, str>>,
-        message: Option<&str>,
-    ) -> FieldError {
-        let message: Cow<'static, str> = match message {
-            Some(m) => Cow::Owned(m.to_owned()),
-            None => default_message.into(),
-        };
-        FieldError::new(path, code, message)
+    /// A builder's error: `fill` on a blank error at `path`.
+    fn build(path: impl Into<ErrorText>, fill: impl FnOnce(&mut FieldError)) -> FieldError {
+        let mut e = FieldError::blank();
+        e.path = path.into();
+        fill(&mut e);
+        e
     }
 
-    fn finish_with(
-        path: String,
+    /// Sets the code and the rule's own message, or the default one written by `write`.
+    #[inline]
+    fn set(
+        e: &mut FieldError,
         code: &'static str,
-        default_message: impl FnOnce() -> String,
         message: Option<&str>,
-    ) -> FieldError {
-        let message = match message {
-            Some(m) => m.to_owned(),
-            None => default_message(),
-        };
-        FieldError::new(path, code, message)
+        write: impl FnOnce(&mut ErrorText),
+    ) {
+        e.rule = Cow::Borrowed(code);
+        e.message = ErrorText::inline();
+        match message {
+            Some(m) => e.message.push(m),
+            None => write(&mut e.message),
+        }
+    }
+
+    fn set_static(
+        e: &mut FieldError,
+        code: &'static str,
+        message: Option<&str>,
+        default: &'static str,
+    ) {
+        e.rule = Cow::Borrowed(code);
+        e.message = message.map_or(ErrorText::from_static(default), ErrorText::copied);
+    }
+
+    fn param(e: &mut FieldError, key: &'static str, value: Value) {
+        e.params.push_new(Cow::Borrowed(key), value);
+    }
+
+    /// Writes whole numbers without a fraction (`18`, not `18.0`).
+    fn push_num(b: &mut ErrorText, n: f64) {
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            if n < 0.0 {
+                b.push("-");
+            }
+            b.push_u64(n.abs() as u64);
+        } else {
+            let _ = write!(b, "{n}");
+        }
     }
 
     /// `required` failed.
     #[cold]
-    pub fn required(path: String, message: Option<&str>) -> FieldError {
-        finish(path, "required", "is required", message)
+    pub fn required(path: impl Into<ErrorText>, message: Option<&str>) -> FieldError {
+        build(path, |e| fill_required(e, message))
+    }
+
+    pub(crate) fn fill_required(e: &mut FieldError, message: Option<&str>) {
+        set_static(e, "required", message, "is required");
     }
 
     /// A type (or format) check failed.
     #[cold]
     pub fn type_mismatch(
-        path: String,
+        path: impl Into<ErrorText>,
         expected: ValueType,
         actual: &str,
         message: Option<&str>,
     ) -> FieldError {
-        let e = finish(path, expected.code(), expected.must_be(), message);
+        build(path, |e| fill_type_mismatch(e, expected, actual, message))
+    }
+
+    pub(crate) fn fill_type_mismatch(
+        e: &mut FieldError,
+        expected: ValueType,
+        actual: &str,
+        message: Option<&str>,
+    ) {
+        set_static(e, expected.code(), message, expected.must_be());
         if expected.code() == "type" {
             // Formats need no params: the code says what was expected of the string.
-            e.with_param("expected", expected.as_str())
-                .with_param("actual", actual)
-        } else {
-            e
+            param(e, "expected", expected.as_str().into());
+            param(e, "actual", actual.into());
         }
     }
 
     /// `range` failed.
     #[cold]
     pub fn range(
-        path: String,
+        path: impl Into<ErrorText>,
         min: Option<f64>,
         max: Option<f64>,
         actual: f64,
         message: Option<&str>,
     ) -> FieldError {
-        let text = || match (min, max) {
-            (Some(lo), Some(hi)) => format!("must be between {} and {}", Num(lo), Num(hi)),
-            (Some(lo), None) => format!("must be at least {}", Num(lo)),
-            (None, Some(hi)) => format!("must be at most {}", Num(hi)),
-            (None, None) => "must be a number".to_owned(),
-        };
-        let mut e =
-            finish_with(path, "range", text, message).with_param("actual", bound_value(actual));
+        build(path, |e| fill_range(e, min, max, actual, message))
+    }
+
+    pub(crate) fn fill_range(
+        e: &mut FieldError,
+        min: Option<f64>,
+        max: Option<f64>,
+        actual: f64,
+        message: Option<&str>,
+    ) {
+        set(e, "range", message, |b| match (min, max) {
+            (Some(lo), Some(hi)) => {
+                b.push("must be between ");
+                push_num(b, lo);
+                b.push(" and ");
+                push_num(b, hi);
+            }
+            (Some(lo), None) => {
+                b.push("must be at least ");
+                push_num(b, lo);
+            }
+            (None, Some(hi)) => {
+                b.push("must be at most ");
+                push_num(b, hi);
+            }
+            (None, None) => b.push("must be a number"),
+        });
+        param(e, "actual", bound_value(actual));
         if let Some(v) = min {
-            e = e.with_param("min", bound_value(v));
+            param(e, "min", bound_value(v));
         }
         if let Some(v) = max {
-            e = e.with_param("max", bound_value(v));
+            param(e, "max", bound_value(v));
         }
-        e
     }
 
     /// `length` failed; `unit` is `characters` or `items`.
     #[cold]
     pub fn length(
-        path: String,
+        path: impl Into<ErrorText>,
         min: Option<u64>,
         max: Option<u64>,
         equal: Option<u64>,
@@ -481,6 +537,20 @@ pub mod failure {
         unit: &str,
         message: Option<&str>,
     ) -> FieldError {
+        build(path, |e| {
+            fill_length(e, min, max, equal, actual, unit, message)
+        })
+    }
+
+    pub(crate) fn fill_length(
+        e: &mut FieldError,
+        min: Option<u64>,
+        max: Option<u64>,
+        equal: Option<u64>,
+        actual: u64,
+        unit: &str,
+        message: Option<&str>,
+    ) {
         // "1 character", "2 characters": `unit` is plural.
         let unit_for = |n: u64| {
             if n == 1 {
@@ -489,75 +559,121 @@ pub mod failure {
                 unit
             }
         };
-        let text = || match (equal, min, max) {
-            (Some(n), _, _) => format!("must have exactly {n} {}, got {actual}", unit_for(n)),
-            (None, Some(lo), Some(hi)) => format!("must have {lo} to {hi} {unit}, got {actual}"),
-            (None, Some(lo), None) => {
-                format!("must have at least {lo} {}, got {actual}", unit_for(lo))
-            }
-            (None, None, Some(hi)) => {
-                format!("must have at most {hi} {}, got {actual}", unit_for(hi))
-            }
-            (None, None, None) => format!("has {actual} {unit}"),
-        };
-        let mut e = finish_with(path, "length", text, message).with_param("actual", actual);
+        set(e, "length", message, |b| {
+            let (lead, n) = match (equal, min, max) {
+                (Some(n), _, _) => ("must have exactly ", n),
+                (None, Some(lo), Some(hi)) => {
+                    b.push("must have ");
+                    b.push_u64(lo);
+                    b.push(" to ");
+                    ("", hi)
+                }
+                (None, Some(lo), None) => ("must have at least ", lo),
+                (None, None, Some(hi)) => ("must have at most ", hi),
+                (None, None, None) => {
+                    b.push("has ");
+                    b.push_u64(actual);
+                    b.push(" ");
+                    b.push(unit);
+                    return;
+                }
+            };
+            b.push(lead);
+            b.push_u64(n);
+            b.push(" ");
+            // "2 to 1 characters" keeps the plural, like "2 to 50 characters".
+            b.push(if lead.is_empty() { unit } else { unit_for(n) });
+            b.push(", got ");
+            b.push_u64(actual);
+        });
+        param(e, "actual", actual.into());
         for (k, v) in [("min", min), ("max", max), ("equal", equal)] {
             if let Some(v) = v {
-                e = e.with_param(k, v);
+                param(e, k, v.into());
             }
         }
-        e
     }
 
     /// `pattern` failed.
     #[cold]
-    pub fn pattern(path: String, pattern: &str, message: Option<&str>) -> FieldError {
-        finish(
-            path,
-            "pattern",
-            format!("must match the pattern {pattern:?}"),
-            message,
-        )
-        .with_param("pattern", pattern)
+    pub fn pattern(path: impl Into<ErrorText>, pattern: &str, message: Option<&str>) -> FieldError {
+        build(path, |e| fill_pattern(e, pattern, message))
+    }
+
+    pub(crate) fn fill_pattern(e: &mut FieldError, pattern: &str, message: Option<&str>) {
+        set(e, "pattern", message, |b| {
+            let _ = write!(b, "must match the pattern {pattern:?}");
+        });
+        param(e, "pattern", pattern.into());
     }
 
     /// `one_of` failed.
     #[cold]
     pub fn one_of(
-        path: String,
+        path: impl Into<ErrorText>,
         allowed: Vec<Value>,
         actual: Value,
         message: Option<&str>,
     ) -> FieldError {
-        let list = allowed
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        finish(path, "one_of", format!("must be one of: {list}"), message)
-            .with_param("one_of", Value::Array(allowed))
-            .with_param("actual", actual)
+        build(path, |e| fill_one_of(e, allowed, actual, message))
+    }
+
+    pub(crate) fn fill_one_of(
+        e: &mut FieldError,
+        allowed: Vec<Value>,
+        actual: Value,
+        message: Option<&str>,
+    ) {
+        set(e, "one_of", message, |b| {
+            b.push("must be one of: ");
+            for (i, v) in allowed.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                match v {
+                    Value::String(s) => b.push(s),
+                    other => {
+                        let _ = write!(b, "{other}");
+                    }
+                }
+            }
+        });
+        param(e, "one_of", Value::Array(allowed));
+        param(e, "actual", actual);
     }
 
     /// `must_match` failed.
     #[cold]
-    pub fn must_match(path: String, other: &str, message: Option<&str>) -> FieldError {
-        finish(path, "must_match", format!("must match {other}"), message)
-            .with_param("other", other)
+    pub fn must_match(
+        path: impl Into<ErrorText>,
+        other: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        build(path, |e| fill_must_match(e, other, message))
+    }
+
+    pub(crate) fn fill_must_match(e: &mut FieldError, other: &str, message: Option<&str>) {
+        set(e, "must_match", message, |b| {
+            b.push("must match ");
+            b.push(other);
+        });
+        param(e, "other", other.into());
     }
 
     /// A `nested` rule names a rule set that is not loaded.
     #[cold]
-    pub fn unknown_nested(path: String, name: &str, message: Option<&str>) -> FieldError {
-        finish(
-            path,
-            "nested",
-            format!("unknown rule set {name:?}"),
-            message,
-        )
-        .with_param("rule_set", name)
+    pub fn unknown_nested(
+        path: impl Into<ErrorText>,
+        name: &str,
+        message: Option<&str>,
+    ) -> FieldError {
+        build(path, |e| fill_unknown_nested(e, name, message))
+    }
+
+    pub(crate) fn fill_unknown_nested(e: &mut FieldError, name: &str, message: Option<&str>) {
+        set(e, "nested", message, |b| {
+            let _ = write!(b, "unknown rule set {name:?}");
+        });
+        param(e, "rule_set", name.into());
     }
 }

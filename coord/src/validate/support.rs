@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use super::engine::length_ok;
 use super::formats;
-use super::result::{Checks, FieldError, FieldPath, RuleError};
+use super::result::{Checks, ErrorText, FieldError, FieldPath, RuleError};
 use super::rule::{Pattern, RuleKind, ValueType, failure};
 
 /// Something with a length: chars for strings, items for collections.
@@ -233,7 +233,7 @@ impl LazyPattern {
 /// `required` on an `Option`.
 #[inline]
 pub fn required(checks: &mut Checks, path: &FieldPath<'_>, present: bool, message: Option<&str>) {
-    checks.check(present, || failure::required(path.render(), message));
+    checks.check_at(present, path, |e| failure::fill_required(e, message));
 }
 
 /// `length(min, max, equal)`.
@@ -248,8 +248,8 @@ pub fn length<T: HasLength + ?Sized>(
     message: Option<&str>,
 ) {
     let len = value.length();
-    checks.check(length_ok(len, min, max, equal), || {
-        failure::length(path.render(), min, max, equal, len, T::UNIT, message)
+    checks.check_at(length_ok(len, min, max, equal), path, |e| {
+        failure::fill_length(e, min, max, equal, len, T::UNIT, message);
     });
 }
 
@@ -265,7 +265,7 @@ pub fn range<T: AsNumber + ?Sized>(
 ) {
     let n = value.as_number();
     let ok = min.is_none_or(|lo| n >= lo) && max.is_none_or(|hi| n <= hi);
-    checks.check(ok, || failure::range(path.render(), min, max, n, message));
+    checks.check_at(ok, path, |e| failure::fill_range(e, min, max, n, message));
 }
 
 /// `email`, `url`, `uuid`, `datetime`.
@@ -285,8 +285,8 @@ pub fn format<T: AsStr + ?Sized>(
         ValueType::DateTime => formats::is_datetime(s),
         _ => true,
     };
-    checks.check(ok, || {
-        failure::type_mismatch(path.render(), ty, "string", message)
+    checks.check_at(ok, path, |e| {
+        failure::fill_type_mismatch(e, ty, "string", message)
     });
 }
 
@@ -300,8 +300,8 @@ pub fn pattern<T: AsStr + ?Sized>(
     message: Option<&str>,
 ) {
     let ok = pattern.is_match(value.as_text());
-    checks.check(ok, || {
-        failure::pattern(path.render(), pattern.source, message)
+    checks.check_at(ok, path, |e| {
+        failure::fill_pattern(e, pattern.source, message)
     });
 }
 
@@ -315,12 +315,12 @@ pub fn one_of_str<T: AsStr + ?Sized>(
     message: Option<&str>,
 ) {
     let s = value.as_text();
-    checks.check(allowed.contains(&s), || {
+    checks.check_at(allowed.contains(&s), path, |e| {
         let list = allowed
             .iter()
             .map(|a| serde_json::Value::from(*a))
             .collect();
-        failure::one_of(path.render(), list, s.into(), message)
+        failure::fill_one_of(e, list, s.into(), message);
     });
 }
 
@@ -334,9 +334,9 @@ pub fn one_of_num<T: AsNumber + ?Sized>(
     message: Option<&str>,
 ) {
     let n = value.as_number();
-    checks.check(allowed.contains(&n), || {
+    checks.check_at(allowed.contains(&n), path, |e| {
         let list = allowed.iter().map(|a| number_value(*a)).collect();
-        failure::one_of(path.render(), list, number_value(n), message)
+        failure::fill_one_of(e, list, number_value(n), message);
     });
 }
 
@@ -359,8 +359,8 @@ pub fn must_match<A: PartialEq<B> + ?Sized, B: ?Sized>(
     other: &str,
     message: Option<&str>,
 ) {
-    checks.check(value == other_value, || {
-        failure::must_match(path.render(), other, message)
+    checks.check_at(value == other_value, path, |e| {
+        failure::fill_must_match(e, other, message);
     });
 }
 
@@ -381,14 +381,14 @@ pub fn custom(
 #[cold]
 fn custom_error(path: &FieldPath<'_>, e: RuleError, message: Option<&str>) -> FieldError {
     let path = match &e.field {
-        Some(f) => path.field(f).render(),
-        None => path.render(),
+        Some(f) => path.field(f).to_text(),
+        None => path.to_text(),
     };
     FieldError {
         path,
         rule: e.code,
-        message: message.map_or(e.message, |m| Cow::Owned(m.to_owned())),
-        params: e.params,
+        message: message.map_or_else(|| e.message.into(), ErrorText::copied),
+        params: *e.params,
     }
 }
 
