@@ -148,6 +148,7 @@ pub use doors::{
     breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
     validator,
 };
+pub use doors::limits;
 pub use errors::Severity;
 pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,

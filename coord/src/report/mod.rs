@@ -57,6 +57,7 @@ use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
 
 use prometheus::{Exposition, Kind};
+pub(crate) use prometheus::CAPPED_REGISTRIES;
 
 /// Everything coord knows, read at one moment. Build one with [`report()`](crate::report()).
 #[derive(Clone, Debug, Serialize)]
@@ -136,6 +137,7 @@ impl Report {
         self.error_metrics(&mut out);
         self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
+        out.dropped_names();
         out.finish()
     }
 
