@@ -144,11 +144,11 @@ pub use bulkhead::{
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
+pub use doors::limits;
 pub use doors::{
     breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
     validator,
 };
-pub use doors::limits;
 pub use errors::Severity;
 pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,

@@ -79,7 +79,10 @@ fn names_of_any_length_and_content_are_accepted_and_escaped() {
     let table = report.to_string();
     assert!(!table.contains('\u{1b}') && !table.contains('\u{0}'));
     let json = report.to_json().unwrap();
-    assert!(json.contains(r#"lim.ctl\n\"x\\\u001b[31m\u0000"#), "control characters are JSON-escaped");
+    assert!(
+        json.contains(r#"lim.ctl\n\"x\\\u001b[31m\u0000"#),
+        "control characters are JSON-escaped"
+    );
     let prometheus = report.to_prometheus();
     assert!(prometheus.contains(r#"operation="lim.ctl\n\"x\\"#));
     assert!(!prometheus.contains("lim.ctl\n"));
@@ -104,7 +107,10 @@ fn totals_saturate_instead_of_wrapping() {
     let far = clock.now();
     clock.advance(Duration::MAX);
     assert_eq!(clock.elapsed(), Duration::from_nanos(u64::MAX));
-    assert!(clock.now() >= far && far >= start, "a saturated fake clock never runs back");
+    assert!(
+        clock.now() >= far && far >= start,
+        "a saturated fake clock never runs back"
+    );
 }
 
 #[test]

@@ -63,11 +63,18 @@ fn reset_keeps_configuration_and_clears_measurements() {
     assert_eq!(coord::operation("rc.op").unwrap().calls, 0);
     // Configuration stays.
     assert_eq!(
-        coord::retry_policy("rc.api").unwrap().settings().max_retries,
+        coord::retry_policy("rc.api")
+            .unwrap()
+            .settings()
+            .max_retries,
         2
     );
     assert!(flaky().is_err());
-    assert_eq!(ATTEMPTS.load(SeqCst), 3, "1 call + 2 retries from the policy");
+    assert_eq!(
+        ATTEMPTS.load(SeqCst),
+        3,
+        "1 call + 2 retries from the policy"
+    );
     assert!(matches!(db(), Err(DbError::Down)));
     assert_eq!(
         coord::breaker("rc.db").config(),

@@ -22,9 +22,7 @@
 
 pub use crate::bulkhead::{DEFAULT_MAX_BULKHEADS, max_bulkheads, set_max_bulkheads};
 pub use crate::perf::{DEFAULT_MAX_OPERATIONS, max_operations, set_max_operations};
-pub use crate::rate_limit::{
-    DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters,
-};
+pub use crate::rate_limit::{DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters};
 pub use crate::retry::{DEFAULT_MAX_BUDGETS, max_budgets, set_max_budgets};
 
 /// The name of the entry every registry gives to names past its cap.

@@ -56,8 +56,8 @@ use crate::errors::Severity;
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
 
-use prometheus::{Exposition, Kind};
 pub(crate) use prometheus::CAPPED_REGISTRIES;
+use prometheus::{Exposition, Kind};
 
 /// Everything coord knows, read at one moment. Build one with [`report()`](crate::report()).
 #[derive(Clone, Debug, Serialize)]

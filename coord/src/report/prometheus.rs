@@ -251,9 +251,15 @@ mod tests {
         let mut e = Exposition::default();
         e.dropped_names();
         let text = e.finish();
-        assert!(text.contains("# TYPE coord_dropped_names_total counter\n"), "{text}");
+        assert!(
+            text.contains("# TYPE coord_dropped_names_total counter\n"),
+            "{text}"
+        );
         for registry in CAPPED_REGISTRIES {
-            let line = format!("coord_dropped_names_total{{registry=\"{}\"}} ", registry.label);
+            let line = format!(
+                "coord_dropped_names_total{{registry=\"{}\"}} ",
+                registry.label
+            );
             assert!(text.contains(&line), "{text}");
         }
     }

@@ -130,6 +130,13 @@ use std::sync::Arc;
 ///
 /// assert!(coord::Validate::validate(&Even(2)).is_valid);
 /// ```
+///
+/// An impl without `validate` does not compile (it used to, and recursed forever):
+///
+/// ```compile_fail
+/// struct Nothing;
+/// impl coord::Validate for Nothing {}
+/// ```
 pub trait Validate {
     /// Validates the whole value. Derived impls also register the type's rule set under the
     /// type name and record the outcome in [`Validator::validation_report`].
