@@ -133,7 +133,7 @@ use std::sync::Arc;
 ///
 /// An impl without `validate` does not compile (it used to, and recursed forever):
 ///
-/// ```compile_fail
+/// ```compile_fail,E0046
 /// struct Nothing;
 /// impl coord::Validate for Nothing {}
 /// ```
