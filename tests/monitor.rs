@@ -351,19 +351,19 @@ fn system_health_reads_the_latest_sample_and_the_breaker_hook() {
     let monitor = PerformanceMonitor::new();
     let health = monitor.system_health();
     assert!((0.0..=100.0).contains(&health.performance_score));
-    assert_eq!(
-        monitor.history().len(),
-        1,
-        "took a sample as there was none"
-    );
+    // With no sample it reads the host without waiting; the reading is kept only once CPU use
+    // can be measured (200 ms after the process's first host reading).
+    assert!(monitor.history().len() <= 1);
     assert_eq!(health.breakdown.open_breakers.value, 0.0);
 
+    monitor.record_system_health();
+    let kept = monitor.history().len();
     monitor.open_breakers_from(|| 2);
     let health = monitor.system_health();
     assert_eq!(health.breakdown.open_breakers.value, 2.0);
     assert!(health.breakdown.open_breakers.penalty > 0.0);
     assert!(health.health_status >= HealthStatus::Degraded);
-    assert_eq!(monitor.history().len(), 1, "reused the latest sample");
+    assert_eq!(monitor.history().len(), kept, "reused the latest sample");
 }
 
 #[test]

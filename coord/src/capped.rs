@@ -9,6 +9,23 @@ use std::sync::{Arc, PoisonError, RwLock};
 /// The name of the entry shared by every name past a registry's cap.
 pub(crate) const OVERFLOW_NAME: &str = "coord.overflow";
 
+/// Longest name a registry keeps, in bytes. Longer names are cut to this length on a character
+/// boundary (so two names that agree on their first 256 bytes share one entry). Any content is
+/// accepted as it is; every output escapes control characters.
+pub(crate) const MAX_NAME_BYTES: usize = 256;
+
+/// `name` cut to at most [`MAX_NAME_BYTES`] on a character boundary.
+pub(crate) fn clamp_name(name: &str) -> &str {
+    if name.len() <= MAX_NAME_BYTES {
+        return name;
+    }
+    let mut end = MAX_NAME_BYTES;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 pub(crate) struct Capped<T> {
     /// What the registry holds, for the one-time warning ("bulkhead").
     kind: &'static str,
@@ -49,7 +66,9 @@ impl<T> Capped<T> {
 
     /// The entry called `name`, made by `make` (given the entry's name) if it is new: under the
     /// cap as `name`, past it as the overflow entry (made once).
+    /// Names longer than [`MAX_NAME_BYTES`] are cut first.
     pub(crate) fn get_or_make(&self, name: &str, make: impl FnOnce(Arc<str>) -> T) -> Lookup<T> {
+        let name = clamp_name(name);
         if let Some(found) = self.read().by_name.get(name) {
             return Lookup::Found(Arc::clone(found));
         }
@@ -80,6 +99,7 @@ impl<T> Capped<T> {
 
     /// The entry called `name` if it exists (the overflow entry by [`OVERFLOW_NAME`]).
     pub(crate) fn find(&self, name: &str) -> Option<Arc<T>> {
+        let name = clamp_name(name);
         let entries = self.read();
         entries.by_name.get(name).cloned().or_else(|| {
             entries
@@ -118,8 +138,59 @@ impl<T> Capped<T> {
         self.dropped.store(0, Relaxed);
     }
 
+    /// Runs `f` on every entry, the overflow entry included, in no particular order and without
+    /// collecting them (for resets).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&T)) {
+        let entries = self.read();
+        entries
+            .by_name
+            .values()
+            .chain(entries.overflow.as_ref())
+            .for_each(|entry| f(entry));
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries<T>> {
         // Every update is one map insertion, consistent even after a panic.
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_past_the_cap_share_the_overflow_entry_and_are_counted() {
+        let capped: Capped<String> = Capped::new("test", 2);
+        for name in ["a", "b", "c", "d"] {
+            let _ = capped.get_or_make(name, |n| n.to_string());
+        }
+        assert_eq!(capped.dropped(), 2);
+        let names: Vec<_> = capped.all().iter().map(|e| e.to_string()).collect();
+        assert_eq!(names, ["a", "b", OVERFLOW_NAME]);
+        assert!(matches!(
+            capped.get_or_make("a", |n| n.to_string()),
+            Lookup::Found(_)
+        ));
+        assert!(capped.find("c").is_none());
+        assert!(capped.find(OVERFLOW_NAME).is_some());
+    }
+
+    #[test]
+    fn long_names_are_cut_on_a_char_boundary_and_any_content_is_kept() {
+        assert_eq!(clamp_name(""), "");
+        let long = "x".repeat(1 << 20);
+        assert_eq!(clamp_name(&long).len(), MAX_NAME_BYTES);
+        // 'é' is two bytes: after 255 ASCII bytes it would straddle the limit.
+        let straddling = format!("{}é", "x".repeat(MAX_NAME_BYTES - 1));
+        assert_eq!(clamp_name(&straddling), "x".repeat(MAX_NAME_BYTES - 1));
+        let capped: Capped<String> = Capped::new("test", 10);
+        let _ = capped.get_or_make(&long, |n| n.to_string());
+        assert_eq!(capped.find(&long).unwrap().len(), MAX_NAME_BYTES);
+        let control = "a\n\u{0}\u{1b}[31m";
+        let _ = capped.get_or_make(control, |n| n.to_string());
+        assert_eq!(capped.find(control).unwrap().as_str(), control);
+        let _ = capped.get_or_make("", |n| n.to_string());
+        assert!(capped.find("").is_some());
     }
 }

@@ -144,6 +144,7 @@ pub use bulkhead::{
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
+pub use doors::limits;
 pub use doors::{
     breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
     validator,

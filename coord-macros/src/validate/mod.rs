@@ -40,11 +40,8 @@ fn fallback(input: &DeriveInput, error: syn::Error) -> TokenStream {
         #errors
         const _: () = {
             impl #impl_generics ::coord::__private::Validate for #ident #ty_generics #where_clause {
-                fn validate_into(
-                    &self,
-                    _: &::coord::__private::FieldPath<'_>,
-                    _: &mut ::coord::__private::Checks,
-                ) {
+                fn validate(&self) -> ::coord::__private::ValidationResult {
+                    ::coord::__private::Checks::new().finish()
                 }
             }
         };

@@ -2,6 +2,7 @@
 //! use (through `__private`). Only the doors load `COORD_CONFIG` ([`config::ensure_env_loaded`])
 //! before they reach a registry; the layers below never look upward for configuration.
 
+pub mod limits;
 pub(crate) mod sites;
 
 use std::sync::Arc;
@@ -107,7 +108,13 @@ pub fn report() -> Report {
     report::build()
 }
 
-/// Returns every registry to zero. Handles cached by call sites stay valid and count from zero.
+/// Returns every registry to zero: clears *measurements and state* (operation metrics, the
+/// monitor's samples and windows, error records, breaker states, budgets' tokens, validation
+/// counts, bulkhead and rate-limiter counters, dropped-name counts) and keeps *configuration*
+/// (named retry policies, breaker configurations and a configuration file's precedence over
+/// call-site keys, rule sets, monitor settings, registry caps). A call site first used after a
+/// reset behaves exactly like one used before it; handles cached by call sites stay valid and
+/// count from zero.
 pub fn reset() {
     perf::reset_all();
     validate::reset();

@@ -383,12 +383,21 @@ impl PerformanceMonitor {
 
     /// Scores the host and the operations; see [`SystemHealth::assess`] for the formula.
     ///
-    /// CPU and memory come from the latest sample (one is taken if there is none). Error rate
-    /// and worst p99 come from the operations' last 60 s when the windows have data, otherwise
-    /// from everything recorded since start.
+    /// Never waits, so it is safe inside async handlers: CPU and memory come from the latest
+    /// sample. If there is none yet, one is read now without waiting (and kept in the history):
+    /// within the first 200 ms of the process's first host reading CPU use cannot be measured
+    /// yet, so it reads 0 % and that reading is not kept. Error rate and worst p99 come from the
+    /// operations' last 60 s when the windows have data, otherwise from everything recorded
+    /// since start.
     pub fn system_health(&self) -> SystemHealth {
         let latest = lock(&self.shared.history).back().cloned();
-        let sample = latest.unwrap_or_else(|| self.record_system_health());
+        let sample = latest.unwrap_or_else(|| {
+            let (sample, measured) = sampler::sample_now();
+            if measured {
+                self.shared.push_sample(sample.clone());
+            }
+            sample
+        });
         let (error_rate, p99) = self.operations_health();
         let open_breakers = (*crate::locks::read(&self.shared.open_breakers))();
         let inputs = HealthInputs::new()

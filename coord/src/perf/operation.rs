@@ -1,13 +1,13 @@
 //! The operation registry: one [`Operation`] per name, counted with atomics only.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex, RwLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 use super::stopwatch::{self, Instant};
+use crate::capped::{Capped, Lookup};
 use crate::status::Outcome;
 
 /// A counter alone on its cache line.
@@ -336,40 +336,54 @@ impl Drop for OperationGuard {
     }
 }
 
-/// All operations by name. Entries are never removed, so handles cached by call sites stay valid;
-/// [`reset`] zeroes them instead.
-static OPERATIONS: LazyLock<RwLock<HashMap<Arc<str>, Arc<Operation>>>> =
-    LazyLock::new(Default::default);
+/// Distinct operation names the registry holds unless [`set_max_operations`] says otherwise.
+pub const DEFAULT_MAX_OPERATIONS: usize = 10_000;
 
-/// The operation called `name`, created on first use.
+/// All operations by name, at most [`max_operations`] of them plus the shared overflow entry.
+/// Entries are never removed, so handles cached by call sites stay valid; [`reset_all`] zeroes
+/// them instead.
+static OPERATIONS: LazyLock<Capped<Operation>> =
+    LazyLock::new(|| Capped::new("operation", DEFAULT_MAX_OPERATIONS));
+
+/// The operation called `name` (cut to 256 bytes), created on first use; past the cap, the one
+/// shared operation `coord.overflow`.
 pub(crate) fn resolve(name: &str) -> Arc<Operation> {
-    if let Some(op) = crate::locks::read(&OPERATIONS).get(name) {
-        return Arc::clone(op);
+    match OPERATIONS.get_or_make(name, Operation::new) {
+        Lookup::Found(op) | Lookup::Created(op) | Lookup::Overflow(op) => op,
     }
-    let mut map = crate::locks::write(&OPERATIONS);
-    let op = map
-        .entry(Arc::from(name))
-        .or_insert_with_key(|key| Arc::new(Operation::new(Arc::clone(key))));
-    Arc::clone(op)
 }
 
 /// The operation called `name`, if any call site or guard has used it.
 pub(crate) fn find(name: &str) -> Option<Arc<Operation>> {
-    crate::locks::read(&OPERATIONS).get(name).cloned()
+    OPERATIONS.find(name)
 }
 
-/// Every registered operation, sorted by name.
+/// Every registered operation, sorted by name, the overflow entry last.
 pub(crate) fn all() -> Vec<Arc<Operation>> {
-    let mut ops: Vec<_> = crate::locks::read(&OPERATIONS).values().cloned().collect();
-    ops.sort_by(|a, b| a.name.cmp(&b.name));
-    ops
+    OPERATIONS.all()
 }
 
-/// Zeroes every operation in place.
+/// The operation registry's cap on distinct names.
+pub fn max_operations() -> usize {
+    OPERATIONS.cap()
+}
+
+/// Sets the operation registry's cap on distinct names. Names already registered stay; a lower
+/// cap only stops new ones.
+pub fn set_max_operations(cap: usize) {
+    OPERATIONS.set_cap(cap);
+}
+
+/// How many lookups of a new operation name found the registry full (each got the shared
+/// operation `coord.overflow`) since start or the last [`crate::reset`].
+pub fn dropped_names() -> u64 {
+    OPERATIONS.dropped()
+}
+
+/// Zeroes every operation in place, and the dropped-name count.
 pub(crate) fn reset_all() {
-    for op in crate::locks::read(&OPERATIONS).values() {
-        op.reset();
-    }
+    OPERATIONS.for_each(Operation::reset);
+    OPERATIONS.reset_dropped();
 }
 
 /// One call being timed by generated code. Unlike [`OperationGuard`], dropping it unfinished

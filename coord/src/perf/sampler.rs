@@ -45,40 +45,56 @@ impl Probe {
             primed_at: Instant::now(),
         };
         // The baseline reading; its CPU figures are meaningless and never reported.
-        probe.refresh();
+        probe.refresh(true);
         probe.primed_at = Instant::now();
         probe
     }
 
-    fn refresh(&mut self) {
-        self.system
-            .refresh_cpu_specifics(CpuRefreshKind::nothing().with_cpu_usage());
+    /// Reads memory, and CPU times when `cpu` (a CPU reading restarts sysinfo's interval, so
+    /// one taken too early would spoil the next).
+    fn refresh(&mut self, cpu: bool) {
+        if cpu {
+            self.system
+                .refresh_cpu_specifics(CpuRefreshKind::nothing().with_cpu_usage());
+        }
         self.system
             .refresh_memory_specifics(MemoryRefreshKind::nothing().with_ram());
         if let Some(pid) = self.pid {
-            self.system.refresh_processes_specifics(
-                ProcessesToUpdate::Some(&[pid]),
-                false,
-                ProcessRefreshKind::nothing().with_cpu().with_memory(),
-            );
+            let kind = ProcessRefreshKind::nothing().with_memory();
+            let kind = if cpu { kind.with_cpu() } else { kind };
+            self.system
+                .refresh_processes_specifics(ProcessesToUpdate::Some(&[pid]), false, kind);
         }
     }
 
     fn sample(&mut self) -> SystemSample {
-        self.refresh();
+        self.sample_with_cpu(true)
+    }
+
+    /// A reading; without `cpu`, the CPU figures read 0 (not measured).
+    fn sample_with_cpu(&mut self, cpu: bool) -> SystemSample {
+        self.refresh(cpu);
         let total = self.system.total_memory();
         // `available` counts reclaimable caches as free, which is what "in use" means to a person.
         let used = total.saturating_sub(self.system.available_memory());
         let process = self.pid.and_then(|pid| self.system.process(pid));
         SystemSample {
             timestamp: SystemTime::now(),
-            cpu_usage: f64::from(self.system.global_cpu_usage()).clamp(0.0, 100.0),
+            cpu_usage: if cpu {
+                f64::from(self.system.global_cpu_usage()).clamp(0.0, 100.0)
+            } else {
+                0.0
+            },
             memory_usage: if total == 0 {
                 0.0
             } else {
                 (used as f64 / total as f64 * 100.0).clamp(0.0, 100.0)
             },
-            process_cpu_usage: process.map_or(0.0, |p| f64::from(p.cpu_usage()).max(0.0)),
+            process_cpu_usage: if cpu {
+                process.map_or(0.0, |p| f64::from(p.cpu_usage()).max(0.0))
+            } else {
+                0.0
+            },
             process_memory: process.map_or(0, |p| p.memory()),
             used_memory: used,
             total_memory: total,
@@ -123,6 +139,15 @@ pub(crate) fn sample_if_ready() -> Option<SystemSample> {
         return None;
     }
     Some(sample_with(|probe| probe.sample()))
+}
+
+/// Takes a reading now without ever waiting: `(sample, true)` once the probe can report CPU
+/// use; within its first 200 ms, `(sample, false)` with real memory figures and CPU figures of 0
+/// (not yet measured).
+pub(crate) fn sample_now() -> (SystemSample, bool) {
+    prime();
+    let ready = time_to_ready().is_zero();
+    (sample_with(|probe| probe.sample_with_cpu(ready)), ready)
 }
 
 fn sample_with(read: impl FnOnce(&mut Probe) -> SystemSample) -> SystemSample {

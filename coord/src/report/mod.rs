@@ -56,6 +56,7 @@ use crate::errors::Severity;
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::validate::ValidationReport;
 
+pub(crate) use prometheus::CAPPED_REGISTRIES;
 use prometheus::{Exposition, Kind};
 
 /// Everything coord knows, read at one moment. Build one with [`report()`](crate::report()).
@@ -136,6 +137,7 @@ impl Report {
         self.error_metrics(&mut out);
         self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
+        out.dropped_names();
         out.finish()
     }
 

@@ -94,6 +94,56 @@ impl Exposition {
     }
 }
 
+/// One registry keyed by run-time names, with a cap: the `registry` label of
+/// `coord_dropped_names_total` and how to read its count of names sent to the overflow entry.
+pub(crate) struct CappedRegistry {
+    /// The label value, plural ("operations").
+    pub(crate) label: &'static str,
+    /// Lookups of a new name that found the registry full, since start or the last reset.
+    pub(crate) dropped: fn() -> u64,
+}
+
+/// Every capped registry, in the order they are exposed. A registry that gains a cap (through
+/// `crate::capped`) adds its row here.
+pub(crate) const CAPPED_REGISTRIES: &[CappedRegistry] = &[
+    CappedRegistry {
+        label: "operations",
+        dropped: crate::perf::dropped_names,
+    },
+    CappedRegistry {
+        label: "retry_budgets",
+        dropped: crate::retry::dropped_budget_names,
+    },
+    CappedRegistry {
+        label: "bulkheads",
+        dropped: crate::bulkhead::dropped_names,
+    },
+    CappedRegistry {
+        label: "rate_limiters",
+        dropped: crate::rate_limit::dropped_names,
+    },
+];
+
+impl Exposition {
+    /// The family `coord_dropped_names_total{registry}`: one sample per capped registry, read
+    /// now.
+    pub(crate) fn dropped_names(&mut self) {
+        const NAME: &str = "coord_dropped_names_total";
+        self.family(
+            NAME,
+            Kind::Counter,
+            "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
+        );
+        for registry in CAPPED_REGISTRIES {
+            self.sample(
+                NAME,
+                &[("registry", registry.label)],
+                (registry.dropped)() as f64,
+            );
+        }
+    }
+}
+
 /// `key="value",...` with the values escaped.
 fn write_labels(out: &mut String, labels: &[(&str, &str)]) {
     for (i, (key, value)) in labels.iter().enumerate() {
@@ -194,6 +244,24 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("h_seconds_sum{op=\"a\"} 0.5\nh_seconds_count{op=\"a\"} 4\n"));
+    }
+
+    #[test]
+    fn every_capped_registry_has_a_dropped_names_sample() {
+        let mut e = Exposition::default();
+        e.dropped_names();
+        let text = e.finish();
+        assert!(
+            text.contains("# TYPE coord_dropped_names_total counter\n"),
+            "{text}"
+        );
+        for registry in CAPPED_REGISTRIES {
+            let line = format!(
+                "coord_dropped_names_total{{registry=\"{}\"}} ",
+                registry.label
+            );
+            assert!(text.contains(&line), "{text}");
+        }
     }
 
     #[test]

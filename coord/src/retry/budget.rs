@@ -1,9 +1,10 @@
 //! Retry budgets: a token bucket per policy name, so a failing dependency cannot turn every
 //! caller into a retry storm.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock};
+
+use crate::capped::{Capped, Lookup};
 
 /// How a retry budget refills and drains. The default (capacity 500, a retry costs 5, a
 /// success refunds 1) allows bursts of 100 retries and, sustained, one retry per five successes.
@@ -126,30 +127,56 @@ impl RetryBudget {
     }
 }
 
-static BUDGETS: LazyLock<RwLock<HashMap<Arc<str>, Arc<RetryBudget>>>> =
-    LazyLock::new(Default::default);
+/// Distinct budget names the registry holds unless [`set_max_budgets`] says otherwise.
+pub const DEFAULT_MAX_BUDGETS: usize = 10_000;
 
-/// The budget called `name`, created full with `config` on first use (later configs for the
-/// same name are ignored: the first policy to use a name sets its bucket).
+/// Budgets by policy (or operation) name, at most [`max_budgets`] plus the shared overflow one.
+static BUDGETS: LazyLock<Capped<RetryBudget>> =
+    LazyLock::new(|| Capped::new("retry budget", DEFAULT_MAX_BUDGETS));
+
+/// The budget called `name` (cut to 256 bytes), created full with `config` on first use (later
+/// configs for the same name are ignored: the first policy to use a name sets its bucket). Past
+/// the cap, every new name shares the one budget `coord.overflow`, with the default
+/// configuration.
 pub(crate) fn resolve(name: &str, config: BudgetConfig) -> Arc<RetryBudget> {
-    if let Some(budget) = crate::locks::read(&BUDGETS).get(name) {
-        return Arc::clone(budget);
+    let lookup = BUDGETS.get_or_make(name, |key| {
+        let config = if &*key == crate::capped::OVERFLOW_NAME {
+            BudgetConfig::default()
+        } else {
+            config
+        };
+        RetryBudget::new(key, config)
+    });
+    match lookup {
+        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
     }
-    let mut map = crate::locks::write(&BUDGETS);
-    let budget = map
-        .entry(Arc::from(name))
-        .or_insert_with_key(|key| Arc::new(RetryBudget::new(Arc::clone(key), config)));
-    Arc::clone(budget)
 }
 
-/// The retry budget of policy (or operation) `name`, if a retrying call has used it.
+/// The retry budget of policy (or operation) `name`, if a retrying call has used it (the shared
+/// overflow budget is found by its name, `coord.overflow`).
 pub fn budget(name: &str) -> Option<BudgetSnapshot> {
-    crate::locks::read(&BUDGETS).get(name).map(|b| b.snapshot())
+    BUDGETS.find(name).map(|b| b.snapshot())
 }
 
-/// Refills every bucket; handles cached by policies stay valid.
+/// The budget registry's cap on distinct names.
+pub fn max_budgets() -> usize {
+    BUDGETS.cap()
+}
+
+/// Sets the budget registry's cap on distinct names. Names already registered stay; a lower cap
+/// only stops new ones.
+pub fn set_max_budgets(cap: usize) {
+    BUDGETS.set_cap(cap);
+}
+
+/// How many lookups of a new budget name found the registry full (each got the shared budget
+/// `coord.overflow`) since start or the last [`crate::reset`].
+pub fn dropped_budget_names() -> u64 {
+    BUDGETS.dropped()
+}
+
+/// Refills every bucket and zeroes the dropped-name count; handles cached by policies stay valid.
 pub(crate) fn reset_all() {
-    for budget in crate::locks::read(&BUDGETS).values() {
-        budget.refill();
-    }
+    BUDGETS.for_each(RetryBudget::refill);
+    BUDGETS.reset_dropped();
 }

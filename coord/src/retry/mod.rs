@@ -18,14 +18,18 @@ mod registry;
 
 pub use attempt::{Attempt, Next, RetryLoop};
 pub(crate) use attempt::{FailedAttempt, RetryObserver};
-pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget, budget};
+pub use budget::{
+    BudgetConfig, BudgetSnapshot, DEFAULT_MAX_BUDGETS, RetryBudget, budget, dropped_budget_names,
+    max_budgets, set_max_budgets,
+};
 pub(crate) use policy::ANONYMOUS;
 pub use policy::{Jitter, RetryEvent, RetryPolicy, RetrySettings, UnknownJitter};
 pub(crate) use registry::named_or_default;
 pub use registry::{policy, policy_names, register_policy};
 
-/// Forgets registered policies and refills every budget.
+/// Refills every budget. Named policies are configuration and stay registered (DESIGN
+/// principle 6): a `#[retry(policy = "name")]` site first called after a reset still gets its
+/// policy.
 pub(crate) fn reset_all() {
-    registry::reset();
     budget::reset_all();
 }

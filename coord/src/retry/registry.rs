@@ -33,11 +33,6 @@ pub fn policy_names() -> Vec<String> {
     names
 }
 
-/// Forgets registered policies.
-pub(crate) fn reset() {
-    crate::locks::write(&POLICIES).clear();
-}
-
 /// The base policy of `#[retry(policy = "name")]`: the registered one, or defaults named `name`.
 pub(crate) fn named_or_default(name: &str) -> RetryPolicy {
     policy(name).unwrap_or_else(|| RetryPolicy::default().named(name))

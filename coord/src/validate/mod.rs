@@ -118,16 +118,34 @@ use std::fmt::Display;
 use std::sync::Arc;
 
 /// A value that can check itself. Derive it with `#[derive(Validate)]`, or implement it by hand:
-/// either [`validate`](Validate::validate) or [`validate_into`](Validate::validate_into) (each
-/// has a default in terms of the other, so implement at least one).
+/// [`validate`](Validate::validate) is the one required method;
+/// [`validate_into`](Validate::validate_into) has a default in terms of it (override it to add
+/// checks below a path without building a whole result).
+///
+/// ```
+/// struct Even(u32);
+///
+/// impl coord::Validate for Even {
+///     fn validate(&self) -> coord::ValidationResult {
+///         let mut checks = coord::validate::Checks::new();
+///         checks.check(self.0 % 2 == 0, || coord::FieldError::new("", "even", "must be even"));
+///         checks.finish()
+///     }
+/// }
+///
+/// assert!(coord::Validate::validate(&Even(2)).is_valid);
+/// ```
+///
+/// An impl without `validate` does not compile (it used to, and recursed forever):
+///
+/// ```compile_fail,E0046
+/// struct Nothing;
+/// impl coord::Validate for Nothing {}
+/// ```
 pub trait Validate {
     /// Validates the whole value. Derived impls also register the type's rule set under the
     /// type name and record the outcome in [`Validator::validation_report`].
-    fn validate(&self) -> ValidationResult {
-        let mut checks = Checks::new();
-        self.validate_into(&FieldPath::Root, &mut checks);
-        checks.finish()
-    }
+    fn validate(&self) -> ValidationResult;
 
     /// Adds this value's checks, with paths below `path`, to `checks` (used by `nested`). The
     /// default runs [`validate`](Validate::validate) and moves its errors below `path`.
@@ -161,25 +179,48 @@ pub trait Validate {
     }
 }
 
+/// `validate` of the containers below: their own checks from the root, as one result.
+fn validate_from_root<T: Validate + ?Sized>(value: &T) -> ValidationResult {
+    let mut checks = Checks::new();
+    value.validate_into(&FieldPath::Root, &mut checks);
+    checks.finish()
+}
+
 impl<T: Validate + ?Sized> Validate for &T {
+    fn validate(&self) -> ValidationResult {
+        (**self).validate()
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         (**self).validate_into(path, checks);
     }
 }
 
 impl<T: Validate + ?Sized> Validate for Box<T> {
+    fn validate(&self) -> ValidationResult {
+        (**self).validate()
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         (**self).validate_into(path, checks);
     }
 }
 
 impl<T: Validate + ?Sized> Validate for Arc<T> {
+    fn validate(&self) -> ValidationResult {
+        (**self).validate()
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         (**self).validate_into(path, checks);
     }
 }
 
 impl<T: Validate> Validate for Option<T> {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn __coord_register() {
         T::__coord_register();
     }
@@ -192,6 +233,10 @@ impl<T: Validate> Validate for Option<T> {
 }
 
 impl<T: Validate> Validate for [T] {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
         for (i, v) in self.iter().enumerate() {
             v.validate_into(&path.index(i), checks);
@@ -200,6 +245,10 @@ impl<T: Validate> Validate for [T] {
 }
 
 impl<T: Validate, const N: usize> Validate for [T; N] {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn __coord_register() {
         T::__coord_register();
     }
@@ -210,6 +259,10 @@ impl<T: Validate, const N: usize> Validate for [T; N] {
 }
 
 impl<T: Validate> Validate for Vec<T> {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn __coord_register() {
         T::__coord_register();
     }
@@ -220,6 +273,10 @@ impl<T: Validate> Validate for Vec<T> {
 }
 
 impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn __coord_register() {
         V::__coord_register();
     }
@@ -232,6 +289,10 @@ impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
 }
 
 impl<K: Display, V: Validate> Validate for BTreeMap<K, V> {
+    fn validate(&self) -> ValidationResult {
+        validate_from_root(self)
+    }
+
     fn __coord_register() {
         V::__coord_register();
     }
