@@ -3,10 +3,10 @@
 //! its latest message (`last_error`), shared by the operation registry (the manual guard) and
 //! the error registry (retry loops, macros, `ErrorHandler`). A leaf: imports nothing of coord.
 
+use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError, RwLock};
 
 /// Longest message kept, in bytes: longer ones are cut at the last character boundary at or
@@ -71,20 +71,45 @@ impl Message {
         message
     }
 
+    /// Replaces the text with `text` cut to [`MAX_MESSAGE_LEN`] (copies only its bytes).
+    pub(crate) fn set(&mut self, text: &str) {
+        let text = truncated(text);
+        self.bytes[..text.len()].copy_from_slice(text.as_bytes());
+        // At most MAX_MESSAGE_LEN, which fits in u16.
+        self.len = u16::try_from(text.len()).unwrap_or(0);
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         let bytes = &self.bytes[..usize::from(self.len)];
         // Only whole characters are ever copied in (see `write_str`).
         std::str::from_utf8(bytes).unwrap_or_default()
     }
+}
 
-    /// A cheap fingerprint (FNV-1a over the bytes), never 0 (0 means "no message").
-    pub(crate) fn fingerprint(&self) -> u64 {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for &byte in self.as_str().as_bytes() {
-            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
-        }
-        hash.max(1)
+/// `text` cut to at most [`MAX_MESSAGE_LEN`] bytes on a character boundary.
+pub(crate) fn truncated(text: &str) -> &str {
+    let mut end = text.len().min(MAX_MESSAGE_LEN);
+    while !text.is_char_boundary(end) {
+        end -= 1;
     }
+    &text[..end]
+}
+
+/// A cheap fingerprint of `text` (eight bytes a step), never 0 (0 means "no message").
+pub(crate) fn fingerprint(text: &str) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes = text.as_bytes();
+    let mut hash = (bytes.len() as u64).wrapping_mul(K);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut tail = [0; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    (hash ^ (hash >> 29)).max(1)
 }
 
 impl fmt::Write for Message {
@@ -122,31 +147,27 @@ pub(crate) struct LastError {
 }
 
 impl LastError {
-    /// Keeps `message` as the latest one.
-    pub(crate) fn set(&self, message: &Message) {
-        let fingerprint = message.fingerprint();
+    /// Keeps `text` (cut to [`MAX_MESSAGE_LEN`]) as the latest message. The same text as the
+    /// one held (by fingerprint) costs one load and no lock.
+    pub(crate) fn set_str(&self, text: &str) {
+        let text = truncated(text);
+        let fingerprint = fingerprint(text);
         if self.fingerprint.load(Relaxed) == fingerprint {
             return;
         }
         let mut held = lock(&self.message);
-        match &mut *held {
-            Some(slot) => slot.clone_from(message),
-            None => *held = Some(message.clone()),
-        }
+        held.get_or_insert_with(Message::default).set(text);
         self.fingerprint.store(fingerprint, Relaxed);
     }
 
-    /// Keeps `text` (cut to [`MAX_MESSAGE_LEN`]) as the latest message.
-    #[cfg(test)]
-    pub(crate) fn set_str(&self, text: &str) {
-        self.set(&Message::new(text));
+    /// Keeps `message` as the latest one.
+    pub(crate) fn set(&self, message: &Message) {
+        self.set_str(message.as_str());
     }
 
     /// The latest message, if any.
     pub(crate) fn get(&self) -> Option<String> {
-        lock(&self.message)
-            .as_ref()
-            .map(|m| m.as_str().to_owned())
+        lock(&self.message).as_ref().map(|m| m.as_str().to_owned())
     }
 
     /// Forgets the message.
@@ -234,7 +255,10 @@ mod tests {
     fn odd_displays_never_panic() {
         assert_eq!(Message::of(&Panics).as_str(), UNAVAILABLE);
         assert_eq!(Message::of(&Fails).as_str(), "partial");
-        assert_eq!(bounded_string(&"\u{0}\u{fffd}\u{7f}"), "\u{0}\u{fffd}\u{7f}");
+        assert_eq!(
+            bounded_string(&"\u{0}\u{fffd}\u{7f}"),
+            "\u{0}\u{fffd}\u{7f}"
+        );
     }
 
     #[test]

@@ -46,7 +46,10 @@ pub(crate) fn error_report() -> ErrorReport {
 /// The report of one operation: its row (`None`: nothing recorded yet) and the breaker of the
 /// same name, if any.
 pub(crate) fn operation_report(row: Option<&Arc<ErrorRow>>, name: &str) -> ErrorReport {
-    let breakers = breaker::find(name).map(|b| b.snapshot()).into_iter().collect();
+    let breakers = breaker::find(name)
+        .map(|b| b.snapshot())
+        .into_iter()
+        .collect();
     joined(errors::summary_of(row), breakers)
 }
 

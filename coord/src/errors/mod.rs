@@ -16,8 +16,8 @@ pub use registry::{
     operation_errors, set_max_rows, set_recent_capacity,
 };
 pub(crate) use registry::{
-    ErrorRow, find_row, record_cancelled, record_failure, record_success_after_retry, reset_all,
-    ErrorSummary, row, summary, summary_of,
+    ErrorRow, ErrorSummary, find_row, record_cancelled, record_failure, record_success_after_retry,
+    reset_all, row, summary, summary_of,
 };
 
 named_enum! {

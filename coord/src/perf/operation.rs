@@ -103,8 +103,7 @@ impl Operation {
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {
-        self.last_error
-            .set(&crate::last_error::Message::of(error));
+        self.last_error.set(&crate::last_error::Message::of(error));
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
