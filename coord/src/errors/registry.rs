@@ -43,37 +43,34 @@ fn shard() -> usize {
     SHARD.try_with(|s| *s).unwrap_or(0)
 }
 
-/// One shard of a row's counters, alone on its cache lines.
+/// One shard of a row's counters, alone on its cache lines. A failed attempt adds to two of
+/// them (its severity and its outcome); failed attempts and final failures are sums.
 #[derive(Default)]
 #[repr(align(128))]
 struct RowShard {
-    errors: AtomicU64,
-    final_failures: AtomicU64,
-    retries: AtomicU64,
-    successes_after_retry: AtomicU64,
-    budget_exhausted: AtomicU64,
-    cancelled: AtomicU64,
-    exhausted: AtomicU64,
-    permanent: AtomicU64,
-    deadline_exceeded: AtomicU64,
     by_severity: [AtomicU64; 4],
+    /// Indexed by [`outcome_index`].
+    by_outcome: [AtomicU64; 5],
+    successes_after_retry: AtomicU64,
+    cancelled: AtomicU64,
 }
 
 impl RowShard {
     fn counters(&self) -> impl Iterator<Item = &AtomicU64> {
-        [
-            &self.errors,
-            &self.final_failures,
-            &self.retries,
-            &self.successes_after_retry,
-            &self.budget_exhausted,
-            &self.cancelled,
-            &self.exhausted,
-            &self.permanent,
-            &self.deadline_exceeded,
-        ]
-        .into_iter()
-        .chain(&self.by_severity)
+        self.by_severity
+            .iter()
+            .chain(&self.by_outcome)
+            .chain([&self.successes_after_retry, &self.cancelled])
+    }
+}
+
+fn outcome_index(outcome: AttemptOutcome) -> usize {
+    match outcome {
+        AttemptOutcome::Retried => 0,
+        AttemptOutcome::Exhausted => 1,
+        AttemptOutcome::Permanent => 2,
+        AttemptOutcome::BudgetExhausted => 3,
+        AttemptOutcome::DeadlineExceeded => 4,
     }
 }
 
@@ -193,19 +190,8 @@ impl ErrorRow {
         }
         let shard = shard();
         let s = &self.shards[shard];
-        s.errors.fetch_add(1, Relaxed);
         s.by_severity[severity_index(severity)].fetch_add(1, Relaxed);
-        match outcome {
-            AttemptOutcome::Retried => &s.retries,
-            AttemptOutcome::Exhausted => &s.exhausted,
-            AttemptOutcome::Permanent => &s.permanent,
-            AttemptOutcome::BudgetExhausted => &s.budget_exhausted,
-            AttemptOutcome::DeadlineExceeded => &s.deadline_exceeded,
-        }
-        .fetch_add(1, Relaxed);
-        if outcome != AttemptOutcome::Retried {
-            s.final_failures.fetch_add(1, Relaxed);
-        }
+        s.by_outcome[outcome_index(outcome)].fetch_add(1, Relaxed);
         self.last_error.set_str(message);
         let capacity = RECENT_CAPACITY.load(Relaxed);
         if capacity == 0 {
@@ -240,17 +226,36 @@ impl ErrorRow {
         let mut t = Totals::default();
         for s in &self.shards {
             let load = |a: &AtomicU64| a.load(Relaxed);
+            let by_severity: [u64; 4] = std::array::from_fn(|i| load(&s.by_severity[i]));
+            let [
+                retries,
+                exhausted,
+                permanent,
+                budget_exhausted,
+                deadline_exceeded,
+            ] = std::array::from_fn(|i| load(&s.by_outcome[i]));
+            // Both sums count every failed attempt; they differ only while one is being
+            // recorded, so take the outcomes' (final failures are read from them).
+            let errors = [
+                retries,
+                exhausted,
+                permanent,
+                budget_exhausted,
+                deadline_exceeded,
+            ]
+            .into_iter()
+            .fold(0, u64::saturating_add);
             t.add(&Totals {
-                errors: load(&s.errors),
-                final_failures: load(&s.final_failures),
-                retries: load(&s.retries),
+                errors,
+                final_failures: errors - retries,
+                retries,
                 successes_after_retry: load(&s.successes_after_retry),
-                budget_exhausted: load(&s.budget_exhausted),
+                budget_exhausted,
                 cancelled: load(&s.cancelled),
-                exhausted: load(&s.exhausted),
-                permanent: load(&s.permanent),
-                deadline_exceeded: load(&s.deadline_exceeded),
-                by_severity: std::array::from_fn(|i| load(&s.by_severity[i])),
+                exhausted,
+                permanent,
+                deadline_exceeded,
+                by_severity,
             });
         }
         t
