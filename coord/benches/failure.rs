@@ -78,6 +78,14 @@ fn failure_path(c: &mut Criterion) {
     group.bench_function("handler_failure_1t", |b| {
         b.iter(|| handler.execute(|| body(true)))
     });
+    // The machine's own 2-thread penalty (scheduling, shared cores), as a control.
+    group.bench_function("handler_success_2t", |b| {
+        b.iter_custom(|iters| {
+            per_thread(2, iters, &|| {
+                _ = black_box(handler.execute(|| body(false)));
+            })
+        })
+    });
     group.bench_function("handler_failure_2t", |b| {
         b.iter_custom(|iters| {
             per_thread(2, iters, &|| {
@@ -91,6 +99,13 @@ fn failure_path(c: &mut Criterion) {
     });
     group.bench_function("retry_macro_failure_1t", |b| {
         b.iter(|| retried(black_box(true)))
+    });
+    group.bench_function("retry_macro_success_2t", |b| {
+        b.iter_custom(|iters| {
+            per_thread(2, iters, &|| {
+                _ = black_box(retried(black_box(false)));
+            })
+        })
     });
     group.bench_function("retry_macro_failure_2t", |b| {
         b.iter_custom(|iters| {
