@@ -230,7 +230,7 @@ pub trait DescribeDisplay<E> {
 impl<E: core::fmt::Display> DescribeDisplay<E> for &&Describe<E> {
     #[inline]
     fn describer(&self) -> fn(&E) -> String {
-        |e| e.to_string()
+        crate::compose::retry::bounded_message::<E>
     }
 }
 
@@ -243,7 +243,7 @@ pub trait DescribeDebug<E> {
 impl<E: core::fmt::Debug> DescribeDebug<E> for &Describe<E> {
     #[inline]
     fn describer(&self) -> fn(&E) -> String {
-        |e| format!("{e:?}")
+        crate::compose::retry::bounded_debug::<E>
     }
 }
 

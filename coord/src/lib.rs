@@ -30,6 +30,7 @@ mod macros;
 // Leaves: they import nothing of coord.
 mod capped;
 mod clock;
+mod last_error;
 mod locks;
 mod metrics_bridge;
 mod naming;

@@ -23,9 +23,8 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::breaker::{CircuitBreaker, CircuitOpen, Permit};
-use crate::errors::Severity;
 use crate::perf::TimedCall;
-use crate::retry::{Attempt, Next, RetryLoop, RetryPolicy};
+use crate::retry::{Attempt, Next, RetryLoop};
 
 /// An absent layer.
 #[derive(Clone, Copy, Debug, Default)]
@@ -604,32 +603,9 @@ pub trait Retrier {
     fn start(&self) -> RetryLoop<'_>;
 }
 
-/// A policy retrying the operation `operation`, recording failures with `severity`.
-#[derive(Clone, Copy, Debug)]
-pub struct PolicyRetrier<'a> {
-    /// The policy.
-    pub policy: &'a RetryPolicy,
-    /// The operation failures are recorded under.
-    pub operation: &'a str,
-    /// The severity failures are recorded with.
-    pub severity: Severity,
-}
-
-impl Retrier for PolicyRetrier<'_> {
-    #[inline(always)]
-    fn start(&self) -> RetryLoop<'_> {
-        RetryLoop::new(self.policy, self.operation, self.severity)
-    }
-}
-
 /// A marker of the error type `E`, handed to [`Pipeline::retry`]'s `describe` so that it can
 /// pick a message function by the type's traits.
 pub struct Describe<E>(PhantomData<fn(&E)>);
-
-/// The message of a `Display` error.
-pub(crate) fn display<E: fmt::Display>(error: &E) -> String {
-    error.to_string()
-}
 
 /// The return type of a retried or guarded operation: a `Result`.
 #[diagnostic::on_unimplemented(

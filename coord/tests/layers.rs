@@ -37,7 +37,7 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" => Layer::Leaf,
+        | "locks" | "capped" | "last_error" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" => Layer::Mechanism,
         "compose" | "pipeline" => Layer::Composition,

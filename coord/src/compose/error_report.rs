@@ -1,7 +1,9 @@
 //! The error report: the error registry's numbers joined with every breaker's state.
 
+use std::sync::Arc;
+
 use crate::breaker::{self, BreakerSnapshot};
-use crate::errors::{self, ErrorRecord, OperationErrors, RetryStats, SeverityCounts};
+use crate::errors::{self, ErrorRecord, ErrorRow, OperationErrors, RetryStats, SeverityCounts};
 use crate::status::HealthStatus;
 
 /// Everything the error registry knows, and the breakers' states; see [`crate::error_report()`].
@@ -38,7 +40,20 @@ impl ErrorReport {
 /// The global error report: totals, per severity and operation, retry statistics, recent
 /// errors, a health verdict and every breaker's state.
 pub(crate) fn error_report() -> ErrorReport {
-    let errors = errors::summary();
+    joined(errors::summary(), breaker::all())
+}
+
+/// The report of one operation: its row (`None`: nothing recorded yet) and the breaker of the
+/// same name, if any.
+pub(crate) fn operation_report(row: Option<&Arc<ErrorRow>>, name: &str) -> ErrorReport {
+    let breakers = breaker::find(name)
+        .map(|b| b.snapshot())
+        .into_iter()
+        .collect();
+    joined(errors::summary_of(row), breakers)
+}
+
+fn joined(errors: errors::ErrorSummary, breakers: Vec<BreakerSnapshot>) -> ErrorReport {
     ErrorReport {
         total_errors: errors.total_errors,
         final_failures: errors.final_failures,
@@ -47,6 +62,6 @@ pub(crate) fn error_report() -> ErrorReport {
         retry: errors.retry,
         recent: errors.recent,
         health_status: errors.health_status,
-        circuit_breaker_status: breaker::all(),
+        circuit_breaker_status: breakers,
     }
 }

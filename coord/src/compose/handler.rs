@@ -7,10 +7,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::error_report::ErrorReport;
+use super::retry::{RowRecorder, bounded_message};
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
-use crate::errors::Severity;
-use crate::pipeline::{self, Pipeline, PolicyRetrier};
-use crate::retry::RetryPolicy;
+use crate::errors::{self, Severity};
+use crate::pipeline::{Pipeline, Retrier};
+use crate::retry::{RetryLoop, RetryPolicy};
 
 /// How one operation is run: its name, severity and retry policy. Build it with a struct
 /// literal (`..Default::default()` for the rest) or with [`ErrorContext::new`] and the builders.
@@ -50,7 +51,8 @@ impl ErrorContext {
 }
 
 /// Runs operations with retries (and optionally a circuit breaker) and records every failure in
-/// the global error registry.
+/// the global error registry, in its operation's row (found on the first failure and kept by
+/// the handler and its clones, so later failures take no registry lock).
 ///
 /// ```
 /// use std::time::Duration;
@@ -65,8 +67,10 @@ impl ErrorContext {
 ///     if calls == 1 { Err("connection reset") } else { Ok("John Doe") }
 /// });
 /// assert_eq!(user, Ok("John Doe"));
+/// // This handler's operation only; `coord::error_report()` has every operation.
 /// let report = handler.error_report();
 /// assert_eq!(report.operation("docs.fetch_user").unwrap().successes_after_retry, 1);
+/// assert_eq!(report.by_operation.len(), 1);
 /// ```
 ///
 /// With [`breaker`](ErrorHandler::breaker), every attempt goes through the circuit breaker
@@ -76,6 +80,7 @@ impl ErrorContext {
 pub struct ErrorHandler<B = NoBreaker> {
     context: ErrorContext,
     breaker: B,
+    recorder: RowRecorder,
 }
 
 /// The breaker slot of an [`ErrorHandler`] without a circuit breaker.
@@ -85,6 +90,7 @@ pub struct NoBreaker;
 impl From<ErrorContext> for ErrorHandler {
     fn from(context: ErrorContext) -> Self {
         Self {
+            recorder: RowRecorder::new(context.severity),
             context,
             breaker: NoBreaker,
         }
@@ -115,6 +121,7 @@ impl ErrorHandler {
         ErrorHandler {
             context: self.context,
             breaker,
+            recorder: self.recorder,
         }
     }
 
@@ -127,6 +134,7 @@ impl ErrorHandler {
         Ok(ErrorHandler {
             context: self.context,
             breaker,
+            recorder: self.recorder,
         })
     }
 
@@ -140,7 +148,7 @@ impl ErrorHandler {
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
-                |_| pipeline::display,
+                |_| bounded_message::<E>,
             )
             .run()
     }
@@ -156,7 +164,7 @@ impl ErrorHandler {
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
-                |_| pipeline::display,
+                |_| bounded_message::<E>,
             )
             .run_async()
             .await
@@ -175,7 +183,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
-                |_| pipeline::display,
+                |_| bounded_message::<E>,
             )
             .breaker(&self.breaker)
             .run()
@@ -192,7 +200,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
-                |_| pipeline::display,
+                |_| bounded_message::<E>,
             )
             .breaker(&self.breaker)
             .run_async()
@@ -207,11 +215,11 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
 
 impl<B> ErrorHandler<B> {
     /// The retry slot of this handler's pipeline.
-    fn retrier(&self) -> PolicyRetrier<'_> {
-        PolicyRetrier {
+    fn retrier(&self) -> HandlerRetrier<'_> {
+        HandlerRetrier {
             policy: &self.context.retry,
             operation: &self.context.operation_name,
-            severity: self.context.severity,
+            recorder: &self.recorder,
         }
     }
 
@@ -226,6 +234,7 @@ impl<B> ErrorHandler<B> {
     #[must_use]
     pub fn severity(mut self, severity: Severity) -> Self {
         self.context.severity = severity;
+        self.recorder = RowRecorder::new(severity);
         self
     }
 
@@ -242,8 +251,34 @@ impl<B> ErrorHandler<B> {
         }
     }
 
-    /// The global error report (its [`ErrorReport::operation`] gives this handler's row).
+    /// This handler's errors: the report of its operation alone (its row, its recent
+    /// failures, a health verdict from them, and the breaker named after the operation if there
+    /// is one), as the guide's `error_handler.get_error_report()`. Handlers of the same
+    /// operation name share it; [`coord::error_report()`](crate::error_report) covers every
+    /// operation.
     pub fn error_report(&self) -> ErrorReport {
-        super::error_report::error_report()
+        let name = &self.context.operation_name;
+        let row = self
+            .recorder
+            .resolved()
+            .cloned()
+            .or_else(|| errors::find_row(name));
+        super::error_report::operation_report(row.as_ref(), name)
+    }
+}
+
+/// The retry slot of a handler: its policy, recording into the handler's row.
+#[derive(Clone, Copy, Debug)]
+struct HandlerRetrier<'a> {
+    policy: &'a RetryPolicy,
+    operation: &'a str,
+    recorder: &'a RowRecorder,
+}
+
+impl Retrier for HandlerRetrier<'_> {
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        let budget = self.policy.bound_budget(self.operation).map(|b| &**b);
+        RetryLoop::recorded(self.policy, budget, self.operation, self.recorder)
     }
 }

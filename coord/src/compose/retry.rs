@@ -4,15 +4,96 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
-use crate::errors::{self, Severity};
+use crate::errors::{self, ErrorRow, Severity};
 use crate::retry::{
     ANONYMOUS, Attempt, FailedAttempt, RetryBudget, RetryLoop, RetryObserver, RetryPolicy,
 };
 
-/// Records what a retry loop did in the error registry, with one severity.
+/// Records what a retry loop did in the error registry, with one severity, finding the
+/// operation's row by name on each failure (for callers with nowhere to keep it).
 #[derive(Debug)]
 pub(crate) struct ErrorRecorder(Severity);
+
+/// Records what one call site's or handler's retry loops did into its operation's row,
+/// resolved on the first failure and kept: later failures take no registry lock.
+#[derive(Clone, Debug)]
+pub(crate) struct RowRecorder {
+    severity: Severity,
+    row: OnceLock<Arc<ErrorRow>>,
+}
+
+impl RowRecorder {
+    /// A recorder with `severity`, its row not yet resolved.
+    pub(crate) const fn new(severity: Severity) -> Self {
+        Self {
+            severity,
+            row: OnceLock::new(),
+        }
+    }
+
+    /// The row, resolved by `operation` on first use.
+    #[inline]
+    pub(crate) fn row(&self, operation: &str) -> &Arc<ErrorRow> {
+        self.row.get_or_init(|| errors::row(operation))
+    }
+
+    /// The row if a failure resolved it.
+    pub(crate) fn resolved(&self) -> Option<&Arc<ErrorRow>> {
+        self.row.get()
+    }
+}
+
+impl RetryObserver for RowRecorder {
+    fn failed_attempt(&self, failure: &FailedAttempt<'_>) {
+        self.row(failure.operation).record_failure(
+            self.severity,
+            failure.error_type,
+            failure.message,
+            failure.attempt,
+            failure.outcome,
+        );
+    }
+
+    #[cold]
+    fn succeeded_after_retry(&self, operation: &str) {
+        self.row(operation).record_success_after_retry();
+    }
+
+    #[cold]
+    fn cancelled(&self, operation: &str) {
+        self.row(operation).record_cancelled();
+    }
+}
+
+/// The message failures are recorded with: `error`'s `Display`, at most
+/// [`MAX_MESSAGE_LEN`](crate::errors::MAX_MESSAGE_LEN) bytes, formatted into one allocation of
+/// that size at most, `"<message unavailable>"` when the `Display` panics.
+pub(crate) fn bounded_message<E: fmt::Display>(error: &E) -> String {
+    crate::last_error::bounded_string(error)
+}
+
+/// [`bounded_message`] of an error's `Debug`.
+pub(crate) fn bounded_debug<E: fmt::Debug>(error: &E) -> String {
+    struct AsDisplay<'e, E>(&'e E);
+    impl<E: fmt::Debug> fmt::Display for AsDisplay<'_, E> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            fmt::Debug::fmt(self.0, f)
+        }
+    }
+    crate::last_error::bounded_string(&AsDisplay(error))
+}
+
+/// `error` classified by `policy`'s `when`, described by [`bounded_message`].
+fn classified<E: fmt::Display + 'static>(policy: &RetryPolicy, error: E) -> Attempt<E> {
+    let attempt = if policy.is_retryable(&error) {
+        Attempt::retryable(error)
+    } else {
+        Attempt::permanent(error)
+    };
+    attempt.describe_with(bounded_message::<E>)
+}
 
 static RECORDERS: [ErrorRecorder; 4] = [
     ErrorRecorder(Severity::Low),
@@ -67,7 +148,7 @@ impl RetryPolicy {
     {
         let name = self.name().unwrap_or(ANONYMOUS);
         self.run(name, Severity::Medium, || {
-            operation().map_err(|e| self.classify(e))
+            operation().map_err(|e| classified(self, e))
         })
     }
 
@@ -82,7 +163,7 @@ impl RetryPolicy {
         let name = self.name().unwrap_or(ANONYMOUS);
         self.run_async(name, Severity::Medium, || {
             let attempt = operation();
-            async move { attempt.await.map_err(|e| self.classify(e)) }
+            async move { attempt.await.map_err(|e| classified(self, e)) }
         })
         .await
     }
@@ -146,6 +227,17 @@ impl RetryPolicy {
 }
 
 impl<'a> RetryLoop<'a> {
+    /// One call recording into `recorder`'s row (call sites and handlers keep the recorder).
+    #[inline]
+    pub(crate) fn recorded(
+        policy: &'a RetryPolicy,
+        budget: Option<&'a RetryBudget>,
+        operation: &'a str,
+        recorder: &'a RowRecorder,
+    ) -> Self {
+        Self::observed(policy, budget, operation, recorder, policy.start_time())
+    }
+
     /// [`new`](Self::new) with the budget already resolved (call sites cache it).
     #[inline]
     pub(crate) fn new_with_budget(

@@ -67,6 +67,7 @@ pub struct RetrySite {
 struct SitePolicy {
     policy: RetryPolicy,
     budget: Option<Arc<RetryBudget>>,
+    recorder: crate::compose::retry::RowRecorder,
 }
 
 impl RetrySite {
@@ -85,7 +86,11 @@ impl RetrySite {
             config::ensure_env_loaded();
             let policy = (self.build)();
             let budget = policy.bound_budget(self.operation).cloned();
-            SitePolicy { policy, budget }
+            SitePolicy {
+                policy,
+                budget,
+                recorder: crate::compose::retry::RowRecorder::new(Severity::Medium),
+            }
         })
     }
 
@@ -93,11 +98,11 @@ impl RetrySite {
     #[inline]
     pub fn start(&self) -> RetryLoop<'_> {
         let site = self.resolved();
-        RetryLoop::new_with_budget(
+        RetryLoop::recorded(
             &site.policy,
             site.budget.as_deref(),
             self.operation,
-            Severity::Medium,
+            &site.recorder,
         )
     }
 
@@ -105,10 +110,10 @@ impl RetrySite {
     #[inline]
     pub fn run<T, E>(&self, attempt: impl FnMut() -> Result<T, Attempt<E>>) -> Result<T, E> {
         let site = self.resolved();
-        site.policy.run_with_budget(
+        site.policy.run_budgeted(
             site.budget.as_deref(),
             self.operation,
-            Severity::Medium,
+            &site.recorder,
             attempt,
         )
     }

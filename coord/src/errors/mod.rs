@@ -12,10 +12,12 @@ use std::time::SystemTime;
 pub use crate::status::AttemptOutcome;
 use crate::status::HealthStatus;
 pub use registry::{
-    DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, operation_errors, set_recent_capacity,
+    DEFAULT_MAX_ROWS, DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, dropped_names, max_rows,
+    operation_errors, set_max_rows, set_recent_capacity,
 };
 pub(crate) use registry::{
-    record_cancelled, record_failure, record_success_after_retry, reset_all, summary,
+    ErrorRow, ErrorSummary, find_row, record_cancelled, record_failure, record_success_after_retry,
+    reset_all, row, summary, summary_of,
 };
 
 named_enum! {
@@ -47,7 +49,8 @@ pub struct ErrorRecord {
     pub severity: Severity,
     /// The error's Rust type name.
     pub error_type: &'static str,
-    /// The error's message, at most [`MAX_MESSAGE_LEN`] bytes.
+    /// The error's message, at most [`MAX_MESSAGE_LEN`] bytes (cut on a character boundary;
+    /// `"<message unavailable>"` when the error's `Display` panicked).
     pub message: String,
     /// Which attempt failed (1 = the first).
     pub attempt: u32,
@@ -125,6 +128,7 @@ pub struct OperationErrors {
     pub budget_exhausted: u64,
     /// Calls cancelled after a failure.
     pub cancelled: u64,
-    /// The latest error message.
+    /// The latest error message, at most [`MAX_MESSAGE_LEN`] bytes: the same value as
+    /// [`OperationStats::last_error`](crate::OperationStats::last_error) for this name.
     pub last_error: Option<String>,
 }

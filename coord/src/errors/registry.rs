@@ -1,44 +1,94 @@
-//! The global error registry: counters in atomics, per-operation rows and the recent list
-//! behind locks that only the failure path and report building take.
+//! The global error registry without a global lock on the failure path.
+//!
+//! Each operation has one [`ErrorRow`], found by name in a capped map once per call site or
+//! handler (which keep the `Arc`) and updated with atomics spread over a few per-thread shards,
+//! so two threads failing at once do not write the same cache line. The latest message lives in
+//! the operation's [`LastError`] cell (shared with the operation registry) and is rewritten only
+//! when it changes. The recent list is one ring per shard, each behind its own lock that only
+//! the threads of that shard take (and report building, for a copy). Totals are sums over the
+//! rows, read without stopping writers.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::{
     AttemptOutcome, ErrorRecord, HealthStatus, OperationErrors, RetryStats, Severity,
     SeverityCounts,
 };
+use crate::capped::{Capped, Lookup};
+use crate::last_error::{LastError, Message};
 
-/// Longest message kept per record, in bytes.
-pub const MAX_MESSAGE_LEN: usize = 256;
+pub use crate::last_error::MAX_MESSAGE_LEN;
 
 /// Records kept in [`ErrorReport::recent`](crate::ErrorReport::recent) unless changed with [`set_recent_capacity`].
 pub const DEFAULT_RECENT_CAPACITY: usize = 100;
 
+/// Operation names the error registry keeps rows for unless changed with [`set_max_rows`];
+/// failures of further names are counted in one row named `coord.overflow`.
+pub const DEFAULT_MAX_ROWS: usize = 10_000;
+
 /// Window over which [`ErrorReport::health_status`](crate::ErrorReport::health_status) looks at final failures.
 const HEALTH_WINDOW: Duration = Duration::from_secs(300);
 
+/// Shards per row and rings of recent records; threads are spread over them round-robin.
+const SHARDS: usize = 4;
+
+fn shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: usize = NEXT.fetch_add(1, Relaxed) % SHARDS;
+    }
+    SHARD.try_with(|s| *s).unwrap_or(0)
+}
+
+/// One shard of a row's counters, alone on its cache lines. A failed attempt adds to two of
+/// them (its severity and its outcome); failed attempts and final failures are sums.
 #[derive(Default)]
-struct Counters {
-    failed_attempts: AtomicU64,
-    final_failures: AtomicU64,
+#[repr(align(128))]
+struct RowShard {
     by_severity: [AtomicU64; 4],
-    retries: AtomicU64,
+    /// Indexed by [`outcome_index`].
+    by_outcome: [AtomicU64; 5],
     successes_after_retry: AtomicU64,
-    exhausted: AtomicU64,
-    permanent: AtomicU64,
-    budget_exhausted: AtomicU64,
-    deadline_exceeded: AtomicU64,
     cancelled: AtomicU64,
 }
 
-static COUNTERS: LazyLock<Counters> = LazyLock::new(Counters::default);
-static OPERATIONS: LazyLock<Mutex<HashMap<String, OperationErrors>>> =
-    LazyLock::new(Default::default);
-static RECENT: LazyLock<Mutex<VecDeque<ErrorRecord>>> = LazyLock::new(Default::default);
-static RECENT_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RECENT_CAPACITY);
+impl RowShard {
+    fn counters(&self) -> impl Iterator<Item = &AtomicU64> {
+        self.by_severity
+            .iter()
+            .chain(&self.by_outcome)
+            .chain([&self.successes_after_retry, &self.cancelled])
+    }
+}
+
+fn outcome_index(outcome: AttemptOutcome) -> usize {
+    match outcome {
+        AttemptOutcome::Retried => 0,
+        AttemptOutcome::Exhausted => 1,
+        AttemptOutcome::Permanent => 2,
+        AttemptOutcome::BudgetExhausted => 3,
+        AttemptOutcome::DeadlineExceeded => 4,
+    }
+}
+
+/// The errors of one operation: what a call site or handler holds to record failures.
+pub(crate) struct ErrorRow {
+    id: u32,
+    name: Arc<str>,
+    shards: [RowShard; SHARDS],
+    last_error: Arc<LastError>,
+}
+
+impl std::fmt::Debug for ErrorRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ErrorRow")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
 
 fn severity_index(severity: Severity) -> usize {
     match severity {
@@ -49,26 +99,292 @@ fn severity_index(severity: Severity) -> usize {
     }
 }
 
-fn truncate(message: &str) -> String {
-    let mut end = message.len().min(MAX_MESSAGE_LEN);
-    while !message.is_char_boundary(end) {
-        end -= 1;
+/// Sums of a row's shards.
+#[derive(Default)]
+struct Totals {
+    errors: u64,
+    final_failures: u64,
+    retries: u64,
+    successes_after_retry: u64,
+    budget_exhausted: u64,
+    cancelled: u64,
+    exhausted: u64,
+    permanent: u64,
+    deadline_exceeded: u64,
+    by_severity: [u64; 4],
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        let pairs = [
+            (&mut self.errors, other.errors),
+            (&mut self.final_failures, other.final_failures),
+            (&mut self.retries, other.retries),
+            (&mut self.successes_after_retry, other.successes_after_retry),
+            (&mut self.budget_exhausted, other.budget_exhausted),
+            (&mut self.cancelled, other.cancelled),
+            (&mut self.exhausted, other.exhausted),
+            (&mut self.permanent, other.permanent),
+            (&mut self.deadline_exceeded, other.deadline_exceeded),
+        ];
+        for (sum, value) in pairs {
+            *sum = sum.saturating_add(value);
+        }
+        for (sum, value) in self.by_severity.iter_mut().zip(other.by_severity) {
+            *sum = sum.saturating_add(value);
+        }
     }
-    message[..end].to_owned()
+
+    fn is_empty(&self) -> bool {
+        self.errors == 0 && self.successes_after_retry == 0 && self.cancelled == 0
+    }
+
+    fn severity_counts(&self) -> SeverityCounts {
+        let [low, medium, high, critical] = self.by_severity;
+        SeverityCounts {
+            low,
+            medium,
+            high,
+            critical,
+        }
+    }
+
+    fn retry_stats(&self) -> RetryStats {
+        RetryStats {
+            failed_attempts: self.errors,
+            retries: self.retries,
+            successes_after_retry: self.successes_after_retry,
+            exhausted: self.exhausted,
+            permanent: self.permanent,
+            budget_exhausted: self.budget_exhausted,
+            deadline_exceeded: self.deadline_exceeded,
+            cancelled: self.cancelled,
+        }
+    }
 }
 
-fn operation_row<'m>(
-    map: &'m mut HashMap<String, OperationErrors>,
-    operation: &str,
-) -> &'m mut OperationErrors {
-    map.entry(operation.to_owned())
-        .or_insert_with(|| OperationErrors {
-            operation: operation.to_owned(),
-            ..OperationErrors::default()
-        })
+impl ErrorRow {
+    fn new(id: u32, name: Arc<str>) -> Self {
+        Self {
+            id,
+            last_error: crate::last_error::cell(&name),
+            name,
+            shards: Default::default(),
+        }
+    }
+
+    /// Records one failed attempt and what the retry loop decided about it. Takes no lock but
+    /// this thread's ring of recent records (and the row's message cell when the message
+    /// changed); allocates nothing.
+    pub(crate) fn record_failure(
+        &self,
+        severity: Severity,
+        error_type: &'static str,
+        message: &str,
+        attempt: u32,
+        outcome: AttemptOutcome,
+    ) {
+        crate::metrics_bridge::failed_attempt(severity.as_str());
+        if outcome != AttemptOutcome::Retried {
+            crate::metrics_bridge::retried_call(outcome.as_str());
+        }
+        let shard = shard();
+        let s = &self.shards[shard];
+        s.by_severity[severity_index(severity)].fetch_add(1, Relaxed);
+        s.by_outcome[outcome_index(outcome)].fetch_add(1, Relaxed);
+        self.last_error.set_str(message);
+        let capacity = RECENT_CAPACITY.load(Relaxed);
+        if capacity == 0 {
+            return;
+        }
+        let at = SystemTime::now();
+        let mut ring = crate::locks::lock(&RECENT[shard]);
+        let slot = ring.next_slot(capacity);
+        slot.row = self.id;
+        slot.severity = severity;
+        slot.error_type = error_type;
+        slot.message.set(message);
+        slot.attempt = attempt;
+        slot.outcome = outcome;
+        slot.at = at;
+    }
+
+    /// Records a call that succeeded after at least one failed attempt.
+    pub(crate) fn record_success_after_retry(&self) {
+        crate::metrics_bridge::retried_call("success_after_retry");
+        self.shards[shard()]
+            .successes_after_retry
+            .fetch_add(1, Relaxed);
+    }
+
+    /// Records a call dropped after a failure.
+    pub(crate) fn record_cancelled(&self) {
+        self.shards[shard()].cancelled.fetch_add(1, Relaxed);
+    }
+
+    fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for s in &self.shards {
+            let load = |a: &AtomicU64| a.load(Relaxed);
+            let by_severity: [u64; 4] = std::array::from_fn(|i| load(&s.by_severity[i]));
+            let [
+                retries,
+                exhausted,
+                permanent,
+                budget_exhausted,
+                deadline_exceeded,
+            ] = std::array::from_fn(|i| load(&s.by_outcome[i]));
+            // Both sums count every failed attempt; they differ only while one is being
+            // recorded, so take the outcomes' (final failures are read from them).
+            let errors = [
+                retries,
+                exhausted,
+                permanent,
+                budget_exhausted,
+                deadline_exceeded,
+            ]
+            .into_iter()
+            .fold(0, u64::saturating_add);
+            t.add(&Totals {
+                errors,
+                final_failures: errors - retries,
+                retries,
+                successes_after_retry: load(&s.successes_after_retry),
+                budget_exhausted,
+                cancelled: load(&s.cancelled),
+                exhausted,
+                permanent,
+                deadline_exceeded,
+                by_severity,
+            });
+        }
+        t
+    }
+
+    fn public(&self, t: &Totals) -> OperationErrors {
+        OperationErrors {
+            operation: self.name.to_string(),
+            errors: t.errors,
+            final_failures: t.final_failures,
+            retries: t.retries,
+            successes_after_retry: t.successes_after_retry,
+            budget_exhausted: t.budget_exhausted,
+            cancelled: t.cancelled,
+            last_error: self.last_error.get(),
+        }
+    }
+
+    fn reset(&self) {
+        for s in &self.shards {
+            for counter in s.counters() {
+                counter.store(0, Relaxed);
+            }
+        }
+        self.last_error.clear();
+    }
 }
 
-/// Records one failed attempt and what the retry loop decided about it.
+/// One recent failed attempt as stored: the row by id, the message inline.
+#[derive(Clone)]
+struct Slot {
+    row: u32,
+    severity: Severity,
+    error_type: &'static str,
+    message: Message,
+    attempt: u32,
+    outcome: AttemptOutcome,
+    at: SystemTime,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            row: u32::MAX,
+            severity: Severity::default(),
+            error_type: "",
+            message: Message::default(),
+            attempt: 0,
+            outcome: AttemptOutcome::Retried,
+            at: SystemTime::UNIX_EPOCH,
+        }
+    }
+}
+
+/// The recent records of one shard: once full, the oldest slot is rewritten in place (no
+/// allocation, no moves).
+struct Ring {
+    slots: Vec<Slot>,
+    /// Where the next record goes once the ring is full: the oldest one.
+    next: usize,
+}
+
+impl Ring {
+    const fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// The slot to fill with a new record, the ring holding at most `capacity` (≥ 1).
+    fn next_slot(&mut self, capacity: usize) -> &mut Slot {
+        if self.slots.len() > capacity {
+            self.shrink(capacity);
+        }
+        if self.slots.len() < capacity && self.next == 0 {
+            self.slots.push(Slot::default());
+            let last = self.slots.len() - 1;
+            return &mut self.slots[last];
+        }
+        let index = self.next % self.slots.len();
+        self.next = (index + 1) % self.slots.len();
+        &mut self.slots[index]
+    }
+
+    /// Oldest first.
+    fn iter(&self) -> impl Iterator<Item = &Slot> {
+        let (newer, older) = self.slots.split_at(self.next.min(self.slots.len()));
+        older.iter().chain(newer)
+    }
+
+    /// Keeps the newest `capacity` records, oldest first.
+    fn shrink(&mut self, capacity: usize) {
+        let mut kept: Vec<Slot> = self.iter().cloned().collect();
+        kept.drain(..kept.len().saturating_sub(capacity));
+        self.slots = kept;
+        self.next = 0;
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.next = 0;
+    }
+}
+
+static ROWS: LazyLock<Capped<ErrorRow>> =
+    LazyLock::new(|| Capped::new("error row", DEFAULT_MAX_ROWS));
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+static RECENT: [Mutex<Ring>; SHARDS] = [const { Mutex::new(Ring::new()) }; SHARDS];
+static RECENT_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RECENT_CAPACITY);
+
+/// The row of `operation`, made on first use; past the cap, the shared overflow row. Callers
+/// that record more than once keep the `Arc`.
+pub(crate) fn row(operation: &str) -> Arc<ErrorRow> {
+    let make = |name| {
+        let id = NEXT_ID.fetch_add(1, Relaxed);
+        ErrorRow::new(u32::try_from(id).unwrap_or(u32::MAX), name)
+    };
+    match ROWS.get_or_make(operation, make) {
+        Lookup::Found(row) | Lookup::Created(row) | Lookup::Overflow(row) => row,
+    }
+}
+
+/// The row of `operation` if it exists (the overflow row by its name).
+pub(crate) fn find_row(operation: &str) -> Option<Arc<ErrorRow>> {
+    ROWS.find(operation)
+}
+
+/// Records one failed attempt of `operation` (found by name: call sites keep the row instead).
 pub(crate) fn record_failure(
     operation: &str,
     severity: Severity,
@@ -77,85 +393,51 @@ pub(crate) fn record_failure(
     attempt: u32,
     outcome: AttemptOutcome,
 ) {
-    crate::metrics_bridge::failed_attempt(severity.as_str());
-    if outcome != AttemptOutcome::Retried {
-        crate::metrics_bridge::retried_call(outcome.as_str());
-    }
-    let c = &*COUNTERS;
-    c.failed_attempts.fetch_add(1, Relaxed);
-    c.by_severity[severity_index(severity)].fetch_add(1, Relaxed);
-    let is_final = outcome != AttemptOutcome::Retried;
-    if is_final {
-        c.final_failures.fetch_add(1, Relaxed);
-    }
-    match outcome {
-        AttemptOutcome::Retried => &c.retries,
-        AttemptOutcome::Exhausted => &c.exhausted,
-        AttemptOutcome::Permanent => &c.permanent,
-        AttemptOutcome::BudgetExhausted => &c.budget_exhausted,
-        AttemptOutcome::DeadlineExceeded => &c.deadline_exceeded,
-    }
-    .fetch_add(1, Relaxed);
-    let message = truncate(message);
-    {
-        let mut map = crate::locks::lock(&OPERATIONS);
-        let row = operation_row(&mut map, operation);
-        row.errors += 1;
-        if is_final {
-            row.final_failures += 1;
-        } else {
-            row.retries += 1;
-        }
-        if outcome == AttemptOutcome::BudgetExhausted {
-            row.budget_exhausted += 1;
-        }
-        row.last_error = Some(message.clone());
-    }
-    let capacity = RECENT_CAPACITY.load(Relaxed);
-    if capacity == 0 {
-        return;
-    }
-    let record = ErrorRecord {
-        operation: operation.to_owned(),
-        severity,
-        error_type,
-        message,
-        attempt,
-        outcome,
-        at: SystemTime::now(),
-    };
-    let mut recent = crate::locks::lock(&RECENT);
-    while recent.len() >= capacity {
-        recent.pop_front();
-    }
-    recent.push_back(record);
+    row(operation).record_failure(severity, error_type, message, attempt, outcome);
 }
 
 pub(crate) fn record_success_after_retry(operation: &str) {
-    crate::metrics_bridge::retried_call("success_after_retry");
-    COUNTERS.successes_after_retry.fetch_add(1, Relaxed);
-    let mut map = crate::locks::lock(&OPERATIONS);
-    operation_row(&mut map, operation).successes_after_retry += 1;
+    row(operation).record_success_after_retry();
 }
 
 pub(crate) fn record_cancelled(operation: &str) {
-    COUNTERS.cancelled.fetch_add(1, Relaxed);
-    let mut map = crate::locks::lock(&OPERATIONS);
-    operation_row(&mut map, operation).cancelled += 1;
+    row(operation).record_cancelled();
 }
 
 /// Keeps the last `capacity` records in [`ErrorReport::recent`](crate::ErrorReport::recent) (100 by default; 0 keeps none).
 pub fn set_recent_capacity(capacity: usize) {
     RECENT_CAPACITY.store(capacity, Relaxed);
-    let mut recent = crate::locks::lock(&RECENT);
-    while recent.len() > capacity {
-        recent.pop_front();
+    for ring in &RECENT {
+        let mut ring = crate::locks::lock(ring);
+        if ring.slots.len() > capacity {
+            ring.shrink(capacity);
+        }
     }
+}
+
+/// Keeps rows for at most `cap` operation names ([`DEFAULT_MAX_ROWS`] by default); failures
+/// of names past it are counted in the row `coord.overflow` and in [`dropped_names`]. Rows
+/// already made are kept.
+pub fn set_max_rows(cap: usize) {
+    ROWS.set_cap(cap);
+    crate::last_error::raise_cap(cap.saturating_mul(2));
+}
+
+/// The current cap on rows (see [`set_max_rows`]).
+pub fn max_rows() -> usize {
+    ROWS.cap()
+}
+
+/// How many times a name past the cap was folded into the overflow row.
+pub fn dropped_names() -> u64 {
+    ROWS.dropped()
 }
 
 /// The errors recorded for `operation`, if any.
 pub fn operation_errors(operation: &str) -> Option<OperationErrors> {
-    crate::locks::lock(&OPERATIONS).get(operation).cloned()
+    let row = ROWS.find(operation)?;
+    let totals = row.totals();
+    (!totals.is_empty()).then(|| row.public(&totals))
 }
 
 /// What the registry holds, read at one moment; the composition layer adds the breakers.
@@ -170,37 +452,71 @@ pub(crate) struct ErrorSummary {
     pub(crate) health_status: HealthStatus,
 }
 
-pub(crate) fn summary() -> ErrorSummary {
-    let c = &*COUNTERS;
-    let load = |a: &AtomicU64| a.load(Relaxed);
-    let mut by_operation: Vec<OperationErrors> =
-        crate::locks::lock(&OPERATIONS).values().cloned().collect();
-    by_operation.sort_by(|a, b| a.operation.cmp(&b.operation));
-    let recent: Vec<ErrorRecord> = crate::locks::lock(&RECENT).iter().cloned().collect();
+/// The recent records of the rows in `names` (by id), oldest first, at most the capacity.
+fn recent_of(names: &HashMap<u32, Arc<str>>) -> Vec<ErrorRecord> {
+    let mut recent = Vec::new();
+    for ring in &RECENT {
+        // Copied under the shard's lock (a few hundred bytes a record); strings made after.
+        let copied: Vec<Slot> = crate::locks::lock(ring)
+            .iter()
+            .filter(|slot| names.contains_key(&slot.row))
+            .cloned()
+            .collect();
+        recent.extend(copied.into_iter().filter_map(|s| {
+            Some(ErrorRecord {
+                operation: names.get(&s.row)?.to_string(),
+                severity: s.severity,
+                error_type: s.error_type,
+                message: s.message.as_str().to_owned(),
+                attempt: s.attempt,
+                outcome: s.outcome,
+                at: s.at,
+            })
+        }));
+    }
+    // Stable: records of one thread keep their order when the clock does not move.
+    recent.sort_by_key(|r| r.at);
+    let capacity = RECENT_CAPACITY.load(Relaxed);
+    if recent.len() > capacity {
+        recent.drain(..recent.len() - capacity);
+    }
+    recent
+}
+
+fn summarize<'r>(rows: impl IntoIterator<Item = &'r Arc<ErrorRow>>) -> ErrorSummary {
+    let mut total = Totals::default();
+    let mut by_operation = Vec::new();
+    let mut names = HashMap::new();
+    for row in rows {
+        let totals = row.totals();
+        names.insert(row.id, Arc::clone(&row.name));
+        if totals.is_empty() {
+            continue;
+        }
+        total.add(&totals);
+        by_operation.push(row.public(&totals));
+    }
+    let recent = recent_of(&names);
     let health_status = health(&recent);
     ErrorSummary {
-        total_errors: load(&c.failed_attempts),
-        final_failures: load(&c.final_failures),
-        by_severity: SeverityCounts {
-            low: load(&c.by_severity[0]),
-            medium: load(&c.by_severity[1]),
-            high: load(&c.by_severity[2]),
-            critical: load(&c.by_severity[3]),
-        },
+        total_errors: total.errors,
+        final_failures: total.final_failures,
+        by_severity: total.severity_counts(),
         by_operation,
-        retry: RetryStats {
-            failed_attempts: load(&c.failed_attempts),
-            retries: load(&c.retries),
-            successes_after_retry: load(&c.successes_after_retry),
-            exhausted: load(&c.exhausted),
-            permanent: load(&c.permanent),
-            budget_exhausted: load(&c.budget_exhausted),
-            deadline_exceeded: load(&c.deadline_exceeded),
-            cancelled: load(&c.cancelled),
-        },
+        retry: total.retry_stats(),
         recent,
         health_status,
     }
+}
+
+/// Every row's errors, sorted by operation (the overflow row last).
+pub(crate) fn summary() -> ErrorSummary {
+    summarize(&ROWS.all())
+}
+
+/// The errors of `row` alone.
+pub(crate) fn summary_of(row: Option<&Arc<ErrorRow>>) -> ErrorSummary {
+    summarize(row)
 }
 
 /// Unhealthy when a critical operation failed for good in the last five minutes; degraded when
@@ -228,26 +544,16 @@ fn health(recent: &[ErrorRecord]) -> HealthStatus {
     }
 }
 
+/// Zeroes every row in place (handles kept by call sites stay valid) and empties the recent
+/// list; the cap stays.
 pub(crate) fn reset_all() {
-    let c = &*COUNTERS;
-    for counter in [
-        &c.failed_attempts,
-        &c.final_failures,
-        &c.retries,
-        &c.successes_after_retry,
-        &c.exhausted,
-        &c.permanent,
-        &c.budget_exhausted,
-        &c.deadline_exceeded,
-        &c.cancelled,
-    ]
-    .into_iter()
-    .chain(&c.by_severity)
-    {
-        counter.store(0, Relaxed);
+    for row in ROWS.all() {
+        row.reset();
     }
-    crate::locks::lock(&OPERATIONS).clear();
-    crate::locks::lock(&RECENT).clear();
+    ROWS.reset_dropped();
+    for ring in &RECENT {
+        crate::locks::lock(ring).clear();
+    }
 }
 
 #[cfg(test)]
@@ -303,16 +609,7 @@ mod tests {
     }
 
     #[test]
-    fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate("short"), "short");
-        let s = "ab".to_owned() + &"€".repeat(100); // 2 + 300 bytes
-        let t = truncate(&s);
-        assert!(t.len() <= MAX_MESSAGE_LEN && t.len() > MAX_MESSAGE_LEN - 3);
-        assert!(s.starts_with(&t));
-    }
-
-    #[test]
-    fn recent_list_is_bounded() {
+    fn recent_list_is_bounded_and_rows_are_summed_over_shards() {
         set_recent_capacity(3);
         for attempt in 1..=10 {
             record_failure(
@@ -324,11 +621,41 @@ mod tests {
                 AttemptOutcome::Retried,
             );
         }
-        let recent = summary().recent;
+        let recent: Vec<_> = summary()
+            .recent
+            .into_iter()
+            .filter(|r| r.operation == "unit.recent")
+            .collect();
         assert_eq!(recent.len(), 3);
         assert_eq!(recent.last().map(|r| r.attempt), Some(10));
         set_recent_capacity(0);
         assert!(summary().recent.is_empty());
         set_recent_capacity(DEFAULT_RECENT_CAPACITY);
+
+        // In the same test: recording on other threads would push these records out.
+        let row = row("unit.sharded");
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for attempt in 1..=100 {
+                        row.record_failure(
+                            Severity::High,
+                            "E",
+                            "boom",
+                            attempt,
+                            AttemptOutcome::Exhausted,
+                        );
+                    }
+                });
+            }
+        });
+        let summary = summary_of(Some(&row));
+        assert_eq!(summary.total_errors, 400);
+        assert_eq!(summary.final_failures, 400);
+        assert_eq!(summary.by_severity.high, 400);
+        assert_eq!(summary.retry.exhausted, 400);
+        assert_eq!(summary.by_operation.len(), 1);
+        assert_eq!(summary.by_operation[0].last_error.as_deref(), Some("boom"));
+        assert!(summary.recent.iter().all(|r| r.operation == "unit.sharded"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
@@ -14,9 +14,6 @@ use crate::status::Outcome;
 #[derive(Default)]
 #[repr(align(64))]
 struct PaddedCounter(AtomicU64);
-
-/// Longest error message kept as an operation's `last_error`, in bytes.
-const MAX_ERROR_LEN: usize = 256;
 
 /// The live counters of one named operation.
 ///
@@ -33,7 +30,8 @@ pub struct Operation {
     min_nanos: AtomicU64,
     max_nanos: AtomicU64,
     histogram: AtomicHistogram,
-    last_error: Mutex<Option<String>>,
+    /// Shared with the error registry's row of the same name: one place per name.
+    last_error: Arc<crate::last_error::LastError>,
     metrics: crate::metrics_bridge::OperationMetrics,
 }
 
@@ -47,6 +45,7 @@ impl fmt::Debug for Operation {
 
 impl Operation {
     fn new(name: Arc<str>) -> Self {
+        let last_error = crate::last_error::cell(&name);
         Self {
             name,
             failures: AtomicU64::new(0),
@@ -55,7 +54,7 @@ impl Operation {
             min_nanos: AtomicU64::new(u64::MAX),
             max_nanos: AtomicU64::new(0),
             histogram: AtomicHistogram::new(),
-            last_error: Mutex::new(None),
+            last_error,
             metrics: Default::default(),
         }
     }
@@ -104,15 +103,7 @@ impl Operation {
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {
-        let mut message = error.to_string();
-        if message.len() > MAX_ERROR_LEN {
-            let mut end = MAX_ERROR_LEN;
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            message.truncate(end);
-        }
-        *crate::locks::lock(&self.last_error) = Some(message);
+        self.last_error.set(&crate::last_error::Message::of(error));
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
@@ -185,7 +176,7 @@ impl Operation {
             p95: within(p95),
             p99: within(p99),
             p999: within(p999),
-            last_error: crate::locks::lock(&self.last_error).clone(),
+            last_error: self.last_error.get(),
             last_10s: None,
             last_60s: None,
             export_buckets: snapshot.export_buckets(min, max),
@@ -201,7 +192,7 @@ impl Operation {
         self.min_nanos.store(u64::MAX, Relaxed);
         self.max_nanos.store(0, Relaxed);
         self.histogram.reset();
-        *crate::locks::lock(&self.last_error) = None;
+        self.last_error.clear();
     }
 
     /// Bytes this operation occupies, counters and histogram included.
