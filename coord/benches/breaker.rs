@@ -159,8 +159,38 @@ fn run_two_threads(c: &mut Criterion, group: &str, candidates: Vec<Candidate>) {
     group.finish();
 }
 
+/// A cached keyed-breaker lookup (a known key among 16) vs a plain `RwLock<HashMap>` lookup
+/// with the standard hasher plus the `Arc` clone.
+fn keyed_lookup(c: &mut Criterion) {
+    let mut group = c.benchmark_group("keyed_breaker_lookup");
+    let keyed = coord::breaker::keyed("bench.keyed", BreakerConfig::default()).unwrap();
+    let keys: Vec<String> = (0..16).map(|i| format!("replica-{i}")).collect();
+    let map: std::sync::RwLock<std::collections::HashMap<String, std::sync::Arc<CircuitBreaker>>> =
+        Default::default();
+    for key in &keys {
+        let breaker = keyed.get(key.as_str());
+        map.write().unwrap().insert(key.clone(), breaker);
+    }
+    group.bench_function("coord_keyed_get", |b| {
+        let mut i = 0usize;
+        b.iter(|| {
+            i = (i + 1) & 15;
+            black_box(keyed.get(black_box(keys[i].as_str())))
+        })
+    });
+    group.bench_function("rwlock_hashmap_get", |b| {
+        let mut i = 0usize;
+        b.iter(|| {
+            i = (i + 1) & 15;
+            black_box(map.read().unwrap().get(black_box(keys[i].as_str())).cloned())
+        })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    keyed_lookup,
     one_thread,
     two_threads,
     failing_one_thread,

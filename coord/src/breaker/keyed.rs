@@ -32,9 +32,10 @@ pub const OVERFLOW_KEY: &str = "coord.overflow";
 
 const SHARDS: usize = 16;
 
-/// A seeded multiply-rotate hasher: fast for short keys, seeded per group.
+/// A seeded multiply-rotate hasher with two independent lanes (128 bits): one lane picks the
+/// map slot, the other confirms the key, so a lookup never formats the key.
 #[derive(Clone, Copy)]
-struct KeyHasher(u64);
+struct KeyHasher(u64, u64);
 
 impl Hasher for KeyHasher {
     #[inline]
@@ -48,7 +49,7 @@ impl Hasher for KeyHasher {
         let rest = chunks.remainder();
         let mut word = [0u8; 8];
         word[..rest.len()].copy_from_slice(rest);
-        self.mix(u64::from_le_bytes(word) ^ (rest.len() as u64) << 56);
+        self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
     }
     #[inline]
     fn write_u64(&mut self, n: u64) {
@@ -72,6 +73,13 @@ impl KeyHasher {
     #[inline]
     fn mix(&mut self, word: u64) {
         self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.1 = (self.1.rotate_left(23) ^ word).wrapping_mul(0x9e_37_79_b9_7f_4a_7c_15);
+    }
+
+    /// The second lane, finished.
+    #[inline]
+    fn check(&self) -> u64 {
+        crate::rng::splitmix(self.1 ^ 0x2545_f491_4f6c_dd1d)
     }
 }
 
@@ -96,45 +104,21 @@ impl Hasher for Identity {
 type Shard = HashMap<u64, Vec<Arc<Member>>, BuildHasherDefault<Identity>>;
 
 struct Member {
-    /// The key's `Display` text (at most [`MAX_KEY_TEXT`] bytes) and its full length.
-    text: Box<str>,
-    full_len: usize,
+    /// The second hash lane of the key.
+    check: u64,
     breaker: Arc<CircuitBreaker>,
     /// The group's use counter when last looked up (for least-recently-used eviction).
     last_used: AtomicU64,
-}
-
-/// Streams a key's `Display` output against a stored text, without allocating.
-struct SameText<'a> {
-    stored: &'a str,
-    at: usize,
-    len: usize,
-    same: bool,
-}
-
-impl fmt::Write for SameText<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = (self.at + s.len()).min(self.stored.len());
-        if self.at < end {
-            let n = end - self.at;
-            self.same &= self.stored.as_bytes()[self.at..end] == s.as_bytes()[..n];
-            self.at = end;
-        }
-        self.len += s.len();
-        if self.same { Ok(()) } else { Err(fmt::Error) }
-    }
 }
 
 /// Collects at most [`MAX_KEY_TEXT`] bytes of a key's `Display` output.
 #[derive(Default)]
 struct KeyText {
     text: String,
-    len: usize,
 }
 
 impl fmt::Write for KeyText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.len += s.len();
         for c in s.chars() {
             if self.text.len() + c.len_utf8() > MAX_KEY_TEXT {
                 break;
@@ -153,12 +137,12 @@ impl fmt::Write for KeyText {
 /// not closed, the new key shares the group's overflow breaker `group[coord.overflow]` and is
 /// counted in [`dropped_keys`](Self::dropped_keys).
 ///
-/// A key is identified by its `Display` text (the first [`MAX_KEY_TEXT`] bytes and its length)
-/// and its `Hash`.
+/// A key is identified by its `Hash` (two independently seeded 64-bit lanes, so a lookup never
+/// formats the key); its `Display` text (at most [`MAX_KEY_TEXT`] bytes) names the breaker.
 pub struct KeyedBreakers {
     name: Arc<str>,
     config: RwLock<BreakerConfig>,
-    seed: u64,
+    seed: (u64, u64),
     shards: [RwLock<Shard>; SHARDS],
     keys: AtomicUsize,
     max_keys: AtomicUsize,
@@ -207,11 +191,13 @@ impl KeyedBreakers {
     }
 
     fn unchecked(name: Arc<str>, config: BreakerConfig) -> Self {
-        let seed = crate::rng::splitmix(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64)
-                ^ (Arc::as_ptr(&name) as *const u8 as usize as u64),
+        let entropy = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ (Arc::as_ptr(&name).cast::<u8>() as usize as u64);
+        let seed = (
+            crate::rng::splitmix(entropy),
+            crate::rng::splitmix(entropy ^ 0x6a09_e667_f3bc_c908),
         );
         Self {
             name,
@@ -286,23 +272,24 @@ impl KeyedBreakers {
     }
 
     #[inline]
-    fn hash<K: Hash + ?Sized>(&self, key: &K) -> u64 {
-        let mut hasher = KeyHasher(self.seed);
+    fn hash<K: Hash + ?Sized>(&self, key: &K) -> (u64, u64) {
+        let mut hasher = KeyHasher(self.seed.0, self.seed.1);
         key.hash(&mut hasher);
-        hasher.finish()
+        (hasher.finish(), hasher.check())
     }
 
     /// The breaker of `key` (named `group[key]`), created with the group's configuration on
-    /// first use. A known key is one shard read lock, one hash and one comparison of its text.
+    /// first use. A known key is one hash and one shard read lock; the key is formatted only
+    /// when its breaker is created.
     #[inline]
     pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
-        let hash = self.hash(key);
+        let (hash, check) = self.hash(key);
         let shard = &self.shards[(hash as usize) % SHARDS];
         {
             let members = crate::locks::read(shard);
             if let Some(found) = members.get(&hash) {
                 for member in found {
-                    if Self::same(member, key) {
+                    if member.check == check {
                         let now = self.uses.load(Relaxed);
                         if member.last_used.load(Relaxed) != now {
                             member.last_used.store(now, Relaxed);
@@ -312,24 +299,16 @@ impl KeyedBreakers {
                 }
             }
         }
-        self.insert(hash, key)
-    }
-
-    fn same<K: fmt::Display + ?Sized>(member: &Member, key: &K) -> bool {
-        let mut cmp = SameText {
-            stored: &member.text,
-            at: 0,
-            len: 0,
-            same: true,
-        };
-        if write!(cmp, "{key}").is_err() {
-            return false;
-        }
-        cmp.same && cmp.at == member.text.len() && cmp.len == member.full_len
+        self.insert(hash, check, key)
     }
 
     #[cold]
-    fn insert<K: fmt::Display + ?Sized>(&self, hash: u64, key: &K) -> Arc<CircuitBreaker> {
+    fn insert<K: fmt::Display + ?Sized>(
+        &self,
+        hash: u64,
+        check: u64,
+        key: &K,
+    ) -> Arc<CircuitBreaker> {
         let mut text = KeyText::default();
         let _ = write!(text, "{key}");
         let index = (hash as usize) % SHARDS;
@@ -337,7 +316,7 @@ impl KeyedBreakers {
             let members = crate::locks::read(&self.shards[index]);
             if let Some(found) = members
                 .get(&hash)
-                .and_then(|found| found.iter().find(|m| Self::same(m, key)))
+                .and_then(|found| found.iter().find(|m| m.check == check))
             {
                 return Arc::clone(&found.breaker);
             }
@@ -354,7 +333,7 @@ impl KeyedBreakers {
         }
         let mut members = crate::locks::write(&self.shards[index]);
         let bucket = members.entry(hash).or_default();
-        if let Some(found) = bucket.iter().find(|m| Self::same(m, key)) {
+        if let Some(found) = bucket.iter().find(|m| m.check == check) {
             return Arc::clone(&found.breaker);
         }
         let use_count = self.uses.fetch_add(1, Relaxed) + 1;
@@ -364,8 +343,7 @@ impl KeyedBreakers {
             Clock::system(),
         ));
         bucket.push(Arc::new(Member {
-            text: text.text.into_boxed_str(),
-            full_len: text.len,
+            check,
             breaker: Arc::clone(&breaker),
             last_used: AtomicU64::new(use_count),
         }));
@@ -507,4 +485,40 @@ pub(crate) fn reset_all() {
         group.clear();
     }
     GROUPS.reset_dropped();
+}
+
+/// A `#[circuit_breaker(name = "db", key = expr)]` call site: its group, looked up once, then
+/// the key's breaker per call. Not part of the public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeyedSite {
+    name: &'static str,
+    config: fn() -> BreakerConfig,
+    group: std::sync::OnceLock<Arc<KeyedBreakers>>,
+}
+
+impl KeyedSite {
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, config: fn() -> BreakerConfig) -> Self {
+        Self {
+            name,
+            config,
+            group: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The breaker of `key`; the group is created with the site's configuration on first use
+    /// (an invalid one falls back to the defaults).
+    #[doc(hidden)]
+    #[inline]
+    pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
+        self.group
+            .get_or_init(|| {
+                keyed(self.name, (self.config)()).unwrap_or_else(|_| {
+                    keyed(self.name, BreakerConfig::default())
+                        .unwrap_or_else(|_| Arc::new(KeyedBreakers::unchecked(Arc::from(self.name), BreakerConfig::default())))
+                })
+            })
+            .get(key)
+    }
 }

@@ -66,7 +66,7 @@ pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
 pub use permit::Permit;
 pub use keyed::{
     DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot, MAX_KEY_TEXT,
-    OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
+    KeyedSite, OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
 };
 pub use registry::{
     DEFAULT_MAX_BREAKERS, OVERFLOW_NAME, all, dropped_names, find, max_breakers, open_count,
