@@ -95,7 +95,11 @@ fn an_unchanged_configuration_keeps_the_window() {
             .configure_if_changed(config.clone().failure_rate(0.2))
             .unwrap()
     );
-    assert!(!breaker.configure_if_changed(config.failure_rate(0.2)).unwrap());
+    assert!(
+        !breaker
+            .configure_if_changed(config.failure_rate(0.2))
+            .unwrap()
+    );
 }
 
 /// Configurations swapped under running calls: every call is judged by one of the two, so a
@@ -126,7 +130,13 @@ fn reconfiguring_under_load_is_consistent() {
         })
     };
     for i in 0..100_000u32 {
-        let _: Result<(), Failed> = breaker.call(|| if i % 2 == 0 { Err(Failed::Down) } else { Ok(()) });
+        let _: Result<(), Failed> = breaker.call(|| {
+            if i % 2 == 0 {
+                Err(Failed::Down)
+            } else {
+                Ok(())
+            }
+        });
     }
     stop.store(true, Relaxed);
     writer.join().unwrap();

@@ -38,7 +38,10 @@ fn one_breaker_per_key_named_after_it() {
     assert_eq!(group.get(&7u16).name(), "keyed.names[7]");
     assert_eq!(group.len(), 3);
     // The same group by name.
-    assert!(Arc::ptr_eq(&group, &keyed("keyed.names", tripping()).unwrap()));
+    assert!(Arc::ptr_eq(
+        &group,
+        &keyed("keyed.names", tripping()).unwrap()
+    ));
 }
 
 #[test]
@@ -76,9 +79,19 @@ fn least_recently_used_closed_breakers_are_evicted_never_open_ones() {
     let _ = group.get("another"); // evicts "old": the least recently used closed one
     assert_eq!(group.len(), 3);
     assert_eq!(group.evicted(), 1);
-    let names: Vec<String> = group.breakers().iter().map(|b| b.name().to_string()).collect();
-    assert!(names.contains(&"keyed.evict[open]".to_string()), "{names:?}");
-    assert!(!names.contains(&"keyed.evict[old]".to_string()), "{names:?}");
+    let names: Vec<String> = group
+        .breakers()
+        .iter()
+        .map(|b| b.name().to_string())
+        .collect();
+    assert!(
+        names.contains(&"keyed.evict[open]".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"keyed.evict[old]".to_string()),
+        "{names:?}"
+    );
     // The open one stays open however many keys come.
     for i in 0..20 {
         let _ = group.get(&i);

@@ -455,7 +455,12 @@ fn retry_layer(inner: TokenStream, retry: &Retry, sig: &Signature, ids: &Idents)
 
 /// circuit_breaker: one permit per attempt; a rejection is returned as `E::from(CircuitOpen)`.
 /// With `key = expr`: the breaker of that key value in the group `name`.
-fn breaker_layer(inner: TokenStream, breaker: &Breaker, sig: &Signature, ids: &Idents) -> TokenStream {
+fn breaker_layer(
+    inner: TokenStream,
+    breaker: &Breaker,
+    sig: &Signature,
+    ids: &Idents,
+) -> TokenStream {
     let site_ref = &ids.site_ref;
     let method = Ident::new("breaker", return_span(sig));
     match (&breaker.key, &breaker.name) {

@@ -182,7 +182,12 @@ fn keyed_lookup(c: &mut Criterion) {
         let mut i = 0usize;
         b.iter(|| {
             i = (i + 1) & 15;
-            black_box(map.read().unwrap().get(black_box(keys[i].as_str())).cloned())
+            black_box(
+                map.read()
+                    .unwrap()
+                    .get(black_box(keys[i].as_str()))
+                    .cloned(),
+            )
         })
     });
     group.finish();

@@ -63,28 +63,30 @@ fn half_open_admits_at_most_half_open_calls() {
                     Arc::clone(&probes),
                     Arc::clone(&flips),
                 );
-                loom::thread::spawn(move || match m.admit(|| 100, 2, 0, |_| OPEN_FOR, OPEN_FOR) {
-                    Admission::Probe {
-                        generation,
-                        opened_half,
-                    } => {
-                        if opened_half.is_some() {
-                            flips.fetch_add(1, SeqCst);
-                        }
-                        probes.fetch_add(1, SeqCst);
-                        assert!(running.fetch_add(1, SeqCst) < 2, "a third probe ran");
-                        running.fetch_sub(1, SeqCst);
-                        m.finish_probe(
+                loom::thread::spawn(
+                    move || match m.admit(|| 100, 2, 0, |_| OPEN_FOR, OPEN_FOR) {
+                        Admission::Probe {
                             generation,
-                            ProbeOutcome::Success { slow: false },
-                            rules(2),
-                            || 100,
-                            |_| OPEN_FOR,
-                        );
-                    }
-                    Admission::Pass { .. } => {}
-                    Admission::Reject { kind, .. } => assert_eq!(kind, HALF_OPEN),
-                })
+                            opened_half,
+                        } => {
+                            if opened_half.is_some() {
+                                flips.fetch_add(1, SeqCst);
+                            }
+                            probes.fetch_add(1, SeqCst);
+                            assert!(running.fetch_add(1, SeqCst) < 2, "a third probe ran");
+                            running.fetch_sub(1, SeqCst);
+                            m.finish_probe(
+                                generation,
+                                ProbeOutcome::Success { slow: false },
+                                rules(2),
+                                || 100,
+                                |_| OPEN_FOR,
+                            );
+                        }
+                        Admission::Pass { .. } => {}
+                        Admission::Reject { kind, .. } => assert_eq!(kind, HALF_OPEN),
+                    },
+                )
             })
             .collect();
         for t in threads {
@@ -108,7 +110,8 @@ fn half_open_admits_at_most_half_open_calls() {
 fn late_probe_result_never_flips_the_new_state() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR, OPEN_FOR) else {
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR, OPEN_FOR)
+        else {
             panic!("the open period is over")
         };
         let prober = {
@@ -167,7 +170,8 @@ fn concurrent_trips_transition_once() {
 fn expired_probe_reopens_and_its_late_success_is_ignored() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR, OPEN_FOR) else {
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR, OPEN_FOR)
+        else {
             panic!("the open period is over")
         };
         let late = {

@@ -515,8 +515,12 @@ impl KeyedSite {
         self.group
             .get_or_init(|| {
                 keyed(self.name, (self.config)()).unwrap_or_else(|_| {
-                    keyed(self.name, BreakerConfig::default())
-                        .unwrap_or_else(|_| Arc::new(KeyedBreakers::unchecked(Arc::from(self.name), BreakerConfig::default())))
+                    keyed(self.name, BreakerConfig::default()).unwrap_or_else(|_| {
+                        Arc::new(KeyedBreakers::unchecked(
+                            Arc::from(self.name),
+                            BreakerConfig::default(),
+                        ))
+                    })
                 })
             })
             .get(key)

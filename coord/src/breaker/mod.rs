@@ -63,11 +63,11 @@ use settings::{Recording, Settings};
 use window::{CountWindow, Counts, Recorded, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
-pub use permit::Permit;
 pub use keyed::{
-    DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot, MAX_KEY_TEXT,
-    KeyedSite, OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
+    DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSite, KeyedSnapshot, MAX_KEY_TEXT,
+    OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
 };
+pub use permit::Permit;
 pub use registry::{
     DEFAULT_MAX_BREAKERS, OVERFLOW_NAME, all, dropped_names, find, max_breakers, open_count,
     set_max_breakers,
@@ -430,9 +430,8 @@ impl CircuitBreaker {
             return None;
         }
         let classifier = crate::locks::read(&self.config).classifier.clone()?;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            classifier.classify(error)
-        })) {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.classify(error)))
+        {
             Ok(verdict) => verdict,
             Err(_) => {
                 tracing::warn!(

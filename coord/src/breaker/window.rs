@@ -235,7 +235,9 @@ fn unpack_counts(word: u64) -> (u64, u64, u64) {
 }
 
 fn pack_counts(calls: u64, failed: u64, slow: u64) -> u64 {
-    (slow & COUNT_MASK) << (2 * COUNT_BITS) | (failed & COUNT_MASK) << COUNT_BITS | calls & COUNT_MASK
+    (slow & COUNT_MASK) << (2 * COUNT_BITS)
+        | (failed & COUNT_MASK) << COUNT_BITS
+        | calls & COUNT_MASK
 }
 
 #[derive(Debug)]
@@ -280,10 +282,7 @@ impl TimeWindow {
                 // This call is late: its bucket already serves a newer tick or period.
                 return self.counts(generation, tick);
             }
-            match bucket
-                .tag
-                .compare_exchange(tag, want, Relaxed, Acquire)
-            {
+            match bucket.tag.compare_exchange(tag, want, Relaxed, Acquire) {
                 Ok(_) => {
                     bucket.counts.store(0, Release);
                     break;
@@ -450,7 +449,14 @@ mod tests {
             window.record(1, 5, true, false);
         }
         let counts = window.record(1 + 256, 5, false, false);
-        assert_eq!(counts, Counts { calls: 1, failed: 0, slow: 0 });
+        assert_eq!(
+            counts,
+            Counts {
+                calls: 1,
+                failed: 0,
+                slow: 0
+            }
+        );
         assert_eq!(window.counts(1, 5), Counts::default());
         // A late call of the old generation does not land in the new bucket.
         window.record(1, 5, true, false);
@@ -466,7 +472,11 @@ mod tests {
         assert_eq!(window.counts(later), Counts::default());
         assert_eq!(
             window.record(later, 4, false, false),
-            Recorded::Changed(Counts { calls: 1, failed: 0, slow: 0 })
+            Recorded::Changed(Counts {
+                calls: 1,
+                failed: 0,
+                slow: 0
+            })
         );
     }
 
