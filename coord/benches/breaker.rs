@@ -38,7 +38,7 @@ fn work_guarded(x: u64) -> Result<u64, Failed> {
 /// Fails every tenth call.
 #[inline(never)]
 fn work_failing(x: u64) -> Result<u64, Failed> {
-    if x % 10 == 0 {
+    if x.is_multiple_of(10) {
         Err(Failed)
     } else {
         Ok(black_box(x).wrapping_mul(3))
