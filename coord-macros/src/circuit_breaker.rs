@@ -9,6 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 
 use crate::common::{Errors, Key, duration_tokens};
 
@@ -25,6 +26,7 @@ const KEYS: &[&str] = &[
     "max_open_for",
     "max_half_open_wait",
     "classifier",
+    "key",
 ];
 
 /// Mirrors the runtime's limits (`coord::BreakerConfig::validate`).
@@ -55,6 +57,8 @@ pub(crate) struct Breaker {
     slow_call: Option<Duration>,
     max_half_open_wait: Option<Duration>,
     classifier: Option<syn::Path>,
+    /// `key = expr`: one breaker per value of `expr` (`Display + Hash`), in the group `name`.
+    pub(crate) key: Option<syn::Expr>,
 }
 
 impl Breaker {
@@ -119,12 +123,24 @@ impl Breaker {
                     }
                 }
                 "classifier" => args.classifier = Some(key.path("path::to::counts_as_failure")?),
+                "key" => {
+                    let value = meta.value().map_err(|_| {
+                        key.error(meta.path.span(), "needs a value: `key = host` (an expression over the parameters, `Display + Hash`)")
+                    })?;
+                    args.key = Some(value.parse()?);
+                }
                 // `Key::read` accepts only KEYS.
                 _ => {}
             }
             Ok(())
         })
         .parse2(tokens)?;
+        if args.key.is_some() && args.name.is_none() {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                "#[circuit_breaker] `key` needs a `name` for the group of breakers, e.g. `#[circuit_breaker(name = \"db\", key = host)]`",
+            ));
+        }
         args.check_together(&mut errors);
         errors.finish(args)
     }

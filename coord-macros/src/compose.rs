@@ -229,8 +229,8 @@ fn expand_checked(checked: Checked) -> TokenStream {
     if let Some(retry) = &checked.retry {
         pipeline = retry_layer(pipeline, retry, sig, &ids);
     }
-    if checked.breaker.is_some() {
-        pipeline = breaker_layer(pipeline, sig, &ids);
+    if let Some(breaker) = &checked.breaker {
+        pipeline = breaker_layer(pipeline, breaker, sig, &ids);
     }
     let pipeline = run(pipeline, &checked, sig);
     quote! {
@@ -454,10 +454,28 @@ fn retry_layer(inner: TokenStream, retry: &Retry, sig: &Signature, ids: &Idents)
 }
 
 /// circuit_breaker: one permit per attempt; a rejection is returned as `E::from(CircuitOpen)`.
-fn breaker_layer(inner: TokenStream, sig: &Signature, ids: &Idents) -> TokenStream {
+/// With `key = expr`: the breaker of that key value in the group `name`.
+fn breaker_layer(
+    inner: TokenStream,
+    breaker: &Breaker,
+    sig: &Signature,
+    ids: &Idents,
+) -> TokenStream {
     let site_ref = &ids.site_ref;
     let method = Ident::new("breaker", return_span(sig));
-    quote!(#inner.#method(#site_ref.breaker.breaker()))
+    match (&breaker.key, &breaker.name) {
+        (Some(key), Some(name)) => {
+            let config = breaker.config_tokens();
+            let keyed = Ident::new("__COORD_KEYED", Span::mixed_site());
+            let get = quote_spanned!(key.span()=> #keyed.get(&(#key)));
+            quote!(#inner.#method(&*{
+                static #keyed: ::coord::breaker::KeyedSite =
+                    ::coord::breaker::KeyedSite::new(#name, || #config);
+                #get
+            }))
+        }
+        _ => quote!(#inner.#method(#site_ref.breaker.breaker())),
+    }
 }
 
 /// The driver call; type errors about the return value point at the return type.

@@ -63,28 +63,30 @@ fn half_open_admits_at_most_half_open_calls() {
                     Arc::clone(&probes),
                     Arc::clone(&flips),
                 );
-                loom::thread::spawn(move || match m.admit(|| 100, 2, 0, |_| OPEN_FOR) {
-                    Admission::Probe {
-                        generation,
-                        opened_half,
-                    } => {
-                        if opened_half.is_some() {
-                            flips.fetch_add(1, SeqCst);
-                        }
-                        probes.fetch_add(1, SeqCst);
-                        assert!(running.fetch_add(1, SeqCst) < 2, "a third probe ran");
-                        running.fetch_sub(1, SeqCst);
-                        m.finish_probe(
+                loom::thread::spawn(
+                    move || match m.admit(|| 100, 2, 0, |_| OPEN_FOR, OPEN_FOR) {
+                        Admission::Probe {
                             generation,
-                            ProbeOutcome::Success { slow: false },
-                            rules(2),
-                            || 100,
-                            |_| OPEN_FOR,
-                        );
-                    }
-                    Admission::Pass { .. } => {}
-                    Admission::Reject { kind, .. } => assert_eq!(kind, HALF_OPEN),
-                })
+                            opened_half,
+                        } => {
+                            if opened_half.is_some() {
+                                flips.fetch_add(1, SeqCst);
+                            }
+                            probes.fetch_add(1, SeqCst);
+                            assert!(running.fetch_add(1, SeqCst) < 2, "a third probe ran");
+                            running.fetch_sub(1, SeqCst);
+                            m.finish_probe(
+                                generation,
+                                ProbeOutcome::Success { slow: false },
+                                rules(2),
+                                || 100,
+                                |_| OPEN_FOR,
+                            );
+                        }
+                        Admission::Pass { .. } => {}
+                        Admission::Reject { kind, .. } => assert_eq!(kind, HALF_OPEN),
+                    },
+                )
             })
             .collect();
         for t in threads {
@@ -108,7 +110,8 @@ fn half_open_admits_at_most_half_open_calls() {
 fn late_probe_result_never_flips_the_new_state() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR) else {
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR, OPEN_FOR)
+        else {
             panic!("the open period is over")
         };
         let prober = {
@@ -167,7 +170,8 @@ fn concurrent_trips_transition_once() {
 fn expired_probe_reopens_and_its_late_success_is_ignored() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR) else {
+        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR, OPEN_FOR)
+        else {
             panic!("the open period is over")
         };
         let late = {
@@ -184,7 +188,7 @@ fn expired_probe_reopens_and_its_late_success_is_ignored() {
         };
         let caller = {
             let m = Arc::clone(&m);
-            loom::thread::spawn(move || m.admit(|| 200, 1, 50, |_| OPEN_FOR))
+            loom::thread::spawn(move || m.admit(|| 200, 1, 50, |_| OPEN_FOR, OPEN_FOR))
         };
         let closed = late.join().unwrap();
         let admission = caller.join().unwrap();
@@ -201,5 +205,48 @@ fn expired_probe_reopens_and_its_late_success_is_ignored() {
             (Some(t), other) => panic!("closed by {t:?} but the caller got {other:?}"),
             (None, other) => panic!("probe ignored but the caller got {other:?}"),
         }
+    });
+}
+
+/// Two trips of one generation at different times: only the winner writes the deadline.
+#[test]
+fn only_the_trip_winner_writes_open_until() {
+    model(|| {
+        let m = Arc::new(Machine::new());
+        let threads: Vec<_> = [5u64, 50]
+            .into_iter()
+            .map(|now| {
+                let m = Arc::clone(&m);
+                loom::thread::spawn(move || m.trip(0, now, OPEN_FOR).map(|_| now))
+            })
+            .collect();
+        let winners: Vec<u64> = threads
+            .into_iter()
+            .filter_map(|t| t.join().unwrap())
+            .collect();
+        assert_eq!(winners.len(), 1);
+        assert_eq!(m.open_until(), winners[0] + OPEN_FOR);
+    });
+}
+
+/// A caller racing a trip never leaves the new open state early on the previous open
+/// period's (long past) deadline.
+#[test]
+fn admission_never_reads_a_stale_deadline() {
+    model(|| {
+        let m = Machine::new();
+        assert!(m.trip(0, 0, OPEN_FOR).is_some()); // open until 10, generation 1
+        assert!(m.force(CLOSED).is_some()); // generation 2
+        let m = Arc::new(m);
+        let tripper = {
+            let m = Arc::clone(&m);
+            loom::thread::spawn(move || m.trip(2, 100, OPEN_FOR))
+        };
+        let admission = m.admit(|| 105, 1, 0, |_| OPEN_FOR, OPEN_FOR);
+        tripper.join().unwrap();
+        assert!(
+            !matches!(admission, Admission::Probe { .. }),
+            "{admission:?}"
+        );
     });
 }

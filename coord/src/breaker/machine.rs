@@ -21,7 +21,8 @@ const OK_SHIFT: u32 = IN_FLIGHT_SHIFT + FIELD_BITS;
 const FAILED_SHIFT: u32 = OK_SHIFT + FIELD_BITS;
 const SLOW_SHIFT: u32 = FAILED_SHIFT + FIELD_BITS;
 const GEN_SHIFT: u32 = SLOW_SHIFT + FIELD_BITS;
-/// Generations are 29 bits and compared for equality only: a permit would have to stay out
+/// Generations are 29 bits everywhere they are stored (state word, permits, windows, the
+/// failures-in-a-row counter) and compared for equality only: a permit would have to stay out
 /// across 2^29 transitions for its generation to come round again.
 pub(crate) const GEN_MASK: u64 = (1 << (64 - GEN_SHIFT)) - 1;
 
@@ -140,8 +141,12 @@ impl ProbeRules {
 #[derive(Debug)]
 pub(crate) struct Machine {
     word: AtomicU64,
-    /// When an open breaker lets the first probe through (ns since creation).
+    /// When an open breaker lets the first probe through (ns since creation). Written only by
+    /// the thread whose compare-and-swap opened the breaker, after it won.
     open_until: AtomicU64,
+    /// The generation `open_until` belongs to, stored (Release) after it: a reader that sees an
+    /// open word of a newer generation knows the deadline is not published yet.
+    open_gen: AtomicU64,
     /// When the breaker last became half-open (ns since creation).
     half_open_since: AtomicU64,
     /// Successful transitions so far.
@@ -153,6 +158,7 @@ impl Machine {
         Self {
             word: AtomicU64::new(Word::new(CLOSED, 0).0),
             open_until: AtomicU64::new(0),
+            open_gen: AtomicU64::new(u64::MAX),
             half_open_since: AtomicU64::new(0),
             transitions: AtomicU64::new(0),
         }
@@ -166,6 +172,12 @@ impl Machine {
 
     pub(crate) fn open_until(&self) -> u64 {
         self.open_until.load(Ordering::Relaxed)
+    }
+
+    /// Publishes the deadline of the open state of `generation`; called by the CAS winner only.
+    fn publish_open(&self, generation: u64, until: u64) {
+        self.open_until.store(until, Ordering::Relaxed);
+        self.open_gen.store(generation, Ordering::Release);
     }
 
     pub(crate) fn transitions(&self) -> u64 {
@@ -204,6 +216,7 @@ impl Machine {
         half_open_calls: u32,
         max_half_open_wait: u64,
         open_for_after_expiry: impl Fn(u64) -> u64,
+        open_for: u64,
     ) -> Admission {
         let mut word = self.load();
         loop {
@@ -214,6 +227,14 @@ impl Machine {
                     };
                 }
                 OPEN => {
+                    if self.open_gen.load(Ordering::Acquire) != word.generation() {
+                        // Opened a moment ago; its winner has not published the deadline yet.
+                        return Admission::Reject {
+                            kind: OPEN,
+                            retry_after: open_for,
+                            expired: None,
+                        };
+                    }
                     let now = now();
                     let until = self.open_until.load(Ordering::Relaxed);
                     if now < until {
@@ -269,10 +290,12 @@ impl Machine {
                         if now.saturating_sub(since) >= max_half_open_wait {
                             // Probes that never answered count as failures: open again.
                             let open_for = open_for_after_expiry(now);
-                            self.open_until
-                                .store(now.saturating_add(open_for), Ordering::Relaxed);
                             match self.swap_word(word, word.next(OPEN)) {
                                 Ok(transition) => {
+                                    self.publish_open(
+                                        transition.generation,
+                                        now.saturating_add(open_for),
+                                    );
                                     return Admission::Reject {
                                         kind: OPEN,
                                         retry_after: open_for,
@@ -333,10 +356,10 @@ impl Machine {
                 ProbeOutcome::Ignored => {}
             }
             let in_flight = word.in_flight() - 1;
+            let mut until = 0;
             let next = if rules.reopens(failed, slow) {
                 let now = now();
-                self.open_until
-                    .store(now.saturating_add(open_for(now)), Ordering::Relaxed);
+                until = now.saturating_add(open_for(now));
                 word.next(OPEN)
             } else if ok + failed >= rules.half_open_calls {
                 word.next(CLOSED)
@@ -355,7 +378,12 @@ impl Machine {
                 }
             } else {
                 match self.swap_word(word, next) {
-                    Ok(transition) => return Some(transition),
+                    Ok(transition) => {
+                        if transition.to == OPEN {
+                            self.publish_open(transition.generation, until);
+                        }
+                        return Some(transition);
+                    }
                     Err(current) => word = current,
                 }
             }
@@ -368,9 +396,9 @@ impl Machine {
         if word.kind() != CLOSED || word.generation() != generation {
             return None;
         }
-        self.open_until
-            .store(now.saturating_add(open_for), Ordering::Relaxed);
-        self.swap_word(word, word.next(OPEN)).ok()
+        let transition = self.swap_word(word, word.next(OPEN)).ok()?;
+        self.publish_open(transition.generation, now.saturating_add(open_for));
+        Some(transition)
     }
 
     /// Moves to `kind` from whatever state, in a new generation. `None` when already there

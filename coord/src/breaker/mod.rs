@@ -33,6 +33,7 @@
 //! ```
 
 mod config;
+mod keyed;
 mod machine;
 mod permit;
 mod registry;
@@ -58,12 +59,19 @@ use machine::{
     Transition,
 };
 use permit::{PermitKind, Verdict};
-use settings::Settings;
-use window::{CountWindow, Counts, TimeWindow};
+use settings::{Recording, Settings};
+use window::{CountWindow, Counts, Recorded, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
+pub use keyed::{
+    DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSite, KeyedSnapshot, MAX_KEY_TEXT,
+    OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
+};
 pub use permit::Permit;
-pub use registry::{all, find, open_count};
+pub use registry::{
+    DEFAULT_MAX_BREAKERS, OVERFLOW_NAME, all, dropped_names, find, max_breakers, open_count,
+    set_max_breakers,
+};
 pub(crate) use registry::{breaker, breaker_with};
 pub(crate) use registry::{configure_from_file, file_config, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
@@ -83,7 +91,7 @@ pub struct CircuitBreaker {
     count_window: CountWindow,
     time_window: TimeWindow,
     settings: Settings,
-    /// Generation (28 bits) << 32 | failures in a row.
+    /// Generation (29 bits, as everywhere) << 32 | failures in a row.
     consecutive: AtomicU64,
     /// Re-opens straight from half-open since the breaker last closed.
     reopens: AtomicU32,
@@ -148,12 +156,30 @@ impl CircuitBreaker {
     }
 
     /// Replaces the configuration. The state is kept; a closed breaker whose window changed
-    /// shape starts a fresh window.
+    /// shape starts a fresh window. A configuration equal to the one in force changes nothing
+    /// (the window is kept), so building the same configuration per request is harmless.
+    ///
+    /// The new settings are swapped in as one snapshot: a call recorded meanwhile is judged by
+    /// the old settings or the new ones, never by a mix.
     pub fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
+        self.configure_if_changed(config).map(|_| ())
+    }
+
+    /// [`configure`](Self::configure), telling whether anything changed: `Ok(false)` when
+    /// `config` equals the configuration in force (nothing was touched), `Ok(true)` when it was
+    /// applied (and logged at `info` on target `coord::breaker`).
+    ///
+    /// ```
+    /// use coord::{BreakerConfig, CircuitBreaker};
+    /// let db = CircuitBreaker::new("docs.configure_if_changed", BreakerConfig::default()).unwrap();
+    /// assert!(!db.configure_if_changed(BreakerConfig::default()).unwrap());
+    /// assert!(db.configure_if_changed(BreakerConfig::default().failure_rate(0.2)).unwrap());
+    /// ```
+    pub fn configure_if_changed(&self, config: BreakerConfig) -> Result<bool, BreakerConfigError> {
         config.validate()?;
         let mut current = crate::locks::write(&self.config);
         if *current == config {
-            return Ok(());
+            return Ok(false);
         }
         let window_changed = current.window != config.window;
         self.settings.store(&config);
@@ -162,7 +188,13 @@ impl CircuitBreaker {
         if window_changed && self.machine.load().kind() == CLOSED {
             self.machine.force(CLOSED);
         }
-        Ok(())
+        tracing::info!(
+            target: "coord::breaker",
+            breaker = &*self.name,
+            window_changed,
+            "circuit breaker reconfigured"
+        );
+        Ok(true)
     }
 
     /// Nanoseconds since creation on the breaker's clock.
@@ -227,11 +259,19 @@ impl CircuitBreaker {
 
     #[cold]
     fn acquire_slow(&self) -> Result<Permit<'_>, CircuitOpen> {
+        let (half_open_calls, max_half_open_wait, open_for) = self.settings.read(|s| {
+            (
+                s.half_open_calls.load(Relaxed),
+                s.max_half_open_wait.load(Relaxed),
+                s.open_for.load(Relaxed),
+            )
+        });
         let admission = self.machine.admit(
             || self.now(),
-            self.settings.half_open_calls.load(Relaxed),
-            self.settings.max_half_open_wait.load(Relaxed),
+            half_open_calls,
+            max_half_open_wait,
             |now| self.next_open_for(now, true),
+            open_for,
         );
         match admission {
             Admission::Pass { generation } => Ok(self.permit(generation, PermitKind::Closed)),
@@ -328,11 +368,13 @@ impl CircuitBreaker {
 
     /// The open period to use now, after `reopen`: doubled per re-open with jitter, capped.
     fn next_open_for(&self, now: u64, reopen: bool) -> u64 {
-        let base = self.settings.open_for.load(Relaxed);
+        let (base, cap) = self
+            .settings
+            .read(|s| (s.open_for.load(Relaxed), s.max_open_for.load(Relaxed)));
         if !reopen {
             return base;
         }
-        let cap = self.settings.max_open_for.load(Relaxed).max(base);
+        let cap = cap.max(base);
         let doublings = self.reopens.load(Relaxed).saturating_add(1).min(32);
         let grown = base.saturating_mul(1u64 << doublings).min(cap);
         // Up to 20 % shorter, never below the base: breakers that opened together probe apart.
@@ -380,12 +422,26 @@ impl CircuitBreaker {
         }
     }
 
+    /// The configured classifier's verdict on `error`: `Some(false)` when it does not count.
+    /// The classifier is cloned out of the configuration and called outside every lock, so it may
+    /// reconfigure this breaker; a classifier that panics counts the error as a failure.
     fn classify(&self, error: &dyn Any) -> Option<bool> {
         if !self.settings.has_classifier.load(Relaxed) {
             return None;
         }
-        let config = crate::locks::read(&self.config);
-        config.classifier.as_ref()?.classify(error)
+        let classifier = crate::locks::read(&self.config).classifier.clone()?;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| classifier.classify(error)))
+        {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                tracing::warn!(
+                    target: "coord::breaker",
+                    breaker = &*self.name,
+                    "circuit breaker classifier panicked; the error counts as a failure"
+                );
+                Some(true)
+            }
+        }
     }
 
     #[inline]
@@ -398,11 +454,11 @@ impl CircuitBreaker {
     }
 
     #[inline]
-    fn is_slow(&self, permit: &Permit<'_>) -> bool {
+    fn is_slow(&self, permit: &Permit<'_>, slow_call: u64) -> bool {
         let started = (permit.tag >> 32) as u32;
         started != 0
-            && u64::from(self.micros().wrapping_sub(started)) * 1_000
-                >= self.settings.slow_call.load(Relaxed)
+            && slow_call != 0
+            && u64::from(self.micros().wrapping_sub(started)).saturating_mul(1_000) >= slow_call
     }
 
     #[inline]
@@ -412,13 +468,12 @@ impl CircuitBreaker {
             Verdict::Failure => true,
             Verdict::Ignore => return,
         };
-        let slow = self.is_slow(permit);
-        let window_calls = self.settings.window_calls.load(Relaxed);
-        let consecutive_limit = self.settings.consecutive_failures.load(Relaxed);
+        let settings = self.settings.recording();
+        let slow = self.is_slow(permit, settings.slow_call);
         if !failed {
-            if consecutive_limit != 0 {
+            if settings.consecutive_failures != 0 {
                 // A success ends the run of failures of its own generation only.
-                let tag = (permit.generation() & 0x0fff_ffff) << 32;
+                let tag = (permit.generation() & GEN_MASK) << 32;
                 let mut current = self.consecutive.load(Relaxed);
                 while current != tag && current & !u64::from(u32::MAX) == tag {
                     match self
@@ -431,67 +486,54 @@ impl CircuitBreaker {
                 }
             }
             if !slow
-                && window_calls != 0
+                && settings.window_calls != 0
                 && self
                     .count_window
-                    .success_is_noop(permit.generation(), window_calls)
+                    .success_is_noop(permit.generation(), settings.window_calls)
             {
                 return;
             }
         }
-        self.record_closed(
-            permit.generation(),
-            failed,
-            slow,
-            window_calls,
-            consecutive_limit,
-        );
+        self.record_closed(permit.generation(), failed, slow, &settings);
     }
 
-    fn record_closed(
-        &self,
-        generation: u64,
-        failed: bool,
-        slow: bool,
-        window_calls: u32,
-        consecutive_limit: u32,
-    ) {
+    fn record_closed(&self, generation: u64, failed: bool, slow: bool, settings: &Recording) {
         let word = self.machine.load();
         if word.kind() != CLOSED || word.generation() != generation {
             return; // admitted in an earlier generation
         }
         if failed
-            && consecutive_limit != 0
-            && self.failures_in_a_row(generation) >= consecutive_limit
+            && settings.consecutive_failures != 0
+            && self.failures_in_a_row(generation) >= settings.consecutive_failures
         {
             self.trip(generation, 1.0);
             return;
         }
-        let counts = if window_calls != 0 {
+        let counts = if settings.window_calls != 0 {
             match self
                 .count_window
-                .record(generation, window_calls, failed, slow)
+                .record(generation, settings.window_calls, failed, slow)
             {
-                Some(counts) => counts,
-                None => return,
+                Recorded::Changed(counts) => counts,
+                Recorded::Unchanged | Recorded::Stale => return,
             }
         } else {
-            let tick = self.now() / self.settings.bucket_nanos.load(Relaxed).max(1);
+            let tick = self.now() / settings.bucket_nanos.max(1);
             self.time_window.record(generation, tick, failed, slow)
         };
-        if counts.calls < self.settings.minimum_calls.load(Relaxed) {
+        if counts.calls < settings.minimum_calls {
             return;
         }
         let rate = counts.failure_rate();
-        if (counts.failed > 0 && rate >= self.settings.failure_rate())
-            || (counts.slow > 0 && counts.slow_rate() >= self.settings.slow_call_rate())
+        if (counts.failed > 0 && rate >= settings.failure_rate)
+            || (counts.slow > 0 && counts.slow_rate() >= settings.slow_call_rate)
         {
             self.trip(generation, rate);
         }
     }
 
     fn failures_in_a_row(&self, generation: u64) -> u32 {
-        let tag = (generation & 0x0fff_ffff) << 32;
+        let tag = (generation & GEN_MASK) << 32;
         let mut current = self.consecutive.load(Relaxed);
         loop {
             let count = if current & !u64::from(u32::MAX) == tag {
@@ -521,7 +563,7 @@ impl CircuitBreaker {
 
     #[cold]
     fn finish_probe(&self, permit: &Permit<'_>, verdict: Verdict) {
-        let slow = self.is_slow(permit);
+        let slow = self.is_slow(permit, self.settings.slow_call.load(Relaxed));
         let outcome = match verdict {
             Verdict::Success => ProbeOutcome::Success { slow },
             Verdict::Failure => ProbeOutcome::Failure { slow },
@@ -548,11 +590,11 @@ impl CircuitBreaker {
         let (counts, failure_rate) = match state {
             BreakerState::Closed => {
                 let generation = word.generation();
-                let calls = self.settings.window_calls.load(Relaxed);
-                let counts = if calls != 0 {
+                let settings = self.settings.recording();
+                let counts = if settings.window_calls != 0 {
                     self.count_window.counts(generation)
                 } else {
-                    let tick = now / self.settings.bucket_nanos.load(Relaxed).max(1);
+                    let tick = now / settings.bucket_nanos.max(1);
                     self.time_window.counts(generation, tick)
                 };
                 (counts, counts.failure_rate())

@@ -1,5 +1,5 @@
-//! The breaker registry: every named breaker, created on first use and never removed, and the
-//! configurations a configuration file gave them.
+//! The breaker registry: every named breaker, created on first use and never removed (up to a
+//! cap), and the configurations a configuration file gave them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
@@ -8,54 +8,73 @@ use super::CircuitBreaker;
 use super::config::{BreakerConfig, BreakerConfigError};
 use super::machine::{FORCED_OPEN, HALF_OPEN, OPEN};
 use super::state::BreakerSnapshot;
+use crate::capped::{Capped, Lookup};
 use crate::clock::Clock;
 
+/// Default cap on distinct breaker names in the registry.
+pub const DEFAULT_MAX_BREAKERS: usize = 10_000;
+
+/// The name of the one breaker every name past the cap shares.
+pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
+
 /// Every registered breaker. Entries are never removed, so handles cached by call sites stay
-/// valid; [`reset_all`] clears them instead.
-static BREAKERS: LazyLock<RwLock<HashMap<Arc<str>, Arc<CircuitBreaker>>>> =
-    LazyLock::new(Default::default);
+/// valid; [`reset_all`] clears them instead. Past [`max_breakers`] names, new names share the
+/// overflow breaker and are counted in [`dropped_names`].
+static BREAKERS: LazyLock<Capped<CircuitBreaker>> =
+    LazyLock::new(|| Capped::new("circuit breaker", DEFAULT_MAX_BREAKERS));
+
+fn lookup(name: &str, config: impl FnOnce() -> BreakerConfig) -> Lookup<CircuitBreaker> {
+    BREAKERS.get_or_make(name, |name| {
+        let config = if &*name == OVERFLOW_NAME {
+            BreakerConfig::default()
+        } else {
+            config()
+        };
+        CircuitBreaker::unchecked(name, config, Clock::system())
+    })
+}
 
 /// The breaker called `name`, created with [`BreakerConfig::default`] on first use.
 pub(crate) fn breaker(name: &str) -> Arc<CircuitBreaker> {
-    if let Some(found) = find(name) {
-        return found;
+    match lookup(name, BreakerConfig::default) {
+        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
     }
-    let mut map = crate::locks::write(&BREAKERS);
-    let entry = map.entry(Arc::from(name)).or_insert_with_key(|key| {
-        Arc::new(CircuitBreaker::unchecked(
-            Arc::clone(key),
-            BreakerConfig::default(),
-            Clock::system(),
-        ))
-    });
-    Arc::clone(entry)
 }
 
-/// The breaker called `name` with `config`, replacing the configuration of an existing one.
+/// The breaker called `name` with `config`, replacing the configuration of an existing one
+/// (an equal configuration changes nothing). A name past the cap gets the overflow breaker,
+/// which keeps its own configuration.
 pub(crate) fn breaker_with(
     name: &str,
     config: BreakerConfig,
 ) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
     config.validate()?;
-    if let Some(found) = find(name) {
-        found.configure(config)?;
-        return Ok(found);
+    let mut config = Some(config);
+    match lookup(name, || config.take().unwrap_or_default()) {
+        Lookup::Found(found) => {
+            if let Some(config) = config {
+                found.configure(config)?;
+            }
+            Ok(found)
+        }
+        Lookup::Created(b) | Lookup::Overflow(b) => Ok(b),
     }
-    let mut map = crate::locks::write(&BREAKERS);
-    if let Some(found) = map.get(name) {
-        let found = Arc::clone(found);
-        drop(map);
-        found.configure(config)?;
-        return Ok(found);
-    }
-    let name: Arc<str> = Arc::from(name);
-    let created = Arc::new(CircuitBreaker::unchecked(
-        Arc::clone(&name),
-        config,
-        Clock::system(),
-    ));
-    map.insert(name, Arc::clone(&created));
-    Ok(created)
+}
+
+/// The registry's cap on distinct breaker names.
+pub fn max_breakers() -> usize {
+    BREAKERS.cap()
+}
+
+/// Sets the registry's cap on distinct breaker names. Names already registered stay; a lower
+/// cap only stops new ones.
+pub fn set_max_breakers(cap: usize) {
+    BREAKERS.set_cap(cap);
+}
+
+/// How many lookups of a new name found the registry full and got the overflow breaker.
+pub fn dropped_names() -> u64 {
+    BREAKERS.dropped()
 }
 
 /// Configurations from a configuration file (`crate::config`), by breaker name. A call
@@ -81,32 +100,30 @@ pub(crate) fn file_config(name: &str) -> Option<BreakerConfig> {
 /// The breaker called `name`, if it has been created. A registry read: it does not load
 /// `COORD_CONFIG` (the doors, [`crate::breaker()`] and the macros' call sites, do).
 pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
-    crate::locks::read(&BREAKERS).get(name).cloned()
+    BREAKERS.find(name)
 }
 
-/// A snapshot of every registered breaker, sorted by name.
+/// A snapshot of every registered breaker, sorted by name, the overflow breaker last, then the
+/// breakers of every keyed group ([`super::keyed`]).
 pub fn all() -> Vec<BreakerSnapshot> {
-    let mut snapshots: Vec<_> = crate::locks::read(&BREAKERS)
-        .values()
-        .map(|b| b.snapshot())
-        .collect();
-    snapshots.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut snapshots: Vec<_> = BREAKERS.all().iter().map(|b| b.snapshot()).collect();
+    snapshots.extend(super::keyed::snapshots());
     snapshots
 }
 
 /// How many registered breakers are not letting calls through freely: open, half-open or
 /// forced open. Cheap (one atomic load per breaker); meant for health scores.
 pub fn open_count() -> usize {
-    crate::locks::read(&BREAKERS)
-        .values()
-        .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-        .count()
+    let open = |b: &Arc<CircuitBreaker>| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN);
+    BREAKERS.all().iter().filter(|b| open(b)).count() + super::keyed::open_count()
 }
 
 /// Closes every registered breaker and zeroes its counters. Configurations, and the file's
 /// precedence over call-site keys, stay (DESIGN principle 6).
 pub(crate) fn reset_all() {
-    for b in crate::locks::read(&BREAKERS).values() {
+    for b in BREAKERS.all() {
         b.clear();
     }
+    BREAKERS.reset_dropped();
+    super::keyed::reset_all();
 }

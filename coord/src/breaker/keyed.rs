@@ -1,0 +1,528 @@
+//! Keyed breakers: one breaker per key value (typically per downstream host) under one group
+//! name, created on first use with the group's configuration, capped, and reported as a group.
+//!
+//! ```
+//! use coord::BreakerConfig;
+//! let db = coord::breaker::keyed("docs.keyed.db", BreakerConfig::default()).unwrap();
+//! let replica = db.get("replica-2");
+//! assert_eq!(replica.name(), "docs.keyed.db[replica-2]");
+//! assert!(std::sync::Arc::ptr_eq(&replica, &db.get("replica-2")));
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::{self, Write as _};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, LazyLock, RwLock};
+
+use super::machine::{CLOSED, FORCED_OPEN, HALF_OPEN, OPEN};
+use super::{BreakerConfig, BreakerConfigError, BreakerSnapshot, CircuitBreaker};
+use crate::capped::{Capped, Lookup};
+use crate::clock::Clock;
+
+/// Default cap on the keys of one group ([`KeyedBreakers::set_max_keys`]).
+pub const DEFAULT_MAX_KEYS: usize = 1_000;
+/// Default cap on the number of keyed groups.
+pub const DEFAULT_MAX_GROUPS: usize = 10_000;
+/// Bytes of a key's `Display` text kept in the breaker's name (cut at a character boundary).
+pub const MAX_KEY_TEXT: usize = 128;
+/// The key of the breaker shared by keys that found a group full of breakers that are not
+/// closed (which are never evicted).
+pub const OVERFLOW_KEY: &str = "coord.overflow";
+
+const SHARDS: usize = 16;
+
+/// A seeded multiply-rotate hasher with two independent lanes (128 bits): one lane picks the
+/// map slot, the other confirms the key, so a lookup never formats the key.
+#[derive(Clone, Copy)]
+struct KeyHasher(u64, u64);
+
+impl Hasher for KeyHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        self.mix(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 56));
+    }
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        crate::rng::splitmix(self.0)
+    }
+}
+
+impl KeyHasher {
+    #[inline]
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        self.1 = (self.1.rotate_left(23) ^ word).wrapping_mul(0x9e_37_79_b9_7f_4a_7c_15);
+    }
+
+    /// The second lane, finished.
+    #[inline]
+    fn check(&self) -> u64 {
+        crate::rng::splitmix(self.1 ^ 0x2545_f491_4f6c_dd1d)
+    }
+}
+
+/// Passes an already mixed `u64` through.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Shard = HashMap<u64, Vec<Arc<Member>>, BuildHasherDefault<Identity>>;
+
+struct Member {
+    /// The second hash lane of the key.
+    check: u64,
+    breaker: Arc<CircuitBreaker>,
+    /// The group's use counter when last looked up (for least-recently-used eviction).
+    last_used: AtomicU64,
+}
+
+/// Collects at most [`MAX_KEY_TEXT`] bytes of a key's `Display` output.
+#[derive(Default)]
+struct KeyText {
+    text: String,
+}
+
+impl fmt::Write for KeyText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            if self.text.len() + c.len_utf8() > MAX_KEY_TEXT {
+                break;
+            }
+            self.text.push(c);
+        }
+        Ok(())
+    }
+}
+
+/// A group of breakers, one per key value, named `group[key]`; see [`keyed`].
+///
+/// Each key's breaker is created on first use with the group's configuration. The group holds
+/// at most [`max_keys`](Self::max_keys) keys: a new key past the cap evicts the least recently
+/// used *closed* breaker (never an open, half-open or forced-open one); when every breaker is
+/// not closed, the new key shares the group's overflow breaker `group[coord.overflow]` and is
+/// counted in [`dropped_keys`](Self::dropped_keys).
+///
+/// A key is identified by its `Hash` (two independently seeded 64-bit lanes, so a lookup never
+/// formats the key); its `Display` text (at most [`MAX_KEY_TEXT`] bytes) names the breaker.
+pub struct KeyedBreakers {
+    name: Arc<str>,
+    config: RwLock<BreakerConfig>,
+    seed: (u64, u64),
+    shards: [RwLock<Shard>; SHARDS],
+    keys: AtomicUsize,
+    max_keys: AtomicUsize,
+    /// Bumped on every new key; members remember it when used.
+    uses: AtomicU64,
+    evicted: AtomicU64,
+    dropped: AtomicU64,
+    overflow: std::sync::OnceLock<Arc<CircuitBreaker>>,
+}
+
+impl fmt::Debug for KeyedBreakers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyedBreakers")
+            .field("name", &self.name)
+            .field("keys", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A keyed group's numbers, for reports.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct KeyedSnapshot {
+    /// The group's name.
+    pub name: String,
+    /// Keys with a breaker now.
+    pub keys: usize,
+    /// The cap on keys.
+    pub max_keys: usize,
+    /// Of them, breakers not closed (open, half-open or forced open).
+    pub open: usize,
+    /// Closed breakers evicted to make room for new keys.
+    pub evicted: u64,
+    /// New keys that found the group full of breakers that are not closed and shared the
+    /// overflow breaker.
+    pub dropped_keys: u64,
+    /// Every key's breaker, sorted by name.
+    pub breakers: Vec<BreakerSnapshot>,
+}
+
+impl KeyedBreakers {
+    /// A group not in the registry (reports do not list it).
+    pub fn new(name: &str, config: BreakerConfig) -> Result<Self, BreakerConfigError> {
+        config.validate()?;
+        Ok(Self::unchecked(Arc::from(name), config))
+    }
+
+    fn unchecked(name: Arc<str>, config: BreakerConfig) -> Self {
+        let entropy = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+            ^ (Arc::as_ptr(&name).cast::<u8>() as usize as u64);
+        let seed = (
+            crate::rng::splitmix(entropy),
+            crate::rng::splitmix(entropy ^ 0x6a09_e667_f3bc_c908),
+        );
+        Self {
+            name,
+            config: RwLock::new(config),
+            seed,
+            shards: std::array::from_fn(|_| RwLock::new(Shard::default())),
+            keys: AtomicUsize::new(0),
+            max_keys: AtomicUsize::new(DEFAULT_MAX_KEYS),
+            uses: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            overflow: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The configuration new keys' breakers get.
+    pub fn config(&self) -> BreakerConfig {
+        crate::locks::read(&self.config).clone()
+    }
+
+    /// Replaces the configuration of the group: new keys get it, and every existing key's
+    /// breaker is reconfigured (an equal configuration changes nothing).
+    pub fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
+        config.validate()?;
+        {
+            let mut current = crate::locks::write(&self.config);
+            if *current == config {
+                return Ok(());
+            }
+            *current = config.clone();
+        }
+        for breaker in self.breakers() {
+            breaker.configure(config.clone())?;
+        }
+        Ok(())
+    }
+
+    /// The cap on keys.
+    pub fn max_keys(&self) -> usize {
+        self.max_keys.load(Relaxed)
+    }
+
+    /// Sets the cap on keys (at least 1). Keys already present stay; a lower cap applies as new
+    /// keys arrive.
+    pub fn set_max_keys(&self, cap: usize) {
+        self.max_keys.store(cap.max(1), Relaxed);
+    }
+
+    /// Keys with a breaker now.
+    pub fn len(&self) -> usize {
+        self.keys.load(Relaxed)
+    }
+
+    /// `true` before the first key.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Closed breakers evicted to make room for new keys so far.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Relaxed)
+    }
+
+    /// New keys that shared the overflow breaker so far.
+    pub fn dropped_keys(&self) -> u64 {
+        self.dropped.load(Relaxed)
+    }
+
+    #[inline]
+    fn hash<K: Hash + ?Sized>(&self, key: &K) -> (u64, u64) {
+        let mut hasher = KeyHasher(self.seed.0, self.seed.1);
+        key.hash(&mut hasher);
+        (hasher.finish(), hasher.check())
+    }
+
+    /// The breaker of `key` (named `group[key]`), created with the group's configuration on
+    /// first use. A known key is one hash and one shard read lock; the key is formatted only
+    /// when its breaker is created.
+    #[inline]
+    pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
+        let (hash, check) = self.hash(key);
+        let shard = &self.shards[(hash as usize) % SHARDS];
+        {
+            let members = crate::locks::read(shard);
+            if let Some(found) = members.get(&hash) {
+                for member in found {
+                    if member.check == check {
+                        let now = self.uses.load(Relaxed);
+                        if member.last_used.load(Relaxed) != now {
+                            member.last_used.store(now, Relaxed);
+                        }
+                        return Arc::clone(&member.breaker);
+                    }
+                }
+            }
+        }
+        self.insert(hash, check, key)
+    }
+
+    #[cold]
+    fn insert<K: fmt::Display + ?Sized>(
+        &self,
+        hash: u64,
+        check: u64,
+        key: &K,
+    ) -> Arc<CircuitBreaker> {
+        let mut text = KeyText::default();
+        let _ = write!(text, "{key}");
+        let index = (hash as usize) % SHARDS;
+        {
+            let members = crate::locks::read(&self.shards[index]);
+            if let Some(found) = members
+                .get(&hash)
+                .and_then(|found| found.iter().find(|m| m.check == check))
+            {
+                return Arc::clone(&found.breaker);
+            }
+        }
+        if self.keys.load(Relaxed) >= self.max_keys() && !self.evict_one() {
+            self.dropped.fetch_add(1, Relaxed);
+            return Arc::clone(self.overflow.get_or_init(|| {
+                Arc::new(CircuitBreaker::unchecked(
+                    Arc::from(format!("{}[{OVERFLOW_KEY}]", self.name)),
+                    self.config(),
+                    Clock::system(),
+                ))
+            }));
+        }
+        let mut members = crate::locks::write(&self.shards[index]);
+        let bucket = members.entry(hash).or_default();
+        if let Some(found) = bucket.iter().find(|m| m.check == check) {
+            return Arc::clone(&found.breaker);
+        }
+        let use_count = self.uses.fetch_add(1, Relaxed) + 1;
+        let breaker = Arc::new(CircuitBreaker::unchecked(
+            Arc::from(format!("{}[{}]", self.name, text.text)),
+            self.config(),
+            Clock::system(),
+        ));
+        bucket.push(Arc::new(Member {
+            check,
+            breaker: Arc::clone(&breaker),
+            last_used: AtomicU64::new(use_count),
+        }));
+        self.keys.fetch_add(1, Relaxed);
+        breaker
+    }
+
+    /// Removes the least recently used closed breaker; `false` when none is closed.
+    fn evict_one(&self) -> bool {
+        let mut oldest: Option<(u64, usize, u64, Arc<Member>)> = None;
+        for (index, shard) in self.shards.iter().enumerate() {
+            for (hash, bucket) in crate::locks::read(shard).iter() {
+                for member in bucket {
+                    if member.breaker.kind() != CLOSED {
+                        continue;
+                    }
+                    let used = member.last_used.load(Relaxed);
+                    if oldest.as_ref().is_none_or(|o| used < o.0) {
+                        oldest = Some((used, index, *hash, Arc::clone(member)));
+                    }
+                }
+            }
+        }
+        let Some((_, index, hash, victim)) = oldest else {
+            return false;
+        };
+        let mut members = crate::locks::write(&self.shards[index]);
+        if let Some(bucket) = members.get_mut(&hash) {
+            let before = bucket.len();
+            bucket.retain(|m| !Arc::ptr_eq(m, &victim));
+            if bucket.len() < before {
+                if bucket.is_empty() {
+                    members.remove(&hash);
+                }
+                self.keys.fetch_sub(1, Relaxed);
+                self.evicted.fetch_add(1, Relaxed);
+            }
+        }
+        true
+    }
+
+    /// Every key's breaker, the overflow breaker last.
+    pub fn breakers(&self) -> Vec<Arc<CircuitBreaker>> {
+        let mut all: Vec<_> = self
+            .shards
+            .iter()
+            .flat_map(|shard| {
+                crate::locks::read(shard)
+                    .values()
+                    .flatten()
+                    .map(|m| Arc::clone(&m.breaker))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all.extend(self.overflow.get().cloned());
+        all
+    }
+
+    /// The group's numbers and every key's breaker.
+    pub fn snapshot(&self) -> KeyedSnapshot {
+        let breakers: Vec<_> = self.breakers().iter().map(|b| b.snapshot()).collect();
+        KeyedSnapshot {
+            name: self.name.to_string(),
+            keys: self.len(),
+            max_keys: self.max_keys(),
+            open: self
+                .breakers()
+                .iter()
+                .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
+                .count(),
+            evicted: self.evicted(),
+            dropped_keys: self.dropped_keys(),
+            breakers,
+        }
+    }
+
+    fn clear(&self) {
+        for breaker in self.breakers() {
+            breaker.clear();
+        }
+        self.evicted.store(0, Relaxed);
+        self.dropped.store(0, Relaxed);
+    }
+}
+
+static GROUPS: LazyLock<Capped<KeyedBreakers>> =
+    LazyLock::new(|| Capped::new("keyed breaker group", DEFAULT_MAX_GROUPS));
+
+/// The keyed group called `name`: created with `config` on first use, reconfigured if it
+/// exists with another configuration. Names past [`DEFAULT_MAX_GROUPS`] share one overflow
+/// group.
+pub fn keyed(name: &str, config: BreakerConfig) -> Result<Arc<KeyedBreakers>, BreakerConfigError> {
+    config.validate()?;
+    let mut fresh = Some(config);
+    let group = match GROUPS.get_or_make(name, |name| {
+        KeyedBreakers::unchecked(name, fresh.take().unwrap_or_default())
+    }) {
+        Lookup::Found(group) => group,
+        Lookup::Created(group) | Lookup::Overflow(group) => return Ok(group),
+    };
+    if let Some(config) = fresh {
+        group.configure(config)?;
+    }
+    Ok(group)
+}
+
+/// The keyed group called `name`, if it exists.
+pub fn find_keyed(name: &str) -> Option<Arc<KeyedBreakers>> {
+    GROUPS.find(name)
+}
+
+/// Every keyed group's numbers, sorted by name.
+pub fn keyed_groups() -> Vec<KeyedSnapshot> {
+    GROUPS.all().iter().map(|g| g.snapshot()).collect()
+}
+
+/// Every keyed group's breakers, for [`super::all`].
+pub(crate) fn snapshots() -> Vec<BreakerSnapshot> {
+    GROUPS
+        .all()
+        .iter()
+        .flat_map(|g| g.breakers())
+        .map(|b| b.snapshot())
+        .collect()
+}
+
+pub(crate) fn open_count() -> usize {
+    GROUPS
+        .all()
+        .iter()
+        .flat_map(|g| g.breakers())
+        .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
+        .count()
+}
+
+pub(crate) fn reset_all() {
+    for group in GROUPS.all() {
+        group.clear();
+    }
+    GROUPS.reset_dropped();
+}
+
+/// A `#[circuit_breaker(name = "db", key = expr)]` call site: its group, looked up once, then
+/// the key's breaker per call. Not part of the public API.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeyedSite {
+    name: &'static str,
+    config: fn() -> BreakerConfig,
+    group: std::sync::OnceLock<Arc<KeyedBreakers>>,
+}
+
+impl KeyedSite {
+    #[doc(hidden)]
+    pub const fn new(name: &'static str, config: fn() -> BreakerConfig) -> Self {
+        Self {
+            name,
+            config,
+            group: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The breaker of `key`; the group is created with the site's configuration on first use
+    /// (an invalid one falls back to the defaults).
+    #[doc(hidden)]
+    #[inline]
+    pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
+        self.group
+            .get_or_init(|| {
+                keyed(self.name, (self.config)()).unwrap_or_else(|_| {
+                    keyed(self.name, BreakerConfig::default()).unwrap_or_else(|_| {
+                        Arc::new(KeyedBreakers::unchecked(
+                            Arc::from(self.name),
+                            BreakerConfig::default(),
+                        ))
+                    })
+                })
+            })
+            .get(key)
+    }
+}
