@@ -1379,11 +1379,6 @@ pub(crate) fn reset_timeouts() {
     TIMEOUTS.reset_dropped();
 }
 
-/// The time-outs operation `name` has had, if it has a time limit.
-pub(crate) fn timeouts_of(name: &str) -> Option<u64> {
-    TIMEOUTS.find(name).map(|c| c.count.load(Relaxed))
-}
-
 /// A fallback slot: a recovery function `G`.
 #[derive(Clone, Copy)]
 pub struct Fallback<G>(G);
