@@ -224,3 +224,190 @@ async fn all_layers_compose() {
     let stats = coord::operation("layers.all").unwrap();
     assert_eq!((stats.calls, stats.failures), (2, 0));
 }
+
+// ---- the order, one test per adjacent pair:
+// track_performance → fallback → timeout(total) → retry → circuit_breaker → rate_limit →
+// bulkhead → timeout(attempt) → body ----
+
+fn recover_all(_: Error) -> Result<u32, Error> {
+    Ok(99)
+}
+
+#[track_performance("layers.order.perf_fallback")]
+#[fallback(recover_all)]
+fn perf_outside_fallback() -> Result<u32, Error> {
+    Err(Error::Down)
+}
+
+#[test]
+fn order_track_performance_sees_the_recovered_outcome() {
+    assert_eq!(perf_outside_fallback(), Ok(99));
+    let stats = coord::operation("layers.order.perf_fallback").unwrap();
+    assert_eq!((stats.calls, stats.successes, stats.failures), (1, 1, 0));
+}
+
+fn recover_timeout(error: Error) -> Result<u32, Error> {
+    match error {
+        Error::TooSlow(_) => Ok(1),
+        other => Err(other),
+    }
+}
+
+#[fallback(recover_timeout)]
+#[timeout(total = "20ms")]
+async fn fallback_outside_total() -> Result<u32, Error> {
+    sleep(10_000).await;
+    Ok(0)
+}
+
+#[tokio::test]
+async fn order_fallback_recovers_from_a_total_timeout() {
+    assert_eq!(fallback_outside_total().await, Ok(1));
+}
+
+static BREAKER_TRIES: AtomicU32 = AtomicU32::new(0);
+
+#[retry(max_retries = 5, base_delay = "1ms")]
+#[circuit_breaker(name = "layers.order.retry_breaker", consecutive_failures = 2, open_for = "1m")]
+fn retry_outside_breaker() -> Result<u32, Error> {
+    BREAKER_TRIES.fetch_add(1, SeqCst);
+    Err(Error::Down)
+}
+
+#[test]
+fn order_each_attempt_asks_the_breaker_and_an_open_breaker_is_not_retried() {
+    assert_eq!(retry_outside_breaker(), Err(Error::Open));
+    // Two failures opened the breaker; the third attempt was rejected and not retried.
+    assert_eq!(BREAKER_TRIES.load(SeqCst), 2);
+    let breaker = coord::breaker("layers.order.retry_breaker").snapshot();
+    assert_eq!(breaker.rejected, 1);
+}
+
+#[circuit_breaker(name = "layers.order.breaker_rate", consecutive_failures = 1, open_for = "1m")]
+#[rate_limit(name = "layers.order.breaker_rate", rate = 1, per = "1m", burst = 1)]
+fn breaker_outside_rate_limit() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[test]
+fn order_a_rate_limited_attempt_is_no_breaker_failure() {
+    assert_eq!(breaker_outside_rate_limit(), Ok(1));
+    assert_eq!(breaker_outside_rate_limit(), Err(Error::Throttled));
+    assert_eq!(breaker_outside_rate_limit(), Err(Error::Throttled));
+    // One failure would have opened it: rejections below the breaker are not failures.
+    assert_eq!(
+        coord::breaker("layers.order.breaker_rate").state(),
+        coord::BreakerState::Closed
+    );
+    assert_eq!(
+        coord::rate_limiter("layers.order.breaker_rate").snapshot().rejected,
+        2
+    );
+}
+
+#[rate_limit(name = "layers.order.rate_bulkhead", rate = 1, per = "1m", burst = 1)]
+#[bulkhead(name = "layers.order.rate_bulkhead", max_concurrent = 1)]
+fn rate_limit_outside_bulkhead() -> Result<u32, Error> {
+    Ok(1)
+}
+
+#[test]
+fn order_a_rate_limited_call_never_takes_a_bulkhead_slot() {
+    assert_eq!(rate_limit_outside_bulkhead(), Ok(1));
+    assert_eq!(rate_limit_outside_bulkhead(), Err(Error::Throttled));
+    let bulkhead = coord::bulkhead("layers.order.rate_bulkhead").snapshot();
+    assert_eq!((bulkhead.accepted, bulkhead.rejected), (1, 0));
+}
+
+#[bulkhead(name = "layers.order.bulkhead_timeout", max_concurrent = 1, max_wait = "1s")]
+#[timeout("100ms")]
+async fn bulkhead_outside_attempt_timeout(ms: u64) -> Result<u64, Error> {
+    sleep(ms).await;
+    Ok(ms)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_the_attempt_timeout_does_not_count_the_wait_for_a_slot() {
+    // The second call waits ~60ms for the slot, then runs 60ms: 120ms in all, over the
+    // 100ms limit, yet within it, because the limit times the body only.
+    let first = tokio::spawn(bulkhead_outside_attempt_timeout(60));
+    sleep(5).await;
+    let second = bulkhead_outside_attempt_timeout(60).await;
+    assert_eq!(first.await.unwrap(), Ok(60));
+    assert_eq!(second, Ok(60));
+    // A timed-out attempt gives its slot back.
+    assert_eq!(
+        bulkhead_outside_attempt_timeout(10_000).await,
+        Err(Error::TooSlow(Duration::from_millis(100)))
+    );
+    let bulkhead = coord::bulkhead("layers.order.bulkhead_timeout").snapshot();
+    assert_eq!(bulkhead.in_flight, 0);
+}
+
+struct SetOnDrop(&'static std::sync::atomic::AtomicBool);
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, SeqCst);
+    }
+}
+
+static BODY_DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[circuit_breaker(name = "layers.order.timeout_body", consecutive_failures = 1, open_for = "1m")]
+#[timeout("10ms")]
+async fn attempt_timeout_drops_body() -> Result<u32, Error> {
+    let _guard = SetOnDrop(&BODY_DROPPED);
+    sleep(10_000).await;
+    Ok(0)
+}
+
+#[tokio::test]
+async fn order_a_timed_out_body_is_dropped_and_is_a_breaker_failure() {
+    assert_eq!(
+        attempt_timeout_drops_body().await,
+        Err(Error::TooSlow(Duration::from_millis(10)))
+    );
+    assert!(BODY_DROPPED.load(SeqCst));
+    assert_eq!(
+        coord::breaker("layers.order.timeout_body").state(),
+        coord::BreakerState::Open
+    );
+    let report = coord::report();
+    let count = report
+        .timeouts
+        .iter()
+        .find(|t| t.operation.ends_with("attempt_timeout_drops_body"))
+        .map(|t| t.timeouts);
+    assert_eq!(count, Some(1));
+    assert!(report.to_prometheus().contains("coord_operation_timeouts_total"));
+    assert!(report.to_string().contains("Time-outs"));
+}
+
+static BULKHEAD_TRIES: AtomicU32 = AtomicU32::new(0);
+
+#[retry(max_retries = 3, base_delay = "1ms")]
+#[bulkhead(name = "layers.order.retry_bulkhead", max_concurrent = 1)]
+#[rate_limit(name = "layers.order.retry_rate", rate = 1, per = "1m", burst = 2)]
+fn retried_guarded() -> Result<u32, Error> {
+    BULKHEAD_TRIES.fetch_add(1, SeqCst);
+    Ok(1)
+}
+
+#[test]
+fn rejections_are_never_retried() {
+    // Like breakers, a bulkhead that exists keeps its configuration: create it as the
+    // attribute would.
+    let config = coord::BulkheadConfig::default().max_concurrent(1);
+    let bulkhead = coord::bulkhead_with("layers.order.retry_bulkhead", config).unwrap();
+    let held = bulkhead.try_acquire().unwrap();
+    assert_eq!(retried_guarded(), Err(Error::Busy));
+    assert_eq!(bulkhead.snapshot().rejected, 1);
+    drop(held);
+    // The rejected call took the first of two turns (the rate limiter sits outside the
+    // bulkhead); this one takes the second.
+    assert_eq!(retried_guarded(), Ok(1));
+    assert_eq!(retried_guarded(), Err(Error::Throttled));
+    let limiter = coord::rate_limiter("layers.order.retry_rate").snapshot();
+    assert_eq!(limiter.rejected, 1);
+    assert_eq!(BULKHEAD_TRIES.load(SeqCst), 1);
+}
