@@ -411,3 +411,39 @@ fn rejections_are_never_retried() {
     assert_eq!(limiter.rejected, 1);
     assert_eq!(BULKHEAD_TRIES.load(SeqCst), 1);
 }
+
+// ---- configuration file ----
+
+#[bulkhead(name = "layers.config.bulkhead", max_concurrent = 5)]
+fn configured_by_file() -> Result<(), Error> {
+    Ok(())
+}
+
+#[test]
+fn config_file_sections_configure_bulkheads_and_rate_limiters() {
+    let loaded = coord::config::load_str(
+        "bulkheads:\n  layers.config.bulkhead: { max_concurrent: 2, max_wait: 5ms }\nrate_limits:\n  layers.config.rate:\n    rate: 5\n    per: 1s\n    burst: 1\n",
+    )
+    .unwrap();
+    assert_eq!(loaded.bulkheads, ["layers.config.bulkhead"]);
+    assert_eq!(loaded.rate_limits, ["layers.config.rate"]);
+    // The file's configuration wins over the attribute's.
+    configured_by_file().unwrap();
+    let snapshot = coord::bulkhead("layers.config.bulkhead").snapshot();
+    assert_eq!(
+        (snapshot.max_concurrent, snapshot.max_wait),
+        (2, Duration::from_millis(5))
+    );
+    assert_eq!(coord::rate_limiter("layers.config.rate").config().burst, 1);
+
+    let error = coord::config::load_str(
+        "rate_limits:\n  layers.config.untouched: { rate: 1 }\nbulkheads:\n  layers.config.bad:\n    max_concurent: 2\n",
+    )
+    .unwrap_err();
+    assert_eq!(error.location, Some((5, 5)));
+    assert!(error.to_string().contains("did you mean `max_concurrent`?"), "{error}");
+    let error = coord::config::load_str("bulkheads:\n  x:\n    max_concurrent: 0\n").unwrap_err();
+    assert_eq!(error.location.map(|l| l.0), Some(3));
+    // All or nothing: the valid section of a refused file was not applied.
+    assert!(coord::rate_limit::find("layers.config.untouched").is_none());
+}
