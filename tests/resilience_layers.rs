@@ -268,7 +268,11 @@ async fn order_fallback_recovers_from_a_total_timeout() {
 static BREAKER_TRIES: AtomicU32 = AtomicU32::new(0);
 
 #[retry(max_retries = 5, base_delay = "1ms")]
-#[circuit_breaker(name = "layers.order.retry_breaker", consecutive_failures = 2, open_for = "1m")]
+#[circuit_breaker(
+    name = "layers.order.retry_breaker",
+    consecutive_failures = 2,
+    open_for = "1m"
+)]
 fn retry_outside_breaker() -> Result<u32, Error> {
     BREAKER_TRIES.fetch_add(1, SeqCst);
     Err(Error::Down)
@@ -283,7 +287,11 @@ fn order_each_attempt_asks_the_breaker_and_an_open_breaker_is_not_retried() {
     assert_eq!(breaker.rejected, 1);
 }
 
-#[circuit_breaker(name = "layers.order.breaker_rate", consecutive_failures = 1, open_for = "1m")]
+#[circuit_breaker(
+    name = "layers.order.breaker_rate",
+    consecutive_failures = 1,
+    open_for = "1m"
+)]
 #[rate_limit(name = "layers.order.breaker_rate", rate = 1, per = "1m", burst = 1)]
 fn breaker_outside_rate_limit() -> Result<u32, Error> {
     Ok(1)
@@ -300,7 +308,9 @@ fn order_a_rate_limited_attempt_is_no_breaker_failure() {
         coord::BreakerState::Closed
     );
     assert_eq!(
-        coord::rate_limiter("layers.order.breaker_rate").snapshot().rejected,
+        coord::rate_limiter("layers.order.breaker_rate")
+            .snapshot()
+            .rejected,
         2
     );
 }
@@ -319,7 +329,11 @@ fn order_a_rate_limited_call_never_takes_a_bulkhead_slot() {
     assert_eq!((bulkhead.accepted, bulkhead.rejected), (1, 0));
 }
 
-#[bulkhead(name = "layers.order.bulkhead_timeout", max_concurrent = 1, max_wait = "1s")]
+#[bulkhead(
+    name = "layers.order.bulkhead_timeout",
+    max_concurrent = 1,
+    max_wait = "1s"
+)]
 #[timeout("100ms")]
 async fn bulkhead_outside_attempt_timeout(ms: u64) -> Result<u64, Error> {
     sleep(ms).await;
@@ -353,7 +367,11 @@ impl Drop for SetOnDrop {
 
 static BODY_DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-#[circuit_breaker(name = "layers.order.timeout_body", consecutive_failures = 1, open_for = "1m")]
+#[circuit_breaker(
+    name = "layers.order.timeout_body",
+    consecutive_failures = 1,
+    open_for = "1m"
+)]
 #[timeout("10ms")]
 async fn attempt_timeout_drops_body() -> Result<u32, Error> {
     let _guard = SetOnDrop(&BODY_DROPPED);
@@ -379,7 +397,11 @@ async fn order_a_timed_out_body_is_dropped_and_is_a_breaker_failure() {
         .find(|t| t.operation.ends_with("attempt_timeout_drops_body"))
         .map(|t| t.timeouts);
     assert_eq!(count, Some(1));
-    assert!(report.to_prometheus().contains("coord_operation_timeouts_total"));
+    assert!(
+        report
+            .to_prometheus()
+            .contains("coord_operation_timeouts_total")
+    );
     assert!(report.to_string().contains("Time-outs"));
 }
 
@@ -441,7 +463,10 @@ fn config_file_sections_configure_bulkheads_and_rate_limiters() {
     )
     .unwrap_err();
     assert_eq!(error.location, Some((5, 5)));
-    assert!(error.to_string().contains("did you mean `max_concurrent`?"), "{error}");
+    assert!(
+        error.to_string().contains("did you mean `max_concurrent`?"),
+        "{error}"
+    );
     let error = coord::config::load_str("bulkheads:\n  x:\n    max_concurrent: 0\n").unwrap_err();
     assert_eq!(error.location.map(|l| l.0), Some(3));
     // All or nothing: the valid section of a refused file was not applied.

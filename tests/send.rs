@@ -370,7 +370,10 @@ async fn resilience_layers_are_send() {
     assert_eq!(local(assert_send(layers_local_error(0)).await), 0);
     assert_eq!(local(assert_send(layers_local_error(5)).await), 5);
     assert_eq!(
-        tokio::spawn(fallback_async_sync_error(0)).await.unwrap().unwrap(),
+        tokio::spawn(fallback_async_sync_error(0))
+            .await
+            .unwrap()
+            .unwrap(),
         0
     );
     let mut counter = Counter {

@@ -42,7 +42,8 @@ impl BulkheadArgs {
 
     /// The expression building the call site's configuration.
     pub(crate) fn config_tokens(&self) -> TokenStream {
-        let mut config = quote!(<::coord::__private::BulkheadConfig as ::core::default::Default>::default());
+        let mut config =
+            quote!(<::coord::__private::BulkheadConfig as ::core::default::Default>::default());
         if let Some(n) = self.max_concurrent {
             let n = n as usize;
             config = quote!(#config.max_concurrent(#n));

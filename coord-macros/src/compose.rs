@@ -198,7 +198,12 @@ fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
                 checked.breaker = errors.take(Breaker::parse(attr.args.clone()));
             }
             Layer::Timeout => {
-                if index == layers.iter().position(|l| l.layer == Layer::Timeout).unwrap_or(index) {
+                if index
+                    == layers
+                        .iter()
+                        .position(|l| l.layer == Layer::Timeout)
+                        .unwrap_or(index)
+                {
                     if sig.asyncness.is_none() {
                         errors.push(syn::Error::new(
                             attr.span,
@@ -207,7 +212,9 @@ fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
                     }
                     needs_result(sig, "timeout", "coord::TimedOut", &mut errors);
                 }
-                timeout_ok &= errors.take(timeout.parse_into(attr.args.clone(), attr.span)).is_some();
+                timeout_ok &= errors
+                    .take(timeout.parse_into(attr.args.clone(), attr.span))
+                    .is_some();
             }
             Layer::Bulkhead => {
                 needs_result(sig, "bulkhead", "coord::BulkheadFull", &mut errors);
@@ -297,7 +304,7 @@ fn expand_checked(checked: Checked) -> TokenStream {
     if checked.breaker.is_some() {
         pipeline = breaker_layer(pipeline, sig, &ids);
     }
-    let guards = guards(&checked, sig, &ids);
+    let guards = guards(&checked, &ids);
     pipeline = guard_layers(pipeline, &checked, sig, &ids);
     let pipeline = run(pipeline, &checked, sig);
     quote! {
@@ -313,7 +320,7 @@ fn expand_checked(checked: Checked) -> TokenStream {
 }
 
 /// The `static`s of the layers `Site` does not hold: bulkhead, rate limiter, time-out counter.
-fn guards(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
+fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
     let some = |name: Option<&syn::LitStr>| match name {
         Some(name) => quote!(::core::option::Option::Some(#name)),
         None => quote!(::core::option::Option::None),
@@ -345,7 +352,6 @@ fn guards(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
                 ::coord::__private::TimeoutSite::new(#name);
         });
     }
-    let _ = sig;
     statics
 }
 
@@ -367,7 +373,12 @@ fn default_name_closure(sig: &Signature) -> TokenStream {
 
 /// fallback, timeout (total and per attempt), rate_limit, bulkhead: each appends its slot;
 /// the runtime nests them in the documented order whatever the order of these calls.
-fn guard_layers(mut pipeline: TokenStream, checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
+fn guard_layers(
+    mut pipeline: TokenStream,
+    checked: &Checked,
+    sig: &Signature,
+    ids: &Idents,
+) -> TokenStream {
     let span = return_span(sig);
     let default = default_name_closure(sig);
     if let Some(fallback) = &checked.fallback {

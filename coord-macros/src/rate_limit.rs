@@ -53,7 +53,9 @@ impl RateLimitArgs {
         {
             errors.push(syn::Error::new(
                 span,
-                format!("#[rate_limit] `per` ({per:?}) for {rate} calls spaces them less than 1ns apart"),
+                format!(
+                    "#[rate_limit] `per` ({per:?}) for {rate} calls spaces them less than 1ns apart"
+                ),
             ));
         }
         errors.finish(args)
@@ -61,7 +63,8 @@ impl RateLimitArgs {
 
     /// The expression building the call site's configuration.
     pub(crate) fn config_tokens(&self) -> TokenStream {
-        let mut config = quote!(<::coord::__private::RateLimitConfig as ::core::default::Default>::default());
+        let mut config =
+            quote!(<::coord::__private::RateLimitConfig as ::core::default::Default>::default());
         if let Some(n) = self.rate {
             let n = u64::from(n);
             config = quote!(#config.rate(#n));

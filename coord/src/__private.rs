@@ -61,10 +61,9 @@ pub use crate::perf::TimedCall;
 pub use crate::pipeline::Guard;
 pub use crate::pipeline::{
     Admit, BreakerReturn, BulkheadSlot, Describe, Driver, Expiry, Fallback, FallbackAsync,
-    FallbackFn, Fallible, Pick, PickAsync, PickSync,
-    FromBulkheadFull, FromCircuitOpen, FromRateLimited, FromTimedOut, Held, LayerReturn,
-    NoRecovery, Off, Pipeline, RateSlot, Recover, RecoverAsync, Retrier, Retry, TimeLimit,
-    TimeoutCount, TimeoutSlot, Track, Tracker,
+    FallbackFn, Fallible, FromBulkheadFull, FromCircuitOpen, FromRateLimited, FromTimedOut, Held,
+    LayerReturn, NoRecovery, Off, Pick, PickAsync, PickSync, Pipeline, RateSlot, Recover,
+    RecoverAsync, Retrier, Retry, TimeLimit, TimeoutCounter, TimeoutSlot, Track, Tracker,
 };
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
@@ -298,11 +297,7 @@ pub use crate::rate_limit::{RateLimitConfig, RateLimiter};
 
 /// The default name of a method's layers, `module::Type::function`, leaked once per call site
 /// (a bounded set): registries key on `&'static str`.
-pub fn leaked_method_name(
-    module: &str,
-    self_type: &'static str,
-    function: &str,
-) -> &'static str {
+pub fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> &'static str {
     Box::leak(method_name(module, self_type, function).into_boxed_str())
 }
 
@@ -381,7 +376,7 @@ impl RateLimitSite {
 #[derive(Debug)]
 pub struct TimeoutSite {
     name: Option<&'static str>,
-    count: OnceLock<std::sync::Arc<TimeoutCount>>,
+    count: OnceLock<std::sync::Arc<TimeoutCounter>>,
 }
 
 impl TimeoutSite {
@@ -395,11 +390,10 @@ impl TimeoutSite {
 
     /// The counter; `default` gives the function's default name on the first call only.
     #[inline]
-    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &TimeoutCount {
+    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &TimeoutCounter {
         self.count.get_or_init(|| {
             crate::config::ensure_env_loaded();
             crate::pipeline::timeout_count(self.name.unwrap_or_else(default))
         })
     }
 }
-

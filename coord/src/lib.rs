@@ -19,6 +19,38 @@
 //! let stats = coord::operation("docs.parse").unwrap();
 //! assert_eq!((stats.calls, stats.successes, stats.failures), (2, 1, 1));
 //! ```
+//!
+//! # The order of the layers
+//!
+//! The coord attributes on one function compose into one wrapper, always in this order
+//! (outermost first), whatever order they are written in:
+//!
+//! ```text
+//! track_performance → fallback → timeout(total) → retry → circuit_breaker
+//!                   → rate_limit → bulkhead → timeout(attempt) → body
+//! ```
+//!
+//! - **`track_performance` outermost**: one call, one measurement, whatever happened inside
+//!   (a call the fallback recovered is a success for the caller, and recorded so).
+//! - **`fallback` next**: it sees the final error, after every other layer gave up (Polly v8
+//!   puts its fallback outermost for the same reason).
+//! - **`timeout(total)` outside `retry`**: it bounds the whole call, back-off sleeps included,
+//!   and ends it (Polly's "total request timeout").
+//! - **`retry` outside `circuit_breaker`**: every attempt asks the breaker; an open breaker
+//!   ends the retries at once instead of being retried (resilience4j's aspect order, Retry
+//!   outside CircuitBreaker; Polly's retry → circuit breaker).
+//! - **`circuit_breaker` outside `rate_limit` and `bulkhead`**: an open breaker rejects
+//!   before a rate-limit turn or a bulkhead slot is used (resilience4j: CircuitBreaker outside
+//!   RateLimiter and Bulkhead).
+//! - **`rate_limit` outside `bulkhead`**: a call over the rate never holds a slot.
+//! - **`timeout(attempt)` innermost**: it times the body only, not the wait for a turn or a
+//!   slot (each has its own `max_wait`); a timed-out attempt is a failure for the breaker and
+//!   retryable (Polly's "attempt timeout", inside retry and circuit breaker).
+//!
+//! Rejections (breaker open, bulkhead full, rate limited) are permanent: never retried. A
+//! rejection below the breaker (rate limit, bulkhead) releases the breaker's permit without
+//! counting it, so it never opens the breaker; each mechanism counts its rejections in the
+//! report.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

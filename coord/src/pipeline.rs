@@ -1,5 +1,6 @@
-//! The composition of coord's layers, written once: `track_performance` (outermost) → `retry` →
-//! `circuit_breaker` → the operation.
+//! The composition of coord's layers, written once, outermost first: `track_performance` →
+//! `fallback` → `timeout(total)` → `retry` → `circuit_breaker` → `rate_limit` → `bulkhead` →
+//! `timeout(attempt)` → the operation (the reasons are in the crate docs).
 //!
 //! A [`Pipeline`] holds the operation and one slot per layer; a slot is either [`Off`] or the
 //! layer's handle, so an absent layer costs nothing and asks nothing of the operation's type.
@@ -8,15 +9,23 @@
 //! `&mut self` included). The generated code of the coord attributes and
 //! [`ErrorHandler`](crate::ErrorHandler) both build a pipeline and run it.
 //!
-//! A circuit breaker sits *inside* the retry loop: every attempt takes its own permit, and a
-//! rejection ([`CircuitOpen`](crate::CircuitOpen)) is a permanent error, never retried.
+//! A circuit breaker, a rate limiter and a bulkhead sit *inside* the retry loop: every attempt
+//! takes its own permits, and a rejection ([`CircuitOpen`](crate::CircuitOpen),
+//! [`RateLimited`], [`BulkheadFull`]) is a permanent error, never retried. A rejection below
+//! the breaker releases its permit uncounted. Time limits need an async operation (a thread
+//! cannot be interrupted): a synchronous pipeline has no time-limit slots to run with.
 //!
 //! Adding a layer is an addition: a slot type parameter, a trait with an `Off` impl, and one
 //! step in each driver below.
 //!
 //! The async driver is an `async fn` generic over the operation, so its future is `Send`
 //! exactly when the operation's futures (and the values it returns) are: no error value is
-//! held across the back-off sleep.
+//! held across the back-off sleep, a time limit or a wait for a slot. Slot traits return
+//! concrete types (no associated types held across an await; see [`Tracker`]).
+
+// One type parameter per layer is the point of the pipeline: every absent layer is `Off`,
+// resolved at compile time. Naming the combinations would hide that.
+#![allow(clippy::type_complexity)]
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -283,7 +292,7 @@ impl<Out, Body, P, R, B, F, L, H, A> Pipeline<Out, Body, P, R, B, F, Off, L, H, 
     pub fn total_timeout(
         self,
         limit: Duration,
-        count: Option<&TimeoutCount>,
+        count: Option<&TimeoutCounter>,
     ) -> Pipeline<Out, Body, P, R, B, F, TimeLimit<'_>, L, H, A>
     where
         Out: LayerReturn,
@@ -333,7 +342,7 @@ impl<Out, Body, P, R, B, F, T, L, H> Pipeline<Out, Body, P, R, B, F, T, L, H, Of
     pub fn attempt_timeout(
         self,
         limit: Duration,
-        count: Option<&TimeoutCount>,
+        count: Option<&TimeoutCounter>,
     ) -> Pipeline<Out, Body, P, R, B, F, T, L, H, TimeLimit<'_>>
     where
         Out: LayerReturn,
@@ -644,7 +653,9 @@ impl<Out, Body, P, X, B, F, L, H, E> Pipeline<Out, Body, P, Retry<'_, X, E>, B, 
     }
 }
 
-impl<Out, Body, P, X, B, F, T, L, H, A, E> Pipeline<Out, Body, P, Retry<'_, X, E>, B, F, T, L, H, A> {
+impl<Out, Body, P, X, B, F, T, L, H, A, E>
+    Pipeline<Out, Body, P, Retry<'_, X, E>, B, F, T, L, H, A>
+{
     /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
     /// the policy's sleeper (tokio's timer by default). The loop is [`drive_async!`](crate::__drive_async),
     /// which generated code expands in place.
@@ -1273,12 +1284,12 @@ where
 #[derive(Clone, Copy, Debug)]
 pub struct TimeLimit<'a> {
     limit: Duration,
-    count: Option<&'a TimeoutCount>,
+    count: Option<&'a TimeoutCounter>,
 }
 
 /// How a time-out becomes the operation's return value; counts it on the way.
 pub struct Expiry<'a, Out> {
-    count: Option<&'a TimeoutCount>,
+    count: Option<&'a TimeoutCounter>,
     convert: fn(TimedOut) -> Out,
 }
 
@@ -1338,19 +1349,19 @@ where
     }
 }
 
-/// The time-outs of one operation, counted by the pipeline (see [`timeout_counts`]).
+/// The time-outs of one operation, counted by the pipeline (shown in the report).
 #[derive(Debug)]
-pub struct TimeoutCount {
+pub struct TimeoutCounter {
     name: Arc<str>,
     count: AtomicU64,
 }
 
-static TIMEOUTS: std::sync::LazyLock<Capped<TimeoutCount>> =
+static TIMEOUTS: std::sync::LazyLock<Capped<TimeoutCounter>> =
     std::sync::LazyLock::new(|| Capped::new("timeout counter", 1_000));
 
 /// The time-out counter of operation `name` (capped like the other registries).
-pub(crate) fn timeout_count(name: &str) -> Arc<TimeoutCount> {
-    let make = |name: Arc<str>| TimeoutCount {
+pub(crate) fn timeout_count(name: &str) -> Arc<TimeoutCounter> {
+    let make = |name: Arc<str>| TimeoutCounter {
         name,
         count: AtomicU64::new(0),
     };

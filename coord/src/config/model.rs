@@ -10,8 +10,8 @@ use serde::de::{self, Deserializer};
 use super::{ConfigErrorKind, Loaded, MAX_CONFIG_BYTES};
 use crate::breaker::{BreakerConfig, Window};
 use crate::bulkhead::BulkheadConfig;
-use crate::rate_limit::RateLimitConfig;
 use crate::perf::MonitorConfig;
+use crate::rate_limit::RateLimitConfig;
 use crate::retry::{BudgetConfig, Jitter, RetryPolicy};
 use crate::validate::RuleSet;
 

@@ -62,10 +62,10 @@ use serde::Serialize;
 
 use crate::breaker::{BreakerSnapshot, BreakerState};
 use crate::bulkhead::BulkheadSnapshot;
-use crate::rate_limit::RateLimitSnapshot;
 use crate::compose::error_report::ErrorReport;
 use crate::errors::Severity;
 use crate::perf::{PerformanceReport, SystemHealth};
+use crate::rate_limit::RateLimitSnapshot;
 use crate::validate::ValidationReport;
 
 use prometheus::{Exposition, Kind};

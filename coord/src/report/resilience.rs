@@ -98,11 +98,31 @@ impl Report {
     pub(super) fn resilience_metrics(&self, out: &mut Exposition) {
         if !self.bulkheads.is_empty() {
             for (name, kind, help) in [
-                ("coord_bulkhead_in_flight", Kind::Gauge, "Calls each bulkhead holds a slot for."),
-                ("coord_bulkhead_max_concurrent", Kind::Gauge, "Slots of each bulkhead."),
-                ("coord_bulkhead_rejected_calls_total", Kind::Counter, "Calls each bulkhead rejected."),
-                ("coord_bulkhead_waits_total", Kind::Counter, "Calls that waited for a slot."),
-                ("coord_bulkhead_wait_seconds_total", Kind::Counter, "Time calls spent waiting for a slot."),
+                (
+                    "coord_bulkhead_in_flight",
+                    Kind::Gauge,
+                    "Calls each bulkhead holds a slot for.",
+                ),
+                (
+                    "coord_bulkhead_max_concurrent",
+                    Kind::Gauge,
+                    "Slots of each bulkhead.",
+                ),
+                (
+                    "coord_bulkhead_rejected_calls_total",
+                    Kind::Counter,
+                    "Calls each bulkhead rejected.",
+                ),
+                (
+                    "coord_bulkhead_waits_total",
+                    Kind::Counter,
+                    "Calls that waited for a slot.",
+                ),
+                (
+                    "coord_bulkhead_wait_seconds_total",
+                    Kind::Counter,
+                    "Time calls spent waiting for a slot.",
+                ),
             ] {
                 out.family(name, kind, help);
                 for b in &self.bulkheads {
@@ -119,9 +139,21 @@ impl Report {
         }
         if !self.rate_limits.is_empty() {
             for (name, kind, help) in [
-                ("coord_rate_limiter_rejected_calls_total", Kind::Counter, "Calls each rate limiter rejected."),
-                ("coord_rate_limiter_waits_total", Kind::Counter, "Calls that waited for their turn."),
-                ("coord_rate_limiter_wait_seconds_total", Kind::Counter, "Time calls spent waiting for their turn."),
+                (
+                    "coord_rate_limiter_rejected_calls_total",
+                    Kind::Counter,
+                    "Calls each rate limiter rejected.",
+                ),
+                (
+                    "coord_rate_limiter_waits_total",
+                    Kind::Counter,
+                    "Calls that waited for their turn.",
+                ),
+                (
+                    "coord_rate_limiter_wait_seconds_total",
+                    Kind::Counter,
+                    "Time calls spent waiting for their turn.",
+                ),
             ] {
                 out.family(name, kind, help);
                 for r in &self.rate_limits {
@@ -136,7 +168,11 @@ impl Report {
         }
         if !self.timeouts.is_empty() {
             let name = "coord_operation_timeouts_total";
-            out.family(name, Kind::Counter, "Calls or attempts of each operation that ran out of time.");
+            out.family(
+                name,
+                Kind::Counter,
+                "Calls or attempts of each operation that ran out of time.",
+            );
             for t in &self.timeouts {
                 out.sample(name, &[("operation", &t.operation)], t.timeouts as f64);
             }
