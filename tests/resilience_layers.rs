@@ -472,3 +472,47 @@ fn config_file_sections_configure_bulkheads_and_rate_limiters() {
     // All or nothing: the valid section of a refused file was not applied.
     assert!(coord::rate_limit::find("layers.config.untouched").is_none());
 }
+
+// ---- cancellation ----
+
+#[retry(max_retries = 2, base_delay = "1ms")]
+#[circuit_breaker(name = "layers.cancel")]
+#[rate_limit(name = "layers.cancel", rate = 1000, burst = 100)]
+#[bulkhead(name = "layers.cancel", max_concurrent = 1, max_wait = "1s")]
+#[timeout("10s")]
+async fn cancellable(ms: u64) -> Result<u64, Error> {
+    sleep(ms).await;
+    Ok(ms)
+}
+
+#[tokio::test]
+async fn a_dropped_call_releases_its_slot_and_its_wait() {
+    // One call holds the slot, a second waits for it; both are dropped.
+    let holder = tokio::time::timeout(Duration::from_millis(20), cancellable(10_000));
+    let waiter = tokio::time::timeout(Duration::from_millis(20), cancellable(10_000));
+    let (held, waited) = tokio::join!(holder, waiter);
+    assert!(held.is_err() && waited.is_err());
+    let bulkhead = coord::bulkhead("layers.cancel").snapshot();
+    assert_eq!((bulkhead.in_flight, bulkhead.waiting), (0, 0));
+    assert_eq!(cancellable(1).await, Ok(1));
+    // Cancellation is neither a success nor a failure for the breaker.
+    let breaker = coord::breaker("layers.cancel").snapshot();
+    assert_eq!(breaker.failure_rate, 0.0);
+}
+
+#[bulkhead(name = "layers.panic", max_concurrent = 1)]
+fn panics() -> Result<(), Error> {
+    panic!("boom")
+}
+
+#[fallback(recover)]
+fn panics_with_fallback() -> Result<u32, Error> {
+    panic!("not caught")
+}
+
+#[test]
+fn a_panic_releases_the_slot_and_is_not_caught_by_the_fallback() {
+    assert!(std::panic::catch_unwind(panics).is_err());
+    assert_eq!(coord::bulkhead("layers.panic").in_flight(), 0);
+    assert!(std::panic::catch_unwind(panics_with_fallback).is_err());
+}
