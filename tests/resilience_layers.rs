@@ -502,12 +502,18 @@ async fn a_dropped_call_releases_its_slot_and_its_wait() {
 
 #[bulkhead(name = "layers.panic", max_concurrent = 1)]
 fn panics() -> Result<(), Error> {
-    panic!("boom")
+    if BODY_DROPPED.as_ptr() as usize != 0 {
+        panic!("boom");
+    }
+    Ok(())
 }
 
 #[fallback(recover)]
 fn panics_with_fallback() -> Result<u32, Error> {
-    panic!("not caught")
+    if BODY_DROPPED.as_ptr() as usize != 0 {
+        panic!("not caught");
+    }
+    Ok(1)
 }
 
 #[test]
