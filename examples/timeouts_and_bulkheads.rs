@@ -1,17 +1,24 @@
-//! A pricing service protected by the runtime resilience layers: a rate limiter spaces calls to
+//! A pricing service protected by the resilience attributes: a rate limiter spaces calls to
 //! 200 per second (bursts of 5, waiting up to 30 ms for a turn), a bulkhead keeps at most 3
-//! calls in flight (others wait up to 10 ms), and every call is timed out after 40 ms.
-//! Twenty requests arrive at once; one in three is slow. The report shows who got through.
+//! calls in flight (others wait up to 10 ms), every attempt is timed out after 40 ms and
+//! retried once, the whole call is given 150 ms, and a fallback answers with a cached price
+//! when everything else gave up. Twenty requests arrive at once; one in three is slow. The
+//! report shows who got through, and what each layer did.
 //!
-//! These are the runtime APIs the `#[bulkhead]`, `#[rate_limit]` and `#[timeout]` attributes
-//! call; each works on its own, with or without tokio.
+//! The attributes nest in one fixed order, whatever order they are written in:
+//! `track_performance` → `fallback` → `timeout(total)` → `retry` → `circuit_breaker` →
+//! `rate_limit` → `bulkhead` → `timeout(attempt)` → body. The same layers are plain runtime
+//! APIs too (`coord::rate_limiter`, `coord::bulkhead`, `coord::timeout`).
 //!
 //! `cargo run --example timeouts_and_bulkheads`
 
 use std::fmt;
 use std::time::Duration;
 
-use coord::{BulkheadConfig, BulkheadFull, RateLimitConfig, RateLimited, TimedOut};
+use coord::{
+    BulkheadFull, RateLimited, TimedOut, bulkhead, fallback, rate_limit, retry, timeout,
+    track_performance,
+};
 
 #[derive(Debug)]
 enum PriceError {
@@ -48,48 +55,31 @@ impl From<TimedOut> for PriceError {
     }
 }
 
+/// When every layer gave up: the cached price for slow items, the error otherwise (a
+/// rejection is passed on, so the caller can shed load).
+fn cached_price(error: PriceError) -> Result<u32, PriceError> {
+    match error {
+        PriceError::TooSlow(_) => Ok(99),
+        other => Err(other),
+    }
+}
+
 /// The downstream call: 5 ms usually, 200 ms for every third item.
-async fn fetch_price(item: u32) -> Result<u32, PriceError> {
+#[track_performance("pricing.fetch")]
+#[fallback(cached_price)]
+#[timeout(total = "150ms")]
+#[retry(max_retries = 1, base_delay = "5ms")]
+#[rate_limit(name = "pricing", rate = 200, per = "1s", burst = 5, max_wait = "30ms")]
+#[bulkhead(name = "pricing", max_concurrent = 3, max_wait = "10ms")]
+#[timeout("40ms")]
+async fn price(item: u32) -> Result<u32, PriceError> {
     let delay = if item % 3 == 2 { 200 } else { 5 };
     tokio::time::sleep(Duration::from_millis(delay)).await;
     Ok(100 + item)
 }
 
-/// Rate limit, then bulkhead, then a per-call timeout around the body: the order the
-/// attributes use.
-async fn price(item: u32) -> Result<u32, PriceError> {
-    let limiter = coord::rate_limiter("pricing");
-    limiter
-        .call_async(|| async {
-            let bulkhead = coord::bulkhead("pricing");
-            bulkhead
-                .call_async(|| async {
-                    coord::timeout(Duration::from_millis(40), fetch_price(item)).await?
-                })
-                .await
-        })
-        .await
-}
-
 #[tokio::main]
 async fn main() {
-    coord::bulkhead_with(
-        "pricing",
-        BulkheadConfig::default()
-            .max_concurrent(3)
-            .max_wait(Duration::from_millis(10)),
-    )
-    .expect("a valid bulkhead configuration");
-    coord::rate_limiter_with(
-        "pricing",
-        RateLimitConfig::default()
-            .rate(200)
-            .per(Duration::from_secs(1))
-            .burst(5)
-            .max_wait(Duration::from_millis(30)),
-    )
-    .expect("a valid rate limit configuration");
-
     let requests: Vec<_> = (0..20).map(|item| tokio::spawn(price(item))).collect();
     for (item, request) in requests.into_iter().enumerate() {
         match request.await.expect("the task ran") {
@@ -99,6 +89,10 @@ async fn main() {
     }
 
     println!();
+    let report = coord::report();
+    for t in &report.timeouts {
+        println!("{}: {} attempts timed out", t.operation, t.timeouts);
+    }
     for b in coord::bulkhead::snapshots() {
         println!(
             "bulkhead {}: {} accepted, {} rejected, {} waited ({:.1} ms in all)",

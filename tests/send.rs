@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::error::Error;
 use std::sync::Arc;
 
-use coord::{circuit_breaker, retry, track_performance};
+use coord::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout, track_performance};
 
 fn assert_send<T: Send>(value: T) -> T {
     value
@@ -268,4 +268,117 @@ async fn wrapped_futures_are_send_and_spawnable() {
             .unwrap(),
         "x"
     );
+}
+
+// ---- the resilience layers, alone and all together, with a plain Box<dyn Error> ----
+
+fn recover_local(_: Box<dyn Error>) -> Result<u32, Box<dyn Error>> {
+    Ok(0)
+}
+
+// An async fallback's future holds the error it is given: it is `Send` when the error is.
+async fn recover_async(_: SyncError) -> Result<u32, SyncError> {
+    pause().await;
+    Ok(0)
+}
+
+#[fallback(recover_async)]
+#[retry(max_retries = 1, base_delay = "1ms")]
+async fn fallback_async_sync_error(x: u32) -> Result<u32, SyncError> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[timeout("1s")]
+async fn timeout_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[timeout(total = "1s")]
+#[retry(max_retries = 1, base_delay = "1ms")]
+async fn total_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[bulkhead(name = "send.bulkhead")]
+async fn bulkhead_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[rate_limit(name = "send.rate_limit")]
+async fn rate_limit_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[fallback(recover_local)]
+async fn fallback_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+#[track_performance("send.layers_local_error")]
+#[fallback(recover_local)]
+#[timeout(total = "1s")]
+#[retry(max_retries = 1, base_delay = "1ms")]
+#[circuit_breaker(name = "send.layers_local_error")]
+#[rate_limit(name = "send.layers_local_error")]
+#[bulkhead(name = "send.layers_local_error")]
+#[timeout("1s")]
+async fn layers_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
+    pause().await;
+    if x == 0 { Err("zero".into()) } else { Ok(x) }
+}
+
+impl Counter {
+    #[fallback(recover_sync_error)]
+    #[timeout(total = "1s")]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    #[rate_limit]
+    #[bulkhead]
+    #[timeout("1s")]
+    async fn layers_mut(&mut self) -> Result<u32, SyncError> {
+        pause().await;
+        Ok(self.calls.get())
+    }
+}
+
+fn recover_sync_error(e: SyncError) -> Result<u32, SyncError> {
+    Err(e)
+}
+
+#[timeout("1s")]
+#[bulkhead]
+#[rate_limit]
+#[retry(max_retries = 1, base_delay = "1ms")]
+async fn layers_generic<T: Send + Clone>(value: T) -> Result<T, SyncError> {
+    pause().await;
+    Ok(value)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resilience_layers_are_send() {
+    let local = |r: Result<u32, Box<dyn Error>>| r.map_err(|e| e.to_string()).unwrap();
+    assert_eq!(local(assert_send(timeout_local_error(1)).await), 1);
+    assert_eq!(local(assert_send(total_local_error(2)).await), 2);
+    assert_eq!(local(assert_send(bulkhead_local_error(3)).await), 3);
+    assert_eq!(local(assert_send(rate_limit_local_error(4)).await), 4);
+    assert_eq!(local(assert_send(fallback_local_error(0)).await), 0);
+    assert_eq!(local(assert_send(layers_local_error(0)).await), 0);
+    assert_eq!(local(assert_send(layers_local_error(5)).await), 5);
+    assert_eq!(
+        tokio::spawn(fallback_async_sync_error(0))
+            .await
+            .unwrap()
+            .unwrap(),
+        0
+    );
+    let mut counter = Counter {
+        calls: Cell::new(4),
+    };
+    assert_eq!(assert_send(counter.layers_mut()).await.unwrap(), 4);
+    assert_eq!(tokio::spawn(layers_generic(6u8)).await.unwrap().unwrap(), 6);
 }

@@ -42,20 +42,38 @@ impl Errors {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Layer {
     TrackPerformance,
+    /// Sees the final error, after every other layer gave up.
+    Fallback,
+    /// `total` wraps the retries; a per-attempt limit sits innermost (in the runtime).
+    Timeout,
     Retry,
-    /// Innermost: a rejection must happen before the body runs and must not be retried.
+    /// Inside the retry loop: a rejection must happen before the body runs and must not be
+    /// retried.
     CircuitBreaker,
+    RateLimit,
+    Bulkhead,
 }
 
 impl Layer {
-    pub(crate) const ALL: [Layer; 3] =
-        [Layer::TrackPerformance, Layer::Retry, Layer::CircuitBreaker];
+    pub(crate) const ALL: [Layer; 7] = [
+        Layer::TrackPerformance,
+        Layer::Fallback,
+        Layer::Timeout,
+        Layer::Retry,
+        Layer::CircuitBreaker,
+        Layer::RateLimit,
+        Layer::Bulkhead,
+    ];
 
     pub(crate) fn name(self) -> &'static str {
         match self {
             Layer::TrackPerformance => "track_performance",
+            Layer::Fallback => "fallback",
+            Layer::Timeout => "timeout",
             Layer::Retry => "retry",
             Layer::CircuitBreaker => "circuit_breaker",
+            Layer::RateLimit => "rate_limit",
+            Layer::Bulkhead => "bulkhead",
         }
     }
 

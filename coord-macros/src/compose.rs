@@ -2,7 +2,8 @@
 //! the same item, then: [`parse`] (the item and the raw arguments) → [`check`] (a [`Checked`]
 //! model: arguments and signature) → [`expand`] (pure; each layer appends its step to the
 //! runtime `Pipeline` the body is handed to). The order of the layers lives in the runtime:
-//! `track_performance` → `retry` → `circuit_breaker` → body.
+//! `track_performance` → `fallback` → `timeout(total)` → `retry` → `circuit_breaker` →
+//! `rate_limit` → `bulkhead` → `timeout(attempt)` → body.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -10,9 +11,13 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Attribute, Block, FnArg, Ident, ItemFn, Pat, ReturnType, Signature, Type};
 
+use crate::bulkhead::BulkheadArgs;
 use crate::circuit_breaker::Breaker;
-use crate::common::{Errors, Layer, LayerAttr, default_name, return_span};
+use crate::common::{Errors, Layer, LayerAttr, default_name, duration_tokens, return_span};
+use crate::fallback::FallbackArgs;
+use crate::rate_limit::RateLimitArgs;
 use crate::retry::Retry;
+use crate::timeout::Timeout;
 use crate::track_performance::Perf;
 
 /// Entry point of every composing attribute macro.
@@ -128,6 +133,10 @@ struct Checked {
     perf: Option<Perf>,
     retry: Option<Retry>,
     breaker: Option<Breaker>,
+    timeout: Option<Timeout>,
+    bulkhead: Option<BulkheadArgs>,
+    rate_limit: Option<RateLimitArgs>,
+    fallback: Option<FallbackArgs>,
 }
 
 fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
@@ -153,11 +162,19 @@ fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
         perf: None,
         retry: None,
         breaker: None,
+        timeout: None,
+        bulkhead: None,
+        rate_limit: None,
+        fallback: None,
     };
+    let mut timeout = Timeout::default();
+    let mut timeout_ok = true;
     for (index, attr) in layers.iter().enumerate() {
-        if layers[..index]
-            .iter()
-            .any(|earlier| earlier.layer == attr.layer)
+        // Two `#[timeout]`s may each give one kind of limit.
+        if attr.layer != Layer::Timeout
+            && layers[..index]
+                .iter()
+                .any(|earlier| earlier.layer == attr.layer)
         {
             errors.push(syn::Error::new(
                 attr.span,
@@ -180,9 +197,58 @@ fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
                 }
                 checked.breaker = errors.take(Breaker::parse(attr.args.clone()));
             }
+            Layer::Timeout => {
+                if index
+                    == layers
+                        .iter()
+                        .position(|l| l.layer == Layer::Timeout)
+                        .unwrap_or(index)
+                {
+                    if sig.asyncness.is_none() {
+                        errors.push(syn::Error::new(
+                            attr.span,
+                            "#[timeout] needs an `async fn`: a running thread cannot be interrupted, so a synchronous call cannot be given up when its time is over (the work would go on, unseen); make the function `async`, or bound the blocking call with its own timeout (a socket's read timeout, a query timeout)",
+                        ));
+                    }
+                    needs_result(sig, "timeout", "coord::TimedOut", &mut errors);
+                }
+                timeout_ok &= errors
+                    .take(timeout.parse_into(attr.args.clone(), attr.span))
+                    .is_some();
+            }
+            Layer::Bulkhead => {
+                needs_result(sig, "bulkhead", "coord::BulkheadFull", &mut errors);
+                checked.bulkhead = errors.take(BulkheadArgs::parse(attr.args.clone()));
+            }
+            Layer::RateLimit => {
+                needs_result(sig, "rate_limit", "coord::RateLimited", &mut errors);
+                checked.rate_limit = errors.take(RateLimitArgs::parse(attr.args.clone()));
+            }
+            Layer::Fallback => {
+                if let ReturnType::Default = sig.output {
+                    errors.push(syn::Error::new(
+                        sig.ident.span(),
+                        "#[fallback] needs a function returning `Result<T, E>`: the fallback recovers from its error; this one returns `()`",
+                    ));
+                }
+                checked.fallback = errors.take(FallbackArgs::parse(attr.args.clone(), attr.span));
+            }
         }
     }
+    if timeout_ok && (timeout.attempt.is_some() || timeout.total.is_some()) {
+        checked.timeout = Some(timeout);
+    }
     errors.finish(checked)
+}
+
+/// A layer that turns its own error into `E` needs a function returning `Result<T, E>`.
+fn needs_result(sig: &Signature, layer: &str, error: &str, errors: &mut Errors) {
+    if let ReturnType::Default = sig.output {
+        errors.push(syn::Error::new(
+            sig.ident.span(),
+            format!("#[{layer}] needs a function returning `Result<T, E>` where `E: From<{error}>`; this one returns `()`"),
+        ));
+    }
 }
 
 /// The hygienic identifiers of the generated code: invisible to the user's body.
@@ -192,6 +258,9 @@ struct Idents {
     ret: Ident,
     out: Ident,
     describe: Ident,
+    bulkhead: Ident,
+    rate_limit: Ident,
+    timeouts: Ident,
 }
 
 impl Idents {
@@ -203,6 +272,9 @@ impl Idents {
             ret: Ident::new("__coord_ret", mixed),
             out: Ident::new("__coord_out", mixed),
             describe: Ident::new("__coord_error_type", mixed),
+            bulkhead: Ident::new("__COORD_BULKHEAD", mixed),
+            rate_limit: Ident::new("__COORD_RATE_LIMIT", mixed),
+            timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
         }
     }
 }
@@ -232,16 +304,126 @@ fn expand_checked(checked: Checked) -> TokenStream {
     if let Some(breaker) = &checked.breaker {
         pipeline = breaker_layer(pipeline, breaker, sig, &ids);
     }
+    let guards = guards(&checked, &ids);
+    pipeline = guard_layers(pipeline, &checked, sig, &ids);
     let pipeline = run(pipeline, &checked, sig);
     quote! {
         #(#outer)*
         #vis #sig {
             #(#inner)*
             #site
+            #guards
             #(#rebinds)*
             #pipeline
         }
     }
+}
+
+/// The `static`s of the layers `Site` does not hold: bulkhead, rate limiter, time-out counter.
+fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
+    let some = |name: Option<&syn::LitStr>| match name {
+        Some(name) => quote!(::core::option::Option::Some(#name)),
+        None => quote!(::core::option::Option::None),
+    };
+    let mut statics = TokenStream::new();
+    if let Some(bulkhead) = &checked.bulkhead {
+        let static_name = &ids.bulkhead;
+        let name = some(bulkhead.name.as_ref());
+        let config = bulkhead.config_tokens();
+        statics.extend(quote! {
+            static #static_name: ::coord::__private::BulkheadSite =
+                ::coord::__private::BulkheadSite::new(#name, || #config);
+        });
+    }
+    if let Some(rate_limit) = &checked.rate_limit {
+        let static_name = &ids.rate_limit;
+        let name = some(rate_limit.name.as_ref());
+        let config = rate_limit.config_tokens();
+        statics.extend(quote! {
+            static #static_name: ::coord::__private::RateLimitSite =
+                ::coord::__private::RateLimitSite::new(#name, || #config);
+        });
+    }
+    if checked.timeout.is_some() {
+        let static_name = &ids.timeouts;
+        let name = some(checked.perf.as_ref().and_then(|perf| perf.name.as_ref()));
+        statics.extend(quote! {
+            static #static_name: ::coord::__private::TimeoutSite =
+                ::coord::__private::TimeoutSite::new(#name);
+        });
+    }
+    statics
+}
+
+/// The function's default name, on the first call of a layer: `module::function`, or
+/// `module::Type::method` for a method.
+fn default_name_closure(sig: &Signature) -> TokenStream {
+    if sig.receiver().is_some() {
+        let function = sig.ident.to_string();
+        quote!(|| ::coord::__private::leaked_method_name(
+            ::core::module_path!(),
+            ::core::any::type_name::<Self>(),
+            #function,
+        ))
+    } else {
+        let name = default_name(&sig.ident);
+        quote!(|| #name)
+    }
+}
+
+/// fallback, timeout (total and per attempt), rate_limit, bulkhead: each appends its slot;
+/// the runtime nests them in the documented order whatever the order of these calls.
+fn guard_layers(
+    mut pipeline: TokenStream,
+    checked: &Checked,
+    sig: &Signature,
+    ids: &Idents,
+) -> TokenStream {
+    let span = return_span(sig);
+    let default = default_name_closure(sig);
+    if let Some(fallback) = &checked.fallback {
+        let path = &fallback.path;
+        pipeline = if sig.asyncness.is_some() {
+            let method = Ident::new("fallback_async", span);
+            let slot = quote_spanned! {path.span()=>
+                {
+                    #[allow(unused_imports)]
+                    use ::coord::__private::{PickAsync as _, PickSync as _};
+                    ::coord::__private::Pick(#path).pick()
+                }
+            };
+            quote!(#pipeline.#method(#slot))
+        } else {
+            let method = Ident::new("fallback", span);
+            let path = quote_spanned!(path.span()=> #path);
+            quote!(#pipeline.#method(#path))
+        };
+    }
+    if let Some(timeout) = &checked.timeout {
+        let count = &ids.timeouts;
+        let count = quote!(::core::option::Option::Some(#count.get(#default)));
+        if let Some((total, _)) = timeout.total {
+            let total = duration_tokens(total);
+            let method = Ident::new("total_timeout", span);
+            pipeline = quote!(#pipeline.#method(#total, #count));
+        }
+        if let Some((attempt, _)) = timeout.attempt {
+            let attempt = duration_tokens(attempt);
+            let method = Ident::new("attempt_timeout", span);
+            pipeline = quote!(#pipeline.#method(#attempt, #count));
+        }
+    }
+    if checked.rate_limit.is_some() {
+        let site = &ids.rate_limit;
+        let method = Ident::new("rate_limit", span);
+        pipeline = quote!(#pipeline.#method(#site.get(#default)));
+    }
+    if checked.bulkhead.is_some() {
+        let site = &ids.bulkhead;
+        let method = Ident::new("bulkhead", span);
+        pipeline = quote!(#pipeline.#method(#site.get(#default)));
+    }
+    pipeline
 }
 
 /// The call site's `static` and a reference to it, `__coord_site`.

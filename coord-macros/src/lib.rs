@@ -2,10 +2,14 @@
 //! which re-exports them and documents them; generated code calls only
 //! `::coord::__private`.
 
+mod bulkhead;
 mod circuit_breaker;
 mod common;
 mod compose;
+mod fallback;
+mod rate_limit;
 mod retry;
+mod timeout;
 mod track_performance;
 mod validate;
 
@@ -34,4 +38,29 @@ pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
     compose::expand(common::Layer::CircuitBreaker, args.into(), item.into()).into()
+}
+
+/// Gives an `async fn` a time limit per attempt (`#[timeout("2s")]`) or for the whole call
+/// (`#[timeout(total = "10s")]`); see `coord::timeout`.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::Timeout, args.into(), item.into()).into()
+}
+
+/// Limits the calls of a function in flight at once; see `coord::bulkhead`.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::Bulkhead, args.into(), item.into()).into()
+}
+
+/// Limits the rate of a function's calls; see `coord::rate_limit`.
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::RateLimit, args.into(), item.into()).into()
+}
+
+/// Recovers from a function's final error; see `coord::fallback`.
+#[proc_macro_attribute]
+pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(common::Layer::Fallback, args.into(), item.into()).into()
 }

@@ -1,7 +1,8 @@
 //! The resilience layers' cost on their fast paths, each beside a peer in the same run:
 //! bulkhead acquire + release (sync, and async vs tokio's `Semaphore`), rate limiter `check` vs
 //! `governor` on 1 and 2 threads, and `coord::timeout` vs `tokio::time::timeout` on a future
-//! that is ready at once.
+//! that is ready at once; and the `#[timeout]` attribute vs a hand-written
+//! `tokio::time::timeout` around the same `async fn`.
 //!
 //! `cargo bench -p coord --bench resilience -- --warm-up-time 1 --measurement-time 3`
 
@@ -160,8 +161,48 @@ fn timeout(c: &mut Criterion) {
     group.finish();
 }
 
+async fn ready_body(x: u64) -> Result<u64, coord::TimedOut> {
+    Ok(x)
+}
+
+#[coord::timeout("2s")]
+async fn ready_with_attribute(x: u64) -> Result<u64, coord::TimedOut> {
+    Ok(x)
+}
+
+/// What a user would write by hand instead of the attribute.
+async fn ready_by_hand(x: u64) -> Result<u64, coord::TimedOut> {
+    let limit = Duration::from_secs(2);
+    match tokio::time::timeout(limit, ready_body(x)).await {
+        Ok(out) => out,
+        Err(_) => Err(coord::TimedOut::new(limit, limit)),
+    }
+}
+
+fn timeout_attribute(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    // Resolve the call site's counter outside the measurement.
+    let _ = poll_once(ready_with_attribute(0));
+    let mut group = c.benchmark_group("timeout_attribute_ready");
+    group.bench_function("bare", |b| {
+        b.iter(|| black_box(poll_once(ready_body(black_box(1)))))
+    });
+    group.bench_function("coord_timeout_attribute", |b| {
+        b.iter(|| black_box(poll_once(ready_with_attribute(black_box(1)))))
+    });
+    group.bench_function("tokio_timeout_by_hand", |b| {
+        b.iter(|| black_box(poll_once(ready_by_hand(black_box(1)))))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    timeout_attribute,
     bulkhead,
     rate_limit_one_thread,
     rate_limit_two_threads,

@@ -19,6 +19,38 @@
 //! let stats = coord::operation("docs.parse").unwrap();
 //! assert_eq!((stats.calls, stats.successes, stats.failures), (2, 1, 1));
 //! ```
+//!
+//! # The order of the layers
+//!
+//! The coord attributes on one function compose into one wrapper, always in this order
+//! (outermost first), whatever order they are written in:
+//!
+//! ```text
+//! track_performance → fallback → timeout(total) → retry → circuit_breaker
+//!                   → rate_limit → bulkhead → timeout(attempt) → body
+//! ```
+//!
+//! - **`track_performance` outermost**: one call, one measurement, whatever happened inside
+//!   (a call the fallback recovered is a success for the caller, and recorded so).
+//! - **`fallback` next**: it sees the final error, after every other layer gave up (Polly v8
+//!   puts its fallback outermost for the same reason).
+//! - **`timeout(total)` outside `retry`**: it bounds the whole call, back-off sleeps included,
+//!   and ends it (Polly's "total request timeout").
+//! - **`retry` outside `circuit_breaker`**: every attempt asks the breaker; an open breaker
+//!   ends the retries at once instead of being retried (resilience4j's aspect order, Retry
+//!   outside CircuitBreaker; Polly's retry → circuit breaker).
+//! - **`circuit_breaker` outside `rate_limit` and `bulkhead`**: an open breaker rejects
+//!   before a rate-limit turn or a bulkhead slot is used (resilience4j: CircuitBreaker outside
+//!   RateLimiter and Bulkhead).
+//! - **`rate_limit` outside `bulkhead`**: a call over the rate never holds a slot.
+//! - **`timeout(attempt)` innermost**: it times the body only, not the wait for a turn or a
+//!   slot (each has its own `max_wait`); a timed-out attempt is a failure for the breaker and
+//!   retryable (Polly's "attempt timeout", inside retry and circuit breaker).
+//!
+//! Rejections (breaker open, bulkhead full, rate limited) are permanent: never retried. A
+//! rejection below the breaker (rate limit, bulkhead) releases the breaker's permit without
+//! counting it, so it never opens the breaker; each mechanism counts its rejections in the
+//! report.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -132,6 +164,103 @@ pub use coord_macros::retry;
 /// assert_eq!(coord::breaker("docs.orders").state(), coord::BreakerState::Open);
 /// ```
 pub use coord_macros::circuit_breaker;
+
+/// Gives an `async fn` returning `Result<T, E>` (with `E: From<TimedOut>`) a time limit:
+/// `#[timeout("2s")]` per attempt (also `attempt = "2s"`), `#[timeout(total = "10s")]` for the
+/// whole call, retries and back-off sleeps included; both may be given.
+///
+/// A timed-out attempt's future is dropped and the attempt fails with `E::from(TimedOut)`: the
+/// circuit breaker counts it as a failure and `#[retry]` retries it (unless its `when` says
+/// otherwise). A total time-out ends the call. Time-outs are counted per operation in the
+/// report. On a synchronous `fn` it is a compile error: a running thread cannot be
+/// interrupted.
+///
+/// ```
+/// use std::time::Duration;
+/// use coord::{TimedOut, retry, timeout};
+///
+/// #[derive(Debug)]
+/// enum FetchError { TooSlow(TimedOut) }
+/// impl From<TimedOut> for FetchError {
+///     fn from(t: TimedOut) -> Self { FetchError::TooSlow(t) }
+/// }
+///
+/// #[retry(max_retries = 2, base_delay = "1ms")]
+/// #[timeout("20ms")]
+/// async fn fetch(slow: bool) -> Result<u32, FetchError> {
+///     if slow { std::future::pending::<()>().await; }
+///     Ok(1)
+/// }
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+/// # rt.block_on(async {
+/// assert_eq!(fetch(false).await.unwrap(), 1);
+/// let Err(FetchError::TooSlow(t)) = fetch(true).await else { panic!() };
+/// assert_eq!(t.limit(), Duration::from_millis(20));
+/// # });
+/// ```
+pub use coord_macros::timeout;
+
+/// Runs at most `max_concurrent` calls of a function at once:
+/// `#[bulkhead(max_concurrent = 10, max_wait = "0ms", name = "db")]` (all keys optional; the
+/// default name is the function's, like [`track_performance`]'s; functions naming the same
+/// bulkhead share it). A call that finds every slot taken waits up to `max_wait` (async calls
+/// without blocking a thread), then returns `Err(E::from(BulkheadFull))` without running; it
+/// is a rejection, never retried. A slot is released on success, error, panic and
+/// cancellation.
+///
+/// ```
+/// use coord::{BulkheadFull, bulkhead};
+///
+/// #[bulkhead(name = "docs.reports", max_concurrent = 1)]
+/// fn render(inner: Option<fn() -> Result<(), BulkheadFull>>) -> Result<(), BulkheadFull> {
+///     match inner { Some(f) => f(), None => Ok(()) }
+/// }
+///
+/// fn nested() -> Result<(), BulkheadFull> { render(None) }
+/// assert!(render(None).is_ok());
+/// // The one slot is taken by the outer call: the inner one is rejected.
+/// assert!(render(Some(nested)).is_err());
+/// assert_eq!(coord::bulkhead("docs.reports").snapshot().rejected, 1);
+/// ```
+pub use coord_macros::bulkhead;
+
+/// Spaces the calls of a function: `#[rate_limit(rate = 100, per = "1s", burst = 10,
+/// max_wait = "0ms", name = "api")]` (all keys optional; GCRA, see [`RateLimiter`]). A call
+/// over the limit waits for its turn up to `max_wait`, then returns
+/// `Err(E::from(RateLimited))` without running; it is a rejection, never retried.
+///
+/// ```
+/// use coord::{RateLimited, rate_limit};
+///
+/// #[rate_limit(name = "docs.sms", rate = 1, per = "1m", burst = 2)]
+/// fn send_sms() -> Result<(), RateLimited> { Ok(()) }
+///
+/// assert!(send_sms().is_ok());
+/// assert!(send_sms().is_ok());
+/// assert!(send_sms().unwrap_err().retry_after() > std::time::Duration::ZERO);
+/// ```
+pub use coord_macros::rate_limit;
+
+/// Recovers from a function's final error: `#[fallback(path::to::recover)]` with
+/// `recover: fn(E) -> Result<T, E>` (on an `async fn`, `recover` may also be an `async fn`).
+/// It is called with the error left after every other layer gave up (retries exhausted, a
+/// rejection, a time-out); a panic is not caught.
+///
+/// ```
+/// use coord::fallback;
+///
+/// fn cached(_: String) -> Result<u32, String> { Ok(0) }
+///
+/// #[fallback(cached)]
+/// fn price(id: u32) -> Result<u32, String> {
+///     if id == 0 { Err("no price".into()) } else { Ok(id * 10) }
+/// }
+///
+/// assert_eq!(price(2), Ok(20));
+/// assert_eq!(price(0), Ok(0));
+/// ```
+pub use coord_macros::fallback;
 pub use coord_macros::track_performance;
 
 pub use breaker::{

@@ -109,12 +109,14 @@ fn two_threads_share_the_budget_exactly() {
 
 #[test]
 fn waits_for_a_turn_within_max_wait() {
-    let limiter = RateLimiter::new("wait", config(1_000, Duration::from_secs(1), 1)).unwrap();
+    // 10 per second: each turn is 100 ms after the last, far more than a preempted test thread
+    // loses between two calls, so both acquisitions really wait.
+    let limiter = RateLimiter::new("wait", config(10, Duration::from_secs(1), 1)).unwrap();
     limiter.check().unwrap();
     let start = Instant::now();
-    limiter.acquire(Duration::from_millis(100)).unwrap();
-    block_on(limiter.acquire_async(Duration::from_millis(100))).unwrap();
-    assert!(start.elapsed() >= Duration::from_micros(1_500));
+    limiter.acquire(Duration::from_secs(1)).unwrap();
+    block_on(limiter.acquire_async(Duration::from_secs(1))).unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(150));
     let snapshot = limiter.snapshot();
     assert_eq!(snapshot.waits, 2);
     assert!(snapshot.total_wait > Duration::ZERO);

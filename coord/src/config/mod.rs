@@ -31,6 +31,10 @@
 //! monitor:
 //!   collection_interval: 5s
 //!   max_data_points: 1000
+//! bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
+//!   db: { max_concurrent: 10, max_wait: 5ms }
+//! rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
+//!   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
 //! ```
 //!
 //! Loading is all or nothing: the whole file is parsed and checked before anything is applied.
@@ -83,6 +87,10 @@ pub struct Loaded {
     pub rule_sets: Vec<String>,
     /// Whether the monitor was configured.
     pub monitor: bool,
+    /// Names of the bulkheads configured.
+    pub bulkheads: Vec<String>,
+    /// Names of the rate limiters configured.
+    pub rate_limits: Vec<String>,
 }
 
 /// Why a configuration file was refused. Nothing of it was applied.

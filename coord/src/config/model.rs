@@ -9,7 +9,9 @@ use serde::de::{self, Deserializer};
 
 use super::{ConfigErrorKind, Loaded, MAX_CONFIG_BYTES};
 use crate::breaker::{BreakerConfig, Window};
+use crate::bulkhead::BulkheadConfig;
 use crate::perf::MonitorConfig;
+use crate::rate_limit::RateLimitConfig;
 use crate::retry::{BudgetConfig, Jitter, RetryPolicy};
 use crate::validate::RuleSet;
 
@@ -26,6 +28,26 @@ struct File {
     rules: Option<serde_norway::Value>,
     #[serde(default)]
     monitor: Option<MonitorModel>,
+    #[serde(default)]
+    bulkheads: BTreeMap<String, BulkheadModel>,
+    #[serde(default)]
+    rate_limits: BTreeMap<String, RateLimitModel>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkheadModel {
+    max_concurrent: Option<Bounded<1, { crate::bulkhead::MAX_CONCURRENT as u64 }>>,
+    max_wait: Option<DurationValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitModel {
+    rate: Option<Bounded<1, { u64::MAX }>>,
+    per: Option<DurationValue>,
+    burst: Option<Bounded<1, { u64::MAX }>>,
+    max_wait: Option<DurationValue>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +248,8 @@ pub(super) struct Checked {
     circuit_breakers: Vec<(String, BreakerConfig)>,
     rule_sets: Vec<RuleSet>,
     monitor: Option<MonitorConfig>,
+    bulkheads: Vec<(String, BulkheadConfig)>,
+    rate_limits: Vec<(String, RateLimitConfig)>,
 }
 
 pub(super) fn parse(text: &str) -> Result<Checked, Located> {
@@ -267,11 +291,14 @@ pub(super) fn parse(text: &str) -> Result<Checked, Located> {
             Some(config)
         }
     };
+    let (bulkheads, rate_limits) = check_resilience(file.bulkheads, file.rate_limits)?;
     Ok(Checked {
         retry_policies,
         circuit_breakers,
         rule_sets,
         monitor,
+        bulkheads,
+        rate_limits,
     })
 }
 
@@ -282,6 +309,8 @@ impl Checked {
             circuit_breakers: Vec::new(),
             rule_sets: Vec::new(),
             monitor: None,
+            bulkheads: Vec::new(),
+            rate_limits: Vec::new(),
         }
     }
 
@@ -308,6 +337,7 @@ impl Checked {
                 .map_err(|e| invalid(None, format!("monitor: {e}")))?;
             loaded.monitor = true;
         }
+        apply_resilience(self.bulkheads, self.rate_limits, &mut loaded)?;
         Ok(loaded)
     }
 }
@@ -396,6 +426,72 @@ impl MonitorModel {
         }
         c
     }
+}
+
+/// The `bulkheads:` and `rate_limits:` sections, checked.
+type ResilienceSections = (
+    Vec<(String, BulkheadConfig)>,
+    Vec<(String, RateLimitConfig)>,
+);
+
+fn check_resilience(
+    bulkheads: BTreeMap<String, BulkheadModel>,
+    rate_limits: BTreeMap<String, RateLimitModel>,
+) -> Result<ResilienceSections, Located> {
+    let mut checked_bulkheads = Vec::new();
+    for (name, model) in bulkheads {
+        let mut config = BulkheadConfig::default();
+        if let Some(n) = model.max_concurrent {
+            config = config.max_concurrent(usize::try_from(n.0).unwrap_or(usize::MAX));
+        }
+        if let Some(d) = model.max_wait {
+            config = config.max_wait(d.0);
+        }
+        config
+            .validate()
+            .map_err(|e| invalid(None, format!("bulkheads.{name}: {e}")))?;
+        checked_bulkheads.push((name, config));
+    }
+    let mut checked_limits = Vec::new();
+    for (name, model) in rate_limits {
+        let mut config = RateLimitConfig::default();
+        if let Some(n) = model.rate {
+            config = config.rate(n.0);
+        }
+        if let Some(d) = model.per {
+            config = config.per(d.0);
+        }
+        if let Some(n) = model.burst {
+            config = config.burst(n.0);
+        }
+        if let Some(d) = model.max_wait {
+            config = config.max_wait(d.0);
+        }
+        config
+            .validate()
+            .map_err(|e| invalid(None, format!("rate_limits.{name}: {e}")))?;
+        checked_limits.push((name, config));
+    }
+    Ok((checked_bulkheads, checked_limits))
+}
+
+/// Creates or reconfigures each named bulkhead and rate limiter (every value was checked).
+fn apply_resilience(
+    bulkheads: Vec<(String, BulkheadConfig)>,
+    rate_limits: Vec<(String, RateLimitConfig)>,
+    loaded: &mut Loaded,
+) -> Result<(), Located> {
+    for (name, config) in bulkheads {
+        crate::bulkhead::bulkhead_with(&name, config)
+            .map_err(|e| invalid(None, format!("bulkheads.{name}: {e}")))?;
+        loaded.bulkheads.push(name);
+    }
+    for (name, config) in rate_limits {
+        crate::rate_limit::rate_limiter_with(&name, config)
+            .map_err(|e| invalid(None, format!("rate_limits.{name}: {e}")))?;
+        loaded.rate_limits.push(name);
+    }
+    Ok(())
 }
 
 fn invalid(location: Option<(usize, usize)>, message: String) -> Located {

@@ -34,6 +34,13 @@
 //!   top_failures:          # most frequent first
 //!     - rule_set, path, rule, count
 //!   other_failures
+//! bulkheads:               # sorted by name; empty until a bulkhead is used
+//!   - name, in_flight, max_concurrent, max_wait_ms, waiting, accepted, rejected, waits,
+//!     total_wait_ms
+//! rate_limits:             # sorted by name; empty until a rate limiter is used
+//!   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
+//! timeouts:                # operations with a #[timeout], sorted by name
+//!   - operation, timeouts
 //! system:                  # null before the first system sample
 //!   health_status: healthy | degraded | unhealthy
 //!   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
@@ -45,15 +52,20 @@
 mod format;
 mod prometheus;
 mod render;
+mod resilience;
+
+pub use resilience::TimeoutCount;
 
 use std::fmt;
 
 use serde::Serialize;
 
 use crate::breaker::{BreakerSnapshot, BreakerState};
+use crate::bulkhead::BulkheadSnapshot;
 use crate::compose::error_report::ErrorReport;
 use crate::errors::Severity;
 use crate::perf::{PerformanceReport, SystemHealth};
+use crate::rate_limit::RateLimitSnapshot;
 use crate::validate::ValidationReport;
 
 pub(crate) use prometheus::CAPPED_REGISTRIES;
@@ -74,6 +86,12 @@ pub struct Report {
     /// Health of the host from the latest system sample; `None` before the first sample (start
     /// the monitor, or call `record_system_health`). Building a report never takes a sample.
     pub system: Option<SystemHealth>,
+    /// Every bulkhead, sorted by name (the overflow one last).
+    pub bulkheads: Vec<BulkheadSnapshot>,
+    /// Every rate limiter, sorted by name (the overflow one last).
+    pub rate_limits: Vec<RateLimitSnapshot>,
+    /// Time-outs per operation with a `#[timeout]`, sorted by name.
+    pub timeouts: Vec<TimeoutCount>,
 }
 
 /// A fresh report of every registry (the door is `crate::report()`).
@@ -85,6 +103,9 @@ pub(crate) fn build() -> Report {
         errors: crate::compose::error_report::error_report(),
         validation: crate::validate::validator().validation_report(),
         system: monitor.current_health(),
+        bulkheads: crate::bulkhead::snapshots(),
+        rate_limits: crate::rate_limit::snapshots(),
+        timeouts: resilience::timeout_counts(),
     }
 }
 
@@ -137,6 +158,7 @@ impl Report {
         self.error_metrics(&mut out);
         self.validation_metrics(&mut out);
         self.system_metrics(&mut out);
+        self.resilience_metrics(&mut out);
         out.dropped_names();
         out.finish()
     }

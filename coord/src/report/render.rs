@@ -214,6 +214,7 @@ impl fmt::Display for Report {
         self.render_breakers(f)?;
         self.render_errors(f)?;
         self.render_validation(f)?;
-        self.render_system(f)
+        self.render_system(f)?;
+        self.render_resilience(f)
     }
 }

@@ -1,0 +1,6 @@
+use coord::bulkhead;
+
+#[bulkhead]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use coord::{BulkheadFull, bulkhead};
+
+#[bulkhead(max_concurrent = 2000000)]
+fn work() -> Result<u32, BulkheadFull> {
+    Ok(1)
+}
+
+fn main() {}

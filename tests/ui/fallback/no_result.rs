@@ -1,0 +1,8 @@
+use coord::fallback;
+
+fn recover(_: ()) {}
+
+#[fallback(recover)]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use coord::rate_limit;
+
+#[rate_limit]
+fn work() {}
+
+fn main() {}

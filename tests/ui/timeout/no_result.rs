@@ -1,0 +1,6 @@
+use coord::timeout;
+
+#[timeout("2s")]
+async fn work() {}
+
+fn main() {}
