@@ -122,6 +122,14 @@ pub(crate) const CAPPED_REGISTRIES: &[CappedRegistry] = &[
         label: "rate_limiters",
         dropped: crate::rate_limit::dropped_names,
     },
+    CappedRegistry {
+        label: "error_rows",
+        dropped: crate::errors::dropped_names,
+    },
+    CappedRegistry {
+        label: "breakers",
+        dropped: crate::breaker::dropped_names,
+    },
 ];
 
 impl Exposition {

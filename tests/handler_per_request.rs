@@ -1,0 +1,53 @@
+//! An `ErrorHandler` built for every request, as services often do, shares one breaker: an
+//! unchanged configuration is not re-applied, so the breaker's window survives and it trips.
+
+use std::time::Duration;
+
+use coord::{BreakerConfig, BreakerState, CircuitOpen, ErrorHandler, RetryPolicy};
+
+#[derive(Debug)]
+enum DbError {
+    Down,
+    Open(CircuitOpen),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Down => f.write_str("down"),
+            DbError::Open(open) => write!(f, "{open}"),
+        }
+    }
+}
+
+impl From<CircuitOpen> for DbError {
+    fn from(open: CircuitOpen) -> Self {
+        DbError::Open(open)
+    }
+}
+
+fn handler() -> ErrorHandler<std::sync::Arc<coord::CircuitBreaker>> {
+    let config = BreakerConfig::default()
+        .minimum_calls(4)
+        .window(4)
+        .failure_rate(0.5)
+        .open_for(Duration::from_secs(60));
+    ErrorHandler::new("per_request.db")
+        .retry(RetryPolicy::exponential(0, Duration::ZERO, 1.0))
+        .breaker(config)
+}
+
+#[test]
+fn a_handler_per_request_still_trips_its_breaker() {
+    for _ in 0..4 {
+        let result: Result<(), DbError> = handler().execute(|| Err(DbError::Down));
+        assert!(matches!(result, Err(DbError::Down)));
+    }
+    assert_eq!(coord::breaker("per_request.db").state(), BreakerState::Open);
+    let result: Result<(), DbError> = handler().execute(|| Ok(()));
+    assert!(matches!(result, Err(DbError::Open(_))), "{result:?}");
+    // The per-handler report covers this handler's operation: four failures and the rejection.
+    let report = handler().error_report();
+    assert_eq!(report.total_errors, 5, "{report:?}");
+    assert_eq!(report.by_operation.len(), 1, "{report:?}");
+}
