@@ -12,7 +12,8 @@ use crate::retry::{
 };
 
 /// Records what a retry loop did in the error registry, with one severity, finding the
-/// operation's row by name on each failure (for callers with nowhere to keep it).
+/// operation's row by name on each failure: for a [`RetryLoop`] made by hand, which has no
+/// place to keep a row (policies and call sites use a [`RowRecorder`]).
 #[derive(Debug)]
 pub(crate) struct ErrorRecorder(Severity);
 
@@ -197,7 +198,8 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Attempt<E>>>,
     {
-        self.run_async_observed(recorder(severity), operation, attempt)
+        // One row lookup per failing call, none per further attempt.
+        self.run_async_observed(&RowRecorder::new(severity), operation, attempt)
             .await
     }
 }
@@ -222,7 +224,8 @@ impl RetryPolicy {
         severity: Severity,
         attempt: impl FnMut() -> Result<T, Attempt<E>>,
     ) -> Result<T, E> {
-        self.run_budgeted(budget, operation, recorder(severity), attempt)
+        // One row lookup per failing call, none per further attempt.
+        self.run_budgeted(budget, operation, &RowRecorder::new(severity), attempt)
     }
 }
 
