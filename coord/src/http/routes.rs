@@ -54,7 +54,7 @@ impl Route {
                 Ok(json) => reply(StatusCode::OK, "application/json", json.into()),
                 Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
             },
-            Route::Health => health(current_health().await),
+            Route::Health => health(crate::compose::health::monitor().system_health()),
         }
     }
 }
@@ -78,24 +78,9 @@ pub(crate) async fn respond(method: &Method, path: &str) -> Reply {
     route.get().await
 }
 
-/// The health from the latest system sample. Before the first sample one is taken on tokio's
-/// blocking pool (it waits up to 200 ms for a CPU reading), so the server never stalls.
-async fn current_health() -> Option<SystemHealth> {
-    match crate::compose::health::monitor().current_health() {
-        Some(health) => Some(health),
-        None => tokio::task::spawn_blocking(|| crate::compose::health::monitor().system_health())
-            .await
-            .ok(),
-    }
-}
-
-fn health(health: Option<SystemHealth>) -> Reply {
-    let Some(health) = health else {
-        return text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "could not sample the system\n".into(),
-        );
-    };
+/// `system_health()` never waits (it reads the latest sample, or the host at once before the
+/// first one), so it runs on the server's own thread.
+fn health(health: SystemHealth) -> Reply {
     let status = if health.health_status == HealthStatus::Unhealthy {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
