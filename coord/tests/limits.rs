@@ -7,6 +7,15 @@ use std::time::Duration;
 use coord::perf::Outcome;
 use coord::{FakeClock, RetryPolicy};
 
+/// The caps are process-wide and one test lowers them for a moment: the tests of this binary
+/// take turns, so no other test registers a name while a cap is at zero.
+static CAPS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    CAPS.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn dropped(registry: &str) -> u64 {
     coord::limits::dropped_names()
         .into_iter()
@@ -17,6 +26,7 @@ fn dropped(registry: &str) -> u64 {
 
 #[test]
 fn names_past_a_cap_share_the_overflow_entry_and_are_counted() {
+    let _turn = turn();
     // Operations: with a cap of 0 every new name is past it; known names keep working.
     coord::monitor().record_operation("lim.known").success();
     let (cap, before) = (coord::limits::max_operations(), dropped("operations"));
@@ -60,6 +70,7 @@ fn names_past_a_cap_share_the_overflow_entry_and_are_counted() {
 
 #[test]
 fn names_of_any_length_and_content_are_accepted_and_escaped() {
+    let _turn = turn();
     let long = format!("lim.long.{}", "x".repeat(1 << 20));
     coord::monitor().record_operation(&long).success();
     let stats = coord::operation(&long).unwrap();
@@ -92,6 +103,7 @@ fn names_of_any_length_and_content_are_accepted_and_escaped() {
 
 #[test]
 fn totals_saturate_instead_of_wrapping() {
+    let _turn = turn();
     let op = coord::monitor().operation("lim.saturating");
     op.record(Duration::MAX, Outcome::Success);
     op.record(Duration::MAX, Outcome::Success);
@@ -115,6 +127,7 @@ fn totals_saturate_instead_of_wrapping() {
 
 #[test]
 fn system_health_reads_the_last_sample_and_never_waits_for_one() {
+    let _turn = turn();
     let monitor = coord::monitor();
     // First use of the host probe in this process: CPU use cannot be measured for 200 ms, and
     // system_health() does not wait for it (the reading is not kept in the history).
