@@ -8,6 +8,15 @@ use std::time::Duration;
 
 use coord::{BreakerConfig, BreakerState, CircuitBreaker, CircuitOpen, FakeClock};
 
+/// One test lowers the process-wide breaker cap for a moment: the tests of this binary take
+/// turns, so no other test registers a breaker while the cap is low.
+static CAP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn turn() -> std::sync::MutexGuard<'static, ()> {
+    CAP.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[derive(Debug, PartialEq)]
 enum Failed {
     Down,
@@ -33,6 +42,7 @@ fn within_timeout(f: impl FnOnce() + Send + 'static) {
 
 #[test]
 fn a_classifier_that_reconfigures_its_breaker_does_not_deadlock() {
+    let _turn = turn();
     within_timeout(|| {
         const NAME: &str = "failures.classifier_reconfigures";
         let config = BreakerConfig::default()
@@ -54,6 +64,7 @@ fn a_classifier_that_reconfigures_its_breaker_does_not_deadlock() {
 
 #[test]
 fn a_panicking_classifier_counts_as_a_failure_and_does_not_propagate() {
+    let _turn = turn();
     within_timeout(|| {
         let breaker = CircuitBreaker::new(
             "failures.classifier_panics",
@@ -78,6 +89,7 @@ fn a_panicking_classifier_counts_as_a_failure_and_does_not_propagate() {
 
 #[test]
 fn an_unchanged_configuration_keeps_the_window() {
+    let _turn = turn();
     let config = BreakerConfig::default().minimum_calls(4).window(4);
     let breaker = CircuitBreaker::new("failures.unchanged", config.clone()).unwrap();
     for _ in 0..3 {
@@ -107,6 +119,7 @@ fn an_unchanged_configuration_keeps_the_window() {
 /// another configuration (window 2, minimum 2, rate 1.0) is swapped in and out.
 #[test]
 fn reconfiguring_under_load_is_consistent() {
+    let _turn = turn();
     let a = BreakerConfig::default()
         .window(4)
         .minimum_calls(4)
@@ -145,6 +158,7 @@ fn reconfiguring_under_load_is_consistent() {
 
 #[test]
 fn fake_clock_extremes_saturate() {
+    let _turn = turn();
     let clock = FakeClock::new();
     let breaker = CircuitBreaker::with_clock(
         "failures.extremes",
@@ -173,6 +187,7 @@ fn fake_clock_extremes_saturate() {
 
 #[test]
 fn a_slow_call_is_recorded_as_slow() {
+    let _turn = turn();
     let clock = FakeClock::new();
     let breaker = CircuitBreaker::with_clock(
         "failures.slow",
@@ -194,6 +209,7 @@ fn a_slow_call_is_recorded_as_slow() {
 
 #[test]
 fn the_registry_is_capped() {
+    let _turn = turn();
     assert_eq!(coord::breaker::DEFAULT_MAX_BREAKERS, 10_000);
     assert!(coord::breaker::max_breakers() >= 1);
     // Other tests in this binary register a few names; set the cap just above them.
