@@ -1,29 +1,13 @@
 //! The success path of `#[retry]` and `RetryPolicy::call` allocates nothing (own binary: it
 //! installs a counting global allocator).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use coord::{RetryPolicy, retry};
 
-struct Counting;
+mod support;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, SeqCst);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use support::alloc::{Counting, allocations_during};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -40,10 +24,11 @@ fn first_attempt_successes_do_not_allocate() {
     succeed(0).unwrap();
     let _: Result<u64, String> = policy.call(|| Ok(1));
 
-    let before = ALLOCATIONS.load(SeqCst);
-    for i in 0..1_000 {
-        succeed(i).unwrap();
-        let _: Result<u64, String> = policy.call(|| Ok(i));
-    }
-    assert_eq!(ALLOCATIONS.load(SeqCst) - before, 0);
+    let (n, ()) = allocations_during(|| {
+        for i in 0..1_000 {
+            succeed(i).unwrap();
+            let _: Result<u64, String> = policy.call(|| Ok(i));
+        }
+    });
+    assert_eq!(n, 0, "1,000 successful calls allocated {n} times");
 }

@@ -1,33 +1,17 @@
-//! Valid input allocates nothing: `#[derive(Validate)]` builds paths and messages only when a
-//! check fails. A counting global allocator watches one validation (its own test binary, so no
-//! other test allocates meanwhile).
+//! What validation allocates, watched by a counting global allocator (own test binary). Valid
+//! input allocates nothing: `#[derive(Validate)]` builds paths and messages only when a check
+//! fails. Invalid input allocates a bounded, small amount: field errors keep short paths, default
+//! messages and numeric params inline, so a failing validation allocates its error list and
+//! little else.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 
-use coord::Validate;
+use coord::{Validate, ValidationResult};
+use serde_json::json;
 
-struct Counting;
+mod support;
 
-static COUNTING: AtomicBool = AtomicBool::new(false);
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(SeqCst) {
-            ALLOCATIONS.fetch_add(1, SeqCst);
-        }
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use support::alloc::{Counting, allocations_during};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -36,6 +20,15 @@ static GLOBAL: Counting = Counting;
 struct Address {
     #[validate(length(equal = 5), pattern = "^[0-9]+$")]
     zip: String,
+}
+
+/// Each error's path and rule, in order.
+fn paths_and_rules(result: &ValidationResult) -> Vec<(&str, &str)> {
+    result
+        .errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.rule.as_ref()))
+        .collect()
 }
 
 #[derive(Validate)]
@@ -62,14 +55,6 @@ struct Order {
     address: Address,
 }
 
-fn allocations_during(f: impl FnOnce()) -> usize {
-    ALLOCATIONS.store(0, SeqCst);
-    COUNTING.store(true, SeqCst);
-    f();
-    COUNTING.store(false, SeqCst);
-    ALLOCATIONS.load(SeqCst)
-}
-
 #[test]
 fn valid_input_does_not_allocate() {
     let order = Order {
@@ -88,18 +73,123 @@ fn valid_input_does_not_allocate() {
     };
     // The first call registers the type's rule set and compiles its pattern.
     assert!(order.validate().is_valid);
-    let mut result = None;
-    let n = allocations_during(|| result = Some(order.validate()));
-    let result = result.unwrap();
+    let (n, result) = allocations_during(|| order.validate());
     assert!(result.is_valid, "{result}");
     assert_eq!(result.applicable, 14);
     assert_eq!(n, 0, "valid input allocated {n} times");
 
-    // A failure does allocate (its error list), which the counter sees; tests/validate_invalid_alloc.rs
-    // bounds how much.
+    // A failure does allocate (its error list), which the counter sees; the test below bounds
+    // how much.
     let bad = Order {
         quantity: 0,
         ..order
     };
-    assert!(allocations_during(|| assert!(!bad.validate().is_valid)) > 0);
+    let (n, result) = allocations_during(|| bad.validate());
+    assert!(!result.is_valid);
+    assert!(n > 0);
+}
+
+#[derive(Validate)]
+struct Signup {
+    #[validate(length(min = 2, max = 50))]
+    name: String,
+    #[validate(email)]
+    email: String,
+    #[validate(url)]
+    homepage: String,
+    #[validate(range(min = 18, max = 120))]
+    age: u32,
+    #[validate(required)]
+    id: Option<String>,
+    #[validate(length(max = 2), each(length(min = 1)))]
+    tags: Vec<String>,
+    #[validate(each(range(max = 10)))]
+    limits: BTreeMap<String, u8>,
+    #[validate(nested)]
+    address: Address,
+}
+
+const YAML: &str = r#"
+invalid_alloc_user:
+  field_validations:
+    name: {type: string, min_length: 2, max_length: 50}
+    email: {type: email}
+    age: {type: integer, min: 18, max: 120}
+    homepage: {type: url}
+    tags: {type: array, max_length: 2, each: {min_length: 1}}
+    id: {required: true}
+"#;
+
+#[test]
+fn invalid_input_allocates_only_its_error_list() {
+    let bad = Signup {
+        name: "A".into(),
+        email: "ada@@example".into(),
+        homepage: "http://999.999.999.999/".into(),
+        age: 12,
+        id: None,
+        tags: vec!["a".into(), String::new(), "c".into()],
+        limits: [("eu".to_string(), 30)].into_iter().collect(),
+        address: Address {
+            zip: "12345".into(),
+        },
+    };
+    // The first call registers the type's rule set and the report's failure keys.
+    let _ = bad.validate();
+    let (n, r) = allocations_during(|| bad.validate());
+    assert_eq!(
+        paths_and_rules(&r),
+        [
+            ("name", "length"),
+            ("email", "email"),
+            ("homepage", "url"),
+            ("age", "range"),
+            ("id", "required"),
+            ("tags", "length"),
+            ("tags[1]", "length"),
+            ("limits[\"eu\"]", "range"),
+        ]
+    );
+    assert_eq!(r.errors[0].message, "must have 2 to 50 characters, got 1");
+    assert_eq!(r.errors[3].params["min"], json!(18));
+    assert_eq!(r.errors[8 - 1].params["actual"], json!(30));
+    assert_eq!(
+        n, 1,
+        "8 errors took {n} allocations (expected: the error list only)"
+    );
+
+    // Nested paths too; a ninth error grows the list once.
+    let worse = Signup {
+        address: Address { zip: "1".into() },
+        ..bad
+    };
+    let _ = worse.validate();
+    let (n, r) = allocations_during(|| worse.validate());
+    assert_eq!(
+        r.errors.last().map(|e| e.path.as_str()),
+        Some("address.zip")
+    );
+    assert!(n <= 2, "9 errors took {n} allocations");
+
+    // The YAML engine on a `serde_json::Value`: same bound.
+    coord::rules().load_yaml(YAML).expect("rules load");
+    let set = coord::rules().get("invalid_alloc_user").expect("loaded");
+    let v = json!({
+        "name": "A", "email": "ada@@example", "age": 12,
+        "homepage": "http://999.999.999.999/", "tags": ["a", "", "c"],
+    });
+    let (n, r) = allocations_during(|| set.validate_value(&v));
+    assert_eq!(
+        paths_and_rules(&r),
+        [
+            ("name", "length"),
+            ("email", "email"),
+            ("age", "range"),
+            ("homepage", "url"),
+            ("tags", "length"),
+            ("tags[1]", "length"),
+            ("id", "required"),
+        ]
+    );
+    assert_eq!(n, 1, "7 rule-set errors took {n} allocations");
 }

@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests: an error type for guarded operations and a
+//! per-thread allocation counter. Each test binary uses only some of them.
+#![allow(dead_code)]
+
+pub mod alloc;
+
+use coord::CircuitOpen;
+
+/// What a test's guarded dependency returns: its own failures, or the breaker's rejection
+/// (the `From<CircuitOpen>` the `#[circuit_breaker]` attribute asks for).
+#[derive(Debug)]
+pub enum DbError {
+    /// The dependency failed: counted by breakers and retried.
+    Down,
+    /// A failure a classifier may treat as the caller's, not the dependency's.
+    NotFound,
+    /// The breaker rejected the call without running it.
+    Open(CircuitOpen),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Down => f.write_str("database down"),
+            DbError::NotFound => f.write_str("not found"),
+            DbError::Open(open) => write!(f, "{open}"),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<CircuitOpen> for DbError {
+    fn from(open: CircuitOpen) -> Self {
+        DbError::Open(open)
+    }
+}
