@@ -5,20 +5,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use coord::{BreakerConfig, BreakerState, CircuitBreaker, CircuitOpen};
+use coord::{BreakerConfig, BreakerState, CircuitBreaker};
 
-#[derive(Debug, PartialEq)]
-enum DbError {
-    Down,
-    NotFound,
-    Rejected(CircuitOpen),
-}
+mod support;
 
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Rejected(open)
-    }
-}
+use support::DbError;
 
 fn fail(b: &CircuitBreaker) -> Result<(), DbError> {
     b.call(|| Err(DbError::Down))
@@ -73,7 +64,7 @@ fn opens_at_the_failure_rate_once_minimum_calls_are_in() {
         })
         .unwrap_err();
     assert!(!ran.load(SeqCst), "a rejected call must not run");
-    let DbError::Rejected(open) = err else {
+    let DbError::Open(open) = err else {
         panic!("{err:?}")
     };
     assert_eq!(open.name(), "t.opens");
@@ -255,7 +246,7 @@ async fn call_async_records_like_call() {
         assert_eq!(r, Err(DbError::Down));
     }
     let r = b.call_async(|| async { Ok::<_, DbError>(()) }).await;
-    assert!(matches!(r, Err(DbError::Rejected(_))));
+    assert!(matches!(r, Err(DbError::Open(_))));
 }
 
 #[test]

@@ -6,7 +6,11 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use coord::{BreakerConfig, BreakerState, CircuitBreaker, CircuitOpen, FakeClock};
+use coord::{BreakerConfig, BreakerState, CircuitBreaker, FakeClock};
+
+mod support;
+
+use support::DbError;
 
 /// One test lowers the process-wide breaker cap for a moment: the tests of this binary take
 /// turns, so no other test registers a breaker while the cap is low.
@@ -15,18 +19,6 @@ static CAP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 fn turn() -> std::sync::MutexGuard<'static, ()> {
     CAP.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[derive(Debug, PartialEq)]
-enum Failed {
-    Down,
-    Open,
-}
-
-impl From<CircuitOpen> for Failed {
-    fn from(_: CircuitOpen) -> Self {
-        Failed::Open
-    }
 }
 
 /// Runs `f` on a thread and fails the test if it does not finish within 10 s (a deadlock).
@@ -48,7 +40,7 @@ fn a_classifier_that_reconfigures_its_breaker_does_not_deadlock() {
         let config = BreakerConfig::default()
             .minimum_calls(2)
             .window(4)
-            .classifier(|_: &Failed| {
+            .classifier(|_: &DbError| {
                 // Reconfigure the breaker from inside its own classifier.
                 coord::breaker(NAME)
                     .configure(BreakerConfig::default().failure_rate(0.9))
@@ -56,8 +48,8 @@ fn a_classifier_that_reconfigures_its_breaker_does_not_deadlock() {
                 true
             });
         let breaker = coord::breaker_with(NAME, config).unwrap();
-        let result: Result<(), Failed> = breaker.call(|| Err(Failed::Down));
-        assert_eq!(result, Err(Failed::Down));
+        let result: Result<(), DbError> = breaker.call(|| Err(DbError::Down));
+        assert_eq!(result, Err(DbError::Down));
         assert_eq!(breaker.config().failure_rate, 0.9);
     });
 }
@@ -71,12 +63,12 @@ fn a_panicking_classifier_counts_as_a_failure_and_does_not_propagate() {
             BreakerConfig::default()
                 .minimum_calls(2)
                 .window(2)
-                .classifier(|_: &Failed| -> bool { panic!("classifier bug") }),
+                .classifier(|_: &DbError| -> bool { panic!("classifier bug") }),
         )
         .unwrap();
         for _ in 0..2 {
-            let result: Result<(), Failed> = breaker.call(|| Err(Failed::Down));
-            assert_eq!(result, Err(Failed::Down));
+            let result: Result<(), DbError> = breaker.call(|| Err(DbError::Down));
+            assert_eq!(result, Err(DbError::Down));
         }
         assert_eq!(breaker.state(), BreakerState::Open);
         // The breaker's locks are not poisoned: it still reconfigures and reports.
@@ -93,13 +85,13 @@ fn an_unchanged_configuration_keeps_the_window() {
     let config = BreakerConfig::default().minimum_calls(4).window(4);
     let breaker = CircuitBreaker::new("failures.unchanged", config.clone()).unwrap();
     for _ in 0..3 {
-        let _: Result<(), Failed> = breaker.call(|| Err(Failed::Down));
+        let _: Result<(), DbError> = breaker.call(|| Err(DbError::Down));
     }
     // Built per request with the same values: nothing is reset.
     assert!(!breaker.configure_if_changed(config.clone()).unwrap());
     breaker.configure(config.clone()).unwrap();
     assert_eq!(breaker.snapshot().calls_in_window, 3);
-    let _: Result<(), Failed> = breaker.call(|| Err(Failed::Down));
+    let _: Result<(), DbError> = breaker.call(|| Err(DbError::Down));
     assert_eq!(breaker.state(), BreakerState::Open);
     // A changed one is applied once.
     assert!(
@@ -143,9 +135,9 @@ fn reconfiguring_under_load_is_consistent() {
         })
     };
     for i in 0..100_000u32 {
-        let _: Result<(), Failed> = breaker.call(|| {
+        let _: Result<(), DbError> = breaker.call(|| {
             if i % 2 == 0 {
-                Err(Failed::Down)
+                Err(DbError::Down)
             } else {
                 Ok(())
             }
@@ -176,12 +168,12 @@ fn fake_clock_extremes_saturate() {
     permit.failure();
     assert_eq!(breaker.state(), BreakerState::Open);
     // An open period of Duration::MAX saturates instead of wrapping.
-    let rejected = breaker.call(|| Ok::<_, Failed>(()));
-    assert_eq!(rejected, Err(Failed::Open));
+    let rejected = breaker.call(|| Ok::<_, DbError>(()));
+    assert!(matches!(rejected, Err(DbError::Open(_))), "{rejected:?}");
     assert!(breaker.snapshot().next_probe_in.unwrap() > Duration::from_secs(1 << 30));
     // A clock pushed to its end: the open period is over, nothing overflows.
     clock.advance(Duration::MAX);
-    let _ = breaker.call(|| Ok::<_, Failed>(()));
+    let _ = breaker.call(|| Ok::<_, DbError>(()));
     let _ = breaker.snapshot();
 }
 

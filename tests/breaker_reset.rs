@@ -2,20 +2,11 @@
 
 use std::time::Duration;
 
-use coord::{BreakerConfig, BreakerState, CircuitOpen};
+use coord::{BreakerConfig, BreakerState};
 
-#[derive(Debug)]
-enum Error {
-    Down,
-    #[allow(dead_code)]
-    Open(CircuitOpen),
-}
+mod support;
 
-impl From<CircuitOpen> for Error {
-    fn from(open: CircuitOpen) -> Self {
-        Error::Open(open)
-    }
-}
+use support::DbError;
 
 #[test]
 fn reset_closes_every_breaker_and_zeroes_its_counters() {
@@ -26,7 +17,7 @@ fn reset_closes_every_breaker_and_zeroes_its_counters() {
     let db = coord::breaker_with("reset.db", config).unwrap();
     let cache = coord::breaker("reset.cache");
     for _ in 0..3 {
-        let _ = db.call(|| Err::<(), _>(Error::Down));
+        let _ = db.call(|| Err::<(), _>(DbError::Down));
     }
     cache.force_open();
     assert_eq!(db.state(), BreakerState::Open);
@@ -45,7 +36,7 @@ fn reset_closes_every_breaker_and_zeroes_its_counters() {
         );
     }
     // Cached handles keep working and count from zero; the configuration stays.
-    db.call(|| Ok::<_, Error>(())).unwrap();
+    db.call(|| Ok::<_, DbError>(())).unwrap();
     assert_eq!(db.snapshot().calls_in_window, 1);
     assert_eq!(db.config().window, coord::Window::Calls(2));
 }

@@ -5,30 +5,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use coord::{
-    BreakerConfig, BreakerState, CircuitOpen, ErrorHandler, RetryPolicy, circuit_breaker, retry,
+    BreakerConfig, BreakerState, ErrorHandler, RetryPolicy, circuit_breaker, retry,
     track_performance,
 };
 
-#[derive(Debug)]
-enum DbError {
-    Down,
-    Open(CircuitOpen),
-}
+mod support;
 
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DbError::Down => f.write_str("database down"),
-            DbError::Open(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Open(open)
-    }
-}
+use support::DbError;
 
 static BODY_A: AtomicU32 = AtomicU32::new(0);
 static BODY_B: AtomicU32 = AtomicU32::new(0);

@@ -4,27 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use coord::{
-    BreakerConfig, BreakerState, CircuitBreaker, CircuitOpen, FakeClock, Jitter, RetryPolicy,
-};
+use coord::{BreakerConfig, BreakerState, CircuitBreaker, FakeClock, Jitter, RetryPolicy};
 
-#[derive(Debug)]
-enum DbError {
-    Down,
-    Open(CircuitOpen),
-}
+mod support;
 
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Open(open)
-    }
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self:?}")
-    }
-}
+use support::DbError;
 
 #[test]
 fn a_breaker_goes_from_open_to_half_open_when_the_fake_clock_says_so() {

@@ -3,28 +3,11 @@
 
 use std::time::Duration;
 
-use coord::{BreakerConfig, BreakerState, CircuitOpen, ErrorHandler, RetryPolicy};
+use coord::{BreakerConfig, BreakerState, ErrorHandler, RetryPolicy};
 
-#[derive(Debug)]
-enum DbError {
-    Down,
-    Open(CircuitOpen),
-}
+mod support;
 
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DbError::Down => f.write_str("down"),
-            DbError::Open(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Open(open)
-    }
-}
+use support::DbError;
 
 fn handler() -> ErrorHandler<std::sync::Arc<coord::CircuitBreaker>> {
     let config = BreakerConfig::default()

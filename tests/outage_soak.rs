@@ -12,34 +12,17 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use coord::{BreakerConfig, BreakerState, CircuitOpen, circuit_breaker, retry, track_performance};
+use coord::{BreakerConfig, BreakerState, circuit_breaker, retry, track_performance};
+
+mod support;
+
+use support::DbError;
 
 const OPERATION: &str = "soak.checkout";
 const BREAKER: &str = "soak.checkout_db";
 const CALLS_PER_THREAD: u64 = 200_000;
 const EXACT_CALLS_PER_THREAD: u64 = 20_000;
 const HALF_OPEN_CALLS: u32 = 2;
-
-#[derive(Debug)]
-enum SoakError {
-    Flaky,
-    Open(CircuitOpen),
-}
-
-impl std::fmt::Display for SoakError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SoakError::Flaky => f.write_str("flaky dependency"),
-            SoakError::Open(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for SoakError {
-    fn from(open: CircuitOpen) -> Self {
-        SoakError::Open(open)
-    }
-}
 
 thread_local! {
     /// Per-thread xorshift state, so the random failures need no shared counter.
@@ -76,9 +59,9 @@ fn attempt_fails() -> bool {
     open_for = "1ms",
     half_open_calls = 2
 )]
-fn checkout(order: u64) -> Result<u64, SoakError> {
+fn checkout(order: u64) -> Result<u64, DbError> {
     if attempt_fails() {
-        Err(SoakError::Flaky)
+        Err(DbError::Down)
     } else {
         Ok(order)
     }

@@ -8,7 +8,7 @@ use coord::CircuitOpen;
 
 /// What a test's guarded dependency returns: its own failures, or the breaker's rejection
 /// (the `From<CircuitOpen>` the `#[circuit_breaker]` attribute asks for).
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub enum DbError {
     /// The dependency failed: counted by breakers and retried.
     Down,
