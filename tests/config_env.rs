@@ -3,47 +3,40 @@
 
 use std::process::Command;
 
-fn run_child(test: &str, config: &std::path::Path) -> std::process::Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", test, "--nocapture"])
-        .env("COORD_CONFIG", config)
-        .output()
-        .unwrap()
-}
-
-fn temp_file(name: &str, text: &str) -> std::path::PathBuf {
+/// Writes `text` to a temporary config file and runs the ignored test `child` in a child
+/// process with `COORD_CONFIG` pointing at it; fails if the child's test fails.
+fn child_passes_with_config(child: &str, file: &str, text: &str) {
     let dir = std::env::temp_dir().join(format!("coord-env-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    let path = dir.join(file);
     std::fs::write(&path, text).unwrap();
-    path
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", child, "--nocapture"])
+        .env("COORD_CONFIG", &path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{child}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn a_good_file_is_applied_on_first_use() {
-    let path = temp_file(
+    child_passes_with_config(
+        "child_sees_the_policy",
         "good.yaml",
         "retry_policies:\n  env.api:\n    max_retries: 7\n",
-    );
-    let out = run_child("child_sees_the_policy", &path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
     );
 }
 
 #[test]
 fn a_bad_file_is_reported_and_not_applied() {
-    let path = temp_file(
+    child_passes_with_config(
+        "child_sees_the_error",
         "bad.yaml",
         "retry_policies:\n  env.api:\n    max_retry: 7\n",
-    );
-    let out = run_child("child_sees_the_error", &path);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
     );
 }
 

@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use coord::{Validate, ValidationResult};
+use coord::Validate;
 use serde_json::json;
 
 mod support;
 
 use support::alloc::{Counting, allocations_during};
+use support::paths_and_rules;
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -20,15 +21,6 @@ static GLOBAL: Counting = Counting;
 struct Address {
     #[validate(length(equal = 5), pattern = "^[0-9]+$")]
     zip: String,
-}
-
-/// Each error's path and rule, in order.
-fn paths_and_rules(result: &ValidationResult) -> Vec<(&str, &str)> {
-    result
-        .errors
-        .iter()
-        .map(|e| (e.path.as_str(), e.rule.as_ref()))
-        .collect()
 }
 
 #[derive(Validate)]

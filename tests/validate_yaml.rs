@@ -5,6 +5,10 @@ use coord::{RuleLoadError, RuleSet};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+mod support;
+
+use support::paths_and_rules;
+
 fn load(yaml: &str) -> Vec<String> {
     coord::rules()
         .load_yaml(yaml)
@@ -52,10 +56,7 @@ fn guide_format_loads_as_written() {
     assert_eq!(ok.score, 100.0);
     let bad = s.validate_value(&json!({"name": "A", "age": 12.5}));
     assert_eq!(
-        bad.errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_ref()))
-            .collect::<Vec<_>>(),
+        paths_and_rules(&bad),
         [
             ("email", "required"),
             ("age", "type"),
@@ -114,10 +115,7 @@ yaml_vocab:
     });
     let r = s.validate_value(&bad);
     assert_eq!(
-        r.errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_ref()))
-            .collect::<Vec<_>>(),
+        paths_and_rules(&r),
         [
             ("id", "uuid"),
             ("at", "datetime"),
@@ -370,10 +368,7 @@ fn message_structure_and_report() {
         &json!({"content": "", "priority": "urgent", "timestamp": "noon"}),
     );
     assert_eq!(
-        bad.errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.rule.as_ref()))
-            .collect::<Vec<_>>(),
+        paths_and_rules(&bad),
         [
             ("content", "length"),
             ("user_id", "required"),

@@ -1,10 +1,10 @@
-//! Helpers shared by the integration tests: an error type for guarded operations and a
-//! per-thread allocation counter. Each test binary uses only some of them.
+//! Helpers shared by the integration tests: an error type for guarded operations, a
+//! per-thread allocation counter, and a view of validation errors. Each test binary uses only some of them.
 #![allow(dead_code)]
 
 pub mod alloc;
 
-use coord::CircuitOpen;
+use coord::{CircuitOpen, ValidationResult};
 
 /// What a test's guarded dependency returns: its own failures, or the breaker's rejection
 /// (the `From<CircuitOpen>` the `#[circuit_breaker]` attribute asks for).
@@ -34,4 +34,13 @@ impl From<CircuitOpen> for DbError {
     fn from(open: CircuitOpen) -> Self {
         DbError::Open(open)
     }
+}
+
+/// Each validation error's path and rule, in order: what most validation tests compare.
+pub fn paths_and_rules(result: &ValidationResult) -> Vec<(&str, &str)> {
+    result
+        .errors
+        .iter()
+        .map(|e| (e.path.as_str(), e.rule.as_ref()))
+        .collect()
 }
