@@ -11,18 +11,12 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use coord::{BreakerConfig, CircuitBreaker, CircuitOpen};
+use coord::{BreakerConfig, CircuitBreaker};
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
+use support::Failed;
 
-#[derive(Debug)]
-struct Failed;
-
-impl From<CircuitOpen> for Failed {
-    fn from(_: CircuitOpen) -> Self {
-        Failed
-    }
-}
+mod support;
 
 #[inline(never)]
 fn work(x: u64) -> Result<u64, Failed> {

@@ -2,25 +2,15 @@
 //! reading reports does to threads that record at the same time.
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coord::__private::OperationSite;
 use coord::perf::Outcome;
 use coord::{MonitorConfig, PerformanceMonitor};
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::recorder_cpu_while;
 
-/// CPU time of the calling thread (Linux `schedstat`, in ns), or `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
-    // The kernel folds the running slice into the total only at scheduling events; a yield is
-    // one, so the figure read next is current.
-    std::thread::yield_now();
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        text.split_whitespace().next()?.parse().ok()?,
-    ))
-}
+mod support;
 
 fn sample(c: &mut Criterion) {
     let monitor = PerformanceMonitor::new();
@@ -67,62 +57,20 @@ fn report(c: &mut Criterion) {
 
 static SITE: OperationSite = OperationSite::new("bench.recorders");
 
-/// Calls per recorder and measurement at least, so thread start-up and the reader's first
-/// report are noise.
-const MIN_BATCH: u64 = 200_000;
-
-/// Two threads record `iters` calls each (at least [`MIN_BATCH`], scaled back to `iters`);
-/// returns their mean CPU time, or wall time if the platform has no per-thread CPU clock.
-/// CPU time, because on a small machine a busy reader also steals the recorders' cores, which
-/// says nothing about what it does to their cache lines. `reader` runs until they finish.
-fn two_recorders(iters: u64, reader: Option<fn()>) -> Duration {
-    let batch = iters.max(MIN_BATCH);
-    let spent = two_recorders_exact(batch, reader);
-    Duration::from_secs_f64(spent.as_secs_f64() * iters as f64 / batch as f64)
-}
-
-fn two_recorders_exact(iters: u64, reader: Option<fn()>) -> Duration {
-    let done = Arc::new(AtomicBool::new(false));
-    let reader = reader.map(|read| {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                read();
-            }
-        })
-    });
-    let recorders: Vec<_> = (0..2)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let (wall, cpu) = (Instant::now(), thread_cpu());
-                for _ in 0..iters {
-                    SITE.start().finish(false);
-                }
-                match (cpu, thread_cpu()) {
-                    (Some(before), Some(after)) => after.saturating_sub(before),
-                    _ => wall.elapsed(),
-                }
-            })
-        })
-        .collect();
-    let total: Duration = recorders
-        .into_iter()
-        .map(|t| t.join().unwrap_or_default())
-        .sum();
-    done.store(true, Ordering::Relaxed);
-    if let Some(reader) = reader {
-        let _ = reader.join();
-    }
-    total / 2
-}
-
-fn read_report_in_a_loop() {
+fn read_report_in_a_loop() -> bool {
     black_box(coord::monitor().performance_report());
+    true
 }
 
-fn read_report_every_ms() {
+fn read_report_every_ms() -> bool {
     black_box(coord::monitor().performance_report());
     std::thread::sleep(Duration::from_millis(1));
+    true
+}
+
+/// Two threads record `iters` calls each while `reader` (if any) runs; their mean CPU time.
+fn two_recorders(iters: u64, reader: Option<fn() -> bool>) -> Duration {
+    recorder_cpu_while(iters, 2, &SITE, reader)
 }
 
 fn recorders(c: &mut Criterion) {
