@@ -10,33 +10,28 @@
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use serde_json::{Value, json};
 
-#[derive(coord::Validate)]
-struct CoordUser {
-    #[validate(length(min = 2, max = 50))]
-    name: String,
-    #[validate(email)]
-    email: String,
-    #[validate(range(min = 18, max = 120))]
-    age: u32,
-    #[validate(url)]
-    homepage: String,
-    #[validate(length(max = 5))]
-    tags: Vec<String>,
+/// coord's and `validator`'s derives read the same attribute syntax: one definition gives both
+/// crates the same struct with the same rules, to the letter.
+macro_rules! user_with_validate_rules {
+    ($user:ident, $derive:path) => {
+        #[derive($derive)]
+        struct $user {
+            #[validate(length(min = 2, max = 50))]
+            name: String,
+            #[validate(email)]
+            email: String,
+            #[validate(range(min = 18, max = 120))]
+            age: u32,
+            #[validate(url)]
+            homepage: String,
+            #[validate(length(max = 5))]
+            tags: Vec<String>,
+        }
+    };
 }
 
-#[derive(validator::Validate)]
-struct ValidatorUser {
-    #[validate(length(min = 2, max = 50))]
-    name: String,
-    #[validate(email)]
-    email: String,
-    #[validate(range(min = 18, max = 120))]
-    age: u32,
-    #[validate(url)]
-    homepage: String,
-    #[validate(length(max = 5))]
-    tags: Vec<String>,
-}
+user_with_validate_rules!(CoordUser, coord::Validate);
+user_with_validate_rules!(ValidatorUser, validator::Validate);
 
 #[derive(garde::Validate)]
 struct GardeUser {
@@ -93,35 +88,24 @@ fn tags(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("tag{i}")).collect()
 }
 
-fn coord_user(f: &Fields) -> CoordUser {
-    CoordUser {
-        name: f.name.into(),
-        email: f.email.into(),
-        age: f.age,
-        homepage: f.homepage.into(),
-        tags: tags(f.tags),
-    }
+/// Each crate's user from the same field values.
+macro_rules! user_from_fields {
+    ($($user:ident),*) => {$(
+        impl From<&Fields> for $user {
+            fn from(f: &Fields) -> Self {
+                $user {
+                    name: f.name.into(),
+                    email: f.email.into(),
+                    age: f.age,
+                    homepage: f.homepage.into(),
+                    tags: tags(f.tags),
+                }
+            }
+        }
+    )*};
 }
 
-fn validator_user(f: &Fields) -> ValidatorUser {
-    ValidatorUser {
-        name: f.name.into(),
-        email: f.email.into(),
-        age: f.age,
-        homepage: f.homepage.into(),
-        tags: tags(f.tags),
-    }
-}
-
-fn garde_user(f: &Fields) -> GardeUser {
-    GardeUser {
-        name: f.name.into(),
-        email: f.email.into(),
-        age: f.age,
-        homepage: f.homepage.into(),
-        tags: tags(f.tags),
-    }
-}
+user_from_fields!(CoordUser, ValidatorUser, GardeUser);
 
 fn json_user(f: &Fields) -> Value {
     json!({
@@ -158,7 +142,11 @@ fn derive(c: &mut Criterion) {
     use garde::Validate as _;
     use validator::Validate as _;
     for (label, f) in CASES {
-        let (cu, vu, gu) = (coord_user(f), validator_user(f), garde_user(f));
+        let (cu, vu, gu) = (
+            CoordUser::from(f),
+            ValidatorUser::from(f),
+            GardeUser::from(f),
+        );
         let expect_valid = label == "valid";
         assert_eq!(cu.validate().is_valid, expect_valid);
         assert_eq!(vu.validate().is_ok(), expect_valid);
