@@ -131,11 +131,16 @@ fn rate_limit_two_threads(c: &mut Criterion) {
     group.finish();
 }
 
-fn timeout(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// A current-thread tokio runtime with timers, for the async baselines.
+fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+fn timeout(c: &mut Criterion) {
+    let runtime = current_thread_runtime();
     let _context = runtime.enter();
     let limit = Duration::from_secs(2);
     let mut group = c.benchmark_group("timeout_ready_future");
@@ -180,10 +185,7 @@ async fn ready_by_hand(x: u64) -> Result<u64, coord::TimedOut> {
 }
 
 fn timeout_attribute(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
+    let runtime = current_thread_runtime();
     let _context = runtime.enter();
     // Resolve the call site's counter outside the measurement.
     let _ = poll_once(ready_with_attribute(0));

@@ -44,13 +44,15 @@ fn tracked(x: u64) -> Result<u64, u64> {
     bare(x)
 }
 
+/// The clock coord reads, in the group names.
+const CLOCK: &str = if cfg!(feature = "fast-clock") {
+    "quanta"
+} else {
+    "std"
+};
+
 fn single_thread(c: &mut Criterion) {
-    let clock = if cfg!(feature = "fast-clock") {
-        "quanta"
-    } else {
-        "std"
-    };
-    let mut group = c.benchmark_group(format!("track_performance/{clock}"));
+    let mut group = c.benchmark_group(format!("track_performance/{CLOCK}"));
     group.bench_function("bare", |b| b.iter(|| bare(black_box(1))));
     group.bench_function("hand_timed_std", |b| {
         b.iter(|| hand_timed_std(black_box(1)))
@@ -65,12 +67,7 @@ fn single_thread(c: &mut Criterion) {
 /// Per-call cost when two threads call the same operation at once: each measured iteration runs
 /// `n` calls on this thread while a second thread runs the same loop.
 fn two_threads(c: &mut Criterion) {
-    let clock = if cfg!(feature = "fast-clock") {
-        "quanta"
-    } else {
-        "std"
-    };
-    let mut group = c.benchmark_group(format!("track_performance_2threads/{clock}"));
+    let mut group = c.benchmark_group(format!("track_performance_2threads/{CLOCK}"));
     for (label, f) in [
         ("bare", bare as fn(u64) -> Result<u64, u64>),
         ("hand_timed_std", hand_timed_std),
