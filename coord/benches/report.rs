@@ -5,34 +5,23 @@
 //! any snapshot) and `no_reader` (the recorders alone).
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
 use coord::BreakerConfig;
-use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::{Failed, recorder_cpu_while};
+
+mod support;
 
 fn populate() {
-    for i in 0..1_000u64 {
-        let op = coord::monitor().operation(&format!("bench.op.{i:04}"));
-        for n in 0..200u64 {
-            let outcome = if n % 17 == 0 {
-                Outcome::Failure
-            } else {
-                Outcome::Success
-            };
-            op.record(Duration::from_micros(20 + (n * 37 + i) % 5_000), outcome);
-        }
-    }
+    support::populate_operations("bench.op");
     for i in 0..100 {
         let breaker =
             coord::breaker_with(&format!("bench.breaker.{i:03}"), BreakerConfig::default()).ok();
         if let Some(breaker) = breaker {
             for n in 0..30 {
-                let _ = breaker
-                    .call(|| if n % 5 == 0 { Err(()) } else { Ok(()) }.map_err(|()| Failure));
+                let _ =
+                    breaker.call(|| if n % 5 == 0 { Err(()) } else { Ok(()) }.map_err(|()| Failed));
             }
         }
     }
@@ -51,15 +40,6 @@ fn populate() {
                 let _ = coord::validator().validate_with(&set, &bad);
             }
         }
-    }
-}
-
-#[derive(Debug)]
-struct Failure;
-
-impl From<coord::CircuitOpen> for Failure {
-    fn from(_: coord::CircuitOpen) -> Self {
-        Failure
     }
 }
 
@@ -83,56 +63,20 @@ fn build(c: &mut Criterion) {
 
 static SITE: OperationSite = OperationSite::new("bench.report.recorder");
 
-/// CPU time of the calling thread (Linux `schedstat`), or `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
-    std::thread::yield_now();
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    Some(Duration::from_nanos(
-        text.split_whitespace().next()?.parse().ok()?,
-    ))
-}
-
-/// One recorder thread records `iters` calls while, optionally, another builds reports in a
-/// loop; returns the recorder's CPU time (wall time where there is no per-thread CPU clock),
-/// so that on a 2-core machine the reader's share of the cores is not counted against it.
-fn recorder(iters: u64, with_reader: bool) -> Duration {
-    let batch = iters.max(200_000);
-    let done = Arc::new(AtomicBool::new(false));
-    let reader = with_reader.then(|| {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            while !done.load(Ordering::Relaxed) {
-                black_box(coord::report());
-            }
-        })
-    });
-    let spent = std::thread::spawn(move || {
-        let (wall, cpu) = (Instant::now(), thread_cpu());
-        for _ in 0..batch {
-            SITE.start().finish(false);
-        }
-        match (cpu, thread_cpu()) {
-            (Some(before), Some(after)) => after.saturating_sub(before),
-            _ => wall.elapsed(),
-        }
-    })
-    .join()
-    .unwrap_or_default();
-    done.store(true, Ordering::Relaxed);
-    if let Some(reader) = reader {
-        let _ = reader.join();
-    }
-    Duration::from_secs_f64(spent.as_secs_f64() * iters as f64 / batch as f64)
-}
-
 fn recorders(c: &mut Criterion) {
     let mut group = c.benchmark_group("report/recorder_per_call_cpu");
     group.sample_size(20);
     group.bench_function("baseline_no_reader", |b| {
-        b.iter_custom(|iters| recorder(iters, false))
+        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, None::<fn() -> bool>))
     });
     group.bench_function("reports_built_in_a_loop", |b| {
-        b.iter_custom(|iters| recorder(iters, true))
+        b.iter_custom(|iters| {
+            let reader = || {
+                black_box(coord::report());
+                true
+            };
+            recorder_cpu_while(iters, 1, &SITE, Some(reader))
+        })
     });
     group.finish();
 }
