@@ -19,61 +19,53 @@ async fn pause() {
 
 type SyncError = Box<dyn Error + Send + Sync>;
 
+/// `async fn name(x: u32) -> Result<u32, Error>` under the given attributes: one await, then an
+/// error for 0. Whether the unwrapped future is `Send` depends only on the error type.
+macro_rules! attributed {
+    ($($(#[$attr:meta])+ fn $name:ident -> $error:ty;)+) => {$(
+        $(#[$attr])+
+        async fn $name(x: u32) -> Result<u32, $error> {
+            pause().await;
+            if x == 0 { Err("zero".into()) } else { Ok(x) }
+        }
+    )+};
+}
+
 // ---- Box<dyn Error + Send + Sync> ----
 
-#[track_performance]
-async fn perf_sync_error(x: u32) -> Result<u32, SyncError> {
-    pause().await;
-    Ok(x)
-}
+attributed! {
+    #[track_performance]
+    fn perf_sync_error -> SyncError;
 
-#[retry(max_retries = 1, base_delay = "1ms")]
-async fn retry_sync_error(x: u32) -> Result<u32, SyncError> {
-    pause().await;
-    Ok(x)
-}
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    fn retry_sync_error -> SyncError;
 
-#[circuit_breaker(name = "send.breaker_sync_error")]
-async fn breaker_sync_error(x: u32) -> Result<u32, SyncError> {
-    pause().await;
-    Ok(x)
-}
+    #[circuit_breaker(name = "send.breaker_sync_error")]
+    fn breaker_sync_error -> SyncError;
 
-#[track_performance("send.all_sync_error")]
-#[retry(max_retries = 1, base_delay = "1ms")]
-#[circuit_breaker(name = "send.all_sync_error")]
-async fn all_sync_error(x: u32) -> Result<u32, SyncError> {
-    pause().await;
-    Ok(x)
+    #[track_performance("send.all_sync_error")]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    #[circuit_breaker(name = "send.all_sync_error")]
+    fn all_sync_error -> SyncError;
 }
 
 // ---- plain Box<dyn Error>: the unwrapped future is Send as long as no error lives across an
 // await; the wrapper must not hold one across its back-off sleep either ----
 
-#[track_performance]
-async fn perf_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+attributed! {
+    #[track_performance]
+    fn perf_local_error -> Box<dyn Error>;
 
-#[retry(max_retries = 1, base_delay = "1ms")]
-async fn retry_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    fn retry_local_error -> Box<dyn Error>;
 
-#[circuit_breaker(name = "send.breaker_local_error")]
-async fn breaker_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[circuit_breaker(name = "send.breaker_local_error")]
+    fn breaker_local_error -> Box<dyn Error>;
 
-#[track_performance("send.all_local_error")]
-#[retry(max_retries = 1, base_delay = "1ms")]
-#[circuit_breaker(name = "send.all_local_error")]
-async fn all_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
+    #[track_performance("send.all_local_error")]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    #[circuit_breaker(name = "send.all_local_error")]
+    fn all_local_error -> Box<dyn Error>;
 }
 
 // ---- a by-value `Cell` parameter (Send, not Sync) ----
@@ -282,55 +274,36 @@ async fn recover_async(_: SyncError) -> Result<u32, SyncError> {
     Ok(0)
 }
 
-#[fallback(recover_async)]
-#[retry(max_retries = 1, base_delay = "1ms")]
-async fn fallback_async_sync_error(x: u32) -> Result<u32, SyncError> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+attributed! {
+    #[fallback(recover_async)]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    fn fallback_async_sync_error -> SyncError;
 
-#[timeout("1s")]
-async fn timeout_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[timeout("1s")]
+    fn timeout_local_error -> Box<dyn Error>;
 
-#[timeout(total = "1s")]
-#[retry(max_retries = 1, base_delay = "1ms")]
-async fn total_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[timeout(total = "1s")]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    fn total_local_error -> Box<dyn Error>;
 
-#[bulkhead(name = "send.bulkhead")]
-async fn bulkhead_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[bulkhead(name = "send.bulkhead")]
+    fn bulkhead_local_error -> Box<dyn Error>;
 
-#[rate_limit(name = "send.rate_limit")]
-async fn rate_limit_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[rate_limit(name = "send.rate_limit")]
+    fn rate_limit_local_error -> Box<dyn Error>;
 
-#[fallback(recover_local)]
-async fn fallback_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
-}
+    #[fallback(recover_local)]
+    fn fallback_local_error -> Box<dyn Error>;
 
-#[track_performance("send.layers_local_error")]
-#[fallback(recover_local)]
-#[timeout(total = "1s")]
-#[retry(max_retries = 1, base_delay = "1ms")]
-#[circuit_breaker(name = "send.layers_local_error")]
-#[rate_limit(name = "send.layers_local_error")]
-#[bulkhead(name = "send.layers_local_error")]
-#[timeout("1s")]
-async fn layers_local_error(x: u32) -> Result<u32, Box<dyn Error>> {
-    pause().await;
-    if x == 0 { Err("zero".into()) } else { Ok(x) }
+    #[track_performance("send.layers_local_error")]
+    #[fallback(recover_local)]
+    #[timeout(total = "1s")]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    #[circuit_breaker(name = "send.layers_local_error")]
+    #[rate_limit(name = "send.layers_local_error")]
+    #[bulkhead(name = "send.layers_local_error")]
+    #[timeout("1s")]
+    fn layers_local_error -> Box<dyn Error>;
 }
 
 impl Counter {
