@@ -9,18 +9,6 @@ use std::time::Duration;
 
 use coord::{ErrorHandler, Jitter, RetryPolicy, Severity, retry};
 
-/// A tiny deterministic generator (xorshift64), enough to simulate a flaky network.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next_f64(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[derive(Debug)]
 struct ConnectionError;
 
@@ -38,12 +26,13 @@ struct User {
 
 /// The remote API: 30 % of calls fail.
 struct UserApi {
-    rng: RefCell<XorShift>,
+    /// Seeded, so every run fails the same calls.
+    rng: RefCell<fastrand::Rng>,
 }
 
 impl UserApi {
     fn call(&self, user_id: &str) -> Result<User, ConnectionError> {
-        if self.rng.borrow_mut().next_f64() < 0.3 {
+        if self.rng.borrow_mut().f64() < 0.3 {
             return Err(ConnectionError);
         }
         Ok(User {
@@ -61,7 +50,7 @@ impl UserApi {
 
 fn main() {
     let api = UserApi {
-        rng: RefCell::new(XorShift(0x2545_F491_4F6C_DD1D)),
+        rng: RefCell::new(fastrand::Rng::with_seed(0x2545_F491_4F6C_DD1D)),
     };
 
     // The guide's `execute_with_error_handling(operation=api_call, max_retries=3,

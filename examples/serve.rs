@@ -61,25 +61,18 @@ struct Order {
     total_cents: u32,
 }
 
-/// A small deterministic random source (xorshift), so the example needs no extra crate.
-struct Dice(u64);
+/// The simulation's random source: a seeded generator per thread, with the two draws it needs.
+struct Dice(fastrand::Rng);
 
 impl Dice {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
     /// True with probability `p`.
     fn chance(&mut self, p: f64) -> bool {
-        (self.next() % 10_000) as f64 / 10_000.0 < p
+        self.0.f64() < p
     }
 
     /// A duration between `low` and `high` milliseconds.
     fn millis(&mut self, low: u64, high: u64) -> Duration {
-        Duration::from_micros(low * 1000 + self.next() % ((high - low) * 1000).max(1))
+        Duration::from_micros(self.0.u64(low * 1000..high * 1000))
     }
 }
 
@@ -88,7 +81,7 @@ static GATEWAY_DOWN: AtomicBool = AtomicBool::new(false);
 static SEED: AtomicU64 = AtomicU64::new(0x2545_f491_4f6c_dd1d);
 
 fn dice() -> Dice {
-    Dice(SEED.fetch_add(0x9e37_79b9_7f4a_7c15, Relaxed) | 1)
+    Dice(fastrand::Rng::with_seed(SEED.fetch_add(1, Relaxed)))
 }
 
 #[track_performance("shop.catalog.search")]
@@ -151,13 +144,13 @@ fn order(dice: &mut Dice) -> Order {
     } else {
         "ada@example.com"
     };
-    let items = (0..1 + dice.next() % 4)
+    let items = (0..dice.0.usize(1..=4))
         .map(|i| format!("sku-{i}"))
         .collect();
     Order {
         items,
         email: email.into(),
-        total_cents: (dice.next() % 12_000) as u32,
+        total_cents: dice.0.u32(..12_000),
     }
 }
 

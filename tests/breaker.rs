@@ -477,13 +477,11 @@ fn stress_half_open_concurrency_is_bounded() {
                 Arc::clone(&barrier),
             );
             std::thread::spawn(move || {
-                let mut rng = 0x9e37_79b9_7f4a_7c15u64 ^ (t + 1);
+                let mut rng = fastrand::Rng::with_seed(t + 1);
                 let mut admitted = 0u64;
                 barrier.wait();
                 while admitted < CALLS {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
+                    let roll = rng.u8(..100);
                     let Ok(permit) = b.try_acquire() else {
                         rejected.fetch_add(1, SeqCst);
                         // Let a descheduled probe holder finish (2 cores, 4 threads).
@@ -493,7 +491,7 @@ fn stress_half_open_concurrency_is_bounded() {
                     // Short bad phases (80 % failures) between long good ones (5 %).
                     admitted += 1;
                     let bad_phase = admitted % 220 < 20;
-                    let fails = rng % 100 < if bad_phase { 80 } else { 5 };
+                    let fails = roll < if bad_phase { 80 } else { 5 };
                     if permit.is_probe() {
                         probes.fetch_add(1, SeqCst);
                         let slot = &in_probe[(permit.generation() % 1024) as usize];

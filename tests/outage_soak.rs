@@ -5,7 +5,6 @@
 //! deadlock, every snapshot must add up, the half-open limit must hold, and once the chaos stops
 //! the counts must match what the callers saw exactly.
 
-use std::cell::Cell;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
@@ -24,11 +23,6 @@ const CALLS_PER_THREAD: u64 = 200_000;
 const EXACT_CALLS_PER_THREAD: u64 = 20_000;
 const HALF_OPEN_CALLS: u32 = 2;
 
-thread_local! {
-    /// Per-thread xorshift state, so the random failures need no shared counter.
-    static RNG: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
-}
-
 static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// Outages come in bursts, as real ones do: 30 % of the 4 ms slots since the start are outages
@@ -39,14 +33,8 @@ fn attempt_fails() -> bool {
     if slot.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32 & 1023 < 307 {
         return true;
     }
-    RNG.with(|state| {
-        let mut x = state.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        state.set(x);
-        x % 100 < 10
-    })
+    // fastrand's generator is per thread: no shared counter between the callers.
+    fastrand::u8(..100) < 10
 }
 
 #[track_performance("soak.checkout")]
@@ -69,7 +57,7 @@ fn checkout(order: u64) -> Result<u64, DbError> {
 
 /// Runs `calls` calls and returns (successes, failures) as the caller saw them.
 fn hammer(seed: u64, calls: u64) -> (u64, u64) {
-    RNG.with(|state| state.set(seed));
+    fastrand::seed(seed);
     let (mut ok, mut err) = (0, 0);
     for order in 0..calls {
         match checkout(order) {
