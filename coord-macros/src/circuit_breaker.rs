@@ -1,7 +1,7 @@
 //! `#[circuit_breaker(name = "db", failure_rate = 0.5, minimum_calls = 10, window = 20,
 //! open_for = "30s", half_open_calls = 3, slow_call = "2s", slow_call_rate = 1.0)]`.
 //!
-//! Parses and checks the literals into [`Breaker`]; `compose.rs` expands it.
+//! Parses and checks the literals into [`Breaker`]; `compose` expands it.
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `#[retry(max_retries = 3, base_delay = "1s", multiplier = 2.0, max_delay = "30s",
 //! jitter = "full", when = path, policy = "name")]`: parse and check the keys and the
-//! signature; `compose.rs` expands the checked model.
+//! signature; `compose` expands the checked model.
 
 use std::time::Duration;
 
