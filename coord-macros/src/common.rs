@@ -8,6 +8,7 @@ use std::time::Duration;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::meta::ParseNestedMeta;
+use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Lit, LitStr, Path, ReturnType, Signature};
 
@@ -46,7 +47,7 @@ pub(crate) struct Key<'a, 'm> {
 impl<'a, 'm> Key<'a, 'm> {
     /// Reads the key of `meta`, rejecting keys not in `keys` (with the closest one) and keys
     /// seen before.
-    pub(crate) fn read(
+    fn read(
         attr: &'static str,
         keys: &[&str],
         seen: &mut Vec<String>,
@@ -72,15 +73,22 @@ impl<'a, 'm> Key<'a, 'm> {
         syn::Error::new(span, format!("#[{}] `{}` {why}", self.attr, self.name))
     }
 
+    /// The input after `=`; without one, the error says "needs a value: {usage}".
+    pub(crate) fn value(&self, usage: impl std::fmt::Display) -> syn::Result<ParseStream<'a>> {
+        self.meta
+            .value()
+            .map_err(|_| self.error(self.meta.path.span(), format!("needs a value: {usage}")))
+    }
+
+    /// The input after `=`, for a value like `example`.
+    fn value_like(&self, example: &str) -> syn::Result<ParseStream<'a>> {
+        self.value(format_args!("`{} = {example}`", self.name))
+    }
+
     /// The literal after `=`; `expected` says what it should be, `example` shows one.
     fn lit(&self, expected: &str, example: &str) -> syn::Result<Lit> {
-        let value = self.meta.value().map_err(|_| {
-            self.error(
-                self.meta.path.span(),
-                format!("needs a value: `{} = {example}`", self.name),
-            )
-        })?;
-        let expr: syn::Expr = value
+        let expr: syn::Expr = self
+            .value_like(example)?
             .parse()
             .map_err(|e| self.error(e.span(), format!("expects {expected}, like `{example}`")))?;
         match expr {
@@ -158,13 +166,7 @@ impl<'a, 'm> Key<'a, 'm> {
 
     /// A path (to a function).
     pub(crate) fn path(&self, example: &str) -> syn::Result<Path> {
-        let value = self.meta.value().map_err(|_| {
-            self.error(
-                self.meta.path.span(),
-                format!("needs a value: `{} = {example}`", self.name),
-            )
-        })?;
-        let expr: syn::Expr = value.parse().map_err(|e| {
+        let expr: syn::Expr = self.value_like(example)?.parse().map_err(|e| {
             self.error(
                 e.span(),
                 format!("expects a path to a function, like `{example}`"),
@@ -179,6 +181,49 @@ impl<'a, 'm> Key<'a, 'm> {
                     self.name
                 ),
             )),
+        }
+    }
+}
+
+/// Parses the `key = value, ...` arguments of `#[attr(...)]`: a key not in `keys` (with the
+/// closest one) or given twice is an error; `each` reads the value of one accepted key.
+pub(crate) fn parse_keys(
+    attr: &'static str,
+    keys: &[&str],
+    tokens: TokenStream,
+    mut each: impl FnMut(&Key<'_, '_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let mut seen = Vec::new();
+    syn::meta::parser(|meta| each(&Key::read(attr, keys, &mut seen, &meta)?)).parse2(tokens)
+}
+
+/// The short form `#[attr("literal")]`: `None` when the arguments do not start with a string
+/// literal, else what `read` makes of it; nothing may follow it (`alone` says what may).
+pub(crate) fn lone_string<T>(
+    input: ParseStream,
+    alone: &str,
+    read: impl FnOnce(&LitStr) -> syn::Result<T>,
+) -> syn::Result<Option<T>> {
+    if !input.peek(LitStr) {
+        return Ok(None);
+    }
+    let lit: LitStr = input.parse()?;
+    let value = read(&lit)?;
+    if !input.is_empty() {
+        return Err(input.error(alone));
+    }
+    Ok(Some(value))
+}
+
+/// Replaces syn's own syntax errors ("expected ...", "unexpected ...") by `usage`; coord's
+/// messages pass through.
+pub(crate) fn syntax_as(usage: &str) -> impl Fn(syn::Error) -> syn::Error + '_ {
+    move |e| {
+        let text = e.to_string();
+        if text.starts_with("expected") || text.starts_with("unexpected") {
+            syn::Error::new(e.span(), usage)
+        } else {
+            e
         }
     }
 }

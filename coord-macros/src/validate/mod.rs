@@ -6,6 +6,7 @@ mod ast;
 mod attr;
 mod check;
 mod expand;
+mod model;
 
 use proc_macro2::TokenStream;
 use quote::quote;
