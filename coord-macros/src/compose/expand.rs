@@ -6,39 +6,12 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{Ident, ItemFn, Signature};
 
+use super::Idents;
 use super::check::Checked;
 use super::params::Params;
 use super::steps::{body, breaker_layer, guard_layers, retry_layer, run, track};
 use super::tokens::option;
 use crate::common::default_name;
-
-/// The hygienic identifiers of the generated code: invisible to the user's body.
-pub(super) struct Idents {
-    pub(super) site: Ident,
-    pub(super) site_ref: Ident,
-    pub(super) ret: Ident,
-    pub(super) out: Ident,
-    pub(super) describe: Ident,
-    pub(super) bulkhead: Ident,
-    pub(super) rate_limit: Ident,
-    pub(super) timeouts: Ident,
-}
-
-impl Idents {
-    fn new() -> Self {
-        let mixed = Span::mixed_site();
-        Self {
-            site: Ident::new("__COORD", mixed),
-            site_ref: Ident::new("__coord_site", mixed),
-            ret: Ident::new("__coord_ret", mixed),
-            out: Ident::new("__coord_out", mixed),
-            describe: Ident::new("__coord_error_type", mixed),
-            bulkhead: Ident::new("__COORD_BULKHEAD", mixed),
-            rate_limit: Ident::new("__COORD_RATE_LIMIT", mixed),
-            timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
-        }
-    }
-}
 
 /// The function with its body wrapped in every layer of `checked`.
 pub(super) fn expand_checked(checked: Checked) -> TokenStream {
@@ -92,23 +65,19 @@ fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
         }
     };
     let mut statics = TokenStream::new();
-    if let Some(bulkhead) = &checked.bulkhead {
-        let name = option(bulkhead.name.as_ref());
-        let config = bulkhead.config_tokens();
-        statics.extend(site_static(
-            &ids.bulkhead,
-            "BulkheadSite",
-            quote!(#name, || #config),
-        ));
-    }
-    if let Some(rate_limit) = &checked.rate_limit {
-        let name = option(rate_limit.name.as_ref());
-        let config = rate_limit.config_tokens();
-        statics.extend(site_static(
-            &ids.rate_limit,
-            "RateLimitSite",
-            quote!(#name, || #config),
-        ));
+    let limiters = [
+        checked.bulkhead.as_ref().map(|bulkhead| {
+            let config = bulkhead.config_tokens();
+            (&ids.bulkhead, "BulkheadSite", &bulkhead.name, config)
+        }),
+        checked.rate_limit.as_ref().map(|rate_limit| {
+            let config = rate_limit.config_tokens();
+            (&ids.rate_limit, "RateLimitSite", &rate_limit.name, config)
+        }),
+    ];
+    for (static_name, site, name, config) in limiters.into_iter().flatten() {
+        let name = option(name.as_ref());
+        statics.extend(site_static(static_name, site, quote!(#name, || #config)));
     }
     if checked.timeout.is_some() {
         let name = option(checked.perf.as_ref().and_then(|perf| perf.name.as_ref()));

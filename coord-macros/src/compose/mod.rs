@@ -24,11 +24,39 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Attribute, ItemFn, Signature};
+use syn::{Attribute, Ident, ItemFn, Signature};
 
 use crate::common::Errors;
 pub(crate) use layer::Layer;
 use layer::LayerAttr;
+
+/// The hygienic identifiers of the generated code: invisible to the user's body.
+struct Idents {
+    site: Ident,
+    site_ref: Ident,
+    ret: Ident,
+    out: Ident,
+    describe: Ident,
+    bulkhead: Ident,
+    rate_limit: Ident,
+    timeouts: Ident,
+}
+
+impl Idents {
+    fn new() -> Self {
+        let mixed = Span::mixed_site();
+        Self {
+            site: Ident::new("__COORD", mixed),
+            site_ref: Ident::new("__coord_site", mixed),
+            ret: Ident::new("__coord_ret", mixed),
+            out: Ident::new("__coord_out", mixed),
+            describe: Ident::new("__coord_error_type", mixed),
+            bulkhead: Ident::new("__COORD_BULKHEAD", mixed),
+            rate_limit: Ident::new("__COORD_RATE_LIMIT", mixed),
+            timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
+        }
+    }
+}
 
 /// Entry point of every composing attribute macro.
 pub(crate) fn expand(first: Layer, args: TokenStream, item: TokenStream) -> TokenStream {

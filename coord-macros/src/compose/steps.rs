@@ -8,8 +8,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Block, Ident, Signature};
 
+use super::Idents;
 use super::check::Checked;
-use super::expand::Idents;
 use super::params::Params;
 use super::tokens::binding_type;
 use crate::circuit_breaker::Breaker;
