@@ -1,5 +1,5 @@
-//! Checks the parsed input and turns it into the model `expand` consumes. Only a checked model
-//! reaches code generation; every literal mistake becomes a spanned error here.
+//! Checks the parsed input and turns it into the model (`model`) that `expand` consumes. Only
+//! a checked model reaches code generation; every literal mistake becomes a spanned error here.
 
 use quote::format_ident;
 use syn::spanned::Spanned;
