@@ -128,7 +128,7 @@ impl Breaker {
                     )?;
                     args.key = Some(value.parse()?);
                 }
-                // `Key::read` accepts only KEYS.
+                // `parse_keys` passes only KEYS.
                 _ => {}
             }
             Ok(())

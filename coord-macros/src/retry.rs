@@ -80,7 +80,7 @@ impl Retry {
                 }
                 "when" => args.when = Some(key.path("path::to::is_transient")?),
                 "policy" => args.policy = Some(key.name("\"payments\"")?),
-                // `Key::read` accepts only KEYS.
+                // `parse_keys` passes only KEYS.
                 _ => {}
             }
             Ok(())
