@@ -5,9 +5,8 @@ use std::time::Duration;
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
-use syn::parse::Parser;
 
-use crate::common::{Key, duration_tokens};
+use crate::common::{duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &["name", "max_concurrent", "max_wait"];
 /// Mirrors the runtime's `coord::bulkhead::MAX_CONCURRENT`.
@@ -24,9 +23,7 @@ pub(crate) struct BulkheadArgs {
 impl BulkheadArgs {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
-        let mut seen = Vec::new();
-        syn::meta::parser(|meta| {
-            let key = Key::read("bulkhead", KEYS, &mut seen, &meta)?;
+        parse_keys("bulkhead", KEYS, tokens, |key| {
             match key.name.as_str() {
                 "name" => args.name = Some(key.name("\"db\"")?),
                 "max_concurrent" => {
@@ -35,8 +32,7 @@ impl BulkheadArgs {
                 _ => args.max_wait = Some(key.duration("\"10ms\"")?.0),
             }
             Ok(())
-        })
-        .parse2(tokens)?;
+        })?;
         Ok(args)
     }
 

@@ -1,17 +1,15 @@
 //! `#[circuit_breaker(name = "db", failure_rate = 0.5, minimum_calls = 10, window = 20,
 //! open_for = "30s", half_open_calls = 3, slow_call = "2s", slow_call_rate = 1.0)]`.
 //!
-//! Parses and checks the literals into [`Breaker`]; `compose.rs` expands it.
+//! Parses and checks the literals into [`Breaker`]; `compose` expands it.
 
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
-use syn::parse::Parser;
-use syn::spanned::Spanned;
 
-use crate::common::{Errors, Key, duration_tokens};
+use crate::common::{Errors, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &[
     "name",
@@ -65,9 +63,7 @@ impl Breaker {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Breaker::default();
         let mut errors = Errors::default();
-        let mut seen = Vec::new();
-        syn::meta::parser(|meta| {
-            let key = Key::read("circuit_breaker", KEYS, &mut seen, &meta)?;
+        parse_keys("circuit_breaker", KEYS, tokens, |key| {
             match key.name.as_str() {
                 "name" => args.name = Some(key.name("\"db\"")?),
                 "failure_rate" | "slow_call_rate" => {
@@ -82,14 +78,17 @@ impl Breaker {
                     }
                 }
                 "half_open_calls" => {
-                    args.half_open_calls = errors.take(key.integer(1, MAX_HALF_OPEN_CALLS, "3")).map(|(n, _)| n);
+                    args.half_open_calls = errors
+                        .take(key.integer(1, MAX_HALF_OPEN_CALLS, "3"))
+                        .map(|(n, _)| n);
                 }
                 "minimum_calls" => args.minimum_calls = errors.take(key.integer(1, u32::MAX, "10")),
                 "consecutive_failures" => {
-                    args.consecutive_failures = errors.take(key.integer(1, u32::MAX, "5")).map(|(n, _)| n);
+                    args.consecutive_failures =
+                        errors.take(key.integer(1, u32::MAX, "5")).map(|(n, _)| n);
                 }
                 "window" => {
-                    let input = meta.input.fork();
+                    let input = key.meta.input.fork();
                     let is_period = input.parse::<syn::Token![=]>().is_ok() && input.peek(LitStr);
                     if is_period {
                         let (period, span) = key.duration("\"10s\"")?;
@@ -124,17 +123,16 @@ impl Breaker {
                 }
                 "classifier" => args.classifier = Some(key.path("path::to::counts_as_failure")?),
                 "key" => {
-                    let value = meta.value().map_err(|_| {
-                        key.error(meta.path.span(), "needs a value: `key = host` (an expression over the parameters, `Display + Hash`)")
-                    })?;
+                    let value = key.value(
+                        "`key = host` (an expression over the parameters, `Display + Hash`)",
+                    )?;
                     args.key = Some(value.parse()?);
                 }
-                // `Key::read` accepts only KEYS.
+                // `parse_keys` passes only KEYS.
                 _ => {}
             }
             Ok(())
-        })
-        .parse2(tokens)?;
+        })?;
         if args.key.is_some() && args.name.is_none() {
             errors.push(syn::Error::new(
                 Span::call_site(),

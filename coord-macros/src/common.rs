@@ -1,15 +1,16 @@
-//! What every coord macro shares: the error collector, the composing layers and how a sibling
-//! attribute is recognised, key/value parsing with messages that name the attribute and the
-//! key, literal parsing (durations, finite numbers, bounded integers), "did you mean", and
-//! the spans generated code reports type errors at.
+//! What every coord macro shares: the error collector, key/value parsing with messages that
+//! name the attribute and the key, literal parsing (durations, finite numbers, bounded
+//! integers), "did you mean", and the spans generated code reports type errors at. The
+//! composing layers themselves live in `compose/layer.rs`.
 
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::meta::ParseNestedMeta;
+use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
-use syn::{Attribute, Lit, LitStr, Path, ReturnType, Signature};
+use syn::{Lit, LitStr, Path, ReturnType, Signature};
 
 /// Collects errors so that one compile shows every mistake (serde_derive's `Ctxt`).
 #[derive(Default)]
@@ -36,91 +37,6 @@ impl Errors {
     }
 }
 
-/// The coord attributes that compose into one wrapper, in their fixed nesting order
-/// (outermost first). A new layer is a variant here, a module with its `parse`/`check`, an
-/// `expand` step in `compose.rs` and a slot in the runtime's `Pipeline`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Layer {
-    TrackPerformance,
-    /// Sees the final error, after every other layer gave up.
-    Fallback,
-    /// `total` wraps the retries; a per-attempt limit sits innermost (in the runtime).
-    Timeout,
-    Retry,
-    /// Inside the retry loop: a rejection must happen before the body runs and must not be
-    /// retried.
-    CircuitBreaker,
-    RateLimit,
-    Bulkhead,
-}
-
-impl Layer {
-    pub(crate) const ALL: [Layer; 7] = [
-        Layer::TrackPerformance,
-        Layer::Fallback,
-        Layer::Timeout,
-        Layer::Retry,
-        Layer::CircuitBreaker,
-        Layer::RateLimit,
-        Layer::Bulkhead,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Layer::TrackPerformance => "track_performance",
-            Layer::Fallback => "fallback",
-            Layer::Timeout => "timeout",
-            Layer::Retry => "retry",
-            Layer::CircuitBreaker => "circuit_breaker",
-            Layer::RateLimit => "rate_limit",
-            Layer::Bulkhead => "bulkhead",
-        }
-    }
-
-    /// The layer a sibling attribute's path names. A macro cannot resolve imports, so the rule
-    /// is by path: `coord::name` (or `::coord::name`) always, and a bare `name`, which in a
-    /// scope can only be one item (coord's, if coord's attributes are imported). Another
-    /// crate's attribute of the same name is left alone when written with its own path
-    /// (`#[other::retry]`).
-    pub(crate) fn of_path(path: &Path) -> Option<Layer> {
-        let segments: Vec<_> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-        let name = match segments.as_slice() {
-            [name] if path.leading_colon.is_none() => name,
-            [krate, name] if krate == "coord" => name,
-            _ => return None,
-        };
-        Layer::ALL.into_iter().find(|layer| layer.name() == name)
-    }
-}
-
-/// One coord attribute found on the item, with the tokens inside its parentheses.
-pub(crate) struct LayerAttr {
-    pub(crate) layer: Layer,
-    pub(crate) args: TokenStream,
-    pub(crate) span: Span,
-}
-
-impl LayerAttr {
-    /// Reads a sibling attribute (`#[retry(...)]`, `#[retry]`); `name = value` forms are errors.
-    pub(crate) fn from_attribute(layer: Layer, attr: &Attribute) -> syn::Result<Self> {
-        let args = match &attr.meta {
-            syn::Meta::Path(_) => TokenStream::new(),
-            syn::Meta::List(list) => list.tokens.clone(),
-            syn::Meta::NameValue(nv) => {
-                return Err(syn::Error::new_spanned(
-                    nv,
-                    format!("expected `#[{0}]` or `#[{0}(...)]`", layer.name()),
-                ));
-            }
-        };
-        Ok(Self {
-            layer,
-            args,
-            span: attr.meta.path().span(),
-        })
-    }
-}
-
 /// One `key = value` (or bare `key`) of an attribute, with messages naming both.
 pub(crate) struct Key<'a, 'm> {
     pub(crate) attr: &'static str,
@@ -131,7 +47,7 @@ pub(crate) struct Key<'a, 'm> {
 impl<'a, 'm> Key<'a, 'm> {
     /// Reads the key of `meta`, rejecting keys not in `keys` (with the closest one) and keys
     /// seen before.
-    pub(crate) fn read(
+    fn read(
         attr: &'static str,
         keys: &[&str],
         seen: &mut Vec<String>,
@@ -157,15 +73,22 @@ impl<'a, 'm> Key<'a, 'm> {
         syn::Error::new(span, format!("#[{}] `{}` {why}", self.attr, self.name))
     }
 
+    /// The input after `=`; without one, the error says "needs a value: {usage}".
+    pub(crate) fn value(&self, usage: impl std::fmt::Display) -> syn::Result<ParseStream<'a>> {
+        self.meta
+            .value()
+            .map_err(|_| self.error(self.meta.path.span(), format!("needs a value: {usage}")))
+    }
+
+    /// The input after `=`, for a value like `example`.
+    fn value_like(&self, example: &str) -> syn::Result<ParseStream<'a>> {
+        self.value(format_args!("`{} = {example}`", self.name))
+    }
+
     /// The literal after `=`; `expected` says what it should be, `example` shows one.
     fn lit(&self, expected: &str, example: &str) -> syn::Result<Lit> {
-        let value = self.meta.value().map_err(|_| {
-            self.error(
-                self.meta.path.span(),
-                format!("needs a value: `{} = {example}`", self.name),
-            )
-        })?;
-        let expr: syn::Expr = value
+        let expr: syn::Expr = self
+            .value_like(example)?
             .parse()
             .map_err(|e| self.error(e.span(), format!("expects {expected}, like `{example}`")))?;
         match expr {
@@ -243,13 +166,7 @@ impl<'a, 'm> Key<'a, 'm> {
 
     /// A path (to a function).
     pub(crate) fn path(&self, example: &str) -> syn::Result<Path> {
-        let value = self.meta.value().map_err(|_| {
-            self.error(
-                self.meta.path.span(),
-                format!("needs a value: `{} = {example}`", self.name),
-            )
-        })?;
-        let expr: syn::Expr = value.parse().map_err(|e| {
+        let expr: syn::Expr = self.value_like(example)?.parse().map_err(|e| {
             self.error(
                 e.span(),
                 format!("expects a path to a function, like `{example}`"),
@@ -264,6 +181,49 @@ impl<'a, 'm> Key<'a, 'm> {
                     self.name
                 ),
             )),
+        }
+    }
+}
+
+/// Parses the `key = value, ...` arguments of `#[attr(...)]`: a key not in `keys` (with the
+/// closest one) or given twice is an error; `each` reads the value of one accepted key.
+pub(crate) fn parse_keys(
+    attr: &'static str,
+    keys: &[&str],
+    tokens: TokenStream,
+    mut each: impl FnMut(&Key<'_, '_>) -> syn::Result<()>,
+) -> syn::Result<()> {
+    let mut seen = Vec::new();
+    syn::meta::parser(|meta| each(&Key::read(attr, keys, &mut seen, &meta)?)).parse2(tokens)
+}
+
+/// The short form `#[attr("literal")]`: `None` when the arguments do not start with a string
+/// literal, else what `read` makes of it; nothing may follow it (`alone` says what may).
+pub(crate) fn lone_string<T>(
+    input: ParseStream,
+    alone: &str,
+    read: impl FnOnce(&LitStr) -> syn::Result<T>,
+) -> syn::Result<Option<T>> {
+    if !input.peek(LitStr) {
+        return Ok(None);
+    }
+    let lit: LitStr = input.parse()?;
+    let value = read(&lit)?;
+    if !input.is_empty() {
+        return Err(input.error(alone));
+    }
+    Ok(Some(value))
+}
+
+/// Replaces syn's own syntax errors ("expected ...", "unexpected ...") by `usage`; coord's
+/// messages pass through.
+pub(crate) fn syntax_as(usage: &str) -> impl Fn(syn::Error) -> syn::Error + '_ {
+    move |e| {
+        let text = e.to_string();
+        if text.starts_with("expected") || text.starts_with("unexpected") {
+            syn::Error::new(e.span(), usage)
+        } else {
+            e
         }
     }
 }

@@ -5,9 +5,8 @@ use std::time::Duration;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
-use syn::parse::Parser;
 
-use crate::common::{Errors, Key, duration_tokens};
+use crate::common::{Errors, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
 /// The runtime's default `rate`.
@@ -27,9 +26,7 @@ impl RateLimitArgs {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
         let mut errors = Errors::default();
-        let mut seen = Vec::new();
-        syn::meta::parser(|meta| {
-            let key = Key::read("rate_limit", KEYS, &mut seen, &meta)?;
+        parse_keys("rate_limit", KEYS, tokens, |key| {
             match key.name.as_str() {
                 "name" => args.name = Some(key.name("\"api\"")?),
                 "rate" => args.rate = Some(key.integer(1, u32::MAX, "100")?.0),
@@ -44,8 +41,7 @@ impl RateLimitArgs {
                 _ => args.max_wait = Some(key.duration("\"10ms\"")?.0),
             }
             Ok(())
-        })
-        .parse2(tokens)?;
+        })?;
         let rate = args.rate.unwrap_or(DEFAULT_RATE);
         if let Some((per, span)) = args.per
             && !per.is_zero()

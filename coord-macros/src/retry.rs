@@ -1,16 +1,15 @@
 //! `#[retry(max_retries = 3, base_delay = "1s", multiplier = 2.0, max_delay = "30s",
 //! jitter = "full", when = path, policy = "name")]`: parse and check the keys and the
-//! signature; `compose.rs` expands the checked model.
+//! signature; `compose` expands the checked model.
 
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, LitStr, Pat, Path, ReturnType, Signature, Type};
 
-use crate::common::{Errors, Key, duration_tokens, unknown};
+use crate::common::{Errors, duration_tokens, parse_keys, unknown};
 
 const KEYS: &[&str] = &[
     "max_retries",
@@ -44,11 +43,9 @@ pub(crate) struct Retry {
 impl Retry {
     pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Retry::default();
-        let mut seen = Vec::new();
         let mut base_span = Span::call_site();
         let mut errors = Errors::default();
-        syn::meta::parser(|meta| {
-            let key = Key::read("retry", KEYS, &mut seen, &meta)?;
+        parse_keys("retry", KEYS, tokens, |key| {
             match key.name.as_str() {
                 "max_retries" => {
                     args.max_retries = Some(key.integer(0, MAX_RETRIES_LIMIT, "3")?.0);
@@ -83,12 +80,11 @@ impl Retry {
                 }
                 "when" => args.when = Some(key.path("path::to::is_transient")?),
                 "policy" => args.policy = Some(key.name("\"payments\"")?),
-                // `Key::read` accepts only KEYS.
+                // `parse_keys` passes only KEYS.
                 _ => {}
             }
             Ok(())
-        })
-        .parse2(tokens)?;
+        })?;
         if let (Some(base), Some(max)) = (args.base_delay, args.max_delay)
             && base > max
         {

@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
-use syn::LitStr;
 use syn::parse::{ParseStream, Parser};
 
-use crate::common::{Errors, Key, parse_duration};
+use crate::common::{Errors, lone_string, parse_duration, parse_keys, syntax_as};
 
 const KEYS: &[&str] = &["attempt", "total"];
 
@@ -57,8 +56,8 @@ impl Timeout {
             return Err(syn::Error::new(span, usage));
         }
         let mut args = Self::default();
-        if input.peek(LitStr) {
-            let lit: LitStr = input.parse()?;
+        let alone = "#[timeout] takes one limit per attribute: `#[timeout(\"2s\")]`, `#[timeout(total = \"10s\")]` or `#[timeout(attempt = \"2s\", total = \"10s\")]`";
+        let lone = lone_string(input, alone, |lit| {
             let limit = parse_duration(&lit.value())
                 .map_err(|why| syn::Error::new(lit.span(), format!("#[timeout] limit {why}")))?;
             if limit.is_zero() {
@@ -67,18 +66,14 @@ impl Timeout {
                     "#[timeout] limit must be longer than zero",
                 ));
             }
-            if !input.is_empty() {
-                return Err(input.error(
-                    "#[timeout] takes one limit per attribute: `#[timeout(\"2s\")]`, `#[timeout(total = \"10s\")]` or `#[timeout(attempt = \"2s\", total = \"10s\")]`",
-                ));
-            }
-            args.attempt = Some((limit, lit.span()));
+            Ok((limit, lit.span()))
+        })?;
+        if lone.is_some() {
+            args.attempt = lone;
             return Ok(args);
         }
-        let mut seen = Vec::new();
         let rest: TokenStream = input.parse()?;
-        syn::meta::parser(|meta| {
-            let key = Key::read("timeout", KEYS, &mut seen, &meta)?;
+        parse_keys("timeout", KEYS, rest, |key| {
             let (limit, span) = key.duration("\"2s\"")?;
             if limit.is_zero() {
                 return Err(key.error(span, "must be longer than zero"));
@@ -90,15 +85,7 @@ impl Timeout {
             }
             Ok(())
         })
-        .parse2(rest)
-        .map_err(|e| {
-            let text = e.to_string();
-            if text.starts_with("expected") || text.starts_with("unexpected") {
-                syn::Error::new(e.span(), usage)
-            } else {
-                e
-            }
-        })?;
+        .map_err(syntax_as(usage))?;
         Ok(args)
     }
 }

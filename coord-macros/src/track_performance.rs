@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use syn::LitStr;
 use syn::parse::{ParseStream, Parser};
 
-use crate::common::Key;
+use crate::common::{lone_string, parse_keys, syntax_as};
 
 const KEYS: &[&str] = &["name"];
 
@@ -22,39 +22,27 @@ impl Perf {
         if input.is_empty() {
             return Ok(Self { name: None });
         }
-        if input.peek(LitStr) {
-            let name: LitStr = input.parse()?;
+        let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`";
+        let lone = lone_string(input, alone, |name| {
             if name.value().trim().is_empty() {
                 return Err(syn::Error::new(
                     name.span(),
                     "#[track_performance] `name` must not be empty",
                 ));
             }
-            if !input.is_empty() {
-                return Err(input.error(
-                    "#[track_performance] takes one name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
-                ));
-            }
-            return Ok(Self { name: Some(name) });
+            Ok(name.clone())
+        })?;
+        if lone.is_some() {
+            return Ok(Self { name: lone });
         }
         let mut name = None;
-        let mut seen = Vec::new();
-        syn::meta::parser(|meta| {
-            let key = Key::read("track_performance", KEYS, &mut seen, &meta)?;
+        parse_keys("track_performance", KEYS, input.parse()?, |key| {
             name = Some(key.name("\"shop.checkout\"")?);
             Ok(())
         })
-        .parse2(input.parse()?)
-        .map_err(|e| {
-            if e.to_string().starts_with("expected") || e.to_string().starts_with("unexpected") {
-                syn::Error::new(
-                    e.span(),
-                    "#[track_performance] expects an operation name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
-                )
-            } else {
-                e
-            }
-        })?;
+        .map_err(syntax_as(
+            "#[track_performance] expects an operation name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
+        ))?;
         Ok(Self { name })
     }
 }

@@ -123,6 +123,19 @@ fn needs_value(input: ParseStream<'_>, name: &Ident, example: &str) -> syn::Resu
     ))
 }
 
+/// The `T` after `rule = `; `expects` replaces syn's message when the value is not one.
+fn value_of<T: Parse>(
+    input: ParseStream<'_>,
+    name: &Ident,
+    example: &str,
+    expects: &str,
+) -> syn::Result<T> {
+    needs_value(input, name, example)?;
+    input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), expects))
+}
+
 /// A number literal must be finite (`1e999` is not).
 fn finite(lit: Lit, what: &str) -> syn::Result<Lit> {
     match crate::common::finite_number(&lit) {
@@ -176,13 +189,12 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
         }
         "pattern" => {
             if !input.peek(syn::token::Paren) {
-                needs_value(input, &name, "pattern = \"^[a-z]+$\"")?;
-                RawKind::Pattern(input.parse().map_err(|e| {
-                    syn::Error::new(
-                        e.span(),
-                        "#[validate(pattern = ...)] expects a string literal, like `pattern = \"^[a-z]+$\"`",
-                    )
-                })?)
+                RawKind::Pattern(value_of(
+                    input,
+                    &name,
+                    "pattern = \"^[a-z]+$\"",
+                    "#[validate(pattern = ...)] expects a string literal, like `pattern = \"^[a-z]+$\"`",
+                )?)
             } else if input.peek(Token![=]) {
                 input.parse::<Token![=]>()?;
                 RawKind::Pattern(input.parse()?)
@@ -226,15 +238,12 @@ fn parse_rule(input: ParseStream<'_>) -> syn::Result<RawRule> {
             parenthesized!(content in input);
             RawKind::Each(parse_rule_list(&content)?)
         }
-        "custom" => {
-            needs_value(input, &name, "custom = path::to::check")?;
-            RawKind::Custom(input.parse().map_err(|e| {
-                syn::Error::new(
-                    e.span(),
-                    "#[validate(custom = ...)] expects a path to a `fn(&T) -> Result<(), coord::RuleError>`",
-                )
-            })?)
-        }
+        "custom" => RawKind::Custom(value_of(
+            input,
+            &name,
+            "custom = path::to::check",
+            "#[validate(custom = ...)] expects a path to a `fn(&T) -> Result<(), coord::RuleError>`",
+        )?),
         "must_match" => {
             needs_value(input, &name, "must_match = other_field")?;
             let other = if input.peek(LitStr) {

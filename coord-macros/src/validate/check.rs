@@ -1,104 +1,14 @@
-//! Checks the parsed input and turns it into the model `expand` consumes. Only a checked model
-//! reaches code generation; every literal mistake becomes a spanned error here.
+//! Checks the parsed input and turns it into the model (`model`) that `expand` consumes. Only
+//! a checked model reaches code generation; every literal mistake becomes a spanned error here.
 
 use quote::format_ident;
 use syn::spanned::Spanned;
-use syn::{GenericArgument, Generics, Ident, Lit, Path, PathArguments, Type};
+use syn::{GenericArgument, Ident, Lit, PathArguments, Type};
 
 use super::Errors;
 use super::ast::{FieldList, Input, Shape, Style};
 use super::attr::{RawKind, RawRule};
-
-pub(crate) struct Checked<'a> {
-    pub(crate) ident: &'a Ident,
-    pub(crate) generics: &'a Generics,
-    pub(crate) shape: CShape<'a>,
-    pub(crate) schemas: Vec<Path>,
-    /// Targets of `nested`, and whether each names a generic parameter (then it needs a
-    /// `Validate` bound on the impl).
-    pub(crate) nested: Vec<(Type, bool)>,
-}
-
-pub(crate) enum CShape<'a> {
-    Struct(CFields<'a>),
-    Enum(Vec<(&'a Ident, CFields<'a>)>),
-}
-
-pub(crate) struct CFields<'a> {
-    pub(crate) style: Style,
-    pub(crate) fields: Vec<CField<'a>>,
-}
-
-/// How a field extends the parent's path.
-pub(crate) enum Segment {
-    Name(String),
-    Index(usize),
-    /// A newtype's only field: the parent's path (serde serializes it transparently).
-    Same,
-}
-
-pub(crate) struct CField<'a> {
-    pub(crate) binding: Ident,
-    pub(crate) ident: Option<&'a Ident>,
-    pub(crate) index: usize,
-    pub(crate) segment: Segment,
-    pub(crate) data_name: String,
-    pub(crate) optional: bool,
-    pub(crate) rules: Vec<CRule>,
-}
-
-pub(crate) enum CRule {
-    Required {
-        msg: Option<String>,
-    },
-    Format {
-        variant: &'static str,
-        msg: Option<String>,
-    },
-    Length {
-        min: Option<u64>,
-        max: Option<u64>,
-        equal: Option<u64>,
-        msg: Option<String>,
-    },
-    Range {
-        min: Option<f64>,
-        max: Option<f64>,
-        msg: Option<String>,
-    },
-    Pattern {
-        source: String,
-        msg: Option<String>,
-    },
-    OneOfStr {
-        values: Vec<String>,
-        msg: Option<String>,
-    },
-    OneOfNum {
-        values: Vec<f64>,
-        msg: Option<String>,
-    },
-    Nested {
-        type_name: String,
-        /// Collection levels around the nested type.
-        depth: usize,
-        /// The field's (or item's) type, `Option` removed.
-        ty: Box<Type>,
-    },
-    Each {
-        item_optional: bool,
-        rules: Vec<CRule>,
-    },
-    Custom {
-        path: Path,
-        msg: Option<String>,
-    },
-    MustMatch {
-        other_binding: Ident,
-        other: String,
-        msg: Option<String>,
-    },
-}
+use super::model::{CField, CFields, CRule, CShape, Checked, Segment};
 
 /// What the macro can tell about a type from its spelling; `Other` leaves it to trait bounds.
 #[derive(Clone, Copy)]
@@ -179,7 +89,6 @@ fn classify(ty: &Type) -> TyKind<'_> {
     }
 }
 
-/// The name a nested type is registered under: its last path segment.
 /// The name a nested type is registered under (its last path segment) and how many
 /// collection levels wrap it (`Vec<Address>` is `("Address", 1)`): the rule model says
 /// `each(nested Address)` for it. `Option`, `Box`, `Arc` and `Rc` are transparent.
@@ -294,33 +203,7 @@ fn check_fields<'a>(
                 TyKind::Option(t) => (true, t),
                 _ => (false, f.ty),
             };
-            let mut rules = Vec::new();
-            let mut seen: Vec<String> = Vec::new();
-            for rule in &f.rules {
-                let name = rule.name.to_string();
-                if seen.contains(&name) {
-                    errors.push(syn::Error::new(
-                        rule.name.span(),
-                        format!("duplicate rule `{name}` on this field"),
-                    ));
-                    continue;
-                }
-                seen.push(name);
-                if let RawKind::Required = rule.kind {
-                    if optional {
-                        rules.insert(0, CRule::Required { msg: message(rule) });
-                    } else {
-                        errors.push(syn::Error::new(
-                            rule.name.span(),
-                            "`required` applies to `Option` fields; this field always has a value",
-                        ));
-                    }
-                    continue;
-                }
-                if let Some(r) = check_rule(rule, inner, &cx, bounds, errors) {
-                    rules.push(r);
-                }
-            }
+            let rules = check_rules(&f.rules, Place::Field, optional, inner, &cx, bounds, errors);
             CField {
                 binding: siblings[f.index].1.clone(),
                 ident: f.ident,
@@ -340,6 +223,61 @@ fn check_fields<'a>(
         style: list.style,
         fields,
     }
+}
+
+/// Where a list of rules stands: on a field, or inside `each` (on the items).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Field,
+    Each,
+}
+
+/// Checks one list of rules on values of type `ty` (`optional`: of `Option<ty>`): a rule
+/// given twice is an error, `required` goes first and needs `Option` values.
+fn check_rules(
+    raw: &[RawRule],
+    place: Place,
+    optional: bool,
+    ty: &Type,
+    cx: &FieldCx<'_>,
+    bounds: &mut Vec<(Type, bool)>,
+    errors: &mut Errors,
+) -> Vec<CRule> {
+    let (there, required) = match place {
+        Place::Field => (
+            "on this field",
+            "`required` applies to `Option` fields; this field always has a value",
+        ),
+        Place::Each => (
+            "in `each`",
+            "`required` inside `each` applies to `Option` items",
+        ),
+    };
+    let mut rules = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for rule in raw {
+        let name = rule.name.to_string();
+        if seen.contains(&name) {
+            errors.push(syn::Error::new(
+                rule.name.span(),
+                format!("duplicate rule `{name}` {there}"),
+            ));
+            continue;
+        }
+        seen.push(name);
+        match &rule.kind {
+            RawKind::Required if optional => {
+                rules.insert(0, CRule::Required { msg: message(rule) });
+            }
+            RawKind::Required => errors.push(syn::Error::new(rule.name.span(), required)),
+            RawKind::MustMatch(_) if place == Place::Each => errors.push(syn::Error::new(
+                rule.name.span(),
+                "`must_match` compares sibling fields and cannot be used inside `each`",
+            )),
+            _ => rules.extend(check_rule(rule, ty, cx, bounds, errors)),
+        }
+    }
+    rules
 }
 
 fn misfit(rule: &RawRule, kind: TyKind<'_>, wants: &str) -> syn::Error {
@@ -529,42 +467,20 @@ fn check_rule(
                 Some(TyKind::Option(t)) => (true, Some(t)),
                 _ => (false, item),
             };
-            let mut out = Vec::new();
-            let mut seen: Vec<String> = Vec::new();
-            for r in inner_rules {
-                let name = r.name.to_string();
-                if seen.contains(&name) {
-                    errors.push(syn::Error::new(
-                        r.name.span(),
-                        format!("duplicate rule `{name}` in `each`"),
-                    ));
-                    continue;
-                }
-                seen.push(name);
-                match &r.kind {
-                    RawKind::Required if item_optional => {
-                        out.insert(0, CRule::Required { msg: message(r) })
-                    }
-                    RawKind::Required => errors.push(syn::Error::new(
-                        r.name.span(),
-                        "`required` inside `each` applies to `Option` items",
-                    )),
-                    RawKind::MustMatch(_) => errors.push(syn::Error::new(
-                        r.name.span(),
-                        "`must_match` compares sibling fields and cannot be used inside `each`",
-                    )),
-                    _ => {
-                        let placeholder: Type = syn::parse_quote!(_);
-                        let ty = item_ty.unwrap_or(&placeholder);
-                        if let Some(c) = check_rule(r, ty, cx, bounds, errors) {
-                            out.push(c);
-                        }
-                    }
-                }
-            }
+            let placeholder: Type = syn::parse_quote!(_);
+            let item_ty = item_ty.unwrap_or(&placeholder);
+            let rules = check_rules(
+                inner_rules,
+                Place::Each,
+                item_optional,
+                item_ty,
+                cx,
+                bounds,
+                errors,
+            );
             Some(CRule::Each {
                 item_optional,
-                rules: out,
+                rules,
             })
         }
         RawKind::Custom(path) => Some(CRule::Custom {

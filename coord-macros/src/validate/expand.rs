@@ -1,30 +1,17 @@
 //! Code generation from the checked model. Cannot fail.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Index, LitStr};
 
 use super::ast::Style;
-use super::check::{CField, CFields, CRule, CShape, Checked, Segment};
+use super::model::{CField, CFields, CRule, CShape, Checked, Segment};
 
-fn opt_str(msg: &Option<String>) -> TokenStream {
-    match msg {
-        Some(m) => quote!(::coord::__private::Some(#m)),
-        None => quote!(::coord::__private::None),
-    }
-}
-
-fn opt_u64(v: Option<u64>) -> TokenStream {
-    match v {
-        Some(n) => quote!(::coord::__private::Some(#n)),
-        None => quote!(::coord::__private::None),
-    }
-}
-
-fn opt_f64(v: Option<f64>) -> TokenStream {
-    match v {
-        Some(n) => quote!(::coord::__private::Some(#n)),
+/// `Some(value)` or `None`, through `coord::__private`.
+fn opt(value: Option<impl ToTokens>) -> TokenStream {
+    match value {
+        Some(value) => quote!(::coord::__private::Some(#value)),
         None => quote!(::coord::__private::None),
     }
 }
@@ -196,7 +183,7 @@ fn value_rules(
         };
     }
     let required = rules.iter().find_map(|r| match r {
-        CRule::Required { msg } => Some(opt_str(msg)),
+        CRule::Required { msg } => Some(opt(msg.as_ref())),
         _ => None,
     });
     let some_code = rules.iter().map(|r| rule_code(r, &value));
@@ -214,44 +201,32 @@ fn value_rules(
 
 fn rule_code(rule: &CRule, v: &TokenStream) -> TokenStream {
     let cx = quote!(__coord_checks, __coord_path_ref);
+    let msg = opt(rule.msg().as_ref());
     match rule {
-        CRule::Required { msg } => {
-            let msg = opt_str(msg);
-            quote!(::coord::__private::required(#cx, true, #msg);)
-        }
-        CRule::Format { variant, msg } => {
-            let msg = opt_str(msg);
+        CRule::Required { .. } => quote!(::coord::__private::required(#cx, true, #msg);),
+        CRule::Format { variant, .. } => {
             let variant = format_ident!("{}", variant);
             quote!(::coord::__private::format(#cx, #v, ::coord::__private::ValueType::#variant, #msg);)
         }
         CRule::Length {
-            min,
-            max,
-            equal,
-            msg,
+            min, max, equal, ..
         } => {
-            let (min, max, equal, msg) =
-                (opt_u64(*min), opt_u64(*max), opt_u64(*equal), opt_str(msg));
+            let (min, max, equal) = (opt(*min), opt(*max), opt(*equal));
             quote!(::coord::__private::length(#cx, #v, #min, #max, #equal, #msg);)
         }
-        CRule::Range { min, max, msg } => {
-            let (min, max, msg) = (opt_f64(*min), opt_f64(*max), opt_str(msg));
+        CRule::Range { min, max, .. } => {
+            let (min, max) = (opt(*min), opt(*max));
             quote!(::coord::__private::range(#cx, #v, #min, #max, #msg);)
         }
-        CRule::Pattern { source, msg } => {
-            let msg = opt_str(msg);
-            quote! {{
-                static __COORD_PATTERN: ::coord::__private::LazyPattern =
-                    ::coord::__private::LazyPattern::new(#source);
-                ::coord::__private::pattern(#cx, #v, &__COORD_PATTERN, #msg);
-            }}
-        }
-        CRule::OneOfStr { values, msg } => {
-            let msg = opt_str(msg);
+        CRule::Pattern { source, .. } => quote! {{
+            static __COORD_PATTERN: ::coord::__private::LazyPattern =
+                ::coord::__private::LazyPattern::new(#source);
+            ::coord::__private::pattern(#cx, #v, &__COORD_PATTERN, #msg);
+        }},
+        CRule::OneOfStr { values, .. } => {
             quote!(::coord::__private::one_of_str(#cx, #v, &[#(#values),*], #msg);)
         }
-        CRule::OneOfNum { values, msg } => {
-            let msg = opt_str(msg);
+        CRule::OneOfNum { values, .. } => {
             quote!(::coord::__private::one_of_num(#cx, #v, &[#(#values),*], #msg);)
         }
         CRule::Nested { ty, .. } if !matches!(**ty, syn::Type::Infer(_)) => {
@@ -280,18 +255,12 @@ fn rule_code(rule: &CRule, v: &TokenStream) -> TokenStream {
                 });
             }
         }
-        CRule::Custom { path, msg } => {
-            let msg = opt_str(msg);
-            quote!(::coord::__private::custom(#cx, #path(#v), #msg);)
-        }
+        CRule::Custom { path, .. } => quote!(::coord::__private::custom(#cx, #path(#v), #msg);),
         CRule::MustMatch {
             other_binding,
             other,
-            msg,
-        } => {
-            let msg = opt_str(msg);
-            quote!(::coord::__private::must_match(#cx, #v, #other_binding, #other, #msg);)
-        }
+            ..
+        } => quote!(::coord::__private::must_match(#cx, #v, #other_binding, #other, #msg);),
     }
 }
 
@@ -314,37 +283,29 @@ fn rule_set_builder(input: &Checked<'_>) -> TokenStream {
 
 fn rule_model(rule: &CRule) -> TokenStream {
     let p = quote!(::coord::__private);
-    let (kind, msg) = match rule {
-        CRule::Required { msg } => (quote!(#p::RuleKind::Required), msg),
-        CRule::Format { variant, msg } => {
+    let kind = match rule {
+        CRule::Required { .. } => quote!(#p::RuleKind::Required),
+        CRule::Format { variant, .. } => {
             let variant = format_ident!("{}", variant);
-            (quote!(#p::RuleKind::Type(#p::ValueType::#variant)), msg)
+            quote!(#p::RuleKind::Type(#p::ValueType::#variant))
         }
         CRule::Length {
-            min,
-            max,
-            equal,
-            msg,
+            min, max, equal, ..
         } => {
-            let (min, max, equal) = (opt_u64(*min), opt_u64(*max), opt_u64(*equal));
-            (
-                quote!(#p::RuleKind::Length { min: #min, max: #max, equal: #equal }),
-                msg,
-            )
+            let (min, max, equal) = (opt(*min), opt(*max), opt(*equal));
+            quote!(#p::RuleKind::Length { min: #min, max: #max, equal: #equal })
         }
-        CRule::Range { min, max, msg } => {
-            let (min, max) = (opt_f64(*min), opt_f64(*max));
-            (quote!(#p::RuleKind::Range { min: #min, max: #max }), msg)
+        CRule::Range { min, max, .. } => {
+            let (min, max) = (opt(*min), opt(*max));
+            quote!(#p::RuleKind::Range { min: #min, max: #max })
         }
-        CRule::Pattern { source, msg } => (quote!(#p::pattern_kind(#source)), msg),
-        CRule::OneOfStr { values, msg } => (
-            quote!(#p::RuleKind::OneOf(#p::vec![#(#p::Value::from(#values)),*])),
-            msg,
-        ),
-        CRule::OneOfNum { values, msg } => (
-            quote!(#p::RuleKind::OneOf(#p::vec![#(#p::number_value(#values)),*])),
-            msg,
-        ),
+        CRule::Pattern { source, .. } => quote!(#p::pattern_kind(#source)),
+        CRule::OneOfStr { values, .. } => {
+            quote!(#p::RuleKind::OneOf(#p::vec![#(#p::Value::from(#values)),*]))
+        }
+        CRule::OneOfNum { values, .. } => {
+            quote!(#p::RuleKind::OneOf(#p::vec![#(#p::number_value(#values)),*]))
+        }
         CRule::Nested {
             type_name, depth, ..
         } => {
@@ -353,22 +314,19 @@ fn rule_model(rule: &CRule) -> TokenStream {
             for _ in 0..*depth {
                 kind = quote!(#p::RuleKind::Each(#p::vec![#p::Rule::new(#kind)]));
             }
-            (kind, &None)
+            kind
         }
         CRule::Each { rules, .. } => {
             let inner = rules.iter().map(rule_model);
-            (quote!(#p::RuleKind::Each(#p::vec![#(#inner),*])), &None)
+            quote!(#p::RuleKind::Each(#p::vec![#(#inner),*]))
         }
-        CRule::Custom { path, msg } => {
+        CRule::Custom { path, .. } => {
             let text = quote!(#path).to_string().replace(' ', "");
-            (quote!(#p::RuleKind::Custom(#p::String::from(#text))), msg)
+            quote!(#p::RuleKind::Custom(#p::String::from(#text)))
         }
-        CRule::MustMatch { other, msg, .. } => (
-            quote!(#p::RuleKind::MustMatch(#p::String::from(#other))),
-            msg,
-        ),
+        CRule::MustMatch { other, .. } => quote!(#p::RuleKind::MustMatch(#p::String::from(#other))),
     };
-    match msg {
+    match rule.msg() {
         Some(m) => quote!(#p::Rule::new(#kind).message(#m)),
         None => quote!(#p::Rule::new(#kind)),
     }

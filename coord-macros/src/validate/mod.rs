@@ -1,11 +1,13 @@
-//! `#[derive(Validate)]`: parse (`ast`, `attr`) → check into a separate model (`check`) →
-//! expand (`expand`, cannot fail). Errors are collected so one compile shows every mistake; on
-//! error the output is the errors plus a stub impl, so users see those errors and nothing else.
+//! `#[derive(Validate)]`: parse (`ast`, `attr`) → check (`check`) into a separate model
+//! (`model`) → expand (`expand`, cannot fail). Errors are collected so one compile shows every
+//! mistake; on error the output is the errors plus a stub impl, so users see those errors and
+//! nothing else.
 
 mod ast;
 mod attr;
 mod check;
 mod expand;
+mod model;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -1,0 +1,139 @@
+//! The checked model of one wrapper: each layer's arguments parsed by its own module, what
+//! each layer needs of the signature, and one attribute of a kind per function (two
+//! `#[timeout]`s may each give one kind of limit).
+
+use syn::{ItemFn, ReturnType, Signature, Type};
+
+use super::layer::{Layer, LayerAttr};
+use crate::bulkhead::BulkheadArgs;
+use crate::circuit_breaker::Breaker;
+use crate::common::Errors;
+use crate::fallback::FallbackArgs;
+use crate::rate_limit::RateLimitArgs;
+use crate::retry::Retry;
+use crate::timeout::Timeout;
+use crate::track_performance::Perf;
+
+/// Everything the expansion needs, checked.
+pub(super) struct Checked {
+    pub(super) function: ItemFn,
+    pub(super) perf: Option<Perf>,
+    pub(super) retry: Option<Retry>,
+    pub(super) breaker: Option<Breaker>,
+    pub(super) timeout: Option<Timeout>,
+    pub(super) bulkhead: Option<BulkheadArgs>,
+    pub(super) rate_limit: Option<RateLimitArgs>,
+    pub(super) fallback: Option<FallbackArgs>,
+}
+
+pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
+    let mut errors = Errors::default();
+    let first = layers[0].layer.name();
+    let sig = &function.sig;
+    if let Some(constness) = &sig.constness {
+        errors.push(syn::Error::new_spanned(
+            constness,
+            format!("#[{first}] cannot wrap a `const fn`: timing and retries need run-time calls"),
+        ));
+    }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && matches!(**ty, Type::Never(_))
+    {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!("#[{first}] cannot wrap a function returning `!`: it never returns, so there is no outcome to record"),
+        ));
+    }
+    let mut checked = Checked {
+        function: function.clone(),
+        perf: None,
+        retry: None,
+        breaker: None,
+        timeout: None,
+        bulkhead: None,
+        rate_limit: None,
+        fallback: None,
+    };
+    let mut timeout = Timeout::default();
+    let mut timeout_ok = true;
+    for (index, attr) in layers.iter().enumerate() {
+        // Two `#[timeout]`s may each give one kind of limit.
+        if attr.layer != Layer::Timeout
+            && layers[..index]
+                .iter()
+                .any(|earlier| earlier.layer == attr.layer)
+        {
+            errors.push(syn::Error::new(
+                attr.span,
+                format!("duplicate #[{}] on one function", attr.layer.name()),
+            ));
+            continue;
+        }
+        match attr.layer {
+            Layer::TrackPerformance => checked.perf = errors.take(Perf::parse(attr.args.clone())),
+            Layer::Retry => {
+                checked.retry = errors.take(Retry::parse(attr.args.clone()));
+                crate::retry::check_signature(sig, &mut errors);
+            }
+            Layer::CircuitBreaker => {
+                if let ReturnType::Default = sig.output {
+                    errors.push(syn::Error::new(
+                        sig.ident.span(),
+                        "#[circuit_breaker] needs a function returning `Result<T, E>` where `E: From<coord::CircuitOpen>`; this one returns `()`",
+                    ));
+                }
+                checked.breaker = errors.take(Breaker::parse(attr.args.clone()));
+            }
+            Layer::Timeout => {
+                if index
+                    == layers
+                        .iter()
+                        .position(|l| l.layer == Layer::Timeout)
+                        .unwrap_or(index)
+                {
+                    if sig.asyncness.is_none() {
+                        errors.push(syn::Error::new(
+                            attr.span,
+                            "#[timeout] needs an `async fn`: a running thread cannot be interrupted, so a synchronous call cannot be given up when its time is over (the work would go on, unseen); make the function `async`, or bound the blocking call with its own timeout (a socket's read timeout, a query timeout)",
+                        ));
+                    }
+                    needs_result(sig, "timeout", "coord::TimedOut", &mut errors);
+                }
+                timeout_ok &= errors
+                    .take(timeout.parse_into(attr.args.clone(), attr.span))
+                    .is_some();
+            }
+            Layer::Bulkhead => {
+                needs_result(sig, "bulkhead", "coord::BulkheadFull", &mut errors);
+                checked.bulkhead = errors.take(BulkheadArgs::parse(attr.args.clone()));
+            }
+            Layer::RateLimit => {
+                needs_result(sig, "rate_limit", "coord::RateLimited", &mut errors);
+                checked.rate_limit = errors.take(RateLimitArgs::parse(attr.args.clone()));
+            }
+            Layer::Fallback => {
+                if let ReturnType::Default = sig.output {
+                    errors.push(syn::Error::new(
+                        sig.ident.span(),
+                        "#[fallback] needs a function returning `Result<T, E>`: the fallback recovers from its error; this one returns `()`",
+                    ));
+                }
+                checked.fallback = errors.take(FallbackArgs::parse(attr.args.clone(), attr.span));
+            }
+        }
+    }
+    if timeout_ok && (timeout.attempt.is_some() || timeout.total.is_some()) {
+        checked.timeout = Some(timeout);
+    }
+    errors.finish(checked)
+}
+
+/// A layer that turns its own error into `E` needs a function returning `Result<T, E>`.
+fn needs_result(sig: &Signature, layer: &str, error: &str, errors: &mut Errors) {
+    if let ReturnType::Default = sig.output {
+        errors.push(syn::Error::new(
+            sig.ident.span(),
+            format!("#[{layer}] needs a function returning `Result<T, E>` where `E: From<{error}>`; this one returns `()`"),
+        ));
+    }
+}

@@ -1,0 +1,136 @@
+//! The wrapper around the user's body: the call site's `static`s (the `Site` or `MethodSite`
+//! holding the timer, retry policy and breaker; the guards' sites), the per-attempt rebinds,
+//! and the pipeline built by `steps`, driven to its result.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{Ident, ItemFn, Signature};
+
+use super::Idents;
+use super::check::Checked;
+use super::params::Params;
+use super::steps::{body, breaker_layer, guard_layers, retry_layer, run, track};
+use super::tokens::option;
+use crate::common::default_name;
+
+/// The function with its body wrapped in every layer of `checked`.
+pub(super) fn expand_checked(checked: Checked) -> TokenStream {
+    let ids = Idents::new();
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+        ..
+    } = &checked.function;
+    let (inner, outer): (Vec<_>, Vec<_>) = attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let site = site(&checked, sig, &ids);
+    let params = Params::of(sig, checked.retry.is_some());
+    let rebinds = params.rebinds();
+    let mut pipeline = body(&checked, sig, block, &params, &ids);
+    if checked.perf.is_some() {
+        pipeline = track(pipeline, &ids);
+    }
+    if let Some(retry) = &checked.retry {
+        pipeline = retry_layer(pipeline, retry, sig, &ids);
+    }
+    if let Some(breaker) = &checked.breaker {
+        pipeline = breaker_layer(pipeline, breaker, sig, &ids);
+    }
+    let guards = guards(&checked, &ids);
+    pipeline = guard_layers(pipeline, &checked, sig, &ids);
+    let pipeline = run(pipeline, &checked, sig);
+    quote! {
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #site
+            #guards
+            #(#rebinds)*
+            #pipeline
+        }
+    }
+}
+
+/// The `static`s of the layers `Site` does not hold: bulkhead, rate limiter, time-out counter.
+fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
+    // `static NAME: Site = Site::new(args);`, `Site` one of `coord::__private`'s.
+    let site_static = |name: &Ident, site: &str, args: TokenStream| {
+        let site = Ident::new(site, Span::call_site());
+        quote! {
+            static #name: ::coord::__private::#site =
+                ::coord::__private::#site::new(#args);
+        }
+    };
+    let mut statics = TokenStream::new();
+    let limiters = [
+        checked.bulkhead.as_ref().map(|bulkhead| {
+            let config = bulkhead.config_tokens();
+            (&ids.bulkhead, "BulkheadSite", &bulkhead.name, config)
+        }),
+        checked.rate_limit.as_ref().map(|rate_limit| {
+            let config = rate_limit.config_tokens();
+            (&ids.rate_limit, "RateLimitSite", &rate_limit.name, config)
+        }),
+    ];
+    for (static_name, site, name, config) in limiters.into_iter().flatten() {
+        let name = option(name.as_ref());
+        statics.extend(site_static(static_name, site, quote!(#name, || #config)));
+    }
+    if checked.timeout.is_some() {
+        let name = option(checked.perf.as_ref().and_then(|perf| perf.name.as_ref()));
+        statics.extend(site_static(&ids.timeouts, "TimeoutSite", name));
+    }
+    statics
+}
+
+/// The call site's `static` and a reference to it, `__coord_site`.
+fn site(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
+    let Idents { site, site_ref, .. } = ids;
+    let operation = checked
+        .perf
+        .as_ref()
+        .and_then(|perf| perf.name.as_ref())
+        .map(ToTokens::to_token_stream);
+    let breaker = checked
+        .breaker
+        .as_ref()
+        .and_then(|breaker| breaker.name.as_ref())
+        .map(ToTokens::to_token_stream);
+    let policy = match &checked.retry {
+        Some(retry) => {
+            let policy = retry.policy_tokens();
+            quote!(|| #policy)
+        }
+        None => quote!(<::coord::__private::RetryPolicy as ::core::default::Default>::default),
+    };
+    let config = match &checked.breaker {
+        Some(breaker) => {
+            let config = breaker.config_tokens();
+            quote!(|| #config)
+        }
+        None => quote!(<::coord::__private::BreakerConfig as ::core::default::Default>::default),
+    };
+    if sig.receiver().is_some() {
+        let function = sig.ident.to_string();
+        let (operation, breaker) = (option(operation), option(breaker));
+        let self_type = quote!(::core::any::type_name::<Self>);
+        quote! {
+            static #site: ::coord::__private::MethodSite = ::coord::__private::MethodSite::new(
+                ::core::module_path!(), #function, #operation, #breaker, #policy, #config,
+            );
+            let #site_ref = #site.get(#self_type);
+        }
+    } else {
+        let default = default_name(&sig.ident);
+        let operation = operation.unwrap_or_else(|| default.clone());
+        let breaker = breaker.unwrap_or(default);
+        quote! {
+            static #site: ::coord::__private::Site =
+                ::coord::__private::Site::new(#operation, #breaker, #policy, #config);
+            let #site_ref = &#site;
+        }
+    }
+}

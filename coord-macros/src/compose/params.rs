@@ -1,0 +1,103 @@
+//! What a retried body does with the function's parameters on each attempt: by-value ones
+//! are cloned (a missing `Clone` names the parameter), `&mut` ones reborrowed uniquely.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, Ident, Pat, Signature, Type};
+
+/// The by-value parameters a retried body copies per attempt, and the `&mut` ones an async
+/// attempt must borrow uniquely (so that it is `Send` whenever the function was).
+pub(super) struct Params {
+    /// `(name, declared mut)` of by-value parameters.
+    by_value: Vec<(Ident, bool, Span)>,
+    /// Parameters (and `self`) of type `&mut T`.
+    unique: Vec<TokenStream>,
+}
+
+impl Params {
+    pub(super) fn of(sig: &Signature, retried: bool) -> Self {
+        let mut params = Self {
+            by_value: Vec::new(),
+            unique: Vec::new(),
+        };
+        if !retried {
+            return params;
+        }
+        for input in &sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => {
+                    let unique = match &receiver.kind {
+                        syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
+                        syn::ReceiverKind::Typed(_, ty) => {
+                            matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
+                        }
+                        _ => false,
+                    };
+                    if unique {
+                        let this = receiver.self_token;
+                        params.unique.push(quote!(#this));
+                    }
+                }
+                FnArg::Typed(arg) => {
+                    let Pat::Ident(pat) = &*arg.pat else { continue };
+                    if pat.by_ref.is_some() || pat.subpat.is_some() {
+                        continue;
+                    }
+                    match &*arg.ty {
+                        Type::Reference(reference) => {
+                            if reference.mutability.is_some() {
+                                let ident = &pat.ident;
+                                params.unique.push(quote!(#ident));
+                            }
+                        }
+                        _ => params.by_value.push((
+                            pat.ident.clone(),
+                            pat.mutability.is_some(),
+                            arg.span(),
+                        )),
+                    }
+                }
+            }
+        }
+        params
+    }
+
+    /// `let mut x = x;` for by-value parameters not declared `mut`: each attempt clones them
+    /// through `&mut`, so that an async attempt holds a `&mut T` (`Send` when `T` is).
+    pub(super) fn rebinds(&self) -> Vec<TokenStream> {
+        self.by_value
+            .iter()
+            .filter(|(_, declared_mut, _)| !declared_mut)
+            .map(|(ident, _, _)| quote!(let mut #ident = #ident;))
+            .collect()
+    }
+
+    /// The first statements of each attempt.
+    pub(super) fn per_attempt(&self) -> Vec<TokenStream> {
+        let mut statements: Vec<TokenStream> = self
+            .by_value
+            .iter()
+            .map(|(ident, declared_mut, span)| {
+                let mutability = declared_mut.then(|| quote!(mut));
+                let marker = format_ident!("{}", ident, span = *span);
+                // The marker type named after the parameter lets a missing `Clone` name it;
+                // braces keep it out of the value namespace.
+                quote_spanned! {*span=>
+                    #[allow(unused_mut, unused_variables)]
+                    let #mutability #ident = {
+                        #[allow(non_camel_case_types, dead_code)]
+                        struct #marker {}
+                        ::coord::__private::retry_arg::<#marker, _>(&mut #ident)
+                    };
+                }
+            })
+            .collect();
+        statements.extend(
+            self.unique
+                .iter()
+                .map(|param| quote!(::coord::__private::unique(&mut *#param);)),
+        );
+        statements
+    }
+}
