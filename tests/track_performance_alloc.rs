@@ -62,29 +62,35 @@ async fn composed_async_calls(n: u64) -> u64 {
     sum
 }
 
-#[test]
-fn composed_wrappers_allocate_nothing_on_success() {
-    composed(0).unwrap();
-    allocate_every_histogram_chunk("alloc.composed");
+/// Makes the first call of operation `name` (through `f`) and allocates its histogram, then
+/// counts what `calls` more successful calls allocate.
+fn allocations_after_warm_up<E: std::fmt::Debug>(
+    name: &str,
+    f: fn(u64) -> Result<u64, E>,
+    calls: u64,
+) -> usize {
+    f(0).unwrap();
+    allocate_every_histogram_chunk(name);
     let (n, ()) = allocations_during(|| {
-        for i in 0..10_000 {
-            std::hint::black_box(composed(std::hint::black_box(i)).unwrap());
+        for i in 0..calls {
+            std::hint::black_box(f(std::hint::black_box(i)).unwrap());
         }
     });
+    n
+}
+
+#[test]
+fn composed_wrappers_allocate_nothing_on_success() {
+    let n = allocations_after_warm_up("alloc.composed", composed, 10_000);
     assert_eq!(n, 0, "sync composed calls allocated");
     assert!(composed_async_calls(1_000) > 0);
 }
 
 #[test]
 fn no_allocation_per_call_after_the_first() {
-    work(0).unwrap();
-    allocate_every_histogram_chunk("alloc.ok");
-    let (n, ()) = allocations_during(|| {
-        for i in 0..10_000 {
-            std::hint::black_box(work(std::hint::black_box(i)).unwrap());
-        }
-        let _ = work(u64::MAX);
-    });
-    assert_eq!(n, 0, "allocations during 10,001 tracked calls");
+    let n = allocations_after_warm_up("alloc.ok", work, 10_000);
+    assert_eq!(n, 0, "allocations during 10,000 tracked calls");
+    let (n, _) = allocations_during(|| work(u64::MAX));
+    assert_eq!(n, 0, "a failing tracked call allocated");
     assert_eq!(coord::operation("alloc.ok").unwrap().calls, 10_002 + 49);
 }
