@@ -159,6 +159,17 @@ fn check_json_schema_suite(suite: &Value, check: &mut impl FnMut(&str, bool, &st
     }
 }
 
+/// Checks the `validator` crate's table of `doc`: its `valid` strings must pass, its `invalid`
+/// ones must fail.
+fn check_validator_table(doc: &Value, check: &mut impl FnMut(&str, bool, &str)) {
+    for s in strings(&doc["valid"]) {
+        check(s, true, "validator valid");
+    }
+    for s in strings(&doc["invalid"]) {
+        check(s, false, "validator invalid");
+    }
+}
+
 #[test]
 fn email_tables() {
     let doc = load("emails.json");
@@ -169,12 +180,7 @@ fn email_tables() {
             failures.push(format!("{why}: {s:?} want {want}"));
         }
     };
-    for s in strings(&doc["valid"]) {
-        check(s, true, "validator valid");
-    }
-    for s in strings(&doc["invalid"]) {
-        check(s, false, "validator invalid");
-    }
+    check_validator_table(&doc, &mut check);
     let suite = &doc["json_schema_suite"];
     // Difference 3: where the suites disagree, coord follows the HTML5 rule (validator's verdict).
     check_json_schema_suite(suite, &mut check);
@@ -202,12 +208,7 @@ fn url_tables() {
             failures.push(format!("{why}: {s:?} differs from url::Url::parse"));
         }
     };
-    for s in strings(&doc["valid"]) {
-        check(s, true, "validator valid");
-    }
-    for s in strings(&doc["invalid"]) {
-        check(s, false, "validator invalid");
-    }
+    check_validator_table(&doc, &mut check);
     let w = &doc["whatwg_url_parser"];
     for key in [
         "valid_special_scheme",
