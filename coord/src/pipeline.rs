@@ -24,13 +24,14 @@
 //! concrete types (no associated types held across an await; see [`Tracker`]).
 //!
 //! Layout: this file holds the [`Pipeline`] type and its layers ([`Driver`]), its builder, the
-//! drivers of an operation that runs once, and the return types the layers accept
-//! ([`Fallible`], [`BreakerReturn`], [`LayerReturn`]): what a user's compile error points at,
-//! since the `tests/ui` snapshots name this file (so do the items under "Pinned" at the end).
-//! The machinery is in `admit` (an attempt's permits), `sync` (the synchronous retry loop),
-//! `drive` (the async retry loop and `drive_async!`), `slots` (the slot traits with their
-//! `Off` and real impls), `rejections` (the `From…` traits for rejections), `counters`
-//! (time-out counts) and `fallback` (recovery and its slot's pick).
+//! entry points `run` (once), `run_future` and `run_async`, and the return types the layers
+//! accept ([`Fallible`], [`BreakerReturn`], [`LayerReturn`]): what a user's compile error
+//! points at, since the `tests/ui` snapshots name this file (so do the items under "Pinned" at
+//! the end). The machinery is in `admit` (an attempt's permits), `sync` (the synchronous retry
+//! loop, with its `run`), `drive` (the async retry loop: `drive_async!` and the `Driver`'s
+//! steps), `slots` (the slot traits with their `Off` and real impls), `rejections` (the
+//! `From…` traits for rejections), `counters` (time-out counts) and `fallback` (recovery and
+//! its slot's pick).
 
 // One type parameter per layer is the point of the pipeline: every absent layer is `Off`,
 // resolved at compile time. Naming the combinations would hide that.
@@ -456,6 +457,30 @@ impl<Out, Body, P, B, F, T, L, H, A> Pipeline<Out, Body, P, Off, B, F, T, L, H, 
         };
         layers.perf.finish(call, &out);
         out
+    }
+}
+
+impl<Out, Body, P, X, B, F, T, L, H, A, E>
+    Pipeline<Out, Body, P, Retry<'_, X, E>, B, F, T, L, H, A>
+{
+    /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
+    /// the policy's sleeper (tokio's timer by default). The loop is [`drive_async!`](crate::__drive_async),
+    /// which generated code expands in place.
+    pub async fn run_async<Fut>(self) -> Out
+    where
+        Body: AsyncFnMut() -> Out,
+        X: Retrier,
+        Out: Fallible<Err = E>,
+        P: Tracker<Out>,
+        B: Guard<Out>,
+        F: RecoverAsync<Out, Fut>,
+        Fut: Future<Output = Out>,
+        T: TimeoutSlot<Out>,
+        L: RateSlot<Out>,
+        H: BulkheadSlot<Out>,
+        A: TimeoutSlot<Out>,
+    {
+        crate::__drive_async!(self)
     }
 }
 

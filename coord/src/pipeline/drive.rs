@@ -1,7 +1,6 @@
 //! The async retry loop: [`drive_async!`](crate::__drive_async), which generated code expands
 //! in place, and the [`Driver`] it steps through the layers with.
 
-use std::future::Future;
 use std::time::Duration;
 
 use super::admit::admit_waiting;
@@ -11,30 +10,6 @@ use super::{
 };
 use crate::perf::TimedCall;
 use crate::retry::{Next, RetryLoop};
-
-impl<Out, Body, P, X, B, F, T, L, H, A, E>
-    Pipeline<Out, Body, P, Retry<'_, X, E>, B, F, T, L, H, A>
-{
-    /// Runs an async operation until it succeeds or the policy gives up; back-off sleeps on
-    /// the policy's sleeper (tokio's timer by default). The loop is [`drive_async!`](crate::__drive_async),
-    /// which generated code expands in place.
-    pub async fn run_async<Fut>(self) -> Out
-    where
-        Body: AsyncFnMut() -> Out,
-        X: Retrier,
-        Out: Fallible<Err = E>,
-        P: Tracker<Out>,
-        B: Guard<Out>,
-        F: RecoverAsync<Out, Fut>,
-        Fut: Future<Output = Out>,
-        T: TimeoutSlot<Out>,
-        L: RateSlot<Out>,
-        H: BulkheadSlot<Out>,
-        A: TimeoutSlot<Out>,
-    {
-        crate::__drive_async!(self)
-    }
-}
 
 impl<Out, Body, P, R, B, F, T, L, H, A> Pipeline<Out, Body, P, R, B, F, T, L, H, A> {
     /// The operation and the layers, for [`drive_async!`](crate::__drive_async).
