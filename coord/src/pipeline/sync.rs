@@ -27,10 +27,15 @@ impl<Out, Body, P, X, B, F, L, H, E> Pipeline<Out, Body, P, Retry<'_, X, E>, B, 
         let gates = (&layers.breaker, &layers.limit, &layers.bulkhead);
         // The first attempt inline; everything after a failure in a cold function, so the
         // success path sets up nothing for the retries.
-        let out = match Self::attempt(&mut attempts, retry, gates, &mut body) {
-            Ok(out) => out,
-            Err(failure) => Self::retry_blocking(attempts, retry, gates, &mut body, failure),
+        let failure = match Self::attempt(&mut attempts, retry, gates, &mut body) {
+            Ok(out) => {
+                let out = fallback.recover(out);
+                perf.finish(call, &out);
+                return out;
+            }
+            Err(failure) => failure,
         };
+        let out = Self::retry_blocking(attempts, retry, gates, &mut body, failure);
         let out = fallback.recover(out);
         perf.finish(call, &out);
         out
