@@ -193,8 +193,8 @@ pub trait Retrier {
     fn start(&self) -> RetryLoop<'_>;
 }
 
-/// A marker of the error type `E`, handed to [`Pipeline::retry`]'s `describe` so that it can
-/// pick a message function by the type's traits.
+/// A marker of the error type `E`, handed to [`Pipeline::retry`](super::Pipeline::retry)'s
+/// `describe` so that it can pick a message function by the type's traits.
 pub struct Describe<E>(pub(super) PhantomData<fn(&E)>);
 
 /// Declares the slot trait of a layer that admits an attempt or rejects it (a rate limiter, a
@@ -271,7 +271,7 @@ impl<Out> Expiry<'_, Out> {
     }
 }
 
-/// A time-limit slot: [`Off`] or a [`TimeLimit`].
+/// A time-limit slot: [`Off`] or a [`TimeLimit`](super::TimeLimit).
 pub trait TimeoutSlot<Out> {
     /// The limit and how a time-out becomes the operation's return value.
     fn limit(&self) -> Option<(Duration, Expiry<'_, Out>)>;
