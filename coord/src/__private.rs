@@ -291,6 +291,7 @@ pub fn retry_arg<Param, T: RetryArg<Param>>(value: &mut T) -> T {
 
 pub use crate::breaker::{BreakerConfig, CircuitOpen};
 pub use crate::doors::sites::BreakerSite;
+pub use crate::doors::sites::{BulkheadSite, LayerSite, RateLimitSite, SiteLayer, TimeoutSite};
 
 pub use crate::bulkhead::{Bulkhead, BulkheadConfig};
 pub use crate::rate_limit::{RateLimitConfig, RateLimiter};
@@ -299,101 +300,4 @@ pub use crate::rate_limit::{RateLimitConfig, RateLimiter};
 /// (a bounded set): registries key on `&'static str`.
 pub fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> &'static str {
     Box::leak(method_name(module, self_type, function).into_boxed_str())
-}
-
-/// A `#[bulkhead]` call site's bulkhead: resolved on the first call, then one atomic load.
-#[derive(Debug)]
-pub struct BulkheadSite {
-    name: Option<&'static str>,
-    config: fn() -> BulkheadConfig,
-    bulkhead: OnceLock<std::sync::Arc<Bulkhead>>,
-}
-
-impl BulkheadSite {
-    /// The bulkhead `name` (`None`: the function's default name) configured by `config`.
-    pub const fn new(name: Option<&'static str>, config: fn() -> BulkheadConfig) -> Self {
-        Self {
-            name,
-            config,
-            bulkhead: OnceLock::new(),
-        }
-    }
-
-    /// The bulkhead; `default` gives the function's default name on the first call only. A
-    /// bulkhead that exists already (configured by a configuration file, by
-    /// [`bulkhead_with`](crate::bulkhead_with) or by another call site of the same name) keeps
-    /// its configuration.
-    #[inline]
-    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &Bulkhead {
-        self.bulkhead.get_or_init(|| {
-            crate::config::ensure_env_loaded();
-            let name = self.name.unwrap_or_else(default);
-            if let Some(existing) = crate::bulkhead::find(name) {
-                return existing;
-            }
-            crate::bulkhead::bulkhead_with(name, (self.config)())
-                .unwrap_or_else(|_| crate::bulkhead::bulkhead(name))
-        })
-    }
-}
-
-/// A `#[rate_limit]` call site's rate limiter: resolved on the first call, then one atomic
-/// load.
-#[derive(Debug)]
-pub struct RateLimitSite {
-    name: Option<&'static str>,
-    config: fn() -> RateLimitConfig,
-    limiter: OnceLock<std::sync::Arc<RateLimiter>>,
-}
-
-impl RateLimitSite {
-    /// The rate limiter `name` (`None`: the function's default name) configured by `config`.
-    pub const fn new(name: Option<&'static str>, config: fn() -> RateLimitConfig) -> Self {
-        Self {
-            name,
-            config,
-            limiter: OnceLock::new(),
-        }
-    }
-
-    /// The rate limiter; `default` gives the function's default name on the first call only.
-    /// One that exists already keeps its configuration (see [`BulkheadSite::get`]).
-    #[inline]
-    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &RateLimiter {
-        self.limiter.get_or_init(|| {
-            crate::config::ensure_env_loaded();
-            let name = self.name.unwrap_or_else(default);
-            if let Some(existing) = crate::rate_limit::find(name) {
-                return existing;
-            }
-            crate::rate_limit::rate_limiter_with(name, (self.config)())
-                .unwrap_or_else(|_| crate::rate_limit::rate_limiter(name))
-        })
-    }
-}
-
-/// A `#[timeout]` call site's time-out counter, under the operation's name.
-#[derive(Debug)]
-pub struct TimeoutSite {
-    name: Option<&'static str>,
-    count: OnceLock<std::sync::Arc<TimeoutCounter>>,
-}
-
-impl TimeoutSite {
-    /// The counter of operation `name` (`None`: the function's default name).
-    pub const fn new(name: Option<&'static str>) -> Self {
-        Self {
-            name,
-            count: OnceLock::new(),
-        }
-    }
-
-    /// The counter; `default` gives the function's default name on the first call only.
-    #[inline]
-    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &TimeoutCounter {
-        self.count.get_or_init(|| {
-            crate::config::ensure_env_loaded();
-            crate::pipeline::timeout_count(self.name.unwrap_or_else(default))
-        })
-    }
 }
