@@ -4,22 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use coord::{RuleError, Validate, ValidationResult};
+use coord::{RuleError, Validate};
 use serde::Serialize;
 use serde_json::json;
 
-fn codes(r: &ValidationResult) -> Vec<(String, String)> {
-    r.errors
-        .iter()
-        .map(|e| (e.path.to_string(), e.rule.to_string()))
-        .collect()
-}
+mod support;
 
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(p, r)| (p.to_string(), r.to_string()))
-        .collect()
-}
+use support::{codes, pairs};
 
 /// Validates `value` with the YAML rule set `yaml` (loaded under a unique name) and returns the
 /// (path, rule) pairs, so each derive test can assert the YAML path agrees.

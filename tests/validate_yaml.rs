@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::paths_and_rules;
+use support::{pairs, paths_and_rules};
 
 fn load(yaml: &str) -> Vec<String> {
     coord::rules()
@@ -20,17 +20,7 @@ fn set(name: &str) -> std::sync::Arc<RuleSet> {
 }
 
 fn codes(set: &RuleSet, v: Value) -> Vec<(String, String)> {
-    set.validate_value(&v)
-        .errors
-        .into_iter()
-        .map(|e| (e.path.into_string(), e.rule.into_owned()))
-        .collect()
-}
-
-fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
-    v.iter()
-        .map(|(p, r)| (p.to_string(), r.to_string()))
-        .collect()
+    support::codes(&set.validate_value(&v))
 }
 
 const GUIDE: &str = r#"

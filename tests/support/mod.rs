@@ -44,3 +44,19 @@ pub fn paths_and_rules(result: &ValidationResult) -> Vec<(&str, &str)> {
         .map(|e| (e.path.as_str(), e.rule.as_ref()))
         .collect()
 }
+
+/// Each validation error's path and rule as owned strings, for comparing with [`pairs`].
+pub fn codes(result: &ValidationResult) -> Vec<(String, String)> {
+    paths_and_rules(result)
+        .into_iter()
+        .map(|(path, rule)| (path.to_owned(), rule.to_owned()))
+        .collect()
+}
+
+/// Expected `(path, rule)` pairs, owned.
+pub fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(path, rule)| (path.to_string(), rule.to_string()))
+        .collect()
+}
