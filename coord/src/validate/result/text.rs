@@ -8,10 +8,11 @@ use serde::Serialize;
 /// Bytes of text an [`ErrorText`] holds without a heap allocation.
 pub const INLINE_TEXT_BYTES: usize = 46;
 
-/// The text of a [`FieldError`]'s path or message: a `&'static str`, short text stored inline
-/// (up to [`INLINE_TEXT_BYTES`] bytes), or a heap string, so that building an error for a short
-/// path or a default message allocates nothing. Reads as a `str` (it derefs to one) and compares
-/// with `&str` and `String`: `e.path == "address.zip"`, `e.message.contains("at least")`.
+/// The text of a [`FieldError`](super::FieldError)'s path or message: a `&'static str`, short
+/// text stored inline (up to [`INLINE_TEXT_BYTES`] bytes), or a heap string, so that building an
+/// error for a short path or a default message allocates nothing. Reads as a `str` (it derefs to
+/// one) and compares with `&str` and `String`: `e.path == "address.zip"`,
+/// `e.message.contains("at least")`.
 #[derive(Clone)]
 pub struct ErrorText(Repr);
 
