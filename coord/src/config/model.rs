@@ -372,7 +372,7 @@ impl Checked {
 /// The builder `$builder` with each key of `$model` that the file sets applied through the
 /// builder method of the same name (every model field is named after its method).
 macro_rules! set_keys {
-    ($builder:expr, $model:ident { $($key:ident),* $(,)? }) => {{
+    ($builder:expr, $model:ident, [$($key:ident),* $(,)?]) => {{
         let mut builder = $builder;
         $(
             if let Some(value) = $model.$key {
@@ -387,14 +387,15 @@ impl RetryModel {
     fn policy(self, name: &str) -> RetryPolicy {
         let policy = set_keys!(
             RetryPolicy::default().named(name),
-            self {
+            self,
+            [
                 max_retries,
                 base_delay,
                 multiplier,
                 max_delay,
                 jitter,
-                deadline,
-            }
+                deadline
+            ]
         );
         match self.budget {
             None | Some(BudgetModel::Switch(Switch::On)) => policy,
@@ -415,7 +416,8 @@ impl BreakerModel {
     fn config(self) -> BreakerConfig {
         set_keys!(
             BreakerConfig::default(),
-            self {
+            self,
+            [
                 failure_rate,
                 minimum_calls,
                 window,
@@ -425,8 +427,8 @@ impl BreakerModel {
                 slow_call,
                 slow_call_rate,
                 consecutive_failures,
-                max_half_open_wait,
-            }
+                max_half_open_wait
+            ]
         )
     }
 }
@@ -435,23 +437,15 @@ impl MonitorModel {
     fn config(self) -> MonitorConfig {
         set_keys!(
             MonitorConfig::default(),
-            self {
-                collection_interval,
-                max_data_points
-            }
+            self,
+            [collection_interval, max_data_points]
         )
     }
 }
 
 impl BulkheadModel {
     fn config(self) -> BulkheadConfig {
-        set_keys!(
-            BulkheadConfig::default(),
-            self {
-                max_concurrent,
-                max_wait
-            }
-        )
+        set_keys!(BulkheadConfig::default(), self, [max_concurrent, max_wait])
     }
 }
 
@@ -459,12 +453,8 @@ impl RateLimitModel {
     fn config(self) -> RateLimitConfig {
         set_keys!(
             RateLimitConfig::default(),
-            self {
-                rate,
-                per,
-                burst,
-                max_wait
-            }
+            self,
+            [rate, per, burst, max_wait]
         )
     }
 }
