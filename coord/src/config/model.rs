@@ -2,6 +2,7 @@
 //! line and column; then the checked values, applied all at once.
 
 use std::collections::BTreeMap;
+use std::fmt::Display;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -37,23 +38,23 @@ struct File {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct BulkheadModel {
-    max_concurrent: Option<Bounded<1, { crate::bulkhead::MAX_CONCURRENT as u64 }>>,
+    max_concurrent: Option<Bounded<usize, 1, { crate::bulkhead::MAX_CONCURRENT as u64 }>>,
     max_wait: Option<DurationValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RateLimitModel {
-    rate: Option<Bounded<1, { u64::MAX }>>,
+    rate: Option<Bounded<u64, 1, { u64::MAX }>>,
     per: Option<DurationValue>,
-    burst: Option<Bounded<1, { u64::MAX }>>,
+    burst: Option<Bounded<u64, 1, { u64::MAX }>>,
     max_wait: Option<DurationValue>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RetryModel {
-    max_retries: Option<Bounded<0, 1000>>,
+    max_retries: Option<Bounded<u32, 0, 1000>>,
     base_delay: Option<DurationValue>,
     multiplier: Option<Multiplier>,
     max_delay: Option<DurationValue>,
@@ -88,14 +89,14 @@ struct BucketModel {
 #[serde(deny_unknown_fields)]
 struct BreakerModel {
     failure_rate: Option<Rate>,
-    minimum_calls: Option<Bounded<1, { u32::MAX as u64 }>>,
+    minimum_calls: Option<Bounded<u32, 1, { u32::MAX as u64 }>>,
     window: Option<WindowValue>,
     open_for: Option<DurationValue>,
     max_open_for: Option<DurationValue>,
-    half_open_calls: Option<Bounded<1, 255>>,
+    half_open_calls: Option<Bounded<u32, 1, 255>>,
     slow_call: Option<DurationValue>,
     slow_call_rate: Option<Rate>,
-    consecutive_failures: Option<Bounded<1, { u32::MAX as u64 }>>,
+    consecutive_failures: Option<Bounded<u32, 1, { u32::MAX as u64 }>>,
     max_half_open_wait: Option<DurationValue>,
 }
 
@@ -103,7 +104,7 @@ struct BreakerModel {
 #[serde(deny_unknown_fields)]
 struct MonitorModel {
     collection_interval: Option<DurationValue>,
-    max_data_points: Option<Bounded<1, { u32::MAX as u64 }>>,
+    max_data_points: Option<Bounded<usize, 1, { u32::MAX as u64 }>>,
 }
 
 /// A duration written like `250ms` or `2s`.
@@ -118,25 +119,20 @@ impl<'de> Deserialize<'de> for DurationValue {
     }
 }
 
-/// An integer in `MIN..=MAX`.
-struct Bounded<const MIN: u64, const MAX: u64>(u64);
+/// An integer in `MIN..=MAX`, as the `T` its builder method takes (the bounds fit in `T`).
+struct Bounded<T, const MIN: u64, const MAX: u64>(T);
 
-impl<'de, const MIN: u64, const MAX: u64> Deserialize<'de> for Bounded<MIN, MAX> {
+impl<'de, T: TryFrom<u64>, const MIN: u64, const MAX: u64> Deserialize<'de>
+    for Bounded<T, MIN, MAX>
+{
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = u64::deserialize(d)?;
-        if (MIN..=MAX).contains(&value) {
-            Ok(Bounded(value))
-        } else {
-            Err(de::Error::custom(format!(
+        match T::try_from(value) {
+            Ok(n) if (MIN..=MAX).contains(&value) => Ok(Bounded(n)),
+            _ => Err(de::Error::custom(format!(
                 "{value} is outside {MIN}..={MAX}"
-            )))
+            ))),
         }
-    }
-}
-
-impl<const MIN: u64, const MAX: u64> Bounded<MIN, MAX> {
-    fn get(&self) -> u32 {
-        u32::try_from(self.0).unwrap_or(u32::MAX)
     }
 }
 
@@ -145,14 +141,12 @@ struct Rate(f64);
 
 impl<'de> Deserialize<'de> for Rate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        if (0.0..=1.0).contains(&value) {
-            Ok(Rate(value))
-        } else {
-            Err(de::Error::custom(format!(
-                "rate {value} is outside 0.0..=1.0"
-            )))
-        }
+        checked_f64(
+            d,
+            |v| (0.0..=1.0).contains(&v),
+            |v| format!("rate {v} is outside 0.0..=1.0"),
+        )
+        .map(Rate)
     }
 }
 
@@ -161,14 +155,26 @@ struct Multiplier(f64);
 
 impl<'de> Deserialize<'de> for Multiplier {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        if value.is_finite() && value >= 1.0 {
-            Ok(Multiplier(value))
-        } else {
-            Err(de::Error::custom(format!(
-                "multiplier {value} must be a finite number >= 1.0"
-            )))
-        }
+        checked_f64(
+            d,
+            |v| v.is_finite() && v >= 1.0,
+            |v| format!("multiplier {v} must be a finite number >= 1.0"),
+        )
+        .map(Multiplier)
+    }
+}
+
+/// A number that `accept`s, else the error `refusal` writes.
+fn checked_f64<'de, D: Deserializer<'de>>(
+    d: D,
+    accept: fn(f64) -> bool,
+    refusal: fn(f64) -> String,
+) -> Result<f64, D::Error> {
+    let value = f64::deserialize(d)?;
+    if accept(value) {
+        Ok(value)
+    } else {
+        Err(de::Error::custom(refusal(value)))
     }
 }
 
@@ -268,14 +274,12 @@ pub(super) fn parse(text: &str) -> Result<Checked, Located> {
             (name, policy)
         })
         .collect();
-    let mut circuit_breakers = Vec::new();
-    for (name, model) in file.circuit_breakers {
-        let config = model.config();
-        config
-            .validate()
-            .map_err(|e| invalid(None, format!("circuit_breakers.{name}: {e}")))?;
-        circuit_breakers.push((name, config));
-    }
+    let circuit_breakers = check_each(
+        "circuit_breakers",
+        file.circuit_breakers,
+        BreakerModel::config,
+        BreakerConfig::validate,
+    )?;
     let rule_sets = match file.rules {
         None | Some(serde_norway::Value::Null) => Vec::new(),
         Some(doc) => crate::validate::parse_document(doc)
@@ -291,7 +295,18 @@ pub(super) fn parse(text: &str) -> Result<Checked, Located> {
             Some(config)
         }
     };
-    let (bulkheads, rate_limits) = check_resilience(file.bulkheads, file.rate_limits)?;
+    let bulkheads = check_each(
+        "bulkheads",
+        file.bulkheads,
+        BulkheadModel::config,
+        BulkheadConfig::validate,
+    )?;
+    let rate_limits = check_each(
+        "rate_limits",
+        file.rate_limits,
+        RateLimitModel::config,
+        RateLimitConfig::validate,
+    )?;
     Ok(Checked {
         retry_policies,
         circuit_breakers,
@@ -322,11 +337,12 @@ impl Checked {
             crate::retry::register_policy(&name, policy);
             loaded.retry_policies.push(name);
         }
-        for (name, config) in self.circuit_breakers {
-            crate::breaker::configure_from_file(&name, config)
-                .map_err(|e| invalid(None, format!("circuit_breakers.{name}: {e}")))?;
-            loaded.circuit_breakers.push(name);
-        }
+        apply_each(
+            "circuit_breakers",
+            self.circuit_breakers,
+            crate::breaker::configure_from_file,
+            &mut loaded.circuit_breakers,
+        )?;
         for set in self.rule_sets {
             loaded.rule_sets.push(set.name.clone());
             crate::validate::rules().insert(set);
@@ -337,32 +353,50 @@ impl Checked {
                 .map_err(|e| invalid(None, format!("monitor: {e}")))?;
             loaded.monitor = true;
         }
-        apply_resilience(self.bulkheads, self.rate_limits, &mut loaded)?;
+        apply_each(
+            "bulkheads",
+            self.bulkheads,
+            crate::bulkhead::bulkhead_with,
+            &mut loaded.bulkheads,
+        )?;
+        apply_each(
+            "rate_limits",
+            self.rate_limits,
+            crate::rate_limit::rate_limiter_with,
+            &mut loaded.rate_limits,
+        )?;
         Ok(loaded)
     }
 }
 
+/// The builder `$builder` with each key of `$model` that the file sets applied through the
+/// builder method of the same name (every model field is named after its method).
+macro_rules! set_keys {
+    ($builder:expr, $model:ident, [$($key:ident),* $(,)?]) => {{
+        let mut builder = $builder;
+        $(
+            if let Some(value) = $model.$key {
+                builder = builder.$key(value.0);
+            }
+        )*
+        builder
+    }};
+}
+
 impl RetryModel {
     fn policy(self, name: &str) -> RetryPolicy {
-        let mut policy = RetryPolicy::default().named(name);
-        if let Some(n) = self.max_retries {
-            policy = policy.max_retries(n.get());
-        }
-        if let Some(d) = self.base_delay {
-            policy = policy.base_delay(d.0);
-        }
-        if let Some(m) = self.multiplier {
-            policy = policy.multiplier(m.0);
-        }
-        if let Some(d) = self.max_delay {
-            policy = policy.max_delay(d.0);
-        }
-        if let Some(j) = self.jitter {
-            policy = policy.jitter(j.0);
-        }
-        if let Some(d) = self.deadline {
-            policy = policy.deadline(d.0);
-        }
+        let policy = set_keys!(
+            RetryPolicy::default().named(name),
+            self,
+            [
+                max_retries,
+                base_delay,
+                multiplier,
+                max_delay,
+                jitter,
+                deadline
+            ]
+        );
         match self.budget {
             None | Some(BudgetModel::Switch(Switch::On)) => policy,
             Some(BudgetModel::Switch(Switch::Off)) => policy.no_budget(),
@@ -380,116 +414,79 @@ impl RetryModel {
 
 impl BreakerModel {
     fn config(self) -> BreakerConfig {
-        let mut c = BreakerConfig::default();
-        if let Some(r) = self.failure_rate {
-            c = c.failure_rate(r.0);
-        }
-        if let Some(n) = self.minimum_calls {
-            c = c.minimum_calls(n.get());
-        }
-        if let Some(w) = self.window {
-            c = c.window(w.0);
-        }
-        if let Some(d) = self.open_for {
-            c = c.open_for(d.0);
-        }
-        if let Some(d) = self.max_open_for {
-            c = c.max_open_for(d.0);
-        }
-        if let Some(n) = self.half_open_calls {
-            c = c.half_open_calls(n.get());
-        }
-        if let Some(d) = self.slow_call {
-            c = c.slow_call(d.0);
-        }
-        if let Some(r) = self.slow_call_rate {
-            c = c.slow_call_rate(r.0);
-        }
-        if let Some(n) = self.consecutive_failures {
-            c = c.consecutive_failures(n.get());
-        }
-        if let Some(d) = self.max_half_open_wait {
-            c = c.max_half_open_wait(d.0);
-        }
-        c
+        set_keys!(
+            BreakerConfig::default(),
+            self,
+            [
+                failure_rate,
+                minimum_calls,
+                window,
+                open_for,
+                max_open_for,
+                half_open_calls,
+                slow_call,
+                slow_call_rate,
+                consecutive_failures,
+                max_half_open_wait
+            ]
+        )
     }
 }
 
 impl MonitorModel {
     fn config(self) -> MonitorConfig {
-        let mut c = MonitorConfig::default();
-        if let Some(d) = self.collection_interval {
-            c = c.collection_interval(d.0);
-        }
-        if let Some(n) = self.max_data_points {
-            c = c.max_data_points(n.get() as usize);
-        }
-        c
+        set_keys!(
+            MonitorConfig::default(),
+            self,
+            [collection_interval, max_data_points]
+        )
     }
 }
 
-/// The `bulkheads:` and `rate_limits:` sections, checked.
-type ResilienceSections = (
-    Vec<(String, BulkheadConfig)>,
-    Vec<(String, RateLimitConfig)>,
-);
-
-fn check_resilience(
-    bulkheads: BTreeMap<String, BulkheadModel>,
-    rate_limits: BTreeMap<String, RateLimitModel>,
-) -> Result<ResilienceSections, Located> {
-    let mut checked_bulkheads = Vec::new();
-    for (name, model) in bulkheads {
-        let mut config = BulkheadConfig::default();
-        if let Some(n) = model.max_concurrent {
-            config = config.max_concurrent(usize::try_from(n.0).unwrap_or(usize::MAX));
-        }
-        if let Some(d) = model.max_wait {
-            config = config.max_wait(d.0);
-        }
-        config
-            .validate()
-            .map_err(|e| invalid(None, format!("bulkheads.{name}: {e}")))?;
-        checked_bulkheads.push((name, config));
+impl BulkheadModel {
+    fn config(self) -> BulkheadConfig {
+        set_keys!(BulkheadConfig::default(), self, [max_concurrent, max_wait])
     }
-    let mut checked_limits = Vec::new();
-    for (name, model) in rate_limits {
-        let mut config = RateLimitConfig::default();
-        if let Some(n) = model.rate {
-            config = config.rate(n.0);
-        }
-        if let Some(d) = model.per {
-            config = config.per(d.0);
-        }
-        if let Some(n) = model.burst {
-            config = config.burst(n.0);
-        }
-        if let Some(d) = model.max_wait {
-            config = config.max_wait(d.0);
-        }
-        config
-            .validate()
-            .map_err(|e| invalid(None, format!("rate_limits.{name}: {e}")))?;
-        checked_limits.push((name, config));
-    }
-    Ok((checked_bulkheads, checked_limits))
 }
 
-/// Creates or reconfigures each named bulkhead and rate limiter (every value was checked).
-fn apply_resilience(
-    bulkheads: Vec<(String, BulkheadConfig)>,
-    rate_limits: Vec<(String, RateLimitConfig)>,
-    loaded: &mut Loaded,
+impl RateLimitModel {
+    fn config(self) -> RateLimitConfig {
+        set_keys!(
+            RateLimitConfig::default(),
+            self,
+            [rate, per, burst, max_wait]
+        )
+    }
+}
+
+/// Each entry of the named-map `section`, built by `build` and checked by `check`; the first
+/// refusal is reported as `section.name: reason`.
+fn check_each<M, C, E: Display>(
+    section: &str,
+    models: BTreeMap<String, M>,
+    build: impl Fn(M) -> C,
+    check: impl Fn(&C) -> Result<(), E>,
+) -> Result<Vec<(String, C)>, Located> {
+    let mut checked = Vec::with_capacity(models.len());
+    for (name, model) in models {
+        let config = build(model);
+        check(&config).map_err(|e| invalid(None, format!("{section}.{name}: {e}")))?;
+        checked.push((name, config));
+    }
+    Ok(checked)
+}
+
+/// Creates or reconfigures each checked entry of `section` with `apply`, adding its name to
+/// `names`; a refusal (a race with another `configure`) is reported as `section.name: reason`.
+fn apply_each<C, T, E: Display>(
+    section: &str,
+    entries: Vec<(String, C)>,
+    apply: impl Fn(&str, C) -> Result<T, E>,
+    names: &mut Vec<String>,
 ) -> Result<(), Located> {
-    for (name, config) in bulkheads {
-        crate::bulkhead::bulkhead_with(&name, config)
-            .map_err(|e| invalid(None, format!("bulkheads.{name}: {e}")))?;
-        loaded.bulkheads.push(name);
-    }
-    for (name, config) in rate_limits {
-        crate::rate_limit::rate_limiter_with(&name, config)
-            .map_err(|e| invalid(None, format!("rate_limits.{name}: {e}")))?;
-        loaded.rate_limits.push(name);
+    for (name, config) in entries {
+        apply(&name, config).map_err(|e| invalid(None, format!("{section}.{name}: {e}")))?;
+        names.push(name);
     }
     Ok(())
 }

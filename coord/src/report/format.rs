@@ -53,29 +53,35 @@ pub(crate) enum Align {
     Right,
 }
 
+/// One column of a table: its header, its alignment and how a row writes its cell.
+pub(crate) type Column<T> = (&'static str, Align, fn(&T) -> String);
+
+/// Writes `rows` as a table with `columns`, each column as wide as its widest cell.
+pub(crate) fn table<T>(
+    f: &mut fmt::Formatter<'_>,
+    rows: impl IntoIterator<Item = T>,
+    columns: &[Column<T>],
+) -> fmt::Result {
+    let mut table = Table {
+        headers: columns.iter().map(|&(h, align, _)| (h, align)).collect(),
+        rows: Vec::new(),
+    };
+    for row in rows {
+        table
+            .rows
+            .push(columns.iter().map(|(_, _, cell)| cell(&row)).collect());
+    }
+    table.render(f)
+}
+
 /// A table whose columns are as wide as their widest cell.
-pub(crate) struct Table {
+struct Table {
     headers: Vec<(&'static str, Align)>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub(crate) fn new(headers: &[(&'static str, Align)]) -> Self {
-        Self {
-            headers: headers.to_vec(),
-            rows: Vec::new(),
-        }
-    }
-
-    pub(crate) fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rows.is_empty()
-    }
-
-    pub(crate) fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|col| {
                 self.rows

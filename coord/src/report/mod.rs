@@ -165,24 +165,23 @@ impl Report {
 
     fn performance_metrics(&self, out: &mut Exposition) {
         let ops = &self.performance.operations;
-        out.family(
-            "coord_operation_calls_total",
-            Kind::Counter,
-            "Calls of each tracked operation by outcome.",
+        out.per_row_split(
+            (
+                "coord_operation_calls_total",
+                Kind::Counter,
+                "Calls of each tracked operation by outcome.",
+            ),
+            ops,
+            ["operation", "outcome"],
+            |op| &op.name,
+            |op| {
+                [
+                    ("success", op.successes as f64),
+                    ("failure", op.failures as f64),
+                    ("cancelled", op.cancelled as f64),
+                ]
+            },
         );
-        for op in ops {
-            for (outcome, count) in [
-                ("success", op.successes),
-                ("failure", op.failures),
-                ("cancelled", op.cancelled),
-            ] {
-                out.sample(
-                    "coord_operation_calls_total",
-                    &[("operation", &op.name), ("outcome", outcome)],
-                    count as f64,
-                );
-            }
-        }
         out.family(
             "coord_operation_duration_seconds",
             Kind::Histogram,
@@ -200,218 +199,187 @@ impl Report {
     }
 
     fn breaker_metrics(&self, out: &mut Exposition) {
-        out.family(
-            "coord_circuit_breaker_state",
-            Kind::Gauge,
-            "1 for each breaker's current state, 0 for the others.",
+        out.per_row_split(
+            (
+                "coord_circuit_breaker_state",
+                Kind::Gauge,
+                "1 for each breaker's current state, 0 for the others.",
+            ),
+            &self.breakers,
+            ["breaker", "state"],
+            |b| &b.name,
+            |b| {
+                BreakerState::ALL
+                    .map(|state| (state.metric_label(), f64::from(u8::from(b.state == state))))
+            },
         );
-        for b in &self.breakers {
-            for state in BreakerState::ALL {
-                out.sample(
-                    "coord_circuit_breaker_state",
-                    &[("breaker", &b.name), ("state", state.metric_label())],
-                    f64::from(u8::from(b.state == state)),
-                );
-            }
-        }
-        out.family(
-            "coord_circuit_breaker_failure_ratio",
-            Kind::Gauge,
-            "Failure rate of each breaker's window (0..1).",
+        out.per_row(
+            &self.breakers,
+            "breaker",
+            |b| &b.name,
+            &[
+                (
+                    "coord_circuit_breaker_failure_ratio",
+                    Kind::Gauge,
+                    "Failure rate of each breaker's window (0..1).",
+                    |b| b.failure_rate,
+                ),
+                (
+                    "coord_circuit_breaker_rejected_calls_total",
+                    Kind::Counter,
+                    "Calls each breaker rejected.",
+                    |b| b.rejected as f64,
+                ),
+                (
+                    "coord_circuit_breaker_transitions_total",
+                    Kind::Counter,
+                    "State changes of each breaker.",
+                    |b| b.transitions as f64,
+                ),
+            ],
         );
-        for b in &self.breakers {
-            out.sample(
-                "coord_circuit_breaker_failure_ratio",
-                &[("breaker", &b.name)],
-                b.failure_rate,
-            );
-        }
-        out.family(
-            "coord_circuit_breaker_rejected_calls_total",
-            Kind::Counter,
-            "Calls each breaker rejected.",
-        );
-        for b in &self.breakers {
-            out.sample(
-                "coord_circuit_breaker_rejected_calls_total",
-                &[("breaker", &b.name)],
-                b.rejected as f64,
-            );
-        }
-        out.family(
-            "coord_circuit_breaker_transitions_total",
-            Kind::Counter,
-            "State changes of each breaker.",
-        );
-        for b in &self.breakers {
-            out.sample(
-                "coord_circuit_breaker_transitions_total",
-                &[("breaker", &b.name)],
-                b.transitions as f64,
-            );
-        }
     }
 
     fn error_metrics(&self, out: &mut Exposition) {
         let errors = &self.errors;
-        out.family(
-            "coord_errors_total",
-            Kind::Counter,
-            "Failed attempts by severity.",
-        );
-        for severity in [
-            Severity::Low,
-            Severity::Medium,
-            Severity::High,
-            Severity::Critical,
-        ] {
-            out.sample(
+        out.by_label(
+            (
                 "coord_errors_total",
-                &[("severity", severity.as_str())],
-                errors.by_severity.of(severity) as f64,
-            );
-        }
-        out.family(
-            "coord_retry_attempts_total",
-            Kind::Counter,
-            "Attempts after the first (retries) by operation.",
+                Kind::Counter,
+                "Failed attempts by severity.",
+            ),
+            "severity",
+            [
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ]
+            .map(|severity| (severity.as_str(), errors.by_severity.of(severity) as f64)),
         );
-        for op in &errors.by_operation {
-            out.sample(
-                "coord_retry_attempts_total",
-                &[("operation", &op.operation)],
-                op.retries as f64,
-            );
-        }
-        out.family(
-            "coord_operation_final_failures_total",
-            Kind::Counter,
-            "Calls that failed for good, after any retries, by operation.",
+        out.per_row(
+            &errors.by_operation,
+            "operation",
+            |op| &op.operation,
+            &[
+                (
+                    "coord_retry_attempts_total",
+                    Kind::Counter,
+                    "Attempts after the first (retries) by operation.",
+                    |op| op.retries as f64,
+                ),
+                (
+                    "coord_operation_final_failures_total",
+                    Kind::Counter,
+                    "Calls that failed for good, after any retries, by operation.",
+                    |op| op.final_failures as f64,
+                ),
+            ],
         );
-        for op in &errors.by_operation {
-            out.sample(
-                "coord_operation_final_failures_total",
-                &[("operation", &op.operation)],
-                op.final_failures as f64,
-            );
-        }
         let r = &errors.retry;
-        out.family(
-            "coord_retry_calls_total",
-            Kind::Counter,
-            "How retried calls ended.",
-        );
-        for (outcome, count) in [
-            ("success_after_retry", r.successes_after_retry),
-            ("exhausted", r.exhausted),
-            ("permanent", r.permanent),
-            ("budget_exhausted", r.budget_exhausted),
-            ("deadline_exceeded", r.deadline_exceeded),
-            ("cancelled", r.cancelled),
-        ] {
-            out.sample(
+        out.by_label(
+            (
                 "coord_retry_calls_total",
-                &[("outcome", outcome)],
-                count as f64,
-            );
-        }
+                Kind::Counter,
+                "How retried calls ended.",
+            ),
+            "outcome",
+            [
+                ("success_after_retry", r.successes_after_retry),
+                ("exhausted", r.exhausted),
+                ("permanent", r.permanent),
+                ("budget_exhausted", r.budget_exhausted),
+                ("deadline_exceeded", r.deadline_exceeded),
+                ("cancelled", r.cancelled),
+            ]
+            .map(|(outcome, count)| (outcome, count as f64)),
+        );
     }
 
     fn validation_metrics(&self, out: &mut Exposition) {
         let sets = &self.validation.rule_sets;
-        out.family(
-            "coord_validations_total",
-            Kind::Counter,
-            "Validations by rule set and verdict.",
+        out.per_row_split(
+            (
+                "coord_validations_total",
+                Kind::Counter,
+                "Validations by rule set and verdict.",
+            ),
+            sets,
+            ["rule_set", "verdict"],
+            |set| &set.name,
+            |set| [("valid", set.valid as f64), ("invalid", set.invalid as f64)],
         );
-        for set in sets {
-            for (verdict, count) in [("valid", set.valid), ("invalid", set.invalid)] {
-                out.sample(
-                    "coord_validations_total",
-                    &[("rule_set", &set.name), ("verdict", verdict)],
-                    count as f64,
-                );
-            }
-        }
-        out.family(
-            "coord_validation_checks_total",
-            Kind::Counter,
-            "Applicable validation checks by rule set and outcome.",
+        out.per_row_split(
+            (
+                "coord_validation_checks_total",
+                Kind::Counter,
+                "Applicable validation checks by rule set and outcome.",
+            ),
+            sets,
+            ["rule_set", "outcome"],
+            |set| &set.name,
+            |set| {
+                let failed = set.applicable_checks.saturating_sub(set.passed_checks);
+                [
+                    ("passed", set.passed_checks as f64),
+                    ("failed", failed as f64),
+                ]
+            },
         );
-        for set in sets {
-            let failed = set.applicable_checks.saturating_sub(set.passed_checks);
-            for (outcome, count) in [("passed", set.passed_checks), ("failed", failed)] {
-                out.sample(
-                    "coord_validation_checks_total",
-                    &[("rule_set", &set.name), ("outcome", outcome)],
-                    count as f64,
-                );
-            }
-        }
-        out.family(
-            "coord_validation_compliance_ratio",
-            Kind::Gauge,
-            "Passed over applicable checks, all validations since start or reset (0..1).",
-        );
-        out.sample(
-            "coord_validation_compliance_ratio",
-            &[],
+        out.single(
+            (
+                "coord_validation_compliance_ratio",
+                Kind::Gauge,
+                "Passed over applicable checks, all validations since start or reset (0..1).",
+            ),
             self.validation.compliance_score / 100.0,
         );
     }
 
     fn system_metrics(&self, out: &mut Exposition) {
         let Some(system) = &self.system else { return };
-        out.family(
-            "coord_system_cpu_usage_ratio",
-            Kind::Gauge,
-            "CPU use of the whole machine at the latest sample (0..1).",
-        );
-        out.sample(
-            "coord_system_cpu_usage_ratio",
-            &[],
+        out.single(
+            (
+                "coord_system_cpu_usage_ratio",
+                Kind::Gauge,
+                "CPU use of the whole machine at the latest sample (0..1).",
+            ),
             system.cpu_usage / 100.0,
         );
-        out.family(
-            "coord_system_memory_usage_ratio",
-            Kind::Gauge,
-            "Memory in use on the machine at the latest sample (0..1).",
-        );
-        out.sample(
-            "coord_system_memory_usage_ratio",
-            &[],
+        out.single(
+            (
+                "coord_system_memory_usage_ratio",
+                Kind::Gauge,
+                "Memory in use on the machine at the latest sample (0..1).",
+            ),
             system.memory_usage / 100.0,
         );
-        out.family(
-            "coord_health_score",
-            Kind::Gauge,
-            "coord's health score, 0 (worst) to 100 (best).",
+        out.single(
+            (
+                "coord_health_score",
+                Kind::Gauge,
+                "coord's health score, 0 (worst) to 100 (best).",
+            ),
+            system.performance_score,
         );
-        out.sample("coord_health_score", &[], system.performance_score);
-        out.family(
-            "coord_health_status",
-            Kind::Gauge,
-            "1 for the current health status, 0 for the others.",
-        );
-        for status in ["healthy", "degraded", "unhealthy"] {
-            let current = system.health_status.to_string() == status;
-            out.sample(
+        let status = system.health_status.to_string();
+        out.by_label(
+            (
                 "coord_health_status",
-                &[("status", status)],
-                f64::from(u8::from(current)),
-            );
-        }
-        out.family(
-            "coord_health_penalty",
-            Kind::Gauge,
-            "Points each input takes off the health score.",
+                Kind::Gauge,
+                "1 for the current health status, 0 for the others.",
+            ),
+            "status",
+            ["healthy", "degraded", "unhealthy"].map(|s| (s, f64::from(u8::from(status == s)))),
         );
-        for (input, contribution) in system.breakdown.iter() {
-            out.sample(
+        out.by_label(
+            (
                 "coord_health_penalty",
-                &[("input", input)],
-                contribution.penalty,
-            );
-        }
+                Kind::Gauge,
+                "Points each input takes off the health score.",
+            ),
+            "input",
+            system.breakdown.iter().map(|(input, c)| (input, c.penalty)),
+        );
     }
 }

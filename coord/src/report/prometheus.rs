@@ -23,6 +23,12 @@ const LE: [&str; 25] = [
     "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "3600", "+Inf",
 ];
 
+/// A metric family: its name, kind and help text.
+pub(crate) type Family = (&'static str, Kind, &'static str);
+
+/// A family with one sample per row: its name, kind, help and the row's value.
+pub(crate) type PerRow<T> = (&'static str, Kind, &'static str, fn(&T) -> f64);
+
 /// Builds one exposition: families with HELP/TYPE lines, then their samples.
 #[derive(Default)]
 pub(crate) struct Exposition {
@@ -39,6 +45,63 @@ impl Exposition {
         };
         let _ = writeln!(self.out, "# HELP {name} {}", escape_help(help));
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
+    }
+
+    /// Writes each of `families` with one sample per row, labelled `label="<key of the row>"`.
+    pub(crate) fn per_row<T>(
+        &mut self,
+        rows: &[T],
+        label: &str,
+        key: fn(&T) -> &str,
+        families: &[PerRow<T>],
+    ) {
+        for &(name, kind, help, value) in families {
+            self.family(name, kind, help);
+            for row in rows {
+                self.sample(name, &[(label, key(row))], value(row));
+            }
+        }
+    }
+
+    /// Writes `family` with one unlabelled sample.
+    pub(crate) fn single(&mut self, (name, kind, help): Family, value: f64) {
+        self.family(name, kind, help);
+        self.sample(name, &[], value);
+    }
+
+    /// Writes `family` with one sample per `(value of label, value)`.
+    pub(crate) fn by_label<'a>(
+        &mut self,
+        (name, kind, help): Family,
+        label: &str,
+        samples: impl IntoIterator<Item = (&'a str, f64)>,
+    ) {
+        self.family(name, kind, help);
+        for (label_value, value) in samples {
+            self.sample(name, &[(label, label_value)], value);
+        }
+    }
+
+    /// Writes `family` with, for each row, one sample per `(split value, value)` that `split`
+    /// returns, labelled `row_label="<key of the row>"` and `split_label="<split value>"`.
+    pub(crate) fn per_row_split<T, const N: usize>(
+        &mut self,
+        (name, kind, help): Family,
+        rows: &[T],
+        [row_label, split_label]: [&str; 2],
+        key: fn(&T) -> &str,
+        split: fn(&T) -> [(&'static str, f64); N],
+    ) {
+        self.family(name, kind, help);
+        for row in rows {
+            for (split_value, value) in split(row) {
+                self.sample(
+                    name,
+                    &[(row_label, key(row)), (split_label, split_value)],
+                    value,
+                );
+            }
+        }
     }
 
     /// Writes one sample line.

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::Report;
-use super::format::{self, Align, Table};
+use super::format::{self, Align::Left, Align::Right};
 
 impl Report {
     fn render_breakers(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -11,29 +11,23 @@ impl Report {
         if self.breakers.is_empty() {
             return writeln!(f, "  (none)");
         }
-        let mut table = Table::new(&[
-            ("breaker", Align::Left),
-            ("state", Align::Left),
-            ("failure %", Align::Right),
-            ("window", Align::Right),
-            ("rejected", Align::Right),
-            ("next probe", Align::Right),
-            ("transitions", Align::Right),
-        ]);
-        for b in &self.breakers {
-            table.row(vec![
-                format::name(&b.name),
-                b.state.to_string(),
-                format::percent(b.failure_rate),
-                b.calls_in_window.to_string(),
-                b.rejected.to_string(),
-                b.next_probe_in
-                    .map(format::duration)
-                    .unwrap_or_else(|| "-".into()),
-                b.transitions.to_string(),
-            ]);
-        }
-        table.render(f)
+        format::table(
+            f,
+            &self.breakers,
+            &[
+                ("breaker", Left, |b| format::name(&b.name)),
+                ("state", Left, |b| b.state.to_string()),
+                ("failure %", Right, |b| format::percent(b.failure_rate)),
+                ("window", Right, |b| b.calls_in_window.to_string()),
+                ("rejected", Right, |b| b.rejected.to_string()),
+                ("next probe", Right, |b| {
+                    b.next_probe_in
+                        .map(format::duration)
+                        .unwrap_or_else(|| "-".into())
+                }),
+                ("transitions", Right, |b| b.transitions.to_string()),
+            ],
+        )
     }
 
     fn render_errors(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -63,33 +57,31 @@ impl Report {
         if e.by_operation.is_empty() {
             return Ok(());
         }
-        let mut table = Table::new(&[
-            ("operation", Align::Left),
-            ("errors", Align::Right),
-            ("final", Align::Right),
-            ("retries", Align::Right),
-            ("recovered", Align::Right),
-            ("last error", Align::Left),
-        ]);
-        for op in &e.by_operation {
-            let mut last = op
-                .last_error
-                .as_deref()
-                .map(format::name)
-                .unwrap_or_default();
-            if last.chars().count() > 60 {
-                last = last.chars().take(59).chain(['…']).collect();
-            }
-            table.row(vec![
-                format::name(&op.operation),
-                op.errors.to_string(),
-                op.final_failures.to_string(),
-                op.retries.to_string(),
-                op.successes_after_retry.to_string(),
-                last,
-            ]);
-        }
-        table.render(f)
+        format::table(
+            f,
+            &e.by_operation,
+            &[
+                ("operation", Left, |op| format::name(&op.operation)),
+                ("errors", Right, |op| op.errors.to_string()),
+                ("final", Right, |op| op.final_failures.to_string()),
+                ("retries", Right, |op| op.retries.to_string()),
+                ("recovered", Right, |op| {
+                    op.successes_after_retry.to_string()
+                }),
+                ("last error", Left, |op| {
+                    let last = op
+                        .last_error
+                        .as_deref()
+                        .map(format::name)
+                        .unwrap_or_default();
+                    if last.chars().count() > 60 {
+                        last.chars().take(59).chain(['…']).collect()
+                    } else {
+                        last
+                    }
+                }),
+            ],
+        )
     }
 
     fn render_validation(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -103,40 +95,31 @@ impl Report {
             "  {} validated, {} valid, {} invalid, compliance {:.1}%",
             v.total, v.valid, v.invalid, v.compliance_score
         )?;
-        let mut table = Table::new(&[
-            ("rule set", Align::Left),
-            ("total", Align::Right),
-            ("valid", Align::Right),
-            ("invalid", Align::Right),
-            ("compliance", Align::Right),
-        ]);
-        for set in &v.rule_sets {
-            table.row(vec![
-                format::name(&set.name),
-                set.total.to_string(),
-                set.valid.to_string(),
-                set.invalid.to_string(),
-                format!("{:.1}%", set.compliance_score),
-            ]);
-        }
-        table.render(f)?;
+        format::table(
+            f,
+            &v.rule_sets,
+            &[
+                ("rule set", Left, |set| format::name(&set.name)),
+                ("total", Right, |set| set.total.to_string()),
+                ("valid", Right, |set| set.valid.to_string()),
+                ("invalid", Right, |set| set.invalid.to_string()),
+                ("compliance", Right, |set| {
+                    format!("{:.1}%", set.compliance_score)
+                }),
+            ],
+        )?;
         if !v.top_failures.is_empty() {
             writeln!(f, "  most frequent failures:")?;
-            let mut table = Table::new(&[
-                ("rule set", Align::Left),
-                ("path", Align::Left),
-                ("rule", Align::Left),
-                ("count", Align::Right),
-            ]);
-            for failure in v.top_failures.iter().take(10) {
-                table.row(vec![
-                    format::name(&failure.rule_set),
-                    format::name(&failure.path),
-                    failure.rule.clone(),
-                    failure.count.to_string(),
-                ]);
-            }
-            table.render(f)?;
+            format::table(
+                f,
+                v.top_failures.iter().take(10),
+                &[
+                    ("rule set", Left, |failure| format::name(&failure.rule_set)),
+                    ("path", Left, |failure| format::name(&failure.path)),
+                    ("rule", Left, |failure| failure.rule.clone()),
+                    ("count", Right, |failure| failure.count.to_string()),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -154,56 +137,39 @@ impl Report {
             "  status {}, score {:.1}/100, cpu {:.1}%, memory {:.1}%",
             system.health_status, system.performance_score, system.cpu_usage, system.memory_usage
         )?;
-        let mut table = Table::new(&[
-            ("input", Align::Left),
-            ("value", Align::Right),
-            ("penalty", Align::Right),
-            ("of", Align::Right),
-            ("status", Align::Left),
-        ]);
-        for (input, c) in system.breakdown.iter() {
-            table.row(vec![
-                input.to_string(),
-                format!("{:.3}", c.value),
-                format!("{:.1}", c.penalty),
-                format!("{:.0}", c.weight),
-                c.status.to_string(),
-            ]);
-        }
-        table.render(f)
+        format::table(
+            f,
+            system.breakdown.iter(),
+            &[
+                ("input", Left, |(input, _)| input.to_string()),
+                ("value", Right, |(_, c)| format!("{:.3}", c.value)),
+                ("penalty", Right, |(_, c)| format!("{:.1}", c.penalty)),
+                ("of", Right, |(_, c)| format!("{:.0}", c.weight)),
+                ("status", Left, |(_, c)| c.status.to_string()),
+            ],
+        )
     }
 
     fn render_performance(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         format::section(f, "Operations")?;
-        let mut table = Table::new(&[
-            ("operation", Align::Left),
-            ("calls", Align::Right),
-            ("failed", Align::Right),
-            ("error %", Align::Right),
-            ("mean", Align::Right),
-            ("p50", Align::Right),
-            ("p95", Align::Right),
-            ("p99", Align::Right),
-            ("max", Align::Right),
-        ]);
-        for op in &self.performance.operations {
-            table.row(vec![
-                format::name(&op.name),
-                op.calls.to_string(),
-                op.failures.to_string(),
-                format::percent(op.error_rate),
-                format::duration(op.mean),
-                format::duration(op.p50),
-                format::duration(op.p95),
-                format::duration(op.p99),
-                format::duration(op.max),
-            ]);
+        if self.performance.operations.is_empty() {
+            return writeln!(f, "  (no calls recorded)");
         }
-        if table.is_empty() {
-            writeln!(f, "  (no calls recorded)")
-        } else {
-            table.render(f)
-        }
+        format::table(
+            f,
+            &self.performance.operations,
+            &[
+                ("operation", Left, |op| format::name(&op.name)),
+                ("calls", Right, |op| op.calls.to_string()),
+                ("failed", Right, |op| op.failures.to_string()),
+                ("error %", Right, |op| format::percent(op.error_rate)),
+                ("mean", Right, |op| format::duration(op.mean)),
+                ("p50", Right, |op| format::duration(op.p50)),
+                ("p95", Right, |op| format::duration(op.p95)),
+                ("p99", Right, |op| format::duration(op.p99)),
+                ("max", Right, |op| format::duration(op.max)),
+            ],
+        )
     }
 }
 

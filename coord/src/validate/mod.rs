@@ -186,35 +186,21 @@ fn validate_from_root<T: Validate + ?Sized>(value: &T) -> ValidationResult {
     checks.finish()
 }
 
-impl<T: Validate + ?Sized> Validate for &T {
-    fn validate(&self) -> ValidationResult {
-        (**self).validate()
-    }
+/// References and smart pointers validate what they point to.
+macro_rules! validate_pointee {
+    ($($t:ty),*) => {$(
+        impl<T: Validate + ?Sized> Validate for $t {
+            fn validate(&self) -> ValidationResult {
+                (**self).validate()
+            }
 
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        (**self).validate_into(path, checks);
-    }
+            fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+                (**self).validate_into(path, checks);
+            }
+        }
+    )*};
 }
-
-impl<T: Validate + ?Sized> Validate for Box<T> {
-    fn validate(&self) -> ValidationResult {
-        (**self).validate()
-    }
-
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        (**self).validate_into(path, checks);
-    }
-}
-
-impl<T: Validate + ?Sized> Validate for Arc<T> {
-    fn validate(&self) -> ValidationResult {
-        (**self).validate()
-    }
-
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        (**self).validate_into(path, checks);
-    }
-}
+validate_pointee!(&T, Box<T>, Arc<T>);
 
 impl<T: Validate> Validate for Option<T> {
     fn validate(&self) -> ValidationResult {
@@ -244,65 +230,47 @@ impl<T: Validate> Validate for [T] {
     }
 }
 
-impl<T: Validate, const N: usize> Validate for [T; N] {
-    fn validate(&self) -> ValidationResult {
-        validate_from_root(self)
-    }
+/// Owned sequences validate as their slice: each item below its index.
+macro_rules! validate_as_slice {
+    ($([$($g:tt)*] $t:ty),*) => {$(
+        impl<T: Validate, $($g)*> Validate for $t {
+            fn validate(&self) -> ValidationResult {
+                validate_from_root(self)
+            }
 
-    fn __coord_register() {
-        T::__coord_register();
-    }
+            fn __coord_register() {
+                T::__coord_register();
+            }
 
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        self.as_slice().validate_into(path, checks);
-    }
-}
-
-impl<T: Validate> Validate for Vec<T> {
-    fn validate(&self) -> ValidationResult {
-        validate_from_root(self)
-    }
-
-    fn __coord_register() {
-        T::__coord_register();
-    }
-
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        self.as_slice().validate_into(path, checks);
-    }
-}
-
-impl<K: Display, V: Validate, S> Validate for HashMap<K, V, S> {
-    fn validate(&self) -> ValidationResult {
-        validate_from_root(self)
-    }
-
-    fn __coord_register() {
-        V::__coord_register();
-    }
-
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        for (k, v) in self {
-            v.validate_into(&path.key(k), checks);
+            fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+                self.as_slice().validate_into(path, checks);
+            }
         }
-    }
+    )*};
 }
+validate_as_slice!([const N: usize] [T; N], [] Vec<T>);
 
-impl<K: Display, V: Validate> Validate for BTreeMap<K, V> {
-    fn validate(&self) -> ValidationResult {
-        validate_from_root(self)
-    }
+/// Maps validate each value below its key.
+macro_rules! validate_map {
+    ($([$($g:tt)*] $t:ty),*) => {$(
+        impl<K: Display, V: Validate, $($g)*> Validate for $t {
+            fn validate(&self) -> ValidationResult {
+                validate_from_root(self)
+            }
 
-    fn __coord_register() {
-        V::__coord_register();
-    }
+            fn __coord_register() {
+                V::__coord_register();
+            }
 
-    fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
-        for (k, v) in self {
-            v.validate_into(&path.key(k), checks);
+            fn validate_into(&self, path: &FieldPath<'_>, checks: &mut Checks) {
+                for (k, v) in self {
+                    v.validate_into(&path.key(k), checks);
+                }
+            }
         }
-    }
+    )*};
 }
+validate_map!([S] HashMap<K, V, S>, [] BTreeMap<K, V>);
 
 /// Returns the validation report to zero (rule sets stay loaded).
 pub(crate) fn reset() {

@@ -20,7 +20,8 @@ pub trait HasLength {
     fn length(&self) -> u64;
 }
 
-macro_rules! str_length {
+/// The string types: length in chars, and their text for format, pattern and `one_of` checks.
+macro_rules! strings {
     ($($t:ty),*) => {$(
         impl HasLength for $t {
             const UNIT: &'static str = "characters";
@@ -31,12 +32,45 @@ macro_rules! str_length {
                 if s.is_ascii() { s.len() as u64 } else { s.chars().count() as u64 }
             }
         }
+
+        impl AsStr for $t {
+            #[inline]
+            fn as_text(&self) -> &str {
+                self
+            }
+        }
     )*};
 }
-str_length!(str, String, Cow<'_, str>, Box<str>);
+strings!(str, String, Cow<'_, str>, Box<str>);
 
-macro_rules! collection_length {
-    ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
+/// The collections: length in items, and their items for `each(...)` (sequences by index, maps
+/// by key).
+macro_rules! collections {
+    (@items seq [$($g:tt)*] $t:ty) => {
+        impl<$($g)*> Items for $t {
+            type Item = T;
+            #[inline]
+            fn each_item(&self, mut f: impl FnMut(ItemKey<'_>, &T)) {
+                for (i, item) in self.iter().enumerate() {
+                    f(ItemKey::Index(i), item);
+                }
+            }
+        }
+    };
+    (@items map [$($g:tt)*] $t:ty) => {
+        impl<$($g)*> Items for $t
+        where
+            K: Display,
+        {
+            type Item = V;
+            fn each_item(&self, mut f: impl FnMut(ItemKey<'_>, &V)) {
+                for (k, v) in self {
+                    f(ItemKey::Key(k), v);
+                }
+            }
+        }
+    };
+    ($($kind:ident [$($g:tt)*] $t:ty),* $(,)?) => {$(
         impl<$($g)*> HasLength for $t {
             const UNIT: &'static str = "items";
             #[inline]
@@ -44,17 +78,19 @@ macro_rules! collection_length {
                 self.len() as u64
             }
         }
+
+        collections!(@items $kind [$($g)*] $t);
     )*};
 }
-collection_length!(
-    [T] [T],
-    [T] Vec<T>,
-    [T] VecDeque<T>,
-    [T, const N: usize] [T; N],
-    [K, V, S] HashMap<K, V, S>,
-    [K, V] BTreeMap<K, V>,
-    [T, S] HashSet<T, S>,
-    [T] BTreeSet<T>,
+collections!(
+    seq [T] [T],
+    seq [T] Vec<T>,
+    seq [T] VecDeque<T>,
+    seq [T, const N: usize] [T; N],
+    map [K, V, S] HashMap<K, V, S>,
+    map [K, V] BTreeMap<K, V>,
+    seq [T, S] HashSet<T, S>,
+    seq [T] BTreeSet<T>,
 );
 
 impl<T: HasLength + ?Sized> HasLength for &T {
@@ -99,30 +135,6 @@ pub trait AsStr {
     fn as_text(&self) -> &str;
 }
 
-impl AsStr for str {
-    #[inline]
-    fn as_text(&self) -> &str {
-        self
-    }
-}
-impl AsStr for String {
-    #[inline]
-    fn as_text(&self) -> &str {
-        self
-    }
-}
-impl AsStr for Cow<'_, str> {
-    #[inline]
-    fn as_text(&self) -> &str {
-        self
-    }
-}
-impl AsStr for Box<str> {
-    #[inline]
-    fn as_text(&self) -> &str {
-        self
-    }
-}
 impl<T: AsStr + ?Sized> AsStr for &T {
     #[inline]
     fn as_text(&self) -> &str {
@@ -157,46 +169,6 @@ pub trait Items {
     type Item: ?Sized;
     /// Calls `f` with every item and its key.
     fn each_item(&self, f: impl FnMut(ItemKey<'_>, &Self::Item));
-}
-
-macro_rules! seq_items {
-    ($([$($g:tt)*] $t:ty),* $(,)?) => {$(
-        impl<$($g)*> Items for $t {
-            type Item = T;
-            #[inline]
-            fn each_item(&self, mut f: impl FnMut(ItemKey<'_>, &T)) {
-                for (i, item) in self.iter().enumerate() {
-                    f(ItemKey::Index(i), item);
-                }
-            }
-        }
-    )*};
-}
-seq_items!(
-    [T] [T],
-    [T] Vec<T>,
-    [T] VecDeque<T>,
-    [T, const N: usize] [T; N],
-    [T, S] HashSet<T, S>,
-    [T] BTreeSet<T>,
-);
-
-impl<K: Display, V, S> Items for HashMap<K, V, S> {
-    type Item = V;
-    fn each_item(&self, mut f: impl FnMut(ItemKey<'_>, &V)) {
-        for (k, v) in self {
-            f(ItemKey::Key(k), v);
-        }
-    }
-}
-
-impl<K: Display, V> Items for BTreeMap<K, V> {
-    type Item = V;
-    fn each_item(&self, mut f: impl FnMut(ItemKey<'_>, &V)) {
-        for (k, v) in self {
-            f(ItemKey::Key(k), v);
-        }
-    }
 }
 
 impl<T: Items + ?Sized> Items for &T {

@@ -371,26 +371,8 @@ fn field_rules(
             other => return Err(at.unknown(other, FIELD_KEYS)),
         }
     }
-    if let (Some(lo), Some(hi)) = (min, max)
-        && lo > hi
-    {
-        return Err(RuleLoadError::MinAboveMax {
-            rule_set: set.to_owned(),
-            field: place.to_owned(),
-            min_key: "min",
-            max_key: "max",
-        });
-    }
-    if let (Some(lo), Some(hi)) = (min_len, max_len)
-        && lo > hi
-    {
-        return Err(RuleLoadError::MinAboveMax {
-            rule_set: set.to_owned(),
-            field: place.to_owned(),
-            min_key: "min_length",
-            max_key: "max_length",
-        });
-    }
+    bounds_in_order(min, max, ["min", "max"], set, place)?;
+    bounds_in_order(min_len, max_len, ["min_length", "max_length"], set, place)?;
     let mut rules = Vec::new();
     if required {
         rules.push(Rule::new(RuleKind::Required));
@@ -433,6 +415,25 @@ impl RuleLoadError {
                 closest(&bare, MESSAGE_KEYS.iter().copied()).map(|s| format!("{prefix}{s}"));
         }
         self
+    }
+}
+
+/// `MinAboveMax` (naming `keys`) when both bounds are set and `lo > hi`.
+fn bounds_in_order<T: PartialOrd>(
+    lo: Option<T>,
+    hi: Option<T>,
+    [min_key, max_key]: [&'static str; 2],
+    set: &str,
+    place: &str,
+) -> Result<(), RuleLoadError> {
+    match (lo, hi) {
+        (Some(lo), Some(hi)) if lo > hi => Err(RuleLoadError::MinAboveMax {
+            rule_set: set.to_owned(),
+            field: place.to_owned(),
+            min_key,
+            max_key,
+        }),
+        _ => Ok(()),
     }
 }
 
