@@ -5,17 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ApiError {
+    #[error("unknown action `{0}`")]
     UnknownAction(String),
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiError::UnknownAction(action) => write!(f, "unknown action `{action}`"),
-        }
-    }
 }
 
 fn process_request(request: &Value) -> Result<Value, ApiError> {

@@ -4,19 +4,13 @@
 //! The failures come from a seeded xorshift generator, so every run prints the same thing.
 
 use std::cell::RefCell;
-use std::fmt;
 use std::time::Duration;
 
 use coord::{ErrorHandler, Jitter, RetryPolicy, Severity, retry};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("API connection failed")]
 struct ConnectionError;
-
-impl fmt::Display for ConnectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("API connection failed")
-    }
-}
 
 #[derive(Debug)]
 struct User {

@@ -9,7 +9,6 @@
 //! that opens the breaker), checks every answer, and shuts down. `-- --serve` keeps serving
 //! after the self-test, until Enter or ten minutes, so you can open the dashboard.
 
-use std::fmt;
 use std::io::{BufRead, Read, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,32 +36,17 @@ struct NewOrder {
 }
 
 /// Why a payment failed. Concrete, `Send + Sync`, and cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, thiserror::Error)]
 enum PaymentError {
     /// The gateway did not answer in time: worth retrying.
+    #[error("payment gateway timed out")]
     Timeout,
     /// The card was declined: retrying will not help.
+    #[error("card declined")]
     Declined,
     /// The breaker is open: the gateway is not even tried.
-    Unavailable(CircuitOpen),
-}
-
-impl fmt::Display for PaymentError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PaymentError::Timeout => f.write_str("payment gateway timed out"),
-            PaymentError::Declined => f.write_str("card declined"),
-            PaymentError::Unavailable(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl std::error::Error for PaymentError {}
-
-impl From<CircuitOpen> for PaymentError {
-    fn from(open: CircuitOpen) -> Self {
-        PaymentError::Unavailable(open)
-    }
+    #[error(transparent)]
+    Unavailable(#[from] CircuitOpen),
 }
 
 fn transient(error: &PaymentError) -> bool {

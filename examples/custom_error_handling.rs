@@ -2,26 +2,18 @@
 //! an `ErrorHandler`; errors are classified as transient or permanent, every retry is logged
 //! by a hook, and the report shows what happened per severity.
 
-use std::fmt;
 use std::time::Duration;
 
 use coord::{ErrorContext, ErrorHandler, Jitter, RetryPolicy, Severity};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 enum StorageError {
     /// Worth retrying.
+    #[error("storage busy (attempt {0})")]
     Busy(u32),
     /// Retrying cannot help.
+    #[error("permission denied")]
     PermissionDenied,
-}
-
-impl fmt::Display for StorageError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StorageError::Busy(n) => write!(f, "storage busy (attempt {n})"),
-            StorageError::PermissionDenied => f.write_str("permission denied"),
-        }
-    }
 }
 
 /// The guide's `custom_error_handler(operation, *args)`: run `operation` under a context.

@@ -13,25 +13,12 @@ use std::time::{Duration, Instant};
 
 use coord::{CircuitOpen, circuit_breaker, track_performance};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum DbError {
+    #[error("database connection failed")]
     ConnectionFailed,
-    Unavailable(CircuitOpen),
-}
-
-impl fmt::Display for DbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DbError::ConnectionFailed => f.write_str("database connection failed"),
-            DbError::Unavailable(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Unavailable(open)
-    }
+    #[error(transparent)]
+    Unavailable(#[from] CircuitOpen),
 }
 
 /// The simulated database: down during the outage, otherwise every fifth query fails.

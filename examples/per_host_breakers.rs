@@ -1,29 +1,14 @@
 //! One circuit breaker per downstream host: a failing replica is cut off while the others keep
 //! serving. `cargo run --example per_host_breakers`
 
-use std::fmt;
-
 use coord::{BreakerConfig, CircuitOpen, circuit_breaker};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum DbError {
+    #[error("{0} is down")]
     Down(String),
-    Open(CircuitOpen),
-}
-
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Open(open)
-    }
-}
-
-impl fmt::Display for DbError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DbError::Down(host) => write!(f, "{host} is down"),
-            DbError::Open(open) => write!(f, "{open}"),
-        }
-    }
+    #[error(transparent)]
+    Open(#[from] CircuitOpen),
 }
 
 /// One breaker per value of `host`: `db[replica-1]`, `db[replica-2]`, ...

@@ -18,27 +18,15 @@ struct UserProfile {
     age: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ApiError {
+    #[error("upstream timed out")]
     Timeout,
+    #[error("user {0} not found")]
     NotFound(u32),
-    Unavailable(CircuitOpen),
-}
-
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ApiError::Timeout => f.write_str("upstream timed out"),
-            ApiError::NotFound(id) => write!(f, "user {id} not found"),
-            ApiError::Unavailable(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for ApiError {
-    fn from(open: CircuitOpen) -> Self {
-        ApiError::Unavailable(open)
-    }
+    /// The breaker's rejection: `#[circuit_breaker]` needs `From<CircuitOpen>`.
+    #[error(transparent)]
+    Unavailable(#[from] CircuitOpen),
 }
 
 fn transient(error: &ApiError) -> bool {

@@ -10,7 +10,6 @@
 //! `demo.reference` is a reference operation with a known latency distribution (100 calls of
 //! 3 ms and 100 of 30 ms, recorded at start), so PromQL over its buckets has a known answer.
 
-use std::fmt;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, mpsc};
@@ -28,27 +27,14 @@ const MAX_RUN: Duration = Duration::from_secs(600);
 /// At most this many simulated requests, however long it runs.
 const MAX_REQUESTS: u64 = 200_000;
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum ShopError {
+    #[error("card declined")]
     Declined,
+    #[error("payment gateway timed out")]
     GatewayDown,
-    Unavailable(CircuitOpen),
-}
-
-impl fmt::Display for ShopError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ShopError::Declined => f.write_str("card declined"),
-            ShopError::GatewayDown => f.write_str("payment gateway timed out"),
-            ShopError::Unavailable(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl From<CircuitOpen> for ShopError {
-    fn from(open: CircuitOpen) -> Self {
-        ShopError::Unavailable(open)
-    }
+    #[error(transparent)]
+    Unavailable(#[from] CircuitOpen),
 }
 
 #[derive(Debug, Validate, serde::Serialize)]

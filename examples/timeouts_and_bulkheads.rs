@@ -12,7 +12,6 @@
 //!
 //! `cargo run --example timeouts_and_bulkheads`
 
-use std::fmt;
 use std::time::Duration;
 
 use coord::{
@@ -20,39 +19,15 @@ use coord::{
     track_performance,
 };
 
-#[derive(Debug)]
+/// Each rejection a layer can return, by the `From` impl its attribute asks for.
+#[derive(Debug, thiserror::Error)]
 enum PriceError {
-    Busy(BulkheadFull),
-    Throttled(RateLimited),
-    TooSlow(TimedOut),
-}
-
-impl fmt::Display for PriceError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PriceError::Busy(e) => write!(f, "{e}"),
-            PriceError::Throttled(e) => write!(f, "{e}"),
-            PriceError::TooSlow(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl From<BulkheadFull> for PriceError {
-    fn from(e: BulkheadFull) -> Self {
-        PriceError::Busy(e)
-    }
-}
-
-impl From<RateLimited> for PriceError {
-    fn from(e: RateLimited) -> Self {
-        PriceError::Throttled(e)
-    }
-}
-
-impl From<TimedOut> for PriceError {
-    fn from(e: TimedOut) -> Self {
-        PriceError::TooSlow(e)
-    }
+    #[error(transparent)]
+    Busy(#[from] BulkheadFull),
+    #[error(transparent)]
+    Throttled(#[from] RateLimited),
+    #[error(transparent)]
+    TooSlow(#[from] TimedOut),
 }
 
 /// When every layer gave up: the cached price for slow items, the error otherwise (a

@@ -5,27 +5,12 @@ use std::time::Duration;
 
 use coord::{BreakerConfig, CircuitOpen, ErrorHandler, RetryPolicy};
 
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 enum DbError {
+    #[error("database connection failed")]
     Down,
-    Unavailable(CircuitOpen),
-}
-
-impl std::fmt::Display for DbError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DbError::Down => f.write_str("database connection failed"),
-            DbError::Unavailable(open) => write!(f, "{open}"),
-        }
-    }
-}
-
-impl std::error::Error for DbError {}
-
-impl From<CircuitOpen> for DbError {
-    fn from(open: CircuitOpen) -> Self {
-        DbError::Unavailable(open)
-    }
+    #[error(transparent)]
+    Unavailable(#[from] CircuitOpen),
 }
 
 fn print_status(when: &str) {
