@@ -32,6 +32,17 @@ fn fake() -> FakeClock {
     FakeClock::new()
 }
 
+/// Runs an operation that always fails with `error` under `policy`; returns the result and
+/// how many attempts ran.
+fn always_failing(policy: &RetryPolicy, error: ApiError) -> (Result<(), ApiError>, u32) {
+    let mut calls = 0;
+    let result = policy.call(|| {
+        calls += 1;
+        Err(error.clone())
+    });
+    (result, calls)
+}
+
 // ---- runtime API -------------------------------------------------------------------------
 
 /// Other tests in this binary record thousands of failures concurrently; keep every record so
@@ -75,11 +86,7 @@ fn call_gives_up_after_max_retries() {
     let policy = RetryPolicy::constant(2, Duration::from_millis(5))
         .named("t.call_gives_up")
         .clock(&sleeper);
-    let mut calls = 0;
-    let r: Result<(), ApiError> = policy.call(|| {
-        calls += 1;
-        Err(ApiError::Timeout)
-    });
+    let (r, calls) = always_failing(&policy, ApiError::Timeout);
     assert_eq!(r, Err(ApiError::Timeout));
     assert_eq!(calls, 3);
     assert_eq!(sleeper.sleeps(), [Duration::from_millis(5); 2]);
@@ -94,11 +101,7 @@ fn when_false_is_permanent() {
         .named("t.when_false")
         .clock(&sleeper)
         .when(is_transient);
-    let mut calls = 0;
-    let r: Result<(), ApiError> = policy.call(|| {
-        calls += 1;
-        Err(ApiError::BadRequest)
-    });
+    let (r, calls) = always_failing(&policy, ApiError::BadRequest);
     assert_eq!(r, Err(ApiError::BadRequest));
     assert_eq!(calls, 1);
     assert!(sleeper.sleeps().is_empty());
