@@ -50,6 +50,33 @@ pub(crate) enum Lookup<T> {
     Overflow(Arc<T>),
 }
 
+impl<T> Lookup<T> {
+    /// The entry, however it was found.
+    pub(crate) fn entry(self) -> Arc<T> {
+        match self {
+            Self::Found(entry) | Self::Created(entry) | Self::Overflow(entry) => entry,
+        }
+    }
+}
+
+/// An entry a registry makes and reconfigures by name, for [`Capped::get`] and
+/// [`Capped::get_with`] (bulkheads, rate limiters, breakers, keyed breaker groups).
+pub(crate) trait Configurable {
+    /// Its configuration; new entries of [`Capped::get`] get the default.
+    type Config: Default;
+    /// A configuration out of range.
+    type Error;
+    /// Whether the shared overflow entry is made with the default configuration (`true`) or with
+    /// the configuration of the lookup that made it.
+    const OVERFLOW_GETS_DEFAULT: bool = true;
+    /// Checks `config` before anything is made or changed.
+    fn validate(config: &Self::Config) -> Result<(), Self::Error>;
+    /// A new entry called `name` with a checked `config`.
+    fn make(name: Arc<str>, config: Self::Config) -> Self;
+    /// Applies `config` to an existing entry (the last configuration applied wins).
+    fn configure(&self, config: Self::Config) -> Result<(), Self::Error>;
+}
+
 impl<T> Capped<T> {
     pub(crate) fn new(kind: &'static str, cap: usize) -> Self {
         Self {
@@ -149,9 +176,51 @@ impl<T> Capped<T> {
             .for_each(|entry| f(entry));
     }
 
+    /// Runs `reset` on every entry and zeroes the dropped-name count. The entries are collected
+    /// first, so `reset` runs outside the registry's lock.
+    pub(crate) fn reset_all(&self, reset: impl Fn(&T)) {
+        for entry in self.all() {
+            reset(&entry);
+        }
+        self.reset_dropped();
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries<T>> {
         // Every update is one map insertion, consistent even after a panic.
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl<T: Configurable> Capped<T> {
+    /// The entry called `name`, made with the default configuration on first use (past the cap:
+    /// the overflow entry).
+    pub(crate) fn get(&self, name: &str) -> Arc<T> {
+        self.get_or_make(name, |name| T::make(name, T::Config::default()))
+            .entry()
+    }
+
+    /// The entry called `name` with `config`: made with it if new, reconfigured if it exists. A
+    /// name past the cap gets the overflow entry, which keeps its own configuration.
+    pub(crate) fn get_with(&self, name: &str, config: T::Config) -> Result<Arc<T>, T::Error> {
+        T::validate(&config)?;
+        let mut fresh = Some(config);
+        let lookup = self.get_or_make(name, |name| {
+            let config = fresh.take().unwrap_or_default();
+            if T::OVERFLOW_GETS_DEFAULT && &*name == OVERFLOW_NAME {
+                T::make(name, T::Config::default())
+            } else {
+                T::make(name, config)
+            }
+        });
+        match lookup {
+            Lookup::Found(found) => {
+                if let Some(config) = fresh {
+                    found.configure(config)?;
+                }
+                Ok(found)
+            }
+            Lookup::Created(made) | Lookup::Overflow(made) => Ok(made),
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
     AttemptOutcome, ErrorRecord, HealthStatus, OperationErrors, RetryStats, Severity,
     SeverityCounts,
 };
-use crate::capped::{Capped, Lookup};
+use crate::capped::Capped;
 use crate::last_error::{LastError, Message};
 
 pub use crate::last_error::MAX_MESSAGE_LEN;
@@ -374,9 +374,7 @@ pub(crate) fn row(operation: &str) -> Arc<ErrorRow> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
         ErrorRow::new(u32::try_from(id).unwrap_or(u32::MAX), name)
     };
-    match ROWS.get_or_make(operation, make) {
-        Lookup::Found(row) | Lookup::Created(row) | Lookup::Overflow(row) => row,
-    }
+    ROWS.get_or_make(operation, make).entry()
 }
 
 /// The row of `operation` if it exists (the overflow row by its name).

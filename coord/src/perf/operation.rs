@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 use super::stopwatch::{self, Instant};
-use crate::capped::{Capped, Lookup};
+use crate::capped::Capped;
 use crate::status::Outcome;
 
 /// A counter alone on its cache line.
@@ -339,9 +339,7 @@ static OPERATIONS: LazyLock<Capped<Operation>> =
 /// The operation called `name` (cut to 256 bytes), created on first use; past the cap, the one
 /// shared operation `coord.overflow`.
 pub(crate) fn resolve(name: &str) -> Arc<Operation> {
-    match OPERATIONS.get_or_make(name, Operation::new) {
-        Lookup::Found(op) | Lookup::Created(op) | Lookup::Overflow(op) => op,
-    }
+    OPERATIONS.get_or_make(name, Operation::new).entry()
 }
 
 /// The operation called `name`, if any call site or guard has used it.
