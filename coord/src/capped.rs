@@ -224,6 +224,88 @@ impl<T: Configurable> Capped<T> {
     }
 }
 
+/// A registry of named, configurable entries and its public functions, for a mechanism whose
+/// entries are made only by the registry's lookups (bulkheads, rate limiters): a `static`
+/// [`Capped`] registry, the entry's [`Configurable`] impl, and `$get` / `$get_with` (get or
+/// make an entry), `find`, `$max` / `$set_max` (the cap), `dropped_names`, `snapshots` and
+/// `reset_all` (with the doc comments given before `reset`), each documented for `$noun`.
+///
+/// `$make` makes an entry from its name and a checked configuration; `$reset` resets one entry
+/// for [`crate::reset`]. The invoking module provides `OVERFLOW_NAME` and the default cap.
+macro_rules! registry {
+    (
+        $entry:ident { config: $config:ty, error: $error:ty, snapshot: $snapshot:ty }
+        noun: $noun:literal, default_cap: $default_cap:ident,
+        get: $get:ident, get_with: $get_with:ident, max: $max:ident, set_max: $set_max:ident,
+        make: $make:expr,
+        $(#[$reset_doc:meta])* reset: $reset:expr $(,)?
+    ) => {
+        impl $crate::capped::Configurable for $entry {
+            type Config = $config;
+            type Error = $error;
+
+            fn validate(config: &$config) -> Result<(), $error> {
+                config.validate()
+            }
+
+            fn make(name: ::std::sync::Arc<str>, config: $config) -> Self {
+                ($make)(name, config)
+            }
+
+            fn configure(&self, config: $config) -> Result<(), $error> {
+                $entry::configure(self, config)
+            }
+        }
+
+        static REGISTRY: ::std::sync::LazyLock<$crate::capped::Capped<$entry>> =
+            ::std::sync::LazyLock::new(|| $crate::capped::Capped::new($noun, $default_cap));
+
+        #[doc = concat!("The ", $noun, " called `name`, created with [`", stringify!($config), "::default`] on first use.")]
+        ///
+        #[doc = concat!("The registry holds at most [`", stringify!($max), "`] names ([`", stringify!($default_cap), "`] unless [`", stringify!($set_max), "`] changed it); a new name past the cap gets the one shared ", $noun, " [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].")]
+        pub fn $get(name: &str) -> ::std::sync::Arc<$entry> {
+            REGISTRY.get(name)
+        }
+
+        #[doc = concat!("The ", $noun, " called `name` with `config`: created with it, or reconfigured if it exists (the last configuration applied wins). A name past the registry's cap gets the shared overflow ", $noun, ", which keeps its own configuration.")]
+        pub fn $get_with(name: &str, config: $config) -> Result<::std::sync::Arc<$entry>, $error> {
+            REGISTRY.get_with(name, config)
+        }
+
+        #[doc = concat!("The ", $noun, " called `name`, if it has been created (the overflow one is found by [`OVERFLOW_NAME`]).")]
+        pub fn find(name: &str) -> Option<::std::sync::Arc<$entry>> {
+            REGISTRY.find(name)
+        }
+
+        /// The registry's cap on distinct names.
+        pub fn $max() -> usize {
+            REGISTRY.cap()
+        }
+
+        /// Sets the registry's cap on distinct names. Names already registered stay; a lower cap
+        /// only stops new ones.
+        pub fn $set_max(cap: usize) {
+            REGISTRY.set_cap(cap);
+        }
+
+        #[doc = concat!("How many lookups of a new name found the registry full and got the overflow ", $noun, ".")]
+        pub fn dropped_names() -> u64 {
+            REGISTRY.dropped()
+        }
+
+        #[doc = concat!("Every registered ", $noun, "'s numbers, sorted by name, the overflow ", $noun, " last.")]
+        pub fn snapshots() -> Vec<$snapshot> {
+            REGISTRY.all().iter().map(|entry| entry.snapshot()).collect()
+        }
+
+        $(#[$reset_doc])*
+        pub fn reset_all() {
+            REGISTRY.reset_all($reset);
+        }
+    };
+}
+pub(crate) use registry;
+
 #[cfg(test)]
 mod tests {
     use super::*;

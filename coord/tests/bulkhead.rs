@@ -19,6 +19,14 @@ fn config(max: usize) -> BulkheadConfig {
     BulkheadConfig::default().max_concurrent(max)
 }
 
+/// Asserts that `holder` (a permit, or a future that holds one) has the bulkhead's one slot
+/// taken, and that dropping it frees the slot.
+fn assert_dropping_frees_the_slot<T>(bulkhead: &Bulkhead, holder: T) {
+    assert_eq!(bulkhead.in_flight(), 1);
+    drop(holder);
+    assert_eq!(bulkhead.in_flight(), 0);
+}
+
 #[derive(Debug)]
 enum AppError {
     Full(BulkheadFull),
@@ -170,9 +178,7 @@ fn a_woken_then_cancelled_waiter_passes_the_slot_on() {
     let Poll::Ready(Ok(permit)) = poll_once(&mut second) else {
         panic!("the second waiter should have the slot");
     };
-    assert_eq!(bulkhead.in_flight(), 1);
-    drop(permit);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, permit);
 }
 
 #[test]
@@ -183,9 +189,7 @@ fn a_cancelled_async_holder_releases_its_slot() {
         Ok::<(), AppError>(())
     }));
     assert!(poll_once(&mut call).is_pending());
-    assert_eq!(bulkhead.in_flight(), 1);
-    drop(call);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, call);
 }
 
 #[test]
@@ -243,10 +247,8 @@ fn owned_permits_move_into_spawned_work() {
     assert!(bulkhead.try_acquire_owned().is_err());
     std::thread::spawn(move || drop(permit)).join().unwrap();
     let permit = block_on(bulkhead.clone().acquire_owned_async(Duration::ZERO)).unwrap();
-    assert_eq!(bulkhead.in_flight(), 1);
     assert_eq!(permit.bulkhead().name(), "owned");
-    drop(permit);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, permit);
 }
 
 /// Waiters that wait forever, time out, or are cancelled (possibly just after being woken) mixed

@@ -240,10 +240,10 @@ impl Bulkhead {
     /// A bulkhead of its own, outside the registry.
     pub fn new(name: &str, config: BulkheadConfig) -> Result<Self, BulkheadConfigError> {
         config.validate()?;
-        Ok(Self::unchecked(Arc::from(name), &config))
+        Ok(Self::unchecked(Arc::from(name), config))
     }
 
-    fn unchecked(name: Arc<str>, config: &BulkheadConfig) -> Self {
+    fn unchecked(name: Arc<str>, config: BulkheadConfig) -> Self {
         Self {
             name,
             state: Padded(AtomicU64::new(0)),

@@ -382,26 +382,6 @@ pub(crate) fn find_row(operation: &str) -> Option<Arc<ErrorRow>> {
     ROWS.find(operation)
 }
 
-/// Records one failed attempt of `operation` (found by name: call sites keep the row instead).
-pub(crate) fn record_failure(
-    operation: &str,
-    severity: Severity,
-    error_type: &'static str,
-    message: &str,
-    attempt: u32,
-    outcome: AttemptOutcome,
-) {
-    row(operation).record_failure(severity, error_type, message, attempt, outcome);
-}
-
-pub(crate) fn record_success_after_retry(operation: &str) {
-    row(operation).record_success_after_retry();
-}
-
-pub(crate) fn record_cancelled(operation: &str) {
-    row(operation).record_cancelled();
-}
-
 /// Keeps the last `capacity` records in [`ErrorReport::recent`](crate::ErrorReport::recent) (100 by default; 0 keeps none).
 pub fn set_recent_capacity(capacity: usize) {
     RECENT_CAPACITY.store(capacity, Relaxed);

@@ -317,12 +317,7 @@ impl OperationGuard {
 impl Drop for OperationGuard {
     fn drop(&mut self) {
         if !self.finished {
-            let outcome = if std::thread::panicking() {
-                Outcome::Failure
-            } else {
-                Outcome::Success
-            };
-            self.finish(outcome);
+            self.finish(Outcome::of_unfinished(Outcome::Success));
         }
     }
 }
@@ -403,11 +398,7 @@ impl Drop for TimedCall<'_> {
     #[inline]
     fn drop(&mut self) {
         if !self.finished {
-            let outcome = if std::thread::panicking() {
-                Outcome::Failure
-            } else {
-                Outcome::Cancelled
-            };
+            let outcome = Outcome::of_unfinished(Outcome::Cancelled);
             self.operation
                 .record_nanos(stopwatch::nanos_since(self.start), outcome);
         }

@@ -54,8 +54,7 @@ fn health_follows_recent_final_failures() {
 fn recent_list_is_bounded_and_rows_are_summed_over_shards() {
     set_recent_capacity(3);
     for attempt in 1..=10 {
-        record_failure(
-            "unit.recent",
+        row("unit.recent").record_failure(
             Severity::Low,
             "E",
             "m",
