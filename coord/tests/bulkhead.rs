@@ -2,7 +2,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -56,38 +56,44 @@ impl Gauge {
     }
 }
 
+/// Runs `body(i)` for `i` in `0..8` on 8 threads released together; their results in order.
+fn on_eight_threads<R: Send>(body: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let (start, body) = (&Barrier::new(8), &body);
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                s.spawn(move || {
+                    start.wait();
+                    body(i)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    })
+}
+
 #[test]
 fn eight_threads_never_exceed_the_limit() {
     const SLOTS: usize = 3;
     const ROUNDS: usize = 2_000;
     let bulkhead = coord::bulkhead_with("stress.sync", config(SLOTS)).unwrap();
-    let gauge = Arc::new(Gauge::default());
-    let start = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (bulkhead, gauge, start) = (bulkhead.clone(), gauge.clone(), start.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                for round in 0..ROUNDS {
-                    // Half the threads wait on their thread, half on the async path.
-                    let permit = if i % 2 == 0 {
-                        bulkhead.acquire(Duration::MAX).unwrap()
-                    } else {
-                        block_on(bulkhead.acquire_async(Duration::MAX)).unwrap()
-                    };
-                    gauge.enter();
-                    if round % 64 == 0 {
-                        std::thread::yield_now();
-                    }
-                    gauge.exit();
-                    drop(permit);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    let gauge = Gauge::default();
+    on_eight_threads(|i| {
+        for round in 0..ROUNDS {
+            // Half the threads wait on their thread, half on the async path.
+            let permit = if i % 2 == 0 {
+                bulkhead.acquire(Duration::MAX).unwrap()
+            } else {
+                block_on(bulkhead.acquire_async(Duration::MAX)).unwrap()
+            };
+            gauge.enter();
+            if round % 64 == 0 {
+                std::thread::yield_now();
+            }
+            gauge.exit();
+            drop(permit);
+        }
+    });
     let snapshot = bulkhead.snapshot();
     assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
     assert_eq!(snapshot.in_flight, 0);
@@ -257,45 +263,39 @@ fn owned_permits_move_into_spawned_work() {
 fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     const SLOTS: usize = 2;
     const ROUNDS: usize = 1_000;
-    let bulkhead = Arc::new(Bulkhead::new("stress.mixed", config(SLOTS)).unwrap());
-    let gauge = Arc::new(Gauge::default());
-    let start = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (bulkhead, gauge, start) = (bulkhead.clone(), gauge.clone(), start.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                let mut admitted = 0u64;
-                for _ in 0..ROUNDS {
-                    let permit = match i % 4 {
-                        0 => bulkhead.acquire(Duration::MAX).ok(),
-                        1 => block_on(bulkhead.acquire_async(Duration::MAX)).ok(),
-                        2 => {
-                            // Queue, let releases happen, then walk away.
-                            let mut waiter = Box::pin(bulkhead.acquire_async(Duration::MAX));
-                            match poll_once(&mut waiter) {
-                                Poll::Ready(permit) => permit.ok(),
-                                Poll::Pending => {
-                                    std::thread::yield_now();
-                                    None
-                                }
-                            }
+    let bulkhead = Bulkhead::new("stress.mixed", config(SLOTS)).unwrap();
+    let gauge = Gauge::default();
+    let admitted: u64 = on_eight_threads(|i| {
+        let mut admitted = 0u64;
+        for _ in 0..ROUNDS {
+            let permit = match i % 4 {
+                0 => bulkhead.acquire(Duration::MAX).ok(),
+                1 => block_on(bulkhead.acquire_async(Duration::MAX)).ok(),
+                2 => {
+                    // Queue, let releases happen, then walk away.
+                    let mut waiter = Box::pin(bulkhead.acquire_async(Duration::MAX));
+                    match poll_once(&mut waiter) {
+                        Poll::Ready(permit) => permit.ok(),
+                        Poll::Pending => {
+                            std::thread::yield_now();
+                            None
                         }
-                        _ => bulkhead.acquire(Duration::from_micros(50)).ok(),
-                    };
-                    if let Some(permit) = permit {
-                        admitted += 1;
-                        gauge.enter();
-                        std::thread::yield_now();
-                        gauge.exit();
-                        drop(permit);
                     }
                 }
-                admitted
-            })
-        })
-        .collect();
-    let admitted: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+                _ => bulkhead.acquire(Duration::from_micros(50)).ok(),
+            };
+            if let Some(permit) = permit {
+                admitted += 1;
+                gauge.enter();
+                std::thread::yield_now();
+                gauge.exit();
+                drop(permit);
+            }
+        }
+        admitted
+    })
+    .into_iter()
+    .sum();
     let snapshot = bulkhead.snapshot();
     assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
     assert_eq!((snapshot.in_flight, snapshot.waiting), (0, 0));
