@@ -260,7 +260,7 @@ impl Drop for BulkheadAcquire<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::BulkheadConfig;
+    use crate::bulkhead::BulkheadConfig;
 
     fn fresh(max: usize) -> Bulkhead {
         Bulkhead::new("test", BulkheadConfig::default().max_concurrent(max)).unwrap()
