@@ -47,12 +47,21 @@ struct Gauge {
 }
 
 impl Gauge {
-    fn enter(&self) {
+    /// Counts the holder of `permit` while it holds it (yielding its thread once if `linger`),
+    /// then releases the permit.
+    fn hold<P>(&self, permit: P, linger: bool) {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
-    }
-    fn exit(&self) {
+        if linger {
+            std::thread::yield_now();
+        }
         self.now.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
+    }
+
+    /// The most holders seen at once.
+    fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
     }
 }
 
@@ -86,16 +95,11 @@ fn eight_threads_never_exceed_the_limit() {
             } else {
                 block_on(bulkhead.acquire_async(Duration::MAX)).unwrap()
             };
-            gauge.enter();
-            if round % 64 == 0 {
-                std::thread::yield_now();
-            }
-            gauge.exit();
-            drop(permit);
+            gauge.hold(permit, round % 64 == 0);
         }
     });
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
+    assert!(gauge.peak() <= SLOTS);
     assert_eq!(snapshot.in_flight, 0);
     assert_eq!(snapshot.waiting, 0);
     assert_eq!(snapshot.accepted, 8 * ROUNDS as u64);
@@ -286,10 +290,7 @@ fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
             };
             if let Some(permit) = permit {
                 admitted += 1;
-                gauge.enter();
-                std::thread::yield_now();
-                gauge.exit();
-                drop(permit);
+                gauge.hold(permit, true);
             }
         }
         admitted
@@ -297,7 +298,7 @@ fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     .into_iter()
     .sum();
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
+    assert!(gauge.peak() <= SLOTS);
     assert_eq!((snapshot.in_flight, snapshot.waiting), (0, 0));
     assert_eq!(snapshot.accepted, admitted);
     // Forever-waiters on 4 threads were always admitted.
