@@ -50,6 +50,33 @@ pub(crate) enum Lookup<T> {
     Overflow(Arc<T>),
 }
 
+impl<T> Lookup<T> {
+    /// The entry, however it was found.
+    pub(crate) fn entry(self) -> Arc<T> {
+        match self {
+            Self::Found(entry) | Self::Created(entry) | Self::Overflow(entry) => entry,
+        }
+    }
+}
+
+/// An entry a registry makes and reconfigures by name, for [`Capped::get`] and
+/// [`Capped::get_with`] (bulkheads, rate limiters, breakers, keyed breaker groups).
+pub(crate) trait Configurable {
+    /// Its configuration; new entries of [`Capped::get`] get the default.
+    type Config: Default;
+    /// A configuration out of range.
+    type Error;
+    /// Whether the shared overflow entry is made with the default configuration (`true`) or with
+    /// the configuration of the lookup that made it.
+    const OVERFLOW_GETS_DEFAULT: bool = true;
+    /// Checks `config` before anything is made or changed.
+    fn validate(config: &Self::Config) -> Result<(), Self::Error>;
+    /// A new entry called `name` with a checked `config`.
+    fn make(name: Arc<str>, config: Self::Config) -> Self;
+    /// Applies `config` to an existing entry (the last configuration applied wins).
+    fn configure(&self, config: Self::Config) -> Result<(), Self::Error>;
+}
+
 impl<T> Capped<T> {
     pub(crate) fn new(kind: &'static str, cap: usize) -> Self {
         Self {
@@ -149,11 +176,135 @@ impl<T> Capped<T> {
             .for_each(|entry| f(entry));
     }
 
+    /// Runs `reset` on every entry and zeroes the dropped-name count. The entries are collected
+    /// first, so `reset` runs outside the registry's lock.
+    pub(crate) fn reset_all(&self, reset: impl Fn(&T)) {
+        for entry in self.all() {
+            reset(&entry);
+        }
+        self.reset_dropped();
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Entries<T>> {
         // Every update is one map insertion, consistent even after a panic.
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+impl<T: Configurable> Capped<T> {
+    /// The entry called `name`, made with the default configuration on first use (past the cap:
+    /// the overflow entry).
+    pub(crate) fn get(&self, name: &str) -> Arc<T> {
+        self.get_or_make(name, |name| T::make(name, T::Config::default()))
+            .entry()
+    }
+
+    /// The entry called `name` with `config`: made with it if new, reconfigured if it exists. A
+    /// name past the cap gets the overflow entry, which keeps its own configuration.
+    pub(crate) fn get_with(&self, name: &str, config: T::Config) -> Result<Arc<T>, T::Error> {
+        T::validate(&config)?;
+        let mut fresh = Some(config);
+        let lookup = self.get_or_make(name, |name| {
+            let config = fresh.take().unwrap_or_default();
+            if T::OVERFLOW_GETS_DEFAULT && &*name == OVERFLOW_NAME {
+                T::make(name, T::Config::default())
+            } else {
+                T::make(name, config)
+            }
+        });
+        match lookup {
+            Lookup::Found(found) => {
+                if let Some(config) = fresh {
+                    found.configure(config)?;
+                }
+                Ok(found)
+            }
+            Lookup::Created(made) | Lookup::Overflow(made) => Ok(made),
+        }
+    }
+}
+
+/// A registry of named, configurable entries and its public functions, for a mechanism whose
+/// entries are made only by the registry's lookups (bulkheads, rate limiters): a `static`
+/// [`Capped`] registry, the entry's [`Configurable`] impl, and `$get` / `$get_with` (get or
+/// make an entry), `find`, `$max` / `$set_max` (the cap), `dropped_names`, `snapshots` and
+/// `reset_all` (with the doc comments given before `reset`), each documented for `$noun`.
+///
+/// `$make` makes an entry from its name and a checked configuration; `$reset` resets one entry
+/// for [`crate::reset`]. The invoking module provides `OVERFLOW_NAME` and the default cap.
+macro_rules! registry {
+    (
+        $entry:ident { config: $config:ty, error: $error:ty, snapshot: $snapshot:ty }
+        noun: $noun:literal, default_cap: $default_cap:ident,
+        get: $get:ident, get_with: $get_with:ident, max: $max:ident, set_max: $set_max:ident,
+        make: $make:expr,
+        $(#[$reset_doc:meta])* reset: $reset:expr $(,)?
+    ) => {
+        impl $crate::capped::Configurable for $entry {
+            type Config = $config;
+            type Error = $error;
+
+            fn validate(config: &$config) -> Result<(), $error> {
+                config.validate()
+            }
+
+            fn make(name: ::std::sync::Arc<str>, config: $config) -> Self {
+                ($make)(name, config)
+            }
+
+            fn configure(&self, config: $config) -> Result<(), $error> {
+                $entry::configure(self, config)
+            }
+        }
+
+        static REGISTRY: ::std::sync::LazyLock<$crate::capped::Capped<$entry>> =
+            ::std::sync::LazyLock::new(|| $crate::capped::Capped::new($noun, $default_cap));
+
+        #[doc = concat!("The ", $noun, " called `name`, created with [`", stringify!($config), "::default`] on first use.")]
+        ///
+        #[doc = concat!("The registry holds at most [`", stringify!($max), "`] names ([`", stringify!($default_cap), "`] unless [`", stringify!($set_max), "`] changed it); a new name past the cap gets the one shared ", $noun, " [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].")]
+        pub fn $get(name: &str) -> ::std::sync::Arc<$entry> {
+            REGISTRY.get(name)
+        }
+
+        #[doc = concat!("The ", $noun, " called `name` with `config`: created with it, or reconfigured if it exists (the last configuration applied wins). A name past the registry's cap gets the shared overflow ", $noun, ", which keeps its own configuration.")]
+        pub fn $get_with(name: &str, config: $config) -> Result<::std::sync::Arc<$entry>, $error> {
+            REGISTRY.get_with(name, config)
+        }
+
+        #[doc = concat!("The ", $noun, " called `name`, if it has been created (the overflow one is found by [`OVERFLOW_NAME`]).")]
+        pub fn find(name: &str) -> Option<::std::sync::Arc<$entry>> {
+            REGISTRY.find(name)
+        }
+
+        /// The registry's cap on distinct names.
+        pub fn $max() -> usize {
+            REGISTRY.cap()
+        }
+
+        /// Sets the registry's cap on distinct names. Names already registered stay; a lower cap
+        /// only stops new ones.
+        pub fn $set_max(cap: usize) {
+            REGISTRY.set_cap(cap);
+        }
+
+        #[doc = concat!("How many lookups of a new name found the registry full and got the overflow ", $noun, ".")]
+        pub fn dropped_names() -> u64 {
+            REGISTRY.dropped()
+        }
+
+        #[doc = concat!("Every registered ", $noun, "'s numbers, sorted by name, the overflow ", $noun, " last.")]
+        pub fn snapshots() -> Vec<$snapshot> {
+            REGISTRY.all().iter().map(|entry| entry.snapshot()).collect()
+        }
+
+        $(#[$reset_doc])*
+        pub fn reset_all() {
+            REGISTRY.reset_all($reset);
+        }
+    };
+}
+pub(crate) use registry;
 
 #[cfg(test)]
 mod tests {

@@ -17,6 +17,19 @@ named_enum! {
     }
 }
 
+impl Outcome {
+    /// How a call dropped before it finished ended: a failure while its thread panics,
+    /// `otherwise` when not (a guard's success, a cancelled future).
+    #[inline]
+    pub(crate) fn of_unfinished(otherwise: Outcome) -> Outcome {
+        if std::thread::panicking() {
+            Outcome::Failure
+        } else {
+            otherwise
+        }
+    }
+}
+
 named_enum! {
     /// What the retry loop made of one failed attempt: retried, or why the call ended with it.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]

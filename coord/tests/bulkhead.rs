@@ -1,8 +1,8 @@
 //! Bulkheads through the public API: limits under contention, waiting, cancellation, panics.
 
 use std::future::Future;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -17,6 +17,14 @@ fn poll_once<F: Future + Unpin>(f: &mut F) -> Poll<F::Output> {
 
 fn config(max: usize) -> BulkheadConfig {
     BulkheadConfig::default().max_concurrent(max)
+}
+
+/// Asserts that `holder` (a permit, or a future that holds one) has the bulkhead's one slot
+/// taken, and that dropping it frees the slot.
+fn assert_dropping_frees_the_slot<T>(bulkhead: &Bulkhead, holder: T) {
+    assert_eq!(bulkhead.in_flight(), 1);
+    drop(holder);
+    assert_eq!(bulkhead.in_flight(), 0);
 }
 
 #[derive(Debug)]
@@ -39,13 +47,38 @@ struct Gauge {
 }
 
 impl Gauge {
-    fn enter(&self) {
+    /// Counts the holder of `permit` while it holds it (yielding its thread once if `linger`),
+    /// then releases the permit.
+    fn hold<P>(&self, permit: P, linger: bool) {
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
-    }
-    fn exit(&self) {
+        if linger {
+            std::thread::yield_now();
+        }
         self.now.fetch_sub(1, Ordering::SeqCst);
+        drop(permit);
     }
+
+    /// The most holders seen at once.
+    fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs `body(i)` for `i` in `0..8` on 8 threads released together; their results in order.
+fn on_eight_threads<R: Send>(body: impl Fn(usize) -> R + Sync) -> Vec<R> {
+    let (start, body) = (&Barrier::new(8), &body);
+    std::thread::scope(|s| {
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                s.spawn(move || {
+                    start.wait();
+                    body(i)
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    })
 }
 
 #[test]
@@ -53,35 +86,20 @@ fn eight_threads_never_exceed_the_limit() {
     const SLOTS: usize = 3;
     const ROUNDS: usize = 2_000;
     let bulkhead = coord::bulkhead_with("stress.sync", config(SLOTS)).unwrap();
-    let gauge = Arc::new(Gauge::default());
-    let start = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (bulkhead, gauge, start) = (bulkhead.clone(), gauge.clone(), start.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                for round in 0..ROUNDS {
-                    // Half the threads wait on their thread, half on the async path.
-                    let permit = if i % 2 == 0 {
-                        bulkhead.acquire(Duration::MAX).unwrap()
-                    } else {
-                        block_on(bulkhead.acquire_async(Duration::MAX)).unwrap()
-                    };
-                    gauge.enter();
-                    if round % 64 == 0 {
-                        std::thread::yield_now();
-                    }
-                    gauge.exit();
-                    drop(permit);
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+    let gauge = Gauge::default();
+    on_eight_threads(|i| {
+        for round in 0..ROUNDS {
+            // Half the threads wait on their thread, half on the async path.
+            let permit = if i % 2 == 0 {
+                bulkhead.acquire(Duration::MAX).unwrap()
+            } else {
+                block_on(bulkhead.acquire_async(Duration::MAX)).unwrap()
+            };
+            gauge.hold(permit, round % 64 == 0);
+        }
+    });
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
+    assert!(gauge.peak() <= SLOTS);
     assert_eq!(snapshot.in_flight, 0);
     assert_eq!(snapshot.waiting, 0);
     assert_eq!(snapshot.accepted, 8 * ROUNDS as u64);
@@ -170,9 +188,7 @@ fn a_woken_then_cancelled_waiter_passes_the_slot_on() {
     let Poll::Ready(Ok(permit)) = poll_once(&mut second) else {
         panic!("the second waiter should have the slot");
     };
-    assert_eq!(bulkhead.in_flight(), 1);
-    drop(permit);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, permit);
 }
 
 #[test]
@@ -183,9 +199,7 @@ fn a_cancelled_async_holder_releases_its_slot() {
         Ok::<(), AppError>(())
     }));
     assert!(poll_once(&mut call).is_pending());
-    assert_eq!(bulkhead.in_flight(), 1);
-    drop(call);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, call);
 }
 
 #[test]
@@ -243,10 +257,8 @@ fn owned_permits_move_into_spawned_work() {
     assert!(bulkhead.try_acquire_owned().is_err());
     std::thread::spawn(move || drop(permit)).join().unwrap();
     let permit = block_on(bulkhead.clone().acquire_owned_async(Duration::ZERO)).unwrap();
-    assert_eq!(bulkhead.in_flight(), 1);
     assert_eq!(permit.bulkhead().name(), "owned");
-    drop(permit);
-    assert_eq!(bulkhead.in_flight(), 0);
+    assert_dropping_frees_the_slot(&bulkhead, permit);
 }
 
 /// Waiters that wait forever, time out, or are cancelled (possibly just after being woken) mixed
@@ -255,47 +267,38 @@ fn owned_permits_move_into_spawned_work() {
 fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     const SLOTS: usize = 2;
     const ROUNDS: usize = 1_000;
-    let bulkhead = Arc::new(Bulkhead::new("stress.mixed", config(SLOTS)).unwrap());
-    let gauge = Arc::new(Gauge::default());
-    let start = Arc::new(Barrier::new(8));
-    let threads: Vec<_> = (0..8)
-        .map(|i| {
-            let (bulkhead, gauge, start) = (bulkhead.clone(), gauge.clone(), start.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                let mut admitted = 0u64;
-                for _ in 0..ROUNDS {
-                    let permit = match i % 4 {
-                        0 => bulkhead.acquire(Duration::MAX).ok(),
-                        1 => block_on(bulkhead.acquire_async(Duration::MAX)).ok(),
-                        2 => {
-                            // Queue, let releases happen, then walk away.
-                            let mut waiter = Box::pin(bulkhead.acquire_async(Duration::MAX));
-                            match poll_once(&mut waiter) {
-                                Poll::Ready(permit) => permit.ok(),
-                                Poll::Pending => {
-                                    std::thread::yield_now();
-                                    None
-                                }
-                            }
+    let bulkhead = Bulkhead::new("stress.mixed", config(SLOTS)).unwrap();
+    let gauge = Gauge::default();
+    let admitted: u64 = on_eight_threads(|i| {
+        let mut admitted = 0u64;
+        for _ in 0..ROUNDS {
+            let permit = match i % 4 {
+                0 => bulkhead.acquire(Duration::MAX).ok(),
+                1 => block_on(bulkhead.acquire_async(Duration::MAX)).ok(),
+                2 => {
+                    // Queue, let releases happen, then walk away.
+                    let mut waiter = Box::pin(bulkhead.acquire_async(Duration::MAX));
+                    match poll_once(&mut waiter) {
+                        Poll::Ready(permit) => permit.ok(),
+                        Poll::Pending => {
+                            std::thread::yield_now();
+                            None
                         }
-                        _ => bulkhead.acquire(Duration::from_micros(50)).ok(),
-                    };
-                    if let Some(permit) = permit {
-                        admitted += 1;
-                        gauge.enter();
-                        std::thread::yield_now();
-                        gauge.exit();
-                        drop(permit);
                     }
                 }
-                admitted
-            })
-        })
-        .collect();
-    let admitted: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
+                _ => bulkhead.acquire(Duration::from_micros(50)).ok(),
+            };
+            if let Some(permit) = permit {
+                admitted += 1;
+                gauge.hold(permit, true);
+            }
+        }
+        admitted
+    })
+    .into_iter()
+    .sum();
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak.load(Ordering::SeqCst) <= SLOTS);
+    assert!(gauge.peak() <= SLOTS);
     assert_eq!((snapshot.in_flight, snapshot.waiting), (0, 0));
     assert_eq!(snapshot.accepted, admitted);
     // Forever-waiters on 4 threads were always admitted.

@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use super::machine::{CLOSED, FORCED_OPEN, HALF_OPEN, OPEN};
 use super::{BreakerConfig, BreakerConfigError, BreakerSnapshot, CircuitBreaker};
-use crate::capped::{Capped, Lookup};
+use crate::capped::{Capped, Configurable};
 use crate::clock::Clock;
 
 /// Default cap on the keys of one group ([`KeyedBreakers::set_max_keys`]).
@@ -437,18 +437,26 @@ static GROUPS: LazyLock<Capped<KeyedBreakers>> =
 /// exists with another configuration. Names past [`DEFAULT_MAX_GROUPS`] share one overflow
 /// group.
 pub fn keyed(name: &str, config: BreakerConfig) -> Result<Arc<KeyedBreakers>, BreakerConfigError> {
-    config.validate()?;
-    let mut fresh = Some(config);
-    let group = match GROUPS.get_or_make(name, |name| {
-        KeyedBreakers::unchecked(name, fresh.take().unwrap_or_default())
-    }) {
-        Lookup::Found(group) => group,
-        Lookup::Created(group) | Lookup::Overflow(group) => return Ok(group),
-    };
-    if let Some(config) = fresh {
-        group.configure(config)?;
+    GROUPS.get_with(name, config)
+}
+
+impl Configurable for KeyedBreakers {
+    type Config = BreakerConfig;
+    type Error = BreakerConfigError;
+    /// The overflow group takes the configuration of the call that made it.
+    const OVERFLOW_GETS_DEFAULT: bool = false;
+
+    fn validate(config: &BreakerConfig) -> Result<(), BreakerConfigError> {
+        config.validate()
     }
-    Ok(group)
+
+    fn make(name: Arc<str>, config: BreakerConfig) -> Self {
+        KeyedBreakers::unchecked(name, config)
+    }
+
+    fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
+        KeyedBreakers::configure(self, config)
+    }
 }
 
 /// The keyed group called `name`, if it exists.
@@ -481,10 +489,7 @@ pub(crate) fn open_count() -> usize {
 }
 
 pub(crate) fn reset_all() {
-    for group in GROUPS.all() {
-        group.clear();
-    }
-    GROUPS.reset_dropped();
+    GROUPS.reset_all(KeyedBreakers::clear);
 }
 
 /// A `#[circuit_breaker(name = "db", key = expr)]` call site: its group, looked up once, then

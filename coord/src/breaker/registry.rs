@@ -8,7 +8,7 @@ use super::CircuitBreaker;
 use super::config::{BreakerConfig, BreakerConfigError};
 use super::machine::{FORCED_OPEN, HALF_OPEN, OPEN};
 use super::state::BreakerSnapshot;
-use crate::capped::{Capped, Lookup};
+use crate::capped::{Capped, Configurable};
 use crate::clock::Clock;
 
 /// Default cap on distinct breaker names in the registry.
@@ -23,22 +23,26 @@ pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
 static BREAKERS: LazyLock<Capped<CircuitBreaker>> =
     LazyLock::new(|| Capped::new("circuit breaker", DEFAULT_MAX_BREAKERS));
 
-fn lookup(name: &str, config: impl FnOnce() -> BreakerConfig) -> Lookup<CircuitBreaker> {
-    BREAKERS.get_or_make(name, |name| {
-        let config = if &*name == OVERFLOW_NAME {
-            BreakerConfig::default()
-        } else {
-            config()
-        };
+impl Configurable for CircuitBreaker {
+    type Config = BreakerConfig;
+    type Error = BreakerConfigError;
+
+    fn validate(config: &BreakerConfig) -> Result<(), BreakerConfigError> {
+        config.validate()
+    }
+
+    fn make(name: Arc<str>, config: BreakerConfig) -> Self {
         CircuitBreaker::unchecked(name, config, Clock::system())
-    })
+    }
+
+    fn configure(&self, config: BreakerConfig) -> Result<(), BreakerConfigError> {
+        CircuitBreaker::configure(self, config)
+    }
 }
 
 /// The breaker called `name`, created with [`BreakerConfig::default`] on first use.
 pub(crate) fn breaker(name: &str) -> Arc<CircuitBreaker> {
-    match lookup(name, BreakerConfig::default) {
-        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
-    }
+    BREAKERS.get(name)
 }
 
 /// The breaker called `name` with `config`, replacing the configuration of an existing one
@@ -48,17 +52,7 @@ pub(crate) fn breaker_with(
     name: &str,
     config: BreakerConfig,
 ) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
-    config.validate()?;
-    let mut config = Some(config);
-    match lookup(name, || config.take().unwrap_or_default()) {
-        Lookup::Found(found) => {
-            if let Some(config) = config {
-                found.configure(config)?;
-            }
-            Ok(found)
-        }
-        Lookup::Created(b) | Lookup::Overflow(b) => Ok(b),
-    }
+    BREAKERS.get_with(name, config)
 }
 
 /// The registry's cap on distinct breaker names.
@@ -121,9 +115,6 @@ pub fn open_count() -> usize {
 /// Closes every registered breaker and zeroes its counters. Configurations, and the file's
 /// precedence over call-site keys, stay (DESIGN principle 6).
 pub(crate) fn reset_all() {
-    for b in BREAKERS.all() {
-        b.clear();
-    }
-    BREAKERS.reset_dropped();
+    BREAKERS.reset_all(CircuitBreaker::clear);
     super::keyed::reset_all();
 }

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
 
 use crate::errors::{self, ErrorRow, Severity};
@@ -46,10 +47,28 @@ impl RowRecorder {
     }
 }
 
-impl RetryObserver for RowRecorder {
+impl RecordsInRow for RowRecorder {
+    fn severity(&self) -> Severity {
+        self.severity
+    }
+
+    #[inline]
+    fn row_of(&self, operation: &str) -> impl Deref<Target = ErrorRow> {
+        &**self.row(operation)
+    }
+}
+
+/// What both recorders share: every failure goes to its operation's row with one severity. They
+/// differ only in how they find the row.
+trait RecordsInRow: Sync {
+    fn severity(&self) -> Severity;
+    fn row_of(&self, operation: &str) -> impl Deref<Target = ErrorRow>;
+}
+
+impl<R: RecordsInRow> RetryObserver for R {
     fn failed_attempt(&self, failure: &FailedAttempt<'_>) {
-        self.row(failure.operation).record_failure(
-            self.severity,
+        self.row_of(failure.operation).record_failure(
+            self.severity(),
             failure.error_type,
             failure.message,
             failure.attempt,
@@ -59,12 +78,12 @@ impl RetryObserver for RowRecorder {
 
     #[cold]
     fn succeeded_after_retry(&self, operation: &str) {
-        self.row(operation).record_success_after_retry();
+        self.row_of(operation).record_success_after_retry();
     }
 
     #[cold]
     fn cancelled(&self, operation: &str) {
-        self.row(operation).record_cancelled();
+        self.row_of(operation).record_cancelled();
     }
 }
 
@@ -113,26 +132,13 @@ pub(crate) fn recorder(severity: Severity) -> &'static ErrorRecorder {
     }
 }
 
-impl RetryObserver for ErrorRecorder {
-    fn failed_attempt(&self, failure: &FailedAttempt<'_>) {
-        errors::record_failure(
-            failure.operation,
-            self.0,
-            failure.error_type,
-            failure.message,
-            failure.attempt,
-            failure.outcome,
-        );
+impl RecordsInRow for ErrorRecorder {
+    fn severity(&self) -> Severity {
+        self.0
     }
 
-    #[cold]
-    fn succeeded_after_retry(&self, operation: &str) {
-        errors::record_success_after_retry(operation);
-    }
-
-    #[cold]
-    fn cancelled(&self, operation: &str) {
-        errors::record_cancelled(operation);
+    fn row_of(&self, operation: &str) -> impl Deref<Target = ErrorRow> {
+        errors::row(operation)
     }
 }
 

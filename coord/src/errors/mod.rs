@@ -15,10 +15,7 @@ pub use registry::{
     DEFAULT_MAX_ROWS, DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, dropped_names, max_rows,
     operation_errors, set_max_rows, set_recent_capacity,
 };
-pub(crate) use registry::{
-    ErrorRow, ErrorSummary, find_row, record_cancelled, record_failure, record_success_after_retry,
-    reset_all, row, summary, summary_of,
-};
+pub(crate) use registry::{ErrorRow, ErrorSummary, find_row, reset_all, row, summary, summary_of};
 
 named_enum! {
     /// How much a failure matters.

@@ -17,7 +17,7 @@ use super::{
     AttemptOutcome, ErrorRecord, HealthStatus, OperationErrors, RetryStats, Severity,
     SeverityCounts,
 };
-use crate::capped::{Capped, Lookup};
+use crate::capped::Capped;
 use crate::last_error::{LastError, Message};
 
 pub use crate::last_error::MAX_MESSAGE_LEN;
@@ -374,34 +374,12 @@ pub(crate) fn row(operation: &str) -> Arc<ErrorRow> {
         let id = NEXT_ID.fetch_add(1, Relaxed);
         ErrorRow::new(u32::try_from(id).unwrap_or(u32::MAX), name)
     };
-    match ROWS.get_or_make(operation, make) {
-        Lookup::Found(row) | Lookup::Created(row) | Lookup::Overflow(row) => row,
-    }
+    ROWS.get_or_make(operation, make).entry()
 }
 
 /// The row of `operation` if it exists (the overflow row by its name).
 pub(crate) fn find_row(operation: &str) -> Option<Arc<ErrorRow>> {
     ROWS.find(operation)
-}
-
-/// Records one failed attempt of `operation` (found by name: call sites keep the row instead).
-pub(crate) fn record_failure(
-    operation: &str,
-    severity: Severity,
-    error_type: &'static str,
-    message: &str,
-    attempt: u32,
-    outcome: AttemptOutcome,
-) {
-    row(operation).record_failure(severity, error_type, message, attempt, outcome);
-}
-
-pub(crate) fn record_success_after_retry(operation: &str) {
-    row(operation).record_success_after_retry();
-}
-
-pub(crate) fn record_cancelled(operation: &str) {
-    row(operation).record_cancelled();
 }
 
 /// Keeps the last `capacity` records in [`ErrorReport::recent`](crate::ErrorReport::recent) (100 by default; 0 keeps none).
@@ -557,105 +535,4 @@ pub(crate) fn reset_all() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(severity: Severity, outcome: AttemptOutcome, age: Duration) -> ErrorRecord {
-        ErrorRecord {
-            operation: "op".into(),
-            severity,
-            error_type: "E",
-            message: String::new(),
-            attempt: 1,
-            outcome,
-            at: SystemTime::now() - age,
-        }
-    }
-
-    #[test]
-    fn health_follows_recent_final_failures() {
-        use AttemptOutcome::*;
-        let now = Duration::ZERO;
-        assert_eq!(health(&[]), HealthStatus::Healthy);
-        // Retried attempts are not failures of the call.
-        assert_eq!(
-            health(&[record(Severity::Critical, Retried, now)]),
-            HealthStatus::Healthy
-        );
-        assert_eq!(
-            health(&[record(Severity::High, Exhausted, now)]),
-            HealthStatus::Degraded
-        );
-        assert_eq!(
-            health(&vec![record(Severity::Low, Permanent, now); 10]),
-            HealthStatus::Degraded
-        );
-        assert_eq!(
-            health(&[
-                record(Severity::Low, Exhausted, now),
-                record(Severity::Critical, BudgetExhausted, now)
-            ]),
-            HealthStatus::Unhealthy
-        );
-        // Old failures no longer count.
-        assert_eq!(
-            health(&[record(
-                Severity::Critical,
-                Exhausted,
-                Duration::from_secs(600)
-            )]),
-            HealthStatus::Healthy
-        );
-    }
-
-    #[test]
-    fn recent_list_is_bounded_and_rows_are_summed_over_shards() {
-        set_recent_capacity(3);
-        for attempt in 1..=10 {
-            record_failure(
-                "unit.recent",
-                Severity::Low,
-                "E",
-                "m",
-                attempt,
-                AttemptOutcome::Retried,
-            );
-        }
-        let recent: Vec<_> = summary()
-            .recent
-            .into_iter()
-            .filter(|r| r.operation == "unit.recent")
-            .collect();
-        assert_eq!(recent.len(), 3);
-        assert_eq!(recent.last().map(|r| r.attempt), Some(10));
-        set_recent_capacity(0);
-        assert!(summary().recent.is_empty());
-        set_recent_capacity(DEFAULT_RECENT_CAPACITY);
-
-        // In the same test: recording on other threads would push these records out.
-        let row = row("unit.sharded");
-        std::thread::scope(|s| {
-            for _ in 0..4 {
-                s.spawn(|| {
-                    for attempt in 1..=100 {
-                        row.record_failure(
-                            Severity::High,
-                            "E",
-                            "boom",
-                            attempt,
-                            AttemptOutcome::Exhausted,
-                        );
-                    }
-                });
-            }
-        });
-        let summary = summary_of(Some(&row));
-        assert_eq!(summary.total_errors, 400);
-        assert_eq!(summary.final_failures, 400);
-        assert_eq!(summary.by_severity.high, 400);
-        assert_eq!(summary.retry.exhausted, 400);
-        assert_eq!(summary.by_operation.len(), 1);
-        assert_eq!(summary.by_operation[0].last_error.as_deref(), Some("boom"));
-        assert!(summary.recent.iter().all(|r| r.operation == "unit.sharded"));
-    }
-}
+mod tests;

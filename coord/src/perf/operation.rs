@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 use super::stopwatch::{self, Instant};
-use crate::capped::{Capped, Lookup};
+use crate::capped::Capped;
 use crate::status::Outcome;
 
 /// A counter alone on its cache line.
@@ -317,12 +317,7 @@ impl OperationGuard {
 impl Drop for OperationGuard {
     fn drop(&mut self) {
         if !self.finished {
-            let outcome = if std::thread::panicking() {
-                Outcome::Failure
-            } else {
-                Outcome::Success
-            };
-            self.finish(outcome);
+            self.finish(Outcome::of_unfinished(Outcome::Success));
         }
     }
 }
@@ -339,9 +334,7 @@ static OPERATIONS: LazyLock<Capped<Operation>> =
 /// The operation called `name` (cut to 256 bytes), created on first use; past the cap, the one
 /// shared operation `coord.overflow`.
 pub(crate) fn resolve(name: &str) -> Arc<Operation> {
-    match OPERATIONS.get_or_make(name, Operation::new) {
-        Lookup::Found(op) | Lookup::Created(op) | Lookup::Overflow(op) => op,
-    }
+    OPERATIONS.get_or_make(name, Operation::new).entry()
 }
 
 /// The operation called `name`, if any call site or guard has used it.
@@ -405,11 +398,7 @@ impl Drop for TimedCall<'_> {
     #[inline]
     fn drop(&mut self) {
         if !self.finished {
-            let outcome = if std::thread::panicking() {
-                Outcome::Failure
-            } else {
-                Outcome::Cancelled
-            };
+            let outcome = Outcome::of_unfinished(Outcome::Cancelled);
             self.operation
                 .record_nanos(stopwatch::nanos_since(self.start), outcome);
         }

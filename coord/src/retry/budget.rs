@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock};
 
-use crate::capped::{Capped, Lookup};
+use crate::capped::Capped;
 
 /// How a retry budget refills and drains. The default (capacity 500, a retry costs 5, a
 /// success refunds 1) allows bursts of 100 retries and, sustained, one retry per five successes.
@@ -139,17 +139,16 @@ static BUDGETS: LazyLock<Capped<RetryBudget>> =
 /// the cap, every new name shares the one budget `coord.overflow`, with the default
 /// configuration.
 pub(crate) fn resolve(name: &str, config: BudgetConfig) -> Arc<RetryBudget> {
-    let lookup = BUDGETS.get_or_make(name, |key| {
-        let config = if &*key == crate::capped::OVERFLOW_NAME {
-            BudgetConfig::default()
-        } else {
-            config
-        };
-        RetryBudget::new(key, config)
-    });
-    match lookup {
-        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
-    }
+    BUDGETS
+        .get_or_make(name, |key| {
+            let config = if &*key == crate::capped::OVERFLOW_NAME {
+                BudgetConfig::default()
+            } else {
+                config
+            };
+            RetryBudget::new(key, config)
+        })
+        .entry()
 }
 
 /// The retry budget of policy (or operation) `name`, if a retrying call has used it (the shared

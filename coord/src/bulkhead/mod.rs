@@ -22,18 +22,23 @@
 //! # drop(b);
 //! ```
 
-use std::collections::BTreeMap;
+mod registry;
+mod wait;
+
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::capped::{Capped, Lookup};
-use crate::clock::timer;
+pub use registry::{
+    DEFAULT_MAX_BULKHEADS, OVERFLOW_NAME, bulkhead, bulkhead_with, dropped_names, find,
+    max_bulkheads, reset_all, set_max_bulkheads, snapshots,
+};
+pub use wait::BulkheadAcquire;
+use wait::Queue;
 
 /// Bits of the state word holding the in-flight count; the bits above count accepted calls.
 const IN_FLIGHT_BITS: u32 = 20;
@@ -42,12 +47,6 @@ const ONE_ACCEPTED: u64 = 1 << IN_FLIGHT_BITS;
 
 /// The largest `max_concurrent` a bulkhead accepts (1,048,575).
 pub const MAX_CONCURRENT: usize = IN_FLIGHT_MASK as usize;
-
-/// Default cap on the number of named bulkheads in the registry (see [`bulkhead`]).
-pub const DEFAULT_MAX_BULKHEADS: usize = 1_000;
-
-/// The name of the one bulkhead shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
 
 /// How a bulkhead limits concurrency. Builder methods are named like the keys of
 /// `#[bulkhead(...)]`.
@@ -185,7 +184,7 @@ pub struct BulkheadSnapshot {
     /// Its limit.
     pub max_concurrent: usize,
     /// Its configured wait (serialized as `max_wait_ms`).
-    #[serde(rename = "max_wait_ms", serialize_with = "ms")]
+    #[serde(rename = "max_wait_ms", with = "crate::serde_ms::ms")]
     pub max_wait: Duration,
     /// Callers waiting for a slot now.
     pub waiting: usize,
@@ -196,12 +195,8 @@ pub struct BulkheadSnapshot {
     /// Calls that had to wait for a slot (admitted or not) since then.
     pub waits: u64,
     /// Time those calls spent waiting (serialized as `total_wait_ms`).
-    #[serde(rename = "total_wait_ms", serialize_with = "ms")]
+    #[serde(rename = "total_wait_ms", with = "crate::serde_ms::ms")]
     pub total_wait: Duration,
-}
-
-fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1e3)
 }
 
 /// A named limit on concurrent calls. Get a shared one with [`bulkhead`] or
@@ -227,25 +222,6 @@ pub struct Bulkhead {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-/// Waiters by ticket: the smallest is woken first. Tickets are taken upwards from the middle of
-/// the range for new waiters and downwards for a woken waiter that lost its slot to a barging
-/// caller, so it keeps its turn.
-struct Queue {
-    waiters: BTreeMap<u64, Waker>,
-    back: u64,
-    front: u64,
-}
-
-impl Default for Queue {
-    fn default() -> Self {
-        Self {
-            waiters: BTreeMap::new(),
-            back: 1 << 63,
-            front: (1 << 63) - 1,
-        }
-    }
-}
-
 impl fmt::Debug for Bulkhead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bulkhead")
@@ -264,10 +240,10 @@ impl Bulkhead {
     /// A bulkhead of its own, outside the registry.
     pub fn new(name: &str, config: BulkheadConfig) -> Result<Self, BulkheadConfigError> {
         config.validate()?;
-        Ok(Self::unchecked(Arc::from(name), &config))
+        Ok(Self::unchecked(Arc::from(name), config))
     }
 
-    fn unchecked(name: Arc<str>, config: &BulkheadConfig) -> Self {
+    fn unchecked(name: Arc<str>, config: BulkheadConfig) -> Self {
         Self {
             name,
             state: Padded(AtomicU64::new(0)),
@@ -364,50 +340,6 @@ impl Bulkhead {
         Ok(OwnedBulkheadPermit { bulkhead: self })
     }
 
-    /// Takes a slot, parking this thread up to `max_wait` for one (`Duration::MAX`: forever).
-    pub fn acquire(&self, max_wait: Duration) -> Result<BulkheadPermit<'_>, BulkheadFull> {
-        if self.try_take() {
-            return Ok(BulkheadPermit { bulkhead: self });
-        }
-        if max_wait.is_zero() {
-            return Err(self.reject(Duration::ZERO));
-        }
-        let start = Instant::now();
-        let deadline = start.checked_add(max_wait);
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut ticket = None;
-        loop {
-            if self.poll_take(&mut ticket, &waker) {
-                self.record_wait(start.elapsed());
-                return Ok(BulkheadPermit { bulkhead: self });
-            }
-            match deadline {
-                None => std::thread::park(),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        self.give_up(&mut ticket);
-                        let waited = now.saturating_duration_since(start);
-                        self.record_wait(waited);
-                        return Err(self.reject(waited));
-                    }
-                    std::thread::park_timeout(deadline.saturating_duration_since(now));
-                }
-            }
-        }
-    }
-
-    /// Takes a slot, waiting up to `max_wait` without blocking a thread. Dropping the future
-    /// leaves the queue (and passes a wake-up it received on to the next waiter).
-    pub fn acquire_async(&self, max_wait: Duration) -> BulkheadAcquire<'_> {
-        BulkheadAcquire {
-            bulkhead: self,
-            max_wait,
-            ticket: None,
-            wait: None,
-        }
-    }
-
     /// Runs `f` holding a slot (waiting up to the configured `max_wait` on this thread); a
     /// rejection becomes `E::from(BulkheadFull)` without running `f`. The slot is released when
     /// `f` returns or panics.
@@ -493,89 +425,6 @@ impl Bulkhead {
     }
 
     #[cold]
-    fn wake_one(&self) {
-        let mut queue = self.lock();
-        self.wake_first(&mut queue);
-    }
-
-    /// Wakes and dequeues the first waiter; `false` when nobody waits.
-    fn wake_first(&self, queue: &mut Queue) -> bool {
-        let Some((_, waker)) = queue.waiters.pop_first() else {
-            return false;
-        };
-        self.waiting.store(queue.waiters.len(), SeqCst);
-        waker.wake();
-        true
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        // Every update of the queue is one map operation, consistent even after a panic.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// One attempt of a waiting caller holding `ticket` (its place in the queue, `None` before
-    /// the first attempt). Queues it with `waker` unless a slot is free.
-    #[cold]
-    fn poll_take(&self, ticket: &mut Option<u64>, waker: &Waker) -> bool {
-        if self.try_take() {
-            self.leave(ticket);
-            return true;
-        }
-        let mut queue = self.lock();
-        match ticket.map(|t| (t, queue.waiters.get_mut(&t))) {
-            Some((_, Some(queued))) => {
-                if !queued.will_wake(waker) {
-                    queued.clone_from(waker);
-                }
-            }
-            // Woken, but a barging caller took the slot: back in line, first.
-            Some((_, None)) => {
-                let t = queue.front;
-                queue.front -= 1;
-                queue.waiters.insert(t, waker.clone());
-                *ticket = Some(t);
-            }
-            None => {
-                let t = queue.back;
-                queue.back += 1;
-                queue.waiters.insert(t, waker.clone());
-                *ticket = Some(t);
-            }
-        }
-        self.waiting.store(queue.waiters.len(), SeqCst);
-        // Published as waiting: one more try, so a release in between cannot be missed.
-        if self.try_take() {
-            if let Some(t) = ticket.take() {
-                queue.waiters.remove(&t);
-            }
-            self.waiting.store(queue.waiters.len(), SeqCst);
-            return true;
-        }
-        false
-    }
-
-    /// Leaves the queue after taking a slot.
-    fn leave(&self, ticket: &mut Option<u64>) {
-        if let Some(t) = ticket.take() {
-            let mut queue = self.lock();
-            queue.waiters.remove(&t);
-            self.waiting.store(queue.waiters.len(), SeqCst);
-        }
-    }
-
-    /// Leaves the queue without a slot (timed out or dropped). A waiter already dequeued was
-    /// woken for a slot it will not take: the wake-up goes to the next waiter.
-    fn give_up(&self, ticket: &mut Option<u64>) {
-        if let Some(t) = ticket.take() {
-            let mut queue = self.lock();
-            if queue.waiters.remove(&t).is_none() {
-                self.wake_first(&mut queue);
-            }
-            self.waiting.store(queue.waiters.len(), SeqCst);
-        }
-    }
-
-    #[cold]
     fn reject(&self, waited: Duration) -> BulkheadFull {
         self.rejected.fetch_add(1, Relaxed);
         // Debug level: under overload every rejected call emits one.
@@ -591,25 +440,6 @@ impl Bulkhead {
             max_concurrent: self.max_concurrent(),
             waited,
         }
-    }
-
-    fn record_wait(&self, waited: Duration) {
-        self.waits.fetch_add(1, Relaxed);
-        let _ = self
-            .wait_nanos
-            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(nanos(waited))));
-    }
-}
-
-struct Unpark(std::thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
     }
 }
 
@@ -666,199 +496,5 @@ impl fmt::Debug for OwnedBulkheadPermit {
 impl Drop for OwnedBulkheadPermit {
     fn drop(&mut self) {
         self.bulkhead.release();
-    }
-}
-
-/// The future of [`Bulkhead::acquire_async`].
-#[must_use = "futures do nothing unless awaited"]
-pub struct BulkheadAcquire<'a> {
-    bulkhead: &'a Bulkhead,
-    max_wait: Duration,
-    ticket: Option<u64>,
-    /// When the wait started and its timer, from the first attempt that found no free slot.
-    wait: Option<(Instant, timer::Sleep)>,
-}
-
-impl fmt::Debug for BulkheadAcquire<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BulkheadAcquire")
-            .field("bulkhead", &self.bulkhead.name)
-            .field("max_wait", &self.max_wait)
-            .field("queued", &self.ticket.is_some())
-            .finish()
-    }
-}
-
-impl<'a> Future for BulkheadAcquire<'a> {
-    type Output = Result<BulkheadPermit<'a>, BulkheadFull>;
-
-    #[inline]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let bulkhead = self.bulkhead;
-        if self.wait.is_none() {
-            if bulkhead.try_take() {
-                return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
-            }
-            if self.max_wait.is_zero() {
-                return Poll::Ready(Err(bulkhead.reject(Duration::ZERO)));
-            }
-            self.wait = Some((Instant::now(), timer::sleep(self.max_wait)));
-        }
-        self.poll_wait(cx)
-    }
-}
-
-impl<'a> BulkheadAcquire<'a> {
-    #[cold]
-    fn poll_wait(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<BulkheadPermit<'a>, BulkheadFull>> {
-        let Self {
-            bulkhead,
-            ticket,
-            wait,
-            ..
-        } = self;
-        let bulkhead: &'a Bulkhead = bulkhead;
-        let Some((start, sleep)) = wait.as_mut() else {
-            return Poll::Pending;
-        };
-        let start = *start;
-        if bulkhead.poll_take(ticket, cx.waker()) {
-            bulkhead.record_wait(start.elapsed());
-            return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
-        }
-        if Pin::new(sleep).poll(cx).is_ready() {
-            bulkhead.give_up(ticket);
-            let waited = start.elapsed();
-            bulkhead.record_wait(waited);
-            return Poll::Ready(Err(bulkhead.reject(waited)));
-        }
-        Poll::Pending
-    }
-}
-
-impl Drop for BulkheadAcquire<'_> {
-    fn drop(&mut self) {
-        self.bulkhead.give_up(&mut self.ticket);
-    }
-}
-
-static REGISTRY: LazyLock<Capped<Bulkhead>> =
-    LazyLock::new(|| Capped::new("bulkhead", DEFAULT_MAX_BULKHEADS));
-
-/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
-///
-/// The registry holds at most [`max_bulkheads`] names ([`DEFAULT_MAX_BULKHEADS`] unless
-/// [`set_max_bulkheads`] changed it); a new name past the cap gets the one shared bulkhead
-/// [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].
-pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
-    match lookup(name, &BulkheadConfig::default()) {
-        Lookup::Found(b) | Lookup::Created(b) | Lookup::Overflow(b) => b,
-    }
-}
-
-/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
-/// last configuration applied wins). A name past the registry's cap gets the shared overflow
-/// bulkhead, which keeps its own configuration.
-pub fn bulkhead_with(
-    name: &str,
-    config: BulkheadConfig,
-) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
-    config.validate()?;
-    match lookup(name, &config) {
-        Lookup::Found(found) => {
-            found.configure(config)?;
-            Ok(found)
-        }
-        Lookup::Created(b) | Lookup::Overflow(b) => Ok(b),
-    }
-}
-
-fn lookup(name: &str, config: &BulkheadConfig) -> Lookup<Bulkhead> {
-    REGISTRY.get_or_make(name, |name| {
-        let config = if &*name == OVERFLOW_NAME {
-            &BulkheadConfig::default()
-        } else {
-            config
-        };
-        Bulkhead::unchecked(name, config)
-    })
-}
-
-/// The bulkhead called `name`, if it has been created (the overflow one is found by
-/// [`OVERFLOW_NAME`]).
-pub fn find(name: &str) -> Option<Arc<Bulkhead>> {
-    REGISTRY.find(name)
-}
-
-/// The registry's cap on distinct names.
-pub fn max_bulkheads() -> usize {
-    REGISTRY.cap()
-}
-
-/// Sets the registry's cap on distinct names. Names already registered stay; a lower cap only
-/// stops new ones.
-pub fn set_max_bulkheads(cap: usize) {
-    REGISTRY.set_cap(cap);
-}
-
-/// How many lookups of a new name found the registry full and got the overflow bulkhead.
-pub fn dropped_names() -> u64 {
-    REGISTRY.dropped()
-}
-
-/// Every registered bulkhead's numbers, sorted by name, the overflow bulkhead last.
-pub fn snapshots() -> Vec<BulkheadSnapshot> {
-    REGISTRY.all().iter().map(|b| b.snapshot()).collect()
-}
-
-/// Zeroes every bulkhead's counters and the dropped-name count, for [`crate::reset`]. Bulkheads,
-/// their configurations and the slots of calls in flight stay, so cached handles keep working.
-pub fn reset_all() {
-    REGISTRY.all().iter().for_each(|b| b.reset_counters());
-    REGISTRY.reset_dropped();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fresh(max: usize) -> Bulkhead {
-        Bulkhead::new("test", BulkheadConfig::default().max_concurrent(max)).unwrap()
-    }
-
-    #[test]
-    fn packed_counts() {
-        let b = fresh(3);
-        let p1 = b.try_acquire().unwrap();
-        let p2 = b.try_acquire().unwrap();
-        assert_eq!(b.in_flight(), 2);
-        drop(p1);
-        let s = b.snapshot();
-        assert_eq!((s.in_flight, s.accepted), (1, 2));
-        b.reset_counters();
-        let s = b.snapshot();
-        assert_eq!((s.in_flight, s.accepted), (1, 0));
-        drop(p2);
-        assert_eq!(b.in_flight(), 0);
-    }
-
-    #[test]
-    fn woken_waiter_that_gives_up_passes_the_wake_on() {
-        let b = fresh(1);
-        let held = b.try_acquire().unwrap();
-        let noop = Waker::noop();
-        let (mut first, mut second) = (None, None);
-        assert!(!b.poll_take(&mut first, noop));
-        assert!(!b.poll_take(&mut second, noop));
-        assert_eq!(b.waiting.load(SeqCst), 2);
-        drop(held); // dequeues `first`
-        assert_eq!(b.waiting.load(SeqCst), 1);
-        b.give_up(&mut first); // dequeues `second` for it
-        assert_eq!(b.waiting.load(SeqCst), 0);
-        assert!(b.poll_take(&mut second, noop));
-        assert_eq!(b.in_flight(), 1);
     }
 }

@@ -23,19 +23,20 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-use crate::capped::{Capped, Lookup};
 use crate::clock::timer;
 
-/// Default cap on the number of named rate limiters in the registry (see [`rate_limiter`]).
-pub const DEFAULT_MAX_RATE_LIMITERS: usize = 1_000;
+mod clock;
+mod registry;
 
-/// The name of the one rate limiter shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
+pub use registry::{
+    DEFAULT_MAX_RATE_LIMITERS, OVERFLOW_NAME, dropped_names, find, max_rate_limiters, rate_limiter,
+    rate_limiter_with, reset_all, set_max_rate_limiters, snapshots,
+};
 
 /// How a rate limiter spaces calls. Builder methods are named like the keys of
 /// `#[rate_limit(...)]`.
@@ -201,12 +202,12 @@ pub struct RateLimitSnapshot {
     /// Its configured rate.
     pub rate: u64,
     /// Its period (serialized as `per_ms`).
-    #[serde(rename = "per_ms", serialize_with = "ms")]
+    #[serde(rename = "per_ms", with = "crate::serde_ms::ms")]
     pub per: Duration,
     /// Its burst size.
     pub burst: u64,
     /// Its configured wait (serialized as `max_wait_ms`).
-    #[serde(rename = "max_wait_ms", serialize_with = "ms")]
+    #[serde(rename = "max_wait_ms", with = "crate::serde_ms::ms")]
     pub max_wait: Duration,
     /// Calls that could be admitted at once right now (0..=burst).
     pub available: u64,
@@ -215,89 +216,8 @@ pub struct RateLimitSnapshot {
     /// Calls admitted after waiting for their turn since then.
     pub waits: u64,
     /// Time those calls waited (serialized as `total_wait_ms`).
-    #[serde(rename = "total_wait_ms", serialize_with = "ms")]
+    #[serde(rename = "total_wait_ms", with = "crate::serde_ms::ms")]
     pub total_wait: Duration,
-}
-
-fn ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(d.as_secs_f64() * 1e3)
-}
-
-/// The one seam between the rate limiter and time: nanoseconds since the limiter was made, on
-/// the real monotonic clock or on an injected one.
-mod clock {
-    use std::time::Instant;
-
-    /// The real clock: `std::time::Instant`, or with `fast-clock` a `quanta` TSC clock read
-    /// directly (its `Instant::now` adds a thread-local lookup per call).
-    #[derive(Clone)]
-    pub(super) struct System {
-        #[cfg(not(feature = "fast-clock"))]
-        origin: Instant,
-        #[cfg(feature = "fast-clock")]
-        clock: quanta::Clock,
-        #[cfg(feature = "fast-clock")]
-        origin: u64,
-    }
-
-    impl System {
-        fn new() -> Self {
-            #[cfg(not(feature = "fast-clock"))]
-            return Self {
-                origin: Instant::now(),
-            };
-            #[cfg(feature = "fast-clock")]
-            {
-                let clock = quanta::Clock::new();
-                let origin = clock.raw();
-                Self { clock, origin }
-            }
-        }
-
-        #[inline]
-        fn elapsed_nanos(&self) -> u64 {
-            #[cfg(not(feature = "fast-clock"))]
-            return nanos(self.origin.elapsed());
-            #[cfg(feature = "fast-clock")]
-            self.clock.delta_as_nanos(self.origin, self.clock.raw())
-        }
-    }
-
-    #[inline]
-    fn nanos(d: std::time::Duration) -> u64 {
-        d.as_secs()
-            .saturating_mul(1_000_000_000)
-            .saturating_add(u64::from(d.subsec_nanos()))
-    }
-
-    #[derive(Clone)]
-    pub(super) enum Source {
-        System(System),
-        Injected(crate::clock::Clock, Instant),
-    }
-
-    impl Source {
-        pub(super) fn system() -> Self {
-            Self::System(System::new())
-        }
-
-        pub(super) fn injected(clock: crate::clock::Clock) -> Self {
-            let origin = clock.now();
-            Self::Injected(clock, origin)
-        }
-
-        #[inline]
-        pub(super) fn now_nanos(&self) -> u64 {
-            let elapsed = match self {
-                Self::System(system) => system.elapsed_nanos(),
-                Self::Injected(clock, origin) => {
-                    nanos(clock.now().saturating_duration_since(*origin))
-                }
-            };
-            // +1: zero is the "never used" arrival time, so a call at the origin sees a full burst.
-            elapsed.saturating_add(1)
-        }
-    }
 }
 
 /// A named GCRA rate limiter. Get a shared one with [`rate_limiter`] or [`rate_limiter_with`],
@@ -577,82 +497,6 @@ impl RateLimiter {
             .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(wait)));
         Duration::from_nanos(wait)
     }
-}
-
-static REGISTRY: LazyLock<Capped<RateLimiter>> =
-    LazyLock::new(|| Capped::new("rate limiter", DEFAULT_MAX_RATE_LIMITERS));
-
-/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
-///
-/// The registry holds at most [`max_rate_limiters`] names ([`DEFAULT_MAX_RATE_LIMITERS`] unless
-/// [`set_max_rate_limiters`] changed it); a new name past the cap gets the one shared limiter
-/// [`OVERFLOW_NAME`] (with the default configuration), and is counted in [`dropped_names`].
-pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
-    match lookup(name, &RateLimitConfig::default()) {
-        Lookup::Found(r) | Lookup::Created(r) | Lookup::Overflow(r) => r,
-    }
-}
-
-/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
-/// (the last configuration applied wins; the same one again changes nothing). A name past the
-/// registry's cap gets the shared overflow limiter, which keeps its own configuration.
-pub fn rate_limiter_with(
-    name: &str,
-    config: RateLimitConfig,
-) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
-    config.validate()?;
-    match lookup(name, &config) {
-        Lookup::Found(found) => {
-            found.configure(config)?;
-            Ok(found)
-        }
-        Lookup::Created(r) | Lookup::Overflow(r) => Ok(r),
-    }
-}
-
-fn lookup(name: &str, config: &RateLimitConfig) -> Lookup<RateLimiter> {
-    REGISTRY.get_or_make(name, |name| {
-        let config = if &*name == OVERFLOW_NAME {
-            RateLimitConfig::default()
-        } else {
-            config.clone()
-        };
-        RateLimiter::unchecked(name, config, clock::Source::system())
-    })
-}
-
-/// The rate limiter called `name`, if it has been created (the overflow one is found by
-/// [`OVERFLOW_NAME`]).
-pub fn find(name: &str) -> Option<Arc<RateLimiter>> {
-    REGISTRY.find(name)
-}
-
-/// The registry's cap on distinct names.
-pub fn max_rate_limiters() -> usize {
-    REGISTRY.cap()
-}
-
-/// Sets the registry's cap on distinct names. Names already registered stay; a lower cap only
-/// stops new ones.
-pub fn set_max_rate_limiters(cap: usize) {
-    REGISTRY.set_cap(cap);
-}
-
-/// How many lookups of a new name found the registry full and got the overflow limiter.
-pub fn dropped_names() -> u64 {
-    REGISTRY.dropped()
-}
-
-/// Every registered rate limiter's numbers, sorted by name, the overflow limiter last.
-pub fn snapshots() -> Vec<RateLimitSnapshot> {
-    REGISTRY.all().iter().map(|r| r.snapshot()).collect()
-}
-
-/// Resets every rate limiter ([`RateLimiter::reset`]) and the dropped-name count, for
-/// [`crate::reset`]. Limiters and their configurations stay, so cached handles keep working.
-pub fn reset_all() {
-    REGISTRY.all().iter().for_each(|r| r.reset());
-    REGISTRY.reset_dropped();
 }
 
 #[cfg(test)]
