@@ -1,8 +1,9 @@
 //! The synchronous retry loop: the first attempt inline, every retry in a cold function.
 
-use super::admit::admit_blocking;
+use super::admit::{admit_blocking, release};
 use super::{
-    BulkheadSlot, Fallible, Guard, Off, Pipeline, RateSlot, Recover, Retrier, Retry, Tracker,
+    BulkheadSlot, Driver, Fallible, Guard, Off, Pipeline, RateSlot, Recover, Retrier, Retry,
+    Tracker,
 };
 use crate::retry::{Attempt, Next, RetryLoop};
 
@@ -21,21 +22,45 @@ impl<Out, Body, P, X, B, F, L, H, E> Pipeline<Out, Body, P, Retry<'_, X, E>, B, 
         H: BulkheadSlot<Out>,
     {
         let Self { mut body, layers } = self;
-        let (perf, retry, fallback) = (&layers.perf, &layers.retry, &layers.fallback);
+        // Moved out of the layers, not borrowed: the success path keeps them in registers.
+        let Driver {
+            perf,
+            retry,
+            breaker,
+            fallback,
+            limit,
+            bulkhead,
+            ..
+        } = layers;
         let call = perf.start();
         let mut attempts = retry.retrier.start();
-        let gates = (&layers.breaker, &layers.limit, &layers.bulkhead);
         // The first attempt inline; everything after a failure in a cold function, so the
         // success path sets up nothing for the retries.
-        let failure = match Self::attempt(&mut attempts, retry, gates, &mut body) {
-            Ok(out) => {
-                let out = fallback.recover(out);
-                perf.finish(call, &out);
-                return out;
+        let failure = match admit_blocking(&breaker, &limit, &bulkhead) {
+            Ok(held) => {
+                let out = body();
+                release(&breaker, held, &out);
+                match out.into_result() {
+                    Ok(value) => {
+                        attempts.succeeded();
+                        let out = fallback.recover(Out::from_result(Ok(value)));
+                        perf.finish(call, &out);
+                        return out;
+                    }
+                    Err(error) => retry.classify(error),
+                }
             }
-            Err(failure) => failure,
+            Err(rejected) => match retry.rejected(rejected) {
+                Ok(out) => {
+                    let out = fallback.recover(out);
+                    perf.finish(call, &out);
+                    return out;
+                }
+                Err(failure) => failure,
+            },
         };
-        let out = Self::retry_blocking(attempts, retry, gates, &mut body, failure);
+        let gates = (&breaker, &limit, &bulkhead);
+        let out = Self::retry_blocking(attempts, &retry, gates, &mut body, failure);
         let out = fallback.recover(out);
         perf.finish(call, &out);
         out
