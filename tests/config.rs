@@ -161,6 +161,10 @@ fn wrong_types_and_ranges_name_line_and_column() {
             "monitor:\n  collection_interval: 5 parsecs\n",
             &["unknown duration unit"],
         ),
+        (
+            "monitor:\n  collection_interval: -5s\n",
+            &["must not be negative"],
+        ),
         ("retry_policies: [1, 2]\n", &["<string>:1:"]),
     ];
     for (yaml, wanted) in cases {

@@ -284,42 +284,21 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Parses a duration such as `"250ms"`, `"2s"`, `"1.5s"`, `"1m"`, `"1h"`, `"500us"`.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    use coord_duration::DurationError;
     let text = text.trim();
-    if text.starts_with('-') {
-        return Err(format!(
-            "must not be negative: `{text}`; write a duration like \"250ms\""
-        ));
-    }
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let nanos_per_unit: f64 = match unit.trim() {
-        "ns" => 1.0,
-        "us" | "µs" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
-        "m" => 60e9,
-        "h" => 3600e9,
-        "" => {
-            return Err(format!(
-                "needs a unit: `{text}` should be like \"250ms\" (units: ns, us, ms, s, m, h)"
-            ));
+    coord_duration::parse(text).map_err(|error| match error {
+        DurationError::Negative => {
+            format!("must not be negative: `{text}`; write a duration like \"250ms\"")
         }
-        other => {
-            return Err(format!(
-                "has an unknown unit `{other}` in `{text}`; expected one of ns, us, ms, s, m, h"
-            ));
+        DurationError::NoUnit => {
+            format!("needs a unit: `{text}` should be like \"250ms\" (units: ns, us, ms, s, m, h)")
         }
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("is not a duration: `{text}`; write it like \"250ms\" or \"2s\""))?;
-    let nanos = value * nanos_per_unit;
-    if !nanos.is_finite() || nanos > u64::MAX as f64 {
-        return Err(format!("is too large: `{text}`"));
-    }
-    Ok(Duration::from_nanos(nanos.round() as u64))
+        DurationError::UnknownUnit(other) => format!(
+            "has an unknown unit `{other}` in `{text}`; expected one of ns, us, ms, s, m, h"
+        ),
+        DurationError::TooLarge => format!("is too large: `{text}`"),
+        _ => format!("is not a duration: `{text}`; write it like \"250ms\" or \"2s\""),
+    })
 }
 
 /// Tokens that rebuild `duration` at run time in a `const` context.

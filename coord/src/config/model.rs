@@ -216,36 +216,20 @@ impl<'de> Deserialize<'de> for WindowValue {
     }
 }
 
-/// Parses `250ms`, `2s`, `1.5s`, `1m`, `1h`, `500us`, `10ns`.
+/// Parses `250ms`, `2s`, `1.5s`, `1m`, `1h`, `500us`, `10ns`: the attributes' parser
+/// (`coord-duration`), so a file and an attribute agree on units, rounding and limits.
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
+    use coord_duration::DurationError;
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let per_unit = match unit.trim() {
-        "ns" => 1e-9,
-        "us" | "µs" => 1e-6,
-        "ms" => 1e-3,
-        "s" => 1.0,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "" => {
-            return Err(format!(
-                "duration `{text}` needs a unit (ns, us, ms, s, m, h)"
-            ));
+    coord_duration::parse(text).map_err(|error| match error {
+        DurationError::Negative => format!("duration `{text}` must not be negative"),
+        DurationError::NoUnit => format!("duration `{text}` needs a unit (ns, us, ms, s, m, h)"),
+        DurationError::UnknownUnit(other) => {
+            format!("unknown duration unit `{other}` in `{text}`; expected ns, us, ms, s, m or h")
         }
-        other => {
-            return Err(format!(
-                "unknown duration unit `{other}` in `{text}`; expected ns, us, ms, s, m or h"
-            ));
-        }
-    };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration such as \"250ms\""))?;
-    Duration::try_from_secs_f64(value * per_unit)
-        .map_err(|_| format!("duration `{text}` is out of range"))
+        DurationError::TooLarge => format!("duration `{text}` is out of range"),
+        _ => format!("`{text}` is not a duration such as \"250ms\""),
+    })
 }
 
 /// A checked file, ready to apply.
