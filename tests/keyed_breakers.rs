@@ -134,3 +134,21 @@ fn long_and_odd_keys_are_bounded_and_distinct() {
 fn an_invalid_config_is_a_typed_error() {
     assert!(keyed("keyed.invalid", BreakerConfig::default().failure_rate(2.0)).is_err());
 }
+
+#[coord::circuit_breaker(name = "keyed.preset", key = host, minimum_calls = 2, window = 2)]
+fn preset_site(host: &str) -> Result<(), Failed> {
+    let _ = host;
+    Ok(())
+}
+
+#[test]
+fn a_call_site_keeps_the_configuration_of_a_group_that_exists() {
+    // Set up by hand first (as a service's start-up code might): the attribute's settings
+    // apply only to a group the call site creates, like a plain breaker's call site.
+    let preset = BreakerConfig::default().minimum_calls(7).window(9);
+    let group = keyed("keyed.preset", preset.clone()).unwrap();
+    preset_site("a").unwrap();
+    preset_site("b").unwrap();
+    assert_eq!(group.config(), preset);
+    assert_eq!(group.snapshot().keys, 2);
+}

@@ -204,7 +204,7 @@ impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
 
 // `#[derive(Validate)]` support.
 pub use crate::doors::sites::register_rule_set;
-pub use crate::doors::sites::{RetrySite, named_or_default};
+pub use crate::doors::sites::{KeyedSite, RetrySite, named_or_default};
 pub use crate::errors::Severity;
 pub use crate::retry::Attempt;
 pub use crate::retry::{Jitter, RetryPolicy};

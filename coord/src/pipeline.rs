@@ -57,7 +57,7 @@ use crate::timeout::timeout;
 pub use admit::Held;
 use admit::{admit_blocking, attempt_once, release};
 pub use counters::TimeoutCounter;
-pub(crate) use counters::{reset_timeouts, timeout_count, timeout_counts};
+pub(crate) use counters::{dropped_timeout_names, reset_timeouts, timeout_count, timeout_counts};
 pub use drive::Admit;
 pub use fallback::{
     Fallback, FallbackAsync, FallbackFn, NoRecovery, PickAsync, PickSync, Recover, RecoverAsync,

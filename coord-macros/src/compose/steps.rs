@@ -97,8 +97,8 @@ pub(super) fn breaker_layer(
             let keyed = Ident::new("__COORD_KEYED", Span::mixed_site());
             let get = quote_spanned!(key.span()=> #keyed.get(&(#key)));
             quote!(#inner.#method(&*{
-                static #keyed: ::coord::breaker::KeyedSite =
-                    ::coord::breaker::KeyedSite::new(#name, || #config);
+                static #keyed: ::coord::__private::KeyedSite =
+                    ::coord::__private::KeyedSite::new(#name, || #config);
                 #get
             }))
         }

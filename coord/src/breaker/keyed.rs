@@ -190,7 +190,7 @@ impl KeyedBreakers {
         Ok(Self::unchecked(Arc::from(name), config))
     }
 
-    fn unchecked(name: Arc<str>, config: BreakerConfig) -> Self {
+    pub(crate) fn unchecked(name: Arc<str>, config: BreakerConfig) -> Self {
         let entropy = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64)
@@ -488,46 +488,12 @@ pub(crate) fn open_count() -> usize {
         .count()
 }
 
+/// Lookups of a new group name that found the registry of keyed groups full, since start or
+/// the last reset (for `coord_dropped_names_total`).
+pub(crate) fn dropped_group_names() -> u64 {
+    GROUPS.dropped()
+}
+
 pub(crate) fn reset_all() {
     GROUPS.reset_all(KeyedBreakers::clear);
-}
-
-/// A `#[circuit_breaker(name = "db", key = expr)]` call site: its group, looked up once, then
-/// the key's breaker per call. Not part of the public API.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct KeyedSite {
-    name: &'static str,
-    config: fn() -> BreakerConfig,
-    group: std::sync::OnceLock<Arc<KeyedBreakers>>,
-}
-
-impl KeyedSite {
-    #[doc(hidden)]
-    pub const fn new(name: &'static str, config: fn() -> BreakerConfig) -> Self {
-        Self {
-            name,
-            config,
-            group: std::sync::OnceLock::new(),
-        }
-    }
-
-    /// The breaker of `key`; the group is created with the site's configuration on first use
-    /// (an invalid one falls back to the defaults).
-    #[doc(hidden)]
-    #[inline]
-    pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
-        self.group
-            .get_or_init(|| {
-                keyed(self.name, (self.config)()).unwrap_or_else(|_| {
-                    keyed(self.name, BreakerConfig::default()).unwrap_or_else(|_| {
-                        Arc::new(KeyedBreakers::unchecked(
-                            Arc::from(self.name),
-                            BreakerConfig::default(),
-                        ))
-                    })
-                })
-            })
-            .get(key)
-    }
 }

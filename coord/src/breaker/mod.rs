@@ -62,9 +62,10 @@ use settings::Settings;
 use window::{CountWindow, Counts, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
+pub(crate) use keyed::dropped_group_names as dropped_keyed_group_names;
 pub use keyed::{
-    DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSite, KeyedSnapshot, MAX_KEY_TEXT,
-    OVERFLOW_KEY, find_keyed, keyed, keyed_groups,
+    DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot, MAX_KEY_TEXT, OVERFLOW_KEY,
+    find_keyed, keyed, keyed_groups,
 };
 pub use permit::Permit;
 pub use registry::{

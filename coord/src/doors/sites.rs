@@ -2,9 +2,11 @@
 //! Resolving one is a door: it loads `COORD_CONFIG` first, once per call site, off the hot
 //! path; afterwards a site is one atomic load.
 
+use std::fmt;
+use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
-use crate::breaker::{self, BreakerConfig, CircuitBreaker};
+use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
 use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
 use crate::config;
 use crate::errors::Severity;
@@ -53,6 +55,54 @@ impl BreakerSite {
             breaker::breaker_with(self.name, (self.config)())
                 .unwrap_or_else(|_| breaker::breaker(self.name))
         })
+    }
+}
+
+/// A `#[circuit_breaker(name = "db", key = expr)]` call site: its group, resolved once like a
+/// [`BreakerSite`]'s breaker (a configuration file's entry wins; an existing group keeps its
+/// configuration; otherwise the site's configures it), then the key's breaker per call.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct KeyedSite {
+    name: &'static str,
+    config: fn() -> BreakerConfig,
+    group: OnceLock<Arc<KeyedBreakers>>,
+}
+
+impl KeyedSite {
+    /// A handle for the keyed group `name` configured by `config`, not yet resolved.
+    pub const fn new(name: &'static str, config: fn() -> BreakerConfig) -> Self {
+        Self {
+            name,
+            config,
+            group: OnceLock::new(),
+        }
+    }
+
+    /// The breaker of `key`. A configuration that turns out invalid falls back to the defaults.
+    #[inline]
+    pub fn get<K: Hash + fmt::Display + ?Sized>(&self, key: &K) -> Arc<CircuitBreaker> {
+        self.group.get_or_init(|| self.resolve()).get(key)
+    }
+
+    #[cold]
+    fn resolve(&self) -> Arc<KeyedBreakers> {
+        config::ensure_env_loaded();
+        let config = match breaker::file_config(self.name) {
+            Some(from_file) => from_file,
+            None => match breaker::find_keyed(self.name) {
+                Some(existing) => return existing,
+                None => (self.config)(),
+            },
+        };
+        breaker::keyed(self.name, config)
+            .or_else(|_| breaker::keyed(self.name, BreakerConfig::default()))
+            .unwrap_or_else(|_| {
+                Arc::new(KeyedBreakers::unchecked(
+                    Arc::from(self.name),
+                    BreakerConfig::default(),
+                ))
+            })
     }
 }
 

@@ -28,6 +28,12 @@ pub(crate) fn timeout_count(name: &str) -> Arc<TimeoutCounter> {
     }
 }
 
+/// Lookups of a new operation name that found the time-out counters full, since start or the
+/// last reset (for `coord_dropped_names_total`).
+pub(crate) fn dropped_timeout_names() -> u64 {
+    TIMEOUTS.dropped()
+}
+
 /// Every operation's time-out count, sorted by name.
 pub(crate) fn timeout_counts() -> Vec<(String, u64)> {
     let mut counts: Vec<_> = TIMEOUTS

@@ -193,6 +193,14 @@ pub(crate) const CAPPED_REGISTRIES: &[CappedRegistry] = &[
         label: "breakers",
         dropped: crate::breaker::dropped_names,
     },
+    CappedRegistry {
+        label: "keyed_breaker_groups",
+        dropped: crate::breaker::dropped_keyed_group_names,
+    },
+    CappedRegistry {
+        label: "timeout_counters",
+        dropped: crate::pipeline::dropped_timeout_names,
+    },
 ];
 
 impl Exposition {
