@@ -96,8 +96,19 @@ impl<T> Capped<T> {
     /// Names longer than [`MAX_NAME_BYTES`] are cut first.
     pub(crate) fn get_or_make(&self, name: &str, make: impl FnOnce(Arc<str>) -> T) -> Lookup<T> {
         let name = clamp_name(name);
-        if let Some(found) = self.read().by_name.get(name) {
-            return Lookup::Found(Arc::clone(found));
+        {
+            let entries = self.read();
+            if let Some(found) = entries.by_name.get(name) {
+                return Lookup::Found(Arc::clone(found));
+            }
+            // A full registry answers a new name under the read lock once the overflow entry
+            // exists, so high-cardinality names never queue on the write lock.
+            if entries.by_name.len() >= self.cap.load(Relaxed)
+                && let Some(overflow) = &entries.overflow
+            {
+                self.dropped.fetch_add(1, Relaxed);
+                return Lookup::Overflow(Arc::clone(overflow));
+            }
         }
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(found) = entries.by_name.get(name) {

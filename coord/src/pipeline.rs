@@ -18,7 +18,8 @@
 //! Adding a layer is an addition: a slot type parameter, a trait with an `Off` impl, and one
 //! step in each driver.
 //!
-//! The async driver is an `async fn` generic over the operation, so its future is `Send`
+//! The async retry loop is the `drive_async!` macro (`pipeline/drive.rs`), expanded in place
+//! by generated code and by [`run_async`](Pipeline::run_async), so its future is `Send`
 //! exactly when the operation's futures (and the values it returns) are: no error value is
 //! held across the back-off sleep, a time limit or a wait for a slot. Slot traits return
 //! concrete types (no associated types held across an await; see [`Tracker`]).

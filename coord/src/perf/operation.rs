@@ -356,6 +356,9 @@ pub fn max_operations() -> usize {
 /// cap only stops new ones.
 pub fn set_max_operations(cap: usize) {
     OPERATIONS.set_cap(cap);
+    // Operations and error rows keep their last error in one shared map of cells, whose cap
+    // must follow both registries (as `errors::set_max_rows` does).
+    crate::last_error::raise_cap(cap.saturating_mul(2));
 }
 
 /// How many lookups of a new operation name found the registry full (each got the shared
