@@ -15,11 +15,10 @@ fn child_passes_with_config(child: &str, file: &str, text: &str) {
         .env("COORD_CONFIG", &path)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{child}: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{child}: {stdout}");
+    // A renamed child would match nothing and "pass" with 0 tests run.
+    assert!(stdout.contains("1 passed"), "{child} did not run: {stdout}");
 }
 
 #[test]
