@@ -1,6 +1,10 @@
 //! Procedural macros of [coord](https://docs.rs/coord). Use them through the `coord` crate,
 //! which re-exports them and documents them; generated code calls only
 //! `::coord::__private`.
+//!
+//! Each entry point is one line into its module. The seven composing attributes all enter
+//! `compose::expand`: whichever expands first collects its siblings on the function and builds
+//! the one wrapper; the argument keys of each live in its own module (`retry.rs`, ...).
 
 mod bulkhead;
 mod circuit_breaker;
@@ -21,33 +25,46 @@ pub fn derive_validate(input: TokenStream) -> TokenStream {
     validate::derive(input.into()).into()
 }
 
-/// The composing attributes: each one, expanding first, collects its siblings on the function
-/// and builds the one wrapper (`compose`).
-macro_rules! composing_attributes {
-    ($($(#[$doc:meta])* $name:ident => $layer:ident;)*) => {$(
-        $(#[$doc])*
-        #[proc_macro_attribute]
-        pub fn $name(args: TokenStream, item: TokenStream) -> TokenStream {
-            compose::expand(compose::Layer::$layer, args.into(), item.into()).into()
-        }
-    )*};
+/// Times every call of a function and records its outcome; see `coord::track_performance`.
+#[proc_macro_attribute]
+pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::TrackPerformance, args.into(), item.into()).into()
 }
 
-composing_attributes! {
-    /// Times every call of a function and records its outcome; see `coord::track_performance`.
-    track_performance => TrackPerformance;
-    /// Retries a function returning `Result` with back-off; see `coord::retry`.
-    retry => Retry;
-    /// Guards a function returning `Result<T, E>` (with `E: From<CircuitOpen>`) with a named
-    /// circuit breaker; see `coord::circuit_breaker`.
-    circuit_breaker => CircuitBreaker;
-    /// Gives an `async fn` a time limit per attempt (`#[timeout("2s")]`) or for the whole call
-    /// (`#[timeout(total = "10s")]`); see `coord::timeout`.
-    timeout => Timeout;
-    /// Limits the calls of a function in flight at once; see `coord::bulkhead`.
-    bulkhead => Bulkhead;
-    /// Limits the rate of a function's calls; see `coord::rate_limit`.
-    rate_limit => RateLimit;
-    /// Recovers from a function's final error; see `coord::fallback`.
-    fallback => Fallback;
+/// Retries a function returning `Result` with back-off; see `coord::retry`.
+#[proc_macro_attribute]
+pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::Retry, args.into(), item.into()).into()
+}
+
+/// Guards a function returning `Result<T, E>` (with `E: From<CircuitOpen>`) with a named
+/// circuit breaker; see `coord::circuit_breaker`.
+#[proc_macro_attribute]
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::CircuitBreaker, args.into(), item.into()).into()
+}
+
+/// Gives an `async fn` a time limit per attempt (`#[timeout("2s")]`) or for the whole call
+/// (`#[timeout(total = "10s")]`); see `coord::timeout`.
+#[proc_macro_attribute]
+pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::Timeout, args.into(), item.into()).into()
+}
+
+/// Limits the calls of a function in flight at once; see `coord::bulkhead`.
+#[proc_macro_attribute]
+pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::Bulkhead, args.into(), item.into()).into()
+}
+
+/// Limits the rate of a function's calls; see `coord::rate_limit`.
+#[proc_macro_attribute]
+pub fn rate_limit(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::RateLimit, args.into(), item.into()).into()
+}
+
+/// Recovers from a function's final error; see `coord::fallback`.
+#[proc_macro_attribute]
+pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::Fallback, args.into(), item.into()).into()
 }
