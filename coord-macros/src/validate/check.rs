@@ -3,119 +3,13 @@
 
 use quote::format_ident;
 use syn::spanned::Spanned;
-use syn::{GenericArgument, Ident, Lit, PathArguments, Type};
+use syn::{Ident, Lit, LitInt, LitStr, Type};
 
 use super::Errors;
 use super::ast::{FieldList, Input, Shape, Style};
-use super::attr::{RawKind, RawRule};
+use super::attr::{Num, RawKind, RawRule};
 use super::model::{CField, CFields, CRule, CShape, Checked, Segment};
-
-/// What the macro can tell about a type from its spelling; `Other` leaves it to trait bounds.
-#[derive(Clone, Copy)]
-enum TyKind<'a> {
-    Str,
-    Int,
-    Float,
-    Bool,
-    Seq(Option<&'a Type>),
-    Map(Option<&'a Type>),
-    Option(&'a Type),
-    Other,
-}
-
-impl TyKind<'_> {
-    fn describe(self) -> &'static str {
-        match self {
-            TyKind::Str => "a string",
-            TyKind::Int => "an integer",
-            TyKind::Float => "a float",
-            TyKind::Bool => "a bool",
-            TyKind::Seq(_) => "a sequence",
-            TyKind::Map(_) => "a map",
-            TyKind::Option(_) => "an Option",
-            TyKind::Other => "this type",
-        }
-    }
-}
-
-fn generic_arg(args: &PathArguments, n: usize) -> Option<&Type> {
-    let PathArguments::AngleBracketed(a) = args else {
-        return None;
-    };
-    a.args
-        .iter()
-        .filter_map(|g| match g {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        })
-        .nth(n)
-}
-
-fn classify(ty: &Type) -> TyKind<'_> {
-    match ty {
-        Type::Reference(r) => classify(&r.elem),
-        Type::Paren(p) => classify(&p.elem),
-        Type::Group(g) => classify(&g.elem),
-        Type::Array(a) => TyKind::Seq(Some(&a.elem)),
-        Type::Slice(s) => TyKind::Seq(Some(&s.elem)),
-        Type::Path(p) if p.qself.is_none() => {
-            let Some(last) = p.path.segments.last() else {
-                return TyKind::Other;
-            };
-            match last.ident.to_string().as_str() {
-                "String" | "str" => TyKind::Str,
-                "Cow"
-                    if generic_arg(&last.arguments, 0)
-                        .is_some_and(|t| matches!(classify(t), TyKind::Str)) =>
-                {
-                    TyKind::Str
-                }
-                "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "i8" | "i16" | "i32" | "i64"
-                | "i128" | "isize" => TyKind::Int,
-                "f32" | "f64" => TyKind::Float,
-                "bool" => TyKind::Bool,
-                "Vec" | "VecDeque" | "HashSet" | "BTreeSet" => {
-                    TyKind::Seq(generic_arg(&last.arguments, 0))
-                }
-                "HashMap" | "BTreeMap" => TyKind::Map(generic_arg(&last.arguments, 1)),
-                "Option" => match generic_arg(&last.arguments, 0) {
-                    Some(t) => TyKind::Option(t),
-                    None => TyKind::Other,
-                },
-                _ => TyKind::Other,
-            }
-        }
-        _ => TyKind::Other,
-    }
-}
-
-/// The name a nested type is registered under (its last path segment) and how many
-/// collection levels wrap it (`Vec<Address>` is `("Address", 1)`): the rule model says
-/// `each(nested Address)` for it. `Option`, `Box`, `Arc` and `Rc` are transparent.
-fn type_name(ty: &Type) -> (String, usize) {
-    match classify(ty) {
-        TyKind::Seq(Some(item)) | TyKind::Map(Some(item)) => {
-            let (name, depth) = type_name(item);
-            return (name, depth + 1);
-        }
-        TyKind::Option(inner) => return type_name(inner),
-        _ => {}
-    }
-    match ty {
-        Type::Reference(r) => type_name(&r.elem),
-        Type::Path(p) => match p.path.segments.last() {
-            Some(last)
-                if matches!(last.ident.to_string().as_str(), "Box" | "Arc" | "Rc")
-                    && generic_arg(&last.arguments, 0).is_some() =>
-            {
-                generic_arg(&last.arguments, 0).map_or(("?".into(), 0), type_name)
-            }
-            Some(last) => (last.ident.to_string(), 0),
-            None => ("?".into(), 0),
-        },
-        _ => ("?".into(), 0),
-    }
-}
+use super::types::{TyKind, classify, mentions_param, type_name};
 
 fn message(rule: &RawRule) -> Option<String> {
     rule.message.as_ref().map(|m| m.value())
@@ -127,18 +21,6 @@ struct FieldCx<'f> {
     own: String,
     /// The type's generic type parameters: a `nested` type naming one needs a `Validate` bound.
     params: &'f [Ident],
-}
-
-/// Whether `ty` names one of `params` anywhere in its tokens.
-fn mentions_param(ty: &Type, params: &[Ident]) -> bool {
-    fn walk(tokens: proc_macro2::TokenStream, params: &[Ident]) -> bool {
-        tokens.into_iter().any(|t| match t {
-            proc_macro2::TokenTree::Ident(i) => params.contains(&i),
-            proc_macro2::TokenTree::Group(g) => walk(g.stream(), params),
-            _ => false,
-        })
-    }
-    walk(quote::ToTokens::to_token_stream(ty), params)
 }
 
 pub(crate) fn check<'a>(input: Input<'a>, errors: &mut Errors) -> Checked<'a> {
@@ -254,17 +136,16 @@ fn check_rules(
         ),
     };
     let mut rules = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<&Ident> = Vec::new();
     for rule in raw {
-        let name = rule.name.to_string();
-        if seen.contains(&name) {
+        if seen.contains(&&rule.name) {
             errors.push(syn::Error::new(
                 rule.name.span(),
-                format!("duplicate rule `{name}` {there}"),
+                format!("duplicate rule `{}` {there}", rule.name),
             ));
             continue;
         }
-        seen.push(name);
+        seen.push(&rule.name);
         match &rule.kind {
             RawKind::Required if optional => {
                 rules.insert(0, CRule::Required { msg: message(rule) });
@@ -280,6 +161,53 @@ fn check_rules(
     rules
 }
 
+/// Checks one rule other than `required` (which `check_rules` places) on values of type `ty`;
+/// each rule family has its own function, and at most one error comes of one rule.
+fn check_rule(
+    rule: &RawRule,
+    ty: &Type,
+    cx: &FieldCx<'_>,
+    bounds: &mut Vec<(Type, bool)>,
+    errors: &mut Errors,
+) -> Option<CRule> {
+    let kind = classify(ty);
+    let msg = message(rule);
+    let checked = match &rule.kind {
+        RawKind::Required => return None,
+        RawKind::Format(variant) => {
+            fits(rule, kind.stringy(), kind, "strings").map(|()| CRule::Format { variant, msg })
+        }
+        RawKind::Pattern(lit) => fits(rule, kind.stringy(), kind, "strings")
+            .and_then(|()| pattern(lit))
+            .map(|source| CRule::Pattern { source, msg }),
+        RawKind::Length { min, max, equal } => {
+            let sized = !matches!(kind, TyKind::Int | TyKind::Float | TyKind::Bool);
+            fits(rule, sized, kind, "strings and collections")
+                .and_then(|()| length(rule, min, max, equal, msg))
+        }
+        RawKind::Range { min, max } => fits(rule, kind.numeric(), kind, "numbers")
+            .and_then(|()| range(rule, min.as_ref(), max.as_ref(), msg)),
+        RawKind::OneOf(lits) => one_of(rule, kind, lits, msg),
+        RawKind::Nested => Ok(nested(ty, cx, bounds)),
+        RawKind::Each(inner) => each(rule, kind, inner, cx, bounds, errors),
+        RawKind::Custom(path) => Ok(CRule::Custom {
+            path: path.clone(),
+            msg,
+        }),
+        RawKind::MustMatch(other) => must_match(other, cx, msg),
+    };
+    errors.take(checked)
+}
+
+/// `Ok` when the rule applies to values of this kind, else the error saying what it checks.
+fn fits(rule: &RawRule, applies: bool, kind: TyKind<'_>, wants: &str) -> syn::Result<()> {
+    if applies {
+        Ok(())
+    } else {
+        Err(misfit(rule, kind, wants))
+    }
+}
+
 fn misfit(rule: &RawRule, kind: TyKind<'_>, wants: &str) -> syn::Error {
     syn::Error::new(
         rule.name.span(),
@@ -291,227 +219,217 @@ fn misfit(rule: &RawRule, kind: TyKind<'_>, wants: &str) -> syn::Error {
     )
 }
 
-fn check_rule(
+/// A pattern must parse as a regex now, so a bad one is a compile error.
+fn pattern(lit: &LitStr) -> syn::Result<String> {
+    let source = lit.value();
+    match regex_syntax::Parser::new().parse(&source) {
+        Ok(_) => Ok(source),
+        Err(e) => Err(syn::Error::new(
+            lit.span(),
+            format!("invalid `pattern`: {e}"),
+        )),
+    }
+}
+
+fn length(
     rule: &RawRule,
-    ty: &Type,
+    min: &Option<LitInt>,
+    max: &Option<LitInt>,
+    equal: &Option<LitInt>,
+    msg: Option<String>,
+) -> syn::Result<CRule> {
+    let value = |l: &Option<LitInt>| l.as_ref().and_then(|l| l.base10_parse::<u64>().ok());
+    let span_of = |l: &Option<LitInt>| l.as_ref().map_or(rule.name.span(), LitInt::span);
+    let (lo, hi, eq) = (value(min), value(max), value(equal));
+    if lo.is_none() && hi.is_none() && eq.is_none() {
+        return Err(syn::Error::new(
+            rule.name.span(),
+            "`length` needs at least one of `min`, `max`, `equal`",
+        ));
+    }
+    if eq.is_some() && (lo.is_some() || hi.is_some()) {
+        return Err(syn::Error::new(
+            span_of(equal),
+            "`length(equal = ...)` cannot be combined with `min` or `max`",
+        ));
+    }
+    if let (Some(l), Some(h)) = (lo, hi)
+        && l > h
+    {
+        return Err(syn::Error::new(
+            span_of(min),
+            format!("`length(min = {l})` is greater than `max = {h}`"),
+        ));
+    }
+    Ok(CRule::Length {
+        min: lo,
+        max: hi,
+        equal: eq,
+        msg,
+    })
+}
+
+fn range(
+    rule: &RawRule,
+    min: Option<&Num>,
+    max: Option<&Num>,
+    msg: Option<String>,
+) -> syn::Result<CRule> {
+    if min.is_none() && max.is_none() {
+        return Err(syn::Error::new(
+            rule.name.span(),
+            "`range` needs `min`, `max` or both",
+        ));
+    }
+    if let (Some(l), Some(h)) = (min, max)
+        && l.value > h.value
+    {
+        return Err(syn::Error::new(
+            l.span,
+            format!(
+                "`range(min = {})` is greater than `max = {}`",
+                l.value, h.value
+            ),
+        ));
+    }
+    Ok(CRule::Range {
+        min: min.map(|n| n.value),
+        max: max.map(|n| n.value),
+        msg,
+    })
+}
+
+/// `one_of` takes all string literals (for strings) or all number literals (for numbers).
+fn one_of(
+    rule: &RawRule,
+    kind: TyKind<'_>,
+    lits: &[Lit],
+    msg: Option<String>,
+) -> syn::Result<CRule> {
+    if lits.is_empty() {
+        return Err(syn::Error::new(
+            rule.name.span(),
+            "`one_of` needs at least one value",
+        ));
+    }
+    let strings: Option<Vec<String>> = lits
+        .iter()
+        .map(|l| match l {
+            Lit::Str(s) => Some(s.value()),
+            _ => None,
+        })
+        .collect();
+    if let Some(values) = strings {
+        fits(
+            rule,
+            kind.stringy(),
+            kind,
+            "strings when given string values",
+        )?;
+        return Ok(CRule::OneOfStr { values, msg });
+    }
+    if lits
+        .iter()
+        .all(|l| matches!(l, Lit::Int(_) | Lit::Float(_)))
+    {
+        fits(
+            rule,
+            kind.numeric(),
+            kind,
+            "numbers when given number values",
+        )?;
+        let values = lits
+            .iter()
+            .filter_map(|l| match l {
+                Lit::Int(i) => i.base10_parse::<f64>().ok(),
+                Lit::Float(f) => f.base10_parse::<f64>().ok(),
+                _ => None,
+            })
+            .collect();
+        return Ok(CRule::OneOfNum { values, msg });
+    }
+    let mixed = lits
+        .iter()
+        .find(|l| !matches!(l, Lit::Str(_)))
+        .map_or(rule.name.span(), Spanned::span);
+    Err(syn::Error::new(
+        mixed,
+        "`one_of` values must be all string literals or all number literals",
+    ))
+}
+
+/// A nested type is validated through its own `Validate` impl, which a generic one must be
+/// bound to.
+fn nested(ty: &Type, cx: &FieldCx<'_>, bounds: &mut Vec<(Type, bool)>) -> CRule {
+    if !matches!(ty, Type::Infer(_)) {
+        bounds.push((ty.clone(), mentions_param(ty, cx.params)));
+    }
+    let (type_name, depth) = type_name(ty);
+    CRule::Nested {
+        type_name,
+        depth,
+        ty: Box::new(ty.clone()),
+    }
+}
+
+/// `each(...)` checks its rules on the items of a collection (`_` when the macro cannot see
+/// the item type).
+fn each(
+    rule: &RawRule,
+    kind: TyKind<'_>,
+    inner: &[RawRule],
     cx: &FieldCx<'_>,
     bounds: &mut Vec<(Type, bool)>,
     errors: &mut Errors,
-) -> Option<CRule> {
-    let kind = classify(ty);
-    let msg = message(rule);
-    let stringy = matches!(kind, TyKind::Str | TyKind::Other);
-    match &rule.kind {
-        RawKind::Required => None,
-        RawKind::Format(variant) => {
-            if !stringy {
-                errors.push(misfit(rule, kind, "strings"));
-                return None;
-            }
-            Some(CRule::Format { variant, msg })
-        }
-        RawKind::Length { min, max, equal } => {
-            if matches!(kind, TyKind::Int | TyKind::Float | TyKind::Bool) {
-                errors.push(misfit(rule, kind, "strings and collections"));
-                return None;
-            }
-            let get =
-                |l: &Option<syn::LitInt>| l.as_ref().and_then(|l| l.base10_parse::<u64>().ok());
-            let (lo, hi, eq) = (get(min), get(max), get(equal));
-            if lo.is_none() && hi.is_none() && eq.is_none() {
-                errors.push(syn::Error::new(
-                    rule.name.span(),
-                    "`length` needs at least one of `min`, `max`, `equal`",
-                ));
-                return None;
-            }
-            if eq.is_some() && (lo.is_some() || hi.is_some()) {
-                errors.push(syn::Error::new(
-                    equal.as_ref().map_or(rule.name.span(), syn::LitInt::span),
-                    "`length(equal = ...)` cannot be combined with `min` or `max`",
-                ));
-                return None;
-            }
-            if let (Some(l), Some(h)) = (lo, hi)
-                && l > h
-            {
-                errors.push(syn::Error::new(
-                    min.as_ref().map_or(rule.name.span(), syn::LitInt::span),
-                    format!("`length(min = {l})` is greater than `max = {h}`"),
-                ));
-                return None;
-            }
-            Some(CRule::Length {
-                min: lo,
-                max: hi,
-                equal: eq,
-                msg,
-            })
-        }
-        RawKind::Range { min, max } => {
-            if !matches!(kind, TyKind::Int | TyKind::Float | TyKind::Other) {
-                errors.push(misfit(rule, kind, "numbers"));
-                return None;
-            }
-            if min.is_none() && max.is_none() {
-                errors.push(syn::Error::new(
-                    rule.name.span(),
-                    "`range` needs `min`, `max` or both",
-                ));
-                return None;
-            }
-            if let (Some(l), Some(h)) = (min, max)
-                && l.value > h.value
-            {
-                errors.push(syn::Error::new(
-                    l.span,
-                    format!(
-                        "`range(min = {})` is greater than `max = {}`",
-                        l.value, h.value
-                    ),
-                ));
-                return None;
-            }
-            Some(CRule::Range {
-                min: min.as_ref().map(|n| n.value),
-                max: max.as_ref().map(|n| n.value),
-                msg,
-            })
-        }
-        RawKind::Pattern(lit) => {
-            if !stringy {
-                errors.push(misfit(rule, kind, "strings"));
-                return None;
-            }
-            let source = lit.value();
-            if let Err(e) = regex_syntax::Parser::new().parse(&source) {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    format!("invalid `pattern`: {e}"),
-                ));
-                return None;
-            }
-            Some(CRule::Pattern { source, msg })
-        }
-        RawKind::OneOf(lits) => {
-            if lits.is_empty() {
-                errors.push(syn::Error::new(
-                    rule.name.span(),
-                    "`one_of` needs at least one value",
-                ));
-                return None;
-            }
-            if lits.iter().all(|l| matches!(l, Lit::Str(_))) {
-                if !stringy {
-                    errors.push(misfit(rule, kind, "strings when given string values"));
-                    return None;
-                }
-                let values = lits
-                    .iter()
-                    .filter_map(|l| match l {
-                        Lit::Str(s) => Some(s.value()),
-                        _ => None,
-                    })
-                    .collect();
-                Some(CRule::OneOfStr { values, msg })
-            } else if lits
-                .iter()
-                .all(|l| matches!(l, Lit::Int(_) | Lit::Float(_)))
-            {
-                if !matches!(kind, TyKind::Int | TyKind::Float | TyKind::Other) {
-                    errors.push(misfit(rule, kind, "numbers when given number values"));
-                    return None;
-                }
-                let values = lits
-                    .iter()
-                    .filter_map(|l| match l {
-                        Lit::Int(i) => i.base10_parse::<f64>().ok(),
-                        Lit::Float(f) => f.base10_parse::<f64>().ok(),
-                        _ => None,
-                    })
-                    .collect();
-                Some(CRule::OneOfNum { values, msg })
-            } else {
-                let bad = lits
-                    .iter()
-                    .find(|l| !matches!(l, Lit::Str(_)))
-                    .map_or(rule.name.span(), Spanned::span);
-                errors.push(syn::Error::new(
-                    bad,
-                    "`one_of` values must be all string literals or all number literals",
-                ));
-                None
-            }
-        }
-        RawKind::Nested => {
-            if !matches!(ty, Type::Infer(_)) {
-                bounds.push((ty.clone(), mentions_param(ty, cx.params)));
-            }
-            let (type_name, depth) = type_name(ty);
-            Some(CRule::Nested {
-                type_name,
-                depth,
-                ty: Box::new(ty.clone()),
-            })
-        }
-        RawKind::Each(inner_rules) => {
-            let item = match kind {
-                TyKind::Seq(item) | TyKind::Map(item) => item,
-                TyKind::Other => None,
-                _ => {
-                    errors.push(misfit(rule, kind, "collections (Vec, arrays, sets, maps)"));
-                    return None;
-                }
-            };
-            let (item_optional, item_ty) = match item.map(classify) {
-                Some(TyKind::Option(t)) => (true, Some(t)),
-                _ => (false, item),
-            };
-            let placeholder: Type = syn::parse_quote!(_);
-            let item_ty = item_ty.unwrap_or(&placeholder);
-            let rules = check_rules(
-                inner_rules,
-                Place::Each,
-                item_optional,
-                item_ty,
-                cx,
-                bounds,
-                errors,
-            );
-            Some(CRule::Each {
-                item_optional,
-                rules,
-            })
-        }
-        RawKind::Custom(path) => Some(CRule::Custom {
-            path: path.clone(),
+) -> syn::Result<CRule> {
+    let item = match kind {
+        TyKind::Seq(item) | TyKind::Map(item) => item,
+        TyKind::Other => None,
+        _ => return Err(misfit(rule, kind, "collections (Vec, arrays, sets, maps)")),
+    };
+    let (item_optional, item_ty) = match item.map(classify) {
+        Some(TyKind::Option(t)) => (true, Some(t)),
+        _ => (false, item),
+    };
+    let placeholder: Type = syn::parse_quote!(_);
+    let item_ty = item_ty.unwrap_or(&placeholder);
+    let rules = check_rules(
+        inner,
+        Place::Each,
+        item_optional,
+        item_ty,
+        cx,
+        bounds,
+        errors,
+    );
+    Ok(CRule::Each {
+        item_optional,
+        rules,
+    })
+}
+
+/// `must_match = "other"` names a sibling field, not the field itself.
+fn must_match(other: &LitStr, cx: &FieldCx<'_>, msg: Option<String>) -> syn::Result<CRule> {
+    let name = other.value();
+    if name == cx.own {
+        return Err(syn::Error::new(
+            other.span(),
+            "`must_match` must name another field, not this one",
+        ));
+    }
+    match cx.siblings.iter().find(|(n, _)| *n == name) {
+        Some((_, binding)) => Ok(CRule::MustMatch {
+            other_binding: binding.clone(),
+            other: name,
             msg,
         }),
-        RawKind::MustMatch(other) => {
-            let name = other.value();
-            if name == cx.own {
-                errors.push(syn::Error::new(
-                    other.span(),
-                    "`must_match` must name another field, not this one",
-                ));
-                return None;
+        None => {
+            let names: Vec<&str> = cx.siblings.iter().map(|(n, _)| n.as_str()).collect();
+            let mut text = format!("`must_match`: no field named `{name}`");
+            if let Some(s) = super::closest(&name, &names) {
+                text.push_str(&format!("; did you mean `{s}`?"));
             }
-            match cx.siblings.iter().find(|(n, _)| *n == name) {
-                Some((_, binding)) => Some(CRule::MustMatch {
-                    other_binding: binding.clone(),
-                    other: name,
-                    msg,
-                }),
-                None => {
-                    let names: Vec<&str> = cx.siblings.iter().map(|(n, _)| n.as_str()).collect();
-                    let mut text = format!("`must_match`: no field named `{name}`");
-                    if let Some(s) = super::closest(&name, &names) {
-                        text.push_str(&format!("; did you mean `{s}`?"));
-                    }
-                    errors.push(syn::Error::new(other.span(), text));
-                    None
-                }
-            }
+            Err(syn::Error::new(other.span(), text))
         }
     }
 }

@@ -8,6 +8,7 @@ mod attr;
 mod check;
 mod expand;
 mod model;
+mod types;
 
 use proc_macro2::TokenStream;
 use quote::quote;
