@@ -6,11 +6,11 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::LitStr;
 
+use coord_limits::bulkhead::MAX_CONCURRENT;
+
 use crate::common::{duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &["name", "max_concurrent", "max_wait"];
-/// Mirrors the runtime's `coord::bulkhead::MAX_CONCURRENT`.
-const MAX_CONCURRENT: u32 = (1 << 20) - 1;
 
 /// The checked arguments of one `#[bulkhead(...)]`.
 #[derive(Default)]

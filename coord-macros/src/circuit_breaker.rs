@@ -9,6 +9,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
 
+use coord_limits::breaker::{
+    DEFAULT_MINIMUM_CALLS, DEFAULT_OPEN_FOR, DEFAULT_WINDOW_CALLS, MAX_HALF_OPEN_CALLS,
+    MAX_WINDOW_CALLS, MIN_TIME_WINDOW,
+};
+
 use crate::common::{Errors, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &[
@@ -26,14 +31,6 @@ const KEYS: &[&str] = &[
     "classifier",
     "key",
 ];
-
-/// Mirrors the runtime's limits (`coord::BreakerConfig::validate`).
-const MAX_WINDOW_CALLS: u32 = 1024;
-const MAX_HALF_OPEN_CALLS: u32 = 255;
-const MIN_TIME_WINDOW: Duration = Duration::from_millis(10);
-const DEFAULT_WINDOW_CALLS: u32 = 20;
-const DEFAULT_MINIMUM_CALLS: u32 = 10;
-const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(30);
 
 enum WindowArg {
     Calls(u32),
@@ -93,7 +90,12 @@ impl Breaker {
                     if is_period {
                         let (period, span) = key.duration("\"10s\"")?;
                         if period < MIN_TIME_WINDOW {
-                            errors.push(key.error(span, "must be at least \"10ms\""));
+                            errors.push(
+                                key.error(
+                                    span,
+                                    format!("must be at least \"{MIN_TIME_WINDOW:?}\""),
+                                ),
+                            );
                         }
                         args.window = Some((WindowArg::Time(period), span));
                     } else {

@@ -6,11 +6,11 @@ use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::LitStr;
 
+use coord_limits::rate_limit::DEFAULT_RATE;
+
 use crate::common::{Errors, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
-/// The runtime's default `rate`.
-const DEFAULT_RATE: u32 = 100;
 
 /// The checked arguments of one `#[rate_limit(...)]`.
 #[derive(Default)]

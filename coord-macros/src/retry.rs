@@ -9,6 +9,8 @@ use quote::quote;
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, LitStr, Pat, Path, ReturnType, Signature, Type};
 
+use coord_limits::retry::MAX_RETRIES;
+
 use crate::common::{Errors, duration_tokens, parse_keys, unknown};
 
 const KEYS: &[&str] = &[
@@ -26,7 +28,6 @@ const JITTERS: [(&str, &str); 4] = [
     ("equal", "Equal"),
     ("decorrelated", "Decorrelated"),
 ];
-const MAX_RETRIES_LIMIT: u32 = 1000;
 
 /// The checked arguments of one `#[retry(...)]`.
 #[derive(Default)]
@@ -48,7 +49,7 @@ impl Retry {
         parse_keys("retry", KEYS, tokens, |key| {
             match key.name.as_str() {
                 "max_retries" => {
-                    args.max_retries = Some(key.integer(0, MAX_RETRIES_LIMIT, "3")?.0);
+                    args.max_retries = Some(key.integer(0, MAX_RETRIES, "3")?.0);
                 }
                 "base_delay" => {
                     let (d, span) = key.duration("\"200ms\"")?;

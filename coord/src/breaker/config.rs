@@ -5,6 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use coord_limits::breaker::{
+    DEFAULT_MINIMUM_CALLS, DEFAULT_OPEN_FOR, DEFAULT_WINDOW_CALLS, MIN_TIME_WINDOW,
+};
+
 use super::machine::MAX_HALF_OPEN_CALLS;
 use super::window::MAX_WINDOW_CALLS;
 
@@ -106,10 +110,10 @@ impl Default for BreakerConfig {
             failure_rate: 0.5,
             slow_call: None,
             slow_call_rate: 1.0,
-            minimum_calls: 10,
-            window: Window::Calls(20),
+            minimum_calls: DEFAULT_MINIMUM_CALLS,
+            window: Window::Calls(DEFAULT_WINDOW_CALLS),
             consecutive_failures: None,
-            open_for: Duration::from_secs(30),
+            open_for: DEFAULT_OPEN_FOR,
             max_open_for: None,
             half_open_calls: 3,
             max_half_open_wait: None,
@@ -251,10 +255,12 @@ impl BreakerConfig {
                 }
             }
             Window::Time(period) => {
-                if period < Duration::from_millis(10) {
+                if period < MIN_TIME_WINDOW {
                     return err(
                         "window",
-                        format!("{period:?} is shorter than the smallest time window, 10ms"),
+                        format!(
+                            "{period:?} is shorter than the smallest time window, {MIN_TIME_WINDOW:?}"
+                        ),
                     );
                 }
             }

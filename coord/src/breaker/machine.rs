@@ -26,8 +26,10 @@ const GEN_SHIFT: u32 = SLOW_SHIFT + FIELD_BITS;
 /// across 2^29 transitions for its generation to come round again.
 pub(crate) const GEN_MASK: u64 = (1 << (64 - GEN_SHIFT)) - 1;
 
-/// Most probes a half-open breaker may admit: the per-field width of the state word.
-pub(crate) const MAX_HALF_OPEN_CALLS: u32 = FIELD_MASK as u32;
+/// Most probes a half-open breaker may admit (shared with the attribute's compile-time check).
+pub(crate) const MAX_HALF_OPEN_CALLS: u32 = coord_limits::breaker::MAX_HALF_OPEN_CALLS;
+// The probes in flight are counted in one field of the state word.
+const _: () = assert!(MAX_HALF_OPEN_CALLS as u64 <= FIELD_MASK);
 
 /// One decoded state word.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

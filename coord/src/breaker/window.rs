@@ -16,8 +16,10 @@ use std::sync::OnceLock;
 use super::machine::GEN_MASK;
 use super::sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
-/// Largest count-based window, in calls.
-pub(crate) const MAX_WINDOW_CALLS: u32 = 1024;
+/// Largest count-based window, in calls (shared with the attribute's compile-time check).
+pub(crate) const MAX_WINDOW_CALLS: u32 = coord_limits::breaker::MAX_WINDOW_CALLS;
+// The ring sizes below are the powers of two up to it.
+const _: () = assert!(MAX_WINDOW_CALLS.is_power_of_two());
 /// Buckets of a time-based window.
 pub(crate) const BUCKETS: u64 = 10;
 /// Ring sizes: powers of two from 1 to `MAX_WINDOW_CALLS`, allocated when first used.

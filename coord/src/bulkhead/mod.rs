@@ -45,8 +45,10 @@ const IN_FLIGHT_BITS: u32 = 20;
 const IN_FLIGHT_MASK: u64 = (1 << IN_FLIGHT_BITS) - 1;
 const ONE_ACCEPTED: u64 = 1 << IN_FLIGHT_BITS;
 
-/// The largest `max_concurrent` a bulkhead accepts (1,048,575).
-pub const MAX_CONCURRENT: usize = IN_FLIGHT_MASK as usize;
+/// The largest `max_concurrent` a bulkhead accepts (1,048,575), as `#[bulkhead]` checks it.
+pub const MAX_CONCURRENT: usize = coord_limits::bulkhead::MAX_CONCURRENT as usize;
+// The calls in flight are counted in the low bits of the state word.
+const _: () = assert!(MAX_CONCURRENT as u64 <= IN_FLIGHT_MASK);
 
 /// How a bulkhead limits concurrency. Builder methods are named like the keys of
 /// `#[bulkhead(...)]`.

@@ -66,7 +66,7 @@ pub struct RateLimitConfig {
 impl Default for RateLimitConfig {
     fn default() -> Self {
         Self {
-            rate: 100,
+            rate: u64::from(coord_limits::rate_limit::DEFAULT_RATE),
             per: Duration::from_secs(1),
             burst: 10,
             max_wait: Duration::ZERO,
