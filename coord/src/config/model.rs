@@ -54,7 +54,7 @@ struct RateLimitModel {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RetryModel {
-    max_retries: Option<Bounded<u32, 0, 1000>>,
+    max_retries: Option<Bounded<u32, 0, { coord_limits::retry::MAX_RETRIES as u64 }>>,
     base_delay: Option<DurationValue>,
     multiplier: Option<Multiplier>,
     max_delay: Option<DurationValue>,
@@ -93,7 +93,7 @@ struct BreakerModel {
     window: Option<WindowValue>,
     open_for: Option<DurationValue>,
     max_open_for: Option<DurationValue>,
-    half_open_calls: Option<Bounded<u32, 1, 255>>,
+    half_open_calls: Option<Bounded<u32, 1, { coord_limits::breaker::MAX_HALF_OPEN_CALLS as u64 }>>,
     slow_call: Option<DurationValue>,
     slow_call_rate: Option<Rate>,
     consecutive_failures: Option<Bounded<u32, 1, { u32::MAX as u64 }>>,
