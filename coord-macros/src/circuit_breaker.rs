@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
-use syn::LitStr;
+use syn::{LitInt, LitStr};
 
 use coord_limits::breaker::{
     DEFAULT_MINIMUM_CALLS, DEFAULT_OPEN_FOR, DEFAULT_WINDOW_CALLS, MAX_HALF_OPEN_CALLS,
     MAX_WINDOW_CALLS, MIN_TIME_WINDOW,
 };
 
-use crate::common::{Errors, duration_tokens, parse_keys};
+use crate::common::{Errors, Key, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &[
     "name",
@@ -35,6 +35,31 @@ const KEYS: &[&str] = &[
 enum WindowArg {
     Calls(u32),
     Time(Duration),
+}
+
+/// `window = 20` (calls) or `window = "10s"` (a period), told apart by the literal's kind.
+fn window(key: &Key<'_, '_>, errors: &mut Errors) -> syn::Result<Option<(WindowArg, Span)>> {
+    let value = key.meta.input.fork();
+    let has_value = value.parse::<syn::Token![=]>().is_ok();
+    if has_value && value.peek(LitStr) {
+        let (period, span) = key.duration("\"10s\"")?;
+        if period < MIN_TIME_WINDOW {
+            errors.push(key.error(span, format!("must be at least \"{MIN_TIME_WINDOW:?}\"")));
+        }
+        return Ok(Some((WindowArg::Time(period), span)));
+    }
+    let mut calls = key.integer(1, MAX_WINDOW_CALLS, "20");
+    if has_value && !value.peek(LitInt) {
+        calls = calls.map_err(|e| {
+            key.error(
+                e.span(),
+                "is a number of calls (`window = 20`) or a period (`window = \"10s\"`)",
+            )
+        });
+    }
+    Ok(errors
+        .take(calls)
+        .map(|(n, span)| (WindowArg::Calls(n), span)))
 }
 
 /// The checked arguments of one `#[circuit_breaker(...)]`.
@@ -84,33 +109,7 @@ impl Breaker {
                     args.consecutive_failures =
                         errors.take(key.integer(1, u32::MAX, "5")).map(|(n, _)| n);
                 }
-                "window" => {
-                    let input = key.meta.input.fork();
-                    let is_period = input.parse::<syn::Token![=]>().is_ok() && input.peek(LitStr);
-                    if is_period {
-                        let (period, span) = key.duration("\"10s\"")?;
-                        if period < MIN_TIME_WINDOW {
-                            errors.push(
-                                key.error(
-                                    span,
-                                    format!("must be at least \"{MIN_TIME_WINDOW:?}\""),
-                                ),
-                            );
-                        }
-                        args.window = Some((WindowArg::Time(period), span));
-                    } else {
-                        let calls = key.integer(1, MAX_WINDOW_CALLS, "20").map_err(|e| {
-                            if e.to_string().contains("expects") {
-                                key.error(e.span(), "is a number of calls (`window = 20`) or a period (`window = \"10s\"`)")
-                            } else {
-                                e
-                            }
-                        });
-                        if let Some((n, span)) = errors.take(calls) {
-                            args.window = Some((WindowArg::Calls(n), span));
-                        }
-                    }
-                }
+                "window" => args.window = window(key, &mut errors)?,
                 "open_for" | "max_open_for" | "slow_call" | "max_half_open_wait" => {
                     let (duration, span) = key.duration("\"30s\"")?;
                     if duration.is_zero() {
