@@ -282,6 +282,36 @@ fn invalid_values_are_refused() {
 }
 
 #[test]
+fn non_finite_bounds_say_what_is_wrong() {
+    let e = load_err("yaml_nan:\n  field_validations:\n    a: {min: .nan}\n");
+    assert!(
+        matches!(&e, RuleLoadError::InvalidValue { rule_set, field, key, .. }
+            if rule_set == "yaml_nan" && field.as_deref() == Some("a") && key == "min"),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(text.contains("NaN"), "{text}");
+    assert!(!text.contains("found a number"), "{text}");
+    for (yaml, needle) in [
+        (
+            "yaml_inf:\n  field_validations:\n    a: {max: .inf}\n",
+            "found infinity",
+        ),
+        (
+            "yaml_inf:\n  field_validations:\n    a: {min: -.inf}\n",
+            "found negative infinity",
+        ),
+        (
+            "yaml_inf:\n  field_validations:\n    a: {min: [1]}\n",
+            "must be a number, found a sequence",
+        ),
+    ] {
+        let e = load_err(yaml);
+        assert!(e.to_string().contains(needle), "{yaml}: {e}");
+    }
+}
+
+#[test]
 fn oversized_and_deep_documents_are_refused() {
     let big = format!(
         "yaml_big:\n  field_validations:\n    a: {{pattern: \"{}\"}}\n",

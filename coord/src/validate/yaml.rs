@@ -446,9 +446,23 @@ fn message_code(key: &str) -> &str {
 }
 
 fn number(v: &Yaml, at: &At<'_>, key: &str) -> Result<f64, RuleLoadError> {
-    v.as_f64()
-        .filter(|f| f.is_finite())
-        .ok_or_else(|| at.invalid(key, format!("must be a number, found {}", kind(v))))
+    match v.as_f64() {
+        Some(f) if f.is_finite() => Ok(f),
+        // YAML calls `.nan` and `.inf` numbers; as bounds they would silently refuse or accept
+        // every value, so say which one was written and why it cannot serve.
+        Some(f) if f.is_nan() => Err(at.invalid(
+            key,
+            "must be a finite number, found NaN (`.nan`): no value compares with NaN, so it cannot be a bound",
+        )),
+        Some(f) => Err(at.invalid(
+            key,
+            format!(
+                "must be a finite number, found {}infinity (`.inf` or a literal too large for f64)",
+                if f < 0.0 { "negative " } else { "" }
+            ),
+        )),
+        None => Err(at.invalid(key, format!("must be a number, found {}", kind(v)))),
+    }
 }
 
 fn count(v: &Yaml, at: &At<'_>, key: &str) -> Result<u64, RuleLoadError> {
