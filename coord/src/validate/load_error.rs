@@ -21,7 +21,8 @@ pub enum RuleLoadError {
     },
     /// The document exceeds [`MAX_RULE_DOCUMENT_BYTES`](super::MAX_RULE_DOCUMENT_BYTES).
     TooLarge {
-        /// Document size.
+        /// Document size; for a file that is not a regular file (a FIFO, a device), `limit + 1`:
+        /// reading stops there.
         bytes: usize,
         /// The limit.
         limit: usize,
@@ -112,6 +113,14 @@ impl fmt::Display for RuleLoadError {
                 f,
                 "YAML syntax error at line {line}, column {column}: {message}"
             ),
+            // A stream (FIFO, device) is read one byte past the limit and no further, so
+            // that count means "more than the limit", not the stream's size.
+            RuleLoadError::TooLarge { bytes, limit } if *bytes == limit.saturating_add(1) => {
+                write!(
+                    f,
+                    "rule document of more than {limit} bytes refused: the limit is {limit} bytes"
+                )
+            }
             RuleLoadError::TooLarge { bytes, limit } => write!(
                 f,
                 "rule document of {bytes} bytes refused: the limit is {limit} bytes"
