@@ -205,6 +205,24 @@ fn rule_errors_come_from_the_rule_language() {
 }
 
 #[test]
+fn a_hostile_rules_section_is_bounded_like_a_rule_document() {
+    let mut yaml = String::from("rules:\n  cfg.hostile:\n    field_validations:\n");
+    for i in 0..200 {
+        yaml.push_str(&format!("      f{i}: {{pattern: '\\w{{200}}'}}\n"));
+    }
+    let err = config::load_str(&yaml).unwrap_err();
+    let ConfigErrorKind::Rules(rules) = &err.kind else {
+        panic!("{err}")
+    };
+    assert!(
+        matches!(**rules, coord::RuleLoadError::PatternTooLarge { ref rule_set, ref field, .. }
+            if rule_set == "cfg.hostile" && field == "f0"),
+        "{err}"
+    );
+    assert!(coord::rules().get("cfg.hostile").is_none());
+}
+
+#[test]
 fn a_refused_file_applies_nothing() {
     let e = config::load_str(
         "retry_policies:\n  cfg.atomic:\n    max_retries: 1\ncircuit_breakers:\n  cfg.atomic_db:\n    failure_rate: 2.0\n",

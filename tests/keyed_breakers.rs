@@ -152,3 +152,129 @@ fn a_call_site_keeps_the_configuration_of_a_group_that_exists() {
     assert_eq!(group.config(), preset);
     assert_eq!(group.snapshot().keys, 2);
 }
+
+/// Lines of `/metrics` holding `coord_circuit_breaker_state` for `breaker` in `state`.
+fn state_series(metrics: &str, breaker: &str, state: &str) -> usize {
+    let needle = format!("coord_circuit_breaker_state{{breaker=\"{breaker}\",state=\"{state}\"}}");
+    metrics.lines().filter(|l| l.starts_with(&needle)).count()
+}
+
+/// `group[prefix#` and 16 lowercase hex digits `]`.
+fn is_hashed(name: &str, group_and_prefix: &str) -> bool {
+    name.strip_prefix(group_and_prefix)
+        .and_then(|rest| rest.strip_prefix('#'))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .is_some_and(|hex| {
+            hex.len() == 16
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        })
+}
+
+#[test]
+fn two_long_keys_sharing_the_cut_prefix_name_two_breakers_and_two_series() {
+    let group = keyed("keyed.prefix130", tripping()).unwrap();
+    let shared = "p".repeat(coord::breaker::MAX_KEY_TEXT);
+    let (key_a, key_b) = (format!("{shared}aa"), format!("{shared}bb"));
+    assert_eq!((key_a.len(), key_b.len()), (130, 130));
+    let (a, b) = (group.get(&key_a), group.get(&key_b));
+    assert!(!Arc::ptr_eq(&a, &b));
+    assert_ne!(a.name(), b.name());
+    for breaker in [&a, &b] {
+        assert!(
+            breaker.name().len() <= "keyed.prefix130[]".len() + coord::breaker::MAX_KEY_TEXT,
+            "{}",
+            breaker.name()
+        );
+        assert!(
+            is_hashed(
+                breaker.name(),
+                &format!("keyed.prefix130[{}", &shared[..111])
+            ),
+            "{}",
+            breaker.name()
+        );
+    }
+    // The name is stable: the same key finds the same breaker under the same name.
+    assert_eq!(group.get(&key_a).name(), a.name());
+    let metrics = coord::report().to_prometheus();
+    for breaker in [&a, &b] {
+        assert_eq!(
+            state_series(&metrics, breaker.name(), "closed"),
+            1,
+            "{}",
+            breaker.name()
+        );
+    }
+}
+
+#[test]
+fn a_key_named_coord_overflow_never_takes_the_overflow_breakers_name() {
+    let group = keyed("keyed.reserved", tripping()).unwrap();
+    group.set_max_keys(2);
+    let user = group.get("coord.overflow");
+    assert_ne!(user.name(), "keyed.reserved[coord.overflow]");
+    assert!(
+        is_hashed(user.name(), "keyed.reserved[coord.overflow"),
+        "{}",
+        user.name()
+    );
+    for key in ["coord.overflow", "other"] {
+        for _ in 0..2 {
+            let _ = group.get(key).call(|| Err::<(), _>(Failed::Down(Down)));
+        }
+    }
+    let overflow = group.get("third");
+    assert_eq!(overflow.name(), "keyed.reserved[coord.overflow]");
+    assert!(!Arc::ptr_eq(&user, &overflow));
+    let metrics = coord::report().to_prometheus();
+    assert_eq!(
+        state_series(&metrics, "keyed.reserved[coord.overflow]", "closed"),
+        1
+    );
+    assert_eq!(state_series(&metrics, user.name(), "open"), 1);
+}
+
+/// A key whose `Display` shows only part of what tells keys apart.
+#[derive(Hash)]
+struct Replica {
+    host: &'static str,
+    port: u16,
+}
+
+impl std::fmt::Display for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.host)
+    }
+}
+
+#[test]
+fn unequal_keys_with_equal_text_get_distinct_names() {
+    let group = KeyedBreakers::new("keyed.sametext", tripping()).unwrap();
+    let first = group.get(&Replica {
+        host: "db",
+        port: 1,
+    });
+    let second = group.get(&Replica {
+        host: "db",
+        port: 2,
+    });
+    assert!(!Arc::ptr_eq(&first, &second));
+    assert_eq!(first.name(), "keyed.sametext[db]");
+    assert!(
+        is_hashed(second.name(), "keyed.sametext[db"),
+        "{}",
+        second.name()
+    );
+}
+
+#[test]
+fn an_evicted_keys_name_is_free_again() {
+    let group = KeyedBreakers::new("keyed.reuse", tripping()).unwrap();
+    group.set_max_keys(1);
+    assert_eq!(group.get("a").name(), "keyed.reuse[a]");
+    assert_eq!(group.get("b").name(), "keyed.reuse[b]");
+    assert_eq!(group.evicted(), 1);
+    assert_eq!(group.get("a").name(), "keyed.reuse[a]");
+}

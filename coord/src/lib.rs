@@ -66,6 +66,7 @@ mod last_error;
 mod locks;
 mod metrics_bridge;
 mod naming;
+mod read;
 mod rng;
 mod serde_ms;
 mod status;

@@ -11,7 +11,7 @@
 //! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
 //!               validate
 //! leaves        clock, status, naming, rng,    nothing of coord
-//!               serde_ms, metrics_bridge, locks
+//!               serde_ms, metrics_bridge, locks, read
 //! ```
 //!
 //! `macros` holds `macro_rules!` helpers declared first with `#[macro_use]`; used by name, they
@@ -37,7 +37,7 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" | "last_error" => Layer::Leaf,
+        | "locks" | "capped" | "last_error" | "read" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" => Layer::Mechanism,
         "compose" | "pipeline" => Layer::Composition,

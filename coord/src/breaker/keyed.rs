@@ -9,11 +9,11 @@
 //! assert!(std::sync::Arc::ptr_eq(&replica, &db.get("replica-2")));
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use super::machine::{CLOSED, FORCED_OPEN, HALF_OPEN, OPEN};
 use super::{BreakerConfig, BreakerConfigError, BreakerSnapshot, CircuitBreaker};
@@ -24,8 +24,12 @@ use crate::clock::Clock;
 pub const DEFAULT_MAX_KEYS: usize = 1_000;
 /// Default cap on the number of keyed groups.
 pub const DEFAULT_MAX_GROUPS: usize = 10_000;
-/// Bytes of a key's `Display` text kept in the breaker's name (cut at a character boundary).
+/// Most bytes of key text in a breaker's name. A longer key keeps its first bytes (cut at a
+/// character boundary) and, after `#`, 16 hex digits of a stable hash of its whole text, so
+/// two long keys sharing a prefix still name two breakers.
 pub const MAX_KEY_TEXT: usize = 128;
+/// `#` and 16 hex digits: what a hashed key text ends with.
+const HASH_SUFFIX: usize = 17;
 /// The key of the breaker shared by keys that found a group full of breakers that are not
 /// closed (which are never evicted).
 pub const OVERFLOW_KEY: &str = "coord.overflow";
@@ -111,21 +115,56 @@ struct Member {
     last_used: AtomicU64,
 }
 
-/// Collects at most [`MAX_KEY_TEXT`] bytes of a key's `Display` output.
-#[derive(Default)]
+/// Collects at most [`MAX_KEY_TEXT`] bytes of a key's `Display` output, and a stable hash
+/// (64-bit FNV-1a, the same in every process) of all of it.
 struct KeyText {
     text: String,
+    /// `false` once a character did not fit: `text` is a prefix.
+    whole: bool,
+    hash: u64,
+}
+
+impl Default for KeyText {
+    fn default() -> Self {
+        KeyText {
+            text: String::new(),
+            whole: true,
+            hash: 0xcbf2_9ce4_8422_2325,
+        }
+    }
 }
 
 impl fmt::Write for KeyText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            if self.text.len() + c.len_utf8() > MAX_KEY_TEXT {
-                break;
+        for b in s.bytes() {
+            self.hash = (self.hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        if self.whole {
+            for c in s.chars() {
+                if self.text.len() + c.len_utf8() > MAX_KEY_TEXT {
+                    self.whole = false;
+                    break;
+                }
+                self.text.push(c);
             }
-            self.text.push(c);
         }
         Ok(())
+    }
+}
+
+impl KeyText {
+    /// The `attempt`-th hashed form: a prefix, `#`, 16 hex digits; at most `MAX_KEY_TEXT` bytes.
+    fn hashed(&self, attempt: u64) -> String {
+        let mut cut = self.text.len().min(MAX_KEY_TEXT - HASH_SUFFIX);
+        while !self.text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let hash = if attempt == 0 {
+            self.hash
+        } else {
+            crate::rng::splitmix(self.hash ^ attempt)
+        };
+        format!("{}#{hash:016x}", &self.text[..cut])
     }
 }
 
@@ -138,7 +177,10 @@ impl fmt::Write for KeyText {
 /// counted in [`dropped_keys`](Self::dropped_keys).
 ///
 /// A key is identified by its `Hash` (two independently seeded 64-bit lanes, so a lookup never
-/// formats the key); its `Display` text (at most [`MAX_KEY_TEXT`] bytes) names the breaker.
+/// formats the key); its `Display` text names the breaker, and no two breakers of a group share
+/// a name (so no two share a `/metrics` series): a key whose text is longer than
+/// [`MAX_KEY_TEXT`] bytes, is [`OVERFLOW_KEY`] or renders a name another key's breaker already
+/// has is named `prefix#` and a 16-hex-digit stable hash of its whole text instead.
 pub struct KeyedBreakers {
     name: Arc<str>,
     config: RwLock<BreakerConfig>,
@@ -151,6 +193,8 @@ pub struct KeyedBreakers {
     evicted: AtomicU64,
     dropped: AtomicU64,
     overflow: std::sync::OnceLock<Arc<CircuitBreaker>>,
+    /// The names of the members' breakers, to keep them unique (taken after a shard's lock).
+    names: Mutex<HashSet<Arc<str>>>,
 }
 
 impl fmt::Debug for KeyedBreakers {
@@ -210,6 +254,7 @@ impl KeyedBreakers {
             evicted: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             overflow: std::sync::OnceLock::new(),
+            names: Mutex::new(HashSet::new()),
         }
     }
 
@@ -338,7 +383,7 @@ impl KeyedBreakers {
         }
         let use_count = self.uses.fetch_add(1, Relaxed) + 1;
         let breaker = Arc::new(CircuitBreaker::unchecked(
-            Arc::from(format!("{}[{}]", self.name, text.text)),
+            self.unique_name(&text),
             self.config(),
             Clock::system(),
         ));
@@ -349,6 +394,29 @@ impl KeyedBreakers {
         }));
         self.keys.fetch_add(1, Relaxed);
         breaker
+    }
+
+    /// A name for a new key's breaker that no member's breaker and the overflow breaker have:
+    /// `group[text]` when the text is whole and not reserved, else the first free hashed form.
+    fn unique_name(&self, text: &KeyText) -> Arc<str> {
+        let mut names = crate::locks::lock(&self.names);
+        if text.whole && text.text != OVERFLOW_KEY {
+            let name = Arc::<str>::from(format!("{}[{}]", self.name, text.text));
+            if names.insert(Arc::clone(&name)) {
+                return name;
+            }
+        }
+        // Hashed forms end in `#` and hex digits, never `coord.overflow`. A clash with a
+        // member (equal `Display` texts of unequal keys, or a 64-bit hash collision) moves on
+        // to the next form, so this ends at the first free one.
+        let mut attempt = 0u64;
+        loop {
+            let name = Arc::<str>::from(format!("{}[{}]", self.name, text.hashed(attempt)));
+            if names.insert(Arc::clone(&name)) {
+                return name;
+            }
+            attempt = attempt.wrapping_add(1);
+        }
     }
 
     /// Removes the least recently used closed breaker; `false` when none is closed.
@@ -380,6 +448,7 @@ impl KeyedBreakers {
                 }
                 self.keys.fetch_sub(1, Relaxed);
                 self.evicted.fetch_add(1, Relaxed);
+                crate::locks::lock(&self.names).remove(victim.breaker.name());
             }
         }
         true

@@ -111,9 +111,11 @@ pub struct ConfigError {
 pub enum ConfigErrorKind {
     /// The file could not be read.
     Io(std::io::Error),
-    /// The file is larger than [`MAX_CONFIG_BYTES`].
+    /// The file is larger than [`MAX_CONFIG_BYTES`]. Reading stops one byte past the limit, so
+    /// a FIFO or a device such as `/dev/zero` is refused without being read whole.
     TooLarge {
-        /// Its size.
+        /// Its size when the system knows it (a regular file), else `MAX_CONFIG_BYTES + 1`:
+        /// what was read before stopping.
         bytes: usize,
     },
     /// Not YAML, a key that does not exist, a value of the wrong type or out of range.
@@ -136,6 +138,12 @@ impl fmt::Display for ConfigError {
         }
         match &self.kind {
             ConfigErrorKind::Io(e) => write!(f, ": cannot read: {e}"),
+            // A stream (FIFO, device) is read one byte past the limit and no further, so
+            // that count means "more than the limit", not the stream's size.
+            ConfigErrorKind::TooLarge { bytes } if *bytes == MAX_CONFIG_BYTES + 1 => write!(
+                f,
+                ": more than {MAX_CONFIG_BYTES} bytes is over the {MAX_CONFIG_BYTES}-byte limit"
+            ),
             ConfigErrorKind::TooLarge { bytes } => {
                 write!(
                     f,
@@ -256,18 +264,12 @@ fn init_once<T>(cell: &OnceLock<T>, load: impl FnOnce() -> T) -> Option<&T> {
 }
 
 fn read_limited(path: &Path) -> Result<String, ConfigErrorKind> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(ConfigErrorKind::Io)?;
-    let mut text = String::new();
-    // Read one byte past the limit to tell "at the limit" from "over it" without trusting
-    // the file's reported size.
-    file.take(MAX_CONFIG_BYTES as u64 + 1)
-        .read_to_string(&mut text)
-        .map_err(ConfigErrorKind::Io)?;
-    if text.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigErrorKind::TooLarge { bytes: text.len() });
-    }
-    Ok(text)
+    crate::read::read_capped(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+        crate::read::ReadError::Io(e) => ConfigErrorKind::Io(e),
+        crate::read::ReadError::TooLarge { bytes } => ConfigErrorKind::TooLarge {
+            bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+        },
+    })
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ pub enum RuleLoadError {
     },
     /// The document exceeds [`MAX_RULE_DOCUMENT_BYTES`](super::MAX_RULE_DOCUMENT_BYTES).
     TooLarge {
-        /// Document size.
+        /// Document size; for a file that is not a regular file (a FIFO, a device), `limit + 1`:
+        /// reading stops there.
         bytes: usize,
         /// The limit.
         limit: usize,
@@ -77,6 +78,19 @@ pub enum RuleLoadError {
         /// `max` or `max_length`.
         max_key: &'static str,
     },
+    /// A `pattern` past one of the limits that bound a rule document's regexes as a whole
+    /// ([`PatternLimit`]); nothing of the document is loaded.
+    PatternTooLarge {
+        /// The rule set.
+        rule_set: String,
+        /// The field; nested places are joined with `.`.
+        field: String,
+        /// 1-based line and column of the pattern in the document, when known (`None` for the
+        /// `rules` section of a configuration file, whose error carries the file).
+        location: Option<(usize, usize)>,
+        /// The limit it broke.
+        limit: PatternLimit,
+    },
     /// The file could not be read.
     Io {
         /// The file.
@@ -91,6 +105,49 @@ pub enum RuleLoadError {
         /// The error.
         error: Box<RuleLoadError>,
     },
+}
+
+/// Which bound of a rule document's regexes a `pattern` broke, with the bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PatternLimit {
+    /// The pattern alone compiles to more than
+    /// [`MAX_PATTERN_BYTES`](super::MAX_PATTERN_BYTES).
+    Pattern {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// With this pattern, the document's patterns together compile to more than
+    /// [`MAX_DOCUMENT_PATTERN_BYTES`](super::MAX_DOCUMENT_PATTERN_BYTES).
+    Document {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The document holds more than [`MAX_DOCUMENT_PATTERNS`](super::MAX_DOCUMENT_PATTERNS)
+    /// patterns; this is the first one past the count.
+    Count {
+        /// The limit, in patterns.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for PatternLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternLimit::Pattern { limit } => write!(
+                f,
+                "compiles to more than {limit} bytes, the limit for one pattern of a rule document"
+            ),
+            PatternLimit::Document { limit } => write!(
+                f,
+                "takes the document's compiled patterns past {limit} bytes, the limit for one rule document"
+            ),
+            PatternLimit::Count { limit } => write!(
+                f,
+                "is one pattern too many: a rule document holds at most {limit} patterns"
+            ),
+        }
+    }
 }
 
 fn place(f: &mut fmt::Formatter<'_>, rule_set: &str, field: Option<&str>) -> fmt::Result {
@@ -112,6 +169,14 @@ impl fmt::Display for RuleLoadError {
                 f,
                 "YAML syntax error at line {line}, column {column}: {message}"
             ),
+            // A stream (FIFO, device) is read one byte past the limit and no further, so
+            // that count means "more than the limit", not the stream's size.
+            RuleLoadError::TooLarge { bytes, limit } if *bytes == limit.saturating_add(1) => {
+                write!(
+                    f,
+                    "rule document of more than {limit} bytes refused: the limit is {limit} bytes"
+                )
+            }
             RuleLoadError::TooLarge { bytes, limit } => write!(
                 f,
                 "rule document of {bytes} bytes refused: the limit is {limit} bytes"
@@ -169,6 +234,18 @@ impl fmt::Display for RuleLoadError {
             } => {
                 place(f, rule_set, Some(field))?;
                 write!(f, ": `{min_key}` is greater than `{max_key}`")
+            }
+            RuleLoadError::PatternTooLarge {
+                rule_set,
+                field,
+                location,
+                limit,
+            } => {
+                place(f, rule_set, Some(field))?;
+                if let Some((line, column)) = location {
+                    write!(f, " (line {line}, column {column})")?;
+                }
+                write!(f, ": `pattern` {limit}")
             }
             RuleLoadError::Io { path, message } => {
                 write!(f, "cannot read {}: {message}", path.display())

@@ -85,6 +85,7 @@
 mod engine;
 pub mod formats;
 mod load_error;
+mod locate;
 mod registry;
 mod report;
 mod result;
@@ -111,7 +112,10 @@ pub use rule::{
 };
 pub use rule_set_ref::{AsRuleSet, RuleSetRef};
 pub(crate) use yaml::parse_document;
-pub use yaml::{MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, RuleLoadError};
+pub use yaml::{
+    MAX_DOCUMENT_PATTERN_BYTES, MAX_DOCUMENT_PATTERNS, MAX_PATTERN_BYTES, MAX_PATTERN_DFA_BYTES,
+    MAX_RULE_DOCUMENT_BYTES, MAX_RULE_DOCUMENT_DEPTH, PatternLimit, RuleLoadError,
+};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Display;

@@ -77,26 +77,25 @@ impl RuleRegistry {
     }
 
     /// Reads `path` and loads it like [`RuleRegistry::load_yaml`]; errors name the file.
+    /// Reading stops one byte past [`MAX_RULE_DOCUMENT_BYTES`](super::MAX_RULE_DOCUMENT_BYTES),
+    /// so a FIFO or a device such as `/dev/zero` is refused without being read whole.
     pub fn load_file(&self, path: impl AsRef<Path>) -> Result<Vec<String>, RuleLoadError> {
         let path = path.as_ref();
         let in_file = |error| RuleLoadError::InFile {
             path: path.to_owned(),
             error: Box::new(error),
         };
-        let meta = std::fs::metadata(path).map_err(|e| RuleLoadError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
-        if meta.len() > yaml::MAX_RULE_DOCUMENT_BYTES as u64 {
-            return Err(in_file(RuleLoadError::TooLarge {
-                bytes: usize::try_from(meta.len()).unwrap_or(usize::MAX),
-                limit: yaml::MAX_RULE_DOCUMENT_BYTES,
-            }));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| RuleLoadError::Io {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let text =
+            crate::read::read_capped(path, yaml::MAX_RULE_DOCUMENT_BYTES).map_err(|e| match e {
+                crate::read::ReadError::Io(e) => RuleLoadError::Io {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                },
+                crate::read::ReadError::TooLarge { bytes } => in_file(RuleLoadError::TooLarge {
+                    bytes: usize::try_from(bytes).unwrap_or(usize::MAX),
+                    limit: yaml::MAX_RULE_DOCUMENT_BYTES,
+                }),
+            })?;
         self.load_yaml(&text).map_err(in_file)
     }
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use serde_norway::Value as Yaml;
 
-pub use super::load_error::RuleLoadError;
+pub use super::load_error::{PatternLimit, RuleLoadError};
+use super::locate::locate;
 use super::rule::{Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType};
 use crate::naming::closest;
 
@@ -14,6 +15,19 @@ use crate::naming::closest;
 pub const MAX_RULE_DOCUMENT_BYTES: usize = 1 << 20;
 /// Deepest nesting of mappings and sequences accepted in a rule document.
 pub const MAX_RULE_DOCUMENT_DEPTH: usize = 32;
+/// Largest compiled size of one `pattern` of a rule document, in bytes (the `regex` crate's
+/// `size_limit`; its default, kept for patterns written in code, is 10 MiB). Ordinary patterns
+/// take a few kilobytes; `\w{20}` takes about 1.1 MB, because `\w` is every Unicode word
+/// character.
+pub const MAX_PATTERN_BYTES: usize = 2 << 20;
+/// Largest lazy DFA cache of one `pattern` of a rule document, in bytes (the `regex` crate's
+/// `dfa_size_limit`, default 2 MiB): filled while matching, one per thread matching at once.
+/// A pattern too large for it is matched by the slower engines, still in linear time.
+pub const MAX_PATTERN_DFA_BYTES: usize = 512 << 10;
+/// Largest compiled size of all the patterns of one rule document together, in bytes.
+pub const MAX_DOCUMENT_PATTERN_BYTES: usize = 16 << 20;
+/// Most `pattern` rules one rule document may hold.
+pub const MAX_DOCUMENT_PATTERNS: usize = 1_000;
 
 const RULE_SET_KEYS: &[&str] = &["required_fields", "field_validations", "coercion"];
 const FIELD_KEYS: &[&str] = &[
@@ -78,12 +92,17 @@ pub(crate) fn parse(src: &str) -> Result<Vec<RuleSet>, RuleLoadError> {
             }
         }
     })?;
-    parse_document(doc)
+    parse_located(doc, Some(src))
 }
 
 /// Turns an already parsed YAML document (a mapping from rule-set name to rule set) into rule
 /// sets; the configuration file hands its `rules` section here.
 pub(crate) fn parse_document(doc: Yaml) -> Result<Vec<RuleSet>, RuleLoadError> {
+    parse_located(doc, None)
+}
+
+/// [`parse_document`], with the source text when there is one, to locate refusals in it.
+fn parse_located(doc: Yaml, src: Option<&str>) -> Result<Vec<RuleSet>, RuleLoadError> {
     if depth(&doc, 0) > MAX_RULE_DOCUMENT_DEPTH {
         return Err(RuleLoadError::TooDeep {
             limit: MAX_RULE_DOCUMENT_DEPTH,
@@ -104,6 +123,11 @@ pub(crate) fn parse_document(doc: Yaml) -> Result<Vec<RuleSet>, RuleLoadError> {
             });
         }
     };
+    let mut cx = Doc {
+        src,
+        patterns: 0,
+        pattern_bytes: 0,
+    };
     let mut sets = Vec::new();
     for (name, body) in &top {
         let Some(name) = name.as_str() else {
@@ -114,7 +138,7 @@ pub(crate) fn parse_document(doc: Yaml) -> Result<Vec<RuleSet>, RuleLoadError> {
                 message: format!("has a non-string rule-set name ({})", kind(name)),
             });
         };
-        sets.push(rule_set(name, name, None, body)?);
+        sets.push(rule_set(name, name, None, body, &mut cx, &[name])?);
     }
     Ok(sets)
 }
@@ -141,6 +165,70 @@ fn kind(v: &Yaml) -> &'static str {
         Yaml::Mapping(_) => "a mapping",
         Yaml::Tagged(_) => "a tagged value",
     }
+}
+
+/// What parsing one document carries along: its source, to locate refusals, and what its
+/// patterns have used of the document's budget.
+struct Doc<'s> {
+    src: Option<&'s str>,
+    patterns: usize,
+    pattern_bytes: usize,
+}
+
+impl Doc<'_> {
+    /// Compiles the `pattern` at `path` (its keys from the document's root) within what is
+    /// left of the document's budget.
+    fn pattern(
+        &mut self,
+        source: &str,
+        at: &At<'_>,
+        path: &[&str],
+    ) -> Result<Pattern, RuleLoadError> {
+        let too_large = |limit| RuleLoadError::PatternTooLarge {
+            rule_set: at.set.to_owned(),
+            field: at.field.unwrap_or_default().to_owned(),
+            location: self.src.and_then(|src| locate(src, path)),
+            limit,
+        };
+        if self.patterns >= MAX_DOCUMENT_PATTERNS {
+            return Err(too_large(PatternLimit::Count {
+                limit: MAX_DOCUMENT_PATTERNS,
+            }));
+        }
+        let left = MAX_DOCUMENT_PATTERN_BYTES.saturating_sub(self.pattern_bytes);
+        let document = PatternLimit::Document {
+            limit: MAX_DOCUMENT_PATTERN_BYTES,
+        };
+        // Compiling under what is left stops a pattern that cannot fit as soon as it is known,
+        // instead of after building it whole.
+        let size_limit = MAX_PATTERN_BYTES.min(left);
+        match Pattern::with_limits(source, size_limit, MAX_PATTERN_DFA_BYTES) {
+            Ok(p) if p.memory_usage() > left => Err(too_large(document)),
+            Ok(p) => {
+                self.patterns += 1;
+                self.pattern_bytes += p.memory_usage();
+                Ok(p)
+            }
+            Err(regex::Error::CompiledTooBig(_)) => {
+                Err(too_large(if size_limit < MAX_PATTERN_BYTES {
+                    document
+                } else {
+                    PatternLimit::Pattern {
+                        limit: MAX_PATTERN_BYTES,
+                    }
+                }))
+            }
+            Err(e) => Err(at.invalid("pattern", format!("is not a valid regex: {e}"))),
+        }
+    }
+}
+
+/// `path` and then `keys`.
+fn joined<'a>(path: &[&'a str], keys: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(path.len() + keys.len());
+    out.extend_from_slice(path);
+    out.extend_from_slice(keys);
+    out
 }
 
 /// Where in the document a rule set or field sits, for error messages.
@@ -184,12 +272,14 @@ fn str_key<'a>(k: &'a Yaml, at: &At<'_>) -> Result<&'a str, RuleLoadError> {
 }
 
 /// `set` is the top-level rule set's name (for errors); `prefix` the dotted place of an inline
-/// nested rule set inside it.
-fn rule_set(
+/// nested rule set inside it; `path` the keys from the document's root to `body`.
+fn rule_set<'y>(
     name: &str,
     set: &str,
     prefix: Option<&str>,
-    body: &Yaml,
+    body: &'y Yaml,
+    cx: &mut Doc<'_>,
+    path: &[&'y str],
 ) -> Result<RuleSet, RuleLoadError> {
     let at = At { set, field: prefix };
     let body = mapping(body, &at, "(rule set)")?;
@@ -219,7 +309,9 @@ fn rule_set(
                         Some(p) => format!("{p}.{fname}"),
                         None => fname.to_owned(),
                     };
-                    out.fields.push(field_rules(fname, set, &place, fv)?);
+                    let path = joined(path, &["field_validations", fname]);
+                    out.fields
+                        .push(field_rules(fname, set, &place, fv, cx, &path)?);
                 }
             }
             "coercion" => {
@@ -253,11 +345,13 @@ fn rule_set(
     Ok(out)
 }
 
-fn field_rules(
+fn field_rules<'y>(
     name: &str,
     set: &str,
     place: &str,
-    body: &Yaml,
+    body: &'y Yaml,
+    cx: &mut Doc<'_>,
+    path: &[&'y str],
 ) -> Result<FieldRules, RuleLoadError> {
     let at = At {
         set,
@@ -302,8 +396,7 @@ fn field_rules(
                 let src = v.as_str().ok_or_else(|| {
                     at.invalid(key, format!("must be a string, found {}", kind(v)))
                 })?;
-                let p = Pattern::new(src)
-                    .map_err(|e| at.invalid(key, format!("is not a valid regex: {e}")))?;
+                let p = cx.pattern(src, &at, &joined(path, &[key]))?;
                 others.push(Rule::new(RuleKind::Pattern(p)));
             }
             "one_of" => {
@@ -317,14 +410,29 @@ fn field_rules(
                 others.push(Rule::new(RuleKind::OneOf(values)));
             }
             "each" => {
-                let item = field_rules(name, set, &format!("{place}.each"), v)?;
+                let item = field_rules(
+                    name,
+                    set,
+                    &format!("{place}.each"),
+                    v,
+                    cx,
+                    &joined(path, &["each"]),
+                )?;
                 others.push(Rule::new(RuleKind::Each(item.rules)));
             }
             "nested" => {
                 let nested = match v {
                     Yaml::String(n) => NestedRules::Named(n.clone()),
                     Yaml::Mapping(_) => {
-                        NestedRules::Inline(Arc::new(rule_set(name, set, Some(place), v)?))
+                        let path = joined(path, &["nested"]);
+                        NestedRules::Inline(Arc::new(rule_set(
+                            name,
+                            set,
+                            Some(place),
+                            v,
+                            cx,
+                            &path,
+                        )?))
                     }
                     other => {
                         return Err(at.invalid(
@@ -446,9 +554,23 @@ fn message_code(key: &str) -> &str {
 }
 
 fn number(v: &Yaml, at: &At<'_>, key: &str) -> Result<f64, RuleLoadError> {
-    v.as_f64()
-        .filter(|f| f.is_finite())
-        .ok_or_else(|| at.invalid(key, format!("must be a number, found {}", kind(v))))
+    match v.as_f64() {
+        Some(f) if f.is_finite() => Ok(f),
+        // YAML calls `.nan` and `.inf` numbers; as bounds they would silently refuse or accept
+        // every value, so say which one was written and why it cannot serve.
+        Some(f) if f.is_nan() => Err(at.invalid(
+            key,
+            "must be a finite number, found NaN (`.nan`): no value compares with NaN, so it cannot be a bound",
+        )),
+        Some(f) => Err(at.invalid(
+            key,
+            format!(
+                "must be a finite number, found {}infinity (`.inf` or a literal too large for f64)",
+                if f < 0.0 { "negative " } else { "" }
+            ),
+        )),
+        None => Err(at.invalid(key, format!("must be a number, found {}", kind(v)))),
+    }
 }
 
 fn count(v: &Yaml, at: &At<'_>, key: &str) -> Result<u64, RuleLoadError> {

@@ -80,25 +80,73 @@ pub enum Coercion {
     Lax,
 }
 
-/// A compiled `pattern` (the `regex` crate: linear time, no catastrophic backtracking).
-/// Unanchored, like JSON Schema: `a+` matches `"xxaayy"`.
+/// A compiled `pattern` (the `regex` crate's engine: linear time, no catastrophic
+/// backtracking). Unanchored, like JSON Schema: `a+` matches `"xxaayy"`.
 #[derive(Clone, Debug)]
-pub struct Pattern(regex::Regex);
+pub struct Pattern {
+    // The engine behind `regex::Regex`, held directly because it reports its heap size, which
+    // the budget of a rule document adds up.
+    regex: regex_automata::meta::Regex,
+    source: Arc<str>,
+}
+
+/// The `regex` crate's defaults, for patterns written in code.
+const CODE_PATTERN_BYTES: usize = 10 << 20;
+const CODE_PATTERN_DFA_BYTES: usize = 2 << 20;
 
 impl Pattern {
-    /// Compiles `source`.
+    /// Compiles `source` with the `regex` crate's default limits (10 MiB compiled, 2 MiB of
+    /// lazy DFA cache). Rule documents compile with smaller ones, see
+    /// [`MAX_PATTERN_BYTES`](crate::validate::MAX_PATTERN_BYTES).
     pub fn new(source: &str) -> Result<Pattern, regex::Error> {
-        regex::Regex::new(source).map(Pattern)
+        Pattern::with_limits(source, CODE_PATTERN_BYTES, CODE_PATTERN_DFA_BYTES)
+    }
+
+    /// Compiles `source` as `regex::Regex::new` does, with `size_limit` bytes for the compiled
+    /// program and `dfa_size_limit` for each lazy DFA cache; fails as `regex::Regex::new` does
+    /// (`CompiledTooBig` past `size_limit`).
+    pub(crate) fn with_limits(
+        source: &str,
+        size_limit: usize,
+        dfa_size_limit: usize,
+    ) -> Result<Pattern, regex::Error> {
+        use regex_automata::{MatchKind, meta, util::syntax};
+        let config = meta::Config::new()
+            .nfa_size_limit(Some(size_limit))
+            .hybrid_cache_capacity(dfa_size_limit)
+            .match_kind(MatchKind::LeftmostFirst)
+            .utf8_empty(true);
+        let regex = meta::Builder::new()
+            .configure(config)
+            .syntax(syntax::Config::new().utf8(true))
+            .build(source)
+            .map_err(|e| match e.size_limit() {
+                Some(limit) => regex::Error::CompiledTooBig(limit),
+                None => regex::Error::Syntax(
+                    e.syntax_error()
+                        .map_or_else(|| e.to_string(), ToString::to_string),
+                ),
+            })?;
+        Ok(Pattern {
+            regex,
+            source: Arc::from(source),
+        })
+    }
+
+    /// Heap bytes held by the compiled pattern (its lazy DFA caches, bounded separately and
+    /// filled while matching, not included).
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.regex.memory_usage()
     }
 
     /// The pattern's source text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.source
     }
 
     /// Whether `s` contains a match.
     pub fn is_match(&self, s: &str) -> bool {
-        self.0.is_match(s)
+        self.regex.is_match(s)
     }
 }
 
