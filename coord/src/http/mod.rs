@@ -22,9 +22,12 @@
 
 #[cfg(feature = "axum")]
 mod axum_router;
+mod config;
+mod csp;
 mod routes;
 mod server;
 
 #[cfg(feature = "axum")]
-pub use axum_router::router;
-pub use server::{Server, serve};
+pub use axum_router::{router, router_with};
+pub use config::ServeConfig;
+pub use server::{Server, serve, serve_with};
