@@ -78,7 +78,7 @@ async fn answer(routes: &Routes, route: Route, request: Request) -> Response {
     };
     let answer = match routes.check(&view, Some(route)) {
         Ok(_) => routes.get(route).await,
-        Err(refused) => refused,
+        Err(refusal) => refusal.answer(),
     };
     answer.map(axum::body::Body::new)
 }

@@ -6,7 +6,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http_body_util::Full;
 use hyper::body::{Bytes, Frame, SizeHint};
 use hyper::header::{
     ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, RETRY_AFTER,
@@ -64,20 +63,28 @@ impl Route {
     }
 }
 
+/// The largest frame an answer's body hands hyper at a time. hyper asks for the next frame
+/// only once it has written most of the last one, so a body (and the budget slot it holds)
+/// lives until its answer is nearly all sent, not only until it is built.
+const FRAME: usize = 64 * 1024;
+
 /// The body of every answer: the bytes, and the reports' budget slot it holds until hyper
-/// has sent it (or the connection is gone).
+/// has taken its last frame (or the connection is gone).
 #[derive(Debug)]
 pub(crate) struct Body {
-    data: Full<Bytes>,
-    _slot: Option<OwnedSemaphorePermit>,
+    data: Bytes,
+    slot: Option<OwnedSemaphorePermit>,
 }
 
 impl Body {
     fn new(data: Bytes) -> Body {
-        Body {
-            data: Full::new(data),
-            _slot: None,
-        }
+        Body { data, slot: None }
+    }
+
+    /// The reports' budget slot this answer holds, for a server that can tell when the
+    /// answer is sent and releases it then.
+    pub(crate) fn take_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        self.slot.take()
     }
 }
 
@@ -87,17 +94,26 @@ impl hyper::body::Body for Body {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
+        _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        Pin::new(&mut self.data).poll_frame(cx)
+        if self.data.is_empty() {
+            self.slot = None;
+            return Poll::Ready(None);
+        }
+        let take = self.data.len().min(FRAME);
+        let frame = self.data.split_to(take);
+        if self.data.is_empty() {
+            self.slot = None;
+        }
+        Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.data.is_end_stream()
+        self.data.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.data.size_hint()
+        SizeHint::with_exact(self.data.len() as u64)
     }
 }
 
@@ -124,6 +140,40 @@ impl Request<'_> {
         scheme
             .eq_ignore_ascii_case(b"bearer ")
             .then(|| token.trim_ascii())
+    }
+}
+
+/// Why a request was refused before its route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The host it names is not allowed: `421 Misdirected Request`.
+    Host,
+    /// The bearer token is missing or wrong: `401 Unauthorized`.
+    Token,
+}
+
+impl Refusal {
+    /// The answer, with the security headers.
+    pub(crate) fn answer(self) -> Reply {
+        let mut answer = match self {
+            Refusal::Host => text(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this server does not answer for the host this request names\n".into(),
+            ),
+            Refusal::Token => {
+                let mut answer = text(
+                    StatusCode::UNAUTHORIZED,
+                    "this server needs Authorization: Bearer <token>\n".into(),
+                );
+                answer.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"coord\""),
+                );
+                answer
+            }
+        };
+        csp::secure(answer.headers_mut(), false);
+        answer
     }
 }
 
@@ -165,26 +215,21 @@ impl Routes {
                 answer
             }
             Ok(None) => text(StatusCode::NOT_FOUND, format!("no route {path}\n")),
-            Err(refused) => return refused,
+            Err(refusal) => return refusal.answer(),
         };
         csp::secure(answer.headers_mut(), false);
         answer
     }
 
     /// The checks before a route: `Ok(route)` (`None` for an unknown path) when the request
-    /// may go on, `Err(answer)` when it is refused.
+    /// may go on, `Err(refusal)` when it is refused.
     pub(crate) fn check(
         &self,
         request: &Request<'_>,
         route: Option<Route>,
-    ) -> Result<Option<Route>, Reply> {
+    ) -> Result<Option<Route>, Refusal> {
         if !self.config.hosts.allows(request.authority()) {
-            let mut answer = text(
-                StatusCode::MISDIRECTED_REQUEST,
-                "this server does not answer for the host this request names\n".into(),
-            );
-            csp::secure(answer.headers_mut(), false);
-            return Err(answer);
+            return Err(Refusal::Host);
         }
         let needs_token = match route {
             Some(route) if route.is_probe() => self.config.health_needs_token,
@@ -196,16 +241,7 @@ impl Routes {
                 .bearer()
                 .is_some_and(|offered| token.matches(offered))
         {
-            let mut answer = text(
-                StatusCode::UNAUTHORIZED,
-                "this server needs Authorization: Bearer <token>\n".into(),
-            );
-            answer.headers_mut().insert(
-                WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"coord\""),
-            );
-            csp::secure(answer.headers_mut(), false);
-            return Err(answer);
+            return Err(Refusal::Token);
         }
         Ok(route)
     }
@@ -216,7 +252,7 @@ impl Routes {
             match Arc::clone(&self.reports).try_acquire_owned() {
                 Ok(slot) => {
                     let mut answer = self.render(route).await;
-                    answer.body_mut()._slot = Some(slot);
+                    answer.body_mut().slot = Some(slot);
                     answer
                 }
                 Err(_) => self.busy("too many reports being built or sent; retry later\n"),

@@ -262,8 +262,9 @@ async fn connection(
                         .headers_mut()
                         .insert(CONNECTION, HeaderValue::from_static("close"));
                 }
-                watch.request_answered();
-                Ok::<_, Infallible>(answer)
+                watch.request_answered(answer.body_mut().take_slot());
+                let watch = Arc::clone(&watch);
+                Ok::<_, Infallible>(answer.map(|body| Tracked { body, watch }))
             }
         })
     };
@@ -286,8 +287,8 @@ enum Phase {
     Opened,
     /// A request is being answered.
     Answering,
-    /// The answer is being written.
-    Writing,
+    /// The answer is being written; hyper has taken all of its body when `taken`.
+    Writing { taken: bool },
     /// The last answer was handed to the network; waiting for the next request.
     Idle,
 }
@@ -302,6 +303,8 @@ struct Turn {
 
 struct WatchState {
     phase: Phase,
+    /// The reports' budget slot of the answer being written, released once it is sent.
+    slot: Option<OwnedSemaphorePermit>,
     deadline: Instant,
     requests: usize,
     pipelined: usize,
@@ -323,6 +326,7 @@ impl Watch {
         Watch {
             state: Mutex::new(WatchState {
                 phase: Phase::Opened,
+                slot: None,
                 deadline: Instant::now() + config.header_timeout,
                 requests: 0,
                 pipelined: 0,
@@ -357,15 +361,27 @@ impl Watch {
         }
     }
 
-    fn request_answered(&self) {
-        self.state().phase = Phase::Writing;
+    fn request_answered(&self, slot: Option<OwnedSemaphorePermit>) {
+        let mut state = self.state();
+        state.phase = Phase::Writing { taken: false };
+        state.slot = slot;
     }
 
-    /// hyper flushed everything it had to write: after an answer, the connection is idle.
+    /// hyper has taken the whole body of the answer (or dropped it).
+    fn body_taken(&self) {
+        let mut state = self.state();
+        if let Phase::Writing { taken } = &mut state.phase {
+            *taken = true;
+        }
+    }
+
+    /// hyper flushed everything it had to write: once it has taken the whole answer, the
+    /// answer is sent and the connection is idle.
     fn flushed(&self) {
         let mut state = self.state();
-        if state.phase == Phase::Writing {
+        if state.phase == (Phase::Writing { taken: true }) {
             state.phase = Phase::Idle;
+            state.slot = None;
             self.set_deadline(&mut state, self.idle_timeout);
         }
     }
@@ -391,6 +407,39 @@ impl Watch {
                 () = self.changed.notified() => {}
             }
         }
+    }
+}
+
+/// An answer's body, telling the connection's [`Watch`] when hyper is done with it (hyper
+/// drops a body once it has taken its last frame, or without polling it for `HEAD`).
+struct Tracked {
+    body: routes::Body,
+    watch: Arc<Watch>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = hyper::body::Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Infallible>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        self.watch.body_taken();
     }
 }
 
