@@ -328,3 +328,55 @@ fn reports_past_their_budget_get_503_and_the_probe_still_answers() {
     let health = get_within(addr, "/health", PROBE_BOUND).expect("probe unanswered");
     assert!(health.body.contains("health_status"), "{}", health.body);
 }
+
+/// A request head larger than the read buffer (16 KiB) is refused, not buffered.
+#[test]
+fn an_oversized_request_head_is_refused() {
+    let server = coord::http::serve("127.0.0.1:0").unwrap();
+    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    let padding = "x".repeat(20 * 1024);
+    // The server may refuse before reading all of it.
+    let _ = stream.write_all(
+        format!("GET /health HTTP/1.1\r\nHost: localhost\r\nX-Pad: {padding}\r\n\r\n").as_bytes(),
+    );
+    let answer = read_answer(&mut stream, Instant::now() + Duration::from_secs(5));
+    if let Some(answer) = answer {
+        assert_eq!(answer.status, 431, "{}", answer.head);
+    }
+    assert!(closed_within(&mut stream, Duration::from_secs(3)));
+}
+
+/// `HEAD` answers have no body for hyper to send; the connection still goes idle and serves
+/// the next request under the idle time-out, not the request one.
+#[test]
+fn keep_alive_goes_on_after_head_answers() {
+    let config = coord::http::ServeConfig::default()
+        .request_timeout(Duration::from_millis(200))
+        .idle_timeout(Duration::from_secs(30));
+    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
+    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    for method in ["HEAD", "GET", "HEAD"] {
+        stream
+            .write_all(format!("{method} /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let answer = if method == "HEAD" {
+            // No body follows a HEAD answer, whatever its Content-Length says.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && Instant::now() < deadline {
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(5)))
+                    .unwrap();
+                assert_eq!(stream.read(&mut byte).unwrap(), 1, "closed after {method}");
+                head.push(byte[0]);
+            }
+            String::from_utf8(head).unwrap()
+        } else {
+            read_answer(&mut stream, deadline).unwrap().head
+        };
+        assert!(answer.starts_with("HTTP/1.1 200"), "{method}: {answer}");
+        // Longer than the request time-out: an idle connection must not be held to it.
+        std::thread::sleep(Duration::from_millis(400));
+    }
+}
