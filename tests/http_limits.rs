@@ -380,3 +380,20 @@ fn keep_alive_goes_on_after_head_answers() {
         std::thread::sleep(Duration::from_millis(400));
     }
 }
+
+/// A silent socket on the connection kept for the probe loses it within about a second,
+/// whatever the header time-out.
+#[test]
+fn a_silent_socket_cannot_hold_the_probe_connection() {
+    let config = coord::http::ServeConfig::default()
+        .max_connections(1)
+        .probe_connections(1)
+        .header_timeout(Duration::from_secs(30));
+    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
+    let addr = server.local_addr();
+    let _held = idle_keep_alive(addr);
+    let mut silent = TcpStream::connect(addr).unwrap();
+    assert!(closed_within(&mut silent, Duration::from_secs(3)));
+    let health = get_within(addr, "/health", PROBE_BOUND).expect("probe unanswered");
+    assert!(health.body.contains("health_status"), "{}", health.body);
+}

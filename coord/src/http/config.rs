@@ -116,7 +116,9 @@ impl ServeConfig {
 
     /// Connections kept for the health probe (`/health`) once
     /// [`max_connections`](Self::max_connections) are open: each answers one request, and
-    /// any other route gets `503` with `Retry-After`. Default 8; 0 keeps none.
+    /// any other route gets `503` with `Retry-After`. Such a connection must send its request
+    /// head within 1 s (or the [header time-out](Self::header_timeout) if shorter), so silent
+    /// sockets cannot hold these slots long. Default 8; 0 keeps none.
     pub fn probe_connections(mut self, count: usize) -> Self {
         self.probe_connections = count;
         self

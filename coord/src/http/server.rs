@@ -32,6 +32,9 @@ use super::routes::{self, Route, Routes};
 const MAX_BUF: usize = 16 * 1024;
 /// How long a connection refused at the limit may take to receive its `503`.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+/// The longest a connection kept for the probe may wait for its request head: a probe sends
+/// it at once, and a silent socket must not hold the slot for the whole header time-out.
+const PROBE_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Serves the coord routes (see the [module docs](super)) on `addr` until the returned
 /// [`Server`] is shut down or dropped, with the default [`ServeConfig`]: the same as
@@ -228,7 +231,11 @@ async fn connection(
     permit: OwnedSemaphorePermit,
 ) {
     let config = routes.config();
-    let watch = Arc::new(Watch::new(config));
+    let header_timeout = match slot {
+        Slot::Full => config.header_timeout,
+        Slot::Probe => config.header_timeout.min(PROBE_HEADER_TIMEOUT),
+    };
+    let watch = Arc::new(Watch::new(config, header_timeout));
     let io = TokioIo::new(Watched {
         stream,
         watch: Arc::clone(&watch),
@@ -322,12 +329,12 @@ struct Watch {
 }
 
 impl Watch {
-    fn new(config: &ServeConfig) -> Watch {
+    fn new(config: &ServeConfig, header_timeout: Duration) -> Watch {
         Watch {
             state: Mutex::new(WatchState {
                 phase: Phase::Opened,
                 slot: None,
-                deadline: Instant::now() + config.header_timeout,
+                deadline: Instant::now() + header_timeout,
                 requests: 0,
                 pipelined: 0,
                 waited: true,
