@@ -310,7 +310,7 @@ impl Routes {
 
 /// Replaces every error message of `report` with [`REDACTED`]: the operation, type, severity
 /// and counts stay.
-fn redact_errors(report: &mut crate::Report) {
+fn redact_errors(report: &mut crate::report::Report) {
     let redacted = || Some(REDACTED.to_owned());
     for operation in &mut report.performance.operations {
         if operation.last_error.is_some() {
