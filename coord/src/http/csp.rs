@@ -15,7 +15,7 @@ use hyper::header::{
 use super::routes::DASHBOARD;
 
 /// The policy of every answer but the dashboard: nothing may load, nothing may frame it.
-const STRICT: &str =
+pub(crate) const STRICT: &str =
     "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The dashboard's policy: its own style and script, `fetch` to its own origin (for

@@ -26,6 +26,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::time::Instant;
 
 use super::config::ServeConfig;
+use super::csp;
 use super::routes::{self, Route, Routes};
 
 /// hyper's read buffer: a request head (and the pipelined requests read ahead of it) must fit.
@@ -192,8 +193,10 @@ async fn refuse(mut stream: TcpStream, retry_after: u64) {
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
          retry-after: {retry_after}\r\ncontent-length: {}\r\nconnection: close\r\n\
          cache-control: no-store\r\nx-content-type-options: nosniff\r\n\
-         content-security-policy: default-src 'none'; frame-ancestors 'none'\r\n\r\n{body}",
-        body.len()
+         x-frame-options: DENY\r\nreferrer-policy: no-referrer\r\n\
+         content-security-policy: {}\r\n\r\n{body}",
+        body.len(),
+        csp::STRICT,
     );
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
         let mut rest = answer.as_bytes();
