@@ -148,7 +148,12 @@ fn app() -> Router {
         .route("/orders", post(create_order))
         .route("/orders/{id}", get(get_order))
         .with_state(state)
-        .merge(coord::http::router())
+        // A local demo: the dashboard shows error messages. A service reachable from elsewhere
+        // keeps the default (messages redacted) and sets `.bearer_token(..)` and
+        // `.allowed_hosts([..])`; see the README's "Exposing the endpoint".
+        .merge(coord::http::router_with(
+            coord::http::ServeConfig::default().redact_errors(false),
+        ))
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: `(status, body)`.
@@ -243,6 +248,9 @@ fn exercise(addr: SocketAddr) -> Result<String, String> {
     expect("GET /metrics", status, &[200])?;
     if !head.contains("text/plain; version=0.0.4") {
         return Err(format!("/metrics content type: {head}"));
+    }
+    if !head.contains("x-content-type-options: nosniff") {
+        return Err(format!("/metrics without its security headers: {head}"));
     }
     for needle in [
         "coord_circuit_breaker_state{breaker=\"payments.gateway\",state=\"open\"} 1",

@@ -201,9 +201,10 @@ fn traffic(deadline: Instant, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHan
 fn fetch(addr: std::net::SocketAddr, path: &str) -> std::io::Result<String> {
     let mut stream = std::net::TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    // The Host a browser sends: a server bound to loopback answers loopback names only.
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: coord\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;

@@ -31,7 +31,7 @@ fn request(addr: SocketAddr, method: &str, path: &str) -> Answer {
         .unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
     )
     .unwrap();
     let mut raw = String::new();
@@ -173,7 +173,7 @@ fn shutdown_closes_the_listener_and_open_connections() {
     let addr = server.local_addr();
     // An idle keep-alive connection must not hold the server up.
     let mut idle = TcpStream::connect(addr).unwrap();
-    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     idle.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();

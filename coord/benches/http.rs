@@ -26,7 +26,8 @@ fn scrape(addr: SocketAddr) -> usize {
         return 0;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    let _ =
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     let mut body = Vec::with_capacity(4 << 20);
     let _ = stream.read_to_end(&mut body);
     body.len()

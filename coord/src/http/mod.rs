@@ -13,6 +13,13 @@
 //! a plain `main` and from inside an async program. With the `axum` feature, `router()` offers
 //! the same routes as an `axum::Router` to mount in a service that already runs axum.
 //!
+//! [`serve_with`] and `router_with` take a [`ServeConfig`]: the server's limits (time-outs per
+//! request, for the first request head and between keep-alive requests; caps on connections,
+//! requests per connection, pipelined requests and reports in flight, with connections kept
+//! for the probe and a fast `503` past them) and who may read the answers (a bearer token, a
+//! `Host` allow-list, redacted error messages). Every answer carries `X-Content-Type-Options:
+//! nosniff` and a Content-Security-Policy with `frame-ancestors 'none'`.
+//!
 //! ```
 //! let server = coord::http::serve("127.0.0.1:0")?;
 //! println!("dashboard at http://{}/", server.local_addr());
@@ -22,9 +29,12 @@
 
 #[cfg(feature = "axum")]
 mod axum_router;
+mod config;
+mod csp;
 mod routes;
 mod server;
 
 #[cfg(feature = "axum")]
-pub use axum_router::router;
-pub use server::{Server, serve};
+pub use axum_router::{router, router_with};
+pub use config::ServeConfig;
+pub use server::{Server, serve, serve_with};

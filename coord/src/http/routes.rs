@@ -1,21 +1,35 @@
-//! The routes, shared by the hyper server and the axum router.
+//! The routes and the checks in front of them (`Host`, bearer token, the reports' budget),
+//! shared by the hyper server and the axum router.
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
-use hyper::{Method, Response, StatusCode};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use hyper::body::{Bytes, Frame, SizeHint};
+use hyper::header::{
+    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, RETRY_AFTER,
+    WWW_AUTHENTICATE,
+};
+use hyper::{Method, Response, StatusCode, Uri};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::config::ServeConfig;
+use super::csp;
 use crate::perf::SystemHealth;
 use crate::status::HealthStatus;
 
 /// The response type of every route.
-pub(crate) type Reply = Response<Full<Bytes>>;
+pub(crate) type Reply = Response<Body>;
 
 /// The dashboard page: self-contained HTML, CSS and JavaScript.
 pub(crate) const DASHBOARD: &str = include_str!("dashboard.html");
 
 /// The Prometheus text format's content type.
 pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What replaces each error message when errors are redacted.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// One of the routes coord serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +41,7 @@ pub(crate) enum Route {
 }
 
 impl Route {
-    fn of(path: &str) -> Option<Route> {
+    pub(crate) fn of(path: &str) -> Option<Route> {
         match path {
             "/" => Some(Route::Dashboard),
             "/metrics" => Some(Route::Metrics),
@@ -37,45 +51,280 @@ impl Route {
         }
     }
 
-    /// The answer to a `GET` of this route.
-    pub(crate) async fn get(self) -> Reply {
-        match self {
-            Route::Dashboard => reply(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                Bytes::from_static(DASHBOARD.as_bytes()),
+    /// Whether this is a probe route: answered on the connections kept for probes, without
+    /// the bearer token unless the configuration asks for it, and outside the reports' budget.
+    pub(crate) fn is_probe(self) -> bool {
+        matches!(self, Route::Health)
+    }
+
+    /// Whether the answer is a rendering of every registry (memory and time grow with them).
+    fn is_report(self) -> bool {
+        matches!(self, Route::Metrics | Route::Report)
+    }
+}
+
+/// The largest frame an answer's body hands hyper at a time. hyper asks for the next frame
+/// only once it has written most of the last one, so a body (and the budget slot it holds)
+/// lives until its answer is nearly all sent, not only until it is built.
+const FRAME: usize = 64 * 1024;
+
+/// The body of every answer: the bytes, and the reports' budget slot it holds until hyper
+/// has taken its last frame (or the connection is gone).
+#[derive(Debug)]
+pub(crate) struct Body {
+    data: Bytes,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+impl Body {
+    fn new(data: Bytes) -> Body {
+        Body { data, slot: None }
+    }
+
+    /// The reports' budget slot this answer holds, for a server that can tell when the
+    /// answer is sent and releases it then.
+    pub(crate) fn take_slot(&mut self) -> Option<OwnedSemaphorePermit> {
+        self.slot.take()
+    }
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        if self.data.is_empty() {
+            self.slot = None;
+            return Poll::Ready(None);
+        }
+        let take = self.data.len().min(FRAME);
+        let frame = self.data.split_to(take);
+        if self.data.is_empty() {
+            self.slot = None;
+        }
+        Poll::Ready(Some(Ok(Frame::data(frame))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.data.len() as u64)
+    }
+}
+
+/// The parts of a request the routes look at.
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a Method,
+    pub(crate) uri: &'a Uri,
+    pub(crate) headers: &'a HeaderMap,
+}
+
+impl Request<'_> {
+    /// The host the request names: the absolute target's authority, else the `Host` header.
+    fn authority(&self) -> Option<&str> {
+        match self.uri.authority() {
+            Some(authority) => Some(authority.as_str()),
+            None => self.headers.get(HOST).and_then(|h| h.to_str().ok()),
+        }
+    }
+
+    /// The bearer token offered in `Authorization`, if any.
+    fn bearer(&self) -> Option<&[u8]> {
+        let value = self.headers.get(AUTHORIZATION)?.as_bytes();
+        let (scheme, token) = value.split_at_checked(7)?;
+        scheme
+            .eq_ignore_ascii_case(b"bearer ")
+            .then(|| token.trim_ascii())
+    }
+}
+
+/// Why a request was refused before its route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The host it names is not allowed: `421 Misdirected Request`.
+    Host,
+    /// The bearer token is missing or wrong: `401 Unauthorized`.
+    Token,
+}
+
+impl Refusal {
+    /// The answer, with the security headers.
+    pub(crate) fn answer(self) -> Reply {
+        let mut answer = match self {
+            Refusal::Host => text(
+                StatusCode::MISDIRECTED_REQUEST,
+                "this server does not answer for the host this request names\n".into(),
             ),
-            Route::Metrics => reply(
-                StatusCode::OK,
-                METRICS_CONTENT_TYPE,
-                crate::report::build().to_prometheus().into(),
+            Refusal::Token => {
+                let mut answer = text(
+                    StatusCode::UNAUTHORIZED,
+                    "this server needs Authorization: Bearer <token>\n".into(),
+                );
+                answer.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"coord\""),
+                );
+                answer
+            }
+        };
+        csp::secure(answer.headers_mut(), false);
+        answer
+    }
+}
+
+/// The routes with one configuration (resolved for the address served) and its budget.
+#[derive(Debug)]
+pub(crate) struct Routes {
+    config: ServeConfig,
+    reports: Arc<Semaphore>,
+}
+
+impl Routes {
+    pub(crate) fn new(config: ServeConfig) -> Routes {
+        let reports = Arc::new(Semaphore::new(config.max_concurrent_reports));
+        Routes { config, reports }
+    }
+
+    pub(crate) fn config(&self) -> &ServeConfig {
+        &self.config
+    }
+
+    /// Answers `request`: `421` for a host not allowed, `401` without the token, `404` for an
+    /// unknown path, `405` for a method but `GET` and `HEAD` (hyper leaves out the body of a
+    /// `HEAD` answer), `503` past the reports' budget, else the route's answer. Every answer
+    /// carries the security headers.
+    pub(crate) async fn respond(&self, request: &Request<'_>) -> Reply {
+        let path = request.uri.path();
+        let mut answer = match self.check(request, Route::of(path)) {
+            Ok(Some(route)) if request.method == Method::GET || request.method == Method::HEAD => {
+                return self.get(route).await;
+            }
+            Ok(Some(_)) => {
+                let mut answer = text(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{path} answers GET and HEAD only\n"),
+                );
+                answer
+                    .headers_mut()
+                    .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
+                answer
+            }
+            Ok(None) => text(StatusCode::NOT_FOUND, format!("no route {path}\n")),
+            Err(refusal) => return refusal.answer(),
+        };
+        csp::secure(answer.headers_mut(), false);
+        answer
+    }
+
+    /// The checks before a route: `Ok(route)` (`None` for an unknown path) when the request
+    /// may go on, `Err(refusal)` when it is refused.
+    pub(crate) fn check(
+        &self,
+        request: &Request<'_>,
+        route: Option<Route>,
+    ) -> Result<Option<Route>, Refusal> {
+        if !self.config.hosts.allows(request.authority()) {
+            return Err(Refusal::Host);
+        }
+        let needs_token = match route {
+            Some(route) if route.is_probe() => self.config.health_needs_token,
+            _ => true,
+        };
+        if let Some(token) = &self.config.token
+            && needs_token
+            && !request
+                .bearer()
+                .is_some_and(|offered| token.matches(offered))
+        {
+            return Err(Refusal::Token);
+        }
+        Ok(route)
+    }
+
+    /// The answer to a `GET` of `route` (the checks passed), with the security headers.
+    pub(crate) async fn get(&self, route: Route) -> Reply {
+        let mut answer = if route.is_report() {
+            match Arc::clone(&self.reports).try_acquire_owned() {
+                Ok(slot) => {
+                    let mut answer = self.render(route).await;
+                    answer.body_mut().slot = Some(slot);
+                    answer
+                }
+                Err(_) => self.busy("too many reports being built or sent; retry later\n"),
+            }
+        } else {
+            match route {
+                Route::Dashboard => reply(
+                    StatusCode::OK,
+                    "text/html; charset=utf-8",
+                    Bytes::from_static(DASHBOARD.as_bytes()),
+                ),
+                _ => health(crate::compose::health::monitor().system_health()),
+            }
+        };
+        csp::secure(answer.headers_mut(), route == Route::Dashboard);
+        answer
+    }
+
+    /// `503 Service Unavailable` with `Retry-After` and the security headers.
+    pub(crate) fn busy(&self, why: &str) -> Reply {
+        let mut answer = text(StatusCode::SERVICE_UNAVAILABLE, why.to_owned());
+        answer.headers_mut().insert(
+            RETRY_AFTER,
+            HeaderValue::from(self.config.retry_after_secs()),
+        );
+        csp::secure(answer.headers_mut(), false);
+        answer
+    }
+
+    /// Builds `/metrics` or `/report.json` on a blocking thread: a large registry takes a
+    /// while, and the server's own thread must stay free for the probe.
+    async fn render(&self, route: Route) -> Reply {
+        let redact = self.config.redacts();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let mut report = crate::report::build();
+            if route == Route::Metrics {
+                return Ok((METRICS_CONTENT_TYPE, report.to_prometheus()));
+            }
+            if redact {
+                redact_errors(&mut report);
+            }
+            report.to_json().map(|json| ("application/json", json))
+        })
+        .await;
+        match rendered {
+            Ok(Ok((content_type, body))) => reply(StatusCode::OK, content_type, body.into()),
+            Ok(Err(e)) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+            Err(e) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("building the report failed: {e}\n"),
             ),
-            Route::Report => match crate::report::build().to_json() {
-                Ok(json) => reply(StatusCode::OK, "application/json", json.into()),
-                Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-            },
-            Route::Health => health(crate::compose::health::monitor().system_health()),
         }
     }
 }
 
-/// Answers `method path`: the route's answer for `GET` and `HEAD` (hyper leaves out the body of
-/// a `HEAD` answer), `405` for another method, `404` for an unknown path.
-pub(crate) async fn respond(method: &Method, path: &str) -> Reply {
-    let Some(route) = Route::of(path) else {
-        return text(StatusCode::NOT_FOUND, format!("no route {path}\n"));
-    };
-    if method != Method::GET && method != Method::HEAD {
-        let mut answer = text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("{path} answers GET and HEAD only\n"),
-        );
-        answer
-            .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-        return answer;
+/// Replaces every error message of `report` with [`REDACTED`]: the operation, type, severity
+/// and counts stay.
+fn redact_errors(report: &mut crate::report::Report) {
+    let redacted = || Some(REDACTED.to_owned());
+    for operation in &mut report.performance.operations {
+        if operation.last_error.is_some() {
+            operation.last_error = redacted();
+        }
     }
-    route.get().await
+    for operation in &mut report.errors.by_operation {
+        if operation.last_error.is_some() {
+            operation.last_error = redacted();
+        }
+    }
+    for record in &mut report.errors.recent {
+        record.message = REDACTED.to_owned();
+    }
 }
 
 /// `system_health()` never waits (it reads the latest sample, or the host at once before the
@@ -97,7 +346,7 @@ fn text(status: StatusCode, body: String) -> Reply {
 }
 
 fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
-    let mut answer = Response::new(Full::new(body));
+    let mut answer = Response::new(Body::new(body));
     *answer.status_mut() = status;
     let headers = answer.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -126,5 +375,25 @@ mod tests {
         for outside in ["http://", "https://", "//cdn", "<link", "src="] {
             assert!(!DASHBOARD.contains(outside), "{outside}");
         }
+    }
+
+    fn bearer(value: &'static str) -> Option<Vec<u8>> {
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, HeaderValue::from_static(value));
+        let uri = Uri::from_static("/");
+        let request = Request {
+            method: &Method::GET,
+            uri: &uri,
+            headers: &headers,
+        };
+        request.bearer().map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_authorization() {
+        assert_eq!(bearer("Bearer abc"), Some(b"abc".to_vec()));
+        assert_eq!(bearer("bearer  abc "), Some(b"abc".to_vec()));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearer"), None);
     }
 }
