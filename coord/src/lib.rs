@@ -269,15 +269,15 @@ pub use breaker::{
 };
 pub use bulkhead::{
     Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
-    BulkheadSnapshot, OwnedBulkheadPermit, bulkhead, bulkhead_with,
+    BulkheadSnapshot, OwnedBulkheadPermit,
 };
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
 pub use doors::limits;
 pub use doors::{
-    breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
-    validator,
+    breaker, breaker_with, bulkhead, bulkhead_with, error_report, monitor, operation, rate_limiter,
+    rate_limiter_with, report, reset, retry_policy, rules, validator,
 };
 pub use errors::Severity;
 pub use perf::{
@@ -286,7 +286,6 @@ pub use perf::{
 };
 pub use rate_limit::{
     RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
-    rate_limiter, rate_limiter_with,
 };
 pub use report::{Report, ReportError};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};

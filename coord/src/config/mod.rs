@@ -42,7 +42,8 @@
 //! site with other keys resolves it later: the file is the operator's word.
 //!
 //! If the environment variable `COORD_CONFIG` names a file, coord loads it on first use: the
-//! first time a door is used (`coord::monitor()`, `coord::breaker()`, `coord::rules()`,
+//! first time a door is used (`coord::monitor()`, `coord::breaker()`, `coord::bulkhead()`,
+//! `coord::rate_limiter()`, `coord::rules()`,
 //! `coord::retry_policy()`, `coord::report()`, ... or an instrumented function's first call), see
 //! [`ensure_env_loaded`]. A file that fails to load is reported as a `tracing` error event (target
 //! `coord::config`) and by [`env_status`]; nothing of it is applied. [`load_from_env`] does the
