@@ -62,6 +62,7 @@ mod macros;
 // Leaves: they import nothing of coord.
 mod capped;
 mod clock;
+mod contract;
 mod last_error;
 mod locks;
 mod metrics_bridge;
@@ -80,6 +81,7 @@ pub mod timeout;
 pub mod validate;
 // Composition: where the mechanisms meet.
 mod compose;
+mod mechanisms;
 mod pipeline;
 // Presentation and configuration.
 pub mod config;

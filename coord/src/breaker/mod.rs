@@ -33,11 +33,13 @@
 //! ```
 
 mod config;
+pub(crate) mod file;
 mod keyed;
 mod machine;
 mod permit;
 mod record;
 mod registry;
+pub(crate) mod section;
 mod settings;
 mod state;
 mod window;
@@ -73,7 +75,7 @@ pub use registry::{
     set_max_breakers,
 };
 pub(crate) use registry::{breaker, breaker_with};
-pub(crate) use registry::{configure_from_file, file_config, reset_all};
+pub(crate) use registry::{file_config, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes

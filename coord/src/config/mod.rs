@@ -76,23 +76,7 @@ pub const ENV_VAR: &str = "COORD_CONFIG";
 /// Largest configuration file accepted, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 
-/// What a loaded file configured, by section.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Loaded {
-    /// Names of the retry policies registered.
-    pub retry_policies: Vec<String>,
-    /// Names of the circuit breakers configured.
-    pub circuit_breakers: Vec<String>,
-    /// Names of the rule sets loaded.
-    pub rule_sets: Vec<String>,
-    /// Whether the monitor was configured.
-    pub monitor: bool,
-    /// Names of the bulkheads configured.
-    pub bulkheads: Vec<String>,
-    /// Names of the rate limiters configured.
-    pub rate_limits: Vec<String>,
-}
+pub use crate::mechanisms::Loaded;
 
 /// Why a configuration file was refused. Nothing of it was applied.
 #[derive(Debug)]
@@ -162,12 +146,7 @@ impl std::error::Error for ConfigError {
 /// Parses, checks and applies a configuration document.
 pub fn load_str(yaml: &str) -> Result<Loaded, ConfigError> {
     model::parse(yaml)
-        .map_err(|(location, kind)| ConfigError {
-            file: None,
-            location,
-            kind,
-        })?
-        .apply()
+        .and_then(model::apply)
         .map_err(|(location, kind)| ConfigError {
             file: None,
             location,
@@ -185,8 +164,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded, ConfigError> {
     };
     let text = read_limited(path).map_err(|kind| error(None, kind))?;
     model::parse(&text)
-        .map_err(|(location, kind)| error(location, kind))?
-        .apply()
+        .and_then(model::apply)
         .map_err(|(location, kind)| error(location, kind))
 }
 

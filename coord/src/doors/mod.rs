@@ -160,12 +160,5 @@ pub fn report() -> Report {
 /// reset behaves exactly like one used before it; handles cached by call sites stay valid and
 /// count from zero.
 pub fn reset() {
-    perf::reset_all();
-    validate::reset();
-    retry::reset_all();
-    crate::errors::reset_all();
-    breaker::reset_all();
-    bulkhead::reset_all();
-    rate_limit::reset_all();
-    crate::pipeline::reset_timeouts();
+    crate::mechanisms::reset_all();
 }

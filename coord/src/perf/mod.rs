@@ -1,10 +1,12 @@
 //! Operation metrics: the registry behind `#[track_performance]` and the performance monitor.
 
+pub(crate) mod file;
 mod health;
 pub(crate) mod histogram;
 mod monitor;
 mod operation;
 mod sampler;
+pub(crate) mod section;
 mod shard;
 mod stopwatch;
 mod window;
