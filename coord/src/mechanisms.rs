@@ -61,6 +61,54 @@ macro_rules! mechanisms {
 
         /// Everything coord knows, read at one moment. Build one with
         /// [`report()`](crate::report()).
+        ///
+        /// # Serialized schema
+        ///
+        /// `to_json()` and `to_yaml()` serialize the same tree. Field names are stable; durations are
+        /// milliseconds as floats with a `_ms` suffix; rates are ratios in `0.0..=1.0`.
+        ///
+        /// ```text
+        /// performance:
+        ///   operations:            # sorted by name; only operations with calls since start or reset
+        ///     - name, calls, successes, failures, cancelled, error_rate,
+        ///       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
+        ///       last_10s, last_60s:  # null unless the monitor runs
+        ///         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
+        /// breakers:               # sorted by name
+        ///   - name, state: closed | open | half_open | forced_open | disabled, failure_rate,
+        ///     slow_call_rate, calls_in_window, failures_in_window, half_open_in_flight, rejected,
+        ///     next_probe_in_ms, transitions, generation
+        /// errors:                  # also carries circuit_breaker_status (same rows as breakers)
+        ///   total_errors, final_failures, health_status: healthy | degraded | unhealthy
+        ///   by_severity: { low, medium, high, critical }
+        ///   by_operation:          # sorted by name
+        ///     - operation, errors, final_failures, retries, successes_after_retry,
+        ///       budget_exhausted, cancelled, last_error
+        ///   retry: { failed_attempts, retries, successes_after_retry, exhausted, permanent,
+        ///            budget_exhausted, deadline_exceeded, cancelled }
+        ///   recent:                # oldest first, bounded
+        ///     - operation, severity, error_type, message, attempt, outcome, at_unix_ms
+        /// validation:
+        ///   total, valid, invalid, compliance_score, passed_checks, applicable_checks
+        ///   rule_sets:             # sorted by name
+        ///     - name, total, valid, invalid, compliance_score, passed_checks, applicable_checks
+        ///   top_failures:          # most frequent first
+        ///     - rule_set, path, rule, count
+        ///   other_failures
+        /// bulkheads:               # sorted by name; empty until a bulkhead is used
+        ///   - name, in_flight, max_concurrent, max_wait_ms, waiting, accepted, rejected, waits,
+        ///     total_wait_ms
+        /// rate_limits:             # sorted by name; empty until a rate limiter is used
+        ///   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
+        /// timeouts:                # operations with a #[timeout], sorted by name
+        ///   - operation, timeouts
+        /// system:                  # null before the first system sample
+        ///   health_status: healthy | degraded | unhealthy
+        ///   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
+        ///   breakdown:
+        ///     cpu | memory | error_rate | latency | open_breakers:
+        ///       value, penalty, weight, status
+        /// ```
         #[derive(Clone, Debug, Serialize)]
         #[non_exhaustive]
         pub struct Report {
@@ -97,7 +145,43 @@ macro_rules! mechanisms {
             $($( $key: <$section as FileSection>::Checked, )?)*
         }
 
-        /// What a loaded file configured, by section.
+        /// What a loaded file configured, by section: the sections of the file, each optional.
+        ///
+        /// ```yaml
+        /// retry_policies:
+        ///   api:                        # serves #[retry(policy = "api")] and coord::retry_policy("api")
+        ///     max_retries: 3
+        ///     base_delay: 200ms         # durations: ns, us, ms, s, m, h
+        ///     multiplier: 2.0
+        ///     max_delay: 30s
+        ///     jitter: full              # none | full | equal | decorrelated
+        ///     deadline: 10s
+        ///     budget: { capacity: 500, retry_cost: 5, success_refund: 1 }   # or `budget: off`
+        /// circuit_breakers:
+        ///   db:                         # applies to the breaker named "db", existing or created later
+        ///     failure_rate: 0.5
+        ///     minimum_calls: 10
+        ///     window: 20                # calls, or a period such as "10s"
+        ///     open_for: 30s
+        ///     max_open_for: 4m
+        ///     half_open_calls: 3
+        ///     slow_call: 2s
+        ///     slow_call_rate: 1.0
+        ///     consecutive_failures: 5
+        ///     max_half_open_wait: 10s
+        /// rules:                        # rule sets in the rule language of coord::rules().load_yaml
+        ///   user_profile:
+        ///     required_fields: [name, email]
+        ///     field_validations:
+        ///       email: { type: email }
+        /// monitor:
+        ///   collection_interval: 5s
+        ///   max_data_points: 1000
+        /// bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
+        ///   db: { max_concurrent: 10, max_wait: 5ms }
+        /// rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
+        ///   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
+        /// ```
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
         #[non_exhaustive]
         pub struct Loaded {

@@ -401,7 +401,12 @@ impl CircuitBreaker {
             BreakerState::of(transition.from),
             BreakerState::of(transition.to),
         );
-        crate::metrics_bridge::breaker_state(&self.name, from.metric_label(), to.metric_label());
+        crate::metrics_bridge::breaker_state(
+            section::STATE,
+            &self.name,
+            from.metric_label(),
+            to.metric_label(),
+        );
         let (from, to) = (from.as_str(), to.as_str());
         if transition.to == OPEN || transition.to == FORCED_OPEN {
             tracing::warn!(

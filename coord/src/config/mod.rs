@@ -1,50 +1,18 @@
 //! One YAML file for everything coord can be told at run time: named retry policies, circuit
-//! breaker configurations, validation rule sets and monitor settings.
+//! breaker configurations, validation rule sets, monitor settings and the configurations of the
+//! other resilience layers, by name.
 //!
-//! ```yaml
-//! retry_policies:
-//!   api:                        # serves #[retry(policy = "api")] and coord::retry_policy("api")
-//!     max_retries: 3
-//!     base_delay: 200ms         # durations: ns, us, ms, s, m, h
-//!     multiplier: 2.0
-//!     max_delay: 30s
-//!     jitter: full              # none | full | equal | decorrelated
-//!     deadline: 10s
-//!     budget: { capacity: 500, retry_cost: 5, success_refund: 1 }   # or `budget: off`
-//! circuit_breakers:
-//!   db:                         # applies to the breaker named "db", existing or created later
-//!     failure_rate: 0.5
-//!     minimum_calls: 10
-//!     window: 20                # calls, or a period such as "10s"
-//!     open_for: 30s
-//!     max_open_for: 4m
-//!     half_open_calls: 3
-//!     slow_call: 2s
-//!     slow_call_rate: 1.0
-//!     consecutive_failures: 5
-//!     max_half_open_wait: 10s
-//! rules:                        # rule sets in the rule language of coord::rules().load_yaml
-//!   user_profile:
-//!     required_fields: [name, email]
-//!     field_validations:
-//!       email: { type: email }
-//! monitor:
-//!   collection_interval: 5s
-//!   max_data_points: 1000
-//! bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
-//!   db: { max_concurrent: 10, max_wait: 5ms }
-//! rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
-//!   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
-//! ```
+//! The file has one section per mechanism, each optional; [`Loaded`] lists them and shows a
+//! complete file.
 //!
 //! Loading is all or nothing: the whole file is parsed and checked before anything is applied.
 //! A breaker configured here keeps this configuration even when a `#[circuit_breaker]` call
 //! site with other keys resolves it later: the file is the operator's word.
 //!
 //! If the environment variable `COORD_CONFIG` names a file, coord loads it on first use: the
-//! first time a door is used (`coord::monitor()`, `coord::breaker()`, `coord::bulkhead()`,
-//! `coord::rate_limiter()`, `coord::rules()`,
-//! `coord::retry_policy()`, `coord::report()`, ... or an instrumented function's first call), see
+//! first time a door is used (`coord::monitor()`, `coord::report()`, `coord::rules()`, every
+//! registry lookup at the crate root such as `coord::breaker()`, or an instrumented function's
+//! first call), see
 //! [`ensure_env_loaded`]. A file that fails to load is reported as a `tracing` error event (target
 //! `coord::config`) and by [`env_status`]; nothing of it is applied. [`load_from_env`] does the
 //! same load explicitly, returning the error.

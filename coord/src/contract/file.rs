@@ -1,6 +1,6 @@
 //! Building blocks of the configuration file's sections: value types checked while serde reads
 //! them (so every error carries its line and column), and the check and apply loops of a
-//! section that maps names to configurations (`bulkheads: { db: {...} }`).
+//! section that maps names to configurations (`circuit_breakers: { db: {...} }`).
 
 use std::collections::BTreeMap;
 use std::fmt::Display;

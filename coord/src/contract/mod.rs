@@ -2,7 +2,7 @@
 //! `crate::mechanisms` can carry it into the doors (`coord::reset()`), the report, the
 //! configuration file and `coord::limits`, without any of those naming the mechanism.
 //!
-//! A mechanism (`bulkhead/`, `rate_limit/`, ...) owns, in its own folder:
+//! A mechanism (`breaker/`, `retry/`, ...) owns, in its own folder:
 //!
 //! - its registry and cap, and its reset (clears measurements and state, keeps configuration);
 //! - its metric names, declared once as constants in its `section.rs`, beside the code that
@@ -46,7 +46,7 @@ pub(crate) trait FileSection {
     type Error;
 
     /// Checks everything before anything is applied; `key` is the section's key, for messages
-    /// (`bulkheads.db: ...`).
+    /// (`circuit_breakers.db: ...`).
     fn check(key: &str, model: Self::Model) -> Result<Self::Checked, Self::Error>;
 
     /// Applies a checked section.

@@ -3,51 +3,9 @@
 //!
 //! # Serialized schema
 //!
-//! `to_json()` and `to_yaml()` serialize the same tree. Field names are stable; durations are
-//! milliseconds as floats with a `_ms` suffix; rates are ratios in `0.0..=1.0`.
-//!
-//! ```text
-//! performance:
-//!   operations:            # sorted by name; only operations with calls since start or reset
-//!     - name, calls, successes, failures, cancelled, error_rate,
-//!       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
-//!       last_10s, last_60s:  # null unless the monitor runs
-//!         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
-//! breakers:               # sorted by name
-//!   - name, state: closed | open | half_open | forced_open | disabled, failure_rate,
-//!     slow_call_rate, calls_in_window, failures_in_window, half_open_in_flight, rejected,
-//!     next_probe_in_ms, transitions, generation
-//! errors:                  # also carries circuit_breaker_status (same rows as breakers)
-//!   total_errors, final_failures, health_status: healthy | degraded | unhealthy
-//!   by_severity: { low, medium, high, critical }
-//!   by_operation:          # sorted by name
-//!     - operation, errors, final_failures, retries, successes_after_retry,
-//!       budget_exhausted, cancelled, last_error
-//!   retry: { failed_attempts, retries, successes_after_retry, exhausted, permanent,
-//!            budget_exhausted, deadline_exceeded, cancelled }
-//!   recent:                # oldest first, bounded
-//!     - operation, severity, error_type, message, attempt, outcome, at_unix_ms
-//! validation:
-//!   total, valid, invalid, compliance_score, passed_checks, applicable_checks
-//!   rule_sets:             # sorted by name
-//!     - name, total, valid, invalid, compliance_score, passed_checks, applicable_checks
-//!   top_failures:          # most frequent first
-//!     - rule_set, path, rule, count
-//!   other_failures
-//! bulkheads:               # sorted by name; empty until a bulkhead is used
-//!   - name, in_flight, max_concurrent, max_wait_ms, waiting, accepted, rejected, waits,
-//!     total_wait_ms
-//! rate_limits:             # sorted by name; empty until a rate limiter is used
-//!   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
-//! timeouts:                # operations with a #[timeout], sorted by name
-//!   - operation, timeouts
-//! system:                  # null before the first system sample
-//!   health_status: healthy | degraded | unhealthy
-//!   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
-//!   breakdown:
-//!     cpu | memory | error_rate | latency | open_breakers:
-//!       value, penalty, weight, status
-//! ```
+//! `to_json()` and `to_yaml()` serialize the same tree, documented on [`Report`]. Field names
+//! are stable; durations are milliseconds as floats with a `_ms` suffix; rates are ratios in
+//! `0.0..=1.0`.
 //!
 //! Each section is written by the mechanism that owns it (its `section.rs`); the list in
 //! `crate::mechanisms` gives their order and the fields of [`Report`].
@@ -94,7 +52,7 @@ impl std::error::Error for ReportError {
 }
 
 impl Report {
-    /// The report as pretty-printed JSON (schema in the [module docs](self)).
+    /// The report as pretty-printed JSON (schema on [`Report`]).
     pub fn to_json(&self) -> Result<String, ReportError> {
         serde_json::to_string_pretty(self).map_err(ReportError::Json)
     }
