@@ -42,8 +42,14 @@ pub struct ErrorReport {
 
 impl ErrorReport {
     /// The row of `operation`, if it recorded an error.
-    pub fn operation(&self, operation: &str) -> Option<&OperationErrors> {
+    pub fn find(&self, operation: &str) -> Option<&OperationErrors> {
         self.by_operation.iter().find(|o| o.operation == operation)
+    }
+
+    /// The row of `operation`: renamed [`find`](Self::find).
+    #[deprecated(note = "renamed `find`")]
+    pub fn operation(&self, operation: &str) -> Option<&OperationErrors> {
+        self.find(operation)
     }
 }
 
