@@ -52,7 +52,7 @@ fn main() {
     }
 
     let report = monitor.performance_report();
-    if let Some(stats) = report.operation("api_request") {
+    if let Some(stats) = report.find("api_request") {
         println!(
             "Performance: {:.2} ms avg over {} requests ({} failed, last error: {})",
             stats.mean.as_secs_f64() * 1e3,

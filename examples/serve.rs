@@ -161,7 +161,7 @@ fn visit(dice: &mut Dice, mailer: &ErrorHandler) {
 
 /// Records the reference operation's fixed distribution.
 fn reference_load() {
-    let reference = coord::monitor().operation("demo.reference");
+    let reference = coord::monitor().operation_handle("demo.reference");
     for _ in 0..100 {
         reference.record(Duration::from_millis(3), coord::perf::Outcome::Success);
         reference.record(Duration::from_millis(30), coord::perf::Outcome::Success);

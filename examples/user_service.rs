@@ -121,7 +121,7 @@ fn main() {
     }
 
     let perf = coord::monitor().performance_report();
-    if let Some(stats) = perf.operation("create_user") {
+    if let Some(stats) = perf.find("create_user") {
         println!(
             "📊 Performance: {:.2} ms avg over {} call(s)",
             stats.mean.as_secs_f64() * 1e3,
@@ -129,7 +129,7 @@ fn main() {
         );
     }
     let health = service.errors.error_report();
-    let row = health.operation("create_user");
+    let row = health.find("create_user");
     println!(
         "🏥 Health: {} ({} failed attempt(s), {} recovered by retry)",
         health.health_status,

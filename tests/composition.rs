@@ -62,7 +62,7 @@ fn check(name: &str, body: &AtomicU32, call: fn() -> Result<(), DbError>) {
     assert!(matches!(call(), Err(DbError::Open(_))));
     assert_eq!(body.load(Ordering::SeqCst), 2, "{name}");
     let errors = coord::error_report();
-    let row = errors.operation(name).unwrap();
+    let row = errors.find(name).unwrap();
     // Back-offs after attempts 1 and 2; the rejected third attempt ends the loop with no more.
     assert_eq!(row.retries, 2, "{name}");
     assert!(

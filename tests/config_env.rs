@@ -63,3 +63,60 @@ fn child_sees_the_error() {
         "{error}"
     );
 }
+
+const DOORS_FILE: &str = "bulkheads:\n  env.db: { max_concurrent: 3 }\n\
+                          rate_limits:\n  env.sms: { rate: 7, per: 1s, burst: 2 }\n";
+
+#[test]
+fn the_bulkhead_door_loads_the_file() {
+    child_passes_with_config(
+        "child_bulkhead_door_loads",
+        "doors_bulkhead.yaml",
+        DOORS_FILE,
+    );
+}
+
+#[test]
+fn the_rate_limiter_door_loads_the_file() {
+    child_passes_with_config(
+        "child_rate_limiter_door_loads",
+        "doors_rate.yaml",
+        DOORS_FILE,
+    );
+}
+
+#[test]
+#[ignore = "run by the_bulkhead_door_loads_the_file with COORD_CONFIG set"]
+fn child_bulkhead_door_loads() {
+    assert!(coord::config::env_status().is_none());
+    // The first door used is the bulkhead's: it must apply the file before answering.
+    assert_eq!(coord::bulkhead("env.db").max_concurrent(), 3);
+    assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
+}
+
+#[test]
+#[ignore = "run by the_rate_limiter_door_loads_the_file with COORD_CONFIG set"]
+fn child_rate_limiter_door_loads() {
+    assert!(coord::config::env_status().is_none());
+    let config = coord::rate_limiter("env.sms").config();
+    assert_eq!((config.rate, config.burst), (7, 2));
+    assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
+}
+
+#[test]
+fn the_keyed_breakers_door_loads_the_file() {
+    child_passes_with_config("child_keyed_door_loads", "doors_keyed.yaml", DOORS_FILE);
+}
+
+#[test]
+#[ignore = "run by the_keyed_breakers_door_loads_the_file with COORD_CONFIG set"]
+fn child_keyed_door_loads() {
+    assert!(coord::config::env_status().is_none());
+    coord::breakers::keyed("env.keyed", coord::BreakerConfig::default()).unwrap();
+    assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
+    // The file was applied before the lookup answered.
+    assert_eq!(
+        coord::bulkheads::find("env.db").unwrap().max_concurrent(),
+        3
+    );
+}

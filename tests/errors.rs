@@ -44,7 +44,7 @@ fn handler_retries_then_succeeds_and_records_each_failed_attempt() {
     });
     assert_eq!(user, Ok("John Doe"));
     let report = handler.error_report();
-    let row = report.operation("e.fetch_user").unwrap();
+    let row = report.find("e.fetch_user").unwrap();
     assert_eq!(
         (
             row.errors,
@@ -82,7 +82,7 @@ fn handler_exhausts_and_returns_the_last_error() {
     });
     assert_eq!(result, Err(ConnectionError("last")));
     let report = coord::error_report();
-    let row = report.operation("e.db_query").unwrap();
+    let row = report.find("e.db_query").unwrap();
     assert_eq!((row.errors, row.final_failures), (3, 1));
     assert!(report.by_severity.of(Severity::High) >= 3);
     assert!(report.retry.exhausted >= 1);

@@ -20,9 +20,7 @@ fn names_past_the_cap_share_the_overflow_row_and_are_counted() {
         .filter(|r| r.operation.starts_with("errcap."))
         .count();
     assert_eq!(named, 4);
-    let overflow = report
-        .operation("coord.overflow")
-        .expect("the overflow row");
+    let overflow = report.find("coord.overflow").expect("the overflow row");
     assert_eq!(overflow.errors, 6);
     assert_eq!(report.total_errors, 10);
     assert_eq!(coord::errors::dropped_names(), 6);

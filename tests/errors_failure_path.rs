@@ -51,7 +51,7 @@ fn recorded_message<E: fmt::Display + 'static>(name: &str, error: impl Fn() -> E
     let result: Result<(), E> = handler.execute(|| Err(error()));
     assert!(result.is_err());
     let report = handler.error_report();
-    let row = report.operation(name).expect("a row for the handler");
+    let row = report.find(name).expect("a row for the handler");
     assert_eq!(row.errors, 1);
     let last = row.last_error.clone().expect("a last error");
     // Other tests' records may push it out of the bounded list, never someone else's in.
@@ -174,7 +174,7 @@ fn last_error_is_filled_by_every_failure_path_in_one_place() {
     guard.failure(&Text("guard wins".into()));
     let row = handler.error_report();
     assert_eq!(
-        row.operation("errfp.shared").unwrap().last_error.as_deref(),
+        row.find("errfp.shared").unwrap().last_error.as_deref(),
         Some("guard wins")
     );
 }
@@ -219,8 +219,8 @@ fn a_handler_reports_its_own_operation_only() {
 
     // The global report has both.
     let global = coord::error_report();
-    assert!(global.operation("errfp.own.a").is_some());
-    assert!(global.operation("errfp.own.b").is_some());
+    assert!(global.find("errfp.own.a").is_some());
+    assert!(global.find("errfp.own.b").is_some());
     assert!(global.total_errors >= 4);
 }
 

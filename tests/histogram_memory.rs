@@ -46,14 +46,14 @@ fn bytes_per_operation_seen_once(count: usize) -> usize {
     let before = live();
     for name in &names {
         coord::monitor()
-            .operation(name)
+            .operation_handle(name)
             .record(Duration::from_micros(150), Outcome::Success);
     }
     (live() - before) / count
 }
 
 fn an_unused_operation_allocates_nothing_when_read() {
-    let op = coord::monitor().operation("hm.unused");
+    let op = coord::monitor().operation_handle("hm.unused");
     let before = allocations();
     let snapshot = op.histogram();
     assert_eq!(allocations() - before, 0, "snapshot of an unused operation");
@@ -64,7 +64,7 @@ fn an_unused_operation_allocates_nothing_when_read() {
 /// Every chunk in use after one value per power of two; no byte more over 10 M calls spread
 /// over the whole range.
 fn memory_stays_flat_over_ten_million_calls() {
-    let op = coord::monitor().operation("hm.flat");
+    let op = coord::monitor().operation_handle("hm.flat");
     let before = live();
     // 2^48 ns spans every chunk and the overflow bucket.
     let value = |i: u64| Duration::from_nanos((i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) >> 16);
@@ -90,7 +90,7 @@ fn memory_stays_flat_over_ten_million_calls() {
 fn operation_memory() {
     // Warm-up: the registry, the environment configuration and the thread's shard.
     coord::monitor()
-        .operation("hm.warm")
+        .operation_handle("hm.warm")
         .record(Duration::from_micros(1), Outcome::Success);
     let per_operation = bytes_per_operation_seen_once(2_000);
     eprintln!("an operation seen once: {per_operation} bytes");

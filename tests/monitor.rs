@@ -237,7 +237,7 @@ fn the_10s_window_forgets_calls_older_than_10s() {
     let clock = FakeClock::new();
     let monitor = PerformanceMonitor::with_clock(clock.clone());
     let name = "monitor_test.window_forgets";
-    let op = monitor.operation(name);
+    let op = monitor.operation_handle(name);
     let tick = |secs: u64| {
         for _ in 0..secs {
             clock.advance(Duration::from_secs(1));
@@ -246,7 +246,7 @@ fn the_10s_window_forgets_calls_older_than_10s() {
     };
     let window = |span: u64| {
         let report = monitor.performance_report();
-        let stats = report.operation(name).unwrap();
+        let stats = report.find(name).unwrap();
         match span {
             10 => stats.last_10s.clone(),
             _ => stats.last_60s.clone(),
@@ -287,10 +287,7 @@ fn the_10s_window_forgets_calls_older_than_10s() {
     tick(60); // t = 76.5: everything is older than 60 s
     assert_eq!(window(60).unwrap().calls, 0);
     // Cumulative stats are untouched by the windows.
-    assert_eq!(
-        monitor.performance_report().operation(name).unwrap().calls,
-        9
-    );
+    assert_eq!(monitor.performance_report().find(name).unwrap().calls, 9);
 
     // Stop rolling and the windows go stale, then disappear rather than lie.
     clock.advance(Duration::from_secs(61));
@@ -305,11 +302,11 @@ fn an_operation_created_after_the_last_checkpoint_is_in_the_windows() {
     monitor.roll_windows();
     clock.advance(Duration::from_secs(2));
     let name = "monitor_test.created_late";
-    let op = monitor.operation(name);
+    let op = monitor.operation_handle(name);
     op.record(Duration::from_millis(3), Outcome::Success);
     op.record(Duration::from_millis(3), Outcome::Failure);
     let report = monitor.performance_report();
-    let w = report.operation(name).unwrap().last_10s.clone().unwrap();
+    let w = report.find(name).unwrap().last_10s.clone().unwrap();
     assert_eq!(
         (w.calls, w.failures, w.span),
         (2, 1, Duration::from_secs(2))
@@ -319,7 +316,7 @@ fn an_operation_created_after_the_last_checkpoint_is_in_the_windows() {
     clock.advance(Duration::from_secs(1));
     op.record(Duration::from_millis(3), Outcome::Success);
     let report = monitor.performance_report();
-    let w = report.operation(name).unwrap().last_10s.clone().unwrap();
+    let w = report.find(name).unwrap().last_10s.clone().unwrap();
     assert_eq!((w.calls, w.span), (3, Duration::from_secs(3)));
 }
 
@@ -327,7 +324,7 @@ fn an_operation_created_after_the_last_checkpoint_is_in_the_windows() {
 fn the_global_monitor_reports_windows_while_running() {
     let _serial = serial();
     let name = "monitor_test.global_windows";
-    let op = coord::monitor().operation(name);
+    let op = coord::monitor().operation_handle(name);
     coord::monitor().start();
     coord::monitor().roll_windows();
     op.record(Duration::from_millis(2), Outcome::Success);
@@ -339,7 +336,7 @@ fn the_global_monitor_reports_windows_while_running() {
     assert!(
         coord::monitor()
             .performance_report()
-            .operation(name)
+            .find(name)
             .unwrap()
             .last_10s
             .is_some()
@@ -380,7 +377,7 @@ fn health_counts_failing_operations() {
             ),
         )
         .unwrap();
-    let op = monitor.operation("monitor_test.health_failures");
+    let op = monitor.operation_handle("monitor_test.health_failures");
     monitor.roll_windows();
     for _ in 0..10 {
         op.record(Duration::from_secs(3), Outcome::Failure);
@@ -515,7 +512,7 @@ fn monitor_tid() -> Option<String> {
 fn sampler_cpu_use_over_60s_at_1hz() {
     let _serial = serial();
     for i in 0..20 {
-        let op = coord::monitor().operation(&format!("monitor_test.cpu.{i}"));
+        let op = coord::monitor().operation_handle(&format!("monitor_test.cpu.{i}"));
         for n in 0..1000u64 {
             op.record(Duration::from_micros(100 + n), Outcome::Success);
         }

@@ -143,7 +143,7 @@ fn text_contains_breaker(report: &coord::Report) -> bool {
 /// Latency is a Prometheus histogram with fixed 1-2-5 buckets, so fleets can add them up.
 #[test]
 fn latency_is_a_histogram_with_fixed_buckets() {
-    let op = coord::monitor().operation("report.histogram");
+    let op = coord::monitor().operation_handle("report.histogram");
     op.record(
         std::time::Duration::from_micros(150),
         coord::perf::Outcome::Success,

@@ -358,7 +358,7 @@ fn manual_guards() {
     assert_eq!((s.calls, s.successes, s.failures), (4, 2, 2));
     assert_eq!(s.last_error.as_deref(), Some("disk full"));
     let report = monitor.performance_report();
-    assert_eq!(report.operation("tp.guard").map(|op| op.calls), Some(4));
+    assert_eq!(report.find("tp.guard").map(|op| op.calls), Some(4));
 }
 
 #[test]
@@ -396,13 +396,13 @@ fn stress_two_threads_count_exactly() {
     assert_eq!(s.calls, 2 * PER_THREAD);
     assert_eq!(s.failures, 2 * PER_THREAD / 4);
     assert_eq!(s.successes, 2 * PER_THREAD * 3 / 4);
-    let op = coord::monitor().operation("tp.stress");
+    let op = coord::monitor().operation_handle("tp.stress");
     assert_eq!(op.histogram().count(), 2 * PER_THREAD);
 }
 
 #[test]
 fn memory_per_operation_is_bounded_and_flat() {
-    let op = coord::monitor().operation("tp.memory");
+    let op = coord::monitor().operation_handle("tp.memory");
     let unused = op.memory_footprint();
     assert!(unused <= 2 * 1024, "{unused} bytes before the first call");
     let record_all = || {

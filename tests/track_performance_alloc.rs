@@ -17,7 +17,7 @@ static GLOBAL: Counting = Counting;
 /// range), so that every chunk of `name`'s histogram is allocated: a chunk is allocated the first
 /// time a call's latency reaches its power of two, which would otherwise happen at random.
 fn allocate_every_histogram_chunk(name: &str) {
-    let op = coord::monitor().operation(name);
+    let op = coord::monitor().operation_handle(name);
     for power in 0..=48 {
         op.record(
             Duration::from_nanos(1 << power),

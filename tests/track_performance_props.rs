@@ -28,7 +28,7 @@ proptest! {
         case in any::<u64>(),
     ) {
         let name = format!("props.percentiles.{case}.{}", values.len());
-        let op = coord::monitor().operation(&name);
+        let op = coord::monitor().operation_handle(&name);
         for &v in &values {
             op.record(Duration::from_nanos(v), coord::perf::Outcome::Success);
         }

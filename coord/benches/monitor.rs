@@ -33,7 +33,7 @@ fn sample(c: &mut Criterion) {
 fn report(c: &mut Criterion) {
     let monitor = PerformanceMonitor::new();
     let ops: Vec<_> = (0..20)
-        .map(|i| monitor.operation(&format!("bench.report.{i}")))
+        .map(|i| monitor.operation_handle(&format!("bench.report.{i}")))
         .collect();
     for op in &ops {
         for n in 0..1_000u64 {

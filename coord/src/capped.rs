@@ -27,7 +27,7 @@ pub(crate) fn clamp_name(name: &str) -> &str {
 }
 
 pub(crate) struct Capped<T> {
-    /// What the registry holds, for the one-time warning ("bulkhead").
+    /// What the registry holds, for the one-time warning ("circuit breaker").
     kind: &'static str,
     entries: RwLock<Entries<T>>,
     cap: AtomicUsize,
@@ -60,7 +60,7 @@ impl<T> Lookup<T> {
 }
 
 /// An entry a registry makes and reconfigures by name, for [`Capped::get`] and
-/// [`Capped::get_with`] (bulkheads, rate limiters, breakers, keyed breaker groups).
+/// [`Capped::get_with`] (the breakers and the entries of every [`registry!`] invocation).
 pub(crate) trait Configurable {
     /// Its configuration; new entries of [`Capped::get`] get the default.
     type Config: Default;
@@ -236,7 +236,7 @@ impl<T: Configurable> Capped<T> {
 }
 
 /// A registry of named, configurable entries and its public functions, for a mechanism whose
-/// entries are made only by the registry's lookups (bulkheads, rate limiters): a `static`
+/// entries are made only by the registry's lookups: a `static`
 /// [`Capped`] registry, the entry's [`Configurable`] impl, and `$get` / `$get_with` (get or
 /// make an entry), `find`, `$max` / `$set_max` (the cap), `dropped_names`, `snapshots` and
 /// `reset_all` (with the doc comments given before `reset`), each documented for `$noun`.

@@ -9,47 +9,56 @@
 //! to nothing.
 //!
 //! A leaf on purpose: the registries call it on their recording paths, so it takes plain labels
-//! and indices and knows nothing of them. Making it an
+//! and indices and knows nothing of them. Even the metric names are given by the callers: each
+//! is declared once, beside what it measures (`section.rs` of its mechanism). Making it an
 //! observer above the registries would put a dynamic call on every recorded call.
 
 #[cfg(feature = "metrics")]
 mod imp {
     use std::sync::OnceLock;
 
-    /// A failed attempt of `operation` (`coord_errors_total{severity}`).
-    pub(crate) fn failed_attempt(severity: &'static str) {
-        metrics::counter!("coord_errors_total", "severity" => severity).increment(1);
+    /// A failed attempt (`coord_errors_total{severity}`).
+    pub(crate) fn failed_attempt(name: &'static str, severity: &'static str) {
+        metrics::counter!(name, "severity" => severity).increment(1);
     }
 
     /// A back-off sleep before another attempt (`coord_retry_attempts_total{operation}`).
-    pub(crate) fn retry(operation: &str) {
-        metrics::counter!("coord_retry_attempts_total", "operation" => operation.to_owned())
-            .increment(1);
+    pub(crate) fn retry(name: &'static str, operation: &str) {
+        metrics::counter!(name, "operation" => operation.to_owned()).increment(1);
     }
 
     /// How a retried call ended (`coord_retry_calls_total{outcome}`).
-    pub(crate) fn retried_call(outcome: &'static str) {
-        metrics::counter!("coord_retry_calls_total", "outcome" => outcome).increment(1);
+    pub(crate) fn retried_call(name: &'static str, outcome: &'static str) {
+        metrics::counter!(name, "outcome" => outcome).increment(1);
     }
 
     /// A breaker changed state (`coord_circuit_breaker_state{breaker,state}`: 1 for the new
     /// state, 0 for the old one).
-    pub(crate) fn breaker_state(breaker: &str, from: &'static str, to: &'static str) {
-        metrics::gauge!("coord_circuit_breaker_state", "breaker" => breaker.to_owned(), "state" => from)
-            .set(0.0);
-        metrics::gauge!("coord_circuit_breaker_state", "breaker" => breaker.to_owned(), "state" => to)
-            .set(1.0);
+    pub(crate) fn breaker_state(
+        name: &'static str,
+        breaker: &str,
+        from: &'static str,
+        to: &'static str,
+    ) {
+        metrics::gauge!(name, "breaker" => breaker.to_owned(), "state" => from).set(0.0);
+        metrics::gauge!(name, "breaker" => breaker.to_owned(), "state" => to).set(1.0);
     }
 
     /// One validation (`coord_validations_total`, `coord_validation_checks_total`).
-    pub(crate) fn validation(rule_set: &str, valid: bool, passed: u32, applicable: u32) {
+    pub(crate) fn validation(
+        [validations, checks]: [&'static str; 2],
+        rule_set: &str,
+        valid: bool,
+        passed: u32,
+        applicable: u32,
+    ) {
         let verdict = if valid { "valid" } else { "invalid" };
-        metrics::counter!("coord_validations_total", "rule_set" => rule_set.to_owned(), "verdict" => verdict)
+        metrics::counter!(validations, "rule_set" => rule_set.to_owned(), "verdict" => verdict)
             .increment(1);
         let failed = applicable.saturating_sub(passed);
-        metrics::counter!("coord_validation_checks_total", "rule_set" => rule_set.to_owned(), "outcome" => "passed")
+        metrics::counter!(checks, "rule_set" => rule_set.to_owned(), "outcome" => "passed")
             .increment(u64::from(passed));
-        metrics::counter!("coord_validation_checks_total", "rule_set" => rule_set.to_owned(), "outcome" => "failed")
+        metrics::counter!(checks, "rule_set" => rule_set.to_owned(), "outcome" => "failed")
             .increment(u64::from(failed));
     }
 
@@ -67,18 +76,24 @@ mod imp {
 
     impl OperationMetrics {
         #[inline]
-        pub(crate) fn record(&self, operation: &str, nanos: u64, outcome: usize) {
+        pub(crate) fn record(
+            &self,
+            [calls_name, duration_name]: [&'static str; 2],
+            operation: &str,
+            nanos: u64,
+            outcome: usize,
+        ) {
             let handles = self.handles.get_or_init(|| {
                 let calls = |outcome: &'static str| {
                     metrics::counter!(
-                        "coord_operation_calls_total",
+                        calls_name,
                         "operation" => operation.to_owned(),
                         "outcome" => outcome
                     )
                 };
                 Handles {
                     duration: metrics::histogram!(
-                        "coord_operation_duration_seconds",
+                        duration_name,
                         "operation" => operation.to_owned()
                     ),
                     calls: super::OUTCOMES.map(calls),
@@ -95,15 +110,28 @@ mod imp {
 #[cfg(not(feature = "metrics"))]
 mod imp {
     #[inline(always)]
-    pub(crate) fn failed_attempt(_severity: &'static str) {}
+    pub(crate) fn failed_attempt(_name: &'static str, _severity: &'static str) {}
     #[inline(always)]
-    pub(crate) fn retry(_operation: &str) {}
+    pub(crate) fn retry(_name: &'static str, _operation: &str) {}
     #[inline(always)]
-    pub(crate) fn retried_call(_outcome: &'static str) {}
+    pub(crate) fn retried_call(_name: &'static str, _outcome: &'static str) {}
     #[inline(always)]
-    pub(crate) fn breaker_state(_breaker: &str, _from: &'static str, _to: &'static str) {}
+    pub(crate) fn breaker_state(
+        _name: &'static str,
+        _breaker: &str,
+        _from: &'static str,
+        _to: &'static str,
+    ) {
+    }
     #[inline(always)]
-    pub(crate) fn validation(_rule_set: &str, _valid: bool, _passed: u32, _applicable: u32) {}
+    pub(crate) fn validation(
+        _names: [&'static str; 2],
+        _rule_set: &str,
+        _valid: bool,
+        _passed: u32,
+        _applicable: u32,
+    ) {
+    }
 
     /// Zero-sized without the `metrics` feature.
     #[derive(Default)]
@@ -111,7 +139,14 @@ mod imp {
 
     impl OperationMetrics {
         #[inline(always)]
-        pub(crate) fn record(&self, _operation: &str, _nanos: u64, _outcome: usize) {}
+        pub(crate) fn record(
+            &self,
+            _names: [&'static str; 2],
+            _operation: &str,
+            _nanos: u64,
+            _outcome: usize,
+        ) {
+        }
     }
 }
 

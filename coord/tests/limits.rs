@@ -104,7 +104,7 @@ fn names_of_any_length_and_content_are_accepted_and_escaped() {
 #[test]
 fn totals_saturate_instead_of_wrapping() {
     let _turn = turn();
-    let op = coord::monitor().operation("lim.saturating");
+    let op = coord::monitor().operation_handle("lim.saturating");
     op.record(Duration::MAX, Outcome::Success);
     op.record(Duration::MAX, Outcome::Success);
     let stats = coord::operation("lim.saturating").unwrap();

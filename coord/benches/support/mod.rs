@@ -23,7 +23,7 @@ impl From<coord::CircuitOpen> for Failed {
 /// spread over 20 µs to 5 ms): a large process's performance registry.
 pub fn populate_operations(prefix: &str) {
     for i in 0..1_000u64 {
-        let op = coord::monitor().operation(&format!("{prefix}.{i:04}"));
+        let op = coord::monitor().operation_handle(&format!("{prefix}.{i:04}"));
         for n in 0..200u64 {
             let outcome = if n % 17 == 0 {
                 Outcome::Failure

@@ -33,11 +33,13 @@
 //! ```
 
 mod config;
+pub(crate) mod file;
 mod keyed;
 mod machine;
 mod permit;
 mod record;
 mod registry;
+pub(crate) mod section;
 mod settings;
 mod state;
 mod window;
@@ -73,7 +75,7 @@ pub use registry::{
     set_max_breakers,
 };
 pub(crate) use registry::{breaker, breaker_with};
-pub(crate) use registry::{configure_from_file, file_config, reset_all};
+pub(crate) use registry::{file_config, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes
@@ -399,7 +401,12 @@ impl CircuitBreaker {
             BreakerState::of(transition.from),
             BreakerState::of(transition.to),
         );
-        crate::metrics_bridge::breaker_state(&self.name, from.metric_label(), to.metric_label());
+        crate::metrics_bridge::breaker_state(
+            section::STATE,
+            &self.name,
+            from.metric_label(),
+            to.metric_label(),
+        );
         let (from, to) = (from.as_str(), to.as_str());
         if transition.to == OPEN || transition.to == FORCED_OPEN {
             tracing::warn!(

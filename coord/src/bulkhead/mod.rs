@@ -22,7 +22,9 @@
 //! # drop(b);
 //! ```
 
+pub(crate) mod file;
 mod registry;
+mod section;
 mod wait;
 
 use std::fmt;

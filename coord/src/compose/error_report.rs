@@ -1,9 +1,19 @@
-//! The error report: the error registry's numbers joined with every breaker's state.
+//! The error report: the error registry's numbers joined with every breaker's state, and its
+//! section of the global report (the error registry cannot write it alone: it does not know the
+//! breakers).
 
+use std::fmt;
 use std::sync::Arc;
 
 use crate::breaker::{self, BreakerSnapshot};
-use crate::errors::{self, ErrorRecord, ErrorRow, OperationErrors, RetryStats, SeverityCounts};
+use crate::contract::Section;
+use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::table::{self, Align::Left, Align::Right};
+use crate::errors::section::{ERRORS_TOTAL, OPERATION_FINAL_FAILURES_TOTAL, RETRY_CALLS_TOTAL};
+use crate::errors::{
+    self, ErrorRecord, ErrorRow, OperationErrors, RetryStats, Severity, SeverityCounts,
+};
+use crate::retry::RETRY_ATTEMPTS_TOTAL;
 use crate::status::HealthStatus;
 
 /// Everything the error registry knows, and the breakers' states; see [`crate::error_report()`].
@@ -32,8 +42,14 @@ pub struct ErrorReport {
 
 impl ErrorReport {
     /// The row of `operation`, if it recorded an error.
-    pub fn operation(&self, operation: &str) -> Option<&OperationErrors> {
+    pub fn find(&self, operation: &str) -> Option<&OperationErrors> {
         self.by_operation.iter().find(|o| o.operation == operation)
+    }
+
+    /// The row of `operation`: renamed [`find`](Self::find).
+    #[deprecated(note = "renamed `find`")]
+    pub fn operation(&self, operation: &str) -> Option<&OperationErrors> {
+        self.find(operation)
     }
 }
 
@@ -63,5 +79,109 @@ fn joined(errors: errors::ErrorSummary, breakers: Vec<BreakerSnapshot>) -> Error
         recent: errors.recent,
         health_status: errors.health_status,
         circuit_breaker_status: breakers,
+    }
+}
+
+impl Section for ErrorReport {
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self;
+        table::section(f, "Errors")?;
+        writeln!(
+            f,
+            "  {} failed attempts, {} final failures, status {}",
+            e.total_errors, e.final_failures, e.health_status
+        )?;
+        writeln!(
+            f,
+            "  by severity: low {}, medium {}, high {}, critical {}",
+            e.by_severity.low, e.by_severity.medium, e.by_severity.high, e.by_severity.critical
+        )?;
+        let r = &e.retry;
+        writeln!(
+            f,
+            "  retries: {} sleeps, {} recovered, {} exhausted, {} permanent, {} budget-stopped, {} past deadline",
+            r.retries,
+            r.successes_after_retry,
+            r.exhausted,
+            r.permanent,
+            r.budget_exhausted,
+            r.deadline_exceeded
+        )?;
+        if e.by_operation.is_empty() {
+            return Ok(());
+        }
+        table::table(
+            f,
+            &e.by_operation,
+            &[
+                ("operation", Left, |op| table::name(&op.operation)),
+                ("errors", Right, |op| op.errors.to_string()),
+                ("final", Right, |op| op.final_failures.to_string()),
+                ("retries", Right, |op| op.retries.to_string()),
+                ("recovered", Right, |op| {
+                    op.successes_after_retry.to_string()
+                }),
+                ("last error", Left, |op| {
+                    let last = op
+                        .last_error
+                        .as_deref()
+                        .map(table::name)
+                        .unwrap_or_default();
+                    if last.chars().count() > 60 {
+                        last.chars().take(59).chain(['…']).collect()
+                    } else {
+                        last
+                    }
+                }),
+            ],
+        )
+    }
+
+    fn export(&self, out: &mut Exposition) {
+        let errors = self;
+        out.by_label(
+            (ERRORS_TOTAL, Kind::Counter, "Failed attempts by severity."),
+            "severity",
+            [
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ]
+            .map(|severity| (severity.as_str(), errors.by_severity.of(severity) as f64)),
+        );
+        out.per_row(
+            &errors.by_operation,
+            "operation",
+            |op| &op.operation,
+            &[
+                (
+                    RETRY_ATTEMPTS_TOTAL,
+                    Kind::Counter,
+                    "Attempts after the first (retries) by operation.",
+                    |op| op.retries as f64,
+                ),
+                (
+                    OPERATION_FINAL_FAILURES_TOTAL,
+                    Kind::Counter,
+                    "Calls that failed for good, after any retries, by operation.",
+                    |op| op.final_failures as f64,
+                ),
+            ],
+        );
+        let r = &errors.retry;
+        out.by_label(
+            (RETRY_CALLS_TOTAL, Kind::Counter, "How retried calls ended."),
+            "outcome",
+            [
+                ("success_after_retry", r.successes_after_retry),
+                ("exhausted", r.exhausted),
+                ("permanent", r.permanent),
+                ("budget_exhausted", r.budget_exhausted),
+                ("deadline_exceeded", r.deadline_exceeded),
+                ("cancelled", r.cancelled),
+            ]
+            .map(|(outcome, count)| (outcome, count as f64)),
+        );
     }
 }

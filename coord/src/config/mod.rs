@@ -1,49 +1,18 @@
 //! One YAML file for everything coord can be told at run time: named retry policies, circuit
-//! breaker configurations, validation rule sets and monitor settings.
+//! breaker configurations, validation rule sets, monitor settings and the configurations of the
+//! other resilience layers, by name.
 //!
-//! ```yaml
-//! retry_policies:
-//!   api:                        # serves #[retry(policy = "api")] and coord::retry_policy("api")
-//!     max_retries: 3
-//!     base_delay: 200ms         # durations: ns, us, ms, s, m, h
-//!     multiplier: 2.0
-//!     max_delay: 30s
-//!     jitter: full              # none | full | equal | decorrelated
-//!     deadline: 10s
-//!     budget: { capacity: 500, retry_cost: 5, success_refund: 1 }   # or `budget: off`
-//! circuit_breakers:
-//!   db:                         # applies to the breaker named "db", existing or created later
-//!     failure_rate: 0.5
-//!     minimum_calls: 10
-//!     window: 20                # calls, or a period such as "10s"
-//!     open_for: 30s
-//!     max_open_for: 4m
-//!     half_open_calls: 3
-//!     slow_call: 2s
-//!     slow_call_rate: 1.0
-//!     consecutive_failures: 5
-//!     max_half_open_wait: 10s
-//! rules:                        # rule sets in the rule language of coord::rules().load_yaml
-//!   user_profile:
-//!     required_fields: [name, email]
-//!     field_validations:
-//!       email: { type: email }
-//! monitor:
-//!   collection_interval: 5s
-//!   max_data_points: 1000
-//! bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
-//!   db: { max_concurrent: 10, max_wait: 5ms }
-//! rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
-//!   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
-//! ```
+//! The file has one section per mechanism, each optional; [`Loaded`] lists them and shows a
+//! complete file.
 //!
 //! Loading is all or nothing: the whole file is parsed and checked before anything is applied.
 //! A breaker configured here keeps this configuration even when a `#[circuit_breaker]` call
 //! site with other keys resolves it later: the file is the operator's word.
 //!
 //! If the environment variable `COORD_CONFIG` names a file, coord loads it on first use: the
-//! first time a door is used (`coord::monitor()`, `coord::breaker()`, `coord::rules()`,
-//! `coord::retry_policy()`, `coord::report()`, ... or an instrumented function's first call), see
+//! first time a door is used (`coord::monitor()`, `coord::report()`, `coord::rules()`, every
+//! registry lookup at the crate root such as `coord::breaker()`, or an instrumented function's
+//! first call), see
 //! [`ensure_env_loaded`]. A file that fails to load is reported as a `tracing` error event (target
 //! `coord::config`) and by [`env_status`]; nothing of it is applied. [`load_from_env`] does the
 //! same load explicitly, returning the error.
@@ -75,23 +44,7 @@ pub const ENV_VAR: &str = "COORD_CONFIG";
 /// Largest configuration file accepted, in bytes.
 pub const MAX_CONFIG_BYTES: usize = 1 << 20;
 
-/// What a loaded file configured, by section.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Loaded {
-    /// Names of the retry policies registered.
-    pub retry_policies: Vec<String>,
-    /// Names of the circuit breakers configured.
-    pub circuit_breakers: Vec<String>,
-    /// Names of the rule sets loaded.
-    pub rule_sets: Vec<String>,
-    /// Whether the monitor was configured.
-    pub monitor: bool,
-    /// Names of the bulkheads configured.
-    pub bulkheads: Vec<String>,
-    /// Names of the rate limiters configured.
-    pub rate_limits: Vec<String>,
-}
+pub use crate::mechanisms::Loaded;
 
 /// Why a configuration file was refused. Nothing of it was applied.
 #[derive(Debug)]
@@ -169,12 +122,7 @@ impl std::error::Error for ConfigError {
 /// Parses, checks and applies a configuration document.
 pub fn load_str(yaml: &str) -> Result<Loaded, ConfigError> {
     model::parse(yaml)
-        .map_err(|(location, kind)| ConfigError {
-            file: None,
-            location,
-            kind,
-        })?
-        .apply()
+        .and_then(model::apply)
         .map_err(|(location, kind)| ConfigError {
             file: None,
             location,
@@ -192,8 +140,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<Loaded, ConfigError> {
     };
     let text = read_limited(path).map_err(|kind| error(None, kind))?;
     model::parse(&text)
-        .map_err(|(location, kind)| error(location, kind))?
-        .apply()
+        .and_then(model::apply)
         .map_err(|(location, kind)| error(location, kind))
 }
 

@@ -1,6 +1,6 @@
 //! Caps on the registries keyed by run-time names, in one place.
 //!
-//! Every registry keyed by names (operations, retry budgets, bulkheads, rate limiters, ...)
+//! Every registry keyed by names (operations, retry budgets, breakers, error rows, ...)
 //! holds at most a capped number of distinct names. A new name past the cap is given the
 //! registry's one shared entry [`OVERFLOW_NAME`] (`coord.overflow`) instead of new memory; the
 //! first time, a `tracing` warning names the registry; every time, its count in
@@ -20,10 +20,8 @@
 //! # coord::limits::set_max_operations(coord::limits::DEFAULT_MAX_OPERATIONS);
 //! ```
 
-pub use crate::bulkhead::{DEFAULT_MAX_BULKHEADS, max_bulkheads, set_max_bulkheads};
-pub use crate::perf::{DEFAULT_MAX_OPERATIONS, max_operations, set_max_operations};
-pub use crate::rate_limit::{DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters};
-pub use crate::retry::{DEFAULT_MAX_BUDGETS, max_budgets, set_max_budgets};
+// Each mechanism's default cap, its reader and its setter, as the list registers them.
+pub use crate::mechanisms::caps::*;
 
 /// The name of the entry every registry gives to names past its cap.
 pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
@@ -32,10 +30,10 @@ pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
 pub const MAX_NAME_BYTES: usize = crate::capped::MAX_NAME_BYTES;
 
 /// For every capped registry, by the `registry` label of `coord_dropped_names_total`
-/// (`"operations"`, `"retry_budgets"`, `"bulkheads"`, `"rate_limiters"`, ...): how many lookups
-/// of a new name found it full since start or the last [`crate::reset`].
+/// (`"operations"`, `"retry_budgets"`, `"breakers"`, ...): how many lookups of a new name found
+/// it full since start or the last [`crate::reset`].
 pub fn dropped_names() -> Vec<(&'static str, u64)> {
-    crate::report::CAPPED_REGISTRIES
+    crate::mechanisms::CAPPED
         .iter()
         .map(|registry| (registry.label, (registry.dropped)()))
         .collect()

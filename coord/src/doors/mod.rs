@@ -8,9 +8,11 @@ pub(crate) mod sites;
 use std::sync::Arc;
 
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker};
+use crate::bulkhead::{self, Bulkhead, BulkheadConfig, BulkheadConfigError};
 use crate::compose;
 use crate::config;
 use crate::perf::{self, OperationStats, PerformanceMonitor};
+use crate::rate_limit::{self, RateLimitConfig, RateLimitConfigError, RateLimiter};
 use crate::report::{self, Report};
 use crate::retry::{self, RetryPolicy};
 use crate::validate::{self, RuleRegistry, Validator};
@@ -43,6 +45,60 @@ pub fn breaker_with(
 ) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
     config::ensure_env_loaded();
     breaker::breaker_with(name, config)
+}
+
+/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
+///
+/// The registry holds at most [`limits::max_bulkheads`] names; a new name past the cap gets the
+/// one shared bulkhead [`limits::OVERFLOW_NAME`] (with the default configuration), and is
+/// counted in [`limits::dropped_names`].
+pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
+    config::ensure_env_loaded();
+    bulkhead::bulkhead(name)
+}
+
+/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
+/// last configuration applied wins). A name past the registry's cap gets the shared overflow
+/// bulkhead, which keeps its own configuration.
+pub fn bulkhead_with(
+    name: &str,
+    config: BulkheadConfig,
+) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
+    config::ensure_env_loaded();
+    bulkhead::bulkhead_with(name, config)
+}
+
+/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
+///
+/// The registry holds at most [`limits::max_rate_limiters`] names; a new name past the cap gets
+/// the one shared rate limiter [`limits::OVERFLOW_NAME`] (with the default configuration), and
+/// is counted in [`limits::dropped_names`].
+pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
+    config::ensure_env_loaded();
+    rate_limit::rate_limiter(name)
+}
+
+/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
+/// (the last configuration applied wins). A name past the registry's cap gets the shared
+/// overflow rate limiter, which keeps its own configuration.
+pub fn rate_limiter_with(
+    name: &str,
+    config: RateLimitConfig,
+) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
+    config::ensure_env_loaded();
+    rate_limit::rate_limiter_with(name, config)
+}
+
+/// The keyed breakers called `name` (one breaker per key value, as `#[circuit_breaker(key =
+/// expr)]` makes them) with `config`: created with it, or reconfigured if the group exists (the
+/// last configuration applied wins, as with [`breaker_with`]). Names past
+/// [`DEFAULT_MAX_GROUPS`](crate::breakers::DEFAULT_MAX_GROUPS) share one overflow group.
+pub fn keyed(
+    name: &str,
+    config: BreakerConfig,
+) -> Result<Arc<crate::breakers::KeyedBreakers>, BreakerConfigError> {
+    config::ensure_env_loaded();
+    breaker::keyed(name, config)
 }
 
 /// The retry policy registered as `name` (by [`register_policy`](crate::register_policy) or a
@@ -116,12 +172,5 @@ pub fn report() -> Report {
 /// reset behaves exactly like one used before it; handles cached by call sites stay valid and
 /// count from zero.
 pub fn reset() {
-    perf::reset_all();
-    validate::reset();
-    retry::reset_all();
-    crate::errors::reset_all();
-    breaker::reset_all();
-    crate::bulkhead::reset_all();
-    crate::rate_limit::reset_all();
-    crate::pipeline::reset_timeouts();
+    crate::mechanisms::reset_all();
 }

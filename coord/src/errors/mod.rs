@@ -6,6 +6,7 @@
 //! and joins the breakers' states into the [`ErrorReport`](crate::ErrorReport).
 
 mod registry;
+pub(crate) mod section;
 
 use std::time::SystemTime;
 

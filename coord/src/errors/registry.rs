@@ -184,9 +184,12 @@ impl ErrorRow {
         attempt: u32,
         outcome: AttemptOutcome,
     ) {
-        crate::metrics_bridge::failed_attempt(severity.as_str());
+        crate::metrics_bridge::failed_attempt(super::section::ERRORS_TOTAL, severity.as_str());
         if outcome != AttemptOutcome::Retried {
-            crate::metrics_bridge::retried_call(outcome.as_str());
+            crate::metrics_bridge::retried_call(
+                super::section::RETRY_CALLS_TOTAL,
+                outcome.as_str(),
+            );
         }
         let shard = shard();
         let s = &self.shards[shard];
@@ -211,7 +214,10 @@ impl ErrorRow {
 
     /// Records a call that succeeded after at least one failed attempt.
     pub(crate) fn record_success_after_retry(&self) {
-        crate::metrics_bridge::retried_call("success_after_retry");
+        crate::metrics_bridge::retried_call(
+            super::section::RETRY_CALLS_TOTAL,
+            "success_after_retry",
+        );
         self.shards[shard()]
             .successes_after_retry
             .fetch_add(1, Relaxed);

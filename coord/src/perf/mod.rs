@@ -1,10 +1,12 @@
 //! Operation metrics: the registry behind `#[track_performance]` and the performance monitor.
 
+pub(crate) mod file;
 mod health;
 pub(crate) mod histogram;
 mod monitor;
 mod operation;
 mod sampler;
+pub(crate) mod section;
 mod shard;
 mod stopwatch;
 mod window;
@@ -59,13 +61,26 @@ impl PerformanceMonitor {
     /// assert_eq!(coord::operation("docs.record_operation").unwrap().successes, 1);
     /// ```
     pub fn record_operation(&self, name: &str) -> OperationGuard {
-        self.operation(name).start()
+        self.operation_handle(name).start()
     }
 
     /// The live handle of operation `name`, created on first use. Keep it to skip the name
-    /// lookup on every call.
-    pub fn operation(&self, name: &str) -> Arc<Operation> {
+    /// lookup on every call. (Its stats are read with [`crate::operation()`].)
+    ///
+    /// ```
+    /// let op = coord::monitor().operation_handle("docs.operation_handle");
+    /// op.start().success();
+    /// assert_eq!(coord::operation("docs.operation_handle").unwrap().calls, 1);
+    /// ```
+    pub fn operation_handle(&self, name: &str) -> Arc<Operation> {
         operation::resolve(name)
+    }
+
+    /// The live handle of operation `name`: renamed [`operation_handle`](Self::operation_handle),
+    /// so that `operation` means one thing (`coord::operation(name)` reads an operation's stats).
+    #[deprecated(note = "renamed `operation_handle`")]
+    pub fn operation(&self, name: &str) -> Arc<Operation> {
+        self.operation_handle(name)
     }
 
     /// Stats of every operation that recorded a call since start or the last [`crate::reset`],
@@ -96,8 +111,14 @@ pub struct PerformanceReport {
 }
 
 impl PerformanceReport {
-    /// The entry for `name`, if it is in the report.
-    pub fn operation(&self, name: &str) -> Option<&OperationStats> {
+    /// The entry of operation `name`, if it is in the report.
+    pub fn find(&self, name: &str) -> Option<&OperationStats> {
         self.operations.iter().find(|op| op.name == name)
+    }
+
+    /// The entry of operation `name`: renamed [`find`](Self::find).
+    #[deprecated(note = "renamed `find`")]
+    pub fn operation(&self, name: &str) -> Option<&OperationStats> {
+        self.find(name)
     }
 }

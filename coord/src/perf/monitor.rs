@@ -464,7 +464,7 @@ mod tests {
     #[test]
     fn reset_forgets_samples_and_windows() {
         let monitor = super::super::global();
-        let op = monitor.operation("monitor_unit.reset");
+        let op = monitor.operation_handle("monitor_unit.reset");
         monitor.roll_windows();
         op.record(Duration::from_millis(1), Outcome::Success);
         monitor.record_system_health();

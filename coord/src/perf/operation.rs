@@ -99,7 +99,15 @@ impl Operation {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
         self.histogram.record(nanos, shard);
-        self.metrics.record(&self.name, nanos, outcome as usize);
+        self.metrics.record(
+            [
+                super::section::OPERATION_CALLS_TOTAL,
+                super::section::OPERATION_DURATION_SECONDS,
+            ],
+            &self.name,
+            nanos,
+            outcome as usize,
+        );
     }
 
     fn remember_error(&self, error: &dyn fmt::Display) {

@@ -31,7 +31,9 @@ use std::time::Duration;
 use crate::clock::timer;
 
 mod clock;
+pub(crate) mod file;
 mod registry;
+mod section;
 
 pub use registry::{
     DEFAULT_MAX_RATE_LIMITERS, OVERFLOW_NAME, dropped_names, find, max_rate_limiters, rate_limiter,

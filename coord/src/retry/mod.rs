@@ -13,6 +13,7 @@
 mod attempt;
 mod backoff;
 mod budget;
+pub(crate) mod file;
 mod policy;
 mod registry;
 
@@ -26,6 +27,11 @@ pub(crate) use policy::ANONYMOUS;
 pub use policy::{Jitter, RetryEvent, RetryPolicy, RetrySettings, UnknownJitter};
 pub(crate) use registry::named_or_default;
 pub use registry::{policy, policy_names, register_policy};
+
+/// Attempts after the first (retries) by operation: the retry loop's metric name (counter;
+/// counted in the error registry's rows for the report, sent by the loop to the `metrics`
+/// facade).
+pub(crate) const RETRY_ATTEMPTS_TOTAL: &str = "coord_retry_attempts_total";
 
 /// Refills every budget. Named policies are configuration and stay registered (DESIGN
 /// principle 6): a `#[retry(policy = "name")]` site first called after a reset still gets its

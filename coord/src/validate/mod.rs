@@ -83,6 +83,7 @@
 //! 8. `type: null` and unions of types have no coord form; coord has no exclusive bounds.
 
 mod engine;
+pub(crate) mod file;
 pub mod formats;
 mod load_error;
 mod locate;
@@ -92,6 +93,7 @@ mod result;
 mod rule;
 mod rule_set_ref;
 mod schema;
+mod section;
 #[doc(hidden)]
 pub mod support;
 mod yaml;

@@ -155,6 +155,10 @@ impl Validator {
 
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
         crate::metrics_bridge::validation(
+            [
+                super::section::VALIDATIONS_TOTAL,
+                super::section::CHECKS_TOTAL,
+            ],
             &stats.name,
             result.is_valid,
             result.passed,

@@ -255,7 +255,7 @@ proptest! {
 
 #[test]
 fn an_hour_and_a_day_and_more_are_reported() {
-    let op = crate::perf::global().operation("histogram.tests.long");
+    let op = crate::perf::global().operation_handle("histogram.tests.long");
     for hours in [1, 25] {
         op.record(
             Duration::from_secs(hours * 3600),
@@ -276,7 +276,7 @@ fn an_hour_and_a_day_and_more_are_reported() {
 
 #[test]
 fn duration_max_saturates() {
-    let op = crate::perf::global().operation("histogram.tests.duration_max");
+    let op = crate::perf::global().operation_handle("histogram.tests.duration_max");
     op.record(Duration::from_secs(1), crate::status::Outcome::Success);
     op.record(Duration::MAX, crate::status::Outcome::Success);
     op.record(Duration::MAX, crate::status::Outcome::Failure);

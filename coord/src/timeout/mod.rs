@@ -41,6 +41,11 @@ use std::time::{Duration, Instant};
 
 use crate::clock::timer;
 
+mod section;
+
+pub use section::TimeoutCount;
+pub(crate) use section::timeout_counts;
+
 /// The error of a call that did not finish within its time limit; the call's future was
 /// dropped.
 ///

@@ -1,10 +1,6 @@
-//! A writer for the Prometheus text exposition format (version 0.0.4).
-//!
-//! Operation latency is the histogram `coord_operation_duration_seconds` with the fixed bucket
-//! bounds of [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS) (a 1-2-5 series from
-//! 100 µs to 1 h), so buckets from many processes add up and
-//! `histogram_quantile(0.99, sum by (le, operation) (rate(coord_operation_duration_seconds_bucket[5m])))`
-//! works across a fleet.
+//! A writer for the Prometheus text exposition format (version 0.0.4): families with their
+//! HELP and TYPE lines, samples with escaped labels, histograms. Each mechanism writes its own
+//! families with it (its `section.rs`); the report only orders the sections.
 
 use std::fmt::Write as _;
 
@@ -15,13 +11,6 @@ pub(crate) enum Kind {
     Gauge,
     Histogram,
 }
-
-/// The `le` label of each bucket: [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS) in
-/// seconds, then `+Inf`.
-const LE: [&str; 25] = [
-    "0.0001", "0.0002", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2",
-    "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "3600", "+Inf",
-];
 
 /// A metric family: its name, kind and help text.
 pub(crate) type Family = (&'static str, Kind, &'static str);
@@ -118,11 +107,13 @@ impl Exposition {
     }
 
     /// Writes the samples of one histogram: a `_bucket` line per bound of `cumulative` (counts
-    /// at [`LE`] without `+Inf`), the `+Inf` bucket and `_count` from `count`, and `_sum`.
+    /// at the bounds `le`, whose last one is `+Inf`), the `+Inf` bucket and `_count` from
+    /// `count`, and `_sum`.
     pub(crate) fn histogram(
         &mut self,
         name: &str,
         labels: &[(&str, &str)],
+        le: &[&str],
         cumulative: &[u64],
         count: u64,
         sum: f64,
@@ -132,7 +123,7 @@ impl Exposition {
         let mut rendered = String::new();
         write_labels(&mut rendered, labels);
         let sep = if labels.is_empty() { "" } else { "," };
-        for (le, value) in LE.iter().zip(cumulative.iter().chain([&count])) {
+        for (le, value) in le.iter().zip(cumulative.iter().chain([&count])) {
             let _ = writeln!(
                 self.out,
                 "{name}_bucket{{{rendered}{sep}le=\"{le}\"}} {value}"
@@ -154,72 +145,6 @@ impl Exposition {
 
     pub(crate) fn finish(self) -> String {
         self.out
-    }
-}
-
-/// One registry keyed by run-time names, with a cap: the `registry` label of
-/// `coord_dropped_names_total` and how to read its count of names sent to the overflow entry.
-pub(crate) struct CappedRegistry {
-    /// The label value, plural ("operations").
-    pub(crate) label: &'static str,
-    /// Lookups of a new name that found the registry full, since start or the last reset.
-    pub(crate) dropped: fn() -> u64,
-}
-
-/// Every capped registry, in the order they are exposed. A registry that gains a cap (through
-/// `crate::capped`) adds its row here.
-pub(crate) const CAPPED_REGISTRIES: &[CappedRegistry] = &[
-    CappedRegistry {
-        label: "operations",
-        dropped: crate::perf::dropped_names,
-    },
-    CappedRegistry {
-        label: "retry_budgets",
-        dropped: crate::retry::dropped_budget_names,
-    },
-    CappedRegistry {
-        label: "bulkheads",
-        dropped: crate::bulkhead::dropped_names,
-    },
-    CappedRegistry {
-        label: "rate_limiters",
-        dropped: crate::rate_limit::dropped_names,
-    },
-    CappedRegistry {
-        label: "error_rows",
-        dropped: crate::errors::dropped_names,
-    },
-    CappedRegistry {
-        label: "breakers",
-        dropped: crate::breaker::dropped_names,
-    },
-    CappedRegistry {
-        label: "keyed_breaker_groups",
-        dropped: crate::breaker::dropped_keyed_group_names,
-    },
-    CappedRegistry {
-        label: "timeout_counters",
-        dropped: crate::pipeline::dropped_timeout_names,
-    },
-];
-
-impl Exposition {
-    /// The family `coord_dropped_names_total{registry}`: one sample per capped registry, read
-    /// now.
-    pub(crate) fn dropped_names(&mut self) {
-        const NAME: &str = "coord_dropped_names_total";
-        self.family(
-            NAME,
-            Kind::Counter,
-            "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
-        );
-        for registry in CAPPED_REGISTRIES {
-            self.sample(
-                NAME,
-                &[("registry", registry.label)],
-                (registry.dropped)() as f64,
-            );
-        }
     }
 }
 
@@ -292,22 +217,11 @@ mod tests {
     }
 
     #[test]
-    fn le_labels_match_the_export_bounds() {
-        use crate::perf::histogram::EXPORT_BOUNDS;
-        assert_eq!(LE.len(), EXPORT_BOUNDS.len() + 1);
-        for (le, bound) in LE.iter().zip(EXPORT_BOUNDS) {
-            assert_eq!(le.parse::<f64>().unwrap(), bound.as_secs_f64(), "{le}");
-        }
-        assert_eq!(LE[LE.len() - 1], "+Inf");
-    }
-
-    #[test]
     fn histogram_lines() {
         let mut e = Exposition::default();
         e.family("h_seconds", Kind::Histogram, "h");
-        let mut cumulative = [3u64; 24];
-        cumulative[0] = 1;
-        e.histogram("h_seconds", &[("op", "a")], &cumulative, 4, 0.5);
+        let le = ["0.0001", "3600", "+Inf"];
+        e.histogram("h_seconds", &[("op", "a")], &le, &[1, 3], 4, 0.5);
         let text = e.finish();
         assert!(text.contains("# TYPE h_seconds histogram\n"), "{text}");
         assert!(
@@ -323,24 +237,6 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("h_seconds_sum{op=\"a\"} 0.5\nh_seconds_count{op=\"a\"} 4\n"));
-    }
-
-    #[test]
-    fn every_capped_registry_has_a_dropped_names_sample() {
-        let mut e = Exposition::default();
-        e.dropped_names();
-        let text = e.finish();
-        assert!(
-            text.contains("# TYPE coord_dropped_names_total counter\n"),
-            "{text}"
-        );
-        for registry in CAPPED_REGISTRIES {
-            let line = format!(
-                "coord_dropped_names_total{{registry=\"{}\"}} ",
-                registry.label
-            );
-            assert!(text.contains(&line), "{text}");
-        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Plain-text building blocks of the human report: aligned tables and readable durations.
+//! Plain-text building blocks of the human report: aligned tables and readable durations. Each
+//! mechanism writes its own section with them (its `section.rs`).
 
 use std::fmt;
 use std::time::Duration;
@@ -44,6 +45,15 @@ pub(crate) fn name(text: &str) -> String {
 /// A ratio in 0..=1 as a percentage with one decimal.
 pub(crate) fn percent(ratio: f64) -> String {
     format!("{:.1}%", ratio * 100.0)
+}
+
+/// The mean of `waits` waits that took `total` together, or `-` when there were none.
+pub(crate) fn mean_wait(total: Duration, waits: u64) -> String {
+    if waits == 0 {
+        return "-".into();
+    }
+    let waits = u32::try_from(waits).unwrap_or(u32::MAX);
+    duration(total / waits)
 }
 
 /// Column alignment.

@@ -1,0 +1,90 @@
+//! The circuit breakers' section of the configuration file: `circuit_breakers: { db: {...} }`,
+//! by name; a breaker configured here keeps this configuration over a call site's keys.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use super::{BreakerConfig, Window};
+use crate::contract::FileSection;
+use crate::contract::file::{self, Bounded, DurationValue, Rate, parse_duration, set_keys};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BreakerModel {
+    failure_rate: Option<Rate>,
+    minimum_calls: Option<Bounded<u32, 1, { u32::MAX as u64 }>>,
+    window: Option<WindowValue>,
+    open_for: Option<DurationValue>,
+    max_open_for: Option<DurationValue>,
+    half_open_calls: Option<Bounded<u32, 1, { coord_limits::breaker::MAX_HALF_OPEN_CALLS as u64 }>>,
+    slow_call: Option<DurationValue>,
+    slow_call_rate: Option<Rate>,
+    consecutive_failures: Option<Bounded<u32, 1, { u32::MAX as u64 }>>,
+    max_half_open_wait: Option<DurationValue>,
+}
+
+/// `window: 20` (calls) or `window: 10s` (a period).
+struct WindowValue(Window);
+
+impl<'de> Deserialize<'de> for WindowValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Calls(u64),
+            Period(String),
+        }
+        match Raw::deserialize(d).map_err(|_| {
+            de::Error::custom("window is a number of calls (20) or a period (\"10s\")")
+        })? {
+            Raw::Calls(0) => Err(de::Error::custom("window must hold at least 1 call")),
+            Raw::Calls(n) => Ok(WindowValue(Window::Calls(
+                u32::try_from(n).unwrap_or(u32::MAX),
+            ))),
+            Raw::Period(text) => parse_duration(&text)
+                .map(|d| WindowValue(Window::Time(d)))
+                .map_err(de::Error::custom),
+        }
+    }
+}
+
+impl BreakerModel {
+    fn config(self) -> BreakerConfig {
+        set_keys!(
+            BreakerConfig::default(),
+            self,
+            [
+                failure_rate,
+                minimum_calls,
+                window,
+                open_for,
+                max_open_for,
+                half_open_calls,
+                slow_call,
+                slow_call_rate,
+                consecutive_failures,
+                max_half_open_wait
+            ]
+        )
+    }
+}
+
+/// The section, for the list in `crate::mechanisms`.
+pub(crate) struct BreakersFile;
+
+impl FileSection for BreakersFile {
+    type Model = BTreeMap<String, BreakerModel>;
+    type Checked = Vec<(String, BreakerConfig)>;
+    type Loaded = Vec<String>;
+    type Error = String;
+
+    fn check(key: &str, model: Self::Model) -> Result<Self::Checked, String> {
+        file::check_each(key, model, BreakerModel::config, BreakerConfig::validate)
+    }
+
+    fn apply(key: &str, checked: Self::Checked) -> Result<Vec<String>, String> {
+        file::apply_each(key, checked, super::registry::configure_from_file)
+    }
+}

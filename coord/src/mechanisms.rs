@@ -1,0 +1,312 @@
+//! The one list of mechanisms. Each entry registers what one mechanism folder owns (see the
+//! contract in `crate::contract`): its reset, its capped registries, its field of
+//! [`Report`](crate::Report), its section of the configuration file and its caps in
+//! `coord::limits`. The doors (`coord::reset()`), the report, the configuration loader and the
+//! limits iterate this list and name no mechanism themselves: adding a layer is one folder, one
+//! entry here and the macro's keys.
+//!
+//! The order of the entries is the order of the report's fields (JSON, YAML), of its tables and
+//! Prometheus families, of the file's sections and of the resets.
+//!
+//! An entry's parts, each optional:
+//!
+//! - `reset: path`: clears the mechanism's measurements and state, keeps its configuration;
+//! - `capped: ["label" => path, ...]`: each capped registry's `registry` label and its
+//!   dropped-name count;
+//! - `report: field: Type = read`: the `Report` field, its type (a [`Section`]) and how to read
+//!   it now;
+//! - `file: key => Section as loaded: Type`: the file's key, its [`FileSection`] and the field
+//!   of `coord::config::Loaded` that reports it;
+//! - `limits: { path::{...} }`: what `coord::limits` re-exports.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::breaker::BreakerSnapshot;
+use crate::bulkhead::BulkheadSnapshot;
+use crate::compose::error_report::ErrorReport;
+use crate::contract::exposition::Exposition;
+use crate::contract::{CappedRegistry, FileSection, Section};
+use crate::perf::{PerformanceReport, SystemHealth};
+use crate::rate_limit::RateLimitSnapshot;
+use crate::timeout::TimeoutCount;
+use crate::validate::{RuleLoadError, ValidationReport};
+
+/// Writes everything the list registers; see the module docs for the parts of an entry.
+macro_rules! mechanisms {
+    ($(
+        $mechanism:ident {
+            $(reset: $reset:path,)?
+            $(capped: [$($label:literal => $dropped:path),* $(,)?],)?
+            $(report: $(#[$field_doc:meta])* $field:ident: $field_ty:ty = $read:expr,)?
+            $(file: $(#[$loaded_doc:meta])* $key:ident => $section:ty as $loaded:ident: $loaded_ty:ty,)?
+            $(limits: { $($limits:tt)* },)?
+        }
+    )*) => {
+        /// Clears every mechanism's measurements and state, keeps configuration.
+        pub(crate) fn reset_all() {
+            $($( $reset(); )?)*
+        }
+
+        /// Every capped registry, in the order they are exposed.
+        pub(crate) const CAPPED: &[CappedRegistry] = &[
+            $($($( CappedRegistry { label: $label, dropped: $dropped }, )*)?)*
+        ];
+
+        /// What `coord::limits` re-exports.
+        pub mod caps {
+            $($( pub use $($limits)*; )?)*
+        }
+
+        /// Everything coord knows, read at one moment. Build one with
+        /// [`report()`](crate::report()).
+        ///
+        /// # Serialized schema
+        ///
+        /// `to_json()` and `to_yaml()` serialize the same tree. Field names are stable; durations are
+        /// milliseconds as floats with a `_ms` suffix; rates are ratios in `0.0..=1.0`.
+        ///
+        /// ```text
+        /// performance:
+        ///   operations:            # sorted by name; only operations with calls since start or reset
+        ///     - name, calls, successes, failures, cancelled, error_rate,
+        ///       total_ms, mean_ms, min_ms, max_ms, p50_ms, p90_ms, p95_ms, p99_ms, p999_ms, last_error,
+        ///       last_10s, last_60s:  # null unless the monitor runs
+        ///         span_ms, calls, successes, failures, call_rate, error_rate, p50_ms, p99_ms
+        /// breakers:               # sorted by name
+        ///   - name, state: closed | open | half_open | forced_open | disabled, failure_rate,
+        ///     slow_call_rate, calls_in_window, failures_in_window, half_open_in_flight, rejected,
+        ///     next_probe_in_ms, transitions, generation
+        /// errors:                  # also carries circuit_breaker_status (same rows as breakers)
+        ///   total_errors, final_failures, health_status: healthy | degraded | unhealthy
+        ///   by_severity: { low, medium, high, critical }
+        ///   by_operation:          # sorted by name
+        ///     - operation, errors, final_failures, retries, successes_after_retry,
+        ///       budget_exhausted, cancelled, last_error
+        ///   retry: { failed_attempts, retries, successes_after_retry, exhausted, permanent,
+        ///            budget_exhausted, deadline_exceeded, cancelled }
+        ///   recent:                # oldest first, bounded
+        ///     - operation, severity, error_type, message, attempt, outcome, at_unix_ms
+        /// validation:
+        ///   total, valid, invalid, compliance_score, passed_checks, applicable_checks
+        ///   rule_sets:             # sorted by name
+        ///     - name, total, valid, invalid, compliance_score, passed_checks, applicable_checks
+        ///   top_failures:          # most frequent first
+        ///     - rule_set, path, rule, count
+        ///   other_failures
+        /// bulkheads:               # sorted by name; empty until a bulkhead is used
+        ///   - name, in_flight, max_concurrent, max_wait_ms, waiting, accepted, rejected, waits,
+        ///     total_wait_ms
+        /// rate_limits:             # sorted by name; empty until a rate limiter is used
+        ///   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
+        /// timeouts:                # operations with a #[timeout], sorted by name
+        ///   - operation, timeouts
+        /// system:                  # null before the first system sample
+        ///   health_status: healthy | degraded | unhealthy
+        ///   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
+        ///   breakdown:
+        ///     cpu | memory | error_rate | latency | open_breakers:
+        ///       value, penalty, weight, status
+        /// ```
+        #[derive(Clone, Debug, Serialize)]
+        #[non_exhaustive]
+        pub struct Report {
+            $($( $(#[$field_doc])* pub $field: $field_ty, )?)*
+        }
+
+        /// A fresh report of every registry.
+        pub(crate) fn read_report() -> Report {
+            Report { $($( $field: $read, )?)* }
+        }
+
+        impl Report {
+            /// Every section's tables, in the list's order.
+            pub(crate) fn render_sections(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                $($( Section::render(&self.$field, f)?; )?)*
+                Ok(())
+            }
+
+            /// Every section's Prometheus families, in the list's order.
+            pub(crate) fn export_sections(&self, out: &mut Exposition) {
+                $($( Section::export(&self.$field, out); )?)*
+            }
+        }
+
+        /// The configuration file as serde reads it: one key per section.
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct File {
+            $($( #[serde(default)] $key: <$section as FileSection>::Model, )?)*
+        }
+
+        /// A checked file, ready to apply.
+        pub(crate) struct Checked {
+            $($( $key: <$section as FileSection>::Checked, )?)*
+        }
+
+        /// What a loaded file configured, by section: the sections of the file, each optional.
+        ///
+        /// ```yaml
+        /// retry_policies:
+        ///   api:                        # serves #[retry(policy = "api")] and coord::retry_policy("api")
+        ///     max_retries: 3
+        ///     base_delay: 200ms         # durations: ns, us, ms, s, m, h
+        ///     multiplier: 2.0
+        ///     max_delay: 30s
+        ///     jitter: full              # none | full | equal | decorrelated
+        ///     deadline: 10s
+        ///     budget: { capacity: 500, retry_cost: 5, success_refund: 1 }   # or `budget: off`
+        /// circuit_breakers:
+        ///   db:                         # applies to the breaker named "db", existing or created later
+        ///     failure_rate: 0.5
+        ///     minimum_calls: 10
+        ///     window: 20                # calls, or a period such as "10s"
+        ///     open_for: 30s
+        ///     max_open_for: 4m
+        ///     half_open_calls: 3
+        ///     slow_call: 2s
+        ///     slow_call_rate: 1.0
+        ///     consecutive_failures: 5
+        ///     max_half_open_wait: 10s
+        /// rules:                        # rule sets in the rule language of coord::rules().load_yaml
+        ///   user_profile:
+        ///     required_fields: [name, email]
+        ///     field_validations:
+        ///       email: { type: email }
+        /// monitor:
+        ///   collection_interval: 5s
+        ///   max_data_points: 1000
+        /// bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
+        ///   db: { max_concurrent: 10, max_wait: 5ms }
+        /// rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
+        ///   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
+        /// ```
+        #[derive(Clone, Debug, Default, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub struct Loaded {
+            $($( $(#[$loaded_doc])* pub $loaded: $loaded_ty, )?)*
+        }
+
+        impl File {
+            /// Checks every section, in the list's order; the first refusal wins.
+            pub(crate) fn check(self) -> Result<Checked, FileRefusal> {
+                Ok(Checked {
+                    $($( $key: <$section as FileSection>::check(stringify!($key), self.$key)
+                        .map_err(FileRefusal::from)?, )?)*
+                })
+            }
+        }
+
+        impl Checked {
+            /// Applies every section, in the list's order.
+            pub(crate) fn apply(self) -> Result<Loaded, FileRefusal> {
+                Ok(Loaded {
+                    $($( $loaded: <$section as FileSection>::apply(stringify!($key), self.$key)
+                        .map_err(FileRefusal::from)?, )?)*
+                })
+            }
+        }
+    };
+}
+
+/// Why a section of the configuration file was refused.
+pub(crate) enum FileRefusal {
+    /// A value out of range, or a race with another `configure`, with its place
+    /// (`bulkheads.db: ...`).
+    Invalid(String),
+    /// The `rules` section broke the rule language.
+    Rules(Box<RuleLoadError>),
+}
+
+impl From<String> for FileRefusal {
+    fn from(message: String) -> Self {
+        Self::Invalid(message)
+    }
+}
+
+impl From<RuleLoadError> for FileRefusal {
+    fn from(error: RuleLoadError) -> Self {
+        Self::Rules(Box::new(error))
+    }
+}
+
+mechanisms! {
+    perf {
+        reset: crate::perf::reset_all,
+        capped: ["operations" => crate::perf::dropped_names],
+        report: /** Every tracked operation. */
+            performance: PerformanceReport = crate::compose::health::monitor().performance_report(),
+        limits: { crate::perf::{DEFAULT_MAX_OPERATIONS, max_operations, set_max_operations} },
+    }
+    retry {
+        reset: crate::retry::reset_all,
+        capped: ["retry_budgets" => crate::retry::dropped_budget_names],
+        file: /** Names of the retry policies registered. */
+            retry_policies => crate::retry::file::RetryPoliciesFile as retry_policies: Vec<String>,
+        limits: { crate::retry::{DEFAULT_MAX_BUDGETS, max_budgets, set_max_budgets} },
+    }
+    breaker {
+        reset: crate::breaker::reset_all,
+        capped: [
+            "breakers" => crate::breaker::dropped_names,
+            "keyed_breaker_groups" => crate::breaker::dropped_keyed_group_names,
+        ],
+        report: /** Every circuit breaker, sorted by name. */
+            breakers: Vec<BreakerSnapshot> = crate::breaker::all(),
+        file: /** Names of the circuit breakers configured. */
+            circuit_breakers => crate::breaker::file::BreakersFile as circuit_breakers: Vec<String>,
+        limits: { crate::breaker::{DEFAULT_MAX_BREAKERS, max_breakers, set_max_breakers} },
+    }
+    errors {
+        reset: crate::errors::reset_all,
+        capped: ["error_rows" => crate::errors::dropped_names],
+        report: /** Failed attempts, final failures and what the retry loops did. */
+            errors: ErrorReport = crate::compose::error_report::error_report(),
+        limits: { crate::errors::{DEFAULT_MAX_ROWS, max_rows, set_max_rows} },
+    }
+    validate {
+        reset: crate::validate::reset,
+        report: /** Every validation since start or reset, per rule set and by failing rule. */
+            validation: ValidationReport = crate::validate::validator().validation_report(),
+        file: /** Names of the rule sets loaded. */
+            rules => crate::validate::file::RulesFile as rule_sets: Vec<String>,
+    }
+    monitor {
+        report:
+            /// Health of the host from the latest system sample; `None` before the first sample
+            /// (start the monitor, or call `record_system_health`). Building a report never
+            /// takes a sample.
+            system: Option<SystemHealth> = crate::compose::health::monitor().current_health(),
+        file: /** Whether the monitor was configured. */
+            monitor => crate::perf::file::MonitorFile as monitor: bool,
+    }
+    bulkhead {
+        reset: crate::bulkhead::reset_all,
+        capped: ["bulkheads" => crate::bulkhead::dropped_names],
+        report: /** Every bulkhead, sorted by name (the overflow one last). */
+            bulkheads: Vec<BulkheadSnapshot> = crate::bulkhead::snapshots(),
+        file: /** Names of the bulkheads configured. */
+            bulkheads => crate::bulkhead::file::BulkheadsFile as bulkheads: Vec<String>,
+        limits: { crate::bulkhead::{DEFAULT_MAX_BULKHEADS, max_bulkheads, set_max_bulkheads} },
+    }
+    rate_limit {
+        reset: crate::rate_limit::reset_all,
+        capped: ["rate_limiters" => crate::rate_limit::dropped_names],
+        report: /** Every rate limiter, sorted by name (the overflow one last). */
+            rate_limits: Vec<RateLimitSnapshot> = crate::rate_limit::snapshots(),
+        file: /** Names of the rate limiters configured. */
+            rate_limits => crate::rate_limit::file::RateLimitsFile as rate_limits: Vec<String>,
+        limits: {
+            crate::rate_limit::{DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters}
+        },
+    }
+    timeout {
+        // The time-out counters live with the pipeline that counts them.
+        reset: crate::pipeline::reset_timeouts,
+        capped: ["timeout_counters" => crate::pipeline::dropped_timeout_names],
+        report: /** Time-outs per operation with a `#[timeout]`, sorted by name. */
+            timeouts: Vec<TimeoutCount> =
+                crate::timeout::timeout_counts(crate::pipeline::timeout_counts()),
+    }
+}

@@ -1,0 +1,187 @@
+//! The operations' and the system's sections of the report: their tables and the
+//! `coord_operation_*`, `coord_system_*` and `coord_health_*` families.
+//!
+//! Operation latency is the histogram [`OPERATION_DURATION_SECONDS`] with the fixed bucket
+//! bounds of [`EXPORT_BOUNDS`](super::EXPORT_BOUNDS) (a 1-2-5 series from 100 µs to 1 h), so
+//! buckets from many processes add up and
+//! `histogram_quantile(0.99, sum by (le, operation) (rate(coord_operation_duration_seconds_bucket[5m])))`
+//! works across a fleet.
+
+use std::fmt;
+
+use super::{PerformanceReport, SystemHealth};
+use crate::contract::Section;
+use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::table::{self, Align::Left, Align::Right};
+
+/// Calls of each tracked operation by outcome (counter; also sent to the `metrics` facade).
+pub(crate) const OPERATION_CALLS_TOTAL: &str = "coord_operation_calls_total";
+/// Latency of each tracked operation (histogram; also sent to the `metrics` facade).
+pub(crate) const OPERATION_DURATION_SECONDS: &str = "coord_operation_duration_seconds";
+/// CPU use of the machine at the latest sample (gauge, 0..1).
+pub(crate) const SYSTEM_CPU_USAGE_RATIO: &str = "coord_system_cpu_usage_ratio";
+/// Memory in use on the machine at the latest sample (gauge, 0..1).
+pub(crate) const SYSTEM_MEMORY_USAGE_RATIO: &str = "coord_system_memory_usage_ratio";
+/// The health score, 0 to 100 (gauge).
+pub(crate) const HEALTH_SCORE: &str = "coord_health_score";
+/// 1 for the current health status (gauge).
+pub(crate) const HEALTH_STATUS: &str = "coord_health_status";
+/// Points each input takes off the health score (gauge).
+pub(crate) const HEALTH_PENALTY: &str = "coord_health_penalty";
+
+/// The `le` label of each bucket: [`EXPORT_BOUNDS`](super::EXPORT_BOUNDS) in seconds, then
+/// `+Inf`.
+const LE: [&str; 25] = [
+    "0.0001", "0.0002", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.02", "0.05", "0.1", "0.2",
+    "0.5", "1", "2", "5", "10", "20", "50", "100", "200", "500", "1000", "2000", "3600", "+Inf",
+];
+
+impl Section for PerformanceReport {
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        table::section(f, "Operations")?;
+        if self.operations.is_empty() {
+            return writeln!(f, "  (no calls recorded)");
+        }
+        table::table(
+            f,
+            &self.operations,
+            &[
+                ("operation", Left, |op| table::name(&op.name)),
+                ("calls", Right, |op| op.calls.to_string()),
+                ("failed", Right, |op| op.failures.to_string()),
+                ("error %", Right, |op| table::percent(op.error_rate)),
+                ("mean", Right, |op| table::duration(op.mean)),
+                ("p50", Right, |op| table::duration(op.p50)),
+                ("p95", Right, |op| table::duration(op.p95)),
+                ("p99", Right, |op| table::duration(op.p99)),
+                ("max", Right, |op| table::duration(op.max)),
+            ],
+        )
+    }
+
+    fn export(&self, out: &mut Exposition) {
+        let ops = &self.operations;
+        out.per_row_split(
+            (
+                OPERATION_CALLS_TOTAL,
+                Kind::Counter,
+                "Calls of each tracked operation by outcome.",
+            ),
+            ops,
+            ["operation", "outcome"],
+            |op| &op.name,
+            |op| {
+                [
+                    ("success", op.successes as f64),
+                    ("failure", op.failures as f64),
+                    ("cancelled", op.cancelled as f64),
+                ]
+            },
+        );
+        out.family(
+            OPERATION_DURATION_SECONDS,
+            Kind::Histogram,
+            "Latency of each tracked operation; buckets are a fixed 1-2-5 series from 100 us to 1 h.",
+        );
+        for op in ops {
+            out.histogram(
+                OPERATION_DURATION_SECONDS,
+                &[("operation", &op.name)],
+                &LE,
+                op.cumulative_buckets(),
+                op.calls,
+                op.total.as_secs_f64(),
+            );
+        }
+    }
+}
+
+impl Section for Option<SystemHealth> {
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        table::section(f, "System health")?;
+        let Some(system) = self else {
+            return writeln!(
+                f,
+                "  (no sample yet: start the monitor or call record_system_health)"
+            );
+        };
+        writeln!(
+            f,
+            "  status {}, score {:.1}/100, cpu {:.1}%, memory {:.1}%",
+            system.health_status, system.performance_score, system.cpu_usage, system.memory_usage
+        )?;
+        table::table(
+            f,
+            system.breakdown.iter(),
+            &[
+                ("input", Left, |(input, _)| input.to_string()),
+                ("value", Right, |(_, c)| format!("{:.3}", c.value)),
+                ("penalty", Right, |(_, c)| format!("{:.1}", c.penalty)),
+                ("of", Right, |(_, c)| format!("{:.0}", c.weight)),
+                ("status", Left, |(_, c)| c.status.to_string()),
+            ],
+        )
+    }
+
+    fn export(&self, out: &mut Exposition) {
+        let Some(system) = self else { return };
+        out.single(
+            (
+                SYSTEM_CPU_USAGE_RATIO,
+                Kind::Gauge,
+                "CPU use of the whole machine at the latest sample (0..1).",
+            ),
+            system.cpu_usage / 100.0,
+        );
+        out.single(
+            (
+                SYSTEM_MEMORY_USAGE_RATIO,
+                Kind::Gauge,
+                "Memory in use on the machine at the latest sample (0..1).",
+            ),
+            system.memory_usage / 100.0,
+        );
+        out.single(
+            (
+                HEALTH_SCORE,
+                Kind::Gauge,
+                "coord's health score, 0 (worst) to 100 (best).",
+            ),
+            system.performance_score,
+        );
+        let status = system.health_status.to_string();
+        out.by_label(
+            (
+                HEALTH_STATUS,
+                Kind::Gauge,
+                "1 for the current health status, 0 for the others.",
+            ),
+            "status",
+            ["healthy", "degraded", "unhealthy"].map(|s| (s, f64::from(u8::from(status == s)))),
+        );
+        out.by_label(
+            (
+                HEALTH_PENALTY,
+                Kind::Gauge,
+                "Points each input takes off the health score.",
+            ),
+            "input",
+            system.breakdown.iter().map(|(input, c)| (input, c.penalty)),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn le_labels_match_the_export_bounds() {
+        use super::super::EXPORT_BOUNDS;
+        assert_eq!(LE.len(), EXPORT_BOUNDS.len() + 1);
+        for (le, bound) in LE.iter().zip(EXPORT_BOUNDS) {
+            assert_eq!(le.parse::<f64>().unwrap(), bound.as_secs_f64(), "{le}");
+        }
+        assert_eq!(LE[LE.len() - 1], "+Inf");
+    }
+}
