@@ -105,174 +105,24 @@ mod doors;
 
 pub use coord_macros::Validate;
 
-/// Retries a function returning `Result<T, E>` with back-off.
-///
-/// `#[retry(max_retries = 3, base_delay = "1s", multiplier = 2.0, max_delay = "30s",
-/// jitter = "full", when = path::to::predicate, policy = "name")]`; every key is optional and
-/// the defaults are shown. `when` is a `fn(&E) -> bool` (`false`: do not retry); `policy` starts
-/// from the policy registered under that name ([`retry::register_policy`]) when the function is
-/// first called, and the keys written in the attribute override it. Works on `fn`, `async fn` (sleeping on tokio), methods taking
-/// `&self` or `&mut self`, and generic functions. Combined with `#[track_performance]`, the
-/// timing wraps all attempts: one call, one measurement.
-///
-/// The body runs once per attempt, so every by-value parameter is cloned for each attempt
-/// (free for `Copy` types): take a parameter by reference, or wrap costly ones in `Arc`. A
-/// parameter that is not `Clone` is a compile error naming it; `self` by value is rejected.
-///
-/// ```
-/// use coord::retry;
-///
-/// #[derive(Debug)]
-/// enum FetchError { Timeout, NotFound }
-///
-/// impl std::fmt::Display for FetchError {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         write!(f, "{self:?}")
-///     }
-/// }
-///
-/// fn transient(e: &FetchError) -> bool {
-///     matches!(e, FetchError::Timeout)
-/// }
-///
-/// #[retry(max_retries = 4, base_delay = "1ms", jitter = "equal", when = transient)]
-/// fn fetch(tries: &mut u32, id: u64) -> Result<u64, FetchError> {
-///     *tries += 1;
-///     if *tries < 3 { Err(FetchError::Timeout) } else { Ok(id * 2) }
-/// }
-///
-/// let mut tries = 0;
-/// assert_eq!(fetch(&mut tries, 21).unwrap(), 42);
-/// assert_eq!(tries, 3);
-/// ```
+#[doc = include_str!("../docs/attributes/retry.md")]
 pub use coord_macros::retry;
 
-/// Guards a function with a named circuit breaker (see [`CircuitBreaker`]).
-///
-/// Keys (all optional): `name` (default: module path + function name), `failure_rate`,
-/// `minimum_calls`, `window` (calls, or a period like `"10s"`), `open_for`, `max_open_for`,
-/// `half_open_calls`, `slow_call`, `slow_call_rate`, `consecutive_failures`,
-/// `max_half_open_wait`, `classifier = path` (`fn(&E) -> bool`). The function must return
-/// `Result<T, E>` with `E: From<CircuitOpen>`; a rejected call returns `Err(E::from(open))`
-/// without running the body.
-///
-/// ```
-/// use coord::{CircuitOpen, circuit_breaker};
-///
-/// #[derive(Debug)]
-/// enum DbError { Down, Unavailable(CircuitOpen) }
-/// impl From<CircuitOpen> for DbError {
-///     fn from(open: CircuitOpen) -> Self { DbError::Unavailable(open) }
-/// }
-///
-/// #[circuit_breaker(name = "docs.orders", minimum_calls = 2, window = 2, open_for = "30s")]
-/// fn load_order(id: u32) -> Result<u32, DbError> {
-///     if id == 0 { Err(DbError::Down) } else { Ok(id) }
-/// }
-///
-/// load_order(0).unwrap_err();
-/// load_order(0).unwrap_err();
-/// assert!(matches!(load_order(1), Err(DbError::Unavailable(_))));
-/// assert_eq!(coord::breaker("docs.orders").state(), coord::BreakerState::Open);
-/// ```
+#[doc = include_str!("../docs/attributes/circuit_breaker.md")]
 pub use coord_macros::circuit_breaker;
 
-/// Gives an `async fn` returning `Result<T, E>` (with `E: From<TimedOut>`) a time limit:
-/// `#[timeout("2s")]` per attempt (also `attempt = "2s"`), `#[timeout(total = "10s")]` for the
-/// whole call, retries and back-off sleeps included; both may be given.
-///
-/// A timed-out attempt's future is dropped and the attempt fails with `E::from(TimedOut)`: the
-/// circuit breaker counts it as a failure and `#[retry]` retries it (unless its `when` says
-/// otherwise). A total time-out ends the call. Time-outs are counted per operation in the
-/// report. On a synchronous `fn` it is a compile error: a running thread cannot be
-/// interrupted.
-///
-/// ```
-/// use std::time::Duration;
-/// use coord::{TimedOut, retry, timeout};
-///
-/// #[derive(Debug)]
-/// enum FetchError { TooSlow(TimedOut) }
-/// impl From<TimedOut> for FetchError {
-///     fn from(t: TimedOut) -> Self { FetchError::TooSlow(t) }
-/// }
-///
-/// #[retry(max_retries = 2, base_delay = "1ms")]
-/// #[timeout("20ms")]
-/// async fn fetch(slow: bool) -> Result<u32, FetchError> {
-///     if slow { std::future::pending::<()>().await; }
-///     Ok(1)
-/// }
-///
-/// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-/// # rt.block_on(async {
-/// assert_eq!(fetch(false).await.unwrap(), 1);
-/// let Err(FetchError::TooSlow(t)) = fetch(true).await else { panic!() };
-/// assert_eq!(t.limit(), Duration::from_millis(20));
-/// # });
-/// ```
+#[doc = include_str!("../docs/attributes/timeout.md")]
 pub use coord_macros::timeout;
 
-/// Runs at most `max_concurrent` calls of a function at once:
-/// `#[bulkhead(max_concurrent = 10, max_wait = "0ms", name = "db")]` (all keys optional; the
-/// default name is the function's, like [`track_performance`]'s; functions naming the same
-/// bulkhead share it). A call that finds every slot taken waits up to `max_wait` (async calls
-/// without blocking a thread), then returns `Err(E::from(BulkheadFull))` without running; it
-/// is a rejection, never retried. A slot is released on success, error, panic and
-/// cancellation.
-///
-/// ```
-/// use coord::{BulkheadFull, bulkhead};
-///
-/// #[bulkhead(name = "docs.reports", max_concurrent = 1)]
-/// fn render(inner: Option<fn() -> Result<(), BulkheadFull>>) -> Result<(), BulkheadFull> {
-///     match inner { Some(f) => f(), None => Ok(()) }
-/// }
-///
-/// fn nested() -> Result<(), BulkheadFull> { render(None) }
-/// assert!(render(None).is_ok());
-/// // The one slot is taken by the outer call: the inner one is rejected.
-/// assert!(render(Some(nested)).is_err());
-/// assert_eq!(coord::bulkhead("docs.reports").snapshot().rejected, 1);
-/// ```
+#[doc = include_str!("../docs/attributes/bulkhead.md")]
 pub use coord_macros::bulkhead;
 
-/// Spaces the calls of a function: `#[rate_limit(rate = 100, per = "1s", burst = 10,
-/// max_wait = "0ms", name = "api")]` (all keys optional; GCRA, see [`RateLimiter`]). A call
-/// over the limit waits for its turn up to `max_wait`, then returns
-/// `Err(E::from(RateLimited))` without running; it is a rejection, never retried.
-///
-/// ```
-/// use coord::{RateLimited, rate_limit};
-///
-/// #[rate_limit(name = "docs.sms", rate = 1, per = "1m", burst = 2)]
-/// fn send_sms() -> Result<(), RateLimited> { Ok(()) }
-///
-/// assert!(send_sms().is_ok());
-/// assert!(send_sms().is_ok());
-/// assert!(send_sms().unwrap_err().retry_after() > std::time::Duration::ZERO);
-/// ```
+#[doc = include_str!("../docs/attributes/rate_limit.md")]
 pub use coord_macros::rate_limit;
 
-/// Recovers from a function's final error: `#[fallback(path::to::recover)]` with
-/// `recover: fn(E) -> Result<T, E>` (on an `async fn`, `recover` may also be an `async fn`).
-/// It is called with the error left after every other layer gave up (retries exhausted, a
-/// rejection, a time-out); a panic is not caught.
-///
-/// ```
-/// use coord::fallback;
-///
-/// fn cached(_: String) -> Result<u32, String> { Ok(0) }
-///
-/// #[fallback(cached)]
-/// fn price(id: u32) -> Result<u32, String> {
-///     if id == 0 { Err("no price".into()) } else { Ok(id * 10) }
-/// }
-///
-/// assert_eq!(price(2), Ok(20));
-/// assert_eq!(price(0), Ok(0));
-/// ```
+#[doc = include_str!("../docs/attributes/fallback.md")]
 pub use coord_macros::fallback;
+#[doc = include_str!("../docs/attributes/track_performance.md")]
 pub use coord_macros::track_performance;
 
 pub use breaker::{
