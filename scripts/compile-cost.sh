@@ -9,12 +9,18 @@
 #   KEEP=1 scripts/compile-cost.sh             # keep the generated workspace (path printed)
 #   VARIANTS="plain three" scripts/compile-cost.sh
 #   CARGO_TARGET_DIR=/tmp/cc scripts/compile-cost.sh   # reuse the dependency builds next time
+#   COORD_DIR=/path/to/other/checkout/coord scripts/compile-cost.sh   # measure another coord
+#   IR=0 scripts/compile-cost.sh               # skip the LLVM IR line count
 #
 # Variants: plain (no attribute), track (`#[track_performance]`), three (`#[track_performance]
 # #[retry] #[circuit_breaker]`), instrument (`#[tracing::instrument(err)]`, the baseline).
 # Each timed build is `touch src/lib.rs` + `cargo build --release` of that variant's crate, so
 # cargo's freshness check of the dependencies (about 0.1 s) is in every number alike.
-# With hyperfine installed it does the timing; otherwise a loop of `date +%s.%N`.
+# With hyperfine installed it does the timing; otherwise a loop of `date +%s.%N` under
+# /usr/bin/time. CPU time (user + system, median) is printed beside wall time: on a busy
+# machine it moves much less than wall time. The last column counts the lines of LLVM IR rustc
+# hands to LLVM (`--emit=llvm-ir -C no-prepopulate-passes`): a deterministic measure of the
+# code to optimize, which is where the release build's time goes.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
@@ -36,7 +42,7 @@ resolver = "2"
 members = [${members%, }]
 
 [workspace.dependencies]
-coord = { path = "$repo/coord" }
+coord = { path = "${COORD_DIR:-$repo/coord}" }
 tracing = { version = "0.1", features = ["attributes"] }
 EOF
 # coord's own lock file: the same dependency versions as the repository, no resolution.
@@ -112,34 +118,47 @@ cargo build -q --release --workspace >&2
 
 cores=$(nproc)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-declare -A median
-timed() { # variant -> one wall time in seconds per line
+declare -A median cpu_median
+timed() { # variant -> "wall cpu" in seconds, one line per build
   local variant=$1
   if command -v hyperfine >/dev/null 2>&1; then
     hyperfine -N --runs "$runs" --prepare "touch $variant/src/lib.rs" \
       --export-json "$work/$variant.json" "cargo build -q --release -p $variant" >/dev/null
-    python3 -c 'import json,sys; [print(t) for t in json.load(open(sys.argv[1]))["results"][0]["times"]]' \
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; cpu=r["user"]+r["system"]; [print(t, cpu) for t in r["times"]]' \
       "$work/$variant.json"
   else
     for ((r = 0; r < runs; r++)); do
       touch "$variant/src/lib.rs"
       local start end
       start=$(date +%s.%N)
-      cargo build -q --release -p "$variant"
+      /usr/bin/time -f '%U %S' -o "$work/time" cargo build -q --release -p "$variant"
       end=$(date +%s.%N)
-      echo "$end - $start" | bc -l
+      read -r user sys < "$work/time"
+      echo "$(echo "$end - $start" | bc -l) $(echo "$user + $sys" | bc -l)"
     done
   fi
 }
+ir_lines() { # variant -> lines of unoptimized LLVM IR of the crate
+  local variant=$1 deps="${CARGO_TARGET_DIR:-$work/target}/release/deps"
+  rm -f "$deps/$variant"-*.ll
+  touch "$variant/src/lib.rs"
+  cargo rustc -q --release -p "$variant" -- --emit=llvm-ir -C no-prepopulate-passes
+  cat "$deps/$variant"-*.ll | wc -l
+  rm -f "$deps/$variant"-*.ll
+}
+median_of() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rows=()
 for variant in $variants; do
   echo "timing $variant ($runs builds)..." >&2
-  times=$(timed "$variant" | sort -g)
-  med=$(echo "$times" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-  min=$(echo "$times" | head -1)
-  max=$(echo "$times" | tail -1)
+  times=$(timed "$variant")
+  med=$(echo "$times" | cut -d' ' -f1 | median_of)
+  min=$(echo "$times" | cut -d' ' -f1 | sort -g | head -1)
+  cpu=$(echo "$times" | cut -d' ' -f2 | median_of)
   median[$variant]=$med
-  rows+=("$variant $med $min $max")
+  cpu_median[$variant]=$cpu
+  ir="-"
+  [ "${IR:-1}" = 0 ] || ir=$(ir_lines "$variant")
+  rows+=("$variant $med $min $cpu $ir")
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -155,12 +174,16 @@ echo
 echo "$functions functions (half async), release, the crate alone; $runs builds each; $cores cores;"
 echo "load average before $load_before, after $load_after"
 echo
-printf '| variant | median | min | max | ÷ `instrument(err)` |\n|---|---|---|---|---|\n'
+printf '| variant | wall, median | wall, min | CPU, median | ÷ `instrument(err)` (wall) | ÷ `instrument(err)` (CPU) | LLVM IR lines |\n'
+printf '|---|---|---|---|---|---|---|\n'
 for row in "${rows[@]}"; do
-  read -r variant med min max <<< "$row"
+  read -r variant med min cpu ir <<< "$row"
   ratio="n/a"
+  cpu_ratio="n/a"
   if [ -n "${median[instrument]:-}" ]; then
     ratio=$(printf '%.2f' "$(echo "$med / ${median[instrument]}" | bc -l)")
+    cpu_ratio=$(printf '%.2f' "$(echo "$cpu / ${cpu_median[instrument]}" | bc -l)")
   fi
-  printf '| %s | %.2f s | %.2f s | %.2f s | %s |\n' "$(label "$variant")" "$med" "$min" "$max" "$ratio"
+  printf '| %s | %.2f s | %.2f s | %.2f s | %s | %s | %s |\n' "$(label "$variant")" "$med" "$min" "$cpu" \
+    "$ratio" "$cpu_ratio" "$ir"
 done
