@@ -96,7 +96,7 @@ pub fn rate_limiter_with(
 pub fn keyed(
     name: &str,
     config: BreakerConfig,
-) -> Result<Arc<crate::breakers::KeyedBreakers>, BreakerConfigError> {
+) -> Result<Arc<breaker::KeyedBreakers>, BreakerConfigError> {
     config::ensure_env_loaded();
     breaker::keyed(name, config)
 }
