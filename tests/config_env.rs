@@ -102,3 +102,21 @@ fn child_rate_limiter_door_loads() {
     assert_eq!((config.rate, config.burst), (7, 2));
     assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
 }
+
+#[test]
+fn the_keyed_breakers_door_loads_the_file() {
+    child_passes_with_config("child_keyed_door_loads", "doors_keyed.yaml", DOORS_FILE);
+}
+
+#[test]
+#[ignore = "run by the_keyed_breakers_door_loads_the_file with COORD_CONFIG set"]
+fn child_keyed_door_loads() {
+    assert!(coord::config::env_status().is_none());
+    coord::breakers::keyed("env.keyed", coord::BreakerConfig::default()).unwrap();
+    assert!(matches!(coord::config::env_status(), Some(Ok(Some(_)))));
+    // The file was applied before the lookup answered.
+    assert_eq!(
+        coord::bulkheads::find("env.db").unwrap().max_concurrent(),
+        3
+    );
+}

@@ -71,12 +71,20 @@ mod rng;
 mod serde_ms;
 mod status;
 // Mechanisms and their registries: they import only leaves.
+//
+// `breaker`, `bulkhead`, `timeout` (and `report` below) share their names with functions at the
+// root (`coord::breaker(name)`, `coord::report()`, ...), so they are compatibility paths, hidden
+// from the docs: each of their items has one documented home, at the root, in `limits`, or in
+// `breakers` / `bulkheads` below.
+#[doc(hidden)]
 pub mod breaker;
+#[doc(hidden)]
 pub mod bulkhead;
 pub mod errors;
 pub mod perf;
 pub mod rate_limit;
 pub mod retry;
+#[doc(hidden)]
 pub mod timeout;
 pub mod validate;
 // Composition: where the mechanisms meet.
@@ -87,6 +95,7 @@ mod pipeline;
 pub mod config;
 #[cfg(feature = "http")]
 pub mod http;
+#[doc(hidden)]
 pub mod report;
 // The doors: the only callers of the one-time `COORD_CONFIG` load.
 #[doc(hidden)]
@@ -289,7 +298,7 @@ pub use perf::{
 pub use rate_limit::{
     RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
 };
-pub use report::{Report, ReportError};
+pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
 pub use status::HealthStatus;
 pub use timeout::{TimedOut, timeout, timeout_at};
@@ -297,3 +306,21 @@ pub use validate::{
     FieldError, RuleError, RuleLoadError, RuleRegistry, RuleSet, Validate, ValidationReport,
     ValidationResult, Validator,
 };
+
+/// Circuit breakers beyond the daily API at the root ([`breaker()`], [`breaker_with()`],
+/// [`CircuitBreaker`], [`BreakerConfig`], ...): registry reads, keyed breakers (one breaker per
+/// key value, `#[circuit_breaker(key = expr)]`) and their limits. The caps are in [`limits`].
+pub mod breakers {
+    pub use crate::breaker::{
+        Classifier, DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot,
+        MAX_KEY_TEXT, OVERFLOW_KEY, Permit, all, find, find_keyed, keyed_groups, open_count,
+    };
+    pub use crate::doors::keyed;
+}
+
+/// Bulkheads beyond the daily API at the root ([`bulkhead()`], [`bulkhead_with()`],
+/// [`Bulkhead`], [`BulkheadConfig`], [`BulkheadFull`]): registry reads, the permits and the
+/// largest `max_concurrent`. The caps are in [`limits`].
+pub mod bulkheads {
+    pub use crate::bulkhead::{MAX_CONCURRENT, find, snapshots};
+}

@@ -98,7 +98,7 @@ pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {
 }
 
 /// A snapshot of every registered breaker, sorted by name, the overflow breaker last, then the
-/// breakers of every keyed group ([`super::keyed`]).
+/// breakers of every keyed group ([`crate::breakers::keyed`]).
 pub fn all() -> Vec<BreakerSnapshot> {
     let mut snapshots: Vec<_> = BREAKERS.all().iter().map(|b| b.snapshot()).collect();
     snapshots.extend(super::keyed::snapshots());

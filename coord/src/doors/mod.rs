@@ -89,6 +89,18 @@ pub fn rate_limiter_with(
     rate_limit::rate_limiter_with(name, config)
 }
 
+/// The keyed breakers called `name` (one breaker per key value, as `#[circuit_breaker(key =
+/// expr)]` makes them) with `config`: created with it, or reconfigured if the group exists (the
+/// last configuration applied wins, as with [`breaker_with`]). Names past
+/// [`DEFAULT_MAX_GROUPS`](crate::breakers::DEFAULT_MAX_GROUPS) share one overflow group.
+pub fn keyed(
+    name: &str,
+    config: BreakerConfig,
+) -> Result<Arc<breaker::KeyedBreakers>, BreakerConfigError> {
+    config::ensure_env_loaded();
+    breaker::keyed(name, config)
+}
+
 /// The retry policy registered as `name` (by [`register_policy`](crate::register_policy) or a
 /// configuration file).
 pub fn retry_policy(name: &str) -> Option<RetryPolicy> {
