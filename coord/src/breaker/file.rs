@@ -1,14 +1,13 @@
 //! The circuit breakers' section of the configuration file: `circuit_breakers: { db: {...} }`,
 //! by name; a breaker configured here keeps this configuration over a call site's keys.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use super::{BreakerConfig, Window};
-use crate::contract::FileSection;
-use crate::contract::file::{self, Bounded, DurationValue, Rate, parse_duration, set_keys};
+use crate::contract::file::{
+    Bounded, DurationValue, Rate, named_section, parse_duration, set_keys,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,20 +70,13 @@ impl BreakerModel {
     }
 }
 
-/// The section, for the list in `crate::mechanisms`.
-pub(crate) struct BreakersFile;
-
-impl FileSection for BreakersFile {
-    type Model = BTreeMap<String, BreakerModel>;
-    type Checked = Vec<(String, BreakerConfig)>;
-    type Loaded = Vec<String>;
-    type Error = String;
-
-    fn check(key: &str, model: Self::Model) -> Result<Self::Checked, String> {
-        file::check_each(key, model, BreakerModel::config, BreakerConfig::validate)
-    }
-
-    fn apply(key: &str, checked: Self::Checked) -> Result<Vec<String>, String> {
-        file::apply_each(key, checked, super::registry::configure_from_file)
+named_section! {
+    /// The section, for the list in `crate::mechanisms`.
+    BreakersFile {
+        model: BreakerModel,
+        config: BreakerConfig,
+        build: |_, model: BreakerModel| model.config(),
+        check: BreakerConfig::validate,
+        apply: super::registry::configure_from_file,
     }
 }

@@ -402,7 +402,7 @@ impl CircuitBreaker {
             BreakerState::of(transition.to),
         );
         crate::metrics_bridge::breaker_state(
-            section::STATE,
+            section::STATE.name,
             &self.name,
             from.metric_label(),
             to.metric_label(),

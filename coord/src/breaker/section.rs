@@ -5,17 +5,26 @@ use std::fmt;
 
 use super::{BreakerSnapshot, BreakerState};
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// 1 for each breaker's current state (gauge; also sent to the `metrics` facade).
-pub(crate) const STATE: &str = "coord_circuit_breaker_state";
-/// Failure rate of each breaker's window (gauge, 0..1).
-pub(crate) const FAILURE_RATIO: &str = "coord_circuit_breaker_failure_ratio";
-/// Calls each breaker rejected (counter).
-pub(crate) const REJECTED_CALLS_TOTAL: &str = "coord_circuit_breaker_rejected_calls_total";
-/// State changes of each breaker (counter).
-pub(crate) const TRANSITIONS_TOTAL: &str = "coord_circuit_breaker_transitions_total";
+/// Also sent to the `metrics` facade on every state change.
+pub(crate) const STATE: Family = Family::gauge(
+    "coord_circuit_breaker_state",
+    "1 for each breaker's current state, 0 for the others.",
+);
+pub(crate) const FAILURE_RATIO: Family = Family::gauge(
+    "coord_circuit_breaker_failure_ratio",
+    "Failure rate of each breaker's window (0..1).",
+);
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_circuit_breaker_rejected_calls_total",
+    "Calls each breaker rejected.",
+);
+pub(crate) const TRANSITIONS_TOTAL: Family = Family::counter(
+    "coord_circuit_breaker_transitions_total",
+    "State changes of each breaker.",
+);
 
 impl Section for Vec<BreakerSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,11 +53,7 @@ impl Section for Vec<BreakerSnapshot> {
 
     fn export(&self, out: &mut Exposition) {
         out.per_row_split(
-            (
-                STATE,
-                Kind::Gauge,
-                "1 for each breaker's current state, 0 for the others.",
-            ),
+            &STATE,
             self,
             ["breaker", "state"],
             |b| &b.name,
@@ -62,24 +67,9 @@ impl Section for Vec<BreakerSnapshot> {
             "breaker",
             |b| &b.name,
             &[
-                (
-                    FAILURE_RATIO,
-                    Kind::Gauge,
-                    "Failure rate of each breaker's window (0..1).",
-                    |b| b.failure_rate,
-                ),
-                (
-                    REJECTED_CALLS_TOTAL,
-                    Kind::Counter,
-                    "Calls each breaker rejected.",
-                    |b| b.rejected as f64,
-                ),
-                (
-                    TRANSITIONS_TOTAL,
-                    Kind::Counter,
-                    "State changes of each breaker.",
-                    |b| b.transitions as f64,
-                ),
+                (FAILURE_RATIO, |b| b.failure_rate),
+                (REJECTED_CALLS_TOTAL, |b| b.rejected as f64),
+                (TRANSITIONS_TOTAL, |b| b.transitions as f64),
             ],
         );
     }

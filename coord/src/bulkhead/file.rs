@@ -1,13 +1,10 @@
 //! The bulkheads' section of the configuration file: `bulkheads: { db: { max_concurrent: 10,
 //! max_wait: 5ms } }`, by name, applied like [`crate::bulkhead_with`].
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
 use super::{BulkheadConfig, MAX_CONCURRENT};
-use crate::contract::FileSection;
-use crate::contract::file::{self, Bounded, DurationValue, set_keys};
+use crate::contract::file::{Bounded, DurationValue, named_section, set_keys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,20 +19,13 @@ impl BulkheadModel {
     }
 }
 
-/// The section, for the list in `crate::mechanisms`.
-pub(crate) struct BulkheadsFile;
-
-impl FileSection for BulkheadsFile {
-    type Model = BTreeMap<String, BulkheadModel>;
-    type Checked = Vec<(String, BulkheadConfig)>;
-    type Loaded = Vec<String>;
-    type Error = String;
-
-    fn check(key: &str, model: Self::Model) -> Result<Self::Checked, String> {
-        file::check_each(key, model, BulkheadModel::config, BulkheadConfig::validate)
-    }
-
-    fn apply(key: &str, checked: Self::Checked) -> Result<Vec<String>, String> {
-        file::apply_each(key, checked, super::bulkhead_with)
+named_section! {
+    /// The section, for the list in `crate::mechanisms`.
+    BulkheadsFile {
+        model: BulkheadModel,
+        config: BulkheadConfig,
+        build: |_, model: BulkheadModel| model.config(),
+        check: BulkheadConfig::validate,
+        apply: super::bulkhead_with,
     }
 }

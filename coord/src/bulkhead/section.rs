@@ -5,28 +5,33 @@ use std::fmt;
 
 use super::BulkheadSnapshot;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// Calls each bulkhead holds a slot for (gauge).
-pub(crate) const IN_FLIGHT: &str = "coord_bulkhead_in_flight";
-/// Slots of each bulkhead (gauge).
-pub(crate) const MAX_CONCURRENT: &str = "coord_bulkhead_max_concurrent";
-/// Calls each bulkhead rejected (counter).
-pub(crate) const REJECTED_CALLS_TOTAL: &str = "coord_bulkhead_rejected_calls_total";
-/// Calls that waited for a slot (counter).
-pub(crate) const WAITS_TOTAL: &str = "coord_bulkhead_waits_total";
-/// Time calls spent waiting for a slot (counter).
-pub(crate) const WAIT_SECONDS_TOTAL: &str = "coord_bulkhead_wait_seconds_total";
+pub(crate) const IN_FLIGHT: Family = Family::gauge(
+    "coord_bulkhead_in_flight",
+    "Calls each bulkhead holds a slot for.",
+);
+pub(crate) const MAX_CONCURRENT: Family =
+    Family::gauge("coord_bulkhead_max_concurrent", "Slots of each bulkhead.");
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_rejected_calls_total",
+    "Calls each bulkhead rejected.",
+);
+pub(crate) const WAITS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_waits_total",
+    "Calls that waited for a slot.",
+);
+pub(crate) const WAIT_SECONDS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_wait_seconds_total",
+    "Time calls spent waiting for a slot.",
+);
 
 impl Section for Vec<BulkheadSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return Ok(());
-        }
-        table::section(f, "Bulkheads")?;
-        table::table(
+        table::section_if_any(
             f,
+            "Bulkheads",
             self,
             &[
                 ("bulkhead", Left, |b| table::name(&b.name)),
@@ -44,44 +49,16 @@ impl Section for Vec<BulkheadSnapshot> {
     }
 
     fn export(&self, out: &mut Exposition) {
-        if self.is_empty() {
-            return;
-        }
-        out.per_row(
+        out.per_row_if_any(
             self,
             "bulkhead",
             |b| &b.name,
             &[
-                (
-                    IN_FLIGHT,
-                    Kind::Gauge,
-                    "Calls each bulkhead holds a slot for.",
-                    |b| b.in_flight as f64,
-                ),
-                (
-                    MAX_CONCURRENT,
-                    Kind::Gauge,
-                    "Slots of each bulkhead.",
-                    |b| b.max_concurrent as f64,
-                ),
-                (
-                    REJECTED_CALLS_TOTAL,
-                    Kind::Counter,
-                    "Calls each bulkhead rejected.",
-                    |b| b.rejected as f64,
-                ),
-                (
-                    WAITS_TOTAL,
-                    Kind::Counter,
-                    "Calls that waited for a slot.",
-                    |b| b.waits as f64,
-                ),
-                (
-                    WAIT_SECONDS_TOTAL,
-                    Kind::Counter,
-                    "Time calls spent waiting for a slot.",
-                    |b| b.total_wait.as_secs_f64(),
-                ),
+                (IN_FLIGHT, |b| b.in_flight as f64),
+                (MAX_CONCURRENT, |b| b.max_concurrent as f64),
+                (REJECTED_CALLS_TOTAL, |b| b.rejected as f64),
+                (WAITS_TOTAL, |b| b.waits as f64),
+                (WAIT_SECONDS_TOTAL, |b| b.total_wait.as_secs_f64()),
             ],
         );
     }

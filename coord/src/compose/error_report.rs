@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::breaker::{self, BreakerSnapshot};
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::Exposition;
 use crate::contract::table::{self, Align::Left, Align::Right};
 use crate::errors::section::{ERRORS_TOTAL, OPERATION_FINAL_FAILURES_TOTAL, RETRY_CALLS_TOTAL};
 use crate::errors::{
@@ -140,7 +140,7 @@ impl Section for ErrorReport {
     fn export(&self, out: &mut Exposition) {
         let errors = self;
         out.by_label(
-            (ERRORS_TOTAL, Kind::Counter, "Failed attempts by severity."),
+            &ERRORS_TOTAL,
             "severity",
             [
                 Severity::Low,
@@ -155,23 +155,15 @@ impl Section for ErrorReport {
             "operation",
             |op| &op.operation,
             &[
-                (
-                    RETRY_ATTEMPTS_TOTAL,
-                    Kind::Counter,
-                    "Attempts after the first (retries) by operation.",
-                    |op| op.retries as f64,
-                ),
-                (
-                    OPERATION_FINAL_FAILURES_TOTAL,
-                    Kind::Counter,
-                    "Calls that failed for good, after any retries, by operation.",
-                    |op| op.final_failures as f64,
-                ),
+                (RETRY_ATTEMPTS_TOTAL, |op| op.retries as f64),
+                (OPERATION_FINAL_FAILURES_TOTAL, |op| {
+                    op.final_failures as f64
+                }),
             ],
         );
         let r = &errors.retry;
         out.by_label(
-            (RETRY_CALLS_TOTAL, Kind::Counter, "How retried calls ended."),
+            &RETRY_CALLS_TOTAL,
             "outcome",
             [
                 ("success_after_retry", r.successes_after_retry),

@@ -6,17 +6,53 @@ use std::fmt::Write as _;
 
 /// The kind of a metric family, as written on its `# TYPE` line.
 #[derive(Clone, Copy)]
-pub(crate) enum Kind {
+enum Kind {
     Counter,
     Gauge,
     Histogram,
 }
 
-/// A metric family: its name, kind and help text.
-pub(crate) type Family = (&'static str, Kind, &'static str);
+/// A metric family: its name, kind and help text. Each is declared once, as a constant beside
+/// what it measures (the `section.rs` of its mechanism); the `metrics` bridge takes its name.
+#[derive(Clone, Copy)]
+pub(crate) struct Family {
+    /// The family's name (`coord_..._total`).
+    pub(crate) name: &'static str,
+    kind: Kind,
+    help: &'static str,
+}
 
-/// A family with one sample per row: its name, kind, help and the row's value.
-pub(crate) type PerRow<T> = (&'static str, Kind, &'static str, fn(&T) -> f64);
+impl Family {
+    /// A counter.
+    pub(crate) const fn counter(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: Kind::Counter,
+            help,
+        }
+    }
+
+    /// A gauge.
+    pub(crate) const fn gauge(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: Kind::Gauge,
+            help,
+        }
+    }
+
+    /// A histogram.
+    pub(crate) const fn histogram(name: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            kind: Kind::Histogram,
+            help,
+        }
+    }
+}
+
+/// A family with one sample per row, and the row's value.
+pub(crate) type PerRow<T> = (Family, fn(&T) -> f64);
 
 /// Builds one exposition: families with HELP/TYPE lines, then their samples.
 #[derive(Default)]
@@ -26,7 +62,8 @@ pub(crate) struct Exposition {
 
 impl Exposition {
     /// Starts a metric family. Every family is written once, before its samples.
-    pub(crate) fn family(&mut self, name: &str, kind: Kind, help: &str) {
+    pub(crate) fn family(&mut self, family: &Family) {
+        let Family { name, kind, help } = family;
         let kind = match kind {
             Kind::Counter => "counter",
             Kind::Gauge => "gauge",
@@ -44,30 +81,44 @@ impl Exposition {
         key: fn(&T) -> &str,
         families: &[PerRow<T>],
     ) {
-        for &(name, kind, help, value) in families {
-            self.family(name, kind, help);
+        for (family, value) in families {
+            self.family(family);
             for row in rows {
-                self.sample(name, &[(label, key(row))], value(row));
+                self.sample(family.name, &[(label, key(row))], value(row));
             }
         }
     }
 
+    /// [`per_row`](Self::per_row), or nothing at all when there are no rows (for the sections
+    /// that appear only once their layer is used).
+    pub(crate) fn per_row_if_any<T>(
+        &mut self,
+        rows: &[T],
+        label: &str,
+        key: fn(&T) -> &str,
+        families: &[PerRow<T>],
+    ) {
+        if !rows.is_empty() {
+            self.per_row(rows, label, key, families);
+        }
+    }
+
     /// Writes `family` with one unlabelled sample.
-    pub(crate) fn single(&mut self, (name, kind, help): Family, value: f64) {
-        self.family(name, kind, help);
-        self.sample(name, &[], value);
+    pub(crate) fn single(&mut self, family: &Family, value: f64) {
+        self.family(family);
+        self.sample(family.name, &[], value);
     }
 
     /// Writes `family` with one sample per `(value of label, value)`.
     pub(crate) fn by_label<'a>(
         &mut self,
-        (name, kind, help): Family,
+        family: &Family,
         label: &str,
         samples: impl IntoIterator<Item = (&'a str, f64)>,
     ) {
-        self.family(name, kind, help);
+        self.family(family);
         for (label_value, value) in samples {
-            self.sample(name, &[(label, label_value)], value);
+            self.sample(family.name, &[(label, label_value)], value);
         }
     }
 
@@ -75,17 +126,17 @@ impl Exposition {
     /// returns, labelled `row_label="<key of the row>"` and `split_label="<split value>"`.
     pub(crate) fn per_row_split<T, const N: usize>(
         &mut self,
-        (name, kind, help): Family,
+        family: &Family,
         rows: &[T],
         [row_label, split_label]: [&str; 2],
         key: fn(&T) -> &str,
         split: fn(&T) -> [(&'static str, f64); N],
     ) {
-        self.family(name, kind, help);
+        self.family(family);
         for row in rows {
             for (split_value, value) in split(row) {
                 self.sample(
-                    name,
+                    family.name,
                     &[(row_label, key(row)), (split_label, split_value)],
                     value,
                 );
@@ -208,7 +259,7 @@ mod tests {
     fn hostile_label_values_are_escaped() {
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
         let mut e = Exposition::default();
-        e.family("x_total", Kind::Counter, "line one\nline \\ two");
+        e.family(&Family::counter("x_total", "line one\nline \\ two"));
         e.sample("x_total", &[("op", "q\"\n\\")], 1.0);
         assert_eq!(
             e.finish(),
@@ -219,7 +270,7 @@ mod tests {
     #[test]
     fn histogram_lines() {
         let mut e = Exposition::default();
-        e.family("h_seconds", Kind::Histogram, "h");
+        e.family(&Family::histogram("h_seconds", "h"));
         let le = ["0.0001", "3600", "+Inf"];
         e.histogram("h_seconds", &[("op", "a")], &le, &[1, 3], 4, 0.5);
         let text = e.finish();

@@ -97,17 +97,17 @@ macro_rules! set_keys {
 }
 pub(crate) use set_keys;
 
-/// Each entry of the named-map section `key`, built by `build` and checked by `check`; the
-/// first refusal is reported as `key.name: reason`.
+/// Each entry of the named-map section `key`, built by `build` (given its name) and checked by
+/// `check`; the first refusal is reported as `key.name: reason`.
 pub(crate) fn check_each<M, C, E: Display>(
     key: &str,
     models: BTreeMap<String, M>,
-    build: impl Fn(M) -> C,
+    build: impl Fn(&str, M) -> C,
     check: impl Fn(&C) -> Result<(), E>,
 ) -> Result<Vec<(String, C)>, String> {
     let mut checked = Vec::with_capacity(models.len());
     for (name, model) in models {
-        let config = build(model);
+        let config = build(&name, model);
         check(&config).map_err(|e| format!("{key}.{name}: {e}"))?;
         checked.push((name, config));
     }
@@ -128,3 +128,39 @@ pub(crate) fn apply_each<C, T, E: Display>(
     }
     Ok(names)
 }
+
+/// A section that maps names to configurations (`bulkheads: { db: {...} }`): the unit struct
+/// `$section` and its [`FileSection`](crate::contract::FileSection), whose entries are read as
+/// `$model`, built into a `$config` by `$build(name, model)`, checked by `$check(&config)` and
+/// applied by `$apply(name, config)`; it reports the names it applied.
+macro_rules! named_section {
+    (
+        $(#[$doc:meta])*
+        $section:ident {
+            model: $model:ty,
+            config: $config:ty,
+            build: $build:expr,
+            check: $check:expr,
+            apply: $apply:expr $(,)?
+        }
+    ) => {
+        $(#[$doc])*
+        pub(crate) struct $section;
+
+        impl $crate::contract::FileSection for $section {
+            type Model = ::std::collections::BTreeMap<String, $model>;
+            type Checked = Vec<(String, $config)>;
+            type Loaded = Vec<String>;
+            type Error = String;
+
+            fn check(key: &str, model: Self::Model) -> Result<Self::Checked, String> {
+                $crate::contract::file::check_each(key, model, $build, $check)
+            }
+
+            fn apply(key: &str, checked: Self::Checked) -> Result<Vec<String>, String> {
+                $crate::contract::file::apply_each(key, checked, $apply)
+            }
+        }
+    };
+}
+pub(crate) use named_section;

@@ -136,6 +136,21 @@ impl Table {
     }
 }
 
+/// Writes a section titled `title` with one table of `rows`, or nothing at all when there are
+/// no rows (for the sections that appear only once their layer is used).
+pub(crate) fn section_if_any<'a, T>(
+    f: &mut fmt::Formatter<'_>,
+    title: &str,
+    rows: &'a [T],
+    columns: &[Column<&'a T>],
+) -> fmt::Result {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    section(f, title)?;
+    table(f, rows, columns)
+}
+
 /// Writes a section title.
 pub(crate) fn section(f: &mut fmt::Formatter<'_>, title: &str) -> fmt::Result {
     writeln!(f)?;

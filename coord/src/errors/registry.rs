@@ -184,10 +184,10 @@ impl ErrorRow {
         attempt: u32,
         outcome: AttemptOutcome,
     ) {
-        crate::metrics_bridge::failed_attempt(super::section::ERRORS_TOTAL, severity.as_str());
+        crate::metrics_bridge::failed_attempt(super::section::ERRORS_TOTAL.name, severity.as_str());
         if outcome != AttemptOutcome::Retried {
             crate::metrics_bridge::retried_call(
-                super::section::RETRY_CALLS_TOTAL,
+                super::section::RETRY_CALLS_TOTAL.name,
                 outcome.as_str(),
             );
         }
@@ -215,7 +215,7 @@ impl ErrorRow {
     /// Records a call that succeeded after at least one failed attempt.
     pub(crate) fn record_success_after_retry(&self) {
         crate::metrics_bridge::retried_call(
-            super::section::RETRY_CALLS_TOTAL,
+            super::section::RETRY_CALLS_TOTAL.name,
             "success_after_retry",
         );
         self.shards[shard()]

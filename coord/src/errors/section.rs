@@ -1,10 +1,16 @@
-//! The error registry's metric names. Its report section is written by
+//! The error registry's metric families. Its report section is written by
 //! [`ErrorReport`](crate::ErrorReport), which joins these numbers with the breakers' states
 //! one layer up (`crate::compose::error_report`).
 
-/// Failed attempts by severity (counter; also sent to the `metrics` facade).
-pub(crate) const ERRORS_TOTAL: &str = "coord_errors_total";
-/// Calls that failed for good, after any retries, by operation (counter).
-pub(crate) const OPERATION_FINAL_FAILURES_TOTAL: &str = "coord_operation_final_failures_total";
-/// How retried calls ended (counter; also sent to the `metrics` facade).
-pub(crate) const RETRY_CALLS_TOTAL: &str = "coord_retry_calls_total";
+use crate::contract::exposition::Family;
+
+/// Also sent to the `metrics` facade on every failed attempt.
+pub(crate) const ERRORS_TOTAL: Family =
+    Family::counter("coord_errors_total", "Failed attempts by severity.");
+pub(crate) const OPERATION_FINAL_FAILURES_TOTAL: Family = Family::counter(
+    "coord_operation_final_failures_total",
+    "Calls that failed for good, after any retries, by operation.",
+);
+/// Also sent to the `metrics` facade when a retried call ends.
+pub(crate) const RETRY_CALLS_TOTAL: Family =
+    Family::counter("coord_retry_calls_total", "How retried calls ended.");

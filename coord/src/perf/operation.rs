@@ -101,8 +101,8 @@ impl Operation {
         self.histogram.record(nanos, shard);
         self.metrics.record(
             [
-                super::section::OPERATION_CALLS_TOTAL,
-                super::section::OPERATION_DURATION_SECONDS,
+                super::section::OPERATION_CALLS_TOTAL.name,
+                super::section::OPERATION_DURATION_SECONDS.name,
             ],
             &self.name,
             nanos,

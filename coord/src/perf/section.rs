@@ -11,23 +11,39 @@ use std::fmt;
 
 use super::{PerformanceReport, SystemHealth};
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// Calls of each tracked operation by outcome (counter; also sent to the `metrics` facade).
-pub(crate) const OPERATION_CALLS_TOTAL: &str = "coord_operation_calls_total";
-/// Latency of each tracked operation (histogram; also sent to the `metrics` facade).
-pub(crate) const OPERATION_DURATION_SECONDS: &str = "coord_operation_duration_seconds";
-/// CPU use of the machine at the latest sample (gauge, 0..1).
-pub(crate) const SYSTEM_CPU_USAGE_RATIO: &str = "coord_system_cpu_usage_ratio";
-/// Memory in use on the machine at the latest sample (gauge, 0..1).
-pub(crate) const SYSTEM_MEMORY_USAGE_RATIO: &str = "coord_system_memory_usage_ratio";
-/// The health score, 0 to 100 (gauge).
-pub(crate) const HEALTH_SCORE: &str = "coord_health_score";
-/// 1 for the current health status (gauge).
-pub(crate) const HEALTH_STATUS: &str = "coord_health_status";
-/// Points each input takes off the health score (gauge).
-pub(crate) const HEALTH_PENALTY: &str = "coord_health_penalty";
+/// Also sent to the `metrics` facade on every call.
+pub(crate) const OPERATION_CALLS_TOTAL: Family = Family::counter(
+    "coord_operation_calls_total",
+    "Calls of each tracked operation by outcome.",
+);
+/// Also sent to the `metrics` facade on every call.
+pub(crate) const OPERATION_DURATION_SECONDS: Family = Family::histogram(
+    "coord_operation_duration_seconds",
+    "Latency of each tracked operation; buckets are a fixed 1-2-5 series from 100 us to 1 h.",
+);
+pub(crate) const SYSTEM_CPU_USAGE_RATIO: Family = Family::gauge(
+    "coord_system_cpu_usage_ratio",
+    "CPU use of the whole machine at the latest sample (0..1).",
+);
+pub(crate) const SYSTEM_MEMORY_USAGE_RATIO: Family = Family::gauge(
+    "coord_system_memory_usage_ratio",
+    "Memory in use on the machine at the latest sample (0..1).",
+);
+pub(crate) const HEALTH_SCORE: Family = Family::gauge(
+    "coord_health_score",
+    "coord's health score, 0 (worst) to 100 (best).",
+);
+pub(crate) const HEALTH_STATUS: Family = Family::gauge(
+    "coord_health_status",
+    "1 for the current health status, 0 for the others.",
+);
+pub(crate) const HEALTH_PENALTY: Family = Family::gauge(
+    "coord_health_penalty",
+    "Points each input takes off the health score.",
+);
 
 /// The `le` label of each bucket: [`EXPORT_BOUNDS`](super::EXPORT_BOUNDS) in seconds, then
 /// `+Inf`.
@@ -62,11 +78,7 @@ impl Section for PerformanceReport {
     fn export(&self, out: &mut Exposition) {
         let ops = &self.operations;
         out.per_row_split(
-            (
-                OPERATION_CALLS_TOTAL,
-                Kind::Counter,
-                "Calls of each tracked operation by outcome.",
-            ),
+            &OPERATION_CALLS_TOTAL,
             ops,
             ["operation", "outcome"],
             |op| &op.name,
@@ -78,14 +90,10 @@ impl Section for PerformanceReport {
                 ]
             },
         );
-        out.family(
-            OPERATION_DURATION_SECONDS,
-            Kind::Histogram,
-            "Latency of each tracked operation; buckets are a fixed 1-2-5 series from 100 us to 1 h.",
-        );
+        out.family(&OPERATION_DURATION_SECONDS);
         for op in ops {
             out.histogram(
-                OPERATION_DURATION_SECONDS,
+                OPERATION_DURATION_SECONDS.name,
                 &[("operation", &op.name)],
                 &LE,
                 op.cumulative_buckets(),
@@ -125,46 +133,17 @@ impl Section for Option<SystemHealth> {
 
     fn export(&self, out: &mut Exposition) {
         let Some(system) = self else { return };
-        out.single(
-            (
-                SYSTEM_CPU_USAGE_RATIO,
-                Kind::Gauge,
-                "CPU use of the whole machine at the latest sample (0..1).",
-            ),
-            system.cpu_usage / 100.0,
-        );
-        out.single(
-            (
-                SYSTEM_MEMORY_USAGE_RATIO,
-                Kind::Gauge,
-                "Memory in use on the machine at the latest sample (0..1).",
-            ),
-            system.memory_usage / 100.0,
-        );
-        out.single(
-            (
-                HEALTH_SCORE,
-                Kind::Gauge,
-                "coord's health score, 0 (worst) to 100 (best).",
-            ),
-            system.performance_score,
-        );
+        out.single(&SYSTEM_CPU_USAGE_RATIO, system.cpu_usage / 100.0);
+        out.single(&SYSTEM_MEMORY_USAGE_RATIO, system.memory_usage / 100.0);
+        out.single(&HEALTH_SCORE, system.performance_score);
         let status = system.health_status.to_string();
         out.by_label(
-            (
-                HEALTH_STATUS,
-                Kind::Gauge,
-                "1 for the current health status, 0 for the others.",
-            ),
+            &HEALTH_STATUS,
             "status",
             ["healthy", "degraded", "unhealthy"].map(|s| (s, f64::from(u8::from(status == s)))),
         );
         out.by_label(
-            (
-                HEALTH_PENALTY,
-                Kind::Gauge,
-                "Points each input takes off the health score.",
-            ),
+            &HEALTH_PENALTY,
             "input",
             system.breakdown.iter().map(|(input, c)| (input, c.penalty)),
         );

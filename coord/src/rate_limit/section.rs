@@ -5,24 +5,27 @@ use std::fmt;
 
 use super::RateLimitSnapshot;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// Calls each rate limiter rejected (counter).
-pub(crate) const REJECTED_CALLS_TOTAL: &str = "coord_rate_limiter_rejected_calls_total";
-/// Calls that waited for their turn (counter).
-pub(crate) const WAITS_TOTAL: &str = "coord_rate_limiter_waits_total";
-/// Time calls spent waiting for their turn (counter).
-pub(crate) const WAIT_SECONDS_TOTAL: &str = "coord_rate_limiter_wait_seconds_total";
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_rejected_calls_total",
+    "Calls each rate limiter rejected.",
+);
+pub(crate) const WAITS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_waits_total",
+    "Calls that waited for their turn.",
+);
+pub(crate) const WAIT_SECONDS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_wait_seconds_total",
+    "Time calls spent waiting for their turn.",
+);
 
 impl Section for Vec<RateLimitSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return Ok(());
-        }
-        table::section(f, "Rate limiters")?;
-        table::table(
+        table::section_if_any(
             f,
+            "Rate limiters",
             self,
             &[
                 ("rate limiter", Left, |r| table::name(&r.name)),
@@ -41,32 +44,14 @@ impl Section for Vec<RateLimitSnapshot> {
     }
 
     fn export(&self, out: &mut Exposition) {
-        if self.is_empty() {
-            return;
-        }
-        out.per_row(
+        out.per_row_if_any(
             self,
             "rate_limiter",
             |r| &r.name,
             &[
-                (
-                    REJECTED_CALLS_TOTAL,
-                    Kind::Counter,
-                    "Calls each rate limiter rejected.",
-                    |r| r.rejected as f64,
-                ),
-                (
-                    WAITS_TOTAL,
-                    Kind::Counter,
-                    "Calls that waited for their turn.",
-                    |r| r.waits as f64,
-                ),
-                (
-                    WAIT_SECONDS_TOTAL,
-                    Kind::Counter,
-                    "Time calls spent waiting for their turn.",
-                    |r| r.total_wait.as_secs_f64(),
-                ),
+                (REJECTED_CALLS_TOTAL, |r| r.rejected as f64),
+                (WAITS_TOTAL, |r| r.waits as f64),
+                (WAIT_SECONDS_TOTAL, |r| r.total_wait.as_secs_f64()),
             ],
         );
     }

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::mechanisms::CAPPED;
 
 pub use crate::mechanisms::Report;
@@ -80,19 +80,18 @@ impl fmt::Display for Report {
     }
 }
 
-/// The name of the family counting, per capped registry, the names sent to its overflow entry.
-const DROPPED_NAMES_TOTAL: &str = "coord_dropped_names_total";
+/// Per capped registry, the names sent to its overflow entry.
+const DROPPED_NAMES_TOTAL: Family = Family::counter(
+    "coord_dropped_names_total",
+    "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
+);
 
 /// The family `coord_dropped_names_total{registry}`: one sample per capped registry, read now.
 fn dropped_names(out: &mut Exposition) {
-    out.family(
-        DROPPED_NAMES_TOTAL,
-        Kind::Counter,
-        "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
-    );
+    out.family(&DROPPED_NAMES_TOTAL);
     for registry in CAPPED {
         out.sample(
-            DROPPED_NAMES_TOTAL,
+            DROPPED_NAMES_TOTAL.name,
             &[("registry", registry.label)],
             (registry.dropped)() as f64,
         );

@@ -200,7 +200,7 @@ impl<'a> RetryLoop<'a> {
                     delay,
                 });
             }
-            crate::metrics_bridge::retry(super::RETRY_ATTEMPTS_TOTAL, self.operation);
+            crate::metrics_bridge::retry(super::RETRY_ATTEMPTS_TOTAL.name, self.operation);
             tracing::warn!(
                 operation = self.operation,
                 attempt = self.failures,

@@ -1,14 +1,11 @@
 //! The retry policies' section of the configuration file: `retry_policies: { api: {...} }`,
 //! each registered like [`register_policy`](super::register_policy).
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use super::{BudgetConfig, Jitter, RetryPolicy};
-use crate::contract::FileSection;
-use crate::contract::file::{Bounded, DurationValue, checked_f64, set_keys};
+use crate::contract::file::{Bounded, DurationValue, checked_f64, named_section, set_keys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -100,31 +97,17 @@ impl RetryModel {
     }
 }
 
-/// The section, for the list in `crate::mechanisms`.
-pub(crate) struct RetryPoliciesFile;
-
-impl FileSection for RetryPoliciesFile {
-    type Model = BTreeMap<String, RetryModel>;
-    type Checked = Vec<(String, RetryPolicy)>;
-    type Loaded = Vec<String>;
-    type Error = String;
-
-    fn check(_key: &str, model: Self::Model) -> Result<Self::Checked, String> {
-        Ok(model
-            .into_iter()
-            .map(|(name, model)| {
-                let policy = model.policy(&name);
-                (name, policy)
-            })
-            .collect())
-    }
-
-    fn apply(_key: &str, checked: Self::Checked) -> Result<Vec<String>, String> {
-        let mut names = Vec::with_capacity(checked.len());
-        for (name, policy) in checked {
-            super::register_policy(&name, policy);
-            names.push(name);
-        }
-        Ok(names)
+named_section! {
+    /// The section, for the list in `crate::mechanisms`. Every policy the file can hold is
+    /// valid (serde checked the values), so nothing is refused.
+    RetryPoliciesFile {
+        model: RetryModel,
+        config: RetryPolicy,
+        build: |name: &str, model: RetryModel| model.policy(name),
+        check: |_: &RetryPolicy| Ok::<(), String>(()),
+        apply: |name: &str, policy| {
+            super::register_policy(name, policy);
+            Ok::<(), String>(())
+        },
     }
 }

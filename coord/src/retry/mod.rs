@@ -28,10 +28,13 @@ pub use policy::{Jitter, RetryEvent, RetryPolicy, RetrySettings, UnknownJitter};
 pub(crate) use registry::named_or_default;
 pub use registry::{policy, policy_names, register_policy};
 
-/// Attempts after the first (retries) by operation: the retry loop's metric name (counter;
-/// counted in the error registry's rows for the report, sent by the loop to the `metrics`
-/// facade).
-pub(crate) const RETRY_ATTEMPTS_TOTAL: &str = "coord_retry_attempts_total";
+/// The retry loop's metric family: counted in the error registry's rows for the report, sent by
+/// the loop to the `metrics` facade.
+pub(crate) const RETRY_ATTEMPTS_TOTAL: crate::contract::exposition::Family =
+    crate::contract::exposition::Family::counter(
+        "coord_retry_attempts_total",
+        "Attempts after the first (retries) by operation.",
+    );
 
 /// Refills every budget. Named policies are configuration and stay registered (DESIGN
 /// principle 6): a `#[retry(policy = "name")]` site first called after a reset still gets its

@@ -6,11 +6,13 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// Calls or attempts of each operation that ran out of time (counter).
-pub(crate) const OPERATION_TIMEOUTS_TOTAL: &str = "coord_operation_timeouts_total";
+pub(crate) const OPERATION_TIMEOUTS_TOTAL: Family = Family::counter(
+    "coord_operation_timeouts_total",
+    "Calls or attempts of each operation that ran out of time.",
+);
 
 /// How many times an operation's calls or attempts ran out of time (`#[timeout]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,12 +37,9 @@ pub(crate) fn timeout_counts(counts: Vec<(String, u64)>) -> Vec<TimeoutCount> {
 
 impl Section for Vec<TimeoutCount> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_empty() {
-            return Ok(());
-        }
-        table::section(f, "Time-outs")?;
-        table::table(
+        table::section_if_any(
             f,
+            "Time-outs",
             self,
             &[
                 ("operation", Left, |t| table::name(&t.operation)),
@@ -50,19 +49,11 @@ impl Section for Vec<TimeoutCount> {
     }
 
     fn export(&self, out: &mut Exposition) {
-        if self.is_empty() {
-            return;
-        }
-        out.per_row(
+        out.per_row_if_any(
             self,
             "operation",
             |t| &t.operation,
-            &[(
-                OPERATION_TIMEOUTS_TOTAL,
-                Kind::Counter,
-                "Calls or attempts of each operation that ran out of time.",
-                |t| t.timeouts as f64,
-            )],
+            &[(OPERATION_TIMEOUTS_TOTAL, |t| t.timeouts as f64)],
         );
     }
 }

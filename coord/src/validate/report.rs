@@ -156,8 +156,8 @@ impl Validator {
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
         crate::metrics_bridge::validation(
             [
-                super::section::VALIDATIONS_TOTAL,
-                super::section::CHECKS_TOTAL,
+                super::section::VALIDATIONS_TOTAL.name,
+                super::section::CHECKS_TOTAL.name,
             ],
             &stats.name,
             result.is_valid,

@@ -4,15 +4,23 @@ use std::fmt;
 
 use super::ValidationReport;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Kind};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-/// Validations by rule set and verdict (counter; also sent to the `metrics` facade).
-pub(crate) const VALIDATIONS_TOTAL: &str = "coord_validations_total";
-/// Applicable checks by rule set and outcome (counter; also sent to the `metrics` facade).
-pub(crate) const CHECKS_TOTAL: &str = "coord_validation_checks_total";
-/// Passed over applicable checks (gauge, 0..1).
-pub(crate) const COMPLIANCE_RATIO: &str = "coord_validation_compliance_ratio";
+/// Also sent to the `metrics` facade on every validation.
+pub(crate) const VALIDATIONS_TOTAL: Family = Family::counter(
+    "coord_validations_total",
+    "Validations by rule set and verdict.",
+);
+/// Also sent to the `metrics` facade on every validation.
+pub(crate) const CHECKS_TOTAL: Family = Family::counter(
+    "coord_validation_checks_total",
+    "Applicable validation checks by rule set and outcome.",
+);
+pub(crate) const COMPLIANCE_RATIO: Family = Family::gauge(
+    "coord_validation_compliance_ratio",
+    "Passed over applicable checks, all validations since start or reset (0..1).",
+);
 
 impl Section for ValidationReport {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,22 +66,14 @@ impl Section for ValidationReport {
     fn export(&self, out: &mut Exposition) {
         let sets = &self.rule_sets;
         out.per_row_split(
-            (
-                VALIDATIONS_TOTAL,
-                Kind::Counter,
-                "Validations by rule set and verdict.",
-            ),
+            &VALIDATIONS_TOTAL,
             sets,
             ["rule_set", "verdict"],
             |set| &set.name,
             |set| [("valid", set.valid as f64), ("invalid", set.invalid as f64)],
         );
         out.per_row_split(
-            (
-                CHECKS_TOTAL,
-                Kind::Counter,
-                "Applicable validation checks by rule set and outcome.",
-            ),
+            &CHECKS_TOTAL,
             sets,
             ["rule_set", "outcome"],
             |set| &set.name,
@@ -85,13 +85,6 @@ impl Section for ValidationReport {
                 ]
             },
         );
-        out.single(
-            (
-                COMPLIANCE_RATIO,
-                Kind::Gauge,
-                "Passed over applicable checks, all validations since start or reset (0..1).",
-            ),
-            self.compliance_score / 100.0,
-        );
+        out.single(&COMPLIANCE_RATIO, self.compliance_score / 100.0);
     }
 }
