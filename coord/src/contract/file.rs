@@ -129,7 +129,7 @@ pub(crate) fn apply_each<C, T, E: Display>(
     Ok(names)
 }
 
-/// A section that maps names to configurations (`bulkheads: { db: {...} }`): the unit struct
+/// A section that maps names to configurations (`circuit_breakers: { db: {...} }`): the unit struct
 /// `$section` and its [`FileSection`](crate::contract::FileSection), whose entries are read as
 /// `$model`, built into a `$config` by `$build(name, model)`, checked by `$check(&config)` and
 /// applied by `$apply(name, config)`; it reports the names it applied.
