@@ -13,9 +13,11 @@ use std::time::SystemTime;
 pub use crate::status::AttemptOutcome;
 use crate::status::HealthStatus;
 pub use registry::{
-    DEFAULT_MAX_ROWS, DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, dropped_names, max_rows,
-    operation_errors, set_max_rows, set_recent_capacity,
+    DEFAULT_RECENT_CAPACITY, MAX_MESSAGE_LEN, operation_errors, set_recent_capacity,
 };
+// Compatibility paths: the caps' documented home is `coord::limits`.
+#[doc(hidden)]
+pub use registry::{DEFAULT_MAX_ROWS, dropped_names, max_rows, set_max_rows};
 pub(crate) use registry::{ErrorRow, ErrorSummary, find_row, reset_all, row, summary, summary_of};
 
 named_enum! {

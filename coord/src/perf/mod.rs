@@ -21,10 +21,10 @@ pub use health::{
 pub use histogram::{EXPORT_BOUNDS, MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
 pub(crate) use operation::resolve;
-pub use operation::{
-    DEFAULT_MAX_OPERATIONS, Operation, OperationGuard, OperationStats, TimedCall, dropped_names,
-    max_operations, set_max_operations,
-};
+pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
+// Compatibility paths: the caps' documented home is `coord::limits`.
+#[doc(hidden)]
+pub use operation::{DEFAULT_MAX_OPERATIONS, dropped_names, max_operations, set_max_operations};
 pub use sampler::SystemSample;
 pub use window::{LONG_WINDOW, SHORT_WINDOW, WindowStats};
 

@@ -35,9 +35,14 @@ pub(crate) mod file;
 mod registry;
 mod section;
 
+pub use registry::{find, snapshots};
+// Compatibility paths: each has its one documented home at the root (the lookups, which load
+// `COORD_CONFIG` first), in `coord::limits` (the cap, the overflow name and the dropped count)
+// or in `coord::reset()`.
+#[doc(hidden)]
 pub use registry::{
-    DEFAULT_MAX_RATE_LIMITERS, OVERFLOW_NAME, dropped_names, find, max_rate_limiters, rate_limiter,
-    rate_limiter_with, reset_all, set_max_rate_limiters, snapshots,
+    DEFAULT_MAX_RATE_LIMITERS, OVERFLOW_NAME, dropped_names, max_rate_limiters, rate_limiter,
+    rate_limiter_with, reset_all, set_max_rate_limiters,
 };
 
 /// How a rate limiter spaces calls. Builder methods are named like the keys of

@@ -19,14 +19,18 @@ mod registry;
 
 pub use attempt::{Attempt, Next, RetryLoop};
 pub(crate) use attempt::{FailedAttempt, RetryObserver};
-pub use budget::{
-    BudgetConfig, BudgetSnapshot, DEFAULT_MAX_BUDGETS, RetryBudget, budget, dropped_budget_names,
-    max_budgets, set_max_budgets,
-};
+pub use budget::{BudgetConfig, BudgetSnapshot, RetryBudget, budget};
+// Compatibility paths: the caps' documented home is `coord::limits`.
+#[doc(hidden)]
+pub use budget::{DEFAULT_MAX_BUDGETS, dropped_budget_names, max_budgets, set_max_budgets};
 pub(crate) use policy::ANONYMOUS;
 pub use policy::{Jitter, RetryEvent, RetryPolicy, RetrySettings, UnknownJitter};
 pub(crate) use registry::named_or_default;
-pub use registry::{policy, policy_names, register_policy};
+pub use registry::policy_names;
+// Compatibility paths: the documented homes are the root's `coord::register_policy` and
+// `coord::retry_policy` (which loads `COORD_CONFIG` first).
+#[doc(hidden)]
+pub use registry::{policy, register_policy};
 
 /// The retry loop's metric family: counted in the error registry's rows for the report, sent by
 /// the loop to the `metrics` facade.
