@@ -310,3 +310,39 @@ mechanisms! {
                 crate::timeout::timeout_counts(crate::pipeline::timeout_counts()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_labels_are_unique_snake_case_names() {
+        let mut labels: Vec<_> = CAPPED.iter().map(|registry| registry.label).collect();
+        assert!(labels.iter().all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+        }));
+        labels.sort_unstable();
+        let before = labels.len();
+        labels.dedup();
+        assert_eq!(labels.len(), before, "a label is registered twice");
+    }
+
+    #[test]
+    fn an_empty_file_checks_and_applies_to_nothing() {
+        let Ok(checked) = File::default().check() else {
+            panic!("an empty file is valid")
+        };
+        let Ok(loaded) = checked.apply() else {
+            panic!("an empty file applies")
+        };
+        assert_eq!(loaded, Loaded::default());
+    }
+
+    #[test]
+    fn a_refused_section_keeps_its_kind() {
+        assert!(matches!(
+            FileRefusal::from("bulkheads.db: bad".to_owned()),
+            FileRefusal::Invalid(message) if message == "bulkheads.db: bad"
+        ));
+    }
+}
