@@ -56,15 +56,21 @@
 use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
+pub use crate::breaker::layer::{BreakerReturn, FromCircuitOpen};
+pub use crate::bulkhead::layer::FromBulkheadFull;
 pub use crate::doors::sites::OperationSite;
-pub use crate::perf::TimedCall;
-pub use crate::pipeline::Guard;
-pub use crate::pipeline::{
-    Admit, BreakerReturn, BulkheadSlot, Describe, Driver, Expiry, Fallback, FallbackAsync,
-    FallbackFn, Fallible, FromBulkheadFull, FromCircuitOpen, FromRateLimited, FromTimedOut, Held,
-    LayerReturn, NoRecovery, Off, Pick, PickAsync, PickSync, Pipeline, RateSlot, Recover,
-    RecoverAsync, Retrier, Retry, TimeLimit, TimeoutCounter, TimeoutSlot, Track, Tracker,
+pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
+pub use crate::layer::{
+    Fallible, Gate, GateFor, Gates, LayerReturn, Limit, LimitFor, NoRecovery, Off, Recover,
+    RecoverAsync, Rejected, Timer, TimerFor,
 };
+pub use crate::perf::TimedCall;
+pub use crate::perf::layer::{TimedSite, Track};
+pub use crate::rate_limit::layer::{FromRateLimited, RateAdmit};
+pub use crate::retry::layer::{Describe, Retrier, Retry};
+pub use crate::stack::{Layers, Stack, rejected, settle};
+pub use crate::timeout::counters::TimeoutCounter;
+pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
 /// does not have is never resolved, so it costs nothing).

@@ -80,7 +80,9 @@ pub mod timeout;
 pub mod validate;
 // Composition: where the mechanisms meet.
 mod compose;
-mod pipeline;
+mod fallback;
+mod layer;
+mod stack;
 // Presentation and configuration.
 pub mod config;
 #[cfg(feature = "http")]

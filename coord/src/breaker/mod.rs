@@ -34,6 +34,7 @@
 
 mod config;
 mod keyed;
+pub(crate) mod layer;
 mod machine;
 mod permit;
 mod record;

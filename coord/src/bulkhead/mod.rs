@@ -22,6 +22,7 @@
 //! # drop(b);
 //! ```
 
+pub(crate) mod layer;
 mod registry;
 mod wait;
 

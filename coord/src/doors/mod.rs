@@ -123,5 +123,5 @@ pub fn reset() {
     breaker::reset_all();
     crate::bulkhead::reset_all();
     crate::rate_limit::reset_all();
-    crate::pipeline::reset_timeouts();
+    crate::timeout::reset_timeouts();
 }

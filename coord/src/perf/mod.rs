@@ -2,6 +2,7 @@
 
 mod health;
 pub(crate) mod histogram;
+pub(crate) mod layer;
 mod monitor;
 mod operation;
 mod sampler;

@@ -31,6 +31,7 @@ use std::time::Duration;
 use crate::clock::timer;
 
 mod clock;
+pub(crate) mod layer;
 mod registry;
 
 pub use registry::{

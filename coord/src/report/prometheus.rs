@@ -199,7 +199,7 @@ pub(crate) const CAPPED_REGISTRIES: &[CappedRegistry] = &[
     },
     CappedRegistry {
         label: "timeout_counters",
-        dropped: crate::pipeline::dropped_timeout_names,
+        dropped: crate::timeout::dropped_timeout_names,
     },
 ];
 

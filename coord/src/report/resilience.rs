@@ -23,7 +23,7 @@ pub struct TimeoutCount {
 
 /// Every operation with a time limit, sorted by name.
 pub(crate) fn timeout_counts() -> Vec<TimeoutCount> {
-    crate::pipeline::timeout_counts()
+    crate::timeout::timeout_counts()
         .into_iter()
         .map(|(operation, timeouts)| TimeoutCount {
             operation,

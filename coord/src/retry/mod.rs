@@ -13,6 +13,7 @@
 mod attempt;
 mod backoff;
 mod budget;
+pub(crate) mod layer;
 mod policy;
 mod registry;
 
