@@ -61,7 +61,7 @@ pub use crate::bulkhead::layer::FromBulkheadFull;
 pub use crate::doors::sites::OperationSite;
 pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
 pub use crate::layer::{
-    Fallible, Gate, GateFor, Gates, LayerReturn, Limit, LimitFor, NoRecovery, Off, Recover,
+    Fallible, Gate, GateFor, Gates, LayerReturn, Limit, LimitFor, NoRecovery, Of, Off, Recover,
     RecoverAsync, Rejected, Timer, TimerFor,
 };
 pub use crate::perf::TimedCall;

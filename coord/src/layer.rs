@@ -212,6 +212,24 @@ impl<O: Gate, I: Gate> Future for GatesAdmit<O, I> {
     }
 }
 
+/// A marker of the operation's return type, for a layer whose constructor needs it to infer a
+/// closure's signature (a stack step hands it over).
+pub struct Of<Out>(PhantomData<fn() -> Out>);
+
+impl<Out> Of<Out> {
+    /// The marker.
+    #[inline(always)]
+    pub fn marker() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<Out> fmt::Debug for Of<Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Of")
+    }
+}
+
 /// A layer that times the whole call.
 pub trait Timer {
     /// What a started call holds until it finishes.

@@ -38,7 +38,7 @@ use std::pin::{Pin, pin};
 
 pub use drive::{rejected, settle};
 
-use crate::layer::{Fallible, GateFor, Gates, LimitFor, Off, Recover, RecoverAsync, TimerFor};
+use crate::layer::{Fallible, GateFor, Gates, LimitFor, Of, Off, Recover, RecoverAsync, TimerFor};
 use crate::retry::layer::{Describe, Retrier, Retry};
 
 /// An operation and its layers, one place per role: `P` times the call, `F` recovers from its
@@ -136,9 +136,14 @@ impl<Out, Body> Stack<Out, Body> {
 }
 
 impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
-    /// Times the whole call with `timer`.
+    /// Times the whole call with the timer `make` builds (it receives a marker of `Out`).
     #[inline(always)]
-    pub fn time<L: TimerFor<Out>>(self, timer_: L) -> Stack<Out, Body, L, F, T, R, G, A> {
+    pub fn time<L, M>(self, make: M) -> Stack<Out, Body, L, F, T, R, G, A>
+    where
+        L: TimerFor<Out>,
+        M: FnOnce(Of<Out>) -> L,
+    {
+        let timer_ = make(Of::marker());
         let Self { body, layers, out } = self;
         let Layers {
             recover,

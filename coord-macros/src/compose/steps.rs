@@ -102,8 +102,9 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
 /// track_performance: times the whole call; a `Result::Err` or a panic is a failure.
 fn track(ids: &Idents) -> TokenStream {
     let Idents { site_ref, out, .. } = ids;
+    let of = Ident::new("__coord_of", Span::mixed_site());
     quote! {
-        ::coord::__private::Track::new(&#site_ref.perf, |#out| {
+        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, |#out| {
             #[allow(unused_imports)]
             use ::coord::__private::{AnyOutcome as _, ResultOutcome as _};
             (&::coord::__private::Probe(#out)).is_failure()

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::TimedCall;
-use crate::layer::{Timer, TimerFor};
+use crate::layer::{Of, Timer, TimerFor};
 
 /// Times every call on `site`; `failed` tells a failed outcome from a successful one.
 pub struct Track<'a, S, F> {
@@ -13,10 +13,11 @@ pub struct Track<'a, S, F> {
 }
 
 impl<'a, S, F> Track<'a, S, F> {
-    /// Times calls on `site`; `failed(&out)` tells whether the call failed (the bound makes a
-    /// closure's signature general over the borrow).
+    /// Times calls on `site`; `failed(&out)` tells whether the call failed (the marker of
+    /// `Out` lets a closure's body know the type of `out`; the bound makes its signature
+    /// general over the borrow).
     #[inline(always)]
-    pub fn new<Out>(site: &'a S, failed: F) -> Self
+    pub fn new<Out>(site: &'a S, _: Of<Out>, failed: F) -> Self
     where
         F: Fn(&Out) -> bool,
     {
