@@ -37,10 +37,10 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" | "last_error" => Layer::Leaf,
+        | "locks" | "capped" | "last_error" | "layer" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
-        | "timeout" => Layer::Mechanism,
-        "compose" | "pipeline" => Layer::Composition,
+        | "timeout" | "fallback" => Layer::Mechanism,
+        "compose" | "stack" => Layer::Composition,
         "report" | "config" | "http" => Layer::Presentation,
         "lib" | "__private" | "doors" => Layer::Door,
         _ => return None,
