@@ -56,8 +56,8 @@
 use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
-pub use crate::breaker::layer::{BreakerReturn, FromCircuitOpen};
-pub use crate::bulkhead::layer::FromBulkheadFull;
+pub use crate::breaker::layer::{BreakerGate, BreakerReturn, FromCircuitOpen};
+pub use crate::bulkhead::layer::{BulkheadGate, FromBulkheadFull};
 pub use crate::doors::sites::OperationSite;
 pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
 pub use crate::layer::{
@@ -66,7 +66,7 @@ pub use crate::layer::{
 };
 pub use crate::perf::TimedCall;
 pub use crate::perf::layer::{TimedSite, Track};
-pub use crate::rate_limit::layer::{FromRateLimited, RateAdmit};
+pub use crate::rate_limit::layer::{FromRateLimited, RateAdmit, RateGate};
 pub use crate::retry::layer::{Describe, Retrier, Retry};
 pub use crate::stack::{Layers, Stack, rejected, settle};
 pub use crate::timeout::counters::TimeoutCounter;

@@ -79,15 +79,25 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
         steps.extend(retry_step(checked, sig, ids));
     }
     if let Some(breaker) = &checked.breaker {
-        steps.extend(step("gate", breaker_layer(breaker, ids)));
+        let breaker = breaker_layer(breaker, ids);
+        steps.extend(step(
+            "gate",
+            quote!(::coord::__private::BreakerGate::new(#breaker)),
+        ));
     }
     if checked.rate_limit.is_some() {
         let site = &ids.rate_limit;
-        steps.extend(step("gate", quote!(#site.get(#default))));
+        steps.extend(step(
+            "gate",
+            quote!(::coord::__private::RateGate::new(#site.get(#default))),
+        ));
     }
     if checked.bulkhead.is_some() {
         let site = &ids.bulkhead;
-        steps.extend(step("gate", quote!(#site.get(#default))));
+        steps.extend(step(
+            "gate",
+            quote!(::coord::__private::BulkheadGate::new(#site.get(#default))),
+        ));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
         let attempt = duration_tokens(attempt);

@@ -1,24 +1,64 @@
 //! The circuit breaker as a layer of the stack: a [`Gate`] whose permit records the attempt's
 //! outcome, and whose rejection ([`CircuitOpen`]) becomes the function's error.
 
+use std::fmt;
 use std::future::Ready;
 
 use super::{CircuitBreaker, CircuitOpen, Permit};
 use crate::layer::{Gate, GateFor, from_rejection};
 
-impl<'a> Gate for &'a CircuitBreaker {
+/// A breaker guarding every attempt of an operation returning `Out`. Made by
+/// [`new`](Self::new), whose bounds say what `Out` needs; the conversions are kept as
+/// function pointers, so the stack asks nothing more of `Out` (one error message per mistake).
+pub struct BreakerGate<'a, Out> {
+    breaker: &'a CircuitBreaker,
+    reject: fn(CircuitOpen) -> Out,
+    record: fn(&Out, Permit<'_>),
+}
+
+impl<'a, Out> BreakerGate<'a, Out> {
+    /// `breaker` as a gate of an operation returning `Out`.
+    #[inline(always)]
+    pub fn new(breaker: &'a CircuitBreaker) -> Self
+    where
+        Out: BreakerReturn,
+        Out::Error: FromCircuitOpen,
+    {
+        Self {
+            breaker,
+            reject: |open| Out::from_error(Out::Error::from_circuit_open(open)),
+            record: |out, permit| out.record(permit),
+        }
+    }
+}
+
+impl<Out> Clone for BreakerGate<'_, Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for BreakerGate<'_, Out> {}
+
+impl<Out> fmt::Debug for BreakerGate<'_, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BreakerGate").field(&self.breaker).finish()
+    }
+}
+
+impl<'a, Out> Gate for BreakerGate<'a, Out> {
     type Permit = Permit<'a>;
     type Rejection = CircuitOpen;
     type Admit = Ready<Result<Permit<'a>, CircuitOpen>>;
 
     #[inline(always)]
     fn admit(&self) -> Result<Permit<'a>, CircuitOpen> {
-        (*self).try_acquire()
+        self.breaker.try_acquire()
     }
 
     #[inline(always)]
     fn admit_async(&self) -> Self::Admit {
-        std::future::ready((*self).try_acquire())
+        std::future::ready(self.breaker.try_acquire())
     }
 
     #[cold]
@@ -27,19 +67,15 @@ impl<'a> Gate for &'a CircuitBreaker {
     }
 }
 
-impl<Out> GateFor<Out> for &CircuitBreaker
-where
-    Out: BreakerReturn,
-    Out::Error: FromCircuitOpen,
-{
+impl<Out> GateFor<Out> for BreakerGate<'_, Out> {
     #[cold]
     fn reject(&self, open: CircuitOpen) -> Out {
-        Out::from_error(Out::Error::from_circuit_open(open))
+        (self.reject)(open)
     }
 
     #[inline(always)]
     fn release(&self, permit: Permit<'_>, out: &Out) {
-        out.record(permit);
+        (self.record)(out, permit);
     }
 }
 

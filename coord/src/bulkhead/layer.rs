@@ -1,23 +1,63 @@
 //! The bulkhead as a layer of the stack: a [`Gate`] whose permit is a slot, waiting up to the
 //! bulkhead's `max_wait`; its rejection ([`BulkheadFull`]) becomes the function's error.
 
+use std::fmt;
+
 use super::{Bulkhead, BulkheadAcquire, BulkheadFull, BulkheadPermit};
 use crate::layer::{Gate, GateFor, LayerReturn, from_rejection};
 
-impl<'a> Gate for &'a Bulkhead {
+/// A bulkhead admitting every attempt of an operation returning `Out`. Made by
+/// [`new`](Self::new), whose bounds say what `Out` needs; the conversion is kept as a function
+/// pointer, so the stack asks nothing more of `Out` (one error message per mistake).
+pub struct BulkheadGate<'a, Out> {
+    bulkhead: &'a Bulkhead,
+    reject: fn(BulkheadFull) -> Out,
+}
+
+impl<'a, Out> BulkheadGate<'a, Out> {
+    /// `bulkhead` as a gate of an operation returning `Out`.
+    #[inline(always)]
+    pub fn new(bulkhead: &'a Bulkhead) -> Self
+    where
+        Out: LayerReturn,
+        Out::Err: FromBulkheadFull,
+    {
+        Self {
+            bulkhead,
+            reject: |full| Out::from_error(Out::Err::from_bulkhead_full(full)),
+        }
+    }
+}
+
+impl<Out> Clone for BulkheadGate<'_, Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for BulkheadGate<'_, Out> {}
+
+impl<Out> fmt::Debug for BulkheadGate<'_, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BulkheadGate")
+            .field(&self.bulkhead.name)
+            .finish()
+    }
+}
+
+impl<'a, Out> Gate for BulkheadGate<'a, Out> {
     type Permit = BulkheadPermit<'a>;
     type Rejection = BulkheadFull;
     type Admit = BulkheadAcquire<'a>;
 
     #[inline(always)]
     fn admit(&self) -> Result<BulkheadPermit<'a>, BulkheadFull> {
-        self.acquire(self.max_wait())
+        self.bulkhead.acquire(self.bulkhead.max_wait())
     }
 
     #[inline(always)]
     fn admit_async(&self) -> BulkheadAcquire<'a> {
-        let bulkhead: &'a Bulkhead = self;
-        bulkhead.acquire_async(bulkhead.max_wait())
+        self.bulkhead.acquire_async(self.bulkhead.max_wait())
     }
 
     #[inline(always)]
@@ -26,14 +66,10 @@ impl<'a> Gate for &'a Bulkhead {
     }
 }
 
-impl<Out> GateFor<Out> for &Bulkhead
-where
-    Out: LayerReturn,
-    Out::Err: FromBulkheadFull,
-{
+impl<Out> GateFor<Out> for BulkheadGate<'_, Out> {
     #[cold]
     fn reject(&self, full: BulkheadFull) -> Out {
-        Out::from_error(Out::Err::from_bulkhead_full(full))
+        (self.reject)(full)
     }
 
     #[inline(always)]

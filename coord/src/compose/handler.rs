@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::error_report::ErrorReport;
 use super::retry::{RowRecorder, bounded_message};
+use crate::breaker::layer::BreakerGate;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
 use crate::errors::{self, Severity};
 use crate::retry::layer::Retrier;
@@ -186,7 +187,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
-            .gate(&*self.breaker)
+            .gate(BreakerGate::new(&self.breaker))
             .run()
     }
 
@@ -203,7 +204,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
-            .gate(&*self.breaker)
+            .gate(BreakerGate::new(&self.breaker))
             .run_async()
             .await
     }

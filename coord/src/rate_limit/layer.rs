@@ -11,20 +11,57 @@ use super::{RateLimited, RateLimiter, nanos};
 use crate::clock::timer;
 use crate::layer::{Gate, GateFor, LayerReturn, from_rejection};
 
-impl Gate for &RateLimiter {
+/// A rate limiter admitting every attempt of an operation returning `Out`. Made by
+/// [`new`](Self::new), whose bounds say what `Out` needs; the conversion is kept as a function
+/// pointer, so the stack asks nothing more of `Out` (one error message per mistake).
+pub struct RateGate<'a, Out> {
+    limiter: &'a RateLimiter,
+    reject: fn(RateLimited) -> Out,
+}
+
+impl<'a, Out> RateGate<'a, Out> {
+    /// `limiter` as a gate of an operation returning `Out`.
+    #[inline(always)]
+    pub fn new(limiter: &'a RateLimiter) -> Self
+    where
+        Out: LayerReturn,
+        Out::Err: FromRateLimited,
+    {
+        Self {
+            limiter,
+            reject: |limited| Out::from_error(Out::Err::from_rate_limited(limited)),
+        }
+    }
+}
+
+impl<Out> Clone for RateGate<'_, Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for RateGate<'_, Out> {}
+
+impl<Out> fmt::Debug for RateGate<'_, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RateGate").field(&self.limiter.name).finish()
+    }
+}
+
+impl<Out> Gate for RateGate<'_, Out> {
     type Permit = ();
     type Rejection = RateLimited;
     type Admit = RateAdmit;
 
     #[inline(always)]
     fn admit(&self) -> Result<(), RateLimited> {
-        self.acquire(self.max_wait())
+        self.limiter.acquire(self.limiter.max_wait())
     }
 
     #[inline(always)]
     fn admit_async(&self) -> RateAdmit {
+        let limiter = self.limiter;
         // The turn is reserved now; the future only waits for it.
-        let limiter: &RateLimiter = self;
         match limiter.reserve(nanos(limiter.max_wait())) {
             Ok(0) => RateAdmit::Ready(Some(Ok(()))),
             Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
@@ -36,14 +73,10 @@ impl Gate for &RateLimiter {
     fn ignore(&self, (): ()) {}
 }
 
-impl<Out> GateFor<Out> for &RateLimiter
-where
-    Out: LayerReturn,
-    Out::Err: FromRateLimited,
-{
+impl<Out> GateFor<Out> for RateGate<'_, Out> {
     #[cold]
     fn reject(&self, limited: RateLimited) -> Out {
-        Out::from_error(Out::Err::from_rate_limited(limited))
+        (self.reject)(limited)
     }
 
     #[inline(always)]

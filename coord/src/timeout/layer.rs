@@ -2,6 +2,7 @@
 //! and back-off sleeps included) or each attempt; a time-out becomes the function's error
 //! ([`TimedOut`]) and is counted for the report.
 
+use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
@@ -11,18 +12,29 @@ use super::counters::TimeoutCounter;
 use super::{TimedOut, timeout};
 use crate::layer::{LayerReturn, Limit, LimitFor, from_rejection};
 
-/// A time limit (per attempt or for the whole call) and the counter its time-outs go to.
-#[derive(Clone, Copy, Debug)]
-pub struct TimeLimit<'a> {
+/// A time limit (per attempt or for the whole call) of an operation returning `Out`, and the
+/// counter its time-outs go to. Made by [`new`](Self::new), whose bounds say what `Out` needs;
+/// the conversion is kept as a function pointer, so the stack asks nothing more of `Out` (one
+/// error message per mistake).
+pub struct TimeLimit<'a, Out> {
     limit: Duration,
     count: Option<&'a TimeoutCounter>,
+    expired: fn(TimedOut) -> Out,
 }
 
-impl<'a> TimeLimit<'a> {
+impl<'a, Out> TimeLimit<'a, Out> {
     /// A limit of `limit`, whose time-outs are counted on `count`.
     #[inline(always)]
-    pub fn new(limit: Duration, count: Option<&'a TimeoutCounter>) -> Self {
-        Self { limit, count }
+    pub fn new(limit: Duration, count: Option<&'a TimeoutCounter>) -> Self
+    where
+        Out: LayerReturn,
+        Out::Err: FromTimedOut,
+    {
+        Self {
+            limit,
+            count,
+            expired: |timed_out| Out::from_error(Out::Err::from_timed_out(timed_out)),
+        }
     }
 
     /// Counts the time-out and returns it.
@@ -41,7 +53,24 @@ impl<'a> TimeLimit<'a> {
     }
 }
 
-impl Limit for TimeLimit<'_> {
+impl<Out> Clone for TimeLimit<'_, Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for TimeLimit<'_, Out> {}
+
+impl<Out> fmt::Debug for TimeLimit<'_, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimeLimit")
+            .field("limit", &self.limit)
+            .field("count", &self.count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Out> Limit for TimeLimit<'_, Out> {
     type Expired = TimedOut;
     #[inline(always)]
     fn within<F: Future>(
@@ -52,14 +81,10 @@ impl Limit for TimeLimit<'_> {
     }
 }
 
-impl<Out> LimitFor<Out> for TimeLimit<'_>
-where
-    Out: LayerReturn,
-    Out::Err: FromTimedOut,
-{
+impl<Out> LimitFor<Out> for TimeLimit<'_, Out> {
     #[cold]
     fn expired(&self, timed_out: TimedOut) -> Out {
-        Out::from_error(Out::Err::from_timed_out(self.count(timed_out)))
+        (self.expired)(self.count(timed_out))
     }
 }
 
