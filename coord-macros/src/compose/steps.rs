@@ -12,6 +12,7 @@ use syn::{Block, Ident, Signature};
 
 use super::Idents;
 use super::check::Checked;
+use super::layer::Layer;
 use super::params::Params;
 use super::tokens::binding_type;
 use crate::common::{default_name, duration_tokens, return_span};
@@ -70,9 +71,10 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     }
     if let Some((total, _)) = checked.timeout.as_ref().and_then(|t| t.total) {
         let total = duration_tokens(total);
+        let at = checked.span(Layer::Timeout);
         steps.extend(step(
             "total",
-            quote!(::coord::__private::TimeLimit::new(#total, #count)),
+            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#total, #count)),
         ));
     }
     if checked.retry.is_some() {
@@ -80,30 +82,34 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     }
     if let Some(breaker) = &checked.breaker {
         let breaker = breaker_layer(breaker, ids);
+        let at = checked.span(Layer::CircuitBreaker);
         steps.extend(step(
             "gate",
-            quote!(::coord::__private::BreakerGate::new(#breaker)),
+            quote_spanned!(at=> ::coord::__private::BreakerGate::new(#breaker)),
         ));
     }
     if checked.rate_limit.is_some() {
         let site = &ids.rate_limit;
+        let at = checked.span(Layer::RateLimit);
         steps.extend(step(
             "gate",
-            quote!(::coord::__private::RateGate::new(#site.get(#default))),
+            quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default))),
         ));
     }
     if checked.bulkhead.is_some() {
         let site = &ids.bulkhead;
+        let at = checked.span(Layer::Bulkhead);
         steps.extend(step(
             "gate",
-            quote!(::coord::__private::BulkheadGate::new(#site.get(#default))),
+            quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default))),
         ));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
         let attempt = duration_tokens(attempt);
+        let at = checked.span(Layer::Timeout);
         steps.extend(step(
             "attempt",
-            quote!(::coord::__private::TimeLimit::new(#attempt, #count)),
+            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#attempt, #count)),
         ));
     }
     steps
