@@ -377,7 +377,8 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
 
 impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
     /// Awaits the operation (a future, pinned where it was made) once, inside its layers.
-    pub async fn run_future<Fut>(self) -> Out
+    #[inline(always)]
+    pub fn run_future<Fut>(mut self) -> impl Future<Output = Out>
     where
         Body: Future<Output = Out>,
         P: TimerFor<Out>,
@@ -387,42 +388,39 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
         G: GateFor<Out>,
         A: LimitFor<Out>,
     {
-        let Self { body, layers, .. } = self;
-        let Layers {
-            timer,
-            recover,
-            total,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        let started = timer.start();
-        let once = pin!(async {
-            let permit = match gates.admit_async().await {
-                Ok(permit) => permit,
-                Err(rejection) => return gates.reject(rejection),
-            };
-            let out = match attempt.within(body).await {
+        // The layers are used where the future holds them, never moved out: each move into a
+        // local would store them twice.
+        async move {
+            let layers = &self.layers;
+            let started = layers.timer.start();
+            let once = pin!(async {
+                let permit = match layers.gates.admit_async().await {
+                    Ok(permit) => permit,
+                    Err(rejection) => return layers.gates.reject(rejection),
+                };
+                let out = match layers.attempt.within(self.body.as_mut()).await {
+                    Ok(out) => out,
+                    Err(expired) => layers.attempt.expired(expired),
+                };
+                layers.gates.release(permit, &out);
+                out
+            });
+            let out = match layers.total.within(once).await {
                 Ok(out) => out,
-                Err(expired) => attempt.expired(expired),
+                Err(expired) => layers.total.expired(expired),
             };
-            gates.release(permit, &out);
+            // The await outside the `match`: its scrutinee (holding an `Out`) would live across
+            // it.
+            let out = 'recovered: {
+                let recovering = match layers.recover.recover(out) {
+                    Ok(out) => break 'recovered out,
+                    Err(recovering) => recovering,
+                };
+                recovering.await
+            };
+            layers.timer.finish(started, &out);
             out
-        });
-        let out = match total.within(once).await {
-            Ok(out) => out,
-            Err(expired) => total.expired(expired),
-        };
-        // The await outside the `match`: its scrutinee (holding an `Out`) would live across it.
-        let out = 'recovered: {
-            let recovering = match recover.recover(out) {
-                Ok(out) => break 'recovered out,
-                Err(recovering) => recovering,
-            };
-            recovering.await
-        };
-        timer.finish(started, &out);
-        out
+        }
     }
 }
 
