@@ -377,6 +377,9 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
 
 impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
     /// Awaits the operation (a future, pinned where it was made) once, inside its layers.
+    // Not an `async fn`: its parameters would be stored twice (captured, then moved into the
+    // body's bindings), 40 bytes more for a time limit (`tests/future_size.rs`).
+    #[allow(clippy::manual_async_fn)]
     #[inline(always)]
     pub fn run_future<Fut>(mut self) -> impl Future<Output = Out>
     where
