@@ -1,8 +1,8 @@
 //! The composition of coord's layers, written once: a function's layers as a [`Stack`], one
-//! place per role in the documented order, outermost first: `track_performance` (`P`) →
-//! `fallback` (`F`) → `timeout(total)` (`T`) → `retry` (`R`) → the gates (`G`:
-//! `circuit_breaker` → `rate_limit` → `bulkhead`) → `timeout(attempt)` (`A`) → the
-//! operation (the reasons are in the crate docs and `ARCHITECTURE.md`).
+//! place per role in the documented order, outermost first: timing (`P`) → recovery (`F`) →
+//! the total time limit (`T`) → retries (`R`) → the gates (`G`, in the order the steps give
+//! them) → the per-attempt time limit (`A`) → the operation (the order of the attributes and
+//! its reasons are in the crate docs and `ARCHITECTURE.md`).
 //!
 //! A stack names no mechanism. Each layer is a type in its mechanism's folder implementing the
 //! trait of its role (`layer.rs`: [`Timer`], [`Recover`]/[`RecoverAsync`], [`Limit`],

@@ -81,7 +81,7 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
         }
     }
 
-    /// A rejection by a gate inside the loop (breaker, rate limiter, bulkhead): permanent,
+    /// A rejection by a gate inside the loop (an open breaker, a full limit): permanent,
     /// never retried.
     #[cold]
     pub fn rejected<Out: Fallible<Err = E>>(&self, rejected: Out) -> Result<Out, Attempt<E>> {
