@@ -2,8 +2,9 @@
 //! release.
 //!
 //! Every coord attribute on a function expands to one `static` [`Site`] (the call site's
-//! operation, retry policy and breaker, each resolved on first use) and one [`Pipeline`] the
-//! body is handed to; the composition itself lives in the runtime (`pipeline.rs`). The
+//! operation, retry policy and breaker, each resolved on first use) and one [`Stack`] the
+//! body is handed to, with one step per layer already sorted in the documented order; the
+//! composition itself lives in the runtime (`stack.rs`). The
 //! expansion of the quickstart's `fetch_user` (`#[track_performance("user_api.fetch")]`,
 //! `#[retry(max_retries = 3, base_delay = "2ms", multiplier = 2.0, jitter = "full",
 //! when = transient)]`, `#[circuit_breaker(name = "user_api", failure_rate = 0.5,
@@ -25,27 +26,34 @@
 //!     let __coord_site = &__COORD;
 //!     let mut id = id;
 //!     ::coord::__private::drive_async!(
-//!         ::coord::__private::Pipeline::async_attempts(async move || {
+//!         ::coord::__private::Stack::async_attempts(async move || {
 //!             let id = { struct id {} ::coord::__private::retry_arg::<id, _>(&mut id) };
 //!             let __coord_ret: Result<String, ApiError> = { /* the original body */ };
 //!             __coord_ret
 //!         })
-//!         .track(&__coord_site.perf, |__coord_out| {
-//!             (&::coord::__private::Probe(__coord_out)).is_failure()
+//!         .time(|__coord_of| {
+//!             ::coord::__private::Track::new(&__coord_site.perf, __coord_of, |__coord_out| {
+//!                 (&::coord::__private::Probe(__coord_out)).is_failure()
+//!             })
 //!         })
 //!         .retry(&__coord_site.retry, &transient, |__coord_error_type| {
 //!             (&&&__coord_error_type).describer()
 //!         })
-//!         .breaker(__coord_site.breaker.breaker())
+//!         .gate(::coord::__private::BreakerGate::new(__coord_site.breaker.breaker()))
 //!     )
 //! }
 //! ```
 //!
 //! `retry_arg::<id, _>` copies a by-value parameter for each attempt; the marker type named after
 //! the parameter lets a missing `Clone` name it. The `__coord_*` names are mixed-site (invisible
-//! to the body). Without `#[retry]` the body runs once: `Pipeline::once(move || …)…run()` for a
-//! `fn`, `Pipeline::future(async move { … })…run_future().await` for an `async fn`; a sync
-//! retried `fn` uses `Pipeline::attempts(|| …)…run()`. An async retried function expands
+//! to the body). Without `#[retry]` the body runs once: `Stack::once(move || …)…run()` for a
+//! `fn`, `Stack::future(pin!(async move { … }))…run_future().await` for an `async fn` (pinned
+//! in the function's own state: the layers hold a pointer); a sync retried `fn` uses
+//! `Stack::attempts(|| …)…run()`. The other layers' steps: `.recover(Fallback(path))` (or
+//! `.recover_async(Pick(path).pick())`), `.total(TimeLimit::new(..))`,
+//! `.gate(RateGate::new(..))`, `.gate(BulkheadGate::new(..))`, `.attempt(TimeLimit::new(..))`;
+//! each constructor's bounds say what its layer needs of the return type, and it is spanned at
+//! its attribute. An async retried function expands
 //! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
 //! future `Send` whenever the body's is (see `drive_async!`).
 //!
@@ -56,15 +64,21 @@
 use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
+pub use crate::breaker::layer::{BreakerGate, BreakerReturn, FromCircuitOpen};
+pub use crate::bulkhead::layer::{BulkheadGate, FromBulkheadFull};
 pub use crate::doors::sites::OperationSite;
-pub use crate::perf::TimedCall;
-pub use crate::pipeline::Guard;
-pub use crate::pipeline::{
-    Admit, BreakerReturn, BulkheadSlot, Describe, Driver, Expiry, Fallback, FallbackAsync,
-    FallbackFn, Fallible, FromBulkheadFull, FromCircuitOpen, FromRateLimited, FromTimedOut, Held,
-    LayerReturn, NoRecovery, Off, Pick, PickAsync, PickSync, Pipeline, RateSlot, Recover,
-    RecoverAsync, Retrier, Retry, TimeLimit, TimeoutCounter, TimeoutSlot, Track, Tracker,
+pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
+pub use crate::layer::{
+    Fallible, Gate, GateFor, Gates, LayerReturn, Limit, LimitFor, NoRecovery, Of, Off, Recover,
+    RecoverAsync, Rejected, Timer, TimerFor,
 };
+pub use crate::perf::TimedCall;
+pub use crate::perf::layer::{TimedSite, Track};
+pub use crate::rate_limit::layer::{FromRateLimited, RateAdmit, RateGate};
+pub use crate::retry::layer::{Describe, Retrier, Retry};
+pub use crate::stack::{Layers, Stack, rejected, settle};
+pub use crate::timeout::counters::TimeoutCounter;
+pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
 /// does not have is never resolved, so it costs nothing).

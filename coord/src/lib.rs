@@ -90,8 +90,10 @@ pub mod timeout;
 pub mod validate;
 // Composition: where the mechanisms meet.
 mod compose;
+mod fallback;
+mod layer;
 mod mechanisms;
-mod pipeline;
+mod stack;
 // Presentation and configuration.
 pub mod config;
 #[cfg(feature = "http")]

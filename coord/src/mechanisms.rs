@@ -302,12 +302,11 @@ mechanisms! {
         },
     }
     timeout {
-        // The time-out counters live with the pipeline that counts them.
-        reset: crate::pipeline::reset_timeouts,
-        capped: ["timeout_counters" => crate::pipeline::dropped_timeout_names],
+        reset: crate::timeout::reset_timeouts,
+        capped: ["timeout_counters" => crate::timeout::dropped_timeout_names],
         report: /** Time-outs per operation with a `#[timeout]`, sorted by name. */
             timeouts: Vec<TimeoutCount> =
-                crate::timeout::timeout_counts(crate::pipeline::timeout_counts()),
+                crate::timeout::timeout_counts(crate::timeout::counters::timeout_counts()),
     }
 }
 

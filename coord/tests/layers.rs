@@ -7,16 +7,17 @@
 //! ```text
 //! doors         lib.rs, __private, doors       may import anything below
 //! presentation  report, config, http           composition, mechanisms, leaves
-//! composition   compose, pipeline, mechanisms  mechanisms, leaves
+//! composition   compose, stack, mechanisms     mechanisms, leaves
 //!               (the list)
 //! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
 //!               validate, bulkhead, rate_limit,
-//!               timeout
+//!               timeout, fallback
 //! leaves        clock, status, naming, rng,    nothing of coord
 //!               serde_ms, metrics_bridge,
 //!               locks, capped, last_error, read,
 //!               contract (the mechanism
-//!               contract and its writers)
+//!               contract and its writers),
+//!               layer (the stack's roles)
 //! ```
 //!
 //! `macros` holds `macro_rules!` helpers declared first with `#[macro_use]`; used by name, they
@@ -42,10 +43,10 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" | "last_error" | "read" | "contract" => Layer::Leaf,
+        | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
-        | "timeout" => Layer::Mechanism,
-        "compose" | "pipeline" | "mechanisms" => Layer::Composition,
+        | "timeout" | "fallback" => Layer::Mechanism,
+        "compose" | "stack" | "mechanisms" => Layer::Composition,
         "report" | "config" | "http" => Layer::Presentation,
         "lib" | "__private" | "doors" => Layer::Door,
         _ => return None,

@@ -2,6 +2,7 @@
 //! each layer needs of the signature, and one attribute of a kind per function (two
 //! `#[timeout]`s may each give one kind of limit).
 
+use proc_macro2::Span;
 use syn::{ItemFn, ReturnType, Signature, Type};
 
 use super::layer::{Layer, LayerAttr};
@@ -24,6 +25,19 @@ pub(super) struct Checked {
     pub(super) bulkhead: Option<BulkheadArgs>,
     pub(super) rate_limit: Option<RateLimitArgs>,
     pub(super) fallback: Option<FallbackArgs>,
+    /// Where each layer's attribute is (the first one: the whole attribute being expanded).
+    spans: Vec<(Layer, Span)>,
+}
+
+impl Checked {
+    /// The span of `layer`'s attribute, so that an error about what that layer needs of the
+    /// signature points there (the expanding attribute's when it is not found).
+    pub(super) fn span(&self, layer: Layer) -> Span {
+        self.spans
+            .iter()
+            .find(|(l, _)| *l == layer)
+            .map_or_else(Span::call_site, |(_, span)| *span)
+    }
 }
 
 pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Checked> {
@@ -53,6 +67,7 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
         bulkhead: None,
         rate_limit: None,
         fallback: None,
+        spans: layers.iter().map(|attr| (attr.layer, attr.span)).collect(),
     };
     let mut timeout = Timeout::default();
     let mut timeout_ok = true;

@@ -1,6 +1,6 @@
 //! The wrapper around the user's body: the call site's `static`s (the `Site` or `MethodSite`
 //! holding the timer, retry policy and breaker; the guards' sites), the per-attempt rebinds,
-//! and the pipeline built by `steps`, driven to its result.
+//! and the layer stack built by `steps`, run to its result.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -9,7 +9,7 @@ use syn::{Ident, ItemFn, Signature};
 use super::Idents;
 use super::check::Checked;
 use super::params::Params;
-use super::steps::{body, breaker_layer, guard_layers, retry_layer, run, track};
+use super::steps::{body, layers, run};
 use super::tokens::option;
 use crate::common::default_name;
 
@@ -29,19 +29,10 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
     let site = site(&checked, sig, &ids);
     let params = Params::of(sig, checked.retry.is_some());
     let rebinds = params.rebinds();
-    let mut pipeline = body(&checked, sig, block, &params, &ids);
-    if checked.perf.is_some() {
-        pipeline = track(pipeline, &ids);
-    }
-    if let Some(retry) = &checked.retry {
-        pipeline = retry_layer(pipeline, retry, sig, &ids);
-    }
-    if let Some(breaker) = &checked.breaker {
-        pipeline = breaker_layer(pipeline, breaker, sig, &ids);
-    }
+    let body = body(&checked, sig, block, &params, &ids);
+    let layers = layers(&checked, sig, &ids);
     let guards = guards(&checked, &ids);
-    pipeline = guard_layers(pipeline, &checked, sig, &ids);
-    let pipeline = run(pipeline, &checked, sig);
+    let stack = run(quote!(#body #layers), &checked, sig);
     quote! {
         #(#outer)*
         #vis #sig {
@@ -49,7 +40,7 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
             #site
             #guards
             #(#rebinds)*
-            #pipeline
+            #stack
         }
     }
 }

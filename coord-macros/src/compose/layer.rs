@@ -7,7 +7,7 @@ use syn::{Attribute, Path};
 
 /// The coord attributes that compose into one wrapper, in their fixed nesting order
 /// (outermost first). A new layer is a variant here, a module with its `parse`/`check`, a
-/// step in `compose/steps.rs` and a slot in the runtime's `Pipeline`.
+/// step in `compose/steps.rs` (at its place in the order) and a layer type in the runtime.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Layer {
     TrackPerformance,

@@ -1,7 +1,9 @@
-//! Each layer's step on the runtime `Pipeline`: the body (once or per attempt, sync or async),
-//! then one method call per layer, then the driver. The runtime nests the steps in the
-//! documented order whatever the order of these calls. Methods are spanned at the return type,
-//! so that type errors about the result point there.
+//! Each layer's step on the runtime `Stack`: the body (once or per attempt, sync or async),
+//! then one step per layer, emitted already sorted in the documented order (outermost first),
+//! then the run. A step names its place in the stack by role: `time`, `recover`, `total`,
+//! `retry`, `gate` (admits every attempt: breaker, rate limiter, bulkhead, in this order) and
+//! `attempt`. Steps are spanned at the return type, so that type errors about the result point
+//! there.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -10,13 +12,12 @@ use syn::{Block, Ident, Signature};
 
 use super::Idents;
 use super::check::Checked;
+use super::layer::Layer;
 use super::params::Params;
 use super::tokens::binding_type;
-use crate::circuit_breaker::Breaker;
 use crate::common::{default_name, duration_tokens, return_span};
-use crate::retry::Retry;
 
-/// `Pipeline::<constructor>(the body)`: once or per attempt, sync or async.
+/// `Stack::<constructor>(the body)`: once or per attempt, sync or async.
 pub(super) fn body(
     checked: &Checked,
     sig: &Signature,
@@ -32,22 +33,94 @@ pub(super) fn body(
         #ret
     };
     let per_attempt = params.per_attempt();
-    let pipeline = quote!(::coord::__private::Pipeline);
+    let stack = quote!(::coord::__private::Stack);
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
-        (false, false) => quote!(#pipeline::once(move || { #evaluated })),
-        (true, false) => quote!(#pipeline::future(async move { #evaluated })),
-        (false, true) => quote!(#pipeline::attempts(|| { #(#per_attempt)* #evaluated })),
+        (false, false) => quote!(#stack::once(move || { #evaluated })),
+        // Pinned here, in the function's own state: the layers keep a pointer to it.
+        (true, false) => {
+            quote!(#stack::future(::core::pin::pin!(async move { #evaluated })))
+        }
+        (false, true) => quote!(#stack::attempts(|| { #(#per_attempt)* #evaluated })),
         (true, true) => {
-            quote!(#pipeline::async_attempts(async move || { #(#per_attempt)* #evaluated }))
+            quote!(#stack::async_attempts(async move || { #(#per_attempt)* #evaluated }))
         }
     }
 }
 
+/// The layers' steps, outermost first.
+pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
+    let span = return_span(sig);
+    let step = |name: &str, arg: TokenStream| {
+        let method = Ident::new(name, span);
+        quote!(.#method(#arg))
+    };
+    let recover = if sig.asyncness.is_some() {
+        "recover_async"
+    } else {
+        "recover"
+    };
+    let default = default_name_closure(sig);
+    let timeouts = &ids.timeouts;
+    let count = quote!(::core::option::Option::Some(#timeouts.get(#default)));
+    let mut steps = TokenStream::new();
+    if checked.perf.is_some() {
+        steps.extend(step("time", track(ids)));
+    }
+    if let Some(fallback) = &checked.fallback {
+        steps.extend(step(recover, fallback_layer(&fallback.path, sig)));
+    }
+    if let Some((total, _)) = checked.timeout.as_ref().and_then(|t| t.total) {
+        let total = duration_tokens(total);
+        let at = checked.span(Layer::Timeout);
+        steps.extend(step(
+            "total",
+            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#total, #count)),
+        ));
+    }
+    if checked.retry.is_some() {
+        steps.extend(retry_step(checked, sig, ids));
+    }
+    if let Some(breaker) = &checked.breaker {
+        let breaker = breaker_layer(breaker, ids);
+        let at = checked.span(Layer::CircuitBreaker);
+        steps.extend(step(
+            "gate",
+            quote_spanned!(at=> ::coord::__private::BreakerGate::new(#breaker)),
+        ));
+    }
+    if checked.rate_limit.is_some() {
+        let site = &ids.rate_limit;
+        let at = checked.span(Layer::RateLimit);
+        steps.extend(step(
+            "gate",
+            quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default))),
+        ));
+    }
+    if checked.bulkhead.is_some() {
+        let site = &ids.bulkhead;
+        let at = checked.span(Layer::Bulkhead);
+        steps.extend(step(
+            "gate",
+            quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default))),
+        ));
+    }
+    if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
+        let attempt = duration_tokens(attempt);
+        let at = checked.span(Layer::Timeout);
+        steps.extend(step(
+            "attempt",
+            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#attempt, #count)),
+        ));
+    }
+    steps
+}
+
 /// track_performance: times the whole call; a `Result::Err` or a panic is a failure.
-pub(super) fn track(inner: TokenStream, ids: &Idents) -> TokenStream {
+fn track(ids: &Idents) -> TokenStream {
     let Idents { site_ref, out, .. } = ids;
+    let of = Ident::new("__coord_of", Span::mixed_site());
     quote! {
-        #inner.track(&#site_ref.perf, |#out| {
+        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, |#out| {
             #[allow(unused_imports)]
             use ::coord::__private::{AnyOutcome as _, ResultOutcome as _};
             (&::coord::__private::Probe(#out)).is_failure()
@@ -55,25 +128,36 @@ pub(super) fn track(inner: TokenStream, ids: &Idents) -> TokenStream {
     }
 }
 
-/// retry: attempts until success, a permanent error (`when` false, a breaker's rejection) or
-/// the policy gives up.
-pub(super) fn retry_layer(
-    inner: TokenStream,
-    retry: &Retry,
-    sig: &Signature,
-    ids: &Idents,
-) -> TokenStream {
+/// fallback: the function at `path`; an async function's may be sync or async.
+fn fallback_layer(path: &syn::Path, sig: &Signature) -> TokenStream {
+    if sig.asyncness.is_some() {
+        quote_spanned! {path.span()=>
+            {
+                #[allow(unused_imports)]
+                use ::coord::__private::{PickAsync as _, PickSync as _};
+                ::coord::__private::Pick(#path).pick()
+            }
+        }
+    } else {
+        let path = quote_spanned!(path.span()=> #path);
+        quote!(::coord::__private::Fallback(#path))
+    }
+}
+
+/// retry: attempts until success, a permanent error (`when` false, a gate's rejection) or the
+/// policy gives up.
+fn retry_step(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
     let Idents {
         site_ref, describe, ..
     } = ids;
     // Spanned at the user's path, so a wrong signature is reported there.
-    let when = match &retry.when {
+    let when = match checked.retry.as_ref().and_then(|retry| retry.when.as_ref()) {
         Some(when) => quote_spanned!(when.span()=> &#when),
         None => quote!(&::coord::__private::always),
     };
     let method = Ident::new("retry", return_span(sig));
     quote! {
-        #inner.#method(&#site_ref.retry, #when, |#describe| {
+        .#method(&#site_ref.retry, #when, |#describe| {
             #[allow(unused_imports)]
             use ::coord::__private::{DescribeAny as _, DescribeDebug as _, DescribeDisplay as _};
             (&&&#describe).describer()
@@ -83,26 +167,20 @@ pub(super) fn retry_layer(
 
 /// circuit_breaker: one permit per attempt; a rejection is returned as `E::from(CircuitOpen)`.
 /// With `key = expr`: the breaker of that key value in the group `name`.
-pub(super) fn breaker_layer(
-    inner: TokenStream,
-    breaker: &Breaker,
-    sig: &Signature,
-    ids: &Idents,
-) -> TokenStream {
+fn breaker_layer(breaker: &crate::circuit_breaker::Breaker, ids: &Idents) -> TokenStream {
     let site_ref = &ids.site_ref;
-    let method = Ident::new("breaker", return_span(sig));
     match (&breaker.key, &breaker.name) {
         (Some(key), Some(name)) => {
             let config = breaker.config_tokens();
             let keyed = Ident::new("__COORD_KEYED", Span::mixed_site());
             let get = quote_spanned!(key.span()=> #keyed.get(&(#key)));
-            quote!(#inner.#method(&*{
+            quote!(&*{
                 static #keyed: ::coord::__private::KeyedSite =
                     ::coord::__private::KeyedSite::new(#name, || #config);
                 #get
-            }))
+            })
         }
-        _ => quote!(#inner.#method(#site_ref.breaker.breaker())),
+        _ => quote!(#site_ref.breaker.breaker()),
     }
 }
 
@@ -122,75 +200,20 @@ fn default_name_closure(sig: &Signature) -> TokenStream {
     }
 }
 
-/// fallback, timeout (total and per attempt), rate_limit, bulkhead: each appends its slot;
-/// the runtime nests them in the documented order whatever the order of these calls.
-pub(super) fn guard_layers(
-    mut pipeline: TokenStream,
-    checked: &Checked,
-    sig: &Signature,
-    ids: &Idents,
-) -> TokenStream {
-    let span = return_span(sig);
-    let default = default_name_closure(sig);
-    if let Some(fallback) = &checked.fallback {
-        let path = &fallback.path;
-        pipeline = if sig.asyncness.is_some() {
-            let method = Ident::new("fallback_async", span);
-            let slot = quote_spanned! {path.span()=>
-                {
-                    #[allow(unused_imports)]
-                    use ::coord::__private::{PickAsync as _, PickSync as _};
-                    ::coord::__private::Pick(#path).pick()
-                }
-            };
-            quote!(#pipeline.#method(#slot))
-        } else {
-            let method = Ident::new("fallback", span);
-            let path = quote_spanned!(path.span()=> #path);
-            quote!(#pipeline.#method(#path))
-        };
-    }
-    if let Some(timeout) = &checked.timeout {
-        let count = &ids.timeouts;
-        let count = quote!(::core::option::Option::Some(#count.get(#default)));
-        if let Some((total, _)) = timeout.total {
-            let total = duration_tokens(total);
-            let method = Ident::new("total_timeout", span);
-            pipeline = quote!(#pipeline.#method(#total, #count));
-        }
-        if let Some((attempt, _)) = timeout.attempt {
-            let attempt = duration_tokens(attempt);
-            let method = Ident::new("attempt_timeout", span);
-            pipeline = quote!(#pipeline.#method(#attempt, #count));
-        }
-    }
-    if checked.rate_limit.is_some() {
-        let site = &ids.rate_limit;
-        let method = Ident::new("rate_limit", span);
-        pipeline = quote!(#pipeline.#method(#site.get(#default)));
-    }
-    if checked.bulkhead.is_some() {
-        let site = &ids.bulkhead;
-        let method = Ident::new("bulkhead", span);
-        pipeline = quote!(#pipeline.#method(#site.get(#default)));
-    }
-    pipeline
-}
-
-/// The driver call; type errors about the return value point at the return type.
-pub(super) fn run(pipeline: TokenStream, checked: &Checked, sig: &Signature) -> TokenStream {
+/// The run; type errors about the return value point at the return type.
+pub(super) fn run(stack: TokenStream, checked: &Checked, sig: &Signature) -> TokenStream {
     let span = return_span(sig);
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
         (false, _) => {
             let run = Ident::new("run", span);
-            quote!(#pipeline.#run())
+            quote!(#stack.#run())
         }
         (true, false) => {
             let run = Ident::new("run_future", span);
-            quote!(#pipeline.#run().await)
+            quote!(#stack.#run().await)
         }
         // Expanded in place, so that the future is `Send` whenever the body's is (see
         // `coord::__private::drive_async`).
-        (true, true) => quote!(::coord::__private::drive_async!(#pipeline)),
+        (true, true) => quote!(::coord::__private::drive_async!(#stack)),
     }
 }

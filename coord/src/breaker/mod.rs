@@ -35,6 +35,7 @@
 mod config;
 pub(crate) mod file;
 mod keyed;
+pub(crate) mod layer;
 mod machine;
 mod permit;
 mod record;

@@ -23,6 +23,7 @@
 //! ```
 
 pub(crate) mod file;
+pub(crate) mod layer;
 mod registry;
 mod section;
 mod wait;

@@ -1,6 +1,6 @@
 //! [`ErrorHandler`]: runs an operation under a retry policy, optionally through a circuit
 //! breaker, recording every failure in the error registry. Composition: it knows the retry
-//! loop, the breakers, the pipeline and the error registry.
+//! loop, the breakers, the layer stack and the error registry.
 
 use std::fmt;
 use std::future::Future;
@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use super::error_report::ErrorReport;
 use super::retry::{RowRecorder, bounded_message};
+use crate::breaker::layer::BreakerGate;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
 use crate::errors::{self, Severity};
-use crate::pipeline::{Pipeline, Retrier};
+use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
+use crate::stack::Stack;
 
 /// How one operation is run: its name, severity and retry policy. Build it with a struct
 /// literal (`..Default::default()` for the rest) or with [`ErrorContext::new`] and the builders.
@@ -144,7 +146,7 @@ impl ErrorHandler {
         F: FnMut() -> Result<T, E>,
         E: fmt::Display + 'static,
     {
-        Pipeline::attempts(operation)
+        Stack::attempts(operation)
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
@@ -160,7 +162,7 @@ impl ErrorHandler {
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display + 'static,
     {
-        Pipeline::async_attempts(async move || operation().await)
+        Stack::async_attempts(async move || operation().await)
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
@@ -179,13 +181,13 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         F: FnMut() -> Result<T, E>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        Pipeline::attempts(operation)
+        Stack::attempts(operation)
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
-            .breaker(&self.breaker)
+            .gate(BreakerGate::new(&self.breaker))
             .run()
     }
 
@@ -196,13 +198,13 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         Fut: Future<Output = Result<T, E>>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        Pipeline::async_attempts(async move || operation().await)
+        Stack::async_attempts(async move || operation().await)
             .retry(
                 self.retrier(),
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
-            .breaker(&self.breaker)
+            .gate(BreakerGate::new(&self.breaker))
             .run_async()
             .await
     }
@@ -214,7 +216,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
 }
 
 impl<B> ErrorHandler<B> {
-    /// The retry slot of this handler's pipeline.
+    /// The retry layer of this handler's stack.
     fn retrier(&self) -> HandlerRetrier<'_> {
         HandlerRetrier {
             policy: &self.context.retry,
@@ -267,7 +269,7 @@ impl<B> ErrorHandler<B> {
     }
 }
 
-/// The retry slot of a handler: its policy, recording into the handler's row.
+/// The retry layer of a handler: its policy, recording into the handler's row.
 #[derive(Clone, Copy, Debug)]
 struct HandlerRetrier<'a> {
     policy: &'a RetryPolicy,

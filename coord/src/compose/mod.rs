@@ -2,10 +2,10 @@
 //! ([`retry`]), [`ErrorHandler`](handler::ErrorHandler) runs operations through retry and a
 //! breaker, the error report joins errors and breakers, and the monitor's health score counts
 //! open breakers ([`health`]). The macros' one composed call lives beside this, in
-//! `crate::pipeline`.
+//! `crate::stack`.
 //!
 //! Imports point down: to the mechanisms (`perf`, `retry`, `breaker`, `errors`, `validate`),
-//! `pipeline` and the leaves; never to `report`, `config` or the doors.
+//! `stack` and the leaves; never to `report`, `config` or the doors.
 
 pub(crate) mod error_report;
 pub(crate) mod handler;

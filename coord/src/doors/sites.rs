@@ -10,10 +10,12 @@ use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
 use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
 use crate::config;
 use crate::errors::Severity;
+use crate::perf::layer::TimedSite;
 use crate::perf::{self, Operation, TimedCall};
-use crate::pipeline::{self, TimeoutCounter};
 use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
+use crate::retry::layer::Retrier;
 use crate::retry::{self, Attempt, RetryBudget, RetryLoop, RetryPolicy};
+use crate::timeout::counters::TimeoutCounter;
 use crate::validate::{self, RuleSet};
 
 /// A call site's handle on its breaker: a `static` in macro-generated code, resolved in the
@@ -223,14 +225,14 @@ impl OperationSite {
     }
 }
 
-impl crate::pipeline::TimedSite for OperationSite {
+impl TimedSite for OperationSite {
     #[inline(always)]
     fn start(&self) -> TimedCall<'_> {
         OperationSite::start(self)
     }
 }
 
-impl crate::pipeline::Retrier for &RetrySite {
+impl Retrier for &RetrySite {
     #[inline(always)]
     fn start(&self) -> RetryLoop<'_> {
         RetrySite::start(self)
@@ -323,6 +325,6 @@ impl TimeoutSite {
 impl SiteLayer for TimeoutCounter {
     type Config = ();
     fn resolve(name: &'static str, (): &()) -> Arc<Self> {
-        pipeline::timeout_count(name)
+        crate::timeout::timeout_count(name)
     }
 }

@@ -3,6 +3,7 @@
 pub(crate) mod file;
 mod health;
 pub(crate) mod histogram;
+pub(crate) mod layer;
 mod monitor;
 mod operation;
 mod sampler;

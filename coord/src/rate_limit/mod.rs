@@ -32,6 +32,7 @@ use crate::clock::timer;
 
 mod clock;
 pub(crate) mod file;
+pub(crate) mod layer;
 mod registry;
 mod section;
 

@@ -14,6 +14,7 @@ mod attempt;
 mod backoff;
 mod budget;
 pub(crate) mod file;
+pub(crate) mod layer;
 mod policy;
 mod registry;
 

@@ -41,8 +41,11 @@ use std::time::{Duration, Instant};
 
 use crate::clock::timer;
 
+pub(crate) mod counters;
+pub(crate) mod layer;
 mod section;
 
+pub(crate) use counters::{dropped_timeout_names, reset_timeouts, timeout_count};
 pub use section::TimeoutCount;
 pub(crate) use section::timeout_counts;
 
@@ -107,29 +110,38 @@ impl fmt::Display for Short {
 ///
 /// The future is always polled before the deadline is checked, so one that is ready is never
 /// timed out (as with `tokio::time::timeout`). The returned future is `Send` when `future` is.
-pub async fn timeout<F: IntoFuture>(limit: Duration, future: F) -> Result<F::Output, TimedOut> {
-    let start = Instant::now();
-    run(limit, start, start.checked_add(limit), future.into_future()).await
+pub fn timeout<F: IntoFuture>(
+    limit: Duration,
+    future: F,
+) -> impl Future<Output = Result<F::Output, TimedOut>> {
+    run(Limit::For(limit), future.into_future())
 }
 
 /// Runs `future` until `deadline` at most: its output, or [`TimedOut`] once the deadline has
 /// passed, the future then being dropped. For a limit shared by several steps (a whole call,
 /// retries included).
-pub async fn timeout_at<F: IntoFuture>(
+pub fn timeout_at<F: IntoFuture>(
     deadline: Instant,
     future: F,
-) -> Result<F::Output, TimedOut> {
-    let start = Instant::now();
-    let limit = deadline.saturating_duration_since(start);
-    run(limit, start, Some(deadline), future.into_future()).await
+) -> impl Future<Output = Result<F::Output, TimedOut>> {
+    run(Limit::Until(deadline), future.into_future())
 }
 
-async fn run<F: Future>(
-    limit: Duration,
-    start: Instant,
-    deadline: Option<Instant>,
-    future: F,
-) -> Result<F::Output, TimedOut> {
+/// A limit, counted from the first poll.
+#[derive(Clone, Copy)]
+enum Limit {
+    For(Duration),
+    Until(Instant),
+}
+
+// One `async fn` under the public ones (not one calling another): each level of `async` stores
+// the future it is given once more.
+async fn run<F: Future>(limit: Limit, future: F) -> Result<F::Output, TimedOut> {
+    let start = Instant::now();
+    let (limit, deadline) = match limit {
+        Limit::For(limit) => (limit, start.checked_add(limit)),
+        Limit::Until(deadline) => (deadline.saturating_duration_since(start), Some(deadline)),
+    };
     let mut future = pin!(future);
     // Made on the first `Pending` only: a ready future costs no timer entry.
     let mut sleep: Option<timer::Sleep> = None;

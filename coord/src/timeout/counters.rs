@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use crate::capped::{Capped, Lookup};
 
-/// The time-outs of one operation, counted by the pipeline (shown in the report).
+/// The time-outs of one operation, counted by its time limits (shown in the report).
 #[derive(Debug)]
 pub struct TimeoutCounter {
     pub(super) name: Arc<str>,

@@ -1,15 +1,15 @@
-//! The fallback slot: recovery from the call's final error, synchronous or async, and how
-//! generated code picks between the two ([`Pick`]).
+//! The fallback as a layer of the stack: recovery from the call's final error, after every
+//! other layer gave up; synchronous ([`Fallback`], `fn(E) -> Result<T, E>`) or async
+//! ([`FallbackAsync`]), and how generated code picks between the two ([`Pick`]).
 
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 
-use super::{LayerReturn, Off, Pick};
+use crate::layer::{LayerReturn, NoRecovery, Recover, RecoverAsync};
 
-/// A fallback slot: a recovery function `G`.
+/// A synchronous fallback: a recovery function `G`, `fn(E) -> Result<T, E>`.
 #[derive(Clone, Copy)]
-pub struct Fallback<G>(pub(super) G);
+pub struct Fallback<G>(pub G);
 
 impl<G> fmt::Debug for Fallback<G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -17,7 +17,7 @@ impl<G> fmt::Debug for Fallback<G> {
     }
 }
 
-/// A synchronous fallback: `fn(E) -> Result<T, E>`.
+/// A synchronous fallback's function: `fn(E) -> Result<T, E>`.
 #[diagnostic::on_unimplemented(
     message = "#[fallback] needs a function `fn(E) -> Result<T, E>` taking the error by value and returning the function's own `Result` type (here `{Out}`)",
     label = "not a `fn(E) -> {Out}`",
@@ -35,60 +35,13 @@ impl<E, Out, G: Fn(E) -> Out> FallbackFn<E, Out> for G {
     }
 }
 
-/// A fallback slot of a synchronous call: [`Off`] or a [`Fallback`].
-pub trait Recover<Out> {
-    /// The call's outcome, recovered by the fallback when it is an error.
-    fn recover(&self, out: Out) -> Out;
-}
-
-impl<Out> Recover<Out> for Off {
-    #[inline(always)]
-    fn recover(&self, out: Out) -> Out {
-        out
-    }
-}
-
 impl<Out: LayerReturn, G: FallbackFn<Out::Err, Out>> Recover<Out> for Fallback<G> {
     #[inline]
     fn recover(&self, out: Out) -> Out {
         match out.into_result() {
-            Ok(value) => ok_of::<Out>(value),
+            Ok(value) => Out::from_result(Ok(value)),
             Err(error) => self.0.call(error),
         }
-    }
-}
-
-/// A fallback slot of an async call: [`Off`], a [`Fallback`] or a [`FallbackAsync`]. `Fut`,
-/// the fallback's future, is a parameter rather than an associated type: a projection held
-/// across an await would make rustc prove the impl for every lifetime when it checks the
-/// future for `Send`, which fails for errors such as `Box<dyn Error>`.
-pub trait RecoverAsync<Out, Fut> {
-    /// The call's outcome, or the fallback's future when it is an error.
-    fn recover(&self, out: Out) -> Result<Out, Fut>;
-}
-
-/// The future of an absent fallback: never made.
-pub enum NoRecovery<Out> {
-    #[doc(hidden)]
-    Never(std::convert::Infallible, PhantomData<fn() -> Out>),
-}
-
-impl<Out> Future for NoRecovery<Out> {
-    type Output = Out;
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        _: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Out> {
-        match *self {
-            NoRecovery::Never(never, _) => match never {},
-        }
-    }
-}
-
-impl<Out> RecoverAsync<Out, NoRecovery<Out>> for Off {
-    #[inline(always)]
-    fn recover(&self, out: Out) -> Result<Out, NoRecovery<Out>> {
-        Ok(out)
     }
 }
 
@@ -102,7 +55,7 @@ impl<Out: LayerReturn, G: FallbackFn<Out::Err, Out>> RecoverAsync<Out, NoRecover
     }
 }
 
-/// An async fallback slot: a recovery function `G` returning a future.
+/// An async fallback: a recovery function `G` returning a future (an `async fn(E)`).
 #[derive(Clone, Copy)]
 pub struct FallbackAsync<G>(pub G);
 
@@ -112,6 +65,7 @@ impl<G> fmt::Debug for FallbackAsync<G> {
     }
 }
 
+// The fallback's future holds the error it was given: it is `Send` when the error is.
 impl<Out, G, Fut> RecoverAsync<Out, Fut> for FallbackAsync<G>
 where
     Out: LayerReturn,
@@ -121,15 +75,19 @@ where
     #[inline]
     fn recover(&self, out: Out) -> Result<Out, Fut> {
         match out.into_result() {
-            Ok(value) => Ok(ok_of::<Out>(value)),
+            Ok(value) => Ok(Out::from_result(Ok(value))),
             Err(error) => Err((self.0)(error)),
         }
     }
 }
 
+/// Picks the fallback layer of an async function by what its fallback returns (generated
+/// code: `Pick(path).pick()` with [`PickSync`] and [`PickAsync`] in scope).
+pub struct Pick<G>(pub G);
+
 /// Chosen when the fallback returns a `Result`.
 pub trait PickSync<Arg> {
-    /// The slot.
+    /// The layer.
     fn pick(self) -> Fallback<Self::Fn>;
     /// The fallback's type.
     type Fn;
@@ -150,7 +108,7 @@ where
 pub trait PickAsync<Arg> {
     /// The fallback's type.
     type Fn;
-    /// The slot.
+    /// The layer.
     fn pick(self) -> FallbackAsync<Self::Fn>;
 }
 
@@ -164,10 +122,4 @@ where
     fn pick(self) -> FallbackAsync<G> {
         FallbackAsync(self.0)
     }
-}
-
-/// `Ok(value)` as `Out` (a `Result`).
-#[inline(always)]
-fn ok_of<Out: LayerReturn>(value: Out::Ok) -> Out {
-    Out::from_result(Ok(value))
 }

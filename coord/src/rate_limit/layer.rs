@@ -1,0 +1,124 @@
+//! The rate limiter as a layer of the stack: a [`Gate`] that admits an attempt at its turn,
+//! waiting up to the limiter's `max_wait`; its rejection ([`RateLimited`]) becomes the
+//! function's error.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{RateLimited, RateLimiter, nanos};
+use crate::clock::timer;
+use crate::layer::{Gate, GateFor, LayerReturn, from_rejection};
+
+/// A rate limiter admitting every attempt of an operation returning `Out`. Made by
+/// [`new`](Self::new), whose bounds say what `Out` needs; the conversion is kept as a function
+/// pointer, so the stack asks nothing more of `Out` (one error message per mistake).
+pub struct RateGate<'a, Out> {
+    limiter: &'a RateLimiter,
+    reject: fn(RateLimited) -> Out,
+}
+
+impl<'a, Out> RateGate<'a, Out> {
+    /// `limiter` as a gate of an operation returning `Out`.
+    #[inline(always)]
+    pub fn new(limiter: &'a RateLimiter) -> Self
+    where
+        Out: LayerReturn,
+        Out::Err: FromRateLimited,
+    {
+        Self {
+            limiter,
+            reject: |limited| Out::from_error(Out::Err::from_rate_limited(limited)),
+        }
+    }
+}
+
+impl<Out> Clone for RateGate<'_, Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for RateGate<'_, Out> {}
+
+impl<Out> fmt::Debug for RateGate<'_, Out> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RateGate").field(&self.limiter.name).finish()
+    }
+}
+
+impl<Out> Gate for RateGate<'_, Out> {
+    type Permit = ();
+    type Rejection = RateLimited;
+    type Admit = RateAdmit;
+
+    #[inline(always)]
+    fn admit(&self) -> Result<(), RateLimited> {
+        self.limiter.acquire(self.limiter.max_wait())
+    }
+
+    #[inline(always)]
+    fn admit_async(&self) -> RateAdmit {
+        let limiter = self.limiter;
+        // The turn is reserved now; the future only waits for it.
+        match limiter.reserve(nanos(limiter.max_wait())) {
+            Ok(0) => RateAdmit::Ready(Some(Ok(()))),
+            Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
+            Err(retry_after) => RateAdmit::Ready(Some(Err(limiter.reject(retry_after)))),
+        }
+    }
+
+    #[inline(always)]
+    fn ignore(&self, (): ()) {}
+}
+
+impl<Out> GateFor<Out> for RateGate<'_, Out> {
+    #[cold]
+    fn reject(&self, limited: RateLimited) -> Out {
+        (self.reject)(limited)
+    }
+
+    #[inline(always)]
+    fn release(&self, (): (), _: &Out) {}
+}
+
+/// The admission future of a rate limiter: decided at once, or a wait for the reserved turn.
+pub enum RateAdmit {
+    /// Admitted or rejected (`None` once taken).
+    Ready(Option<Result<(), RateLimited>>),
+    /// Waiting for the reserved turn.
+    Waiting(timer::Sleep),
+}
+
+impl fmt::Debug for RateAdmit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateAdmit::Ready(_) => f.write_str("RateAdmit::Ready"),
+            RateAdmit::Waiting(_) => f.write_str("RateAdmit::Waiting"),
+        }
+    }
+}
+
+impl Future for RateAdmit {
+    type Output = Result<(), RateLimited>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            // Polled again after completion: admitted (the turn was taken).
+            RateAdmit::Ready(ready) => Poll::Ready(ready.take().unwrap_or(Ok(()))),
+            RateAdmit::Waiting(sleep) => Pin::new(sleep).poll(cx).map(Ok),
+        }
+    }
+}
+
+from_rejection! {
+    /// Turns a rate limiter's rejection into the function's error type.
+    #[diagnostic::on_unimplemented(
+        message = "#[rate_limit] functions must return `Result<T, E>` where `E: From<coord::RateLimited>`; `{Self}` does not implement `From<coord::RateLimited>`",
+        label = "`{Self}` cannot hold the `coord::RateLimited` a rejected call returns",
+        note = "add `impl From<coord::RateLimited> for {Self}` (for example a `Throttled` variant of your error enum)"
+    )]
+    FromRateLimited::from_rate_limited(limited: RateLimited)
+}

@@ -1,0 +1,103 @@
+//! Retries as a layer of the stack: [`Retry`] is the policy of one call site (where its loop
+//! comes from, which errors are retryable, how failures are described). The loop itself is
+//! the stack's (`stack/drive.rs`, `stack/sync.rs`): it runs the gates and the body inside it.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use super::{Attempt, RetryLoop};
+use crate::layer::Fallible;
+
+/// The retry layer.
+pub struct Retry<'w, X, E> {
+    retrier: X,
+    /// Called only after a failure.
+    when: &'w (dyn Fn(&E) -> bool + Sync),
+    describe: fn(&E) -> String,
+}
+
+impl<X: fmt::Debug, E> fmt::Debug for Retry<'_, X, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Retry")
+            .field("retrier", &self.retrier)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a retry layer's loop comes from: a macro call site, or a policy with an operation name.
+pub trait Retrier {
+    /// Starts one call.
+    fn start(&self) -> RetryLoop<'_>;
+}
+
+/// A marker of the error type `E`, handed to the stack's `retry` step so that it can pick a
+/// message function by the type's traits.
+pub struct Describe<E>(PhantomData<fn(&E)>);
+
+impl<E> Describe<E> {
+    /// The marker.
+    #[inline(always)]
+    pub fn marker() -> Self {
+        Self(PhantomData)
+    }
+}
+
+impl<'w, X: Retrier, E> Retry<'w, X, E> {
+    /// Retries as `retrier` allows; `when(&error)` returning `false` makes an error permanent;
+    /// `describe` gives the message failures are recorded with.
+    #[inline(always)]
+    pub fn new(
+        retrier: X,
+        when: &'w (dyn Fn(&E) -> bool + Sync),
+        describe: fn(&E) -> String,
+    ) -> Self {
+        Self {
+            retrier,
+            when,
+            describe,
+        }
+    }
+
+    /// Starts the retry loop of one call.
+    #[inline(always)]
+    pub fn start(&self) -> RetryLoop<'_> {
+        self.retrier.start()
+    }
+
+    /// An attempt's outcome: the call's outcome on success (counted as such), else the failure
+    /// for the policy.
+    #[inline(always)]
+    pub fn outcome<Out: Fallible<Err = E>>(
+        &self,
+        attempts: &mut RetryLoop<'_>,
+        out: Out,
+    ) -> Result<Out, Attempt<E>> {
+        match out.into_result() {
+            Ok(value) => {
+                attempts.succeeded();
+                Ok(Out::from_result(Ok(value)))
+            }
+            Err(error) => Err(self.classify(error)),
+        }
+    }
+
+    /// A rejection by a gate inside the loop (an open breaker, a full limit): permanent,
+    /// never retried.
+    #[cold]
+    pub fn rejected<Out: Fallible<Err = E>>(&self, rejected: Out) -> Result<Out, Attempt<E>> {
+        match rejected.into_result() {
+            Ok(value) => Ok(Out::from_result(Ok(value))),
+            Err(error) => Err(Attempt::permanent(error).describe_with(self.describe)),
+        }
+    }
+
+    #[inline]
+    fn classify(&self, error: E) -> Attempt<E> {
+        let attempt = if (self.when)(&error) {
+            Attempt::retryable(error)
+        } else {
+            Attempt::permanent(error)
+        };
+        attempt.describe_with(self.describe)
+    }
+}

@@ -1,0 +1,132 @@
+//! The async retry loop: [`drive_async!`](crate::__drive_async), which generated code expands
+//! in place, and the two steps it takes after an admission ([`rejected`]) and after an
+//! attempt ([`settle`]).
+
+use std::time::Duration;
+
+use crate::layer::{Fallible, GateFor};
+use crate::retry::layer::{Retrier, Retry};
+use crate::retry::{Next, RetryLoop};
+
+/// The async retry loop, written once. A `macro_rules!` rather than an `async fn` generic over
+/// the operation: rustc cannot prove such a future `Send` when the operation is an async closure
+/// that borrows a captured `&mut` (a `&mut self` method, say), because proving it needs the
+/// closure's borrowed future under a higher-ranked lifetime (rust-lang/rust#110338). Expanded
+/// in place, every type is concrete and the future is `Send` whenever the operation's is; the
+/// layers' generic code only receives the futures made here. No value holding an `Out` or an
+/// error lives across an await (a fallback's future holds the error it was given).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __drive_async {
+    ($stack:expr) => {{
+        let (mut body, layers) = $stack.split();
+        let $crate::__private::Layers {
+            timer,
+            recover,
+            total,
+            retry,
+            gates,
+            attempt,
+        } = layers;
+        let started = $crate::__private::Timer::start(&timer);
+        let retried = ::core::pin::pin!(async {
+            let mut attempts = retry.start();
+            loop {
+                let delay = {
+                    let permit = match $crate::__private::Gate::admit_async(&gates).await {
+                        ::core::result::Result::Ok(permit) => permit,
+                        ::core::result::Result::Err(rejection) => {
+                            match $crate::__private::rejected(
+                                &retry,
+                                &gates,
+                                &mut attempts,
+                                rejection,
+                            ) {
+                                ::core::option::Option::Some(out) => break out,
+                                ::core::option::Option::None => continue,
+                            }
+                        }
+                    };
+                    let out = {
+                        let attempt_future = ::core::pin::pin!(body());
+                        match $crate::__private::Limit::within(attempt, attempt_future).await {
+                            ::core::result::Result::Ok(out) => out,
+                            ::core::result::Result::Err(expired) => {
+                                $crate::__private::LimitFor::expired(&attempt, expired)
+                            }
+                        }
+                    };
+                    match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
+                        ::core::result::Result::Ok(out) => break out,
+                        ::core::result::Result::Err(delay) => delay,
+                    }
+                };
+                attempts.sleep_async(delay).await;
+            }
+        });
+        let out = match $crate::__private::Limit::within(total, retried).await {
+            ::core::result::Result::Ok(out) => out,
+            ::core::result::Result::Err(expired) => {
+                $crate::__private::LimitFor::expired(&total, expired)
+            }
+        };
+        // The await outside the `match`: its scrutinee (holding an `Out`) would live across it.
+        let out = 'recovered: {
+            let recovering = match $crate::__private::RecoverAsync::recover(&recover, out) {
+                ::core::result::Result::Ok(out) => break 'recovered out,
+                ::core::result::Result::Err(recovering) => recovering,
+            };
+            recovering.await
+        };
+        $crate::__private::TimerFor::finish(&timer, started, &out);
+        out
+    }};
+}
+
+/// A gate rejected an attempt: the call's outcome (a rejection is permanent), or `None` to try
+/// admitting again (a rejection the policy wants retried: cannot happen today).
+#[cold]
+pub fn rejected<Out, X, E, G>(
+    retry: &Retry<'_, X, E>,
+    gates: &G,
+    attempts: &mut RetryLoop<'_>,
+    rejection: G::Rejection,
+) -> Option<Out>
+where
+    Out: Fallible<Err = E>,
+    X: Retrier,
+    G: GateFor<Out>,
+{
+    match retry.rejected(gates.reject(rejection)) {
+        Ok(out) => Some(out),
+        Err(failure) => match attempts.failed(failure) {
+            Next::Stop(error) => Some(Out::from_result(Err(error))),
+            Next::Retry(_) => None,
+        },
+    }
+}
+
+/// Releases an attempt's permits with its outcome: the call's outcome, or how long to wait
+/// before the next attempt.
+#[inline(always)]
+pub fn settle<Out, X, E, G>(
+    retry: &Retry<'_, X, E>,
+    gates: &G,
+    attempts: &mut RetryLoop<'_>,
+    permit: G::Permit,
+    out: Out,
+) -> Result<Out, Duration>
+where
+    Out: Fallible<Err = E>,
+    X: Retrier,
+    G: GateFor<Out>,
+{
+    gates.release(permit, &out);
+    match retry.outcome(attempts, out) {
+        Ok(out) => Ok(out),
+        Err(failure) => match attempts.failed(failure) {
+            Next::Retry(delay) => Err(delay),
+            Next::Stop(error) => Ok(Out::from_result(Err(error))),
+        },
+    }
+}

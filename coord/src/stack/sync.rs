@@ -1,0 +1,91 @@
+//! The synchronous retry loop: the first attempt inline, every retry in a cold function.
+
+use super::{Layers, Stack};
+use crate::layer::{Fallible, GateFor, Off, Recover, TimerFor};
+use crate::retry::layer::{Retrier, Retry};
+use crate::retry::{Attempt, Next, RetryLoop};
+
+impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, Off> {
+    /// Runs a synchronous operation until it succeeds or the policy gives up.
+    #[inline(always)]
+    pub fn run(self) -> Out
+    where
+        Body: FnMut() -> Out,
+        X: Retrier,
+        Out: Fallible<Err = E>,
+        P: TimerFor<Out>,
+        F: Recover<Out>,
+        G: GateFor<Out>,
+    {
+        let (mut body, layers) = self.split();
+        let Layers {
+            timer,
+            recover,
+            retry,
+            gates,
+            ..
+        } = layers;
+        let started = timer.start();
+        let mut attempts = retry.start();
+        // The first attempt inline; everything after a failure in a cold function, so the
+        // success path sets up nothing for the retries.
+        let out = match attempt(&mut attempts, &retry, &gates, &mut body) {
+            Ok(out) => out,
+            Err(failure) => retry_blocking(attempts, &retry, &gates, &mut body, failure),
+        };
+        let out = recover.recover(out);
+        timer.finish(started, &out);
+        out
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn retry_blocking<Out, Body, X, E, G>(
+    mut attempts: RetryLoop<'_>,
+    retry: &Retry<'_, X, E>,
+    gates: &G,
+    body: &mut Body,
+    mut failure: Attempt<E>,
+) -> Out
+where
+    Body: FnMut() -> Out,
+    X: Retrier,
+    Out: Fallible<Err = E>,
+    G: GateFor<Out>,
+{
+    loop {
+        match attempts.failed(failure) {
+            Next::Retry(delay) => attempts.sleep(delay),
+            Next::Stop(error) => return Out::from_result(Err(error)),
+        }
+        failure = match attempt(&mut attempts, retry, gates, body) {
+            Ok(out) => return out,
+            Err(failure) => failure,
+        };
+    }
+}
+
+/// One attempt inside its gates: the call's outcome, or the failure for the policy.
+#[inline(always)]
+fn attempt<Out, Body, X, E, G>(
+    attempts: &mut RetryLoop<'_>,
+    retry: &Retry<'_, X, E>,
+    gates: &G,
+    body: &mut Body,
+) -> Result<Out, Attempt<E>>
+where
+    Body: FnMut() -> Out,
+    X: Retrier,
+    Out: Fallible<Err = E>,
+    G: GateFor<Out>,
+{
+    match gates.admit() {
+        Ok(permit) => {
+            let out = body();
+            gates.release(permit, &out);
+            retry.outcome(attempts, out)
+        }
+        Err(rejection) => retry.rejected(gates.reject(rejection)),
+    }
+}
