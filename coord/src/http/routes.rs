@@ -37,7 +37,10 @@ pub(crate) enum Route {
     Dashboard,
     Metrics,
     Report,
+    /// `/health` and `/health/ready`: the application is ready for traffic.
     Health,
+    /// `/health/live`: the process serves.
+    Live,
 }
 
 impl Route {
@@ -46,7 +49,8 @@ impl Route {
             "/" => Some(Route::Dashboard),
             "/metrics" => Some(Route::Metrics),
             "/report.json" => Some(Route::Report),
-            "/health" => Some(Route::Health),
+            "/health" | "/health/ready" => Some(Route::Health),
+            "/health/live" => Some(Route::Live),
             _ => None,
         }
     }
@@ -54,7 +58,7 @@ impl Route {
     /// Whether this is a probe route: answered on the connections kept for probes, without
     /// the bearer token unless the configuration asks for it, and outside the reports' budget.
     pub(crate) fn is_probe(self) -> bool {
-        matches!(self, Route::Health)
+        matches!(self, Route::Health | Route::Live)
     }
 
     /// Whether the answer is a rendering of every registry (memory and time grow with them).
@@ -266,6 +270,7 @@ impl Routes {
                     "text/html; charset=utf-8",
                     Bytes::from_static(DASHBOARD.as_bytes()),
                 ),
+                Route::Live => live(),
                 _ => health(crate::compose::health::monitor().system_health()),
             }
         };
@@ -343,6 +348,16 @@ fn health(health: SystemHealth) -> Reply {
     }
 }
 
+/// The liveness answer: the process is serving requests, whatever the application's state. It
+/// looks at nothing else, so an orchestrator restarts the process only when it stops answering.
+fn live() -> Reply {
+    reply(
+        StatusCode::OK,
+        "application/json",
+        Bytes::from_static(b"{\"status\":\"live\"}"),
+    )
+}
+
 fn text(status: StatusCode, body: String) -> Reply {
     reply(status, "text/plain; charset=utf-8", body.into())
 }
@@ -367,6 +382,10 @@ mod tests {
         assert_eq!(Route::of("/metrics"), Some(Route::Metrics));
         assert_eq!(Route::of("/report.json"), Some(Route::Report));
         assert_eq!(Route::of("/health"), Some(Route::Health));
+        assert_eq!(Route::of("/health/ready"), Some(Route::Health));
+        assert_eq!(Route::of("/health/live"), Some(Route::Live));
+        assert!(Route::Live.is_probe() && Route::Health.is_probe());
+        assert_eq!(Route::of("/health/"), None);
         assert_eq!(Route::of("/metrics/"), None);
         assert_eq!(Route::of(""), None);
     }
