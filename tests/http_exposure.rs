@@ -128,7 +128,11 @@ fn the_bearer_token_guards_every_route_but_the_probe() {
     assert_eq!(get(addr, "/nope", &with).status, 404);
     for probe in ["/health", "/health/ready"] {
         let health = get(addr, probe, LOCAL);
-        assert!(matches!(health.status, 200 | 503), "{probe}: {}", health.status);
+        assert!(
+            matches!(health.status, 200 | 503),
+            "{probe}: {}",
+            health.status
+        );
         assert!(health.body.contains("health_status"), "{probe}");
     }
     assert_eq!(get(addr, "/health/live", LOCAL).status, 200);
@@ -144,7 +148,10 @@ fn the_probe_can_need_the_token_too() {
     let with = format!("{LOCAL}Authorization: Bearer exposure-probe\r\n");
     for probe in ["/health", "/health/ready", "/health/live"] {
         assert_eq!(get(addr, probe, LOCAL).status, 401, "{probe}");
-        assert!(matches!(get(addr, probe, &with).status, 200 | 503), "{probe}");
+        assert!(
+            matches!(get(addr, probe, &with).status, 200 | 503),
+            "{probe}"
+        );
     }
 }
 
