@@ -398,6 +398,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_dashboard_says_when_an_open_breaker_probes_and_what_the_cards_add() {
+        // An idle open breaker whose open time is over read "in 0.0 µs" for ever.
+        assert!(DASHBOARD.contains(r#"return "on next call";"#));
+        assert!(!DASHBOARD.contains(r#""in " + ms(b.next_probe_in_ms)"#));
+        // coord cannot tell a nested call from a top-level one: the cards say what they add.
+        assert_eq!(DASHBOARD.matches("nested counted at each level").count(), 2);
+        assert!(DASHBOARD.contains("failed ÷ completed tracked calls, all levels"));
+        // Unmeasured inputs are shown as such, not as 0.
+        assert!(DASHBOARD.contains("not measured"));
+    }
+
     fn bearer(value: &'static str) -> Option<Vec<u8>> {
         let mut headers = HeaderMap::new();
         headers.insert(AUTHORIZATION, HeaderValue::from_static(value));

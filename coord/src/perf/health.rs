@@ -378,6 +378,21 @@ fn contribution(x: f64, degraded: f64, unhealthy: f64, weight: f64, why: String)
     }
 }
 
+/// The open breakers in words: keyed groups apart, since each weighs its share of open keys.
+fn breakers_why(inputs: &HealthInputs, keyed_open: usize, unhealthy: usize) -> String {
+    let groups = inputs.keyed_groups.iter().filter(|g| g.open > 0).count();
+    let mut text = format!("{} breaker(s) open", inputs.open_breakers);
+    if groups > 0 {
+        text.push_str(&format!(
+            ", and {keyed_open} open key(s) in {groups} keyed group(s), each group counting its \
+             share of open keys ({:.2} in all, one breaker at most per group)",
+            inputs.breaker_weight() - inputs.open_breakers as f64
+        ));
+    }
+    text.push_str(&format!("; degraded above 0, unhealthy at {unhealthy}"));
+    text
+}
+
 /// "degraded above D, unhealthy at U", in the input's own unit.
 fn limits(degraded: f64, unhealthy: f64, unit: impl Fn(f64) -> String) -> String {
     format!(
@@ -490,14 +505,7 @@ impl SystemHealth {
                 0.0,
                 t.open_breakers_unhealthy.max(1) as f64,
                 BREAKER_WEIGHT,
-                format!(
-                    "{} breaker(s) open, and {keyed_open} open key(s) in {} keyed group(s) \
-                     counting their share of open keys (one breaker at most each); \
-                     degraded above 0, unhealthy at {}",
-                    inputs.open_breakers,
-                    inputs.keyed_groups.iter().filter(|g| g.open > 0).count(),
-                    t.open_breakers_unhealthy.max(1)
-                ),
+                breakers_why(inputs, keyed_open, t.open_breakers_unhealthy.max(1)),
             ),
         };
         let penalty: f64 = breakdown.iter().map(|(_, c)| c.penalty).sum();
