@@ -1,8 +1,8 @@
 //! A small order service on axum and tokio's multi-thread runtime. Its handlers are tracked
 //! with `#[track_performance]`, the payment call is retried with `#[retry]` and guarded by
 //! `#[circuit_breaker]`, request bodies are checked with `#[derive(Validate)]`, and the coord
-//! routes (`/metrics`, `/report.json`, `/health`, the dashboard at `/`) are merged into the
-//! same router.
+//! routes (`/metrics`, `/report.json`, `/health/ready`, `/health/live`, the dashboard at `/`)
+//! are merged into the same router.
 //!
 //! `cargo run --example axum_service --features axum` starts the service on a free port of
 //! 127.0.0.1, drives it with a small HTTP client (valid orders, invalid ones, a payment outage
@@ -144,16 +144,18 @@ fn app() -> Router {
     let state = Arc::new(App {
         gateway: Gateway::default(),
     });
+    // coord's router takes the app's state type, so it merges before `with_state`. It also
+    // starts coord's monitor, so `/health/ready` judges this process's CPU and memory.
     Router::new()
         .route("/orders", post(create_order))
         .route("/orders/{id}", get(get_order))
-        .with_state(state)
         // A local demo: the dashboard shows error messages. A service reachable from elsewhere
         // keeps the default (messages redacted) and sets `.bearer_token(..)` and
         // `.allowed_hosts([..])`; see the README's "Exposing the endpoint".
         .merge(coord::http::router_with(
             coord::http::ServeConfig::default().redact_errors(false),
         ))
+        .with_state(state)
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: `(status, body)`.
@@ -273,8 +275,14 @@ fn exercise(addr: SocketAddr) -> Result<String, String> {
     if !page.contains("report.json") {
         return Err("the dashboard does not poll report.json".into());
     }
-    let (status, _, _) = send(addr, "GET", "/health", None).map_err(|e| e.to_string())?;
-    expect("GET /health", status, &[200, 503])?;
+    // Readiness judges the service (a breaker open on one dependency degrades it, and only
+    // the service's own failures make it unready); liveness only says the process answers.
+    for probe in ["/health", "/health/ready"] {
+        let (status, _, _) = send(addr, "GET", probe, None).map_err(|e| e.to_string())?;
+        expect(&format!("GET {probe}"), status, &[200, 503])?;
+    }
+    let (status, _, _) = send(addr, "GET", "/health/live", None).map_err(|e| e.to_string())?;
+    expect("GET /health/live", status, &[200])?;
     Ok(format!(
         "{created} orders created, {declined} declined, 1 rejected by validation, breaker opened; payments.charge: {} calls, p99 {:.2} ms",
         charges["calls"],

@@ -168,6 +168,19 @@ fn reference_load() {
     }
 }
 
+/// A dependency that failed at start-up and is not called again: its breaker stays open, and
+/// once its open time is over the dashboard reads "next probe: on next call" (an open breaker
+/// lets its probe through only when a call comes).
+fn trip_idle_breaker() {
+    let config = coord::BreakerConfig::default()
+        .minimum_calls(5)
+        .open_for(Duration::from_secs(1));
+    let quotes = coord::breaker_with("shipping.quotes", config).expect("a valid config");
+    for _ in 0..5 {
+        let _ = quotes.call(|| Err::<(), ShopError>(ShopError::GatewayDown));
+    }
+}
+
 /// Runs visitors on two threads until `deadline`, `stop`, or [`MAX_REQUESTS`].
 fn traffic(deadline: Instant, stop: Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<()>> {
     let served = Arc::new(AtomicU64::new(0));
@@ -239,8 +252,8 @@ fn main() -> std::io::Result<()> {
     monitor
         .configure(coord::MonitorConfig::default().collection_interval(Duration::from_secs(1)))
         .map_err(std::io::Error::other)?;
-    monitor.start();
     reference_load();
+    trip_idle_breaker();
 
     let server = match coord::http::serve(addr.as_str()) {
         // The default port is taken (another copy running?): any free port will do.
@@ -250,6 +263,8 @@ fn main() -> std::io::Result<()> {
         }
         other => other?,
     };
+    // Serving started the monitor (ServeConfig::start_monitor): samples and windows run.
+    assert!(monitor.is_active(), "serve starts the monitor");
     println!("coord dashboard: {}", server.url());
     println!("metrics:         {}metrics", server.url());
     std::io::stdout().flush()?;

@@ -273,3 +273,56 @@ async fn axum_router_nests_under_a_prefix() {
     assert_eq!(metrics.status, 200);
     assert_eq!(page.status, 200, "{}", page.body);
 }
+
+#[derive(Clone)]
+struct AppState {
+    greeting: &'static str,
+}
+
+async fn hello(axum::extract::State(state): axum::extract::State<AppState>) -> &'static str {
+    state.greeting
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_router_merges_into_an_app_with_state() {
+    // The router takes the app's state type: no `.with_state(..)` on coord's routes first.
+    let routes: axum::Router<AppState> = axum::Router::new()
+        .route("/hello", axum::routing::get(hello))
+        .merge(coord::http::router())
+        .nest("/coord", coord::http::router_with(Default::default()));
+    let app = routes.with_state(AppState {
+        greeting: "hello from state",
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = tokio::spawn(async move { axum::serve(listener, app).await });
+    let answers = tokio::task::spawn_blocking(move || {
+        ["/hello", "/health/live", "/coord/health/live", "/metrics"].map(|p| get(addr, p))
+    })
+    .await
+    .unwrap();
+    served.abort();
+    assert_eq!(answers[0].body, "hello from state");
+    for answer in &answers[1..] {
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+}
+
+#[test]
+fn liveness_and_readiness_are_separate_routes() {
+    let server = coord::http::serve("127.0.0.1:0").unwrap();
+    let addr = server.local_addr();
+    let live = get(addr, "/health/live");
+    assert_eq!(live.status, 200);
+    assert_eq!(live.header("content-type"), Some("application/json"));
+    assert_eq!(live.body, r#"{"status":"live"}"#);
+    let ready = get(addr, "/health/ready");
+    assert!(matches!(ready.status, 200 | 503), "{}", ready.status);
+    let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
+    assert_eq!(ready.status == 503, json["health_status"] == "unhealthy");
+    assert!(json["verdict"].is_string(), "{json}");
+    for method in ["POST", "DELETE"] {
+        assert_eq!(request(addr, method, "/health/live").status, 405);
+    }
+    assert_eq!(get(addr, "/health/").status, 404);
+}

@@ -126,9 +126,16 @@ fn the_bearer_token_guards_every_route_but_the_probe() {
     assert_eq!(get(addr, "/report.json", &with).status, 200);
     assert_eq!(get(addr, "/", &with).status, 200);
     assert_eq!(get(addr, "/nope", &with).status, 404);
-    let health = get(addr, "/health", LOCAL);
-    assert!(matches!(health.status, 200 | 503), "{}", health.status);
-    assert!(health.body.contains("health_status"));
+    for probe in ["/health", "/health/ready"] {
+        let health = get(addr, probe, LOCAL);
+        assert!(
+            matches!(health.status, 200 | 503),
+            "{probe}: {}",
+            health.status
+        );
+        assert!(health.body.contains("health_status"), "{probe}");
+    }
+    assert_eq!(get(addr, "/health/live", LOCAL).status, 200);
 }
 
 #[test]
@@ -138,9 +145,14 @@ fn the_probe_can_need_the_token_too() {
         .health_needs_token(true);
     let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
     let addr = server.local_addr();
-    assert_eq!(get(addr, "/health", LOCAL).status, 401);
     let with = format!("{LOCAL}Authorization: Bearer exposure-probe\r\n");
-    assert!(matches!(get(addr, "/health", &with).status, 200 | 503));
+    for probe in ["/health", "/health/ready", "/health/live"] {
+        assert_eq!(get(addr, probe, LOCAL).status, 401, "{probe}");
+        assert!(
+            matches!(get(addr, probe, &with).status, 200 | 503),
+            "{probe}"
+        );
+    }
 }
 
 #[test]

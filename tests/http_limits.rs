@@ -294,6 +294,11 @@ fn every_slot_taken_gets_a_fast_503_and_the_probe_keeps_its_slots() {
     assert!(matches!(health.status, 200 | 503), "{}", health.head);
     assert!(health.body.contains("health_status"), "{}", health.body);
     assert_eq!(health.header("connection"), Some("close"));
+    // The kept slot is free again once that connection closed; liveness is a probe too.
+    std::thread::sleep(Duration::from_millis(100));
+    let live = get_within(addr, "/health/live", PROBE_BOUND).expect("probe unanswered");
+    assert_eq!(live.status, 200, "{}", live.head);
+    std::thread::sleep(Duration::from_millis(100));
 
     let metrics = get_within(addr, "/metrics", PROBE_BOUND).expect("no fast answer");
     assert_eq!(metrics.status, 503, "{}", metrics.head);

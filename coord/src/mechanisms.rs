@@ -104,10 +104,12 @@ macro_rules! mechanisms {
         ///   - operation, timeouts
         /// system:                  # null before the first system sample
         ///   health_status: healthy | degraded | unhealthy
-        ///   performance_score, cpu_usage, memory_usage   # score 0..=100, usage in %
+        ///   performance_score, verdict, sampled   # score 0..=100; verdict: why, in words
+        ///   cpu_usage, memory_usage                # the machine's, in %, information only
+        ///   process_cpu_usage, process_memory_usage  # this process's, in % (the inputs)
         ///   breakdown:
         ///     cpu | memory | error_rate | latency | open_breakers:
-        ///       value, penalty, weight, status
+        ///       value, penalty, weight, status, counts, why
         /// ```
         #[derive(Clone, Debug, Serialize)]
         #[non_exhaustive]

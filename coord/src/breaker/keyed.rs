@@ -557,6 +557,23 @@ pub(crate) fn open_count() -> usize {
         .count()
 }
 
+/// Every keyed group with open keys: `(open keys, keys)` (the overflow breaker counts as a
+/// key), for the health score, which weighs a group by its share of open keys.
+pub(crate) fn open_shares() -> Vec<(usize, usize)> {
+    GROUPS
+        .all()
+        .iter()
+        .filter_map(|g| {
+            let breakers = g.breakers();
+            let open = breakers
+                .iter()
+                .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
+                .count();
+            (open > 0).then_some((open, breakers.len()))
+        })
+        .collect()
+}
+
 /// Lookups of a new group name that found the registry of keyed groups full, since start or
 /// the last reset (for `coord_dropped_names_total`).
 pub(crate) fn dropped_group_names() -> u64 {

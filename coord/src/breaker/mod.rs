@@ -66,6 +66,7 @@ use window::{CountWindow, Counts, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
 pub(crate) use keyed::dropped_group_names as dropped_keyed_group_names;
+pub(crate) use keyed::open_shares as open_keyed_shares;
 pub use keyed::{
     DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot, MAX_KEY_TEXT, OVERFLOW_KEY,
     find_keyed, keyed, keyed_groups,
@@ -76,7 +77,7 @@ pub use registry::{
     set_max_breakers,
 };
 pub(crate) use registry::{breaker, breaker_with};
-pub(crate) use registry::{file_config, reset_all};
+pub(crate) use registry::{file_config, open_unkeyed, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes

@@ -112,6 +112,15 @@ pub fn open_count() -> usize {
     BREAKERS.all().iter().filter(|b| open(b)).count() + super::keyed::open_count()
 }
 
+/// How many registered breakers outside keyed groups are open, half-open or forced open.
+pub(crate) fn open_unkeyed() -> usize {
+    BREAKERS
+        .all()
+        .iter()
+        .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
+        .count()
+}
+
 /// Closes every registered breaker and zeroes its counters. Configurations, and the file's
 /// precedence over call-site keys, stay (DESIGN principle 6).
 pub(crate) fn reset_all() {

@@ -12,20 +12,39 @@ use super::config::ServeConfig;
 use super::csp;
 use super::routes::{self, Route, Routes};
 
-/// The coord routes (`/`, `/metrics`, `/report.json`, `/health`; see the
-/// [module docs](super)) as an `axum::Router`, to merge or nest into a service that runs axum,
-/// with the default [`ServeConfig`]: the same as `router_with(ServeConfig::default())`.
+/// The coord routes (`/`, `/metrics`, `/report.json`, `/health`, `/health/live`,
+/// `/health/ready`; see the [module docs](super)) as an `axum::Router`, to merge or nest into a
+/// service that runs axum, with the default [`ServeConfig`]: the same as
+/// `router_with(ServeConfig::default())`. Like [`serve`](super::serve) it starts the
+/// [monitor](crate::monitor) (see [`ServeConfig::start_monitor`]).
+///
+/// The router is generic over the application's state `S`, so it merges into a
+/// `Router<AppState>` as it is (its own routes use no state):
 ///
 /// ```
+/// #[derive(Clone)]
+/// struct AppState {
+///     greeting: &'static str,
+/// }
+///
 /// let app: axum::Router = axum::Router::new()
-///     .route("/hello", axum::routing::get(|| async { "hello" }))
-///     .merge(coord::http::router());
+///     .route(
+///         "/hello",
+///         axum::routing::get(|axum::extract::State(s): axum::extract::State<AppState>| async move {
+///             s.greeting
+///         }),
+///     )
+///     .merge(coord::http::router())
+///     .with_state(AppState { greeting: "hello" });
 /// # drop(app);
 /// ```
 ///
 /// The dashboard fetches `report.json` relative to its own path, so nesting works too:
 /// `Router::new().nest("/coord", coord::http::router())` serves it at `/coord`.
-pub fn router() -> Router {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     router_with(ServeConfig::default())
 }
 
@@ -45,9 +64,13 @@ pub fn router() -> Router {
 /// let app: axum::Router = axum::Router::new().nest("/coord", coord::http::router_with(config));
 /// # drop(app);
 /// ```
-pub fn router_with(config: ServeConfig) -> Router {
+pub fn router_with<S>(config: ServeConfig) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     // An entry point: `COORD_CONFIG` applies before the first request is served.
     crate::config::ensure_env_loaded();
+    config.start_monitor_if_asked();
     let routes = Arc::new(Routes::new(config.resolve(None)));
     let handler = |route: Route| {
         let routes = Arc::clone(&routes);
@@ -58,6 +81,8 @@ pub fn router_with(config: ServeConfig) -> Router {
         .route("/metrics", get(handler(Route::Metrics)))
         .route("/report.json", get(handler(Route::Report)))
         .route("/health", get(handler(Route::Health)))
+        .route("/health/ready", get(handler(Route::Health)))
+        .route("/health/live", get(handler(Route::Live)))
         // The answers axum writes itself (`405`) get the security headers too.
         .layer(axum::middleware::map_response(
             |mut answer: Response| async move {

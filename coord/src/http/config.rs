@@ -29,6 +29,7 @@ const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 /// | [`bearer_token`](Self::bearer_token) | none | both |
 /// | [`allowed_hosts`](Self::allowed_hosts) | loopback names when bound to loopback, else any | both (`router_with`: any) |
 /// | [`redact_errors`](Self::redact_errors) | on unless bound to loopback | both (`router_with`: on) |
+/// | [`start_monitor`](Self::start_monitor) | on | both |
 ///
 /// The time-outs and connection limits are the server's: a service that mounts
 /// `router_with` sets them on its own server (hyper, or tower-http's layers).
@@ -59,6 +60,7 @@ pub struct ServeConfig {
     pub(crate) health_needs_token: bool,
     pub(crate) hosts: Hosts,
     pub(crate) redact: Option<bool>,
+    pub(crate) start_monitor: bool,
 }
 
 impl Default for ServeConfig {
@@ -77,6 +79,7 @@ impl Default for ServeConfig {
             health_needs_token: false,
             hosts: Hosts::Auto,
             redact: None,
+            start_monitor: true,
         }
     }
 }
@@ -207,6 +210,25 @@ impl ServeConfig {
     pub fn redact_errors(mut self, redact: bool) -> Self {
         self.redact = Some(redact);
         self
+    }
+
+    /// Whether serving starts the process-wide [monitor](crate::monitor) (its `coord-monitor`
+    /// thread samples this process and the machine once per `collection_interval`, and rolls
+    /// the operations' windows). Default `true`: without it `/report.json` has no `system`
+    /// section, `/metrics` no `coord_system_*`, `coord_process_*` and `coord_health_*` families,
+    /// and the health probe cannot judge this process's CPU and memory (it says so). The monitor
+    /// keeps running after the server stops; [`PerformanceMonitor::stop`](crate::PerformanceMonitor::stop)
+    /// stops it. `false` leaves it to the program (`coord::monitor().start()`).
+    pub fn start_monitor(mut self, start: bool) -> Self {
+        self.start_monitor = start;
+        self
+    }
+
+    /// Starts the monitor if this configuration asks for it (an entry point's first step).
+    pub(crate) fn start_monitor_if_asked(&self) {
+        if self.start_monitor {
+            crate::compose::health::monitor().start();
+        }
     }
 
     /// The settings that depend on the address served: `Hosts::Auto` and an unset redaction.

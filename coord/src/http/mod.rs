@@ -5,8 +5,19 @@
 //! |---|---|
 //! | `GET /metrics` | [`Report::to_prometheus`](crate::Report::to_prometheus), `text/plain; version=0.0.4; charset=utf-8` |
 //! | `GET /report.json` | [`Report::to_json`](crate::Report::to_json), `application/json` |
-//! | `GET /health` | the [system health](crate::PerformanceMonitor::system_health) as JSON: `200` unless the status is unhealthy, then `503` |
+//! | `GET /health/ready` | readiness: the [system health](crate::PerformanceMonitor::system_health) as JSON, `200` unless the status is unhealthy, then `503`; the JSON says which inputs count and why |
+//! | `GET /health` | the same as `/health/ready` |
+//! | `GET /health/live` | liveness: `200` with `{"status":"live"}` whenever the server answers at all |
 //! | `GET /` | the live dashboard: one HTML page without external assets that polls `report.json` |
+//!
+//! The probes (`/health`, `/health/ready`, `/health/live`) answer without the bearer token
+//! unless asked, on the connections kept for them, outside the reports' budget. Readiness
+//! judges the application (its error rate, latency, breakers, and this process's CPU and
+//! memory), never the machine's figures, which it reports for information only.
+//!
+//! [`serve`] and `router()` start the process-wide [monitor](crate::monitor), so the report's
+//! `system` section and the health's CPU and memory figures exist without further setup
+//! ([`ServeConfig::start_monitor`]`(false)` leaves that to the program).
 //!
 //! `HEAD` is answered like `GET` without a body; other methods get `405`, other paths `404`.
 //! [`serve`] runs the routes on a thread and a tokio runtime of its own, so it works the same from

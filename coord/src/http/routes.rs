@@ -37,7 +37,10 @@ pub(crate) enum Route {
     Dashboard,
     Metrics,
     Report,
+    /// `/health` and `/health/ready`: the application is ready for traffic.
     Health,
+    /// `/health/live`: the process serves.
+    Live,
 }
 
 impl Route {
@@ -46,7 +49,8 @@ impl Route {
             "/" => Some(Route::Dashboard),
             "/metrics" => Some(Route::Metrics),
             "/report.json" => Some(Route::Report),
-            "/health" => Some(Route::Health),
+            "/health" | "/health/ready" => Some(Route::Health),
+            "/health/live" => Some(Route::Live),
             _ => None,
         }
     }
@@ -54,7 +58,7 @@ impl Route {
     /// Whether this is a probe route: answered on the connections kept for probes, without
     /// the bearer token unless the configuration asks for it, and outside the reports' budget.
     pub(crate) fn is_probe(self) -> bool {
-        matches!(self, Route::Health)
+        matches!(self, Route::Health | Route::Live)
     }
 
     /// Whether the answer is a rendering of every registry (memory and time grow with them).
@@ -266,6 +270,7 @@ impl Routes {
                     "text/html; charset=utf-8",
                     Bytes::from_static(DASHBOARD.as_bytes()),
                 ),
+                Route::Live => live(),
                 _ => health(crate::compose::health::monitor().system_health()),
             }
         };
@@ -343,6 +348,16 @@ fn health(health: SystemHealth) -> Reply {
     }
 }
 
+/// The liveness answer: the process is serving requests, whatever the application's state. It
+/// looks at nothing else, so an orchestrator restarts the process only when it stops answering.
+fn live() -> Reply {
+    reply(
+        StatusCode::OK,
+        "application/json",
+        Bytes::from_static(b"{\"status\":\"live\"}"),
+    )
+}
+
 fn text(status: StatusCode, body: String) -> Reply {
     reply(status, "text/plain; charset=utf-8", body.into())
 }
@@ -367,6 +382,10 @@ mod tests {
         assert_eq!(Route::of("/metrics"), Some(Route::Metrics));
         assert_eq!(Route::of("/report.json"), Some(Route::Report));
         assert_eq!(Route::of("/health"), Some(Route::Health));
+        assert_eq!(Route::of("/health/ready"), Some(Route::Health));
+        assert_eq!(Route::of("/health/live"), Some(Route::Live));
+        assert!(Route::Live.is_probe() && Route::Health.is_probe());
+        assert_eq!(Route::of("/health/"), None);
         assert_eq!(Route::of("/metrics/"), None);
         assert_eq!(Route::of(""), None);
     }
@@ -377,6 +396,18 @@ mod tests {
         for outside in ["http://", "https://", "//cdn", "<link", "src="] {
             assert!(!DASHBOARD.contains(outside), "{outside}");
         }
+    }
+
+    #[test]
+    fn the_dashboard_says_when_an_open_breaker_probes_and_what_the_cards_add() {
+        // An idle open breaker whose open time is over read "in 0.0 µs" for ever.
+        assert!(DASHBOARD.contains(r#"return "on next call";"#));
+        assert!(!DASHBOARD.contains(r#""in " + ms(b.next_probe_in_ms)"#));
+        // coord cannot tell a nested call from a top-level one: the cards say what they add.
+        assert_eq!(DASHBOARD.matches("nested counted at each level").count(), 2);
+        assert!(DASHBOARD.contains("failed ÷ completed tracked calls, all levels"));
+        // Unmeasured inputs are shown as such, not as 0.
+        assert!(DASHBOARD.contains("not measured"));
     }
 
     fn bearer(value: &'static str) -> Option<Vec<u8>> {

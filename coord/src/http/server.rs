@@ -81,6 +81,7 @@ pub fn serve_with(addr: impl ToSocketAddrs, config: ServeConfig) -> io::Result<S
     listener.set_nonblocking(true)?;
     let local_addr = listener.local_addr()?;
     let config = config.resolve(Some(local_addr.ip()));
+    config.start_monitor_if_asked();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .enable_time()

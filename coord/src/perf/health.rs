@@ -10,13 +10,15 @@ use crate::status::HealthStatus;
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct HealthThresholds {
-    /// Machine CPU % at which health is degraded (default 70).
+    /// This process's CPU %, of the cores available to it, at which health is degraded
+    /// (default 70).
     pub cpu_degraded: f64,
-    /// Machine CPU % at which health is unhealthy (default 90).
+    /// This process's CPU % at which health is unhealthy (default 90).
     pub cpu_unhealthy: f64,
-    /// Machine memory % at which health is degraded (default 80).
+    /// This process's resident memory, in % of the memory available to it, at which health is
+    /// degraded (default 80).
     pub memory_degraded: f64,
-    /// Machine memory % at which health is unhealthy (default 95).
+    /// This process's memory % at which health is unhealthy (default 95).
     pub memory_unhealthy: f64,
     /// Error rate (0..=1) at which health is degraded (default 0.05).
     pub error_rate_degraded: f64,
@@ -26,7 +28,8 @@ pub struct HealthThresholds {
     /// above it and unhealthy above [`LATENCY_UNHEALTHY_FACTOR`] times it.
     pub latency_objective: Duration,
     /// Number of open circuit breakers at which health is unhealthy (default 3; one open
-    /// breaker already degrades it).
+    /// breaker already degrades it). A keyed group counts as one breaker at most: its share
+    /// of open keys (see [`HealthInputs::keyed_groups`]).
     pub open_breakers_unhealthy: usize,
 }
 
@@ -116,20 +119,61 @@ impl HealthThresholds {
     }
 }
 
+/// One keyed breaker group as a health input: how many of its keys' breakers are open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct KeyedGroupInput {
+    /// Keys whose breaker is open, half-open or forced open.
+    pub open: usize,
+    /// Keys in the group (its overflow breaker included).
+    pub keys: usize,
+}
+
+impl KeyedGroupInput {
+    /// `open` of `keys` keys open.
+    pub fn new(open: usize, keys: usize) -> Self {
+        Self { open, keys }
+    }
+
+    /// The share of open keys, 0..=1: what the group weighs among the open breakers. Keys
+    /// often come from user data (a host name in a URL), so a group counts as one breaker at
+    /// most, however many keys are open.
+    pub fn share(&self) -> f64 {
+        if self.keys == 0 {
+            0.0
+        } else {
+            (self.open.min(self.keys) as f64) / self.keys as f64
+        }
+    }
+}
+
 /// Everything the score depends on. Worse is always larger.
+///
+/// CPU and memory are this process's (what it can do about its own load), never the machine's:
+/// other processes move the machine's figures, which [`host_cpu_usage`](Self::host_cpu_usage)
+/// and [`host_memory_usage`](Self::host_memory_usage) carry for information only.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[non_exhaustive]
 pub struct HealthInputs {
-    /// Machine CPU use, in %.
+    /// This process's CPU use, in % of the cores available to it (0..=100); NaN when not
+    /// measured yet.
     pub cpu_usage: f64,
-    /// Machine memory use, in %.
+    /// This process's resident memory, in % of the memory available to it (its cgroup's limit,
+    /// else the machine's memory).
     pub memory_usage: f64,
     /// Failed ÷ completed calls over all operations, 0..=1.
     pub error_rate: f64,
     /// The worst p99 latency among operations.
     pub p99_latency: Duration,
-    /// Circuit breakers currently open.
+    /// Circuit breakers outside keyed groups currently open (each counts one).
     pub open_breakers: usize,
+    /// Keyed breaker groups with open keys: each counts its [share](KeyedGroupInput::share)
+    /// of open keys, so one group weighs one breaker at most.
+    pub keyed_groups: Vec<KeyedGroupInput>,
+    /// The machine's CPU use, in % (informational: not part of the score).
+    pub host_cpu_usage: f64,
+    /// The machine's memory in use, in % (informational: not part of the score).
+    pub host_memory_usage: f64,
 }
 
 impl HealthInputs {
@@ -138,14 +182,14 @@ impl HealthInputs {
         Self::default()
     }
 
-    /// Sets machine CPU use, in %.
+    /// Sets this process's CPU use, in % of its cores (NaN: not measured).
     #[must_use]
     pub fn cpu_usage(mut self, percent: f64) -> Self {
         self.cpu_usage = percent;
         self
     }
 
-    /// Sets machine memory use, in %.
+    /// Sets this process's memory use, in % of the memory available to it.
     #[must_use]
     pub fn memory_usage(mut self, percent: f64) -> Self {
         self.memory_usage = percent;
@@ -166,11 +210,43 @@ impl HealthInputs {
         self
     }
 
-    /// Sets the number of open circuit breakers.
+    /// Sets the number of open circuit breakers outside keyed groups.
     #[must_use]
     pub fn open_breakers(mut self, count: usize) -> Self {
         self.open_breakers = count;
         self
+    }
+
+    /// Adds a keyed breaker group with `open` of its `keys` keys open.
+    #[must_use]
+    pub fn keyed_group(mut self, open: usize, keys: usize) -> Self {
+        self.keyed_groups.push(KeyedGroupInput::new(open, keys));
+        self
+    }
+
+    /// Sets the machine's CPU use, in % (informational).
+    #[must_use]
+    pub fn host_cpu_usage(mut self, percent: f64) -> Self {
+        self.host_cpu_usage = percent;
+        self
+    }
+
+    /// Sets the machine's memory use, in % (informational).
+    #[must_use]
+    pub fn host_memory_usage(mut self, percent: f64) -> Self {
+        self.host_memory_usage = percent;
+        self
+    }
+
+    /// Open breakers as the score counts them: one per open breaker outside keyed groups,
+    /// plus each keyed group's share of open keys.
+    pub fn breaker_weight(&self) -> f64 {
+        self.open_breakers as f64
+            + self
+                .keyed_groups
+                .iter()
+                .map(KeyedGroupInput::share)
+                .sum::<f64>()
     }
 }
 
@@ -187,21 +263,26 @@ pub struct Contribution {
     pub weight: f64,
     /// This input's own verdict against its thresholds.
     pub status: HealthStatus,
+    /// Whether this input is part of the verdict: `false` when it was not measured (it then
+    /// takes nothing off the score and its value is NaN, `null` in JSON).
+    pub counts: bool,
+    /// What the value is and where its thresholds lie, in words.
+    pub why: String,
 }
 
 /// The score explained: one [`Contribution`] per input. The score is `100 - Σ penalty`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct HealthBreakdown {
-    /// Machine CPU use.
+    /// This process's CPU use, in % of its cores.
     pub cpu: Contribution,
-    /// Machine memory use.
+    /// This process's memory use, in % of the memory available to it.
     pub memory: Contribution,
     /// Error rate of all operations.
     pub error_rate: Contribution,
     /// Worst p99 latency, against the objective.
     pub latency: Contribution,
-    /// Open circuit breakers.
+    /// Open circuit breakers (a keyed group counts its share of open keys).
     pub open_breakers: Contribution,
 }
 
@@ -227,10 +308,23 @@ pub struct SystemHealth {
     pub health_status: HealthStatus,
     /// 0..=100, higher is better.
     pub performance_score: f64,
-    /// Machine CPU use, in %.
+    /// Why the status is what it is, in one sentence: the inputs past their thresholds, and
+    /// the inputs not measured.
+    pub verdict: String,
+    /// Whether this process's CPU use was measured (a sample exists). Without it, CPU does
+    /// not count and the verdict says so.
+    pub sampled: bool,
+    /// The machine's CPU use, in % (informational: other processes move it, so it is not
+    /// part of the score).
     pub cpu_usage: f64,
-    /// Machine memory use, in %.
+    /// The machine's memory in use, in % (informational).
     pub memory_usage: f64,
+    /// This process's CPU use, in % of the cores available to it (the `cpu` input); NaN
+    /// (`null`) when not measured.
+    pub process_cpu_usage: f64,
+    /// This process's resident memory, in % of the memory available to it (the `memory`
+    /// input).
+    pub process_memory_usage: f64,
     /// What each input took off the score.
     pub breakdown: HealthBreakdown,
 }
@@ -264,7 +358,7 @@ fn status_of(x: f64, degraded: f64, unhealthy: f64) -> HealthStatus {
     }
 }
 
-fn contribution(x: f64, degraded: f64, unhealthy: f64, weight: f64) -> Contribution {
+fn contribution(x: f64, degraded: f64, unhealthy: f64, weight: f64, why: String) -> Contribution {
     Contribution {
         value: x,
         // The penalty starts at half the "degraded" threshold and is full at "unhealthy".
@@ -275,7 +369,41 @@ fn contribution(x: f64, degraded: f64, unhealthy: f64, weight: f64) -> Contribut
         } else {
             status_of(x, degraded, unhealthy)
         },
+        counts: !x.is_nan(),
+        why: if x.is_nan() {
+            "not measured yet".to_owned()
+        } else {
+            why
+        },
     }
+}
+
+/// The open breakers in words: keyed groups apart, since each weighs its share of open keys.
+fn breakers_why(inputs: &HealthInputs, keyed_open: usize, unhealthy: usize) -> String {
+    let groups = inputs.keyed_groups.iter().filter(|g| g.open > 0).count();
+    let mut text = format!("{} breaker(s) open", inputs.open_breakers);
+    if groups > 0 {
+        text.push_str(&format!(
+            ", and {keyed_open} open key(s) in {groups} keyed group(s), each group counting its \
+             share of open keys ({:.2} in all, one breaker at most per group)",
+            inputs.breaker_weight() - inputs.open_breakers as f64
+        ));
+    }
+    text.push_str(&format!("; degraded above 0, unhealthy at {unhealthy}"));
+    text
+}
+
+/// "degraded above D, unhealthy at U", in the input's own unit.
+fn limits(degraded: f64, unhealthy: f64, unit: impl Fn(f64) -> String) -> String {
+    format!(
+        "degraded above {}, unhealthy at {}",
+        unit(degraded),
+        unit(unhealthy)
+    )
+}
+
+fn percent(v: f64) -> String {
+    format!("{v:.1} %")
 }
 
 impl SystemHealth {
@@ -287,17 +415,18 @@ impl SystemHealth {
     ///
     /// | input | `x` | `d` | `u` | `w` |
     /// |---|---|---|---|---|
-    /// | CPU | machine CPU % | `cpu_degraded` | `cpu_unhealthy` | 20 |
-    /// | memory | machine memory % | `memory_degraded` | `memory_unhealthy` | 20 |
+    /// | CPU | this process's CPU, % of its cores | `cpu_degraded` | `cpu_unhealthy` | 20 |
+    /// | memory | this process's memory, % of what it may use | `memory_degraded` | `memory_unhealthy` | 20 |
     /// | errors | error rate | `error_rate_degraded` | `error_rate_unhealthy` | 30 |
     /// | latency | worst p99 ÷ `latency_objective` | 1 | [`LATENCY_UNHEALTHY_FACTOR`] | 20 |
-    /// | breakers | open breakers | 0 | `open_breakers_unhealthy` | 10 |
+    /// | breakers | open breakers, a keyed group counting its share of open keys | 0 | `open_breakers_unhealthy` | 10 |
     ///
     /// `penalty = w × clamp((x − d/2) / (u − d/2), 0, 1)`: nothing below half the degraded
     /// threshold, all `w` points at the unhealthy threshold. `performance_score = 100 − Σ penalty`.
     /// An input's own status is unhealthy at `x ≥ u`, degraded at `x > d`. The overall status is
     /// the worst of the inputs' statuses, and at least degraded below a score of 80 and unhealthy
-    /// below 50. A NaN input (unknown) counts as healthy.
+    /// below 50. A NaN input (not measured) does not count: no penalty, `counts: false`, and
+    /// the [`verdict`](Self::verdict) names it. The machine's CPU and memory never count.
     ///
     /// ```
     /// use coord::perf::HealthInputs;
@@ -321,31 +450,62 @@ impl SystemHealth {
         } else {
             0.0
         };
+        let breakers = inputs.breaker_weight();
+        let keyed_open: usize = inputs.keyed_groups.iter().map(|g| g.open).sum();
         let breakdown = HealthBreakdown {
             cpu: contribution(
                 inputs.cpu_usage,
                 t.cpu_degraded,
                 t.cpu_unhealthy,
                 CPU_WEIGHT,
+                format!(
+                    "this process uses {} of its cores; {}",
+                    percent(inputs.cpu_usage),
+                    limits(t.cpu_degraded, t.cpu_unhealthy, percent)
+                ),
             ),
             memory: contribution(
                 inputs.memory_usage,
                 t.memory_degraded,
                 t.memory_unhealthy,
                 MEMORY_WEIGHT,
+                format!(
+                    "this process holds {} of the memory available to it; {}",
+                    percent(inputs.memory_usage),
+                    limits(t.memory_degraded, t.memory_unhealthy, percent)
+                ),
             ),
             error_rate: contribution(
                 inputs.error_rate,
                 t.error_rate_degraded,
                 t.error_rate_unhealthy,
                 ERROR_WEIGHT,
+                format!(
+                    "{} of completed calls failed; {}",
+                    percent(inputs.error_rate * 100.0),
+                    limits(t.error_rate_degraded, t.error_rate_unhealthy, |r| percent(
+                        r * 100.0
+                    ))
+                ),
             ),
-            latency: contribution(latency_ratio, 1.0, LATENCY_UNHEALTHY_FACTOR, LATENCY_WEIGHT),
+            latency: contribution(
+                latency_ratio,
+                1.0,
+                LATENCY_UNHEALTHY_FACTOR,
+                LATENCY_WEIGHT,
+                format!(
+                    "worst p99 {:?} is {latency_ratio:.2}x the {:?} objective; {}",
+                    inputs.p99_latency,
+                    t.latency_objective,
+                    limits(1.0, LATENCY_UNHEALTHY_FACTOR, |x| format!("{x}x"))
+                ),
+            ),
             open_breakers: contribution(
-                inputs.open_breakers as f64,
+                breakers,
                 0.0,
                 t.open_breakers_unhealthy.max(1) as f64,
                 BREAKER_WEIGHT,
+                breakers_why(inputs, keyed_open, t.open_breakers_unhealthy.max(1)),
             ),
         };
         let penalty: f64 = breakdown.iter().map(|(_, c)| c.penalty).sum();
@@ -361,22 +521,98 @@ impl SystemHealth {
             .iter()
             .map(|(_, c)| c.status)
             .fold(by_score, Ord::max);
+        let verdict = verdict(
+            &breakdown,
+            health_status,
+            by_score,
+            performance_score,
+            inputs,
+        );
         SystemHealth {
             health_status,
             performance_score,
-            cpu_usage: inputs.cpu_usage,
-            memory_usage: inputs.memory_usage,
+            verdict,
+            sampled: !inputs.cpu_usage.is_nan(),
+            cpu_usage: inputs.host_cpu_usage,
+            memory_usage: inputs.host_memory_usage,
+            process_cpu_usage: inputs.cpu_usage,
+            process_memory_usage: inputs.memory_usage,
             breakdown,
         }
     }
+
+    /// Whether a readiness probe should send traffic here: every status but unhealthy.
+    pub fn is_ready(&self) -> bool {
+        self.health_status != HealthStatus::Unhealthy
+    }
+}
+
+/// The verdict in words: the status, the inputs that made it, what was not measured, and
+/// that the machine's figures do not count.
+fn verdict(
+    breakdown: &HealthBreakdown,
+    status: HealthStatus,
+    by_score: HealthStatus,
+    score: f64,
+    inputs: &HealthInputs,
+) -> String {
+    let mut reasons: Vec<String> = breakdown
+        .iter()
+        .filter(|(_, c)| c.counts && c.status != HealthStatus::Healthy)
+        .map(|(name, c)| format!("{name} is {} ({})", c.status, c.why))
+        .collect();
+    if by_score > HealthStatus::Healthy {
+        let line = if by_score == HealthStatus::Unhealthy {
+            50
+        } else {
+            80
+        };
+        reasons.push(format!("the score {score:.1} is below {line}"));
+    }
+    let mut text = if reasons.is_empty() {
+        format!("{status}: every input that counts is within its thresholds")
+    } else {
+        format!("{status}: {}", reasons.join("; "))
+    };
+    let missing: Vec<&str> = breakdown
+        .iter()
+        .filter(|(_, c)| !c.counts)
+        .map(|(name, _)| name)
+        .collect();
+    if !missing.is_empty() {
+        text.push_str(&format!(
+            "; not measured, so not counted: {} (no sample of this process yet: the monitor \
+             samples once per collection interval once started, which serving does unless \
+             told not to)",
+            missing.join(", ")
+        ));
+    }
+    let host = |v: f64| {
+        if v.is_nan() {
+            "unknown".to_owned()
+        } else {
+            percent(v)
+        }
+    };
+    text.push_str(&format!(
+        "; the machine's CPU ({}) and memory ({}) are information only",
+        host(inputs.host_cpu_usage),
+        host(inputs.host_memory_usage)
+    ));
+    text
 }
 
 impl fmt::Display for SystemHealth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "status {}, score {:.1}/100 (CPU {:.1} %, memory {:.1} %)",
-            self.health_status, self.performance_score, self.cpu_usage, self.memory_usage
+            "status {}, score {:.1}/100 (process CPU {:.1} %, memory {:.1} %; machine CPU {:.1} %, memory {:.1} %)",
+            self.health_status,
+            self.performance_score,
+            self.process_cpu_usage,
+            self.process_memory_usage,
+            self.cpu_usage,
+            self.memory_usage
         )?;
         for (name, c) in self.breakdown.iter() {
             writeln!(
@@ -385,7 +621,7 @@ impl fmt::Display for SystemHealth {
                 c.value, c.penalty, c.weight, c.status
             )?;
         }
-        Ok(())
+        writeln!(f, "  {}", self.verdict)
     }
 }
 
@@ -454,10 +690,71 @@ mod tests {
     }
 
     #[test]
-    fn unknown_inputs_count_as_healthy() {
+    fn unmeasured_inputs_do_not_count_and_say_so() {
         let h = SystemHealth::assess(&HealthInputs::new().cpu_usage(f64::NAN), &t());
         assert_eq!(h.performance_score, 100.0);
         assert_eq!(h.health_status, HealthStatus::Healthy);
+        assert!(!h.sampled);
+        assert!(!h.breakdown.cpu.counts);
+        assert!(
+            h.verdict.contains("not measured, so not counted: cpu"),
+            "{}",
+            h.verdict
+        );
+        let json = serde_json::to_value(&h).unwrap();
+        assert!(json["breakdown"]["cpu"]["value"].is_null(), "{json}");
+        assert!(json["process_cpu_usage"].is_null(), "{json}");
+    }
+
+    #[test]
+    fn a_saturated_machine_does_not_count() {
+        let inputs = HealthInputs::new()
+            .host_cpu_usage(100.0)
+            .host_memory_usage(99.0)
+            .cpu_usage(5.0);
+        let h = SystemHealth::assess(&inputs, &t());
+        assert_eq!(h.health_status, HealthStatus::Healthy);
+        assert!(h.is_ready());
+        assert_eq!(h.performance_score, 100.0);
+        assert_eq!((h.cpu_usage, h.process_cpu_usage), (100.0, 5.0));
+        assert!(h.verdict.contains("information only"), "{}", h.verdict);
+    }
+
+    #[test]
+    fn a_keyed_group_weighs_one_breaker_at_most() {
+        let many = HealthInputs::new().keyed_group(50, 50).keyed_group(3, 3);
+        let h = SystemHealth::assess(&many, &t());
+        assert_eq!(h.breakdown.open_breakers.value, 2.0);
+        assert!(h.is_ready(), "{}", h.verdict);
+        let few = SystemHealth::assess(&HealthInputs::new().keyed_group(3, 1000), &t());
+        assert!((few.breakdown.open_breakers.value - 0.003).abs() < 1e-12);
+        assert_eq!(few.health_status, HealthStatus::Degraded);
+        let own = SystemHealth::assess(&HealthInputs::new().open_breakers(3), &t());
+        assert!(!own.is_ready());
+        assert!(
+            own.verdict
+                .starts_with("unhealthy: open_breakers is unhealthy"),
+            "{}",
+            own.verdict
+        );
+    }
+
+    #[test]
+    fn the_verdict_names_the_inputs_that_made_it() {
+        let h = SystemHealth::assess(&HealthInputs::new().error_rate(0.5), &t());
+        assert_eq!(h.health_status, HealthStatus::Unhealthy);
+        assert!(
+            h.verdict
+                .contains("error_rate is unhealthy (50.0 % of completed calls failed"),
+            "{}",
+            h.verdict
+        );
+        let calm = SystemHealth::assess(&HealthInputs::new(), &t());
+        assert!(
+            calm.verdict.starts_with("healthy: every input that counts"),
+            "{}",
+            calm.verdict
+        );
     }
 
     #[test]

@@ -16,8 +16,8 @@ use std::sync::{Arc, LazyLock};
 
 pub use crate::status::Outcome;
 pub use health::{
-    Contribution, HealthBreakdown, HealthInputs, HealthThresholds, LATENCY_UNHEALTHY_FACTOR,
-    SystemHealth,
+    Contribution, HealthBreakdown, HealthInputs, HealthThresholds, KeyedGroupInput,
+    LATENCY_UNHEALTHY_FACTOR, SystemHealth,
 };
 pub use histogram::{EXPORT_BOUNDS, MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};

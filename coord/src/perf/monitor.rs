@@ -9,7 +9,7 @@ use crate::locks::lock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::health::{HealthInputs, HealthThresholds, SystemHealth};
+use super::health::{HealthInputs, HealthThresholds, KeyedGroupInput, SystemHealth};
 use super::operation::{self, Operation, OperationStats};
 use super::sampler::{self, SystemSample};
 use super::window::{LONG_WINDOW, RollingWindows, SHORT_WINDOW};
@@ -156,7 +156,16 @@ struct Shared {
     wake: Condvar,
     history: Mutex<VecDeque<SystemSample>>,
     windows: Mutex<RollingWindows>,
-    open_breakers: RwLock<fn() -> usize>,
+    breakers: RwLock<BreakerSource>,
+}
+
+/// Where the health score learns about open breakers.
+#[derive(Clone, Copy)]
+enum BreakerSource {
+    /// A plain count ([`PerformanceMonitor::open_breakers_from`]).
+    Count(fn() -> usize),
+    /// Breakers outside keyed groups, and each keyed group with open keys.
+    Detailed(fn() -> (usize, Vec<KeyedGroupInput>)),
 }
 
 fn no_breakers() -> usize {
@@ -194,6 +203,9 @@ impl Shared {
 
     fn run(&self, generation: u64) {
         sampler::prime();
+        // The first sample as soon as CPU use can be measured rather than a whole interval
+        // later: a server that starts the monitor has its `system` section within 200 ms.
+        let mut first = Some(Instant::now() + sampler::time_to_ready());
         let mut last = Instant::now();
         loop {
             {
@@ -204,7 +216,8 @@ impl Shared {
                     }
                     // An interval too long for the clock means "not in this process's lifetime":
                     // wait for stop() alone.
-                    let Some(due) = last.checked_add(self.config().collection_interval) else {
+                    let due = first.or_else(|| last.checked_add(self.config().collection_interval));
+                    let Some(due) = due else {
                         control = self
                             .wake
                             .wait(control)
@@ -222,6 +235,7 @@ impl Shared {
                         .0;
                 }
             }
+            first = None;
             last = Instant::now();
             self.tick();
         }
@@ -275,7 +289,7 @@ impl PerformanceMonitor {
                 wake: Condvar::new(),
                 history: Mutex::new(VecDeque::new()),
                 windows: Mutex::new(RollingWindows::default()),
-                open_breakers: RwLock::new(no_breakers),
+                breakers: RwLock::new(BreakerSource::Count(no_breakers)),
             }),
         }
     }
@@ -376,36 +390,53 @@ impl PerformanceMonitor {
     }
 
     /// Tells the monitor how to count open circuit breakers for the health score (default:
-    /// always 0).
+    /// always 0; the process-wide monitor counts coord's breakers, a keyed group as its share
+    /// of open keys). Each breaker `count` returns weighs one.
     pub fn open_breakers_from(&self, count: fn() -> usize) {
-        *crate::locks::write(&self.shared.open_breakers) = count;
+        *crate::locks::write(&self.shared.breakers) = BreakerSource::Count(count);
     }
 
-    /// Scores the host and the operations; see [`SystemHealth::assess`] for the formula.
+    /// Like [`open_breakers_from`](Self::open_breakers_from), with keyed groups apart.
+    pub(crate) fn breakers_from(&self, read: fn() -> (usize, Vec<KeyedGroupInput>)) {
+        *crate::locks::write(&self.shared.breakers) = BreakerSource::Detailed(read);
+    }
+
+    /// Scores this process and its operations; see [`SystemHealth::assess`] for the formula.
     ///
     /// Never waits, so it is safe inside async handlers: CPU and memory come from the latest
     /// sample. If there is none yet, one is read now without waiting (and kept in the history):
-    /// within the first 200 ms of the process's first host reading CPU use cannot be measured
-    /// yet, so it reads 0 % and that reading is not kept. Error rate and worst p99 come from the
-    /// operations' last 60 s when the windows have data, otherwise from everything recorded
-    /// since start.
+    /// within the first 200 ms of the process's first reading CPU use cannot be measured yet,
+    /// so it does not count (`sampled: false`, the verdict says so) and that reading is not
+    /// kept. Error rate and worst p99 come from the operations' last 60 s when the windows
+    /// have data, otherwise from everything recorded since start.
     pub fn system_health(&self) -> SystemHealth {
         let latest = lock(&self.shared.history).back().cloned();
-        let sample = latest.unwrap_or_else(|| {
-            let (sample, measured) = sampler::sample_now();
-            if measured {
-                self.shared.push_sample(sample.clone());
+        let (sample, measured) = match latest {
+            Some(sample) => (sample, true),
+            None => {
+                let (sample, measured) = sampler::sample_now();
+                if measured {
+                    self.shared.push_sample(sample.clone());
+                }
+                (sample, measured)
             }
-            sample
-        });
+        };
         let (error_rate, p99) = self.operations_health();
-        let open_breakers = (*crate::locks::read(&self.shared.open_breakers))();
-        let inputs = HealthInputs::new()
-            .cpu_usage(sample.cpu_usage)
-            .memory_usage(sample.memory_usage)
+        let source = *crate::locks::read(&self.shared.breakers);
+        let (open_breakers, keyed_groups) = match source {
+            BreakerSource::Count(count) => (count(), Vec::new()),
+            BreakerSource::Detailed(read) => read(),
+        };
+        let unknown = |v: f64| if measured { v } else { f64::NAN };
+        let mut inputs = HealthInputs::new()
+            .cpu_usage(unknown(sample.process_cpu_share()))
+            .memory_usage(sample.process_memory_share())
             .error_rate(error_rate)
             .p99_latency(p99)
-            .open_breakers(open_breakers);
+            .open_breakers(open_breakers)
+            .host_cpu_usage(unknown(sample.cpu_usage))
+            .host_memory_usage(sample.memory_usage);
+        inputs.keyed_groups = keyed_groups;
         SystemHealth::assess(&inputs, &self.shared.config().thresholds)
     }
 

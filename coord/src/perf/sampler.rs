@@ -27,11 +27,36 @@ pub struct SystemSample {
     pub used_memory: u64,
     /// Total memory of the machine, in bytes.
     pub total_memory: u64,
+    /// Cores this process may use (`std::thread::available_parallelism`: CPU affinity and
+    /// the cgroup's CPU quota included).
+    pub cores: usize,
+    /// Memory this process may use, in bytes: its cgroup's limit when there is one below the
+    /// machine's memory, else the machine's memory.
+    pub memory_limit: u64,
+}
+
+impl SystemSample {
+    /// This process's CPU use in % of the cores it may use (0..=100): what the health score
+    /// counts.
+    pub fn process_cpu_share(&self) -> f64 {
+        (self.process_cpu_usage / self.cores.max(1) as f64).clamp(0.0, 100.0)
+    }
+
+    /// This process's resident memory in % of the memory it may use (0..=100).
+    pub fn process_memory_share(&self) -> f64 {
+        if self.memory_limit == 0 {
+            0.0
+        } else {
+            (self.process_memory as f64 / self.memory_limit as f64 * 100.0).clamp(0.0, 100.0)
+        }
+    }
 }
 
 struct Probe {
     system: System,
     pid: Option<Pid>,
+    /// Read once: it reads the cgroup's files, and a process's quota rarely changes.
+    cores: usize,
     /// When the CPU times were first read: a usage needs two readings at least
     /// [`MINIMUM_CPU_UPDATE_INTERVAL`] apart, so the first one is only a baseline.
     primed_at: Instant,
@@ -42,6 +67,7 @@ impl Probe {
         let mut probe = Self {
             system: System::new(),
             pid: sysinfo::get_current_pid().ok(),
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
             primed_at: Instant::now(),
         };
         // The baseline reading; its CPU figures are meaningless and never reported.
@@ -78,6 +104,12 @@ impl Probe {
         // `available` counts reclaimable caches as free, which is what "in use" means to a person.
         let used = total.saturating_sub(self.system.available_memory());
         let process = self.pid.and_then(|pid| self.system.process(pid));
+        // A cgroup without a limit reports the machine's memory (or more); keep the smaller.
+        let memory_limit = self
+            .system
+            .cgroup_limits()
+            .map_or(total, |limits| limits.total_memory.min(total))
+            .max(1);
         SystemSample {
             timestamp: SystemTime::now(),
             cpu_usage: if cpu {
@@ -98,6 +130,8 @@ impl Probe {
             process_memory: process.map_or(0, |p| p.memory()),
             used_memory: used,
             total_memory: total,
+            cores: self.cores,
+            memory_limit: if total == 0 { 0 } else { memory_limit },
         }
     }
 }
@@ -114,7 +148,7 @@ pub(crate) fn prime() {
 }
 
 /// How long until the probe can report a real CPU figure (zero once it can).
-fn time_to_ready() -> std::time::Duration {
+pub(crate) fn time_to_ready() -> std::time::Duration {
     let probe = crate::locks::lock(&PROBE);
     probe.as_ref().map_or(MINIMUM_CPU_UPDATE_INTERVAL, |p| {
         MINIMUM_CPU_UPDATE_INTERVAL.saturating_sub(p.primed_at.elapsed())

@@ -1,5 +1,5 @@
 //! The operations' and the system's sections of the report: their tables and the
-//! `coord_operation_*`, `coord_system_*` and `coord_health_*` families.
+//! `coord_operation_*`, `coord_system_*`, `coord_process_*` and `coord_health_*` families.
 //!
 //! Operation latency is the histogram [`OPERATION_DURATION_SECONDS`] with the fixed bucket
 //! bounds of [`EXPORT_BOUNDS`](super::EXPORT_BOUNDS) (a 1-2-5 series from 100 µs to 1 h), so
@@ -31,6 +31,14 @@ pub(crate) const SYSTEM_CPU_USAGE_RATIO: Family = Family::gauge(
 pub(crate) const SYSTEM_MEMORY_USAGE_RATIO: Family = Family::gauge(
     "coord_system_memory_usage_ratio",
     "Memory in use on the machine at the latest sample (0..1).",
+);
+pub(crate) const PROCESS_CPU_USAGE_RATIO: Family = Family::gauge(
+    "coord_process_cpu_usage_ratio",
+    "CPU use of this process at the latest sample, of the cores it may use (0..1); the health score's cpu input.",
+);
+pub(crate) const PROCESS_MEMORY_USAGE_RATIO: Family = Family::gauge(
+    "coord_process_memory_usage_ratio",
+    "Resident memory of this process at the latest sample, of the memory it may use (0..1); the health score's memory input.",
 );
 pub(crate) const HEALTH_SCORE: Family = Family::gauge(
     "coord_health_score",
@@ -115,8 +123,13 @@ impl Section for Option<SystemHealth> {
         };
         writeln!(
             f,
-            "  status {}, score {:.1}/100, cpu {:.1}%, memory {:.1}%",
-            system.health_status, system.performance_score, system.cpu_usage, system.memory_usage
+            "  status {}, score {:.1}/100, process cpu {:.1}%, memory {:.1}% (machine cpu {:.1}%, memory {:.1}%: information only)",
+            system.health_status,
+            system.performance_score,
+            system.process_cpu_usage,
+            system.process_memory_usage,
+            system.cpu_usage,
+            system.memory_usage
         )?;
         table::table(
             f,
@@ -135,6 +148,11 @@ impl Section for Option<SystemHealth> {
         let Some(system) = self else { return };
         out.single(&SYSTEM_CPU_USAGE_RATIO, system.cpu_usage / 100.0);
         out.single(&SYSTEM_MEMORY_USAGE_RATIO, system.memory_usage / 100.0);
+        out.single(&PROCESS_CPU_USAGE_RATIO, system.process_cpu_usage / 100.0);
+        out.single(
+            &PROCESS_MEMORY_USAGE_RATIO,
+            system.process_memory_usage / 100.0,
+        );
         out.single(&HEALTH_SCORE, system.performance_score);
         let status = system.health_status.to_string();
         out.by_label(
