@@ -70,8 +70,11 @@ impl Guard for BulkheadArgs {
         let name = option(self.name.as_ref());
         let config = self.config_tokens();
         quote! {
-            static #site: ::coord::__private::BulkheadSite =
-                ::coord::__private::BulkheadSite::new(#name, || #config);
+            static #site: ::coord::__private::LayerSite<::coord::__private::Bulkhead> =
+                ::coord::__private::LayerSite::<::coord::__private::Bulkhead>::configured(
+                    #name,
+                    || #config,
+                );
         }
     }
 

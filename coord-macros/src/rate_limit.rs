@@ -99,8 +99,11 @@ impl Guard for RateLimitArgs {
         let name = option(self.name.as_ref());
         let config = self.config_tokens();
         quote! {
-            static #site: ::coord::__private::RateLimitSite =
-                ::coord::__private::RateLimitSite::new(#name, || #config);
+            static #site: ::coord::__private::LayerSite<::coord::__private::RateLimiter> =
+                ::coord::__private::LayerSite::<::coord::__private::RateLimiter>::configured(
+                    #name,
+                    || #config,
+                );
         }
     }
 
