@@ -105,6 +105,8 @@ pub mod report;
 pub mod __private;
 mod doors;
 
+use std::sync::Arc;
+
 pub use coord_macros::Validate;
 
 #[doc = include_str!("../docs/attributes/retry.md")]
@@ -161,7 +163,6 @@ pub use validate::{
 };
 
 // The gate layers' registry lookups: doors, so each loads `COORD_CONFIG` first.
-use std::sync::Arc;
 
 /// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
 ///
