@@ -2,26 +2,27 @@
 
 use std::time::Duration;
 
-use proc_macro2::TokenStream;
-use quote::quote;
-use syn::LitStr;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::{Ident, LitStr, Signature};
 
 use coord_limits::bulkhead::MAX_CONCURRENT;
 
-use crate::common::{duration_tokens, parse_keys};
+use crate::common::{Errors, duration_tokens, parse_keys};
+use crate::compose::{Guard, needs_result, option};
 
 const KEYS: &[&str] = &["name", "max_concurrent", "max_wait"];
 
 /// The checked arguments of one `#[bulkhead(...)]`.
 #[derive(Default)]
 pub(crate) struct BulkheadArgs {
-    pub(crate) name: Option<LitStr>,
+    name: Option<LitStr>,
     max_concurrent: Option<u32>,
     max_wait: Option<Duration>,
 }
 
 impl BulkheadArgs {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+    fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
         parse_keys("bulkhead", KEYS, tokens, |key| {
             match key.name.as_str() {
@@ -37,7 +38,7 @@ impl BulkheadArgs {
     }
 
     /// The expression building the call site's configuration.
-    pub(crate) fn config_tokens(&self) -> TokenStream {
+    fn config_tokens(&self) -> TokenStream {
         let mut config =
             quote!(<::coord::__private::BulkheadConfig as ::core::default::Default>::default());
         if let Some(n) = self.max_concurrent {
@@ -50,4 +51,40 @@ impl BulkheadArgs {
         }
         config
     }
+}
+
+/// Checks `#[bulkhead(...)]` on a function: its arguments, and a `Result` return.
+pub(crate) fn check(
+    args: TokenStream,
+    sig: &Signature,
+    errors: &mut Errors,
+) -> Option<Box<dyn Guard>> {
+    needs_result(sig, "bulkhead", "coord::BulkheadFull", errors);
+    let args = errors.take(BulkheadArgs::parse(args))?;
+    Some(Box::new(args))
+}
+
+impl Guard for BulkheadArgs {
+    fn site(&self) -> TokenStream {
+        let site = site();
+        let name = option(self.name.as_ref());
+        let config = self.config_tokens();
+        quote! {
+            static #site: ::coord::__private::LayerSite<::coord::__private::Bulkhead> =
+                ::coord::__private::LayerSite::<::coord::__private::Bulkhead>::configured(
+                    #name,
+                    || #config,
+                );
+        }
+    }
+
+    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
+        let site = site();
+        quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default)))
+    }
+}
+
+/// The name of the call site's `static`.
+fn site() -> Ident {
+    Ident::new("__COORD_BULKHEAD", Span::mixed_site())
 }

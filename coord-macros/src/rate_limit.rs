@@ -3,19 +3,20 @@
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
-use syn::LitStr;
+use quote::{quote, quote_spanned};
+use syn::{Ident, LitStr, Signature};
 
 use coord_limits::rate_limit::DEFAULT_RATE;
 
 use crate::common::{Errors, duration_tokens, parse_keys};
+use crate::compose::{Guard, needs_result, option};
 
 const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
 
 /// The checked arguments of one `#[rate_limit(...)]`.
 #[derive(Default)]
 pub(crate) struct RateLimitArgs {
-    pub(crate) name: Option<LitStr>,
+    name: Option<LitStr>,
     rate: Option<u32>,
     per: Option<(Duration, Span)>,
     burst: Option<u32>,
@@ -23,7 +24,7 @@ pub(crate) struct RateLimitArgs {
 }
 
 impl RateLimitArgs {
-    pub(crate) fn parse(tokens: TokenStream) -> syn::Result<Self> {
+    fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
         let mut errors = Errors::default();
         parse_keys("rate_limit", KEYS, tokens, |key| {
@@ -58,7 +59,7 @@ impl RateLimitArgs {
     }
 
     /// The expression building the call site's configuration.
-    pub(crate) fn config_tokens(&self) -> TokenStream {
+    fn config_tokens(&self) -> TokenStream {
         let mut config =
             quote!(<::coord::__private::RateLimitConfig as ::core::default::Default>::default());
         if let Some(n) = self.rate {
@@ -79,4 +80,40 @@ impl RateLimitArgs {
         }
         config
     }
+}
+
+/// Checks `#[rate_limit(...)]` on a function: its arguments, and a `Result` return.
+pub(crate) fn check(
+    args: TokenStream,
+    sig: &Signature,
+    errors: &mut Errors,
+) -> Option<Box<dyn Guard>> {
+    needs_result(sig, "rate_limit", "coord::RateLimited", errors);
+    let args = errors.take(RateLimitArgs::parse(args))?;
+    Some(Box::new(args))
+}
+
+impl Guard for RateLimitArgs {
+    fn site(&self) -> TokenStream {
+        let site = site();
+        let name = option(self.name.as_ref());
+        let config = self.config_tokens();
+        quote! {
+            static #site: ::coord::__private::LayerSite<::coord::__private::RateLimiter> =
+                ::coord::__private::LayerSite::<::coord::__private::RateLimiter>::configured(
+                    #name,
+                    || #config,
+                );
+        }
+    }
+
+    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
+        let site = site();
+        quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default)))
+    }
+}
+
+/// The name of the call site's `static`.
+fn site() -> Ident {
+    Ident::new("__COORD_RATE_LIMIT", Span::mixed_site())
 }

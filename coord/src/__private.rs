@@ -50,9 +50,10 @@
 //! `fn`, `Stack::future(pin!(async move { … }))…run_future().await` for an `async fn` (pinned
 //! in the function's own state: the layers hold a pointer); a sync retried `fn` uses
 //! `Stack::attempts(|| …)…run()`. The other layers' steps: `.recover(Fallback(path))` (or
-//! `.recover_async(Pick(path).pick())`), `.total(TimeLimit::new(..))`,
-//! `.gate(RateGate::new(..))`, `.gate(BulkheadGate::new(..))`, `.attempt(TimeLimit::new(..))`;
-//! each constructor's bounds say what its layer needs of the return type, and it is spanned at
+//! `.recover_async(Pick(path).pick())`), `.total(TimeLimit::new(..))`, one
+//! `.gate(<its gate>::new(SITE.get(..)))` per gate layer (each a `static`
+//! `LayerSite::<its layer>::configured(name, || config)`; gates, layers and configurations come
+//! from the list of mechanisms), `.attempt(TimeLimit::new(..))`; each constructor's bounds say what its layer needs of the return type, and it is spanned at
 //! its attribute. An async retried function expands
 //! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
 //! future `Send` whenever the body's is (see `drive_async!`).
@@ -65,7 +66,6 @@ use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
 pub use crate::breaker::layer::{BreakerGate, BreakerReturn, FromCircuitOpen};
-pub use crate::bulkhead::layer::{BulkheadGate, FromBulkheadFull};
 pub use crate::doors::sites::OperationSite;
 pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
 pub use crate::layer::{
@@ -74,7 +74,6 @@ pub use crate::layer::{
 };
 pub use crate::perf::TimedCall;
 pub use crate::perf::layer::{TimedSite, Track};
-pub use crate::rate_limit::layer::{FromRateLimited, RateAdmit, RateGate};
 pub use crate::retry::layer::{Describe, Retrier, Retry};
 pub use crate::stack::{Layers, Stack, rejected, settle};
 pub use crate::timeout::counters::TimeoutCounter;
@@ -305,10 +304,10 @@ pub fn retry_arg<Param, T: RetryArg<Param>>(value: &mut T) -> T {
 
 pub use crate::breaker::{BreakerConfig, CircuitOpen};
 pub use crate::doors::sites::BreakerSite;
-pub use crate::doors::sites::{BulkheadSite, LayerSite, RateLimitSite, SiteLayer, TimeoutSite};
-
-pub use crate::bulkhead::{Bulkhead, BulkheadConfig};
-pub use crate::rate_limit::{RateLimitConfig, RateLimiter};
+pub use crate::doors::sites::{LayerSite, TimeoutSite};
+pub use crate::layer::SiteLayer;
+// Each gate layer's gate, site layer and configuration, from the list of mechanisms.
+pub use crate::mechanisms::generated::*;
 
 /// The default name of a method's layers, `module::Type::function`, leaked once per call site
 /// (a bounded set): registries key on `&'static str`.

@@ -1,15 +1,15 @@
 //! The layer contract: the small traits every resilience layer implements, one per role, and
 //! the types that nest gates. It names no mechanism and imports nothing of coord (a leaf), so
 //! each mechanism's folder implements it for its own layer type (`breaker/layer.rs`,
-//! `bulkhead/layer.rs`, ...), and the composition (`stack.rs`) drives any stack of them.
+//! `timeout/layer.rs`, ...), and the composition (`stack.rs`) drives any stack of them.
 //!
 //! A layer plays one of four roles, by its place in the stack:
 //!
 //! - a [`Timer`] times the whole call (`start`, then [`TimerFor::finish`] with the outcome);
 //! - a [`Recover`]/[`RecoverAsync`] recovers from the call's final error;
 //! - a [`Limit`] bounds the time of the whole call or of each attempt (`within` a future);
-//! - a [`Gate`] admits one attempt or rejects it (a circuit breaker, a rate limiter, a
-//!   bulkhead): `admit` (waiting on this thread) or `admit_async` gives a permit, released with
+//! - a [`Gate`] admits one attempt or rejects it (a circuit breaker, a limiter of rate or of
+//!   concurrency): `admit` (waiting on this thread) or `admit_async` gives a permit, released with
 //!   the attempt's outcome ([`GateFor::release`]) or without counting it ([`Gate::ignore`],
 //!   when a gate further in rejected the attempt). Gates nest as [`Gates<Outer, Inner>`].
 //!
@@ -31,6 +31,7 @@ use std::fmt;
 use std::future::{Future, Ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// An absent layer of any role, and the empty gate stack: times nothing, recovers nothing,
@@ -388,6 +389,18 @@ pub trait LayerReturn: Fallible + Sized {
 }
 
 impl<T, E> LayerReturn for Result<T, E> {}
+
+/// A layer that a call site's `static` resolves once in its registry (a gate layer's site, a
+/// time-out counter): implemented in the layer's own folder, driven by the door that loads
+/// `COORD_CONFIG` first (`LayerSite`, re-exported by `__private`).
+pub trait SiteLayer: Sized {
+    /// What the call site configures it with.
+    type Config;
+    /// The layer called `name`, configured by `config` if this call creates it. One that
+    /// exists already (configured by a configuration file, by a `…_with` function or by another
+    /// call site of the same name) keeps its configuration.
+    fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self>;
+}
 
 /// Declares the trait that turns a layer's rejection (or time-out) into the function's error
 /// type, implemented for every `E: From<rejection>`. One trait per rejection, so that the bound

@@ -105,6 +105,8 @@ pub mod report;
 pub mod __private;
 mod doors;
 
+use std::sync::Arc;
+
 pub use coord_macros::Validate;
 
 #[doc = include_str!("../docs/attributes/retry.md")]
@@ -140,8 +142,8 @@ pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
 pub use doors::limits;
 pub use doors::{
-    breaker, breaker_with, bulkhead, bulkhead_with, error_report, monitor, operation, rate_limiter,
-    rate_limiter_with, report, reset, retry_policy, rules, validator,
+    breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,
+    validator,
 };
 pub use errors::Severity;
 pub use perf::{
@@ -159,6 +161,50 @@ pub use validate::{
     FieldError, RuleError, RuleLoadError, RuleRegistry, RuleSet, Validate, ValidationReport,
     ValidationResult, Validator,
 };
+
+// The gate layers' registry lookups: doors, so each loads `COORD_CONFIG` first.
+
+/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
+///
+/// The registry holds at most [`limits::max_bulkheads`] names; a new name past the cap gets the
+/// one shared bulkhead [`limits::OVERFLOW_NAME`] (with the default configuration), and is
+/// counted in [`limits::dropped_names`].
+pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
+    config::ensure_env_loaded();
+    bulkhead::bulkhead(name)
+}
+
+/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
+/// last configuration applied wins). A name past the registry's cap gets the shared overflow
+/// bulkhead, which keeps its own configuration.
+pub fn bulkhead_with(
+    name: &str,
+    config: BulkheadConfig,
+) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
+    config::ensure_env_loaded();
+    bulkhead::bulkhead_with(name, config)
+}
+
+/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
+///
+/// The registry holds at most [`limits::max_rate_limiters`] names; a new name past the cap gets
+/// the one shared rate limiter [`limits::OVERFLOW_NAME`] (with the default configuration), and
+/// is counted in [`limits::dropped_names`].
+pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
+    config::ensure_env_loaded();
+    rate_limit::rate_limiter(name)
+}
+
+/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
+/// (the last configuration applied wins). A name past the registry's cap gets the shared
+/// overflow rate limiter, which keeps its own configuration.
+pub fn rate_limiter_with(
+    name: &str,
+    config: RateLimitConfig,
+) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
+    config::ensure_env_loaded();
+    rate_limit::rate_limiter_with(name, config)
+}
 
 /// Circuit breakers beyond the daily API at the root ([`breaker()`], [`breaker_with()`],
 /// [`CircuitBreaker`], [`BreakerConfig`], ...): registry reads, keyed breakers (one breaker per

@@ -17,7 +17,9 @@
 //!   it now;
 //! - `file: key => Section as loaded: Type`: the file's key, its [`FileSection`] and the field
 //!   of `coord::config::Loaded` that reports it;
-//! - `limits: { path::{...} }`: what `coord::limits` re-exports.
+//! - `limits: { path::{...} }`: what `coord::limits` re-exports;
+//! - `generated: { path::{...} }`: what macro-generated code names (its layer, gate, site
+//!   configuration), re-exported by `coord::__private`.
 
 use std::fmt;
 
@@ -42,6 +44,7 @@ macro_rules! mechanisms {
             $(report: $(#[$field_doc:meta])* $field:ident: $field_ty:ty = $read:expr,)?
             $(file: $(#[$loaded_doc:meta])* $key:ident => $section:ty as $loaded:ident: $loaded_ty:ty,)?
             $(limits: { $($limits:tt)* },)?
+            $(generated: { $($generated:tt)* },)?
         }
     )*) => {
         /// Clears every mechanism's measurements and state, keeps configuration.
@@ -57,6 +60,11 @@ macro_rules! mechanisms {
         /// What `coord::limits` re-exports.
         pub mod caps {
             $($( pub use $($limits)*; )?)*
+        }
+
+        /// What `coord::__private` re-exports for macro-generated code.
+        pub mod generated {
+            $($( pub use $($generated)*; )?)*
         }
 
         /// Everything coord knows, read at one moment. Build one with
@@ -291,6 +299,9 @@ mechanisms! {
         file: /** Names of the bulkheads configured. */
             bulkheads => crate::bulkhead::file::BulkheadsFile as bulkheads: Vec<String>,
         limits: { crate::bulkhead::{DEFAULT_MAX_BULKHEADS, max_bulkheads, set_max_bulkheads} },
+        generated: {
+            crate::bulkhead::{Bulkhead, BulkheadConfig, layer::{BulkheadGate, FromBulkheadFull}}
+        },
     }
     rate_limit {
         reset: crate::rate_limit::reset_all,
@@ -301,6 +312,9 @@ mechanisms! {
             rate_limits => crate::rate_limit::file::RateLimitsFile as rate_limits: Vec<String>,
         limits: {
             crate::rate_limit::{DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters}
+        },
+        generated: {
+            crate::rate_limit::{RateLimitConfig, RateLimiter, layer::{FromRateLimited, RateAdmit, RateGate}}
         },
     }
     timeout {

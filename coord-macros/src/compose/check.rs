@@ -5,12 +5,10 @@
 use proc_macro2::Span;
 use syn::{ItemFn, ReturnType, Signature, Type};
 
-use super::layer::{Layer, LayerAttr};
-use crate::bulkhead::BulkheadArgs;
+use super::layer::{Guard, Layer, LayerAttr};
 use crate::circuit_breaker::Breaker;
 use crate::common::Errors;
 use crate::fallback::FallbackArgs;
-use crate::rate_limit::RateLimitArgs;
 use crate::retry::Retry;
 use crate::timeout::Timeout;
 use crate::track_performance::Perf;
@@ -22,8 +20,8 @@ pub(super) struct Checked {
     pub(super) retry: Option<Retry>,
     pub(super) breaker: Option<Breaker>,
     pub(super) timeout: Option<Timeout>,
-    pub(super) bulkhead: Option<BulkheadArgs>,
-    pub(super) rate_limit: Option<RateLimitArgs>,
+    /// The gate layers, in the order of the stack (outermost first).
+    pub(super) guards: Vec<(Layer, Box<dyn Guard>)>,
     pub(super) fallback: Option<FallbackArgs>,
     /// Where each layer's attribute is (the first one: the whole attribute being expanded).
     spans: Vec<(Layer, Span)>,
@@ -64,8 +62,7 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
         retry: None,
         breaker: None,
         timeout: None,
-        bulkhead: None,
-        rate_limit: None,
+        guards: Vec::new(),
         fallback: None,
         spans: layers.iter().map(|attr| (attr.layer, attr.span)).collect(),
     };
@@ -118,14 +115,6 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
                     .take(timeout.parse_into(attr.args.clone(), attr.span))
                     .is_some();
             }
-            Layer::Bulkhead => {
-                needs_result(sig, "bulkhead", "coord::BulkheadFull", &mut errors);
-                checked.bulkhead = errors.take(BulkheadArgs::parse(attr.args.clone()));
-            }
-            Layer::RateLimit => {
-                needs_result(sig, "rate_limit", "coord::RateLimited", &mut errors);
-                checked.rate_limit = errors.take(RateLimitArgs::parse(attr.args.clone()));
-            }
             Layer::Fallback => {
                 if let ReturnType::Default = sig.output {
                     errors.push(syn::Error::new(
@@ -135,8 +124,15 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
                 }
                 checked.fallback = errors.take(FallbackArgs::parse(attr.args.clone(), attr.span));
             }
+            gate => {
+                let guard = gate
+                    .guard()
+                    .and_then(|check| check(attr.args.clone(), sig, &mut errors));
+                checked.guards.extend(guard.map(|guard| (gate, guard)));
+            }
         }
     }
+    checked.guards.sort_by_key(|(layer, _)| *layer);
     if timeout_ok && (timeout.attempt.is_some() || timeout.total.is_some()) {
         checked.timeout = Some(timeout);
     }
@@ -144,7 +140,7 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
 }
 
 /// A layer that turns its own error into `E` needs a function returning `Result<T, E>`.
-fn needs_result(sig: &Signature, layer: &str, error: &str, errors: &mut Errors) {
+pub(crate) fn needs_result(sig: &Signature, layer: &str, error: &str, errors: &mut Errors) {
     if let ReturnType::Default = sig.output {
         errors.push(syn::Error::new(
             sig.ident.span(),

@@ -1,10 +1,10 @@
 //! The wrapper around the user's body: the call site's `static`s (the `Site` or `MethodSite`
-//! holding the timer, retry policy and breaker; the guards' sites), the per-attempt rebinds,
+//! holding the timer, retry policy and breaker; each gate layer's site), the per-attempt rebinds,
 //! and the layer stack built by `steps`, run to its result.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::{Ident, ItemFn, Signature};
+use syn::{ItemFn, Signature};
 
 use super::Idents;
 use super::check::Checked;
@@ -45,34 +45,20 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
     }
 }
 
-/// The `static`s of the layers `Site` does not hold: bulkhead, rate limiter, time-out counter.
+/// The `static`s of the layers `Site` does not hold: each gate layer's, the time-out counter.
 fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
-    // `static NAME: Site = Site::new(args);`, `Site` one of `coord::__private`'s.
-    let site_static = |name: &Ident, site: &str, args: TokenStream| {
-        let site = Ident::new(site, Span::call_site());
-        quote! {
-            static #name: ::coord::__private::#site =
-                ::coord::__private::#site::new(#args);
-        }
-    };
-    let mut statics = TokenStream::new();
-    let limiters = [
-        checked.bulkhead.as_ref().map(|bulkhead| {
-            let config = bulkhead.config_tokens();
-            (&ids.bulkhead, "BulkheadSite", &bulkhead.name, config)
-        }),
-        checked.rate_limit.as_ref().map(|rate_limit| {
-            let config = rate_limit.config_tokens();
-            (&ids.rate_limit, "RateLimitSite", &rate_limit.name, config)
-        }),
-    ];
-    for (static_name, site, name, config) in limiters.into_iter().flatten() {
-        let name = option(name.as_ref());
-        statics.extend(site_static(static_name, site, quote!(#name, || #config)));
-    }
+    let mut statics: TokenStream = checked
+        .guards
+        .iter()
+        .map(|(_, guard)| guard.site())
+        .collect();
     if checked.timeout.is_some() {
         let name = option(checked.perf.as_ref().and_then(|perf| perf.name.as_ref()));
-        statics.extend(site_static(&ids.timeouts, "TimeoutSite", name));
+        let timeouts = &ids.timeouts;
+        statics.extend(quote! {
+            static #timeouts: ::coord::__private::TimeoutSite =
+                ::coord::__private::TimeoutSite::new(#name);
+        });
     }
     statics
 }

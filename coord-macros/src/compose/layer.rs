@@ -1,13 +1,19 @@
-//! The coord attributes that compose into one wrapper, and how the first one to expand
-//! recognises its siblings on the same function.
+//! The coord attributes that compose into one wrapper, their order, and how the first one to
+//! expand recognises its siblings on the same function. This is the one file of the composer
+//! that names the layers: every other one reaches a layer through [`Layer`] and, for a gate
+//! layer, through the [`Guard`] its own module returns.
 
 use proc_macro2::{Span, TokenStream};
 use syn::spanned::Spanned;
-use syn::{Attribute, Path};
+use syn::{Attribute, Path, Signature};
+
+use crate::common::Errors;
 
 /// The coord attributes that compose into one wrapper, in their fixed nesting order
-/// (outermost first). A new layer is a variant here, a module with its `parse`/`check`, a
-/// step in `compose/steps.rs` (at its place in the order) and a layer type in the runtime.
+/// (outermost first); the runtime documents the same order (`coord`'s crate docs, "The order
+/// of the layers"). A new gate layer is a variant here, its name, and its [`Guard`] check in
+/// [`Layer::guard`]; its module (`coord-macros/src/<layer>.rs`) owns its keys, what it needs
+/// of the signature and its emission.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Layer {
     TrackPerformance,
@@ -60,6 +66,34 @@ impl Layer {
         };
         Layer::ALL.into_iter().find(|layer| layer.name() == name)
     }
+
+    /// The check of a gate layer: one that admits or rejects each attempt through its own
+    /// `static` site, between the breaker and a per-attempt time limit. `None` for the layers
+    /// the composer knows by role (timing, recovery, time limits, retries, the breaker, which
+    /// share the call site's `Site`).
+    pub(crate) fn guard(self) -> Option<CheckGuard> {
+        match self {
+            Layer::RateLimit => Some(crate::rate_limit::check),
+            Layer::Bulkhead => Some(crate::bulkhead::check),
+            _ => None,
+        }
+    }
+}
+
+/// A gate layer's check: its attribute's arguments and what it needs of the signature, each
+/// error pushed to `errors`; the checked layer, if its arguments parse.
+pub(crate) type CheckGuard = fn(TokenStream, &Signature, &mut Errors) -> Option<Box<dyn Guard>>;
+
+/// What a gate layer's module emits: its call site's `static` and its gate on the stack.
+pub(crate) trait Guard {
+    /// The `static` the gate reads, emitted once at the top of the wrapper (under a
+    /// mixed-site name, invisible to the body).
+    fn site(&self) -> TokenStream;
+
+    /// The gate: the argument of `.gate(...)`, spanned at `at` (the layer's attribute), so that
+    /// an unmet bound on the return type points there. `default` is a closure giving the
+    /// function's default name, called on the first call only.
+    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream;
 }
 
 /// One coord attribute found on the item, with the tokens inside its parentheses.

@@ -2,11 +2,10 @@
 //! the same item, then: [`parse`] (the item and the raw arguments) → [`check`](check::check)
 //! (a [`Checked`](check::Checked) model: arguments and signature) →
 //! [`expand_checked`](expand::expand_checked) (pure; each layer appends its step to the
-//! runtime `Pipeline` the body is handed to). The order of the layers lives in the runtime:
-//! `track_performance` → `fallback` → `timeout(total)` → `retry` → `circuit_breaker` →
-//! `rate_limit` → `bulkhead` → `timeout(attempt)` → body.
+//! runtime `Stack` the body is handed to), in the order held by [`Layer`] (`layer.rs`).
 //!
-//! - `layer`: which attributes compose, and how a sibling attribute is recognised;
+//! - `layer`: which attributes compose, their order, how a sibling attribute is recognised,
+//!   and the [`Guard`] interface through which a gate layer's own module checks and emits it;
 //! - `check`: the arguments of each layer and what each needs of the signature;
 //! - `expand`: the wrapper and its `static`s;
 //! - `steps`: each layer's step on the pipeline, sync and async;
@@ -27,8 +26,10 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Ident, ItemFn, Signature};
 
 use crate::common::Errors;
-pub(crate) use layer::Layer;
+pub(crate) use check::needs_result;
 use layer::LayerAttr;
+pub(crate) use layer::{Guard, Layer};
+pub(crate) use tokens::option;
 
 /// The hygienic identifiers of the generated code: invisible to the user's body.
 struct Idents {
@@ -37,8 +38,6 @@ struct Idents {
     ret: Ident,
     out: Ident,
     describe: Ident,
-    bulkhead: Ident,
-    rate_limit: Ident,
     timeouts: Ident,
 }
 
@@ -51,8 +50,6 @@ impl Idents {
             ret: Ident::new("__coord_ret", mixed),
             out: Ident::new("__coord_out", mixed),
             describe: Ident::new("__coord_error_type", mixed),
-            bulkhead: Ident::new("__COORD_BULKHEAD", mixed),
-            rate_limit: Ident::new("__COORD_RATE_LIMIT", mixed),
             timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
         }
     }

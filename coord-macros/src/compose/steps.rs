@@ -1,8 +1,8 @@
 //! Each layer's step on the runtime `Stack`: the body (once or per attempt, sync or async),
 //! then one step per layer, emitted already sorted in the documented order (outermost first),
 //! then the run. A step names its place in the stack by role: `time`, `recover`, `total`,
-//! `retry`, `gate` (admits every attempt: breaker, rate limiter, bulkhead, in this order) and
-//! `attempt`. Steps are spanned at the return type, so that type errors about the result point
+//! `retry`, `gate` (admits every attempt: the breaker, then each gate layer's [`Guard`] in
+//! the order of [`Layer`]) and `attempt`. Steps are spanned at the return type, so that type errors about the result point
 //! there.
 
 use proc_macro2::{Span, TokenStream};
@@ -88,21 +88,8 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
             quote_spanned!(at=> ::coord::__private::BreakerGate::new(#breaker)),
         ));
     }
-    if checked.rate_limit.is_some() {
-        let site = &ids.rate_limit;
-        let at = checked.span(Layer::RateLimit);
-        steps.extend(step(
-            "gate",
-            quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default))),
-        ));
-    }
-    if checked.bulkhead.is_some() {
-        let site = &ids.bulkhead;
-        let at = checked.span(Layer::Bulkhead);
-        steps.extend(step(
-            "gate",
-            quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default))),
-        ));
+    for (layer, guard) in &checked.guards {
+        steps.extend(step("gate", guard.gate(checked.span(*layer), &default)));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
         let attempt = duration_tokens(attempt);

@@ -5,7 +5,7 @@ use quote::{ToTokens, quote};
 use syn::{Ident, ReturnType};
 
 /// `::core::option::Option::Some(value)`, or `None` (paths the user's code cannot shadow).
-pub(super) fn option(value: Option<impl ToTokens>) -> TokenStream {
+pub(crate) fn option(value: Option<impl ToTokens>) -> TokenStream {
     match value {
         Some(value) => quote!(::core::option::Option::Some(#value)),
         None => quote!(::core::option::Option::None),

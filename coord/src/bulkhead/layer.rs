@@ -2,9 +2,10 @@
 //! bulkhead's `max_wait`; its rejection ([`BulkheadFull`]) becomes the function's error.
 
 use std::fmt;
+use std::sync::Arc;
 
-use super::{Bulkhead, BulkheadAcquire, BulkheadFull, BulkheadPermit};
-use crate::layer::{Gate, GateFor, LayerReturn, from_rejection};
+use super::{Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadFull, BulkheadPermit};
+use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 
 /// A bulkhead admitting every attempt of an operation returning `Out`. Made by
 /// [`new`](Self::new), whose bounds say what `Out` needs; the conversion is kept as a function
@@ -86,4 +87,16 @@ from_rejection! {
         note = "add `impl From<coord::BulkheadFull> for {Self}` (for example a `Busy` variant of your error enum)"
     )]
     FromBulkheadFull::from_bulkhead_full(full: BulkheadFull)
+}
+
+/// A `#[bulkhead]` call site's bulkhead: the one registered under its name, or one made with
+/// the call site's configuration.
+impl SiteLayer for Bulkhead {
+    type Config = fn() -> BulkheadConfig;
+
+    fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
+        super::find(name).unwrap_or_else(|| {
+            super::bulkhead_with(name, config()).unwrap_or_else(|_| super::bulkhead(name))
+        })
+    }
 }

@@ -1,5 +1,6 @@
 //! The doors: the functions users call at the crate root and the call-site handles the macros
-//! use (through `__private`). Only the doors load `COORD_CONFIG` ([`config::ensure_env_loaded`])
+//! use (through `__private`); the gate layers' lookups are written beside their re-exports in
+//! the crate root. Only the doors load `COORD_CONFIG` ([`config::ensure_env_loaded`])
 //! before they reach a registry; the layers below never look upward for configuration.
 
 pub mod limits;
@@ -8,11 +9,9 @@ pub(crate) mod sites;
 use std::sync::Arc;
 
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker};
-use crate::bulkhead::{self, Bulkhead, BulkheadConfig, BulkheadConfigError};
 use crate::compose;
 use crate::config;
 use crate::perf::{self, OperationStats, PerformanceMonitor};
-use crate::rate_limit::{self, RateLimitConfig, RateLimitConfigError, RateLimiter};
 use crate::report::{self, Report};
 use crate::retry::{self, RetryPolicy};
 use crate::validate::{self, RuleRegistry, Validator};
@@ -45,48 +44,6 @@ pub fn breaker_with(
 ) -> Result<Arc<CircuitBreaker>, BreakerConfigError> {
     config::ensure_env_loaded();
     breaker::breaker_with(name, config)
-}
-
-/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
-///
-/// The registry holds at most [`limits::max_bulkheads`] names; a new name past the cap gets the
-/// one shared bulkhead [`limits::OVERFLOW_NAME`] (with the default configuration), and is
-/// counted in [`limits::dropped_names`].
-pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
-    config::ensure_env_loaded();
-    bulkhead::bulkhead(name)
-}
-
-/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
-/// last configuration applied wins). A name past the registry's cap gets the shared overflow
-/// bulkhead, which keeps its own configuration.
-pub fn bulkhead_with(
-    name: &str,
-    config: BulkheadConfig,
-) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
-    config::ensure_env_loaded();
-    bulkhead::bulkhead_with(name, config)
-}
-
-/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
-///
-/// The registry holds at most [`limits::max_rate_limiters`] names; a new name past the cap gets
-/// the one shared rate limiter [`limits::OVERFLOW_NAME`] (with the default configuration), and
-/// is counted in [`limits::dropped_names`].
-pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
-    config::ensure_env_loaded();
-    rate_limit::rate_limiter(name)
-}
-
-/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
-/// (the last configuration applied wins). A name past the registry's cap gets the shared
-/// overflow rate limiter, which keeps its own configuration.
-pub fn rate_limiter_with(
-    name: &str,
-    config: RateLimitConfig,
-) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
-    config::ensure_env_loaded();
-    rate_limit::rate_limiter_with(name, config)
 }
 
 /// The keyed breakers called `name` (one breaker per key value, as `#[circuit_breaker(key =
@@ -166,7 +123,7 @@ pub fn report() -> Report {
 
 /// Returns every registry to zero: clears *measurements and state* (operation metrics, the
 /// monitor's samples and windows, error records, breaker states, budgets' tokens, validation
-/// counts, bulkhead and rate-limiter counters, dropped-name counts) and keeps *configuration*
+/// counts, the concurrency and rate limiters' counters, dropped-name counts) and keeps *configuration*
 /// (named retry policies, breaker configurations and a configuration file's precedence over
 /// call-site keys, rule sets, monitor settings, registry caps). A call site first used after a
 /// reset behaves exactly like one used before it; handles cached by call sites stay valid and

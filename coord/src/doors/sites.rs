@@ -7,12 +7,11 @@ use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
 
 use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
-use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
 use crate::config;
 use crate::errors::Severity;
+use crate::layer::SiteLayer;
 use crate::perf::layer::TimedSite;
 use crate::perf::{self, Operation, TimedCall};
-use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
 use crate::retry::layer::Retrier;
 use crate::retry::{self, Attempt, RetryBudget, RetryLoop, RetryPolicy};
 use crate::timeout::counters::TimeoutCounter;
@@ -239,8 +238,10 @@ impl Retrier for &RetrySite {
     }
 }
 
-/// A call site's handle on a named layer (a bulkhead, a rate limiter, a time-out counter):
-/// resolved on the first call, then one atomic load.
+/// A call site's handle on a named layer (a gate layer's, a time-out counter): resolved on the
+/// first call, then one atomic load. A gate layer's site is
+/// `LayerSite::<Layer>::configured(name, || config)`, its [`SiteLayer`] implemented in the
+/// layer's folder.
 #[derive(Debug)]
 pub struct LayerSite<H: SiteLayer> {
     name: Option<&'static str>,
@@ -248,18 +249,10 @@ pub struct LayerSite<H: SiteLayer> {
     handle: OnceLock<Arc<H>>,
 }
 
-/// A layer a [`LayerSite`] resolves in its registry.
-pub trait SiteLayer: Sized {
-    /// What the call site configures it with.
-    type Config;
-    /// The layer called `name`, configured by `config` if this call creates it. One that
-    /// exists already (configured by a configuration file, by a `…_with` function or by another
-    /// call site of the same name) keeps its configuration.
-    fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self>;
-}
-
 impl<H: SiteLayer> LayerSite<H> {
-    const fn configured(name: Option<&'static str>, config: H::Config) -> Self {
+    /// The layer `name` (`None`: the function's default name) configured by `config` if the
+    /// first call creates it.
+    pub const fn configured(name: Option<&'static str>, config: H::Config) -> Self {
         Self {
             name,
             config,
@@ -275,41 +268,6 @@ impl<H: SiteLayer> LayerSite<H> {
             H::resolve(self.name.unwrap_or_else(default), &self.config)
         })
     }
-}
-
-/// Declares the site of a layer that a call site configures and that its registry may hold
-/// already: the alias, its `new`, and how the registry resolves it.
-macro_rules! configured_site {
-    ($(#[$doc:meta])* $site:ident = $layer:ident($config:ident), $registry:ident::{$with:ident, $named:ident}) => {
-        $(#[$doc])*
-        pub type $site = LayerSite<$layer>;
-
-        impl $site {
-            /// The layer `name` (`None`: the function's default name) configured by `config`.
-            pub const fn new(name: Option<&'static str>, config: fn() -> $config) -> Self {
-                Self::configured(name, config)
-            }
-        }
-
-        impl SiteLayer for $layer {
-            type Config = fn() -> $config;
-            fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-                $registry::find(name).unwrap_or_else(|| {
-                    $registry::$with(name, config()).unwrap_or_else(|_| $registry::$named(name))
-                })
-            }
-        }
-    };
-}
-
-configured_site! {
-    /// A `#[bulkhead]` call site's bulkhead.
-    BulkheadSite = Bulkhead(BulkheadConfig), bulkhead::{bulkhead_with, bulkhead}
-}
-
-configured_site! {
-    /// A `#[rate_limit]` call site's rate limiter.
-    RateLimitSite = RateLimiter(RateLimitConfig), rate_limit::{rate_limiter_with, rate_limiter}
 }
 
 /// A `#[timeout]` call site's time-out counter, under the operation's name.

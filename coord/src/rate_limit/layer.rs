@@ -5,11 +5,12 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{RateLimited, RateLimiter, nanos};
+use super::{RateLimitConfig, RateLimited, RateLimiter, nanos};
 use crate::clock::timer;
-use crate::layer::{Gate, GateFor, LayerReturn, from_rejection};
+use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 
 /// A rate limiter admitting every attempt of an operation returning `Out`. Made by
 /// [`new`](Self::new), whose bounds say what `Out` needs; the conversion is kept as a function
@@ -121,4 +122,16 @@ from_rejection! {
         note = "add `impl From<coord::RateLimited> for {Self}` (for example a `Throttled` variant of your error enum)"
     )]
     FromRateLimited::from_rate_limited(limited: RateLimited)
+}
+
+/// A `#[rate_limit]` call site's rate limiter: the one registered under its name, or one made with
+/// the call site's configuration.
+impl SiteLayer for RateLimiter {
+    type Config = fn() -> RateLimitConfig;
+
+    fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
+        super::find(name).unwrap_or_else(|| {
+            super::rate_limiter_with(name, config()).unwrap_or_else(|_| super::rate_limiter(name))
+        })
+    }
 }
