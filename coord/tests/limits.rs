@@ -130,15 +130,25 @@ fn system_health_reads_the_last_sample_and_never_waits_for_one() {
     let _turn = turn();
     let monitor = coord::monitor();
     // First use of the host probe in this process: CPU use cannot be measured for 200 ms, and
-    // system_health() does not wait for it (the reading is not kept in the history).
+    // system_health() does not wait for it (the reading is not kept in the history), and does
+    // not pass an unmeasured CPU off as 0 %: it is NaN (`null` in JSON), not counted, and named.
     let first = monitor.system_health();
     if monitor.history().is_empty() {
-        assert_eq!(first.cpu_usage, 0.0, "not yet measured");
+        assert!(!first.sampled);
+        assert!(
+            first.cpu_usage.is_nan() && first.process_cpu_usage.is_nan(),
+            "not yet measured"
+        );
+        assert!(!first.breakdown.cpu.counts);
+        assert!(first.verdict.contains("not measured"), "{}", first.verdict);
     }
     assert!(first.memory_usage > 0.0);
     // Once a sample exists, it is what system_health() reads.
     let sample = monitor.record_system_health();
     let health = monitor.system_health();
+    assert!(health.sampled);
     assert_eq!(health.cpu_usage, sample.cpu_usage);
     assert_eq!(health.memory_usage, sample.memory_usage);
+    assert_eq!(health.process_cpu_usage, sample.process_cpu_share());
+    assert_eq!(health.process_memory_usage, sample.process_memory_share());
 }
