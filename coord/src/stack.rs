@@ -160,17 +160,17 @@ impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
     /// Hands the final error of a synchronous call, after every other layer gave up, to
     /// `recover`.
     #[inline(always)]
-    pub fn recover<L: Recover<Out>>(self, recover: L) -> Stack<Out, Body, P, L, T, R, G, A> {
-        self.with_recover(recover)
+    pub fn recover<L: Recover<Out>>(self, recover_: L) -> Stack<Out, Body, P, L, T, R, G, A> {
+        self.with_recover(recover_)
     }
 
     /// [`recover`](Self::recover) for an async call: `recover` may return a future.
     #[inline(always)]
-    pub fn recover_async<L, Fut>(self, recover: L) -> Stack<Out, Body, P, L, T, R, G, A>
+    pub fn recover_async<L, Fut>(self, recover_: L) -> Stack<Out, Body, P, L, T, R, G, A>
     where
         L: RecoverAsync<Out, Fut>,
     {
-        self.with_recover(recover)
+        self.with_recover(recover_)
     }
 
     /// The recovery place replaced; the public steps say what a recovery must do.
