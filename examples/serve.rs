@@ -60,6 +60,18 @@ impl Dice {
     fn millis(&mut self, low: u64, high: u64) -> Duration {
         Duration::from_micros(self.0.u64(low * 1000..high * 1000))
     }
+
+    /// A simulated dependency's call: takes `millis` milliseconds, then fails with `error`
+    /// with probability `p`.
+    fn dependency_call(
+        &mut self,
+        millis: std::ops::Range<u64>,
+        p: f64,
+        error: ShopError,
+    ) -> Result<(), ShopError> {
+        std::thread::sleep(self.millis(millis.start, millis.end));
+        if self.chance(p) { Err(error) } else { Ok(()) }
+    }
 }
 
 /// Whether the simulated payment gateway is in an outage right now.
@@ -84,12 +96,7 @@ fn search(dice: &mut Dice) -> Result<u32, ShopError> {
     open_for = "2s"
 )]
 fn reserve(dice: &mut Dice) -> Result<(), ShopError> {
-    std::thread::sleep(dice.millis(2, 9));
-    if dice.chance(0.02) {
-        Err(ShopError::GatewayDown)
-    } else {
-        Ok(())
-    }
+    dice.dependency_call(2..9, 0.02, ShopError::GatewayDown)
 }
 
 #[track_performance("payments.charge")]
@@ -106,12 +113,7 @@ fn charge(dice: &mut Dice) -> Result<(), ShopError> {
         std::thread::sleep(dice.millis(20, 40));
         return Err(ShopError::GatewayDown);
     }
-    std::thread::sleep(dice.millis(5, 25));
-    if dice.chance(0.04) {
-        Err(ShopError::Declined)
-    } else {
-        Ok(())
-    }
+    dice.dependency_call(5..25, 0.04, ShopError::Declined)
 }
 
 #[track_performance("shop.checkout")]

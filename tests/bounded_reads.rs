@@ -46,12 +46,34 @@ fn feed(path: &Path) -> JoinHandle<usize> {
     })
 }
 
+/// Loads a FIFO fed far past `cap` with `load`, and asserts that the error names the cap and
+/// that the reader stopped near it; returns the error and the FIFO's path.
+fn load_fed_fifo<E: std::fmt::Display>(
+    name: &str,
+    cap: usize,
+    load: impl FnOnce(&Path) -> E,
+) -> (E, PathBuf) {
+    let path = fifo(name);
+    let writer = feed(&path);
+    let err = load(&path);
+    let written = writer.join().unwrap();
+    let _ = std::fs::remove_dir_all(path.parent().unwrap());
+    assert!(
+        err.to_string().contains(&format!("more than {cap} bytes")),
+        "{err}"
+    );
+    assert!(
+        written < 2 * cap,
+        "the FIFO was read past the cap: {written} bytes"
+    );
+    (err, path)
+}
+
 #[test]
 fn bounded_reads_rules_load_file_stops_a_fifo_at_the_cap() {
-    let path = fifo("rules");
-    let writer = feed(&path);
-    let err = coord::rules().load_file(&path).unwrap_err();
-    let written = writer.join().unwrap();
+    let (err, path) = load_fed_fifo("rules", MAX_RULE_DOCUMENT_BYTES, |path| {
+        coord::rules().load_file(path).unwrap_err()
+    });
     let RuleLoadError::InFile { path: named, error } = &err else {
         panic!("{err:?}")
     };
@@ -60,16 +82,6 @@ fn bounded_reads_rules_load_file_stops_a_fifo_at_the_cap() {
         matches!(**error, RuleLoadError::TooLarge { limit, .. } if limit == MAX_RULE_DOCUMENT_BYTES),
         "{err:?}"
     );
-    assert!(
-        err.to_string()
-            .contains(&format!("more than {MAX_RULE_DOCUMENT_BYTES} bytes")),
-        "{err}"
-    );
-    assert!(
-        written < 2 * MAX_RULE_DOCUMENT_BYTES,
-        "the FIFO was read past the cap: {written} bytes"
-    );
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]
@@ -84,25 +96,14 @@ fn bounded_reads_rules_load_file_refuses_dev_zero() {
 
 #[test]
 fn bounded_reads_config_load_file_stops_a_fifo_at_the_cap() {
-    let path = fifo("config");
-    let writer = feed(&path);
-    let err = coord::config::load_file(&path).unwrap_err();
-    let written = writer.join().unwrap();
+    let (err, path) = load_fed_fifo("config", MAX_CONFIG_BYTES, |path| {
+        coord::config::load_file(path).unwrap_err()
+    });
     assert!(
         matches!(err.kind, ConfigErrorKind::TooLarge { .. }),
         "{err:?}"
     );
     assert_eq!(err.file.as_deref(), Some(path.as_path()));
-    assert!(
-        err.to_string()
-            .contains(&format!("more than {MAX_CONFIG_BYTES} bytes")),
-        "{err}"
-    );
-    assert!(
-        written < 2 * MAX_CONFIG_BYTES,
-        "the FIFO was read past the cap: {written} bytes"
-    );
-    let _ = std::fs::remove_dir_all(path.parent().unwrap());
 }
 
 #[test]

@@ -42,6 +42,13 @@ fn to_half_open_ready(b: &CircuitBreaker) {
     std::thread::sleep(b.snapshot().next_probe_in.unwrap() + Duration::from_millis(2));
 }
 
+/// A breaker that admits one probe at a time, tripped and at the end of its open period.
+fn half_open_for_one_probe(name: &str) -> CircuitBreaker {
+    let b = breaker(name, quick(Duration::from_millis(10)).half_open_calls(1));
+    to_half_open_ready(&b);
+    b
+}
+
 #[test]
 fn opens_at_the_failure_rate_once_minimum_calls_are_in() {
     let b = breaker("t.opens", quick(Duration::from_secs(60)));
@@ -150,11 +157,7 @@ fn failed_probes_reopen_for_longer() {
 
 #[test]
 fn ignored_probe_returns_its_permit() {
-    let b = breaker(
-        "t.ignore",
-        quick(Duration::from_millis(10)).half_open_calls(1),
-    );
-    to_half_open_ready(&b);
+    let b = half_open_for_one_probe("t.ignore");
     b.try_acquire().unwrap().ignore();
     assert_eq!(b.state(), BreakerState::HalfOpen);
     assert_eq!(b.snapshot().half_open_in_flight, 0);
@@ -189,11 +192,7 @@ fn late_result_from_an_older_generation_is_ignored() {
 
 #[test]
 fn panic_in_a_probe_releases_its_permit_and_counts_as_failure() {
-    let b = breaker(
-        "t.panic",
-        quick(Duration::from_millis(10)).half_open_calls(1),
-    );
-    to_half_open_ready(&b);
+    let b = half_open_for_one_probe("t.panic");
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         b.call(|| -> Result<(), DbError> { panic!("probe blew up") })
     }));
@@ -219,11 +218,7 @@ fn panic_while_closed_counts_as_failure() {
 
 #[tokio::test]
 async fn dropping_a_future_releases_its_probe_permit() {
-    let b = breaker(
-        "t.drop",
-        quick(Duration::from_millis(10)).half_open_calls(1),
-    );
-    to_half_open_ready(&b);
+    let b = half_open_for_one_probe("t.drop");
     let pending = b.call_async(std::future::pending::<Result<(), DbError>>);
     let timed_out = tokio::time::timeout(Duration::from_millis(5), pending).await;
     assert!(timed_out.is_err());

@@ -99,16 +99,23 @@ async fn async_rejections_are_not_retried() {
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
 
+fn five_quick_retries() -> RetryPolicy {
+    RetryPolicy::exponential(5, Duration::from_millis(1), 1.0)
+}
+
+/// Two failed calls open it, for longer than a test runs.
+fn opens_after_two_failures() -> BreakerConfig {
+    BreakerConfig::default()
+        .minimum_calls(2)
+        .window(2)
+        .open_for(Duration::from_secs(60))
+}
+
 #[test]
 fn error_handler_with_a_breaker() {
     let handler = ErrorHandler::new("compose.handler")
-        .retry(RetryPolicy::exponential(5, Duration::from_millis(1), 1.0))
-        .breaker(
-            BreakerConfig::default()
-                .minimum_calls(2)
-                .window(2)
-                .open_for(Duration::from_secs(60)),
-        );
+        .retry(five_quick_retries())
+        .breaker(opens_after_two_failures());
     let mut attempts = 0;
     let result: Result<(), DbError> = handler.execute(|| {
         attempts += 1;
@@ -131,13 +138,8 @@ fn error_handler_with_a_breaker() {
 #[tokio::test]
 async fn async_error_handler_with_a_breaker() {
     let handler = ErrorHandler::new("compose.handler.async")
-        .retry(RetryPolicy::exponential(5, Duration::from_millis(1), 1.0))
-        .try_breaker(
-            BreakerConfig::default()
-                .minimum_calls(2)
-                .window(2)
-                .open_for(Duration::from_secs(60)),
-        )
+        .retry(five_quick_retries())
+        .try_breaker(opens_after_two_failures())
         .unwrap();
     let attempts = AtomicU32::new(0);
     let created = AtomicU32::new(0);

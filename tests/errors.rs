@@ -5,6 +5,10 @@ use std::time::Duration;
 use coord::errors::AttemptOutcome;
 use coord::{ErrorContext, ErrorHandler, FakeClock, HealthStatus, Jitter, RetryPolicy, Severity};
 
+mod support;
+
+use support::keep_all_records;
+
 #[derive(Debug, PartialEq)]
 struct ConnectionError(&'static str);
 
@@ -18,13 +22,6 @@ fn fast(retries: u32) -> RetryPolicy {
     RetryPolicy::exponential(retries, Duration::from_millis(10), 2.0)
         .jitter(Jitter::None)
         .clock(FakeClock::new())
-}
-
-/// Other tests in this binary record thousands of failures concurrently; keep every record so
-/// the ones a test inspects are not pushed out of the bounded `recent` list (the bound itself
-/// is unit-tested in the crate).
-fn keep_all_records() {
-    coord::errors::set_recent_capacity(1 << 20);
 }
 
 #[test]

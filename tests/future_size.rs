@@ -78,52 +78,22 @@ async fn by_hand_timeout(x: u64) -> Result<u64, BoxError> {
 #[test]
 fn a_layer_costs_its_own_state_whatever_the_body() {
     let (body, body_large) = (size_of_val(&bare(1)), size_of_val(&bare_large(1)));
+    // A layer's future with the small body and with the large one.
+    macro_rules! sizes {
+        ($layer:literal, $small:ident, $large:ident) => {
+            ($layer, size_of_val(&$small(1)), size_of_val(&$large(1)))
+        };
+    }
     let layered = [
-        (
-            "track_performance",
-            size_of_val(&perf(1)),
-            size_of_val(&perf_large(1)),
-        ),
-        (
-            "timeout",
-            size_of_val(&attempt_timeout(1)),
-            size_of_val(&attempt_timeout_large(1)),
-        ),
-        (
-            "timeout(total)",
-            size_of_val(&total_timeout(1)),
-            size_of_val(&total_timeout_large(1)),
-        ),
-        (
-            "retry",
-            size_of_val(&retried(1)),
-            size_of_val(&retried_large(1)),
-        ),
-        (
-            "circuit_breaker",
-            size_of_val(&breaker(1)),
-            size_of_val(&breaker_large(1)),
-        ),
-        (
-            "rate_limit",
-            size_of_val(&limited(1)),
-            size_of_val(&limited_large(1)),
-        ),
-        (
-            "bulkhead",
-            size_of_val(&bulkheaded(1)),
-            size_of_val(&bulkheaded_large(1)),
-        ),
-        (
-            "fallback",
-            size_of_val(&recovered(1)),
-            size_of_val(&recovered_large(1)),
-        ),
-        (
-            "all eight",
-            size_of_val(&all(1)),
-            size_of_val(&all_large(1)),
-        ),
+        sizes!("track_performance", perf, perf_large),
+        sizes!("timeout", attempt_timeout, attempt_timeout_large),
+        sizes!("timeout(total)", total_timeout, total_timeout_large),
+        sizes!("retry", retried, retried_large),
+        sizes!("circuit_breaker", breaker, breaker_large),
+        sizes!("rate_limit", limited, limited_large),
+        sizes!("bulkhead", bulkheaded, bulkheaded_large),
+        sizes!("fallback", recovered, recovered_large),
+        sizes!("all eight", all, all_large),
     ];
     println!("body: {body} B (large: {body_large} B)");
     let mut singles = 0;

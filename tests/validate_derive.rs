@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use coord::{RuleError, Validate};
+use coord::{RuleError, Validate, ValidationResult};
 use serde::Serialize;
 use serde_json::json;
 
@@ -20,6 +20,19 @@ fn yaml_codes(name: &str, yaml: &str, value: &impl Serialize) -> Vec<(String, St
         .unwrap_or_else(|e| panic!("{e}"));
     let set = coord::rules().get(name).expect("loaded");
     codes(&coord::validator().validate_with(&set, value))
+}
+
+/// Asserts that the derive's result `r` fails exactly `expected` (path, rule) pairs, and that
+/// the YAML rule set `(name, yaml)` fails the same ones on the same value.
+#[track_caller]
+fn assert_same_failures(
+    r: &ValidationResult,
+    (name, yaml, value): (&str, &str, &impl Serialize),
+    expected: &[(&str, &str)],
+) {
+    let expected = pairs(expected);
+    assert_eq!(codes(r), expected);
+    assert_eq!(yaml_codes(name, yaml, value), expected);
 }
 
 #[derive(Validate, Serialize)]
@@ -75,19 +88,18 @@ fn each_rule_fails_with_the_same_codes_and_paths_as_yaml() {
         tags: vec!["ok".into(), "".into(), "toolong".into(), "x".into()],
     };
     let r = bad.validate();
-    let expected = pairs(&[
-        ("name", "length"),
-        ("email", "email"),
-        ("age", "range"),
-        ("homepage", "url"),
-        ("tags", "length"),
-        ("tags[1]", "length"),
-        ("tags[2]", "length"),
-    ]);
-    assert_eq!(codes(&r), expected);
-    assert_eq!(
-        yaml_codes("derive_profile_yaml", PROFILE_YAML, &bad),
-        expected
+    assert_same_failures(
+        &r,
+        ("derive_profile_yaml", PROFILE_YAML, &bad),
+        &[
+            ("name", "length"),
+            ("email", "email"),
+            ("age", "range"),
+            ("homepage", "url"),
+            ("tags", "length"),
+            ("tags[1]", "length"),
+            ("tags[2]", "length"),
+        ],
     );
     assert!(!r.is_valid);
     assert_eq!((r.passed, r.applicable), (2, 9));
@@ -184,20 +196,19 @@ fn account_rules_fail_alike_on_both_paths() {
         confirm: "b".into(),
     };
     let r = a.validate();
-    let expected = pairs(&[
-        ("id", "required"),
-        ("nickname", "required"),
-        ("handle", "pattern"),
-        ("priority", "one_of"),
-        ("level", "one_of"),
-        ("uuid", "uuid"),
-        ("created", "datetime"),
-        ("confirm", "must_match"),
-    ]);
-    assert_eq!(codes(&r), expected);
-    assert_eq!(
-        yaml_codes("derive_account_yaml", ACCOUNT_YAML, &a),
-        expected
+    assert_same_failures(
+        &r,
+        ("derive_account_yaml", ACCOUNT_YAML, &a),
+        &[
+            ("id", "required"),
+            ("nickname", "required"),
+            ("handle", "pattern"),
+            ("priority", "one_of"),
+            ("level", "one_of"),
+            ("uuid", "uuid"),
+            ("created", "datetime"),
+            ("confirm", "must_match"),
+        ],
     );
     assert_eq!(r.errors[1].message, "a nickname is needed");
     assert_eq!(r.score, 0.0);

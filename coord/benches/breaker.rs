@@ -8,8 +8,7 @@
 //! `cargo bench -p coord --bench breaker -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
-use std::sync::Barrier;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coord::{BreakerConfig, CircuitBreaker};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -129,24 +128,10 @@ fn run_two_threads(c: &mut Criterion, group: &str, candidates: Vec<Candidate>) {
     for (name, call) in candidates {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                let barrier = Barrier::new(THREADS as usize);
-                let elapsed: Vec<Duration> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = (0..THREADS)
-                        .map(|t| {
-                            let (call, barrier) = (&call, &barrier);
-                            scope.spawn(move || {
-                                barrier.wait();
-                                let start = Instant::now();
-                                for i in 0..iters {
-                                    black_box(call(i ^ t));
-                                }
-                                start.elapsed()
-                            })
-                        })
-                        .collect();
-                    handles.into_iter().map(|h| h.join().unwrap()).collect()
-                });
-                elapsed.into_iter().max().unwrap_or_default()
+                support::thread_times(THREADS, iters, &call)
+                    .into_iter()
+                    .max()
+                    .unwrap_or_default()
             })
         });
     }

@@ -7,9 +7,11 @@
 //! one `format!` of the error.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+
+mod support;
 
 /// An error whose message is formatted like most real ones: a few pieces written in turn.
 #[derive(Debug)]
@@ -40,26 +42,8 @@ fn retried(fail: bool) -> Result<u64, Reset> {
 
 /// Time per call of each of `threads` threads running `iters` calls of `call` at once.
 fn per_thread(threads: usize, iters: u64, call: &(dyn Fn() + Sync)) -> Duration {
-    let barrier = std::sync::Barrier::new(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                s.spawn(|| {
-                    barrier.wait();
-                    let start = Instant::now();
-                    for _ in 0..iters {
-                        call();
-                    }
-                    start.elapsed()
-                })
-            })
-            .collect();
-        let total: Duration = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .sum();
-        total / threads as u32
-    })
+    let times = support::thread_times(threads as u64, iters, |_| call());
+    times.iter().sum::<Duration>() / threads as u32
 }
 
 fn failure_path(c: &mut Criterion) {

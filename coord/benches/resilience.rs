@@ -10,14 +10,15 @@ use std::future::Future;
 use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::pin::pin;
-use std::sync::Barrier;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coord::{Bulkhead, BulkheadConfig, RateLimitConfig, RateLimiter};
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::clock::MonotonicClock;
 use governor::{Quota, RateLimiter as Governor};
+
+mod support;
 
 /// Polls a future once, as an executor's first poll would.
 #[inline]
@@ -104,27 +105,10 @@ fn rate_limit_two_threads(c: &mut Criterion) {
     for (name, check) in limiters() {
         group.bench_function(name, |b| {
             b.iter_custom(|iters| {
-                let barrier = Barrier::new(2);
-                std::thread::scope(|scope| {
-                    let handles: Vec<_> = (0..2)
-                        .map(|_| {
-                            let (check, barrier) = (&check, &barrier);
-                            scope.spawn(move || {
-                                barrier.wait();
-                                let start = Instant::now();
-                                for _ in 0..iters {
-                                    black_box(check());
-                                }
-                                start.elapsed()
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap())
-                        .max()
-                        .unwrap_or_default()
-                })
+                support::thread_times(2, iters, |_| check())
+                    .into_iter()
+                    .max()
+                    .unwrap_or_default()
             })
         });
     }

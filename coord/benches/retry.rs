@@ -17,8 +17,9 @@ impl std::fmt::Display for Failed {
     }
 }
 
-#[inline(never)]
-fn bare(x: u64) -> Result<u64, Failed> {
+/// The operation measured: inlined into both functions, so that they differ only by `#[retry]`.
+#[inline(always)]
+fn operation(x: u64) -> Result<u64, Failed> {
     if black_box(x) == u64::MAX {
         Err(Failed)
     } else {
@@ -26,14 +27,15 @@ fn bare(x: u64) -> Result<u64, Failed> {
     }
 }
 
+#[inline(never)]
+fn bare(x: u64) -> Result<u64, Failed> {
+    operation(x)
+}
+
 #[coord::retry(max_retries = 3, base_delay = "10ms")]
 #[inline(never)]
 fn retried(x: u64) -> Result<u64, Failed> {
-    if black_box(x) == u64::MAX {
-        Err(Failed)
-    } else {
-        Ok(x.wrapping_mul(31))
-    }
+    operation(x)
 }
 
 fn success_path(c: &mut Criterion) {

@@ -82,19 +82,7 @@ where
 impl<Out, Body> Stack<Out, Body> {
     #[inline(always)]
     fn new(body: Body) -> Self {
-        let layers = Layers {
-            timer: Off,
-            recover: Off,
-            total: Off,
-            retry: Off,
-            gates: Off,
-            attempt: Off,
-        };
-        Self {
-            body,
-            layers,
-            out: PhantomData,
-        }
+        Self::from_places(body, (Off, Off, Off, Off, Off, Off))
     }
 
     /// A stack around a synchronous operation that runs once (no retry layer).
@@ -136,6 +124,27 @@ impl<Out, Body> Stack<Out, Body> {
 }
 
 impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
+    /// The inverse of [`split`](Self::split).
+    #[inline(always)]
+    fn from_places(
+        body: Body,
+        (timer, recover, total, retry, gates, attempt): (P, F, T, R, G, A),
+    ) -> Self {
+        let layers = Layers {
+            timer,
+            recover,
+            total,
+            retry,
+            gates,
+            attempt,
+        };
+        Self {
+            body,
+            layers,
+            out: PhantomData,
+        }
+    }
+
     /// Times the whole call with the timer `make` builds (it receives a marker of `Out`).
     #[inline(always)]
     pub fn time<L, M>(self, make: M) -> Stack<Out, Body, L, F, T, R, G, A>
@@ -143,55 +152,16 @@ impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
         L: TimerFor<Out>,
         M: FnOnce(Of<Out>) -> L,
     {
-        let timer_ = make(Of::marker());
-        let Self { body, layers, out } = self;
-        let Layers {
-            recover,
-            total,
-            retry,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer: timer_,
-                recover,
-                total,
-                retry,
-                gates,
-                attempt,
-            },
-            out,
-        }
+        let timer = make(Of::marker());
+        let (body, (_, recover, total, retry, gates, attempt)) = self.split();
+        Stack::from_places(body, (timer, recover, total, retry, gates, attempt))
     }
 
     /// Hands the final error of a synchronous call, after every other layer gave up, to
     /// `recover`.
     #[inline(always)]
     pub fn recover<L: Recover<Out>>(self, recover_: L) -> Stack<Out, Body, P, L, T, R, G, A> {
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            total,
-            retry,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover: recover_,
-                total,
-                retry,
-                gates,
-                attempt,
-            },
-            out,
-        }
+        self.with_recover(recover_)
     }
 
     /// [`recover`](Self::recover) for an async call: `recover` may return a future.
@@ -200,106 +170,37 @@ impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
     where
         L: RecoverAsync<Out, Fut>,
     {
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            total,
-            retry,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover: recover_,
-                total,
-                retry,
-                gates,
-                attempt,
-            },
-            out,
-        }
+        self.with_recover(recover_)
+    }
+
+    /// The recovery place replaced; the public steps say what a recovery must do.
+    #[inline(always)]
+    fn with_recover<L>(self, recover: L) -> Stack<Out, Body, P, L, T, R, G, A> {
+        let (body, (timer, _, total, retry, gates, attempt)) = self.split();
+        Stack::from_places(body, (timer, recover, total, retry, gates, attempt))
     }
 
     /// Ends the whole call (retries and back-off sleeps included) when `limit` expires.
     #[inline(always)]
     pub fn total<L: LimitFor<Out>>(self, limit: L) -> Stack<Out, Body, P, F, L, R, G, A> {
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            recover,
-            retry,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover,
-                total: limit,
-                retry,
-                gates,
-                attempt,
-            },
-            out,
-        }
+        let (body, (timer, recover, _, retry, gates, attempt)) = self.split();
+        Stack::from_places(body, (timer, recover, limit, retry, gates, attempt))
     }
 
     /// Admits every attempt through `gate`, inside the gates given before.
     #[inline(always)]
     pub fn gate<L: GateFor<Out>>(self, gate: L) -> Stack<Out, Body, P, F, T, R, Gates<G, L>, A> {
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            recover,
-            total,
-            retry,
-            gates,
-            attempt,
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover,
-                total,
-                retry,
-                gates: Gates(gates, gate),
-                attempt,
-            },
-            out,
-        }
+        let (body, (timer, recover, total, retry, gates, attempt)) = self.split();
+        let gates = Gates(gates, gate);
+        Stack::from_places(body, (timer, recover, total, retry, gates, attempt))
     }
 
     /// Ends every attempt when `limit` expires (a failure for the breaker, retryable by
     /// default).
     #[inline(always)]
     pub fn attempt<L: LimitFor<Out>>(self, limit: L) -> Stack<Out, Body, P, F, T, R, G, L> {
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            recover,
-            total,
-            retry,
-            gates,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover,
-                total,
-                retry,
-                gates,
-                attempt: limit,
-            },
-            out,
-        }
+        let (body, (timer, recover, total, retry, gates, _)) = self.split();
+        Stack::from_places(body, (timer, recover, total, retry, gates, limit))
     }
 
     /// Retries failed attempts as `retrier` allows. `when(&error)` returning `false` makes an
@@ -316,34 +217,22 @@ impl<Out, Body, P, F, T, R, G, A> Stack<Out, Body, P, F, T, R, G, A> {
         Out: Fallible<Err = E>,
         D: FnOnce(Describe<E>) -> fn(&E) -> String,
     {
-        let describe = describe(Describe::marker());
-        let Self { body, layers, out } = self;
-        let Layers {
-            timer,
-            recover,
-            total,
-            gates,
-            attempt,
-            ..
-        } = layers;
-        Stack {
-            body,
-            layers: Layers {
-                timer,
-                recover,
-                total,
-                retry: Retry::new(retrier, when, describe),
-                gates,
-                attempt,
-            },
-            out,
-        }
+        let retry = Retry::new(retrier, when, describe(Describe::marker()));
+        let (body, (timer, recover, total, _, gates, attempt)) = self.split();
+        Stack::from_places(body, (timer, recover, total, retry, gates, attempt))
     }
 
-    /// The operation and the layers: what [`drive_async!`](crate::__drive_async) runs.
+    /// The operation and its layers in place order (timer, recover, total, retry, gates,
+    /// attempt): what the runs and [`drive_async!`](crate::__drive_async) take apart, and what
+    /// a step rebuilds with one place replaced (its type changes, which struct update syntax
+    /// cannot do).
     #[inline(always)]
-    pub fn split(self) -> (Body, Layers<P, F, T, R, G, A>) {
-        (self.body, self.layers)
+    pub fn split(self) -> (Body, (P, F, T, R, G, A)) {
+        let l = self.layers;
+        (
+            self.body,
+            (l.timer, l.recover, l.total, l.retry, l.gates, l.attempt),
+        )
     }
 }
 

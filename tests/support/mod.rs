@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests: an error type for guarded operations, a
-//! per-thread allocation counter, and a view of validation errors. Each test binary uses only some of them.
+//! per-thread allocation counter, a view of validation errors, and the retry tests' helpers. Each test binary uses only some of them.
 #![allow(dead_code)]
 
 pub mod alloc;
+pub mod retry;
 
 use coord::{CircuitOpen, ValidationResult};
 
@@ -59,4 +60,11 @@ pub fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
         .iter()
         .map(|(path, rule)| (path.to_string(), rule.to_string()))
         .collect()
+}
+
+/// Other tests in the same binary record thousands of failures concurrently; keep every record
+/// so the ones a test inspects are not pushed out of the bounded `recent` list (the bound
+/// itself is unit-tested in the crate).
+pub fn keep_all_records() {
+    coord::errors::set_recent_capacity(1 << 20);
 }

@@ -1,9 +1,11 @@
-//! Helpers shared by the benchmarks that measure what a background reader (reports, scrapes)
-//! costs threads recording at the same time. Each bench binary uses only some of them.
+//! Helpers shared by the benchmarks: threads calling at once, and what a background reader
+//! (reports, scrapes) costs threads recording at the same time. Each bench binary uses only
+//! some of them.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
@@ -91,4 +93,26 @@ pub fn recorder_cpu_while(
     }
     let mean = total / recorders.max(1);
     Duration::from_secs_f64(mean.as_secs_f64() * iters as f64 / batch as f64)
+}
+
+/// Runs `call(i ^ thread)` for every `i` in `0..iters` on each of `threads` threads, released
+/// together by a barrier so that they contend; returns each thread's time.
+pub fn thread_times<R>(threads: u64, iters: u64, call: impl Fn(u64) -> R + Sync) -> Vec<Duration> {
+    let barrier = Barrier::new(threads as usize);
+    let (call, barrier) = (&call, &barrier);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        black_box(call(i ^ t));
+                    }
+                    start.elapsed()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }

@@ -19,15 +19,7 @@ use crate::retry::{Next, RetryLoop};
 #[macro_export]
 macro_rules! __drive_async {
     ($stack:expr) => {{
-        let (mut body, layers) = $stack.split();
-        let $crate::__private::Layers {
-            timer,
-            recover,
-            total,
-            retry,
-            gates,
-            attempt,
-        } = layers;
+        let (mut body, (timer, recover, total, retry, gates, attempt)) = $stack.split();
         let started = $crate::__private::Timer::start(&timer);
         let retried = ::core::pin::pin!(async {
             let mut attempts = retry.start();

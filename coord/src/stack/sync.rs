@@ -1,6 +1,6 @@
 //! The synchronous retry loop: the first attempt inline, every retry in a cold function.
 
-use super::{Layers, Stack};
+use super::Stack;
 use crate::layer::{Fallible, GateFor, Off, Recover, TimerFor};
 use crate::retry::layer::{Retrier, Retry};
 use crate::retry::{Attempt, Next, RetryLoop};
@@ -17,14 +17,7 @@ impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, O
         F: Recover<Out>,
         G: GateFor<Out>,
     {
-        let (mut body, layers) = self.split();
-        let Layers {
-            timer,
-            recover,
-            retry,
-            gates,
-            ..
-        } = layers;
+        let (mut body, (timer, recover, _, retry, gates, _)) = self.split();
         let started = timer.start();
         let mut attempts = retry.start();
         // The first attempt inline; everything after a failure in a cold function, so the

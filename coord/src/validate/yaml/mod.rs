@@ -3,13 +3,15 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
 use serde_norway::Value as Yaml;
 
 pub use super::load_error::{PatternLimit, RuleLoadError};
 use super::locate::locate;
 use super::rule::{Coercion, FieldRules, NestedRules, Pattern, Rule, RuleKind, RuleSet, ValueType};
 use crate::naming::closest;
+use read::{At, bounds_in_order, count, kind, mapping, number, str_key, to_json};
+
+mod read;
 
 /// Largest rule document accepted, in bytes.
 pub const MAX_RULE_DOCUMENT_BYTES: usize = 1 << 20;
@@ -155,18 +157,6 @@ fn depth(v: &Yaml, d: usize) -> usize {
     }
 }
 
-fn kind(v: &Yaml) -> &'static str {
-    match v {
-        Yaml::Null => "null",
-        Yaml::Bool(_) => "a boolean",
-        Yaml::Number(_) => "a number",
-        Yaml::String(_) => "a string",
-        Yaml::Sequence(_) => "a sequence",
-        Yaml::Mapping(_) => "a mapping",
-        Yaml::Tagged(_) => "a tagged value",
-    }
-}
-
 /// What parsing one document carries along: its source, to locate refusals, and what its
 /// patterns have used of the document's budget.
 struct Doc<'s> {
@@ -229,46 +219,6 @@ fn joined<'a>(path: &[&'a str], keys: &[&'a str]) -> Vec<&'a str> {
     out.extend_from_slice(path);
     out.extend_from_slice(keys);
     out
-}
-
-/// Where in the document a rule set or field sits, for error messages.
-struct At<'a> {
-    set: &'a str,
-    field: Option<&'a str>,
-}
-
-impl At<'_> {
-    fn invalid(&self, key: &str, message: impl Into<String>) -> RuleLoadError {
-        RuleLoadError::InvalidValue {
-            rule_set: self.set.to_owned(),
-            field: self.field.map(str::to_owned),
-            key: key.to_owned(),
-            message: message.into(),
-        }
-    }
-
-    fn unknown(&self, key: &str, known: &[&str]) -> RuleLoadError {
-        RuleLoadError::UnknownKey {
-            rule_set: self.set.to_owned(),
-            field: self.field.map(str::to_owned),
-            key: key.to_owned(),
-            suggestion: closest(key, known.iter().copied()),
-        }
-    }
-}
-
-fn mapping<'a>(
-    v: &'a Yaml,
-    at: &At<'_>,
-    key: &str,
-) -> Result<&'a serde_norway::Mapping, RuleLoadError> {
-    v.as_mapping()
-        .ok_or_else(|| at.invalid(key, format!("must be a mapping, found {}", kind(v))))
-}
-
-fn str_key<'a>(k: &'a Yaml, at: &At<'_>) -> Result<&'a str, RuleLoadError> {
-    k.as_str()
-        .ok_or_else(|| at.invalid("(key)", format!("keys must be strings, found {}", kind(k))))
 }
 
 /// `set` is the top-level rule set's name (for errors); `prefix` the dotted place of an inline
@@ -526,78 +476,10 @@ impl RuleLoadError {
     }
 }
 
-/// `MinAboveMax` (naming `keys`) when both bounds are set and `lo > hi`.
-fn bounds_in_order<T: PartialOrd>(
-    lo: Option<T>,
-    hi: Option<T>,
-    [min_key, max_key]: [&'static str; 2],
-    set: &str,
-    place: &str,
-) -> Result<(), RuleLoadError> {
-    match (lo, hi) {
-        (Some(lo), Some(hi)) if lo > hi => Err(RuleLoadError::MinAboveMax {
-            rule_set: set.to_owned(),
-            field: place.to_owned(),
-            min_key,
-            max_key,
-        }),
-        _ => Ok(()),
-    }
-}
-
 fn message_code(key: &str) -> &str {
     match key {
         "min" | "max" => "range",
         "min_length" | "max_length" | "equal" => "length",
         other => other,
     }
-}
-
-fn number(v: &Yaml, at: &At<'_>, key: &str) -> Result<f64, RuleLoadError> {
-    match v.as_f64() {
-        Some(f) if f.is_finite() => Ok(f),
-        // YAML calls `.nan` and `.inf` numbers; as bounds they would silently refuse or accept
-        // every value, so say which one was written and why it cannot serve.
-        Some(f) if f.is_nan() => Err(at.invalid(
-            key,
-            "must be a finite number, found NaN (`.nan`): no value compares with NaN, so it cannot be a bound",
-        )),
-        Some(f) => Err(at.invalid(
-            key,
-            format!(
-                "must be a finite number, found {}infinity (`.inf` or a literal too large for f64)",
-                if f < 0.0 { "negative " } else { "" }
-            ),
-        )),
-        None => Err(at.invalid(key, format!("must be a number, found {}", kind(v)))),
-    }
-}
-
-fn count(v: &Yaml, at: &At<'_>, key: &str) -> Result<u64, RuleLoadError> {
-    if let Some(n) = v.as_u64() {
-        return Ok(n);
-    }
-    match v.as_f64() {
-        // `2.0` is a whole count; JSON Schema suites write lengths that way.
-        Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(f as u64),
-        _ => Err(at.invalid(
-            key,
-            format!("must be a non-negative whole number, found {}", describe(v)),
-        )),
-    }
-}
-
-fn describe(v: &Yaml) -> String {
-    match v {
-        Yaml::Number(n) => n.to_string(),
-        other => kind(other).to_owned(),
-    }
-}
-
-fn to_json(v: &Yaml, at: &At<'_>, key: &str) -> Result<Value, RuleLoadError> {
-    if matches!(v, Yaml::Tagged(_)) {
-        return Err(at.invalid(key, "must not hold tagged YAML values"));
-    }
-    serde_json::to_value(v)
-        .map_err(|e| at.invalid(key, format!("has a value JSON cannot hold: {e}")))
 }
