@@ -110,8 +110,11 @@ fn a_layer_costs_its_own_state_whatever_the_body() {
         );
         if layer != "all eight" {
             // A layer's own state, and a few words of the stack's: a time limit's timer is the
-            // largest (the pipeline this stack replaced cost ~1.8 kB for any one layer).
-            assert!(cost <= 320, "{layer} costs {cost} B");
+            // largest (the pipeline this stack replaced cost ~1.8 kB for any one layer). The
+            // retry's back-off sleep holds tokio's timer too when coord's `tokio` feature is on
+            // (`http` turns it on, and the workspace's default features include `http`).
+            let bound = if layer == "retry" { 400 } else { 320 };
+            assert!(cost <= bound, "{layer} costs {cost} B");
             singles += cost;
         }
     }
