@@ -3,28 +3,17 @@
 //! itself fails (its error rate, its own breakers). `/health/live` answers 200 throughout. Its
 //! own binary: health is process-wide.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use coord::perf::HealthInputs;
 use coord::{BreakerConfig, HealthStatus, HealthThresholds, SystemHealth};
 
+mod support;
+use support::http::request;
+
 fn get(addr: SocketAddr, path: &str) -> (u16, serde_json::Value) {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    stream.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, serde_json::from_str(body).unwrap())
+    let answer = request(addr, "GET", path);
+    (answer.status, answer.json())
 }
 
 /// Asserts `/health/ready` and `/health` answer `want`, and `/health/live` 200; returns the

@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests: an error type for guarded operations, a
-//! per-thread allocation counter, a view of validation errors, and the retry tests' helpers. Each test binary uses only some of them.
+//! per-thread allocation counter, a view of validation errors, the retry tests' helpers and a raw HTTP client. Each test binary uses only some of them.
 #![allow(dead_code)]
 
 pub mod alloc;
+pub mod http;
 pub mod retry;
 
 use coord::{CircuitOpen, ValidationResult};
