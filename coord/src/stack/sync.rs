@@ -32,17 +32,20 @@ impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, O
     }
 }
 
+// The body is a trait object so that this loop is compiled once per output type, policy and
+// gates rather than once per function: with hundreds of retried functions the copies were
+// about half of a crate's code to optimise. One indirect call per retry is nothing beside the
+// back-off sleep that precedes it; the first attempt stays inline in `run`.
 #[cold]
 #[inline(never)]
-fn retry_blocking<Out, Body, X, E, G>(
+fn retry_blocking<Out, X, E, G>(
     mut attempts: RetryLoop<'_>,
     retry: &Retry<'_, X, E>,
     gates: &G,
-    body: &mut Body,
+    body: &mut dyn FnMut() -> Out,
     mut failure: Attempt<E>,
 ) -> Out
 where
-    Body: FnMut() -> Out,
     X: Retrier,
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
@@ -68,7 +71,7 @@ fn attempt<Out, Body, X, E, G>(
     body: &mut Body,
 ) -> Result<Out, Attempt<E>>
 where
-    Body: FnMut() -> Out,
+    Body: FnMut() -> Out + ?Sized,
     X: Retrier,
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
