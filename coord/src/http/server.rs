@@ -33,6 +33,12 @@ use super::routes::{self, Route, Routes};
 const MAX_BUF: usize = 16 * 1024;
 /// How long a connection refused at the limit may take to receive its `503`.
 const REFUSAL_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Refused connections drained at once; past this many a connection is closed unanswered.
+const MAX_REFUSING: usize = 64;
+
+/// The body of the `503` past every connection slot.
+const ALL_SLOTS_TAKEN: &str = "every connection slot is taken; retry later\n";
 /// The longest a connection kept for the probe may wait for its request head: a probe sends
 /// it at once, and a silent socket must not hold the slot for the whole header time-out.
 const PROBE_HEADER_TIMEOUT: Duration = Duration::from_secs(1);
@@ -163,6 +169,11 @@ async fn accept(listener: TcpListener, routes: Arc<Routes>, mut stopped: oneshot
     let config = routes.config();
     let full = Arc::new(Semaphore::new(config.max_connections));
     let probes = Arc::new(Semaphore::new(config.probe_connections));
+    // Refusals hold their socket up to `REFUSAL_TIMEOUT` to drain it, so they have a budget of
+    // their own: past it a connection is closed at once, and a flood cannot take every file
+    // descriptor (the probe slots need one each).
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
+    let refusal: Arc<[u8]> = refusal_answer(config.retry_after_secs()).into();
     loop {
         let accepted = tokio::select! {
             _ = &mut stopped => return,
@@ -181,16 +192,21 @@ async fn accept(listener: TcpListener, routes: Arc<Routes>, mut stopped: oneshot
             tokio::spawn(connection(stream, routes, Slot::Full, permit));
         } else if let Ok(permit) = Arc::clone(&probes).try_acquire_owned() {
             tokio::spawn(connection(stream, routes, Slot::Probe, permit));
-        } else {
-            tokio::spawn(refuse(stream, routes.config().retry_after_secs()));
+        } else if let Ok(permit) = Arc::clone(&refusing).try_acquire_owned() {
+            let answer = Arc::clone(&refusal);
+            tokio::spawn(async move {
+                refuse(stream, &answer).await;
+                drop(permit);
+            });
         }
+        // Else the stream is dropped here: closed without an answer.
     }
 }
 
-/// Answers a connection over every limit with `503` at once, without reading its request.
-async fn refuse(mut stream: TcpStream, retry_after: u64) {
-    let body = "every connection slot is taken; retry later\n";
-    let answer = format!(
+/// The `503` a connection over every limit gets, written once per server.
+fn refusal_answer(retry_after: u64) -> Vec<u8> {
+    let body = ALL_SLOTS_TAKEN;
+    format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n\
          retry-after: {retry_after}\r\ncontent-length: {}\r\nconnection: close\r\n\
          cache-control: no-store\r\nx-content-type-options: nosniff\r\n\
@@ -198,9 +214,15 @@ async fn refuse(mut stream: TcpStream, retry_after: u64) {
          content-security-policy: {}\r\n\r\n{body}",
         body.len(),
         csp::STRICT,
-    );
+    )
+    .into_bytes()
+}
+
+/// Answers a connection over every limit with `answer` (a `503`) at once, without reading its
+/// request.
+async fn refuse(mut stream: TcpStream, answer: &[u8]) {
     let _ = tokio::time::timeout(REFUSAL_TIMEOUT, async {
-        let mut rest = answer.as_bytes();
+        let mut rest = answer;
         while !rest.is_empty() {
             stream.writable().await?;
             match stream.try_write(rest) {
@@ -260,7 +282,7 @@ async fn connection(
                 let probe_only = slot == Slot::Probe
                     && !Route::of(parts.uri.path()).is_some_and(Route::is_probe);
                 let mut answer = if probe_only {
-                    routes.busy("every connection slot is taken; retry later\n")
+                    routes.busy(ALL_SLOTS_TAKEN)
                 } else {
                     routes.respond(&view).await
                 };
