@@ -15,7 +15,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
-use super::machine::{CLOSED, FORCED_OPEN, HALF_OPEN, OPEN};
+use super::machine::CLOSED;
 use super::{BreakerConfig, BreakerConfigError, BreakerSnapshot, CircuitBreaker};
 use crate::capped::{Capped, Configurable};
 use crate::clock::Clock;
@@ -474,20 +474,31 @@ impl KeyedBreakers {
 
     /// The group's numbers and every key's breaker.
     pub fn snapshot(&self) -> KeyedSnapshot {
-        let breakers: Vec<_> = self.breakers().iter().map(|b| b.snapshot()).collect();
+        let breakers = self.breakers();
         KeyedSnapshot {
             name: self.name.to_string(),
             keys: self.len(),
             max_keys: self.max_keys(),
-            open: self
-                .breakers()
-                .iter()
-                .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-                .count(),
+            open: breakers.iter().filter(|b| b.is_tripped()).count(),
             evicted: self.evicted(),
             dropped_keys: self.dropped_keys(),
-            breakers,
+            breakers: breakers.iter().map(|b| b.snapshot()).collect(),
         }
+    }
+
+    /// `(tripped breakers, breakers)`, the overflow breaker included, counted under the shards'
+    /// read locks without copying or sorting (the readiness probes call it).
+    fn tripped_and_total(&self) -> (usize, usize) {
+        let overflow = self.overflow.get();
+        let mut tripped = overflow.is_some_and(|b| b.is_tripped()) as usize;
+        let mut total = overflow.is_some() as usize;
+        for shard in &self.shards {
+            for member in crate::locks::read(shard).values().flatten() {
+                tripped += member.breaker.is_tripped() as usize;
+                total += 1;
+            }
+        }
+        (tripped, total)
     }
 
     fn clear(&self) {
@@ -549,12 +560,7 @@ pub(crate) fn snapshots() -> Vec<BreakerSnapshot> {
 }
 
 pub(crate) fn open_count() -> usize {
-    GROUPS
-        .all()
-        .iter()
-        .flat_map(|g| g.breakers())
-        .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-        .count()
+    GROUPS.all().iter().map(|g| g.tripped_and_total().0).sum()
 }
 
 /// Every keyed group with open keys: `(open keys, keys)` (the overflow breaker counts as a
@@ -564,12 +570,8 @@ pub(crate) fn open_shares() -> Vec<(usize, usize)> {
         .all()
         .iter()
         .filter_map(|g| {
-            let breakers = g.breakers();
-            let open = breakers
-                .iter()
-                .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-                .count();
-            (open > 0).then_some((open, breakers.len()))
+            let (open, keys) = g.tripped_and_total();
+            (open > 0).then_some((open, keys))
         })
         .collect()
 }

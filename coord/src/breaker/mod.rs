@@ -212,6 +212,13 @@ impl CircuitBreaker {
         self.machine.load().kind()
     }
 
+    /// Not letting calls through freely: open, half-open or forced open. What every count of
+    /// open breakers (health, snapshots) counts.
+    pub(crate) fn is_tripped(&self) -> bool {
+        use machine::{FORCED_OPEN, HALF_OPEN, OPEN};
+        matches!(self.kind(), OPEN | HALF_OPEN | FORCED_OPEN)
+    }
+
     /// The current state.
     pub fn state(&self) -> BreakerState {
         BreakerState::of(self.machine.load().kind())

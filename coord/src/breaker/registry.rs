@@ -6,7 +6,6 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use super::CircuitBreaker;
 use super::config::{BreakerConfig, BreakerConfigError};
-use super::machine::{FORCED_OPEN, HALF_OPEN, OPEN};
 use super::state::BreakerSnapshot;
 use crate::capped::{Capped, Configurable};
 use crate::clock::Clock;
@@ -108,17 +107,12 @@ pub fn all() -> Vec<BreakerSnapshot> {
 /// How many registered breakers are not letting calls through freely: open, half-open or
 /// forced open. Cheap (one atomic load per breaker); meant for health scores.
 pub fn open_count() -> usize {
-    let open = |b: &Arc<CircuitBreaker>| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN);
-    BREAKERS.all().iter().filter(|b| open(b)).count() + super::keyed::open_count()
+    open_unkeyed() + super::keyed::open_count()
 }
 
 /// How many registered breakers outside keyed groups are open, half-open or forced open.
 pub(crate) fn open_unkeyed() -> usize {
-    BREAKERS
-        .all()
-        .iter()
-        .filter(|b| matches!(b.kind(), OPEN | HALF_OPEN | FORCED_OPEN))
-        .count()
+    BREAKERS.all().iter().filter(|b| b.is_tripped()).count()
 }
 
 /// Closes every registered breaker and zeroes its counters. Configurations, and the file's
