@@ -34,8 +34,8 @@ fn the_documented_homes_answer() {
 
     // Caps live in `limits`, every mechanism's.
     assert_eq!(
-        coord::limits::DEFAULT_MAX_BREAKERS,
-        coord::limits::max_breakers().max(coord::limits::DEFAULT_MAX_BREAKERS)
+        coord::limits::max_breakers(),
+        coord::breaker::max_breakers()
     );
     assert!(coord::limits::max_rows() >= 1);
     assert!(coord::limits::max_bulkheads() >= 1);
@@ -71,9 +71,19 @@ fn the_compatibility_paths_still_answer() {
         report.operation("paths.compat.op").map(|s| s.calls),
         report.find("paths.compat.op").map(|s| s.calls)
     );
+    coord::ErrorHandler::new("paths.compat.failing")
+        .retry(coord::RetryPolicy::exponential(
+            0,
+            Duration::from_millis(1),
+            1.0,
+        ))
+        .execute(|| Err::<(), _>("down"))
+        .unwrap_err();
     let errors = coord::error_report();
+    let row = errors.find("paths.compat.failing").map(|r| r.errors);
+    assert_eq!(row, Some(1));
     assert_eq!(
-        errors.operation("paths.none").is_none(),
-        errors.find("paths.none").is_none()
+        errors.operation("paths.compat.failing").map(|r| r.errors),
+        row
     );
 }

@@ -75,7 +75,7 @@ pub use crate::layer::{
 pub use crate::perf::TimedCall;
 pub use crate::perf::layer::{TimedSite, Track};
 pub use crate::retry::layer::{Describe, Retrier, Retry};
-pub use crate::stack::{Layers, Stack, rejected, settle};
+pub use crate::stack::{Stack, rejected, settle};
 pub use crate::timeout::counters::TimeoutCounter;
 pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
