@@ -102,7 +102,8 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     steps
 }
 
-/// track_performance: times the whole call; a `Result::Err` or a panic is a failure.
+/// track_performance: times the whole call; a `Result::Err` or a panic is a failure (the
+/// classifier becomes a function pointer: see `Track::new`).
 fn track(ids: &Idents) -> TokenStream {
     let Idents { site_ref, out, .. } = ids;
     let of = Ident::new("__coord_of", Span::mixed_site());

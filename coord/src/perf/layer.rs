@@ -12,15 +12,13 @@ pub struct Track<'a, S, F> {
     failed: F,
 }
 
-impl<'a, S, F> Track<'a, S, F> {
+impl<'a, S, Out> Track<'a, S, fn(&Out) -> bool> {
     /// Times calls on `site`; `failed(&out)` tells whether the call failed (the marker of
-    /// `Out` lets a closure's body know the type of `out`; the bound makes its signature
-    /// general over the borrow).
+    /// `Out` lets a closure's body know the type of `out`). A function pointer rather than a
+    /// closure type: a closure's type is one per function, and would make every layer's code
+    /// generic over it compile once per function.
     #[inline(always)]
-    pub fn new<Out>(site: &'a S, _: Of<Out>, failed: F) -> Self
-    where
-        F: Fn(&Out) -> bool,
-    {
+    pub fn new(site: &'a S, _: Of<Out>, failed: fn(&Out) -> bool) -> Self {
         Self { site, failed }
     }
 }
