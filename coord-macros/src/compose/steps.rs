@@ -33,7 +33,10 @@ pub(super) fn body(
         #ret
     };
     let per_attempt = params.per_attempt();
-    let stack = quote!(::coord::__private::Stack);
+    // The output type spelled out (`_` for an `impl Trait` in it): inferred instead from an
+    // async body, it stays unknown while the whole chain of steps is checked, and type checking
+    // of a function with several layers grew several times over (`scripts/compile-cost.sh`).
+    let stack = quote!(::coord::__private::Stack::<#ret_ty, _>);
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
         (false, false) => quote!(#stack::once(move || { #evaluated })),
         // Pinned here, in the function's own state: the layers keep a pointer to it.
