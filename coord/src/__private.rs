@@ -15,10 +15,12 @@
 //! async fn fetch_user(id: u32) -> Result<String, ApiError> {
 //!     static __COORD: ::coord::__private::Site = ::coord::__private::Site::new(
 //!         "user_api.fetch",
-//!         "user_api",
-//!         || <::coord::__private::RetryPolicy as ::core::default::Default>::default()
-//!             .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
-//!             .multiplier(2f64).jitter(::coord::__private::Jitter::Full),
+//!         ::core::option::Option::Some("user_api"),
+//!         |__coord_operation: &'static str| {
+//!             ::coord::__private::named_or_default(__coord_operation)
+//!                 .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
+//!                 .multiplier(2f64).jitter(::coord::__private::Jitter::Full)
+//!         },
 //!         || ::coord::__private::BreakerConfig::default()
 //!             .failure_rate(0.5f64).minimum_calls(10u32)
 //!             .open_for(::core::time::Duration::new(30u64, 0u32)),
@@ -58,8 +60,13 @@
 //! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
 //! future `Send` whenever the body's is (see `drive_async!`).
 //!
-//! Methods with a receiver use [`MethodSite`] instead, whose default names include the impl's
-//! type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
+//! The `Site` holds the function's operation name ([`Site::name`]); every layer not given a
+//! name of its own takes it: `Site::new` names the breaker (`None`: the operation's name), the
+//! retry policy is built from it, and the gate layers and the time-out counter resolve with
+//! `SITE.get(|| __coord_site.name())` on their first call.
+//!
+//! Methods with a receiver use [`MethodSite`] instead, whose default operation name includes
+//! the impl's type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
 //! `let __coord_site = __COORD.get(::core::any::type_name::<Self>);`.
 
 use std::sync::OnceLock;
