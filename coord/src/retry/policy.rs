@@ -177,7 +177,9 @@ struct Shared {
 
 impl Shared {
     fn untouched(&self) -> bool {
-        self.budget.get().is_none() && self.operation_budget.get().is_none()
+        self.budget.get().is_none()
+            && self.operation_budget.get().is_none()
+            && !self.warned.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
