@@ -186,7 +186,8 @@ impl RetryPolicy {
     /// The retry loop over attempts that classify their own errors: an
     /// [`Attempt::permanent`] error (a rejection by an open circuit breaker, say) is returned
     /// at once, an [`Attempt::retryable`] one is retried as the policy allows. Failures are
-    /// recorded under `operation` with `severity`.
+    /// recorded under `operation` with `severity`; retries draw from the budget of the policy's
+    /// name, else of `operation`.
     ///
     /// The first attempt runs inline; everything after a failure lives in a cold function, so
     /// a first-attempt success costs a budget refill check and nothing else.
