@@ -1,5 +1,5 @@
 //! A synchronous retry about to sleep inside an async runtime says so, once per call site or
-//! policy, with a `tracing` warning naming the operation and the async alternative. Seen
+//! policy and operation name, with a `tracing` warning naming the operation and the async alternative. Seen
 //! through tokio, which coord reaches with its `tokio` or `http` feature (this package's `http`
 //! feature turns on the latter).
 #![cfg(feature = "http")]
@@ -107,15 +107,20 @@ fn outside_a_runtime_nothing_is_said() {
 }
 
 #[test]
-fn an_error_handler_warns_once_per_policy() {
-    let handler = ErrorHandler::new("sync_warning.handler")
-        .retry(RetryPolicy::constant(1, Duration::from_millis(1)));
+fn an_error_handler_warns_once_per_operation() {
+    let handler = || {
+        ErrorHandler::new("sync_warning.handler")
+            .retry(RetryPolicy::constant(1, Duration::from_millis(1)))
+    };
     let warnings = Warnings::during(true, || {
+        let first = handler();
         for _ in 0..3 {
-            let _: Result<(), &str> = handler.execute(|| Err("down"));
+            let _: Result<(), &str> = first.execute(|| Err("down"));
         }
-        // A clone shares the policy: already told.
-        let _: Result<(), &str> = handler.clone().execute(|| Err("down"));
+        // A clone shares the policy, and a handler built per request names the same
+        // operation: already told.
+        let _: Result<(), &str> = first.clone().execute(|| Err("down"));
+        let _: Result<(), &str> = handler().execute(|| Err("down"));
     });
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("sync_warning.handler"));
