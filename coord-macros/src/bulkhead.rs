@@ -78,9 +78,9 @@ impl Guard for BulkheadArgs {
         }
     }
 
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
+    fn gate(&self, at: Span, operation: &TokenStream) -> TokenStream {
         let site = site();
-        quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default)))
+        quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#operation)))
     }
 }
 

@@ -107,9 +107,9 @@ impl Guard for RateLimitArgs {
         }
     }
 
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
+    fn gate(&self, at: Span, operation: &TokenStream) -> TokenStream {
         let site = site();
-        quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default)))
+        quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#operation)))
     }
 }
 

@@ -91,9 +91,10 @@ pub(crate) trait Guard {
     fn site(&self) -> TokenStream;
 
     /// The gate: the argument of `.gate(...)`, spanned at `at` (the layer's attribute), so that
-    /// an unmet bound on the return type points there. `default` is a closure giving the
-    /// function's default name, called on the first call only.
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream;
+    /// an unmet bound on the return type points there. `operation` is a closure giving the
+    /// function's operation name, the layer's name unless its attribute gives its own (see
+    /// `names.rs`), called on the first call only.
+    fn gate(&self, at: Span, operation: &TokenStream) -> TokenStream;
 }
 
 /// One coord attribute found on the item, with the tokens inside its parentheses.

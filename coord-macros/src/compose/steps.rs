@@ -13,9 +13,10 @@ use syn::{Block, Ident, Signature};
 use super::Idents;
 use super::check::Checked;
 use super::layer::Layer;
+use super::names;
 use super::params::Params;
 use super::tokens::binding_type;
-use crate::common::{default_name, duration_tokens, return_span};
+use crate::common::{duration_tokens, return_span};
 
 /// `Stack::<constructor>(the body)`: once or per attempt, sync or async.
 pub(super) fn body(
@@ -62,9 +63,9 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     } else {
         "recover"
     };
-    let default = default_name_closure(sig);
+    let operation = names::of_site(ids);
     let timeouts = &ids.timeouts;
-    let count = quote!(::core::option::Option::Some(#timeouts.get(#default)));
+    let count = quote!(::core::option::Option::Some(#timeouts.get(#operation)));
     let mut steps = TokenStream::new();
     if checked.perf.is_some() {
         steps.extend(step("time", track(ids)));
@@ -92,7 +93,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
         ));
     }
     for (layer, guard) in &checked.guards {
-        steps.extend(step("gate", guard.gate(checked.span(*layer), &default)));
+        steps.extend(step("gate", guard.gate(checked.span(*layer), &operation)));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
         let attempt = duration_tokens(attempt);
@@ -172,22 +173,6 @@ fn breaker_layer(breaker: &crate::circuit_breaker::Breaker, ids: &Idents) -> Tok
             })
         }
         _ => quote!(#site_ref.breaker.breaker()),
-    }
-}
-
-/// The function's default name, on the first call of a layer: `module::function`, or
-/// `module::Type::method` for a method.
-fn default_name_closure(sig: &Signature) -> TokenStream {
-    if sig.receiver().is_some() {
-        let function = sig.ident.to_string();
-        quote!(|| ::coord::__private::leaked_method_name(
-            ::core::module_path!(),
-            ::core::any::type_name::<Self>(),
-            #function,
-        ))
-    } else {
-        let name = default_name(&sig.ident);
-        quote!(|| #name)
     }
 }
 
