@@ -130,13 +130,18 @@ pub use coord_macros::fallback;
 pub use coord_macros::track_performance;
 
 pub use breaker::{
-    BreakerConfig, BreakerConfigError, BreakerSnapshot, BreakerState, CircuitBreaker, CircuitOpen,
-    Window,
+    BreakerConfig, BreakerConfigError, BreakerState, CircuitBreaker, CircuitOpen, Window,
 };
-pub use bulkhead::{
-    Bulkhead, BulkheadAcquire, BulkheadConfig, BulkheadConfigError, BulkheadFull, BulkheadPermit,
-    BulkheadSnapshot, OwnedBulkheadPermit,
-};
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadConfigError, BulkheadFull};
+// Compatibility paths of types whose one documented home is their module
+// (`coord::breakers`, `coord::bulkheads`, `coord::rate_limit`): reached through the daily types,
+// rarely named.
+#[doc(hidden)]
+pub use breaker::BreakerSnapshot;
+#[doc(hidden)]
+pub use bulkhead::{BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, OwnedBulkheadPermit};
+#[doc(hidden)]
+pub use rate_limit::RateLimitSnapshot;
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
@@ -150,9 +155,7 @@ pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
     PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,
 };
-pub use rate_limit::{
-    RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimited, RateLimiter,
-};
+pub use rate_limit::{RateLimitConfig, RateLimitConfigError, RateLimited, RateLimiter};
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
 pub use status::HealthStatus;
@@ -211,8 +214,9 @@ pub fn rate_limiter_with(
 /// key value, `#[circuit_breaker(key = expr)]`) and their limits. The caps are in [`limits`].
 pub mod breakers {
     pub use crate::breaker::{
-        Classifier, DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot,
-        MAX_KEY_TEXT, OVERFLOW_KEY, Permit, all, find, find_keyed, keyed_groups, open_count,
+        BreakerSnapshot, Classifier, DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers,
+        KeyedSnapshot, MAX_KEY_TEXT, OVERFLOW_KEY, Permit, all, find, find_keyed, keyed_groups,
+        open_count,
     };
     pub use crate::doors::keyed;
 }
@@ -221,5 +225,8 @@ pub mod breakers {
 /// [`Bulkhead`], [`BulkheadConfig`], [`BulkheadFull`]): registry reads, the permits and the
 /// largest `max_concurrent`. The caps are in [`limits`].
 pub mod bulkheads {
-    pub use crate::bulkhead::{MAX_CONCURRENT, find, snapshots};
+    pub use crate::bulkhead::{
+        BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, MAX_CONCURRENT, OwnedBulkheadPermit,
+        find, snapshots,
+    };
 }
