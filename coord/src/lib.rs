@@ -67,6 +67,7 @@ mod last_error;
 mod locks;
 mod metrics_bridge;
 mod naming;
+mod outcome;
 mod read;
 mod rng;
 mod serde_ms;
@@ -155,6 +156,7 @@ pub use rate_limit::{
 };
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
+pub use outcome::{Outcome, StatusRule};
 pub use status::HealthStatus;
 pub use timeout::{TimedOut, timeout, timeout_at};
 pub use validate::{
