@@ -96,7 +96,7 @@ fn check_consistency(seen_tripped: &AtomicU64) {
     if let Some(stats) = coord::operation(OPERATION) {
         assert_eq!(
             stats.calls,
-            stats.successes + stats.failures + stats.cancelled,
+            stats.successes + stats.failures + stats.cancelled + stats.rejected,
             "{stats:?}"
         );
         assert!(stats.min <= stats.max || stats.calls == 0, "{stats:?}");

@@ -1,10 +1,7 @@
-//! The small enums several layers speak: how a call ended ([`Outcome`], whose home is
-//! `crate::outcome`), what the retry loop
-//! made of a failed attempt ([`AttemptOutcome`]) and a health verdict ([`HealthStatus`]). A leaf,
+//! The small enums several layers speak (how a call ended is `crate::outcome`'s): what the
+//! retry loop made of a failed attempt ([`AttemptOutcome`]) and a health verdict ([`HealthStatus`]). A leaf,
 //! so that the registries that produce them and the ones that store them need not import each
 //! other.
-
-pub use crate::outcome::Outcome;
 
 named_enum! {
     /// What the retry loop made of one failed attempt: retried, or why the call ended with it.

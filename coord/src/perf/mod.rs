@@ -14,7 +14,7 @@ mod window;
 
 use std::sync::{Arc, LazyLock};
 
-pub use crate::status::Outcome;
+pub use crate::outcome::Outcome;
 pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, KeyedGroupInput,
     LATENCY_UNHEALTHY_FACTOR, SystemHealth,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 use super::stopwatch::{self, Instant};
 use crate::capped::Capped;
-use crate::status::Outcome;
+use crate::outcome::Outcome;
 
 /// A counter alone on its cache line.
 #[derive(Default)]

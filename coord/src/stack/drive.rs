@@ -28,13 +28,16 @@ macro_rules! __drive_async {
                     let permit = match $crate::__private::Gate::admit_async(&gates).await {
                         ::core::result::Result::Ok(permit) => permit,
                         ::core::result::Result::Err(rejection) => {
+                            // The call's outcome is the rejection only when no attempt
+                            // ran (earlier failures that tripped the gate make it a failure).
+                            let rejected = attempts.failures() == 0;
                             match $crate::__private::rejected(
                                 &retry,
                                 &gates,
                                 &mut attempts,
                                 rejection,
                             ) {
-                                ::core::option::Option::Some(out) => break (out, true),
+                                ::core::option::Option::Some(out) => break (out, rejected),
                                 ::core::option::Option::None => continue,
                             }
                         }
