@@ -159,7 +159,10 @@ fn source_order_does_not_matter_and_perf_sees_every_caller_call() {
             (4, 1, 1, 2),
             "{name}"
         );
-        assert_eq!(stats.error_rate, 0.5, "{name}: rejections are not in the rate");
+        assert_eq!(
+            stats.error_rate, 0.5,
+            "{name}: rejections are not in the rate"
+        );
         assert_eq!(
             coord::breaker::find(name).unwrap().state(),
             BreakerState::Open

@@ -147,6 +147,7 @@ pub use doors::{
     validator,
 };
 pub use errors::Severity;
+pub use outcome::{Outcome, StatusRule};
 pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
     PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,
@@ -156,7 +157,6 @@ pub use rate_limit::{
 };
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
-pub use outcome::{Outcome, StatusRule};
 pub use status::HealthStatus;
 pub use timeout::{TimedOut, timeout, timeout_at};
 pub use validate::{

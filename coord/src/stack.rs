@@ -36,8 +36,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 
-pub use drive::{rejected, settle};
 use drive::rejected_now;
+pub use drive::{rejected, settle};
 
 use crate::layer::{Fallible, GateFor, Gates, LimitFor, Of, Off, Recover, RecoverAsync, TimerFor};
 use crate::retry::layer::{Describe, Retrier, Retry};
