@@ -389,7 +389,20 @@ impl Ring {
 static ROWS: LazyLock<Capped<ErrorRow>> =
     LazyLock::new(|| Capped::new("error row", DEFAULT_MAX_ROWS));
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
-static RECENT: [Mutex<Ring>; SHARDS] = [const { Mutex::new(Ring::new()) }; SHARDS];
+/// One shard's ring and its lock, alone on its cache lines: adjacent unpadded rings shared a
+/// line, so two threads failing on different shards (and different operations) wrote the same
+/// line on every failure (the lock word and the ring's cursor).
+#[repr(align(128))]
+struct Recent(Mutex<Ring>);
+
+impl std::ops::Deref for Recent {
+    type Target = Mutex<Ring>;
+    fn deref(&self) -> &Mutex<Ring> {
+        &self.0
+    }
+}
+
+static RECENT: [Recent; SHARDS] = [const { Recent(Mutex::new(Ring::new())) }; SHARDS];
 static RECENT_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RECENT_CAPACITY);
 
 /// The row of `operation`, made on first use; past the cap, the shared overflow row. Callers
