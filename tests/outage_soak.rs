@@ -171,7 +171,11 @@ fn soak() {
     // A call the breaker rejected before any attempt ran is counted apart from failures (one
     // whose failed attempts tripped it stays a failure): together they are the callers' errors.
     assert_eq!(
-        (stats.successes, stats.failures + stats.rejected, stats.cancelled),
+        (
+            stats.successes,
+            stats.failures + stats.rejected,
+            stats.cancelled
+        ),
         (ok, err, 0)
     );
     assert!(

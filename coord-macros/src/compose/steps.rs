@@ -117,7 +117,17 @@ fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
     let of = Ident::new("__coord_of", Span::mixed_site());
     // Spanned at the user's path, so a wrong signature is reported there.
     let classify = match outcome {
-        Some(path) => quote_spanned!(path.span()=> |#out| #path(#out)),
+        // Coerced to a `fn` pointer first, so that a wrong signature is one error at the path
+        // (the optimiser calls the constant pointer directly).
+        Some(path) => {
+            let classify = Ident::new("__coord_classify", Span::mixed_site());
+            quote_spanned! {path.span()=>
+                {
+                    let #classify: fn(&_) -> ::coord::__private::Outcome = #path;
+                    #classify
+                }
+            }
+        }
         None => quote! {
             |#out| {
                 #[allow(unused_imports)]
