@@ -258,3 +258,16 @@ fn futures_lite_block_on<F: std::future::Future>(future: F) -> F::Output {
         .unwrap()
         .block_on(future)
 }
+
+#[test]
+fn a_guard_records_a_rejection_apart() {
+    let monitor = coord::monitor();
+    monitor.record_operation("outcomes.guard").success();
+    monitor.record_operation("outcomes.guard").rejected();
+    let stats = coord::operation("outcomes.guard").unwrap();
+    assert_eq!(
+        (stats.calls, stats.successes, stats.failures, stats.rejected),
+        (2, 1, 0, 1)
+    );
+    assert_eq!(stats.error_rate, 0.0);
+}

@@ -349,6 +349,12 @@ impl OperationGuard {
         self.finish(Outcome::Failure);
     }
 
+    /// Records the call as rejected by a gate (an open breaker, a full bulkhead, a rate limit):
+    /// counted apart, never as a failure, and outside the latency figures.
+    pub fn rejected(mut self) {
+        self.finish(Outcome::Rejected);
+    }
+
     /// Time since the guard was created.
     pub fn elapsed(&self) -> Duration {
         Duration::from_nanos(stopwatch::nanos_since(self.start))
