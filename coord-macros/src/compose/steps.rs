@@ -111,7 +111,8 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
 
 /// track_performance: times the whole call; its outcome is `outcome(&value)` when the
 /// attribute names a classifier, else a `Result::Err` or a 5xx response is a failure (a panic
-/// always is); a failure's message is kept as the operation's last error.
+/// always is); a failure's message is kept as the operation's last error (the classifier and
+/// the describer become function pointers: see `Track::new`).
 fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
     let Idents { site_ref, out, .. } = ids;
     let of = Ident::new("__coord_of", Span::mixed_site());

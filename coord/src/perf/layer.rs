@@ -67,16 +67,21 @@ pub struct Track<'a, S, F, M> {
     message: M,
 }
 
-impl<'a, S, F, M> Track<'a, S, F, M> {
+/// What a failed call of an operation returning `Out` is remembered by (see [`Track::new`]).
+pub type DescribeFailure<Out> = for<'o> fn(&'o Out) -> FailureMessage<'o>;
+
+impl<'a, S, Out> Track<'a, S, fn(&Out) -> Outcome, DescribeFailure<Out>> {
     /// Times calls on `site`; `classify(&out)` gives the call's outcome, `message(&out)` the
     /// message of a failed one (the marker of `Out` lets a closure's body know the type of
-    /// `out`; the bounds make the closures' signatures general over the borrow).
+    /// `out`). Function pointers rather than closure types: a closure's type is one per
+    /// function, and would make every layer's code generic over it compile once per function.
     #[inline(always)]
-    pub fn new<Out>(site: &'a S, _: Of<Out>, classify: F, message: M) -> Self
-    where
-        F: Fn(&Out) -> Outcome,
-        M: for<'o> Fn(&'o Out) -> FailureMessage<'o>,
-    {
+    pub fn new(
+        site: &'a S,
+        _: Of<Out>,
+        classify: fn(&Out) -> Outcome,
+        message: DescribeFailure<Out>,
+    ) -> Self {
         Self {
             site,
             classify,

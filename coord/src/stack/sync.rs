@@ -18,24 +18,43 @@ impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, O
         G: GateFor<Out>,
     {
         let (mut body, (timer, recover, _, retry, gates, _)) = self.split();
-        let started = timer.start();
-        let mut attempts = retry.start();
-        // The first attempt inline; everything after a failure in a cold function, so the
-        // success path sets up nothing for the retries.
-        let (out, rejected) = match attempt(&mut attempts, &retry, &gates, &mut body) {
-            Ok(finished) => finished,
-            Err(failure) => retry_blocking(attempts, &retry, &gates, &mut body, failure),
-        };
-        let out = recover.recover(out);
-        super::finish(&timer, started, &out, rejected);
-        out
+        run_layers(&mut body, timer, recover, retry, gates)
     }
 }
 
-// The body is a trait object so that this loop is compiled once per output type, policy and
-// gates rather than once per function: with hundreds of retried functions the copies were
-// about half of a crate's code to optimise. One indirect call per retry is nothing beside the
-// back-off sleep that precedes it; the first attempt stays inline in `run`.
+// The body is a trait object from here on, so that the layers' code is compiled once per
+// output type and layer types rather than once per function: with hundreds of retried
+// functions in a crate, the per-function copies were most of what a release build optimised
+// (`scripts/compile-cost.sh`). The price is one direct and one indirect call per call.
+#[inline]
+fn run_layers<Out, P, F, X, E, G>(
+    body: &mut dyn FnMut() -> Out,
+    timer: P,
+    recover: F,
+    retry: Retry<'_, X, E>,
+    gates: G,
+) -> Out
+where
+    X: Retrier,
+    Out: Fallible<Err = E>,
+    P: TimerFor<Out>,
+    F: Recover<Out>,
+    G: GateFor<Out>,
+{
+    let started = timer.start();
+    let mut attempts = retry.start();
+    // The first attempt here; everything after a failure in a cold function, so the success
+    // path sets up nothing for the retries.
+    let (out, rejected) = match attempt(&mut attempts, &retry, &gates, body) {
+        Ok(finished) => finished,
+        Err(failure) => retry_blocking(attempts, &retry, &gates, body, failure),
+    };
+    let out = recover.recover(out);
+    super::finish(&timer, started, &out, rejected);
+    out
+}
+
+// Cold: one indirect call per retry is nothing beside the back-off sleep that precedes it.
 #[cold]
 #[inline(never)]
 fn retry_blocking<Out, X, E, G>(
