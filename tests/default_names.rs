@@ -1,9 +1,10 @@
 //! Default names: `module::function` for free functions and associated functions without a
 //! receiver, `module::Type::method` for methods (trait impls too: `module::Type::method`, the
 //! trait is not part of the name), so two methods of the same name never share a metric or a
-//! breaker.
+//! breaker. The default name is the operation's, which every layer of the function takes
+//! (`tests/one_name.rs` has the rule with explicit names).
 
-use coord::{CircuitOpen, circuit_breaker, retry, track_performance};
+use coord::{BulkheadFull, CircuitOpen, bulkhead, circuit_breaker, retry, track_performance};
 
 #[derive(Debug)]
 struct Failed(#[allow(dead_code)] Option<CircuitOpen>);
@@ -11,6 +12,12 @@ struct Failed(#[allow(dead_code)] Option<CircuitOpen>);
 impl From<CircuitOpen> for Failed {
     fn from(open: CircuitOpen) -> Self {
         Failed(Some(open))
+    }
+}
+
+impl From<BulkheadFull> for Failed {
+    fn from(_: BulkheadFull) -> Self {
+        Failed(None)
     }
 }
 
@@ -50,6 +57,15 @@ impl Beta {
     #[retry(max_retries = 1, base_delay = "1ms")]
     async fn load(&mut self) -> Result<u32, String> {
         Ok(2)
+    }
+}
+
+impl Beta {
+    #[track_performance]
+    #[circuit_breaker]
+    #[bulkhead(max_concurrent = 7)]
+    fn guarded(&self) -> Result<u32, Failed> {
+        Ok(3)
     }
 }
 
@@ -120,4 +136,13 @@ fn methods_of_the_same_name_get_their_own_breaker() {
     coord::breaker("default_names::Alpha::call").force_open();
     assert!(Alpha.call().is_err());
     assert_eq!(Beta.call().unwrap(), 2);
+}
+
+#[test]
+fn a_method_s_layers_share_its_default_name() {
+    Beta.guarded().unwrap();
+    let name = "default_names::Beta::guarded";
+    assert_eq!(calls(name), 1);
+    assert!(coord::breakers::find(name).is_some());
+    assert_eq!(coord::bulkheads::find(name).unwrap().max_concurrent(), 7);
 }

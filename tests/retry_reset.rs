@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use coord::{BudgetConfig, RetryPolicy, retry};
+use coord::{BudgetConfig, FakeClock, RetryPolicy, retry};
 
 #[retry(max_retries = 1, base_delay = "1ms")]
 fn always_fails() -> Result<(), String> {
@@ -18,6 +18,20 @@ fn reset_returns_retry_and_error_registries_to_zero() {
     );
     let policy = coord::retry_policy("r.policy").unwrap();
     let _: Result<(), &str> = policy.call(|| Err("x"));
+    // An unnamed policy's own budget (outside the registry) is refilled too.
+    let unnamed = RetryPolicy::constant(1, Duration::ZERO)
+        .budget(BudgetConfig::default().capacity(5))
+        .clock(FakeClock::new());
+    let attempts = |policy: &RetryPolicy| {
+        let mut n = 0;
+        let _: Result<(), &str> = policy.call(|| {
+            n += 1;
+            Err("x")
+        });
+        n
+    };
+    assert_eq!(attempts(&unnamed), 2);
+    assert_eq!(attempts(&unnamed), 1, "the own budget is spent");
     assert!(always_fails().is_err());
     assert_eq!(coord::retry::budget("r.policy").unwrap().tokens, 5);
     assert!(coord::error_report().total_errors >= 4);
@@ -33,4 +47,5 @@ fn reset_returns_retry_and_error_registries_to_zero() {
     // The call site's cached policy keeps working and counts from zero.
     assert!(always_fails().is_err());
     assert_eq!(coord::error_report().total_errors, 2);
+    assert_eq!(attempts(&unnamed), 2, "the own budget is full again");
 }

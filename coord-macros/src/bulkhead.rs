@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
-use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
-use syn::{Ident, LitStr, Signature};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{LitStr, Signature};
 
 use coord_limits::bulkhead::MAX_CONCURRENT;
 
 use crate::common::{Errors, duration_tokens, parse_keys};
-use crate::compose::{Guard, needs_result, option};
+use crate::compose::{GateKind, Guard};
 
 const KEYS: &[&str] = &["name", "max_concurrent", "max_wait"];
 
@@ -59,32 +59,17 @@ pub(crate) fn check(
     sig: &Signature,
     errors: &mut Errors,
 ) -> Option<Box<dyn Guard>> {
-    needs_result(sig, "bulkhead", "coord::BulkheadFull", errors);
-    let args = errors.take(BulkheadArgs::parse(args))?;
-    Some(Box::new(args))
+    KIND.check(args, sig, errors, |args| {
+        let args = BulkheadArgs::parse(args)?;
+        let config = args.config_tokens();
+        Ok((args.name, config))
+    })
 }
 
-impl Guard for BulkheadArgs {
-    fn site(&self) -> TokenStream {
-        let site = site();
-        let name = option(self.name.as_ref());
-        let config = self.config_tokens();
-        quote! {
-            static #site: ::coord::__private::LayerSite<::coord::__private::Bulkhead> =
-                ::coord::__private::LayerSite::<::coord::__private::Bulkhead>::configured(
-                    #name,
-                    || #config,
-                );
-        }
-    }
-
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
-        let site = site();
-        quote_spanned!(at=> ::coord::__private::BulkheadGate::new(#site.get(#default)))
-    }
-}
-
-/// The name of the call site's `static`.
-fn site() -> Ident {
-    Ident::new("__COORD_BULKHEAD", Span::mixed_site())
-}
+const KIND: GateKind = GateKind {
+    attribute: "bulkhead",
+    rejection: "coord::BulkheadFull",
+    site: "__COORD_BULKHEAD",
+    layer: "Bulkhead",
+    gate: "BulkheadGate",
+};

@@ -316,12 +316,6 @@ pub(crate) fn return_span(sig: &Signature) -> Span {
     }
 }
 
-/// The default operation name of a function without receiver: `module::function`.
-pub(crate) fn default_name(function: &syn::Ident) -> TokenStream {
-    let function = function.to_string();
-    quote!(::core::concat!(::core::module_path!(), "::", #function))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,13 +3,13 @@
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
-use syn::{Ident, LitStr, Signature};
+use quote::quote;
+use syn::{LitStr, Signature};
 
 use coord_limits::rate_limit::DEFAULT_RATE;
 
 use crate::common::{Errors, duration_tokens, parse_keys};
-use crate::compose::{Guard, needs_result, option};
+use crate::compose::{GateKind, Guard};
 
 const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
 
@@ -88,32 +88,17 @@ pub(crate) fn check(
     sig: &Signature,
     errors: &mut Errors,
 ) -> Option<Box<dyn Guard>> {
-    needs_result(sig, "rate_limit", "coord::RateLimited", errors);
-    let args = errors.take(RateLimitArgs::parse(args))?;
-    Some(Box::new(args))
+    KIND.check(args, sig, errors, |args| {
+        let args = RateLimitArgs::parse(args)?;
+        let config = args.config_tokens();
+        Ok((args.name, config))
+    })
 }
 
-impl Guard for RateLimitArgs {
-    fn site(&self) -> TokenStream {
-        let site = site();
-        let name = option(self.name.as_ref());
-        let config = self.config_tokens();
-        quote! {
-            static #site: ::coord::__private::LayerSite<::coord::__private::RateLimiter> =
-                ::coord::__private::LayerSite::<::coord::__private::RateLimiter>::configured(
-                    #name,
-                    || #config,
-                );
-        }
-    }
-
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream {
-        let site = site();
-        quote_spanned!(at=> ::coord::__private::RateGate::new(#site.get(#default)))
-    }
-}
-
-/// The name of the call site's `static`.
-fn site() -> Ident {
-    Ident::new("__COORD_RATE_LIMIT", Span::mixed_site())
-}
+const KIND: GateKind = GateKind {
+    attribute: "rate_limit",
+    rejection: "coord::RateLimited",
+    site: "__COORD_RATE_LIMIT",
+    layer: "RateLimiter",
+    gate: "RateGate",
+};

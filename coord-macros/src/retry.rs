@@ -97,13 +97,14 @@ impl Retry {
         errors.finish(args)
     }
 
-    /// The expression building the call site's policy.
-    pub(crate) fn policy_tokens(&self) -> TokenStream {
+    /// The expression building the call site's policy, given the operation's name in
+    /// `operation`: the policy registered under `policy = "name"` or else under the operation's
+    /// name (so a configuration file's `retry_policies:` entry of that name applies), or
+    /// defaults, with the attribute's keys on top.
+    pub(crate) fn policy_tokens(&self, operation: &Ident) -> TokenStream {
         let mut policy = match &self.policy {
             Some(name) => quote!(::coord::__private::named_or_default(#name)),
-            None => {
-                quote!(<::coord::__private::RetryPolicy as ::core::default::Default>::default())
-            }
+            None => quote!(::coord::__private::named_or_default(#operation)),
         };
         if let Some(n) = self.max_retries {
             policy = quote!(#policy.max_retries(#n));

@@ -15,10 +15,12 @@
 //! async fn fetch_user(id: u32) -> Result<String, ApiError> {
 //!     static __COORD: ::coord::__private::Site = ::coord::__private::Site::new(
 //!         "user_api.fetch",
-//!         "user_api",
-//!         || <::coord::__private::RetryPolicy as ::core::default::Default>::default()
-//!             .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
-//!             .multiplier(2f64).jitter(::coord::__private::Jitter::Full),
+//!         ::core::option::Option::Some("user_api"),
+//!         |__coord_operation: &'static str| {
+//!             ::coord::__private::named_or_default(__coord_operation)
+//!                 .max_retries(3u32).base_delay(::core::time::Duration::new(0u64, 2000000u32))
+//!                 .multiplier(2f64).jitter(::coord::__private::Jitter::Full)
+//!         },
 //!         || ::coord::__private::BreakerConfig::default()
 //!             .failure_rate(0.5f64).minimum_calls(10u32)
 //!             .open_for(::core::time::Duration::new(30u64, 0u32)),
@@ -61,8 +63,13 @@
 //! [`drive_async!`] in place instead of awaiting an `async fn` of the runtime: that keeps its
 //! future `Send` whenever the body's is (see `drive_async!`).
 //!
-//! Methods with a receiver use [`MethodSite`] instead, whose default names include the impl's
-//! type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
+//! The `Site` holds the function's operation name ([`Site::name`]); every layer not given a
+//! name of its own takes it: `Site::new` names the breaker (`None`: the operation's name), the
+//! retry policy is built from it, and the gate layers and the time-out counter resolve with
+//! `SITE.get(|| __coord_site.name())` on their first call.
+//!
+//! Methods with a receiver use [`MethodSite`] instead, whose default operation name includes
+//! the impl's type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
 //! `let __coord_site = __COORD.get(::core::any::type_name::<Self>);`.
 
 use std::sync::OnceLock;
@@ -84,6 +91,12 @@ pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
 /// does not have is never resolved, so it costs nothing).
+///
+/// The naming rule lives here: the site holds the function's operation name (the
+/// `#[track_performance]` name, else the default `module::function` or
+/// `module::Type::method`), and every layer of the function is named after it unless its own
+/// attribute gives a `name`: the operation, the retry policy and budget, the breaker, and
+/// (through [`Site::name`]) the gate layers and the time-out counter.
 #[derive(Debug)]
 pub struct Site {
     /// The operation `#[track_performance]` records into.
@@ -95,43 +108,55 @@ pub struct Site {
 }
 
 impl Site {
-    /// The layers of a call site whose operation is `operation` and whose breaker is `breaker`.
+    /// The layers of a call site whose operation is `operation`; the breaker is `breaker` if
+    /// its attribute names one, else the operation's name. `policy` builds the retry policy
+    /// from the operation's name.
     pub const fn new(
         operation: &'static str,
-        breaker: &'static str,
-        policy: fn() -> RetryPolicy,
+        breaker: Option<&'static str>,
+        policy: fn(&'static str) -> RetryPolicy,
         config: fn() -> BreakerConfig,
     ) -> Self {
+        let breaker = match breaker {
+            Some(own) => own,
+            None => operation,
+        };
         Self {
             perf: OperationSite::new(operation),
             retry: RetrySite::new(operation, policy),
             breaker: BreakerSite::new(breaker, config),
         }
     }
+
+    /// The function's operation name: the name of every layer not given its own.
+    #[inline]
+    pub fn name(&self) -> &'static str {
+        self.perf.name()
+    }
 }
 
-/// The [`Site`] of a method with a receiver, whose default names need the impl's type: a
-/// `static` cannot name `Self`, so the body hands it over on the first call.
+/// The [`Site`] of a method with a receiver, whose default operation name needs the impl's
+/// type: a `static` cannot name `Self`, so the body hands it over on the first call.
 #[derive(Debug)]
 pub struct MethodSite {
     module: &'static str,
     function: &'static str,
     operation: Option<&'static str>,
     breaker: Option<&'static str>,
-    policy: fn() -> RetryPolicy,
+    policy: fn(&'static str) -> RetryPolicy,
     config: fn() -> BreakerConfig,
     site: OnceLock<Site>,
 }
 
 impl MethodSite {
     /// The layers of method `function` in `module`, with the explicit names given (`None`:
-    /// `module::Type::function`).
+    /// the operation's name, `module::Type::function` unless `operation` is given).
     pub const fn new(
         module: &'static str,
         function: &'static str,
         operation: Option<&'static str>,
         breaker: Option<&'static str>,
-        policy: fn() -> RetryPolicy,
+        policy: fn(&'static str) -> RetryPolicy,
         config: fn() -> BreakerConfig,
     ) -> Self {
         Self {
@@ -149,19 +174,12 @@ impl MethodSite {
     #[inline]
     pub fn get(&self, self_type: impl FnOnce() -> &'static str) -> &Site {
         self.site.get_or_init(|| {
-            let default = if self.operation.is_some() && self.breaker.is_some() {
-                ""
-            } else {
-                // Leaked once per call site (a bounded set): registries key on `&'static str`.
-                let name = method_name(self.module, self_type(), self.function);
-                &*Box::leak(name.into_boxed_str())
-            };
-            Site::new(
-                self.operation.unwrap_or(default),
-                self.breaker.unwrap_or(default),
-                self.policy,
-                self.config,
-            )
+            // Computed (and leaked) once per call site, a bounded set: registries key on
+            // `&'static str`.
+            let operation = self
+                .operation
+                .unwrap_or_else(|| leaked_method_name(self.module, self_type(), self.function));
+            Site::new(operation, self.breaker, self.policy, self.config)
         })
     }
 }
@@ -415,8 +433,7 @@ pub use crate::layer::SiteLayer;
 // Each gate layer's gate, site layer and configuration, from the list of mechanisms.
 pub use crate::mechanisms::generated::*;
 
-/// The default name of a method's layers, `module::Type::function`, leaked once per call site
-/// (a bounded set): registries key on `&'static str`.
-pub fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> &'static str {
+/// The default operation name of a method, `module::Type::function`, leaked.
+fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> &'static str {
     Box::leak(method_name(module, self_type, function).into_boxed_str())
 }

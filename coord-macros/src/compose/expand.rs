@@ -2,16 +2,16 @@
 //! holding the timer, retry policy and breaker; each gate layer's site), the per-attempt rebinds,
 //! and the layer stack built by `steps`, run to its result.
 
-use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
-use syn::{ItemFn, Signature};
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+use syn::{Ident, ItemFn, Signature};
 
 use super::Idents;
 use super::check::Checked;
+use super::names;
 use super::params::Params;
 use super::steps::{body, layers, run};
 use super::tokens::option;
-use crate::common::default_name;
 
 /// The function with its body wrapped in every layer of `checked`.
 pub(super) fn expand_checked(checked: Checked) -> TokenStream {
@@ -53,11 +53,10 @@ fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
         .map(|(_, guard)| guard.site())
         .collect();
     if checked.timeout.is_some() {
-        let name = option(checked.perf.as_ref().and_then(|perf| perf.name.as_ref()));
         let timeouts = &ids.timeouts;
         statics.extend(quote! {
             static #timeouts: ::coord::__private::TimeoutSite =
-                ::coord::__private::TimeoutSite::new(#name);
+                ::coord::__private::TimeoutSite::new();
         });
     }
     statics
@@ -66,22 +65,19 @@ fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
 /// The call site's `static` and a reference to it, `__coord_site`.
 fn site(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
     let Idents { site, site_ref, .. } = ids;
-    let operation = checked
-        .perf
-        .as_ref()
-        .and_then(|perf| perf.name.as_ref())
-        .map(ToTokens::to_token_stream);
-    let breaker = checked
-        .breaker
-        .as_ref()
-        .and_then(|breaker| breaker.name.as_ref())
-        .map(ToTokens::to_token_stream);
+    let operation = names::operation(checked);
+    let breaker = option(names::own(
+        checked.breaker.as_ref().and_then(|b| b.name.as_ref()),
+    ));
     let policy = match &checked.retry {
         Some(retry) => {
-            let policy = retry.policy_tokens();
-            quote!(|| #policy)
+            let name = Ident::new("__coord_operation", Span::mixed_site());
+            let policy = retry.policy_tokens(&name);
+            quote!(|#name: &'static str| #policy)
         }
-        None => quote!(<::coord::__private::RetryPolicy as ::core::default::Default>::default),
+        None => quote!(|_: &'static str| {
+            <::coord::__private::RetryPolicy as ::core::default::Default>::default()
+        }),
     };
     let config = match &checked.breaker {
         Some(breaker) => {
@@ -92,7 +88,7 @@ fn site(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
     };
     if sig.receiver().is_some() {
         let function = sig.ident.to_string();
-        let (operation, breaker) = (option(operation), option(breaker));
+        let operation = option(operation);
         let self_type = quote!(::core::any::type_name::<Self>);
         quote! {
             static #site: ::coord::__private::MethodSite = ::coord::__private::MethodSite::new(
@@ -101,9 +97,7 @@ fn site(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenStream {
             let #site_ref = #site.get(#self_type);
         }
     } else {
-        let default = default_name(&sig.ident);
-        let operation = operation.unwrap_or_else(|| default.clone());
-        let breaker = breaker.unwrap_or(default);
+        let operation = operation.unwrap_or_else(|| names::function_name(&sig.ident));
         quote! {
             static #site: ::coord::__private::Site =
                 ::coord::__private::Site::new(#operation, #breaker, #policy, #config);

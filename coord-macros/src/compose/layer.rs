@@ -4,9 +4,11 @@
 //! layer, through the [`Guard`] its own module returns.
 
 use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, Path, Signature};
+use syn::{Attribute, Ident, LitStr, Path, Signature};
 
+use super::{needs_result, option};
 use crate::common::Errors;
 
 /// The coord attributes that compose into one wrapper, in their fixed nesting order
@@ -91,9 +93,79 @@ pub(crate) trait Guard {
     fn site(&self) -> TokenStream;
 
     /// The gate: the argument of `.gate(...)`, spanned at `at` (the layer's attribute), so that
-    /// an unmet bound on the return type points there. `default` is a closure giving the
-    /// function's default name, called on the first call only.
-    fn gate(&self, at: Span, default: &TokenStream) -> TokenStream;
+    /// an unmet bound on the return type points there. `operation` is a closure giving the
+    /// function's operation name, the layer's name unless its attribute gives its own (see
+    /// `names.rs`), called on the first call only.
+    fn gate(&self, at: Span, operation: &TokenStream) -> TokenStream;
+}
+
+/// The runtime names of a gate layer that resolves its own call site in its registry
+/// (`LayerSite<Layer>`) and admits through `Gate::new(layer)`, and what its functions must be
+/// able to return.
+pub(crate) struct GateKind {
+    /// The attribute, for messages.
+    pub(crate) attribute: &'static str,
+    /// The rejection the function's error type must convert from.
+    pub(crate) rejection: &'static str,
+    /// The mixed-site name of the call site's `static`.
+    pub(crate) site: &'static str,
+    /// The layer type and the gate type under `::coord::__private`.
+    pub(crate) layer: &'static str,
+    pub(crate) gate: &'static str,
+}
+
+/// A checked gate layer of a [`GateKind`]: its own `name`, if given, and the expression
+/// building its configuration.
+pub(crate) struct GateSite {
+    kind: &'static GateKind,
+    name: Option<LitStr>,
+    config: TokenStream,
+}
+
+impl GateKind {
+    /// Checks the attribute on a function (a `Result` return, arguments parsed by `parse`
+    /// into the layer's own name and configuration expression), errors pushed to `errors`.
+    pub(crate) fn check(
+        &'static self,
+        args: TokenStream,
+        sig: &Signature,
+        errors: &mut Errors,
+        parse: impl FnOnce(TokenStream) -> syn::Result<(Option<LitStr>, TokenStream)>,
+    ) -> Option<Box<dyn Guard>> {
+        needs_result(sig, self.attribute, self.rejection, errors);
+        let (name, config) = errors.take(parse(args))?;
+        Some(Box::new(GateSite {
+            kind: self,
+            name,
+            config,
+        }))
+    }
+
+    fn idents(&self) -> (Ident, Ident, Ident) {
+        let mixed = |name| Ident::new(name, Span::mixed_site());
+        let call = |name| Ident::new(name, Span::call_site());
+        (mixed(self.site), call(self.layer), call(self.gate))
+    }
+}
+
+impl Guard for GateSite {
+    fn site(&self) -> TokenStream {
+        let (site, layer, _) = self.kind.idents();
+        let name = option(self.name.as_ref());
+        let config = &self.config;
+        quote! {
+            static #site: ::coord::__private::LayerSite<::coord::__private::#layer> =
+                ::coord::__private::LayerSite::<::coord::__private::#layer>::configured(
+                    #name,
+                    || #config,
+                );
+        }
+    }
+
+    fn gate(&self, at: Span, operation: &TokenStream) -> TokenStream {
+        let (site, _, gate) = self.kind.idents();
+        quote_spanned!(at=> ::coord::__private::#gate::new(#site.get(#operation)))
+    }
 }
 
 /// One coord attribute found on the item, with the tokens inside its parentheses.

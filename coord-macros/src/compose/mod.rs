@@ -8,6 +8,8 @@
 //!   and the [`Guard`] interface through which a gate layer's own module checks and emits it;
 //! - `check`: the arguments of each layer and what each needs of the signature;
 //! - `expand`: the wrapper and its `static`s;
+//! - `names`: the one naming rule (every layer takes the operation's name unless given its
+//!   own);
 //! - `steps`: each layer's step on the pipeline, sync and async;
 //! - `params`: the parameters a retried body copies or reborrows per attempt;
 //! - `tokens`: token helpers the others share.
@@ -15,6 +17,7 @@
 mod check;
 mod expand;
 mod layer;
+mod names;
 mod params;
 mod steps;
 mod tokens;
@@ -28,7 +31,7 @@ use syn::{Attribute, Ident, ItemFn, Signature};
 use crate::common::Errors;
 pub(crate) use check::needs_result;
 use layer::LayerAttr;
-pub(crate) use layer::{Guard, Layer};
+pub(crate) use layer::{GateKind, Guard, Layer};
 pub(crate) use tokens::option;
 
 /// The hygienic identifiers of the generated code: invisible to the user's body.

@@ -13,9 +13,10 @@ use syn::{Block, Ident, Signature};
 use super::Idents;
 use super::check::Checked;
 use super::layer::Layer;
+use super::names;
 use super::params::Params;
 use super::tokens::binding_type;
-use crate::common::{default_name, duration_tokens, return_span};
+use crate::common::{duration_tokens, return_span};
 
 /// `Stack::<constructor>(the body)`: once or per attempt, sync or async.
 pub(super) fn body(
@@ -40,7 +41,10 @@ pub(super) fn body(
         #value
     };
     let per_attempt = params.per_attempt();
-    let stack = quote!(::coord::__private::Stack);
+    // The output type spelled out (`_` for an `impl Trait` in it): inferred instead from an
+    // async body, it stays unknown while the whole chain of steps is checked, and type checking
+    // of a function with several layers grew several times over (`scripts/compile-cost.sh`).
+    let stack = quote!(::coord::__private::Stack::<#ret_ty, _>);
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
         (false, false) => quote!(#stack::once(move || { #evaluated })),
         // Pinned here, in the function's own state: the layers keep a pointer to it.
@@ -66,9 +70,9 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     } else {
         "recover"
     };
-    let default = default_name_closure(sig);
+    let operation = names::of_site(ids);
     let timeouts = &ids.timeouts;
-    let count = quote!(::core::option::Option::Some(#timeouts.get(#default)));
+    let count = quote!(::core::option::Option::Some(#timeouts.get(#operation)));
     let mut steps = TokenStream::new();
     if let Some(perf) = &checked.perf {
         steps.extend(step("time", track(perf.outcome.as_ref(), ids)));
@@ -96,7 +100,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
         ));
     }
     for (layer, guard) in &checked.guards {
-        steps.extend(step("gate", guard.gate(checked.span(*layer), &default)));
+        steps.extend(step("gate", guard.gate(checked.span(*layer), &operation)));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
         let attempt = duration_tokens(attempt);
@@ -215,22 +219,6 @@ fn breaker_layer(breaker: &crate::circuit_breaker::Breaker, ids: &Idents) -> Tok
             })
         }
         _ => quote!(#site_ref.breaker.breaker()),
-    }
-}
-
-/// The function's default name, on the first call of a layer: `module::function`, or
-/// `module::Type::method` for a method.
-fn default_name_closure(sig: &Signature) -> TokenStream {
-    if sig.receiver().is_some() {
-        let function = sig.ident.to_string();
-        quote!(|| ::coord::__private::leaked_method_name(
-            ::core::module_path!(),
-            ::core::any::type_name::<Self>(),
-            #function,
-        ))
-    } else {
-        let name = default_name(&sig.ident);
-        quote!(|| #name)
     }
 }
 

@@ -151,15 +151,21 @@ impl RetryPolicy {
     /// Runs `operation` until it succeeds, the error is permanent, retries run out, the budget
     /// is empty or the deadline would pass; sleeps on the policy's [`clock`](Self::clock) (the
     /// system clock by default). Failed attempts go to the global error registry under the
-    /// policy's name; unnamed policies record (and share a retry budget) under `"retry"`, so name
-    /// a policy with [`named`](Self::named) to give it its own row and budget.
+    /// policy's name; unnamed policies record under `"retry"`, so name a policy with
+    /// [`named`](Self::named) to give it its own row. The retry budget is the name's, or an
+    /// unnamed policy's own (shared by its clones only; see [`RetryPolicy`]).
+    ///
+    /// The back-off sleeps block the thread: called inside an async runtime (detected with
+    /// coord's `tokio` feature), the first sleep of this policy logs a `tracing` warning; use
+    /// [`call_async`](Self::call_async) there.
     pub fn call<T, E, F>(&self, mut operation: F) -> Result<T, E>
     where
         F: FnMut() -> Result<T, E>,
         E: fmt::Display + 'static,
     {
         let name = self.name().unwrap_or(ANONYMOUS);
-        self.run(name, Severity::Medium, || {
+        let budget = self.own_budget().map(|b| &**b);
+        self.run_with_budget(budget, name, Severity::Medium, || {
             operation().map_err(|e| classified(self, e))
         })
     }
@@ -173,7 +179,9 @@ impl RetryPolicy {
         E: fmt::Display + 'static,
     {
         let name = self.name().unwrap_or(ANONYMOUS);
-        self.run_async(name, Severity::Medium, || {
+        let budget = self.own_budget().map(|b| &**b);
+        let recorder = RowRecorder::new(Severity::Medium);
+        self.run_async_observed(budget, &recorder, name, || {
             let attempt = operation();
             async move { attempt.await.map_err(|e| classified(self, e)) }
         })
@@ -183,7 +191,8 @@ impl RetryPolicy {
     /// The retry loop over attempts that classify their own errors: an
     /// [`Attempt::permanent`] error (a rejection by an open circuit breaker, say) is returned
     /// at once, an [`Attempt::retryable`] one is retried as the policy allows. Failures are
-    /// recorded under `operation` with `severity`.
+    /// recorded under `operation` with `severity`; retries draw from the budget of the policy's
+    /// name, else of `operation`.
     ///
     /// The first attempt runs inline; everything after a failure lives in a cold function, so
     /// a first-attempt success costs a budget refill check and nothing else.
@@ -209,8 +218,9 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Attempt<E>>>,
     {
+        let budget = self.bound_budget(operation).map(|b| &**b);
         // One row lookup per failing call, none per further attempt.
-        self.run_async_observed(&RowRecorder::new(severity), operation, attempt)
+        self.run_async_observed(budget, &RowRecorder::new(severity), operation, attempt)
             .await
     }
 }

@@ -108,11 +108,13 @@ impl KeyedSite {
 }
 
 /// A `#[retry]` call site's policy: built on the first call, then one atomic load per call.
+/// Its budget is the one of its policy's name: the operation's name unless the attribute reads
+/// a named policy (`policy = "name"`), so each call site (each operation) has its own.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct RetrySite {
     operation: &'static str,
-    build: fn() -> RetryPolicy,
+    build: fn(&'static str) -> RetryPolicy,
     policy: OnceLock<SitePolicy>,
 }
 
@@ -125,8 +127,8 @@ struct SitePolicy {
 }
 
 impl RetrySite {
-    /// A site for `operation` whose policy `build` makes.
-    pub const fn new(operation: &'static str, build: fn() -> RetryPolicy) -> Self {
+    /// A site for `operation` whose policy `build` makes from the operation's name.
+    pub const fn new(operation: &'static str, build: fn(&'static str) -> RetryPolicy) -> Self {
         Self {
             operation,
             build,
@@ -138,8 +140,8 @@ impl RetrySite {
     fn resolved(&self) -> &SitePolicy {
         self.policy.get_or_init(|| {
             config::ensure_env_loaded();
-            let policy = (self.build)();
-            let budget = policy.bound_budget(self.operation).cloned();
+            let policy = (self.build)(self.operation);
+            let budget = policy.budget_of(self.operation);
             SitePolicy {
                 policy,
                 budget,
@@ -178,7 +180,8 @@ impl RetrySite {
     }
 }
 
-/// The base policy of `#[retry(policy = "name")]`: the registered one, or defaults named `name`.
+/// The base policy of a `#[retry]` call site: the one registered under `name` (the
+/// attribute's `policy = "name"`, else the operation's name), or defaults named `name`.
 pub fn named_or_default(name: &str) -> RetryPolicy {
     config::ensure_env_loaded();
     retry::named_or_default(name)
@@ -206,6 +209,12 @@ impl OperationSite {
             name,
             operation: OnceLock::new(),
         }
+    }
+
+    /// The operation's name.
+    #[inline]
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The operation, resolved in the registry on first use.
@@ -250,7 +259,7 @@ pub struct LayerSite<H: SiteLayer> {
 }
 
 impl<H: SiteLayer> LayerSite<H> {
-    /// The layer `name` (`None`: the function's default name) configured by `config` if the
+    /// The layer `name` (`None`: the function's operation name) configured by `config` if the
     /// first call creates it.
     pub const fn configured(name: Option<&'static str>, config: H::Config) -> Self {
         Self {
@@ -260,12 +269,15 @@ impl<H: SiteLayer> LayerSite<H> {
         }
     }
 
-    /// The layer; `default` gives the function's default name on the first call only.
+    /// The layer; `operation` gives the function's operation name ([`Site::name`]), read
+    /// on the first call only, when the layer has no name of its own.
+    ///
+    /// [`Site::name`]: crate::__private::Site::name
     #[inline]
-    pub fn get(&self, default: impl FnOnce() -> &'static str) -> &H {
+    pub fn get(&self, operation: impl FnOnce() -> &'static str) -> &H {
         self.handle.get_or_init(|| {
             config::ensure_env_loaded();
-            H::resolve(self.name.unwrap_or_else(default), &self.config)
+            H::resolve(self.name.unwrap_or_else(operation), &self.config)
         })
     }
 }
@@ -274,9 +286,15 @@ impl<H: SiteLayer> LayerSite<H> {
 pub type TimeoutSite = LayerSite<TimeoutCounter>;
 
 impl TimeoutSite {
-    /// The counter of operation `name` (`None`: the function's default name).
-    pub const fn new(name: Option<&'static str>) -> Self {
-        Self::configured(name, ())
+    /// The counter of the function's operation, named on the first call.
+    pub const fn new() -> Self {
+        Self::configured(None, ())
+    }
+}
+
+impl Default for TimeoutSite {
+    fn default() -> Self {
+        Self::new()
     }
 }
 

@@ -233,8 +233,11 @@ impl<'a> RetryLoop<'a> {
         Next::Stop(error)
     }
 
-    /// Blocks for `delay` on the policy's clock.
+    /// Blocks for `delay` on the policy's clock. Inside an async runtime (seen with coord's
+    /// `tokio` feature), the first such sleep of a policy logs a `tracing` warning naming the
+    /// operation and the async alternatives.
     pub fn sleep(&self, delay: Duration) {
+        super::blocking::report(self.policy, self.operation, delay);
         self.policy.clock_ref().sleep(delay);
     }
 

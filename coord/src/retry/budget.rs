@@ -1,7 +1,15 @@
-//! Retry budgets: a token bucket per policy name, so a failing dependency cannot turn every
-//! caller into a retry storm.
+//! Retry budgets: a token bucket per dependency (a policy name, an operation name, or one
+//! unnamed policy value), so a failing dependency cannot turn every caller into a retry storm,
+//! nor use up the retries of the others.
+//!
+//! Named budgets live in a capped registry; an unnamed policy's own budget lives in the policy
+//! (and its clones) only. [`crate::reset`] refills both kinds the same way: it moves a global
+//! epoch, and a budget that sees a newer epoch than its own refills itself before it is next
+//! read or drawn from, so the reset needs no list of the budgets outside the registry.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::AtomicU32;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use std::sync::{Arc, LazyLock};
 
 use crate::capped::Capped;
@@ -51,20 +59,30 @@ impl BudgetConfig {
     }
 }
 
-/// The live token bucket of one policy name, shared by every call site using that name.
+/// The live token bucket of one dependency: of a policy or operation name (shared by every
+/// call site using that name), or of one unnamed policy value.
 #[derive(Debug)]
 pub struct RetryBudget {
     name: Arc<str>,
     config: BudgetConfig,
     tokens: AtomicU32,
     exhausted: AtomicU64,
+    /// The reset epoch this bucket was last refilled for.
+    epoch: AtomicU64,
 }
+
+/// Moved by every [`crate::reset`]; see the module's docs.
+static RESET_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The name an unnamed policy's own budget reports (it is in no registry).
+const OWN_BUDGET_NAME: &str = "retry";
 
 /// A point-in-time copy of one retry budget.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct BudgetSnapshot {
-    /// The policy name the budget belongs to.
+    /// The policy (or operation) name the budget belongs to; `"retry"` for an unnamed
+    /// policy's own budget.
     pub name: String,
     /// Tokens left.
     pub tokens: u32,
@@ -81,11 +99,28 @@ impl RetryBudget {
             tokens: AtomicU32::new(config.capacity),
             config,
             exhausted: AtomicU64::new(0),
+            epoch: AtomicU64::new(RESET_EPOCH.load(Acquire)),
+        }
+    }
+
+    /// The budget of one unnamed policy value, outside the registry.
+    pub(crate) fn own(config: BudgetConfig) -> Self {
+        Self::new(Arc::from(OWN_BUDGET_NAME), config)
+    }
+
+    /// Refills the bucket if a reset happened since it was last refilled. Only the draw and
+    /// the read check: a refund into a stale bucket is undone by the refill that follows.
+    #[inline]
+    fn catch_up(&self) {
+        let now = RESET_EPOCH.load(Acquire);
+        if self.epoch.load(Relaxed) != now && self.epoch.swap(now, Relaxed) != now {
+            self.refill();
         }
     }
 
     /// Takes the cost of one retry; `false` (and nothing taken) when the bucket is too low.
     pub fn try_withdraw(&self) -> bool {
+        self.catch_up();
         let cost = self.config.retry_cost;
         let taken = self
             .tokens
@@ -113,6 +148,7 @@ impl RetryBudget {
 
     /// Reads the bucket.
     pub fn snapshot(&self) -> BudgetSnapshot {
+        self.catch_up();
         BudgetSnapshot {
             name: self.name.to_string(),
             tokens: self.tokens.load(Relaxed),
@@ -174,8 +210,9 @@ pub fn dropped_budget_names() -> u64 {
     BUDGETS.dropped()
 }
 
-/// Refills every bucket and zeroes the dropped-name count; handles cached by policies stay valid.
+/// Refills every bucket (the registry's and the policies' own, each on its next use) and zeroes
+/// the dropped-name count; handles cached by policies stay valid.
 pub(crate) fn reset_all() {
-    BUDGETS.for_each(RetryBudget::refill);
+    RESET_EPOCH.fetch_add(1, Release);
     BUDGETS.reset_dropped();
 }

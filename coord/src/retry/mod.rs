@@ -1,9 +1,10 @@
 //! Retry policies: exponential or constant back-off with jitter, error classification,
-//! deadlines, hooks and a retry budget per policy name.
+//! deadlines, hooks and a retry budget per dependency.
 //!
 //! - `policy`: the [`RetryPolicy`] builder and the loop drivers under it;
 //! - `attempt`: the attempt loop, [`RetryLoop`], written once for every driver;
-//! - `backoff` and `budget`: delays and the token bucket per policy name;
+//! - `backoff` and `budget`: delays and the token bucket per dependency;
+//! - `blocking`: the warning for a blocking back-off sleep inside an async runtime;
 //! - `registry`: named policies.
 //!
 //! A mechanism layer: it imports only leaves. [`RetryPolicy::call`], [`RetryPolicy::call_async`],
@@ -12,6 +13,7 @@
 
 mod attempt;
 mod backoff;
+mod blocking;
 mod budget;
 pub(crate) mod file;
 pub(crate) mod layer;

@@ -8,6 +8,7 @@ use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -116,7 +117,25 @@ pub struct RetryEvent<'a> {
 /// When and how often a failing operation is tried again.
 ///
 /// Defaults follow the guide: 3 retries, 1 s base delay doubling up to 30 s, full jitter, and a
-/// retry budget. Clones share the budget and hooks.
+/// retry budget.
+///
+/// **Whose budget.** The retry budget (a token bucket, see [`BudgetConfig`]) stops a failing
+/// dependency from turning every caller into a retry storm; it is kept per dependency, so one
+/// failing dependency cannot use up the retries of the others:
+///
+/// - a [`named`](Self::named) policy draws from the budget of its name, shared by every policy
+///   of that name ([`coord::retry::budget`](crate::retry::budget) reads it);
+/// - an unnamed policy run under an operation name ([`ErrorHandler`](crate::ErrorHandler),
+///   [`run`](Self::run), [`RetryLoop::new`]) draws from the budget of that operation name (the
+///   first one the policy value runs under); a `#[retry]` call site's budget is its
+///   operation's;
+/// - an unnamed policy used with [`call`](Self::call) or [`call_async`](Self::call_async) has a
+///   budget of its own.
+///
+/// A policy value is what a constructor or builder method returns; its clones share its budget
+/// (and hooks). Cloning is how one policy reaches the tasks and handlers calling one dependency,
+/// and a bucket split per clone would never run dry; a policy built anew for every call gets a
+/// full bucket every time, so build it once (or name it).
 ///
 /// ```
 /// use std::time::Duration;
@@ -141,9 +160,27 @@ pub struct RetryPolicy {
     when: Option<Arc<WhenFn>>,
     on_retry: Option<Arc<OnRetryFn>>,
     clock: Clock,
-    /// The bucket this policy draws from, bound on first use to its name (or, unnamed, to the
-    /// first operation that uses it).
-    bound_budget: Arc<OnceLock<Arc<RetryBudget>>>,
+    /// What the clones of this value share.
+    shared: Arc<Shared>,
+}
+
+/// What the clones of one policy value share, each resolved on first use.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Named: the registry's budget of the name. Unnamed: the value's own (made by `call`).
+    budget: OnceLock<Arc<RetryBudget>>,
+    /// Unnamed: the registry's budget of the first operation name the value ran under.
+    operation_budget: OnceLock<Arc<RetryBudget>>,
+    /// Whether a blocking back-off sleep inside an async runtime was reported.
+    warned: AtomicBool,
+}
+
+impl Shared {
+    fn untouched(&self) -> bool {
+        self.budget.get().is_none()
+            && self.operation_budget.get().is_none()
+            && !self.warned.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl fmt::Debug for RetryPolicy {
@@ -172,7 +209,7 @@ impl From<RetrySettings> for RetryPolicy {
             when: None,
             on_retry: None,
             clock: Clock::system(),
-            bound_budget: Arc::default(),
+            shared: Arc::default(),
         }
         .multiplier(settings.multiplier)
     }
@@ -205,35 +242,35 @@ impl RetryPolicy {
     #[must_use]
     pub fn max_retries(mut self, max_retries: u32) -> Self {
         self.settings.max_retries = max_retries;
-        self
+        self.renewed()
     }
 
     /// Sets the delay before the first retry.
     #[must_use]
     pub fn base_delay(mut self, delay: Duration) -> Self {
         self.settings.base_delay = delay;
-        self
+        self.renewed()
     }
 
     /// Sets the growth per retry; values below 1.0 (or NaN) become 1.0.
     #[must_use]
     pub fn multiplier(mut self, multiplier: f64) -> Self {
         self.settings.multiplier = if multiplier >= 1.0 { multiplier } else { 1.0 };
-        self
+        self.renewed()
     }
 
     /// Caps every delay, jitter included.
     #[must_use]
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.settings.max_delay = delay;
-        self
+        self.renewed()
     }
 
     /// Sets how delays are randomised.
     #[must_use]
     pub fn jitter(mut self, jitter: Jitter) -> Self {
         self.settings.jitter = jitter;
-        self
+        self.renewed()
     }
 
     /// Bounds a whole call: a back-off sleep that would end more than `deadline` after the call
@@ -241,31 +278,28 @@ impl RetryPolicy {
     #[must_use]
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.settings.deadline = Some(deadline);
-        self
+        self.renewed()
     }
 
     /// Sets the retry budget (shared by every policy with the same name).
     #[must_use]
     pub fn budget(mut self, budget: BudgetConfig) -> Self {
         self.settings.budget = Some(budget);
-        self.bound_budget = Arc::default();
-        self
+        self.renewed()
     }
 
     /// Turns the retry budget off: every retry the policy allows is made.
     #[must_use]
     pub fn no_budget(mut self) -> Self {
         self.settings.budget = None;
-        self.bound_budget = Arc::default();
-        self
+        self.renewed()
     }
 
     /// Names the policy: its retry budget is the one of that name.
     #[must_use]
     pub fn named(mut self, name: impl Into<Arc<str>>) -> Self {
         self.name = Some(name.into());
-        self.bound_budget = Arc::default();
-        self
+        self.renewed()
     }
 
     /// Retries only errors for which `retryable` returns `true`; others are permanent and
@@ -280,14 +314,14 @@ impl RetryPolicy {
         self.when = Some(Arc::new(move |error: &dyn Any| {
             error.downcast_ref::<E>().map(&retryable)
         }));
-        self
+        self.renewed()
     }
 
     /// Calls `hook` before every back-off sleep.
     #[must_use]
     pub fn on_retry(mut self, hook: impl Fn(&RetryEvent<'_>) + Send + Sync + 'static) -> Self {
         self.on_retry = Some(Arc::new(hook));
-        self
+        self.renewed()
     }
 
     /// Sleeps and reads the time (for the deadline) on `clock` instead of the system clock;
@@ -295,6 +329,16 @@ impl RetryPolicy {
     #[must_use]
     pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
+        self.renewed()
+    }
+
+    /// This value as a new policy: with its own budget and warning flag unless no clone or
+    /// call has touched them yet (so a chain of builder calls allocates once).
+    fn renewed(mut self) -> Self {
+        match Arc::get_mut(&mut self.shared) {
+            Some(shared) if shared.untouched() => {}
+            _ => self.shared = Arc::default(),
+        }
         self
     }
 
@@ -381,9 +425,10 @@ impl RetryPolicy {
         self.settings.deadline.map(|_| self.now())
     }
 
-    /// The async retry loop, reporting to `observer`.
+    /// The async retry loop drawing from `budget`, reporting to `observer`.
     pub(crate) async fn run_async_observed<T, E, F, Fut>(
         &self,
+        budget: Option<&RetryBudget>,
         observer: &dyn RetryObserver,
         operation: &str,
         mut attempt: F,
@@ -392,7 +437,6 @@ impl RetryPolicy {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Attempt<E>>>,
     {
-        let budget = self.bound_budget(operation).map(|b| &**b);
         let mut retry = RetryLoop::observed(self, budget, operation, observer, self.start_time());
         loop {
             match attempt().await {
@@ -408,13 +452,56 @@ impl RetryPolicy {
         }
     }
 
+    /// The budget of a call run under `operation`: the name's, else the operation's (the
+    /// first operation this value ran under keeps it: the handle is cached here).
     #[inline]
     pub(crate) fn bound_budget(&self, operation: &str) -> Option<&Arc<RetryBudget>> {
         let config = self.settings.budget?;
-        Some(
-            self.bound_budget
-                .get_or_init(|| budget::resolve(self.name.as_deref().unwrap_or(operation), config)),
-        )
+        Some(match self.name.as_deref() {
+            Some(name) => self
+                .shared
+                .budget
+                .get_or_init(|| budget::resolve(name, config)),
+            None => self
+                .shared
+                .operation_budget
+                .get_or_init(|| budget::resolve(operation, config)),
+        })
+    }
+
+    /// The budget of [`call`](Self::call) and [`call_async`](Self::call_async): the name's,
+    /// else this value's own, outside the registry (so unrelated unnamed policies never share
+    /// one).
+    #[inline]
+    pub(crate) fn own_budget(&self) -> Option<&Arc<RetryBudget>> {
+        let config = self.settings.budget?;
+        Some(match self.name.as_deref() {
+            Some(name) => self
+                .shared
+                .budget
+                .get_or_init(|| budget::resolve(name, config)),
+            None => self
+                .shared
+                .budget
+                .get_or_init(|| Arc::new(RetryBudget::own(config))),
+        })
+    }
+
+    /// The budget a call site resolves once and keeps: the name's, else `operation`'s.
+    pub(crate) fn budget_of(&self, operation: &str) -> Option<Arc<RetryBudget>> {
+        let config = self.settings.budget?;
+        Some(budget::resolve(
+            self.name.as_deref().unwrap_or(operation),
+            config,
+        ))
+    }
+
+    /// Whether this is the first blocking back-off sleep of this value (and its clones) to be
+    /// reported.
+    pub(crate) fn first_blocking_report(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let warned = &self.shared.warned;
+        !warned.load(Relaxed) && !warned.swap(true, Relaxed)
     }
 }
 

@@ -7,7 +7,8 @@ use super::policy::RetryPolicy;
 
 static POLICIES: LazyLock<RwLock<HashMap<String, RetryPolicy>>> = LazyLock::new(Default::default);
 
-/// Registers `policy` under `name` for `#[retry(policy = "name")]` and [`policy`]; an unnamed
+/// Registers `policy` under `name` for `#[retry(policy = "name")]`, for a `#[retry]` without
+/// `policy` on a function whose operation is called `name`, and for [`policy`]; an unnamed
 /// policy takes `name` (and so the budget of that name). Call sites read the registry on their
 /// first call, so register policies at start-up. A [`when`](RetryPolicy::when) predicate of a
 /// registered policy applies to `call`/`execute`; `#[retry]` classifies with its own `when` key.
