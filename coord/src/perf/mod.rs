@@ -14,6 +14,8 @@ mod window;
 
 use std::sync::{Arc, LazyLock};
 
+// Compatibility path: `Outcome`'s documented home is the crate root.
+#[doc(hidden)]
 pub use crate::outcome::Outcome;
 pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, KeyedGroupInput,
