@@ -86,6 +86,8 @@ async fn charge(gateway: &Gateway, cents: u32) -> Result<u64, PaymentError> {
     Ok(gateway.next_id.fetch_add(1, Relaxed) + 1)
 }
 
+// A handler returning a `Response` is classified by status: 5xx (the 502 of a failed payment,
+// the 503 of an open breaker) fail, 4xx (a rejected body, a declined card) succeed.
 #[track_performance("orders.create")]
 async fn create_order(State(app): State<Arc<App>>, Json(order): Json<NewOrder>) -> Response {
     let verdict = order.validate();
@@ -128,7 +130,16 @@ async fn create_order(State(app): State<Arc<App>>, Json(order): Json<NewOrder>) 
     }
 }
 
-#[track_performance("orders.get")]
+/// `orders.get`'s outcome: an unknown order is the client's mistake, not a failure of the
+/// service (a `Result` is otherwise a failure whenever it is `Err`).
+fn by_status(answer: &Result<Json<serde_json::Value>, StatusCode>) -> coord::Outcome {
+    match answer {
+        Err(status) => coord::StatusRule::DEFAULT.classify(status.as_u16()),
+        Ok(_) => coord::Outcome::Success,
+    }
+}
+
+#[track_performance(name = "orders.get", outcome = by_status)]
 async fn get_order(
     State(app): State<Arc<App>>,
     Path(id): Path<u64>,

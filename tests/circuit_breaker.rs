@@ -150,13 +150,18 @@ fn source_order_does_not_matter_and_perf_sees_every_caller_call() {
         call(false).unwrap();
         call(true).unwrap_err(); // 1 of 2 failed: opens
         assert!(matches!(call(true), Err(ApiError::Open(_))));
-        // Rejected: track_performance (outermost) still sees the caller's call, as a failure.
+        // Rejected: track_performance (outermost) still sees the caller's call, as a
+        // rejection (load shed by the breaker, not a failure of the operation).
         assert_eq!(call(false), Err(ApiError::Open(name.into())));
         let stats = coord::operation(name).unwrap();
         assert_eq!(
-            (stats.calls, stats.successes, stats.failures),
-            (4, 1, 3),
+            (stats.calls, stats.successes, stats.failures, stats.rejected),
+            (4, 1, 1, 2),
             "{name}"
+        );
+        assert_eq!(
+            stats.error_rate, 0.5,
+            "{name}: rejections are not in the rate"
         );
         assert_eq!(
             coord::breaker::find(name).unwrap().state(),

@@ -29,8 +29,10 @@ fn a_handler_per_request_still_trips_its_breaker() {
     assert_eq!(coord::breaker("per_request.db").state(), BreakerState::Open);
     let result: Result<(), DbError> = handler().execute(|| Ok(()));
     assert!(matches!(result, Err(DbError::Open(_))), "{result:?}");
-    // The per-handler report covers this handler's operation: four failures and the rejection.
+    // The per-handler report covers this handler's operation: four failures, and the
+    // rejection counted apart (a rejection is load shed, not an error).
     let report = handler().error_report();
-    assert_eq!(report.total_errors, 5, "{report:?}");
+    assert_eq!(report.total_errors, 4, "{report:?}");
+    assert_eq!(report.retry.rejected, 1, "{report:?}");
     assert_eq!(report.by_operation.len(), 1, "{report:?}");
 }

@@ -24,7 +24,8 @@ fn json_round_trips_with_millisecond_durations() {
     let op = ops.iter().find(|op| op["name"] == "report.json").unwrap();
     assert_eq!(op["calls"], 2);
     assert_eq!(op["failures"], 1);
-    assert_eq!(op["last_error"], serde_json::Value::Null);
+    // The failure's message, from the attribute path (issue #22, point 9).
+    assert_eq!(op["last_error"], "nope");
     for key in [
         "total_ms", "mean_ms", "min_ms", "max_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms",
         "p999_ms",

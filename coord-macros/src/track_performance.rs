@@ -1,16 +1,19 @@
-//! `#[track_performance]`, `#[track_performance("name")]`, `#[track_performance(name = "name")]`.
+//! `#[track_performance]`, `#[track_performance("name")]`,
+//! `#[track_performance(name = "name", outcome = path::to::classify)]`.
 
 use proc_macro2::TokenStream;
-use syn::LitStr;
 use syn::parse::{ParseStream, Parser};
+use syn::{LitStr, Path};
 
 use crate::common::{lone_string, parse_keys, syntax_as};
 
-const KEYS: &[&str] = &["name"];
+const KEYS: &[&str] = &["name", "outcome"];
 
-/// The checked arguments: the explicit operation name, if any.
+/// The checked arguments: the explicit operation name and the outcome classifier, if any.
 pub(crate) struct Perf {
     pub(crate) name: Option<LitStr>,
+    /// `fn(&T) -> coord::Outcome`, called on every return value.
+    pub(crate) outcome: Option<Path>,
 }
 
 impl Perf {
@@ -20,9 +23,12 @@ impl Perf {
 
     fn parse_inner(input: ParseStream) -> syn::Result<Self> {
         if input.is_empty() {
-            return Ok(Self { name: None });
+            return Ok(Self {
+                name: None,
+                outcome: None,
+            });
         }
-        let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`";
+        let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]`, or keys: `#[track_performance(name = \"name\", outcome = path::to::classify)]`";
         let lone = lone_string(input, alone, |name| {
             if name.value().trim().is_empty() {
                 return Err(syn::Error::new(
@@ -33,16 +39,22 @@ impl Perf {
             Ok(name.clone())
         })?;
         if lone.is_some() {
-            return Ok(Self { name: lone });
+            return Ok(Self {
+                name: lone,
+                outcome: None,
+            });
         }
-        let mut name = None;
+        let (mut name, mut outcome) = (None, None);
         parse_keys("track_performance", KEYS, input.parse()?, |key| {
-            name = Some(key.name("\"shop.checkout\"")?);
+            match key.name.as_str() {
+                "outcome" => outcome = Some(key.path("path::to::classify")?),
+                _ => name = Some(key.name("\"shop.checkout\"")?),
+            }
             Ok(())
         })
         .map_err(syntax_as(
-            "#[track_performance] expects an operation name: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\")]`",
+            "#[track_performance] expects an operation name or keys: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\", outcome = path::to::classify)]`",
         ))?;
-        Ok(Self { name })
+        Ok(Self { name, outcome })
     }
 }

@@ -34,9 +34,12 @@
 //!             __coord_ret
 //!         })
 //!         .time(|__coord_of| {
-//!             ::coord::__private::Track::new(&__coord_site.perf, __coord_of, |__coord_out| {
-//!                 (&::coord::__private::Probe(__coord_out)).is_failure()
-//!             })
+//!             ::coord::__private::Track::new(
+//!                 &__coord_site.perf,
+//!                 __coord_of,
+//!                 |__coord_out| (&::coord::__private::Probe(__coord_out)).outcome(),
+//!                 |__coord_out| (&&&&::coord::__private::Probe(__coord_out)).failure_message(),
+//!             )
 //!         })
 //!         .retry(&__coord_site.retry, &transient, |__coord_error_type| {
 //!             (&&&__coord_error_type).describer()
@@ -82,7 +85,7 @@ pub use crate::layer::{
 pub use crate::perf::TimedCall;
 pub use crate::perf::layer::{TimedSite, Track};
 pub use crate::retry::layer::{Describe, Retrier, Retry};
-pub use crate::stack::{Stack, rejected, settle};
+pub use crate::stack::{Stack, finish, rejected, settle};
 pub use crate::timeout::counters::TimeoutCounter;
 pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
@@ -205,33 +208,136 @@ pub fn always<E>(_: &E) -> bool {
 #[inline(always)]
 pub fn unique<T: ?Sized>(_: &mut T) {}
 
-/// Wraps a return value so that method resolution can tell `Result::Err` from anything else
-/// (autoref specialisation): `(&Probe(&value)).is_failure()`.
+/// Wraps a return value so that method resolution can tell a `Result` or an HTTP response from
+/// anything else (autoref specialisation): `(&Probe(&value)).outcome()` for the outcome,
+/// `(&&&&Probe(&value)).failure_message()` for what a failure is remembered by.
 pub struct Probe<'a, T: ?Sized>(pub &'a T);
 
-/// Chosen when the probed value is a `Result`.
+pub use crate::outcome::{Outcome, StatusRule};
+pub use crate::perf::layer::FailureMessage;
+
+/// Chosen when the probed value is a `Result`: `Err` is a failure.
 pub trait ResultOutcome {
-    /// `true` for `Err`.
-    fn is_failure(&self) -> bool;
+    /// [`Outcome::Failure`] for `Err`, [`Outcome::Success`] for `Ok`.
+    fn outcome(&self) -> Outcome;
 }
 
 impl<T, E> ResultOutcome for Probe<'_, Result<T, E>> {
-    #[inline]
-    fn is_failure(&self) -> bool {
-        self.0.is_err()
+    #[inline(always)]
+    fn outcome(&self) -> Outcome {
+        match self.0 {
+            Ok(_) => Outcome::Success,
+            Err(_) => Outcome::Failure,
+        }
     }
 }
 
-/// The fallback for every other type: never a failure.
+/// Chosen when the probed value is an HTTP response (`http::Response<B>`, axum's `Response`):
+/// classified by status with [`StatusRule::DEFAULT`] (5xx fail). Without coord's `http` feature
+/// no type implements it.
+pub trait ResponseOutcome {
+    /// The status's outcome.
+    fn outcome(&self) -> Outcome;
+}
+
+#[cfg(feature = "http")]
+impl<B> ResponseOutcome for Probe<'_, hyper::Response<B>> {
+    #[inline(always)]
+    fn outcome(&self) -> Outcome {
+        StatusRule::DEFAULT.classify(self.0.status().as_u16())
+    }
+}
+
+/// The fallback for every other type: a success (name a classifier with `outcome = path` to
+/// say otherwise).
 pub trait AnyOutcome {
-    /// Always `false`.
-    #[inline]
-    fn is_failure(&self) -> bool {
-        false
+    /// [`Outcome::Success`].
+    #[inline(always)]
+    fn outcome(&self) -> Outcome {
+        Outcome::Success
     }
 }
 
 impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
+
+/// A failure's message, first choice: the error's `Display` (or an HTTP response's status).
+pub trait FailureDisplay<'a> {
+    /// What the failure is remembered by.
+    fn failure_message(&self) -> FailureMessage<'a>;
+}
+
+impl<'a, T, E: core::fmt::Display> FailureDisplay<'a> for &&&Probe<'a, Result<T, E>> {
+    #[inline]
+    fn failure_message(&self) -> FailureMessage<'a> {
+        match self.0 {
+            Err(error) => FailureMessage::Display(error),
+            Ok(_) => FailureMessage::None,
+        }
+    }
+}
+
+#[cfg(feature = "http")]
+impl<'a, B> FailureDisplay<'a> for &&&Probe<'a, hyper::Response<B>> {
+    #[inline]
+    fn failure_message(&self) -> FailureMessage<'a> {
+        FailureMessage::Status(self.0.status().as_u16())
+    }
+}
+
+/// A failure's message, second choice: the error's `Debug`.
+pub trait FailureDebug<'a> {
+    /// What the failure is remembered by.
+    fn failure_message(&self) -> FailureMessage<'a>;
+}
+
+impl<'a, T, E: core::fmt::Debug> FailureDebug<'a> for &&Probe<'a, Result<T, E>> {
+    #[inline]
+    fn failure_message(&self) -> FailureMessage<'a> {
+        match self.0 {
+            Err(error) => FailureMessage::Debug(error),
+            Ok(_) => FailureMessage::None,
+        }
+    }
+}
+
+/// A failure's message, third choice: the error's type name.
+pub trait FailureType<'a> {
+    /// What the failure is remembered by.
+    fn failure_message(&self) -> FailureMessage<'a>;
+}
+
+impl<'a, T, E> FailureType<'a> for &Probe<'a, Result<T, E>> {
+    #[inline]
+    fn failure_message(&self) -> FailureMessage<'a> {
+        FailureMessage::Type(core::any::type_name::<E>())
+    }
+}
+
+/// Any other type (judged a failure by a user classifier): no message, the last error stays.
+pub trait FailureNone<'a> {
+    /// [`FailureMessage::None`].
+    #[inline]
+    fn failure_message(&self) -> FailureMessage<'a> {
+        FailureMessage::None
+    }
+}
+
+impl<'a, T: ?Sized> FailureNone<'a> for Probe<'a, T> {}
+
+/// The value of a function declared `-> impl IntoResponse` under `#[track_performance]`, made a
+/// `Response` so that its status can be classified (a `Response` is `IntoResponse` too).
+#[cfg(feature = "axum")]
+#[inline(always)]
+pub fn into_response<T: axum::response::IntoResponse>(value: T) -> axum::response::Response {
+    value.into_response()
+}
+
+/// Without coord's `axum` feature the value stays as it is (and is classified as any value).
+#[cfg(not(feature = "axum"))]
+#[inline(always)]
+pub fn into_response<T>(value: T) -> T {
+    value
+}
 
 // `#[derive(Validate)]` support.
 pub use crate::doors::sites::register_rule_set;

@@ -5,7 +5,8 @@
 //!
 //! A layer plays one of four roles, by its place in the stack:
 //!
-//! - a [`Timer`] times the whole call (`start`, then [`TimerFor::finish`] with the outcome);
+//! - a [`Timer`] times the whole call (`start`, then [`TimerFor::finish`] with the outcome, or
+//!   [`TimerFor::finish_rejected`] when a gate's rejection ended it);
 //! - a [`Recover`]/[`RecoverAsync`] recovers from the call's final error;
 //! - a [`Limit`] bounds the time of the whole call or of each attempt (`within` a future);
 //! - a [`Gate`] admits one attempt or rejects it (a circuit breaker, a limiter of rate or of
@@ -243,6 +244,15 @@ pub trait Timer {
 pub trait TimerFor<Out>: Timer {
     /// Records the call's outcome.
     fn finish(&self, started: Self::Started, out: &Out);
+
+    /// Records the outcome of a call whose last attempt a gate rejected (an open breaker, a
+    /// full bulkhead, a rate limit): `out` is the rejection as the operation's value (or what a
+    /// fallback made of it). A timer that tells rejections apart overrides it; by default it is
+    /// [`finish`](Self::finish).
+    #[inline(always)]
+    fn finish_rejected(&self, started: Self::Started, out: &Out) {
+        self.finish(started, out);
+    }
 }
 
 impl Timer for Off {

@@ -67,6 +67,7 @@ mod last_error;
 mod locks;
 mod metrics_bridge;
 mod naming;
+mod outcome;
 mod read;
 mod rng;
 mod serde_ms;
@@ -151,6 +152,7 @@ pub use doors::{
     validator,
 };
 pub use errors::Severity;
+pub use outcome::{Outcome, StatusRule};
 pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
     PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,

@@ -65,7 +65,7 @@ mod imp {
     struct Handles {
         duration: metrics::Histogram,
         /// By [`OUTCOMES`](super::OUTCOMES) index.
-        calls: [metrics::Counter; 3],
+        calls: [metrics::Counter; 4],
     }
 
     /// The cached `metrics` handles of one operation.
@@ -99,7 +99,10 @@ mod imp {
                     calls: super::OUTCOMES.map(calls),
                 }
             });
-            handles.duration.record(nanos as f64 / 1e9);
+            // A rejection did no work: its time is not the operation's latency.
+            if super::OUTCOMES.get(outcome) != Some(&"rejected") {
+                handles.duration.record(nanos as f64 / 1e9);
+            }
             if let Some(calls) = handles.calls.get(outcome) {
                 calls.increment(1);
             }
@@ -151,9 +154,9 @@ mod imp {
 }
 
 /// The `outcome` label values of `coord_operation_calls_total`, indexed like
-/// `crate::status::Outcome as usize` (success, failure, cancelled).
+/// `crate::outcome::Outcome as usize` (success, failure, cancelled, rejected).
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-pub(crate) const OUTCOMES: [&str; 3] = ["success", "failure", "cancelled"];
+pub(crate) const OUTCOMES: [&str; 4] = ["success", "failure", "cancelled", "rejected"];
 
 pub(crate) use imp::{
     OperationMetrics, breaker_state, failed_attempt, retried_call, retry, validation,

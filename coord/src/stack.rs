@@ -36,6 +36,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 
+use drive::rejected_now;
 pub use drive::{rejected, settle};
 
 use crate::layer::{Fallible, GateFor, Gates, LimitFor, Of, Off, Recover, RecoverAsync, TimerFor};
@@ -250,16 +251,16 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
     {
         let Self { body, layers, .. } = self;
         let started = layers.timer.start();
-        let out = match layers.gates.admit() {
+        let (out, rejected) = match layers.gates.admit() {
             Ok(permit) => {
                 let out = body();
                 layers.gates.release(permit, &out);
-                out
+                (out, false)
             }
-            Err(rejection) => layers.gates.reject(rejection),
+            Err(rejection) => (layers.gates.reject(rejection), true),
         };
         let out = layers.recover.recover(out);
-        layers.timer.finish(started, &out);
+        finish(&layers.timer, started, &out, rejected);
         out
     }
 }
@@ -285,21 +286,22 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
         async move {
             let layers = &self.layers;
             let started = layers.timer.start();
+            // With whether a gate rejected the attempt, for the timer.
             let once = pin!(async {
                 let permit = match layers.gates.admit_async().await {
                     Ok(permit) => permit,
-                    Err(rejection) => return layers.gates.reject(rejection),
+                    Err(rejection) => return (layers.gates.reject(rejection), true),
                 };
                 let out = match layers.attempt.within(self.body.as_mut()).await {
                     Ok(out) => out,
                     Err(expired) => layers.attempt.expired(expired),
                 };
                 layers.gates.release(permit, &out);
-                out
+                (out, false)
             });
-            let out = match layers.total.within(once).await {
-                Ok(out) => out,
-                Err(expired) => layers.total.expired(expired),
+            let (out, rejected) = match layers.total.within(once).await {
+                Ok(finished) => finished,
+                Err(expired) => (layers.total.expired(expired), false),
             };
             // The await outside the `match`: its scrutinee (holding an `Out`) would live across
             // it.
@@ -310,9 +312,30 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
                 };
                 recovering.await
             };
-            layers.timer.finish(started, &out);
+            finish(&layers.timer, started, &out, rejected);
             out
         }
+    }
+}
+
+/// Records the call's outcome on `timer`: a rejection when a gate rejected its last attempt.
+#[inline(always)]
+pub fn finish<Out, P: TimerFor<Out>>(timer: &P, started: P::Started, out: &Out, rejected: bool) {
+    if rejected {
+        timer.finish_rejected(started, out);
+    } else {
+        timer.finish(started, out);
+    }
+}
+
+impl<Out, Body, P, F, T, X: Retrier, E, G, A> Stack<Out, Body, P, F, T, Retry<'_, X, E>, G, A> {
+    /// Errors `is_rejection` recognises (a gate's rejection coming from inside the operation)
+    /// end the call as a rejection, not as a failed attempt.
+    #[inline(always)]
+    pub fn rejections(mut self, is_rejection: fn(&E) -> bool) -> Self {
+        let retry = self.layers.retry;
+        self.layers.retry = retry.rejections(is_rejection);
+        self
     }
 }
 

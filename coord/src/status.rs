@@ -1,34 +1,7 @@
-//! The small enums several layers speak: how a call ended ([`Outcome`]), what the retry loop
-//! made of a failed attempt ([`AttemptOutcome`]) and a health verdict ([`HealthStatus`]). A leaf,
+//! The small enums several layers speak (how a call ended is `crate::outcome`'s): what the
+//! retry loop made of a failed attempt ([`AttemptOutcome`]) and a health verdict ([`HealthStatus`]). A leaf,
 //! so that the registries that produce them and the ones that store them need not import each
 //! other.
-
-named_enum! {
-    /// How one call of an operation ended.
-    // The declaration order is the index into `metrics_bridge::OUTCOMES`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub enum Outcome {
-        /// Returned anything but `Err`.
-        Success = "success",
-        /// Returned `Err`, or panicked.
-        Failure = "failure",
-        /// An `async` call whose future was dropped before it completed.
-        Cancelled = "cancelled",
-    }
-}
-
-impl Outcome {
-    /// How a call dropped before it finished ended: a failure while its thread panics,
-    /// `otherwise` when not (a guard's success, a cancelled future).
-    #[inline]
-    pub(crate) fn of_unfinished(otherwise: Outcome) -> Outcome {
-        if std::thread::panicking() {
-            Outcome::Failure
-        } else {
-            otherwise
-        }
-    }
-}
 
 named_enum! {
     /// What the retry loop made of one failed attempt: retried, or why the call ended with it.

@@ -28,10 +28,17 @@ pub(super) fn body(
 ) -> TokenStream {
     let ret = &ids.ret;
     let ret_ty = binding_type(&sig.output);
+    // An `impl IntoResponse` is made a `Response` (through coord's `axum` feature), so that
+    // `#[track_performance]` classifies its status; a `Response` is `IntoResponse` too.
+    let value = if checked.perf.is_some() && returns_into_response(sig) {
+        quote!(::coord::__private::into_response(#ret))
+    } else {
+        quote!(#ret)
+    };
     let evaluated = quote! {
         let #ret: #ret_ty = #block;
         #[allow(unreachable_code)]
-        #ret
+        #value
     };
     let per_attempt = params.per_attempt();
     // The output type spelled out (`_` for an `impl Trait` in it): inferred instead from an
@@ -67,8 +74,8 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     let timeouts = &ids.timeouts;
     let count = quote!(::core::option::Option::Some(#timeouts.get(#operation)));
     let mut steps = TokenStream::new();
-    if checked.perf.is_some() {
-        steps.extend(step("time", track(ids)));
+    if let Some(perf) = &checked.perf {
+        steps.extend(step("time", track(perf.outcome.as_ref(), ids)));
     }
     if let Some(fallback) = &checked.fallback {
         steps.extend(step(recover, fallback_layer(&fallback.path, sig)));
@@ -106,18 +113,57 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     steps
 }
 
-/// track_performance: times the whole call; a `Result::Err` or a panic is a failure (the
-/// classifier becomes a function pointer: see `Track::new`).
-fn track(ids: &Idents) -> TokenStream {
+/// track_performance: times the whole call; its outcome is `outcome(&value)` when the
+/// attribute names a classifier, else a `Result::Err` or a 5xx response is a failure (a panic
+/// always is); a failure's message is kept as the operation's last error (the classifier and
+/// the describer become function pointers: see `Track::new`).
+fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
     let Idents { site_ref, out, .. } = ids;
     let of = Ident::new("__coord_of", Span::mixed_site());
+    // Spanned at the user's path, so a wrong signature is reported there.
+    let classify = match outcome {
+        // Coerced to a `fn` pointer first, so that a wrong signature is one error at the path
+        // (the optimiser calls the constant pointer directly).
+        Some(path) => {
+            let classify = Ident::new("__coord_classify", Span::mixed_site());
+            quote_spanned! {path.span()=>
+                {
+                    let #classify: fn(&_) -> ::coord::__private::Outcome = #path;
+                    #classify
+                }
+            }
+        }
+        None => quote! {
+            |#out| {
+                #[allow(unused_imports)]
+                use ::coord::__private::{AnyOutcome as _, ResponseOutcome as _, ResultOutcome as _};
+                (&::coord::__private::Probe(#out)).outcome()
+            }
+        },
+    };
     quote! {
-        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, |#out| {
+        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, |#out| {
             #[allow(unused_imports)]
-            use ::coord::__private::{AnyOutcome as _, ResultOutcome as _};
-            (&::coord::__private::Probe(#out)).is_failure()
+            use ::coord::__private::{
+                FailureDebug as _, FailureDisplay as _, FailureNone as _, FailureType as _,
+            };
+            (&&&&::coord::__private::Probe(#out)).failure_message()
         })
     }
+}
+
+/// `-> impl IntoResponse` (any path ending in `IntoResponse`, alone or with other bounds).
+fn returns_into_response(sig: &Signature) -> bool {
+    let syn::ReturnType::Type(_, ty) = &sig.output else {
+        return false;
+    };
+    let syn::Type::ImplTrait(bounds) = &**ty else {
+        return false;
+    };
+    bounds.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(t)
+            if t.path.segments.last().is_some_and(|s| s.ident == "IntoResponse"))
+    })
 }
 
 /// fallback: the function at `path`; an async function's may be sync or async.

@@ -38,7 +38,7 @@ pub fn populate_operations(prefix: &str) {
 }
 
 /// CPU time of the calling thread (Linux `schedstat`), or `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
+pub fn thread_cpu() -> Option<Duration> {
     // The kernel folds the running slice into the total only at scheduling events; a yield is
     // one, so the figure read next is current.
     std::thread::yield_now();

@@ -20,7 +20,8 @@ use crate::status::HealthStatus;
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct ErrorReport {
-    /// Failed attempts, retried or not.
+    /// Failed attempts, retried or not (a gate's rejections are not failures: see
+    /// [`RetryStats::rejected`]).
     pub total_errors: u64,
     /// Calls that failed for good.
     pub final_failures: u64,
@@ -88,8 +89,8 @@ impl Section for ErrorReport {
         table::section(f, "Errors")?;
         writeln!(
             f,
-            "  {} failed attempts, {} final failures, status {}",
-            e.total_errors, e.final_failures, e.health_status
+            "  {} failed attempts, {} final failures, {} rejected (not errors), status {}",
+            e.total_errors, e.final_failures, e.retry.rejected, e.health_status
         )?;
         writeln!(
             f,
@@ -121,6 +122,7 @@ impl Section for ErrorReport {
                 ("recovered", Right, |op| {
                     op.successes_after_retry.to_string()
                 }),
+                ("rejected", Right, |op| op.rejected.to_string()),
                 ("last error", Left, |op| {
                     let last = op
                         .last_error
@@ -172,6 +174,7 @@ impl Section for ErrorReport {
                 ("budget_exhausted", r.budget_exhausted),
                 ("deadline_exceeded", r.deadline_exceeded),
                 ("cancelled", r.cancelled),
+                ("rejected", r.rejected),
             ]
             .map(|(outcome, count)| (outcome, count as f64)),
         );

@@ -2,6 +2,8 @@
 //! breaker, recording every failure in the error registry. Composition: it knows the retry
 //! loop, the breakers, the layer stack and the error registry.
 
+use std::any::Any;
+use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -10,7 +12,9 @@ use super::error_report::ErrorReport;
 use super::retry::{RowRecorder, bounded_message};
 use crate::breaker::layer::BreakerGate;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
+use crate::bulkhead::BulkheadFull;
 use crate::errors::{self, Severity};
+use crate::rate_limit::RateLimited;
 use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
 use crate::stack::Stack;
@@ -78,6 +82,32 @@ impl ErrorContext {
 /// With [`breaker`](ErrorHandler::breaker), every attempt goes through the circuit breaker
 /// named after the operation; the error type must then hold a rejection
 /// (`E: From<CircuitOpen>`), and a rejection is returned at once, never retried.
+///
+/// # Rejections are not errors
+///
+/// A call ended by a gate's rejection (this handler's breaker open, or coord's own rejection
+/// coming out of the operation: [`CircuitOpen`], [`BulkheadFull`](crate::BulkheadFull),
+/// [`RateLimited`](crate::RateLimited)) is load shed by design: it is returned at once, never
+/// retried, and counted as *rejected* in the operation's row
+/// ([`OperationErrors::rejected`](crate::errors::OperationErrors::rejected)), not as a failed
+/// attempt: no severity, not in the recent failures, not in the health verdict. An error from
+/// the operation is recognised as a rejection when `E` is one of those three types, or a
+/// `Box<dyn Error (+ Send + Sync)>` whose [`source`](std::error::Error::source) chain holds
+/// one. An application error type wrapping a rejection in a variant is not inspected: with
+/// [`breaker`](ErrorHandler::breaker) the handler's own rejections are known without looking
+/// at the error.
+///
+/// ```
+/// use coord::{CircuitOpen, ErrorHandler, RetryPolicy};
+///
+/// let handler = ErrorHandler::new("docs.rejections").retry(RetryPolicy::default().no_budget());
+/// let breaker = coord::breaker("docs.rejections.downstream");
+/// breaker.force_open();
+/// let out: Result<(), CircuitOpen> = handler.execute(|| breaker.call(|| Ok::<_, CircuitOpen>(())));
+/// assert!(out.is_err());
+/// let row = coord::errors::operation_errors("docs.rejections").unwrap();
+/// assert_eq!((row.errors, row.rejected), (0, 1));
+/// ```
 #[derive(Clone, Debug)]
 pub struct ErrorHandler<B = NoBreaker> {
     context: ErrorContext,
@@ -152,6 +182,7 @@ impl ErrorHandler {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
+            .rejections(is_rejection::<E>)
             .run()
     }
 
@@ -168,6 +199,7 @@ impl ErrorHandler {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
+            .rejections(is_rejection::<E>)
             .run_async()
             .await
     }
@@ -187,6 +219,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
+            .rejections(is_rejection::<E>)
             .gate(BreakerGate::new(&self.breaker))
             .run()
     }
@@ -204,6 +237,7 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
                 &|e: &E| self.context.retry.is_retryable(e),
                 |_| bounded_message::<E>,
             )
+            .rejections(is_rejection::<E>)
             .gate(BreakerGate::new(&self.breaker))
             .run_async()
             .await
@@ -267,6 +301,33 @@ impl<B> ErrorHandler<B> {
             .or_else(|| errors::find_row(name));
         super::error_report::operation_report(row.as_ref(), name)
     }
+}
+
+/// Whether `error` is one of coord's rejections (directly, or in a boxed error's source chain):
+/// see [`ErrorHandler`]'s "Rejections are not errors".
+fn is_rejection<E: 'static>(error: &E) -> bool {
+    fn rejection(error: &(dyn Error + 'static)) -> bool {
+        error.is::<CircuitOpen>() || error.is::<BulkheadFull>() || error.is::<RateLimited>()
+    }
+    let any: &dyn Any = error;
+    if any.is::<CircuitOpen>() || any.is::<BulkheadFull>() || any.is::<RateLimited>() {
+        return true;
+    }
+    let boxed: Option<&(dyn Error + 'static)> =
+        match any.downcast_ref::<Box<dyn Error + Send + Sync>>() {
+            Some(boxed) => Some(&**boxed),
+            None => any.downcast_ref::<Box<dyn Error>>().map(|boxed| &**boxed),
+        };
+    // Bounded: a cyclic chain (possible with a hand-written `source`) must not hang the caller.
+    let mut next = boxed;
+    for _ in 0..32 {
+        match next {
+            Some(error) if rejection(error) => return true,
+            Some(error) => next = error.source(),
+            None => return false,
+        }
+    }
+    false
 }
 
 /// The retry layer of a handler: its policy, recording into the handler's row.

@@ -85,6 +85,11 @@ impl<R: RecordsInRow> RetryObserver for R {
     fn cancelled(&self, operation: &str) {
         self.row_of(operation).record_cancelled();
     }
+
+    #[cold]
+    fn rejected(&self, operation: &str) {
+        self.row_of(operation).record_rejected();
+    }
 }
 
 /// The message failures are recorded with: `error`'s `Display`, at most

@@ -108,6 +108,9 @@ pub struct RetryStats {
     pub deadline_exceeded: u64,
     /// Calls dropped after a failure and before finishing (an async call cancelled mid-sleep).
     pub cancelled: u64,
+    /// Calls a gate rejected (open breaker, full bulkhead, rate limit): load shed by design,
+    /// not failed attempts, in no severity and not in the recent failures.
+    pub rejected: u64,
 }
 
 /// Errors of one operation.
@@ -128,6 +131,8 @@ pub struct OperationErrors {
     pub budget_exhausted: u64,
     /// Calls cancelled after a failure.
     pub cancelled: u64,
+    /// Calls a gate rejected: not errors (see [`RetryStats::rejected`]).
+    pub rejected: u64,
     /// The latest error message, at most [`MAX_MESSAGE_LEN`] bytes: the same value as
     /// [`OperationStats::last_error`](crate::OperationStats::last_error) for this name.
     pub last_error: Option<String>,

@@ -53,14 +53,17 @@ struct RowShard {
     by_outcome: [AtomicU64; 5],
     successes_after_retry: AtomicU64,
     cancelled: AtomicU64,
+    /// Calls a gate rejected: not failed attempts, no severity.
+    rejected: AtomicU64,
 }
 
 impl RowShard {
     fn counters(&self) -> impl Iterator<Item = &AtomicU64> {
-        self.by_severity
-            .iter()
-            .chain(&self.by_outcome)
-            .chain([&self.successes_after_retry, &self.cancelled])
+        self.by_severity.iter().chain(&self.by_outcome).chain([
+            &self.successes_after_retry,
+            &self.cancelled,
+            &self.rejected,
+        ])
     }
 }
 
@@ -108,6 +111,7 @@ struct Totals {
     successes_after_retry: u64,
     budget_exhausted: u64,
     cancelled: u64,
+    rejected: u64,
     exhausted: u64,
     permanent: u64,
     deadline_exceeded: u64,
@@ -123,6 +127,7 @@ impl Totals {
             (&mut self.successes_after_retry, other.successes_after_retry),
             (&mut self.budget_exhausted, other.budget_exhausted),
             (&mut self.cancelled, other.cancelled),
+            (&mut self.rejected, other.rejected),
             (&mut self.exhausted, other.exhausted),
             (&mut self.permanent, other.permanent),
             (&mut self.deadline_exceeded, other.deadline_exceeded),
@@ -136,7 +141,10 @@ impl Totals {
     }
 
     fn is_empty(&self) -> bool {
-        self.errors == 0 && self.successes_after_retry == 0 && self.cancelled == 0
+        self.errors == 0
+            && self.successes_after_retry == 0
+            && self.cancelled == 0
+            && self.rejected == 0
     }
 
     fn severity_counts(&self) -> SeverityCounts {
@@ -159,6 +167,7 @@ impl Totals {
             budget_exhausted: self.budget_exhausted,
             deadline_exceeded: self.deadline_exceeded,
             cancelled: self.cancelled,
+            rejected: self.rejected,
         }
     }
 }
@@ -228,6 +237,14 @@ impl ErrorRow {
         self.shards[shard()].cancelled.fetch_add(1, Relaxed);
     }
 
+    /// Records a call a gate rejected: counted apart, never an error, kept out of the recent
+    /// failures (so that the failures that opened a breaker are not pushed out by its
+    /// rejections).
+    pub(crate) fn record_rejected(&self) {
+        crate::metrics_bridge::retried_call(super::section::RETRY_CALLS_TOTAL.name, "rejected");
+        self.shards[shard()].rejected.fetch_add(1, Relaxed);
+    }
+
     fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for s in &self.shards {
@@ -258,6 +275,7 @@ impl ErrorRow {
                 successes_after_retry: load(&s.successes_after_retry),
                 budget_exhausted,
                 cancelled: load(&s.cancelled),
+                rejected: load(&s.rejected),
                 exhausted,
                 permanent,
                 deadline_exceeded,
@@ -276,6 +294,7 @@ impl ErrorRow {
             successes_after_retry: t.successes_after_retry,
             budget_exhausted: t.budget_exhausted,
             cancelled: t.cancelled,
+            rejected: t.rejected,
             last_error: self.last_error.get(),
         }
     }
@@ -370,7 +389,20 @@ impl Ring {
 static ROWS: LazyLock<Capped<ErrorRow>> =
     LazyLock::new(|| Capped::new("error row", DEFAULT_MAX_ROWS));
 static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
-static RECENT: [Mutex<Ring>; SHARDS] = [const { Mutex::new(Ring::new()) }; SHARDS];
+/// One shard's ring and its lock, alone on its cache lines: adjacent unpadded rings shared a
+/// line, so two threads failing on different shards (and different operations) wrote the same
+/// line on every failure (the lock word and the ring's cursor).
+#[repr(align(128))]
+struct Recent(Mutex<Ring>);
+
+impl std::ops::Deref for Recent {
+    type Target = Mutex<Ring>;
+    fn deref(&self) -> &Mutex<Ring> {
+        &self.0
+    }
+}
+
+static RECENT: [Recent; SHARDS] = [const { Recent(Mutex::new(Ring::new())) }; SHARDS];
 static RECENT_CAPACITY: AtomicUsize = AtomicUsize::new(DEFAULT_RECENT_CAPACITY);
 
 /// The row of `operation`, made on first use; past the cap, the shared overflow row. Callers

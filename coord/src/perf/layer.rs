@@ -1,29 +1,96 @@
 //! Timing as a layer of the stack: [`Track`] times the whole call on an operation site and
-//! records its outcome (a failure as `failed` says).
+//! records its outcome (as `classify` says), keeping a failure's message as the operation's
+//! last error.
 
 use std::fmt;
 
 use super::TimedCall;
 use crate::layer::{Of, Timer, TimerFor};
+use crate::outcome::Outcome;
 
-/// Times every call on `site`; `failed` tells a failed outcome from a successful one.
-pub struct Track<'a, S, F> {
-    site: &'a S,
-    failed: F,
+/// What a failed call is remembered by: its error's `Display`, else its `Debug`, else its type
+/// name (formatted, bounded, only when the call failed).
+pub enum FailureMessage<'o> {
+    /// The error's `Display` (an HTTP status shows as `502 Bad Gateway`).
+    Display(&'o dyn fmt::Display),
+    /// The error's `Debug`, for errors without `Display`.
+    Debug(&'o dyn fmt::Debug),
+    /// The error's type name, for errors with neither.
+    Type(&'static str),
+    /// An HTTP response's status (shown as `HTTP 502 Bad Gateway`).
+    Status(u16),
+    /// Nothing to say: the last error is left as it was.
+    None,
 }
 
-impl<'a, S, Out> Track<'a, S, fn(&Out) -> bool> {
-    /// Times calls on `site`; `failed(&out)` tells whether the call failed (the marker of
-    /// `Out` lets a closure's body know the type of `out`). A function pointer rather than a
-    /// closure type: a closure's type is one per function, and would make every layer's code
-    /// generic over it compile once per function.
-    #[inline(always)]
-    pub fn new(site: &'a S, _: Of<Out>, failed: fn(&Out) -> bool) -> Self {
-        Self { site, failed }
+impl fmt::Display for FailureMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Display(error) => error.fmt(f),
+            Self::Debug(error) => fmt::Debug::fmt(error, f),
+            Self::Type(name) => f.write_str(name),
+            Self::Status(status) => {
+                write!(f, "HTTP {status}")?;
+                match reason(*status) {
+                    Some(reason) => write!(f, " {reason}"),
+                    None => Ok(()),
+                }
+            }
+            Self::None => Ok(()),
+        }
     }
 }
 
-impl<S: fmt::Debug, F> fmt::Debug for Track<'_, S, F> {
+#[cfg(feature = "http")]
+fn reason(status: u16) -> Option<&'static str> {
+    hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|status| status.canonical_reason())
+}
+
+#[cfg(not(feature = "http"))]
+fn reason(_: u16) -> Option<&'static str> {
+    None
+}
+
+impl fmt::Debug for FailureMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Times every call on `site`; `classify` gives the outcome of a finished call, `message` what
+/// a failed one is remembered by.
+pub struct Track<'a, S, F, M> {
+    site: &'a S,
+    classify: F,
+    message: M,
+}
+
+/// What a failed call of an operation returning `Out` is remembered by (see [`Track::new`]).
+pub type DescribeFailure<Out> = for<'o> fn(&'o Out) -> FailureMessage<'o>;
+
+impl<'a, S, Out> Track<'a, S, fn(&Out) -> Outcome, DescribeFailure<Out>> {
+    /// Times calls on `site`; `classify(&out)` gives the call's outcome, `message(&out)` the
+    /// message of a failed one (the marker of `Out` lets a closure's body know the type of
+    /// `out`). Function pointers rather than closure types: a closure's type is one per
+    /// function, and would make every layer's code generic over it compile once per function.
+    #[inline(always)]
+    pub fn new(
+        site: &'a S,
+        _: Of<Out>,
+        classify: fn(&Out) -> Outcome,
+        message: DescribeFailure<Out>,
+    ) -> Self {
+        Self {
+            site,
+            classify,
+            message,
+        }
+    }
+}
+
+impl<S: fmt::Debug, F, M> fmt::Debug for Track<'_, S, F, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Track")
             .field("site", &self.site)
@@ -38,7 +105,7 @@ pub trait TimedSite {
     fn start(&self) -> TimedCall<'_>;
 }
 
-impl<'a, S: TimedSite, F> Timer for Track<'a, S, F> {
+impl<'a, S: TimedSite, F, M> Timer for Track<'a, S, F, M> {
     type Started = TimedCall<'a>;
     #[inline(always)]
     fn start(&self) -> TimedCall<'a> {
@@ -46,9 +113,35 @@ impl<'a, S: TimedSite, F> Timer for Track<'a, S, F> {
     }
 }
 
-impl<Out, S: TimedSite, F: Fn(&Out) -> bool> TimerFor<Out> for Track<'_, S, F> {
+impl<Out, S, F, M> TimerFor<Out> for Track<'_, S, F, M>
+where
+    S: TimedSite,
+    F: Fn(&Out) -> Outcome,
+    M: for<'o> Fn(&'o Out) -> FailureMessage<'o>,
+{
     #[inline(always)]
     fn finish(&self, started: TimedCall<'_>, out: &Out) {
-        started.finish((self.failed)(out));
+        match (self.classify)(out) {
+            Outcome::Failure => failed(started, (self.message)(out)),
+            outcome => started.finish_with(outcome),
+        }
+    }
+
+    #[inline]
+    fn finish_rejected(&self, started: TimedCall<'_>, out: &Out) {
+        // A fallback may have turned the rejection into a value: that value's outcome stands.
+        match (self.classify)(out) {
+            Outcome::Failure => started.finish_with(Outcome::Rejected),
+            outcome => started.finish_with(outcome),
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn failed(started: TimedCall<'_>, message: FailureMessage<'_>) {
+    match message {
+        FailureMessage::None => started.finish_with(Outcome::Failure),
+        message => started.fail_with(&message),
     }
 }

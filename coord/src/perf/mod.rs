@@ -14,7 +14,9 @@ mod window;
 
 use std::sync::{Arc, LazyLock};
 
-pub use crate::status::Outcome;
+// Compatibility path: `Outcome`'s documented home is the crate root.
+#[doc(hidden)]
+pub use crate::outcome::Outcome;
 pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, KeyedGroupInput,
     LATENCY_UNHEALTHY_FACTOR, SystemHealth,

@@ -490,7 +490,7 @@ impl PerformanceMonitor {
 mod tests {
     use std::time::Duration;
 
-    use crate::status::Outcome;
+    use crate::outcome::Outcome;
 
     #[test]
     fn reset_forgets_samples_and_windows() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::histogram::{AtomicHistogram, SHARDS, Snapshot, add_saturating};
 use super::stopwatch::{self, Instant};
 use crate::capped::Capped;
-use crate::status::Outcome;
+use crate::outcome::Outcome;
 
 /// A counter alone on its cache line.
 #[derive(Default)]
@@ -25,6 +25,9 @@ pub struct Operation {
     // cancellations, which keeps one shared read-modify-write off the success path.
     failures: AtomicU64,
     cancelled: AtomicU64,
+    // Rejections by a gate are outside the histogram and the latency sums: they did no work, and
+    // their microseconds would pull the percentiles down exactly when a dependency is down.
+    rejected: AtomicU64,
     // One sum per shard, each on its own cache line, like the histogram's buckets.
     total_nanos: [PaddedCounter; SHARDS],
     min_nanos: AtomicU64,
@@ -50,6 +53,7 @@ impl Operation {
             name,
             failures: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
             total_nanos: Default::default(),
             min_nanos: AtomicU64::new(u64::MAX),
             max_nanos: AtomicU64::new(0),
@@ -87,6 +91,7 @@ impl Operation {
             Outcome::Success => {}
             Outcome::Failure => _ = self.failures.fetch_add(1, Relaxed),
             Outcome::Cancelled => _ = self.cancelled.fetch_add(1, Relaxed),
+            Outcome::Rejected => return self.record_rejected(nanos),
         }
         let shard = super::shard::current();
         add_saturating(&self.total_nanos[shard % SHARDS].0, nanos);
@@ -110,8 +115,27 @@ impl Operation {
         );
     }
 
+    #[cold]
+    fn record_rejected(&self, nanos: u64) {
+        self.rejected.fetch_add(1, Relaxed);
+        self.metrics.record(
+            [
+                super::section::OPERATION_CALLS_TOTAL.name,
+                super::section::OPERATION_DURATION_SECONDS.name,
+            ],
+            &self.name,
+            nanos,
+            Outcome::Rejected as usize,
+        );
+    }
+
     fn remember_error(&self, error: &dyn fmt::Display) {
         self.last_error.set(&crate::last_error::Message::of(error));
+    }
+
+    /// Calls a gate rejected (open breaker, full bulkhead, rate limit) so far.
+    pub fn rejected(&self) -> u64 {
+        self.rejected.load(Relaxed)
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
@@ -119,9 +143,12 @@ impl Operation {
         self.histogram.snapshot()
     }
 
-    /// Total calls recorded so far (successes, failures and cancellations).
+    /// Total calls recorded so far (successes, failures, cancellations and rejections).
     pub fn calls(&self) -> u64 {
-        self.histogram.snapshot().count()
+        self.histogram
+            .snapshot()
+            .count()
+            .saturating_add(self.rejected())
     }
 
     /// `(successes, failures, cancelled)`, with successes derived from `histogram`, a snapshot
@@ -149,7 +176,9 @@ impl Operation {
     pub fn stats(&self) -> OperationStats {
         let snapshot = self.histogram.snapshot();
         let (successes, failures, cancelled) = self.counters(&snapshot);
-        let calls = successes + failures + cancelled;
+        let rejected = self.rejected();
+        let timed = successes + failures + cancelled;
+        let calls = timed.saturating_add(rejected);
         let [p50, p90, p95, p99, p999] = snapshot
             .quantiles(&[0.5, 0.9, 0.95, 0.99, 0.999])
             .unwrap_or_default();
@@ -170,13 +199,14 @@ impl Operation {
             successes,
             failures,
             cancelled,
+            rejected,
             error_rate: if completed == 0 {
                 0.0
             } else {
                 failures as f64 / completed as f64
             },
             total: Duration::from_nanos(total),
-            mean: Duration::from_nanos(total.checked_div(calls).unwrap_or(0)),
+            mean: Duration::from_nanos(total.checked_div(timed).unwrap_or(0)),
             min: Duration::from_nanos(if min == u64::MAX { 0 } else { min }),
             max: Duration::from_nanos(max),
             p50: within(p50),
@@ -194,6 +224,7 @@ impl Operation {
     fn reset(&self) {
         self.failures.store(0, Relaxed);
         self.cancelled.store(0, Relaxed);
+        self.rejected.store(0, Relaxed);
         for t in &self.total_nanos {
             t.0.store(0, Relaxed);
         }
@@ -220,20 +251,26 @@ impl Operation {
 pub struct OperationStats {
     /// The operation's name.
     pub name: String,
-    /// All calls: `successes + failures + cancelled`.
+    /// All calls: `successes + failures + cancelled + rejected`.
     pub calls: u64,
-    /// Calls that returned anything but `Err`.
+    /// Calls whose outcome was a success (`Ok`, a non-5xx response, ...; see
+    /// [`Outcome`](crate::Outcome)).
     pub successes: u64,
-    /// Calls that returned `Err` or panicked.
+    /// Calls that failed (`Err`, a 5xx response, a panic, ...).
     pub failures: u64,
     /// Async calls dropped before completion.
     pub cancelled: u64,
-    /// `failures / (successes + failures)`, 0.0 when nothing completed.
+    /// Calls whose final result was a gate's rejection (open circuit breaker, full bulkhead,
+    /// rate limit): load shed by design, counted apart and never as failures. They are not in
+    /// the latency figures (no work was done).
+    pub rejected: u64,
+    /// `failures / (successes + failures)`, 0.0 when nothing completed: rejections and
+    /// cancellations are not in it.
     pub error_rate: f64,
-    /// Time spent in all calls together.
+    /// Time spent in all calls together (rejections excluded).
     #[serde(rename = "total_ms", with = "crate::serde_ms::ms")]
     pub total: Duration,
-    /// Mean latency over all calls.
+    /// Mean latency over all calls but rejections.
     #[serde(rename = "mean_ms", with = "crate::serde_ms::ms")]
     pub mean: Duration,
     /// Fastest call.
@@ -257,7 +294,9 @@ pub struct OperationStats {
     /// 99.9th percentile latency.
     #[serde(rename = "p999_ms", with = "crate::serde_ms::ms")]
     pub p999: Duration,
-    /// The message of the most recent failure recorded with a message, up to 256 bytes.
+    /// The message of the most recent failure, up to 256 bytes: the error's `Display` (or
+    /// `Debug`, or its type name) for a `Result`, the status for an HTTP response, the guard's
+    /// message for [`OperationGuard::failure`].
     pub last_error: Option<String>,
     /// Calls in about the last 10 seconds, while the monitor is running (see
     /// [`crate::PerformanceMonitor::start`]); `None` otherwise.
@@ -308,6 +347,12 @@ impl OperationGuard {
     pub fn failure(mut self, error: &dyn fmt::Display) {
         self.operation.remember_error(error);
         self.finish(Outcome::Failure);
+    }
+
+    /// Records the call as rejected by a gate (an open breaker, a full bulkhead, a rate limit):
+    /// counted apart, never as a failure, and outside the latency figures.
+    pub fn rejected(mut self) {
+        self.finish(Outcome::Rejected);
     }
 
     /// Time since the guard was created.
@@ -393,15 +438,29 @@ pub struct TimedCall<'a> {
 impl TimedCall<'_> {
     /// Records the call with `failed` deciding the outcome.
     #[inline]
-    pub fn finish(mut self, failed: bool) {
-        self.finished = true;
+    pub fn finish(self, failed: bool) {
         let outcome = if failed {
             Outcome::Failure
         } else {
             Outcome::Success
         };
+        self.finish_with(outcome);
+    }
+
+    /// Records the call with `outcome`.
+    #[inline]
+    pub fn finish_with(mut self, outcome: Outcome) {
+        self.finished = true;
         self.operation
             .record_nanos(stopwatch::nanos_since(self.start), outcome);
+    }
+
+    /// Records the call as a failure whose message is `error` (kept, bounded, as the
+    /// operation's last error: formatted here, on the failure path only).
+    #[cold]
+    pub fn fail_with(self, error: &dyn fmt::Display) {
+        self.operation.remember_error(error);
+        self.finish_with(Outcome::Failure);
     }
 }
 

@@ -17,7 +17,7 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 /// Also sent to the `metrics` facade on every call.
 pub(crate) const OPERATION_CALLS_TOTAL: Family = Family::counter(
     "coord_operation_calls_total",
-    "Calls of each tracked operation by outcome.",
+    "Calls of each tracked operation by outcome: success, failure, cancelled, rejected (by a gate; not an error).",
 );
 /// Also sent to the `metrics` facade on every call.
 pub(crate) const OPERATION_DURATION_SECONDS: Family = Family::histogram(
@@ -73,6 +73,7 @@ impl Section for PerformanceReport {
                 ("operation", Left, |op| table::name(&op.name)),
                 ("calls", Right, |op| op.calls.to_string()),
                 ("failed", Right, |op| op.failures.to_string()),
+                ("rejected", Right, |op| op.rejected.to_string()),
                 ("error %", Right, |op| table::percent(op.error_rate)),
                 ("mean", Right, |op| table::duration(op.mean)),
                 ("p50", Right, |op| table::duration(op.p50)),
@@ -95,6 +96,7 @@ impl Section for PerformanceReport {
                     ("success", op.successes as f64),
                     ("failure", op.failures as f64),
                     ("cancelled", op.cancelled as f64),
+                    ("rejected", op.rejected as f64),
                 ]
             },
         );
@@ -105,7 +107,8 @@ impl Section for PerformanceReport {
                 &[("operation", &op.name)],
                 &LE,
                 op.cumulative_buckets(),
-                op.calls,
+                // Rejections are not timed: the count is the +Inf bucket's.
+                op.calls.saturating_sub(op.rejected),
                 op.total.as_secs_f64(),
             );
         }

@@ -29,12 +29,15 @@ pub struct WindowStats {
     /// window (10 s or 60 s), shorter right after the monitor started.
     #[serde(rename = "span_ms", with = "crate::serde_ms::ms")]
     pub span: Duration,
-    /// Calls finished within the window (successes, failures and cancellations).
+    /// Calls finished within the window (successes, failures, cancellations and rejections).
     pub calls: u64,
     /// Successful calls within the window.
     pub successes: u64,
     /// Failed calls within the window.
     pub failures: u64,
+    /// Calls a gate rejected within the window (not failures; not in the error rate or the
+    /// latency figures).
+    pub rejected: u64,
     /// `calls / span`, per second.
     pub call_rate: f64,
     /// `failures / (successes + failures)` within the window, 0.0 when nothing completed.
@@ -52,6 +55,7 @@ struct Counters {
     successes: u64,
     failures: u64,
     cancelled: u64,
+    rejected: u64,
 }
 
 impl Counters {
@@ -61,6 +65,7 @@ impl Counters {
             successes,
             failures,
             cancelled,
+            rejected: op.rejected(),
         }
     }
 }
@@ -181,7 +186,8 @@ impl RollingWindows {
         let successes = now_counters.successes.saturating_sub(base.successes);
         let failures = now_counters.failures.saturating_sub(base.failures);
         let cancelled = now_counters.cancelled.saturating_sub(base.cancelled);
-        let calls = successes + failures + cancelled;
+        let rejected = now_counters.rejected.saturating_sub(base.rejected);
+        let calls = successes + failures + cancelled + rejected;
         let elapsed = now.saturating_duration_since(start);
         let [p50, p99] = histogram.quantiles(&[0.5, 0.99]).unwrap_or_default();
         let completed = successes + failures;
@@ -190,6 +196,7 @@ impl RollingWindows {
             calls,
             successes,
             failures,
+            rejected,
             call_rate: if elapsed.is_zero() {
                 0.0
             } else {

@@ -20,6 +20,8 @@ pub(crate) trait RetryObserver: Sync {
     fn succeeded_after_retry(&self, operation: &str);
     /// A call was dropped after a failure and before finishing.
     fn cancelled(&self, operation: &str);
+    /// A gate rejected the call's latest attempt, which ends the call: not a failure.
+    fn rejected(&self, operation: &str);
 }
 
 impl fmt::Debug for dyn RetryObserver + '_ {
@@ -152,6 +154,14 @@ impl<'a> RetryLoop<'a> {
         if self.failures > 0 {
             self.observer.succeeded_after_retry(self.operation);
         }
+    }
+
+    /// Records that a gate (an open breaker, a full bulkhead, a rate limit) rejected the latest
+    /// attempt: the call ends with the rejection, counted as such, not as a failed attempt.
+    #[cold]
+    pub fn rejected(&mut self) {
+        self.finished = true;
+        self.observer.rejected(self.operation);
     }
 
     /// Records a failed attempt and decides whether to retry.

@@ -14,6 +14,9 @@ pub struct Retry<'w, X, E> {
     /// Called only after a failure.
     when: &'w (dyn Fn(&E) -> bool + Sync),
     describe: fn(&E) -> String,
+    /// Tells a gate's rejection coming from inside the operation (an `ErrorHandler` running a
+    /// guarded call); called only after a failure.
+    rejection: fn(&E) -> bool,
 }
 
 impl<X: fmt::Debug, E> fmt::Debug for Retry<'_, X, E> {
@@ -55,7 +58,17 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
             retrier,
             when,
             describe,
+            rejection: |_| false,
         }
+    }
+
+    /// Errors `is_rejection` recognises end the call as a rejection (not retried, not a failed
+    /// attempt) rather than a failure.
+    #[inline(always)]
+    #[must_use]
+    pub fn rejections(mut self, is_rejection: fn(&E) -> bool) -> Self {
+        self.rejection = is_rejection;
+        self
     }
 
     /// Starts the retry loop of one call.
@@ -76,6 +89,10 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
             Ok(value) => {
                 attempts.succeeded();
                 Ok(Out::from_result(Ok(value)))
+            }
+            Err(error) if (self.rejection)(&error) => {
+                attempts.rejected();
+                Ok(Out::from_result(Err(error)))
             }
             Err(error) => Err(self.classify(error)),
         }

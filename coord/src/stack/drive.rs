@@ -28,13 +28,16 @@ macro_rules! __drive_async {
                     let permit = match $crate::__private::Gate::admit_async(&gates).await {
                         ::core::result::Result::Ok(permit) => permit,
                         ::core::result::Result::Err(rejection) => {
+                            // The call's outcome is the rejection only when no attempt
+                            // ran (earlier failures that tripped the gate make it a failure).
+                            let rejected = attempts.failures() == 0;
                             match $crate::__private::rejected(
                                 &retry,
                                 &gates,
                                 &mut attempts,
                                 rejection,
                             ) {
-                                ::core::option::Option::Some(out) => break out,
+                                ::core::option::Option::Some(out) => break (out, rejected),
                                 ::core::option::Option::None => continue,
                             }
                         }
@@ -49,17 +52,18 @@ macro_rules! __drive_async {
                         }
                     };
                     match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
-                        ::core::result::Result::Ok(out) => break out,
+                        ::core::result::Result::Ok(out) => break (out, false),
                         ::core::result::Result::Err(delay) => delay,
                     }
                 };
                 attempts.sleep_async(delay).await;
             }
         });
-        let out = match $crate::__private::Limit::within(total, retried).await {
-            ::core::result::Result::Ok(out) => out,
+        // With whether a gate rejected the last attempt, for the timer.
+        let (out, rejected) = match $crate::__private::Limit::within(total, retried).await {
+            ::core::result::Result::Ok(finished) => finished,
             ::core::result::Result::Err(expired) => {
-                $crate::__private::LimitFor::expired(&total, expired)
+                ($crate::__private::LimitFor::expired(&total, expired), false)
             }
         };
         // The await outside the `match`: its scrutinee (holding an `Out`) would live across it.
@@ -70,16 +74,17 @@ macro_rules! __drive_async {
             };
             recovering.await
         };
-        $crate::__private::TimerFor::finish(&timer, started, &out);
+        $crate::__private::finish(&timer, started, &out, rejected);
         out
     }};
 }
 
-/// A gate rejected an attempt: the call's outcome (a rejection is permanent), or `None` to try
-/// admitting again (a rejection the policy wants retried: cannot happen today).
+/// A gate rejected an attempt: the call's outcome (a rejection is permanent, and recorded as a
+/// rejection, not a failure), or `None` to try admitting again (a rejection the policy wants
+/// retried: cannot happen today).
 #[cold]
 pub fn rejected<Out, X, E, G>(
-    retry: &Retry<'_, X, E>,
+    _retry: &Retry<'_, X, E>,
     gates: &G,
     attempts: &mut RetryLoop<'_>,
     rejection: G::Rejection,
@@ -89,13 +94,19 @@ where
     X: Retrier,
     G: GateFor<Out>,
 {
-    match retry.rejected(gates.reject(rejection)) {
-        Ok(out) => Some(out),
-        Err(failure) => match attempts.failed(failure) {
-            Next::Stop(error) => Some(Out::from_result(Err(error))),
-            Next::Retry(_) => None,
-        },
-    }
+    Some(rejected_now(attempts, gates, rejection))
+}
+
+/// The rejection as the call's value, told to the retry loop (which ends the call without
+/// counting a failed attempt).
+#[cold]
+pub(crate) fn rejected_now<Out, G: GateFor<Out>>(
+    attempts: &mut RetryLoop<'_>,
+    gates: &G,
+    rejection: G::Rejection,
+) -> Out {
+    attempts.rejected();
+    gates.reject(rejection)
 }
 
 /// Releases an attempt's permits with its outcome: the call's outcome, or how long to wait

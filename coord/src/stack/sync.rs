@@ -45,12 +45,12 @@ where
     let mut attempts = retry.start();
     // The first attempt here; everything after a failure in a cold function, so the success
     // path sets up nothing for the retries.
-    let out = match attempt(&mut attempts, &retry, &gates, body) {
-        Ok(out) => out,
+    let (out, rejected) = match attempt(&mut attempts, &retry, &gates, body) {
+        Ok(finished) => finished,
         Err(failure) => retry_blocking(attempts, &retry, &gates, body, failure),
     };
     let out = recover.recover(out);
-    timer.finish(started, &out);
+    super::finish(&timer, started, &out, rejected);
     out
 }
 
@@ -63,7 +63,7 @@ fn retry_blocking<Out, X, E, G>(
     gates: &G,
     body: &mut dyn FnMut() -> Out,
     mut failure: Attempt<E>,
-) -> Out
+) -> (Out, bool)
 where
     X: Retrier,
     Out: Fallible<Err = E>,
@@ -72,23 +72,24 @@ where
     loop {
         match attempts.failed(failure) {
             Next::Retry(delay) => attempts.sleep(delay),
-            Next::Stop(error) => return Out::from_result(Err(error)),
+            Next::Stop(error) => return (Out::from_result(Err(error)), false),
         }
         failure = match attempt(&mut attempts, retry, gates, body) {
-            Ok(out) => return out,
+            Ok(finished) => return finished,
             Err(failure) => failure,
         };
     }
 }
 
-/// One attempt inside its gates: the call's outcome, or the failure for the policy.
+/// One attempt inside its gates: the call's outcome (with whether a gate rejected it), or the
+/// failure for the policy.
 #[inline(always)]
 fn attempt<Out, Body, X, E, G>(
     attempts: &mut RetryLoop<'_>,
     retry: &Retry<'_, X, E>,
     gates: &G,
     body: &mut Body,
-) -> Result<Out, Attempt<E>>
+) -> Result<(Out, bool), Attempt<E>>
 where
     Body: FnMut() -> Out + ?Sized,
     X: Retrier,
@@ -99,8 +100,13 @@ where
         Ok(permit) => {
             let out = body();
             gates.release(permit, &out);
-            retry.outcome(attempts, out)
+            retry.outcome(attempts, out).map(|out| (out, false))
         }
-        Err(rejection) => retry.rejected(gates.reject(rejection)),
+        // A call whose earlier attempts failed and tripped the gate failed: the rejection is
+        // the call's outcome only when no attempt ran.
+        Err(rejection) => {
+            let rejected = attempts.failures() == 0;
+            Ok((super::rejected_now(attempts, gates, rejection), rejected))
+        }
     }
 }

@@ -259,7 +259,7 @@ fn an_hour_and_a_day_and_more_are_reported() {
     for hours in [1, 25] {
         op.record(
             Duration::from_secs(hours * 3600),
-            crate::status::Outcome::Success,
+            crate::outcome::Outcome::Success,
         );
     }
     let stats = op.stats();
@@ -277,9 +277,9 @@ fn an_hour_and_a_day_and_more_are_reported() {
 #[test]
 fn duration_max_saturates() {
     let op = crate::perf::global().operation_handle("histogram.tests.duration_max");
-    op.record(Duration::from_secs(1), crate::status::Outcome::Success);
-    op.record(Duration::MAX, crate::status::Outcome::Success);
-    op.record(Duration::MAX, crate::status::Outcome::Failure);
+    op.record(Duration::from_secs(1), crate::outcome::Outcome::Success);
+    op.record(Duration::MAX, crate::outcome::Outcome::Success);
+    op.record(Duration::MAX, crate::outcome::Outcome::Failure);
     let stats = op.stats();
     assert_eq!(stats.calls, 3);
     assert_eq!(stats.total, Duration::from_nanos(u64::MAX), "total wrapped");
