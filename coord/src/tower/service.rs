@@ -86,6 +86,9 @@ impl<S: fmt::Debug, R> fmt::Debug for CoordService<S, R> {
 
 impl<S, R> CoordService<S, R> {
     pub(super) fn new(inner: S, shared: Arc<Shared>, replay: R) -> Self {
+        // Resolved when the service is made, so that the registries show the layer's gates
+        // (with its configuration) before the first request.
+        shared.gates();
         Self {
             inner,
             shared,
