@@ -34,6 +34,8 @@ impl<Out, L: TimerFor<Out>> TimerFor<Out> for Maybe<L> {
 
 impl<L: Limit> Limit for Maybe<L> {
     type Expired = L::Expired;
+    // The trait's signature (`impl Future`), kept as written there.
+    #[allow(clippy::manual_async_fn)]
     #[inline(always)]
     fn within<F: Future>(
         self,
@@ -209,10 +211,13 @@ impl<Out, G: GateFor<Out>, H> GateFor<Out> for Reserved<'_, G, H> {
     }
 }
 
+/// A [`Reserved`] gate's admission, decided.
+type Admitted<H, G> = Result<Held<H, <G as Gate>::Permit>, <G as Gate>::Rejection>;
+
 /// The admission of a [`Reserved`] gate.
 pub(super) enum ReservedAdmit<H, G: Gate> {
     /// The reservation (`None` once taken).
-    Now(Option<Result<Held<H, G::Permit>, G::Rejection>>),
+    Now(Option<Admitted<H, G>>),
     /// The gate's own admission.
     Gate(G::Admit),
 }

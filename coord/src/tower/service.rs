@@ -20,13 +20,13 @@ use super::names::{Resolved, Shared};
 use crate::breaker::CircuitBreaker;
 use crate::breaker::layer::BreakerGate;
 use crate::bulkhead::layer::BulkheadGate;
-use crate::bulkhead::{BulkheadFull, OwnedBulkheadPermit};
+use crate::bulkhead::{Bulkhead, BulkheadFull, OwnedBulkheadPermit};
 use crate::clock::timer;
 use crate::compose::retry::bounded_message;
 use crate::perf::layer::{TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
-use crate::rate_limit::RateLimited;
 use crate::rate_limit::layer::RateGate;
+use crate::rate_limit::{RateLimited, RateLimiter};
 use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
 use crate::stack::Stack;
@@ -49,6 +49,43 @@ struct Readiness {
 }
 
 impl Readiness {
+    /// Reserves a rate-limit turn, waiting for it on the limiter's timer.
+    fn poll_turn(&mut self, limiter: &RateLimiter, cx: &mut Context<'_>) -> Poll<()> {
+        if self.turn_wait.is_none() {
+            match limiter.reserve_turn() {
+                Ok(wait) if wait.is_zero() => self.turn = Some(Ok(())),
+                Ok(wait) => self.turn_wait = Some(timer::sleep(wait)),
+                Err(limited) => self.turn = Some(Err(limited)),
+            }
+        }
+        if let Some(sleep) = &mut self.turn_wait {
+            ready!(Pin::new(sleep).poll(cx));
+            self.turn_wait = None;
+            self.turn = Some(Ok(()));
+        }
+        Poll::Ready(())
+    }
+
+    /// Reserves a bulkhead slot, waiting (in the bulkhead's queue) up to its `max_wait`.
+    fn poll_slot(&mut self, bulkhead: &Arc<Bulkhead>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.slot_wait.is_none() {
+            match bulkhead.take_owned() {
+                Some(permit) => self.slot = Some(Ok(permit)),
+                // Slow path only: one allocation for a request that waits anyway.
+                None => {
+                    let wait = Arc::clone(bulkhead).acquire_owned_async(bulkhead.max_wait());
+                    self.slot_wait = Some(Box::pin(wait));
+                }
+            }
+        }
+        if let Some(wait) = &mut self.slot_wait {
+            let slot = ready!(wait.as_mut().poll(cx));
+            self.slot_wait = None;
+            self.slot = Some(slot);
+        }
+        Poll::Ready(())
+    }
+
     /// `true` when a gate rejected the next call already (it needs nothing more).
     fn rejected(&self) -> bool {
         matches!(self.turn, Some(Err(_))) || matches!(self.slot, Some(Err(_)))
@@ -111,40 +148,16 @@ impl<S, R> CoordService<S, R> {
     {
         let gates = self.shared.gates();
         let ready = &mut self.ready;
-        if let Some(limiter) = &gates.rate {
-            if ready.turn.is_none() {
-                if ready.turn_wait.is_none() {
-                    match limiter.reserve_turn() {
-                        Ok(wait) if wait.is_zero() => ready.turn = Some(Ok(())),
-                        Ok(wait) => ready.turn_wait = Some(timer::sleep(wait)),
-                        Err(limited) => ready.turn = Some(Err(limited)),
-                    }
-                }
-                if let Some(sleep) = &mut ready.turn_wait {
-                    ready!(Pin::new(sleep).poll(cx));
-                    ready.turn_wait = None;
-                    ready.turn = Some(Ok(()));
-                }
-            }
+        if let Some(limiter) = &gates.rate
+            && ready.turn.is_none()
+        {
+            ready!(ready.poll_turn(limiter, cx));
         }
-        if let (Some(bulkhead), false) = (&gates.bulkhead, ready.rejected()) {
-            if ready.slot.is_none() {
-                if ready.slot_wait.is_none() {
-                    match bulkhead.take_owned() {
-                        Some(permit) => ready.slot = Some(Ok(permit)),
-                        None => {
-                            let wait =
-                                Arc::clone(bulkhead).acquire_owned_async(bulkhead.max_wait());
-                            ready.slot_wait = Some(Box::pin(wait));
-                        }
-                    }
-                }
-                if let Some(wait) = &mut ready.slot_wait {
-                    let slot = ready!(wait.as_mut().poll(cx));
-                    ready.slot_wait = None;
-                    ready.slot = Some(slot);
-                }
-            }
+        if let Some(bulkhead) = &gates.bulkhead
+            && ready.slot.is_none()
+            && !ready.rejected()
+        {
+            ready!(ready.poll_slot(bulkhead, cx));
         }
         if ready.rejected() {
             return Poll::Ready(Ok(()));
@@ -327,10 +340,10 @@ where
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
     let mut first = true;
     let body = async || {
-        if !mem::replace(&mut first, false) {
-            if let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await {
-                return Err(Failed::Error(Error::Inner(error)));
-            }
+        if !mem::replace(&mut first, false)
+            && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
+        {
+            return Err(Failed::Error(Error::Inner(error)));
         }
         classify(failure, inner.call(replay.replay(&request)).await)
     };
