@@ -260,6 +260,9 @@ macro_rules! layers {
         let gates = $plan.shared.gates();
         let timeouts = $plan.operation.timeouts.as_deref();
         $stack
+            // merge: a rejection (breaker open, bulkhead full, rate limited) is recorded as a
+            // failure here, as the attributes record it today; record it as the outcome
+            // vocabulary's *rejected* once that lands.
             .time(|of| {
                 Maybe(
                     $timed
