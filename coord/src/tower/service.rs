@@ -167,7 +167,7 @@ impl<S, R> CoordService<S, R> {
 
     /// What one call takes: the service made ready (a clone stays), the reservation, the
     /// request's operation and breaker.
-    fn take_call<B>(&mut self, request: &Request<B>) -> (S, Readiness, Plan)
+    fn take_call<B>(&mut self, request: &Request<B>) -> (S, Reservations, Plan)
     where
         S: Clone,
     {
@@ -181,9 +181,17 @@ impl<S, R> CoordService<S, R> {
             operation,
             breaker,
         };
-        (inner, mem::take(&mut self.ready), plan)
+        // Only what was reserved goes into the call's future (the waits are over).
+        let ready = mem::take(&mut self.ready);
+        (inner, (ready.turn, ready.slot), plan)
     }
 }
+
+/// What `poll_ready` reserved for one call: a rate-limit turn, a bulkhead slot.
+type Reservations = (
+    Option<Result<(), RateLimited>>,
+    Option<Result<OwnedBulkheadPermit, BulkheadFull>>,
+);
 
 /// One call's registry entries.
 struct Plan {
@@ -296,7 +304,7 @@ macro_rules! layers {
 /// A call without retries: the request is sent once, by the service `poll_ready` readied.
 async fn call_once<S, B, ResB>(
     mut inner: S,
-    ready: Readiness,
+    (turn, slot): Reservations,
     plan: Plan,
     request: Request<B>,
 ) -> Result<Response<ResB>, Error<S::Error>>
@@ -305,8 +313,8 @@ where
     S::Error: 'static,
     ResB: 'static,
 {
-    let turn: Reservation<(), RateLimited> = Mutex::new(ready.turn);
-    let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(ready.slot);
+    let turn: Reservation<(), RateLimited> = Mutex::new(turn);
+    let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(slot);
     let timed = plan.operation.operation.as_deref().map(Timed);
     let failure = plan.shared.settings.failure;
     let body = pin!(async move { classify(failure, inner.call(request).await) });
@@ -318,7 +326,7 @@ where
 /// service `poll_ready` readied, the later ones once it is ready again.
 async fn call_retried<S, B, ResB, R>(
     mut inner: S,
-    ready: Readiness,
+    (turn, slot): Reservations,
     plan: Plan,
     replay: R,
     request: Request<B>,
@@ -329,8 +337,8 @@ where
     ResB: 'static,
     R: Replay<B>,
 {
-    let turn: Reservation<(), RateLimited> = Mutex::new(ready.turn);
-    let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(ready.slot);
+    let turn: Reservation<(), RateLimited> = Mutex::new(turn);
+    let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(slot);
     let timed = plan.operation.operation.as_deref().map(Timed);
     let settings = &plan.shared.settings;
     let failure = settings.failure;
