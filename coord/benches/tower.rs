@@ -4,7 +4,12 @@
 //! (an HTTP 200 at once), called as tower callers do (`ready`, then `call`). The bare inner
 //! service is measured too, for reference.
 //!
-//! `cargo bench -p coord --features tower --bench tower -- --warm-up-time 1 --measurement-time 3`
+//! Then, over real loopback HTTP at a fixed request rate, the latency percentiles of one axum
+//! route with `CoordLayer::server` (timing, bulkhead, time-out) and of the same route without
+//! it, requests to the two alternating so both see the same machine.
+//!
+//! `cargo bench -p coord --features tower,axum --bench tower -- --warm-up-time 1 --measurement-time 3`
+//! (`-- loopback` for the latency run alone).
 
 use std::convert::Infallible;
 use std::future::{Ready, ready};
@@ -13,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use coord::tower::CoordLayer;
 use coord::{BreakerConfig, BulkheadConfig, RetryPolicy};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use http::{Request, Response, StatusCode};
 use tower::retry::Policy;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
@@ -156,4 +161,99 @@ fn each_layer(c: &mut Criterion) {
 }
 
 criterion_group!(benches, stacks, each_layer);
-criterion_main!(benches);
+
+/// Requests per second of the loopback run, alternating between the two servers.
+const LOOPBACK_RATE: u64 = 2_000;
+const LOOPBACK_SECONDS: u64 = 5;
+
+/// The loopback run: p50, p99 and p99.9 of the route with the layer and without, and the
+/// ratio of the p99s.
+fn loopback() {
+    use axum::Router;
+    use axum::routing::get;
+    use http_body_util::{BodyExt, Empty};
+    use hyper::body::Bytes;
+    use hyper_util::client::legacy::Client;
+    use hyper_util::rt::TokioExecutor;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let route = || Router::new().route("/items/{id}", get(|| async { "item" }));
+        let layered = route().route_layer(
+            CoordLayer::server("bench.loopback")
+                .track_performance()
+                .bulkhead(BulkheadConfig::default().max_concurrent(256))
+                .timeout(Duration::from_secs(5)),
+        );
+        let mut addrs = Vec::new();
+        for app in [layered, route()] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addrs.push(listener.local_addr().unwrap());
+            tokio::spawn(async move { axum::serve(listener, app).await });
+        }
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let total = LOOPBACK_RATE * LOOPBACK_SECONDS;
+        let mut interval = tokio::time::interval(Duration::from_nanos(1_000_000_000 / LOOPBACK_RATE));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut tasks = Vec::with_capacity(total as usize);
+        for i in 0..total {
+            interval.tick().await;
+            let which = (i % 2) as usize;
+            let uri = format!("http://{}/items/{}", addrs[which], i % 100);
+            let client = client.clone();
+            tasks.push(tokio::spawn(async move {
+                let request = http::Request::get(uri).body(Empty::new()).unwrap();
+                let start = Instant::now();
+                let response = client.request(request).await.unwrap();
+                response.into_body().collect().await.unwrap();
+                (which, start.elapsed())
+            }));
+        }
+        let mut latencies = [Vec::new(), Vec::new()];
+        for task in tasks {
+            let (which, took) = task.await.unwrap();
+            latencies[which].push(took);
+        }
+        // The first second warms connections and caches up: not counted.
+        let warm = (LOOPBACK_RATE / 2) as usize;
+        let mut p99 = [Duration::ZERO; 2];
+        for (which, name) in ["with CoordLayer", "without"].iter().enumerate() {
+            let sample = &mut latencies[which][warm..];
+            sample.sort_unstable();
+            let at = |q: f64| sample[((sample.len() - 1) as f64 * q) as usize];
+            p99[which] = at(0.99);
+            println!(
+                "tower/loopback/{name}: {} requests at {} req/s, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs",
+                sample.len(),
+                LOOPBACK_RATE / 2,
+                at(0.5).as_secs_f64() * 1e6,
+                at(0.99).as_secs_f64() * 1e6,
+                at(0.999).as_secs_f64() * 1e6,
+            );
+        }
+        println!(
+            "tower/loopback: p99 ratio (with / without) {:.3}",
+            p99[0].as_secs_f64() / p99[1].as_secs_f64()
+        );
+    });
+}
+
+fn main() {
+    let filter = std::env::args()
+        .skip(1)
+        .find(|arg| !arg.starts_with('-') && arg.parse::<f64>().is_err());
+    if filter
+        .as_deref()
+        .is_none_or(|f| "tower/loopback".contains(f))
+    {
+        loopback();
+    }
+    if filter.as_deref() != Some("loopback") {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
+}
