@@ -336,6 +336,7 @@ impl Bulkhead {
     /// A free slot now as an owned permit, or `None` without counting a rejection (the caller
     /// goes on to wait: a tower service's `poll_ready`).
     #[inline]
+    #[cfg(feature = "tower")]
     pub(crate) fn take_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
         self.try_take().then(|| OwnedBulkheadPermit {
             bulkhead: Arc::clone(self),

@@ -336,7 +336,10 @@ mod tests {
         assert!(Pin::new(&mut long).poll(&mut cx).is_pending());
         let start = Instant::now();
         block_on(sleep_on(timer, Duration::from_millis(5)));
-        assert!(start.elapsed() < Duration::from_secs(60), "the earlier sleep fired");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the earlier sleep fired"
+        );
     }
 
     #[test]

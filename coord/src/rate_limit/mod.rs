@@ -459,6 +459,7 @@ impl RateLimiter {
     /// Reserves the next turn if it comes within the configured `max_wait`: the wait until it
     /// (zero: admitted now; counted as a wait otherwise), or the rejection. What a tower
     /// service's `poll_ready` reserves before it has a request.
+    #[cfg(feature = "tower")]
     pub(crate) fn reserve_turn(&self) -> Result<Duration, RateLimited> {
         match self.reserve(nanos(self.max_wait())) {
             Ok(0) => Ok(Duration::ZERO),
