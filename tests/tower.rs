@@ -479,3 +479,60 @@ fn server_service_is_infallible(
 ) -> impl Service<http::Request<axum::body::Body>, Error = Infallible> {
     s
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_holds_the_next_attempt_back_up_to_the_longest_back_off() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let app = Router::new()
+        .route(
+            "/busy/{seconds}",
+            get(
+                |State(hits): State<Arc<AtomicUsize>>,
+                 axum::extract::Path(seconds): axum::extract::Path<u64>| async move {
+                    if hits.fetch_add(1, SeqCst) % 2 == 0 {
+                        let mut busy = axum::response::IntoResponse::into_response(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                        );
+                        busy.headers_mut()
+                            .insert("retry-after", seconds.to_string().parse().unwrap());
+                        busy
+                    } else {
+                        axum::response::IntoResponse::into_response(StatusCode::OK)
+                    }
+                },
+            ),
+        )
+        .with_state(Arc::clone(&hits));
+    let addr = serve(app).await;
+    let clock = coord::FakeClock::new();
+    let layer = CoordLayer::new("tower_t.retry_after").retry(
+        RetryPolicy::constant(1, Duration::from_millis(10))
+            .max_delay(Duration::from_secs(30))
+            .clock(clock.clone()),
+    );
+    let mut service = tower_layer::Layer::layer(&layer, client());
+    // Retry-After: 7 → the back-off (10 ms) and then the rest of the 7 s, on the policy's clock.
+    let response = send(&mut service, get_request(addr, "/busy/7"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let sleeps = clock.sleeps();
+    assert_eq!(
+        sleeps.iter().sum::<Duration>(),
+        Duration::from_secs(7),
+        "{sleeps:?}"
+    );
+    // Retry-After: 3600 is capped at the policy's longest back-off.
+    let before = clock.sleeps().len();
+    let response = send(&mut service, get_request(addr, "/busy/3600"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let sleeps = &clock.sleeps()[before..];
+    assert_eq!(
+        sleeps.iter().sum::<Duration>(),
+        Duration::from_secs(30),
+        "{sleeps:?}"
+    );
+    assert_eq!(hits.load(SeqCst), 4);
+}

@@ -25,6 +25,12 @@ pub(super) fn failed_status<B>(failure: FailureStatus, response: &Response<B>) -
     failure(status).then(|| status.as_u16())
 }
 
+/// A response's `Retry-After` in seconds (`Retry-After: 120`); the HTTP-date form is not read.
+pub(super) fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
+    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse().ok().map(Duration::from_secs)
+}
+
 /// The response a server answers a rejection or a time-out with: 429 for a rate limit, 503
 /// otherwise, with `Retry-After` in whole seconds (rounded up) when the layer knows when to
 /// come back. `None` for the inner service's own error, which stays an error.
@@ -73,6 +79,22 @@ mod tests {
         assert!(!failure(StatusCode::NOT_FOUND));
         assert!(!failure(StatusCode::BAD_REQUEST));
         assert!(!failure(StatusCode::OK));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_only() {
+        let with = |value: &str| {
+            let mut response = Response::new(());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after(&response)
+        };
+        assert_eq!(with("120"), Some(Duration::from_secs(120)));
+        assert_eq!(with(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(with("-1"), None);
+        assert_eq!(retry_after(&Response::new(())), None);
     }
 
     #[test]

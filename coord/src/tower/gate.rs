@@ -2,13 +2,19 @@
 //! [`Maybe`], a layer the builder may or may not have configured (decided at run time, where an
 //! attribute decides at compile time with `Off`), and [`Reserved`], a gate whose first admission
 //! was reserved by `poll_ready` (tower's backpressure) and whose later admissions (retries) go
-//! through the gate as usual.
+//! through the gate as usual; and [`RetryAfter`], which holds a retried attempt back until the
+//! time a failed response's `Retry-After` named.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Acquire, Release};
 use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use crate::clock::Clock;
 use crate::layer::{Gate, GateFor, Limit, LimitFor, Timer, TimerFor};
 
 /// A layer that is there or not.
@@ -237,6 +243,98 @@ impl<H, G: Gate> Future for ReservedAdmit<H, G> {
                 None => Poll::Pending,
             },
             ReservedAdmit::Gate(admit) => Pin::new(admit).poll(cx).map(|r| r.map(Held::Admitted)),
+        }
+    }
+}
+
+/// When the next attempt may start, as a failed response's `Retry-After` said (capped by the
+/// caller): set by an attempt, taken by the next admission.
+#[derive(Default)]
+pub(super) struct NotBefore {
+    /// Whether `at` holds an instant: one load on every admission, the lock only after a
+    /// `Retry-After`.
+    armed: AtomicBool,
+    at: Mutex<Option<Instant>>,
+}
+
+impl NotBefore {
+    /// The next attempt starts no earlier than `at`.
+    pub(super) fn set(&self, at: Instant) {
+        *self.at.lock().unwrap_or_else(PoisonError::into_inner) = Some(at);
+        self.armed.store(true, Release);
+    }
+
+    fn take(&self) -> Option<Instant> {
+        if !self.armed.swap(false, Acquire) {
+            return None;
+        }
+        self.at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+/// The outermost gate of a retried call: an attempt after a `Retry-After` waits until the time
+/// it named (what the back-off already slept counts), on the retry policy's clock.
+#[derive(Clone, Copy)]
+pub(super) struct RetryAfter<'a> {
+    pub(super) not_before: &'a NotBefore,
+    pub(super) clock: &'a Clock,
+}
+
+impl RetryAfter<'_> {
+    fn remaining(&self) -> Option<Duration> {
+        let at = self.not_before.take()?;
+        let wait = at.saturating_duration_since(self.clock.now());
+        (!wait.is_zero()).then_some(wait)
+    }
+}
+
+impl Gate for RetryAfter<'_> {
+    type Permit = ();
+    type Rejection = Infallible;
+    type Admit = RetryAfterWait;
+
+    fn admit(&self) -> Result<(), Infallible> {
+        if let Some(wait) = self.remaining() {
+            self.clock.sleep(wait);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn admit_async(&self) -> RetryAfterWait {
+        RetryAfterWait(
+            self.remaining()
+                .map(|wait| Box::pin(self.clock.sleep_async(wait)) as _),
+        )
+    }
+
+    fn ignore(&self, (): ()) {}
+}
+
+impl<Out> GateFor<Out> for RetryAfter<'_> {
+    fn reject(&self, never: Infallible) -> Out {
+        match never {}
+    }
+
+    #[inline]
+    fn release(&self, (): (), _: &Out) {}
+}
+
+/// The admission of [`RetryAfter`]: at once, or after a wait (boxed: only after a
+/// `Retry-After`).
+pub(super) struct RetryAfterWait(Option<Pin<Box<dyn Future<Output = ()> + Send>>>);
+
+impl Future for RetryAfterWait {
+    type Output = Result<(), Infallible>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().0 {
+            None => Poll::Ready(Ok(())),
+            Some(wait) => wait.as_mut().poll(cx).map(Ok),
         }
     }
 }

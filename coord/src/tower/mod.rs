@@ -59,7 +59,9 @@
 //!
 //! A response whose status the [`FailureStatus`] counts (default: 5xx and 429) is a failure for
 //! the breaker, the retries and the error rate; other statuses, 4xx included, are successes.
-//! After the last attempt the response itself is returned. On the client side a rejection is
+//! After the last attempt the response itself is returned. A failed response's `Retry-After`
+//! (in seconds) holds the next attempt back until the time it names, at most the retry policy's
+//! `max_delay` after the response (the back-off already slept counts). On the client side a rejection is
 //! an [`Error`]; with [`CoordLayer::server`] (or
 //! [`rejections_as_responses`](CoordLayer::rejections_as_responses)) it is a response: 503 for
 //! an open breaker, a full bulkhead or a time-out, 429 for a rate limit, with `Retry-After`.

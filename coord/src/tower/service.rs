@@ -12,9 +12,9 @@ use std::task::{Context, Poll, ready};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::classify::{FailureStatus, failed_status, rejection_response};
+use super::classify::{FailureStatus, failed_status, rejection_response, retry_after};
 use super::error::{Error, Failed};
-use super::gate::{Maybe, Reservation, Reserved};
+use super::gate::{Maybe, NotBefore, Reservation, Reserved, RetryAfter};
 use super::layer::{NoRetry, Replay, Retrying};
 use super::names::{Resolved, Shared};
 use crate::breaker::CircuitBreaker;
@@ -23,6 +23,7 @@ use crate::bulkhead::layer::BulkheadGate;
 use crate::bulkhead::{Bulkhead, BulkheadFull, OwnedBulkheadPermit};
 use crate::clock::timer;
 use crate::compose::retry::bounded_message;
+use crate::layer::Off;
 use crate::perf::layer::{TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
 use crate::rate_limit::layer::RateGate;
@@ -263,7 +264,7 @@ impl Retrier for OperationRetrier<'_> {
 /// their places of the documented order: timing, total time limit, breaker, rate limit
 /// (reserved), bulkhead (reserved), attempt time limit.
 macro_rules! layers {
-    ($stack:expr, $plan:ident, $timed:ident, $turn:ident, $slot:ident) => {{
+    ($stack:expr, $plan:ident, $timed:ident, $first_gate:expr, $turn:ident, $slot:ident) => {{
         let settings = &$plan.shared.settings;
         let gates = $plan.shared.gates();
         let timeouts = $plan.operation.timeouts.as_deref();
@@ -283,6 +284,7 @@ macro_rules! layers {
                     .total_timeout
                     .map(|limit| TimeLimit::new(limit, timeouts)),
             ))
+            .gate($first_gate)
             .gate(Maybe($plan.breaker.as_deref().map(BreakerGate::new)))
             .gate(Maybe(
                 gates
@@ -318,7 +320,7 @@ where
     let timed = plan.operation.operation.as_deref().map(Timed);
     let failure = plan.shared.settings.failure;
     let body = pin!(async move { classify(failure, inner.call(request).await) });
-    let stack = layers!(Stack::future(body), plan, timed, turn, slot);
+    let stack = layers!(Stack::future(body), plan, timed, Off, turn, slot);
     unwrap_out(stack.run_future().await)
 }
 
@@ -349,6 +351,11 @@ where
         operation: &plan.operation,
     };
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
+    // A failed response's `Retry-After` holds the next attempt back (at most the policy's
+    // longest back-off), through a gate outside the others.
+    let not_before = NotBefore::default();
+    let clock = policy.clock_ref();
+    let longest = policy.settings().max_delay;
     let mut first = true;
     let body = async || {
         if !mem::replace(&mut first, false)
@@ -356,12 +363,30 @@ where
         {
             return Err(Failed::Error(Error::Inner(error)));
         }
-        classify(failure, inner.call(replay.replay(&request)).await)
+        let out = classify(failure, inner.call(replay.replay(&request)).await);
+        if let Err(Failed::Response(response, _)) = &out
+            && let Some(wait) = retry_after(response)
+            && let Some(at) = clock.now().checked_add(wait.min(longest))
+        {
+            not_before.set(at);
+        }
+        out
     };
-    let stack =
-        layers!(Stack::async_attempts(body), plan, timed, turn, slot).retry(retrier, &when, |_| {
-            bounded_message::<Failed<Response<ResB>, S::Error>>
-        });
+    let held_back = RetryAfter {
+        not_before: &not_before,
+        clock,
+    };
+    let stack = layers!(
+        Stack::async_attempts(body),
+        plan,
+        timed,
+        held_back,
+        turn,
+        slot
+    )
+    .retry(retrier, &when, |_| {
+        bounded_message::<Failed<Response<ResB>, S::Error>>
+    });
     unwrap_out(crate::__drive_async!(stack))
 }
 
