@@ -101,6 +101,8 @@ pub mod config;
 pub mod http;
 #[doc(hidden)]
 pub mod report;
+#[cfg(feature = "tower")]
+pub mod tower;
 // The doors: the only callers of the one-time `COORD_CONFIG` load.
 #[doc(hidden)]
 pub mod __private;

@@ -333,6 +333,16 @@ impl Bulkhead {
         }
     }
 
+    /// A free slot now as an owned permit, or `None` without counting a rejection (the caller
+    /// goes on to wait: a tower service's `poll_ready`).
+    #[inline]
+    #[cfg(feature = "tower")]
+    pub(crate) fn take_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
+        self.try_take().then(|| OwnedBulkheadPermit {
+            bulkhead: Arc::clone(self),
+        })
+    }
+
     /// [`acquire_async`](Self::acquire_async) with a permit that owns a handle to the
     /// bulkhead, for a slot held by a spawned task.
     pub async fn acquire_owned_async(

@@ -132,10 +132,14 @@ impl Future for Sleep {
             id: state.next_id,
         };
         state.next_id = state.next_id.wrapping_add(1);
-        let earliest = state
-            .entries
-            .first_key_value()
-            .is_none_or(|(k, _)| key < *k);
+        // The thread needs telling only if it would sleep past this deadline: it wakes at the
+        // deadline it sleeps until (even one whose entry is gone) and looks again, so a stream
+        // of sleeps that each end (a time limit on calls that finish) costs no wake-ups.
+        let earliest = state.sleeping_until.is_none_or(|until| deadline < until)
+            && state
+                .entries
+                .first_key_value()
+                .is_none_or(|(k, _)| key < *k);
         state.entries.insert(key, cx.waker().clone());
         drop(state);
         self.key = Some(key);
@@ -181,6 +185,9 @@ struct State {
     entries: BTreeMap<Key, Waker>,
     next_id: u64,
     thread_started: bool,
+    /// The deadline the timer thread sleeps until; `None` while it waits for an entry (or has
+    /// not slept yet).
+    sleeping_until: Option<Instant>,
 }
 
 impl Timer {
@@ -215,15 +222,18 @@ impl Timer {
             state = match state.entries.first_key_value() {
                 Some((key, _)) => {
                     let wait = key.deadline.saturating_duration_since(now);
+                    state.sleeping_until = Some(key.deadline);
                     self.changed
                         .wait_timeout(state, wait)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
-                None => self
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
+                None => {
+                    state.sleeping_until = None;
+                    self.changed
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner)
+                }
             };
         }
     }
@@ -302,6 +312,34 @@ mod tests {
         }));
         assert!(start.elapsed() >= Duration::from_micros(200 * 24));
         assert_eq!(timer.lock().entries.len(), 0);
+    }
+
+    #[test]
+    fn sleeps_after_dropped_ones_fire_whether_or_not_the_thread_is_told() {
+        let timer = private_timer();
+        let waker = Waker::from(Arc::new(Count::default()));
+        let mut cx = Context::from_waker(&waker);
+        // The thread sleeps until a deadline whose sleep is then dropped (a call that finished
+        // within its time limit).
+        let mut gone = sleep_on(timer, Duration::from_millis(30));
+        assert!(Pin::new(&mut gone).poll(&mut cx).is_pending());
+        while timer.lock().sleeping_until.is_none() {
+            std::thread::yield_now();
+        }
+        drop(gone);
+        // A later deadline: the thread is not told, wakes at the old one and sleeps again.
+        let start = Instant::now();
+        block_on(sleep_on(timer, Duration::from_millis(60)));
+        assert!(start.elapsed() >= Duration::from_millis(60));
+        // An earlier deadline than the one it sleeps until: it is told.
+        let mut long = sleep_on(timer, Duration::from_secs(600));
+        assert!(Pin::new(&mut long).poll(&mut cx).is_pending());
+        let start = Instant::now();
+        block_on(sleep_on(timer, Duration::from_millis(5)));
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the earlier sleep fired"
+        );
     }
 
     #[test]

@@ -456,6 +456,18 @@ impl RateLimiter {
         self.wait_nanos.store(0, Relaxed);
     }
 
+    /// Reserves the next turn if it comes within the configured `max_wait`: the wait until it
+    /// (zero: admitted now; counted as a wait otherwise), or the rejection. What a tower
+    /// service's `poll_ready` reserves before it has a request.
+    #[cfg(feature = "tower")]
+    pub(crate) fn reserve_turn(&self) -> Result<Duration, RateLimited> {
+        match self.reserve(nanos(self.max_wait())) {
+            Ok(0) => Ok(Duration::ZERO),
+            Ok(wait) => Ok(self.record_wait(wait)),
+            Err(retry_after) => Err(self.reject(retry_after)),
+        }
+    }
+
     /// GCRA: reserves the next turn if it comes within `max_wait` nanoseconds, returning the
     /// wait until it (0: admitted now); otherwise the time until a call would be admitted.
     #[inline]

@@ -1,0 +1,107 @@
+//! How HTTP outcomes count, in one place (the lead may swap it for the crate-wide outcome
+//! vocabulary): which statuses are failures, and the response a server answers a rejection
+//! with.
+
+use std::time::Duration;
+
+use http::{HeaderValue, Response, StatusCode, header};
+
+use super::Error;
+
+/// Which response statuses count as failures: for the breaker, the retries and the
+/// operation's error rate. The default: 5xx and 429 (the server could not or would not serve
+/// the request); every other status, 4xx included, is a success (the server answered).
+pub type FailureStatus = fn(StatusCode) -> bool;
+
+/// The default [`FailureStatus`]: 5xx and 429.
+pub fn server_error_or_too_many_requests(status: StatusCode) -> bool {
+    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+}
+
+/// The status of `response` when `failure` counts it as a failure.
+#[inline]
+pub(super) fn failed_status<B>(failure: FailureStatus, response: &Response<B>) -> Option<u16> {
+    let status = response.status();
+    failure(status).then(|| status.as_u16())
+}
+
+/// A response's `Retry-After` in seconds (`Retry-After: 120`); the HTTP-date form is not read.
+pub(super) fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
+    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse().ok().map(Duration::from_secs)
+}
+
+/// The response a server answers a rejection or a time-out with: 429 for a rate limit, 503
+/// otherwise, with `Retry-After` in whole seconds (rounded up) when the layer knows when to
+/// come back. `None` for the inner service's own error, which stays an error.
+pub(super) fn rejection_response<B: Default, E>(error: Error<E>) -> Result<Response<B>, E> {
+    let (status, retry_after) = match error {
+        Error::Inner(error) => return Err(error),
+        Error::RateLimited(limited) => (StatusCode::TOO_MANY_REQUESTS, Some(limited.retry_after())),
+        Error::CircuitOpen(open) => (StatusCode::SERVICE_UNAVAILABLE, Some(open.retry_after())),
+        // A slot frees as soon as any call finishes: one second is the smallest the header says.
+        Error::BulkheadFull(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Some(Duration::from_secs(1)),
+        ),
+        Error::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+    };
+    let mut response = Response::new(B::default());
+    *response.status_mut() = status;
+    if let Some(seconds) = retry_after.and_then(retry_after_seconds) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok(response)
+}
+
+/// `Retry-After` seconds for a wait: rounded up, at least 1; `None` for a breaker forced open
+/// (`Duration::MAX`), which has no time to come back at.
+fn retry_after_seconds(wait: Duration) -> Option<u64> {
+    if wait == Duration::MAX {
+        return None;
+    }
+    let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    Some(whole.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        let failure = server_error_or_too_many_requests;
+        assert!(failure(StatusCode::SERVICE_UNAVAILABLE));
+        assert!(failure(StatusCode::INTERNAL_SERVER_ERROR));
+        assert!(failure(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!failure(StatusCode::NOT_FOUND));
+        assert!(!failure(StatusCode::BAD_REQUEST));
+        assert!(!failure(StatusCode::OK));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_only() {
+        let with = |value: &str| {
+            let mut response = Response::new(());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after(&response)
+        };
+        assert_eq!(with("120"), Some(Duration::from_secs(120)));
+        assert_eq!(with(" 3 "), Some(Duration::from_secs(3)));
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(with("-1"), None);
+        assert_eq!(retry_after(&Response::new(())), None);
+    }
+
+    #[test]
+    fn retry_after_rounds_up() {
+        assert_eq!(retry_after_seconds(Duration::ZERO), Some(1));
+        assert_eq!(retry_after_seconds(Duration::from_millis(1500)), Some(2));
+        assert_eq!(retry_after_seconds(Duration::from_secs(3)), Some(3));
+        assert_eq!(retry_after_seconds(Duration::MAX), None);
+    }
+}

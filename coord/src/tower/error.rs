@@ -1,0 +1,125 @@
+//! What a [`CoordService`](super::CoordService) answers instead of a response: the inner
+//! service's error, or why coord did not let the request through.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
+
+use crate::breaker::CircuitOpen;
+use crate::bulkhead::BulkheadFull;
+use crate::rate_limit::RateLimited;
+use crate::timeout::TimedOut;
+
+/// The error of a [`CoordService`](super::CoordService): the inner service's own error `E`, or
+/// a rejection or time-out by one of the layers. A response the classifier counts as a failure
+/// (a 5xx, say) is not an error: after the last attempt it is returned as the response.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error<E> {
+    /// The inner service failed (`poll_ready` or the call).
+    Inner(E),
+    /// The circuit breaker rejected the request (never retried).
+    CircuitOpen(CircuitOpen),
+    /// Every bulkhead slot stayed taken for the bulkhead's `max_wait` (never retried).
+    BulkheadFull(BulkheadFull),
+    /// The rate limiter had no turn within its `max_wait` (never retried).
+    RateLimited(RateLimited),
+    /// The attempt (`timeout`) or the whole call (`total_timeout`) ran out of time; the inner
+    /// future was dropped.
+    TimedOut(TimedOut),
+}
+
+impl<E> Error<E> {
+    /// `true` for a rejection (breaker open, bulkhead full, rate limited): coord answered
+    /// without asking the inner service.
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            Self::CircuitOpen(_) | Self::BulkheadFull(_) | Self::RateLimited(_)
+        )
+    }
+
+    /// How long the caller should wait before trying again, when the layer knows: the rest of
+    /// an open breaker's open period, the time until the rate limiter's next turn.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::CircuitOpen(open) => Some(open.retry_after()),
+            Self::RateLimited(limited) => Some(limited.retry_after()),
+            _ => None,
+        }
+    }
+
+    /// The inner service's error, if that is what this is.
+    pub fn into_inner(self) -> Option<E> {
+        match self {
+            Self::Inner(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inner(error) => error.fmt(f),
+            Self::CircuitOpen(open) => open.fmt(f),
+            Self::BulkheadFull(full) => full.fmt(f),
+            Self::RateLimited(limited) => limited.fmt(f),
+            Self::TimedOut(timed_out) => timed_out.fmt(f),
+        }
+    }
+}
+
+impl<E: StdError + 'static> StdError for Error<E> {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Inner(error) => Some(error),
+            Self::CircuitOpen(open) => Some(open),
+            Self::BulkheadFull(full) => Some(full),
+            Self::RateLimited(limited) => Some(limited),
+            Self::TimedOut(timed_out) => Some(timed_out),
+        }
+    }
+}
+
+/// An attempt's failure inside the stack: an error, or a response the classifier counts as a
+/// failure (kept, so that the last one can be returned as the response).
+pub(super) enum Failed<Resp, E> {
+    /// A response classified as a failure, with its status.
+    Response(Resp, u16),
+    /// An error.
+    Error(Error<E>),
+}
+
+impl<Resp, E: fmt::Display> fmt::Display for Failed<Resp, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Response(_, status) => write!(f, "HTTP status {status}"),
+            Self::Error(error) => error.fmt(f),
+        }
+    }
+}
+
+impl<Resp, E> From<CircuitOpen> for Failed<Resp, E> {
+    fn from(open: CircuitOpen) -> Self {
+        Self::Error(Error::CircuitOpen(open))
+    }
+}
+
+impl<Resp, E> From<BulkheadFull> for Failed<Resp, E> {
+    fn from(full: BulkheadFull) -> Self {
+        Self::Error(Error::BulkheadFull(full))
+    }
+}
+
+impl<Resp, E> From<RateLimited> for Failed<Resp, E> {
+    fn from(limited: RateLimited) -> Self {
+        Self::Error(Error::RateLimited(limited))
+    }
+}
+
+impl<Resp, E> From<TimedOut> for Failed<Resp, E> {
+    fn from(timed_out: TimedOut) -> Self {
+        Self::Error(Error::TimedOut(timed_out))
+    }
+}

@@ -1,0 +1,356 @@
+//! [`CoordLayer`]: the builder, its settings and its `tower_layer::Layer` implementations.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::Request;
+use tower_layer::Layer;
+
+use super::classify::{FailureStatus, server_error_or_too_many_requests};
+use super::names::Shared;
+use super::service::{CoordService, RespondService};
+use crate::breaker::{BreakerConfig, BreakerConfigError};
+use crate::bulkhead::{BulkheadConfig, BulkheadConfigError};
+use crate::rate_limit::{RateLimitConfig, RateLimitConfigError};
+use crate::retry::RetryPolicy;
+
+/// What a [`CoordLayer`] was configured with.
+#[derive(Clone)]
+pub(super) struct Settings {
+    pub(super) name: Arc<str>,
+    pub(super) per_route: bool,
+    pub(super) per_host: bool,
+    pub(super) track: bool,
+    pub(super) breaker: Option<BreakerConfig>,
+    pub(super) bulkhead: Option<BulkheadConfig>,
+    pub(super) rate_limit: Option<RateLimitConfig>,
+    pub(super) timeout: Option<Duration>,
+    pub(super) total_timeout: Option<Duration>,
+    pub(super) retry: Option<RetryPolicy>,
+    pub(super) failure: FailureStatus,
+}
+
+/// A configuration a [`CoordLayer`] builder method was given that is out of range; see
+/// [`CoordLayer::validate`]. Each names the builder method and the key.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `.circuit_breaker(..)`.
+    Breaker(BreakerConfigError),
+    /// `.bulkhead(..)`.
+    Bulkhead(BulkheadConfigError),
+    /// `.rate_limit(..)`.
+    RateLimit(RateLimitConfigError),
+    /// `.timeout(..)` or `.total_timeout(..)` (the method's name): a zero limit, which would
+    /// end every call before it starts.
+    ZeroTimeout(&'static str),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Breaker(error) => write!(f, "CoordLayer::circuit_breaker: {error}"),
+            Self::Bulkhead(error) => write!(f, "CoordLayer::bulkhead: {error}"),
+            Self::RateLimit(error) => write!(f, "CoordLayer::rate_limit: {error}"),
+            Self::ZeroTimeout(method) => {
+                write!(f, "CoordLayer::{method}: a time limit must be above zero")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The request replay of a [`CoordLayer`] without retries: requests are sent once, so they need
+/// not be cloneable.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoRetry;
+
+/// The retry mode of a [`CoordLayer`] with [`retry`](CoordLayer::retry): `C` makes each
+/// attempt's request ([`CloneRequest`] or [`CloneWith`]).
+#[derive(Clone, Debug)]
+pub struct Retrying<C>(pub(super) C);
+
+/// The request replay of [`CoordLayer::retry`]: every attempt sends a clone of the request
+/// (`http::Request<B>` is `Clone` when its body is).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneRequest;
+
+/// The request replay of [`CoordLayer::retry_with`]: every attempt sends what the function
+/// makes of the original request (for bodies that are not `Clone`, such as a buffered body
+/// rebuilt from its bytes).
+pub struct CloneWith<F>(pub(super) Arc<F>);
+
+impl<F> Clone for CloneWith<F> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<F> fmt::Debug for CloneWith<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CloneWith(..)")
+    }
+}
+
+/// How an attempt gets its request: implemented by [`CloneRequest`] and [`CloneWith`].
+pub trait Replay<B>: Clone + Send + Sync + 'static {
+    /// The request of one attempt.
+    fn replay(&self, original: &Request<B>) -> Request<B>;
+}
+
+impl<B: Clone> Replay<B> for CloneRequest {
+    #[inline]
+    fn replay(&self, original: &Request<B>) -> Request<B> {
+        original.clone()
+    }
+}
+
+impl<B, F> Replay<B> for CloneWith<F>
+where
+    F: Fn(&Request<B>) -> Request<B> + Send + Sync + 'static,
+{
+    #[inline]
+    fn replay(&self, original: &Request<B>) -> Request<B> {
+        (self.0)(original)
+    }
+}
+
+/// The answer mode of a client layer: a rejection or time-out is an [`Error`](super::Error).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Errors;
+
+/// The answer mode of a server layer ([`CoordLayer::server`]): a rejection or time-out is a
+/// response (503, or 429 for a rate limit, with `Retry-After`), and the service's error type is
+/// the inner service's (`Infallible` for axum routes).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Responses;
+
+/// The tower layer of coord: see the [module docs](super). Built like the attributes are
+/// written (`.retry(..)`, `.circuit_breaker(..)`, `.timeout(..)`, ...); cheap to clone (the
+/// services of every clone share one set of registry handles).
+pub struct CoordLayer<R = NoRetry, M = Errors> {
+    settings: Settings,
+    shared: Arc<Shared>,
+    replay: R,
+    mode: PhantomData<fn() -> M>,
+}
+
+impl<R: Clone, M> Clone for CoordLayer<R, M> {
+    fn clone(&self) -> Self {
+        Self {
+            settings: self.settings.clone(),
+            shared: Arc::clone(&self.shared),
+            replay: self.replay.clone(),
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<R, M> fmt::Debug for CoordLayer<R, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.settings;
+        f.debug_struct("CoordLayer")
+            .field("name", &s.name)
+            .field("per_route", &s.per_route)
+            .field("per_host", &s.per_host)
+            .field("track_performance", &s.track)
+            .field("circuit_breaker", &s.breaker)
+            .field("bulkhead", &s.bulkhead)
+            .field("rate_limit", &s.rate_limit)
+            .field("timeout", &s.timeout)
+            .field("total_timeout", &s.total_timeout)
+            .field("retry", &s.retry.as_ref().map(RetryPolicy::settings))
+            .finish()
+    }
+}
+
+impl CoordLayer {
+    /// A layer whose operation and mechanisms are named `name`, with no layer configured yet (a
+    /// pass-through until a builder method adds one). Rejections are errors: the client side.
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
+        let settings = Settings {
+            name: name.into(),
+            per_route: false,
+            per_host: false,
+            track: false,
+            breaker: None,
+            bulkhead: None,
+            rate_limit: None,
+            timeout: None,
+            total_timeout: None,
+            retry: None,
+            failure: server_error_or_too_many_requests,
+        };
+        Self {
+            shared: Arc::new(Shared::new(settings.clone())),
+            settings,
+            replay: NoRetry,
+            mode: PhantomData,
+        }
+    }
+
+    /// A server layer: [`per_route`](Self::per_route) names and
+    /// [`rejections_as_responses`](Self::rejections_as_responses), for axum's
+    /// `Router::route_layer`.
+    pub fn server(name: impl Into<Arc<str>>) -> CoordLayer<NoRetry, Responses> {
+        Self::new(name).per_route().rejections_as_responses()
+    }
+}
+
+impl<M> CoordLayer<NoRetry, M> {
+    /// Retries failed attempts (an inner error, a failed status, a time-out) as `policy`
+    /// allows; each attempt sends a clone of the request (`B: Clone`).
+    pub fn retry(self, policy: RetryPolicy) -> CoordLayer<Retrying<CloneRequest>, M> {
+        self.with_retry(policy, Retrying(CloneRequest))
+    }
+
+    /// [`retry`](Self::retry) with `clone` making each attempt's request from the original
+    /// (for bodies that are not `Clone`).
+    pub fn retry_with<B, F>(
+        self,
+        policy: RetryPolicy,
+        clone: F,
+    ) -> CoordLayer<Retrying<CloneWith<F>>, M>
+    where
+        F: Fn(&Request<B>) -> Request<B> + Send + Sync + 'static,
+    {
+        self.with_retry(policy, Retrying(CloneWith(Arc::new(clone))))
+    }
+
+    fn with_retry<R>(mut self, policy: RetryPolicy, replay: R) -> CoordLayer<R, M> {
+        self.settings.retry = Some(policy);
+        CoordLayer {
+            shared: Arc::new(Shared::new(self.settings.clone())),
+            settings: self.settings,
+            replay,
+            mode: PhantomData,
+        }
+    }
+}
+
+impl<R, M> CoordLayer<R, M> {
+    fn set(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(&mut self.settings);
+        self.shared = Arc::new(Shared::new(self.settings.clone()));
+        self
+    }
+
+    /// Times every request and records its outcome under the operation's name, as
+    /// `#[track_performance]` does.
+    pub fn track_performance(self) -> Self {
+        self.set(|s| s.track = true)
+    }
+
+    /// Guards every attempt with the circuit breaker named after the operation, as
+    /// `#[circuit_breaker]` does. A breaker that exists already (from a configuration file, or
+    /// another user of the name) keeps its configuration, as at an attribute's call site.
+    pub fn circuit_breaker(self, config: BreakerConfig) -> Self {
+        self.set(|s| s.breaker = Some(config))
+    }
+
+    /// Keys the circuit breaker by the request's host (`host:port` of the URI, or its `Host`
+    /// header): a keyed breaker group named after the layer, as
+    /// `#[circuit_breaker(key = host)]`. Needs [`circuit_breaker`](Self::circuit_breaker).
+    pub fn breaker_per_host(self) -> Self {
+        self.set(|s| s.per_host = true)
+    }
+
+    /// Ends every attempt after `limit` (the inner future is dropped): a failure for the
+    /// breaker, retryable, counted in the report's time-outs.
+    pub fn timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.timeout = Some(limit))
+    }
+
+    /// Ends the whole request, retries and back-off sleeps included, after `limit`.
+    pub fn total_timeout(self, limit: Duration) -> Self {
+        self.set(|s| s.total_timeout = Some(limit))
+    }
+
+    /// Bounds the requests in the inner service at once with the bulkhead named after the
+    /// layer; `poll_ready` waits for a slot up to its `max_wait`.
+    pub fn bulkhead(self, config: BulkheadConfig) -> Self {
+        self.set(|s| s.bulkhead = Some(config))
+    }
+
+    /// Bounds the rate of attempts with the rate limiter named after the layer; `poll_ready`
+    /// waits for a turn up to its `max_wait`.
+    pub fn rate_limit(self, config: RateLimitConfig) -> Self {
+        self.set(|s| s.rate_limit = Some(config))
+    }
+
+    /// Names the operation after the route axum matched (`"{name} {METHOD} {route}"`, e.g.
+    /// `"api GET /users/{id}"`), read from axum's `MatchedPath`, which `Router::route_layer`
+    /// provides: one series per route whatever the path parameters. Methods outside the
+    /// standard nine are named `OTHER`. Without the `axum` feature, or without a matched route,
+    /// the operation keeps the layer's name.
+    pub fn per_route(self) -> Self {
+        self.set(|s| s.per_route = true)
+    }
+
+    /// Which response statuses are failures (default:
+    /// [`server_error_or_too_many_requests`]).
+    pub fn failure_status(self, failure: FailureStatus) -> Self {
+        self.set(|s| s.failure = failure)
+    }
+
+    /// Answers rejections and time-outs with a response instead of an error (the server side).
+    pub fn rejections_as_responses(self) -> CoordLayer<R, Responses> {
+        CoordLayer {
+            settings: self.settings,
+            shared: self.shared,
+            replay: self.replay,
+            mode: PhantomData,
+        }
+    }
+
+    /// The name the layer's operation and mechanisms are registered under.
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    /// Checks every configuration given to the builder. An invalid one is otherwise reported
+    /// as a `tracing` error when the layer first runs, and the mechanism keeps the registry's
+    /// configuration (the defaults for a new one).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let s = &self.settings;
+        if let Some(config) = &s.breaker {
+            config.validate().map_err(ConfigError::Breaker)?;
+        }
+        if let Some(config) = &s.bulkhead {
+            config.validate().map_err(ConfigError::Bulkhead)?;
+        }
+        if let Some(config) = &s.rate_limit {
+            config.validate().map_err(ConfigError::RateLimit)?;
+        }
+        if s.timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout("timeout"));
+        }
+        if s.total_timeout == Some(Duration::ZERO) {
+            return Err(ConfigError::ZeroTimeout("total_timeout"));
+        }
+        Ok(())
+    }
+}
+
+impl<S, R: Clone> Layer<S> for CoordLayer<R, Errors> {
+    type Service = CoordService<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CoordService::new(inner, Arc::clone(&self.shared), self.replay.clone())
+    }
+}
+
+impl<S, R: Clone> Layer<S> for CoordLayer<R, Responses> {
+    type Service = RespondService<CoordService<S, R>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RespondService::new(CoordService::new(
+            inner,
+            Arc::clone(&self.shared),
+            self.replay.clone(),
+        ))
+    }
+}

@@ -1,0 +1,272 @@
+//! Where a [`CoordLayer`](super::CoordLayer)'s services find their registry entries: resolved
+//! once per layer (the service-wide gates) and once per operation name (its timing, breaker,
+//! time-out counter and retry recorder), kept by the layer so that a request takes one map read
+//! at most. Names are bounded: the layer's, or one per route axum matched.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use http::{Method, Request};
+
+use super::layer::Settings;
+use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
+use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
+use crate::compose::retry::RowRecorder;
+use crate::errors::Severity;
+use crate::locks;
+use crate::perf::{self, Operation};
+use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
+use crate::retry::RetryBudget;
+use crate::timeout::counters::{TimeoutCounter, timeout_count};
+
+/// Routes a layer keeps resolved; past it (a router of more routes, or names made up by
+/// requests) each request resolves its name in the registries, which have their own caps.
+const MAX_CACHED_ROUTES: usize = 1024;
+
+/// The standard methods (named as they are) and `OTHER` for the rest, so that request methods
+/// cannot make names without bound.
+const METHODS: [&str; 10] = [
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE", "OTHER",
+];
+
+fn method_index(method: &Method) -> usize {
+    match *method {
+        Method::GET => 0,
+        Method::POST => 1,
+        Method::PUT => 2,
+        Method::DELETE => 3,
+        Method::HEAD => 4,
+        Method::OPTIONS => 5,
+        Method::PATCH => 6,
+        Method::CONNECT => 7,
+        Method::TRACE => 8,
+        _ => 9,
+    }
+}
+
+/// What every service of one layer shares.
+pub(super) struct Shared {
+    pub(super) settings: Settings,
+    gates: OnceLock<ServiceGates>,
+    fixed: OnceLock<Arc<Resolved>>,
+    routes: RwLock<HashMap<Box<str>, RouteOperations>>,
+}
+
+/// The gates `poll_ready` reserves, named after the layer, and the keyed breaker group.
+pub(super) struct ServiceGates {
+    pub(super) rate: Option<Arc<RateLimiter>>,
+    pub(super) bulkhead: Option<Arc<Bulkhead>>,
+    pub(super) keyed: Option<Arc<KeyedBreakers>>,
+}
+
+/// One operation's registry entries.
+pub(super) struct Resolved {
+    pub(super) name: Arc<str>,
+    pub(super) operation: Option<Arc<Operation>>,
+    /// The operation's breaker (not keyed).
+    pub(super) breaker: Option<Arc<CircuitBreaker>>,
+    pub(super) timeouts: Option<Arc<TimeoutCounter>>,
+    pub(super) budget: Option<Arc<RetryBudget>>,
+    pub(super) recorder: RowRecorder,
+}
+
+type RouteOperations = [OnceLock<Arc<Resolved>>; METHODS.len()];
+
+impl Shared {
+    pub(super) fn new(settings: Settings) -> Self {
+        Self {
+            settings,
+            gates: OnceLock::new(),
+            fixed: OnceLock::new(),
+            routes: RwLock::default(),
+        }
+    }
+
+    /// The service-wide gates, resolved on first use (the configuration file loaded first).
+    #[inline]
+    pub(super) fn gates(&self) -> &ServiceGates {
+        self.gates.get_or_init(|| {
+            crate::config::ensure_env_loaded();
+            let s = &self.settings;
+            ServiceGates {
+                rate: (s.rate_limit.clone()).map(|config| resolve_rate_limiter(&s.name, config)),
+                bulkhead: (s.bulkhead.clone()).map(|config| resolve_bulkhead(&s.name, config)),
+                keyed: match (&s.breaker, s.per_host) {
+                    (Some(config), true) => Some(resolve_keyed(&s.name, config)),
+                    _ => None,
+                },
+            }
+        })
+    }
+
+    /// The operation a request belongs to.
+    #[inline]
+    pub(super) fn operation<B>(&self, request: &Request<B>) -> Arc<Resolved> {
+        match self.route(request) {
+            Some(route) => self.route_operation(route, request.method()),
+            None => Arc::clone(self.fixed.get_or_init(|| {
+                crate::config::ensure_env_loaded();
+                Arc::new(self.resolve(Arc::clone(&self.settings.name)))
+            })),
+        }
+    }
+
+    /// The route axum matched, when the layer names operations per route.
+    #[inline]
+    fn route<'r, B>(&self, request: &'r Request<B>) -> Option<&'r str> {
+        if !self.settings.per_route {
+            return None;
+        }
+        matched_path(request)
+    }
+
+    fn route_operation(&self, route: &str, method: &Method) -> Arc<Resolved> {
+        let index = method_index(method);
+        if let Some(found) = locks::read(&self.routes)
+            .get(route)
+            .and_then(|methods| methods[index].get())
+        {
+            return Arc::clone(found);
+        }
+        self.resolve_route(route, index)
+    }
+
+    #[cold]
+    fn resolve_route(&self, route: &str, index: usize) -> Arc<Resolved> {
+        crate::config::ensure_env_loaded();
+        let make = || {
+            let mut name = String::with_capacity(self.settings.name.len() + route.len() + 9);
+            let _ = write!(name, "{} {} {route}", self.settings.name, METHODS[index]);
+            Arc::new(self.resolve(Arc::from(name)))
+        };
+        let mut routes = locks::write(&self.routes);
+        if !routes.contains_key(route) && routes.len() >= MAX_CACHED_ROUTES {
+            return make();
+        }
+        let methods = routes.entry(Box::from(route)).or_default();
+        Arc::clone(methods[index].get_or_init(make))
+    }
+
+    /// The registry entries of the operation `name`.
+    fn resolve(&self, name: Arc<str>) -> Resolved {
+        let s = &self.settings;
+        Resolved {
+            operation: s.track.then(|| perf::resolve(&name)),
+            breaker: match (&s.breaker, s.per_host) {
+                (Some(config), false) => Some(resolve_breaker(&name, config)),
+                _ => None,
+            },
+            timeouts: (s.timeout.is_some() || s.total_timeout.is_some())
+                .then(|| timeout_count(&name)),
+            // One budget per policy, bound to the layer's name (or the policy's own).
+            budget: s
+                .retry
+                .as_ref()
+                .and_then(|policy| policy.bound_budget(&s.name).cloned()),
+            recorder: RowRecorder::new(Severity::Medium),
+            name,
+        }
+    }
+
+    /// The breaker of a request: its host's in a keyed group, else its operation's.
+    #[inline]
+    pub(super) fn breaker<B>(
+        &self,
+        operation: &Resolved,
+        request: &Request<B>,
+    ) -> Option<Arc<CircuitBreaker>> {
+        match &self.gates().keyed {
+            Some(group) => Some(group.get(host(request))),
+            None => operation.breaker.clone(),
+        }
+    }
+}
+
+/// `host[:port]` of a request: its URI's authority (a client's request), else its `Host`
+/// header (a server's), else `unknown`.
+fn host<B>(request: &Request<B>) -> &str {
+    request
+        .uri()
+        .authority()
+        .map(|authority| authority.as_str())
+        .or_else(|| {
+            request
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|host| host.to_str().ok())
+        })
+        .unwrap_or("unknown")
+}
+
+#[cfg(feature = "axum")]
+fn matched_path<B>(request: &Request<B>) -> Option<&str> {
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str)
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_path<B>(_: &Request<B>) -> Option<&str> {
+    None
+}
+
+/// As at a `#[circuit_breaker]` call site: a configuration file's entry wins; an existing
+/// breaker keeps its configuration; otherwise the layer's configures it (an invalid one is
+/// reported and the defaults used).
+fn resolve_breaker(name: &str, config: &BreakerConfig) -> Arc<CircuitBreaker> {
+    if let Some(from_file) = breaker::file_config(name) {
+        return breaker::breaker_with(name, from_file).unwrap_or_else(|_| breaker::breaker(name));
+    }
+    if let Some(existing) = breaker::find(name) {
+        return existing;
+    }
+    breaker::breaker_with(name, config.clone()).unwrap_or_else(|error| {
+        tracing::error!(target: "coord::tower", breaker = name, %error, "invalid breaker configuration ignored");
+        breaker::breaker(name)
+    })
+}
+
+/// As at a keyed `#[circuit_breaker(key = ..)]` call site.
+fn resolve_keyed(name: &str, config: &BreakerConfig) -> Arc<KeyedBreakers> {
+    let config = match breaker::file_config(name) {
+        Some(from_file) => from_file,
+        None => match breaker::find_keyed(name) {
+            Some(existing) => return existing,
+            None => config.clone(),
+        },
+    };
+    breaker::keyed(name, config)
+        .or_else(|error| {
+            tracing::error!(target: "coord::tower", breaker = name, %error, "invalid breaker configuration ignored");
+            breaker::keyed(name, BreakerConfig::default())
+        })
+        .unwrap_or_else(|_| {
+            Arc::new(KeyedBreakers::unchecked(
+                Arc::from(name),
+                BreakerConfig::default(),
+            ))
+        })
+}
+
+/// As at a `#[bulkhead]` call site: an existing bulkhead (a configuration file's, or another
+/// user's) keeps its configuration.
+fn resolve_bulkhead(name: &str, config: BulkheadConfig) -> Arc<Bulkhead> {
+    bulkhead::find(name).unwrap_or_else(|| {
+        bulkhead::bulkhead_with(name, config).unwrap_or_else(|error| {
+            tracing::error!(target: "coord::tower", bulkhead = name, %error, "invalid bulkhead configuration ignored");
+            bulkhead::bulkhead(name)
+        })
+    })
+}
+
+/// As at a `#[rate_limit]` call site.
+fn resolve_rate_limiter(name: &str, config: RateLimitConfig) -> Arc<RateLimiter> {
+    rate_limit::find(name).unwrap_or_else(|| {
+        rate_limit::rate_limiter_with(name, config).unwrap_or_else(|error| {
+            tracing::error!(target: "coord::tower", rate_limiter = name, %error, "invalid rate limit configuration ignored");
+            rate_limit::rate_limiter(name)
+        })
+    })
+}
