@@ -215,22 +215,26 @@ async fn a_full_bulkhead_and_a_rate_limit_answer_503_and_429_with_retry_after() 
             }),
         )
         .route_layer(
-            CoordLayer::server("tower_t.full").bulkhead(
-                BulkheadConfig::default()
-                    .max_concurrent(1)
-                    .max_wait(Duration::ZERO),
-            ),
+            CoordLayer::server("tower_t.full")
+                .track_performance()
+                .bulkhead(
+                    BulkheadConfig::default()
+                        .max_concurrent(1)
+                        .max_wait(Duration::ZERO),
+                ),
         );
     let rated = Router::new()
         .route("/rated", get(|| async { StatusCode::OK }))
         .route_layer(
-            CoordLayer::server("tower_t.rated").rate_limit(
-                RateLimitConfig::default()
-                    .rate(1)
-                    .per(Duration::from_secs(60))
-                    .burst(1)
-                    .max_wait(Duration::ZERO),
-            ),
+            CoordLayer::server("tower_t.rated")
+                .track_performance()
+                .rate_limit(
+                    RateLimitConfig::default()
+                        .rate(1)
+                        .per(Duration::from_secs(60))
+                        .burst(1)
+                        .max_wait(Duration::ZERO),
+                ),
         );
     let app = full.merge(rated);
     let addr = serve(app).await;
@@ -257,6 +261,12 @@ async fn a_full_bulkhead_and_a_rate_limit_answer_503_and_429_with_retry_after() 
         .unwrap();
     assert!((1..=60).contains(&seconds), "Retry-After: {seconds}");
     assert_eq!(coord::rate_limiter("tower_t.rated").snapshot().rejected, 1);
+    // Shed calls are rejections in the operation's stats, not failures.
+    let rated = coord::operation("tower_t.rated GET /rated").unwrap();
+    assert_eq!((rated.successes, rated.failures, rated.rejected), (1, 0, 1));
+    assert_eq!(rated.error_rate, 0.0);
+    let full = coord::operation("tower_t.full GET /hold").unwrap();
+    assert_eq!((full.successes, full.failures, full.rejected), (1, 0, 1));
 }
 
 /// Counts drops of the handler's future that did not finish.

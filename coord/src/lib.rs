@@ -143,8 +143,6 @@ pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadConfigError, BulkheadFull};
 pub use breaker::BreakerSnapshot;
 #[doc(hidden)]
 pub use bulkhead::{BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, OwnedBulkheadPermit};
-#[doc(hidden)]
-pub use rate_limit::RateLimitSnapshot;
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
 pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
@@ -159,6 +157,8 @@ pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
     PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,
 };
+#[doc(hidden)]
+pub use rate_limit::RateLimitSnapshot;
 pub use rate_limit::{RateLimitConfig, RateLimitConfigError, RateLimited, RateLimiter};
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};

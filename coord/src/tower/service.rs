@@ -24,7 +24,8 @@ use crate::bulkhead::{Bulkhead, BulkheadFull, OwnedBulkheadPermit};
 use crate::clock::timer;
 use crate::compose::retry::bounded_message;
 use crate::layer::Off;
-use crate::perf::layer::{TimedSite, Track};
+use crate::outcome::Outcome;
+use crate::perf::layer::{FailureMessage, TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
 use crate::rate_limit::layer::RateGate;
 use crate::rate_limit::{RateLimited, RateLimiter};
@@ -217,6 +218,28 @@ fn classify<ResB, E>(failure: FailureStatus, answer: Result<Response<ResB>, E>) 
     }
 }
 
+/// A call's outcome for its timing: a failed status or an error fails; a rejection is its own
+/// outcome (the stack says so too when a gate rejects).
+fn outcome<ResB, E>(out: &Out<ResB, E>) -> Outcome {
+    match out {
+        Ok(_) => Outcome::Success,
+        Err(Failed::Error(error)) if error.is_rejection() => Outcome::Rejected,
+        Err(_) => Outcome::Failure,
+    }
+}
+
+/// What a failed call is remembered by: the failed status, the time-out, or the inner error's
+/// type (a service's error type need not be `Display`).
+fn failure_message<ResB, E>(out: &Out<ResB, E>) -> FailureMessage<'_> {
+    match out {
+        Ok(_) => FailureMessage::None,
+        Err(Failed::Response(_, status)) => FailureMessage::Status(*status),
+        Err(Failed::Error(Error::TimedOut(timed_out))) => FailureMessage::Display(timed_out),
+        Err(Failed::Error(Error::Inner(_))) => FailureMessage::Type(std::any::type_name::<E>()),
+        Err(Failed::Error(_)) => FailureMessage::None,
+    }
+}
+
 #[inline]
 fn unwrap_out<ResB, E>(out: Out<ResB, E>) -> Result<Response<ResB>, Error<E>> {
     match out {
@@ -269,14 +292,13 @@ macro_rules! layers {
         let gates = $plan.shared.gates();
         let timeouts = $plan.operation.timeouts.as_deref();
         $stack
-            // merge: a rejection (breaker open, bulkhead full, rate limited) is recorded as a
-            // failure here, as the attributes record it today; record it as the outcome
-            // vocabulary's *rejected* once that lands.
+            // A rejection (breaker open, bulkhead full, rate limited) is recorded as rejected,
+            // neither a success nor a failure, as for the attributes.
             .time(|of| {
                 Maybe(
                     $timed
                         .as_ref()
-                        .map(|site| Track::new(site, of, Result::is_err)),
+                        .map(|site| Track::new(site, of, outcome, failure_message)),
                 )
             })
             .total(Maybe(
