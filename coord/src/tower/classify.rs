@@ -7,22 +7,19 @@ use std::time::Duration;
 use http::{HeaderValue, Response, StatusCode, header};
 
 use super::Error;
+use crate::outcome::{Outcome, StatusRule};
 
-/// Which response statuses count as failures: for the breaker, the retries and the
-/// operation's error rate. The default: 5xx and 429 (the server could not or would not serve
-/// the request); every other status, 4xx included, is a success (the server answered).
-pub type FailureStatus = fn(StatusCode) -> bool;
+/// The layer's default rule, the crate's [`StatusRule`] with 429 a failure too: a dependency
+/// answering "too many requests" could not serve the request, so the breaker and the retries
+/// count it (a function's own `#[track_performance]` counts a 429 it answers as a success).
+pub const DEFAULT_STATUS_RULE: StatusRule = StatusRule::DEFAULT.too_many_requests(Outcome::Failure);
 
-/// The default [`FailureStatus`]: 5xx and 429.
-pub fn server_error_or_too_many_requests(status: StatusCode) -> bool {
-    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
-}
-
-/// The status of `response` when `failure` counts it as a failure.
+/// The status of `response` when `rule` makes it a failure (for the breaker, the retries and
+/// the error rate); any other outcome the rule gives counts as a success here.
 #[inline]
-pub(super) fn failed_status<B>(failure: FailureStatus, response: &Response<B>) -> Option<u16> {
-    let status = response.status();
-    failure(status).then(|| status.as_u16())
+pub(super) fn failed_status<B>(rule: &StatusRule, response: &Response<B>) -> Option<u16> {
+    let status = response.status().as_u16();
+    (rule.classify(status) == Outcome::Failure).then_some(status)
 }
 
 /// A response's `Retry-After` in seconds (`Retry-After: 120`); the HTTP-date form is not read.
@@ -72,13 +69,21 @@ mod tests {
 
     #[test]
     fn statuses() {
-        let failure = server_error_or_too_many_requests;
-        assert!(failure(StatusCode::SERVICE_UNAVAILABLE));
-        assert!(failure(StatusCode::INTERNAL_SERVER_ERROR));
-        assert!(failure(StatusCode::TOO_MANY_REQUESTS));
-        assert!(!failure(StatusCode::NOT_FOUND));
-        assert!(!failure(StatusCode::BAD_REQUEST));
-        assert!(!failure(StatusCode::OK));
+        let failed = |status: u16| {
+            let mut response = Response::new(());
+            *response.status_mut() = StatusCode::from_u16(status).unwrap();
+            failed_status(&DEFAULT_STATUS_RULE, &response)
+        };
+        for status in [500, 503, 429] {
+            assert_eq!(failed(status), Some(status));
+        }
+        for status in [404, 400, 200, 302] {
+            assert_eq!(failed(status), None);
+        }
+        let lenient = DEFAULT_STATUS_RULE.too_many_requests(Outcome::Success);
+        let mut response = Response::new(());
+        *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        assert_eq!(failed_status(&lenient, &response), None);
     }
 
     #[test]

@@ -8,11 +8,12 @@ use std::time::Duration;
 use http::Request;
 use tower_layer::Layer;
 
-use super::classify::{FailureStatus, server_error_or_too_many_requests};
+use super::classify::DEFAULT_STATUS_RULE;
 use super::names::Shared;
 use super::service::{CoordService, RespondService};
 use crate::breaker::{BreakerConfig, BreakerConfigError};
 use crate::bulkhead::{BulkheadConfig, BulkheadConfigError};
+use crate::outcome::StatusRule;
 use crate::rate_limit::{RateLimitConfig, RateLimitConfigError};
 use crate::retry::RetryPolicy;
 
@@ -29,7 +30,7 @@ pub(super) struct Settings {
     pub(super) timeout: Option<Duration>,
     pub(super) total_timeout: Option<Duration>,
     pub(super) retry: Option<RetryPolicy>,
-    pub(super) failure: FailureStatus,
+    pub(super) failure: StatusRule,
 }
 
 /// A configuration a [`CoordLayer`] builder method was given that is out of range; see
@@ -182,7 +183,7 @@ impl CoordLayer {
             timeout: None,
             total_timeout: None,
             retry: None,
-            failure: server_error_or_too_many_requests,
+            failure: DEFAULT_STATUS_RULE,
         };
         Self {
             shared: Arc::new(Shared::new(settings.clone())),
@@ -290,10 +291,11 @@ impl<R, M> CoordLayer<R, M> {
         self.set(|s| s.per_route = true)
     }
 
-    /// Which response statuses are failures (default:
-    /// [`server_error_or_too_many_requests`]).
-    pub fn failure_status(self, failure: FailureStatus) -> Self {
-        self.set(|s| s.failure = failure)
+    /// Which response statuses are failures, by the crate's [`StatusRule`] (default:
+    /// [`DEFAULT_STATUS_RULE`](super::DEFAULT_STATUS_RULE), 5xx and 429); a status the rule
+    /// gives any other outcome counts as a success.
+    pub fn status_rule(self, rule: StatusRule) -> Self {
+        self.set(|s| s.failure = rule)
     }
 
     /// Answers rejections and time-outs with a response instead of an error (the server side).

@@ -57,7 +57,8 @@
 //!
 //! # Outcomes
 //!
-//! A response whose status the [`FailureStatus`] counts (default: 5xx and 429) is a failure for
+//! A response whose status the [`StatusRule`](crate::StatusRule) makes a failure (default:
+//! [`DEFAULT_STATUS_RULE`], 5xx and 429) is a failure for
 //! the breaker, the retries and the error rate; other statuses, 4xx included, are successes.
 //! After the last attempt the response itself is returned. A failed response's `Retry-After`
 //! (in seconds) holds the next attempt back until the time it names, at most the retry policy's
@@ -73,7 +74,7 @@ mod layer;
 mod names;
 mod service;
 
-pub use classify::{FailureStatus, server_error_or_too_many_requests};
+pub use classify::DEFAULT_STATUS_RULE;
 pub use error::Error;
 pub use layer::{
     CloneRequest, CloneWith, ConfigError, CoordLayer, Errors, NoRetry, Replay, Responses, Retrying,

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, ready};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::classify::{FailureStatus, failed_status, rejection_response, retry_after};
+use super::classify::{failed_status, rejection_response, retry_after};
 use super::error::{Error, Failed};
 use super::gate::{Maybe, NotBefore, Reservation, Reserved, RetryAfter};
 use super::layer::{NoRetry, Replay, Retrying};
@@ -25,6 +25,7 @@ use crate::clock::timer;
 use crate::compose::retry::bounded_message;
 use crate::layer::Off;
 use crate::outcome::Outcome;
+use crate::outcome::StatusRule;
 use crate::perf::layer::{FailureMessage, TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
 use crate::rate_limit::layer::RateGate;
@@ -208,9 +209,9 @@ type Out<ResB, E> = Result<Response<ResB>, Failed<Response<ResB>, E>>;
 /// An inner answer as the stack's outcome: a failed status is an `Err` inside the stack (for
 /// the breaker, the retries and the timing), a response again outside it.
 #[inline]
-fn classify<ResB, E>(failure: FailureStatus, answer: Result<Response<ResB>, E>) -> Out<ResB, E> {
+fn classify<ResB, E>(failure: StatusRule, answer: Result<Response<ResB>, E>) -> Out<ResB, E> {
     match answer {
-        Ok(response) => match failed_status(failure, &response) {
+        Ok(response) => match failed_status(&failure, &response) {
             None => Ok(response),
             Some(status) => Err(Failed::Response(response, status)),
         },
