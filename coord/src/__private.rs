@@ -37,8 +37,8 @@
 //!             ::coord::__private::Track::new(
 //!                 &__coord_site.perf,
 //!                 __coord_of,
-//!                 |__coord_out| (&::coord::__private::Probe(__coord_out)).outcome(),
-//!                 |__coord_out| (&&&&::coord::__private::Probe(__coord_out)).failure_message(),
+//!                 (&::coord::__private::Kind::of(&__coord_of)).classifier(),
+//!                 (&&&&::coord::__private::Kind::of(&__coord_of)).describer(),
 //!             )
 //!         })
 //!         .retry(&__coord_site.retry, &transient, |__coord_error_type| {
@@ -72,6 +72,7 @@
 //! the impl's type (`module::Type::method`), read once from `core::any::type_name::<Self>()`:
 //! `let __coord_site = __COORD.get(::core::any::type_name::<Self>);`.
 
+use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 pub use crate::__drive_async as drive_async;
@@ -208,68 +209,79 @@ pub fn always<E>(_: &E) -> bool {
 #[inline(always)]
 pub fn unique<T: ?Sized>(_: &mut T) {}
 
-/// Wraps a return value so that method resolution can tell a `Result` or an HTTP response from
-/// anything else (autoref specialisation): `(&Probe(&value)).outcome()` for the outcome,
-/// `(&&&&Probe(&value)).failure_message()` for what a failure is remembered by.
-pub struct Probe<'a, T: ?Sized>(pub &'a T);
+/// A marker of an operation's return type `T`, for choosing by method resolution (autoref
+/// specialisation) how a value of it is classified and how its failures are remembered:
+/// `(&Kind::of(&of)).classifier()` and `(&&&&Kind::of(&of)).describer()`. Each gives a
+/// function pointer to code compiled once per type, not a closure per function: a `Result`'s
+/// `Err` fails (remembered by `Display`, else `Debug`, else the type name); an HTTP response is
+/// classified by status; any other type succeeds.
+pub struct Kind<T>(PhantomData<fn() -> T>);
 
-pub use crate::outcome::{Outcome, StatusRule};
-pub use crate::perf::layer::FailureMessage;
-
-/// Chosen when the probed value is a `Result`: `Err` is a failure.
-pub trait ResultOutcome {
-    /// [`Outcome::Failure`] for `Err`, [`Outcome::Success`] for `Ok`.
-    fn outcome(&self) -> Outcome;
+impl<T> Kind<T> {
+    /// The marker of the type `of` marks.
+    #[inline(always)]
+    pub fn of(_: &Of<T>) -> Self {
+        Self(PhantomData)
+    }
 }
 
-impl<T, E> ResultOutcome for Probe<'_, Result<T, E>> {
+pub use crate::outcome::{Outcome, StatusRule};
+pub use crate::perf::layer::{DescribeFailure, FailureMessage};
+
+/// Chosen for a `Result`: `Err` is a failure.
+pub trait ResultOutcome<T> {
+    /// The classifier.
+    fn classifier(&self) -> fn(&T) -> Outcome;
+}
+
+impl<T, E> ResultOutcome<Result<T, E>> for Kind<Result<T, E>> {
     #[inline(always)]
-    fn outcome(&self) -> Outcome {
-        match self.0 {
+    fn classifier(&self) -> fn(&Result<T, E>) -> Outcome {
+        |out| match out {
             Ok(_) => Outcome::Success,
             Err(_) => Outcome::Failure,
         }
     }
 }
 
-/// Chosen when the probed value is an HTTP response (`http::Response<B>`, axum's `Response`):
-/// classified by status with [`StatusRule::DEFAULT`] (5xx fail). Without coord's `http` feature
-/// no type implements it.
-pub trait ResponseOutcome {
-    /// The status's outcome.
-    fn outcome(&self) -> Outcome;
+/// Chosen for an HTTP response (`http::Response<B>`, axum's `Response`): classified by status
+/// with [`StatusRule::DEFAULT`] (5xx fail). Without coord's `http` feature no type implements
+/// it.
+pub trait ResponseOutcome<T> {
+    /// The classifier.
+    fn classifier(&self) -> fn(&T) -> Outcome;
 }
 
 #[cfg(feature = "http")]
-impl<B> ResponseOutcome for Probe<'_, hyper::Response<B>> {
+impl<B> ResponseOutcome<hyper::Response<B>> for Kind<hyper::Response<B>> {
     #[inline(always)]
-    fn outcome(&self) -> Outcome {
-        StatusRule::DEFAULT.classify(self.0.status().as_u16())
+    fn classifier(&self) -> fn(&hyper::Response<B>) -> Outcome {
+        |out| StatusRule::DEFAULT.classify(out.status().as_u16())
     }
 }
 
 /// The fallback for every other type: a success (name a classifier with `outcome = path` to
 /// say otherwise).
-pub trait AnyOutcome {
-    /// [`Outcome::Success`].
+pub trait AnyOutcome<T> {
+    /// The classifier.
     #[inline(always)]
-    fn outcome(&self) -> Outcome {
-        Outcome::Success
+    fn classifier(&self) -> fn(&T) -> Outcome {
+        |_| Outcome::Success
     }
 }
 
-impl<T: ?Sized> AnyOutcome for &Probe<'_, T> {}
+impl<T> AnyOutcome<T> for &Kind<T> {}
 
 /// A failure's message, first choice: the error's `Display` (or an HTTP response's status).
-pub trait FailureDisplay<'a> {
-    /// What the failure is remembered by.
-    fn failure_message(&self) -> FailureMessage<'a>;
+pub trait FailureDisplay<T> {
+    /// The describer.
+    fn describer(&self) -> DescribeFailure<T>;
 }
 
-impl<'a, T, E: core::fmt::Display> FailureDisplay<'a> for &&&Probe<'a, Result<T, E>> {
-    #[inline]
-    fn failure_message(&self) -> FailureMessage<'a> {
-        match self.0 {
+impl<T, E: core::fmt::Display> FailureDisplay<Result<T, E>> for &&&Kind<Result<T, E>> {
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<Result<T, E>> {
+        |out| match out {
             Err(error) => FailureMessage::Display(error),
             Ok(_) => FailureMessage::None,
         }
@@ -277,23 +289,23 @@ impl<'a, T, E: core::fmt::Display> FailureDisplay<'a> for &&&Probe<'a, Result<T,
 }
 
 #[cfg(feature = "http")]
-impl<'a, B> FailureDisplay<'a> for &&&Probe<'a, hyper::Response<B>> {
-    #[inline]
-    fn failure_message(&self) -> FailureMessage<'a> {
-        FailureMessage::Status(self.0.status().as_u16())
+impl<B> FailureDisplay<hyper::Response<B>> for &&&Kind<hyper::Response<B>> {
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<hyper::Response<B>> {
+        |out| FailureMessage::Status(out.status().as_u16())
     }
 }
 
 /// A failure's message, second choice: the error's `Debug`.
-pub trait FailureDebug<'a> {
-    /// What the failure is remembered by.
-    fn failure_message(&self) -> FailureMessage<'a>;
+pub trait FailureDebug<T> {
+    /// The describer.
+    fn describer(&self) -> DescribeFailure<T>;
 }
 
-impl<'a, T, E: core::fmt::Debug> FailureDebug<'a> for &&Probe<'a, Result<T, E>> {
-    #[inline]
-    fn failure_message(&self) -> FailureMessage<'a> {
-        match self.0 {
+impl<T, E: core::fmt::Debug> FailureDebug<Result<T, E>> for &&Kind<Result<T, E>> {
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<Result<T, E>> {
+        |out| match out {
             Err(error) => FailureMessage::Debug(error),
             Ok(_) => FailureMessage::None,
         }
@@ -301,28 +313,28 @@ impl<'a, T, E: core::fmt::Debug> FailureDebug<'a> for &&Probe<'a, Result<T, E>> 
 }
 
 /// A failure's message, third choice: the error's type name.
-pub trait FailureType<'a> {
-    /// What the failure is remembered by.
-    fn failure_message(&self) -> FailureMessage<'a>;
+pub trait FailureType<T> {
+    /// The describer.
+    fn describer(&self) -> DescribeFailure<T>;
 }
 
-impl<'a, T, E> FailureType<'a> for &Probe<'a, Result<T, E>> {
-    #[inline]
-    fn failure_message(&self) -> FailureMessage<'a> {
-        FailureMessage::Type(core::any::type_name::<E>())
+impl<T, E> FailureType<Result<T, E>> for &Kind<Result<T, E>> {
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<Result<T, E>> {
+        |_| FailureMessage::Type(core::any::type_name::<E>())
     }
 }
 
 /// Any other type (judged a failure by a user classifier): no message, the last error stays.
-pub trait FailureNone<'a> {
-    /// [`FailureMessage::None`].
-    #[inline]
-    fn failure_message(&self) -> FailureMessage<'a> {
-        FailureMessage::None
+pub trait FailureNone<T> {
+    /// The describer.
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<T> {
+        |_| FailureMessage::None
     }
 }
 
-impl<'a, T: ?Sized> FailureNone<'a> for Probe<'a, T> {}
+impl<T> FailureNone<T> for Kind<T> {}
 
 /// The value of a function declared `-> impl IntoResponse` under `#[track_performance]`, made a
 /// `Response` so that its status can be classified (a `Response` is `IntoResponse` too).

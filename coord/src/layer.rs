@@ -226,6 +226,15 @@ impl<Out> Of<Out> {
     }
 }
 
+impl<Out> Clone for Of<Out> {
+    #[inline(always)]
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for Of<Out> {}
+
 impl<Out> fmt::Debug for Of<Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Of")

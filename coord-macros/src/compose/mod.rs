@@ -39,7 +39,6 @@ struct Idents {
     site: Ident,
     site_ref: Ident,
     ret: Ident,
-    out: Ident,
     describe: Ident,
     timeouts: Ident,
 }
@@ -51,7 +50,6 @@ impl Idents {
             site: Ident::new("__COORD", mixed),
             site_ref: Ident::new("__coord_site", mixed),
             ret: Ident::new("__coord_ret", mixed),
-            out: Ident::new("__coord_out", mixed),
             describe: Ident::new("__coord_error_type", mixed),
             timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
         }

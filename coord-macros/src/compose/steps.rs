@@ -118,7 +118,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
 /// always is); a failure's message is kept as the operation's last error (the classifier and
 /// the describer become function pointers: see `Track::new`).
 fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
-    let Idents { site_ref, out, .. } = ids;
+    let Idents { site_ref, .. } = ids;
     let of = Ident::new("__coord_of", Span::mixed_site());
     // Spanned at the user's path, so a wrong signature is reported there.
     let classify = match outcome {
@@ -134,20 +134,22 @@ fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
             }
         }
         None => quote! {
-            |#out| {
+            {
                 #[allow(unused_imports)]
                 use ::coord::__private::{AnyOutcome as _, ResponseOutcome as _, ResultOutcome as _};
-                (&::coord::__private::Probe(#out)).outcome()
+                (&::coord::__private::Kind::of(&#of)).classifier()
             }
         },
     };
+    // Function pointers chosen once per call site by the output type, to code compiled once per
+    // type: a closure here would be one more body per function to check and compile.
     quote! {
-        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, |#out| {
+        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, {
             #[allow(unused_imports)]
             use ::coord::__private::{
                 FailureDebug as _, FailureDisplay as _, FailureNone as _, FailureType as _,
             };
-            (&&&&::coord::__private::Probe(#out)).failure_message()
+            (&&&&::coord::__private::Kind::of(&#of)).describer()
         })
     }
 }
