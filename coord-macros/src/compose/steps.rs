@@ -238,6 +238,9 @@ pub(super) fn run(stack: TokenStream, checked: &Checked, sig: &Signature) -> Tok
         }
         // Expanded in place, so that the future is `Send` whenever the body's is (see
         // `coord::__private::drive_async`).
+        (true, true) if checked.timeout.is_none() && checked.fallback.is_none() => {
+            quote!(::coord::__private::drive_async!(#stack, plain))
+        }
         (true, true) => quote!(::coord::__private::drive_async!(#stack)),
     }
 }

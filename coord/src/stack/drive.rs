@@ -18,6 +18,36 @@ use crate::retry::{Next, RetryLoop};
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __drive_async {
+    // Without time limits or a fallback (the composer knows): the same loop with nothing to
+    // wrap it in, so that less generated code is checked per function.
+    ($stack:expr, plain) => {{
+        let (mut body, (timer, _, _, retry, gates, _)) = $stack.split();
+        let started = $crate::__private::Timer::start(&timer);
+        let mut attempts = retry.start();
+        let (out, rejected) = loop {
+            let delay = {
+                let permit = match $crate::__private::Gate::admit_async(&gates).await {
+                    ::core::result::Result::Ok(permit) => permit,
+                    ::core::result::Result::Err(rejection) => {
+                        let rejected = attempts.failures() == 0;
+                        match $crate::__private::rejected(&retry, &gates, &mut attempts, rejection)
+                        {
+                            ::core::option::Option::Some(out) => break (out, rejected),
+                            ::core::option::Option::None => continue,
+                        }
+                    }
+                };
+                let out = body().await;
+                match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
+                    ::core::result::Result::Ok(out) => break (out, false),
+                    ::core::result::Result::Err(delay) => delay,
+                }
+            };
+            attempts.sleep_async(delay).await;
+        };
+        $crate::__private::finish(&timer, started, &out, rejected);
+        out
+    }};
     ($stack:expr) => {{
         let (mut body, (timer, recover, total, retry, gates, attempt)) = $stack.split();
         let started = $crate::__private::Timer::start(&timer);
