@@ -98,6 +98,8 @@ mod stack;
 pub mod config;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "otel")]
+pub mod otel;
 #[doc(hidden)]
 pub mod report;
 // The doors: the only callers of the one-time `COORD_CONFIG` load.

@@ -1,0 +1,212 @@
+//! Reads coord's own Prometheus exposition back into samples. The exposition is the one place
+//! that says which sample of which family carries which labels and value (each mechanism's
+//! `section.rs`), so the instruments mirror it exactly, families added later included, and read
+//! the registries exactly as `/metrics` does (a report: never blocking a recorder).
+
+use std::collections::HashMap;
+
+use super::families::FAMILIES;
+
+/// Labels of one sample, in exposition order.
+pub(crate) type Labels = Vec<(String, String)>;
+
+/// One histogram series: cumulative counts at each bound (the last one `+Inf`), sum, count.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Series {
+    pub(crate) cumulative: Vec<u64>,
+    pub(crate) sum: f64,
+    pub(crate) count: u64,
+}
+
+/// Every sample of one exposition, per family (indexes of [`FAMILIES`]).
+#[derive(Debug, Default)]
+pub(crate) struct Samples {
+    /// Counter and gauge samples.
+    pub(crate) scalars: Vec<Vec<(Labels, f64)>>,
+    /// Histogram series by their labels (without `le`).
+    pub(crate) histograms: Vec<Vec<(Labels, Series)>>,
+}
+
+/// Which family a sample line belongs to, and which part of a histogram it is.
+enum Part {
+    Scalar,
+    Bucket,
+    Sum,
+    Count,
+}
+
+/// Parses `text` (coord's exposition); lines of families not in [`FAMILIES`] and lines that do
+/// not parse are skipped (a unit test keeps the two in step).
+pub(crate) fn parse(text: &str) -> Samples {
+    let by_name: HashMap<&str, usize> = FAMILIES
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.family.name, i))
+        .collect();
+    let mut samples = Samples {
+        scalars: vec![Vec::new(); FAMILIES.len()],
+        histograms: vec![Vec::new(); FAMILIES.len()],
+    };
+    // Index of the open histogram series per family, by its labels.
+    let mut open: HashMap<(usize, Labels), usize> = HashMap::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let Some((name, labels, value)) = sample_line(line) else {
+            continue;
+        };
+        let Some((index, part)) = family_of(&by_name, name) else {
+            continue;
+        };
+        if let Part::Scalar = part {
+            samples.scalars[index].push((labels, value));
+            continue;
+        }
+        let (labels, le) = split_le(labels);
+        let series_index = *open.entry((index, labels.clone())).or_insert_with(|| {
+            samples.histograms[index].push((labels, Series::default()));
+            samples.histograms[index].len() - 1
+        });
+        let series = &mut samples.histograms[index][series_index].1;
+        match part {
+            Part::Bucket if le.is_some() => series.cumulative.push(value as u64),
+            Part::Sum => series.sum = value,
+            Part::Count => series.count = value as u64,
+            _ => {}
+        }
+    }
+    samples
+}
+
+fn family_of(by_name: &HashMap<&str, usize>, name: &str) -> Option<(usize, Part)> {
+    if let Some(&i) = by_name.get(name) {
+        return Some((i, Part::Scalar));
+    }
+    for (suffix, part) in [
+        ("_bucket", Part::Bucket),
+        ("_sum", Part::Sum),
+        ("_count", Part::Count),
+    ] {
+        if let Some(&i) = name.strip_suffix(suffix).and_then(|n| by_name.get(n)) {
+            if FAMILIES[i].family.is_counter().is_none() {
+                return Some((i, part));
+            }
+        }
+    }
+    None
+}
+
+fn split_le(mut labels: Labels) -> (Labels, Option<String>) {
+    let le = labels
+        .iter()
+        .position(|(k, _)| k == "le")
+        .map(|i| labels.remove(i).1);
+    (labels, le)
+}
+
+/// `name{k="v",...} value` or `name value`.
+fn sample_line(line: &str) -> Option<(&str, Labels, f64)> {
+    let name_end = line.find(['{', ' '])?;
+    let name = &line[..name_end];
+    let mut rest = &line[name_end..];
+    let mut labels = Vec::new();
+    if let Some(after) = rest.strip_prefix('{') {
+        rest = after;
+        loop {
+            rest = rest.trim_start_matches(',');
+            if let Some(after) = rest.strip_prefix('}') {
+                rest = after;
+                break;
+            }
+            let eq = rest.find("=\"")?;
+            let key = rest[..eq].to_owned();
+            rest = &rest[eq + 2..];
+            let mut value = String::new();
+            let mut chars = rest.char_indices();
+            let end = loop {
+                let (i, c) = chars.next()?;
+                match c {
+                    '"' => break i,
+                    '\\' => match chars.next()?.1 {
+                        'n' => value.push('\n'),
+                        c => value.push(c),
+                    },
+                    c => value.push(c),
+                }
+            };
+            rest = &rest[end + 1..];
+            labels.push((key, value));
+        }
+    }
+    let value = match rest.trim() {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        "NaN" => f64::NAN,
+        v => v.parse().ok()?,
+    };
+    Some((name, labels, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::exposition::{Exposition, Family};
+    use crate::perf::section::{OPERATION_CALLS_TOTAL, OPERATION_DURATION_SECONDS};
+
+    fn index(family: &Family) -> usize {
+        FAMILIES
+            .iter()
+            .position(|m| m.family.name == family.name)
+            .unwrap()
+    }
+
+    #[test]
+    fn reads_back_what_the_exposition_writes() {
+        let mut e = Exposition::default();
+        e.family(&OPERATION_CALLS_TOTAL);
+        e.sample(
+            OPERATION_CALLS_TOTAL.name,
+            &[("operation", "q\"\n\\,}x"), ("outcome", "success")],
+            3.0,
+        );
+        e.family(&OPERATION_DURATION_SECONDS);
+        e.histogram(
+            OPERATION_DURATION_SECONDS.name,
+            &[("operation", "a")],
+            &["0.1", "+Inf"],
+            &[2],
+            5,
+            1.5,
+        );
+        e.sample("not_coord_total", &[], 1.0);
+        let samples = parse(&e.finish());
+        assert_eq!(
+            samples.scalars[index(&OPERATION_CALLS_TOTAL)],
+            vec![(
+                vec![
+                    ("operation".to_owned(), "q\"\n\\,}x".to_owned()),
+                    ("outcome".to_owned(), "success".to_owned())
+                ],
+                3.0
+            )]
+        );
+        assert_eq!(
+            samples.histograms[index(&OPERATION_DURATION_SECONDS)],
+            vec![(
+                vec![("operation".to_owned(), "a".to_owned())],
+                Series {
+                    cumulative: vec![2, 5],
+                    sum: 1.5,
+                    count: 5
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn malformed_lines_are_skipped() {
+        let samples = parse("coord_errors_total{severity=\"x} 1\ncoord_errors_total zz\n");
+        assert!(samples.scalars.iter().all(Vec::is_empty));
+    }
+}
