@@ -113,6 +113,12 @@ pub fn register(meter: &Meter) {
     }
 }
 
+/// The name and unit of every instrument [`register`] creates, in the order of the Prometheus
+/// exposition (a family appears in an export once it has a sample).
+pub fn instruments() -> impl Iterator<Item = (&'static str, &'static str)> {
+    FAMILIES.iter().map(|m| (otel_name(m.family.name), m.unit))
+}
+
 fn attributes(labels: &Labels) -> Vec<KeyValue> {
     labels
         .iter()

@@ -5,6 +5,11 @@
 //!   (http/protobuf or gRPC) configured by the standard `OTEL_*` variables, with coord's
 //!   families registered; its guard flushes and shuts down on drop.
 
+// The OpenTelemetry crates coord is built with, so an application and its tests name the same
+// versions of `Meter` and `SdkMeterProvider` as coord does.
+pub use opentelemetry;
+pub use opentelemetry_sdk;
+
 mod env;
 mod families;
 mod instruments;
@@ -12,5 +17,5 @@ mod parse;
 mod push;
 
 pub use env::{EnvError, EnvErrorKind, OtlpConfig, Protocol};
-pub use instruments::register;
+pub use instruments::{instruments, register};
 pub use push::{InitError, OtelGuard, init_from_env, init_with};

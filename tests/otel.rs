@@ -1,0 +1,252 @@
+//! `coord::otel` through the public API: every family of the Prometheus exposition reaches the
+//! application's meter provider with coord's exact counts and buckets, and (when the `rotel`
+//! collector is installed: `.ci/observability`) a real OTLP receiver gets them over
+//! http/protobuf and gRPC.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use coord::otel::opentelemetry::metrics::MeterProvider as _;
+use coord::otel::opentelemetry_sdk::error::OTelSdkResult;
+use coord::otel::opentelemetry_sdk::metrics::data::{
+    AggregatedMetrics, MetricData, ResourceMetrics,
+};
+use coord::otel::opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+
+#[path = "../examples/otel/workload.rs"]
+mod workload;
+
+/// The workload runs once per process: the registries are process-wide and the expected counts
+/// are those of one run.
+fn workload_once() {
+    static RAN: OnceLock<()> = OnceLock::new();
+    RAN.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(workload::run());
+    });
+}
+
+/// One exported data point, flattened.
+#[derive(Debug, Clone, Default)]
+struct Point {
+    unit: String,
+    attributes: BTreeMap<String, String>,
+    value: f64,
+    bounds: Vec<f64>,
+    buckets: Vec<u64>,
+    count: u64,
+    sum: f64,
+}
+
+/// Keeps the points of the latest export, by metric name.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<BTreeMap<String, Vec<Point>>>>);
+
+impl Capture {
+    fn points(&self, name: &str) -> Vec<Point> {
+        self.0
+            .lock()
+            .unwrap()
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn point(&self, name: &str, attributes: &[(&str, &str)]) -> Point {
+        let want: BTreeMap<String, String> = attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.points(name)
+            .into_iter()
+            .find(|p| p.attributes == want)
+            .unwrap_or_else(|| panic!("no {name} {want:?} in {:?}", self.points(name)))
+    }
+}
+
+fn flatten<T: Copy + Into<f64>>(unit: &str, data: &MetricData<T>) -> Vec<Point> {
+    let attributes = |kvs: &mut dyn Iterator<Item = &coord::otel::opentelemetry::KeyValue>| {
+        kvs.map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect::<BTreeMap<_, _>>()
+    };
+    let point = |attrs, value: f64| Point {
+        unit: unit.to_owned(),
+        attributes: attrs,
+        value,
+        ..Point::default()
+    };
+    match data {
+        MetricData::Gauge(g) => g
+            .data_points()
+            .map(|p| point(attributes(&mut p.attributes()), p.value().into()))
+            .collect(),
+        MetricData::Sum(s) => s
+            .data_points()
+            .map(|p| point(attributes(&mut p.attributes()), p.value().into()))
+            .collect(),
+        MetricData::Histogram(h) => h
+            .data_points()
+            .map(|p| Point {
+                bounds: p.bounds().collect(),
+                buckets: p.bucket_counts().collect(),
+                count: p.count(),
+                sum: p.sum().into(),
+                ..point(attributes(&mut p.attributes()), 0.0)
+            })
+            .collect(),
+        MetricData::ExponentialHistogram(_) => Vec::new(),
+    }
+}
+
+impl PushMetricExporter for Capture {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        let mut latest = BTreeMap::new();
+        for scope in metrics.scope_metrics() {
+            for metric in scope.metrics() {
+                let points = match metric.data() {
+                    AggregatedMetrics::F64(d) => flatten(metric.unit(), d),
+                    AggregatedMetrics::U64(d) => {
+                        // u64 into f64: exact for the counts of a test.
+                        let data: &MetricData<u64> = d;
+                        match data {
+                            MetricData::Sum(s) => s
+                                .data_points()
+                                .map(|p| Point {
+                                    unit: metric.unit().to_owned(),
+                                    attributes: p
+                                        .attributes()
+                                        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                                        .collect(),
+                                    value: p.value() as f64,
+                                    ..Point::default()
+                                })
+                                .collect(),
+                            _ => Vec::new(),
+                        }
+                    }
+                    AggregatedMetrics::I64(_) => Vec::new(),
+                };
+                latest.insert(metric.name().to_owned(), points);
+            }
+        }
+        *self.0.lock().unwrap() = latest;
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+fn provider() -> (SdkMeterProvider, Capture) {
+    let capture = Capture::default();
+    let reader = PeriodicReader::builder(capture.clone())
+        .with_interval(Duration::from_secs(3600))
+        .build();
+    let provider = SdkMeterProvider::builder().with_reader(reader).build();
+    coord::otel::register(&provider.meter("coord"));
+    (provider, capture)
+}
+
+/// The OpenTelemetry name of an exposition family (what `coord::otel` documents).
+fn otel_name(prometheus: &str) -> &str {
+    let name = prometheus.strip_suffix("_total").unwrap_or(prometheus);
+    name.strip_suffix("_seconds")
+        .or_else(|| name.strip_suffix("_ratio"))
+        .unwrap_or(name)
+}
+
+#[test]
+fn every_family_reaches_the_meter_provider_with_exact_counts() {
+    workload_once();
+    let (provider, capture) = provider();
+    provider.force_flush().unwrap();
+
+    let exposition = coord::report().to_prometheus();
+    let families: Vec<&str> = exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split(' ').next())
+        .collect();
+    assert!(families.len() >= 30, "{exposition}");
+    let units: BTreeMap<_, _> = coord::otel::instruments().collect();
+    for family in &families {
+        let name = otel_name(family);
+        let points = capture.points(name);
+        assert!(!points.is_empty(), "{family} was not exported as {name}");
+        assert_eq!(points[0].unit, units[name], "{name}");
+    }
+    assert_eq!(families.len(), coord::otel::instruments().count());
+
+    for (name, attributes, value) in workload::EXPECTED {
+        assert_eq!(
+            capture.point(name, attributes).value,
+            *value,
+            "{name} {attributes:?}"
+        );
+    }
+    let latency = capture.point(
+        "coord_operation_duration",
+        &[("operation", "otel.ref.checkout")],
+    );
+    assert_eq!(latency.unit, "s");
+    let bounds: Vec<f64> = coord::perf::EXPORT_BOUNDS
+        .iter()
+        .map(Duration::as_secs_f64)
+        .collect();
+    assert_eq!(latency.bounds, bounds);
+    let mut want = vec![0u64; bounds.len() + 1];
+    for (le, count) in workload::CHECKOUT_BUCKETS {
+        want[bounds.iter().position(|b| b == le).unwrap()] = *count;
+    }
+    assert_eq!(latency.buckets, want);
+    assert_eq!(latency.count, workload::CHECKOUT_COUNT);
+    assert!(
+        (latency.sum - workload::CHECKOUT_SUM).abs() < 1e-12,
+        "{}",
+        latency.sum
+    );
+}
+
+#[test]
+fn each_collection_adds_only_the_new_calls() {
+    let (provider, capture) = provider();
+    let op = coord::monitor().operation_handle("otel.test.incremental");
+    op.record(Duration::from_millis(7), coord::perf::Outcome::Success);
+    provider.force_flush().unwrap();
+    op.record(Duration::from_millis(7), coord::perf::Outcome::Success);
+    op.record(Duration::from_secs(4000), coord::perf::Outcome::Failure);
+    provider.force_flush().unwrap();
+    provider.force_flush().unwrap();
+    let latency = capture.point(
+        "coord_operation_duration",
+        &[("operation", "otel.test.incremental")],
+    );
+    let stats = coord::operation("otel.test.incremental").unwrap();
+    assert_eq!(latency.count, 3);
+    assert_eq!(latency.buckets[6], 2, "{:?}", latency.buckets); // (5 ms, 10 ms]
+    assert_eq!(*latency.buckets.last().unwrap(), 1, "{:?}", latency.buckets); // above 1 h
+    let sum = stats.mean.as_secs_f64() * 3.0;
+    assert!((latency.sum - sum).abs() < 1e-6, "{} vs {sum}", latency.sum);
+    let calls = capture.point(
+        "coord_operation_calls",
+        &[
+            ("operation", "otel.test.incremental"),
+            ("outcome", "success"),
+        ],
+    );
+    assert_eq!(calls.value, 2.0);
+}
