@@ -109,8 +109,11 @@ pub const CHECKOUT_COUNT: u64 = 6;
 /// Their sum in seconds.
 pub const CHECKOUT_SUM: f64 = 3.0 * 0.000_15 + 2.0 * 0.003 + 0.04;
 
-/// Exact values after one [`run`]: OpenTelemetry metric name, attributes, value.
-pub const EXPECTED: &[(&str, &[(&str, &str)], f64)] = &[
+/// One expected series: OpenTelemetry metric name, attributes, value.
+pub type Expected = (&'static str, &'static [(&'static str, &'static str)], f64);
+
+/// Exact values after one [`run`].
+pub const EXPECTED: &[Expected] = &[
     (
         "coord_operation_calls",
         &[("operation", "otel.ref.checkout"), ("outcome", "success")],

@@ -88,10 +88,10 @@ fn family_of(by_name: &HashMap<&str, usize>, name: &str) -> Option<(usize, Part)
         ("_sum", Part::Sum),
         ("_count", Part::Count),
     ] {
-        if let Some(&i) = name.strip_suffix(suffix).and_then(|n| by_name.get(n)) {
-            if FAMILIES[i].family.is_counter().is_none() {
-                return Some((i, part));
-            }
+        if let Some(&i) = name.strip_suffix(suffix).and_then(|n| by_name.get(n))
+            && FAMILIES[i].family.is_counter().is_none()
+        {
+            return Some((i, part));
         }
     }
     None
