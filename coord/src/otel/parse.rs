@@ -47,30 +47,46 @@ pub(crate) fn parse(text: &str) -> Samples {
         scalars: vec![Vec::new(); FAMILIES.len()],
         histograms: vec![Vec::new(); FAMILIES.len()],
     };
-    // Index of the open histogram series per family, by its labels.
-    let mut open: HashMap<(usize, Labels), usize> = HashMap::new();
+    // A histogram's lines for one series are consecutive (`_bucket` lines, `_sum`, `_count`),
+    // their labels written the same way: the series of the previous line, by family and label
+    // text (without `le`), is found again without parsing the labels (1,000 operations are
+    // 27,000 such lines).
+    let mut previous: Option<(usize, &str)> = None;
     for line in text.lines() {
         if line.starts_with('#') || line.is_empty() {
             continue;
         }
-        let Some((name, labels, value)) = sample_line(line) else {
+        let Some((name, raw, value)) = split_line(line) else {
             continue;
         };
         let Some((index, part)) = family_of(&by_name, name) else {
             continue;
         };
         if let Part::Scalar = part {
-            samples.scalars[index].push((labels, value));
+            if let Some(labels) = parse_labels(raw) {
+                samples.scalars[index].push((labels, value));
+            }
             continue;
         }
-        let (labels, le) = split_le(labels);
-        let series_index = *open.entry((index, labels.clone())).or_insert_with(|| {
+        let (series_raw, is_bucket) = match part {
+            Part::Bucket => match without_le(raw) {
+                Some(rest) => (rest, true),
+                None => continue,
+            },
+            _ => (raw, false),
+        };
+        if previous != Some((index, series_raw)) {
+            let Some(labels) = parse_labels(series_raw) else {
+                continue;
+            };
             samples.histograms[index].push((labels, Series::default()));
-            samples.histograms[index].len() - 1
-        });
-        let series = &mut samples.histograms[index][series_index].1;
+            previous = Some((index, series_raw));
+        }
+        let Some((_, series)) = samples.histograms[index].last_mut() else {
+            continue;
+        };
         match part {
-            Part::Bucket if le.is_some() => series.cumulative.push(value as u64),
+            Part::Bucket if is_bucket => series.cumulative.push(value as u64),
             Part::Sum => series.sum = value,
             Part::Count => series.count = value as u64,
             _ => {}
@@ -97,47 +113,35 @@ fn family_of(by_name: &HashMap<&str, usize>, name: &str) -> Option<(usize, Part)
     None
 }
 
-fn split_le(mut labels: Labels) -> (Labels, Option<String>) {
-    let le = labels
-        .iter()
-        .position(|(k, _)| k == "le")
-        .map(|i| labels.remove(i).1);
-    (labels, le)
+/// The label text of a bucket line without its `le` label, which the exposition writes last.
+fn without_le(raw: &str) -> Option<&str> {
+    if raw.starts_with("le=\"") {
+        return Some("");
+    }
+    raw.rfind(",le=\"").map(|at| &raw[..at])
 }
 
-/// `name{k="v",...} value` or `name value`.
-fn sample_line(line: &str) -> Option<(&str, Labels, f64)> {
+/// `name{labels} value` or `name value`: the name, the text between the braces, the value.
+fn split_line(line: &str) -> Option<(&str, &str, f64)> {
     let name_end = line.find(['{', ' '])?;
     let name = &line[..name_end];
     let mut rest = &line[name_end..];
-    let mut labels = Vec::new();
+    let mut raw = "";
     if let Some(after) = rest.strip_prefix('{') {
-        rest = after;
-        loop {
-            rest = rest.trim_start_matches(',');
-            if let Some(after) = rest.strip_prefix('}') {
-                rest = after;
-                break;
+        // The closing brace is the first one outside a quoted value.
+        let (mut quoted, mut escaped) = (false, false);
+        let close = after.char_indices().find_map(|(i, c)| {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                '}' if !quoted => return Some(i),
+                _ => {}
             }
-            let eq = rest.find("=\"")?;
-            let key = rest[..eq].to_owned();
-            rest = &rest[eq + 2..];
-            let mut value = String::new();
-            let mut chars = rest.char_indices();
-            let end = loop {
-                let (i, c) = chars.next()?;
-                match c {
-                    '"' => break i,
-                    '\\' => match chars.next()?.1 {
-                        'n' => value.push('\n'),
-                        c => value.push(c),
-                    },
-                    c => value.push(c),
-                }
-            };
-            rest = &rest[end + 1..];
-            labels.push((key, value));
-        }
+            None
+        })?;
+        raw = &after[..close];
+        rest = &after[close + 1..];
     }
     let value = match rest.trim() {
         "+Inf" => f64::INFINITY,
@@ -145,7 +149,36 @@ fn sample_line(line: &str) -> Option<(&str, Labels, f64)> {
         "NaN" => f64::NAN,
         v => v.parse().ok()?,
     };
-    Some((name, labels, value))
+    Some((name, raw, value))
+}
+
+/// `k="v",...` with the values unescaped.
+fn parse_labels(mut rest: &str) -> Option<Labels> {
+    let mut labels = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(',');
+        if rest.is_empty() {
+            return Some(labels);
+        }
+        let eq = rest.find("=\"")?;
+        let key = rest[..eq].to_owned();
+        rest = &rest[eq + 2..];
+        let mut value = String::new();
+        let mut chars = rest.char_indices();
+        let end = loop {
+            let (i, c) = chars.next()?;
+            match c {
+                '"' => break i,
+                '\\' => match chars.next()?.1 {
+                    'n' => value.push('\n'),
+                    c => value.push(c),
+                },
+                c => value.push(c),
+            }
+        };
+        rest = &rest[end + 1..];
+        labels.push((key, value));
+    }
 }
 
 #[cfg(test)]
