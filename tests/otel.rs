@@ -156,7 +156,10 @@ fn provider() -> (SdkMeterProvider, Capture) {
     let reader = PeriodicReader::builder(capture.clone())
         .with_interval(Duration::from_secs(3600))
         .build();
-    let provider = SdkMeterProvider::builder().with_reader(reader).build();
+    let provider = SdkMeterProvider::builder()
+        .with_view(coord::otel::view)
+        .with_reader(reader)
+        .build();
     coord::otel::register(&provider.meter("coord"));
     (provider, capture)
 }
@@ -219,6 +222,41 @@ fn every_family_reaches_the_meter_provider_with_exact_counts() {
         "{}",
         latency.sum
     );
+}
+
+/// Past the SDK's default 2,000 series per instrument, [`coord::otel::view`] keeps every
+/// operation's own series (without it they fold into one `otel.metric.overflow` series).
+#[test]
+fn the_view_keeps_thousands_of_operations_apart() {
+    for i in 0..800 {
+        coord::monitor()
+            .operation_handle(&format!("otel.test.many.{i:03}"))
+            .record(Duration::from_millis(1), coord::perf::Outcome::Success);
+    }
+    let (provider, capture) = provider();
+    provider.force_flush().unwrap();
+    let calls = capture.points("coord_operation_calls");
+    assert!(calls.len() >= 2_400, "{}", calls.len());
+    assert!(
+        calls
+            .iter()
+            .all(|p| !p.attributes.contains_key("otel.metric.overflow")),
+        "an overflow series"
+    );
+    assert_eq!(
+        capture
+            .point(
+                "coord_operation_calls",
+                &[("operation", "otel.test.many.799"), ("outcome", "success")]
+            )
+            .value,
+        1.0
+    );
+    let latency = capture.point(
+        "coord_operation_duration",
+        &[("operation", "otel.test.many.799")],
+    );
+    assert_eq!(latency.bounds.len(), coord::perf::EXPORT_BOUNDS.len());
 }
 
 #[test]

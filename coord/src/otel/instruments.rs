@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Histogram, Meter};
+use opentelemetry_sdk::metrics::{Instrument, Stream};
 
 use super::families::{FAMILIES, otel_name};
 use super::parse::{self, Labels, Samples, Series};
@@ -111,6 +112,30 @@ pub fn register(meter: &Meter) {
             None => {}
         }
     }
+}
+
+/// The most series one of coord's instruments keeps per collection with [`view`]: above every
+/// family at coord's default caps (10,000 breakers × 5 states is the largest).
+pub const CARDINALITY_LIMIT: usize = 1 << 17;
+
+/// A view for `SdkMeterProviderBuilder::with_view` that lifts the SDK's default limit of 2,000
+/// series per instrument (past it, series are folded into one `otel.metric.overflow` series)
+/// to [`CARDINALITY_LIMIT`] for coord's instruments (those of a meter named `coord`), and leaves
+/// every other instrument alone. [`init_from_env`](super::init_from_env) installs it; an
+/// application with 700 operations (3 outcomes each) or more needs it in its own provider.
+///
+/// ```no_run
+/// use coord::otel::opentelemetry_sdk::metrics::SdkMeterProvider;
+/// let provider = SdkMeterProvider::builder().with_view(coord::otel::view).build();
+/// ```
+pub fn view(instrument: &Instrument) -> Option<Stream> {
+    if instrument.scope().name() != "coord" || !instrument.name().starts_with("coord_") {
+        return None;
+    }
+    Stream::builder()
+        .with_cardinality_limit(CARDINALITY_LIMIT)
+        .build()
+        .ok()
 }
 
 /// The name and unit of every instrument [`register`] creates, in the order of the Prometheus

@@ -17,5 +17,5 @@ mod parse;
 mod push;
 
 pub use env::{EnvError, EnvErrorKind, OtlpConfig, Protocol};
-pub use instruments::{instruments, register};
+pub use instruments::{CARDINALITY_LIMIT, instruments, register, view};
 pub use push::{InitError, OtelGuard, init_from_env, init_with};

@@ -149,6 +149,7 @@ fn build(config: &OtlpConfig) -> Result<OtelGuard, InitError> {
         )
         .build();
     let provider = SdkMeterProvider::builder()
+        .with_view(super::view)
         .with_reader(reader)
         .with_resource(resource)
         .build();
