@@ -22,7 +22,8 @@ struct Shared {
 #[derive(Default)]
 struct State {
     samples: Samples,
-    recorded: HashMap<(usize, Labels), Series>,
+    /// Per histogram family, the series as last recorded.
+    recorded: HashMap<usize, HashMap<Labels, Series>>,
 }
 
 /// Reports coord's metric families through `meter`: an observable instrument per counter and
@@ -166,16 +167,19 @@ impl Shared {
             let Some(Some(histogram)) = self.histograms.get(index) else {
                 continue;
             };
+            let recorded = recorded.entry(index).or_default();
             for (labels, now) in series {
-                let key = (index, labels.clone());
-                let before = recorded.get(&key);
+                let before = recorded.get(labels);
+                if before == Some(now) {
+                    continue;
+                }
                 let attrs = attributes(labels);
                 for (value, count) in stand_ins(&new_calls(before, now)) {
                     for _ in 0..count {
                         histogram.record(value, &attrs);
                     }
                 }
-                recorded.insert(key, now.clone());
+                recorded.insert(labels.clone(), now.clone());
             }
         }
         state.samples = samples;

@@ -128,17 +128,18 @@ fn split_line(line: &str) -> Option<(&str, &str, f64)> {
     let mut rest = &line[name_end..];
     let mut raw = "";
     if let Some(after) = rest.strip_prefix('{') {
-        // The closing brace is the first one outside a quoted value.
+        // The closing brace is the first one outside a quoted value (bytes: every delimiter is
+        // ASCII, and a multi-byte character never contains an ASCII byte).
         let (mut quoted, mut escaped) = (false, false);
-        let close = after.char_indices().find_map(|(i, c)| {
-            match c {
+        let close = after.bytes().position(|b| {
+            match b {
                 _ if escaped => escaped = false,
-                '\\' if quoted => escaped = true,
-                '"' => quoted = !quoted,
-                '}' if !quoted => return Some(i),
+                b'\\' if quoted => escaped = true,
+                b'"' => quoted = !quoted,
+                b'}' if !quoted => return true,
                 _ => {}
             }
-            None
+            false
         })?;
         raw = &after[..close];
         rest = &after[close + 1..];
