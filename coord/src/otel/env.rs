@@ -43,6 +43,7 @@ pub struct OtlpConfig {
 
 /// A variable whose value coord cannot use: which one, its value, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EnvError {
     /// The variable's name.
     pub variable: &'static str,
