@@ -19,6 +19,8 @@ const fn m(family: Family, unit: &'static str) -> Mirrored {
 /// The families in the order of the exposition. The integration test `tests/otel.rs` checks
 /// that a workload using every mechanism exposes no family missing here.
 pub(crate) const FAMILIES: &[Mirrored] = &[
+    // merge: rejected. A new `outcome` value of this family needs nothing here (samples are
+    // read from the exposition); a new family needs its line (tests/otel.rs fails without it).
     m(perf::section::OPERATION_CALLS_TOTAL, "{call}"),
     m(perf::section::OPERATION_DURATION_SECONDS, "s"),
     m(perf::section::SYSTEM_CPU_USAGE_RATIO, "1"),
