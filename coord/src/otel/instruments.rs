@@ -45,9 +45,9 @@ struct State {
 /// The values recorded into the histogram stand for coord's calls: each is inside the bucket of
 /// the calls it stands for, and together they add up to coord's sum, so counts, buckets and sum
 /// are exact, while the histogram's min and max are those stand-ins (coord's own extremes are in
-/// the report). After [`coord::reset()`](crate::reset()) a histogram series starts again from
-/// coord's new counts; with cumulative temporality the SDK keeps reporting the series of
-/// operations that no longer exist, as it does for any instrument.
+/// the report). After [`coord::reset()`](crate::reset()) the counters report coord's counts
+/// from zero again (a backend reads the drop as a counter reset), while a histogram series,
+/// which the SDK only adds to, keeps its earlier calls and adds those recorded since.
 ///
 /// ```no_run
 /// use opentelemetry::metrics::MeterProvider as _;
