@@ -99,6 +99,8 @@ mod stack;
 pub mod config;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "otel")]
+pub mod otel;
 #[doc(hidden)]
 pub mod report;
 #[cfg(feature = "tower")]

@@ -7,7 +7,7 @@
 //! ```text
 //! doors         lib.rs, __private, doors,      may import anything below
 //!               tower (the tower middleware)
-//! presentation  report, config, http           composition, mechanisms, leaves
+//! presentation  report, config, http, otel     composition, mechanisms, leaves
 //! composition   compose, stack, mechanisms     mechanisms, leaves
 //!               (the list)
 //! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
@@ -50,7 +50,7 @@ fn layer_of(module: &str) -> Option<Layer> {
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" => Layer::Composition,
-        "report" | "config" | "http" => Layer::Presentation,
+        "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,
         _ => return None,
     })

@@ -25,7 +25,7 @@
 pub(crate) mod file;
 pub(crate) mod layer;
 mod registry;
-mod section;
+pub(crate) mod section;
 mod wait;
 
 use std::fmt;

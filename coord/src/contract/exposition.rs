@@ -49,6 +49,23 @@ impl Family {
             help,
         }
     }
+
+    /// Whether the family is a counter (`Some(true)`), a gauge (`Some(false)`) or a histogram
+    /// (`None`): for the OpenTelemetry instruments, which mirror the families.
+    #[cfg(feature = "otel")]
+    pub(crate) const fn is_counter(&self) -> Option<bool> {
+        match self.kind {
+            Kind::Counter => Some(true),
+            Kind::Gauge => Some(false),
+            Kind::Histogram => None,
+        }
+    }
+
+    /// The help text, for the OpenTelemetry instruments' descriptions.
+    #[cfg(feature = "otel")]
+    pub(crate) const fn help(&self) -> &'static str {
+        self.help
+    }
 }
 
 /// A family with one sample per row, and the row's value.

@@ -34,7 +34,7 @@ mod clock;
 pub(crate) mod file;
 pub(crate) mod layer;
 mod registry;
-mod section;
+pub(crate) mod section;
 
 pub use registry::{find, snapshots};
 // Compatibility paths: each has its one documented home at the root (the lookups, which load

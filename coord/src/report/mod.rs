@@ -81,7 +81,7 @@ impl fmt::Display for Report {
 }
 
 /// Per capped registry, the names sent to its overflow entry.
-const DROPPED_NAMES_TOTAL: Family = Family::counter(
+pub(crate) const DROPPED_NAMES_TOTAL: Family = Family::counter(
     "coord_dropped_names_total",
     "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
 );

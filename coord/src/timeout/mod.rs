@@ -43,7 +43,7 @@ use crate::clock::timer;
 
 pub(crate) mod counters;
 pub(crate) mod layer;
-mod section;
+pub(crate) mod section;
 
 pub(crate) use counters::{dropped_timeout_names, reset_timeouts, timeout_count};
 pub use section::TimeoutCount;

@@ -93,7 +93,7 @@ mod result;
 mod rule;
 mod rule_set_ref;
 mod schema;
-mod section;
+pub(crate) mod section;
 #[doc(hidden)]
 pub mod support;
 mod yaml;

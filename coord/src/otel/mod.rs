@@ -1,0 +1,21 @@
+//! coord's metrics in an OpenTelemetry pipeline (feature `otel`).
+//!
+//! - [`register`]: into the application's own meter provider (the primary path).
+//! - [`init_from_env`]: for applications without one, a meter provider pushing OTLP
+//!   (http/protobuf or gRPC) configured by the standard `OTEL_*` variables, with coord's
+//!   families registered; its guard flushes and shuts down on drop.
+
+// The OpenTelemetry crates coord is built with, so an application and its tests name the same
+// versions of `Meter` and `SdkMeterProvider` as coord does.
+pub use opentelemetry;
+pub use opentelemetry_sdk;
+
+mod env;
+mod families;
+mod instruments;
+mod parse;
+mod push;
+
+pub use env::{EnvError, EnvErrorKind, OtlpConfig, Protocol};
+pub use instruments::{CARDINALITY_LIMIT, instruments, register, view};
+pub use push::{InitError, OtelGuard, init_from_env, init_with};
