@@ -11,6 +11,7 @@
 #   CARGO_TARGET_DIR=/tmp/cc scripts/compile-cost.sh   # reuse the dependency builds next time
 #   COORD_DIR=/path/to/other/checkout/coord scripts/compile-cost.sh   # measure another coord
 #   IR=0 scripts/compile-cost.sh               # skip the LLVM IR line count
+#   CALLGRIND=1 scripts/compile-cost.sh        # also count rustc's instructions (valgrind)
 #
 # Variants: plain (no attribute), track (`#[track_performance]`), three (`#[track_performance]
 # #[retry] #[circuit_breaker]`), instrument (`#[tracing::instrument(err)]`, the baseline).
@@ -18,9 +19,11 @@
 # cargo's freshness check of the dependencies (about 0.1 s) is in every number alike.
 # With hyperfine installed it does the timing; otherwise a loop of `date +%s.%N` under
 # /usr/bin/time. CPU time (user + system, median) is printed beside wall time: on a busy
-# machine it moves much less than wall time. The last column counts the lines of LLVM IR rustc
-# hands to LLVM (`--emit=llvm-ir -C no-prepopulate-passes`): a deterministic measure of the
-# code to optimize, which is where the release build's time goes.
+# machine it moves much less than wall time. The LLVM IR column counts the lines of LLVM IR
+# rustc hands to LLVM (`--emit=llvm-ir -C no-prepopulate-passes`), a deterministic measure of
+# the code to optimize. With CALLGRIND=1, the instructions rustc executes for the crate
+# (valgrind's callgrind, all threads; minutes per variant): the same count whatever else the
+# machine is doing, so that ratio holds on a busy machine, where wall and CPU time do not.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-5}
@@ -146,6 +149,25 @@ ir_lines() { # variant -> lines of unoptimized LLVM IR of the crate
   cat "$deps/$variant"-*.ll | wc -l
   rm -f "$deps/$variant"-*.ll
 }
+instructions() { # variant -> instructions rustc executes for the crate (valgrind's callgrind)
+  local variant=$1 wrapper="$work/callgrind-rustc"
+  cat > "$wrapper" <<'WRAP'
+#!/usr/bin/env bash
+# Runs rustc under callgrind for the measured crate only; its dependencies as usual.
+rustc=$1; shift
+case " $* " in
+  *" --crate-name $COST_CRATE "*)
+    exec valgrind --tool=callgrind --cache-sim=no --branch-sim=no \
+      --callgrind-out-file="$COST_OUT" "$rustc" "$@" 2>/dev/null ;;
+  *) exec "$rustc" "$@" ;;
+esac
+WRAP
+  chmod +x "$wrapper"
+  touch "$variant/src/lib.rs"
+  COST_CRATE=$variant COST_OUT="$work/$variant.callgrind" RUSTC_WRAPPER="$wrapper" \
+    CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$work/target}/callgrind" cargo build -q --release -p "$variant"
+  sed -n 's/^totals: //p' "$work/$variant.callgrind"
+}
 median_of() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 rows=()
 for variant in $variants; do
@@ -158,7 +180,9 @@ for variant in $variants; do
   cpu_median[$variant]=$cpu
   ir="-"
   [ "${IR:-1}" = 0 ] || ir=$(ir_lines "$variant")
-  rows+=("$variant $med $min $cpu $ir")
+  ins="-"
+  [ -z "${CALLGRIND:-}" ] || ins=$(instructions "$variant")
+  rows+=("$variant $med $min $cpu $ir $ins")
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -174,16 +198,25 @@ echo
 echo "$functions functions (half async), release, the crate alone; $runs builds each; $cores cores;"
 echo "load average before $load_before, after $load_after"
 echo
-printf '| variant | wall, median | wall, min | CPU, median | ÷ `instrument(err)` (wall) | ÷ `instrument(err)` (CPU) | LLVM IR lines |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '| variant | wall, median | wall, min | CPU, median | ÷ `instrument(err)` (wall) | ÷ `instrument(err)` (CPU) | LLVM IR lines | rustc instructions | ÷ `instrument(err)` (instructions) |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
+instrument_ins=""
 for row in "${rows[@]}"; do
-  read -r variant med min cpu ir <<< "$row"
+  read -r variant _ _ _ _ ins <<< "$row"
+  [ "$variant" = instrument ] && instrument_ins=$ins
+done
+for row in "${rows[@]}"; do
+  read -r variant med min cpu ir ins <<< "$row"
   ratio="n/a"
   cpu_ratio="n/a"
+  ins_ratio="n/a"
   if [ -n "${median[instrument]:-}" ]; then
     ratio=$(printf '%.2f' "$(echo "$med / ${median[instrument]}" | bc -l)")
     cpu_ratio=$(printf '%.2f' "$(echo "$cpu / ${cpu_median[instrument]}" | bc -l)")
   fi
-  printf '| %s | %.2f s | %.2f s | %.2f s | %s | %s | %s |\n' "$(label "$variant")" "$med" "$min" "$cpu" \
-    "$ratio" "$cpu_ratio" "$ir"
+  if [ "$ins" != "-" ] && [ -n "$instrument_ins" ] && [ "$instrument_ins" != "-" ]; then
+    ins_ratio=$(printf '%.3f' "$(echo "$ins / $instrument_ins" | bc -l)")
+  fi
+  printf '| %s | %.2f s | %.2f s | %.2f s | %s | %s | %s | %s | %s |\n' "$(label "$variant")" "$med" "$min" "$cpu" \
+    "$ratio" "$cpu_ratio" "$ir" "$ins" "$ins_ratio"
 done
