@@ -456,16 +456,8 @@ impl RetryPolicy {
     /// first operation this value ran under keeps it: the handle is cached here).
     #[inline]
     pub(crate) fn bound_budget(&self, operation: &str) -> Option<&Arc<RetryBudget>> {
-        let config = self.settings.budget?;
-        Some(match self.name.as_deref() {
-            Some(name) => self
-                .shared
-                .budget
-                .get_or_init(|| budget::resolve(name, config)),
-            None => self
-                .shared
-                .operation_budget
-                .get_or_init(|| budget::resolve(operation, config)),
+        self.cached_budget(&self.shared.operation_budget, |config| {
+            budget::resolve(operation, config)
         })
     }
 
@@ -474,16 +466,25 @@ impl RetryPolicy {
     /// one).
     #[inline]
     pub(crate) fn own_budget(&self) -> Option<&Arc<RetryBudget>> {
+        self.cached_budget(&self.shared.budget, |config| {
+            Arc::new(RetryBudget::own(config))
+        })
+    }
+
+    /// The named budget, cached; for an unnamed policy, `unnamed`'s, cached in `cell`.
+    #[inline]
+    fn cached_budget<'s>(
+        &'s self,
+        cell: &'s OnceLock<Arc<RetryBudget>>,
+        unnamed: impl FnOnce(BudgetConfig) -> Arc<RetryBudget>,
+    ) -> Option<&'s Arc<RetryBudget>> {
         let config = self.settings.budget?;
         Some(match self.name.as_deref() {
             Some(name) => self
                 .shared
                 .budget
                 .get_or_init(|| budget::resolve(name, config)),
-            None => self
-                .shared
-                .budget
-                .get_or_init(|| Arc::new(RetryBudget::own(config))),
+            None => cell.get_or_init(|| unnamed(config)),
         })
     }
 
