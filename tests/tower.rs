@@ -308,6 +308,59 @@ async fn a_per_attempt_timeout_drops_the_inner_future() {
     assert_eq!(counted, Some(1));
 }
 
+/// A request as a gRPC client sends it: `POST` with `content-type: application/grpc`.
+fn grpc_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
+    http::Request::post(format!("http://{addr}{path}"))
+        .header(http::header::CONTENT_TYPE, "application/grpc")
+        .body(Empty::new())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
+    // As tonic routes: one route per service, the method in the rest of the path.
+    let app = Router::new()
+        .route(
+            "/shop.Cart/{*method}",
+            axum::routing::post(|| async { StatusCode::OK }),
+        )
+        .route_layer(CoordLayer::server("tower_t.grpc").track_performance());
+    let addr = serve(app).await;
+    let client = client();
+    for path in ["/shop.Cart/Add", "/shop.Cart/Add", "/shop.Cart/Remove"] {
+        let answer = client.request(grpc_request(addr, path)).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+    }
+    let calls = |name: &str| coord::operation(name).map(|stats| stats.calls);
+    assert_eq!(calls("tower_t.grpc POST /shop.Cart/Add"), Some(2));
+    assert_eq!(calls("tower_t.grpc POST /shop.Cart/Remove"), Some(1));
+    // Not gRPC, or not a method name: the matched route, as for any axum route.
+    let plain = http::Request::post(format!("http://{addr}/shop.Cart/Add"))
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    client.request(plain).await.unwrap();
+    client
+        .request(grpc_request(addr, "/shop.Cart/Add%20me"))
+        .await
+        .unwrap();
+    assert_eq!(calls("tower_t.grpc POST /shop.Cart/{*method}"), Some(2));
+
+    // Made-up method names from a client: 1,024 routes per layer, then the layer's name.
+    for n in 0..1030 {
+        let path = format!("/shop.Cart/Made{n}");
+        client.request(grpc_request(addr, &path)).await.unwrap();
+    }
+    let named = coord::report()
+        .performance
+        .operations
+        .iter()
+        .filter(|op| op.name.starts_with("tower_t.grpc "))
+        .count();
+    // Add, Remove, the matched route, and 1,021 made-up methods fill the 1,024 routes.
+    assert_eq!(named, 1024);
+    assert_eq!(calls("tower_t.grpc"), Some(9));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_route_names_with_path_parameters_stay_one_series() {
     let app = Router::new()

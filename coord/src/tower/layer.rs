@@ -285,8 +285,10 @@ impl<R, M> CoordLayer<R, M> {
     /// Names the operation after the route axum matched (`"{name} {METHOD} {route}"`, e.g.
     /// `"api GET /users/{id}"`), read from axum's `MatchedPath`, which `Router::route_layer`
     /// provides: one series per route whatever the path parameters. Methods outside the
-    /// standard nine are named `OTHER`. Without the `axum` feature, or without a matched route,
-    /// the operation keeps the layer's name.
+    /// standard nine are named `OTHER`. A gRPC call (tonic: `content-type: application/grpc`)
+    /// is named after its method instead (`"{name} POST /package.Service/Method"`), since a
+    /// gRPC server matches one route per service. At most 1,024 routes per layer: past them,
+    /// and without the `axum` feature or a matched route, the operation keeps the layer's name.
     pub fn per_route(self) -> Self {
         self.set(|s| s.per_route = true)
     }

@@ -20,9 +20,13 @@ use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
 use crate::retry::RetryBudget;
 use crate::timeout::counters::{TimeoutCounter, timeout_count};
 
-/// Routes a layer keeps resolved; past it (a router of more routes, or names made up by
-/// requests) each request resolves its name in the registries, which have their own caps.
+/// Routes (axum's matched paths, gRPC methods) a layer names operations after; past it (a
+/// router of more routes, or gRPC method names made up by clients) a request belongs to the
+/// layer's own operation, so no client can make names without bound.
 const MAX_CACHED_ROUTES: usize = 1024;
+
+/// The longest gRPC service or method name taken as a route.
+const MAX_GRPC_NAME: usize = 128;
 
 /// The standard methods (named as they are) and `OTHER` for the rest, so that request methods
 /// cannot make names without bound.
@@ -118,7 +122,8 @@ impl Shared {
         if !self.settings.per_route {
             return None;
         }
-        matched_path(request)
+        // A gRPC server (tonic) routes per service: the method is in the path.
+        grpc_method(request).or_else(|| matched_path(request))
     }
 
     fn route_operation(&self, route: &str, method: &Method) -> Arc<Resolved> {
@@ -142,7 +147,11 @@ impl Shared {
         };
         let mut routes = locks::write(&self.routes);
         if !routes.contains_key(route) && routes.len() >= MAX_CACHED_ROUTES {
-            return make();
+            drop(routes);
+            return Arc::clone(
+                self.fixed
+                    .get_or_init(|| Arc::new(self.resolve(Arc::clone(&self.settings.name)))),
+            );
         }
         let methods = routes.entry(Box::from(route)).or_default();
         Arc::clone(methods[index].get_or_init(make))
@@ -210,6 +219,25 @@ fn matched_path<B>(request: &Request<B>) -> Option<&str> {
 #[cfg(not(feature = "axum"))]
 fn matched_path<B>(_: &Request<B>) -> Option<&str> {
     None
+}
+
+/// The path of a gRPC call (`content-type: application/grpc…`, path `/package.Service/Method`),
+/// which names its method: `None` for anything else, or for names that are not identifiers.
+fn grpc_method<B>(request: &Request<B>) -> Option<&str> {
+    let content_type = request.headers().get(http::header::CONTENT_TYPE)?;
+    if !content_type.as_bytes().starts_with(b"application/grpc") {
+        return None;
+    }
+    let path = request.uri().path();
+    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
+    let identifier = |name: &str| {
+        !name.is_empty()
+            && name.len() <= MAX_GRPC_NAME
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    };
+    (identifier(service) && identifier(method)).then_some(path)
 }
 
 /// As at a `#[circuit_breaker]` call site: a configuration file's entry wins; an existing
