@@ -245,17 +245,15 @@ impl<T, E> ResultOutcome<Result<T, E>> for Kind<Result<T, E>> {
 }
 
 /// Chosen for an HTTP response (`http::Response<B>`, axum's `Response`): classified by status
-/// with [`StatusRule::DEFAULT`] (5xx fail). Without coord's `http` feature no type implements
-/// it.
+/// with [`StatusRule::DEFAULT`] (5xx fail), whatever coord's features.
 pub trait ResponseOutcome<T> {
     /// The classifier.
     fn classifier(&self) -> fn(&T) -> Outcome;
 }
 
-#[cfg(feature = "http")]
-impl<B> ResponseOutcome<hyper::Response<B>> for Kind<hyper::Response<B>> {
+impl<B> ResponseOutcome<http::Response<B>> for Kind<http::Response<B>> {
     #[inline(always)]
-    fn classifier(&self) -> fn(&hyper::Response<B>) -> Outcome {
+    fn classifier(&self) -> fn(&http::Response<B>) -> Outcome {
         |out| StatusRule::DEFAULT.classify(out.status().as_u16())
     }
 }
@@ -288,10 +286,9 @@ impl<T, E: core::fmt::Display> FailureDisplay<Result<T, E>> for &&&Kind<Result<T
     }
 }
 
-#[cfg(feature = "http")]
-impl<B> FailureDisplay<hyper::Response<B>> for &&&Kind<hyper::Response<B>> {
+impl<B> FailureDisplay<http::Response<B>> for &&&Kind<http::Response<B>> {
     #[inline(always)]
-    fn describer(&self) -> DescribeFailure<hyper::Response<B>> {
+    fn describer(&self) -> DescribeFailure<http::Response<B>> {
         |out| FailureMessage::Status(out.status().as_u16())
     }
 }
@@ -344,8 +341,13 @@ pub fn into_response<T: axum::response::IntoResponse>(value: T) -> axum::respons
     value.into_response()
 }
 
-/// Without coord's `axum` feature the value stays as it is (and is classified as any value).
+/// Without coord's `axum` feature the value stays as it is, so its status cannot be read: the
+/// call is a success whatever it answers. Said at the function, as a warning, rather than
+/// counted wrong in silence.
 #[cfg(not(feature = "axum"))]
+#[deprecated(
+    note = "`#[track_performance]` cannot read the status of an `impl IntoResponse` without coord's `axum` feature (every call counts as a success): enable `coord/axum`, or return `Response`"
+)]
 #[inline(always)]
 pub fn into_response<T>(value: T) -> T {
     value

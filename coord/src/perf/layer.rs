@@ -41,16 +41,10 @@ impl fmt::Display for FailureMessage<'_> {
     }
 }
 
-#[cfg(feature = "http")]
 fn reason(status: u16) -> Option<&'static str> {
-    hyper::StatusCode::from_u16(status)
+    http::StatusCode::from_u16(status)
         .ok()
         .and_then(|status| status.canonical_reason())
-}
-
-#[cfg(not(feature = "http"))]
-fn reason(_: u16) -> Option<&'static str> {
-    None
 }
 
 impl fmt::Debug for FailureMessage<'_> {

@@ -89,7 +89,22 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
+/// A handler answering with a status, as axum's `Response` (an `http::Response`) does.
+#[track_performance("consumer.handler")]
+fn handler(status: u16) -> http::Response<()> {
+    let mut response = http::Response::new(());
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+    response
+}
+
 fn main() {
+    // A 5xx is a failure and a 4xx a success whatever coord's features.
+    for status in [200, 404, 502] {
+        handler(status);
+    }
+    let handled = coord::operation("consumer.handler").expect("recorded");
+    assert_eq!((handled.successes, handled.failures), (2, 1));
+
     let attempts = Cell::new(0);
     assert_eq!(block_on(reserve(&attempts)).unwrap(), 3);
 
