@@ -362,6 +362,30 @@ async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ordinary_route_keeps_its_name_and_a_handlers_429_is_a_success() {
+    let app = Router::new()
+        .route(
+            "/items/{id}",
+            axum::routing::post(|| async { StatusCode::TOO_MANY_REQUESTS }),
+        )
+        .route_layer(CoordLayer::server("tower_t.plain").track_performance());
+    let addr = serve(app).await;
+    let client = client();
+    // A client claiming gRPC on an ordinary route: still the matched route, not the raw path.
+    for id in 1..=3 {
+        let answer = client
+            .request(grpc_request(addr, &format!("/items/{id}")))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let stats = coord::operation("tower_t.plain POST /items/{id}").unwrap();
+    // The handler chose to answer 429: a success on the server side, as for the attributes.
+    assert_eq!((stats.calls, stats.successes, stats.failures), (3, 3, 0));
+    assert!(coord::operation("tower_t.plain POST /items/1").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_route_names_with_path_parameters_stay_one_series() {
     let app = Router::new()
         .route("/users/{id}", get(|| async { StatusCode::OK }))

@@ -193,11 +193,15 @@ impl CoordLayer {
         }
     }
 
-    /// A server layer: [`per_route`](Self::per_route) names and
-    /// [`rejections_as_responses`](Self::rejections_as_responses), for axum's
-    /// `Router::route_layer`.
+    /// A server layer: [`per_route`](Self::per_route) names,
+    /// [`rejections_as_responses`](Self::rejections_as_responses), and the crate's
+    /// [`StatusRule::DEFAULT`] (a 429 the handler answers is its choice, a success, as for
+    /// `#[track_performance]`; only 5xx fail), for axum's `Router::route_layer`.
     pub fn server(name: impl Into<Arc<str>>) -> CoordLayer<NoRetry, Responses> {
-        Self::new(name).per_route().rejections_as_responses()
+        Self::new(name)
+            .per_route()
+            .status_rule(StatusRule::DEFAULT)
+            .rejections_as_responses()
     }
 }
 

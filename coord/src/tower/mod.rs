@@ -58,8 +58,9 @@
 //! # Outcomes
 //!
 //! A response whose status the [`StatusRule`](crate::StatusRule) makes a failure (default:
-//! [`DEFAULT_STATUS_RULE`], 5xx and 429) is a failure for
-//! the breaker, the retries and the error rate; other statuses, 4xx included, are successes.
+//! [`DEFAULT_STATUS_RULE`], 5xx and 429; with [`CoordLayer::server`], the crate's
+//! `StatusRule::DEFAULT`, 5xx only) is a failure for the breaker, the retries and the error
+//! rate; other statuses, 4xx included, are successes.
 //! After the last attempt the response itself is returned. A failed response's `Retry-After`
 //! (in seconds) holds the next attempt back until the time it names, at most the retry policy's
 //! `max_delay` after the response (the back-off already slept counts). On the client side a rejection is

@@ -109,11 +109,16 @@ impl Shared {
     pub(super) fn operation<B>(&self, request: &Request<B>) -> Arc<Resolved> {
         match self.route(request) {
             Some(route) => self.route_operation(route, request.method()),
-            None => Arc::clone(self.fixed.get_or_init(|| {
-                crate::config::ensure_env_loaded();
-                Arc::new(self.resolve(Arc::clone(&self.settings.name)))
-            })),
+            None => self.fixed(),
         }
+    }
+
+    /// The layer's own operation: without a route, or past the routes a layer names.
+    fn fixed(&self) -> Arc<Resolved> {
+        Arc::clone(self.fixed.get_or_init(|| {
+            crate::config::ensure_env_loaded();
+            Arc::new(self.resolve(Arc::clone(&self.settings.name)))
+        }))
     }
 
     /// The route axum matched, when the layer names operations per route.
@@ -122,17 +127,33 @@ impl Shared {
         if !self.settings.per_route {
             return None;
         }
-        // A gRPC server (tonic) routes per service: the method is in the path.
-        grpc_method(request).or_else(|| matched_path(request))
+        // A gRPC server (tonic) matches one wildcard route per service: the method is in the
+        // path. Only there (or with no matched route): a client's `content-type` must not turn
+        // an ordinary route's raw paths into names.
+        match matched_path(request) {
+            Some(route) if !route.contains("{*") => Some(route),
+            matched => grpc_method(request).or(matched),
+        }
     }
 
     fn route_operation(&self, route: &str, method: &Method) -> Arc<Resolved> {
         let index = method_index(method);
-        if let Some(found) = locks::read(&self.routes)
-            .get(route)
-            .and_then(|methods| methods[index].get())
         {
-            return Arc::clone(found);
+            let routes = locks::read(&self.routes);
+            match routes.get(route) {
+                Some(methods) => {
+                    if let Some(found) = methods[index].get() {
+                        return Arc::clone(found);
+                    }
+                }
+                // Full: decided under the read lock, so that names made up past the cap do not
+                // queue every request on the write lock.
+                None if routes.len() >= MAX_CACHED_ROUTES => {
+                    drop(routes);
+                    return self.fixed();
+                }
+                None => {}
+            }
         }
         self.resolve_route(route, index)
     }
@@ -148,10 +169,7 @@ impl Shared {
         let mut routes = locks::write(&self.routes);
         if !routes.contains_key(route) && routes.len() >= MAX_CACHED_ROUTES {
             drop(routes);
-            return Arc::clone(
-                self.fixed
-                    .get_or_init(|| Arc::new(self.resolve(Arc::clone(&self.settings.name)))),
-            );
+            return self.fixed();
         }
         let methods = routes.entry(Box::from(route)).or_default();
         Arc::clone(methods[index].get_or_init(make))
