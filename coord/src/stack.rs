@@ -36,7 +36,6 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 
-use drive::rejected_now;
 pub use drive::{rejected, settle};
 
 use crate::layer::{Fallible, GateFor, Gates, LimitFor, Of, Off, Recover, RecoverAsync, TimerFor};

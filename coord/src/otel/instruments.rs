@@ -1,6 +1,6 @@
 //! coord's families as instruments of the application's meter.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::KeyValue;
@@ -182,6 +182,12 @@ impl Shared {
                     }
                 }
                 recorded.insert(labels.clone(), now.clone());
+            }
+            // Series gone from the registries (a name evicted or reset, a keyed breaker's
+            // key dropped) are forgotten too, so this map stays as large as the exposition.
+            if recorded.len() > series.len() {
+                let present: HashSet<&Labels> = series.iter().map(|(labels, _)| labels).collect();
+                recorded.retain(|labels, _| present.contains(labels));
             }
         }
         state.samples = samples;

@@ -98,16 +98,6 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
         }
     }
 
-    /// A rejection by a gate inside the loop (an open breaker, a full limit): permanent,
-    /// never retried.
-    #[cold]
-    pub fn rejected<Out: Fallible<Err = E>>(&self, rejected: Out) -> Result<Out, Attempt<E>> {
-        match rejected.into_result() {
-            Ok(value) => Ok(Out::from_result(Ok(value))),
-            Err(error) => Err(Attempt::permanent(error).describe_with(self.describe)),
-        }
-    }
-
     #[inline]
     fn classify(&self, error: E) -> Attempt<E> {
         let attempt = if (self.when)(&error) {

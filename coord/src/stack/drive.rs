@@ -29,12 +29,7 @@ macro_rules! __drive_async {
                 let permit = match $crate::__private::Gate::admit_async(&gates).await {
                     ::core::result::Result::Ok(permit) => permit,
                     ::core::result::Result::Err(rejection) => {
-                        let rejected = attempts.failures() == 0;
-                        match $crate::__private::rejected(&retry, &gates, &mut attempts, rejection)
-                        {
-                            ::core::option::Option::Some(out) => break (out, rejected),
-                            ::core::option::Option::None => continue,
-                        }
+                        break $crate::__private::rejected(&gates, &mut attempts, rejection);
                     }
                 };
                 let out = body().await;
@@ -58,18 +53,7 @@ macro_rules! __drive_async {
                     let permit = match $crate::__private::Gate::admit_async(&gates).await {
                         ::core::result::Result::Ok(permit) => permit,
                         ::core::result::Result::Err(rejection) => {
-                            // The call's outcome is the rejection only when no attempt
-                            // ran (earlier failures that tripped the gate make it a failure).
-                            let rejected = attempts.failures() == 0;
-                            match $crate::__private::rejected(
-                                &retry,
-                                &gates,
-                                &mut attempts,
-                                rejection,
-                            ) {
-                                ::core::option::Option::Some(out) => break (out, rejected),
-                                ::core::option::Option::None => continue,
-                            }
+                            break $crate::__private::rejected(&gates, &mut attempts, rejection);
                         }
                     };
                     let out = {
@@ -109,34 +93,19 @@ macro_rules! __drive_async {
     }};
 }
 
-/// A gate rejected an attempt: the call's outcome (a rejection is permanent, and recorded as a
-/// rejection, not a failure), or `None` to try admitting again (a rejection the policy wants
-/// retried: cannot happen today).
+/// A gate rejected an attempt, which ends the call (a rejection is never retried): the
+/// rejection as the call's value, told to the retry loop (no failed attempt counted), and
+/// whether the call's outcome is *rejected*: only when no attempt ran (earlier failures that
+/// tripped the gate make the call a failure).
 #[cold]
-pub fn rejected<Out, X, E, G>(
-    _retry: &Retry<'_, X, E>,
+pub fn rejected<Out, G: GateFor<Out>>(
     gates: &G,
     attempts: &mut RetryLoop<'_>,
     rejection: G::Rejection,
-) -> Option<Out>
-where
-    Out: Fallible<Err = E>,
-    X: Retrier,
-    G: GateFor<Out>,
-{
-    Some(rejected_now(attempts, gates, rejection))
-}
-
-/// The rejection as the call's value, told to the retry loop (which ends the call without
-/// counting a failed attempt).
-#[cold]
-pub(crate) fn rejected_now<Out, G: GateFor<Out>>(
-    attempts: &mut RetryLoop<'_>,
-    gates: &G,
-    rejection: G::Rejection,
-) -> Out {
+) -> (Out, bool) {
+    let rejected = attempts.failures() == 0;
     attempts.rejected();
-    gates.reject(rejection)
+    (gates.reject(rejection), rejected)
 }
 
 /// Releases an attempt's permits with its outcome: the call's outcome, or how long to wait

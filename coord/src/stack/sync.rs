@@ -102,11 +102,6 @@ where
             gates.release(permit, &out);
             retry.outcome(attempts, out).map(|out| (out, false))
         }
-        // A call whose earlier attempts failed and tripped the gate failed: the rejection is
-        // the call's outcome only when no attempt ran.
-        Err(rejection) => {
-            let rejected = attempts.failures() == 0;
-            Ok((super::rejected_now(attempts, gates, rejection), rejected))
-        }
+        Err(rejection) => Ok(super::rejected(gates, attempts, rejection)),
     }
 }
