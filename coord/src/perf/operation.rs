@@ -27,8 +27,10 @@ pub struct Operation {
     cancelled: AtomicU64,
     // Rejections by a gate are outside the histogram and the latency sums: they did no work, and
     // their microseconds would pull the percentiles down exactly when a dependency is down.
-    // Sharded like the sums: rejections are most of the calls while a gate sheds load.
-    rejected: [PaddedCounter; SHARDS],
+    // One counter, not sharded like the sums: shards would take an operation past its memory
+    // budget (`tests/histogram_memory.rs`), and a rejected call is already serialised on its
+    // gate's own counters.
+    rejected: AtomicU64,
     // One sum per shard, each on its own cache line, like the histogram's buckets.
     total_nanos: [PaddedCounter; SHARDS],
     min_nanos: AtomicU64,
@@ -54,7 +56,7 @@ impl Operation {
             name,
             failures: AtomicU64::new(0),
             cancelled: AtomicU64::new(0),
-            rejected: Default::default(),
+            rejected: AtomicU64::new(0),
             total_nanos: Default::default(),
             min_nanos: AtomicU64::new(u64::MAX),
             max_nanos: AtomicU64::new(0),
@@ -118,8 +120,7 @@ impl Operation {
 
     #[cold]
     fn record_rejected(&self, nanos: u64) {
-        let shard = super::shard::current();
-        self.rejected[shard % SHARDS].0.fetch_add(1, Relaxed);
+        self.rejected.fetch_add(1, Relaxed);
         self.metrics.record(
             [
                 super::section::OPERATION_CALLS_TOTAL.name,
@@ -137,9 +138,7 @@ impl Operation {
 
     /// Calls a gate rejected (open breaker, full bulkhead, rate limit) so far.
     pub fn rejected(&self) -> u64 {
-        self.rejected
-            .iter()
-            .fold(0, |sum, shard| sum.saturating_add(shard.0.load(Relaxed)))
+        self.rejected.load(Relaxed)
     }
 
     /// A copy of the latency histogram (nanoseconds), for diffing into windows.
@@ -228,9 +227,7 @@ impl Operation {
     fn reset(&self) {
         self.failures.store(0, Relaxed);
         self.cancelled.store(0, Relaxed);
-        for r in &self.rejected {
-            r.0.store(0, Relaxed);
-        }
+        self.rejected.store(0, Relaxed);
         for t in &self.total_nanos {
             t.0.store(0, Relaxed);
         }
