@@ -3,13 +3,12 @@
 use std::time::Duration;
 
 use proc_macro2::TokenStream;
-use quote::quote;
-use syn::{LitStr, Signature};
+use syn::LitStr;
 
 use coord_limits::bulkhead::MAX_CONCURRENT;
 
-use crate::common::{Errors, duration_tokens, parse_keys};
-use crate::compose::{GateKind, Guard};
+use crate::common::{Setters, parse_keys};
+use crate::compose::{GateArgs, GateKind};
 
 const KEYS: &[&str] = &["name", "max_concurrent", "max_wait"];
 
@@ -36,40 +35,29 @@ impl BulkheadArgs {
         })?;
         Ok(args)
     }
+}
 
-    /// The expression building the call site's configuration.
-    fn config_tokens(&self) -> TokenStream {
-        let mut config =
-            quote!(<::coord::__private::BulkheadConfig as ::core::default::Default>::default());
-        if let Some(n) = self.max_concurrent {
-            let n = n as usize;
-            config = quote!(#config.max_concurrent(#n));
-        }
-        if let Some(d) = self.max_wait {
-            let d = duration_tokens(d);
-            config = quote!(#config.max_wait(#d));
-        }
-        config
+impl GateArgs for BulkheadArgs {
+    const KIND: GateKind = GateKind {
+        attribute: "bulkhead",
+        rejection: "coord::BulkheadFull",
+        site: "__COORD_BULKHEAD",
+        layer: "Bulkhead",
+        gate: "BulkheadGate",
+    };
+
+    fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        Self::parse(tokens)
+    }
+
+    fn name(&self) -> Option<LitStr> {
+        self.name.clone()
+    }
+
+    fn config(&self) -> TokenStream {
+        Setters::default_of("BulkheadConfig")
+            .set("max_concurrent", self.max_concurrent.map(|n| n as usize))
+            .duration("max_wait", self.max_wait)
+            .finish()
     }
 }
-
-/// Checks `#[bulkhead(...)]` on a function: its arguments, and a `Result` return.
-pub(crate) fn check(
-    args: TokenStream,
-    sig: &Signature,
-    errors: &mut Errors,
-) -> Option<Box<dyn Guard>> {
-    KIND.check(args, sig, errors, |args| {
-        let args = BulkheadArgs::parse(args)?;
-        let config = args.config_tokens();
-        Ok((args.name, config))
-    })
-}
-
-const KIND: GateKind = GateKind {
-    attribute: "bulkhead",
-    rejection: "coord::BulkheadFull",
-    site: "__COORD_BULKHEAD",
-    layer: "Bulkhead",
-    gate: "BulkheadGate",
-};

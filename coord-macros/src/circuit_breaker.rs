@@ -14,7 +14,7 @@ use coord_limits::breaker::{
     MAX_WINDOW_CALLS, MIN_TIME_WINDOW,
 };
 
-use crate::common::{Errors, Key, duration_tokens, parse_keys};
+use crate::common::{Errors, Key, Setters, duration_tokens, parse_keys};
 
 const KEYS: &[&str] = &[
     "name",
@@ -193,51 +193,23 @@ impl Breaker {
 
     /// The body of a `fn() -> BreakerConfig` building this configuration.
     pub(crate) fn config_tokens(&self) -> TokenStream {
-        let mut calls = Vec::new();
-        let rate = |r: f64| {
-            let lit = syn::LitFloat::new(&format!("{r:?}f64"), Span::call_site());
-            quote!(#lit)
-        };
-        if let Some(r) = self.failure_rate {
-            let r = rate(r);
-            calls.push(quote!(.failure_rate(#r)));
-        }
-        if let Some(r) = self.slow_call_rate {
-            let r = rate(r);
-            calls.push(quote!(.slow_call_rate(#r)));
-        }
-        if let Some((n, _)) = self.minimum_calls {
-            calls.push(quote!(.minimum_calls(#n)));
-        }
-        match &self.window {
-            Some((WindowArg::Calls(n), _)) => calls.push(quote!(.window(#n))),
-            Some((WindowArg::Time(d), _)) => {
-                let d = duration_tokens(*d);
-                calls.push(quote!(.window(#d)));
-            }
-            None => {}
-        }
-        if let Some(n) = self.half_open_calls {
-            calls.push(quote!(.half_open_calls(#n)));
-        }
-        if let Some(n) = self.consecutive_failures {
-            calls.push(quote!(.consecutive_failures(#n)));
-        }
-        for (method, value) in [
-            ("open_for", self.open_for),
-            ("max_open_for", self.max_open_for.map(|(d, _)| d)),
-            ("slow_call", self.slow_call),
-            ("max_half_open_wait", self.max_half_open_wait),
-        ] {
-            if let Some(d) = value {
-                let method = syn::Ident::new(method, Span::call_site());
-                let d = duration_tokens(d);
-                calls.push(quote!(.#method(#d)));
-            }
-        }
-        if let Some(path) = &self.classifier {
-            calls.push(quote!(.classifier(#path)));
-        }
-        quote!(::coord::__private::BreakerConfig::default() #(#calls)*)
+        let rate = |r: f64| syn::LitFloat::new(&format!("{r:?}f64"), Span::call_site());
+        let window = self.window.as_ref().map(|(window, _)| match window {
+            WindowArg::Calls(n) => quote!(#n),
+            WindowArg::Time(d) => duration_tokens(*d),
+        });
+        Setters::on(quote!(::coord::__private::BreakerConfig::default()))
+            .set("failure_rate", self.failure_rate.map(rate))
+            .set("slow_call_rate", self.slow_call_rate.map(rate))
+            .set("minimum_calls", self.minimum_calls.map(|(n, _)| n))
+            .set("window", window)
+            .set("half_open_calls", self.half_open_calls)
+            .set("consecutive_failures", self.consecutive_failures)
+            .duration("open_for", self.open_for)
+            .duration("max_open_for", self.max_open_for.map(|(d, _)| d))
+            .duration("slow_call", self.slow_call)
+            .duration("max_half_open_wait", self.max_half_open_wait)
+            .set("classifier", self.classifier.as_ref())
+            .finish()
     }
 }

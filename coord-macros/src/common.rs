@@ -308,6 +308,43 @@ pub(crate) fn duration_tokens(duration: Duration) -> TokenStream {
     quote!(::core::time::Duration::new(#secs, #nanos))
 }
 
+/// A configuration expression: a `::coord::__private` type's default with a setter call chained
+/// for each value the attribute gave.
+pub(crate) struct Setters(TokenStream);
+
+impl Setters {
+    /// `<::coord::__private::#ty as Default>::default()`.
+    pub(crate) fn default_of(ty: &str) -> Self {
+        let ty = syn::Ident::new(ty, Span::call_site());
+        Self::on(quote!(<::coord::__private::#ty as ::core::default::Default>::default()))
+    }
+
+    /// Setters chained on `start`.
+    pub(crate) fn on(start: TokenStream) -> Self {
+        Self(start)
+    }
+
+    /// Chains `.method(value)` if the value was given.
+    pub(crate) fn set(mut self, method: &str, value: Option<impl quote::ToTokens>) -> Self {
+        if let Some(value) = value {
+            let method = syn::Ident::new(method, Span::call_site());
+            let config = self.0;
+            self.0 = quote!(#config.#method(#value));
+        }
+        self
+    }
+
+    /// Chains `.method(duration)` if the duration was given.
+    pub(crate) fn duration(self, method: &str, value: Option<Duration>) -> Self {
+        self.set(method, value.map(duration_tokens))
+    }
+
+    /// The expression.
+    pub(crate) fn finish(self) -> TokenStream {
+        self.0
+    }
+}
+
 /// Where type errors about the return value point: the return type, else the name.
 pub(crate) fn return_span(sig: &Signature) -> Span {
     match &sig.output {

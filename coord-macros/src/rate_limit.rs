@@ -3,13 +3,12 @@
 use std::time::Duration;
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
-use syn::{LitStr, Signature};
+use syn::LitStr;
 
 use coord_limits::rate_limit::DEFAULT_RATE;
 
-use crate::common::{Errors, duration_tokens, parse_keys};
-use crate::compose::{GateKind, Guard};
+use crate::common::{Errors, Setters, parse_keys};
+use crate::compose::{GateArgs, GateKind};
 
 const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
 
@@ -57,48 +56,31 @@ impl RateLimitArgs {
         }
         errors.finish(args)
     }
+}
 
-    /// The expression building the call site's configuration.
-    fn config_tokens(&self) -> TokenStream {
-        let mut config =
-            quote!(<::coord::__private::RateLimitConfig as ::core::default::Default>::default());
-        if let Some(n) = self.rate {
-            let n = u64::from(n);
-            config = quote!(#config.rate(#n));
-        }
-        if let Some((d, _)) = self.per {
-            let d = duration_tokens(d);
-            config = quote!(#config.per(#d));
-        }
-        if let Some(n) = self.burst {
-            let n = u64::from(n);
-            config = quote!(#config.burst(#n));
-        }
-        if let Some(d) = self.max_wait {
-            let d = duration_tokens(d);
-            config = quote!(#config.max_wait(#d));
-        }
-        config
+impl GateArgs for RateLimitArgs {
+    const KIND: GateKind = GateKind {
+        attribute: "rate_limit",
+        rejection: "coord::RateLimited",
+        site: "__COORD_RATE_LIMIT",
+        layer: "RateLimiter",
+        gate: "RateGate",
+    };
+
+    fn parse(tokens: TokenStream) -> syn::Result<Self> {
+        Self::parse(tokens)
+    }
+
+    fn name(&self) -> Option<LitStr> {
+        self.name.clone()
+    }
+
+    fn config(&self) -> TokenStream {
+        Setters::default_of("RateLimitConfig")
+            .set("rate", self.rate.map(u64::from))
+            .duration("per", self.per.map(|(per, _)| per))
+            .set("burst", self.burst.map(u64::from))
+            .duration("max_wait", self.max_wait)
+            .finish()
     }
 }
-
-/// Checks `#[rate_limit(...)]` on a function: its arguments, and a `Result` return.
-pub(crate) fn check(
-    args: TokenStream,
-    sig: &Signature,
-    errors: &mut Errors,
-) -> Option<Box<dyn Guard>> {
-    KIND.check(args, sig, errors, |args| {
-        let args = RateLimitArgs::parse(args)?;
-        let config = args.config_tokens();
-        Ok((args.name, config))
-    })
-}
-
-const KIND: GateKind = GateKind {
-    attribute: "rate_limit",
-    rejection: "coord::RateLimited",
-    site: "__COORD_RATE_LIMIT",
-    layer: "RateLimiter",
-    gate: "RateGate",
-};

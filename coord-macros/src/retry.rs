@@ -11,7 +11,7 @@ use syn::{FnArg, Ident, LitStr, Pat, Path, ReturnType, Signature, Type};
 
 use coord_limits::retry::MAX_RETRIES;
 
-use crate::common::{Errors, duration_tokens, parse_keys, unknown};
+use crate::common::{Errors, Setters, parse_keys, unknown};
 
 const KEYS: &[&str] = &[
     "max_retries",
@@ -102,29 +102,21 @@ impl Retry {
     /// name (so a configuration file's `retry_policies:` entry of that name applies), or
     /// defaults, with the attribute's keys on top.
     pub(crate) fn policy_tokens(&self, operation: &Ident) -> TokenStream {
-        let mut policy = match &self.policy {
+        let start = match &self.policy {
             Some(name) => quote!(::coord::__private::named_or_default(#name)),
             None => quote!(::coord::__private::named_or_default(#operation)),
         };
-        if let Some(n) = self.max_retries {
-            policy = quote!(#policy.max_retries(#n));
-        }
-        if let Some(d) = self.base_delay {
-            let d = duration_tokens(d);
-            policy = quote!(#policy.base_delay(#d));
-        }
-        if let Some(m) = self.multiplier {
-            policy = quote!(#policy.multiplier(#m));
-        }
-        if let Some(d) = self.max_delay {
-            let d = duration_tokens(d);
-            policy = quote!(#policy.max_delay(#d));
-        }
-        if let Some(variant) = self.jitter {
+        let jitter = self.jitter.map(|variant| {
             let variant = Ident::new(variant, Span::call_site());
-            policy = quote!(#policy.jitter(::coord::__private::Jitter::#variant));
-        }
-        policy
+            quote!(::coord::__private::Jitter::#variant)
+        });
+        Setters::on(start)
+            .set("max_retries", self.max_retries)
+            .duration("base_delay", self.base_delay)
+            .set("multiplier", self.multiplier)
+            .duration("max_delay", self.max_delay)
+            .set("jitter", jitter)
+            .finish()
     }
 }
 

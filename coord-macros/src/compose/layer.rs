@@ -75,8 +75,8 @@ impl Layer {
     /// share the call site's `Site`).
     pub(crate) fn guard(self) -> Option<CheckGuard> {
         match self {
-            Layer::RateLimit => Some(crate::rate_limit::check),
-            Layer::Bulkhead => Some(crate::bulkhead::check),
+            Layer::RateLimit => Some(check_gate::<crate::rate_limit::RateLimitArgs>),
+            Layer::Bulkhead => Some(check_gate::<crate::bulkhead::BulkheadArgs>),
             _ => None,
         }
     }
@@ -122,25 +122,34 @@ pub(crate) struct GateSite {
     config: TokenStream,
 }
 
-impl GateKind {
-    /// Checks the attribute on a function (a `Result` return, arguments parsed by `parse`
-    /// into the layer's own name and configuration expression), errors pushed to `errors`.
-    pub(crate) fn check(
-        &'static self,
-        args: TokenStream,
-        sig: &Signature,
-        errors: &mut Errors,
-        parse: impl FnOnce(TokenStream) -> syn::Result<(Option<LitStr>, TokenStream)>,
-    ) -> Option<Box<dyn Guard>> {
-        needs_result(sig, self.attribute, self.rejection, errors);
-        let (name, config) = errors.take(parse(args))?;
-        Some(Box::new(GateSite {
-            kind: self,
-            name,
-            config,
-        }))
-    }
+/// The checked arguments of a gate layer's attribute.
+pub(crate) trait GateArgs: Sized {
+    /// The layer's runtime names.
+    const KIND: GateKind;
+    /// Parses and checks the attribute's arguments.
+    fn parse(args: TokenStream) -> syn::Result<Self>;
+    /// The layer's own `name = "..."`, if given.
+    fn name(&self) -> Option<LitStr>;
+    /// The expression building the call site's configuration.
+    fn config(&self) -> TokenStream;
+}
 
+/// Checks a gate layer's attribute on a function: a `Result` return and its arguments.
+fn check_gate<A: GateArgs>(
+    args: TokenStream,
+    sig: &Signature,
+    errors: &mut Errors,
+) -> Option<Box<dyn Guard>> {
+    needs_result(sig, A::KIND.attribute, A::KIND.rejection, errors);
+    let args = errors.take(A::parse(args))?;
+    Some(Box::new(GateSite {
+        kind: &A::KIND,
+        name: args.name(),
+        config: args.config(),
+    }))
+}
+
+impl GateKind {
     fn idents(&self) -> (Ident, Ident, Ident) {
         let mixed = |name| Ident::new(name, Span::mixed_site());
         let call = |name| Ident::new(name, Span::call_site());

@@ -31,7 +31,7 @@ use syn::{Attribute, Ident, ItemFn, Signature};
 use crate::common::Errors;
 pub(crate) use check::needs_result;
 use layer::LayerAttr;
-pub(crate) use layer::{GateKind, Guard, Layer};
+pub(crate) use layer::{GateArgs, GateKind, Layer};
 pub(crate) use tokens::option;
 
 /// The hygienic identifiers of the generated code: invisible to the user's body.

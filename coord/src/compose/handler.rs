@@ -14,6 +14,7 @@ use crate::breaker::layer::BreakerGate;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
 use crate::bulkhead::BulkheadFull;
 use crate::errors::{self, Severity};
+use crate::layer::{GateFor, Off};
 use crate::rate_limit::RateLimited;
 use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
@@ -176,32 +177,17 @@ impl ErrorHandler {
         F: FnMut() -> Result<T, E>,
         E: fmt::Display + 'static,
     {
-        Stack::attempts(operation)
-            .retry(
-                self.retrier(),
-                &|e: &E| self.context.retry.is_retryable(e),
-                |_| bounded_message::<E>,
-            )
-            .rejections(is_rejection::<E>)
-            .run()
+        self.run(operation, Off)
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
-    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    pub async fn execute_async<T, E, F, Fut>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: fmt::Display + 'static,
     {
-        Stack::async_attempts(async move || operation().await)
-            .retry(
-                self.retrier(),
-                &|e: &E| self.context.retry.is_retryable(e),
-                |_| bounded_message::<E>,
-            )
-            .rejections(is_rejection::<E>)
-            .run_async()
-            .await
+        self.run_async(operation, Off).await
     }
 }
 
@@ -213,33 +199,17 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
         F: FnMut() -> Result<T, E>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        Stack::attempts(operation)
-            .retry(
-                self.retrier(),
-                &|e: &E| self.context.retry.is_retryable(e),
-                |_| bounded_message::<E>,
-            )
-            .rejections(is_rejection::<E>)
-            .gate(BreakerGate::new(&self.breaker))
-            .run()
+        self.run(operation, BreakerGate::new(&self.breaker))
     }
 
     /// [`execute`](Self::execute) for async operations (a fresh future per attempt).
-    pub async fn execute_async<T, E, F, Fut>(&self, mut operation: F) -> Result<T, E>
+    pub async fn execute_async<T, E, F, Fut>(&self, operation: F) -> Result<T, E>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: From<CircuitOpen> + fmt::Display + 'static,
     {
-        Stack::async_attempts(async move || operation().await)
-            .retry(
-                self.retrier(),
-                &|e: &E| self.context.retry.is_retryable(e),
-                |_| bounded_message::<E>,
-            )
-            .rejections(is_rejection::<E>)
-            .gate(BreakerGate::new(&self.breaker))
-            .run_async()
+        self.run_async(operation, BreakerGate::new(&self.breaker))
             .await
     }
 
@@ -250,6 +220,42 @@ impl ErrorHandler<Arc<CircuitBreaker>> {
 }
 
 impl<B> ErrorHandler<B> {
+    /// The handler's stack: `operation` through `gate` (admitting each attempt), retried.
+    fn run<T, E, F, G>(&self, operation: F, gate: G) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+        E: fmt::Display + 'static,
+        G: GateFor<Result<T, E>>,
+    {
+        let policy = &self.context.retry;
+        Stack::attempts(operation)
+            .retry(self.retrier(), &|e: &E| policy.is_retryable(e), |_| {
+                bounded_message::<E>
+            })
+            .rejections(is_rejection::<E>)
+            .gate(gate)
+            .run()
+    }
+
+    /// [`run`](Self::run) for async operations.
+    async fn run_async<T, E, F, Fut, G>(&self, mut operation: F, gate: G) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        E: fmt::Display + 'static,
+        G: GateFor<Result<T, E>>,
+    {
+        let policy = &self.context.retry;
+        Stack::async_attempts(async move || operation().await)
+            .retry(self.retrier(), &|e: &E| policy.is_retryable(e), |_| {
+                bounded_message::<E>
+            })
+            .rejections(is_rejection::<E>)
+            .gate(gate)
+            .run_async()
+            .await
+    }
+
     /// The retry layer of this handler's stack.
     fn retrier(&self) -> HandlerRetrier<'_> {
         HandlerRetrier {
