@@ -11,19 +11,39 @@ use crate::layer::Fallible;
 /// The retry layer.
 pub struct Retry<'w, X, E> {
     retrier: X,
-    /// Called only after a failure.
+    judge: Judge<'w, E>,
+}
+
+/// What a retry layer makes of an attempt's result; used only after a failure, and small and
+/// `Copy`, so the retry loop's cold path takes it by value (nothing of it is built on the
+/// success path).
+pub struct Judge<'w, E> {
     when: &'w (dyn Fn(&E) -> bool + Sync),
     describe: fn(&E) -> String,
     /// Tells a gate's rejection coming from inside the operation (an `ErrorHandler` running a
-    /// guarded call); called only after a failure.
+    /// guarded call).
     rejection: fn(&E) -> bool,
 }
+
+impl<E> Clone for Judge<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Judge<'_, E> {}
 
 impl<X: fmt::Debug, E> fmt::Debug for Retry<'_, X, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Retry")
             .field("retrier", &self.retrier)
             .finish_non_exhaustive()
+    }
+}
+
+impl<E> fmt::Debug for Judge<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Judge").finish_non_exhaustive()
     }
 }
 
@@ -56,9 +76,11 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
     ) -> Self {
         Self {
             retrier,
-            when,
-            describe,
-            rejection: |_| false,
+            judge: Judge {
+                when,
+                describe,
+                rejection: |_| false,
+            },
         }
     }
 
@@ -67,7 +89,7 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
     #[inline(always)]
     #[must_use]
     pub fn rejections(mut self, is_rejection: fn(&E) -> bool) -> Self {
-        self.rejection = is_rejection;
+        self.judge.rejection = is_rejection;
         self
     }
 
@@ -77,6 +99,25 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
         self.retrier.start()
     }
 
+    /// An attempt's outcome: the call's outcome on success (counted as such), else the failure
+    /// for the policy.
+    #[inline(always)]
+    pub fn outcome<Out: Fallible<Err = E>>(
+        &self,
+        attempts: &mut RetryLoop<'_>,
+        out: Out,
+    ) -> Result<Out, Attempt<E>> {
+        self.judge.outcome(attempts, out)
+    }
+
+    /// The retrier and the judge, apart.
+    #[inline(always)]
+    pub(crate) fn into_parts(self) -> (X, Judge<'w, E>) {
+        (self.retrier, self.judge)
+    }
+}
+
+impl<E> Judge<'_, E> {
     /// An attempt's outcome: the call's outcome on success (counted as such), else the failure
     /// for the policy.
     #[inline(always)]

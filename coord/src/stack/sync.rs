@@ -2,7 +2,7 @@
 
 use super::Stack;
 use crate::layer::{Fallible, GateFor, Off, Recover, TimerFor};
-use crate::retry::layer::{Retrier, Retry};
+use crate::retry::layer::{Judge, Retrier, Retry};
 use crate::retry::{Attempt, Next, RetryLoop};
 
 impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, Off> {
@@ -42,12 +42,13 @@ where
     G: GateFor<Out>,
 {
     let started = timer.start();
-    let mut attempts = retry.start();
+    let (retrier, judge) = retry.into_parts();
+    let mut attempts = retrier.start();
     // The first attempt here; everything after a failure in a cold function, so the success
     // path sets up nothing for the retries.
-    let (out, rejected) = match attempt(&mut attempts, &retry, &gates, body) {
+    let (out, rejected) = match attempt(&mut attempts, &judge, &gates, body) {
         Ok(finished) => finished,
-        Err(failure) => retry_blocking(attempts, &retry, &gates, body, failure),
+        Err(failure) => retry_blocking(attempts, judge, &gates, body, failure),
     };
     let out = recover.recover(out);
     super::finish(&timer, started, &out, rejected);
@@ -55,17 +56,18 @@ where
 }
 
 // Cold: one indirect call per retry is nothing beside the back-off sleep that precedes it.
+// The judge is copied in, not borrowed: a borrow would make the caller build it in memory
+// before the first attempt, on the success path, for this function's sake.
 #[cold]
 #[inline(never)]
-fn retry_blocking<Out, X, E, G>(
+fn retry_blocking<Out, E, G>(
     mut attempts: RetryLoop<'_>,
-    retry: &Retry<'_, X, E>,
+    judge: Judge<'_, E>,
     gates: &G,
     body: &mut dyn FnMut() -> Out,
     mut failure: Attempt<E>,
 ) -> (Out, bool)
 where
-    X: Retrier,
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
@@ -74,7 +76,7 @@ where
             Next::Retry(delay) => attempts.sleep(delay),
             Next::Stop(error) => return (Out::from_result(Err(error)), false),
         }
-        failure = match attempt(&mut attempts, retry, gates, body) {
+        failure = match attempt(&mut attempts, &judge, gates, body) {
             Ok(finished) => return finished,
             Err(failure) => failure,
         };
@@ -84,15 +86,14 @@ where
 /// One attempt inside its gates: the call's outcome (with whether a gate rejected it), or the
 /// failure for the policy.
 #[inline(always)]
-fn attempt<Out, Body, X, E, G>(
+fn attempt<Out, Body, E, G>(
     attempts: &mut RetryLoop<'_>,
-    retry: &Retry<'_, X, E>,
+    judge: &Judge<'_, E>,
     gates: &G,
     body: &mut Body,
 ) -> Result<(Out, bool), Attempt<E>>
 where
     Body: FnMut() -> Out + ?Sized,
-    X: Retrier,
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
@@ -100,7 +101,7 @@ where
         Ok(permit) => {
             let out = body();
             gates.release(permit, &out);
-            retry.outcome(attempts, out).map(|out| (out, false))
+            judge.outcome(attempts, out).map(|out| (out, false))
         }
         Err(rejection) => Ok(super::rejected(gates, attempts, rejection)),
     }
