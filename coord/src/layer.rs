@@ -442,3 +442,20 @@ macro_rules! from_rejection {
 }
 
 pub(crate) use from_rejection;
+
+/// `Clone` and `Copy` for a layer handle generic over the operation's return type `Out`, which
+/// holds no `Out` (only function pointers of it), so it is `Copy` whatever `Out` is (a derive
+/// would ask `Out: Copy`).
+macro_rules! copy_whatever_out {
+    ($layer:ident) => {
+        impl<Out> Clone for $layer<'_, Out> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<Out> Copy for $layer<'_, Out> {}
+    };
+}
+
+pub(crate) use copy_whatever_out;

@@ -32,13 +32,7 @@ impl<'a, Out> BreakerGate<'a, Out> {
     }
 }
 
-impl<Out> Clone for BreakerGate<'_, Out> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<Out> Copy for BreakerGate<'_, Out> {}
+crate::layer::copy_whatever_out!(BreakerGate);
 
 impl<Out> fmt::Debug for BreakerGate<'_, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

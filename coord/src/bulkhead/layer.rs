@@ -30,13 +30,7 @@ impl<'a, Out> BulkheadGate<'a, Out> {
     }
 }
 
-impl<Out> Clone for BulkheadGate<'_, Out> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<Out> Copy for BulkheadGate<'_, Out> {}
+crate::layer::copy_whatever_out!(BulkheadGate);
 
 impl<Out> fmt::Debug for BulkheadGate<'_, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

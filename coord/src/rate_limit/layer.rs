@@ -35,13 +35,7 @@ impl<'a, Out> RateGate<'a, Out> {
     }
 }
 
-impl<Out> Clone for RateGate<'_, Out> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<Out> Copy for RateGate<'_, Out> {}
+crate::layer::copy_whatever_out!(RateGate);
 
 impl<Out> fmt::Debug for RateGate<'_, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

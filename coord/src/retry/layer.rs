@@ -99,15 +99,10 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
         self.retrier.start()
     }
 
-    /// An attempt's outcome: the call's outcome on success (counted as such), else the failure
-    /// for the policy.
+    /// What the layer makes of an attempt's result.
     #[inline(always)]
-    pub fn outcome<Out: Fallible<Err = E>>(
-        &self,
-        attempts: &mut RetryLoop<'_>,
-        out: Out,
-    ) -> Result<Out, Attempt<E>> {
-        self.judge.outcome(attempts, out)
+    pub(crate) fn judge(&self) -> &Judge<'w, E> {
+        &self.judge
     }
 
     /// The retrier and the judge, apart.

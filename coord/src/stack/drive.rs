@@ -124,7 +124,7 @@ where
     G: GateFor<Out>,
 {
     gates.release(permit, &out);
-    match retry.outcome(attempts, out) {
+    match retry.judge().outcome(attempts, out) {
         Ok(out) => Ok(out),
         Err(failure) => match attempts.failed(failure) {
             Next::Retry(delay) => Err(delay),

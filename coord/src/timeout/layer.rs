@@ -53,13 +53,7 @@ impl<'a, Out> TimeLimit<'a, Out> {
     }
 }
 
-impl<Out> Clone for TimeLimit<'_, Out> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-
-impl<Out> Copy for TimeLimit<'_, Out> {}
+crate::layer::copy_whatever_out!(TimeLimit);
 
 impl<Out> fmt::Debug for TimeLimit<'_, Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
