@@ -61,6 +61,13 @@ fn single_thread(c: &mut Criterion) {
         b.iter(|| hand_timed_quanta(black_box(1)))
     });
     group.bench_function("tracked", |b| b.iter(|| tracked(black_box(1))));
+    // The instrumentation switch off (`coord::set_enabled(false)`): the function plus one flag
+    // read, beside `bare`.
+    coord::set_enabled(false);
+    group.bench_function("tracked_recording_off", |b| {
+        b.iter(|| tracked(black_box(1)))
+    });
+    coord::set_enabled(true);
     group.finish();
 }
 

@@ -69,6 +69,7 @@ mod metrics_bridge;
 mod naming;
 mod outcome;
 mod read;
+mod recording;
 mod rng;
 mod serde_ms;
 mod status;
@@ -162,6 +163,7 @@ pub use perf::{
 #[doc(hidden)]
 pub use rate_limit::RateLimitSnapshot;
 pub use rate_limit::{RateLimitConfig, RateLimitConfigError, RateLimited, RateLimiter};
+pub use recording::{enabled, set_enabled};
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};
 pub use status::HealthStatus;

@@ -65,8 +65,13 @@ trait RecordsInRow: Sync {
     fn row_of(&self, operation: &str) -> impl Deref<Target = ErrorRow>;
 }
 
+// While recording is off (`crate::set_enabled`), failures reach no row; the retry loop itself
+// (its budget, its delays) goes on.
 impl<R: RecordsInRow> RetryObserver for R {
     fn failed_attempt(&self, failure: &FailedAttempt<'_>) {
+        if !crate::recording::enabled() {
+            return;
+        }
         self.row_of(failure.operation).record_failure(
             self.severity(),
             failure.error_type,
@@ -78,17 +83,23 @@ impl<R: RecordsInRow> RetryObserver for R {
 
     #[cold]
     fn succeeded_after_retry(&self, operation: &str) {
-        self.row_of(operation).record_success_after_retry();
+        if crate::recording::enabled() {
+            self.row_of(operation).record_success_after_retry();
+        }
     }
 
     #[cold]
     fn cancelled(&self, operation: &str) {
-        self.row_of(operation).record_cancelled();
+        if crate::recording::enabled() {
+            self.row_of(operation).record_cancelled();
+        }
     }
 
     #[cold]
     fn rejected(&self, operation: &str) {
-        self.row_of(operation).record_rejected();
+        if crate::recording::enabled() {
+            self.row_of(operation).record_rejected();
+        }
     }
 }
 

@@ -80,8 +80,12 @@ impl Operation {
         }
     }
 
-    /// Records one finished call that took `elapsed`.
+    /// Records one finished call that took `elapsed` (nothing while recording is off: see
+    /// [`crate::set_enabled`]).
     pub fn record(&self, elapsed: Duration, outcome: Outcome) {
+        if !crate::recording::enabled() {
+            return;
+        }
         self.record_nanos(
             u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
             outcome,
@@ -168,9 +172,11 @@ impl Operation {
     /// Starts timing one call for generated code (see [`TimedCall`]).
     #[inline]
     pub fn start_timed(&self) -> TimedCall<'_> {
+        if !crate::recording::enabled() {
+            return TimedCall::off();
+        }
         TimedCall {
-            operation: self,
-            start: stopwatch::now(),
+            timing: Some((self, stopwatch::now())),
             finished: false,
         }
     }
@@ -348,7 +354,9 @@ impl OperationGuard {
 
     /// Records the call as a failure and keeps `error`'s message as the operation's last error.
     pub fn failure(mut self, error: &dyn fmt::Display) {
-        self.operation.remember_error(error);
+        if crate::recording::enabled() {
+            self.operation.remember_error(error);
+        }
         self.finish(Outcome::Failure);
     }
 
@@ -365,8 +373,10 @@ impl OperationGuard {
 
     fn finish(&mut self, outcome: Outcome) {
         self.finished = true;
-        self.operation
-            .record_nanos(stopwatch::nanos_since(self.start), outcome);
+        if crate::recording::enabled() {
+            self.operation
+                .record_nanos(stopwatch::nanos_since(self.start), outcome);
+        }
     }
 }
 
@@ -433,12 +443,22 @@ pub(crate) fn reset_all() {
 /// outside a panic means an `async` call was cancelled.
 #[must_use]
 pub struct TimedCall<'a> {
-    operation: &'a Operation,
-    start: Instant,
+    /// The operation and the call's start; `None` while recording is off
+    /// ([`crate::set_enabled`]): the clock is not read and nothing is recorded.
+    timing: Option<(&'a Operation, Instant)>,
     finished: bool,
 }
 
 impl TimedCall<'_> {
+    /// A call timed by nobody (recording is off).
+    #[inline]
+    pub(crate) fn off() -> Self {
+        TimedCall {
+            timing: None,
+            finished: true,
+        }
+    }
+
     /// Records the call with `failed` deciding the outcome.
     #[inline]
     pub fn finish(self, failed: bool) {
@@ -454,15 +474,18 @@ impl TimedCall<'_> {
     #[inline]
     pub fn finish_with(mut self, outcome: Outcome) {
         self.finished = true;
-        self.operation
-            .record_nanos(stopwatch::nanos_since(self.start), outcome);
+        if let Some((operation, start)) = self.timing {
+            operation.record_nanos(stopwatch::nanos_since(start), outcome);
+        }
     }
 
     /// Records the call as a failure whose message is `error` (kept, bounded, as the
     /// operation's last error: formatted here, on the failure path only).
     #[cold]
     pub fn fail_with(self, error: &dyn fmt::Display) {
-        self.operation.remember_error(error);
+        if let Some((operation, _)) = self.timing {
+            operation.remember_error(error);
+        }
         self.finish_with(Outcome::Failure);
     }
 }
@@ -470,10 +493,11 @@ impl TimedCall<'_> {
 impl Drop for TimedCall<'_> {
     #[inline]
     fn drop(&mut self) {
-        if !self.finished {
+        if !self.finished
+            && let Some((operation, start)) = self.timing
+        {
             let outcome = Outcome::of_unfinished(Outcome::Cancelled);
-            self.operation
-                .record_nanos(stopwatch::nanos_since(self.start), outcome);
+            operation.record_nanos(stopwatch::nanos_since(start), outcome);
         }
     }
 }

@@ -154,6 +154,9 @@ impl Validator {
     }
 
     pub(crate) fn record_in(&self, stats: &RuleSetStats, result: &ValidationResult) {
+        if !crate::recording::enabled() {
+            return;
+        }
         crate::metrics_bridge::validation(
             [
                 super::section::VALIDATIONS_TOTAL.name,
