@@ -378,6 +378,8 @@ pub trait Fallible {
     fn into_result(self) -> Result<Self::Ok, Self::Err>;
     /// Identity on `Result`.
     fn from_result(result: Result<Self::Ok, Self::Err>) -> Self;
+    /// `is_err` on `Result`.
+    fn is_failure(&self) -> bool;
 }
 
 impl<T, E> Fallible for Result<T, E> {
@@ -390,6 +392,10 @@ impl<T, E> Fallible for Result<T, E> {
     #[inline(always)]
     fn from_result(result: Self) -> Self {
         result
+    }
+    #[inline(always)]
+    fn is_failure(&self) -> bool {
+        self.is_err()
     }
 }
 

@@ -234,7 +234,7 @@ pub mod breakers {
 /// largest `max_concurrent`. The caps are in [`limits`].
 pub mod bulkheads {
     pub use crate::bulkhead::{
-        BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, MAX_CONCURRENT, OwnedBulkheadPermit,
-        find, snapshots,
+        AdaptiveLimit, Algorithm, BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, Limiter,
+        MAX_CONCURRENT, MIN_WINDOW_SAMPLES, OwnedBulkheadPermit, Sample, find, snapshots,
     };
 }

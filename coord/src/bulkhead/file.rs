@@ -1,9 +1,9 @@
 //! The bulkheads' section of the configuration file: `bulkheads: { db: { max_concurrent: 10,
-//! max_wait: 5ms } }`, by name, applied like [`crate::bulkhead_with`].
+//! max_wait: 5ms, adaptive: vegas } }`, by name, applied like [`crate::bulkhead_with`].
 
 use serde::Deserialize;
 
-use super::{BulkheadConfig, MAX_CONCURRENT};
+use super::{AdaptiveLimit, Algorithm, BulkheadConfig, MAX_CONCURRENT};
 use crate::contract::file::{Bounded, DurationValue, named_section, set_keys};
 
 #[derive(Deserialize)]
@@ -11,11 +11,18 @@ use crate::contract::file::{Bounded, DurationValue, named_section, set_keys};
 pub(crate) struct BulkheadModel {
     max_concurrent: Option<Bounded<usize, 1, { MAX_CONCURRENT as u64 }>>,
     max_wait: Option<DurationValue>,
+    /// `vegas`, `gradient2` or `aimd`: the limit adapts, up to `max_concurrent`.
+    adaptive: Option<Algorithm>,
 }
 
 impl BulkheadModel {
     fn config(self) -> BulkheadConfig {
-        set_keys!(BulkheadConfig::default(), self, [max_concurrent, max_wait])
+        let adaptive = self.adaptive.map(AdaptiveLimit::of);
+        let config = set_keys!(BulkheadConfig::default(), self, [max_concurrent, max_wait]);
+        match adaptive {
+            Some(adaptive) => config.adaptive(adaptive),
+            None => config,
+        }
     }
 }
 

@@ -13,6 +13,8 @@ use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 pub struct BulkheadGate<'a, Out> {
     bulkhead: &'a Bulkhead,
     reject: fn(BulkheadFull) -> Out,
+    /// Whether a call failed, for an adaptive limit.
+    failed: fn(&Out) -> bool,
 }
 
 impl<'a, Out> BulkheadGate<'a, Out> {
@@ -26,6 +28,7 @@ impl<'a, Out> BulkheadGate<'a, Out> {
         Self {
             bulkhead,
             reject: |full| Out::from_error(Out::Err::from_bulkhead_full(full)),
+            failed: Out::is_failure,
         }
     }
 }
@@ -68,8 +71,8 @@ impl<Out> GateFor<Out> for BulkheadGate<'_, Out> {
     }
 
     #[inline(always)]
-    fn release(&self, permit: BulkheadPermit<'_>, _: &Out) {
-        drop(permit);
+    fn release(&self, permit: BulkheadPermit<'_>, out: &Out) {
+        permit.finish((self.failed)(out));
     }
 }
 

@@ -22,6 +22,7 @@
 //! # drop(b);
 //! ```
 
+mod adaptive;
 pub(crate) mod file;
 pub(crate) mod layer;
 mod registry;
@@ -34,8 +35,10 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
 use std::sync::atomic::{AtomicU64, AtomicUsize};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use adaptive::Adaptation;
+pub use adaptive::{AdaptiveLimit, Algorithm, Limiter, MIN_WINDOW_SAMPLES, Sample};
 pub use registry::{
     DEFAULT_MAX_BULKHEADS, OVERFLOW_NAME, bulkhead, bulkhead_with, dropped_names, find,
     max_bulkheads, reset_all, set_max_bulkheads, snapshots,
@@ -72,6 +75,9 @@ pub struct BulkheadConfig {
     /// How long a call waits for a slot before it is rejected (default zero: reject at once).
     /// `Duration::MAX` waits forever.
     pub max_wait: Duration,
+    /// The limit adapts to measured latency, up to `max_concurrent` (default: fixed). See
+    /// [`AdaptiveLimit`].
+    pub adaptive: Option<AdaptiveLimit>,
 }
 
 impl Default for BulkheadConfig {
@@ -79,6 +85,7 @@ impl Default for BulkheadConfig {
         Self {
             max_concurrent: 10,
             max_wait: Duration::ZERO,
+            adaptive: None,
         }
     }
 }
@@ -95,6 +102,13 @@ impl BulkheadConfig {
     #[must_use]
     pub fn max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
+        self
+    }
+
+    /// Makes the limit adapt to measured latency, up to `max_concurrent` (see [`AdaptiveLimit`]).
+    #[must_use]
+    pub fn adaptive(mut self, adaptive: AdaptiveLimit) -> Self {
+        self.adaptive = Some(adaptive);
         self
     }
 
@@ -186,8 +200,12 @@ pub struct BulkheadSnapshot {
     pub name: String,
     /// Calls holding a slot now.
     pub in_flight: usize,
-    /// Its limit.
+    /// Its limit now (an adaptive limit's current value).
     pub max_concurrent: usize,
+    /// Its configured `max_concurrent`: the limit, or the most an adaptive limit may reach.
+    pub ceiling: usize,
+    /// The algorithm of its adaptive limit, if it adapts.
+    pub adaptive: Option<Algorithm>,
     /// Its configured wait (serialized as `max_wait_ms`).
     #[serde(rename = "max_wait_ms", with = "crate::serde_ms::ms")]
     pub max_wait: Duration,
@@ -220,6 +238,7 @@ pub struct Bulkhead {
     rejected: AtomicU64,
     waits: AtomicU64,
     wait_nanos: AtomicU64,
+    adaptation: Adaptation,
 }
 
 /// Keeps a hot atomic on a cache line of its own (128 bytes: adjacent-line prefetching pairs
@@ -249,16 +268,18 @@ impl Bulkhead {
     }
 
     fn unchecked(name: Arc<str>, config: BulkheadConfig) -> Self {
+        let (adaptation, limit) = Adaptation::new(&config);
         Self {
             name,
             state: Padded(AtomicU64::new(0)),
-            max_concurrent: AtomicU64::new(config.max_concurrent as u64),
+            max_concurrent: AtomicU64::new(limit as u64),
             max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
             waiting: AtomicUsize::new(0),
             queue: Mutex::default(),
             rejected: AtomicU64::new(0),
             waits: AtomicU64::new(0),
             wait_nanos: AtomicU64::new(0),
+            adaptation,
         }
     }
 
@@ -272,7 +293,7 @@ impl Bulkhead {
         (self.state.0.load(Relaxed) & IN_FLIGHT_MASK) as usize
     }
 
-    /// The current limit.
+    /// The current limit (an adaptive one's, which moves: see [`AdaptiveLimit`]).
     pub fn max_concurrent(&self) -> usize {
         self.max_concurrent.load(Relaxed) as usize
     }
@@ -286,8 +307,9 @@ impl Bulkhead {
     /// The current configuration.
     pub fn config(&self) -> BulkheadConfig {
         BulkheadConfig {
-            max_concurrent: self.max_concurrent(),
+            max_concurrent: self.adaptation.ceiling(),
             max_wait: self.max_wait(),
+            adaptive: self.adaptation.config(),
         }
     }
 
@@ -296,26 +318,61 @@ impl Bulkhead {
     pub fn configure(&self, config: BulkheadConfig) -> Result<(), BulkheadConfigError> {
         config.validate()?;
         self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
-        let old = self
-            .max_concurrent
-            .swap(config.max_concurrent as u64, SeqCst);
-        if config.max_concurrent as u64 > old {
+        let limit = self.adaptation.configure(&config);
+        self.set_limit(limit);
+        Ok(())
+    }
+
+    /// Moves the limit; calls in flight keep their slots.
+    fn set_limit(&self, limit: usize) {
+        let old = self.max_concurrent.swap(limit as u64, SeqCst);
+        if limit as u64 > old {
             // New slots: tell as many waiters as there are new slots (extra wakes are harmless).
             let mut queue = self.lock();
-            for _ in old..config.max_concurrent as u64 {
+            for _ in old..limit as u64 {
                 if !self.wake_first(&mut queue) {
                     break;
                 }
             }
         }
-        Ok(())
+    }
+
+    /// A permit for a slot just taken.
+    #[inline]
+    fn permit(&self) -> BulkheadPermit<'_> {
+        BulkheadPermit {
+            bulkhead: self,
+            started: self.adaptation.start(),
+        }
+    }
+
+    /// An owned permit for a slot just taken.
+    #[inline]
+    fn owned_permit(self: &Arc<Self>) -> OwnedBulkheadPermit {
+        OwnedBulkheadPermit {
+            bulkhead: Arc::clone(self),
+            started: self.adaptation.start(),
+        }
+    }
+
+    /// A call that held a slot since `started` finished: a sample for the adaptive limit.
+    #[cold]
+    fn finished(&self, started: Instant, failed: bool) {
+        let sample = Sample {
+            latency: started.elapsed(),
+            in_flight: self.in_flight(),
+            failed,
+        };
+        if let Some(limit) = self.adaptation.sample(sample) {
+            self.set_limit(limit);
+        }
     }
 
     /// Takes a slot if one is free now, else rejects at once.
     #[inline]
     pub fn try_acquire(&self) -> Result<BulkheadPermit<'_>, BulkheadFull> {
         if self.try_take() {
-            Ok(BulkheadPermit { bulkhead: self })
+            Ok(self.permit())
         } else {
             Err(self.reject(Duration::ZERO))
         }
@@ -325,9 +382,7 @@ impl Bulkhead {
     /// for a slot held by a spawned task.
     pub fn try_acquire_owned(self: &Arc<Self>) -> Result<OwnedBulkheadPermit, BulkheadFull> {
         if self.try_take() {
-            Ok(OwnedBulkheadPermit {
-                bulkhead: Arc::clone(self),
-            })
+            Ok(self.owned_permit())
         } else {
             Err(self.reject(Duration::ZERO))
         }
@@ -338,9 +393,7 @@ impl Bulkhead {
     #[inline]
     #[cfg(feature = "tower")]
     pub(crate) fn take_owned(self: &Arc<Self>) -> Option<OwnedBulkheadPermit> {
-        self.try_take().then(|| OwnedBulkheadPermit {
-            bulkhead: Arc::clone(self),
-        })
+        self.try_take().then(|| self.owned_permit())
     }
 
     /// [`acquire_async`](Self::acquire_async) with a permit that owns a handle to the
@@ -350,9 +403,13 @@ impl Bulkhead {
         max_wait: Duration,
     ) -> Result<OwnedBulkheadPermit, BulkheadFull> {
         let permit = self.acquire_async(max_wait).await?;
-        // The slot moves to the owned permit, which releases it.
+        // The slot (and its start) moves to the owned permit, which releases it.
+        let started = permit.started;
         std::mem::forget(permit);
-        Ok(OwnedBulkheadPermit { bulkhead: self })
+        Ok(OwnedBulkheadPermit {
+            bulkhead: self,
+            started,
+        })
     }
 
     /// Runs `f` holding a slot (waiting up to the configured `max_wait` on this thread); a
@@ -387,6 +444,8 @@ impl Bulkhead {
             name: self.name.to_string(),
             in_flight: (state & IN_FLIGHT_MASK) as usize,
             max_concurrent: self.max_concurrent(),
+            ceiling: self.adaptation.ceiling(),
+            adaptive: self.adaptation.algorithm(),
             max_wait: self.max_wait(),
             waiting: self.waiting.load(Relaxed),
             accepted: state >> IN_FLIGHT_BITS,
@@ -462,12 +521,23 @@ impl Bulkhead {
 #[must_use = "the slot is released as soon as the permit is dropped"]
 pub struct BulkheadPermit<'a> {
     bulkhead: &'a Bulkhead,
+    /// When the slot was taken, if the bulkhead's limit adapts.
+    started: Option<Instant>,
 }
 
 impl BulkheadPermit<'_> {
     /// The bulkhead this slot belongs to.
     pub fn bulkhead(&self) -> &Bulkhead {
         self.bulkhead
+    }
+
+    /// Releases the slot of a call that finished, `failed` or not: an adaptive limit takes it
+    /// as a sample (a permit merely dropped, by a panic or a cancellation, is no sample).
+    #[inline]
+    pub fn finish(mut self, failed: bool) {
+        if let Some(started) = self.started.take() {
+            self.bulkhead.finished(started, failed);
+        }
     }
 }
 
@@ -491,12 +561,21 @@ impl Drop for BulkheadPermit<'_> {
 #[must_use = "the slot is released as soon as the permit is dropped"]
 pub struct OwnedBulkheadPermit {
     bulkhead: Arc<Bulkhead>,
+    started: Option<Instant>,
 }
 
 impl OwnedBulkheadPermit {
     /// The bulkhead this slot belongs to.
     pub fn bulkhead(&self) -> &Arc<Bulkhead> {
         &self.bulkhead
+    }
+
+    /// Releases the slot of a call that finished: see [`BulkheadPermit::finish`].
+    #[inline]
+    pub fn finish(mut self, failed: bool) {
+        if let Some(started) = self.started.take() {
+            self.bulkhead.finished(started, failed);
+        }
     }
 }
 

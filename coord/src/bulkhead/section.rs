@@ -12,8 +12,14 @@ pub(crate) const IN_FLIGHT: Family = Family::gauge(
     "coord_bulkhead_in_flight",
     "Calls each bulkhead holds a slot for.",
 );
-pub(crate) const MAX_CONCURRENT: Family =
-    Family::gauge("coord_bulkhead_max_concurrent", "Slots of each bulkhead.");
+pub(crate) const MAX_CONCURRENT: Family = Family::gauge(
+    "coord_bulkhead_max_concurrent",
+    "Slots of each bulkhead now (an adaptive limit moves).",
+);
+pub(crate) const LIMIT_CEILING: Family = Family::gauge(
+    "coord_bulkhead_limit_ceiling",
+    "The configured max_concurrent of each bulkhead: an adaptive limit stays below it.",
+);
 pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
     "coord_bulkhead_rejected_calls_total",
     "Calls each bulkhead rejected.",
@@ -36,7 +42,17 @@ impl Section for Vec<BulkheadSnapshot> {
             &[
                 ("bulkhead", Left, |b| table::name(&b.name)),
                 ("in flight", Right, |b| b.in_flight.to_string()),
-                ("max", Right, |b| b.max_concurrent.to_string()),
+                ("max", Right, |b| match b.adaptive {
+                    Some(algorithm) => {
+                        format!(
+                            "{} ({} ≤ {})",
+                            b.max_concurrent,
+                            algorithm.name(),
+                            b.ceiling
+                        )
+                    }
+                    None => b.max_concurrent.to_string(),
+                }),
                 ("waiting", Right, |b| b.waiting.to_string()),
                 ("accepted", Right, |b| b.accepted.to_string()),
                 ("rejected", Right, |b| b.rejected.to_string()),
@@ -56,6 +72,7 @@ impl Section for Vec<BulkheadSnapshot> {
             &[
                 (IN_FLIGHT, |b| b.in_flight as f64),
                 (MAX_CONCURRENT, |b| b.max_concurrent as f64),
+                (LIMIT_CEILING, |b| b.ceiling as f64),
                 (REJECTED_CALLS_TOTAL, |b| b.rejected as f64),
                 (WAITS_TOTAL, |b| b.waits as f64),
                 (WAIT_SECONDS_TOTAL, |b| b.total_wait.as_secs_f64()),

@@ -37,7 +37,7 @@ impl Bulkhead {
     /// Takes a slot, parking this thread up to `max_wait` for one (`Duration::MAX`: forever).
     pub fn acquire(&self, max_wait: Duration) -> Result<BulkheadPermit<'_>, BulkheadFull> {
         if self.try_take() {
-            return Ok(BulkheadPermit { bulkhead: self });
+            return Ok(self.permit());
         }
         if max_wait.is_zero() {
             return Err(self.reject(Duration::ZERO));
@@ -49,7 +49,7 @@ impl Bulkhead {
         loop {
             if self.poll_take(&mut ticket, &waker) {
                 self.record_wait(start.elapsed());
-                return Ok(BulkheadPermit { bulkhead: self });
+                return Ok(self.permit());
             }
             match deadline {
                 None => std::thread::park(),
@@ -209,7 +209,7 @@ impl<'a> Future for BulkheadAcquire<'a> {
         let bulkhead = self.bulkhead;
         if self.wait.is_none() {
             if bulkhead.try_take() {
-                return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
+                return Poll::Ready(Ok(bulkhead.permit()));
             }
             if self.max_wait.is_zero() {
                 return Poll::Ready(Err(bulkhead.reject(Duration::ZERO)));
@@ -239,7 +239,7 @@ impl<'a> BulkheadAcquire<'a> {
         let start = *start;
         if bulkhead.poll_take(ticket, cx.waker()) {
             bulkhead.record_wait(start.elapsed());
-            return Poll::Ready(Ok(BulkheadPermit { bulkhead }));
+            return Poll::Ready(Ok(bulkhead.permit()));
         }
         if Pin::new(sleep).poll(cx).is_ready() {
             bulkhead.give_up(ticket);
