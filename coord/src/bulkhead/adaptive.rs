@@ -24,7 +24,7 @@
 //!   decrease (× 0.9) on a window with a failed call or an average latency above
 //!   `latency_threshold`. It needs that signal: without failures or a threshold it only grows.
 //!
-//! All three leave the limit alone while the bulkhead is less than half busy (nothing to learn
+//! The limit starts low (4) and grows, as TCP's slow start does. All three leave the limit alone while the bulkhead is less than half busy (nothing to learn
 //! from an idle downstream), and keep it within `min_limit..=max_concurrent`.
 
 use std::sync::Mutex;
@@ -103,7 +103,7 @@ impl AdaptiveLimit {
         Self {
             algorithm,
             min_limit: 1,
-            initial_limit: 20,
+            initial_limit: 4,
             latency_threshold: None,
         }
     }
@@ -135,7 +135,10 @@ impl AdaptiveLimit {
         self
     }
 
-    /// Where the limit starts (default 20, or `max_concurrent` if lower).
+    /// Where the limit starts (default 4, or `max_concurrent` if lower). Starting low lets the
+    /// limiter see the downstream's latency without queueing before it grows: Vegas takes the
+    /// shortest latency it has seen for it, and one that starts above the downstream's capacity
+    /// under constant overload never sees it, and settles too high.
     #[must_use]
     pub fn initial_limit(mut self, limit: usize) -> Self {
         self.initial_limit = limit;
@@ -388,7 +391,7 @@ mod tests {
     #[test]
     fn an_idle_bulkhead_leaves_the_limit_alone() {
         for algorithm in [Algorithm::Vegas, Algorithm::Gradient2, Algorithm::Aimd] {
-            let mut limiter = AdaptiveLimit::of(algorithm).limiter(100);
+            let mut limiter = AdaptiveLimit::of(algorithm).initial_limit(20).limiter(100);
             feed(&mut limiter, 1_000, 10, 2, false);
             assert_eq!(limiter.limit(), 20, "{algorithm:?}");
         }
@@ -396,7 +399,7 @@ mod tests {
 
     #[test]
     fn vegas_grows_without_queueing_and_shrinks_with_it() {
-        let mut limiter = AdaptiveLimit::vegas().limiter(100);
+        let mut limiter = AdaptiveLimit::vegas().initial_limit(20).limiter(100);
         feed(&mut limiter, 200, 10, 20, false);
         let grown = limiter.limit();
         assert!(grown > 20, "{grown}");
@@ -408,6 +411,7 @@ mod tests {
     #[test]
     fn aimd_backs_off_on_failures_and_slow_windows() {
         let mut limiter = AdaptiveLimit::aimd()
+            .initial_limit(20)
             .latency_threshold(Duration::from_millis(50))
             .limiter(100);
         feed(&mut limiter, 20, 10, 20, true);
