@@ -18,7 +18,8 @@
 //!               locks, capped, last_error, read,
 //!               contract (the mechanism
 //!               contract and its writers),
-//!               layer (the stack's roles)
+//!               layer (the stack's roles),
+//!               recording (the switch)
 //! ```
 //!
 //! `macros` holds `macro_rules!` helpers declared first with `#[macro_use]`; used by name, they
@@ -44,9 +45,8 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome" => {
-            Layer::Leaf
-        }
+        | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome"
+        | "recording" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" => Layer::Composition,
