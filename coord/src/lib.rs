@@ -84,6 +84,7 @@ pub mod breaker;
 #[doc(hidden)]
 pub mod bulkhead;
 pub mod errors;
+pub mod hedge;
 pub mod perf;
 pub mod rate_limit;
 pub mod retry;

@@ -12,7 +12,7 @@
 //!               (the list)
 //! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
 //!               validate, bulkhead, rate_limit,
-//!               timeout, fallback
+//!               timeout, fallback, hedge
 //! leaves        clock, status, naming, rng,    nothing of coord
 //!               serde_ms, metrics_bridge,
 //!               locks, capped, last_error, read,
@@ -48,7 +48,7 @@ fn layer_of(module: &str) -> Option<Layer> {
         | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome"
         | "recording" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
-        | "timeout" | "fallback" => Layer::Mechanism,
+        | "timeout" | "fallback" | "hedge" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" => Layer::Composition,
         "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,

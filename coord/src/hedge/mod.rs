@@ -1,0 +1,345 @@
+//! Hedged requests: when a call has not answered within a delay (a fixed one, or a percentile
+//! of the latency its attempts have shown), start another attempt of the same idempotent call;
+//! the first success wins and the attempts still running are dropped (cancelled). Tail latency
+//! falls at the price of a few extra calls: with the 95th percentile as the delay, about 5 % of
+//! calls start a hedge.
+//!
+//! A failed attempt does not start a hedge: hedging is for latency, errors are the retry layer's
+//! business. The call fails when every attempt it started has failed (with the last error), and
+//! only then. [`Hedge::run_when`] takes a check made before each hedge starts, so that an open
+//! circuit breaker or an empty retry budget holds hedges back.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! use std::time::Duration;
+//! use coord::hedge::{Hedge, HedgeConfig};
+//!
+//! let hedge = Hedge::new("docs.hedge", HedgeConfig::after(Duration::from_millis(5))).unwrap();
+//! let answer: Result<u32, ()> = hedge.run(|| async { Ok(42) }).await;
+//! assert_eq!(answer, Ok(42));
+//! assert_eq!(hedge.snapshot().hedges_started, 0, "it answered within 5 ms");
+//! # });
+//! ```
+
+mod race;
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::Duration;
+
+use crate::clock::Clock;
+
+/// The most extra attempts one call may start.
+pub const MAX_EXTRA: u32 = 4;
+
+/// Latencies kept for a percentile delay (the most recent ones).
+pub const RECENT_SAMPLES: usize = 256;
+
+/// A percentile delay is recomputed every this many samples, and hedging starts with the first
+/// computation.
+pub const RECOMPUTE_EVERY: u64 = 32;
+
+/// When a hedge starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HedgeAfter {
+    /// After this long.
+    Fixed(Duration),
+    /// After the given percentile (`0.95`) of the latency the call's successful attempts took,
+    /// over the last [`RECENT_SAMPLES`]; no hedge before [`RECOMPUTE_EVERY`] samples.
+    Percentile(f64),
+}
+
+/// How a [`Hedge`] hedges. `HedgeConfig::default()` hedges once after the 95th percentile.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct HedgeConfig {
+    /// When a hedge starts (and, after a hedge, when the next one may).
+    pub after: HedgeAfter,
+    /// Extra attempts a call may start (`1..=MAX_EXTRA`, default 1).
+    pub max_extra: u32,
+}
+
+impl Default for HedgeConfig {
+    fn default() -> Self {
+        Self {
+            after: HedgeAfter::Percentile(0.95),
+            max_extra: 1,
+        }
+    }
+}
+
+impl HedgeConfig {
+    /// Hedges once after `delay`.
+    pub fn after(delay: Duration) -> Self {
+        Self {
+            after: HedgeAfter::Fixed(delay),
+            ..Self::default()
+        }
+    }
+
+    /// Hedges once after the `quantile` (`0.95`) of recent latency.
+    pub fn percentile(quantile: f64) -> Self {
+        Self {
+            after: HedgeAfter::Percentile(quantile),
+            ..Self::default()
+        }
+    }
+
+    /// Sets how many extra attempts a call may start.
+    #[must_use]
+    pub fn max_extra(mut self, max_extra: u32) -> Self {
+        self.max_extra = max_extra;
+        self
+    }
+
+    /// Checks the percentile (strictly between 0 and 1) and `max_extra` (`1..=MAX_EXTRA`).
+    pub fn validate(&self) -> Result<(), HedgeConfigError> {
+        if let HedgeAfter::Percentile(q) = self.after
+            && !(q > 0.0 && q < 1.0)
+        {
+            return Err(HedgeConfigError {
+                key: "after",
+                reason: format!("the percentile {q} is not strictly between 0 and 1"),
+            });
+        }
+        if !(1..=MAX_EXTRA).contains(&self.max_extra) {
+            return Err(HedgeConfigError {
+                key: "max_extra",
+                reason: format!("{} is not in 1..={MAX_EXTRA}", self.max_extra),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A [`HedgeConfig`] refused by [`HedgeConfig::validate`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HedgeConfigError {
+    key: &'static str,
+    reason: String,
+}
+
+impl HedgeConfigError {
+    /// The key at fault, as in `#[hedge(...)]`.
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+}
+
+impl fmt::Display for HedgeConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid hedge `{}`: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for HedgeConfigError {}
+
+/// A hedge's numbers at one moment; see [`Hedge::snapshot`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct HedgeSnapshot {
+    /// The hedge's name.
+    pub name: String,
+    /// Calls run.
+    pub calls: u64,
+    /// Extra attempts started.
+    pub hedges_started: u64,
+    /// Calls answered by an extra attempt (the first success was a hedge's).
+    pub hedges_won: u64,
+    /// Hedges the check of [`Hedge::run_when`] held back (an open breaker, an empty budget).
+    pub hedges_denied: u64,
+    /// The delay now (serialized as `delay_ms`); `None` while a percentile has too few samples.
+    #[serde(rename = "delay_ms", serialize_with = "crate::serde_ms::opt_ms")]
+    pub delay: Option<Duration>,
+}
+
+/// Hedges calls of one operation. Make one with [`Hedge::new`]; share it (an `Arc` or a
+/// `static`) among the calls it hedges, since a percentile delay learns from all of them.
+pub struct Hedge {
+    name: Arc<str>,
+    config: Mutex<HedgeConfig>,
+    clock: Clock,
+    /// The delay in nanoseconds; `u64::MAX` while a percentile has too few samples.
+    delay_nanos: AtomicU64,
+    recent: Mutex<Recent>,
+    calls: AtomicU64,
+    started: AtomicU64,
+    won: AtomicU64,
+    denied: AtomicU64,
+}
+
+impl fmt::Debug for Hedge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hedge")
+            .field("name", &self.name)
+            .field("config", &self.config())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The latest latencies, in a ring.
+#[derive(Debug, Default)]
+struct Recent {
+    nanos: Vec<u64>,
+    next: usize,
+    seen: u64,
+}
+
+impl Hedge {
+    /// A hedge named `name` (for its report).
+    pub fn new(name: &str, config: HedgeConfig) -> Result<Self, HedgeConfigError> {
+        config.validate()?;
+        let hedge = Self {
+            name: Arc::from(name),
+            config: Mutex::new(config),
+            clock: Clock::system(),
+            delay_nanos: AtomicU64::new(u64::MAX),
+            recent: Mutex::default(),
+            calls: AtomicU64::new(0),
+            started: AtomicU64::new(0),
+            won: AtomicU64::new(0),
+            denied: AtomicU64::new(0),
+        };
+        hedge.apply_delay(&config);
+        Ok(hedge)
+    }
+
+    /// Times the hedges on `clock` (a test's `Clock::tokio()` under `tokio::time::pause()`).
+    #[must_use]
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
+        self
+    }
+
+    /// The hedge's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> HedgeConfig {
+        *crate::locks::lock(&self.config)
+    }
+
+    /// Applies a new configuration; calls running keep the one they started with.
+    pub fn configure(&self, config: HedgeConfig) -> Result<(), HedgeConfigError> {
+        config.validate()?;
+        *crate::locks::lock(&self.config) = config;
+        self.apply_delay(&config);
+        Ok(())
+    }
+
+    fn apply_delay(&self, config: &HedgeConfig) {
+        match config.after {
+            HedgeAfter::Fixed(delay) => self.delay_nanos.store(nanos(delay), Relaxed),
+            HedgeAfter::Percentile(q) => {
+                let recent = crate::locks::lock(&self.recent);
+                let delay = quantile(&recent.nanos, q).unwrap_or(u64::MAX);
+                self.delay_nanos.store(delay, Relaxed);
+            }
+        }
+    }
+
+    /// The delay after which a hedge starts now (`None`: not yet known).
+    pub fn delay(&self) -> Option<Duration> {
+        match self.delay_nanos.load(Relaxed) {
+            u64::MAX => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+
+    /// Runs `attempt`, and again after the delay while no attempt has succeeded, up to
+    /// `max_extra` more times; the first success is the answer and the other attempts are
+    /// dropped. Every attempt failing: the last error.
+    pub async fn run<T, E, F, Fut>(&self, attempt: F) -> Result<T, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run_when(attempt, || true).await
+    }
+
+    /// [`run`](Self::run), asking `may_hedge()` before each extra attempt (an open breaker, an
+    /// empty retry budget): `false` holds that hedge back, and the call goes on with the
+    /// attempts it has.
+    pub async fn run_when<T, E, F, Fut>(
+        &self,
+        attempt: F,
+        may_hedge: impl Fn() -> bool,
+    ) -> Result<T, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.calls.fetch_add(1, Relaxed);
+        let max_extra = crate::locks::lock(&self.config).max_extra;
+        race::Race::new(self, &attempt, &may_hedge, max_extra)
+            .run()
+            .await
+    }
+
+    /// The hedge's numbers now.
+    pub fn snapshot(&self) -> HedgeSnapshot {
+        HedgeSnapshot {
+            name: self.name.to_string(),
+            calls: self.calls.load(Relaxed),
+            hedges_started: self.started.load(Relaxed),
+            hedges_won: self.won.load(Relaxed),
+            hedges_denied: self.denied.load(Relaxed),
+            delay: self.delay(),
+        }
+    }
+
+    /// Zeroes the counters and forgets the latencies seen; the configuration stays.
+    pub fn reset_counters(&self) {
+        for counter in [&self.calls, &self.started, &self.won, &self.denied] {
+            counter.store(0, Relaxed);
+        }
+        *crate::locks::lock(&self.recent) = Recent::default();
+        self.apply_delay(&self.config());
+    }
+
+    /// A successful attempt took `latency`: a sample for a percentile delay. Dropped when
+    /// another thread is recording (the percentile is a statistic; calls must not queue on it).
+    fn record(&self, latency: Duration) {
+        let HedgeAfter::Percentile(q) = crate::locks::lock(&self.config).after else {
+            return;
+        };
+        let Ok(mut recent) = self.recent.try_lock() else {
+            return;
+        };
+        let nanos = nanos(latency);
+        if recent.nanos.len() < RECENT_SAMPLES {
+            recent.nanos.push(nanos);
+        } else {
+            let at = recent.next;
+            recent.nanos[at] = nanos;
+        }
+        recent.next = (recent.next + 1) % RECENT_SAMPLES;
+        recent.seen += 1;
+        if recent.seen.is_multiple_of(RECOMPUTE_EVERY)
+            && let Some(delay) = quantile(&recent.nanos, q)
+        {
+            self.delay_nanos.store(delay, Relaxed);
+        }
+    }
+}
+
+/// The `q` quantile (nearest rank) of `samples`.
+fn quantile(samples: &[u64], q: f64) -> Option<u64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_unstable();
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1)
+}

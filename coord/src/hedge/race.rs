@@ -1,0 +1,112 @@
+//! One hedged call: the first attempt, and more as the delay passes, raced until one succeeds.
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::sync::atomic::Ordering::Relaxed;
+use std::task::Poll;
+use std::time::Instant;
+
+use super::Hedge;
+
+/// A call's attempts and what may start more.
+pub(super) struct Race<'h, F, C> {
+    hedge: &'h Hedge,
+    attempt: &'h F,
+    may_hedge: &'h C,
+    max_extra: u32,
+}
+
+impl<'h, F, C> Race<'h, F, C> {
+    pub(super) fn new(hedge: &'h Hedge, attempt: &'h F, may_hedge: &'h C, max_extra: u32) -> Self {
+        Self {
+            hedge,
+            attempt,
+            may_hedge,
+            max_extra,
+        }
+    }
+
+    pub(super) async fn run<T, E, Fut>(self) -> Result<T, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+        C: Fn() -> bool,
+    {
+        let Self {
+            hedge,
+            attempt,
+            may_hedge,
+            max_extra,
+        } = self;
+        let clock = &hedge.clock;
+        let started = clock.now();
+        let Some(delay) = hedge.delay() else {
+            // Nothing to hedge with yet: the attempt alone, learning its latency.
+            let out = attempt().await;
+            if out.is_ok() {
+                hedge.record(clock.since(started));
+            }
+            return out;
+        };
+        let mut primary = pin!(Some(attempt()));
+        let mut timer = pin!(clock.sleep_async(delay));
+        // Extra attempts, boxed: only calls slower than the delay pay for one.
+        let mut hedges: Vec<(Pin<Box<Fut>>, Instant)> = Vec::new();
+        let mut extra = 0;
+        let mut last_error = None;
+        poll_fn(|cx| {
+            loop {
+                if let Some(first) = primary.as_mut().as_pin_mut()
+                    && let Poll::Ready(out) = first.poll(cx)
+                {
+                    primary.set(None);
+                    match out {
+                        Ok(value) => {
+                            hedge.record(clock.since(started));
+                            return Poll::Ready(Ok(value));
+                        }
+                        Err(error) => last_error = Some(error),
+                    }
+                }
+                let mut i = 0;
+                while i < hedges.len() {
+                    match hedges[i].0.as_mut().poll(cx) {
+                        Poll::Pending => i += 1,
+                        Poll::Ready(out) => {
+                            let (_, at) = hedges.swap_remove(i);
+                            match out {
+                                Ok(value) => {
+                                    hedge.record(clock.since(at));
+                                    hedge.won.fetch_add(1, Relaxed);
+                                    return Poll::Ready(Ok(value));
+                                }
+                                Err(error) => last_error = Some(error),
+                            }
+                        }
+                    }
+                }
+                if primary.is_none() && hedges.is_empty() {
+                    // Every attempt started has failed: a failure does not start a hedge.
+                    return match last_error.take() {
+                        Some(error) => Poll::Ready(Err(error)),
+                        None => Poll::Pending,
+                    };
+                }
+                if extra < max_extra && timer.as_mut().poll(cx).is_ready() {
+                    if may_hedge() {
+                        hedges.push((Box::pin(attempt()), clock.now()));
+                        hedge.started.fetch_add(1, Relaxed);
+                        extra += 1;
+                        timer.set(clock.sleep_async(delay));
+                        // Poll the new attempt (and the new timer) at once.
+                        continue;
+                    }
+                    hedge.denied.fetch_add(1, Relaxed);
+                    extra = max_extra;
+                }
+                return Poll::Pending;
+            }
+        })
+        .await
+    }
+}

@@ -1,0 +1,213 @@
+//! Hedged calls (`coord::hedge`), on tokio's paused clock: every latency is virtual, so the
+//! simulated downstream's one-second calls cost nothing and the numbers are exact.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
+use std::time::Duration;
+
+use coord::Clock;
+use coord::hedge::{Hedge, HedgeConfig};
+
+/// A downstream where 1 call in 20 takes a second and the rest 10 ms (a fixed, seeded
+/// sequence), counting the attempts started, finished and dropped before finishing.
+#[derive(Default)]
+struct Downstream {
+    started: AtomicU64,
+    finished: AtomicU64,
+    dropped: AtomicU64,
+    next: AtomicU64,
+}
+
+/// Counts an attempt dropped before it finished.
+struct Dropped<'a>(&'a Downstream, bool);
+
+impl Drop for Dropped<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.dropped.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+impl Downstream {
+    async fn call(&self) -> Result<u64, String> {
+        let n = self.next.fetch_add(1, SeqCst);
+        self.started.fetch_add(1, SeqCst);
+        let mut guard = Dropped(self, false);
+        // Every twentieth attempt, shuffled by a multiplicative hash.
+        let slow = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).is_multiple_of(20);
+        let latency = if slow { 1_000 } else { 10 };
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+        guard.1 = true;
+        self.finished.fetch_add(1, SeqCst);
+        Ok(n)
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+async fn latencies(hedge: Option<&Hedge>, downstream: &Downstream, calls: usize) -> Vec<Duration> {
+    let mut all = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = tokio::time::Instant::now();
+        let answer = match hedge {
+            Some(hedge) => hedge.run(|| downstream.call()).await,
+            None => downstream.call().await,
+        };
+        assert!(answer.is_ok());
+        all.push(start.elapsed());
+    }
+    all.sort();
+    all
+}
+
+#[tokio::test(start_paused = true)]
+async fn hedging_at_the_90th_percentile_cuts_the_tail_of_a_bimodal_downstream() {
+    let unhedged = latencies(None, &Downstream::default(), 2_000).await;
+    assert_eq!(percentile(&unhedged, 0.99), Duration::from_secs(1));
+
+    let downstream = Downstream::default();
+    let hedge = Hedge::new("hedge.bimodal", HedgeConfig::percentile(0.9))
+        .unwrap()
+        .clock(Clock::tokio());
+    // The first calls teach it the latency (no hedge before 32 samples).
+    let _ = latencies(Some(&hedge), &downstream, 64).await;
+    assert_eq!(hedge.delay(), Some(Duration::from_millis(10)));
+    let before = hedge.snapshot();
+    let hedged = latencies(Some(&hedge), &downstream, 2_000).await;
+    let after = hedge.snapshot();
+    let p99 = percentile(&hedged, 0.99);
+    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+    assert!(p99 <= Duration::from_millis(20), "p99 {p99:?}");
+    let extra = after.hedges_started - before.hedges_started;
+    assert!(extra <= 200, "{extra} extra calls for 2,000");
+    assert!(extra >= 50, "a slow call in 20 is hedged: {extra}");
+    assert_eq!(
+        after.hedges_won - before.hedges_won,
+        extra,
+        "every hedge beat a 1 s call"
+    );
+    // Every loser was cancelled, none finished late.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let started = downstream.started.load(SeqCst);
+    assert_eq!(
+        downstream.finished.load(SeqCst) + downstream.dropped.load(SeqCst),
+        started
+    );
+    assert!(downstream.dropped.load(SeqCst) >= extra);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_success_wins_and_the_others_are_dropped() {
+    let hedge = Hedge::new(
+        "hedge.first_wins",
+        HedgeConfig::after(Duration::from_millis(50)).max_extra(2),
+    )
+    .unwrap()
+    .clock(Clock::tokio());
+    let attempt = AtomicU32::new(0);
+    let dropped = Arc::new(AtomicU32::new(0));
+    let started = tokio::time::Instant::now();
+    let answer: Result<u32, ()> = hedge
+        .run(|| {
+            let n = attempt.fetch_add(1, SeqCst);
+            let dropped = Arc::clone(&dropped);
+            async move {
+                let mut guard = DropCount(dropped, false);
+                // The first attempt hangs; the second answers in 20 ms, the third in 5 ms.
+                let ms = [10_000, 20, 5][n as usize];
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                guard.1 = true;
+                Ok(n)
+            }
+        })
+        .await;
+    // The second started at 50 ms and answered at 70; the third would start at 100.
+    assert_eq!(answer, Ok(1));
+    assert_eq!(started.elapsed(), Duration::from_millis(70));
+    assert_eq!(attempt.load(SeqCst), 2);
+    assert_eq!(
+        dropped.load(SeqCst),
+        1,
+        "the hung first attempt was dropped"
+    );
+    let snapshot = hedge.snapshot();
+    assert_eq!((snapshot.hedges_started, snapshot.hedges_won), (1, 1));
+}
+
+struct DropCount(Arc<AtomicU32>, bool);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failure_starts_no_hedge_and_all_failing_returns_the_last_error() {
+    let hedge = Hedge::new(
+        "hedge.errors",
+        HedgeConfig::after(Duration::from_millis(10)),
+    )
+    .unwrap()
+    .clock(Clock::tokio());
+    // Fails at once: no hedge.
+    let answer: Result<(), &str> = hedge.run(|| async { Err("down") }).await;
+    assert_eq!(answer, Err("down"));
+    assert_eq!(hedge.snapshot().hedges_started, 0);
+    // Slow and failing: hedged once, both fail, the last error is the answer.
+    let attempt = AtomicU32::new(0);
+    let answer: Result<(), String> = hedge
+        .run(|| {
+            let n = attempt.fetch_add(1, SeqCst);
+            async move {
+                tokio::time::sleep(Duration::from_millis(if n == 0 { 30 } else { 40 })).await;
+                Err(format!("attempt {n}"))
+            }
+        })
+        .await;
+    assert_eq!(answer, Err("attempt 1".to_owned()));
+    assert_eq!(hedge.snapshot().hedges_started, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_denied_hedge_is_counted_and_the_call_goes_on() {
+    let hedge = Hedge::new(
+        "hedge.denied",
+        HedgeConfig::after(Duration::from_millis(10)),
+    )
+    .unwrap()
+    .clock(Clock::tokio());
+    let answer: Result<u8, ()> = hedge
+        .run_when(
+            || async {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                Ok(7)
+            },
+            || false,
+        )
+        .await;
+    assert_eq!(answer, Ok(7));
+    let snapshot = hedge.snapshot();
+    assert_eq!((snapshot.hedges_started, snapshot.hedges_denied), (0, 1));
+}
+
+#[test]
+fn bad_configurations_say_which_key() {
+    let error = Hedge::new("hedge.bad", HedgeConfig::percentile(1.0)).unwrap_err();
+    assert_eq!(error.key(), "after");
+    assert!(
+        error.to_string().contains("strictly between 0 and 1"),
+        "{error}"
+    );
+    let error = HedgeConfig::after(Duration::from_millis(1))
+        .max_extra(0)
+        .validate()
+        .unwrap_err();
+    assert_eq!(error.key(), "max_extra");
+    assert!(HedgeConfig::percentile(f64::NAN).validate().is_err());
+}
