@@ -48,7 +48,7 @@ fn layer_of(module: &str) -> Option<Layer> {
             Layer::Leaf
         }
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
-        | "timeout" | "fallback" => Layer::Mechanism,
+        | "timeout" | "fallback" | "objective" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" => Layer::Composition,
         "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,
