@@ -48,8 +48,8 @@ fn layer_of(module: &str) -> Option<Layer> {
             Layer::Leaf
         }
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
-        | "timeout" | "fallback" | "objective" => Layer::Mechanism,
-        "compose" | "stack" | "mechanisms" => Layer::Composition,
+        | "timeout" | "fallback" => Layer::Mechanism,
+        "compose" | "stack" | "mechanisms" | "objective" => Layer::Composition,
         "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,
         _ => return None,
