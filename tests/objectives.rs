@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use coord::objectives::{self, Indicator, ObjectiveError};
+use coord::objectives::{Indicator, ObjectiveError};
 use coord::{Objective, track_performance};
 
 #[track_performance(name = "objectives_test.attr.pay", objective = "objectives_test.attr")]
@@ -87,4 +87,64 @@ fn the_builder_refuses_each_kind_with_a_typed_error() {
         ),
         ObjectiveError::Period { .. }
     ));
+}
+
+#[cfg(feature = "tower")]
+#[test]
+fn a_tower_layer_joins_its_operation_and_its_routes() {
+    let layer =
+        coord::tower::CoordLayer::new("objectives_test.api").objective("objectives_test.layer");
+    assert_eq!(layer.name(), "objectives_test.api");
+    Objective::new("objectives_test.layer")
+        .success_rate(0.99)
+        .declare()
+        .unwrap();
+    for name in [
+        "objectives_test.api",
+        "objectives_test.api GET /users/{id}",
+        "objectives_test.apix",
+    ] {
+        coord::monitor().record_operation(name).success();
+    }
+    let report = coord::report();
+    let objective = report
+        .objectives
+        .iter()
+        .find(|o| o.name == "objectives_test.layer")
+        .unwrap();
+    assert_eq!(
+        objective.operations,
+        ["objectives_test.api", "objectives_test.api GET /users/{id}"]
+    );
+}
+
+#[test]
+fn rules_group_and_label_each_objective() {
+    Objective::new("objectives_test.rules")
+        .latency_below(Duration::from_secs(1), 0.95)
+        .period(Duration::from_secs(7 * 86_400))
+        .declare()
+        .unwrap();
+    let rules = coord::objectives::prometheus_rules();
+    assert!(
+        rules.contains("  - name: coord_objective_objectives_test_rules\n"),
+        "{rules}"
+    );
+    // A 7-day period keeps the windows and the budget shares: 2 % in 1 h is 3.36x, 5 % in 6 h
+    // 1.4x, and 10 % in 3 days would be 0.23x, raised to 1x.
+    for factor in [
+        "(3.36 * (1 - 0.95))",
+        "(1.4 * (1 - 0.95))",
+        "(1 * (1 - 0.95))",
+    ] {
+        assert!(rules.contains(factor), "{factor} in {rules}");
+    }
+    assert!(
+        rules.contains(r#"coord_operation_duration_seconds_bucket{le=~\"1|1\\\\.0\"}"#),
+        "{rules}"
+    );
+    assert!(
+        rules.contains("record: coord_objective:error_ratio:rate7d"),
+        "{rules}"
+    );
 }
