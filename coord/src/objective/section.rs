@@ -62,7 +62,9 @@ impl Section for Vec<ObjectiveSnapshot> {
                     Some(t) => format!("latency <= {}", table::duration(t)),
                     None => s.indicator.to_string(),
                 }),
-                ("target", Right, |(_, s)| format!("{}%", s.target * 100.0)),
+                ("target", Right, |(_, s)| {
+                    format!("{}%", (s.target * 1e6).round() / 1e4)
+                }),
                 ("5m", Right, |(_, s)| compliance(s, "5m")),
                 ("1h", Right, |(_, s)| compliance(s, "1h")),
                 ("3d", Right, |(_, s)| compliance(s, "3d")),
