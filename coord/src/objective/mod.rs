@@ -15,7 +15,7 @@
 //! // `#[track_performance(objective = "docs.checkout")]` functions, or
 //! // `CoordLayer::new("api").objective("docs.checkout")`, join it.
 //! coord::objectives::join("docs.pay", "docs.checkout");
-//! assert!(coord::objectives::prometheus_rules().contains("objective: docs.checkout"));
+//! assert!(coord::objectives::prometheus_rules().contains("objective: \"docs.checkout\""));
 //! ```
 //!
 //! # What counts
