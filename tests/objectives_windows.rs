@@ -118,4 +118,26 @@ fn windows_budget_alerts_and_readiness_follow_a_fake_clock() {
     let s = success("windows.checkout");
     assert_eq!(s.windows.last().unwrap().valid, 0, "{s:?}");
     assert_eq!(s.error_budget_remaining, 1.0);
+
+    // The registry's cap: a new name past it is refused and counted; a known one is not.
+    coord::limits::set_max_objectives(1);
+    let refused = Objective::new("windows.extra").success_rate(0.9).declare();
+    assert!(
+        matches!(refused, Err(coord::ObjectiveError::TooMany { cap: 1 })),
+        "{refused:?}"
+    );
+    assert!(
+        Objective::new("windows.checkout")
+            .success_rate(0.99)
+            .declare()
+            .is_ok()
+    );
+    let dropped = coord::limits::dropped_names();
+    assert!(
+        dropped
+            .iter()
+            .any(|(registry, count)| *registry == "objectives" && *count == 1),
+        "{dropped:?}"
+    );
+    coord::limits::set_max_objectives(coord::limits::DEFAULT_MAX_OBJECTIVES);
 }

@@ -56,11 +56,13 @@ use crate::perf::histogram::EXPORT_BOUNDS;
 
 pub(crate) use eval::OperationCounts;
 pub use eval::{AlertState, ObjectiveSnapshot, SliSnapshot, WindowCompliance};
+#[cfg(feature = "tower")]
+pub(crate) use registry::join_layer;
 pub use registry::{
     DEFAULT_MAX_OBJECTIVES, declared, dropped_names, find, join, max_objectives, readiness,
     set_clock, set_max_objectives, set_readiness,
 };
-pub(crate) use registry::{join_layer, reset_all, snapshots};
+pub(crate) use registry::{reset_all, snapshots};
 pub(crate) use rules::prometheus_rules;
 pub use rules::{AlertSeverity, BURN_ALERTS, BurnAlert};
 pub use site::ObjectiveSite;

@@ -106,6 +106,7 @@ pub fn join(operation: &str, objective: &str) {
 }
 
 /// A tower layer named `layer` joins `objective`: its operation and its per-route operations.
+#[cfg(feature = "tower")]
 pub(crate) fn join_layer(layer: &str, objective: &str) {
     join_into(layer, objective, |joins| &mut joins.layers);
 }
