@@ -28,6 +28,7 @@ fn counts(op: &OperationStats) -> OperationCounts<'_> {
 
 /// Why the readiness probe should answer `503`: the objectives whose fast page alert would
 /// fire, when [`objectives::set_readiness`] turned the input on; `None` otherwise.
+#[cfg(feature = "http")]
 pub(crate) fn not_ready() -> Option<Vec<String>> {
     if !objectives::readiness() {
         return None;
