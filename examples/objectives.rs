@@ -38,6 +38,16 @@ fn main() -> Result<(), coord::ObjectiveError> {
     checkout().ok();
     print!("{}", coord::objectives::prometheus_rules());
     // The same objectives, computed in process, on stderr (stdout is the rule file).
-    eprint!("{}", coord::report());
+    for objective in coord::report().objectives {
+        for indicator in &objective.indicators {
+            eprintln!(
+                "{} {}: target {}, error budget left {:.1} %",
+                objective.name,
+                indicator.indicator,
+                indicator.target,
+                indicator.error_budget_remaining * 100.0
+            );
+        }
+    }
     Ok(())
 }
