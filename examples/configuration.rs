@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("retry policies:   {:?}", loaded.retry_policies);
     println!("circuit breakers: {:?}", loaded.circuit_breakers);
     println!("rule sets:        {:?}", loaded.rule_sets);
+    println!("objectives:       {:?}", loaded.objectives);
     let monitor = coord::monitor().config();
     println!(
         "monitor:          sample every {:?}, keep {} samples",

@@ -82,7 +82,7 @@ fn dice() -> Dice {
     Dice(fastrand::Rng::with_seed(SEED.fetch_add(1, Relaxed)))
 }
 
-#[track_performance("shop.catalog.search")]
+#[track_performance(name = "shop.catalog.search", objective = "shop.search")]
 fn search(dice: &mut Dice) -> Result<u32, ShopError> {
     std::thread::sleep(dice.millis(1, 6));
     Ok(42)
@@ -116,7 +116,7 @@ fn charge(dice: &mut Dice) -> Result<(), ShopError> {
     dice.dependency_call(5..25, 0.04, ShopError::Declined)
 }
 
-#[track_performance("shop.checkout")]
+#[track_performance(name = "shop.checkout", objective = "shop.checkout")]
 fn checkout(dice: &mut Dice, order: &Order) -> Result<(), ShopError> {
     let verdict = order.validate();
     if !verdict.is_valid {
@@ -249,6 +249,19 @@ fn main() -> std::io::Result<()> {
     if run_for.is_none() && !std::io::stdin().is_terminal() {
         run_for = Some(Duration::from_secs(2));
     }
+
+    // The shop's objectives (the same as examples/objectives.rs, whose rules
+    // examples/prometheus/objectives.yml holds).
+    coord::Objective::new("shop.checkout")
+        .success_rate(0.999)
+        .latency_below(Duration::from_millis(500), 0.99)
+        .declare()
+        .map_err(std::io::Error::other)?;
+    coord::Objective::new("shop.search")
+        .latency_below(Duration::from_millis(20), 0.99)
+        .period(Duration::from_secs(7 * 86_400))
+        .declare()
+        .map_err(std::io::Error::other)?;
 
     let monitor = coord::monitor();
     monitor

@@ -1,6 +1,10 @@
-//! Every compile error of `#[track_performance]`, pinned by its `.stderr` snapshot.
+//! Every compile error of `#[track_performance]` (its `objective` key included) and of a
+//! literal objective threshold between buckets (`coord::objectives::bucket_bound` in a
+//! `const`), pinned by their `.stderr` snapshots.
 
 #[test]
 fn ui() {
-    trybuild::TestCases::new().compile_fail("tests/ui/track_performance/*.rs");
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/track_performance/*.rs");
+    cases.compile_fail("tests/ui/objectives/*.rs");
 }

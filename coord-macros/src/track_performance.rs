@@ -1,5 +1,5 @@
 //! `#[track_performance]`, `#[track_performance("name")]`,
-//! `#[track_performance(name = "name", outcome = path::to::classify)]`.
+//! `#[track_performance(name = "name", outcome = path::to::classify, objective = "checkout")]`.
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
@@ -7,13 +7,15 @@ use syn::{LitStr, Path};
 
 use crate::common::{lone_string, parse_keys, syntax_as};
 
-const KEYS: &[&str] = &["name", "outcome"];
+const KEYS: &[&str] = &["name", "outcome", "objective"];
 
 /// The checked arguments: the explicit operation name and the outcome classifier, if any.
 pub(crate) struct Perf {
     pub(crate) name: Option<LitStr>,
     /// `fn(&T) -> coord::Outcome`, called on every return value.
     pub(crate) outcome: Option<Path>,
+    /// The objective the operation joins (`objective = "checkout"`).
+    pub(crate) objective: Option<LitStr>,
 }
 
 impl Perf {
@@ -26,6 +28,7 @@ impl Perf {
             return Ok(Self {
                 name: None,
                 outcome: None,
+                objective: None,
             });
         }
         let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]`, or keys: `#[track_performance(name = \"name\", outcome = path::to::classify)]`";
@@ -42,12 +45,14 @@ impl Perf {
             return Ok(Self {
                 name: lone,
                 outcome: None,
+                objective: None,
             });
         }
-        let (mut name, mut outcome) = (None, None);
+        let (mut name, mut outcome, mut objective) = (None, None, None);
         parse_keys("track_performance", KEYS, input.parse()?, |key| {
             match key.name.as_str() {
                 "outcome" => outcome = Some(key.path("path::to::classify")?),
+                "objective" => objective = Some(objective_key(key)?),
                 _ => name = Some(key.name("\"shop.checkout\"")?),
             }
             Ok(())
@@ -55,6 +60,25 @@ impl Perf {
         .map_err(syntax_as(
             "#[track_performance] expects an operation name or keys: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\", outcome = path::to::classify)]`",
         ))?;
-        Ok(Self { name, outcome })
+        Ok(Self {
+            name,
+            outcome,
+            objective,
+        })
     }
+}
+
+/// `objective = "checkout"`: the objective's name (declared in code or in `coord.yaml`, so
+/// only its shape is checked here; its targets, and a latency threshold's bucket, are checked
+/// where they are given).
+fn objective_key(key: &crate::common::Key<'_, '_>) -> syn::Result<LitStr> {
+    let name = key.string("\"checkout\"")?;
+    let value = name.value();
+    if value.trim().is_empty() || value.trim() != value || value.len() > 128 {
+        return Err(syn::Error::new(
+            name.span(),
+            "#[track_performance] `objective` is an objective's name: 1 to 128 bytes, no surrounding spaces",
+        ));
+    }
+    Ok(name)
 }

@@ -44,6 +44,13 @@ fn tracked(x: u64) -> Result<u64, u64> {
     bare(x)
 }
 
+/// The same, joined to an objective (issue 26): one more atomic load per call.
+#[track_performance(name = "bench.tracked_objective", objective = "bench.objective")]
+#[inline(never)]
+fn tracked_objective(x: u64) -> Result<u64, u64> {
+    bare(x)
+}
+
 /// The clock coord reads, in the group names.
 const CLOCK: &str = if cfg!(feature = "fast-clock") {
     "quanta"
@@ -61,6 +68,9 @@ fn single_thread(c: &mut Criterion) {
         b.iter(|| hand_timed_quanta(black_box(1)))
     });
     group.bench_function("tracked", |b| b.iter(|| tracked(black_box(1))));
+    group.bench_function("tracked_objective", |b| {
+        b.iter(|| tracked_objective(black_box(1)))
+    });
     // The instrumentation switch off (`coord::set_enabled(false)`): the function plus one flag
     // read, beside `bare`.
     coord::set_enabled(false);

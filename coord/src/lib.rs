@@ -85,6 +85,7 @@ pub mod breaker;
 pub mod bulkhead;
 pub mod errors;
 pub mod hedge;
+mod objective;
 pub mod perf;
 pub mod rate_limit;
 pub mod retry;
@@ -156,6 +157,7 @@ pub use doors::{
     validator,
 };
 pub use errors::Severity;
+pub use objective::{Objective, ObjectiveError};
 pub use outcome::{Outcome, StatusRule};
 pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
@@ -228,6 +230,22 @@ pub mod breakers {
         open_count,
     };
     pub use crate::doors::keyed;
+}
+
+/// Service-level objectives as code: see [`Objective`] to declare one. Operations join an
+/// objective with `#[track_performance(objective = "name")]`, the tower layer's
+/// `CoordLayer::objective`, or [`join`](objectives::join); the report carries each objective's
+/// compliance, error budget and burn rates; [`prometheus_rules`](objectives::prometheus_rules)
+/// renders the recording rules and burn-rate alerts.
+pub mod objectives {
+    pub use crate::doors::prometheus_rules;
+    pub use crate::objective::{
+        AlertSeverity, AlertState, BURN_ALERTS, BurnAlert, DEFAULT_MAX_OBJECTIVES, DEFAULT_PERIOD,
+        Indicator, MAX_NAME_BYTES, MAX_PERIOD, MIN_PERIOD, Objective, ObjectiveError,
+        ObjectiveSnapshot, SliSnapshot, WINDOWS, WindowCompliance, bucket_bound, declared,
+        dropped_names, find, join, max_objectives, readiness, set_clock, set_max_objectives,
+        set_readiness,
+    };
 }
 
 /// Bulkheads beyond the daily API at the root ([`bulkhead()`], [`bulkhead_with()`],

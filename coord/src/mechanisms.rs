@@ -30,6 +30,7 @@ use crate::bulkhead::BulkheadSnapshot;
 use crate::compose::error_report::ErrorReport;
 use crate::contract::exposition::Exposition;
 use crate::contract::{CappedRegistry, FileSection, Section};
+use crate::objective::ObjectiveSnapshot;
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::rate_limit::RateLimitSnapshot;
 use crate::timeout::TimeoutCount;
@@ -110,6 +111,13 @@ macro_rules! mechanisms {
         ///   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
         /// timeouts:                # operations with a #[timeout], sorted by name
         ///   - operation, timeouts
+        /// objectives:              # declared objectives, sorted by name
+        ///   - name, period_ms, operations
+        ///     indicators:          # success, then latency
+        ///       - indicator: success | latency, target, threshold_ms, error_budget_remaining
+        ///         windows: [{ window: 5m | 30m | 1h | 6h | 3d | <period>, span_ms, valid, good,
+        ///                     compliance, burn_rate }]
+        ///         alerts: [{ alert, severity: page | ticket, burn_rate, firing }]
         /// system:                  # null before the first system sample
         ///   health_status: healthy | degraded | unhealthy
         ///   performance_score, verdict, sampled   # score 0..=100; verdict: why, in words
@@ -191,6 +199,8 @@ macro_rules! mechanisms {
         ///   db: { max_concurrent: 10, max_wait: 5ms }
         /// rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
         ///   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
+        /// objectives:                   # by name: #[track_performance(objective = "checkout")]
+        ///   checkout: { success_rate: 0.999, latency: { below: 500ms, target: 0.99 }, period: 30d }
         /// ```
         #[derive(Clone, Debug, Default, PartialEq, Eq)]
         #[non_exhaustive]
@@ -323,6 +333,18 @@ mechanisms! {
         report: /** Time-outs per operation with a `#[timeout]`, sorted by name. */
             timeouts: Vec<TimeoutCount> =
                 crate::timeout::timeout_counts(crate::timeout::counters::timeout_counts()),
+    }
+    objectives {
+        reset: crate::objective::reset_all,
+        capped: ["objectives" => crate::objective::dropped_names],
+        report: /** Every declared objective, sorted by name: compliance, budget, burn rates. */
+            objectives: Vec<ObjectiveSnapshot> = crate::compose::objectives::snapshots(),
+        file: /** Names of the objectives configured. */
+            objectives => crate::objective::file::ObjectivesFile as objectives: Vec<String>,
+        limits: {
+            crate::objective::{DEFAULT_MAX_OBJECTIVES, max_objectives, set_max_objectives}
+        },
+        generated: { crate::objective::ObjectiveSite },
     }
 }
 

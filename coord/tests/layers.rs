@@ -49,7 +49,7 @@ fn layer_of(module: &str) -> Option<Layer> {
         | "recording" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" | "hedge" => Layer::Mechanism,
-        "compose" | "stack" | "mechanisms" => Layer::Composition,
+        "compose" | "stack" | "mechanisms" | "objective" => Layer::Composition,
         "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,
         _ => return None,

@@ -10,4 +10,5 @@
 pub(crate) mod error_report;
 pub(crate) mod handler;
 pub(crate) mod health;
+pub(crate) mod objectives;
 pub(crate) mod retry;

@@ -16,6 +16,25 @@ use crate::report::{self, Report};
 use crate::retry::{self, RetryPolicy};
 use crate::validate::{self, RuleRegistry, Validator};
 
+/// The recording rules and multi-window, multi-burn-rate alerts of every declared objective (a
+/// configuration file's too: this loads `COORD_CONFIG` first), as a Prometheus rule file: one
+/// group per objective (`coord_objective_<name>`), with
+///
+/// - `coord_objective:error_ratio:rate<window>{objective, sli}` for each window of
+///   [`WINDOWS`](crate::objectives::WINDOWS) and the period: the share of bad events, from
+///   `coord_operation_calls_total` (success) and `coord_operation_duration_seconds_bucket`
+///   (latency) of the operations that joined the objective (joined through the
+///   `coord_objective_operation_info{objective, operation}` series coord exports);
+/// - `coord_objective:error_budget_remaining:ratio{objective, sli}` over the period;
+/// - the [`BURN_ALERTS`](crate::objectives::BURN_ALERTS) of each indicator, labelled
+///   `objective`, `sli` and `severity`.
+///
+/// `groups: []` when no objective is declared.
+pub fn prometheus_rules() -> String {
+    config::ensure_env_loaded();
+    crate::objective::prometheus_rules()
+}
+
 /// The process-wide performance monitor. Its health score counts open circuit breakers.
 pub fn monitor() -> &'static PerformanceMonitor {
     config::ensure_env_loaded();

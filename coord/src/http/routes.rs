@@ -337,7 +337,9 @@ fn redact_errors(report: &mut crate::report::Report) {
 /// `system_health()` never waits (it reads the latest sample, or the host at once before the
 /// first one), so it runs on the server's own thread.
 fn health(health: SystemHealth) -> Reply {
-    let status = if health.health_status == HealthStatus::Unhealthy {
+    // Off unless `coord::objectives::set_readiness(true)`: an objective burning its budget fast.
+    let burning = crate::compose::objectives::not_ready().is_some();
+    let status = if health.health_status == HealthStatus::Unhealthy || burning {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK

@@ -249,6 +249,15 @@ impl<R, M> CoordLayer<R, M> {
         self.set(|s| s.track = true)
     }
 
+    /// Joins the layer's operation (and, with [`per_route`](Self::per_route), every route's) to
+    /// the objective `objective` (see [`crate::objectives`]), and times the requests as
+    /// [`track_performance`](Self::track_performance) does, since an objective counts timed
+    /// calls. The join is made now, process-wide, whether the objective is declared yet or not.
+    pub fn objective(self, objective: &str) -> Self {
+        crate::objective::join_layer(&self.settings.name, objective);
+        self.track_performance()
+    }
+
     /// Guards every attempt with the circuit breaker named after the operation, as
     /// `#[circuit_breaker]` does. A breaker that exists already (from a configuration file, or
     /// another user of the name) keeps its configuration, as at an attribute's call site.

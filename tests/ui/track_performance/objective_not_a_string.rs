@@ -1,0 +1,6 @@
+use coord::track_performance;
+
+#[track_performance(objective = checkout)]
+fn fetch() {}
+
+fn main() {}
