@@ -221,6 +221,10 @@ impl Operation {
             last_10s: None,
             last_60s: None,
             export_buckets: snapshot.export_buckets(min, max),
+            #[cfg(feature = "otel")]
+            exemplars: self.histogram.exemplars(),
+            #[cfg(not(feature = "otel"))]
+            exemplars: Vec::new(),
         }
     }
 
@@ -310,6 +314,10 @@ pub struct OperationStats {
     /// Prometheus histogram.
     #[serde(skip)]
     pub(crate) export_buckets: [u64; super::histogram::EXPORT_BOUNDS.len()],
+    /// Per exported bucket (an index into `export_buckets`, or its length for `+Inf`), the
+    /// latest call that ran in a sampled span (feature `otel`; always empty without it).
+    #[serde(skip)]
+    pub(crate) exemplars: Vec<(usize, crate::contract::exposition::Exemplar)>,
 }
 
 impl OperationStats {
