@@ -141,22 +141,41 @@ fn get_metrics(addr: std::net::SocketAddr, accept: Option<&str>) -> (String, Str
 
 #[test]
 fn metrics_follows_accept_on_the_hyper_server() {
-    let op = coord::monitor().operation_handle("exemplars_test.served");
+    let server = coord::http::serve("127.0.0.1:0").unwrap();
+    check_negotiation(server.local_addr(), "exemplars_test.served");
+    server.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_follows_accept_on_the_axum_router() {
+    let app = axum::Router::new().merge(coord::http::router());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::task::spawn_blocking(move || check_negotiation(addr, "exemplars_test.axum"))
+        .await
+        .unwrap();
+    served.abort();
+}
+
+/// Records a call of `operation` in a sampled span, then checks what `/metrics` at `addr`
+/// answers to Prometheus's `Accept`, to OpenMetrics alone and to the others.
+fn check_negotiation(addr: std::net::SocketAddr, operation: &str) {
+    let op = coord::monitor().operation_handle(operation);
     {
         let _sampled = remote(0xabcd, 0xef, TraceFlags::SAMPLED).attach();
         op.record(Duration::from_micros(150), Outcome::Success);
     }
-    let server = coord::http::serve("127.0.0.1:0").unwrap();
     let prometheus = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
     for accept in [prometheus, "application/openmetrics-text"] {
-        let (content_type, body) = get_metrics(server.local_addr(), Some(accept));
+        let (content_type, body) = get_metrics(addr, Some(accept));
         assert_eq!(
             content_type,
             "application/openmetrics-text; version=1.0.0; charset=utf-8"
         );
         assert!(body.ends_with("# EOF\n"));
         assert!(
-            bucket_line(&body, "exemplars_test.served", "0.0002").contains(
+            bucket_line(&body, operation, "0.0002").contains(
                 "# {trace_id=\"0000000000000000000000000000abcd\",span_id=\"00000000000000ef\"} 0.00015 "
             ),
             "{body}"
@@ -169,7 +188,7 @@ fn metrics_follows_accept_on_the_hyper_server() {
         Some("*/*"),
         Some("application/openmetrics-text;q=0"),
     ] {
-        let (content_type, body) = get_metrics(server.local_addr(), accept);
+        let (content_type, body) = get_metrics(addr, accept);
         assert_eq!(
             content_type, "text/plain; version=0.0.4; charset=utf-8",
             "{accept:?}"
@@ -180,7 +199,6 @@ fn metrics_follows_accept_on_the_hyper_server() {
         );
         assert!(body.contains("# TYPE coord_operation_calls_total counter\n"));
     }
-    server.shutdown();
 }
 
 #[test]
