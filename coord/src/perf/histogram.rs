@@ -204,8 +204,6 @@ impl AtomicHistogram {
 
     #[inline]
     pub(crate) fn record(&self, nanos: u64, shard: usize) {
-        #[cfg(feature = "otel")]
-        self.exemplars.record(nanos);
         let index = bucket_of(nanos);
         let Some(slot) = self.chunks.get(index / PER_CHUNK) else {
             self.overflow.fetch_add(1, Relaxed);
@@ -216,6 +214,14 @@ impl AtomicHistogram {
             None => allocate(slot),
         };
         chunk.0[shard % SHARDS][index % PER_CHUNK].fetch_add(1, Relaxed);
+    }
+
+    /// Keeps a call of `nanos` as its bucket's exemplar when a sampled span is current;
+    /// `started` is when the call started, if the caller timed it.
+    #[cfg(feature = "otel")]
+    #[inline]
+    pub(crate) fn exemplar(&self, nanos: u64, started: Option<super::stopwatch::Instant>) {
+        self.exemplars.record(nanos, started);
     }
 
     /// `(slot, exemplar)` per exported bucket (an index into [`EXPORT_BOUNDS`], or its length
