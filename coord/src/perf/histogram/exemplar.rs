@@ -78,9 +78,22 @@ fn finished_at(started: Option<Instant>, nanos: u64) -> u64 {
     start.saturating_add(nanos)
 }
 
+/// [`EXPORT_BOUNDS`] in nanoseconds, so finding a slot compares integers.
+const BOUND_NANOS: [u64; EXPORT_BOUNDS.len()] = {
+    let mut out = [0u64; EXPORT_BOUNDS.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = EXPORT_BOUNDS[i].as_nanos() as u64;
+        i += 1;
+    }
+    out
+};
+
 /// The slot of a call that took `nanos`: the first bucket whose bound holds it, or `+Inf`.
+/// Counting the bounds below it, without branches (24 compares the compiler vectorises).
+#[inline]
 fn slot_of(nanos: u64) -> usize {
-    EXPORT_BOUNDS.partition_point(|b| (b.as_nanos() as u64) < nanos)
+    BOUND_NANOS.iter().filter(|&&bound| bound < nanos).count()
 }
 
 #[derive(Default)]
@@ -317,6 +330,11 @@ mod tests {
 
     #[test]
     fn a_bound_holds_its_own_value() {
+        for (i, bound) in EXPORT_BOUNDS.iter().enumerate() {
+            let nanos = bound.as_nanos() as u64;
+            assert_eq!(slot_of(nanos), i);
+            assert_eq!(slot_of(nanos + 1), i + 1);
+        }
         assert_eq!(slot_of(100_000), 0);
         assert_eq!(slot_of(100_001), 1);
         assert_eq!(slot_of(0), 0);
