@@ -3,6 +3,11 @@
 //! Run twice to get both clocks: `cargo bench --bench track_performance` (std `Instant`) and
 //! `cargo bench --bench track_performance --features fast-clock` (quanta). The ratios that matter:
 //! `(tracked - bare) / (hand_timed - bare)` for the clock in use.
+//!
+//! With `--features otel` the same `tracked` row measures the feature's cost with no span
+//! current (compare it with a run without the feature), and the group `track_performance_otel`
+//! adds the calls made inside an unsampled and a sampled span (the sampled one stores an
+//! exemplar), against `tracked` in the same run.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -113,5 +118,39 @@ fn two_threads(c: &mut Criterion) {
     group.finish();
 }
 
+/// `tracked` with no span, in an unsampled span and in a sampled span (an exemplar per call).
+#[cfg(feature = "otel")]
+fn exemplars(c: &mut Criterion) {
+    use coord::otel::opentelemetry::Context;
+    use coord::otel::opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    let span = |flags| {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736u128),
+            SpanId::from(0x00f0_67aa_0ba9_02b7u64),
+            flags,
+            false,
+            TraceState::default(),
+        ))
+    };
+    let mut group = c.benchmark_group(format!("track_performance_otel/{CLOCK}"));
+    group.bench_function("tracked_no_span", |b| b.iter(|| tracked(black_box(1))));
+    group.bench_function("tracked_unsampled_span", |b| {
+        let _span = span(TraceFlags::default()).attach();
+        b.iter(|| tracked(black_box(1)))
+    });
+    group.bench_function("tracked_sampled_span", |b| {
+        let _span = span(TraceFlags::SAMPLED).attach();
+        b.iter(|| tracked(black_box(1)))
+    });
+    // What the exemplar's timestamp alone costs: one read of the wall clock.
+    group.bench_function("system_time_now", |b| b.iter(std::time::SystemTime::now));
+    group.finish();
+}
+
+#[cfg(not(feature = "otel"))]
 criterion_group!(benches, single_thread, two_threads);
+#[cfg(feature = "otel")]
+criterion_group!(benches, single_thread, two_threads, exemplars);
 criterion_main!(benches);

@@ -1,6 +1,9 @@
-//! A writer for the Prometheus text exposition format (version 0.0.4): families with their
-//! HELP and TYPE lines, samples with escaped labels, histograms. Each mechanism writes its own
-//! families with it (its `section.rs`); the report only orders the sections.
+//! A writer for the Prometheus text exposition format (version 0.0.4) and for OpenMetrics 1.0
+//! text: families with their HELP and TYPE lines, samples with escaped labels, histograms. Each
+//! mechanism writes its own families with it (its `section.rs`); the report only orders the
+//! sections. The two formats differ only here, by [`Format`]: OpenMetrics names a counter's
+//! family without its `_total`, escapes `"` in HELP, writes the histograms' exemplars and ends
+//! with `# EOF`.
 
 use std::fmt::Write as _;
 
@@ -71,22 +74,62 @@ impl Family {
 /// A family with one sample per row, and the row's value.
 pub(crate) type PerRow<T> = (Family, fn(&T) -> f64);
 
+/// The text format an exposition is written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Prometheus text format 0.0.4.
+    #[default]
+    Prometheus,
+    /// OpenMetrics 1.0 text, with exemplars.
+    OpenMetrics,
+}
+
+/// One call's trace link, written after its bucket's line in OpenMetrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Exemplar {
+    /// The W3C trace id, 16 bytes.
+    pub(crate) trace_id: [u8; 16],
+    /// The span id, 8 bytes.
+    pub(crate) span_id: [u8; 8],
+    /// The call's exact latency, in nanoseconds.
+    pub(crate) nanos: u64,
+    /// When the call finished, nanoseconds since the Unix epoch.
+    pub(crate) unix_nanos: u64,
+}
+
 /// Builds one exposition: families with HELP/TYPE lines, then their samples.
 #[derive(Default)]
 pub(crate) struct Exposition {
     out: String,
+    format: Format,
 }
 
 impl Exposition {
+    /// An empty exposition in `format`.
+    pub(crate) fn new(format: Format) -> Self {
+        Self {
+            out: String::new(),
+            format,
+        }
+    }
+
     /// Starts a metric family. Every family is written once, before its samples.
     pub(crate) fn family(&mut self, family: &Family) {
         let Family { name, kind, help } = family;
-        let kind = match kind {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
+        let (kind, name) = match kind {
+            // OpenMetrics names the family, and its samples add `_total`.
+            Kind::Counter if self.format == Format::OpenMetrics => {
+                ("counter", name.strip_suffix("_total").unwrap_or(name))
+            }
+            Kind::Counter => ("counter", *name),
+            Kind::Gauge => ("gauge", *name),
+            Kind::Histogram => ("histogram", *name),
         };
-        let _ = writeln!(self.out, "# HELP {name} {}", escape_help(help));
+        let help = match self.format {
+            Format::Prometheus => escape_help(help),
+            Format::OpenMetrics => escape_help(help).replace('"', "\\\""),
+        };
+        let _ = writeln!(self.out, "# HELP {name} {help}");
         let _ = writeln!(self.out, "# TYPE {name} {kind}");
     }
 
@@ -176,7 +219,9 @@ impl Exposition {
 
     /// Writes the samples of one histogram: a `_bucket` line per bound of `cumulative` (counts
     /// at the bounds `le`, whose last one is `+Inf`), the `+Inf` bucket and `_count` from
-    /// `count`, and `_sum`.
+    /// `count`, and `_sum`. In OpenMetrics, the bucket lines carry their `exemplars`
+    /// (`(index into le, exemplar)`, ascending).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn histogram(
         &mut self,
         name: &str,
@@ -185,17 +230,29 @@ impl Exposition {
         cumulative: &[u64],
         count: u64,
         sum: f64,
+        exemplars: &[(usize, Exemplar)],
     ) {
         // Thousands of bucket lines per scrape: escape the labels once, format counts as
         // integers.
         let mut rendered = String::new();
         write_labels(&mut rendered, labels);
         let sep = if labels.is_empty() { "" } else { "," };
-        for (le, value) in le.iter().zip(cumulative.iter().chain([&count])) {
-            let _ = writeln!(
+        let mut exemplars = match self.format {
+            Format::OpenMetrics => exemplars,
+            Format::Prometheus => &[],
+        }
+        .iter()
+        .peekable();
+        for (index, (le, value)) in le.iter().zip(cumulative.iter().chain([&count])).enumerate() {
+            let _ = write!(
                 self.out,
                 "{name}_bucket{{{rendered}{sep}le=\"{le}\"}} {value}"
             );
+            while exemplars.next_if(|(at, _)| *at < index).is_some() {}
+            if let Some((_, exemplar)) = exemplars.next_if(|(at, _)| *at == index) {
+                write_exemplar(&mut self.out, exemplar);
+            }
+            self.out.push('\n');
         }
         let braces = |out: &mut String| {
             if !labels.is_empty() {
@@ -211,9 +268,34 @@ impl Exposition {
         let _ = writeln!(self.out, " {count}");
     }
 
-    pub(crate) fn finish(self) -> String {
+    /// The text; an OpenMetrics exposition ends with `# EOF`.
+    pub(crate) fn finish(mut self) -> String {
+        if self.format == Format::OpenMetrics {
+            self.out.push_str("# EOF\n");
+        }
         self.out
     }
+}
+
+/// ` # {trace_id="…",span_id="…"} <seconds> <unix seconds>`: an OpenMetrics exemplar, its ids
+/// in W3C lowercase hex, its timestamp exact to the nanosecond.
+fn write_exemplar(out: &mut String, exemplar: &Exemplar) {
+    out.push_str(" # {trace_id=\"");
+    for byte in exemplar.trace_id {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out.push_str("\",span_id=\"");
+    for byte in exemplar.span_id {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out.push_str("\"} ");
+    write_number(out, exemplar.nanos as f64 / 1e9);
+    let _ = write!(
+        out,
+        " {}.{:09}",
+        exemplar.unix_nanos / 1_000_000_000,
+        exemplar.unix_nanos % 1_000_000_000
+    );
 }
 
 /// `key="value",...` with the values escaped.
@@ -289,7 +371,7 @@ mod tests {
         let mut e = Exposition::default();
         e.family(&Family::histogram("h_seconds", "h"));
         let le = ["0.0001", "3600", "+Inf"];
-        e.histogram("h_seconds", &[("op", "a")], &le, &[1, 3], 4, 0.5);
+        e.histogram("h_seconds", &[("op", "a")], &le, &[1, 3], 4, 0.5, &[]);
         let text = e.finish();
         assert!(text.contains("# TYPE h_seconds histogram\n"), "{text}");
         assert!(
@@ -305,6 +387,68 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("h_seconds_sum{op=\"a\"} 0.5\nh_seconds_count{op=\"a\"} 4\n"));
+    }
+
+    #[test]
+    fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
+        let mut e = Exposition::new(Format::OpenMetrics);
+        e.family(&Family::counter("x_total", "say \"hi\""));
+        e.sample("x_total", &[("op", "a")], 2.0);
+        e.family(&Family::gauge("g_ratio", "g"));
+        e.sample("g_ratio", &[], 0.5);
+        assert_eq!(
+            e.finish(),
+            "# HELP x say \\\"hi\\\"\n# TYPE x counter\nx_total{op=\"a\"} 2\n\
+             # HELP g_ratio g\n# TYPE g_ratio gauge\ng_ratio 0.5\n# EOF\n"
+        );
+    }
+
+    #[test]
+    fn exemplars_only_in_openmetrics_on_their_bucket() {
+        let exemplar = Exemplar {
+            trace_id: u128::to_be_bytes(0x4bf92f3577b34da6a3ce929d0e0e4736),
+            span_id: u64::to_be_bytes(0x00f067aa0ba902b7),
+            nanos: 1_500_000,
+            unix_nanos: 1_765_000_000_012_345_678,
+        };
+        let le = ["0.001", "0.002", "+Inf"];
+        let write = |format| {
+            let mut e = Exposition::new(format);
+            e.family(&Family::histogram("h_seconds", "h"));
+            e.histogram(
+                "h_seconds",
+                &[("op", "a")],
+                &le,
+                &[0, 1],
+                1,
+                0.0015,
+                &[(1, exemplar)],
+            );
+            e.finish()
+        };
+        let om = write(Format::OpenMetrics);
+        assert!(
+            om.contains(
+                "h_seconds_bucket{op=\"a\",le=\"0.002\"} 1 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\",span_id=\"00f067aa0ba902b7\"} 0.0015 1765000000.012345678\n"
+            ),
+            "{om}"
+        );
+        assert!(
+            om.contains("h_seconds_bucket{op=\"a\",le=\"0.001\"} 0\n"),
+            "{om}"
+        );
+        assert!(
+            om.contains("h_seconds_bucket{op=\"a\",le=\"+Inf\"} 1\n"),
+            "{om}"
+        );
+        assert!(om.ends_with("# EOF\n"), "{om}");
+        let text = write(Format::Prometheus);
+        assert!(!text.contains("trace_id"), "{text}");
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(
+            text.contains("h_seconds_bucket{op=\"a\",le=\"0.002\"} 1\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -102,7 +102,7 @@ async fn answer(routes: &Routes, route: Route, request: Request) -> Response {
         headers: &parts.headers,
     };
     let answer = match routes.check(&view, Some(route)) {
-        Ok(_) => routes.get(route).await,
+        Ok(_) => routes.get(route, &parts.headers).await,
         Err(refusal) => refusal.answer(),
     };
     answer.map(axum::body::Body::new)

@@ -3,7 +3,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /metrics` | [`Report::to_prometheus`](crate::Report::to_prometheus), `text/plain; version=0.0.4; charset=utf-8` |
+//! | `GET /metrics` | [`Report::to_prometheus`](crate::Report::to_prometheus), `text/plain; version=0.0.4; charset=utf-8`; to `Accept: application/openmetrics-text` (preferred over `text/plain`), [`Report::to_openmetrics`](crate::Report::to_openmetrics), `application/openmetrics-text; version=1.0.0; charset=utf-8` (with exemplars under feature `otel`) |
 //! | `GET /report.json` | [`Report::to_json`](crate::Report::to_json), `application/json` |
 //! | `GET /health/ready` | readiness: the [system health](crate::PerformanceMonitor::system_health) as JSON, `200` unless the status is unhealthy, then `503`; the JSON says which inputs count and why |
 //! | `GET /health` | the same as `/health/ready` |

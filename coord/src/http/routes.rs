@@ -8,14 +8,15 @@ use std::task::{Context, Poll};
 
 use hyper::body::{Bytes, Frame, SizeHint};
 use hyper::header::{
-    ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderMap, HeaderValue, RETRY_AFTER,
-    WWW_AUTHENTICATE,
+    ACCEPT, ALLOW, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderMap, HeaderValue,
+    RETRY_AFTER, VARY, WWW_AUTHENTICATE,
 };
 use hyper::{Method, Response, StatusCode, Uri};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::ServeConfig;
 use super::csp;
+use crate::contract::exposition::Format;
 use crate::perf::SystemHealth;
 use crate::status::HealthStatus;
 
@@ -27,6 +28,41 @@ pub(crate) const DASHBOARD: &str = include_str!("dashboard.html");
 
 /// The Prometheus text format's content type.
 pub(crate) const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The OpenMetrics text format's content type, for a scraper that asks for it.
+pub(crate) const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Whether `/metrics` answers OpenMetrics to a request with these `Accept` headers: when
+/// `application/openmetrics-text` (any version) is acceptable (q above 0) and no less preferred
+/// than the 0.0.4 text (`text/plain`, `text/*` or `*/*`). No header, an unreadable one or one
+/// that does not name OpenMetrics gets the 0.0.4 text, as before.
+pub(crate) fn wants_openmetrics(headers: &HeaderMap) -> bool {
+    let mut openmetrics = 0.0f32;
+    let mut plain = 0.0f32;
+    for value in headers.get_all(ACCEPT) {
+        let Ok(value) = value.to_str() else { continue };
+        for range in value.split(',') {
+            let mut parts = range.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let q = parts
+                .filter_map(|p| p.split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("q"))
+                .map_or(Some(1.0), |(_, v)| v.trim().parse::<f32>().ok())
+                .filter(|q| q.is_finite())
+                .map_or(0.0, |q| q.clamp(0.0, 1.0));
+            if media.eq_ignore_ascii_case("application/openmetrics-text") {
+                openmetrics = openmetrics.max(q);
+            } else if ["text/plain", "text/*", "*/*"]
+                .iter()
+                .any(|m| media.eq_ignore_ascii_case(m))
+            {
+                plain = plain.max(q);
+            }
+        }
+    }
+    openmetrics > 0.0 && openmetrics >= plain
+}
 
 /// What replaces each error message when errors are redacted.
 pub(crate) const REDACTED: &str = "<redacted>";
@@ -208,7 +244,7 @@ impl Routes {
         let path = request.uri.path();
         let mut answer = match self.check(request, Route::of(path)) {
             Ok(Some(route)) if request.method == Method::GET || request.method == Method::HEAD => {
-                return self.get(route).await;
+                return self.get(route, request.headers).await;
             }
             Ok(Some(_)) => {
                 let mut answer = text(
@@ -252,12 +288,18 @@ impl Routes {
         Ok(route)
     }
 
-    /// The answer to a `GET` of `route` (the checks passed), with the security headers.
-    pub(crate) async fn get(&self, route: Route) -> Reply {
+    /// The answer to a `GET` of `route` (the checks passed), with the security headers;
+    /// `headers` are the request's (`/metrics` follows its `Accept`).
+    pub(crate) async fn get(&self, route: Route, headers: &HeaderMap) -> Reply {
         let mut answer = if route.is_report() {
             match Arc::clone(&self.reports).try_acquire_owned() {
                 Ok(slot) => {
-                    let mut answer = self.render(route).await;
+                    let format = if route == Route::Metrics && wants_openmetrics(headers) {
+                        Format::OpenMetrics
+                    } else {
+                        Format::Prometheus
+                    };
+                    let mut answer = self.render(route, format).await;
                     answer.body_mut().slot = Some(slot);
                     answer
                 }
@@ -291,12 +333,15 @@ impl Routes {
 
     /// Builds `/metrics` or `/report.json` on a blocking thread: a large registry takes a
     /// while, and the server's own thread must stay free for the probe.
-    async fn render(&self, route: Route) -> Reply {
+    async fn render(&self, route: Route, format: Format) -> Reply {
         let redact = self.config.redacts();
         let rendered = tokio::task::spawn_blocking(move || {
             let mut report = crate::report::build();
             if route == Route::Metrics {
-                return Ok((METRICS_CONTENT_TYPE, report.to_prometheus()));
+                return Ok(match format {
+                    Format::Prometheus => (METRICS_CONTENT_TYPE, report.to_prometheus()),
+                    Format::OpenMetrics => (OPENMETRICS_CONTENT_TYPE, report.to_openmetrics()),
+                });
             }
             if redact {
                 redact_errors(&mut report);
@@ -305,7 +350,16 @@ impl Routes {
         })
         .await;
         match rendered {
-            Ok(Ok((content_type, body))) => reply(StatusCode::OK, content_type, body.into()),
+            Ok(Ok((content_type, body))) => {
+                let mut answer = reply(StatusCode::OK, content_type, body.into());
+                if route == Route::Metrics {
+                    // The format follows Accept: a cache must not serve one for the other.
+                    answer
+                        .headers_mut()
+                        .insert(VARY, HeaderValue::from_static("accept"));
+                }
+                answer
+            }
             Ok(Err(e)) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
             Err(e) => text(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -377,6 +431,40 @@ fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn accept(values: &[&str]) -> bool {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(ACCEPT, HeaderValue::from_str(v).unwrap());
+        }
+        wants_openmetrics(&headers)
+    }
+
+    #[test]
+    fn openmetrics_only_when_asked_for_and_preferred() {
+        // What Prometheus 2.x sends by default.
+        assert!(accept(&[
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        ]));
+        assert!(accept(&["application/openmetrics-text"]));
+        assert!(accept(&["Application/OpenMetrics-Text; version=0.0.1"]));
+        assert!(accept(&[
+            "text/plain;q=0.5",
+            "application/openmetrics-text;q=0.6"
+        ]));
+        // Equal preference: the more specific format.
+        assert!(accept(&["application/openmetrics-text, text/plain"]));
+
+        assert!(!accept(&[]));
+        assert!(!accept(&["*/*"]));
+        assert!(!accept(&["text/plain;version=0.0.4"]));
+        assert!(!accept(&["application/openmetrics-text;q=0"]));
+        assert!(!accept(&[
+            "application/openmetrics-text;q=0.3, text/plain;q=0.9"
+        ]));
+        assert!(!accept(&["application/openmetrics-text;q=nonsense"]));
+        assert!(!accept(&["application/json"]));
+    }
 
     #[test]
     fn paths_map_to_routes() {

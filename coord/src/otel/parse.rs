@@ -212,6 +212,7 @@ mod tests {
             &[2],
             5,
             1.5,
+            &[],
         );
         e.sample("not_coord_total", &[], 1.0);
         let samples = parse(&e.finish());

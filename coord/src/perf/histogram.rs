@@ -187,6 +187,9 @@ pub(crate) struct AtomicHistogram {
     chunks: [OnceLock<Box<Chunk>>; CHUNKS],
     /// Values from [`MAX_TRACKED`] up. Not sharded: such values are rare.
     overflow: AtomicU64,
+    /// The latest call per exported bucket that ran in a sampled span.
+    #[cfg(feature = "otel")]
+    exemplars: exemplar::Exemplars,
 }
 
 impl AtomicHistogram {
@@ -194,6 +197,8 @@ impl AtomicHistogram {
         Self {
             chunks: [const { OnceLock::new() }; CHUNKS],
             overflow: AtomicU64::new(0),
+            #[cfg(feature = "otel")]
+            exemplars: exemplar::Exemplars::new(),
         }
     }
 
@@ -211,6 +216,21 @@ impl AtomicHistogram {
         chunk.0[shard % SHARDS][index % PER_CHUNK].fetch_add(1, Relaxed);
     }
 
+    /// Keeps a call of `nanos` as its bucket's exemplar when a sampled span is current;
+    /// `started` is when the call started, if the caller timed it.
+    #[cfg(feature = "otel")]
+    #[inline]
+    pub(crate) fn exemplar(&self, nanos: u64, started: Option<super::stopwatch::Instant>) {
+        self.exemplars.record(nanos, started);
+    }
+
+    /// `(slot, exemplar)` per exported bucket (an index into [`EXPORT_BOUNDS`], or its length
+    /// for `+Inf`) that holds one.
+    #[cfg(feature = "otel")]
+    pub(crate) fn exemplars(&self) -> Vec<(usize, exemplar::Exemplar)> {
+        self.exemplars.read()
+    }
+
     /// Zeroes every bucket; allocated chunks stay allocated.
     pub(crate) fn reset(&self) {
         for chunk in self.chunks.iter().filter_map(OnceLock::get) {
@@ -219,6 +239,8 @@ impl AtomicHistogram {
             }
         }
         self.overflow.store(0, Relaxed);
+        #[cfg(feature = "otel")]
+        self.exemplars.reset();
     }
 
     /// A point-in-time copy. Concurrent increments may or may not be included.
@@ -242,7 +264,11 @@ impl AtomicHistogram {
 
     /// Bytes of the chunks allocated so far (the slot table is inline, part of the owner's size).
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.chunks.iter().filter_map(OnceLock::get).count() * std::mem::size_of::<Chunk>()
+        let chunks =
+            self.chunks.iter().filter_map(OnceLock::get).count() * std::mem::size_of::<Chunk>();
+        #[cfg(feature = "otel")]
+        let chunks = chunks + self.exemplars.heap_bytes();
+        chunks
     }
 }
 
@@ -399,5 +425,7 @@ fn rank(q: f64, total: u64) -> u64 {
     ((q * total as f64).ceil() as u64).clamp(1, total)
 }
 
+#[cfg(feature = "otel")]
+pub(crate) mod exemplar;
 #[cfg(test)]
 mod tests;

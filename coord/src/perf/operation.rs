@@ -89,11 +89,14 @@ impl Operation {
         self.record_nanos(
             u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
             outcome,
+            None,
         );
     }
 
+    /// Records one call of `nanos`; `started`, when the caller timed the call, dates an
+    /// exemplar without a second read of the clock (feature `otel`; unused without it).
     #[inline]
-    pub(crate) fn record_nanos(&self, nanos: u64, outcome: Outcome) {
+    pub(crate) fn record_nanos(&self, nanos: u64, outcome: Outcome, started: Option<Instant>) {
         match outcome {
             Outcome::Success => {}
             Outcome::Failure => _ = self.failures.fetch_add(1, Relaxed),
@@ -111,6 +114,10 @@ impl Operation {
             self.max_nanos.fetch_max(nanos, Relaxed);
         }
         self.histogram.record(nanos, shard);
+        #[cfg(feature = "otel")]
+        self.histogram.exemplar(nanos, started);
+        #[cfg(not(feature = "otel"))]
+        let _ = started;
         self.metrics.record(
             [
                 super::section::OPERATION_CALLS_TOTAL.name,
@@ -227,6 +234,10 @@ impl Operation {
             last_10s: None,
             last_60s: None,
             export_buckets: snapshot.export_buckets(min, max),
+            #[cfg(feature = "otel")]
+            exemplars: self.histogram.exemplars(),
+            #[cfg(not(feature = "otel"))]
+            exemplars: Vec::new(),
         }
     }
 
@@ -316,6 +327,10 @@ pub struct OperationStats {
     /// Prometheus histogram.
     #[serde(skip)]
     pub(crate) export_buckets: [u64; super::histogram::EXPORT_BOUNDS.len()],
+    /// Per exported bucket (an index into `export_buckets`, or its length for `+Inf`), the
+    /// latest call that ran in a sampled span (feature `otel`; always empty without it).
+    #[serde(skip)]
+    pub(crate) exemplars: Vec<(usize, crate::contract::exposition::Exemplar)>,
 }
 
 impl OperationStats {
@@ -374,8 +389,11 @@ impl OperationGuard {
     fn finish(&mut self, outcome: Outcome) {
         self.finished = true;
         if crate::recording::enabled() {
-            self.operation
-                .record_nanos(stopwatch::nanos_since(self.start), outcome);
+            self.operation.record_nanos(
+                stopwatch::nanos_since(self.start),
+                outcome,
+                Some(self.start),
+            );
         }
     }
 }
@@ -475,7 +493,7 @@ impl TimedCall<'_> {
     pub fn finish_with(mut self, outcome: Outcome) {
         self.finished = true;
         if let Some((operation, start)) = self.timing {
-            operation.record_nanos(stopwatch::nanos_since(start), outcome);
+            operation.record_nanos(stopwatch::nanos_since(start), outcome, Some(start));
         }
     }
 
@@ -497,7 +515,7 @@ impl Drop for TimedCall<'_> {
             && let Some((operation, start)) = self.timing
         {
             let outcome = Outcome::of_unfinished(Outcome::Cancelled);
-            operation.record_nanos(stopwatch::nanos_since(start), outcome);
+            operation.record_nanos(stopwatch::nanos_since(start), outcome, Some(start));
         }
     }
 }

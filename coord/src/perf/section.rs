@@ -110,6 +110,7 @@ impl Section for PerformanceReport {
                 // Rejections are not timed: the count is the +Inf bucket's.
                 op.calls.saturating_sub(op.rejected),
                 op.total.as_secs_f64(),
+                &op.exemplars,
             );
         }
     }

@@ -12,7 +12,7 @@
 
 use std::fmt;
 
-use crate::contract::exposition::{Exposition, Family};
+use crate::contract::exposition::{Exposition, Family, Format};
 use crate::mechanisms::CAPPED;
 
 pub use crate::mechanisms::Report;
@@ -66,7 +66,20 @@ impl Report {
     /// Latency is the histogram `coord_operation_duration_seconds` with the fixed bucket bounds
     /// of [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS), so instances aggregate.
     pub fn to_prometheus(&self) -> String {
-        let mut out = Exposition::default();
+        self.exposition(Format::Prometheus)
+    }
+
+    /// The report in the OpenMetrics 1.0 text format: the families of
+    /// [`to_prometheus`](Self::to_prometheus) with OpenMetrics' counter metadata and `# EOF`,
+    /// and (feature `otel`) on each latency bucket line the latest call of that bucket that ran
+    /// in a sampled span, as an exemplar `# {trace_id="…",span_id="…"} <seconds> <timestamp>`.
+    /// What `/metrics` answers a scraper that asks for `application/openmetrics-text`.
+    pub fn to_openmetrics(&self) -> String {
+        self.exposition(Format::OpenMetrics)
+    }
+
+    fn exposition(&self, format: Format) -> String {
+        let mut out = Exposition::new(format);
         self.export_sections(&mut out);
         dropped_names(&mut out);
         out.finish()

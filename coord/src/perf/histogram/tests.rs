@@ -52,7 +52,15 @@ fn one_value_allocates_one_chunk() {
     h.record(1_001, 1);
     assert_eq!(std::mem::size_of::<Chunk>(), 512);
     assert_eq!(h.heap_bytes(), 512);
-    assert_eq!(std::mem::size_of::<AtomicHistogram>(), CHUNKS * 16 + 8);
+    // With `otel`, the exemplar slots' pointer (allocated only by a sampled call).
+    #[cfg(feature = "otel")]
+    let exemplars = std::mem::size_of::<exemplar::Exemplars>();
+    #[cfg(not(feature = "otel"))]
+    let exemplars = 0;
+    assert_eq!(
+        std::mem::size_of::<AtomicHistogram>(),
+        CHUNKS * 16 + 8 + exemplars
+    );
     h.record(u64::MAX, 0);
     assert_eq!(h.heap_bytes(), 512, "overflow needs no chunk");
     for power in 0..64 {
