@@ -1,19 +1,24 @@
 //! `#[track_performance]`, `#[track_performance("name")]`,
-//! `#[track_performance(name = "name", outcome = path::to::classify)]`.
+//! `#[track_performance(name = "name", outcome = path::to::classify)]`,
+//! `#[track_performance(name = "name", span)]` (a `tracing` span per call).
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::{LitStr, Path};
 
-use crate::common::{lone_string, parse_keys, syntax_as};
+use syn::spanned::Spanned;
 
-const KEYS: &[&str] = &["name", "outcome"];
+use crate::common::{Key, lone_string, parse_keys, syntax_as};
+
+const KEYS: &[&str] = &["name", "outcome", "span"];
 
 /// The checked arguments: the explicit operation name and the outcome classifier, if any.
 pub(crate) struct Perf {
     pub(crate) name: Option<LitStr>,
     /// `fn(&T) -> coord::Outcome`, called on every return value.
     pub(crate) outcome: Option<Path>,
+    /// `span`: each call runs in a `tracing` span named after the operation.
+    pub(crate) span: bool,
 }
 
 impl Perf {
@@ -26,6 +31,7 @@ impl Perf {
             return Ok(Self {
                 name: None,
                 outcome: None,
+                span: false,
             });
         }
         let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]`, or keys: `#[track_performance(name = \"name\", outcome = path::to::classify)]`";
@@ -42,12 +48,14 @@ impl Perf {
             return Ok(Self {
                 name: lone,
                 outcome: None,
+                span: false,
             });
         }
-        let (mut name, mut outcome) = (None, None);
+        let (mut name, mut outcome, mut span) = (None, None, false);
         parse_keys("track_performance", KEYS, input.parse()?, |key| {
             match key.name.as_str() {
                 "outcome" => outcome = Some(key.path("path::to::classify")?),
+                "span" => span = span_key(key)?,
                 _ => name = Some(key.name("\"shop.checkout\"")?),
             }
             Ok(())
@@ -55,6 +63,21 @@ impl Perf {
         .map_err(syntax_as(
             "#[track_performance] expects an operation name or keys: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\", outcome = path::to::classify)]`",
         ))?;
-        Ok(Self { name, outcome })
+        Ok(Self {
+            name,
+            outcome,
+            span,
+        })
     }
+}
+
+/// `span`: a bare key (`span = true` is refused, so that `span = false` cannot look meaningful).
+fn span_key(key: &Key<'_, '_>) -> syn::Result<bool> {
+    if key.meta.input.peek(syn::Token![=]) {
+        return Err(key.error(
+            key.meta.path.span(),
+            "takes no value: write `#[track_performance(name = \"..\", span)]`",
+        ));
+    }
+    Ok(true)
 }

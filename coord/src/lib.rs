@@ -70,6 +70,7 @@ mod naming;
 mod outcome;
 mod read;
 mod rng;
+mod semconv;
 mod serde_ms;
 mod status;
 // Mechanisms and their registries: they import only leaves.

@@ -44,9 +44,8 @@ enum Layer {
 fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
-        | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome" => {
-            Layer::Leaf
-        }
+        | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome"
+        | "semconv" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" => Layer::Composition,

@@ -75,7 +75,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     let count = quote!(::core::option::Option::Some(#timeouts.get(#operation)));
     let mut steps = TokenStream::new();
     if let Some(perf) = &checked.perf {
-        steps.extend(step("time", track(perf.outcome.as_ref(), ids)));
+        steps.extend(step("time", track(perf.outcome.as_ref(), perf.span, ids)));
     }
     if let Some(fallback) = &checked.fallback {
         steps.extend(step(recover, fallback_layer(&fallback.path, sig)));
@@ -117,7 +117,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
 /// attribute names a classifier, else a `Result::Err` or a 5xx response is a failure (a panic
 /// always is); a failure's message is kept as the operation's last error (the classifier and
 /// the describer become function pointers: see `Track::new`).
-fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
+fn track(outcome: Option<&syn::Path>, span: bool, ids: &Idents) -> TokenStream {
     let Idents { site_ref, .. } = ids;
     let of = Ident::new("__coord_of", Span::mixed_site());
     // Spanned at the user's path, so a wrong signature is reported there.
@@ -143,14 +143,28 @@ fn track(outcome: Option<&syn::Path>, ids: &Idents) -> TokenStream {
     };
     // Function pointers chosen once per call site by the output type, to code compiled once per
     // type: a closure here would be one more body per function to check and compile.
-    quote! {
-        |#of| ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, {
+    let track = quote! {
+        ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, {
             #[allow(unused_imports)]
             use ::coord::__private::{
                 FailureDebug as _, FailureDisplay as _, FailureNone as _, FailureType as _,
             };
             (&&&&::coord::__private::Kind::of(&#of)).describer()
         })
+    };
+    if span {
+        let span = &ids.span;
+        quote! {
+            |#of| ::coord::__private::Spanned::new(#track, &#span, {
+                #[allow(unused_imports)]
+                use ::coord::__private::{
+                    AnyErrorType as _, ResponseErrorType as _, ResultErrorType as _,
+                };
+                (&::coord::__private::Kind::of(&#of)).error_type()
+            })
+        }
+    } else {
+        quote!(|#of| #track)
     }
 }
 
