@@ -4,116 +4,17 @@
 //! the current span, coord's or the user's. Each test installs its subscriber for its own
 //! thread (`with_default`) and runs its async code on a current-thread runtime there.
 
-use std::collections::BTreeMap;
-use std::fmt;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use coord::{BulkheadFull, CircuitOpen, RateLimited, TimedOut, track_performance};
 use coord::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Subscriber};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::LookupSpan;
 
-/// A closed span as the layer saw it.
-#[derive(Clone, Debug, Default)]
-struct SpanRecord {
-    name: String,
-    level: String,
-    fields: BTreeMap<String, String>,
-    /// Events recorded while it was current: (message, fields).
-    events: Vec<(String, BTreeMap<String, String>)>,
-}
+#[path = "support/spans.rs"]
+mod recorder;
 
-#[derive(Clone, Default)]
-struct Recorded(Arc<Mutex<Vec<SpanRecord>>>);
-
-impl Recorded {
-    fn spans(&self) -> Vec<SpanRecord> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn named(&self, name: &str) -> SpanRecord {
-        let spans = self.spans();
-        let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
-        assert_eq!(found.len(), 1, "one span {name}: {spans:#?}");
-        found[0].clone()
-    }
-}
-
-struct Fields<'a>(&'a mut BTreeMap<String, String>);
-
-impl Visit for Fields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_owned(), value.to_owned());
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0.insert(field.name().to_owned(), format!("{value:?}"));
-    }
-}
-
-/// Keeps each span's fields and the events in it; hands the span over when it closes.
-struct Recorder(Recorded);
-
-impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        let mut record = SpanRecord {
-            name: attrs.metadata().name().to_owned(),
-            level: attrs.metadata().level().to_string(),
-            ..SpanRecord::default()
-        };
-        attrs.record(&mut Fields(&mut record.fields));
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(record);
-        }
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(record) = span.extensions_mut().get_mut::<SpanRecord>()
-        {
-            values.record(&mut Fields(&mut record.fields));
-        }
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        let mut fields = BTreeMap::new();
-        event.record(&mut Fields(&mut fields));
-        let message = fields.remove("message").unwrap_or_default();
-        if let Some(span) = ctx.event_span(event)
-            && let Some(record) = span.extensions_mut().get_mut::<SpanRecord>()
-        {
-            record.events.push((message, fields));
-        }
-    }
-
-    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(&id)
-            && let Some(record) = span.extensions_mut().remove::<SpanRecord>()
-        {
-            self.0
-                .0
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(record);
-        }
-    }
-}
-
-/// Runs `test` with a recording subscriber on this thread.
-fn recording<T>(test: impl FnOnce() -> T) -> (T, Recorded) {
-    let recorded = Recorded::default();
-    let subscriber = tracing_subscriber::registry().with(Recorder(recorded.clone()));
-    let out = tracing::subscriber::with_default(subscriber, test);
-    (out, recorded)
-}
+use recorder::recording;
 
 fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()

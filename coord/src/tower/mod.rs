@@ -73,6 +73,7 @@ mod error;
 mod gate;
 mod layer;
 mod names;
+mod observe;
 mod service;
 
 pub use classify::DEFAULT_STATUS_RULE;
