@@ -305,3 +305,35 @@ fn limited_outside() -> Result<(), ApiError> {
 fn plain() -> Result<(), ApiError> {
     Ok(())
 }
+
+struct Client {
+    calls: u32,
+}
+
+impl Client {
+    /// Every layer with a span, on a `&mut self` method: the future stays `Send`.
+    #[track_performance(span)]
+    #[retry(max_retries = 1, base_delay = "1ms")]
+    #[circuit_breaker(name = "spans.client")]
+    #[timeout(total = "1s")]
+    async fn fetch(&mut self) -> Result<u32, ApiError> {
+        self.calls += 1;
+        tokio::task::yield_now().await;
+        Ok(self.calls)
+    }
+}
+
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn a_spanned_method_with_every_layer_is_send_and_runs_in_its_span() {
+    let mut client = Client { calls: 0 };
+    let (out, recorded) = recording(|| {
+        let call = client.fetch();
+        assert_send(&call);
+        block_on(call)
+    });
+    assert_eq!(out.ok(), Some(1));
+    let span = recorded.named("spans::fetch");
+    assert_eq!(span.fields["otel.name"], "spans::Client::fetch");
+}

@@ -8,7 +8,8 @@
 //!
 //! [`register`](super::register) creates them on its meter; a layer records into the instruments
 //! of every meter registered (at most [`MAX_METERS`], the latest ones: recording into a provider
-//! shut down does nothing), and into none before one is.
+//! shut down does nothing), and into none before one is. A request dropped before it ends (its
+//! caller gone) has no status and is not counted.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
