@@ -181,6 +181,7 @@ fn a_client_request_span_carries_its_retries() {
     assert_eq!(field(&span, "otel.kind"), Some("client"));
     assert_eq!(field(&span, "otel.name"), Some("GET"));
     assert_eq!(field(&span, "server.address"), Some("stock.test"));
+    assert_eq!(field(&span, "server.port"), Some("8080"));
     assert_eq!(field(&span, "http.response.status_code"), Some("200"));
     assert_eq!(field(&span, "otel.status_code"), None);
     let attempts: Vec<&str> = span

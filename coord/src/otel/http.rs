@@ -87,6 +87,8 @@ pub(crate) struct Request<'a> {
     pub(crate) route: Option<&'a Arc<str>>,
     /// `server.address` (client side).
     pub(crate) address: Option<&'a str>,
+    /// `server.port` (client side).
+    pub(crate) port: Option<u16>,
     /// `http.response.status_code`, when there was a response.
     pub(crate) status: Option<u16>,
     /// `error.type`, when the request failed.
@@ -95,7 +97,7 @@ pub(crate) struct Request<'a> {
 
 /// Records one request's duration on its side's instrument.
 pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
-    let mut attributes = Vec::with_capacity(5);
+    let mut attributes = Vec::with_capacity(6);
     attributes.push(KeyValue::new("http.request.method", request.method));
     match side {
         Side::Server => {
@@ -107,6 +109,9 @@ pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
         Side::Client => {
             if let Some(address) = request.address {
                 attributes.push(KeyValue::new("server.address", address.to_owned()));
+            }
+            if let Some(port) = request.port {
+                attributes.push(KeyValue::new("server.port", i64::from(port)));
             }
         }
     }

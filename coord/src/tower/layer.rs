@@ -260,7 +260,7 @@ impl<R, M> CoordLayer<R, M> {
     /// Runs every request in a `tracing` span at INFO following OpenTelemetry's HTTP span
     /// conventions: `otel.kind` `server` (for [`server`](CoordLayer::server)) or `client`,
     /// `otel.name` (`GET /users/{id}` on a server that matched a route, the method otherwise),
-    /// `http.request.method`, `http.route` and `url.scheme` (server), `server.address` (client),
+    /// `http.request.method`, `http.route` and `url.scheme` (server), `server.address` and `server.port` (client),
     /// `http.response.status_code`, and `coord.operation`. A server's 5xx, a client's 4xx or
     /// 5xx and an error set `otel.status_code = "ERROR"` and `error.type` (the status, or the
     /// error's type); a rejection is marked `coord.outcome = "rejected"`, a dropped request

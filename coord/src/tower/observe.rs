@@ -31,6 +31,7 @@ struct Metric {
     scheme: &'static str,
     route: Option<Arc<str>>,
     address: Option<Box<str>>,
+    port: Option<u16>,
 }
 
 /// `http.request.method`: a standard method, else the conventions' `_OTHER`.
@@ -47,6 +48,17 @@ fn method_name(method: &Method) -> &'static str {
         Method::TRACE => "TRACE",
         _ => "_OTHER",
     }
+}
+
+/// `server.port` of a client's request: the URI's, else the scheme's default (with a host only).
+fn port<B>(request: &Request<B>) -> Option<u16> {
+    let uri = request.uri();
+    uri.host()?;
+    uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    })
 }
 
 /// `url.scheme` of a request (a server's request URI has none: `http`).
@@ -112,6 +124,7 @@ impl Observe {
                     "otel.kind" = "client",
                     "http.request.method" = method,
                     "server.address" = request.uri().host(),
+                    "server.port" = port(request),
                     "coord.operation" = &*operation.name,
                     "http.response.status_code" = empty,
                     "otel.status_code" = empty,
@@ -129,6 +142,7 @@ impl Observe {
             address: (!server)
                 .then(|| request.uri().host().map(Box::from))
                 .flatten(),
+            port: (!server).then(|| port(request)).flatten(),
         });
         #[cfg(not(feature = "otel"))]
         let _ = timed;
@@ -243,6 +257,7 @@ impl Observe {
                 scheme: metric.scheme,
                 route: metric.route.as_ref(),
                 address: metric.address.as_deref(),
+                port: metric.port,
                 status,
                 error,
             },
