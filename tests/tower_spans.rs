@@ -212,3 +212,23 @@ fn without_span_a_layer_makes_none() {
     assert_eq!(status, 200);
     assert!(recorded.spans().is_empty(), "{:?}", recorded.spans());
 }
+
+#[coord::track_performance(name = "tower_spans.handler", span)]
+async fn handler() -> impl axum::response::IntoResponse {
+    StatusCode::BAD_GATEWAY
+}
+
+#[test]
+fn a_spanned_handler_failing_with_a_status_names_it_as_its_error_type() {
+    let (status, recorded) = recording(|| {
+        block_on(async {
+            use axum::response::IntoResponse as _;
+            handler().await.into_response().status().as_u16()
+        })
+    });
+    assert_eq!(status, 502);
+    let span = recorded.named("tower_spans.handler");
+    assert_eq!(field(&span, "otel.status_code"), Some("ERROR"));
+    assert_eq!(field(&span, "error.type"), Some("502"));
+    assert_eq!(field(&span, "coord.outcome"), Some("failure"));
+}
