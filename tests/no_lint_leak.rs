@@ -59,6 +59,19 @@ pub async fn all_async(mut buf: Vec<u8>) -> Result<usize, Failed> {
 #[track_performance]
 pub fn never_fails() {}
 
+#[track_performance(name = "no_lint_leak.spanned", span)]
+#[retry(max_retries = 1, base_delay = "1ms")]
+pub fn spanned(mut buf: Vec<u8>) -> Result<usize, Failed> {
+    buf.push(1);
+    Ok(buf.len())
+}
+
+#[track_performance(span)]
+pub async fn spanned_async(mut buf: Vec<u8>) -> usize {
+    buf.push(1);
+    buf.len()
+}
+
 #[track_performance]
 #[retry(max_retries = 1, base_delay = "1ms")]
 pub fn returns_early(flag: bool) -> Result<u8, Failed> {
@@ -82,6 +95,11 @@ impl Buffer {
         Ok(self.data.len())
     }
 
+    #[track_performance(span)]
+    pub fn len_spanned(&self) -> usize {
+        self.data.len()
+    }
+
     #[track_performance]
     #[retry(max_retries = 1, base_delay = "1ms")]
     #[circuit_breaker]
@@ -100,8 +118,11 @@ async fn everything_runs() {
     assert_eq!(all(vec![], 0).unwrap(), 1);
     assert_eq!(all_async(vec![]).await.unwrap(), 1);
     never_fails();
+    assert_eq!(spanned(vec![]).unwrap(), 1);
+    assert_eq!(spanned_async(vec![]).await, 1);
     assert_eq!(returns_early(true).unwrap(), 1);
     let mut buffer = Buffer { data: Vec::new() };
     assert_eq!(buffer.push(0).unwrap(), 1);
     assert_eq!(buffer.push_async(0).await.unwrap(), 2);
+    assert_eq!(buffer.len_spanned(), 2);
 }

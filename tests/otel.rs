@@ -18,6 +18,26 @@ use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, 
 #[path = "../examples/otel/workload.rs"]
 mod workload;
 
+#[path = "../examples/otel/http.rs"]
+mod http_workload;
+
+/// Held from registering a meter to its export by the tests that run the HTTP workload: its
+/// durations go to every meter registered at the time, so two runs must not overlap.
+static HTTP_WORKLOAD: Mutex<()> = Mutex::new(());
+
+fn http_workload_lock() -> std::sync::MutexGuard<'static, ()> {
+    HTTP_WORKLOAD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
 /// The workload runs once per process: the registries are process-wide and the expected counts
 /// are those of one run.
 fn workload_once() {
@@ -224,6 +244,36 @@ fn every_family_reaches_the_meter_provider_with_exact_counts() {
     );
 }
 
+/// The tower layer's requests reach OpenTelemetry's HTTP semantic-convention histograms, in
+/// seconds with the conventions' attributes and bounds, one count per request.
+#[test]
+fn the_tower_layer_records_the_http_semantic_convention_durations() {
+    let _one_run = http_workload_lock();
+    let (provider, capture) = provider();
+    current_thread().block_on(http_workload::run());
+    provider.force_flush().unwrap();
+    for (name, attributes, count) in http_workload::EXPECTED {
+        let point = capture.point(name, attributes);
+        assert_eq!(point.unit, "s", "{name}");
+        assert_eq!(point.count, *count, "{name} {attributes:?}");
+        assert_eq!(
+            point.bounds,
+            [
+                0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
+            ]
+        );
+    }
+    for name in [coord::otel::SERVER_DURATION, coord::otel::CLIENT_DURATION] {
+        let total: u64 = capture.points(name).iter().map(|p| p.count).sum();
+        let want: u64 = http_workload::EXPECTED
+            .iter()
+            .filter(|(n, _, _)| *n == name)
+            .map(|(_, _, c)| c)
+            .sum();
+        assert_eq!(total, want, "{name}: {:?}", capture.points(name));
+    }
+}
+
 /// Past the SDK's default 2,000 series per instrument, [`coord::otel::view`] keeps every
 /// operation's own series (without it they fold into one `otel.metric.overflow` series).
 #[test]
@@ -372,9 +422,11 @@ fn parse_rotel_log(log: &str) -> Vec<Logged> {
             });
         } else if let (true, Some(point)) = (in_point, points.last_mut()) {
             if let Some((key, value)) = line.strip_prefix("-> ").and_then(|l| l.split_once(": ")) {
-                let value = value
-                    .strip_prefix("Str(")
-                    .map_or(value, |v| v.trim_end_matches(')'));
+                // `Str(GET)`, `Int(200)`: the value inside.
+                let value = ["Str(", "Int(", "Double(", "Bool("]
+                    .iter()
+                    .find_map(|kind| value.strip_prefix(kind))
+                    .map_or(value, |v| v.strip_suffix(')').unwrap_or(v));
                 point.attributes.insert(key.to_owned(), value.to_owned());
             } else if let Some(v) = line.strip_prefix("Value: ") {
                 point.value = v.parse().ok();
@@ -453,7 +505,10 @@ fn the_rotel_collector_receives_every_family_over_http_and_grpc() {
         ("http/protobuf", http_port, "coord-otel-http"),
         ("grpc", grpc_port, "coord-otel-grpc"),
     ] {
+        let _one_run = http_workload_lock();
         let guard = coord::otel::init_with(&vars(protocol, port, service)).unwrap();
+        // Recorded as requests end: after the meter exists, before its push.
+        current_thread().block_on(http_workload::run());
         guard
             .shutdown()
             .unwrap_or_else(|e| panic!("push over {protocol} to rotel failed: {e}"));
@@ -498,6 +553,18 @@ fn the_rotel_collector_receives_every_family_over_http_and_grpc() {
                     .unwrap();
                 buckets[i] = *count;
             }
+            for (name, attributes, count) in http_workload::EXPECTED {
+                let want: BTreeMap<String, String> = attributes
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                if !of(name)
+                    .iter()
+                    .any(|p| p.attributes == want && p.unit == "s" && p.count == Some(*count))
+                {
+                    missing.push(format!("{service}: {name} {want:?} count {count}"));
+                }
+            }
             let histogram = of("coord_operation_duration").into_iter().find(|p| {
                 p.attributes.get("operation").map(String::as_str) == Some("otel.ref.checkout")
             });
@@ -518,8 +585,10 @@ fn the_rotel_collector_receives_every_family_over_http_and_grpc() {
     let _ = std::fs::remove_dir_all(&dir);
     assert!(missing.is_empty(), "rotel did not log: {missing:#?}");
     eprintln!(
-        "rotel received all {} families over http/protobuf and gRPC with the workload's counts",
-        units.len()
+        "rotel received all {} families and the {} HTTP semantic-convention series over \
+         http/protobuf and gRPC with the workload's counts",
+        units.len(),
+        http_workload::EXPECTED.len()
     );
 }
 

@@ -1,13 +1,16 @@
 //! `#[track_performance]`, `#[track_performance("name")]`,
-//! `#[track_performance(name = "name", outcome = path::to::classify, objective = "checkout")]`.
+//! `#[track_performance(name = "name", outcome = path::to::classify, objective = "checkout")]`,
+//! `#[track_performance(name = "name", span)]` (a `tracing` span per call).
 
 use proc_macro2::TokenStream;
 use syn::parse::{ParseStream, Parser};
 use syn::{LitStr, Path};
 
-use crate::common::{lone_string, parse_keys, syntax_as};
+use syn::spanned::Spanned;
 
-const KEYS: &[&str] = &["name", "outcome", "objective"];
+use crate::common::{Key, lone_string, parse_keys, syntax_as};
+
+const KEYS: &[&str] = &["name", "outcome", "objective", "span"];
 
 /// The checked arguments: the explicit operation name and the outcome classifier, if any.
 pub(crate) struct Perf {
@@ -16,6 +19,8 @@ pub(crate) struct Perf {
     pub(crate) outcome: Option<Path>,
     /// The objective the operation joins (`objective = "checkout"`).
     pub(crate) objective: Option<LitStr>,
+    /// `span`: each call runs in a `tracing` span named after the operation.
+    pub(crate) span: bool,
 }
 
 impl Perf {
@@ -29,6 +34,7 @@ impl Perf {
                 name: None,
                 outcome: None,
                 objective: None,
+                span: false,
             });
         }
         let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]`, or keys: `#[track_performance(name = \"name\", outcome = path::to::classify)]`";
@@ -46,13 +52,15 @@ impl Perf {
                 name: lone,
                 outcome: None,
                 objective: None,
+                span: false,
             });
         }
-        let (mut name, mut outcome, mut objective) = (None, None, None);
+        let (mut name, mut outcome, mut objective, mut span) = (None, None, None, false);
         parse_keys("track_performance", KEYS, input.parse()?, |key| {
             match key.name.as_str() {
                 "outcome" => outcome = Some(key.path("path::to::classify")?),
                 "objective" => objective = Some(objective_key(key)?),
+                "span" => span = span_key(key)?,
                 _ => name = Some(key.name("\"shop.checkout\"")?),
             }
             Ok(())
@@ -64,6 +72,7 @@ impl Perf {
             name,
             outcome,
             objective,
+            span,
         })
     }
 }
@@ -71,7 +80,7 @@ impl Perf {
 /// `objective = "checkout"`: the objective's name (declared in code or in `coord.yaml`, so
 /// only its shape is checked here; its targets, and a latency threshold's bucket, are checked
 /// where they are given).
-fn objective_key(key: &crate::common::Key<'_, '_>) -> syn::Result<LitStr> {
+fn objective_key(key: &Key<'_, '_>) -> syn::Result<LitStr> {
     let name = key.string("\"checkout\"")?;
     let value = name.value();
     if value.trim().is_empty() || value.trim() != value || value.len() > 128 {
@@ -81,4 +90,15 @@ fn objective_key(key: &crate::common::Key<'_, '_>) -> syn::Result<LitStr> {
         ));
     }
     Ok(name)
+}
+
+/// `span`: a bare key (`span = true` is refused, so that `span = false` cannot look meaningful).
+fn span_key(key: &Key<'_, '_>) -> syn::Result<bool> {
+    if key.meta.input.peek(syn::Token![=]) {
+        return Err(key.error(
+            key.meta.path.span(),
+            "takes no value: write `#[track_performance(name = \"..\", span)]`",
+        ));
+    }
+    Ok(true)
 }

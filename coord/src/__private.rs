@@ -227,6 +227,47 @@ impl<T> Kind<T> {
 
 pub use crate::outcome::{Outcome, StatusRule};
 pub use crate::perf::layer::{DescribeFailure, FailureMessage};
+pub use crate::perf::span::{ErrorTypeOf, Spanned};
+pub use crate::semconv::ErrorType;
+pub use tracing;
+pub use tracing::Instrument;
+
+/// `error.type` of a `Result`'s failure: the error's type name.
+pub trait ResultErrorType<T> {
+    /// The function.
+    fn error_type(&self) -> ErrorTypeOf<T>;
+}
+
+impl<T, E> ResultErrorType<Result<T, E>> for Kind<Result<T, E>> {
+    #[inline(always)]
+    fn error_type(&self) -> ErrorTypeOf<Result<T, E>> {
+        |_| ErrorType::Name(core::any::type_name::<E>())
+    }
+}
+
+/// `error.type` of a failed HTTP response: its status.
+pub trait ResponseErrorType<T> {
+    /// The function.
+    fn error_type(&self) -> ErrorTypeOf<T>;
+}
+
+impl<B> ResponseErrorType<http::Response<B>> for Kind<http::Response<B>> {
+    #[inline(always)]
+    fn error_type(&self) -> ErrorTypeOf<http::Response<B>> {
+        |out| ErrorType::Status(out.status().as_u16())
+    }
+}
+
+/// `error.type` of any other type a classifier fails: `_OTHER`.
+pub trait AnyErrorType<T> {
+    /// The function.
+    #[inline(always)]
+    fn error_type(&self) -> ErrorTypeOf<T> {
+        |_| ErrorType::Other
+    }
+}
+
+impl<T> AnyErrorType<T> for &Kind<T> {}
 
 /// Chosen for a `Result`: `Err` is a failure.
 pub trait ResultOutcome<T> {

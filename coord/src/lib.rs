@@ -71,6 +71,7 @@ mod outcome;
 mod read;
 mod recording;
 mod rng;
+mod semconv;
 mod serde_ms;
 mod status;
 // Mechanisms and their registries: they import only leaves.

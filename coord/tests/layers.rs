@@ -46,7 +46,7 @@ fn layer_of(module: &str) -> Option<Layer> {
     Some(match module {
         "macros" | "clock" | "status" | "naming" | "rng" | "serde_ms" | "metrics_bridge"
         | "locks" | "capped" | "last_error" | "read" | "contract" | "layer" | "outcome"
-        | "recording" => Layer::Leaf,
+        | "recording" | "semconv" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" | "hedge" => Layer::Mechanism,
         "compose" | "stack" | "mechanisms" | "objective" => Layer::Composition,

@@ -33,6 +33,7 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
     let layers = layers(&checked, sig, &ids);
     let guards = guards(&checked, &ids);
     let stack = run(quote!(#body #layers), &checked, sig);
+    let stack = super::span::around(stack, &checked, sig, &ids);
     quote! {
         #(#outer)*
         #vis #sig {

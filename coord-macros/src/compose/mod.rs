@@ -11,6 +11,7 @@
 //! - `names`: the one naming rule (every layer takes the operation's name unless given its
 //!   own);
 //! - `steps`: each layer's step on the pipeline, sync and async;
+//! - `span`: the `tracing` span of `#[track_performance(span)]` around the run;
 //! - `params`: the parameters a retried body copies or reborrows per attempt;
 //! - `tokens`: token helpers the others share.
 
@@ -19,6 +20,7 @@ mod expand;
 mod layer;
 mod names;
 mod params;
+mod span;
 mod steps;
 mod tokens;
 
@@ -41,6 +43,7 @@ struct Idents {
     ret: Ident,
     describe: Ident,
     timeouts: Ident,
+    span: Ident,
 }
 
 impl Idents {
@@ -52,6 +55,7 @@ impl Idents {
             ret: Ident::new("__coord_ret", mixed),
             describe: Ident::new("__coord_error_type", mixed),
             timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
+            span: Ident::new("__coord_span", mixed),
         }
     }
 }

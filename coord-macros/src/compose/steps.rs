@@ -77,7 +77,12 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     if let Some(perf) = &checked.perf {
         steps.extend(step(
             "time",
-            track(perf.outcome.as_ref(), perf.objective.as_ref(), ids),
+            track(
+                perf.outcome.as_ref(),
+                perf.objective.as_ref(),
+                perf.span,
+                ids,
+            ),
         ));
     }
     if let Some(fallback) = &checked.fallback {
@@ -123,6 +128,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
 fn track(
     outcome: Option<&syn::Path>,
     objective: Option<&syn::LitStr>,
+    span: bool,
     ids: &Idents,
 ) -> TokenStream {
     let Idents { site_ref, .. } = ids;
@@ -159,14 +165,28 @@ fn track(
     };
     // Function pointers chosen once per call site by the output type, to code compiled once per
     // type: a closure here would be one more body per function to check and compile.
-    quote! {
-        |#of| { #join ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, {
+    let track = quote! {
+        ::coord::__private::Track::new(&#site_ref.perf, #of, #classify, {
             #[allow(unused_imports)]
             use ::coord::__private::{
                 FailureDebug as _, FailureDisplay as _, FailureNone as _, FailureType as _,
             };
             (&&&&::coord::__private::Kind::of(&#of)).describer()
-        }) }
+        })
+    };
+    if span {
+        let span = &ids.span;
+        quote! {
+            |#of| { #join ::coord::__private::Spanned::new(#track, &#span, {
+                #[allow(unused_imports)]
+                use ::coord::__private::{
+                    AnyErrorType as _, ResponseErrorType as _, ResultErrorType as _,
+                };
+                (&::coord::__private::Kind::of(&#of)).error_type()
+            }) }
+        }
+    } else {
+        quote!(|#of| { #join #track })
     }
 }
 

@@ -64,6 +64,7 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
 impl<Out> GateFor<Out> for BreakerGate<'_, Out> {
     #[cold]
     fn reject(&self, open: CircuitOpen) -> Out {
+        crate::semconv::rejected(crate::semconv::Gate::CircuitBreaker, open.name());
         (self.reject)(open)
     }
 

@@ -38,6 +38,10 @@ struct State {
 /// Prometheus' own OTLP receiver, they are the `/metrics` names. Labels become attributes of
 /// the same names.
 ///
+/// With the `tower` feature it also creates OpenTelemetry's HTTP semantic-convention
+/// histograms (`http.server.request.duration`, `http.client.request.duration`), which every
+/// `coord::tower::CoordLayer` records its requests into as they end.
+///
 /// The registries are read the way [`report()`](crate::report()) reads them, once per
 /// collection and never blocking a recorder. Register once per meter provider; the instruments
 /// report for as long as the provider lives.
@@ -56,6 +60,9 @@ struct State {
 /// coord::otel::register(&provider.meter("coord"));
 /// ```
 pub fn register(meter: &Meter) {
+    // The tower layer's semantic-convention histograms (`otel/http.rs`), recorded per request.
+    #[cfg(feature = "tower")]
+    super::http::register(meter);
     let bounds: Vec<f64> = EXPORT_BOUNDS.iter().map(|b| b.as_secs_f64()).collect();
     let histograms = FAMILIES
         .iter()

@@ -12,10 +12,14 @@ pub use opentelemetry_sdk;
 
 mod env;
 mod families;
+#[cfg(feature = "tower")]
+pub(crate) mod http;
 mod instruments;
 mod parse;
 mod push;
 
 pub use env::{EnvError, EnvErrorKind, OtlpConfig, Protocol};
+#[cfg(feature = "tower")]
+pub use http::{CLIENT_DURATION, SERVER_DURATION};
 pub use instruments::{CARDINALITY_LIMIT, instruments, register, view};
 pub use push::{InitError, OtelGuard, init_from_env, init_with};

@@ -84,6 +84,17 @@ impl<'a, S, Out> Track<'a, S, fn(&Out) -> Outcome, DescribeFailure<Out>> {
     }
 }
 
+impl<S, F, M> Track<'_, S, F, M> {
+    /// The outcome of a finished call, as `classify` says.
+    #[inline(always)]
+    pub(crate) fn outcome<Out>(&self, out: &Out) -> Outcome
+    where
+        F: Fn(&Out) -> Outcome,
+    {
+        (self.classify)(out)
+    }
+}
+
 impl<S: fmt::Debug, F, M> fmt::Debug for Track<'_, S, F, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Track")

@@ -9,6 +9,7 @@ mod operation;
 mod sampler;
 pub(crate) mod section;
 mod shard;
+pub(crate) mod span;
 mod stopwatch;
 mod window;
 

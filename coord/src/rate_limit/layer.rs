@@ -71,6 +71,7 @@ impl<Out> Gate for RateGate<'_, Out> {
 impl<Out> GateFor<Out> for RateGate<'_, Out> {
     #[cold]
     fn reject(&self, limited: RateLimited) -> Out {
+        crate::semconv::rejected(crate::semconv::Gate::RateLimit, limited.name());
         (self.reject)(limited)
     }
 

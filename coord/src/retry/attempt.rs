@@ -218,6 +218,7 @@ impl<'a> RetryLoop<'a> {
                 error = %message,
                 "retrying after failure"
             );
+            crate::semconv::retry(self.operation, self.failures, delay);
             return Next::Retry(delay);
         }
         self.finished = true;

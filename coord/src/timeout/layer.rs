@@ -78,6 +78,7 @@ impl<Out> Limit for TimeLimit<'_, Out> {
 impl<Out> LimitFor<Out> for TimeLimit<'_, Out> {
     #[cold]
     fn expired(&self, timed_out: TimedOut) -> Out {
+        crate::semconv::timeout(timed_out.limit());
         (self.expired)(self.count(timed_out))
     }
 }

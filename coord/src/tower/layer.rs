@@ -31,6 +31,10 @@ pub(super) struct Settings {
     pub(super) total_timeout: Option<Duration>,
     pub(super) retry: Option<RetryPolicy>,
     pub(super) failure: StatusRule,
+    /// `span()`: a `tracing` span per request.
+    pub(super) span: bool,
+    /// Made by `server()`: the server side of the HTTP conventions.
+    pub(super) server: bool,
 }
 
 /// A configuration a [`CoordLayer`] builder method was given that is out of range; see
@@ -158,6 +162,7 @@ impl<R, M> fmt::Debug for CoordLayer<R, M> {
             .field("per_route", &s.per_route)
             .field("per_host", &s.per_host)
             .field("track_performance", &s.track)
+            .field("span", &s.span)
             .field("circuit_breaker", &s.breaker)
             .field("bulkhead", &s.bulkhead)
             .field("rate_limit", &s.rate_limit)
@@ -184,6 +189,8 @@ impl CoordLayer {
             total_timeout: None,
             retry: None,
             failure: DEFAULT_STATUS_RULE,
+            span: false,
+            server: false,
         };
         Self {
             shared: Arc::new(Shared::new(settings.clone())),
@@ -199,6 +206,7 @@ impl CoordLayer {
     /// `#[track_performance]`; only 5xx fail), for axum's `Router::route_layer`.
     pub fn server(name: impl Into<Arc<str>>) -> CoordLayer<NoRetry, Responses> {
         Self::new(name)
+            .set(|s| s.server = true)
             .per_route()
             .status_rule(StatusRule::DEFAULT)
             .rejections_as_responses()
@@ -256,6 +264,20 @@ impl<R, M> CoordLayer<R, M> {
     pub fn objective(self, objective: &str) -> Self {
         crate::objective::join_layer(&self.settings.name, objective);
         self.track_performance()
+    }
+
+    /// Runs every request in a `tracing` span at INFO following OpenTelemetry's HTTP span
+    /// conventions: `otel.kind` `server` (for [`server`](CoordLayer::server)) or `client`,
+    /// `otel.name` (`GET /users/{id}` on a server that matched a route, the method otherwise),
+    /// `http.request.method`, `http.route` and `url.scheme` (server), `server.address` and `server.port` (client),
+    /// `http.response.status_code`, and `coord.operation`. A server's 5xx, a client's 4xx or
+    /// 5xx and an error set `otel.status_code = "ERROR"` and `error.type` (the status, or the
+    /// error's type); a rejection is marked `coord.outcome = "rejected"`, a dropped request
+    /// `coord.outcome = "cancelled"`. Retries, rejections and time-outs are events of the
+    /// span. The span's static name is `http.server.request` or `http.client.request`
+    /// (`tracing-opentelemetry` names the OpenTelemetry span after `otel.name`).
+    pub fn span(self) -> Self {
+        self.set(|s| s.span = true)
     }
 
     /// Guards every attempt with the circuit breaker named after the operation, as

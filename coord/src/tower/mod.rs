@@ -67,12 +67,21 @@
 //! an [`Error`]; with [`CoordLayer::server`] (or
 //! [`rejections_as_responses`](CoordLayer::rejections_as_responses)) it is a response: 503 for
 //! an open breaker, a full bulkhead or a time-out, 429 for a rate limit, with `Retry-After`.
+//!
+//! # Spans and OpenTelemetry
+//!
+//! [`CoordLayer::span`] runs every request in a `tracing` span with OpenTelemetry's HTTP span
+//! conventions (server or client side); retries, rejections and time-outs are events of it.
+//! With the `otel` feature, once [`coord::otel::register`](crate::otel::register) has a meter,
+//! every layer records its requests on `http.server.request.duration`
+//! ([`CoordLayer::server`]) or `http.client.request.duration`, whether or not it has a span.
 
 mod classify;
 mod error;
 mod gate;
 mod layer;
 mod names;
+mod observe;
 mod service;
 
 pub use classify::DEFAULT_STATUS_RULE;

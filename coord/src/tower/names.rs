@@ -73,6 +73,8 @@ pub(super) struct Resolved {
     pub(super) timeouts: Option<Arc<TimeoutCounter>>,
     pub(super) budget: Option<Arc<RetryBudget>>,
     pub(super) recorder: RowRecorder,
+    /// The route it is named after (`http.route`), if any.
+    pub(super) route: Option<Arc<str>>,
 }
 
 type RouteOperations = [OnceLock<Arc<Resolved>>; METHODS.len()];
@@ -164,7 +166,9 @@ impl Shared {
         let make = || {
             let mut name = String::with_capacity(self.settings.name.len() + route.len() + 9);
             let _ = write!(name, "{} {} {route}", self.settings.name, METHODS[index]);
-            Arc::new(self.resolve(Arc::from(name)))
+            let mut resolved = self.resolve(Arc::from(name));
+            resolved.route = Some(Arc::from(route));
+            Arc::new(resolved)
         };
         let mut routes = locks::write(&self.routes);
         if !routes.contains_key(route) && routes.len() >= MAX_CACHED_ROUTES {
@@ -192,6 +196,7 @@ impl Shared {
                 .as_ref()
                 .and_then(|policy| policy.bound_budget(&s.name).cloned()),
             recorder: RowRecorder::new(Severity::Medium),
+            route: None,
             name,
         }
     }

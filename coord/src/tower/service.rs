@@ -17,6 +17,7 @@ use super::error::{Error, Failed};
 use super::gate::{Maybe, NotBefore, Reservation, Reserved, RetryAfter};
 use super::layer::{NoRetry, Replay, Retrying};
 use super::names::{Resolved, Shared};
+use super::observe::Observe;
 use crate::breaker::CircuitBreaker;
 use crate::breaker::layer::BreakerGate;
 use crate::bulkhead::layer::BulkheadGate;
@@ -437,7 +438,12 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (inner, ready, plan) = self.take_call(&request);
-        Box::pin(call_once(inner, ready, plan, request))
+        let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
+        let call = call_once(inner, ready, plan, request);
+        match observe {
+            Some(observe) => Box::pin(observe.around(call)),
+            None => Box::pin(call),
+        }
     }
 }
 
@@ -460,13 +466,12 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (inner, ready, plan) = self.take_call(&request);
-        Box::pin(call_retried(
-            inner,
-            ready,
-            plan,
-            self.replay.0.clone(),
-            request,
-        ))
+        let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
+        let call = call_retried(inner, ready, plan, self.replay.0.clone(), request);
+        match observe {
+            Some(observe) => Box::pin(observe.around(call)),
+            None => Box::pin(call),
+        }
     }
 }
 
