@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::future::poll_fn;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
@@ -15,40 +14,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use coord::tower::{ConfigError, CoordLayer, Error, Service};
 use coord::{BreakerConfig, BulkheadConfig, RateLimitConfig, RetryPolicy};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::BodyExt;
 
-type HttpClient = Client<HttpConnector, Empty<Bytes>>;
+#[path = "support/tower.rs"]
+mod tower_support;
 
-fn client() -> HttpClient {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// Serves `app` on a free port of 127.0.0.1 until the test's runtime ends.
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
-
-fn get_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
-    http::Request::get(format!("http://{addr}{path}"))
-        .body(Empty::new())
-        .unwrap()
-}
-
-/// One request through `service`, as tower callers do: ready, then call.
-async fn send<S, B>(service: &mut S, request: http::Request<B>) -> Result<S::Response, S::Error>
-where
-    S: Service<http::Request<B>>,
-{
-    poll_fn(|cx| service.poll_ready(cx)).await?;
-    service.call(request).await
-}
+use tower_support::{client, get_request, send, serve};
 
 /// A route answering 503 to its first `failures` requests, then 200; counts every request.
 fn flaky(failures: usize, hits: Arc<AtomicUsize>) -> Router {
@@ -306,107 +277,6 @@ async fn a_per_attempt_timeout_drops_the_inner_future() {
         .find(|t| t.operation == "tower_t.timeout GET /slow")
         .map(|t| t.timeouts);
     assert_eq!(counted, Some(1));
-}
-
-/// A request as a gRPC client sends it: `POST` with `content-type: application/grpc`.
-fn grpc_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
-    http::Request::post(format!("http://{addr}{path}"))
-        .header(http::header::CONTENT_TYPE, "application/grpc")
-        .body(Empty::new())
-        .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
-    // As tonic routes: one route per service, the method in the rest of the path.
-    let app = Router::new()
-        .route(
-            "/shop.Cart/{*method}",
-            axum::routing::post(|| async { StatusCode::OK }),
-        )
-        .route_layer(CoordLayer::server("tower_t.grpc").track_performance());
-    let addr = serve(app).await;
-    let client = client();
-    for path in ["/shop.Cart/Add", "/shop.Cart/Add", "/shop.Cart/Remove"] {
-        let answer = client.request(grpc_request(addr, path)).await.unwrap();
-        assert_eq!(answer.status(), StatusCode::OK);
-    }
-    let calls = |name: &str| coord::operation(name).map(|stats| stats.calls);
-    assert_eq!(calls("tower_t.grpc POST /shop.Cart/Add"), Some(2));
-    assert_eq!(calls("tower_t.grpc POST /shop.Cart/Remove"), Some(1));
-    // Not gRPC, or not a method name: the matched route, as for any axum route.
-    let plain = http::Request::post(format!("http://{addr}/shop.Cart/Add"))
-        .body(Empty::<Bytes>::new())
-        .unwrap();
-    client.request(plain).await.unwrap();
-    client
-        .request(grpc_request(addr, "/shop.Cart/Add%20me"))
-        .await
-        .unwrap();
-    assert_eq!(calls("tower_t.grpc POST /shop.Cart/{*method}"), Some(2));
-
-    // Made-up method names from a client: 1,024 routes per layer, then the layer's name.
-    for n in 0..1030 {
-        let path = format!("/shop.Cart/Made{n}");
-        client.request(grpc_request(addr, &path)).await.unwrap();
-    }
-    let named = coord::report()
-        .performance
-        .operations
-        .iter()
-        .filter(|op| op.name.starts_with("tower_t.grpc "))
-        .count();
-    // Add, Remove, the matched route, and 1,021 made-up methods fill the 1,024 routes.
-    assert_eq!(named, 1024);
-    assert_eq!(calls("tower_t.grpc"), Some(9));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_ordinary_route_keeps_its_name_and_a_handlers_429_is_a_success() {
-    let app = Router::new()
-        .route(
-            "/items/{id}",
-            axum::routing::post(|| async { StatusCode::TOO_MANY_REQUESTS }),
-        )
-        .route_layer(CoordLayer::server("tower_t.plain").track_performance());
-    let addr = serve(app).await;
-    let client = client();
-    // A client claiming gRPC on an ordinary route: still the matched route, not the raw path.
-    for id in 1..=3 {
-        let answer = client
-            .request(grpc_request(addr, &format!("/items/{id}")))
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), StatusCode::TOO_MANY_REQUESTS);
-    }
-    let stats = coord::operation("tower_t.plain POST /items/{id}").unwrap();
-    // The handler chose to answer 429: a success on the server side, as for the attributes.
-    assert_eq!((stats.calls, stats.successes, stats.failures), (3, 3, 0));
-    assert!(coord::operation("tower_t.plain POST /items/1").is_none());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn per_route_names_with_path_parameters_stay_one_series() {
-    let app = Router::new()
-        .route("/users/{id}", get(|| async { StatusCode::OK }))
-        .route_layer(CoordLayer::server("tower_t.routes").track_performance());
-    let addr = serve(app).await;
-    let client = client();
-    for id in 1..=5 {
-        let path = format!("/users/{id}");
-        let answer = client.request(get_request(addr, &path)).await.unwrap();
-        assert_eq!(answer.status(), StatusCode::OK);
-    }
-    let stats = coord::operation("tower_t.routes GET /users/{id}").unwrap();
-    assert_eq!(stats.calls, 5);
-    let names: Vec<_> = coord::report()
-        .performance
-        .operations
-        .iter()
-        .map(|op| op.name.clone())
-        .filter(|name| name.starts_with("tower_t.routes"))
-        .collect();
-    assert_eq!(names, ["tower_t.routes GET /users/{id}"]);
 }
 
 fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>(_: &T) {}

@@ -4,7 +4,9 @@
 //! from inside a collection callback: the SDK holds its pipeline lock while it runs them).
 
 use crate::contract::exposition::Family;
-use crate::{breaker, bulkhead, errors, perf, rate_limit, report, retry, timeout, validate};
+use crate::{
+    breaker, bulkhead, errors, objective, perf, rate_limit, report, retry, timeout, validate,
+};
 
 /// A family and the OpenTelemetry unit of its values (UCUM, `{annotation}` for counts).
 pub(crate) struct Mirrored {
@@ -40,6 +42,7 @@ pub(crate) const FAMILIES: &[Mirrored] = &[
     m(breaker::section::TRANSITIONS_TOTAL, "{transition}"),
     m(bulkhead::section::IN_FLIGHT, "{call}"),
     m(bulkhead::section::MAX_CONCURRENT, "{call}"),
+    m(bulkhead::section::LIMIT_CEILING, "{call}"),
     m(bulkhead::section::REJECTED_CALLS_TOTAL, "{call}"),
     m(bulkhead::section::WAITS_TOTAL, "{wait}"),
     m(bulkhead::section::WAIT_SECONDS_TOTAL, "s"),
@@ -51,6 +54,15 @@ pub(crate) const FAMILIES: &[Mirrored] = &[
     m(validate::section::CHECKS_TOTAL, "{check}"),
     m(validate::section::COMPLIANCE_RATIO, "1"),
     m(report::DROPPED_NAMES_TOTAL, "{name}"),
+    m(objective::section::OBJECTIVE_OPERATION_INFO, "{info}"),
+    m(objective::section::OBJECTIVE_TARGET_RATIO, "1"),
+    m(objective::section::OBJECTIVE_COMPLIANCE_RATIO, "1"),
+    m(objective::section::OBJECTIVE_BURN_RATE, "{factor}"),
+    m(
+        objective::section::OBJECTIVE_ERROR_BUDGET_REMAINING_RATIO,
+        "1",
+    ),
+    m(objective::section::OBJECTIVE_ALERT_FIRING, "{alert}"),
 ];
 
 /// The OpenTelemetry name of a Prometheus family name: without the `_total` of counters and
