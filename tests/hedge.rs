@@ -12,6 +12,7 @@ use coord::hedge::{Hedge, HedgeConfig};
 /// sequence), counting the attempts started, finished and dropped before finishing.
 #[derive(Default)]
 struct Downstream {
+    spread: bool,
     started: AtomicU64,
     finished: AtomicU64,
     dropped: AtomicU64,
@@ -34,9 +35,16 @@ impl Downstream {
         let n = self.next.fetch_add(1, SeqCst);
         self.started.fetch_add(1, SeqCst);
         let mut guard = Dropped(self, false);
-        // Every twentieth attempt, shuffled by a multiplicative hash.
-        let slow = n.wrapping_mul(0x9e37_79b9_7f4a_7c15).is_multiple_of(20);
-        let latency = if slow { 1_000 } else { 10 };
+        // Every twentieth attempt, shuffled by a multiplicative hash; the others take 10 ms,
+        // or, spread, 5 to 15 ms.
+        let hash = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let latency = if hash.is_multiple_of(20) {
+            1_000
+        } else if self.spread {
+            5 + (hash >> 32) % 11
+        } else {
+            10
+        };
         tokio::time::sleep(Duration::from_millis(latency)).await;
         guard.1 = true;
         self.finished.fetch_add(1, SeqCst);
@@ -97,6 +105,27 @@ async fn hedging_at_the_90th_percentile_cuts_the_tail_of_a_bimodal_downstream() 
         started
     );
     assert!(downstream.dropped.load(SeqCst) >= extra);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_delay_stays_at_its_percentile_when_fast_calls_vary() {
+    // Fast calls of 5 to 15 ms, 1 in 20 of a second: at the 90th percentile, about a tenth of
+    // calls are hedged. Were the hedges' own (fast) latencies learnt instead of what the caller
+    // waited, the slow tail would vanish from the samples and the delay drift down, hedging
+    // more and more calls.
+    let downstream = Downstream {
+        spread: true,
+        ..Downstream::default()
+    };
+    let hedge = Hedge::new("hedge.spread", HedgeConfig::percentile(0.9))
+        .unwrap()
+        .clock(Clock::tokio());
+    let _ = latencies(Some(&hedge), &downstream, 256).await;
+    let before = hedge.snapshot();
+    let hedged = latencies(Some(&hedge), &downstream, 4_000).await;
+    let extra = hedge.snapshot().hedges_started - before.hedges_started;
+    assert!(extra <= 480, "{extra} extra calls for 4,000 (12 % at most)");
+    assert!(percentile(&hedged, 0.99) < Duration::from_millis(100));
 }
 
 #[tokio::test(start_paused = true)]

@@ -120,6 +120,9 @@ fn a_server_rejection_is_marked_and_is_an_event_of_the_span() {
     let rejected = &spans[1];
     assert_eq!(field(rejected, "coord.outcome"), Some("rejected"));
     assert_eq!(field(rejected, "http.response.status_code"), Some("429"));
+    // A server's 4xx is no error of the server's (OpenTelemetry's HTTP conventions).
+    assert_eq!(field(rejected, "otel.status_code"), None);
+    assert_eq!(field(rejected, "error.type"), None);
     let events: Vec<_> = rejected
         .events
         .iter()

@@ -63,6 +63,12 @@ pub trait GateFor<Out>: Gate {
     fn reject(&self, rejection: Self::Rejection) -> Out;
     /// Releases a permit, recording the attempt's outcome.
     fn release(&self, permit: Self::Permit, out: &Out);
+    /// Whether `out` is a failure as this gate counts one (an adaptive bulkhead's sample), for
+    /// a permit reserved outside the gate (the tower layer's `poll_ready`).
+    #[inline]
+    fn failed(&self, _out: &Out) -> bool {
+        false
+    }
 }
 
 /// Two gates: an attempt is admitted by `Outer`, then by `Inner`; an `Inner` rejection

@@ -33,9 +33,11 @@ pub enum ErrorType {
 pub enum Ended {
     /// It failed: `otel.status_code = "ERROR"`, `error.type`, `coord.outcome = "failure"`.
     Failure(ErrorType),
-    /// A gate rejected it: an error for the caller (`otel.status_code = "ERROR"`, `error.type`)
-    /// marked `coord.outcome = "rejected"` (load shed, not counted in coord's error rate).
-    Rejected(ErrorType),
+    /// A gate rejected it, marked `coord.outcome = "rejected"` (load shed, not counted in
+    /// coord's error rate); with an error type, an error for the caller too
+    /// (`otel.status_code = "ERROR"`, `error.type`). A server's 429 has none: the conventions
+    /// count a server's 4xx as no error of the server's.
+    Rejected(Option<ErrorType>),
     /// Its future was dropped before it finished: `coord.outcome = "cancelled"`, status unset.
     Cancelled,
 }
@@ -47,7 +49,7 @@ pub enum Ended {
 pub fn finish(span: &Span, ended: Ended) {
     let (outcome, error) = match ended {
         Ended::Failure(error) => ("failure", Some(error)),
-        Ended::Rejected(error) => ("rejected", Some(error)),
+        Ended::Rejected(error) => ("rejected", error),
         Ended::Cancelled => ("cancelled", None),
     };
     span.record("coord.outcome", outcome);

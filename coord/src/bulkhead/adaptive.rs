@@ -194,9 +194,12 @@ pub struct Sample {
 #[derive(Clone, Debug, Default)]
 struct Window {
     samples: usize,
+    /// Successful calls, whose latency is averaged: a failure's (a refused connection's
+    /// microseconds, a time-out's limit) says nothing of queueing.
+    timed: usize,
     total_nanos: u128,
     max_in_flight: usize,
-    failed: bool,
+    failed: usize,
 }
 
 /// The state of one adaptive limit: feed it every finished call with [`on_sample`]
@@ -229,23 +232,35 @@ impl Limiter {
     pub fn on_sample(&mut self, sample: Sample) -> usize {
         let w = &mut self.window;
         w.samples += 1;
-        w.total_nanos += sample.latency.as_nanos();
+        if sample.failed {
+            w.failed += 1;
+        } else {
+            w.timed += 1;
+            w.total_nanos += sample.latency.as_nanos();
+        }
         w.max_in_flight = w.max_in_flight.max(sample.in_flight);
-        w.failed |= sample.failed;
         if w.samples >= MIN_WINDOW_SAMPLES.max(self.limit as usize) {
             let window = std::mem::take(&mut self.window);
-            let average = window.total_nanos as f64 / window.samples as f64;
-            self.update(average.max(1.0), window.max_in_flight, window.failed);
+            let average = (window.timed > 0)
+                .then(|| (window.total_nanos as f64 / window.timed as f64).max(1.0));
+            // Congested for AIMD: a tenth of the window failed (an occasional business error
+            // is not congestion).
+            let congested = window.failed * 10 >= window.samples;
+            self.update(average, window.max_in_flight, congested);
         }
         self.limit()
     }
 
-    fn update(&mut self, rtt: f64, in_flight: usize, failed: bool) {
+    /// One full window: `rtt`, the average latency of its successful calls (`None`: none
+    /// succeeded), the most calls in flight, and whether a tenth of it failed.
+    fn update(&mut self, rtt: Option<f64>, in_flight: usize, failed: bool) {
         self.windows += 1;
         let limit = self.limit;
         let busy = in_flight as f64 * 2.0 >= limit;
-        let next = match self.config.algorithm {
-            Algorithm::Vegas => {
+        let next = match (self.config.algorithm, rtt) {
+            // Nothing succeeded: no latency to learn from (AIMD still hears the failures).
+            (Algorithm::Vegas | Algorithm::Gradient2, None) => limit,
+            (Algorithm::Vegas, Some(rtt)) => {
                 let shortest = self.shortest.map_or(rtt, |s| s.min(rtt));
                 self.shortest = Some(shortest);
                 let queued = limit * (1.0 - shortest / rtt);
@@ -260,7 +275,7 @@ impl Limiter {
                     limit
                 }
             }
-            Algorithm::Gradient2 => {
+            (Algorithm::Gradient2, Some(rtt)) => {
                 // Exponential average over 600 windows, a plain mean while warming up.
                 let long = match self.long {
                     None => rtt,
@@ -281,11 +296,12 @@ impl Limiter {
                     limit
                 }
             }
-            Algorithm::Aimd => {
+            (Algorithm::Aimd, rtt) => {
                 let slow = self
                     .config
                     .latency_threshold
-                    .is_some_and(|t| rtt > t.as_nanos() as f64);
+                    .zip(rtt)
+                    .is_some_and(|(t, rtt)| rtt > t.as_nanos() as f64);
                 if failed || slow {
                     (limit * 0.9).floor()
                 } else if busy {
@@ -321,8 +337,17 @@ impl Adaptation {
         (adaptation, limit)
     }
 
-    /// Applies `config`; returns the limit to use now.
+    /// Applies `config`; returns the limit to use now. The same adaptive configuration and
+    /// ceiling again (a file reloaded, only `max_wait` changed) keeps what the limiter learned.
     pub(super) fn configure(&self, config: &BulkheadConfig) -> usize {
+        let current = crate::locks::lock(&self.limiter);
+        if let (Some(adaptive), Some(limiter)) = (&config.adaptive, current.as_ref())
+            && *adaptive == limiter.config
+            && limiter.max == config.max_concurrent.max(1)
+        {
+            return limiter.limit();
+        }
+        drop(current);
         let limiter = config
             .adaptive
             .as_ref()
@@ -420,6 +445,36 @@ mod tests {
         assert_eq!(limiter.limit(), 16);
         feed(&mut limiter, 16, 10, 16, false);
         assert_eq!(limiter.limit(), 17);
+    }
+
+    #[test]
+    fn a_burst_of_fast_failures_teaches_vegas_nothing() {
+        let mut limiter = AdaptiveLimit::vegas().initial_limit(40).limiter(100);
+        // Refused connections while the downstream restarts: microseconds, all failed.
+        for _ in 0..200 {
+            limiter.on_sample(Sample {
+                latency: Duration::from_micros(50),
+                in_flight: 40,
+                failed: true,
+            });
+        }
+        assert_eq!(limiter.limit(), 40);
+        // Back to its normal 10 ms without queueing: the limit grows again.
+        feed(&mut limiter, 400, 10, 40, false);
+        assert!(limiter.limit() > 40, "{}", limiter.limit());
+    }
+
+    #[test]
+    fn aimd_shrugs_off_an_occasional_business_error() {
+        let mut limiter = AdaptiveLimit::aimd().initial_limit(50).limiter(100);
+        for i in 0..5_000 {
+            limiter.on_sample(Sample {
+                latency: Duration::from_millis(10),
+                in_flight: limiter.limit(),
+                failed: i.is_multiple_of(100),
+            });
+        }
+        assert_eq!(limiter.limit(), 100, "1 % of errors is no congestion");
     }
 
     #[test]

@@ -75,6 +75,11 @@ impl<Out> GateFor<Out> for BulkheadGate<'_, Out> {
     fn release(&self, permit: BulkheadPermit<'_>, out: &Out) {
         permit.finish((self.failed)(out));
     }
+
+    #[inline]
+    fn failed(&self, out: &Out) -> bool {
+        (self.failed)(out)
+    }
 }
 
 from_rejection! {

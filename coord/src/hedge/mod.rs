@@ -27,8 +27,8 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -165,6 +165,10 @@ pub struct Hedge {
     clock: Clock,
     /// The delay in nanoseconds; `u64::MAX` while a percentile has too few samples.
     delay_nanos: AtomicU64,
+    /// `config`'s `max_extra` and percentile (as `f64` bits; 0 for a fixed delay), read per
+    /// call without its lock.
+    max_extra: AtomicU32,
+    quantile_bits: AtomicU64,
     recent: Mutex<Recent>,
     calls: AtomicU64,
     started: AtomicU64,
@@ -198,6 +202,8 @@ impl Hedge {
             config: Mutex::new(config),
             clock: Clock::system(),
             delay_nanos: AtomicU64::new(u64::MAX),
+            max_extra: AtomicU32::new(config.max_extra),
+            quantile_bits: AtomicU64::new(0),
             recent: Mutex::default(),
             calls: AtomicU64::new(0),
             started: AtomicU64::new(0),
@@ -234,6 +240,12 @@ impl Hedge {
     }
 
     fn apply_delay(&self, config: &HedgeConfig) {
+        self.max_extra.store(config.max_extra, Relaxed);
+        let q = match config.after {
+            HedgeAfter::Fixed(_) => 0.0,
+            HedgeAfter::Percentile(q) => q,
+        };
+        self.quantile_bits.store(q.to_bits(), Relaxed);
         match config.after {
             HedgeAfter::Fixed(delay) => self.delay_nanos.store(nanos(delay), Relaxed),
             HedgeAfter::Percentile(q) => {
@@ -276,7 +288,7 @@ impl Hedge {
         Fut: Future<Output = Result<T, E>>,
     {
         self.calls.fetch_add(1, Relaxed);
-        let max_extra = crate::locks::lock(&self.config).max_extra;
+        let max_extra = self.max_extra.load(Relaxed);
         race::Race::new(self, &attempt, &may_hedge, max_extra)
             .run()
             .await
@@ -306,9 +318,10 @@ impl Hedge {
     /// A successful attempt took `latency`: a sample for a percentile delay. Dropped when
     /// another thread is recording (the percentile is a statistic; calls must not queue on it).
     fn record(&self, latency: Duration) {
-        let HedgeAfter::Percentile(q) = crate::locks::lock(&self.config).after else {
+        let q = f64::from_bits(self.quantile_bits.load(Relaxed));
+        if q == 0.0 {
             return;
-        };
+        }
         let Ok(mut recent) = self.recent.try_lock() else {
             return;
         };
@@ -329,15 +342,17 @@ impl Hedge {
     }
 }
 
-/// The `q` quantile (nearest rank) of `samples`.
+/// The `q` quantile (nearest rank) of `samples` (at most [`RECENT_SAMPLES`]), selected in a
+/// copy on the stack.
 fn quantile(samples: &[u64], q: f64) -> Option<u64> {
     if samples.is_empty() {
         return None;
     }
-    let mut sorted = samples.to_vec();
-    sorted.sort_unstable();
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    Some(sorted[rank - 1])
+    let mut copy = [0u64; RECENT_SAMPLES];
+    let copy = &mut copy[..samples.len().min(RECENT_SAMPLES)];
+    copy.copy_from_slice(&samples[..copy.len()]);
+    let rank = ((q * copy.len() as f64).ceil() as usize).clamp(1, copy.len());
+    Some(*copy.select_nth_unstable(rank - 1).1)
 }
 
 fn nanos(d: Duration) -> u64 {

@@ -4,7 +4,6 @@ use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::sync::atomic::Ordering::Relaxed;
 use std::task::Poll;
-use std::time::Instant;
 
 use super::Hedge;
 
@@ -51,7 +50,7 @@ impl<'h, F, C> Race<'h, F, C> {
         let mut primary = pin!(Some(attempt()));
         let mut timer = pin!(clock.sleep_async(delay));
         // Extra attempts, boxed: only calls slower than the delay pay for one.
-        let mut hedges: Vec<(Pin<Box<Fut>>, Instant)> = Vec::new();
+        let mut hedges: Vec<Pin<Box<Fut>>> = Vec::new();
         let mut extra = 0;
         let mut last_error = None;
         poll_fn(|cx| {
@@ -70,13 +69,16 @@ impl<'h, F, C> Race<'h, F, C> {
                 }
                 let mut i = 0;
                 while i < hedges.len() {
-                    match hedges[i].0.as_mut().poll(cx) {
+                    match hedges[i].as_mut().poll(cx) {
                         Poll::Pending => i += 1,
                         Poll::Ready(out) => {
-                            let (_, at) = hedges.swap_remove(i);
+                            hedges.swap_remove(i);
                             match out {
                                 Ok(value) => {
-                                    hedge.record(clock.since(at));
+                                    // What the caller waited, not the hedge's own latency:
+                                    // the hedged calls are the slow tail the delay's percentile
+                                    // must keep seeing, or it drifts down.
+                                    hedge.record(clock.since(started));
                                     hedge.won.fetch_add(1, Relaxed);
                                     return Poll::Ready(Ok(value));
                                 }
@@ -94,7 +96,7 @@ impl<'h, F, C> Race<'h, F, C> {
                 }
                 if extra < max_extra && timer.as_mut().poll(cx).is_ready() {
                     if may_hedge() {
-                        hedges.push((Box::pin(attempt()), clock.now()));
+                        hedges.push(Box::pin(attempt()));
                         hedge.started.fetch_add(1, Relaxed);
                         extra += 1;
                         timer.set(clock.sleep_async(delay));

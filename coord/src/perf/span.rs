@@ -87,7 +87,7 @@ where
         // A fallback may have turned the rejection into a value: that value's outcome stands.
         match self.timer.outcome(out) {
             Outcome::Failure => {
-                semconv::finish(self.span, Ended::Rejected((self.error_type)(out)));
+                semconv::finish(self.span, Ended::Rejected(Some((self.error_type)(out))));
             }
             Outcome::Success => {}
             other => semconv::finish(self.span, ended(other, out, self.error_type)),
@@ -101,7 +101,7 @@ where
 fn ended<Out>(outcome: Outcome, out: &Out, error_type: ErrorTypeOf<Out>) -> Ended {
     match outcome {
         Outcome::Cancelled => Ended::Cancelled,
-        Outcome::Rejected => Ended::Rejected(error_type(out)),
+        Outcome::Rejected => Ended::Rejected(Some(error_type(out))),
         _ => Ended::Failure(error_type(out)),
     }
 }

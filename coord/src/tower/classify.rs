@@ -28,20 +28,34 @@ pub(super) fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
     value.trim().parse().ok().map(Duration::from_secs)
 }
 
+/// What a server answers a rejection or a time-out with, and the rejection's type name; `None`
+/// for the inner service's own error.
+pub(super) fn rejection_status<E>(error: &Error<E>) -> Option<(StatusCode, &'static str)> {
+    Some(match error {
+        Error::Inner(_) => return None,
+        Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "coord::RateLimited"),
+        Error::CircuitOpen(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::CircuitOpen"),
+        Error::BulkheadFull(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::BulkheadFull"),
+        Error::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
+    })
+}
+
 /// The response a server answers a rejection or a time-out with: 429 for a rate limit, 503
 /// otherwise, with `Retry-After` in whole seconds (rounded up) when the layer knows when to
 /// come back. `None` for the inner service's own error, which stays an error.
 pub(super) fn rejection_response<B: Default, E>(error: Error<E>) -> Result<Response<B>, E> {
-    let (status, retry_after) = match error {
-        Error::Inner(error) => return Err(error),
-        Error::RateLimited(limited) => (StatusCode::TOO_MANY_REQUESTS, Some(limited.retry_after())),
-        Error::CircuitOpen(open) => (StatusCode::SERVICE_UNAVAILABLE, Some(open.retry_after())),
+    let Some((status, _)) = rejection_status(&error) else {
+        let Error::Inner(error) = error else {
+            unreachable!("only the inner error has no rejection status")
+        };
+        return Err(error);
+    };
+    let retry_after = match error {
+        Error::RateLimited(limited) => Some(limited.retry_after()),
+        Error::CircuitOpen(open) => Some(open.retry_after()),
         // A slot frees as soon as any call finishes: one second is the smallest the header says.
-        Error::BulkheadFull(_) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Some(Duration::from_secs(1)),
-        ),
-        Error::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, None),
+        Error::BulkheadFull(_) => Some(Duration::from_secs(1)),
+        Error::TimedOut(_) | Error::Inner(_) => None,
     };
     let mut response = Response::new(B::default());
     *response.status_mut() = status;

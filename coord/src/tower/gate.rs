@@ -164,6 +164,25 @@ impl<G: Gate, H> Clone for Reserved<'_, G, H> {
 
 impl<G: Gate, H> Copy for Reserved<'_, G, H> {}
 
+/// What `poll_ready` reserved, released with the attempt's outcome: a bulkhead slot (an
+/// adaptive limit's sample), a rate-limit turn (nothing to record).
+pub(super) trait Finish {
+    /// Releases it; `failed` says whether the attempt failed.
+    fn finish(self, failed: bool);
+}
+
+impl Finish for () {
+    #[inline]
+    fn finish(self, _: bool) {}
+}
+
+impl Finish for crate::bulkhead::OwnedBulkheadPermit {
+    #[inline]
+    fn finish(self, failed: bool) {
+        crate::bulkhead::OwnedBulkheadPermit::finish(self, failed);
+    }
+}
+
 /// A permit of a [`Reserved`] gate: the reservation, or the gate's own.
 pub(super) enum Held<H, P> {
     /// What `poll_ready` reserved (released when dropped).
@@ -201,7 +220,7 @@ impl<G: Gate, H> Gate for Reserved<'_, G, H> {
     }
 }
 
-impl<Out, G: GateFor<Out>, H> GateFor<Out> for Reserved<'_, G, H> {
+impl<Out, G: GateFor<Out>, H: Finish> GateFor<Out> for Reserved<'_, G, H> {
     #[cold]
     fn reject(&self, rejection: G::Rejection) -> Out {
         self.gate.reject(rejection)
@@ -210,8 +229,7 @@ impl<Out, G: GateFor<Out>, H> GateFor<Out> for Reserved<'_, G, H> {
     #[inline]
     fn release(&self, permit: Self::Permit, out: &Out) {
         match permit {
-            // The reserving gates (bulkhead, rate limit) record no outcome: dropping releases.
-            Held::Reserved(held) => drop(held),
+            Held::Reserved(held) => held.finish(self.gate.failed(out)),
             Held::Admitted(permit) => self.gate.release(permit, out),
         }
     }

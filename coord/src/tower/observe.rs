@@ -79,7 +79,7 @@ impl Observe {
         request: &Request<B>,
     ) -> Option<Self> {
         #[cfg(feature = "otel")]
-        let timed = crate::otel::http::enabled();
+        let timed = crate::otel::http::enabled() && crate::recording::enabled();
         #[cfg(not(feature = "otel"))]
         let timed = false;
         if !settings.span && !timed {
@@ -200,26 +200,22 @@ impl Observe {
                 Some(Ended::Failure(ErrorType::Name(std::any::type_name::<E>()))),
             ),
             Err(error) => {
-                let (status, name) = match error {
-                    Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "coord::RateLimited"),
-                    Error::CircuitOpen(_) => {
-                        (StatusCode::SERVICE_UNAVAILABLE, "coord::CircuitOpen")
-                    }
-                    Error::BulkheadFull(_) => {
-                        (StatusCode::SERVICE_UNAVAILABLE, "coord::BulkheadFull")
-                    }
-                    _ => (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
-                };
-                // A server answers with the status; a client's caller gets the error.
+                let (status, name) = super::classify::rejection_status(error)
+                    .unwrap_or((StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"));
+                // A server answers with the status (a 429 is no error of the server's, as for
+                // any 4xx it answers); a client's caller gets the error.
                 let (status, error_type) = if self.server {
-                    (Some(status.as_u16()), ErrorType::Status(status.as_u16()))
+                    let status = status.as_u16();
+                    (
+                        Some(status),
+                        (status >= failed_at).then_some(ErrorType::Status(status)),
+                    )
                 } else {
-                    (None, ErrorType::Name(name))
+                    (None, Some(ErrorType::Name(name)))
                 };
-                let ended = if error.is_rejection() {
-                    Ended::Rejected(error_type)
-                } else {
-                    Ended::Failure(error_type)
+                let ended = match error_type {
+                    Some(error_type) if !error.is_rejection() => Ended::Failure(error_type),
+                    error_type => Ended::Rejected(error_type),
                 };
                 (status, Some(ended))
             }
@@ -231,7 +227,7 @@ impl Observe {
     fn record(&self, metric: &Metric, status: Option<u16>, ended: Option<Ended>) {
         use crate::otel::http::{Side, record};
         let error = match ended {
-            Some(Ended::Failure(error) | Ended::Rejected(error)) => Some(error),
+            Some(Ended::Failure(error) | Ended::Rejected(Some(error))) => Some(error),
             _ => None,
         };
         let text;
