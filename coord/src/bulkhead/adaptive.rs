@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn aimd_shrugs_off_an_occasional_business_error() {
         let mut limiter = AdaptiveLimit::aimd().initial_limit(50).limiter(100);
-        for i in 0..5_000 {
+        for i in 0..5_000_u32 {
             limiter.on_sample(Sample {
                 latency: Duration::from_millis(10),
                 in_flight: limiter.limit(),
