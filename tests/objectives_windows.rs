@@ -87,7 +87,16 @@ fn windows_budget_alerts_and_readiness_follow_a_fake_clock() {
     assert!(!objectives::readiness());
     assert_eq!(request(addr, "GET", "/health/ready").status, 200);
     objectives::set_readiness(true);
-    assert_eq!(request(addr, "GET", "/health/ready").status, 503);
+    let ready = request(addr, "GET", "/health/ready");
+    assert_eq!(ready.status, 503);
+    // The answer says why, whatever the host's health.
+    let burning = &ready.json()["burning_objectives"];
+    assert!(
+        burning
+            .as_array()
+            .is_some_and(|names| !names.is_empty() && names.iter().all(|n| n.is_string())),
+        "{burning}"
+    );
     assert_eq!(request(addr, "GET", "/health/live").status, 200);
 
     // An hour and a quarter of good calls: the 5 m and 1 h windows recover, the alert stops;

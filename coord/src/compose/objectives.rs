@@ -5,13 +5,20 @@ use crate::objective::{self as objectives, ObjectiveSnapshot, OperationCounts};
 use crate::perf::OperationStats;
 
 /// Every objective's numbers now (empty, without reading the operations, when none is
-/// declared).
+/// declared). Only the operations that joined an objective are read (a scrape or a readiness
+/// probe must not pay for every operation's percentiles).
 pub(crate) fn snapshots() -> Vec<ObjectiveSnapshot> {
     if objectives::declared().is_empty() {
         return Vec::new();
     }
-    let report = crate::perf::global().performance_report();
-    let counts: Vec<OperationCounts<'_>> = report.operations.iter().map(counts).collect();
+    let joins = objectives::joins();
+    let joined: Vec<OperationStats> = crate::perf::all_operations()
+        .iter()
+        .filter(|op| objectives::objective_of(&joins, op.name()).is_some())
+        .map(|op| op.stats())
+        .collect();
+    drop(joins);
+    let counts: Vec<OperationCounts<'_>> = joined.iter().map(counts).collect();
     objectives::snapshots(&counts)
 }
 

@@ -392,13 +392,20 @@ fn redact_errors(report: &mut crate::report::Report) {
 /// first one), so it runs on the server's own thread.
 fn health(health: SystemHealth) -> Reply {
     // Off unless `coord::objectives::set_readiness(true)`: an objective burning its budget fast.
-    let burning = crate::compose::objectives::not_ready().is_some();
-    let status = if health.health_status == HealthStatus::Unhealthy || burning {
+    let burning = crate::compose::objectives::not_ready();
+    let status = if health.health_status == HealthStatus::Unhealthy || burning.is_some() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
         StatusCode::OK
     };
-    match serde_json::to_string(&health) {
+    let body = serde_json::to_value(&health).map(|mut body| {
+        // The 503's reason, beside a host that may well be healthy.
+        if let (Some(names), Some(fields)) = (burning, body.as_object_mut()) {
+            fields.insert("burning_objectives".to_owned(), names.into());
+        }
+        body
+    });
+    match body.and_then(|body| serde_json::to_string(&body)) {
         Ok(json) => reply(status, "application/json", json.into()),
         Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
     }

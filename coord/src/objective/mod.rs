@@ -62,7 +62,7 @@ pub use registry::{
     DEFAULT_MAX_OBJECTIVES, declared, dropped_names, find, join, max_objectives, readiness,
     set_clock, set_max_objectives, set_readiness,
 };
-pub(crate) use registry::{reset_all, snapshots};
+pub(crate) use registry::{joins, objective_of, reset_all, snapshots};
 pub(crate) use rules::prometheus_rules;
 pub use rules::{AlertSeverity, BURN_ALERTS, BurnAlert};
 pub use site::ObjectiveSite;

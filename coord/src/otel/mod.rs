@@ -23,3 +23,12 @@ pub use env::{EnvError, EnvErrorKind, OtlpConfig, Protocol};
 pub use http::{CLIENT_DURATION, SERVER_DURATION};
 pub use instruments::{CARDINALITY_LIMIT, instruments, register, view};
 pub use push::{InitError, OtelGuard, init_from_env, init_with};
+
+/// Turns the capture of exemplars on (the default) or off for the whole process. On, every
+/// recorded call reads OpenTelemetry's current context (a thread-local, a few nanoseconds) to
+/// find a sampled span; an application that never serves OpenMetrics to a scraper (the OTLP
+/// path carries no exemplars) can save that. Off, no new exemplar is kept; the latest ones stay
+/// until replaced.
+pub fn set_exemplars(on: bool) {
+    crate::perf::set_exemplar_capture(on);
+}

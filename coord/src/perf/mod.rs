@@ -22,10 +22,12 @@ pub use health::{
     Contribution, HealthBreakdown, HealthInputs, HealthThresholds, KeyedGroupInput,
     LATENCY_UNHEALTHY_FACTOR, SystemHealth,
 };
+#[cfg(feature = "otel")]
+pub(crate) use histogram::exemplar::set_capture as set_exemplar_capture;
 pub use histogram::{EXPORT_BOUNDS, MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
-pub(crate) use operation::resolve;
 pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
+pub(crate) use operation::{all as all_operations, resolve};
 // Compatibility paths: the caps' documented home is `coord::limits`.
 #[doc(hidden)]
 pub use operation::{DEFAULT_MAX_OPERATIONS, dropped_names, max_operations, set_max_operations};

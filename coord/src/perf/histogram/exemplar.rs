@@ -32,6 +32,14 @@ pub(crate) const SLOTS: usize = EXPORT_BOUNDS.len() + 1;
 
 pub(crate) use crate::contract::exposition::Exemplar;
 
+/// Whether calls look for a sampled span at all (on by default; see `coord::otel::set_exemplars`).
+static CAPTURE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns the capture of exemplars on or off for the whole process.
+pub(crate) fn set_capture(on: bool) {
+    CAPTURE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// The sampled span current on this thread, as `(trace id, span id)`; `None` without a span or
 /// when the span is not sampled (an unsampled trace is recorded nowhere, so an exemplar would
 /// lead to nothing).
@@ -186,6 +194,9 @@ impl Exemplars {
     /// `started` (when the call started, if the caller timed it) dates it.
     #[inline]
     pub(crate) fn record(&self, nanos: u64, started: Option<Instant>) {
+        if !CAPTURE.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         if let Some((trace, span)) = sampled_span() {
             self.store(nanos, finished_at(started, nanos), trace, span);
         }
