@@ -54,3 +54,9 @@ pub mod rate_limit {
     /// Calls per period when `rate` is not given.
     pub const DEFAULT_RATE: u32 = 100;
 }
+
+/// Objectives (`#[track_performance(objective = "..")]`, `coord::Objective`).
+pub mod objective {
+    /// The longest objective name, in bytes.
+    pub const MAX_NAME_BYTES: usize = 128;
+}

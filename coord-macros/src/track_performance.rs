@@ -83,10 +83,13 @@ impl Perf {
 fn objective_key(key: &Key<'_, '_>) -> syn::Result<LitStr> {
     let name = key.string("\"checkout\"")?;
     let value = name.value();
-    if value.trim().is_empty() || value.trim() != value || value.len() > 128 {
+    let max = coord_limits::objective::MAX_NAME_BYTES;
+    if value.trim().is_empty() || value.trim() != value || value.len() > max {
         return Err(syn::Error::new(
             name.span(),
-            "#[track_performance] `objective` is an objective's name: 1 to 128 bytes, no surrounding spaces",
+            format!(
+                "#[track_performance] `objective` is an objective's name: 1 to {max} bytes, no surrounding spaces"
+            ),
         ));
     }
     Ok(name)

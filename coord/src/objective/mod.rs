@@ -87,7 +87,7 @@ pub const WINDOWS: [Duration; 5] = [
 ];
 
 /// The longest objective name, in bytes.
-pub const MAX_NAME_BYTES: usize = 128;
+pub const MAX_NAME_BYTES: usize = coord_limits::objective::MAX_NAME_BYTES;
 
 /// `threshold` if it is one of [`EXPORT_BOUNDS`](crate::perf::EXPORT_BOUNDS); in a `const`
 /// any other value is a compile error, so a literal threshold is checked when the code is
