@@ -115,10 +115,13 @@ impl Gate {
 #[cold]
 #[inline(never)]
 pub fn rejected(gate: Gate, name: &str) {
+    // DEBUG, not INFO: under load shedding every rejected call has one, and an INFO line per
+    // shed request would flood the logs exactly when the service is overloaded. The span
+    // itself is marked `coord.outcome = "rejected"` whatever the level.
     if in_span() {
         tracing::event!(
             target: TARGET,
-            tracing::Level::INFO,
+            tracing::Level::DEBUG,
             "coord.gate" = gate.as_str(),
             "coord.gate.name" = name,
             "rejected"
