@@ -86,13 +86,13 @@ pub(crate) struct Request<'a> {
     /// `http.route` (server side, when the layer matched one).
     pub(crate) route: Option<&'a Arc<str>>,
     /// `server.address` (client side).
-    pub(crate) address: Option<&'a str>,
+    pub(crate) address: Option<&'a Arc<str>>,
     /// `server.port` (client side).
     pub(crate) port: Option<u16>,
     /// `http.response.status_code`, when there was a response.
     pub(crate) status: Option<u16>,
-    /// `error.type`, when the request failed.
-    pub(crate) error: Option<&'a str>,
+    /// `error.type`, when the request failed (a type name is static: no copy).
+    pub(crate) error: Option<std::borrow::Cow<'static, str>>,
 }
 
 /// Records one request's duration on its side's instrument.
@@ -108,7 +108,7 @@ pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
         }
         Side::Client => {
             if let Some(address) = request.address {
-                attributes.push(KeyValue::new("server.address", address.to_owned()));
+                attributes.push(KeyValue::new("server.address", Arc::clone(address)));
             }
             if let Some(port) = request.port {
                 attributes.push(KeyValue::new("server.port", i64::from(port)));
@@ -121,8 +121,8 @@ pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
             i64::from(status),
         ));
     }
-    if let Some(error) = request.error {
-        attributes.push(KeyValue::new("error.type", error.to_owned()));
+    if let Some(error) = &request.error {
+        attributes.push(KeyValue::new("error.type", error.clone()));
     }
     let seconds = took.as_secs_f64();
     for instruments in INSTRUMENTS

@@ -30,7 +30,7 @@ struct Metric {
     method: &'static str,
     scheme: &'static str,
     route: Option<Arc<str>>,
-    address: Option<Box<str>>,
+    address: Option<std::sync::Arc<str>>,
     port: Option<u16>,
 }
 
@@ -140,7 +140,7 @@ impl Observe {
             scheme: scheme(request),
             route: route.cloned(),
             address: (!server)
-                .then(|| request.uri().host().map(Box::from))
+                .then(|| request.uri().host().map(std::sync::Arc::from))
                 .flatten(),
             port: (!server).then(|| port(request)).flatten(),
         });
@@ -230,16 +230,11 @@ impl Observe {
             Some(Ended::Failure(error) | Ended::Rejected(Some(error))) => Some(error),
             _ => None,
         };
-        let text;
-        let error = match error {
-            Some(ErrorType::Name(name)) => Some(name),
-            Some(ErrorType::Status(status)) => {
-                text = status.to_string();
-                Some(text.as_str())
-            }
-            Some(ErrorType::Other) => Some("_OTHER"),
-            None => None,
-        };
+        let error = error.map(|error| match error {
+            ErrorType::Name(name) => std::borrow::Cow::Borrowed(name),
+            ErrorType::Status(status) => std::borrow::Cow::Owned(status.to_string()),
+            ErrorType::Other => std::borrow::Cow::Borrowed("_OTHER"),
+        });
         let side = if self.server {
             Side::Server
         } else {
@@ -252,7 +247,7 @@ impl Observe {
                 method: metric.method,
                 scheme: metric.scheme,
                 route: metric.route.as_ref(),
-                address: metric.address.as_deref(),
+                address: metric.address.as_ref(),
                 port: metric.port,
                 status,
                 error,
