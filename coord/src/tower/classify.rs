@@ -15,11 +15,48 @@ use crate::outcome::{Outcome, StatusRule};
 pub const DEFAULT_STATUS_RULE: StatusRule = StatusRule::DEFAULT.too_many_requests(Outcome::Failure);
 
 /// The status of `response` when `rule` makes it a failure (for the breaker, the retries and
-/// the error rate); any other outcome the rule gives counts as a success here.
+/// the error rate); any other outcome the rule gives counts as a success here. A gRPC answer
+/// (HTTP 200 with a `grpc-status` header: tonic's trailers-only response, which every error
+/// returned before the first message is) is judged by its gRPC code's HTTP equivalent, so
+/// `UNAVAILABLE` fails as a 503 would and `NOT_FOUND` succeeds as a 404 would.
 #[inline]
 pub(super) fn failed_status<B>(rule: &StatusRule, response: &Response<B>) -> Option<u16> {
-    let status = response.status().as_u16();
+    let status = effective_status(response);
     (rule.classify(status) == Outcome::Failure).then_some(status)
+}
+
+/// The status `response` counts as: its own, or a gRPC answer's code as its HTTP equivalent.
+#[inline]
+pub(super) fn effective_status<B>(response: &Response<B>) -> u16 {
+    let status = response.status().as_u16();
+    match response.headers().get(GRPC_STATUS) {
+        Some(code) if status == 200 => grpc_as_http(code.as_bytes()),
+        _ => status,
+    }
+}
+
+const GRPC_STATUS: &str = "grpc-status";
+
+/// A gRPC status code's HTTP equivalent (the table of gRPC's HTTP/JSON transcoding, as
+/// grpc-gateway uses it); an unreadable or unknown code is a 500.
+fn grpc_as_http(code: &[u8]) -> u16 {
+    let code = std::str::from_utf8(code)
+        .ok()
+        .and_then(|code| code.trim().parse::<u8>().ok());
+    match code {
+        Some(0) => 200,          // OK
+        Some(1) => 499,          // CANCELLED: the client gave up
+        Some(3 | 9 | 11) => 400, // INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE
+        Some(4) => 504,          // DEADLINE_EXCEEDED
+        Some(5) => 404,          // NOT_FOUND
+        Some(6 | 10) => 409,     // ALREADY_EXISTS, ABORTED
+        Some(7) => 403,          // PERMISSION_DENIED
+        Some(8) => 429,          // RESOURCE_EXHAUSTED
+        Some(12) => 501,         // UNIMPLEMENTED
+        Some(14) => 503,         // UNAVAILABLE
+        Some(16) => 401,         // UNAUTHENTICATED
+        _ => 500,                // UNKNOWN, INTERNAL, DATA_LOSS, anything else
+    }
 }
 
 /// A response's `Retry-After` in seconds (`Retry-After: 120`); the HTTP-date form is not read.
@@ -98,6 +135,26 @@ mod tests {
         let mut response = Response::new(());
         *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         assert_eq!(failed_status(&lenient, &response), None);
+    }
+
+    #[test]
+    fn grpc_codes_count_as_their_http_equivalents() {
+        let failed = |rule: &StatusRule, code: &str| {
+            let mut response = Response::new(());
+            response
+                .headers_mut()
+                .insert(GRPC_STATUS, HeaderValue::from_str(code).unwrap());
+            failed_status(rule, &response)
+        };
+        for (code, status) in [("14", 503), ("13", 500), ("2", 500), ("4", 504), ("x", 500)] {
+            assert_eq!(failed(&StatusRule::DEFAULT, code), Some(status), "{code}");
+        }
+        for code in ["0", "1", "3", "5", "7", "16"] {
+            assert_eq!(failed(&StatusRule::DEFAULT, code), None, "{code}");
+        }
+        // RESOURCE_EXHAUSTED is a client's failure (429), a server's own answer.
+        assert_eq!(failed(&DEFAULT_STATUS_RULE, "8"), Some(429));
+        assert_eq!(failed(&StatusRule::DEFAULT, "8"), None);
     }
 
     #[test]

@@ -191,8 +191,10 @@ impl Observe {
         match answer {
             Ok(response) => {
                 let status = response.status().as_u16();
+                // A gRPC error travels in a 200's `grpc-status`: judged as its HTTP equivalent.
+                let counted = super::classify::effective_status(response);
                 let ended =
-                    (status >= failed_at).then_some(Ended::Failure(ErrorType::Status(status)));
+                    (counted >= failed_at).then_some(Ended::Failure(ErrorType::Status(counted)));
                 (Some(status), ended)
             }
             Err(Error::Inner(_)) => (
