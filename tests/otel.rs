@@ -48,6 +48,12 @@ fn workload_once() {
             .build()
             .expect("a runtime")
             .block_on(workload::run());
+        // An objective over the workload's checkout, so that its families are exposed too.
+        coord::Objective::new("otel.ref.objective")
+            .success_rate(0.99)
+            .declare()
+            .unwrap();
+        coord::objectives::join("otel.ref.checkout", "otel.ref.objective");
     });
 }
 
@@ -195,12 +201,6 @@ fn otel_name(prometheus: &str) -> &str {
 #[test]
 fn every_family_reaches_the_meter_provider_with_exact_counts() {
     workload_once();
-    // An objective over the workload's checkout, so that its families are exposed too.
-    coord::Objective::new("otel.ref.objective")
-        .success_rate(0.99)
-        .declare()
-        .unwrap();
-    coord::objectives::join("otel.ref.checkout", "otel.ref.objective");
     let (provider, capture) = provider();
     provider.force_flush().unwrap();
 
@@ -451,6 +451,9 @@ fn parse_rotel_log(log: &str) -> Vec<Logged> {
     points
 }
 
+/// The trace of the call whose exemplar the rotel test looks for.
+const ROTEL_TRACE: u128 = 0x0c00_5d00_e0e1_1a42_0c00_5d00_e0e1_1a42;
+
 /// Pushes the reference workload to a real rotel collector over http/protobuf and gRPC and
 /// reads every family, its unit and the workload's exact counts back from rotel's log. Skipped
 /// (passes with a message) when rotel is not installed; `.ci/observability` installs it.
@@ -515,6 +518,25 @@ fn the_rotel_collector_receives_every_family_over_http_and_grpc() {
         let guard = coord::otel::init_with(&vars(protocol, port, service)).unwrap();
         // Recorded as requests end: after the meter exists, before its push.
         current_thread().block_on(http_workload::run());
+        // One call in a sampled span, after the push started: its exemplar goes over
+        // http/protobuf (gRPC carries none).
+        {
+            use coord::otel::opentelemetry::trace::{
+                SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+            };
+            let _sampled = coord::otel::opentelemetry::Context::new()
+                .with_remote_span_context(SpanContext::new(
+                    TraceId::from(ROTEL_TRACE),
+                    SpanId::from(0x0051_7e5a_a11e_d000_u64),
+                    TraceFlags::SAMPLED,
+                    true,
+                    TraceState::default(),
+                ))
+                .attach();
+            coord::monitor()
+                .operation_handle("otel.rotel.exemplar")
+                .record(Duration::from_millis(3), coord::perf::Outcome::Success);
+        }
         guard
             .shutdown()
             .unwrap_or_else(|e| panic!("push over {protocol} to rotel failed: {e}"));
@@ -582,6 +604,11 @@ fn the_rotel_collector_receives_every_family_over_http_and_grpc() {
                             .is_some_and(|s| (s - workload::CHECKOUT_SUM).abs() < 1e-9) => {}
                 other => missing.push(format!("{service}: checkout histogram {other:?}")),
             }
+        }
+        // The exemplar's trace id, which reaches rotel only as an exemplar, over http/protobuf.
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        if !log.contains(&format!("{ROTEL_TRACE:032x}")) {
+            missing.push(format!("the exemplar of trace {ROTEL_TRACE:032x}"));
         }
         if missing.is_empty() {
             break;

@@ -11,6 +11,7 @@ pub use opentelemetry;
 pub use opentelemetry_sdk;
 
 mod env;
+mod exemplars;
 mod families;
 #[cfg(feature = "tower")]
 pub(crate) mod http;
@@ -26,9 +27,9 @@ pub use push::{InitError, OtelGuard, init_from_env, init_with};
 
 /// Turns the capture of exemplars on (the default) or off for the whole process. On, every
 /// recorded call reads OpenTelemetry's current context (a thread-local, a few nanoseconds) to
-/// find a sampled span; an application that never serves OpenMetrics to a scraper (the OTLP
-/// path carries no exemplars) can save that. Off, no new exemplar is kept; the latest ones stay
-/// until replaced.
+/// find a sampled span; an application that neither serves OpenMetrics to a scraper nor pushes
+/// over http/protobuf (the only OTLP path that carries exemplars) can save that. Off, no new
+/// exemplar is kept; the latest ones stay until replaced.
 pub fn set_exemplars(on: bool) {
     crate::perf::set_exemplar_capture(on);
 }

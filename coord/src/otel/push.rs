@@ -95,8 +95,14 @@ fn build(config: &OtlpConfig) -> Result<OtelGuard, InitError> {
     let failed = |e: opentelemetry_otlp::ExporterBuildError| InitError::Exporter(e.to_string());
     let (exporter, runtime) = match config.protocol {
         Protocol::HttpProtobuf => {
+            // The blocking client the exporter would make, under one that adds exemplars.
+            let client = reqwest::blocking::Client::builder()
+                .timeout(config.timeout)
+                .build()
+                .map_err(|e| InitError::Exporter(format!("cannot build the HTTP client: {e}")))?;
             let exporter = MetricExporter::builder()
                 .with_http()
+                .with_http_client(super::exemplars::ExemplarClient::new(client))
                 .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
                 .with_endpoint(config.endpoint.clone())
                 .with_timeout(config.timeout)

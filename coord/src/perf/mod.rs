@@ -26,6 +26,8 @@ pub use health::{
 pub(crate) use histogram::exemplar::set_capture as set_exemplar_capture;
 pub use histogram::{EXPORT_BOUNDS, MAX_TRACKED, RELATIVE_ERROR};
 pub use monitor::{MIN_COLLECTION_INTERVAL, MonitorConfig, MonitorConfigError, PerformanceMonitor};
+#[cfg(feature = "otel")]
+pub(crate) use operation::exemplars_of;
 pub use operation::{Operation, OperationGuard, OperationStats, TimedCall};
 pub(crate) use operation::{all as all_operations, resolve};
 // Compatibility paths: the caps' documented home is `coord::limits`.

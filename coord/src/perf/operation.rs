@@ -406,6 +406,16 @@ impl Drop for OperationGuard {
     }
 }
 
+/// The exemplars the operation `name` keeps, by bucket (`None`: no such operation, or none
+/// kept yet).
+#[cfg(feature = "otel")]
+pub(crate) fn exemplars_of(
+    name: &str,
+) -> Option<Vec<(usize, crate::contract::exposition::Exemplar)>> {
+    let exemplars = find(name)?.histogram.exemplars();
+    (!exemplars.is_empty()).then_some(exemplars)
+}
+
 /// Distinct operation names the registry holds unless [`set_max_operations`] says otherwise.
 pub const DEFAULT_MAX_OPERATIONS: usize = 10_000;
 
