@@ -5,8 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 use std::time::Duration;
 
-use coord::Clock;
-use coord::hedge::{Hedge, HedgeConfig};
+use coord::{Clock, Hedge, HedgeConfig};
 
 /// A downstream where 1 call in 20 takes a second and the rest 10 ms (a fixed, seeded
 /// sequence), counting the attempts started, finished and dropped before finishing.
@@ -223,6 +222,75 @@ async fn a_denied_hedge_is_counted_and_the_call_goes_on() {
     assert_eq!(answer, Ok(7));
     let snapshot = hedge.snapshot();
     assert_eq!((snapshot.hedges_started, snapshot.hedges_denied), (0, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_registered_hedge_is_in_the_report_and_on_metrics() {
+    let hedge = coord::hedge_with(
+        "hedge.reported",
+        HedgeConfig::after(Duration::from_millis(10)),
+    )
+    .unwrap();
+    // The registry's hedge runs on the system clock: a real 10 ms.
+    let answer: Result<u8, ()> = hedge
+        .run(|| async {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            Ok(1)
+        })
+        .await;
+    assert_eq!(answer, Ok(1));
+    let report = coord::report();
+    let row = report
+        .hedges
+        .iter()
+        .find(|h| h.name == "hedge.reported")
+        .expect("the hedge's row");
+    assert_eq!((row.calls, row.hedges_started), (1, 0));
+    assert_eq!(row.delay, Some(Duration::from_millis(10)));
+    assert!(report.to_string().contains("hedge.reported"), "{report}");
+    let prometheus = report.to_prometheus();
+    assert!(
+        prometheus.contains("coord_hedge_calls_total{hedge=\"hedge.reported\"} 1"),
+        "{prometheus}"
+    );
+    assert!(
+        prometheus.contains("coord_hedge_delay_seconds{hedge=\"hedge.reported\"} 0.01"),
+        "{prometheus}"
+    );
+    assert!(std::sync::Arc::ptr_eq(
+        &hedge,
+        &coord::hedge("hedge.reported")
+    ));
+}
+
+#[test]
+fn the_configuration_file_configures_hedges() {
+    let loaded = coord::config::load_str(
+        "hedges:\n  hedge.file: { after: p99, max_extra: 2 }\n  hedge.fixed: { after: 40ms }\n",
+    )
+    .unwrap();
+    assert_eq!(loaded.hedges, ["hedge.file", "hedge.fixed"]);
+    let config = coord::hedge("hedge.file").config();
+    assert_eq!(config.after, coord::hedges::HedgeAfter::Percentile(0.99));
+    assert_eq!(config.max_extra, 2);
+    assert_eq!(
+        coord::hedge("hedge.fixed").delay(),
+        Some(Duration::from_millis(40))
+    );
+    for (bad, says) in [
+        ("hedges:\n  h.bad:\n    after: p100\n", "percentile"),
+        (
+            "hedges:\n  h.bad:\n    after: soon\n",
+            "neither a percentile",
+        ),
+        ("hedges:\n  h.bad:\n    max_extra: 9\n", "outside 1..=4"),
+        ("hedges:\n  h.bad:\n    delay: 5ms\n", "delay"),
+    ] {
+        let error = coord::config::load_str(bad).unwrap_err();
+        assert!(error.to_string().contains(says), "{bad}: {error}");
+        assert_eq!(error.location.map(|l| l.0), Some(3), "{bad}: {error}");
+    }
+    assert!(coord::hedges::find("h.bad").is_none());
 }
 
 #[test]

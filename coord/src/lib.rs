@@ -85,6 +85,7 @@ pub mod breaker;
 #[doc(hidden)]
 pub mod bulkhead;
 pub mod errors;
+#[doc(hidden)]
 pub mod hedge;
 mod objective;
 pub mod perf;
@@ -158,6 +159,7 @@ pub use doors::{
     validator,
 };
 pub use errors::Severity;
+pub use hedge::{Hedge, HedgeConfig};
 pub use objective::{Objective, ObjectiveError};
 pub use outcome::{Outcome, StatusRule};
 pub use perf::{
@@ -198,6 +200,24 @@ pub fn bulkhead_with(
 ) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
     config::ensure_env_loaded();
     bulkhead::bulkhead_with(name, config)
+}
+
+/// The hedge called `name`, created with [`HedgeConfig::default`] on first use (hedging after
+/// the 95th percentile of recent latency, once). Its numbers are in the report and on
+/// `/metrics` (`coord_hedge_*`).
+///
+/// The registry holds at most [`limits::max_hedges`] names; a new name past the cap gets the one
+/// shared hedge [`limits::OVERFLOW_NAME`], and is counted in [`limits::dropped_names`].
+pub fn hedge(name: &str) -> Arc<Hedge> {
+    config::ensure_env_loaded();
+    hedge::hedge(name)
+}
+
+/// The hedge called `name` with `config`: created with it, or reconfigured if it exists (the
+/// last configuration applied wins).
+pub fn hedge_with(name: &str, config: HedgeConfig) -> Result<Arc<Hedge>, hedge::HedgeConfigError> {
+    config::ensure_env_loaded();
+    hedge::hedge_with(name, config)
 }
 
 /// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
@@ -246,6 +266,15 @@ pub mod objectives {
         ObjectiveSnapshot, SliSnapshot, WINDOWS, WindowCompliance, bucket_bound, declared,
         dropped_names, find, join, max_objectives, readiness, set_clock, set_max_objectives,
         set_readiness,
+    };
+}
+
+/// Hedged requests beyond the daily API at the root ([`Hedge`], [`HedgeConfig`], [`hedge()`],
+/// [`hedge_with()`]): see [`Hedge::run`].
+pub mod hedges {
+    pub use crate::hedge::{
+        HedgeAfter, HedgeConfigError, HedgeSnapshot, MAX_EXTRA, RECENT_SAMPLES, RECOMPUTE_EVERY,
+        find, snapshots,
     };
 }
 

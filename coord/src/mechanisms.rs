@@ -30,6 +30,7 @@ use crate::bulkhead::BulkheadSnapshot;
 use crate::compose::error_report::ErrorReport;
 use crate::contract::exposition::Exposition;
 use crate::contract::{CappedRegistry, FileSection, Section};
+use crate::hedge::HedgeSnapshot;
 use crate::objective::ObjectiveSnapshot;
 use crate::perf::{PerformanceReport, SystemHealth};
 use crate::rate_limit::RateLimitSnapshot;
@@ -107,6 +108,8 @@ macro_rules! mechanisms {
         /// bulkheads:               # sorted by name; empty until a bulkhead is used
         ///   - name, in_flight, max_concurrent, max_wait_ms, waiting, accepted, rejected, waits,
         ///     total_wait_ms
+        /// hedges:                  # sorted by name; empty until a hedge is used
+        ///   - name, calls, hedges_started, hedges_won, hedges_denied, delay_ms
         /// rate_limits:             # sorted by name; empty until a rate limiter is used
         ///   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
         /// timeouts:                # operations with a #[timeout], sorted by name
@@ -197,6 +200,8 @@ macro_rules! mechanisms {
         ///   max_data_points: 1000
         /// bulkheads:                    # by name: #[bulkhead(name = "db")] and coord::bulkhead("db")
         ///   db: { max_concurrent: 10, max_wait: 5ms }
+        /// hedges:                       # by name: coord::hedge("profile")
+        ///   profile: { after: p95, max_extra: 1 }   # or after: 50ms
         /// rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
         ///   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
         /// objectives:                   # by name: #[track_performance(objective = "checkout")]
@@ -312,6 +317,15 @@ mechanisms! {
         generated: {
             crate::bulkhead::{Bulkhead, BulkheadConfig, layer::{BulkheadGate, FromBulkheadFull}}
         },
+    }
+    hedge {
+        reset: crate::hedge::reset_all,
+        capped: ["hedges" => crate::hedge::dropped_names],
+        report: /** Every hedge, sorted by name (the overflow one last). */
+            hedges: Vec<HedgeSnapshot> = crate::hedge::snapshots(),
+        file: /** Names of the hedges configured. */
+            hedges => crate::hedge::file::HedgesFile as hedges: Vec<String>,
+        limits: { crate::hedge::{DEFAULT_MAX_HEDGES, max_hedges, set_max_hedges} },
     }
     rate_limit {
         reset: crate::rate_limit::reset_all,

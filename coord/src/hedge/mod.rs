@@ -12,16 +12,19 @@
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! use std::time::Duration;
-//! use coord::hedge::{Hedge, HedgeConfig};
+//! use coord::HedgeConfig;
 //!
-//! let hedge = Hedge::new("docs.hedge", HedgeConfig::after(Duration::from_millis(5))).unwrap();
+//! let hedge = coord::hedge_with("docs.hedge", HedgeConfig::after(Duration::from_millis(5))).unwrap();
 //! let answer: Result<u32, ()> = hedge.run(|| async { Ok(42) }).await;
 //! assert_eq!(answer, Ok(42));
 //! assert_eq!(hedge.snapshot().hedges_started, 0, "it answered within 5 ms");
 //! # });
 //! ```
 
+pub(crate) mod file;
 mod race;
+mod registry;
+pub(crate) mod section;
 
 use std::fmt;
 use std::future::Future;
@@ -32,6 +35,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
 use crate::clock::Clock;
+
+pub use registry::{
+    DEFAULT_MAX_HEDGES, dropped_names, find, hedge, hedge_with, max_hedges, reset_all,
+    set_max_hedges, snapshots,
+};
 
 /// The most extra attempts one call may start.
 pub const MAX_EXTRA: u32 = 4;
@@ -194,11 +202,16 @@ struct Recent {
 }
 
 impl Hedge {
-    /// A hedge named `name` (for its report).
+    /// A hedge of its own named `name` (for its numbers), outside the registry: see
+    /// [`crate::hedge`] for the shared, reported one.
     pub fn new(name: &str, config: HedgeConfig) -> Result<Self, HedgeConfigError> {
         config.validate()?;
+        Ok(Self::unchecked(Arc::from(name), config))
+    }
+
+    fn unchecked(name: Arc<str>, config: HedgeConfig) -> Self {
         let hedge = Self {
-            name: Arc::from(name),
+            name,
             config: Mutex::new(config),
             clock: Clock::system(),
             delay_nanos: AtomicU64::new(u64::MAX),
@@ -211,7 +224,7 @@ impl Hedge {
             denied: AtomicU64::new(0),
         };
         hedge.apply_delay(&config);
-        Ok(hedge)
+        hedge
     }
 
     /// Times the hedges on `clock` (a test's `Clock::tokio()` under `tokio::time::pause()`).

@@ -168,7 +168,10 @@ mod tests {
                     TraceState::default(),
                 ))
                 .attach();
-            operation.record(std::time::Duration::from_millis(3), crate::Outcome::Success);
+            operation.record(
+                std::time::Duration::from_millis(3),
+                crate::outcome::Outcome::Success,
+            );
         }
         // 3 ms lands in the (2 ms, 5 ms] bucket, the fifth bound's.
         let slot = crate::perf::EXPORT_BOUNDS

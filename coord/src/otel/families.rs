@@ -5,7 +5,7 @@
 
 use crate::contract::exposition::Family;
 use crate::{
-    breaker, bulkhead, errors, objective, perf, rate_limit, report, retry, timeout, validate,
+    breaker, bulkhead, errors, hedge, objective, perf, rate_limit, report, retry, timeout, validate,
 };
 
 /// A family and the OpenTelemetry unit of its values (UCUM, `{annotation}` for counts).
@@ -46,6 +46,11 @@ pub(crate) const FAMILIES: &[Mirrored] = &[
     m(bulkhead::section::REJECTED_CALLS_TOTAL, "{call}"),
     m(bulkhead::section::WAITS_TOTAL, "{wait}"),
     m(bulkhead::section::WAIT_SECONDS_TOTAL, "s"),
+    m(hedge::section::CALLS_TOTAL, "{call}"),
+    m(hedge::section::STARTED_TOTAL, "{attempt}"),
+    m(hedge::section::WON_TOTAL, "{call}"),
+    m(hedge::section::DENIED_TOTAL, "{attempt}"),
+    m(hedge::section::DELAY_SECONDS, "s"),
     m(rate_limit::section::REJECTED_CALLS_TOTAL, "{call}"),
     m(rate_limit::section::WAITS_TOTAL, "{wait}"),
     m(rate_limit::section::WAIT_SECONDS_TOTAL, "s"),
