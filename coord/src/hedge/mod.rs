@@ -37,8 +37,8 @@ use std::time::Duration;
 use crate::clock::Clock;
 
 pub use registry::{
-    DEFAULT_MAX_HEDGES, dropped_names, find, hedge, hedge_with, max_hedges, reset_all,
-    set_max_hedges, snapshots,
+    DEFAULT_MAX_HEDGES, OVERFLOW_NAME, dropped_names, find, hedge, hedge_with, max_hedges,
+    reset_all, set_max_hedges, snapshots,
 };
 
 /// The most extra attempts one call may start.
