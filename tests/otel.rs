@@ -48,12 +48,6 @@ fn workload_once() {
             .build()
             .expect("a runtime")
             .block_on(workload::run());
-        // An objective over the workload's checkout, so that its families are exposed too.
-        coord::Objective::new("otel.ref.objective")
-            .success_rate(0.99)
-            .declare()
-            .unwrap();
-        coord::objectives::join("otel.ref.checkout", "otel.ref.objective");
     });
 }
 

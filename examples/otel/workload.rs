@@ -99,6 +99,20 @@ pub async fn run() {
         "content": "hi", "user_id": "u1", "priority": "high"
     }));
     coord::monitor().record_system_health();
+    // A hedged call, answered well within its delay (no extra attempt).
+    let hedge = coord::hedge_with(
+        "otel.ref.hedge",
+        coord::HedgeConfig::after(Duration::from_secs(1)),
+    )
+    .expect("a valid hedge");
+    let answer: Result<(), ()> = hedge.run(|| async { Ok(()) }).await;
+    assert_eq!(answer, Ok(()));
+    // An objective over the checkout.
+    coord::Objective::new("otel.ref.objective")
+        .success_rate(0.99)
+        .declare()
+        .expect("a valid objective");
+    coord::objectives::join("otel.ref.checkout", "otel.ref.objective");
 }
 
 /// The latency histogram of `otel.ref.checkout`: calls per bucket of coord's bounds (the
