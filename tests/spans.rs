@@ -14,15 +14,7 @@ use coord::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 #[path = "support/spans.rs"]
 mod recorder;
 
-use recorder::recording;
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
+use recorder::{block_on, recording};
 
 #[derive(Debug, thiserror::Error)]
 enum ApiError {

@@ -3,7 +3,7 @@
 //! through the services in process.
 
 use std::convert::Infallible;
-use std::future::{Future, Ready, poll_fn, ready};
+use std::future::{Ready, poll_fn, ready};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -20,15 +20,7 @@ use tower_layer::Layer as _;
 #[path = "support/spans.rs"]
 mod recorder;
 
-use recorder::{SpanRecord, recording};
-
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(future)
-}
+use recorder::{SpanRecord, block_on, recording};
 
 async fn send<S, B>(service: &mut S, request: Request<B>) -> Result<S::Response, S::Error>
 where
@@ -59,11 +51,7 @@ fn a_server_request_span_follows_the_http_conventions() {
         })
     });
     assert_eq!(statuses, [200, 502]);
-    let spans: Vec<_> = recorded
-        .spans()
-        .into_iter()
-        .filter(|s| s.name == "http.server.request")
-        .collect();
+    let spans = recorded.all_named("http.server.request");
     assert_eq!(spans.len(), 2, "{spans:#?}");
     let ok = &spans[0];
     assert_eq!(ok.level, "INFO");
@@ -111,11 +99,7 @@ fn a_server_rejection_is_marked_and_is_an_event_of_the_span() {
         })
     });
     assert_eq!(statuses, [200, 429]);
-    let spans: Vec<_> = recorded
-        .spans()
-        .into_iter()
-        .filter(|s| s.name == "http.server.request")
-        .collect();
+    let spans = recorded.all_named("http.server.request");
     assert_eq!(spans.len(), 2, "{spans:#?}");
     let rejected = &spans[1];
     assert_eq!(field(rejected, "coord.outcome"), Some("rejected"));

@@ -35,6 +35,14 @@ impl Recorded {
             .clone()
     }
 
+    /// The closed spans named `name`, in the order they closed.
+    pub fn all_named(&self, name: &str) -> Vec<SpanRecord> {
+        self.spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect()
+    }
+
     pub fn named(&self, name: &str) -> SpanRecord {
         let spans = self.spans();
         let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
@@ -108,4 +116,13 @@ pub fn recording<T>(test: impl FnOnce() -> T) -> (T, Recorded) {
     let subscriber = tracing_subscriber::registry().with(Recorder(recorded.clone()));
     let out = tracing::subscriber::with_default(subscriber, test);
     (out, recorded)
+}
+
+/// Runs `future` to completion on a current-thread runtime with time and I/O.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(future)
 }

@@ -233,15 +233,7 @@ impl Entry {
         let mut history = self.history.lock().unwrap_or_else(PoisonError::into_inner);
         history.sample(&windows, now, counts);
         let mut indicators = Vec::new();
-        let specs = objective
-            .success
-            .map(|t| (Indicator::Success, t, None))
-            .into_iter()
-            .chain(
-                objective
-                    .latency
-                    .map(|(d, t)| (Indicator::Latency, t, Some(d))),
-            );
+        let specs = objective.indicators();
         for (indicator, target, threshold) in specs {
             let budget = 1.0 - target;
             let windows: Vec<WindowCompliance> = windows

@@ -142,6 +142,13 @@ pub struct Objective {
 }
 
 impl Objective {
+    /// Its indicators: each with its target and, for latency, its threshold.
+    pub(crate) fn indicators(&self) -> impl Iterator<Item = (Indicator, f64, Option<Duration>)> {
+        let success = self.success.map(|t| (Indicator::Success, t, None));
+        let latency = self.latency.map(|(d, t)| (Indicator::Latency, t, Some(d)));
+        success.into_iter().chain(latency)
+    }
+
     /// An objective named `name`, with no target yet and the default period.
     pub fn new(name: impl Into<String>) -> Self {
         Self {

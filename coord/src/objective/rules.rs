@@ -128,15 +128,7 @@ fn render_group(out: &mut String, objective: &Objective) {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     let _ = writeln!(out, "  - name: coord_objective_{group}\n    rules:");
-    let indicators = objective
-        .success
-        .map(|t| (Indicator::Success, t, None))
-        .into_iter()
-        .chain(
-            objective
-                .latency
-                .map(|(d, t)| (Indicator::Latency, t, Some(d))),
-        );
+    let indicators = objective.indicators();
     let selector = format!("objective={}", quote(name));
     for (indicator, target, threshold) in indicators {
         let labels = |out: &mut String, extra: &[(&str, &str)]| {
