@@ -93,10 +93,7 @@ async fn a_server_counts_unavailable_as_a_failure() {
     // Named per route, as axum matched it.
     let get = coord::operation("tower_grpc.server POST /shop.Cart/Get").unwrap();
     assert_eq!((get.failures, get.successes), (2, 0), "{get:?}");
-    assert_eq!(
-        get.last_error.as_deref(),
-        Some("HTTP 503 Service Unavailable")
-    );
+    assert_eq!(get.last_error.as_deref(), Some("gRPC UNAVAILABLE"));
     let find = coord::operation("tower_grpc.server POST /shop.Cart/Find").unwrap();
     assert_eq!((find.failures, find.successes), (0, 1), "{find:?}");
 }

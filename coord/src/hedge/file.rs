@@ -26,14 +26,14 @@ impl<'de> Deserialize<'de> for AfterValue {
     }
 }
 
-/// The text of `after`, as the attribute and the file write it.
+/// The text of `after` in the configuration file.
 pub(crate) fn parse_after(text: &str) -> Result<HedgeAfter, String> {
     let text = text.trim();
     if let Some(percent) = text.strip_prefix('p') {
         return match percent.parse::<f64>() {
             Ok(p) if p > 0.0 && p < 100.0 => Ok(HedgeAfter::Percentile(p / 100.0)),
             _ => Err(format!(
-                "`{text}` is not a percentile: write p50 to p99.9 (strictly between p0 and p100)"
+                "`{text}` is not a percentile: write one strictly between p0 and p100, like p95 or p99.9"
             )),
         };
     }

@@ -22,6 +22,10 @@ use super::families::otel_name;
 /// The push's HTTP client: adds exemplars, then sends with `inner`.
 pub(super) struct ExemplarClient {
     inner: reqwest::blocking::Client,
+    /// The latest point time of the last request sent: an exemplar older than that was sent
+    /// already (with the default cumulative temporality every point starts at the process's
+    /// start, so the point's own interval cannot tell).
+    sent_up_to: std::sync::atomic::AtomicU64,
 }
 
 impl fmt::Debug for ExemplarClient {
@@ -32,7 +36,10 @@ impl fmt::Debug for ExemplarClient {
 
 impl ExemplarClient {
     pub(super) fn new(inner: reqwest::blocking::Client) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            sent_up_to: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 }
 
@@ -48,24 +55,30 @@ impl HttpClient for ExemplarClient {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if request
+        use std::sync::atomic::Ordering::Relaxed;
+        let plain = request
             .headers()
             .get(http::header::CONTENT_ENCODING)
-            .is_none()
-            && let Some(body) = with_exemplars(request.body())
+            .is_none();
+        if plain
+            && let Some((body, up_to)) =
+                with_exemplars(request.body(), self.sent_up_to.load(Relaxed))
         {
             *request.body_mut() = Bytes::from(body);
+            self.sent_up_to.fetch_max(up_to, Relaxed);
         }
         self.inner.send_bytes(request)
     }
 }
 
-/// `body` with exemplars on coord's latency buckets; `None` when it is not a request this can
-/// read or nothing was added.
-fn with_exemplars(body: &[u8]) -> Option<Vec<u8>> {
+/// `body` with exemplars on coord's latency buckets (only those newer than `after`, in
+/// nanoseconds since the epoch), and the latest point time in it; `None` when it is not a
+/// request this can read or nothing was added.
+fn with_exemplars(body: &[u8], after: u64) -> Option<(Vec<u8>, u64)> {
     let mut request = ExportMetricsServiceRequest::decode(body).ok()?;
     let latency = otel_name(crate::perf::section::OPERATION_DURATION_SECONDS.name);
     let mut added = false;
+    let mut up_to = after;
     let points = request
         .resource_metrics
         .iter_mut()
@@ -78,14 +91,16 @@ fn with_exemplars(body: &[u8]) -> Option<Vec<u8>> {
         })
         .flatten();
     for point in points {
-        added |= add_to(point);
+        up_to = up_to.max(point.time_unix_nano);
+        added |= add_to(point, after);
     }
-    added.then(|| request.encode_to_vec())
+    added.then(|| (request.encode_to_vec(), up_to))
 }
 
 /// Gives `point` the latest exemplar of each of its buckets that counted calls, when that
-/// exemplar falls within the point's time (a delta point's interval).
-fn add_to(point: &mut HistogramDataPoint) -> bool {
+/// exemplar falls within the point's time (a delta point's interval) and after `after` (not
+/// sent before).
+fn add_to(point: &mut HistogramDataPoint, after: u64) -> bool {
     let operation =
         point
             .attributes
@@ -100,7 +115,8 @@ fn add_to(point: &mut HistogramDataPoint) -> bool {
     let before = point.exemplars.len();
     for (slot, kept) in operation {
         let counted = point.bucket_counts.get(slot).is_some_and(|&n| n > 0);
-        if counted && kept.unix_nanos >= point.start_time_unix_nano {
+        let fresh = kept.unix_nanos > after && kept.unix_nanos >= point.start_time_unix_nano;
+        if counted && fresh {
             point.exemplars.push(Exemplar {
                 filtered_attributes: Vec::new(),
                 time_unix_nano: kept.unix_nanos,
@@ -180,7 +196,7 @@ mod tests {
             .unwrap();
         let mut counts = vec![0; crate::perf::EXPORT_BOUNDS.len() + 1];
         counts[slot] = 1;
-        let body = with_exemplars(&request("otel.unit.exemplar", counts.clone())).unwrap();
+        let (body, _) = with_exemplars(&request("otel.unit.exemplar", counts.clone()), 0).unwrap();
         let decoded = ExportMetricsServiceRequest::decode(&body[..]).unwrap();
         let Some(metric::Data::Histogram(histogram)) =
             &decoded.resource_metrics[0].scope_metrics[0].metrics[0].data
@@ -192,17 +208,26 @@ mod tests {
         assert_eq!(exemplars[0].trace_id, 0xabcd_u128.to_be_bytes());
         assert_eq!(exemplars[0].span_id, 0x1234_u64.to_be_bytes());
         assert_eq!(exemplars[0].value, Some(exemplar::Value::AsDouble(0.003)));
+        // Sent already (a cumulative point of a later push): not again.
+        let sent = exemplars[0].time_unix_nano;
+        assert_eq!(
+            with_exemplars(&request("otel.unit.exemplar", counts.clone()), sent),
+            None
+        );
         // A point whose bucket counted nothing this interval gets none.
         counts[slot] = 0;
-        assert_eq!(with_exemplars(&request("otel.unit.exemplar", counts)), None);
+        assert_eq!(
+            with_exemplars(&request("otel.unit.exemplar", counts), 0),
+            None
+        );
     }
 
     #[test]
     fn nothing_to_add_leaves_the_request_alone() {
-        assert_eq!(with_exemplars(b"not protobuf \xff\xff"), None);
+        assert_eq!(with_exemplars(b"not protobuf \xff\xff", 0), None);
         // An operation coord never saw.
         assert_eq!(
-            with_exemplars(&request("otel.unit.unknown", vec![1; 26])),
+            with_exemplars(&request("otel.unit.unknown", vec![1; 26]), 0),
             None
         );
     }

@@ -96,7 +96,7 @@ pub(crate) struct Request<'a> {
 }
 
 /// Records one request's duration on its side's instrument.
-pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
+pub(crate) fn record(side: Side, took: Duration, request: Request<'_>) {
     let mut attributes = Vec::with_capacity(6);
     attributes.push(KeyValue::new("http.request.method", request.method));
     match side {
@@ -121,8 +121,8 @@ pub(crate) fn record(side: Side, took: Duration, request: &Request<'_>) {
             i64::from(status),
         ));
     }
-    if let Some(error) = &request.error {
-        attributes.push(KeyValue::new("error.type", error.clone()));
+    if let Some(error) = request.error {
+        attributes.push(KeyValue::new("error.type", error));
     }
     let seconds = took.as_secs_f64();
     for instruments in INSTRUMENTS

@@ -37,6 +37,39 @@ pub(super) fn effective_status<B>(response: &Response<B>) -> u16 {
 
 const GRPC_STATUS: &str = "grpc-status";
 
+/// The gRPC error a 200 carries in `grpc-status`, by name (`"gRPC UNAVAILABLE"`), so that what
+/// a failure is remembered and marked by is what was sent, not its HTTP equivalent; `None` for
+/// any other response and for `OK`.
+pub(super) fn grpc_error<B>(response: &Response<B>) -> Option<&'static str> {
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let code = response.headers().get(GRPC_STATUS)?;
+    let code = std::str::from_utf8(code.as_bytes())
+        .ok()
+        .and_then(|code| code.trim().parse::<u8>().ok());
+    Some(match code {
+        Some(0) => return None,
+        Some(1) => "gRPC CANCELLED",
+        Some(2) => "gRPC UNKNOWN",
+        Some(3) => "gRPC INVALID_ARGUMENT",
+        Some(4) => "gRPC DEADLINE_EXCEEDED",
+        Some(5) => "gRPC NOT_FOUND",
+        Some(6) => "gRPC ALREADY_EXISTS",
+        Some(7) => "gRPC PERMISSION_DENIED",
+        Some(8) => "gRPC RESOURCE_EXHAUSTED",
+        Some(9) => "gRPC FAILED_PRECONDITION",
+        Some(10) => "gRPC ABORTED",
+        Some(11) => "gRPC OUT_OF_RANGE",
+        Some(12) => "gRPC UNIMPLEMENTED",
+        Some(13) => "gRPC INTERNAL",
+        Some(14) => "gRPC UNAVAILABLE",
+        Some(15) => "gRPC DATA_LOSS",
+        Some(16) => "gRPC UNAUTHENTICATED",
+        _ => "gRPC status unreadable",
+    })
+}
+
 /// A gRPC status code's HTTP equivalent (the table of gRPC's HTTP/JSON transcoding, as
 /// grpc-gateway uses it); an unreadable or unknown code is a 500.
 fn grpc_as_http(code: &[u8]) -> u16 {

@@ -193,8 +193,11 @@ impl Observe {
                 let status = response.status().as_u16();
                 // A gRPC error travels in a 200's `grpc-status`: judged as its HTTP equivalent.
                 let counted = super::classify::effective_status(response);
-                let ended =
-                    (counted >= failed_at).then_some(Ended::Failure(ErrorType::Status(counted)));
+                let error = match super::classify::grpc_error(response) {
+                    Some(name) => ErrorType::Name(name),
+                    None => ErrorType::Status(counted),
+                };
+                let ended = (counted >= failed_at).then_some(Ended::Failure(error));
                 (Some(status), ended)
             }
             Err(Error::Inner(_)) => (
@@ -232,6 +235,7 @@ impl Observe {
             Some(Ended::Failure(error) | Ended::Rejected(Some(error))) => Some(error),
             _ => None,
         };
+        // A type name or a gRPC code's is static: no copy; a status is formatted once.
         let error = error.map(|error| match error {
             ErrorType::Name(name) => std::borrow::Cow::Borrowed(name),
             ErrorType::Status(status) => std::borrow::Cow::Owned(status.to_string()),
@@ -245,7 +249,7 @@ impl Observe {
         record(
             side,
             metric.started.elapsed(),
-            &crate::otel::http::Request {
+            crate::otel::http::Request {
                 method: metric.method,
                 scheme: metric.scheme,
                 route: metric.route.as_ref(),

@@ -235,7 +235,10 @@ fn outcome<ResB, E>(out: &Out<ResB, E>) -> Outcome {
 fn failure_message<ResB, E>(out: &Out<ResB, E>) -> FailureMessage<'_> {
     match out {
         Ok(_) => FailureMessage::None,
-        Err(Failed::Response(_, status)) => FailureMessage::Status(*status),
+        Err(Failed::Response(response, status)) => match super::classify::grpc_error(response) {
+            Some(name) => FailureMessage::Type(name),
+            None => FailureMessage::Status(*status),
+        },
         Err(Failed::Error(Error::TimedOut(timed_out))) => FailureMessage::Display(timed_out),
         Err(Failed::Error(Error::Inner(_))) => FailureMessage::Type(std::any::type_name::<E>()),
         Err(Failed::Error(_)) => FailureMessage::None,
