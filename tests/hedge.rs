@@ -308,3 +308,164 @@ fn bad_configurations_say_which_key() {
     assert_eq!(error.key(), "max_extra");
     assert!(HedgeConfig::percentile(f64::NAN).validate().is_err());
 }
+
+// `#[hedge]`: the attribute, on tokio's paused clock (set on the function's hedge before its
+// first call, through the registry).
+
+use coord::{CircuitOpen, hedge, retry};
+
+/// A downstream for the attributes' tests, in a `static`.
+static BIMODAL: Downstream = Downstream::new();
+
+impl Downstream {
+    const fn new() -> Self {
+        Self {
+            spread: false,
+            started: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            next: AtomicU64::new(0),
+        }
+    }
+}
+
+#[hedge(after = "p90", name = "hedge.attr.bimodal")]
+async fn bimodal(downstream: &Downstream, label: String) -> Result<u64, String> {
+    assert_eq!(label, "call", "every attempt has its own copy");
+    downstream.call().await
+}
+
+fn on_paused_clock(name: &str, config: HedgeConfig) -> Arc<Hedge> {
+    let hedge = coord::hedge_with(name, config).unwrap();
+    hedge.set_clock(Clock::tokio());
+    hedge
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_attribute_cuts_the_tail_of_a_bimodal_downstream_with_few_extra_calls() {
+    let hedge = on_paused_clock("hedge.attr.bimodal", HedgeConfig::percentile(0.9));
+    let mut all = Vec::new();
+    for _ in 0..2_064 {
+        let start = tokio::time::Instant::now();
+        assert!(bimodal(&BIMODAL, "call".to_owned()).await.is_ok());
+        all.push(start.elapsed());
+    }
+    // Past the first 64 calls, which taught it the latency.
+    let mut hedged = all.split_off(64);
+    hedged.sort();
+    let p99 = percentile(&hedged, 0.99);
+    assert!(p99 < Duration::from_millis(100), "p99 {p99:?}");
+    let snapshot = hedge.snapshot();
+    assert_eq!(snapshot.calls, 2_064);
+    assert!(
+        snapshot.hedges_started <= 206,
+        "{} extra calls for 2,064 (10 % at most)",
+        snapshot.hedges_started
+    );
+    assert!(snapshot.hedges_started >= 50, "{snapshot:?}");
+    assert_eq!(snapshot.hedges_won, snapshot.hedges_started);
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(
+        BIMODAL.finished.load(SeqCst) + BIMODAL.dropped.load(SeqCst),
+        BIMODAL.started.load(SeqCst),
+        "every loser was dropped, none finished late"
+    );
+}
+
+#[derive(Debug, PartialEq)]
+enum CallError {
+    Open,
+    Down,
+}
+
+impl From<CircuitOpen> for CallError {
+    fn from(_: CircuitOpen) -> Self {
+        CallError::Open
+    }
+}
+
+static GUARDED_CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// The first attempt of each call hangs for a second; the others answer in 10 ms.
+#[hedge(after = "20ms", name = "hedge.attr.guarded")]
+#[coord::circuit_breaker(name = "hedge.attr.guarded.breaker", window = 10, minimum_calls = 10)]
+async fn guarded(fail: bool) -> Result<u32, CallError> {
+    let n = GUARDED_CALLS.fetch_add(1, SeqCst);
+    let ms = if n.is_multiple_of(2) { 1_000 } else { 10 };
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    if fail { Err(CallError::Down) } else { Ok(n) }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_attempt_passes_the_breaker_and_no_hedge_starts_while_it_is_open() {
+    let hedge = on_paused_clock(
+        "hedge.attr.guarded",
+        HedgeConfig::after(Duration::from_millis(20)),
+    );
+    let started = tokio::time::Instant::now();
+    assert_eq!(guarded(false).await, Ok(1), "the hedge won");
+    assert_eq!(started.elapsed(), Duration::from_millis(30));
+    let breaker = coord::breakers::find("hedge.attr.guarded.breaker").unwrap();
+    // The winner counted; the dropped loser released its permit uncounted.
+    assert_eq!(
+        breaker.snapshot().calls_in_window,
+        1,
+        "{:?}",
+        breaker.snapshot()
+    );
+
+    breaker.force_open();
+    let before = hedge.snapshot();
+    assert_eq!(guarded(false).await, Err(CallError::Open));
+    let after = hedge.snapshot();
+    assert_eq!(after.hedges_started, before.hedges_started, "no hedge");
+    assert_eq!(after.calls, before.calls + 1);
+}
+
+static BUDGETED_CALLS: AtomicU32 = AtomicU32::new(0);
+
+#[hedge(after = "10ms", max_extra = 2, name = "hedge.attr.budgeted")]
+#[retry(max_retries = 1, base_delay = "1ms", jitter = "none")]
+async fn budgeted() -> Result<u32, String> {
+    let n = BUDGETED_CALLS.fetch_add(1, SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Err(format!("attempt {n}"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn inside_a_retry_each_attempt_is_a_race_and_hedges_spend_the_retry_budget() {
+    let hedge = on_paused_clock(
+        "hedge.attr.budgeted",
+        HedgeConfig::after(Duration::from_millis(10)).max_extra(2),
+    );
+    let budget = |coord: &str| coord::retry::budget(coord).map(|b| b.tokens);
+    let operation = "hedge::budgeted";
+    assert!(budgeted().await.is_err());
+    let snapshot = hedge.snapshot();
+    // Two races (the first attempt and one retry), each hedged twice.
+    assert_eq!((snapshot.calls, snapshot.hedges_started), (2, 4));
+    assert_eq!(BUDGETED_CALLS.load(SeqCst), 6);
+    let full = coord::BudgetConfig::default().capacity;
+    let cost = coord::BudgetConfig::default().retry_cost;
+    assert_eq!(
+        budget(operation),
+        Some(full - 5 * cost),
+        "four hedges and one retry were paid for"
+    );
+}
+
+#[hedge(after = "50ms", max_extra = 2)]
+async fn configured_by_the_attribute() -> Result<(), ()> {
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_attribute_configures_a_hedge_named_after_the_operation() {
+    assert_eq!(configured_by_the_attribute().await, Ok(()));
+    let hedge = coord::hedges::find("hedge::configured_by_the_attribute").unwrap();
+    assert_eq!(
+        hedge.config(),
+        HedgeConfig::after(Duration::from_millis(50)).max_extra(2)
+    );
+    assert_eq!(hedge.snapshot().calls, 1);
+}

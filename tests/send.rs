@@ -7,7 +7,9 @@ use std::cell::Cell;
 use std::error::Error;
 use std::sync::Arc;
 
-use coord::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout, track_performance};
+use coord::{
+    bulkhead, circuit_breaker, fallback, hedge, rate_limit, retry, timeout, track_performance,
+};
 
 fn assert_send<T: Send>(value: T) -> T {
     value
@@ -95,6 +97,33 @@ async fn perf_cell(counter: Cell<u32>) -> Result<u32, SyncError> {
 async fn breaker_cell(counter: Cell<u32>) -> Result<u32, SyncError> {
     pause().await;
     Ok(counter.get())
+}
+
+// ---- hedged: attempts side by side, each owning its copy of the by-value parameters ----
+
+#[hedge(after = "10ms")]
+async fn hedge_plain(x: u32) -> Result<u32, SyncError> {
+    pause().await;
+    Ok(x)
+}
+
+#[track_performance("send.hedge_all")]
+#[hedge(after = "10ms", max_extra = 2)]
+#[retry(max_retries = 1, base_delay = "1ms")]
+#[circuit_breaker(name = "send.hedge_all")]
+#[bulkhead(max_concurrent = 4)]
+#[timeout("1s")]
+async fn hedge_all(label: String, shared: &Shared) -> Result<u32, SyncError> {
+    pause().await;
+    Ok(label.len() as u32 + shared.value)
+}
+
+impl Shared {
+    #[hedge(after = "10ms")]
+    async fn hedge_ref(&self) -> Result<u32, SyncError> {
+        pause().await;
+        Ok(self.value)
+    }
 }
 
 // ---- &mut self on a Send + !Sync type, and self: Arc<Self> ----
@@ -245,7 +274,15 @@ async fn wrapped_futures_are_send_and_spawnable() {
         ok(tokio::spawn(shared.clone().breaker_arc()).await.unwrap()),
         7
     );
-    assert_eq!(local(assert_send(shared.all_arc()).await), 7);
+    assert_eq!(local(assert_send(shared.clone().all_arc()).await), 7);
+
+    assert_eq!(ok(tokio::spawn(hedge_plain(3)).await.unwrap()), 3);
+    let spawned = Arc::clone(&shared);
+    let all = tokio::spawn(async move { hedge_all("ab".to_owned(), &spawned).await });
+    assert_eq!(ok(all.await.unwrap()), 9);
+    let spawned = Arc::clone(&shared);
+    let by_ref = tokio::spawn(async move { spawned.hedge_ref().await });
+    assert_eq!(ok(by_ref.await.unwrap()), 7);
 
     assert_eq!(tokio::spawn(perf_generic(5u8)).await.unwrap().unwrap(), 5);
     assert_eq!(tokio::spawn(retry_generic(6u8)).await.unwrap().unwrap(), 6);

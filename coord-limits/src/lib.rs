@@ -60,3 +60,20 @@ pub mod objective {
     /// The longest objective name, in bytes.
     pub const MAX_NAME_BYTES: usize = 128;
 }
+
+/// `#[hedge]` and `coord::HedgeConfig`.
+pub mod hedge {
+    /// The most extra attempts one call may start (`max_extra = 4`).
+    pub const MAX_EXTRA: u32 = 4;
+
+    /// The quantile (`0.95`) a percentile delay names (`p95`, `p99.9`): `None` when `text` does
+    /// not start with `p`, `Some(None)` when the rest is not a percentile strictly between 0
+    /// and 100.
+    pub fn percentile(text: &str) -> Option<Option<f64>> {
+        let percent = text.trim().strip_prefix('p')?;
+        Some(match percent.parse::<f64>() {
+            Ok(p) if p > 0.0 && p < 100.0 => Some(p / 100.0),
+            _ => None,
+        })
+    }
+}

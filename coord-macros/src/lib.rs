@@ -2,7 +2,7 @@
 //! which re-exports them and documents them; generated code calls only
 //! `::coord::__private`.
 //!
-//! Each entry point is one line into its module. The seven composing attributes all enter
+//! Each entry point is one line into its module. The eight composing attributes all enter
 //! `compose::expand`: whichever expands first collects its siblings on the function and builds
 //! the one wrapper; the argument keys of each live in its own module (`retry.rs`, ...).
 
@@ -11,6 +11,7 @@ mod circuit_breaker;
 mod common;
 mod compose;
 mod fallback;
+mod hedge;
 mod rate_limit;
 mod retry;
 mod timeout;
@@ -35,6 +36,13 @@ pub fn track_performance(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn retry(args: TokenStream, item: TokenStream) -> TokenStream {
     compose::expand(compose::Layer::Retry, args.into(), item.into()).into()
+}
+
+/// Races a second attempt of an idempotent `async fn` against a slow first one; see
+/// `coord::hedge`.
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    compose::expand(compose::Layer::Hedge, args.into(), item.into()).into()
 }
 
 /// Guards a function returning `Result<T, E>` (with `E: From<CircuitOpen>`) with a named

@@ -492,3 +492,29 @@ pub use crate::mechanisms::generated::*;
 fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> &'static str {
     Box::leak(method_name(module, self_type, function).into_boxed_str())
 }
+
+/// A by-value parameter of a `#[hedge]` function, copied for each attempt. `Param` is a
+/// marker type named after the parameter, so the error message can name it.
+#[diagnostic::on_unimplemented(
+    message = "`#[hedge]` runs attempts side by side, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
+    label = "`{Param}` is given to every attempt, but `{Self}` is not `Clone`",
+    note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
+)]
+pub trait HedgeArg<Param>: Sized {
+    /// The copy one attempt owns.
+    fn for_hedge(&self) -> Self;
+}
+
+impl<T: Clone, Param> HedgeArg<Param> for T {
+    #[inline]
+    fn for_hedge(&self) -> Self {
+        self.clone()
+    }
+}
+
+/// Copies parameter `value` for one attempt of a hedged call; `Param` names the parameter in
+/// errors.
+#[inline]
+pub fn hedge_arg<Param, T: HedgeArg<Param>>(value: &T) -> T {
+    value.for_hedge()
+}

@@ -55,6 +55,12 @@ pub trait Gate: Copy {
     fn admit_async(&self) -> Self::Admit;
     /// Releases a permit without counting the attempt (a gate further in rejected it).
     fn ignore(&self, permit: Self::Permit);
+    /// Whether an extra attempt may start now, asked before a hedge starts: `false` (an open
+    /// breaker) holds the hedge back instead of spending an attempt on a sure rejection.
+    #[inline(always)]
+    fn may_admit(&self) -> bool {
+        true
+    }
 }
 
 /// A [`Gate`] around an operation returning `Out`: what needs `Out`, all of it synchronous.
@@ -140,6 +146,11 @@ impl<O: Gate, I: Gate> Gate for Gates<O, I> {
     fn ignore(&self, (outer, inner): Self::Permit) {
         self.1.ignore(inner);
         self.0.ignore(outer);
+    }
+
+    #[inline(always)]
+    fn may_admit(&self) -> bool {
+        self.0.may_admit() && self.1.may_admit()
     }
 }
 

@@ -136,6 +136,9 @@ pub use coord_macros::rate_limit;
 
 #[doc = include_str!("../docs/attributes/fallback.md")]
 pub use coord_macros::fallback;
+
+#[doc = include_str!("../docs/attributes/hedge.md")]
+pub use coord_macros::hedge;
 #[doc = include_str!("../docs/attributes/track_performance.md")]
 pub use coord_macros::track_performance;
 

@@ -29,6 +29,7 @@
 //! synchronous retry loop, `drive` the async one.
 
 mod drive;
+mod hedged;
 mod sync;
 
 use std::fmt;

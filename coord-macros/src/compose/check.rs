@@ -9,6 +9,7 @@ use super::layer::{Guard, Layer, LayerAttr};
 use crate::circuit_breaker::Breaker;
 use crate::common::Errors;
 use crate::fallback::FallbackArgs;
+use crate::hedge::HedgeArgs;
 use crate::retry::Retry;
 use crate::timeout::Timeout;
 use crate::track_performance::Perf;
@@ -18,6 +19,7 @@ pub(super) struct Checked {
     pub(super) function: ItemFn,
     pub(super) perf: Option<Perf>,
     pub(super) retry: Option<Retry>,
+    pub(super) hedge: Option<HedgeArgs>,
     pub(super) breaker: Option<Breaker>,
     pub(super) timeout: Option<Timeout>,
     /// The gate layers, in the order of the stack (outermost first).
@@ -60,6 +62,7 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
         function: function.clone(),
         perf: None,
         retry: None,
+        hedge: None,
         breaker: None,
         timeout: None,
         guards: Vec::new(),
@@ -86,6 +89,10 @@ pub(super) fn check(layers: &[LayerAttr], function: ItemFn) -> syn::Result<Check
             Layer::Retry => {
                 checked.retry = errors.take(Retry::parse(attr.args.clone()));
                 crate::retry::check_signature(sig, &mut errors);
+            }
+            Layer::Hedge => {
+                crate::hedge::check_signature(sig, attr.span, &mut errors);
+                checked.hedge = errors.take(HedgeArgs::parse(attr.args.clone()));
             }
             Layer::CircuitBreaker => {
                 if let ReturnType::Default = sig.output {

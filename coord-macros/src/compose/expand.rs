@@ -9,7 +9,7 @@ use syn::{Ident, ItemFn, Signature};
 use super::Idents;
 use super::check::Checked;
 use super::names;
-use super::params::Params;
+use super::params::{Params, Runs};
 use super::steps::{body, layers, run};
 use super::tokens::option;
 
@@ -27,7 +27,14 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
         .iter()
         .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
     let site = site(&checked, sig, &ids);
-    let params = Params::of(sig, checked.retry.is_some());
+    let runs = if checked.hedge.is_some() {
+        Runs::Hedged
+    } else if checked.retry.is_some() {
+        Runs::Retried
+    } else {
+        Runs::Once
+    };
+    let params = Params::of(sig, runs);
     let rebinds = params.rebinds();
     let body = body(&checked, sig, block, &params, &ids);
     let layers = layers(&checked, sig, &ids);
@@ -46,13 +53,20 @@ pub(super) fn expand_checked(checked: Checked) -> TokenStream {
     }
 }
 
-/// The `static`s of the layers `Site` does not hold: each gate layer's, the time-out counter.
+/// The `static`s of the layers `Site` does not hold: the hedge's, each gate layer's, the
+/// time-out counter.
 fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
-    let mut statics: TokenStream = checked
-        .guards
-        .iter()
-        .map(|(_, guard)| guard.site())
-        .collect();
+    let mut statics = TokenStream::new();
+    if let Some(hedge) = &checked.hedge {
+        let site = &ids.hedge;
+        let name = option(hedge.name.as_ref());
+        let config = hedge.config_tokens();
+        statics.extend(quote! {
+            static #site: ::coord::__private::HedgeSite =
+                ::coord::__private::HedgeSite::configured(#name, || #config);
+        });
+    }
+    statics.extend(checked.guards.iter().map(|(_, guard)| guard.site()));
     if checked.timeout.is_some() {
         let timeouts = &ids.timeouts;
         statics.extend(quote! {

@@ -24,6 +24,9 @@ pub(crate) enum Layer {
     /// `total` wraps the retries; a per-attempt limit sits innermost (in the runtime).
     Timeout,
     Retry,
+    /// Inside the retry loop (each attempt it makes is a race), outside the gates (each
+    /// attempt of the race is admitted on its own).
+    Hedge,
     /// Inside the retry loop: a rejection must happen before the body runs and must not be
     /// retried.
     CircuitBreaker,
@@ -32,11 +35,12 @@ pub(crate) enum Layer {
 }
 
 impl Layer {
-    pub(crate) const ALL: [Layer; 7] = [
+    pub(crate) const ALL: [Layer; 8] = [
         Layer::TrackPerformance,
         Layer::Fallback,
         Layer::Timeout,
         Layer::Retry,
+        Layer::Hedge,
         Layer::CircuitBreaker,
         Layer::RateLimit,
         Layer::Bulkhead,
@@ -48,6 +52,7 @@ impl Layer {
             Layer::Fallback => "fallback",
             Layer::Timeout => "timeout",
             Layer::Retry => "retry",
+            Layer::Hedge => "hedge",
             Layer::CircuitBreaker => "circuit_breaker",
             Layer::RateLimit => "rate_limit",
             Layer::Bulkhead => "bulkhead",

@@ -44,6 +44,7 @@ struct Idents {
     describe: Ident,
     timeouts: Ident,
     span: Ident,
+    hedge: Ident,
 }
 
 impl Idents {
@@ -56,6 +57,7 @@ impl Idents {
             describe: Ident::new("__coord_error_type", mixed),
             timeouts: Ident::new("__COORD_TIMEOUTS", mixed),
             span: Ident::new("__coord_span", mixed),
+            hedge: Ident::new("__COORD_HEDGE", mixed),
         }
     }
 }

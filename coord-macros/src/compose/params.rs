@@ -1,5 +1,6 @@
-//! What a retried body does with the function's parameters on each attempt: by-value ones
-//! are cloned (a missing `Clone` names the parameter), `&mut` ones reborrowed uniquely.
+//! What a retried or hedged body does with the function's parameters on each attempt:
+//! by-value ones are cloned (a missing `Clone` names the parameter); a retried body reborrows
+//! `&mut` ones uniquely, a hedged body has none (its attempts run side by side).
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -13,15 +14,26 @@ pub(super) struct Params {
     by_value: Vec<(Ident, bool, Span)>,
     /// Parameters (and `self`) of type `&mut T`.
     unique: Vec<TokenStream>,
+    /// Attempts run side by side: each clones through `&` inside a `Fn` closure.
+    hedged: bool,
+}
+
+/// How often, and how, the body runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Runs {
+    Once,
+    Retried,
+    Hedged,
 }
 
 impl Params {
-    pub(super) fn of(sig: &Signature, retried: bool) -> Self {
+    pub(super) fn of(sig: &Signature, runs: Runs) -> Self {
         let mut params = Self {
             by_value: Vec::new(),
             unique: Vec::new(),
+            hedged: runs == Runs::Hedged,
         };
-        if !retried {
+        if runs == Runs::Once {
             return params;
         }
         for input in &sig.inputs {
@@ -66,6 +78,9 @@ impl Params {
     /// `let mut x = x;` for by-value parameters not declared `mut`: each attempt clones them
     /// through `&mut`, so that an async attempt holds a `&mut T` (`Send` when `T` is).
     pub(super) fn rebinds(&self) -> Vec<TokenStream> {
+        if self.hedged {
+            return Vec::new();
+        }
         self.by_value
             .iter()
             .filter(|(_, declared_mut, _)| !declared_mut)
@@ -81,6 +96,16 @@ impl Params {
             .map(|(ident, declared_mut, span)| {
                 let mutability = declared_mut.then(|| quote!(mut));
                 let marker = format_ident!("{}", ident, span = *span);
+                if self.hedged {
+                    return quote_spanned! {*span=>
+                        #[allow(unused_mut, unused_variables)]
+                        let #mutability #ident = {
+                            #[allow(non_camel_case_types, dead_code)]
+                            struct #marker {}
+                            ::coord::__private::hedge_arg::<#marker, _>(&#ident)
+                        };
+                    };
+                }
                 // The marker type named after the parameter lets a missing `Clone` name it;
                 // braces keep it out of the value namespace.
                 quote_spanned! {*span=>

@@ -45,6 +45,17 @@ pub(super) fn body(
     // async body, it stays unknown while the whole chain of steps is checked, and type checking
     // of a function with several layers grew several times over (`scripts/compile-cost.sh`).
     let stack = quote!(::coord::__private::Stack::<#ret_ty, _>);
+    if checked.hedge.is_some() {
+        // Each attempt's future owns its copies, so that attempts can run side by side.
+        let hedge = &ids.hedge;
+        let operation = names::of_site(ids);
+        return quote! {
+            #stack::hedged(#hedge.get(#operation), move || {
+                #(#per_attempt)*
+                async move { #evaluated }
+            })
+        };
+    }
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
         (false, false) => quote!(#stack::once(move || { #evaluated })),
         // Pinned here, in the function's own state: the layers keep a pointer to it.
@@ -263,6 +274,10 @@ fn breaker_layer(breaker: &crate::circuit_breaker::Breaker, ids: &Idents) -> Tok
 /// The run; type errors about the return value point at the return type.
 pub(super) fn run(stack: TokenStream, checked: &Checked, sig: &Signature) -> TokenStream {
     let span = return_span(sig);
+    if checked.hedge.is_some() {
+        let run = Ident::new("run_hedged", span);
+        return quote!(#stack.#run().await);
+    }
     match (sig.asyncness.is_some(), checked.retry.is_some()) {
         (false, _) => {
             let run = Ident::new("run", span);

@@ -59,6 +59,10 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
     fn ignore(&self, permit: Permit<'a>) {
         permit.ignore();
     }
+
+    fn may_admit(&self) -> bool {
+        self.breaker.state() != crate::BreakerState::Open
+    }
 }
 
 impl<Out> GateFor<Out> for BreakerGate<'_, Out> {

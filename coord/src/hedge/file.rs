@@ -29,13 +29,12 @@ impl<'de> Deserialize<'de> for AfterValue {
 /// The text of `after` in the configuration file.
 pub(crate) fn parse_after(text: &str) -> Result<HedgeAfter, String> {
     let text = text.trim();
-    if let Some(percent) = text.strip_prefix('p') {
-        return match percent.parse::<f64>() {
-            Ok(p) if p > 0.0 && p < 100.0 => Ok(HedgeAfter::Percentile(p / 100.0)),
-            _ => Err(format!(
+    if let Some(quantile) = coord_limits::hedge::percentile(text) {
+        return quantile.map(HedgeAfter::Percentile).ok_or_else(|| {
+            format!(
                 "`{text}` is not a percentile: write one strictly between p0 and p100, like p95 or p99.9"
-            )),
-        };
+            )
+        });
     }
     parse_duration(text)
         .map(HedgeAfter::Fixed)

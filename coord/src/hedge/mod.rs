@@ -22,6 +22,7 @@
 //! ```
 
 pub(crate) mod file;
+pub(crate) mod layer;
 mod race;
 mod registry;
 pub(crate) mod section;
@@ -42,7 +43,7 @@ pub use registry::{
 };
 
 /// The most extra attempts one call may start.
-pub const MAX_EXTRA: u32 = 4;
+pub const MAX_EXTRA: u32 = coord_limits::hedge::MAX_EXTRA;
 
 /// Latencies kept for a percentile delay (the most recent ones).
 pub const RECENT_SAMPLES: usize = 256;
@@ -170,7 +171,8 @@ pub struct HedgeSnapshot {
 pub struct Hedge {
     name: Arc<str>,
     config: Mutex<HedgeConfig>,
-    clock: Clock,
+    /// Read once per call: a test may set it on a registry hedge already shared.
+    clock: Mutex<Clock>,
     /// The delay in nanoseconds; `u64::MAX` while a percentile has too few samples.
     delay_nanos: AtomicU64,
     /// `config`'s `max_extra` and percentile (as `f64` bits; 0 for a fixed delay), read per
@@ -213,7 +215,7 @@ impl Hedge {
         let hedge = Self {
             name,
             config: Mutex::new(config),
-            clock: Clock::system(),
+            clock: Mutex::new(Clock::system()),
             delay_nanos: AtomicU64::new(u64::MAX),
             max_extra: AtomicU32::new(config.max_extra),
             quantile_bits: AtomicU64::new(0),
@@ -229,9 +231,19 @@ impl Hedge {
 
     /// Times the hedges on `clock` (a test's `Clock::tokio()` under `tokio::time::pause()`).
     #[must_use]
-    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
-        self.clock = clock.into();
+    pub fn clock(self, clock: impl Into<Clock>) -> Self {
+        self.set_clock(clock);
         self
+    }
+
+    /// Times this hedge's later calls on `clock`: for a shared hedge (the registry's, the one
+    /// of a `#[hedge]` function) in a test on a paused or fake clock.
+    pub fn set_clock(&self, clock: impl Into<Clock>) {
+        *crate::locks::lock(&self.clock) = clock.into();
+    }
+
+    fn current_clock(&self) -> Clock {
+        crate::locks::lock(&self.clock).clone()
     }
 
     /// The hedge's name.

@@ -37,7 +37,7 @@ impl<'h, F, C> Race<'h, F, C> {
             may_hedge,
             max_extra,
         } = self;
-        let clock = &hedge.clock;
+        let clock = &hedge.current_clock();
         let started = clock.now();
         let Some(delay) = hedge.delay() else {
             // Nothing to hedge with yet: the attempt alone, learning its latency.

@@ -144,6 +144,13 @@ impl<'a> RetryLoop<'a> {
         self.failures
     }
 
+    /// Whether the retry budget allows one more attempt beside the running one (a hedge), which
+    /// it then spends: hedges and retries draw on the same budget. Without a budget, always.
+    #[inline]
+    pub fn may_hedge(&self) -> bool {
+        self.budget.is_none_or(RetryBudget::try_withdraw)
+    }
+
     /// Records that the latest attempt succeeded.
     #[inline]
     pub fn succeeded(&mut self) {

@@ -97,6 +97,10 @@ impl<G: Gate> Gate for Maybe<G> {
             gate.ignore(permit);
         }
     }
+
+    fn may_admit(&self) -> bool {
+        self.0.as_ref().is_none_or(G::may_admit)
+    }
 }
 
 impl<Out, G: GateFor<Out>> GateFor<Out> for Maybe<G> {
@@ -217,6 +221,10 @@ impl<G: Gate, H> Gate for Reserved<'_, G, H> {
             Held::Reserved(held) => drop(held),
             Held::Admitted(permit) => self.gate.ignore(permit),
         }
+    }
+
+    fn may_admit(&self) -> bool {
+        self.gate.may_admit()
     }
 }
 

@@ -1,0 +1,103 @@
+//! The hedge's place in a function's layer stack (`#[hedge]`, `CoordLayer::hedge`): between
+//! the retries and the gates. Each attempt the retry loop makes is a race of attempts; every
+//! attempt in it passes the gates on its own (a breaker permit, a bulkhead slot, a rate-limit
+//! token: a hedge is a real call downstream) and has its own time limit. The losers are
+//! dropped, which releases their permits uncounted. A hedge starts only while the gates may
+//! admit (not while the breaker is open) and the retry budget, if any, pays for it.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+
+use super::{Hedge, HedgeConfig};
+use crate::doors::sites::LayerSite;
+use crate::layer::{Fallible, GateFor, LimitFor, SiteLayer};
+
+/// A `#[hedge]` call site's hedge, under the function's operation name unless given its own.
+pub type HedgeSite = LayerSite<Hedge>;
+
+impl SiteLayer for Hedge {
+    type Config = fn() -> HedgeConfig;
+
+    fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
+        super::find(name).unwrap_or_else(|| {
+            super::hedge_with(name, config()).unwrap_or_else(|_| super::hedge(name))
+        })
+    }
+}
+
+/// The operation of a hedged stack: a hedge and what makes one attempt (a closure returning
+/// a future that owns what it needs, so that attempts can run side by side).
+#[derive(Debug)]
+pub struct Hedged<'h, F> {
+    pub(crate) hedge: &'h Hedge,
+    pub(crate) attempt: F,
+}
+
+impl<'h, F> Hedged<'h, F> {
+    /// Attempts made by `attempt`, hedged by `hedge`.
+    #[inline(always)]
+    pub fn new(hedge: &'h Hedge, attempt: F) -> Self {
+        Self { hedge, attempt }
+    }
+}
+
+/// Why a race gave no success: every attempt failed (the last one's outcome), or the first
+/// one was rejected by a gate before it ran.
+pub(crate) enum Lost<Out, R> {
+    Failed(Out),
+    Rejected(R),
+}
+
+impl<F> Hedged<'_, F> {
+    /// One race: attempts through `gates` and under `limit`, a hedge started after the delay
+    /// while the gates may admit and `may_hedge()` (the retry budget) agrees.
+    pub(crate) async fn race<Out, Fut, G, A>(
+        &self,
+        gates: &G,
+        limit: &A,
+        may_hedge: impl Fn() -> bool,
+    ) -> Result<Out, Lost<Out, G::Rejection>>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Out>,
+        Out: Fallible,
+        G: GateFor<Out>,
+        A: LimitFor<Out>,
+    {
+        let attempt = || attempt_once(&self.attempt, gates, limit);
+        self.hedge
+            .run_when(attempt, || gates.may_admit() && may_hedge())
+            .await
+    }
+}
+
+/// One attempt through the gates and its time limit; a success is `Ok`.
+async fn attempt_once<Out, F, Fut, G, A>(
+    attempt: &F,
+    gates: &G,
+    limit: &A,
+) -> Result<Out, Lost<Out, G::Rejection>>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Out>,
+    Out: Fallible,
+    G: GateFor<Out>,
+    A: LimitFor<Out>,
+{
+    let permit = match gates.admit_async().await {
+        Ok(permit) => permit,
+        Err(rejection) => return Err(Lost::Rejected(rejection)),
+    };
+    let future = pin!(attempt());
+    let out = match limit.within(future).await {
+        Ok(out) => out,
+        Err(expired) => limit.expired(expired),
+    };
+    gates.release(permit, &out);
+    if out.is_failure() {
+        Err(Lost::Failed(out))
+    } else {
+        Ok(out)
+    }
+}

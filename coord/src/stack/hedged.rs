@@ -1,0 +1,139 @@
+//! The runs of a hedged stack ([`Hedged`] operation): each attempt of the call (each one the
+//! retry loop makes, or the only one) is a race of attempts (see `crate::hedge::layer`). Unlike
+//! [`drive_async!`](crate::__drive_async), these are ordinary `async fn`s: a hedged attempt's
+//! future owns what it needs (it borrows nothing from the closure that made it), so no
+//! higher-ranked borrow stands between the compiler and the `Send` proof.
+
+use std::future::Future;
+use std::pin::pin;
+
+use super::{Stack, finish};
+use crate::hedge::Hedge;
+use crate::hedge::layer::{Hedged, Lost};
+use crate::layer::{Fallible, GateFor, LimitFor, Off, RecoverAsync, TimerFor};
+use crate::retry::layer::{Retrier, Retry};
+use crate::retry::{Next, RetryLoop};
+
+impl<'h, Out, F> Stack<Out, Hedged<'h, F>> {
+    /// A stack around an async operation hedged by `hedge`: `attempt` makes one attempt (a
+    /// future owning what it needs), called again for each hedge and each retry.
+    #[inline(always)]
+    pub fn hedged<Fut>(hedge: &'h Hedge, attempt: F) -> Self
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Out>,
+    {
+        Self::new(Hedged::new(hedge, attempt))
+    }
+}
+
+impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
+    /// Runs a hedged operation without retries: one race.
+    pub async fn run_hedged<Fut, RFut>(self) -> Out
+    where
+        H: Fn() -> Fut,
+        Fut: Future<Output = Out>,
+        Out: Fallible,
+        P: TimerFor<Out>,
+        F: RecoverAsync<Out, RFut>,
+        RFut: Future<Output = Out>,
+        T: LimitFor<Out>,
+        G: GateFor<Out>,
+        A: LimitFor<Out>,
+    {
+        let (body, (timer, recover, total, _, gates, attempt)) = self.split();
+        let started = timer.start();
+        let raced = pin!(async {
+            match body.race(&gates, &attempt, || true).await {
+                Ok(out) | Err(Lost::Failed(out)) => (out, false),
+                Err(Lost::Rejected(rejection)) => (gates.reject(rejection), true),
+            }
+        });
+        let (out, rejected) = match total.within(raced).await {
+            Ok(finished) => finished,
+            Err(expired) => (total.expired(expired), false),
+        };
+        let out = recovered(&recover, out).await;
+        finish(&timer, started, &out, rejected);
+        out
+    }
+}
+
+impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X, E>, G, A> {
+    /// Runs a hedged operation until a race succeeds or the policy gives up; hedges draw on
+    /// the retry budget.
+    pub async fn run_hedged<Fut, RFut>(self) -> Out
+    where
+        H: Fn() -> Fut,
+        Fut: Future<Output = Out>,
+        X: Retrier,
+        Out: Fallible<Err = E>,
+        P: TimerFor<Out>,
+        F: RecoverAsync<Out, RFut>,
+        RFut: Future<Output = Out>,
+        T: LimitFor<Out>,
+        G: GateFor<Out>,
+        A: LimitFor<Out>,
+    {
+        let (body, (timer, recover, total, retry, gates, attempt)) = self.split();
+        let started = timer.start();
+        let retried = pin!(async {
+            let mut attempts = retry.start();
+            loop {
+                let raced = {
+                    let attempts = &attempts;
+                    body.race(&gates, &attempt, || attempts.may_hedge()).await
+                };
+                let out = match raced {
+                    Ok(out) | Err(Lost::Failed(out)) => out,
+                    Err(Lost::Rejected(rejection)) => {
+                        break super::rejected(&gates, &mut attempts, rejection);
+                    }
+                };
+                match judged(&retry, &mut attempts, out) {
+                    Ok(out) => break (out, false),
+                    Err(delay) => attempts.sleep_async(delay).await,
+                }
+            }
+        });
+        let (out, rejected) = match total.within(retried).await {
+            Ok(finished) => finished,
+            Err(expired) => (total.expired(expired), false),
+        };
+        let out = recovered(&recover, out).await;
+        finish(&timer, started, &out, rejected);
+        out
+    }
+}
+
+/// A race's outcome judged by the retry loop (its permits already released): the call's
+/// outcome, or how long to wait before the next race.
+fn judged<Out, X, E>(
+    retry: &Retry<'_, X, E>,
+    attempts: &mut RetryLoop<'_>,
+    out: Out,
+) -> Result<Out, std::time::Duration>
+where
+    Out: Fallible<Err = E>,
+    X: Retrier,
+{
+    match retry.judge().outcome(attempts, out) {
+        Ok(out) => Ok(out),
+        Err(failure) => match attempts.failed(failure) {
+            Next::Retry(delay) => Err(delay),
+            Next::Stop(error) => Ok(Out::from_result(Err(error))),
+        },
+    }
+}
+
+/// The call's outcome after its fallback, if any.
+async fn recovered<Out, F, RFut>(recover: &F, out: Out) -> Out
+where
+    F: RecoverAsync<Out, RFut>,
+    RFut: Future<Output = Out>,
+{
+    match recover.recover(out) {
+        Ok(out) => out,
+        Err(recovering) => recovering.await,
+    }
+}

@@ -1,0 +1,6 @@
+use coord::hedge;
+
+#[hedge]
+async fn ping() {}
+
+fn main() {}
