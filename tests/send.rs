@@ -118,6 +118,13 @@ async fn hedge_all(label: String, shared: &Shared) -> Result<u32, SyncError> {
     Ok(label.len() as u32 + shared.value)
 }
 
+#[hedge(after = "10ms")]
+#[retry(max_retries = 1, base_delay = "1ms")]
+async fn hedge_cell(counter: Cell<u32>) -> Result<u32, SyncError> {
+    pause().await;
+    Ok(counter.get())
+}
+
 impl Shared {
     #[hedge(after = "10ms")]
     async fn hedge_ref(&self) -> Result<u32, SyncError> {
@@ -277,6 +284,7 @@ async fn wrapped_futures_are_send_and_spawnable() {
     assert_eq!(local(assert_send(shared.clone().all_arc()).await), 7);
 
     assert_eq!(ok(tokio::spawn(hedge_plain(3)).await.unwrap()), 3);
+    assert_eq!(ok(tokio::spawn(hedge_cell(Cell::new(4))).await.unwrap()), 4);
     let spawned = Arc::clone(&shared);
     let all = tokio::spawn(async move { hedge_all("ab".to_owned(), &spawned).await });
     assert_eq!(ok(all.await.unwrap()), 9);

@@ -493,3 +493,90 @@ async fn retry_after_holds_the_next_attempt_back_up_to_the_longest_back_off() {
     );
     assert_eq!(hits.load(SeqCst), 4);
 }
+
+/// A route whose first request hangs for ten seconds; every other answers at once. Counts the
+/// requests that started and those that ran to their end.
+fn first_hangs(started: Arc<AtomicUsize>, finished: Arc<AtomicUsize>) -> Router {
+    Router::new()
+        .route(
+            "/first-hangs",
+            get(
+                move |State((started, finished)): State<(Arc<AtomicUsize>, Arc<AtomicUsize>)>| async move {
+                    if started.fetch_add(1, SeqCst) == 0 {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                    }
+                    finished.fetch_add(1, SeqCst);
+                    StatusCode::OK
+                },
+            ),
+        )
+        .with_state((started, finished))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
+    let started = Arc::new(AtomicUsize::new(0));
+    let finished = Arc::new(AtomicUsize::new(0));
+    let addr = serve(first_hangs(Arc::clone(&started), Arc::clone(&finished))).await;
+    let layer = CoordLayer::new("tower_t.hedge")
+        .track_performance()
+        .circuit_breaker(BreakerConfig::default())
+        .hedge(coord::HedgeConfig::after(Duration::from_millis(50)));
+    layer.validate().unwrap();
+    let mut service = tower_layer::Layer::layer(&layer, client());
+    let begun = std::time::Instant::now();
+    let response = send(&mut service, get_request(addr, "/first-hangs"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    // A generous liveness bound: the hung request would take ten seconds.
+    assert!(
+        begun.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        begun.elapsed()
+    );
+    assert_eq!(started.load(SeqCst), 2, "the request and one hedge");
+    assert_eq!(
+        finished.load(SeqCst),
+        1,
+        "the hedge answered; the first still hangs"
+    );
+    let hedge = coord::hedges::find("tower_t.hedge").unwrap();
+    let snapshot = hedge.snapshot();
+    assert_eq!(
+        (snapshot.calls, snapshot.hedges_started, snapshot.hedges_won),
+        (1, 1, 1)
+    );
+    let stats = coord::operation("tower_t.hedge").unwrap();
+    assert_eq!((stats.calls, stats.successes), (1, 1), "one call, not two");
+    let breaker = coord::breakers::find("tower_t.hedge").unwrap();
+    assert_eq!(
+        breaker.snapshot().calls_in_window,
+        1,
+        "the loser counted nothing"
+    );
+
+    // The retried variant: the hedge comes after the retry policy.
+    let layer = CoordLayer::new("tower_t.hedge_retry")
+        .retry(RetryPolicy::constant(1, Duration::from_millis(1)))
+        .hedge(coord::HedgeConfig::after(Duration::from_millis(50)));
+    let mut service = tower_layer::Layer::layer(&layer, client());
+    let response = send(&mut service, get_request(addr, "/first-hangs"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        coord::hedges::find("tower_t.hedge_retry")
+            .unwrap()
+            .snapshot()
+            .hedges_started,
+        0,
+        "only the first request of the route hangs"
+    );
+    assert!(
+        CoordLayer::new("tower_t.hedge_bad")
+            .hedge(coord::HedgeConfig::after(Duration::from_millis(1)).max_extra(9))
+            .validate()
+            .is_err()
+    );
+}

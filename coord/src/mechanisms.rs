@@ -326,7 +326,7 @@ mechanisms! {
         file: /** Names of the hedges configured. */
             hedges => crate::hedge::file::HedgesFile as hedges: Vec<String>,
         limits: { crate::hedge::{DEFAULT_MAX_HEDGES, max_hedges, set_max_hedges} },
-        generated: { crate::hedge::{Hedge, HedgeConfig, layer::HedgeSite} },
+        generated: { crate::hedge::{Hedge, HedgeConfig} },
     }
     rate_limit {
         reset: crate::rate_limit::reset_all,

@@ -62,8 +62,11 @@ fn guards(checked: &Checked, ids: &Idents) -> TokenStream {
         let name = option(hedge.name.as_ref());
         let config = hedge.config_tokens();
         statics.extend(quote! {
-            static #site: ::coord::__private::HedgeSite =
-                ::coord::__private::HedgeSite::configured(#name, || #config);
+            static #site: ::coord::__private::LayerSite<::coord::__private::Hedge> =
+                ::coord::__private::LayerSite::<::coord::__private::Hedge>::configured(
+                    #name,
+                    || #config,
+                );
         });
     }
     statics.extend(checked.guards.iter().map(|(_, guard)| guard.site()));

@@ -61,7 +61,7 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
     }
 
     fn may_admit(&self) -> bool {
-        self.breaker.state() != crate::BreakerState::Open
+        self.breaker.state() != super::BreakerState::Open
     }
 }
 

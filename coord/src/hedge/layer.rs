@@ -7,15 +7,13 @@
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{Hedge, HedgeConfig};
-use crate::doors::sites::LayerSite;
 use crate::layer::{Fallible, GateFor, LimitFor, SiteLayer};
 
-/// A `#[hedge]` call site's hedge, under the function's operation name unless given its own.
-pub type HedgeSite = LayerSite<Hedge>;
-
+/// A `#[hedge]` call site's hedge (`LayerSite<Hedge>`), under the function's operation name
+/// unless given its own.
 impl SiteLayer for Hedge {
     type Config = fn() -> HedgeConfig;
 
@@ -28,17 +26,25 @@ impl SiteLayer for Hedge {
 
 /// The operation of a hedged stack: a hedge and what makes one attempt (a closure returning
 /// a future that owns what it needs, so that attempts can run side by side).
+///
+/// The closure sits in a mutex, locked only while it makes an attempt's future: the call's
+/// future holds a reference to it across awaits, and through the mutex that reference is
+/// `Send` whenever the closure is (the function's by-value parameters need only be `Send`,
+/// as without the hedge, not `Sync`).
 #[derive(Debug)]
 pub struct Hedged<'h, F> {
     pub(crate) hedge: &'h Hedge,
-    pub(crate) attempt: F,
+    pub(crate) attempt: Mutex<F>,
 }
 
 impl<'h, F> Hedged<'h, F> {
     /// Attempts made by `attempt`, hedged by `hedge`.
     #[inline(always)]
     pub fn new(hedge: &'h Hedge, attempt: F) -> Self {
-        Self { hedge, attempt }
+        Self {
+            hedge,
+            attempt: Mutex::new(attempt),
+        }
     }
 }
 
@@ -59,7 +65,7 @@ impl<F> Hedged<'_, F> {
         may_hedge: impl Fn() -> bool,
     ) -> Result<Out, Lost<Out, G::Rejection>>
     where
-        F: Fn() -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Out>,
         Out: Fallible,
         G: GateFor<Out>,
@@ -74,12 +80,12 @@ impl<F> Hedged<'_, F> {
 
 /// One attempt through the gates and its time limit; a success is `Ok`.
 async fn attempt_once<Out, F, Fut, G, A>(
-    attempt: &F,
+    attempt: &Mutex<F>,
     gates: &G,
     limit: &A,
 ) -> Result<Out, Lost<Out, G::Rejection>>
 where
-    F: Fn() -> Fut,
+    F: FnMut() -> Fut,
     Fut: Future<Output = Out>,
     Out: Fallible,
     G: GateFor<Out>,
@@ -89,7 +95,8 @@ where
         Ok(permit) => permit,
         Err(rejection) => return Err(Lost::Rejected(rejection)),
     };
-    let future = pin!(attempt());
+    let future = (crate::locks::lock(attempt))();
+    let future = pin!(future);
     let out = match limit.within(future).await {
         Ok(out) => out,
         Err(expired) => limit.expired(expired),

@@ -20,7 +20,7 @@ impl<'h, Out, F> Stack<Out, Hedged<'h, F>> {
     #[inline(always)]
     pub fn hedged<Fut>(hedge: &'h Hedge, attempt: F) -> Self
     where
-        F: Fn() -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Out>,
     {
         Self::new(Hedged::new(hedge, attempt))
@@ -31,7 +31,7 @@ impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
     /// Runs a hedged operation without retries: one race.
     pub async fn run_hedged<Fut, RFut>(self) -> Out
     where
-        H: Fn() -> Fut,
+        H: FnMut() -> Fut,
         Fut: Future<Output = Out>,
         Out: Fallible,
         P: TimerFor<Out>,
@@ -64,7 +64,7 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
     /// the retry budget.
     pub async fn run_hedged<Fut, RFut>(self) -> Out
     where
-        H: Fn() -> Fut,
+        H: FnMut() -> Fut,
         Fut: Future<Output = Out>,
         X: Retrier,
         Out: Fallible<Err = E>,

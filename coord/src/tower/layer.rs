@@ -13,6 +13,7 @@ use super::names::Shared;
 use super::service::{CoordService, RespondService};
 use crate::breaker::{BreakerConfig, BreakerConfigError};
 use crate::bulkhead::{BulkheadConfig, BulkheadConfigError};
+use crate::hedge::{HedgeConfig, HedgeConfigError};
 use crate::outcome::StatusRule;
 use crate::rate_limit::{RateLimitConfig, RateLimitConfigError};
 use crate::retry::RetryPolicy;
@@ -30,6 +31,8 @@ pub(super) struct Settings {
     pub(super) timeout: Option<Duration>,
     pub(super) total_timeout: Option<Duration>,
     pub(super) retry: Option<RetryPolicy>,
+    /// `hedge(..)`: races attempts (needs a replayable request, so it comes with `Retrying`).
+    pub(super) hedge: Option<HedgeConfig>,
     pub(super) failure: StatusRule,
     /// `span()`: a `tracing` span per request.
     pub(super) span: bool,
@@ -51,6 +54,8 @@ pub enum ConfigError {
     /// `.timeout(..)` or `.total_timeout(..)` (the method's name): a zero limit, which would
     /// end every call before it starts.
     ZeroTimeout(&'static str),
+    /// `.hedge(..)`.
+    Hedge(HedgeConfigError),
 }
 
 impl fmt::Display for ConfigError {
@@ -59,6 +64,7 @@ impl fmt::Display for ConfigError {
             Self::Breaker(error) => write!(f, "CoordLayer::circuit_breaker: {error}"),
             Self::Bulkhead(error) => write!(f, "CoordLayer::bulkhead: {error}"),
             Self::RateLimit(error) => write!(f, "CoordLayer::rate_limit: {error}"),
+            Self::Hedge(error) => write!(f, "CoordLayer::hedge: {error}"),
             Self::ZeroTimeout(method) => {
                 write!(f, "CoordLayer::{method}: a time limit must be above zero")
             }
@@ -169,6 +175,7 @@ impl<R, M> fmt::Debug for CoordLayer<R, M> {
             .field("timeout", &s.timeout)
             .field("total_timeout", &s.total_timeout)
             .field("retry", &s.retry.as_ref().map(RetryPolicy::settings))
+            .field("hedge", &s.hedge)
             .finish()
     }
 }
@@ -188,6 +195,7 @@ impl CoordLayer {
             timeout: None,
             total_timeout: None,
             retry: None,
+            hedge: None,
             failure: DEFAULT_STATUS_RULE,
             span: false,
             server: false,
@@ -233,14 +241,39 @@ impl<M> CoordLayer<NoRetry, M> {
         self.with_retry(policy, Retrying(CloneWith(Arc::new(clone))))
     }
 
-    fn with_retry<R>(mut self, policy: RetryPolicy, replay: R) -> CoordLayer<R, M> {
-        self.settings.retry = Some(policy);
+    /// Hedges every request as `#[hedge]` does (see [`hedge`](fn@crate::hedge)): after the
+    /// delay, another attempt sends a clone of the request (`B: Clone`) through a clone of
+    /// the service; the first success answers and the others are dropped. Only for idempotent
+    /// requests. Each attempt passes the breaker, rate limit and bulkhead on its own; the
+    /// hedge is named after the operation (per route with [`per_route`](Self::per_route)).
+    /// To retry as well, call [`retry`](Self::retry) first and this method after it.
+    pub fn hedge(self, config: HedgeConfig) -> CoordLayer<Retrying<CloneRequest>, M> {
+        let mut layer = self.with_replay(None, Retrying(CloneRequest));
+        layer.settings.hedge = Some(config);
+        layer.shared = Arc::new(Shared::new(layer.settings.clone()));
+        layer
+    }
+
+    fn with_retry<R>(self, policy: RetryPolicy, replay: R) -> CoordLayer<R, M> {
+        self.with_replay(Some(policy), replay)
+    }
+
+    fn with_replay<R>(mut self, policy: Option<RetryPolicy>, replay: R) -> CoordLayer<R, M> {
+        self.settings.retry = policy;
         CoordLayer {
             shared: Arc::new(Shared::new(self.settings.clone())),
             settings: self.settings,
             replay,
             mode: PhantomData,
         }
+    }
+}
+
+impl<C, M> CoordLayer<Retrying<C>, M> {
+    /// Hedges every request (see [`CoordLayer::hedge`]), each attempt sending the request this
+    /// layer's retries send.
+    pub fn hedge(self, config: HedgeConfig) -> Self {
+        self.set(|s| s.hedge = Some(config))
     }
 }
 
@@ -363,6 +396,9 @@ impl<R, M> CoordLayer<R, M> {
         }
         if let Some(config) = &s.rate_limit {
             config.validate().map_err(ConfigError::RateLimit)?;
+        }
+        if let Some(config) = &s.hedge {
+            config.validate().map_err(ConfigError::Hedge)?;
         }
         if s.timeout == Some(Duration::ZERO) {
             return Err(ConfigError::ZeroTimeout("timeout"));

@@ -14,6 +14,7 @@ use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
 use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
 use crate::compose::retry::RowRecorder;
 use crate::errors::Severity;
+use crate::hedge::Hedge;
 use crate::locks;
 use crate::perf::{self, Operation};
 use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
@@ -72,6 +73,8 @@ pub(super) struct Resolved {
     pub(super) breaker: Option<Arc<CircuitBreaker>>,
     pub(super) timeouts: Option<Arc<TimeoutCounter>>,
     pub(super) budget: Option<Arc<RetryBudget>>,
+    /// The operation's hedge, named after it.
+    pub(super) hedge: Option<Arc<Hedge>>,
     pub(super) recorder: RowRecorder,
     /// The route it is named after (`http.route`), if any.
     pub(super) route: Option<Arc<str>>,
@@ -195,6 +198,12 @@ impl Shared {
                 .retry
                 .as_ref()
                 .and_then(|policy| policy.bound_budget(&s.name).cloned()),
+            hedge: s.hedge.map(|config| {
+                crate::hedge::find(&name).unwrap_or_else(|| {
+                    crate::hedge::hedge_with(&name, config)
+                        .unwrap_or_else(|_| crate::hedge::hedge(&name))
+                })
+            }),
             recorder: RowRecorder::new(Severity::Medium),
             route: None,
             name,

@@ -24,6 +24,7 @@ use crate::bulkhead::layer::BulkheadGate;
 use crate::bulkhead::{Bulkhead, BulkheadFull, OwnedBulkheadPermit};
 use crate::clock::timer;
 use crate::compose::retry::bounded_message;
+use crate::hedge::Hedge;
 use crate::layer::Off;
 use crate::outcome::Outcome;
 use crate::outcome::StatusRule;
@@ -417,6 +418,81 @@ where
     unwrap_out(crate::__drive_async!(stack))
 }
 
+/// A hedged call (retried too when the layer retries): every attempt, hedges included, sends
+/// `replay`'s copy of the request through its own clone of the service; the first attempt
+/// through the one `poll_ready` readied, the others once theirs is ready.
+async fn call_hedged<S, B, ResB, R>(
+    inner: S,
+    (turn, slot): Reservations,
+    plan: Plan,
+    replay: R,
+    request: Request<B>,
+    hedge: Arc<Hedge>,
+) -> Result<Response<ResB>, Error<S::Error>>
+where
+    S: Service<Request<B>, Response = Response<ResB>> + Clone,
+    S::Error: fmt::Display + 'static,
+    ResB: 'static,
+    R: Replay<B>,
+{
+    let turn: Reservation<(), RateLimited> = Mutex::new(turn);
+    let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(slot);
+    let timed = plan.operation.operation.as_deref().map(Timed);
+    let settings = &plan.shared.settings;
+    let failure = settings.failure;
+    let policy = settings.retry.as_ref().unwrap_or_else(|| no_retry());
+    let retrier = OperationRetrier {
+        policy,
+        operation: &plan.operation,
+    };
+    let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
+    let not_before = Arc::new(NotBefore::default());
+    let clock = policy.clock_ref();
+    let longest = policy.settings().max_delay;
+    // Owned by the closure (the stack keeps it in a mutex), so that the call's future is
+    // `Send` whenever the service is, `Sync` or not.
+    let template = inner.clone();
+    let mut readied = Some(inner);
+    let hedged_not_before = Arc::clone(&not_before);
+    let attempt_clock = clock.clone();
+    let body = move || {
+        let fresh = readied.is_none();
+        let mut service = readied.take().unwrap_or_else(|| template.clone());
+        let request = replay.replay(&request);
+        let not_before = Arc::clone(&hedged_not_before);
+        let clock = attempt_clock.clone();
+        async move {
+            if fresh && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
+                return Err(Failed::Error(Error::Inner(error)));
+            }
+            let out = classify(failure, service.call(request).await);
+            if let Err(Failed::Response(response, _)) = &out
+                && let Some(wait) = retry_after(response)
+                && let Some(at) = clock.now().checked_add(wait.min(longest))
+            {
+                not_before.set(at);
+            }
+            out
+        }
+    };
+    let held_back = RetryAfter {
+        not_before: &not_before,
+        clock,
+    };
+    let stack = layers!(
+        Stack::hedged(&hedge, body),
+        plan,
+        timed,
+        held_back,
+        turn,
+        slot
+    )
+    .retry(retrier, &when, |_| {
+        bounded_message::<Failed<Response<ResB>, S::Error>>
+    });
+    unwrap_out(stack.run_hedged().await)
+}
+
 /// The policy of a layer without one (unreachable: `Retrying` comes with a policy).
 fn no_retry() -> &'static RetryPolicy {
     static NO_RETRY: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
@@ -470,7 +546,15 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (inner, ready, plan) = self.take_call(&request);
         let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
-        let call = call_retried(inner, ready, plan, self.replay.0.clone(), request);
+        let replay = self.replay.0.clone();
+        if let Some(hedge) = plan.operation.hedge.clone() {
+            let call = call_hedged(inner, ready, plan, replay, request, hedge);
+            return match observe {
+                Some(observe) => Box::pin(observe.around(call)),
+                None => Box::pin(call),
+            };
+        }
+        let call = call_retried(inner, ready, plan, replay, request);
         match observe {
             Some(observe) => Box::pin(observe.around(call)),
             None => Box::pin(call),
