@@ -26,7 +26,7 @@
 //! (outermost first), whatever order they are written in:
 //!
 //! ```text
-//! track_performance → fallback → timeout(total) → retry → circuit_breaker
+//! track_performance → fallback → timeout(total) → retry → hedge → circuit_breaker
 //!                   → rate_limit → bulkhead → timeout(attempt) → body
 //! ```
 //!
@@ -39,6 +39,11 @@
 //! - **`retry` outside `circuit_breaker`**: every attempt asks the breaker; an open breaker
 //!   ends the retries at once instead of being retried (resilience4j's aspect order, Retry
 //!   outside CircuitBreaker; Polly's retry → circuit breaker).
+//! - **`hedge` inside `retry`, outside the gates**: each attempt the retry loop makes is a
+//!   race, and every attempt of a race asks the breaker, takes a rate-limit turn and a bulkhead
+//!   slot and gets its own `timeout(attempt)`, like any call downstream; a hedge never starts
+//!   while the breaker is open and spends the retry budget (Polly v8 puts hedging in the same
+//!   place: inside retry, outside the circuit breaker).
 //! - **`circuit_breaker` outside `rate_limit` and `bulkhead`**: an open breaker rejects
 //!   before a rate-limit turn or a bulkhead slot is used (resilience4j: CircuitBreaker outside
 //!   RateLimiter and Bulkhead).
