@@ -205,7 +205,7 @@ struct Recent {
 
 impl Hedge {
     /// A hedge of its own named `name` (for its numbers), outside the registry: see
-    /// [`crate::hedge`] for the shared, reported one.
+    /// [`crate::hedge()`] for the shared, reported one.
     pub fn new(name: &str, config: HedgeConfig) -> Result<Self, HedgeConfigError> {
         config.validate()?;
         Ok(Self::unchecked(Arc::from(name), config))

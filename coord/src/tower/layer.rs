@@ -241,7 +241,7 @@ impl<M> CoordLayer<NoRetry, M> {
         self.with_retry(policy, Retrying(CloneWith(Arc::new(clone))))
     }
 
-    /// Hedges every request as `#[hedge]` does (see [`hedge`](fn@crate::hedge)): after the
+    /// Hedges every request as `#[hedge]` does (see [`hedge`](macro@crate::hedge)): after the
     /// delay, another attempt sends a clone of the request (`B: Clone`) through a clone of
     /// the service; the first success answers and the others are dropped. Only for idempotent
     /// requests. Each attempt passes the breaker, rate limit and bulkhead on its own; the
