@@ -264,6 +264,18 @@ pub trait Timer {
     type Started;
     /// Starts timing a call.
     fn start(&self) -> Self::Started;
+    /// Whether a call started now would be recorded: `false` (no timer, or recording switched
+    /// off) lets a synchronous run skip the timer's code and its stack frame altogether.
+    #[inline(always)]
+    fn records(&self) -> bool {
+        true
+    }
+    /// [`start`](Self::start) right after [`records`](Self::records) said `true`: a timer
+    /// that checks the switch in `start` may skip the second look.
+    #[inline(always)]
+    fn start_recording(&self) -> Self::Started {
+        self.start()
+    }
 }
 
 /// A [`Timer`] of an operation returning `Out`.
@@ -285,6 +297,10 @@ impl Timer for Off {
     type Started = ();
     #[inline(always)]
     fn start(&self) {}
+    #[inline(always)]
+    fn records(&self) -> bool {
+        false
+    }
 }
 
 impl<Out> TimerFor<Out> for Off {

@@ -250,19 +250,43 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         G: GateFor<Out>,
     {
         let Self { body, layers, .. } = self;
-        let started = layers.timer.start();
-        let (out, rejected) = match layers.gates.admit() {
-            Ok(permit) => {
-                let out = body();
-                layers.gates.release(permit, &out);
-                (out, false)
-            }
-            Err(rejection) => (layers.gates.reject(rejection), true),
-        };
-        let out = layers.recover.recover(out);
-        finish(&layers.timer, started, &out, rejected);
-        out
+        if !layers.timer.records() {
+            // Recording off (or no timer): the layers that protect, without the timer's code.
+            return layers.recover.recover(once(body, &layers.gates).0);
+        }
+        timed_once(body, layers)
     }
+}
+
+/// A synchronous operation run once through its gates; whether a gate rejected it.
+#[inline(always)]
+fn once<Out, G: GateFor<Out>>(body: impl FnOnce() -> Out, gates: &G) -> (Out, bool) {
+    match gates.admit() {
+        Ok(permit) => {
+            let out = body();
+            gates.release(permit, &out);
+            (out, false)
+        }
+        Err(rejection) => (gates.reject(rejection), true),
+    }
+}
+
+/// [`Stack::run`] with its timer recording.
+#[inline(always)]
+fn timed_once<Out, P, F, G>(
+    body: impl FnOnce() -> Out,
+    layers: Layers<P, F, Off, Off, G, Off>,
+) -> Out
+where
+    P: TimerFor<Out>,
+    F: Recover<Out>,
+    G: GateFor<Out>,
+{
+    let started = layers.timer.start_recording();
+    let (out, rejected) = once(body, &layers.gates);
+    let out = layers.recover.recover(out);
+    finish(&layers.timer, started, &out, rejected);
+    out
 }
 
 impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {

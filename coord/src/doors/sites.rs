@@ -241,6 +241,10 @@ impl TimedSite for OperationSite {
     fn start(&self) -> TimedCall<'_> {
         OperationSite::start(self)
     }
+    #[inline(always)]
+    fn start_recording(&self) -> TimedCall<'_> {
+        self.operation().start_recording()
+    }
 }
 
 impl Retrier for &RetrySite {

@@ -108,6 +108,11 @@ impl<S: fmt::Debug, F, M> fmt::Debug for Track<'_, S, F, M> {
 pub trait TimedSite {
     /// Starts timing one call.
     fn start(&self) -> TimedCall<'_>;
+    /// [`start`](Self::start) when recording is known to be on.
+    #[inline(always)]
+    fn start_recording(&self) -> TimedCall<'_> {
+        self.start()
+    }
 }
 
 impl<'a, S: TimedSite, F, M> Timer for Track<'a, S, F, M> {
@@ -115,6 +120,14 @@ impl<'a, S: TimedSite, F, M> Timer for Track<'a, S, F, M> {
     #[inline(always)]
     fn start(&self) -> TimedCall<'a> {
         self.site.start()
+    }
+    #[inline(always)]
+    fn records(&self) -> bool {
+        crate::recording::enabled()
+    }
+    #[inline(always)]
+    fn start_recording(&self) -> TimedCall<'a> {
+        self.site.start_recording()
     }
 }
 

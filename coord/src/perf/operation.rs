@@ -182,6 +182,12 @@ impl Operation {
         if !crate::recording::enabled() {
             return TimedCall::off();
         }
+        self.start_recording()
+    }
+
+    /// [`start_timed`](Self::start_timed) once the switch was read (and found on).
+    #[inline(always)]
+    pub(crate) fn start_recording(&self) -> TimedCall<'_> {
         TimedCall {
             timing: Some((self, stopwatch::now())),
             finished: false,
