@@ -101,14 +101,7 @@ pub(crate) fn check_signature(sig: &Signature, at: Span, errors: &mut Errors) {
     for input in &sig.inputs {
         match input {
             FnArg::Receiver(receiver) => {
-                let unique = match &receiver.kind {
-                    syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
-                    syn::ReceiverKind::Typed(_, ty) => {
-                        matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
-                    }
-                    _ => false,
-                };
-                if unique {
+                if crate::compose::unique_receiver(receiver) {
                     errors.push(syn::Error::new(
                         receiver.span(),
                         "#[hedge] runs attempts side by side, so they cannot share `&mut self`: take `&self` (with interior mutability where the call needs it)",

@@ -39,14 +39,7 @@ impl Params {
         for input in &sig.inputs {
             match input {
                 FnArg::Receiver(receiver) => {
-                    let unique = match &receiver.kind {
-                        syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
-                        syn::ReceiverKind::Typed(_, ty) => {
-                            matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
-                        }
-                        _ => false,
-                    };
-                    if unique {
+                    if unique_receiver(receiver) {
                         let this = receiver.self_token;
                         params.unique.push(quote!(#this));
                     }
@@ -124,5 +117,16 @@ impl Params {
                 .map(|param| quote!(::coord::__private::unique(&mut *#param);)),
         );
         statements
+    }
+}
+
+/// `&mut self` (or `self: &mut Self`).
+pub(crate) fn unique_receiver(receiver: &syn::Receiver) -> bool {
+    match &receiver.kind {
+        syn::ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
+        syn::ReceiverKind::Typed(_, ty) => {
+            matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
+        }
+        _ => false,
     }
 }

@@ -5,7 +5,7 @@
 //! higher-ranked borrow stands between the compiler and the `Send` proof.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 
 use super::{Stack, finish};
 use crate::hedge::Hedge;
@@ -49,13 +49,7 @@ impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
                 Err(Lost::Rejected(rejection)) => (gates.reject(rejection), true),
             }
         });
-        let (out, rejected) = match total.within(raced).await {
-            Ok(finished) => finished,
-            Err(expired) => (total.expired(expired), false),
-        };
-        let out = recovered(&recover, out).await;
-        finish(&timer, started, &out, rejected);
-        out
+        conclude(&timer, started, total, &recover, raced).await
     }
 }
 
@@ -96,13 +90,7 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
                 }
             }
         });
-        let (out, rejected) = match total.within(retried).await {
-            Ok(finished) => finished,
-            Err(expired) => (total.expired(expired), false),
-        };
-        let out = recovered(&recover, out).await;
-        finish(&timer, started, &out, rejected);
-        out
+        conclude(&timer, started, total, &recover, retried).await
     }
 }
 
@@ -126,14 +114,29 @@ where
     }
 }
 
-/// The call's outcome after its fallback, if any.
-async fn recovered<Out, F, RFut>(recover: &F, out: Out) -> Out
+/// The call's end: `attempts` (with whether a gate rejected the last one) under the total time
+/// limit, then the fallback, then the timer.
+async fn conclude<Out, P, F, RFut, T>(
+    timer: &P,
+    started: P::Started,
+    total: T,
+    recover: &F,
+    attempts: Pin<&mut impl Future<Output = (Out, bool)>>,
+) -> Out
 where
+    P: TimerFor<Out>,
     F: RecoverAsync<Out, RFut>,
     RFut: Future<Output = Out>,
+    T: LimitFor<Out>,
 {
-    match recover.recover(out) {
+    let (out, rejected) = match total.within(attempts).await {
+        Ok(finished) => finished,
+        Err(expired) => (total.expired(expired), false),
+    };
+    let out = match recover.recover(out) {
         Ok(out) => out,
         Err(recovering) => recovering.await,
-    }
+    };
+    finish(timer, started, &out, rejected);
+    out
 }

@@ -8,6 +8,7 @@ use std::mem;
 use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use http::{Request, Response};
 use tower_service::Service;
@@ -22,7 +23,7 @@ use crate::breaker::CircuitBreaker;
 use crate::breaker::layer::BreakerGate;
 use crate::bulkhead::layer::BulkheadGate;
 use crate::bulkhead::{Bulkhead, BulkheadFull, OwnedBulkheadPermit};
-use crate::clock::timer;
+use crate::clock::{Clock, timer};
 use crate::compose::retry::bounded_message;
 use crate::hedge::Hedge;
 use crate::layer::Off;
@@ -370,17 +371,9 @@ where
     let turn: Reservation<(), RateLimited> = Mutex::new(turn);
     let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(slot);
     let timed = plan.operation.operation.as_deref().map(Timed);
-    let settings = &plan.shared.settings;
-    let failure = settings.failure;
-    // `Retrying` comes only with a policy (`CoordLayer::retry`); none retries nothing.
-    let policy = settings.retry.as_ref().unwrap_or_else(|| no_retry());
-    let retrier = OperationRetrier {
-        policy,
-        operation: &plan.operation,
-    };
+    let failure = plan.shared.settings.failure;
+    let (policy, retrier) = retrier(&plan);
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
-    // A failed response's `Retry-After` holds the next attempt back (at most the policy's
-    // longest back-off), through a gate outside the others.
     let not_before = NotBefore::default();
     let clock = policy.clock_ref();
     let longest = policy.settings().max_delay;
@@ -392,12 +385,7 @@ where
             return Err(Failed::Error(Error::Inner(error)));
         }
         let out = classify(failure, inner.call(replay.replay(&request)).await);
-        if let Err(Failed::Response(response, _)) = &out
-            && let Some(wait) = retry_after(response)
-            && let Some(at) = clock.now().checked_add(wait.min(longest))
-        {
-            not_before.set(at);
-        }
+        hold_back(&not_before, clock, longest, &out);
         out
     };
     let held_back = RetryAfter {
@@ -438,13 +426,8 @@ where
     let turn: Reservation<(), RateLimited> = Mutex::new(turn);
     let slot: Reservation<OwnedBulkheadPermit, BulkheadFull> = Mutex::new(slot);
     let timed = plan.operation.operation.as_deref().map(Timed);
-    let settings = &plan.shared.settings;
-    let failure = settings.failure;
-    let policy = settings.retry.as_ref().unwrap_or_else(|| no_retry());
-    let retrier = OperationRetrier {
-        policy,
-        operation: &plan.operation,
-    };
+    let failure = plan.shared.settings.failure;
+    let (policy, retrier) = retrier(&plan);
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
     let not_before = Arc::new(NotBefore::default());
     let clock = policy.clock_ref();
@@ -466,12 +449,7 @@ where
                 return Err(Failed::Error(Error::Inner(error)));
             }
             let out = classify(failure, service.call(request).await);
-            if let Err(Failed::Response(response, _)) = &out
-                && let Some(wait) = retry_after(response)
-                && let Some(at) = clock.now().checked_add(wait.min(longest))
-            {
-                not_before.set(at);
-            }
+            hold_back(&not_before, &clock, longest, &out);
             out
         }
     };
@@ -493,7 +471,39 @@ where
     unwrap_out(stack.run_hedged().await)
 }
 
-/// The policy of a layer without one (unreachable: `Retrying` comes with a policy).
+/// The retry policy of a call (a layer that only hedges has none: it retries nothing) and its
+/// retry loop.
+fn retrier(plan: &Plan) -> (&RetryPolicy, OperationRetrier<'_>) {
+    let policy = plan
+        .shared
+        .settings
+        .retry
+        .as_ref()
+        .unwrap_or_else(|| no_retry());
+    let retrier = OperationRetrier {
+        policy,
+        operation: &plan.operation,
+    };
+    (policy, retrier)
+}
+
+/// A failed response's `Retry-After` holds the next attempt back (at most the policy's longest
+/// back-off), through the gate outside the others.
+fn hold_back<ResB, E>(
+    not_before: &NotBefore,
+    clock: &Clock,
+    longest: Duration,
+    out: &Out<ResB, E>,
+) {
+    if let Err(Failed::Response(response, _)) = out
+        && let Some(wait) = retry_after(response)
+        && let Some(at) = clock.now().checked_add(wait.min(longest))
+    {
+        not_before.set(at);
+    }
+}
+
+/// The policy of a layer without one: it only hedges.
 fn no_retry() -> &'static RetryPolicy {
     static NO_RETRY: std::sync::OnceLock<RetryPolicy> = std::sync::OnceLock::new();
     NO_RETRY.get_or_init(RetryPolicy::no_retry)
