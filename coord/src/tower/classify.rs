@@ -92,10 +92,24 @@ fn grpc_as_http(code: &[u8]) -> u16 {
     }
 }
 
-/// A response's `Retry-After` in seconds (`Retry-After: 120`); the HTTP-date form is not read.
+/// A response's `Retry-After`: seconds (`Retry-After: 120`) or an HTTP-date (`Wed, 21 Oct
+/// 2015 07:28:00 GMT`, any of the three forms RFC 9110 has recipients accept), as the wait
+/// from now; a date already past is no wait. Anything else is ignored.
 pub(super) fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
-    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse().ok().map(Duration::from_secs)
+    let value = response
+        .headers()
+        .get(header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// What a server answers a rejection or a time-out with, and the rejection's type name; `None`
@@ -191,7 +205,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds_only() {
+    fn retry_after_reads_seconds_and_dates() {
         let with = |value: &str| {
             let mut response = Response::new(());
             response
@@ -201,8 +215,20 @@ mod tests {
         };
         assert_eq!(with("120"), Some(Duration::from_secs(120)));
         assert_eq!(with(" 3 "), Some(Duration::from_secs(3)));
-        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        // A date past is no wait; one ahead is the time until it (whole seconds on the wire).
+        assert_eq!(with("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            with("Wednesday, 21-Oct-15 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let ahead = std::time::SystemTime::now() + Duration::from_secs(90);
+        let wait = with(&httpdate::fmt_http_date(ahead)).unwrap();
+        assert!(
+            (Duration::from_secs(88)..=Duration::from_secs(90)).contains(&wait),
+            "{wait:?}"
+        );
         assert_eq!(with("-1"), None);
+        assert_eq!(with("soon"), None);
         assert_eq!(retry_after(&Response::new(())), None);
     }
 
