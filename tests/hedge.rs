@@ -469,3 +469,34 @@ async fn the_attribute_configures_a_hedge_named_after_the_operation() {
     );
     assert_eq!(hedge.snapshot().calls, 1);
 }
+
+#[derive(Debug, PartialEq)]
+enum WalledError {
+    Full,
+}
+
+impl From<coord::BulkheadFull> for WalledError {
+    fn from(_: coord::BulkheadFull) -> Self {
+        WalledError::Full
+    }
+}
+
+#[hedge(after = "10ms", name = "hedge.attr.walled")]
+#[coord::bulkhead(name = "hedge.attr.walled", max_concurrent = 1)]
+async fn walled() -> Result<(), WalledError> {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_bulkhead_holds_a_hedge_back_instead_of_rejecting_it() {
+    let hedge = on_paused_clock(
+        "hedge.attr.walled",
+        HedgeConfig::after(Duration::from_millis(10)),
+    );
+    assert_eq!(walled().await, Ok(()));
+    let snapshot = hedge.snapshot();
+    assert_eq!((snapshot.hedges_started, snapshot.hedges_denied), (0, 1));
+    let bulkhead = coord::bulkheads::find("hedge.attr.walled").unwrap();
+    assert_eq!(bulkhead.snapshot().rejected, 0);
+}

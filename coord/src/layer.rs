@@ -56,7 +56,8 @@ pub trait Gate: Copy {
     /// Releases a permit without counting the attempt (a gate further in rejected it).
     fn ignore(&self, permit: Self::Permit);
     /// Whether an extra attempt may start now, asked before a hedge starts: `false` (an open
-    /// breaker) holds the hedge back instead of spending an attempt on a sure rejection.
+    /// breaker, a full bulkhead) holds the hedge back instead of spending an attempt on a
+    /// sure rejection or a wait.
     #[inline(always)]
     fn may_admit(&self) -> bool {
         true

@@ -62,6 +62,12 @@ impl<'a, Out> Gate for BulkheadGate<'a, Out> {
     fn ignore(&self, permit: BulkheadPermit<'a>) {
         drop(permit);
     }
+
+    /// A hedge is extra load: it neither queues for a slot nor is rejected for want of one,
+    /// it is held back while every slot is taken.
+    fn may_admit(&self) -> bool {
+        self.bulkhead.in_flight() < self.bulkhead.max_concurrent()
+    }
 }
 
 impl<Out> GateFor<Out> for BulkheadGate<'_, Out> {
