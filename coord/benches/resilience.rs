@@ -2,7 +2,8 @@
 //! bulkhead acquire + release (sync, and async vs tokio's `Semaphore`), rate limiter `check` vs
 //! `governor` on 1 and 2 threads, and `coord::timeout` vs `tokio::time::timeout` on a future
 //! that is ready at once; and the `#[timeout]` attribute vs a hand-written
-//! `tokio::time::timeout` around the same `async fn`.
+//! `tokio::time::timeout` around the same `async fn`; and `#[hedge]` on a call that answers
+//! before its delay (the common case: no hedge starts) beside the bare call.
 //!
 //! `cargo bench -p coord --bench resilience -- --warm-up-time 1 --measurement-time 3`
 
@@ -186,8 +187,28 @@ fn timeout_attribute(c: &mut Criterion) {
     group.finish();
 }
 
+#[coord::hedge(after = "50ms", name = "bench.hedge")]
+async fn ready_hedged(x: u64) -> Result<u64, coord::TimedOut> {
+    Ok(x)
+}
+
+fn hedge_attribute(c: &mut Criterion) {
+    let runtime = current_thread_runtime();
+    let _context = runtime.enter();
+    let _ = poll_once(ready_hedged(0));
+    let mut group = c.benchmark_group("hedge_attribute_ready");
+    group.bench_function("bare", |b| {
+        b.iter(|| black_box(poll_once(ready_body(black_box(1)))))
+    });
+    group.bench_function("coord_hedge_attribute", |b| {
+        b.iter(|| black_box(poll_once(ready_hedged(black_box(1)))))
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    hedge_attribute,
     timeout_attribute,
     bulkhead,
     rate_limit_one_thread,
