@@ -153,6 +153,26 @@ fn the_sampler_thread_fills_the_history() {
 }
 
 #[test]
+fn without_the_thread_health_reads_the_host_again_once_a_sample_is_older_than_the_interval() {
+    let monitor = PerformanceMonitor::new();
+    monitor
+        .configure(MonitorConfig::default().collection_interval(Duration::from_millis(200)))
+        .unwrap();
+    monitor.record_system_health();
+    let _ = monitor.system_health();
+    assert_eq!(
+        monitor.history().len(),
+        1,
+        "a fresh sample is used as it is"
+    );
+    std::thread::sleep(Duration::from_millis(210));
+    let _ = monitor.system_health();
+    let history = monitor.history();
+    assert_eq!(history.len(), 2, "a stale one is read again");
+    assert!(history[1].timestamp > history[0].timestamp);
+}
+
+#[test]
 fn the_history_never_exceeds_max_data_points() {
     let monitor = PerformanceMonitor::new();
     monitor

@@ -404,16 +404,27 @@ impl PerformanceMonitor {
     /// Scores this process and its operations; see [`SystemHealth::assess`] for the formula.
     ///
     /// Never waits, so it is safe inside async handlers: CPU and memory come from the latest
-    /// sample. If there is none yet, one is read now without waiting (and kept in the history):
+    /// sample (read again now when the background thread is not running and it is older than
+    /// the collection interval). If there is none yet, one is read now without waiting (and kept in the history):
     /// within the first 200 ms of the process's first reading CPU use cannot be measured yet,
     /// so it does not count (`sampled: false`, the verdict says so) and that reading is not
     /// kept. Error rate and worst p99 come from the operations' last 60 s when the windows
     /// have data, otherwise from everything recorded since start.
     pub fn system_health(&self) -> SystemHealth {
         let latest = lock(&self.shared.history).back().cloned();
+        // Without the background thread nothing renews the sample: one older than the
+        // collection interval is read again here (at most once an interval, however often
+        // health is asked), so that readiness does not freeze on the first reading.
+        let stale = |sample: &SystemSample| {
+            !self.is_active()
+                && sample
+                    .timestamp
+                    .elapsed()
+                    .map_or(true, |age| age >= self.shared.config().collection_interval)
+        };
         let (sample, measured) = match latest {
-            Some(sample) => (sample, true),
-            None => {
+            Some(sample) if !stale(&sample) => (sample, true),
+            _ => {
                 let (sample, measured) = sampler::sample_now();
                 if measured {
                     self.shared.push_sample(sample.clone());
