@@ -528,11 +528,7 @@ where
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let (inner, ready, plan) = self.take_call(&request);
         let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
-        let call = call_once(inner, ready, plan, request);
-        match observe {
-            Some(observe) => Box::pin(observe.around(call)),
-            None => Box::pin(call),
-        }
+        observed(observe, call_once(inner, ready, plan, request))
     }
 }
 
@@ -557,18 +553,29 @@ where
         let (inner, ready, plan) = self.take_call(&request);
         let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
         let replay = self.replay.0.clone();
-        if let Some(hedge) = plan.operation.hedge.clone() {
-            let call = call_hedged(inner, ready, plan, replay, request, hedge);
-            return match observe {
-                Some(observe) => Box::pin(observe.around(call)),
-                None => Box::pin(call),
-            };
+        match plan.operation.hedge.clone() {
+            Some(hedge) => observed(
+                observe,
+                call_hedged(inner, ready, plan, replay, request, hedge),
+            ),
+            None => observed(observe, call_retried(inner, ready, plan, replay, request)),
         }
-        let call = call_retried(inner, ready, plan, replay, request);
-        match observe {
-            Some(observe) => Box::pin(observe.around(call)),
-            None => Box::pin(call),
-        }
+    }
+}
+
+/// A call's future, boxed, inside its span and HTTP duration when the layer records them.
+fn observed<ResB, E, F>(
+    observe: Option<Observe>,
+    call: F,
+) -> BoxFuture<Result<Response<ResB>, Error<E>>>
+where
+    F: Future<Output = Result<Response<ResB>, Error<E>>> + Send + 'static,
+    ResB: Send + 'static,
+    E: Send + 'static,
+{
+    match observe {
+        Some(observe) => Box::pin(observe.around(call)),
+        None => Box::pin(call),
     }
 }
 
