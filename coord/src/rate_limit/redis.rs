@@ -10,36 +10,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::shared::{Ask, Failure, Grant};
-
-/// GCRA on Redis's clock, in microseconds (a double holds today's microseconds exactly).
-/// `KEYS[1]`: the arrival time of the next call. `ARGV`: spacing, tolerance, longest wait (all
-/// µs) and the most permits to take at once. Answers `{permits, wait}`: `permits` admitted
-/// after `wait` µs, or `{0, retry_after}`. The key expires once its time has passed: a missing
-/// key is a full burst, exactly what a past arrival time means.
-pub(crate) const SCRIPT: &str = r"
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local max_wait = tonumber(ARGV[3])
-local want = tonumber(ARGV[4])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = now
-local stored = redis.call('GET', KEYS[1])
-if stored then tat = tonumber(stored) or now end
-local start = math.max(tat, now)
-local wait = start - now - tolerance
-if wait < 0 then wait = 0 end
-if wait > max_wait then return {0, math.ceil(wait)} end
-local n = 1
-if wait == 0 and want > 1 then
-  n = math.min(want, math.floor((now + tolerance - start) / interval) + 1)
-end
-local next_tat = start + n * interval
-redis.call('SET', KEYS[1], string.format('%.17g', next_tat),
-  'PX', math.ceil((next_tat - now) / 1000) + 1000)
-return {n, math.ceil(wait)}
-";
+use super::shared::{Ask, Failure, Grant, SCRIPT};
 
 /// The first back-off after a failure; it doubles up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(50);

@@ -38,6 +38,36 @@ use super::redis::Backend;
 #[cfg(not(feature = "redis"))]
 pub(crate) enum Backend {}
 
+/// The Lua script a shared limiter runs (by its SHA-1, `EVALSHA`) for each admission: GCRA on
+/// Redis's clock, in microseconds (a double holds today's microseconds exactly).
+/// `KEYS[1]`: the arrival time of the next call. `ARGV`: spacing, tolerance, longest wait (all
+/// µs) and the most permits to take at once. Answers `{permits, wait}`: `permits` admitted
+/// after `wait` µs, or `{0, retry_after}`. The key expires once its time has passed: a missing
+/// key is a full burst, exactly what a past arrival time means.
+pub const SCRIPT: &str = r"
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = now
+local stored = redis.call('GET', KEYS[1])
+if stored then tat = tonumber(stored) or now end
+local start = math.max(tat, now)
+local wait = start - now - tolerance
+if wait < 0 then wait = 0 end
+if wait > max_wait then return {0, math.ceil(wait)} end
+local n = 1
+if wait == 0 and want > 1 then
+  n = math.min(want, math.floor((now + tolerance - start) / interval) + 1)
+end
+local next_tat = start + n * interval
+redis.call('SET', KEYS[1], string.format('%.17g', next_tat),
+  'PX', math.ceil((next_tat - now) / 1000) + 1000)
+return {n, math.ceil(wait)}
+";
+
 /// The environment variable naming the Redis of shared limiters that name none.
 pub const REDIS_URL_VAR: &str = "COORD_REDIS_URL";
 
@@ -86,10 +116,12 @@ pub struct SharedConfig {
     /// The longest a call waits for Redis (default 50 ms), connecting included.
     pub timeout: Duration,
     /// Permits taken per round trip when that many are free now (default 1). With `k > 1` an
-    /// instance holds up to `k - 1` permits for other callers, which it drops unused once their
-    /// turns are `k` spacings old: the fleet still never exceeds the rate, but a quiet instance
-    /// may hold permits another could have used (up to `(k - 1) × instances` calls under the rate
-    /// in a period), and held permits are spent in bursts of up to `k` per instance.
+    /// instance holds up to `k - 1` permits for its later callers (dropped unused after one
+    /// `per`), so a round trip serves up to `k` calls. The cost in accuracy: a held permit is
+    /// spent later than its turn, so in any window the fleet may admit up to `(k - 1) ×
+    /// instances` calls more than `rate` (plus `burst`) allows; and a quiet instance may hold
+    /// permits a busy one could have used, admitting as many fewer. Only permits free *now*
+    /// are batched: a call that has to wait or is rejected is one round trip.
     pub batch: u64,
 }
 
@@ -298,6 +330,8 @@ pub(crate) struct Shared {
     fallback: RateLimiter,
     backend: Option<Arc<Backend>>,
     held: Mutex<Held>,
+    /// How long held permits stay valid: the limiter's period.
+    period: Duration,
     stats: Stats,
 }
 
@@ -363,6 +397,7 @@ impl Shared {
             fallback: RateLimiter::unchecked(Arc::clone(name), local, clock::Source::system()),
             backend,
             held: Mutex::new(Held::default()),
+            period: config.per,
             stats: Stats::default(),
             config: shared,
         }
@@ -467,10 +502,12 @@ impl Shared {
 
     fn hold(&self, permits: u64) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        // The permits' turns are at most `k` spacings away; past that they are stale.
-        let span = Duration::from_secs_f64((self.interval_us * self.config.batch as f64) / 1e6);
-        held.permits = permits;
-        held.until = Instant::now().checked_add(span);
+        // Never more than `k - 1` held: what bounds the fleet's excess in any window.
+        held.permits = held
+            .permits
+            .saturating_add(permits)
+            .min(self.config.batch - 1);
+        held.until = Instant::now().checked_add(self.period);
     }
 
     fn take_held(&self) -> bool {
