@@ -245,7 +245,8 @@ pub struct RateLimitSnapshot {
     /// Its configured wait (serialized as `max_wait_ms`).
     #[serde(rename = "max_wait_ms", with = "crate::serde_ms::ms")]
     pub max_wait: Duration,
-    /// Calls that could be admitted at once right now (0..=burst).
+    /// Calls that could be admitted at once right now (0..=burst); for a shared limiter, by its
+    /// local fallback.
     pub available: u64,
     /// Calls rejected since creation or the last [`crate::reset`].
     pub rejected: u64,
@@ -545,6 +546,12 @@ impl RateLimiter {
             .checked_div(interval)
             .unwrap_or(0)
             .min(config.burst);
+        let shared = self.shared_part();
+        // A shared limiter's own word is unused: what it could admit at once locally is its
+        // fallback's (the fleet's is in Redis, and reading it would cost a round trip).
+        let available = shared
+            .as_ref()
+            .map_or(available, |shared| shared.fallback_available());
         RateLimitSnapshot {
             name: self.name.to_string(),
             rate: config.rate,
@@ -555,7 +562,7 @@ impl RateLimiter {
             rejected: self.counters.rejected.load(Relaxed),
             waits: self.counters.waits.load(Relaxed),
             total_wait: Duration::from_nanos(self.counters.wait_nanos.load(Relaxed)),
-            shared: self.shared_part().map(|shared| shared.snapshot()),
+            shared: shared.map(|shared| shared.snapshot()),
         }
     }
 

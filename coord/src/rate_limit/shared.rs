@@ -104,7 +104,7 @@ pub enum OnFailure {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SharedConfig {
-    /// The Redis URL (`redis://[user:password@]host:port/db`, `rediss://`, `unix://`); `None`
+    /// The Redis URL (`redis://[user:password@]host:port/db` or `unix:///path`; no TLS); `None`
     /// (the default) reads `COORD_REDIS_URL` when the limiter is made. With neither, the
     /// limiter decides every call locally, as when Redis is down.
     pub url: Option<String>,
@@ -198,10 +198,11 @@ impl SharedConfig {
 
 /// Checks a Redis URL's form without connecting.
 pub(crate) fn check_url(url: &str) -> Result<(), String> {
-    const SCHEMES: [&str; 4] = ["redis://", "rediss://", "unix://", "redis+unix://"];
+    // No `rediss://`: the `redis` feature builds the client without TLS.
+    const SCHEMES: [&str; 3] = ["redis://", "unix://", "redis+unix://"];
     let Some(rest) = SCHEMES.iter().find_map(|scheme| url.strip_prefix(scheme)) else {
         return Err(format!(
-            "`{}` is not a Redis URL; expected redis://host:port/db (or rediss://, unix://)",
+            "`{}` is not a Redis URL; expected redis://host:port/db or unix:///path (no TLS)",
             redact(url)
         ));
     };
@@ -556,6 +557,12 @@ impl Shared {
         }
     }
 
+    /// What the local fallback could admit at once now.
+    pub(crate) fn fallback_available(&self) -> u64 {
+        self.fallback.snapshot().available
+    }
+
+    /// The shared numbers now.
     pub(crate) fn snapshot(&self) -> SharedSnapshot {
         let s = &self.stats;
         let up = self.backend.as_ref().is_some_and(|backend| backend.is_up());
@@ -853,7 +860,8 @@ mod tests {
     #[test]
     fn urls_are_checked_by_form() {
         assert!(check_url("redis://127.0.0.1:6379/").is_ok());
-        assert!(check_url("rediss://cache.internal:6380/2").is_ok());
+        assert!(check_url("redis://cache.internal:6380/2").is_ok());
+        assert!(check_url("rediss://cache.internal:6380/2").is_err());
         assert!(check_url("http://cache:6379").is_err());
         assert!(check_url("redis://").is_err());
         assert!(check_url("cache:6379").is_err());
