@@ -153,6 +153,9 @@ impl Backend {
 
     /// One admission: `EVALSHA` (with a reload on `NOSCRIPT`), within `ask.deadline`.
     pub(crate) fn eval(&self, ask: &Ask<'_>) -> Result<Grant, Failure> {
+        // Out of time before asking (an async caller's round trip queued behind slow ones):
+        // not Redis's failure, so no back-off.
+        remaining(ask.deadline)?;
         let result = self.take(ask.deadline).and_then(|mut conn| {
             let result = self.eval_on(&mut conn, ask);
             // A time-out or broken pipe leaves the connection mid-reply: never reuse it.

@@ -72,7 +72,7 @@ return {n, math.ceil(wait)}
 pub const REDIS_URL_VAR: &str = "COORD_REDIS_URL";
 
 /// What a shared rate limiter does with a call Redis did not answer within the timeout.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OnFailure {
@@ -174,7 +174,7 @@ impl SharedConfig {
     }
 
     /// Checks the URL's form, that `instances` and `batch` are at least 1 and the timeout is
-    /// longer than zero.
+    /// longer than zero and at most [`MAX_TIMEOUT`].
     pub fn validate(&self) -> Result<(), RateLimitConfigError> {
         let fail = |key, message: String| Err(RateLimitConfigError { key, message });
         if self.instances == 0 {
@@ -186,6 +186,15 @@ impl SharedConfig {
         if self.timeout.is_zero() {
             return fail("shared.timeout", "must be longer than zero".into());
         }
+        if self.timeout > MAX_TIMEOUT {
+            return fail(
+                "shared.timeout",
+                format!(
+                    "{:?} is over the {MAX_TIMEOUT:?} a caller may be held",
+                    self.timeout
+                ),
+            );
+        }
         if let Some(url) = &self.url {
             check_url(url).map_err(|message| RateLimitConfigError {
                 key: "shared.url",
@@ -195,6 +204,9 @@ impl SharedConfig {
         Ok(())
     }
 }
+
+/// The longest [`SharedConfig::timeout`]: a caller held longer by a rate limiter is hung.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Checks a Redis URL's form without connecting.
 pub(crate) fn check_url(url: &str) -> Result<(), String> {
@@ -448,7 +460,7 @@ impl Shared {
             tolerance_us: self.tolerance_us,
             max_wait_us: max_wait as f64 / 1e3,
             want: self.config.batch,
-            deadline: started + self.config.timeout,
+            deadline: started.checked_add(self.config.timeout).unwrap_or(started),
         }
     }
 
@@ -507,7 +519,7 @@ impl Shared {
         held.permits = held
             .permits
             .saturating_add(permits)
-            .min(self.config.batch - 1);
+            .min(self.config.batch.saturating_sub(1));
         held.until = Instant::now().checked_add(self.period);
     }
 
@@ -732,7 +744,9 @@ impl SharedAdmit {
                             started,
                             // A little past the helper's own deadline: its answer (a time-out
                             // included) normally comes first.
-                            deadline: timer::sleep(shared.config.timeout + ASYNC_SLACK),
+                            deadline: timer::sleep(
+                                shared.config.timeout.saturating_add(ASYNC_SLACK),
+                            ),
                         },
                         None => {
                             let verdict = shared.finish(
@@ -880,6 +894,10 @@ mod tests {
             "shared.timeout"
         );
         assert_eq!(key(SharedConfig::default().url("mysql://x")), "shared.url");
+        assert_eq!(
+            key(SharedConfig::default().timeout(Duration::from_secs(61))),
+            "shared.timeout"
+        );
         assert!(SharedConfig::default().validate().is_ok());
     }
 }
