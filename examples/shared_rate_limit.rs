@@ -76,15 +76,20 @@ fn start_redis() -> Option<(Child, String)> {
 }
 
 fn main() {
-    let redis = start_redis();
+    // Without the feature a server would go unused.
+    let redis = if cfg!(feature = "redis") {
+        start_redis()
+    } else {
+        None
+    };
     let url = redis.as_ref().map(|(_, url)| url.clone());
     match (&url, cfg!(feature = "redis")) {
-        (Some(url), true) => println!("sharing the quota through {url}"),
-        (Some(_), false) => println!(
+        (Some(url), _) => println!("sharing the quota through {url}"),
+        (None, false) => println!(
             "LOCAL-ONLY: coord was built without its `redis` feature \
              (run with --features redis); every call is decided on this instance's share"
         ),
-        (None, _) => println!(
+        (None, true) => println!(
             "LOCAL-ONLY: redis-server is not on PATH; every call is decided on this \
              instance's share"
         ),
@@ -108,8 +113,13 @@ fn main() {
         return;
     }
 
+    let sharing = url.is_some();
     let admitted = traffic(Duration::from_secs(1));
-    println!("1 s on the shared quota: {admitted} charges admitted (20/s, bursts of 5)");
+    if sharing {
+        println!("1 s on the shared quota: {admitted} charges admitted (20/s, bursts of 5)");
+    } else {
+        println!("1 s local-only: {admitted} charges admitted (this instance's 10/s)");
+    }
 
     if let Some((mut child, _)) = redis {
         let _ = child.kill();
