@@ -560,3 +560,88 @@ fn zero_rate_instances_batch_and_timeout_are_refused() {
     }
     assert!(coord::rate_limit::find("shared.bad.zero").is_none());
 }
+
+// ---- tower ----
+
+/// A service answering 200 at once.
+#[cfg(feature = "tower")]
+#[derive(Clone)]
+struct Ok200;
+
+#[cfg(feature = "tower")]
+impl coord::tower::Service<http::Request<()>> for Ok200 {
+    type Response = http::Response<()>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        std::future::ready(Ok(http::Response::new(())))
+    }
+}
+
+#[cfg(feature = "tower")]
+#[test]
+fn a_tower_layer_waits_for_redis_in_poll_ready_without_blocking_it() {
+    use coord::tower::{CoordLayer, Service};
+
+    let Some(redis) = Redis::start() else { return };
+    let layer = CoordLayer::new("shared.tower").rate_limit(
+        RateLimitConfig::default().rate(10).burst(3).shared_with(
+            SharedConfig::default()
+                .url(redis.url())
+                .timeout(Duration::from_secs(1)),
+        ),
+    );
+    let mut service = tower_layer::Layer::layer(&layer, Ok200);
+    fn assert_send<T: Send>(_: &T) {}
+    assert_send(&service);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        std::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .unwrap();
+        assert!(service.call(http::Request::new(())).await.is_ok());
+    });
+    let limiter = coord::rate_limiter("shared.tower");
+    assert_eq!(shared_numbers(&limiter).redis_calls, 1);
+
+    // A paused Redis: the first poll returns at once (the blocking path would hold it for the
+    // whole second of the timeout); the turn comes from the local fallback after the timeout.
+    assert_eq!(redis.command(&["CLIENT", "PAUSE", "3000", "ALL"]), "+OK");
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let polled = Instant::now();
+    let first = runtime.block_on(async { service.poll_ready(&mut cx) });
+    let took = polled.elapsed();
+    assert!(
+        first.is_pending(),
+        "poll_ready decided before Redis answered"
+    );
+    assert!(
+        took < Duration::from_millis(500),
+        "poll_ready blocked {took:?}"
+    );
+    let waited = Instant::now();
+    runtime.block_on(async {
+        std::future::poll_fn(|cx| service.poll_ready(cx))
+            .await
+            .unwrap();
+        assert!(service.call(http::Request::new(())).await.is_ok());
+    });
+    assert!(
+        waited.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        waited.elapsed()
+    );
+    let numbers = shared_numbers(&limiter);
+    assert_eq!((numbers.redis_timeouts, numbers.fallbacks), (1, 1));
+}

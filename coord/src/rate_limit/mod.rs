@@ -607,6 +607,14 @@ impl RateLimiter {
         }
     }
 
+    /// A shared limiter's admission future, waiting up to the configured `max_wait` (what a
+    /// tower service's `poll_ready` polls instead of blocking); `None` for a local limiter.
+    #[cfg(feature = "tower")]
+    pub(crate) fn shared_admit(&self) -> Option<SharedAdmit> {
+        self.shared_part()
+            .map(|shared| SharedAdmit::new(shared, nanos(self.max_wait())))
+    }
+
     /// GCRA: reserves the next turn if it comes within `max_wait` nanoseconds, returning the
     /// wait until it (0: admitted now); otherwise the time until a call would be admitted.
     #[inline]
