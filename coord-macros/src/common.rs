@@ -111,6 +111,20 @@ impl<'a, 'm> Key<'a, 'm> {
         }
     }
 
+    /// A `true` or `false` literal.
+    pub(crate) fn boolean(&self, example: &str) -> syn::Result<bool> {
+        match self.lit("`true` or `false`", example)? {
+            Lit::Bool(lit) => Ok(lit.value),
+            other => Err(self.error(
+                other.span(),
+                format!(
+                    "expects `true` or `false`, like `{} = {example}`",
+                    self.name
+                ),
+            )),
+        }
+    }
+
     /// A non-empty string literal.
     pub(crate) fn name(&self, example: &str) -> syn::Result<LitStr> {
         let lit = self.string(example)?;

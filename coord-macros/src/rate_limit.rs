@@ -1,4 +1,4 @@
-//! `#[rate_limit(rate = 100, per = "1s", burst = 10, max_wait = "0ms", name = "api")]`.
+//! `#[rate_limit(rate = 100, per = "1s", burst = 10, max_wait = "0ms", name = "api", shared = true)]`.
 
 use std::time::Duration;
 
@@ -10,7 +10,7 @@ use coord_limits::rate_limit::DEFAULT_RATE;
 use crate::common::{Errors, Setters, parse_keys};
 use crate::compose::{GateArgs, GateKind};
 
-const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait"];
+const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait", "shared"];
 
 /// The checked arguments of one `#[rate_limit(...)]`.
 #[derive(Default)]
@@ -20,6 +20,7 @@ pub(crate) struct RateLimitArgs {
     per: Option<(Duration, Span)>,
     burst: Option<u32>,
     max_wait: Option<Duration>,
+    shared: Option<bool>,
 }
 
 impl RateLimitArgs {
@@ -38,6 +39,7 @@ impl RateLimitArgs {
                     }
                     args.per = Some((per, span));
                 }
+                "shared" => args.shared = Some(key.boolean("true")?),
                 _ => args.max_wait = Some(key.duration("\"10ms\"")?.0),
             }
             Ok(())
@@ -81,6 +83,7 @@ impl GateArgs for RateLimitArgs {
             .duration("per", self.per.map(|(per, _)| per))
             .set("burst", self.burst.map(u64::from))
             .duration("max_wait", self.max_wait)
+            .set("shared", self.shared)
             .finish()
     }
 }

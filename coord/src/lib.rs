@@ -174,9 +174,11 @@ pub use perf::{
     HealthThresholds, MonitorConfig, MonitorConfigError, OperationGuard, OperationStats,
     PerformanceMonitor, PerformanceReport, SystemHealth, SystemSample,
 };
+pub use rate_limit::{
+    OnFailure, RateLimitConfig, RateLimitConfigError, RateLimited, RateLimiter, SharedConfig,
+};
 #[doc(hidden)]
-pub use rate_limit::RateLimitSnapshot;
-pub use rate_limit::{RateLimitConfig, RateLimitConfigError, RateLimited, RateLimiter};
+pub use rate_limit::{RateLimitSnapshot, SharedSnapshot};
 pub use recording::{enabled, set_enabled};
 pub use report::{Report, ReportError, TimeoutCount};
 pub use retry::{BudgetConfig, Jitter, RetryPolicy, register_policy};

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{RateLimitConfig, RateLimited, RateLimiter, nanos};
+use super::{RateLimitConfig, RateLimited, RateLimiter, SharedAdmit, nanos};
 use crate::clock::timer;
 use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 
@@ -56,6 +56,9 @@ impl<Out> Gate for RateGate<'_, Out> {
     #[inline(always)]
     fn admit_async(&self) -> RateAdmit {
         let limiter = self.limiter;
+        if limiter.is_shared.load(std::sync::atomic::Ordering::Relaxed) {
+            return admit_shared(limiter);
+        }
         // The turn is reserved now; the future only waits for it.
         match limiter.reserve(nanos(limiter.max_wait())) {
             Ok(0) => RateAdmit::Ready(Some(Ok(()))),
@@ -79,12 +82,30 @@ impl<Out> GateFor<Out> for RateGate<'_, Out> {
     fn release(&self, (): (), _: &Out) {}
 }
 
+/// A shared limiter's admission: a round trip to Redis off the caller's thread.
+#[cold]
+fn admit_shared(limiter: &RateLimiter) -> RateAdmit {
+    match limiter.shared_part() {
+        Some(shared) => RateAdmit::Shared(Box::new(SharedAdmit::new(
+            shared,
+            nanos(limiter.max_wait()),
+        ))),
+        None => match limiter.reserve(nanos(limiter.max_wait())) {
+            Ok(0) => RateAdmit::Ready(Some(Ok(()))),
+            Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
+            Err(retry_after) => RateAdmit::Ready(Some(Err(limiter.reject(retry_after)))),
+        },
+    }
+}
+
 /// The admission future of a rate limiter: decided at once, or a wait for the reserved turn.
 pub enum RateAdmit {
     /// Admitted or rejected (`None` once taken).
     Ready(Option<Result<(), RateLimited>>),
     /// Waiting for the reserved turn.
     Waiting(timer::Sleep),
+    /// A shared limiter's answer from Redis (boxed: local limiters' futures stay small).
+    Shared(Box<SharedAdmit>),
 }
 
 impl fmt::Debug for RateAdmit {
@@ -92,6 +113,7 @@ impl fmt::Debug for RateAdmit {
         match self {
             RateAdmit::Ready(_) => f.write_str("RateAdmit::Ready"),
             RateAdmit::Waiting(_) => f.write_str("RateAdmit::Waiting"),
+            RateAdmit::Shared(_) => f.write_str("RateAdmit::Shared"),
         }
     }
 }
@@ -105,6 +127,7 @@ impl Future for RateAdmit {
             // Polled again after completion: admitted (the turn was taken).
             RateAdmit::Ready(ready) => Poll::Ready(ready.take().unwrap_or(Ok(()))),
             RateAdmit::Waiting(sleep) => Pin::new(sleep).poll(cx).map(Ok),
+            RateAdmit::Shared(admit) => Pin::new(&mut **admit).poll(cx),
         }
     }
 }

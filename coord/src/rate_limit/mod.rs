@@ -24,8 +24,8 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
 use crate::clock::timer;
@@ -33,8 +33,13 @@ use crate::clock::timer;
 mod clock;
 pub(crate) mod file;
 pub(crate) mod layer;
+#[cfg(feature = "redis")]
+mod redis;
 mod registry;
 pub(crate) mod section;
+pub mod shared;
+
+pub use shared::{OnFailure, SharedAdmit, SharedConfig, SharedSnapshot};
 
 pub use registry::{find, snapshots};
 // Compatibility paths: each has its one documented home at the root (the lookups, which load
@@ -69,6 +74,9 @@ pub struct RateLimitConfig {
     /// How long a call may wait for its turn before it is rejected (default zero: reject at
     /// once). `Duration::MAX` waits as long as it takes.
     pub max_wait: Duration,
+    /// Fleet-wide: the quota lives in Redis and every instance naming this limiter draws on it
+    /// (see [`shared`]); `None` (the default): this process only.
+    pub shared: Option<SharedConfig>,
 }
 
 impl Default for RateLimitConfig {
@@ -78,6 +86,7 @@ impl Default for RateLimitConfig {
             per: Duration::from_secs(1),
             burst: 10,
             max_wait: Duration::ZERO,
+            shared: None,
         }
     }
 }
@@ -111,8 +120,24 @@ impl RateLimitConfig {
         self
     }
 
-    /// Checks that `rate` and `burst` are at least 1 and that calls are spaced at least a
-    /// nanosecond apart (`per / rate`).
+    /// Shares the quota across the fleet through Redis with the default [`SharedConfig`]
+    /// (`COORD_REDIS_URL`, fail-open at the full rate), or (`false`) keeps it in this process.
+    /// What `#[rate_limit(shared = true)]` sets.
+    #[must_use]
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared.then(SharedConfig::default);
+        self
+    }
+
+    /// Shares the quota across the fleet through the Redis and failure behaviour of `shared`.
+    #[must_use]
+    pub fn shared_with(mut self, shared: SharedConfig) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Checks that `rate` and `burst` are at least 1, that calls are spaced at least a
+    /// nanosecond apart (`per / rate`), and the [`SharedConfig`] if any.
     pub fn validate(&self) -> Result<(), RateLimitConfigError> {
         let fail = |key, message: String| Err(RateLimitConfigError { key, message });
         if self.rate == 0 {
@@ -130,7 +155,10 @@ impl RateLimitConfig {
                 ),
             );
         }
-        Ok(())
+        match &self.shared {
+            Some(shared) => shared.validate(),
+            None => Ok(()),
+        }
     }
 
     /// The spacing of calls and the tolerance (how early a call may come), in nanoseconds.
@@ -217,7 +245,8 @@ pub struct RateLimitSnapshot {
     /// Its configured wait (serialized as `max_wait_ms`).
     #[serde(rename = "max_wait_ms", with = "crate::serde_ms::ms")]
     pub max_wait: Duration,
-    /// Calls that could be admitted at once right now (0..=burst).
+    /// Calls that could be admitted at once right now (0..=burst); for a shared limiter, by its
+    /// local fallback.
     pub available: u64,
     /// Calls rejected since creation or the last [`crate::reset`].
     pub rejected: u64,
@@ -226,6 +255,8 @@ pub struct RateLimitSnapshot {
     /// Time those calls waited (serialized as `total_wait_ms`).
     #[serde(rename = "total_wait_ms", with = "crate::serde_ms::ms")]
     pub total_wait: Duration,
+    /// The shared backend's numbers for a fleet-wide limiter; `None` for a local one.
+    pub shared: Option<SharedSnapshot>,
 }
 
 /// A named GCRA rate limiter. Get a shared one with [`rate_limiter`] or [`rate_limiter_with`],
@@ -240,9 +271,51 @@ pub struct RateLimiter {
     config: std::sync::RwLock<RateLimitConfig>,
     max_wait_nanos: AtomicU64,
     clock: clock::Source,
+    counters: Arc<Counters>,
+    /// Whether `shared` holds a backend: the one load a local limiter's admission adds.
+    is_shared: AtomicBool,
+    shared: std::sync::RwLock<Option<Arc<shared::Shared>>>,
+}
+
+/// Rejections and waits, shared with the limiter's async admissions and its shared backend.
+#[derive(Default)]
+pub(crate) struct Counters {
     rejected: AtomicU64,
     waits: AtomicU64,
     wait_nanos: AtomicU64,
+}
+
+impl Counters {
+    #[cold]
+    fn reject(&self, name: &Arc<str>, retry_after: u64) -> RateLimited {
+        self.rejected.fetch_add(1, Relaxed);
+        // Debug level: under overload every rejected call emits one.
+        tracing::debug!(
+            target: "coord::rate_limit",
+            rate_limiter = &**name,
+            retry_after_ms = retry_after as f64 / 1e6,
+            "rate limit exceeded; call rejected"
+        );
+        RateLimited {
+            name: Arc::clone(name),
+            retry_after: Duration::from_nanos(retry_after),
+        }
+    }
+
+    #[cold]
+    fn record_wait(&self, wait: u64) -> Duration {
+        self.waits.fetch_add(1, Relaxed);
+        let _ = self
+            .wait_nanos
+            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(wait)));
+        Duration::from_nanos(wait)
+    }
+
+    fn reset(&self) {
+        self.rejected.store(0, Relaxed);
+        self.waits.store(0, Relaxed);
+        self.wait_nanos.store(0, Relaxed);
+    }
 }
 
 /// Keeps a hot atomic on a cache line of its own (128 bytes: adjacent-line prefetching pairs
@@ -317,6 +390,11 @@ impl RateLimiter {
     }
 
     fn unchecked(name: Arc<str>, config: RateLimitConfig, clock: clock::Source) -> Self {
+        let counters = Arc::new(Counters::default());
+        let shared = config
+            .shared
+            .clone()
+            .map(|shared| Arc::new(shared::Shared::new(&name, &config, shared, &counters)));
         Self {
             name,
             tat: Padded(AtomicU64::new(0)),
@@ -324,10 +402,27 @@ impl RateLimiter {
             max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
             config: std::sync::RwLock::new(config),
             clock,
-            rejected: AtomicU64::new(0),
-            waits: AtomicU64::new(0),
-            wait_nanos: AtomicU64::new(0),
+            counters,
+            is_shared: AtomicBool::new(shared.is_some()),
+            shared: std::sync::RwLock::new(shared),
         }
+    }
+
+    /// The shared backend, for a fleet-wide limiter.
+    #[inline]
+    fn shared_part(&self) -> Option<Arc<shared::Shared>> {
+        if !self.is_shared.load(Relaxed) {
+            return None;
+        }
+        self.shared
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether the quota is shared across the fleet (see [`shared`]).
+    pub fn is_shared(&self) -> bool {
+        self.is_shared.load(Relaxed)
     }
 
     /// The rate limiter's name.
@@ -353,6 +448,20 @@ impl RateLimiter {
         if *current != config {
             self.gcra.store(config.gcra());
             self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
+            let shared = config.shared.clone().map(|shared| {
+                Arc::new(shared::Shared::new(
+                    &self.name,
+                    &config,
+                    shared,
+                    &self.counters,
+                ))
+            });
+            let mut slot = self
+                .shared
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.is_shared.store(shared.is_some(), Relaxed);
+            *slot = shared;
             *current = config;
         }
         Ok(())
@@ -366,7 +475,7 @@ impl RateLimiter {
     /// Admits a call now, or rejects it with the time until one would be admitted.
     #[inline]
     pub fn check(&self) -> Result<(), RateLimited> {
-        match self.reserve(0) {
+        match self.decide(0) {
             Ok(_) => Ok(()),
             Err(retry_after) => Err(self.reject(retry_after)),
         }
@@ -374,7 +483,7 @@ impl RateLimiter {
 
     /// Admits a call, sleeping this thread until its turn if that comes within `max_wait`.
     pub fn acquire(&self, max_wait: Duration) -> Result<(), RateLimited> {
-        match self.reserve(nanos(max_wait)) {
+        match self.decide(nanos(max_wait)) {
             Ok(0) => Ok(()),
             Ok(wait) => {
                 let wait = self.record_wait(wait);
@@ -388,6 +497,9 @@ impl RateLimiter {
     /// Admits a call, waiting without blocking a thread (on the shared [`crate::clock::timer`]) until
     /// its turn if that comes within `max_wait`.
     pub async fn acquire_async(&self, max_wait: Duration) -> Result<(), RateLimited> {
+        if let Some(shared) = self.shared_part() {
+            return SharedAdmit::new(shared, nanos(max_wait)).await;
+        }
         match self.reserve(nanos(max_wait)) {
             Ok(0) => Ok(()),
             Ok(wait) => {
@@ -434,6 +546,12 @@ impl RateLimiter {
             .checked_div(interval)
             .unwrap_or(0)
             .min(config.burst);
+        let shared = self.shared_part();
+        // A shared limiter's own word is unused: what it could admit at once locally is its
+        // fallback's (the fleet's is in Redis, and reading it would cost a round trip).
+        let available = shared
+            .as_ref()
+            .map_or(available, |shared| shared.fallback_available());
         RateLimitSnapshot {
             name: self.name.to_string(),
             rate: config.rate,
@@ -441,19 +559,22 @@ impl RateLimiter {
             burst: config.burst,
             max_wait: config.max_wait,
             available,
-            rejected: self.rejected.load(Relaxed),
-            waits: self.waits.load(Relaxed),
-            total_wait: Duration::from_nanos(self.wait_nanos.load(Relaxed)),
+            rejected: self.counters.rejected.load(Relaxed),
+            waits: self.counters.waits.load(Relaxed),
+            total_wait: Duration::from_nanos(self.counters.wait_nanos.load(Relaxed)),
+            shared: shared.map(|shared| shared.snapshot()),
         }
     }
 
     /// Zeroes the counters and forgets past calls (a full burst is available again); the
-    /// configuration stays.
+    /// configuration stays. A shared limiter forgets its local state only: the fleet's
+    /// arrival time in Redis is the other instances' too.
     pub fn reset(&self) {
         self.tat.0.store(0, Relaxed);
-        self.rejected.store(0, Relaxed);
-        self.waits.store(0, Relaxed);
-        self.wait_nanos.store(0, Relaxed);
+        self.counters.reset();
+        if let Some(shared) = self.shared_part() {
+            shared.reset();
+        }
     }
 
     /// Reserves the next turn if it comes within the configured `max_wait`: the wait until it
@@ -461,11 +582,37 @@ impl RateLimiter {
     /// service's `poll_ready` reserves before it has a request.
     #[cfg(feature = "tower")]
     pub(crate) fn reserve_turn(&self) -> Result<Duration, RateLimited> {
-        match self.reserve(nanos(self.max_wait())) {
+        match self.decide(nanos(self.max_wait())) {
             Ok(0) => Ok(Duration::ZERO),
             Ok(wait) => Ok(self.record_wait(wait)),
             Err(retry_after) => Err(self.reject(retry_after)),
         }
+    }
+
+    /// [`reserve`](Self::reserve) on this process's word, or for a shared limiter on Redis's
+    /// (blocking this thread for at most the shared timeout).
+    #[inline]
+    fn decide(&self, max_wait: u64) -> Result<u64, u64> {
+        if self.is_shared.load(Relaxed) {
+            return self.decide_shared(max_wait);
+        }
+        self.reserve(max_wait)
+    }
+
+    #[cold]
+    fn decide_shared(&self, max_wait: u64) -> Result<u64, u64> {
+        match self.shared_part() {
+            Some(shared) => shared.reserve(max_wait),
+            None => self.reserve(max_wait),
+        }
+    }
+
+    /// A shared limiter's admission future, waiting up to the configured `max_wait` (what a
+    /// tower service's `poll_ready` polls instead of blocking); `None` for a local limiter.
+    #[cfg(feature = "tower")]
+    pub(crate) fn shared_admit(&self) -> Option<SharedAdmit> {
+        self.shared_part()
+            .map(|shared| SharedAdmit::new(shared, nanos(self.max_wait())))
     }
 
     /// GCRA: reserves the next turn if it comes within `max_wait` nanoseconds, returning the
@@ -495,27 +642,12 @@ impl RateLimiter {
 
     #[cold]
     fn reject(&self, retry_after: u64) -> RateLimited {
-        self.rejected.fetch_add(1, Relaxed);
-        // Debug level: under overload every rejected call emits one.
-        tracing::debug!(
-            target: "coord::rate_limit",
-            rate_limiter = &*self.name,
-            retry_after_ms = retry_after as f64 / 1e6,
-            "rate limit exceeded; call rejected"
-        );
-        RateLimited {
-            name: Arc::clone(&self.name),
-            retry_after: Duration::from_nanos(retry_after),
-        }
+        self.counters.reject(&self.name, retry_after)
     }
 
     #[cold]
     fn record_wait(&self, wait: u64) -> Duration {
-        self.waits.fetch_add(1, Relaxed);
-        let _ = self
-            .wait_nanos
-            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(wait)));
-        Duration::from_nanos(wait)
+        self.counters.record_wait(wait)
     }
 }
 

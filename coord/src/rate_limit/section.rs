@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::RateLimitSnapshot;
+use super::{RateLimitSnapshot, SharedSnapshot};
 use crate::contract::Section;
 use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
@@ -20,6 +20,46 @@ pub(crate) const WAIT_SECONDS_TOTAL: Family = Family::counter(
     "coord_rate_limiter_wait_seconds_total",
     "Time calls spent waiting for their turn.",
 );
+
+pub(crate) const SHARED: Family = Family::gauge(
+    "coord_rate_limiter_shared",
+    "1 while a fleet-wide rate limiter's calls are decided by Redis, 0 while they are decided locally (Redis failed or is in back-off).",
+);
+pub(crate) const REDIS_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_calls_total",
+    "Round trips to Redis a fleet-wide rate limiter made and Redis answered.",
+);
+pub(crate) const REDIS_SECONDS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_seconds_total",
+    "Time those round trips took (divide by the calls for the mean latency).",
+);
+pub(crate) const REDIS_ERRORS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_errors_total",
+    "Round trips to Redis that failed, time-outs included.",
+);
+pub(crate) const REDIS_TIMEOUTS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_timeouts_total",
+    "Round trips to Redis that ran out of time.",
+);
+pub(crate) const FALLBACK_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_fallback_calls_total",
+    "Calls of a fleet-wide rate limiter decided locally because Redis failed or was in back-off.",
+);
+
+/// The `shared` column: where the limiter's calls are decided now, and the mean round trip.
+fn shared_cell(r: &RateLimitSnapshot) -> String {
+    match &r.shared {
+        None => "local".into(),
+        Some(s) if s.redis_calls == 0 => s.state.into(),
+        Some(s) => format!(
+            "{} {}",
+            s.state,
+            table::duration(
+                s.redis_latency_total / u32::try_from(s.redis_calls).unwrap_or(u32::MAX)
+            )
+        ),
+    }
+}
 
 impl Section for Vec<RateLimitSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,6 +79,12 @@ impl Section for Vec<RateLimitSnapshot> {
                 ("mean wait", Right, |r| {
                     table::mean_wait(r.total_wait, r.waits)
                 }),
+                ("shared", Left, |r| shared_cell(r)),
+                ("fallbacks", Right, |r| {
+                    r.shared
+                        .as_ref()
+                        .map_or_else(|| "–".into(), |s| s.fallbacks.to_string())
+                }),
             ],
         )
     }
@@ -52,6 +98,26 @@ impl Section for Vec<RateLimitSnapshot> {
                 (REJECTED_CALLS_TOTAL, |r| r.rejected as f64),
                 (WAITS_TOTAL, |r| r.waits as f64),
                 (WAIT_SECONDS_TOTAL, |r| r.total_wait.as_secs_f64()),
+            ],
+        );
+        // Fleet-wide limiters only: a local limiter has no Redis to count.
+        let shared: Vec<(&str, &SharedSnapshot)> = self
+            .iter()
+            .filter_map(|r| Some((r.name.as_str(), r.shared.as_ref()?)))
+            .collect();
+        out.per_row_if_any(
+            &shared,
+            "rate_limiter",
+            |(name, _)| name,
+            &[
+                (SHARED, |(_, s)| f64::from(u8::from(s.state == "redis"))),
+                (REDIS_CALLS_TOTAL, |(_, s)| s.redis_calls as f64),
+                (REDIS_SECONDS_TOTAL, |(_, s)| {
+                    s.redis_latency_total.as_secs_f64()
+                }),
+                (REDIS_ERRORS_TOTAL, |(_, s)| s.redis_errors as f64),
+                (REDIS_TIMEOUTS_TOTAL, |(_, s)| s.redis_timeouts as f64),
+                (FALLBACK_CALLS_TOTAL, |(_, s)| s.fallbacks as f64),
             ],
         );
     }

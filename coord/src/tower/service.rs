@@ -32,7 +32,7 @@ use crate::outcome::StatusRule;
 use crate::perf::layer::{FailureMessage, TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
 use crate::rate_limit::layer::RateGate;
-use crate::rate_limit::{RateLimited, RateLimiter};
+use crate::rate_limit::{RateLimited, RateLimiter, SharedAdmit};
 use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
 use crate::stack::Stack;
@@ -50,6 +50,9 @@ type SlotWait =
 struct Readiness {
     turn: Option<Result<(), RateLimited>>,
     turn_wait: Option<timer::Sleep>,
+    /// A shared limiter's answer from Redis, asked off this thread (never blocking the
+    /// executor in `poll_ready`).
+    turn_shared: Option<Box<SharedAdmit>>,
     slot: Option<Result<OwnedBulkheadPermit, BulkheadFull>>,
     slot_wait: Option<SlotWait>,
 }
@@ -57,6 +60,18 @@ struct Readiness {
 impl Readiness {
     /// Reserves a rate-limit turn, waiting for it on the limiter's timer.
     fn poll_turn(&mut self, limiter: &RateLimiter, cx: &mut Context<'_>) -> Poll<()> {
+        if self.turn_wait.is_none()
+            && self.turn_shared.is_none()
+            && let Some(admit) = limiter.shared_admit()
+        {
+            self.turn_shared = Some(Box::new(admit));
+        }
+        if let Some(admit) = &mut self.turn_shared {
+            let turn = ready!(Pin::new(&mut **admit).poll(cx));
+            self.turn_shared = None;
+            self.turn = Some(turn);
+            return Poll::Ready(());
+        }
         if self.turn_wait.is_none() {
             match limiter.reserve_turn() {
                 Ok(wait) if wait.is_zero() => self.turn = Some(Ok(())),
