@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::shared::{Ask, Failure, Grant, SCRIPT};
+use super::{Ask, Failure, Grant, SCRIPT};
 
 /// The first back-off after a failure; it doubles up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(50);
@@ -60,12 +60,8 @@ impl Backend {
         if let Some(backend) = backends.get(url) {
             return Ok(Arc::clone(backend));
         }
-        let client = redis::Client::open(url).map_err(|error| {
-            format!(
-                "`{}` is not a Redis URL: {error}",
-                super::shared::redact(url)
-            )
-        })?;
+        let client = redis::Client::open(url)
+            .map_err(|error| format!("`{}` is not a Redis URL: {error}", super::redact(url)))?;
         let backend = Arc::new(Self {
             client,
             hash: redis::Script::new(SCRIPT).get_hash().to_owned(),
@@ -81,7 +77,7 @@ impl Backend {
     }
 
     fn now(&self) -> u64 {
-        super::nanos(self.origin.elapsed()).max(1)
+        super::super::nanos(self.origin.elapsed()).max(1)
     }
 
     /// Whether a round trip should be made now: always while healthy; in back-off, only by
@@ -96,7 +92,7 @@ impl Backend {
             return false;
         }
         // The probe's own time-out is covered by the next back-off step.
-        let next = now.saturating_add(super::nanos(self.backoff()));
+        let next = now.saturating_add(super::super::nanos(self.backoff()));
         self.down_until
             .compare_exchange(until, next, AcqRel, Relaxed)
             .is_ok()
@@ -124,7 +120,9 @@ impl Backend {
 
     fn failed(&self, failure: &Failure) {
         let failures = self.failures.fetch_add(1, Relaxed);
-        let until = self.now().saturating_add(super::nanos(self.backoff()));
+        let until = self
+            .now()
+            .saturating_add(super::super::nanos(self.backoff()));
         self.down_until.store(until, Release);
         // Every idle connection is suspect (a restarted Redis broke them all).
         self.idle

@@ -1,0 +1,186 @@
+//! What a rate limiter is configured with, and its two errors: a configuration refused, a call
+//! rejected.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::SharedConfig;
+
+/// How a rate limiter spaces calls. Builder methods are named like the keys of
+/// `#[rate_limit(...)]`.
+///
+/// ```
+/// use std::time::Duration;
+/// use coord::RateLimitConfig;
+///
+/// let config = RateLimitConfig::default().rate(5).per(Duration::from_secs(1)).burst(1);
+/// assert!(config.validate().is_ok());
+/// assert!(RateLimitConfig::default().rate(0).validate().is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RateLimitConfig {
+    /// Calls admitted per period on average (default 100).
+    pub rate: u64,
+    /// The period (default 1 s).
+    pub per: Duration,
+    /// Calls admitted at once after a quiet spell (default 10, at least 1).
+    pub burst: u64,
+    /// How long a call may wait for its turn before it is rejected (default zero: reject at
+    /// once). `Duration::MAX` waits as long as it takes.
+    pub max_wait: Duration,
+    /// Fleet-wide: the quota lives in Redis and every instance naming this limiter draws on it
+    /// (see [`shared`](super::shared)); `None` (the default): this process only.
+    pub shared: Option<SharedConfig>,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            rate: u64::from(coord_limits::rate_limit::DEFAULT_RATE),
+            per: Duration::from_secs(1),
+            burst: 10,
+            max_wait: Duration::ZERO,
+            shared: None,
+        }
+    }
+}
+
+impl RateLimitConfig {
+    /// Sets the calls admitted per period.
+    #[must_use]
+    pub fn rate(mut self, rate: u64) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// Sets the period.
+    #[must_use]
+    pub fn per(mut self, per: Duration) -> Self {
+        self.per = per;
+        self
+    }
+
+    /// Sets the burst size.
+    #[must_use]
+    pub fn burst(mut self, burst: u64) -> Self {
+        self.burst = burst;
+        self
+    }
+
+    /// Sets how long a call may wait for its turn.
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
+    }
+
+    /// Shares the quota across the fleet through Redis with the default [`SharedConfig`]
+    /// (`COORD_REDIS_URL`, fail-open at the full rate), or (`false`) keeps it in this process.
+    /// What `#[rate_limit(shared = true)]` sets.
+    #[must_use]
+    pub fn shared(mut self, shared: bool) -> Self {
+        self.shared = shared.then(SharedConfig::default);
+        self
+    }
+
+    /// Shares the quota across the fleet through the Redis and failure behaviour of `shared`.
+    #[must_use]
+    pub fn shared_with(mut self, shared: SharedConfig) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Checks that `rate` and `burst` are at least 1, that calls are spaced at least a
+    /// nanosecond apart (`per / rate`), and the [`SharedConfig`] if any.
+    pub fn validate(&self) -> Result<(), RateLimitConfigError> {
+        let fail = |key, message: String| Err(RateLimitConfigError { key, message });
+        if self.rate == 0 {
+            return fail("rate", "must be at least 1".into());
+        }
+        if self.burst == 0 {
+            return fail("burst", "must be at least 1".into());
+        }
+        if self.per.as_nanos() < u128::from(self.rate) {
+            return fail(
+                "per",
+                format!(
+                    "{:?} for {} calls spaces them less than 1ns apart",
+                    self.per, self.rate
+                ),
+            );
+        }
+        match &self.shared {
+            Some(shared) => shared.validate(),
+            None => Ok(()),
+        }
+    }
+
+    /// The spacing of calls and the tolerance (how early a call may come), in nanoseconds.
+    pub(super) fn gcra(&self) -> (u64, u64) {
+        let interval = (self.per.as_nanos() / u128::from(self.rate.max(1))).max(1);
+        let interval = u64::try_from(interval).unwrap_or(u64::MAX);
+        (
+            interval,
+            interval.saturating_mul(self.burst.saturating_sub(1)),
+        )
+    }
+}
+
+/// A [`RateLimitConfig`] value out of range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimitConfigError {
+    pub(super) key: &'static str,
+    pub(super) message: String,
+}
+
+impl RateLimitConfigError {
+    /// The configuration key at fault, as in `#[rate_limit(...)]` (`"rate"`).
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+}
+
+impl fmt::Display for RateLimitConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid rate limit `{}`: {}", self.key, self.message)
+    }
+}
+
+impl std::error::Error for RateLimitConfigError {}
+
+/// The error of a call a rate limiter rejected without running it.
+///
+/// Displays like `rate limit 'api' exceeded; next call admitted in 12.3ms`. A rejection, not a
+/// failure of the guarded code: retry layers must not retry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RateLimited {
+    pub(super) name: Arc<str>,
+    pub(super) retry_after: Duration,
+}
+
+impl RateLimited {
+    /// The rate limiter's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How long until a call would be admitted (if nobody else takes the turn first).
+    pub fn retry_after(&self) -> Duration {
+        self.retry_after
+    }
+}
+
+impl fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "rate limit '{}' exceeded; next call admitted in {:.1}ms",
+            self.name,
+            self.retry_after.as_secs_f64() * 1e3
+        )
+    }
+}
+
+impl std::error::Error for RateLimited {}
