@@ -414,12 +414,23 @@ async fn each_attempt_passes_the_breaker_and_no_hedge_starts_while_it_is_open() 
         breaker.snapshot()
     );
 
-    breaker.force_open();
+    // The breaker opens while a call's first attempt is running: when the delay passes, the
+    // hedge is held back (denied), not started into a sure rejection.
     let before = hedge.snapshot();
+    let call = tokio::spawn(guarded(false));
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    breaker.force_open();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let during = hedge.snapshot();
+    assert_eq!(during.hedges_started, before.hedges_started, "no hedge");
+    assert_eq!(during.hedges_denied, before.hedges_denied + 1);
+    assert_eq!(call.await.unwrap(), Ok(2), "the first attempt answers");
+
+    // Open before the call: rejected at once, before any race.
     assert_eq!(guarded(false).await, Err(CallError::Open));
     let after = hedge.snapshot();
-    assert_eq!(after.hedges_started, before.hedges_started, "no hedge");
-    assert_eq!(after.calls, before.calls + 1);
+    assert_eq!(after.hedges_started, before.hedges_started);
+    assert_eq!(after.calls, during.calls, "a call rejected before its race runs none");
 }
 
 static BUDGETED_CALLS: AtomicU32 = AtomicU32::new(0);

@@ -60,8 +60,13 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
         permit.ignore();
     }
 
+    /// Only a closed (or disabled) breaker takes hedges: an open or forced-open one would
+    /// reject them, and a half-open one's few probe permits are for trial calls.
     fn may_admit(&self) -> bool {
-        self.breaker.state() != super::BreakerState::Open
+        matches!(
+            self.breaker.state(),
+            super::BreakerState::Closed | super::BreakerState::Disabled
+        )
     }
 }
 

@@ -48,11 +48,19 @@ impl<'h, F> Hedged<'h, F> {
     }
 }
 
-/// Why a race gave no success: every attempt failed (the last one's outcome), or the first
-/// one was rejected by a gate before it ran.
+/// Why a race gave no success: every attempt failed (the last failure's outcome), or the
+/// first one was rejected by a gate before it ran.
 pub(crate) enum Lost<Out, R> {
     Failed(Out),
     Rejected(R),
+}
+
+impl<Out, R> Lost<Out, R> {
+    /// A hedge's rejection (a gate filled between its check and its admission) never replaces
+    /// an attempt's failure as the race's outcome.
+    fn replaces(_kept: &Self, new: &Self) -> bool {
+        matches!(new, Lost::Failed(_))
+    }
 }
 
 impl<F> Hedged<'_, F> {
@@ -71,9 +79,18 @@ impl<F> Hedged<'_, F> {
         G: GateFor<Out>,
         A: LimitFor<Out>,
     {
-        let attempt = || attempt_once(&self.attempt, gates, limit);
+        // The first attempt is admitted before the race starts: its wait at the gates is not
+        // latency for the delay to count, and its rejection ends the call.
+        let first = match gates.admit_async().await {
+            Ok(permit) => Mutex::new(Some(permit)),
+            Err(rejection) => return Err(Lost::Rejected(rejection)),
+        };
+        let attempt = || {
+            let admitted = crate::locks::lock(&first).take();
+            attempt_once(&self.attempt, gates, limit, admitted)
+        };
         self.hedge
-            .run_when(attempt, || gates.may_admit() && may_hedge())
+            .run_ranked(attempt, || gates.may_admit() && may_hedge(), Lost::replaces)
             .await
     }
 }
@@ -83,6 +100,7 @@ async fn attempt_once<Out, F, Fut, G, A>(
     attempt: &Mutex<F>,
     gates: &G,
     limit: &A,
+    admitted: Option<G::Permit>,
 ) -> Result<Out, Lost<Out, G::Rejection>>
 where
     F: FnMut() -> Fut,
@@ -91,9 +109,12 @@ where
     G: GateFor<Out>,
     A: LimitFor<Out>,
 {
-    let permit = match gates.admit_async().await {
-        Ok(permit) => permit,
-        Err(rejection) => return Err(Lost::Rejected(rejection)),
+    let permit = match admitted {
+        Some(permit) => permit,
+        None => match gates.admit_async().await {
+            Ok(permit) => permit,
+            Err(rejection) => return Err(Lost::Rejected(rejection)),
+        },
     };
     let future = (crate::locks::lock(attempt))();
     let future = pin!(future);

@@ -153,7 +153,7 @@ impl std::error::Error for HedgeConfigError {}
 pub struct HedgeSnapshot {
     /// The hedge's name.
     pub name: String,
-    /// Calls run.
+    /// Races run: calls, or with retries, the attempts of the retry loop (each one a race).
     pub calls: u64,
     /// Extra attempts started.
     pub hedges_started: u64,
@@ -312,9 +312,24 @@ impl Hedge {
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
+        self.run_ranked(attempt, may_hedge, |_, _| true).await
+    }
+
+    /// [`run_when`](Self::run_when), keeping of two errors the one `replaces(kept, new)`
+    /// ranks (the layer stack keeps a failure over a hedge's rejection).
+    pub(crate) async fn run_ranked<T, E, F, Fut>(
+        &self,
+        attempt: F,
+        may_hedge: impl Fn() -> bool,
+        replaces: fn(&E, &E) -> bool,
+    ) -> Result<T, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         self.calls.fetch_add(1, Relaxed);
         let max_extra = self.max_extra.load(Relaxed);
-        race::Race::new(self, &attempt, &may_hedge, max_extra)
+        race::Race::new(self, &attempt, &may_hedge, max_extra, replaces)
             .run()
             .await
     }

@@ -7,25 +7,34 @@ use std::task::Poll;
 
 use super::Hedge;
 
-/// A call's attempts and what may start more.
-pub(super) struct Race<'h, F, C> {
+/// A call's attempts, what may start more, and which of two errors the call keeps.
+pub(super) struct Race<'h, F, C, E> {
     hedge: &'h Hedge,
     attempt: &'h F,
     may_hedge: &'h C,
     max_extra: u32,
+    /// Whether a new error replaces the one kept (`run`: always, the last error wins).
+    replaces: fn(&E, &E) -> bool,
 }
 
-impl<'h, F, C> Race<'h, F, C> {
-    pub(super) fn new(hedge: &'h Hedge, attempt: &'h F, may_hedge: &'h C, max_extra: u32) -> Self {
+impl<'h, F, C, E> Race<'h, F, C, E> {
+    pub(super) fn new(
+        hedge: &'h Hedge,
+        attempt: &'h F,
+        may_hedge: &'h C,
+        max_extra: u32,
+        replaces: fn(&E, &E) -> bool,
+    ) -> Self {
         Self {
             hedge,
             attempt,
             may_hedge,
             max_extra,
+            replaces,
         }
     }
 
-    pub(super) async fn run<T, E, Fut>(self) -> Result<T, E>
+    pub(super) async fn run<T, Fut>(self) -> Result<T, E>
     where
         F: Fn() -> Fut,
         Fut: Future<Output = Result<T, E>>,
@@ -36,6 +45,7 @@ impl<'h, F, C> Race<'h, F, C> {
             attempt,
             may_hedge,
             max_extra,
+            replaces,
         } = self;
         let clock = &hedge.current_clock();
         let started = clock.now();
@@ -52,7 +62,7 @@ impl<'h, F, C> Race<'h, F, C> {
         // Extra attempts, boxed: only calls slower than the delay pay for one.
         let mut hedges: Vec<Pin<Box<Fut>>> = Vec::new();
         let mut extra = 0;
-        let mut last_error = None;
+        let mut last_error: Option<E> = None;
         poll_fn(|cx| {
             loop {
                 if let Some(first) = primary.as_mut().as_pin_mut()
@@ -64,7 +74,7 @@ impl<'h, F, C> Race<'h, F, C> {
                             hedge.record(clock.since(started));
                             return Poll::Ready(Ok(value));
                         }
-                        Err(error) => last_error = Some(error),
+                        Err(error) => keep(&mut last_error, error, replaces),
                     }
                 }
                 let mut i = 0;
@@ -82,7 +92,7 @@ impl<'h, F, C> Race<'h, F, C> {
                                     hedge.won.fetch_add(1, Relaxed);
                                     return Poll::Ready(Ok(value));
                                 }
-                                Err(error) => last_error = Some(error),
+                                Err(error) => keep(&mut last_error, error, replaces),
                             }
                         }
                     }
@@ -110,5 +120,12 @@ impl<'h, F, C> Race<'h, F, C> {
             }
         })
         .await
+    }
+}
+
+/// Keeps `error` in `kept` unless the error there outranks it.
+fn keep<E>(kept: &mut Option<E>, error: E, replaces: fn(&E, &E) -> bool) {
+    if kept.as_ref().is_none_or(|old| replaces(old, &error)) {
+        *kept = Some(error);
     }
 }

@@ -69,6 +69,12 @@ impl<Out> Gate for RateGate<'_, Out> {
 
     #[inline(always)]
     fn ignore(&self, (): ()) {}
+
+    /// A hedge is extra load: it starts only when a turn is free now, so that it never waits
+    /// for one nor is counted as a call the limiter shed.
+    fn may_admit(&self) -> bool {
+        self.limiter.turn_free_now()
+    }
 }
 
 impl<Out> GateFor<Out> for RateGate<'_, Out> {

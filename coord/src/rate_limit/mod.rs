@@ -437,6 +437,20 @@ impl RateLimiter {
             .map(|shared| SharedAdmit::new(shared, nanos(self.max_wait())))
     }
 
+    /// Whether a call would be admitted now without waiting, taking nothing (a hedge asks before
+    /// it starts). A shared limiter cannot tell without a round trip: yes.
+    pub(crate) fn turn_free_now(&self) -> bool {
+        if self.is_shared.load(Relaxed) {
+            return true;
+        }
+        let (_, tolerance) = self.gcra.load();
+        self.tat
+            .0
+            .load(Acquire)
+            .saturating_sub(self.clock.now_nanos())
+            <= tolerance
+    }
+
     /// GCRA: reserves the next turn if it comes within `max_wait` nanoseconds, returning the
     /// wait until it (0: admitted now); otherwise the time until a call would be admitted.
     #[inline]
