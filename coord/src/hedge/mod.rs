@@ -30,9 +30,9 @@ pub(crate) mod section;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -171,8 +171,10 @@ pub struct HedgeSnapshot {
 pub struct Hedge {
     name: Arc<str>,
     config: Mutex<HedgeConfig>,
-    /// Read once per call: a test may set it on a registry hedge already shared.
-    clock: Mutex<Clock>,
+    clock: Clock,
+    /// Set once by [`set_clock`](Hedge::set_clock) on a hedge already shared (a test's paused
+    /// clock): read without a lock, unlike a replaceable clock would be.
+    test_clock: OnceLock<Clock>,
     /// The delay in nanoseconds; `u64::MAX` while a percentile has too few samples.
     delay_nanos: AtomicU64,
     /// `config`'s `max_extra` and percentile (as `f64` bits; 0 for a fixed delay), read per
@@ -215,7 +217,8 @@ impl Hedge {
         let hedge = Self {
             name,
             config: Mutex::new(config),
-            clock: Mutex::new(Clock::system()),
+            clock: Clock::system(),
+            test_clock: OnceLock::new(),
             delay_nanos: AtomicU64::new(u64::MAX),
             max_extra: AtomicU32::new(config.max_extra),
             quantile_bits: AtomicU64::new(0),
@@ -231,19 +234,20 @@ impl Hedge {
 
     /// Times the hedges on `clock` (a test's `Clock::tokio()` under `tokio::time::pause()`).
     #[must_use]
-    pub fn clock(self, clock: impl Into<Clock>) -> Self {
-        self.set_clock(clock);
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
         self
     }
 
-    /// Times this hedge's later calls on `clock`: for a shared hedge (the registry's, the one
-    /// of a `#[hedge]` function) in a test on a paused or fake clock.
-    pub fn set_clock(&self, clock: impl Into<Clock>) {
-        *crate::locks::lock(&self.clock) = clock.into();
+    /// Times this hedge's later calls on `clock`, once: for a shared hedge (the registry's,
+    /// the one of a `#[hedge]` function) in a test on a paused or fake clock. `false` if a
+    /// clock was set this way before (it stays).
+    pub fn set_clock(&self, clock: impl Into<Clock>) -> bool {
+        self.test_clock.set(clock.into()).is_ok()
     }
 
-    fn current_clock(&self) -> Clock {
-        crate::locks::lock(&self.clock).clone()
+    fn current_clock(&self) -> &Clock {
+        self.test_clock.get().unwrap_or(&self.clock)
     }
 
     /// The hedge's name.

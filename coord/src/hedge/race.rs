@@ -47,7 +47,7 @@ impl<'h, F, C, E> Race<'h, F, C, E> {
             max_extra,
             replaces,
         } = self;
-        let clock = &hedge.current_clock();
+        let clock = hedge.current_clock();
         let started = clock.now();
         let Some(delay) = hedge.delay() else {
             // Nothing to hedge with yet: the attempt alone, learning its latency.

@@ -124,6 +124,21 @@ where
     G: GateFor<Out>,
 {
     gates.release(permit, &out);
+    judged(retry, attempts, out)
+}
+
+/// An attempt's outcome (its permits released) judged by the retry loop: the call's outcome,
+/// or how long to wait before the next attempt.
+#[inline(always)]
+pub(super) fn judged<Out, X, E>(
+    retry: &Retry<'_, X, E>,
+    attempts: &mut RetryLoop<'_>,
+    out: Out,
+) -> Result<Out, Duration>
+where
+    Out: Fallible<Err = E>,
+    X: Retrier,
+{
     match retry.judge().outcome(attempts, out) {
         Ok(out) => Ok(out),
         Err(failure) => match attempts.failed(failure) {

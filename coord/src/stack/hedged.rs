@@ -12,7 +12,6 @@ use crate::hedge::Hedge;
 use crate::hedge::layer::{Hedged, Lost};
 use crate::layer::{Fallible, GateFor, LimitFor, Off, RecoverAsync, TimerFor};
 use crate::retry::layer::{Retrier, Retry};
-use crate::retry::{Next, RetryLoop};
 
 impl<'h, Out, F> Stack<Out, Hedged<'h, F>> {
     /// A stack around an async operation hedged by `hedge`: `attempt` makes one attempt (a
@@ -84,33 +83,13 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
                         break super::rejected(&gates, &mut attempts, rejection);
                     }
                 };
-                match judged(&retry, &mut attempts, out) {
+                match super::drive::judged(&retry, &mut attempts, out) {
                     Ok(out) => break (out, false),
                     Err(delay) => attempts.sleep_async(delay).await,
                 }
             }
         });
         conclude(&timer, started, total, &recover, retried).await
-    }
-}
-
-/// A race's outcome judged by the retry loop (its permits already released): the call's
-/// outcome, or how long to wait before the next race.
-fn judged<Out, X, E>(
-    retry: &Retry<'_, X, E>,
-    attempts: &mut RetryLoop<'_>,
-    out: Out,
-) -> Result<Out, std::time::Duration>
-where
-    Out: Fallible<Err = E>,
-    X: Retrier,
-{
-    match retry.judge().outcome(attempts, out) {
-        Ok(out) => Ok(out),
-        Err(failure) => match attempts.failed(failure) {
-            Next::Retry(delay) => Err(delay),
-            Next::Stop(error) => Ok(Out::from_result(Err(error))),
-        },
     }
 }
 

@@ -247,11 +247,9 @@ impl<M> CoordLayer<NoRetry, M> {
     /// requests. Each attempt passes the breaker, rate limit and bulkhead on its own; the
     /// hedge is named after the operation (per route with [`per_route`](Self::per_route)).
     /// To retry as well, call [`retry`](Self::retry) first and this method after it.
-    pub fn hedge(self, config: HedgeConfig) -> CoordLayer<Retrying<CloneRequest>, M> {
-        let mut layer = self.with_replay(None, Retrying(CloneRequest));
-        layer.settings.hedge = Some(config);
-        layer.shared = Arc::new(Shared::new(layer.settings.clone()));
-        layer
+    pub fn hedge(mut self, config: HedgeConfig) -> CoordLayer<Retrying<CloneRequest>, M> {
+        self.settings.hedge = Some(config);
+        self.with_replay(None, Retrying(CloneRequest))
     }
 
     fn with_retry<R>(self, policy: RetryPolicy, replay: R) -> CoordLayer<R, M> {

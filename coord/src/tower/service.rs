@@ -444,27 +444,25 @@ where
     let failure = plan.shared.settings.failure;
     let (policy, retrier) = retrier(&plan);
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(policy, failed);
-    let not_before = Arc::new(NotBefore::default());
+    let not_before = NotBefore::default();
     let clock = policy.clock_ref();
     let longest = policy.settings().max_delay;
-    // Owned by the closure (the stack keeps it in a mutex), so that the call's future is
-    // `Send` whenever the service is, `Sync` or not.
+    // The services are owned by the closure (the stack keeps it in a mutex), so that the call's
+    // future is `Send` whenever the service is, `Sync` or not; each attempt's future owns its
+    // service and request and borrows only what outlives the call.
     let template = inner.clone();
     let mut readied = Some(inner);
-    let hedged_not_before = Arc::clone(&not_before);
-    let attempt_clock = clock.clone();
+    let not_before_ref = &not_before;
     let body = move || {
         let fresh = readied.is_none();
         let mut service = readied.take().unwrap_or_else(|| template.clone());
         let request = replay.replay(&request);
-        let not_before = Arc::clone(&hedged_not_before);
-        let clock = attempt_clock.clone();
         async move {
             if fresh && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
                 return Err(Failed::Error(Error::Inner(error)));
             }
             let out = classify(failure, service.call(request).await);
-            hold_back(&not_before, &clock, longest, &out);
+            hold_back(not_before_ref, clock, longest, &out);
             out
         }
     };
