@@ -2,6 +2,7 @@
 //! breaker, recording every failure in the error registry. Composition: it knows the retry
 //! loop, the breakers, the layer stack and the error registry.
 
+use crate::retry::RetryBudget;
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
@@ -346,8 +347,14 @@ struct HandlerRetrier<'a> {
 
 impl Retrier for HandlerRetrier<'_> {
     #[inline(always)]
-    fn start(&self) -> RetryLoop<'_> {
+    fn first(&self) -> (Option<&RetryBudget>, Option<std::time::Instant>) {
         let budget = self.policy.bound_budget(self.operation).map(|b| &**b);
-        RetryLoop::recorded(self.policy, budget, self.operation, self.recorder)
+        (budget, self.policy.start_time())
+    }
+
+    #[inline(always)]
+    fn start_at(&self, started: Option<std::time::Instant>) -> RetryLoop<'_> {
+        let budget = self.policy.bound_budget(self.operation).map(|b| &**b);
+        RetryLoop::recorded(self.policy, budget, self.operation, self.recorder, started)
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use crate::errors::{self, ErrorRow, Severity};
 use crate::retry::{
@@ -269,8 +270,9 @@ impl<'a> RetryLoop<'a> {
         budget: Option<&'a RetryBudget>,
         operation: &'a str,
         recorder: &'a RowRecorder,
+        started: Option<Instant>,
     ) -> Self {
-        Self::observed(policy, budget, operation, recorder, policy.start_time())
+        Self::observed(policy, budget, operation, recorder, started)
     }
 
     /// [`new`](Self::new) with the budget already resolved (call sites cache it).

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::hash::Hash;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
 use crate::config;
@@ -153,12 +154,19 @@ impl RetrySite {
     /// Starts one call.
     #[inline]
     pub fn start(&self) -> RetryLoop<'_> {
+        self.start_at(self.resolved().policy.start_time())
+    }
+
+    /// The loop of a call that started at `started`.
+    #[inline]
+    fn start_at(&self, started: Option<Instant>) -> RetryLoop<'_> {
         let site = self.resolved();
         RetryLoop::recorded(
             &site.policy,
             site.budget.as_deref(),
             self.operation,
             &site.recorder,
+            started,
         )
     }
 
@@ -249,8 +257,14 @@ impl TimedSite for OperationSite {
 
 impl Retrier for &RetrySite {
     #[inline(always)]
-    fn start(&self) -> RetryLoop<'_> {
-        RetrySite::start(self)
+    fn first(&self) -> (Option<&RetryBudget>, Option<Instant>) {
+        let site = self.resolved();
+        (site.budget.as_deref(), site.policy.start_time())
+    }
+
+    #[inline(always)]
+    fn start_at(&self, started: Option<Instant>) -> RetryLoop<'_> {
+        RetrySite::start_at(self, started)
     }
 }
 

@@ -5,7 +5,9 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::{Attempt, RetryLoop};
+use std::time::Instant;
+
+use super::{Attempt, RetryBudget, RetryLoop};
 use crate::layer::Fallible;
 
 /// The retry layer.
@@ -49,8 +51,17 @@ impl<E> fmt::Debug for Judge<'_, E> {
 
 /// Where a retry layer's loop comes from: a macro call site, or a policy with an operation name.
 pub trait Retrier {
+    /// What a call needs before its first attempt, with no loop built yet: the budget a
+    /// success refills, and when the call started if the policy has a deadline.
+    fn first(&self) -> (Option<&RetryBudget>, Option<Instant>);
+    /// The loop of a call that started at `started` (from [`first`](Self::first)), built only
+    /// once an attempt failed or was rejected.
+    fn start_at(&self, started: Option<Instant>) -> RetryLoop<'_>;
     /// Starts one call.
-    fn start(&self) -> RetryLoop<'_>;
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        self.start_at(self.first().1)
+    }
 }
 
 /// A marker of the error type `E`, handed to the stack's `retry` step so that it can pick a
@@ -112,7 +123,61 @@ impl<'w, X: Retrier, E> Retry<'w, X, E> {
     }
 }
 
+/// What a retry loop takes over from a first attempt made without one.
+pub(crate) enum Missed<E> {
+    /// A gate's rejection from inside the operation (see [`Retry::rejections`]).
+    Rejected(E),
+    /// A failure for the policy.
+    Failed(Attempt<E>),
+}
+
+/// A [`Judge`] taken apart, to cross into a cold function as plain values: a judge passed
+/// whole is built in memory before the first attempt, on the success path, for that call.
+pub(crate) type JudgeParts<'w, E> = (
+    &'w (dyn Fn(&E) -> bool + Sync),
+    fn(&E) -> String,
+    fn(&E) -> bool,
+);
+
+impl<'w, E> Judge<'w, E> {
+    /// The judge's parts (see [`JudgeParts`]).
+    #[inline(always)]
+    pub(crate) fn into_parts(self) -> JudgeParts<'w, E> {
+        (self.when, self.describe, self.rejection)
+    }
+
+    /// The judge of `parts`.
+    #[inline(always)]
+    pub(crate) fn from_parts((when, describe, rejection): JudgeParts<'w, E>) -> Self {
+        Self {
+            when,
+            describe,
+            rejection,
+        }
+    }
+}
+
 impl<E> Judge<'_, E> {
+    /// A first attempt's outcome, before any loop exists: the call's outcome on success (the
+    /// budget refilled, as [`RetryLoop::succeeded`] would), else what the loop must take over.
+    #[inline(always)]
+    pub(crate) fn first<Out: Fallible<Err = E>>(
+        &self,
+        budget: Option<&RetryBudget>,
+        out: Out,
+    ) -> Result<Out, Missed<E>> {
+        match out.into_result() {
+            Ok(value) => {
+                if let Some(budget) = budget {
+                    budget.deposit();
+                }
+                Ok(Out::from_result(Ok(value)))
+            }
+            Err(error) if (self.rejection)(&error) => Err(Missed::Rejected(error)),
+            Err(error) => Err(Missed::Failed(self.classify(error))),
+        }
+    }
+
     /// An attempt's outcome: the call's outcome on success (counted as such), else the failure
     /// for the policy.
     #[inline(always)]

@@ -2,8 +2,10 @@
 
 use super::Stack;
 use crate::layer::{Fallible, GateFor, Off, Recover, TimerFor};
-use crate::retry::layer::{Judge, Retrier, Retry};
-use crate::retry::{Attempt, Next, RetryLoop};
+use std::time::Instant;
+
+use crate::retry::layer::{Judge, JudgeParts, Missed, Retrier, Retry};
+use crate::retry::{Attempt, Next, RetryBudget, RetryLoop};
 
 impl<Out, Body, P, F, X, E, G> Stack<Out, Body, P, F, Off, Retry<'_, X, E>, G, Off> {
     /// Runs a synchronous operation until it succeeds or the policy gives up.
@@ -43,16 +45,87 @@ where
 {
     let started = timer.start();
     let (retrier, judge) = retry.into_parts();
-    let mut attempts = retrier.start();
-    // The first attempt here; everything after a failure in a cold function, so the success
-    // path sets up nothing for the retries.
-    let (out, rejected) = match attempt(&mut attempts, &judge, &gates, body) {
+    // The first attempt here, with no retry loop in memory; the loop is built in a cold
+    // function after a failure or a rejection, so the success path sets up nothing for it.
+    let (budget, call_started) = retrier.first();
+    let (out, rejected) = match first_attempt(budget, &judge, &gates, body) {
         Ok(finished) => finished,
-        Err(failure) => retry_blocking(attempts, judge, &gates, body, failure),
+        Err(missed) => after_first(
+            &retrier,
+            call_started,
+            judge.into_parts(),
+            &gates,
+            body,
+            missed,
+        ),
     };
     let out = recover.recover(out);
     super::finish(&timer, started, &out, rejected);
     out
+}
+
+/// How a first attempt made without a loop ended, when it did not succeed.
+enum First<E, R> {
+    /// A gate rejected it.
+    Gate(R),
+    /// The operation answered a rejection or a failure.
+    Missed(Missed<E>),
+}
+
+/// The first attempt inside its gates, without a retry loop: the call's outcome, or what the
+/// loop takes over.
+#[inline(always)]
+fn first_attempt<Out, E, G>(
+    budget: Option<&RetryBudget>,
+    judge: &Judge<'_, E>,
+    gates: &G,
+    body: &mut dyn FnMut() -> Out,
+) -> Result<(Out, bool), First<E, G::Rejection>>
+where
+    Out: Fallible<Err = E>,
+    G: GateFor<Out>,
+{
+    match gates.admit() {
+        Ok(permit) => {
+            let out = body();
+            gates.release(permit, &out);
+            match judge.first(budget, out) {
+                Ok(out) => Ok((out, false)),
+                Err(missed) => Err(First::Missed(missed)),
+            }
+        }
+        Err(rejection) => Err(First::Gate(rejection)),
+    }
+}
+
+/// The retry loop, started after a first attempt that did not succeed.
+#[cold]
+#[inline(never)]
+fn after_first<Out, X, E, G>(
+    retrier: &X,
+    started: Option<Instant>,
+    judge: JudgeParts<'_, E>,
+    gates: &G,
+    body: &mut dyn FnMut() -> Out,
+    first: First<E, G::Rejection>,
+) -> (Out, bool)
+where
+    X: Retrier,
+    Out: Fallible<Err = E>,
+    G: GateFor<Out>,
+{
+    let judge = Judge::from_parts(judge);
+    let mut attempts = retrier.start_at(started);
+    match first {
+        First::Gate(rejection) => super::rejected(gates, &mut attempts, rejection),
+        First::Missed(Missed::Rejected(error)) => {
+            attempts.rejected();
+            (Out::from_result(Err(error)), false)
+        }
+        First::Missed(Missed::Failed(failure)) => {
+            retry_blocking(attempts, judge, gates, body, failure)
+        }
+    }
 }
 
 // Cold: one indirect call per retry is nothing beside the back-off sleep that precedes it.

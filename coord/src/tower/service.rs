@@ -2,6 +2,7 @@
 //! `call` runs the request on the layer stack the attributes use. [`RespondService`] turns its
 //! rejections into responses for servers.
 
+use crate::retry::RetryBudget;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::mem;
@@ -299,9 +300,20 @@ struct OperationRetrier<'a> {
 
 impl Retrier for OperationRetrier<'_> {
     #[inline]
-    fn start(&self) -> RetryLoop<'_> {
+    fn first(&self) -> (Option<&RetryBudget>, Option<std::time::Instant>) {
+        (self.operation.budget.as_deref(), self.policy.start_time())
+    }
+
+    #[inline]
+    fn start_at(&self, started: Option<std::time::Instant>) -> RetryLoop<'_> {
         let op = self.operation;
-        RetryLoop::recorded(self.policy, op.budget.as_deref(), &op.name, &op.recorder)
+        RetryLoop::recorded(
+            self.policy,
+            op.budget.as_deref(),
+            &op.name,
+            &op.recorder,
+            started,
+        )
     }
 }
 
