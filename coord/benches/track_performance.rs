@@ -86,6 +86,52 @@ fn single_thread(c: &mut Criterion) {
     group.finish();
 }
 
+/// The work of `bare`, inlined where it is used.
+#[inline(always)]
+fn work(x: u64) -> Result<u64, u64> {
+    if x == u64::MAX {
+        Err(x)
+    } else {
+        Ok(x.wrapping_mul(31) ^ 7)
+    }
+}
+
+/// `work` in a function of its own: the baseline of [`behind_chaos_check`].
+#[inline(never)]
+fn work_alone(x: u64) -> Result<u64, u64> {
+    work(x)
+}
+
+/// `work` behind the check every timed call and every breaker admission makes for fault
+/// injection (`coord::chaos`): one relaxed load and a branch, the injection out of line.
+#[inline(never)]
+fn behind_chaos_check(x: u64) -> Result<u64, u64> {
+    if coord::chaos::armed() {
+        injected()
+    } else {
+        work(x)
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn injected() -> Result<u64, u64> {
+    Err(black_box(0))
+}
+
+/// Fault injection off (nothing armed anywhere, the default): what the check costs a call,
+/// beside the same call without it; and a tracked call now (the check included).
+fn chaos_off(c: &mut Criterion) {
+    assert!(!coord::chaos::armed(), "the off path");
+    let mut group = c.benchmark_group(format!("chaos_off/{CLOCK}"));
+    group.bench_function("work_alone", |b| b.iter(|| work_alone(black_box(1))));
+    group.bench_function("behind_chaos_check", |b| {
+        b.iter(|| behind_chaos_check(black_box(1)))
+    });
+    group.bench_function("tracked", |b| b.iter(|| tracked(black_box(1))));
+    group.finish();
+}
+
 /// Per-call cost when two threads call the same operation at once: each measured iteration runs
 /// `n` calls on this thread while a second thread runs the same loop.
 fn two_threads(c: &mut Criterion) {
@@ -150,7 +196,7 @@ fn exemplars(c: &mut Criterion) {
 }
 
 #[cfg(not(feature = "otel"))]
-criterion_group!(benches, single_thread, two_threads);
+criterion_group!(benches, single_thread, two_threads, chaos_off);
 #[cfg(feature = "otel")]
-criterion_group!(benches, single_thread, two_threads, exemplars);
+criterion_group!(benches, single_thread, two_threads, chaos_off, exemplars);
 criterion_main!(benches);

@@ -87,6 +87,11 @@ pub use crate::perf::TimedCall;
 pub use crate::perf::layer::{TimedSite, Track};
 pub use crate::retry::layer::{Describe, Retrier, Retry};
 pub use crate::stack::{Stack, finish, rejected, settle};
+
+/// What the expanded async retry loop asks of fault injection (see `coord::chaos`).
+pub mod chaos {
+    pub use crate::chaos::inject::{armed, delay, error};
+}
 pub use crate::timeout::counters::TimeoutCounter;
 pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
@@ -317,20 +322,35 @@ pub trait FailureDisplay<T> {
     fn describer(&self) -> DescribeFailure<T>;
 }
 
-impl<T, E: core::fmt::Display> FailureDisplay<Result<T, E>> for &&&Kind<Result<T, E>> {
+/// An error type that opted in to fault injection ([`crate::chaos::Injectable`], which implies
+/// `Display` and `'static`): remembered by `Display`, and injectable.
+impl<T, E: crate::chaos::Injectable> FailureDisplay<Result<T, E>> for &&&Kind<Result<T, E>> {
     #[inline(always)]
     fn describer(&self) -> DescribeFailure<Result<T, E>> {
-        |out| match out {
-            Err(error) => FailureMessage::Display(error),
-            Ok(_) => FailureMessage::None,
-        }
+        DescribeFailure::new(display::<T, E>).injecting(crate::chaos::inject::result::<T, E>)
+    }
+}
+
+/// Any other error type with `Display` (chosen after the opted-in ones, through the one free
+/// place between the `Display` and `Debug` choices: the autoref of `&&&&Kind`).
+impl<T, E: core::fmt::Display> FailureType<Result<T, E>> for &&&&Kind<Result<T, E>> {
+    #[inline(always)]
+    fn describer(&self) -> DescribeFailure<Result<T, E>> {
+        DescribeFailure::new(display::<T, E>)
+    }
+}
+
+fn display<T, E: core::fmt::Display>(out: &Result<T, E>) -> FailureMessage<'_> {
+    match out {
+        Err(error) => FailureMessage::Display(error),
+        Ok(_) => FailureMessage::None,
     }
 }
 
 impl<B> FailureDisplay<http::Response<B>> for &&&Kind<http::Response<B>> {
     #[inline(always)]
     fn describer(&self) -> DescribeFailure<http::Response<B>> {
-        |out| FailureMessage::Status(out.status().as_u16())
+        DescribeFailure::new(|out| FailureMessage::Status(out.status().as_u16()))
     }
 }
 
@@ -343,10 +363,10 @@ pub trait FailureDebug<T> {
 impl<T, E: core::fmt::Debug> FailureDebug<Result<T, E>> for &&Kind<Result<T, E>> {
     #[inline(always)]
     fn describer(&self) -> DescribeFailure<Result<T, E>> {
-        |out| match out {
+        DescribeFailure::new(|out| match out {
             Err(error) => FailureMessage::Debug(error),
             Ok(_) => FailureMessage::None,
-        }
+        })
     }
 }
 
@@ -359,7 +379,7 @@ pub trait FailureType<T> {
 impl<T, E> FailureType<Result<T, E>> for &Kind<Result<T, E>> {
     #[inline(always)]
     fn describer(&self) -> DescribeFailure<Result<T, E>> {
-        |_| FailureMessage::Type(core::any::type_name::<E>())
+        DescribeFailure::new(|_| FailureMessage::Type(core::any::type_name::<E>()))
     }
 }
 
@@ -368,7 +388,7 @@ pub trait FailureNone<T> {
     /// The describer.
     #[inline(always)]
     fn describer(&self) -> DescribeFailure<T> {
-        |_| FailureMessage::None
+        DescribeFailure::new(|_| FailureMessage::None)
     }
 }
 

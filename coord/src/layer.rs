@@ -265,6 +265,13 @@ pub trait Timer {
     type Started;
     /// Starts timing a call.
     fn start(&self) -> Self::Started;
+    /// The name fault injection (`coord::chaos`) knows the operation by; asked only while a
+    /// fault is armed somewhere. `None` (the default): the call takes no fault.
+    #[inline(always)]
+    fn chaos_name(&self) -> Option<&str> {
+        None
+    }
+
     /// Whether a call started now would be recorded: `false` (no timer, or recording switched
     /// off) lets a synchronous run skip the timer's code and its stack frame altogether.
     #[inline(always)]
@@ -291,6 +298,15 @@ pub trait TimerFor<Out>: Timer {
     #[inline(always)]
     fn finish_rejected(&self, started: Self::Started, out: &Out) {
         self.finish(started, out);
+    }
+
+    /// The error fault injection (`coord::chaos`) returns instead of running this call of the
+    /// operation `name`, when an armed rule says so; asked only while a fault is armed, before
+    /// the call is timed (an injected call is counted apart, never timed). `None` (the
+    /// default): the call runs.
+    #[inline(always)]
+    fn chaos_error(&self, _name: &str) -> Option<Out> {
+        None
     }
 }
 

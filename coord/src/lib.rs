@@ -79,7 +79,9 @@ mod rng;
 mod semconv;
 mod serde_ms;
 mod status;
-// Mechanisms and their registries: they import only leaves.
+// Shared by the mechanisms, importing only leaves: fault injection, which each layer consults.
+pub mod chaos;
+// Mechanisms and their registries: they import only shared modules and leaves.
 //
 // `breaker`, `bulkhead`, `timeout` (and `report` below) share their names with functions at the
 // root (`coord::breaker(name)`, `coord::report()`, ...), so they are compatibility paths, hidden

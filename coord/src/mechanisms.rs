@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::breaker::BreakerSnapshot;
 use crate::bulkhead::BulkheadSnapshot;
+use crate::chaos::ChaosCount;
 use crate::compose::error_report::ErrorReport;
 use crate::contract::exposition::Exposition;
 use crate::contract::{CappedRegistry, FileSection, Section};
@@ -114,6 +115,8 @@ macro_rules! mechanisms {
         ///   - name, rate, per_ms, burst, max_wait_ms, available, rejected, waits, total_wait_ms
         /// timeouts:                # operations with a #[timeout], sorted by name
         ///   - operation, timeouts
+        /// chaos:                   # faults injected, sorted by name, then kind; empty until one is
+        ///   - name, kind: error | latency | reject, injected
         /// objectives:              # declared objectives, sorted by name
         ///   - name, period_ms, operations
         ///     indicators:          # success, then latency
@@ -204,6 +207,10 @@ macro_rules! mechanisms {
         ///   profile: { after: p95, max_extra: 1 }   # or after: 50ms
         /// rate_limits:                  # by name: #[rate_limit(name = "sms")] and coord::rate_limiter("sms")
         ///   sms: { rate: 100, per: 1s, burst: 10, max_wait: 0ms }
+        /// chaos:                        # fault injection (coord::chaos); off unless given
+        ///   seed: 42
+        ///   operations: { payments: { error: 0.1, latency: { rate: 0.5, fixed: 100ms } } }
+        ///   breakers: { db: { reject: 0.2 } }
         /// objectives:                   # by name: #[track_performance(objective = "checkout")]
         ///   checkout: { success_rate: 0.999, latency: { below: 500ms, target: 0.99 }, period: 30d }
         /// ```
@@ -348,6 +355,13 @@ mechanisms! {
         report: /** Time-outs per operation with a `#[timeout]`, sorted by name. */
             timeouts: Vec<TimeoutCount> =
                 crate::timeout::timeout_counts(crate::timeout::counters::timeout_counts()),
+    }
+    chaos {
+        reset: crate::chaos::reset_all,
+        report: /** Faults injected by `coord::chaos`, by name and kind (never counted as real failures). */
+            chaos: Vec<ChaosCount> = crate::chaos::injected(),
+        file: /** Names of the operations and breakers a fault was armed on. */
+            chaos => crate::chaos::file::ChaosFile as chaos: Vec<String>,
     }
     objectives {
         reset: crate::objective::reset_all,

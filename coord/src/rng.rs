@@ -34,6 +34,17 @@ impl Rng {
         Self(splitmix(seed) | 1)
     }
 
+    /// A generator whose sequence `seed` fixes (fault injection's, for runs that repeat).
+    pub(crate) fn seeded(seed: u64) -> Self {
+        Self(splitmix(seed) | 1)
+    }
+
+    /// `true` with probability `p` (`p` at or below 0: never; at or above 1: always).
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        // The top 53 bits as a uniform float in [0, 1).
+        ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+
     fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x >> 12;
@@ -67,5 +78,19 @@ mod tests {
         assert_eq!(rng.between(5, 5), 5);
         assert_eq!(rng.between(7, 3), 7);
         let _ = rng.between(0, u64::MAX);
+    }
+
+    #[test]
+    fn chance_follows_its_probability_and_a_seed_repeats() {
+        let mut rng = Rng::seeded(7);
+        let hits = (0..100_000).filter(|_| rng.chance(0.25)).count();
+        assert!((24_000..26_000).contains(&hits), "{hits}");
+        assert!((0..1000).all(|_| !rng.chance(0.0) && rng.chance(1.0)));
+        let draw = |seed| {
+            let mut rng = Rng::seeded(seed);
+            (0..64).map(|_| rng.chance(0.5)).collect::<Vec<_>>()
+        };
+        assert_eq!(draw(3), draw(3));
+        assert_ne!(draw(3), draw(4));
     }
 }

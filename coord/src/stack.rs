@@ -250,6 +250,11 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         G: GateFor<Out>,
     {
         let Self { body, layers, .. } = self;
+        if crate::chaos::armed()
+            && let Some(out) = crate::chaos::inject_blocking(&layers.timer)
+        {
+            return out;
+        }
         if !layers.timer.records() {
             // Recording off (or no timer): the layers that protect, without the timer's code.
             return layers.recover.recover(once(body, &layers.gates).0);
@@ -309,6 +314,14 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
         // local would store them twice.
         async move {
             let layers = &self.layers;
+            if crate::chaos::armed() {
+                if let Some(delay) = crate::chaos::inject::delay(&layers.timer) {
+                    delay.await;
+                }
+                if let Some(out) = crate::chaos::inject::error(&layers.timer) {
+                    return out;
+                }
+            }
             let started = layers.timer.start();
             // With whether a gate rejected the attempt, for the timer.
             let once = pin!(async {

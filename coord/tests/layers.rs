@@ -10,9 +10,11 @@
 //! presentation  report, config, http, otel     composition, mechanisms, leaves
 //! composition   compose, stack, mechanisms     mechanisms, leaves
 //!               (the list)
-//! mechanisms    perf, retry, breaker, errors,  leaves only: never config, report or each other
-//!               validate, bulkhead, rate_limit,
+//! mechanisms    perf, retry, breaker, errors,  shared and leaves: never config, report or
+//!               validate, bulkhead, rate_limit,  each other
 //!               timeout, fallback, hedge
+//! shared        chaos (fault injection, which  leaves only
+//!               every mechanism consults)
 //! leaves        clock, status, naming, rng,    nothing of coord
 //!               serde_ms, metrics_bridge,
 //!               locks, capped, last_error, read,
@@ -36,6 +38,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Layer {
     Leaf,
+    Shared,
     Mechanism,
     Composition,
     Presentation,
@@ -49,6 +52,7 @@ fn layer_of(module: &str) -> Option<Layer> {
         | "recording" | "semconv" => Layer::Leaf,
         "perf" | "retry" | "breaker" | "errors" | "validate" | "bulkhead" | "rate_limit"
         | "timeout" | "fallback" | "hedge" => Layer::Mechanism,
+        "chaos" => Layer::Shared,
         "compose" | "stack" | "mechanisms" | "objective" => Layer::Composition,
         "report" | "config" | "http" | "otel" => Layer::Presentation,
         "lib" | "__private" | "doors" | "tower" => Layer::Door,
@@ -68,7 +72,10 @@ fn forbidden(from: &str, to: &str) -> Option<String> {
             "leaf `{from}` imports `{to}`: leaves import nothing of coord"
         )),
         Layer::Mechanism if b >= Layer::Mechanism => Some(format!(
-            "registry `{from}` imports `{to}`: mechanisms import only leaves"
+            "registry `{from}` imports `{to}`: mechanisms import only shared modules and leaves"
+        )),
+        Layer::Shared if b >= Layer::Shared => Some(format!(
+            "shared `{from}` imports `{to}`: shared modules import only leaves"
         )),
         _ if b > a => Some(format!(
             "`{from}` ({a:?}) imports `{to}` ({b:?}): imports point down"

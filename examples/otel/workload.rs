@@ -107,6 +107,10 @@ pub async fn run() {
     .expect("a valid hedge");
     let answer: Result<(), ()> = hedge.run(|| async { Ok(()) }).await;
     assert_eq!(answer, Ok(()));
+    // A rejection injected into a breaker of its own (then disarmed).
+    coord::chaos::reject("otel.ref.chaos", 1.0).expect("a valid rule");
+    assert!(coord::breaker("otel.ref.chaos").try_acquire().is_err());
+    coord::chaos::disarm("otel.ref.chaos");
     // An objective over the checkout.
     coord::Objective::new("otel.ref.objective")
         .success_rate(0.99)
@@ -172,6 +176,11 @@ pub const EXPECTED: &[Expected] = &[
     (
         "coord_validations",
         &[("rule_set", "message"), ("verdict", "valid")],
+        1.0,
+    ),
+    (
+        "coord_chaos_injected",
+        &[("name", "otel.ref.chaos"), ("kind", "reject")],
         1.0,
     ),
 ];

@@ -239,12 +239,40 @@ impl CircuitBreaker {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Result<Permit<'_>, CircuitOpen> {
+        if crate::chaos::armed() {
+            return self.try_acquire_armed();
+        }
+        self.admit()
+    }
+
+    /// The admission itself, fault injection aside.
+    #[inline]
+    fn admit(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = self.machine.load();
         let kind = word.kind();
         if kind == CLOSED || kind == DISABLED {
             return Ok(self.permit(word.generation(), PermitKind::of(kind)));
         }
         self.acquire_slow()
+    }
+
+    /// [`try_acquire`](Self::try_acquire) while a fault is armed somewhere (`coord::chaos`),
+    /// out of line so that the admission's code stays as it was: a rejection fault on this
+    /// breaker may reject the call with the breaker's usual rejection, marked, counted by chaos
+    /// only (not in `rejected`, not in the window).
+    #[cold]
+    #[inline(never)]
+    fn try_acquire_armed(&self) -> Result<Permit<'_>, CircuitOpen> {
+        if !crate::chaos::inject::rejects(&self.name) {
+            return self.admit();
+        }
+        crate::semconv::rejected(crate::semconv::Gate::CircuitBreaker, &self.name);
+        Err(CircuitOpen {
+            name: Arc::clone(&self.name),
+            state: BreakerState::Open,
+            retry_after: Duration::ZERO,
+            injected: true,
+        })
     }
 
     #[inline]
@@ -312,6 +340,7 @@ impl CircuitBreaker {
                     } else {
                         Duration::from_nanos(retry_after)
                     },
+                    injected: false,
                 })
             }
         }

@@ -79,6 +79,7 @@ pub struct CircuitOpen {
     pub(super) name: Arc<str>,
     pub(super) state: BreakerState,
     pub(super) retry_after: Duration,
+    pub(super) injected: bool,
 }
 
 impl CircuitOpen {
@@ -97,10 +98,23 @@ impl CircuitOpen {
     pub fn state(&self) -> BreakerState {
         self.state
     }
+
+    /// Whether fault injection made this rejection up (`coord::chaos::reject`): the breaker
+    /// itself admits calls, and neither its `rejected` count nor its window counted this one.
+    pub fn is_injected(&self) -> bool {
+        self.injected
+    }
 }
 
 impl fmt::Display for CircuitOpen {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.injected {
+            return write!(
+                f,
+                "circuit breaker '{}' rejected the call (a rejection injected by coord::chaos)",
+                self.name
+            );
+        }
         match self.state {
             BreakerState::HalfOpen => write!(
                 f,

@@ -146,7 +146,8 @@ pub fn report() -> Report {
 /// (named retry policies, breaker configurations and a configuration file's precedence over
 /// call-site keys, rule sets, monitor settings, registry caps). A call site first used after a
 /// reset behaves exactly like one used before it; handles cached by call sites stay valid and
-/// count from zero.
+/// count from zero. Fault injection ([`crate::chaos`]) is disarmed, whatever armed it, and its
+/// counts zeroed: a reset never leaves a fault armed (the registered error factories stay).
 pub fn reset() {
     crate::mechanisms::reset_all();
 }

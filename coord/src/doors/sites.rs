@@ -249,6 +249,12 @@ impl TimedSite for OperationSite {
     fn start(&self) -> TimedCall<'_> {
         OperationSite::start(self)
     }
+
+    #[inline]
+    fn name(&self) -> &str {
+        self.name
+    }
+
     #[inline(always)]
     fn start_recording(&self) -> TimedCall<'_> {
         self.operation().start_recording()

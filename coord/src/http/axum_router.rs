@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{any, get};
 use hyper::header::CONTENT_SECURITY_POLICY;
 
 use super::config::ServeConfig;
@@ -76,7 +76,19 @@ where
         let routes = Arc::clone(&routes);
         move |request: Request| async move { answer(&routes, route, request).await }
     };
-    Router::new()
+    let mut router = Router::new();
+    // Only with a chaos token: a route of the application's own at `/chaos` stays its own.
+    if routes.config().chaos_token.is_some() {
+        let routes = Arc::clone(&routes);
+        router = router.route(
+            super::chaos::PATH,
+            any(move |request: Request| {
+                let routes = Arc::clone(&routes);
+                async move { chaos(&routes, request).await }
+            }),
+        );
+    }
+    router
         .route("/", get(handler(Route::Dashboard)))
         .route("/metrics", get(handler(Route::Metrics)))
         .route("/report.json", get(handler(Route::Report)))
@@ -106,4 +118,14 @@ async fn answer(routes: &Routes, route: Route, request: Request) -> Response {
         Err(refusal) => refusal.answer(),
     };
     answer.map(axum::body::Body::new)
+}
+
+async fn chaos(routes: &Routes, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let view = routes::Request {
+        method: &parts.method,
+        uri: &parts.uri,
+        headers: &parts.headers,
+    };
+    routes.chaos(&view, body).await.map(axum::body::Body::new)
 }

@@ -27,6 +27,7 @@ const MIN_TIMEOUT: Duration = Duration::from_millis(1);
 /// | [`max_concurrent_reports`](Self::max_concurrent_reports) | 16 | both |
 /// | [`retry_after`](Self::retry_after) | 1 s | both |
 /// | [`bearer_token`](Self::bearer_token) | none | both |
+/// | [`chaos_token`](Self::chaos_token) | none: no `/chaos` route | both |
 /// | [`allowed_hosts`](Self::allowed_hosts) | loopback names when bound to loopback, else any | both (`router_with`: any) |
 /// | [`redact_errors`](Self::redact_errors) | on unless bound to loopback | both (`router_with`: on) |
 /// | [`start_monitor`](Self::start_monitor) | on | both |
@@ -57,6 +58,7 @@ pub struct ServeConfig {
     pub(crate) max_concurrent_reports: usize,
     pub(crate) retry_after: Duration,
     pub(crate) token: Option<Token>,
+    pub(crate) chaos_token: Option<Token>,
     pub(crate) health_needs_token: bool,
     pub(crate) hosts: Hosts,
     pub(crate) redact: Option<bool>,
@@ -76,6 +78,7 @@ impl Default for ServeConfig {
             max_concurrent_reports: 16,
             retry_after: Duration::from_secs(1),
             token: None,
+            chaos_token: None,
             health_needs_token: false,
             hosts: Hosts::Auto,
             redact: None,
@@ -165,6 +168,18 @@ impl ServeConfig {
     /// compared in constant time. An empty token accepts nothing. Default: no token.
     pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
         self.token = Some(Token(Arc::from(token.into().into_bytes())));
+        self
+    }
+
+    /// Serves the fault-injection route `/chaos` ([`coord::chaos`](crate::chaos)), which
+    /// answers only `Authorization: Bearer <chaos token>`: `GET` lists the armed rules and the
+    /// counts, `POST` arms the rules of its JSON body (the `chaos:` section of `coord.yaml`,
+    /// at most 64 KiB), `DELETE` disarms every rule (`?name=payments`: that name's). Its own token, never the
+    /// [read token](Self::bearer_token), which does not open it (nor does this one open the
+    /// other routes); compared in constant time, an empty one accepts nothing. Without it
+    /// (the default) `/chaos` is answered `404`, as a path that does not exist.
+    pub fn chaos_token(mut self, token: impl Into<String>) -> Self {
+        self.chaos_token = Some(Token(Arc::from(token.into().into_bytes())));
         self
     }
 

@@ -9,6 +9,7 @@
 //! | `GET /health` | the same as `/health/ready` |
 //! | `GET /health/live` | liveness: `200` with `{"status":"live"}` whenever the server answers at all |
 //! | `GET /` | the live dashboard: one HTML page without external assets that polls `report.json` |
+//! | `GET`, `POST`, `DELETE /chaos` | fault injection ([`coord::chaos`](crate::chaos)): only with a [chaos token](ServeConfig::chaos_token), and only to it; `404` otherwise |
 //!
 //! The probes (`/health`, `/health/ready`, `/health/live`) answer without the bearer token
 //! unless asked, on the connections kept for them, outside the reports' budget. Readiness
@@ -40,6 +41,7 @@
 
 #[cfg(feature = "axum")]
 mod axum_router;
+mod chaos;
 mod config;
 mod csp;
 mod routes;

@@ -168,7 +168,7 @@ pub(crate) struct Request<'a> {
 
 impl Request<'_> {
     /// The host the request names: the absolute target's authority, else the `Host` header.
-    fn authority(&self) -> Option<&str> {
+    pub(super) fn authority(&self) -> Option<&str> {
         match self.uri.authority() {
             Some(authority) => Some(authority.as_str()),
             None => self.headers.get(HOST).and_then(|h| h.to_str().ok()),
@@ -176,7 +176,7 @@ impl Request<'_> {
     }
 
     /// The bearer token offered in `Authorization`, if any.
-    fn bearer(&self) -> Option<&[u8]> {
+    pub(super) fn bearer(&self) -> Option<&[u8]> {
         let value = self.headers.get(AUTHORIZATION)?.as_bytes();
         let (scheme, token) = value.split_at_checked(7)?;
         scheme
@@ -421,11 +421,11 @@ fn live() -> Reply {
     )
 }
 
-fn text(status: StatusCode, body: String) -> Reply {
+pub(super) fn text(status: StatusCode, body: String) -> Reply {
     reply(status, "text/plain; charset=utf-8", body.into())
 }
 
-fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
+pub(super) fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {
     let mut answer = Response::new(Body::new(body));
     *answer.status_mut() = status;
     let headers = answer.headers_mut();

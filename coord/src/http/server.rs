@@ -273,7 +273,7 @@ async fn connection(
             let routes = Arc::clone(&routes);
             async move {
                 let turn = watch.request_started();
-                let (parts, _body) = request.into_parts();
+                let (parts, body) = request.into_parts();
                 let view = routes::Request {
                     method: &parts.method,
                     uri: &parts.uri,
@@ -283,6 +283,8 @@ async fn connection(
                     && !Route::of(parts.uri.path()).is_some_and(Route::is_probe);
                 let mut answer = if probe_only {
                     routes.busy(ALL_SLOTS_TAKEN)
+                } else if parts.uri.path() == super::chaos::PATH {
+                    routes.chaos(&view, body).await
                 } else {
                     routes.respond(&view).await
                 };

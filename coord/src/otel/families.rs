@@ -5,7 +5,8 @@
 
 use crate::contract::exposition::Family;
 use crate::{
-    breaker, bulkhead, errors, hedge, objective, perf, rate_limit, report, retry, timeout, validate,
+    breaker, bulkhead, chaos, errors, hedge, objective, perf, rate_limit, report, retry, timeout,
+    validate,
 };
 
 /// A family and the OpenTelemetry unit of its values (UCUM, `{annotation}` for counts).
@@ -68,6 +69,7 @@ pub(crate) const FAMILIES: &[Mirrored] = &[
         "1",
     ),
     m(objective::section::OBJECTIVE_ALERT_FIRING, "{alert}"),
+    m(chaos::section::INJECTED_TOTAL, "{fault}"),
 ];
 
 /// The OpenTelemetry name of a Prometheus family name: without the `_total` of counters and

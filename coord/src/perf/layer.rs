@@ -61,11 +61,45 @@ pub struct Track<'a, S, F, M> {
     message: M,
 }
 
-/// What a failed call of an operation returning `Out` is remembered by (see [`Track::new`]).
-pub type DescribeFailure<Out> = for<'o> fn(&'o Out) -> FailureMessage<'o>;
+/// What a failed call of an operation returning `Out` is remembered by.
+pub type FailureMessageOf<Out> = for<'o> fn(&'o Out) -> FailureMessage<'o>;
+
+/// How a failed call of an operation returning `Out` is remembered (see [`Track::new`]), and
+/// how fault injection (`coord::chaos`) makes one up: the error of a factory registered for the
+/// operation's error type, when `Out` is a `Result` (see `coord::chaos::error`).
+pub struct DescribeFailure<Out> {
+    message: FailureMessageOf<Out>,
+    inject: fn(&str) -> Option<Out>,
+}
+
+impl<Out> DescribeFailure<Out> {
+    /// Remembers failures by `message`; fault injection cannot make up a value of `Out`.
+    #[inline(always)]
+    pub fn new(message: FailureMessageOf<Out>) -> Self {
+        Self {
+            message,
+            inject: |_| None,
+        }
+    }
+
+    /// Fault injection makes up a failed call of the operation named by its argument with
+    /// `inject` (`None`: no armed error fault hit the call).
+    #[inline(always)]
+    pub fn injecting(self, inject: fn(&str) -> Option<Out>) -> Self {
+        Self { inject, ..self }
+    }
+}
+
+impl<Out> Clone for DescribeFailure<Out> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Out> Copy for DescribeFailure<Out> {}
 
 impl<'a, S, Out> Track<'a, S, fn(&Out) -> Outcome, DescribeFailure<Out>> {
-    /// Times calls on `site`; `classify(&out)` gives the call's outcome, `message(&out)` the
+    /// Times calls on `site`; `classify(&out)` gives the call's outcome, `message` the
     /// message of a failed one (the marker of `Out` lets a closure's body know the type of
     /// `out`). Function pointers rather than closure types: a closure's type is one per
     /// function, and would make every layer's code generic over it compile once per function.
@@ -108,6 +142,8 @@ impl<S: fmt::Debug, F, M> fmt::Debug for Track<'_, S, F, M> {
 pub trait TimedSite {
     /// Starts timing one call.
     fn start(&self) -> TimedCall<'_>;
+    /// The operation's name.
+    fn name(&self) -> &str;
     /// [`start`](Self::start) when recording is known to be on.
     #[inline(always)]
     fn start_recording(&self) -> TimedCall<'_> {
@@ -121,6 +157,12 @@ impl<'a, S: TimedSite, F, M> Timer for Track<'a, S, F, M> {
     fn start(&self) -> TimedCall<'a> {
         self.site.start()
     }
+
+    #[inline]
+    fn chaos_name(&self) -> Option<&str> {
+        Some(self.site.name())
+    }
+
     #[inline(always)]
     fn records(&self) -> bool {
         crate::recording::enabled()
@@ -131,18 +173,22 @@ impl<'a, S: TimedSite, F, M> Timer for Track<'a, S, F, M> {
     }
 }
 
-impl<Out, S, F, M> TimerFor<Out> for Track<'_, S, F, M>
+impl<Out, S, F> TimerFor<Out> for Track<'_, S, F, DescribeFailure<Out>>
 where
     S: TimedSite,
     F: Fn(&Out) -> Outcome,
-    M: for<'o> Fn(&'o Out) -> FailureMessage<'o>,
 {
     #[inline(always)]
     fn finish(&self, started: TimedCall<'_>, out: &Out) {
         match (self.classify)(out) {
-            Outcome::Failure => failed(started, (self.message)(out)),
+            Outcome::Failure => failed(started, (self.message.message)(out)),
             outcome => started.finish_with(outcome),
         }
+    }
+
+    #[inline]
+    fn chaos_error(&self, name: &str) -> Option<Out> {
+        (self.message.inject)(name)
     }
 
     #[inline]

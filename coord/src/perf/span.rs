@@ -4,7 +4,7 @@
 
 use tracing::Span;
 
-use super::layer::{FailureMessage, TimedSite, Track};
+use super::layer::{DescribeFailure, TimedSite, Track};
 use crate::layer::{Timer, TimerFor};
 use crate::outcome::Outcome;
 use crate::semconv::{self, Ended, ErrorType};
@@ -63,14 +63,24 @@ impl<'s, 'a, S: TimedSite, F, M, K> Timer for Spanned<'s, Track<'a, S, F, M>, K>
     fn start(&self) -> Self::Started {
         (self.timer.start(), Open(Some(self.span)))
     }
+
+    #[inline]
+    fn chaos_name(&self) -> Option<&str> {
+        self.timer.chaos_name()
+    }
 }
 
-impl<'s, 'a, S, F, M, Out> TimerFor<Out> for Spanned<'s, Track<'a, S, F, M>, ErrorTypeOf<Out>>
+impl<'s, 'a, S, F, Out> TimerFor<Out>
+    for Spanned<'s, Track<'a, S, F, DescribeFailure<Out>>, ErrorTypeOf<Out>>
 where
     S: TimedSite,
     F: Fn(&Out) -> Outcome,
-    M: for<'o> Fn(&'o Out) -> FailureMessage<'o>,
 {
+    #[inline]
+    fn chaos_error(&self, name: &str) -> Option<Out> {
+        self.timer.chaos_error(name)
+    }
+
     #[inline(always)]
     fn finish(&self, (started, mut open): Self::Started, out: &Out) {
         open.0 = None;

@@ -22,33 +22,11 @@ macro_rules! __drive_async {
     // wrap it in, so that less generated code is checked per function.
     ($stack:expr, plain) => {{
         let (mut body, (timer, _, _, retry, gates, _)) = $stack.split();
-        let started = $crate::__private::Timer::start(&timer);
-        let mut attempts = retry.start();
-        let (out, rejected) = loop {
-            let delay = {
-                let permit = match $crate::__private::Gate::admit_async(&gates).await {
-                    ::core::result::Result::Ok(permit) => permit,
-                    ::core::result::Result::Err(rejection) => {
-                        break $crate::__private::rejected(&gates, &mut attempts, rejection);
-                    }
-                };
-                let out = body().await;
-                match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
-                    ::core::result::Result::Ok(out) => break (out, false),
-                    ::core::result::Result::Err(delay) => delay,
-                }
-            };
-            attempts.sleep_async(delay).await;
-        };
-        $crate::__private::finish(&timer, started, &out, rejected);
-        out
-    }};
-    ($stack:expr) => {{
-        let (mut body, (timer, recover, total, retry, gates, attempt)) = $stack.split();
-        let started = $crate::__private::Timer::start(&timer);
-        let retried = ::core::pin::pin!(async {
+        'call: {
+            $crate::__chaos_async!(timer, 'call);
+            let started = $crate::__private::Timer::start(&timer);
             let mut attempts = retry.start();
-            loop {
+            let (out, rejected) = loop {
                 let delay = {
                     let permit = match $crate::__private::Gate::admit_async(&gates).await {
                         ::core::result::Result::Ok(permit) => permit,
@@ -56,41 +34,88 @@ macro_rules! __drive_async {
                             break $crate::__private::rejected(&gates, &mut attempts, rejection);
                         }
                     };
-                    let out = {
-                        let attempt_future = ::core::pin::pin!(body());
-                        match $crate::__private::Limit::within(attempt, attempt_future).await {
-                            ::core::result::Result::Ok(out) => out,
-                            ::core::result::Result::Err(expired) => {
-                                $crate::__private::LimitFor::expired(&attempt, expired)
-                            }
-                        }
-                    };
+                    let out = body().await;
                     match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
                         ::core::result::Result::Ok(out) => break (out, false),
                         ::core::result::Result::Err(delay) => delay,
                     }
                 };
                 attempts.sleep_async(delay).await;
-            }
-        });
-        // With whether a gate rejected the last attempt, for the timer.
-        let (out, rejected) = match $crate::__private::Limit::within(total, retried).await {
-            ::core::result::Result::Ok(finished) => finished,
-            ::core::result::Result::Err(expired) => {
-                ($crate::__private::LimitFor::expired(&total, expired), false)
-            }
-        };
-        // The await outside the `match`: its scrutinee (holding an `Out`) would live across it.
-        let out = 'recovered: {
-            let recovering = match $crate::__private::RecoverAsync::recover(&recover, out) {
-                ::core::result::Result::Ok(out) => break 'recovered out,
-                ::core::result::Result::Err(recovering) => recovering,
             };
-            recovering.await
-        };
-        $crate::__private::finish(&timer, started, &out, rejected);
-        out
+            $crate::__private::finish(&timer, started, &out, rejected);
+            out
+        }
     }};
+    ($stack:expr) => {{
+        let (mut body, (timer, recover, total, retry, gates, attempt)) = $stack.split();
+        'call: {
+            $crate::__chaos_async!(timer, 'call);
+            let started = $crate::__private::Timer::start(&timer);
+            let retried = ::core::pin::pin!(async {
+                let mut attempts = retry.start();
+                loop {
+                    let delay = {
+                        let permit = match $crate::__private::Gate::admit_async(&gates).await {
+                            ::core::result::Result::Ok(permit) => permit,
+                            ::core::result::Result::Err(rejection) => {
+                                break $crate::__private::rejected(&gates, &mut attempts, rejection);
+                            }
+                        };
+                        let out = {
+                            let attempt_future = ::core::pin::pin!(body());
+                            match $crate::__private::Limit::within(attempt, attempt_future).await {
+                                ::core::result::Result::Ok(out) => out,
+                                ::core::result::Result::Err(expired) => {
+                                    $crate::__private::LimitFor::expired(&attempt, expired)
+                                }
+                            }
+                        };
+                        match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
+                            ::core::result::Result::Ok(out) => break (out, false),
+                            ::core::result::Result::Err(delay) => delay,
+                        }
+                    };
+                    attempts.sleep_async(delay).await;
+                }
+            });
+            // With whether a gate rejected the last attempt, for the timer.
+            let (out, rejected) = match $crate::__private::Limit::within(total, retried).await {
+                ::core::result::Result::Ok(finished) => finished,
+                ::core::result::Result::Err(expired) => {
+                    ($crate::__private::LimitFor::expired(&total, expired), false)
+                }
+            };
+            // The await outside the `match`: its scrutinee (holding an `Out`) would live across it.
+            let out = 'recovered: {
+                let recovering = match $crate::__private::RecoverAsync::recover(&recover, out) {
+                    ::core::result::Result::Ok(out) => break 'recovered out,
+                    ::core::result::Result::Err(recovering) => recovering,
+                };
+                recovering.await
+            };
+            $crate::__private::finish(&timer, started, &out, rejected);
+            out
+        }
+    }};
+}
+
+/// Fault injection at the start of an async call (`coord::chaos`), before its timing starts:
+/// one relaxed load while nothing is armed; else the injected latency's wait, then an injected
+/// error breaks out of the block `$call` as the call's value (counted apart, never timed).
+/// Nothing holding an `Out` lives across the wait.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __chaos_async {
+    ($timer:ident, $call:lifetime) => {
+        if $crate::__private::chaos::armed() {
+            if let ::core::option::Option::Some(delay) = $crate::__private::chaos::delay(&$timer) {
+                delay.await;
+            }
+            if let ::core::option::Option::Some(out) = $crate::__private::chaos::error(&$timer) {
+                break $call out;
+            }
+        }
+    };
 }
 
 /// A gate rejected an attempt, which ends the call (a rejection is never retried): the

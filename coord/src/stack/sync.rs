@@ -43,6 +43,11 @@ where
     F: Recover<Out>,
     G: GateFor<Out>,
 {
+    if crate::chaos::armed()
+        && let Some(out) = crate::chaos::inject_blocking(&timer)
+    {
+        return out;
+    }
     let started = timer.start();
     let (retrier, judge) = retry.into_parts();
     // The first attempt here, with no retry loop in memory; the loop is built in a cold

@@ -27,6 +27,11 @@ impl<L: Timer> Timer for Maybe<L> {
     fn start(&self) -> Self::Started {
         self.0.as_ref().map(L::start)
     }
+
+    #[inline]
+    fn chaos_name(&self) -> Option<&str> {
+        self.0.as_ref()?.chaos_name()
+    }
 }
 
 impl<Out, L: TimerFor<Out>> TimerFor<Out> for Maybe<L> {
@@ -35,6 +40,11 @@ impl<Out, L: TimerFor<Out>> TimerFor<Out> for Maybe<L> {
         if let (Some(layer), Some(started)) = (&self.0, started) {
             layer.finish(started, out);
         }
+    }
+
+    #[inline]
+    fn chaos_error(&self, name: &str) -> Option<Out> {
+        self.0.as_ref()?.chaos_error(name)
     }
 }
 

@@ -30,7 +30,7 @@ use crate::hedge::Hedge;
 use crate::layer::Off;
 use crate::outcome::Outcome;
 use crate::outcome::StatusRule;
-use crate::perf::layer::{FailureMessage, TimedSite, Track};
+use crate::perf::layer::{DescribeFailure, FailureMessage, TimedSite, Track};
 use crate::perf::{Operation, TimedCall};
 use crate::rate_limit::layer::RateGate;
 use crate::rate_limit::{RateLimited, RateLimiter, SharedAdmit};
@@ -289,6 +289,25 @@ impl TimedSite for Timed<'_> {
     fn start(&self) -> TimedCall<'_> {
         self.0.start_timed()
     }
+
+    #[inline]
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+}
+
+/// The answer fault injection makes up for a call of the operation `name` (`coord::chaos`):
+/// the inner service's error, from a factory registered with its type `E`, or else a response,
+/// from a factory registered with the type `Response<ResB>` (a `503`, say; the layer then
+/// answers it as the inner service's response).
+fn injected<ResB: 'static, E: 'static>(name: &str) -> Option<Out<ResB, E>> {
+    use crate::chaos::inject::error_of;
+    if let Some(error) = error_of::<E>(name) {
+        return Some(Err(Failed::Error(Error::Inner(error))));
+    }
+    let response = error_of::<Response<ResB>>(name)?;
+    let status = response.status().as_u16();
+    Some(Err(Failed::Response(response, status)))
 }
 
 /// The retry loop of an operation, recording into its error row.
@@ -329,11 +348,10 @@ macro_rules! layers {
             // A rejection (breaker open, bulkhead full, rate limited) is recorded as rejected,
             // neither a success nor a failure, as for the attributes.
             .time(|of| {
-                Maybe(
-                    $timed
-                        .as_ref()
-                        .map(|site| Track::new(site, of, outcome, failure_message)),
-                )
+                Maybe($timed.as_ref().map(|site| {
+                    let describe = DescribeFailure::new(failure_message).injecting(injected);
+                    Track::new(site, of, outcome, describe)
+                }))
             })
             .total(Maybe(
                 settings
