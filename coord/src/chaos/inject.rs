@@ -40,6 +40,15 @@ pub fn error<Out, P: TimerFor<Out>>(timer: &P) -> Option<Out> {
     timer.chaos_error(timer.chaos_name()?)
 }
 
+/// An async call's faults (only asked while [`armed`]): waits an injected latency, then the
+/// injected error, if an error fault hits the call.
+pub(crate) async fn inject_async<Out, P: TimerFor<Out>>(timer: &P) -> Option<Out> {
+    if let Some(delay) = delay(timer) {
+        delay.await;
+    }
+    error(timer)
+}
+
 /// A synchronous call's faults: waits an injected latency on this thread, then the injected
 /// error, if an error fault hits the call.
 #[inline(always)]

@@ -41,13 +41,10 @@ impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
         A: LimitFor<Out>,
     {
         let (body, (timer, recover, total, _, gates, attempt)) = self.split();
-        if crate::chaos::armed() {
-            if let Some(delay) = crate::chaos::inject::delay(&timer) {
-                delay.await;
-            }
-            if let Some(out) = crate::chaos::inject::error(&timer) {
-                return out;
-            }
+        if crate::chaos::armed()
+            && let Some(out) = crate::chaos::inject::inject_async(&timer).await
+        {
+            return out;
         }
         let started = timer.start();
         let raced = pin!(async {
@@ -77,13 +74,10 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
         A: LimitFor<Out>,
     {
         let (body, (timer, recover, total, retry, gates, attempt)) = self.split();
-        if crate::chaos::armed() {
-            if let Some(delay) = crate::chaos::inject::delay(&timer) {
-                delay.await;
-            }
-            if let Some(out) = crate::chaos::inject::error(&timer) {
-                return out;
-            }
+        if crate::chaos::armed()
+            && let Some(out) = crate::chaos::inject::inject_async(&timer).await
+        {
+            return out;
         }
         let started = timer.start();
         let retried = pin!(async {
