@@ -89,7 +89,9 @@ fn admit_local(limiter: &RateLimiter) -> RateAdmit {
     match limiter.reserve(nanos(limiter.max_wait())) {
         Ok(0) => RateAdmit::Ready(Some(Ok(()))),
         Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
-        Err(retry_after) => RateAdmit::Ready(Some(Err(limiter.reject(Refusal::quota(retry_after))))),
+        Err(retry_after) => {
+            RateAdmit::Ready(Some(Err(limiter.reject(Refusal::quota(retry_after)))))
+        }
     }
 }
 

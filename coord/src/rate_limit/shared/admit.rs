@@ -65,7 +65,11 @@ impl Slot {
             state.abandoned = true;
             return Some(answer);
         }
-        if !state.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+        if !state
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
             state.waker = Some(cx.waker().clone());
         }
         None
@@ -139,7 +143,10 @@ impl SharedAdmit {
         let state = if shared.take_held() {
             AdmitState::Done(Some(Ok(())))
         } else {
-            match shared.begin().map(|(backend, probe)| (Arc::clone(backend), probe)) {
+            match shared
+                .begin()
+                .map(|(backend, probe)| (Arc::clone(backend), probe))
+            {
                 Some((backend, probe)) => {
                     let started = Instant::now();
                     match spawn_ask(&shared, &backend, max_wait, started, probe) {

@@ -37,8 +37,7 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
 
 /// The backends in use, by URL. Weak: the last limiter of a URL dropping its backend closes its
 /// sockets and ends its helper threads.
-static BACKENDS: LazyLock<Mutex<HashMap<String, Weak<Backend>>>> =
-    LazyLock::new(Default::default);
+static BACKENDS: LazyLock<Mutex<HashMap<String, Weak<Backend>>>> = LazyLock::new(Default::default);
 
 /// A connection and the read timeout its socket has now.
 struct Conn {
