@@ -101,17 +101,6 @@ impl Backend {
         Ok(backend)
     }
 
-    /// How many backends are alive (tests: a dropped limiter's backend goes).
-    #[cfg(test)]
-    pub(crate) fn live() -> usize {
-        BACKENDS
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .filter(|backend| backend.strong_count() > 0)
-            .count()
-    }
-
     fn now(&self) -> u64 {
         super::super::nanos(self.origin.elapsed()).max(1)
     }
@@ -358,5 +347,82 @@ fn failure(error: redis::RedisError) -> Failure {
         Failure::Timeout
     } else {
         Failure::Error(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failures_of_one_outage_are_one_back_off_step() {
+        let backend = Backend::for_url("redis://127.0.0.1:2/15").unwrap();
+        // The round trips in flight when Redis went away fail one after the other.
+        for _ in 0..5 {
+            backend.failed(&Failure::Timeout, false);
+        }
+        assert_eq!(backend.failures.load(Relaxed), 1);
+        assert_eq!(backend.backoff(), BASE_BACKOFF);
+        // The probe after the back-off fails: the next step.
+        backend.failed(&Failure::Timeout, true);
+        assert_eq!(backend.backoff(), BASE_BACKOFF * 2);
+        backend.succeeded();
+        assert!(backend.is_up());
+    }
+
+    /// The helper threads of this process now.
+    #[cfg(target_os = "linux")]
+    fn helper_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim() == "coord-redis")
+            .count()
+    }
+
+    #[test]
+    fn the_last_limiter_of_a_url_drops_its_backend_and_helper_threads() {
+        let url = "redis://127.0.0.1:3/14";
+        let backend = Backend::for_url(url).unwrap();
+        assert!(Arc::ptr_eq(&backend, &Backend::for_url(url).unwrap()));
+        #[cfg(target_os = "linux")]
+        let before = helper_threads();
+        let (sender, receiver) = mpsc::channel();
+        assert!(backend.spawn(Box::new(move || sender.send(()).unwrap())));
+        receiver.recv_timeout(Duration::from_secs(5)).unwrap();
+        // Each helper names itself when it starts.
+        #[cfg(target_os = "linux")]
+        {
+            let started = Instant::now();
+            while helper_threads() < before + HELPERS {
+                assert!(started.elapsed() < Duration::from_secs(5), "helpers not named");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let weak = Arc::downgrade(&backend);
+        drop(backend);
+        assert!(weak.upgrade().is_none());
+        assert!(
+            BACKENDS
+                .lock()
+                .unwrap()
+                .get(url)
+                .and_then(Weak::upgrade)
+                .is_none()
+        );
+        // The helpers see the queue closed and end (a generous liveness bound).
+        #[cfg(target_os = "linux")]
+        {
+            let started = Instant::now();
+            while helper_threads() > before {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "helpers still run"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        // A new limiter of the URL gets a new backend.
+        assert!(Backend::for_url(url).is_ok());
     }
 }
