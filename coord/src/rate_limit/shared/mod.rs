@@ -353,7 +353,7 @@ impl Shared {
                 }
                 self.fallback
                     .reserve(max_wait)
-                    .map_err(|retry_after| Refusal::fallback(retry_after))
+                    .map_err(Refusal::fallback)
             }
             OnFailure::Closed => Err(Refusal::fallback(
                 self.backend
