@@ -430,10 +430,7 @@ async fn each_attempt_passes_the_breaker_and_no_hedge_starts_while_it_is_open() 
     assert_eq!(guarded(false).await, Err(CallError::Open));
     let after = hedge.snapshot();
     assert_eq!(after.hedges_started, before.hedges_started);
-    assert_eq!(
-        after.calls, during.calls,
-        "a call rejected before its race runs none"
-    );
+    assert_eq!(after.calls, during.calls, "a call rejected before its race runs none");
 }
 
 static BUDGETED_CALLS: AtomicU32 = AtomicU32::new(0);
