@@ -351,9 +351,7 @@ impl Shared {
                          fleet's size"
                     );
                 }
-                self.fallback
-                    .reserve(max_wait)
-                    .map_err(Refusal::fallback)
+                self.fallback.reserve(max_wait).map_err(Refusal::fallback)
             }
             OnFailure::Closed => Err(Refusal::fallback(
                 self.backend

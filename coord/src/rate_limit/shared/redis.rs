@@ -395,7 +395,10 @@ mod tests {
         {
             let started = Instant::now();
             while helper_threads() < before + HELPERS {
-                assert!(started.elapsed() < Duration::from_secs(5), "helpers not named");
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "helpers not named"
+                );
                 std::thread::sleep(Duration::from_millis(10));
             }
         }
