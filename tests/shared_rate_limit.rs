@@ -799,3 +799,34 @@ fn the_attribute_sets_the_fleet_size() {
     let config = coord::rate_limiter("shared.attr_fleet").config();
     assert_eq!(config.shared.map(|shared| shared.instances), Some(4));
 }
+
+#[test]
+fn a_host_name_that_does_not_resolve_never_holds_a_caller_past_the_timeout() {
+    let timeout = Duration::from_millis(50);
+    let limiter = shared_limiter(
+        "shared.unresolved",
+        RateLimitConfig::default().rate(1000).burst(10),
+        SharedConfig::default()
+            .url("redis://coord-test.invalid:6379/")
+            .instances(2)
+            .timeout(timeout),
+    );
+    // Resolving is a helper thread's: however long `getaddrinfo` takes, the caller does not
+    // wait for it past the timeout (a liveness bound: timeout + 50 ms).
+    for _ in 0..5 {
+        let call = Instant::now();
+        assert!(limiter.check().is_ok(), "fail-open admits locally");
+        let waited = call.elapsed();
+        assert!(
+            waited < timeout + Duration::from_millis(50),
+            "the caller waited {waited:?}"
+        );
+    }
+    let numbers = shared_numbers(&limiter);
+    assert_eq!(numbers.state, "fallback");
+    assert_eq!(
+        (numbers.redis_calls, numbers.fallbacks),
+        (0, 5),
+        "{numbers:?}"
+    );
+}
