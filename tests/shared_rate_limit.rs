@@ -830,3 +830,60 @@ fn a_host_name_that_does_not_resolve_never_holds_a_caller_past_the_timeout() {
         "{numbers:?}"
     );
 }
+
+/// Counts the warnings whose message contains a text.
+struct WarningCounter {
+    text: &'static str,
+    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningCounter {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        if *event.metadata().level() == tracing::Level::WARN {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            if message.0.contains(self.text) {
+                self.count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[test]
+fn failing_open_with_one_instance_is_warned_once() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    let warned = |name: &str, instances: u64| {
+        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let subscriber = tracing_subscriber::registry().with(WarningCounter {
+            text: "every instance admits the whole rate",
+            count: std::sync::Arc::clone(&count),
+        });
+        tracing::subscriber::with_default(subscriber, || {
+            // Nothing listens on port 1: every call falls back (open) at once.
+            let limiter = shared_limiter(
+                name,
+                RateLimitConfig::default().rate(1000).burst(10),
+                SharedConfig::default()
+                    .url("redis://127.0.0.1:1/5")
+                    .instances(instances),
+            );
+            for _ in 0..5 {
+                let _ = limiter.check();
+            }
+            assert_eq!(shared_numbers(&limiter).fallbacks, 5);
+        });
+        count.load(std::sync::atomic::Ordering::Relaxed)
+    };
+    assert_eq!(warned("shared.open_alone", 1), 1);
+    assert_eq!(warned("shared.open_fleet", 3), 0);
+}
