@@ -1,4 +1,5 @@
-//! `#[rate_limit(rate = 100, per = "1s", burst = 10, max_wait = "0ms", name = "api", shared = true)]`.
+//! `#[rate_limit(rate = 100, per = "1s", burst = 10, max_wait = "0ms", name = "api", shared = true,
+//! instances = 4)]`.
 
 use std::time::Duration;
 
@@ -10,7 +11,15 @@ use coord_limits::rate_limit::DEFAULT_RATE;
 use crate::common::{Errors, Setters, parse_keys};
 use crate::compose::{GateArgs, GateKind};
 
-const KEYS: &[&str] = &["name", "rate", "per", "burst", "max_wait", "shared"];
+const KEYS: &[&str] = &[
+    "name",
+    "rate",
+    "per",
+    "burst",
+    "max_wait",
+    "shared",
+    "instances",
+];
 
 /// The checked arguments of one `#[rate_limit(...)]`.
 #[derive(Default)]
@@ -21,6 +30,7 @@ pub(crate) struct RateLimitArgs {
     burst: Option<u32>,
     max_wait: Option<Duration>,
     shared: Option<bool>,
+    instances: Option<(u32, Span)>,
 }
 
 impl RateLimitArgs {
@@ -40,11 +50,33 @@ impl RateLimitArgs {
                     args.per = Some((per, span));
                 }
                 "shared" => args.shared = Some(key.boolean("true")?),
+                "instances" => args.instances = Some(key.integer(1, u32::MAX, "4")?),
                 _ => args.max_wait = Some(key.duration("\"10ms\"")?.0),
             }
             Ok(())
         })?;
         let rate = args.rate.unwrap_or(DEFAULT_RATE);
+        if let Some((_, span)) = args.instances
+            && args.shared != Some(true)
+        {
+            errors.push(syn::Error::new(
+                span,
+                "#[rate_limit] `instances` is the size of a fleet sharing the quota; add `shared = true`",
+            ));
+        }
+        // A shared limiter's script counts in microseconds since the epoch (a double).
+        if let Some((per, span)) = args.per
+            && args.shared == Some(true)
+            && per.as_nanos() >= u128::from(rate)
+            && per.as_nanos() < u128::from(rate) * 1_000
+        {
+            errors.push(syn::Error::new(
+                span,
+                format!(
+                    "#[rate_limit] `per` ({per:?}) for {rate} calls spaces them less than 1µs apart, finer than a shared limiter counts"
+                ),
+            ));
+        }
         if let Some((per, span)) = args.per
             && !per.is_zero()
             && per.as_nanos() < u128::from(rate)
@@ -78,12 +110,21 @@ impl GateArgs for RateLimitArgs {
     }
 
     fn config(&self) -> TokenStream {
-        Setters::default_of("RateLimitConfig")
+        let config = Setters::default_of("RateLimitConfig")
             .set("rate", self.rate.map(u64::from))
             .duration("per", self.per.map(|(per, _)| per))
             .set("burst", self.burst.map(u64::from))
-            .duration("max_wait", self.max_wait)
-            .set("shared", self.shared)
-            .finish()
+            .duration("max_wait", self.max_wait);
+        match self.instances {
+            // Parsing refused `instances` without `shared = true`.
+            Some((instances, _)) => {
+                let instances = u64::from(instances);
+                let shared = Setters::default_of("SharedConfig")
+                    .set("instances", Some(instances))
+                    .finish();
+                config.set("shared_with", Some(shared)).finish()
+            }
+            None => config.set("shared", self.shared).finish(),
+        }
     }
 }

@@ -346,7 +346,7 @@ mechanisms! {
             crate::rate_limit::{DEFAULT_MAX_RATE_LIMITERS, max_rate_limiters, set_max_rate_limiters}
         },
         generated: {
-            crate::rate_limit::{RateLimitConfig, RateLimiter, layer::{FromRateLimited, RateAdmit, RateGate}}
+            crate::rate_limit::{RateLimitConfig, RateLimiter, SharedConfig, layer::{FromRateLimited, RateAdmit, RateGate}}
         },
     }
     timeout {

@@ -93,7 +93,8 @@ impl RateLimitConfig {
     }
 
     /// Checks that `rate` and `burst` are at least 1, that calls are spaced at least a
-    /// nanosecond apart (`per / rate`), and the [`SharedConfig`] if any.
+    /// nanosecond apart (`per / rate`; a microsecond for a shared limiter, whose script counts
+    /// in microseconds since the epoch), and the [`SharedConfig`] if any.
     pub fn validate(&self) -> Result<(), RateLimitConfigError> {
         let fail = |key, message: String| Err(RateLimitConfigError { key, message });
         if self.rate == 0 {
@@ -112,7 +113,19 @@ impl RateLimitConfig {
             );
         }
         match &self.shared {
-            Some(shared) => shared.validate(),
+            Some(shared) => {
+                if self.per.as_nanos() < u128::from(self.rate).saturating_mul(1_000) {
+                    return fail(
+                        "per",
+                        format!(
+                            "{:?} for {} calls spaces them less than 1µs apart, finer than a \
+                             shared limiter counts in Redis",
+                            self.per, self.rate
+                        ),
+                    );
+                }
+                shared.validate()
+            }
             None => Ok(()),
         }
     }
@@ -158,6 +171,7 @@ impl std::error::Error for RateLimitConfigError {}
 pub struct RateLimited {
     pub(super) name: Arc<str>,
     pub(super) retry_after: Duration,
+    pub(super) fallback: bool,
 }
 
 impl RateLimited {
@@ -170,13 +184,25 @@ impl RateLimited {
     pub fn retry_after(&self) -> Duration {
         self.retry_after
     }
+
+    /// Whether a shared limiter rejected the call locally because Redis gave no answer
+    /// (fail-closed, or this instance's share of the rate spent), not because the fleet's
+    /// quota was exceeded.
+    pub fn is_fallback(&self) -> bool {
+        self.fallback
+    }
 }
 
 impl fmt::Display for RateLimited {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = if self.fallback {
+            " (decided locally: Redis gave no answer)"
+        } else {
+            ""
+        };
         write!(
             f,
-            "rate limit '{}' exceeded; next call admitted in {:.1}ms",
+            "rate limit '{}' exceeded{why}; next call admitted in {:.1}ms",
             self.name,
             self.retry_after.as_secs_f64() * 1e3
         )

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{RateLimitConfig, RateLimited, RateLimiter, SharedAdmit, nanos};
+use super::{RateLimitConfig, RateLimited, RateLimiter, Refusal, SharedAdmit, nanos};
 use crate::clock::timer;
 use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 
@@ -59,12 +59,7 @@ impl<Out> Gate for RateGate<'_, Out> {
         if limiter.is_shared.load(std::sync::atomic::Ordering::Relaxed) {
             return admit_shared(limiter);
         }
-        // The turn is reserved now; the future only waits for it.
-        match limiter.reserve(nanos(limiter.max_wait())) {
-            Ok(0) => RateAdmit::Ready(Some(Ok(()))),
-            Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
-            Err(retry_after) => RateAdmit::Ready(Some(Err(limiter.reject(retry_after)))),
-        }
+        admit_local(limiter)
     }
 
     #[inline(always)]
@@ -88,7 +83,20 @@ impl<Out> GateFor<Out> for RateGate<'_, Out> {
     fn release(&self, (): (), _: &Out) {}
 }
 
-/// A shared limiter's admission: a round trip to Redis off the caller's thread.
+/// A local limiter's admission: the turn is reserved now; the future only waits for it.
+#[inline(always)]
+fn admit_local(limiter: &RateLimiter) -> RateAdmit {
+    match limiter.reserve(nanos(limiter.max_wait())) {
+        Ok(0) => RateAdmit::Ready(Some(Ok(()))),
+        Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
+        Err(retry_after) => {
+            RateAdmit::Ready(Some(Err(limiter.reject(Refusal::quota(retry_after)))))
+        }
+    }
+}
+
+/// A shared limiter's admission: a round trip to Redis off the caller's thread (or the local
+/// path, if a reconfigure just made it local).
 #[cold]
 fn admit_shared(limiter: &RateLimiter) -> RateAdmit {
     match limiter.shared_part() {
@@ -96,11 +104,7 @@ fn admit_shared(limiter: &RateLimiter) -> RateAdmit {
             shared,
             nanos(limiter.max_wait()),
         ))),
-        None => match limiter.reserve(nanos(limiter.max_wait())) {
-            Ok(0) => RateAdmit::Ready(Some(Ok(()))),
-            Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
-            Err(retry_after) => RateAdmit::Ready(Some(Err(limiter.reject(retry_after)))),
-        },
+        None => admit_local(limiter),
     }
 }
 

@@ -99,28 +99,67 @@ pub struct RateLimiter {
     shared: std::sync::RwLock<Option<Arc<shared::Shared>>>,
 }
 
-/// Rejections and waits, shared with the limiter's async admissions and its shared backend.
+/// Rejections and waits, shared with the limiter's async admissions and its shared backend
+/// (whose own numbers live here too, so that a reconfigure keeps them).
 #[derive(Default)]
 pub(crate) struct Counters {
     rejected: AtomicU64,
     waits: AtomicU64,
     wait_nanos: AtomicU64,
+    shared: shared::Stats,
+}
+
+/// A call not admitted: the time until one would be (nanoseconds), and whether a shared
+/// limiter's local fallback decided it (Redis gave no answer) rather than the quota.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Refusal {
+    retry_after: u64,
+    fallback: bool,
+}
+
+impl Refusal {
+    /// Refused by the quota.
+    #[inline]
+    pub(crate) fn quota(retry_after: u64) -> Self {
+        Self {
+            retry_after,
+            fallback: false,
+        }
+    }
+
+    /// Refused locally while Redis gave no answer.
+    pub(crate) fn fallback(retry_after: u64) -> Self {
+        Self {
+            retry_after,
+            fallback: true,
+        }
+    }
 }
 
 impl Counters {
     #[cold]
-    fn reject(&self, name: &Arc<str>, retry_after: u64) -> RateLimited {
-        self.rejected.fetch_add(1, Relaxed);
+    fn reject(&self, name: &Arc<str>, refusal: Refusal) -> RateLimited {
+        let Refusal {
+            retry_after,
+            fallback,
+        } = refusal;
+        if fallback {
+            self.shared.fallback_rejected.fetch_add(1, Relaxed);
+        } else {
+            self.rejected.fetch_add(1, Relaxed);
+        }
         // Debug level: under overload every rejected call emits one.
         tracing::debug!(
             target: "coord::rate_limit",
             rate_limiter = &**name,
             retry_after_ms = retry_after as f64 / 1e6,
+            fallback,
             "rate limit exceeded; call rejected"
         );
         RateLimited {
             name: Arc::clone(name),
             retry_after: Duration::from_nanos(retry_after),
+            fallback,
         }
     }
 
@@ -137,6 +176,7 @@ impl Counters {
         self.rejected.store(0, Relaxed);
         self.waits.store(0, Relaxed);
         self.wait_nanos.store(0, Relaxed);
+        self.shared.reset();
     }
 }
 
@@ -299,7 +339,7 @@ impl RateLimiter {
     pub fn check(&self) -> Result<(), RateLimited> {
         match self.decide(0) {
             Ok(_) => Ok(()),
-            Err(retry_after) => Err(self.reject(retry_after)),
+            Err(refusal) => Err(self.reject(refusal)),
         }
     }
 
@@ -312,7 +352,7 @@ impl RateLimiter {
                 std::thread::sleep(wait);
                 Ok(())
             }
-            Err(retry_after) => Err(self.reject(retry_after)),
+            Err(refusal) => Err(self.reject(refusal)),
         }
     }
 
@@ -328,7 +368,7 @@ impl RateLimiter {
                 timer::sleep(self.record_wait(wait)).await;
                 Ok(())
             }
-            Err(retry_after) => Err(self.reject(retry_after)),
+            Err(retry_after) => Err(self.reject(Refusal::quota(retry_after))),
         }
     }
 
@@ -407,25 +447,25 @@ impl RateLimiter {
         match self.decide(nanos(self.max_wait())) {
             Ok(0) => Ok(Duration::ZERO),
             Ok(wait) => Ok(self.record_wait(wait)),
-            Err(retry_after) => Err(self.reject(retry_after)),
+            Err(refusal) => Err(self.reject(refusal)),
         }
     }
 
     /// [`reserve`](Self::reserve) on this process's word, or for a shared limiter on Redis's
     /// (blocking this thread for at most the shared timeout).
     #[inline]
-    fn decide(&self, max_wait: u64) -> Result<u64, u64> {
+    fn decide(&self, max_wait: u64) -> Result<u64, Refusal> {
         if self.is_shared.load(Relaxed) {
             return self.decide_shared(max_wait);
         }
-        self.reserve(max_wait)
+        self.reserve(max_wait).map_err(Refusal::quota)
     }
 
     #[cold]
-    fn decide_shared(&self, max_wait: u64) -> Result<u64, u64> {
+    fn decide_shared(&self, max_wait: u64) -> Result<u64, Refusal> {
         match self.shared_part() {
             Some(shared) => shared.reserve(max_wait),
-            None => self.reserve(max_wait),
+            None => self.reserve(max_wait).map_err(Refusal::quota),
         }
     }
 
@@ -477,8 +517,8 @@ impl RateLimiter {
     }
 
     #[cold]
-    fn reject(&self, retry_after: u64) -> RateLimited {
-        self.counters.reject(&self.name, retry_after)
+    fn reject(&self, refusal: Refusal) -> RateLimited {
+        self.counters.reject(&self.name, refusal)
     }
 
     #[cold]

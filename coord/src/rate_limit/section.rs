@@ -35,15 +35,19 @@ pub(crate) const REDIS_SECONDS_TOTAL: Family = Family::counter(
 );
 pub(crate) const REDIS_ERRORS_TOTAL: Family = Family::counter(
     "coord_rate_limiter_redis_errors_total",
-    "Round trips to Redis that failed, time-outs included.",
+    "Round trips to Redis that failed other than by time (refused, broken, a server error).",
 );
 pub(crate) const REDIS_TIMEOUTS_TOTAL: Family = Family::counter(
     "coord_rate_limiter_redis_timeouts_total",
-    "Round trips to Redis that ran out of time.",
+    "Round trips Redis did not answer within the timeout.",
 );
 pub(crate) const FALLBACK_CALLS_TOTAL: Family = Family::counter(
     "coord_rate_limiter_fallback_calls_total",
-    "Calls of a fleet-wide rate limiter decided locally because Redis failed or was in back-off.",
+    "Calls of a fleet-wide rate limiter decided locally (admitted or rejected): Redis failed, was in back-off, or the call was not sent in time.",
+);
+pub(crate) const FALLBACK_REJECTED_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_fallback_rejected_total",
+    "Of those, the calls rejected locally (fail-closed, or this instance's share spent); not in coord_rate_limiter_rejected_calls_total.",
 );
 
 /// The `shared` column: where the limiter's calls are decided now, and the mean round trip.
@@ -118,6 +122,7 @@ impl Section for Vec<RateLimitSnapshot> {
                 (REDIS_ERRORS_TOTAL, |(_, s)| s.redis_errors as f64),
                 (REDIS_TIMEOUTS_TOTAL, |(_, s)| s.redis_timeouts as f64),
                 (FALLBACK_CALLS_TOTAL, |(_, s)| s.fallbacks as f64),
+                (FALLBACK_REJECTED_TOTAL, |(_, s)| s.fallback_rejected as f64),
             ],
         );
     }

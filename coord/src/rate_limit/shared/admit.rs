@@ -2,7 +2,7 @@
 //! timer.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -11,66 +11,102 @@ use super::{Backend, Failure, Grant, Shared, Verdict};
 
 use crate::clock::timer;
 
-/// Where an async caller's round trip, made on the backend's helper thread, is answered.
+/// Where a caller's round trip, made on a helper thread, is answered: polled by an async
+/// caller, waited on by a sync one.
 #[derive(Default)]
 pub(crate) struct Slot {
     state: Mutex<SlotState>,
+    answered: Condvar,
 }
 
 #[derive(Default)]
-enum SlotState {
-    #[default]
-    Waiting,
-    Parked(Waker),
-    Answered(Result<Grant, Failure>),
-    /// The caller stopped waiting (its deadline passed or it was dropped).
-    Abandoned,
+struct SlotState {
+    answer: Option<Result<Grant, Failure>>,
+    waker: Option<Waker>,
+    /// A helper thread took the round trip (it was no longer queued).
+    started: bool,
+    /// The caller stopped waiting (its deadline passed, it was dropped or answered).
+    abandoned: bool,
 }
 
 impl Slot {
-    /// Whether the caller still waits (the helper thread skips abandoned round trips).
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether the caller still waits, marking the round trip as started (the helper thread
+    /// skips abandoned ones).
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn wanted(&self) -> bool {
-        !matches!(
-            *self.state.lock().unwrap_or_else(PoisonError::into_inner),
-            SlotState::Abandoned
-        )
+    pub(crate) fn start(&self) -> bool {
+        let mut state = self.lock();
+        state.started = !state.abandoned;
+        state.started
     }
 
     /// Gives the caller its answer.
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn answer(&self, answer: Result<Grant, Failure>) {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::replace(&mut *state, SlotState::Answered(answer)) {
-            SlotState::Parked(waker) => {
-                drop(state);
-                waker.wake();
-            }
-            SlotState::Abandoned => *state = SlotState::Abandoned,
-            SlotState::Waiting | SlotState::Answered(_) => {}
+        let mut state = self.lock();
+        if state.abandoned {
+            return;
+        }
+        state.answer = Some(answer);
+        let waker = state.waker.take();
+        drop(state);
+        self.answered.notify_all();
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 
     fn poll(&self, cx: &mut Context<'_>) -> Option<Result<Grant, Failure>> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::take(&mut *state) {
-            SlotState::Answered(answer) => {
-                *state = SlotState::Abandoned;
-                Some(answer)
-            }
-            SlotState::Abandoned => {
-                *state = SlotState::Abandoned;
-                None
-            }
-            SlotState::Waiting | SlotState::Parked(_) => {
-                *state = SlotState::Parked(cx.waker().clone());
-                None
-            }
+        let mut state = self.lock();
+        if let Some(answer) = state.answer.take() {
+            state.abandoned = true;
+            return Some(answer);
+        }
+        if !state
+            .waker
+            .as_ref()
+            .is_some_and(|w| w.will_wake(cx.waker()))
+        {
+            state.waker = Some(cx.waker().clone());
+        }
+        None
+    }
+
+    /// Stops waiting: the answer if it just came; else a time-out if Redis had the round trip,
+    /// or, if it was still queued, not Redis's failure.
+    fn give_up(&self) -> Result<Grant, Failure> {
+        let mut state = self.lock();
+        state.abandoned = true;
+        state.waker = None;
+        match state.answer.take() {
+            Some(answer) => answer,
+            None if state.started => Err(Failure::Timeout),
+            None => Err(Failure::NotAsked("queued past the timeout")),
         }
     }
 
-    fn abandon(&self) {
-        *self.state.lock().unwrap_or_else(PoisonError::into_inner) = SlotState::Abandoned;
+    /// Blocks this thread until the answer or `deadline`.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    pub(crate) fn wait(&self, deadline: Instant) -> Result<Grant, Failure> {
+        let mut state = self.lock();
+        loop {
+            if let Some(answer) = state.answer.take() {
+                state.abandoned = true;
+                return answer;
+            }
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                drop(state);
+                return self.give_up();
+            };
+            state = self
+                .answered
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 }
 
@@ -107,10 +143,13 @@ impl SharedAdmit {
         let state = if shared.take_held() {
             AdmitState::Done(Some(Ok(())))
         } else {
-            match shared.begin().map(Arc::clone) {
-                Some(backend) => {
+            match shared
+                .begin()
+                .map(|(backend, probe)| (Arc::clone(backend), probe))
+            {
+                Some((backend, probe)) => {
                     let started = Instant::now();
-                    match spawn_ask(&shared, &backend, max_wait, started) {
+                    match spawn_ask(&shared, &backend, max_wait, started, probe) {
                         Some(slot) => AdmitState::Asking {
                             slot,
                             started,
@@ -122,7 +161,7 @@ impl SharedAdmit {
                         },
                         None => {
                             let verdict = shared.finish(
-                                Err(Failure::Error("no helper thread".into())),
+                                Err(Failure::NotAsked("no helper thread")),
                                 started,
                                 max_wait,
                             );
@@ -147,12 +186,15 @@ impl SharedAdmit {
 /// How long past the timeout an async caller waits for the helper thread's own time-out.
 const ASYNC_SLACK: Duration = Duration::from_millis(1);
 
+/// Queues the round trip of a call started at `started` on a helper thread of `backend`;
+/// `None` if there is none.
 #[cfg(feature = "redis")]
-fn spawn_ask(
+pub(super) fn spawn_ask(
     shared: &Arc<Shared>,
     backend: &Arc<Backend>,
     max_wait: u64,
     started: Instant,
+    probe: bool,
 ) -> Option<Arc<Slot>> {
     let slot = Arc::new(Slot::default());
     let job_slot = Arc::clone(&slot);
@@ -160,8 +202,8 @@ fn spawn_ask(
     let job_backend = Arc::clone(backend);
     backend
         .spawn(Box::new(move || {
-            if job_slot.wanted() {
-                let answer = job_backend.eval(&job_shared.ask(max_wait, started));
+            if job_slot.start() {
+                let answer = job_backend.eval(&job_shared.ask(max_wait, started, probe), true);
                 job_slot.answer(answer);
             }
         }))
@@ -169,7 +211,13 @@ fn spawn_ask(
 }
 
 #[cfg(not(feature = "redis"))]
-fn spawn_ask(_: &Arc<Shared>, backend: &Arc<Backend>, _: u64, _: Instant) -> Option<Arc<Slot>> {
+fn spawn_ask(
+    _: &Arc<Shared>,
+    backend: &Arc<Backend>,
+    _: u64,
+    _: Instant,
+    _: bool,
+) -> Option<Arc<Slot>> {
     match **backend {}
 }
 
@@ -178,7 +226,7 @@ fn settle(shared: &Shared, verdict: Verdict) -> AdmitState {
     match verdict {
         Ok(0) => AdmitState::Done(Some(Ok(()))),
         Ok(wait) => AdmitState::Turn(timer::sleep(shared.record_wait(wait))),
-        Err(retry_after) => AdmitState::Done(Some(Err(shared.reject(retry_after)))),
+        Err(refusal) => AdmitState::Done(Some(Err(shared.reject(refusal)))),
     }
 }
 
@@ -200,8 +248,7 @@ impl Future for SharedAdmit {
                             if std::pin::Pin::new(deadline).poll(cx).is_pending() {
                                 return Poll::Pending;
                             }
-                            slot.abandon();
-                            Err(Failure::Timeout)
+                            slot.give_up()
                         }
                     };
                     let verdict = this.shared.finish(answer, *started, this.max_wait);
@@ -221,7 +268,7 @@ impl Future for SharedAdmit {
 impl Drop for SharedAdmit {
     fn drop(&mut self) {
         if let AdmitState::Asking { slot, .. } = &self.state {
-            slot.abandon();
+            let _ = slot.give_up();
         }
     }
 }

@@ -75,7 +75,8 @@ pub struct SharedConfig {
     /// limiter decides every call locally, as when Redis is down.
     pub url: Option<String>,
     /// How many instances are expected to share the quota (default 1): the local fallback
-    /// admits `rate` per `per × instances`.
+    /// admits `rate` per `per × instances`. Set it to the fleet's size: with 1, an outage
+    /// lets every instance admit the whole rate (a warning says so once).
     pub instances: u64,
     /// What a call Redis does not answer in time gets (default [`OnFailure::Open`]).
     pub on_failure: OnFailure,
@@ -230,14 +231,20 @@ pub struct SharedSnapshot {
     /// Time those round trips took (serialized as `redis_latency_total_ms`).
     #[serde(rename = "redis_latency_total_ms", with = "crate::serde_ms::ms")]
     pub redis_latency_total: Duration,
-    /// Round trips that failed (time-outs included).
+    /// Round trips that failed other than by time: refused or broken connections, server
+    /// errors (Redis unreachable or unhealthy).
     pub redis_errors: u64,
-    /// Of those, the ones that ran out of time.
+    /// Round trips Redis did not answer within the timeout (Redis slow or unreachable). Calls
+    /// this process queued too long to send are not counted here but in `fallbacks`.
     pub redis_timeouts: u64,
     /// Times the script was loaded again after Redis forgot it (`NOSCRIPT`).
     pub script_loads: u64,
-    /// Calls decided locally because Redis failed or was in back-off.
+    /// Calls decided locally (admitted or rejected): Redis failed, was in back-off, or the
+    /// round trip was not sent in time.
     pub fallbacks: u64,
+    /// Of those, the calls rejected locally (fail-closed, or this instance's share spent):
+    /// not counted in the limiter's `rejected`, which counts the fleet's quota only.
+    pub fallback_rejected: u64,
     /// Calls admitted from permits a batched round trip took.
     pub batched: u64,
 }

@@ -9,25 +9,38 @@
 //!
 //! **Sync and async.** A synchronous caller makes the round trip on its own thread, on a
 //! blocking connection from a small pool, with the socket's read and write timeouts set to
-//! [`SharedConfig::timeout`]. An `async` caller never blocks its executor: the round trip runs
-//! on one helper thread per Redis URL, and the caller's future waits for the answer or for the
-//! timeout on coord's shared timer, whichever comes first (so it works on any executor).
+//! [`SharedConfig::timeout`]. It connects on its own thread only to an IP address or a Unix
+//! socket: a host name is resolved by `getaddrinfo`, which has no timeout, so with no idle
+//! connection to one the round trip runs on a helper thread while the caller waits at most the
+//! timeout. An `async` caller never blocks its executor: the round trip runs on one of a few
+//! helper threads per Redis URL, and the caller's future waits for the answer or for the
+//! timeout on coord's shared timer, whichever comes first (so it works on any executor). A
+//! round trip still queued when less than half its timeout is left is not sent: the call is
+//! decided locally, and a healthy Redis is not blamed for a busy process.
 //!
 //! **When Redis is slow or down.** Every call waits at most the timeout (within a millisecond).
 //! A call Redis did not answer in time, or could not be sent, is decided locally by
 //! [`OnFailure`]: by default (`Open`) on a local limiter at this instance's share (`rate` per
 //! `per × instances`), or (`Closed`) rejected. After a failure the backend is left alone for a
 //! back-off (50 ms doubling up to 1 s), while calls go straight to the local decision; then one
-//! call probes Redis, and sharing resumes with its first answer. The report counts round trips,
-//! their latency, errors, time-outs and local decisions.
+//! call probes Redis, and sharing resumes with its first answer. The round trips in flight when
+//! Redis went away are one failure, not one back-off step each.
+//!
+//! **What the numbers say** ([`SharedSnapshot`]): `redis_calls` round trips Redis answered
+//! (`redis_latency_total` their time); `redis_errors` round trips that failed for another
+//! reason than time (refused, broken, a server error) and `redis_timeouts` the ones that ran out
+//! of time: both mean Redis is unhealthy or unreachable. `fallbacks` calls decided locally (in
+//! back-off, after a failure, or never sent because the process queued them too long), of which
+//! `fallback_rejected` were rejected locally; those rejections are not in the limiter's
+//! `rejected` (the fleet's quota), and their [`RateLimited::is_fallback`] is true.
 
 use std::fmt;
-use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{Counters, RateLimitConfig, RateLimited, RateLimiter, clock};
+use super::{Counters, RateLimitConfig, RateLimited, RateLimiter, Refusal, clock};
 
 mod admit;
 mod config;
@@ -58,7 +71,15 @@ pub(crate) enum Failure {
     /// No answer within the timeout.
     Timeout,
     /// Anything else: refused connection, broken pipe, a server error.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     Error(String),
+    /// Not sent, for a reason of this process (it queued too long, no helper thread): not
+    /// Redis's failure.
+    NotAsked(&'static str),
+    /// No idle connection, and this caller may not connect (a host name is resolved without a
+    /// timeout): a helper thread makes the round trip.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    NoConnection,
 }
 
 impl fmt::Display for Failure {
@@ -66,6 +87,8 @@ impl fmt::Display for Failure {
         match self {
             Self::Timeout => f.write_str("no answer within the timeout"),
             Self::Error(why) => f.write_str(why),
+            Self::NotAsked(why) => write!(f, "not sent: {why}"),
+            Self::NoConnection => f.write_str("no idle connection"),
         }
     }
 }
@@ -79,16 +102,39 @@ pub(crate) struct Ask<'a> {
     pub(crate) max_wait_us: f64,
     pub(crate) want: u64,
     pub(crate) deadline: Instant,
+    /// The configured timeout (`deadline` is at most this far from the call's start).
+    pub(crate) timeout: Duration,
+    /// Whether this round trip is the probe after a back-off.
+    pub(crate) probe: bool,
 }
 
+/// A shared limiter's numbers, kept by the limiter (not its [`Shared`], which a reconfigure
+/// rebuilds): a Prometheus counter never goes back.
 #[derive(Default)]
-struct Stats {
+pub(crate) struct Stats {
     calls: AtomicU64,
     latency_nanos: AtomicU64,
     errors: AtomicU64,
     timeouts: AtomicU64,
     fallbacks: AtomicU64,
+    pub(crate) fallback_rejected: AtomicU64,
     batched: AtomicU64,
+}
+
+impl Stats {
+    pub(crate) fn reset(&self) {
+        for counter in [
+            &self.calls,
+            &self.latency_nanos,
+            &self.errors,
+            &self.timeouts,
+            &self.fallbacks,
+            &self.fallback_rejected,
+            &self.batched,
+        ] {
+            counter.store(0, Relaxed);
+        }
+    }
 }
 
 /// Permits a batched round trip took and not yet handed out, valid until `until`.
@@ -113,7 +159,8 @@ pub(crate) struct Shared {
     held: Mutex<Held>,
     /// How long held permits stay valid: the limiter's period.
     period: Duration,
-    stats: Stats,
+    /// Whether the warning about failing open at the whole rate was given.
+    warned_open: AtomicBool,
 }
 
 impl fmt::Debug for Shared {
@@ -125,9 +172,8 @@ impl fmt::Debug for Shared {
     }
 }
 
-/// How a call is decided: admitted after a wait (nanoseconds, 0: now) or rejected with the
-/// time until a call would be admitted.
-pub(crate) type Verdict = Result<u64, u64>;
+/// How a call is decided: admitted after a wait (nanoseconds, 0: now) or refused.
+pub(crate) type Verdict = Result<u64, Refusal>;
 
 /// The key of a limiter's arrival time in Redis.
 pub(crate) fn key_of(name: &str) -> String {
@@ -179,49 +225,67 @@ impl Shared {
             backend,
             held: Mutex::new(Held::default()),
             period: config.per,
-            stats: Stats::default(),
+            warned_open: AtomicBool::new(false),
             config: shared,
         }
     }
 
     /// Decides a call that may wait up to `max_wait` ns, blocking this thread on Redis for at
     /// most the timeout. Never sleeps for the wait itself.
-    pub(crate) fn reserve(&self, max_wait: u64) -> Verdict {
+    pub(crate) fn reserve(self: &Arc<Self>, max_wait: u64) -> Verdict {
         if self.take_held() {
             return Ok(0);
         }
         match self.begin() {
-            Some(backend) => {
+            Some((backend, probe)) => {
                 let started = Instant::now();
-                let answer = self.ask_backend(backend, max_wait, started);
+                let answer = self.ask_backend(backend, max_wait, started, probe);
                 self.finish(answer, started, max_wait)
             }
             None => self.fall_back(max_wait),
         }
     }
 
-    /// The backend, if a round trip should be made now (not in back-off).
-    fn begin(&self) -> Option<&Arc<Backend>> {
-        self.backend.as_ref().filter(|backend| backend.try_begin())
+    /// The backend, if a round trip should be made now (not in back-off), and whether it is
+    /// the probe after a back-off.
+    fn begin(&self) -> Option<(&Arc<Backend>, bool)> {
+        let backend = self.backend.as_ref()?;
+        backend.try_begin().map(|probe| (backend, probe))
     }
 
     #[cfg(feature = "redis")]
     fn ask_backend(
-        &self,
-        backend: &Backend,
+        self: &Arc<Self>,
+        backend: &Arc<Backend>,
         max_wait: u64,
         started: Instant,
+        probe: bool,
     ) -> Result<Grant, Failure> {
-        backend.eval(&self.ask(max_wait, started))
+        let ask = self.ask(max_wait, started, probe);
+        match backend.eval(&ask, false) {
+            Err(Failure::NoConnection) => {
+                match admit::spawn_ask(self, backend, max_wait, started, probe) {
+                    Some(slot) => slot.wait(ask.deadline),
+                    None => Err(Failure::NotAsked("no helper thread")),
+                }
+            }
+            answer => answer,
+        }
     }
 
     #[cfg(not(feature = "redis"))]
-    fn ask_backend(&self, backend: &Backend, _: u64, _: Instant) -> Result<Grant, Failure> {
-        match *backend {}
+    fn ask_backend(
+        self: &Arc<Self>,
+        backend: &Arc<Backend>,
+        _: u64,
+        _: Instant,
+        _: bool,
+    ) -> Result<Grant, Failure> {
+        match **backend {}
     }
 
     #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    fn ask(&self, max_wait: u64, started: Instant) -> Ask<'_> {
+    fn ask(&self, max_wait: u64, started: Instant, probe: bool) -> Ask<'_> {
         Ask {
             key: &self.key,
             interval_us: self.interval_us,
@@ -229,23 +293,27 @@ impl Shared {
             max_wait_us: max_wait as f64 / 1e3,
             want: self.config.batch,
             deadline: started.checked_add(self.config.timeout).unwrap_or(started),
+            timeout: self.config.timeout,
+            probe,
         }
+    }
+
+    fn stats(&self) -> &Stats {
+        &self.counters.shared
     }
 
     /// Turns an answer (or its absence) into a verdict, counting it.
     fn finish(&self, answer: Result<Grant, Failure>, started: Instant, max_wait: u64) -> Verdict {
+        let stats = self.stats();
         match answer {
             Ok(grant) => {
-                self.stats.calls.fetch_add(1, Relaxed);
-                let _ = self
-                    .stats
-                    .latency_nanos
-                    .fetch_update(Relaxed, Relaxed, |t| {
-                        Some(t.saturating_add(super::nanos(started.elapsed())))
-                    });
+                stats.calls.fetch_add(1, Relaxed);
+                let _ = stats.latency_nanos.fetch_update(Relaxed, Relaxed, |t| {
+                    Some(t.saturating_add(super::nanos(started.elapsed())))
+                });
                 let wait = grant.wait_us.saturating_mul(1_000);
                 if grant.admitted == 0 {
-                    return Err(wait);
+                    return Err(Refusal::quota(wait));
                 }
                 if grant.admitted > 1 {
                     self.hold(grant.admitted - 1);
@@ -253,10 +321,11 @@ impl Shared {
                 Ok(wait)
             }
             Err(failure) => {
-                self.stats.errors.fetch_add(1, Relaxed);
-                if matches!(failure, Failure::Timeout) {
-                    self.stats.timeouts.fetch_add(1, Relaxed);
-                }
+                match failure {
+                    Failure::Timeout => stats.timeouts.fetch_add(1, Relaxed),
+                    Failure::Error(_) => stats.errors.fetch_add(1, Relaxed),
+                    Failure::NotAsked(_) | Failure::NoConnection => 0,
+                };
                 tracing::debug!(
                     target: "coord::rate_limit",
                     rate_limiter = &*self.name,
@@ -270,14 +339,26 @@ impl Shared {
 
     /// Decides a call locally, by [`OnFailure`].
     fn fall_back(&self, max_wait: u64) -> Verdict {
-        self.stats.fallbacks.fetch_add(1, Relaxed);
+        self.stats().fallbacks.fetch_add(1, Relaxed);
         match self.config.on_failure {
-            OnFailure::Open => self.fallback.reserve(max_wait),
-            OnFailure::Closed => Err(self
-                .backend
-                .as_ref()
-                .map_or(0, |backend| backend.retry_in_nanos())
-                .max(super::nanos(self.config.timeout))),
+            OnFailure::Open => {
+                if self.config.instances == 1 && !self.warned_open.swap(true, Relaxed) {
+                    tracing::warn!(
+                        target: "coord::rate_limit",
+                        rate_limiter = &*self.name,
+                        "shared rate limiter fails open with `instances` 1: while Redis gives no \
+                         answer, every instance admits the whole rate; set `instances` to the \
+                         fleet's size"
+                    );
+                }
+                self.fallback.reserve(max_wait).map_err(Refusal::fallback)
+            }
+            OnFailure::Closed => Err(Refusal::fallback(
+                self.backend
+                    .as_ref()
+                    .map_or(0, |backend| backend.retry_in_nanos())
+                    .max(super::nanos(self.config.timeout)),
+            )),
         }
     }
 
@@ -305,13 +386,13 @@ impl Shared {
         }
         held.permits -= 1;
         drop(held);
-        self.stats.batched.fetch_add(1, Relaxed);
+        self.stats().batched.fetch_add(1, Relaxed);
         true
     }
 
-    /// A rejection counted on the limiter.
-    pub(crate) fn reject(&self, retry_after: u64) -> RateLimited {
-        self.counters.reject(&self.name, retry_after)
+    /// A refusal counted on the limiter.
+    pub(crate) fn reject(&self, refusal: Refusal) -> RateLimited {
+        self.counters.reject(&self.name, refusal)
     }
 
     /// A wait counted on the limiter.
@@ -319,22 +400,11 @@ impl Shared {
         self.counters.record_wait(wait)
     }
 
-    /// Forgets local state (held permits, the fallback's arrival time, the counters); the
-    /// fleet's arrival time in Redis stays, since other instances count on it.
+    /// Forgets local state (held permits, the fallback's arrival time); the fleet's arrival
+    /// time in Redis stays, since other instances count on it. The limiter zeroes the numbers.
     pub(crate) fn reset(&self) {
         *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Held::default();
         self.fallback.reset();
-        let s = &self.stats;
-        for counter in [
-            &s.calls,
-            &s.latency_nanos,
-            &s.errors,
-            &s.timeouts,
-            &s.fallbacks,
-            &s.batched,
-        ] {
-            counter.store(0, Relaxed);
-        }
     }
 
     /// What the local fallback could admit at once now.
@@ -344,7 +414,7 @@ impl Shared {
 
     /// The shared numbers now.
     pub(crate) fn snapshot(&self) -> SharedSnapshot {
-        let s = &self.stats;
+        let s = self.stats();
         let up = self.backend.as_ref().is_some_and(|backend| backend.is_up());
         SharedSnapshot {
             backend: self.url.as_deref().map(redact),
@@ -361,6 +431,7 @@ impl Shared {
                 .as_ref()
                 .map_or(0, |backend| backend.script_loads()),
             fallbacks: s.fallbacks.load(Relaxed),
+            fallback_rejected: s.fallback_rejected.load(Relaxed),
             batched: s.batched.load(Relaxed),
         }
     }
@@ -393,7 +464,7 @@ fn connect_backend(name: &str, _: &str) -> Option<Arc<Backend>> {
 
 #[cfg(not(feature = "redis"))]
 impl Backend {
-    fn try_begin(&self) -> bool {
+    fn try_begin(&self) -> Option<bool> {
         match *self {}
     }
     fn retry_in_nanos(&self) -> u64 {

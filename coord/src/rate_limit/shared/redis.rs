@@ -1,13 +1,15 @@
-//! The Redis backend of shared rate limiters: one per URL, process-wide. Blocking connections
-//! (the `redis` crate's, with socket timeouts) in a small pool for synchronous callers, one
-//! helper thread for async callers, the GCRA script called by its hash, and the health that
-//! decides when Redis is tried again after a failure.
+//! The Redis backend of shared rate limiters: one per URL, process-wide while a limiter uses
+//! it. Blocking connections (the `redis` crate's, with socket timeouts) in a small pool, a few
+//! helper threads for async callers (and for sync callers that may not connect themselves),
+//! the GCRA script called by its hash, and the health that decides when Redis is tried again
+//! after a failure.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicU32, AtomicU64};
-use std::sync::mpsc::{self, Sender};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use super::{Ask, Failure, Grant, SCRIPT};
@@ -21,6 +23,10 @@ const MAX_IDLE: usize = 32;
 /// How much a pooled connection's socket timeout may exceed a call's remaining time before
 /// it is lowered (one `setsockopt` saved per call on the common path).
 const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
+/// Helper threads per backend: round trips in flight at once for async callers. One thread
+/// caps a process at one admission per round trip time; past it, callers queue until their
+/// timer books a healthy Redis as failed.
+const HELPERS: usize = 4;
 
 /// Checks that `url` is one the `redis` crate can connect to, without connecting.
 pub(crate) fn check_url(url: &str) -> Result<(), String> {
@@ -29,7 +35,9 @@ pub(crate) fn check_url(url: &str) -> Result<(), String> {
         .map_err(|error| error.to_string())
 }
 
-static BACKENDS: LazyLock<Mutex<HashMap<String, Arc<Backend>>>> = LazyLock::new(Default::default);
+/// The backends in use, by URL. Weak: the last limiter of a URL dropping its backend closes its
+/// sockets and ends its helper threads.
+static BACKENDS: LazyLock<Mutex<HashMap<String, Weak<Backend>>>> = LazyLock::new(Default::default);
 
 /// A connection and the read timeout its socket has now.
 struct Conn {
@@ -37,7 +45,7 @@ struct Conn {
     timeout: Duration,
 }
 
-/// A job for the helper thread.
+/// A job for a helper thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
 
 /// One Redis, shared by every limiter naming its URL.
@@ -45,34 +53,51 @@ pub(crate) struct Backend {
     client: redis::Client,
     hash: String,
     idle: Mutex<Vec<Conn>>,
+    /// Whether a caller may connect on its own thread: the URL names an IP address or a Unix
+    /// socket. A host name is resolved by `getaddrinfo`, which has no timeout, so only helper
+    /// threads connect to one.
+    inline_connect: bool,
     origin: Instant,
     /// Nanoseconds since `origin` before which Redis is not tried (0: healthy).
     down_until: AtomicU64,
     failures: AtomicU32,
     script_loads: AtomicU64,
-    helper: OnceLock<Option<Mutex<Sender<Job>>>>,
+    /// The helper threads' queue; they end when it is dropped with the backend.
+    helpers: OnceLock<Option<Sender<Job>>>,
 }
 
 impl Backend {
     /// The backend of `url`, made on first use (no connection is made until a call).
     pub(crate) fn for_url(url: &str) -> Result<Arc<Self>, String> {
         let mut backends = BACKENDS.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(backend) = backends.get(url) {
-            return Ok(Arc::clone(backend));
+        if let Some(backend) = backends.get(url).and_then(Weak::upgrade) {
+            return Ok(backend);
         }
         let client = redis::Client::open(url)
             .map_err(|error| format!("`{}` is not a Redis URL: {error}", super::redact(url)))?;
+        let inline_connect = match client.get_connection_info().addr() {
+            redis::ConnectionAddr::Tcp(host, _) => host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok(),
+            redis::ConnectionAddr::Unix(_) => true,
+            _ => false,
+        };
         let backend = Arc::new(Self {
             client,
             hash: redis::Script::new(SCRIPT).get_hash().to_owned(),
             idle: Mutex::new(Vec::new()),
+            inline_connect,
             origin: Instant::now(),
             down_until: AtomicU64::new(0),
             failures: AtomicU32::new(0),
             script_loads: AtomicU64::new(0),
-            helper: OnceLock::new(),
+            helpers: OnceLock::new(),
         });
-        backends.insert(url.to_owned(), Arc::clone(&backend));
+        // The entries of URLs no limiter uses any more go with this insertion.
+        backends.retain(|_, backend| backend.strong_count() > 0);
+        backends.insert(url.to_owned(), Arc::downgrade(&backend));
         Ok(backend)
     }
 
@@ -80,22 +105,24 @@ impl Backend {
         super::super::nanos(self.origin.elapsed()).max(1)
     }
 
-    /// Whether a round trip should be made now: always while healthy; in back-off, only by
-    /// the one caller that claims the probe once the back-off is over.
-    pub(crate) fn try_begin(&self) -> bool {
+    /// Whether a round trip should be made now: `Some(false)` while healthy; in back-off,
+    /// `Some(true)` for the one caller that claims the probe once the back-off is over, `None`
+    /// for every other.
+    pub(crate) fn try_begin(&self) -> Option<bool> {
         let until = self.down_until.load(Acquire);
         if until == 0 {
-            return true;
+            return Some(false);
         }
         let now = self.now();
         if now < until {
-            return false;
+            return None;
         }
         // The probe's own time-out is covered by the next back-off step.
         let next = now.saturating_add(super::super::nanos(self.backoff()));
         self.down_until
             .compare_exchange(until, next, AcqRel, Relaxed)
             .is_ok()
+            .then_some(true)
     }
 
     /// Nanoseconds until Redis is tried again (0 while healthy).
@@ -118,7 +145,13 @@ impl Backend {
         BASE_BACKOFF.saturating_mul(1 << doublings).min(MAX_BACKOFF)
     }
 
-    fn failed(&self, failure: &Failure) {
+    /// Books a failed round trip: a back-off starts, or (the probe failed) the next, longer
+    /// one. The other round trips in flight when Redis went away fail too; they are one
+    /// outage, not one step each towards the longest back-off.
+    fn failed(&self, failure: &Failure, probe: bool) {
+        if !probe && self.down_until.load(Acquire) != 0 {
+            return;
+        }
         let failures = self.failures.fetch_add(1, Relaxed);
         let until = self
             .now()
@@ -149,12 +182,22 @@ impl Backend {
         }
     }
 
-    /// One admission: `EVALSHA` (with a reload on `NOSCRIPT`), within `ask.deadline`.
-    pub(crate) fn eval(&self, ask: &Ask<'_>) -> Result<Grant, Failure> {
-        // Out of time before asking (an async caller's round trip queued behind slow ones):
-        // not Redis's failure, so no back-off.
-        remaining(ask.deadline)?;
-        let result = self.take(ask.deadline).and_then(|mut conn| {
+    /// One admission: `EVALSHA` (with a reload on `NOSCRIPT`), within `ask.deadline`. With no
+    /// idle connection, only a helper thread (`on_helper`) or a caller of an IP or Unix URL
+    /// connects; another gets [`Failure::NoConnection`].
+    pub(crate) fn eval(&self, ask: &Ask<'_>, on_helper: bool) -> Result<Grant, Failure> {
+        // A round trip queued behind others until less than half its time is left would
+        // likely run out of it: decided locally, and not Redis's failure (no back-off).
+        match ask.deadline.checked_duration_since(Instant::now()) {
+            Some(left) if left >= ask.timeout / 2 && !left.is_zero() => {}
+            _ => return Err(Failure::NotAsked("queued past half the timeout")),
+        }
+        let conn = match self.pop_idle() {
+            Some(conn) => Ok(conn),
+            None if on_helper || self.inline_connect => self.connect(ask.deadline),
+            None => return Err(Failure::NoConnection),
+        };
+        let result = conn.and_then(|mut conn| {
             let result = self.eval_on(&mut conn, ask);
             // A time-out or broken pipe leaves the connection mid-reply: never reuse it.
             if result.is_ok() {
@@ -164,7 +207,7 @@ impl Backend {
         });
         match &result {
             Ok(_) => self.succeeded(),
-            Err(failure) => self.failed(failure),
+            Err(failure) => self.failed(failure, ask.probe),
         }
         result
     }
@@ -202,16 +245,15 @@ impl Backend {
         })
     }
 
-    /// An idle connection, or a new one made within the deadline.
-    fn take(&self, deadline: Instant) -> Result<Conn, Failure> {
-        if let Some(conn) = self
-            .idle
+    fn pop_idle(&self) -> Option<Conn> {
+        self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop()
-        {
-            return Ok(conn);
-        }
+    }
+
+    /// A new connection, made within the deadline.
+    fn connect(&self, deadline: Instant) -> Result<Conn, Failure> {
         let remaining = remaining(deadline)?;
         let con = self
             .client
@@ -232,28 +274,41 @@ impl Backend {
         }
     }
 
-    /// Runs `job` on the backend's helper thread (started on first use); `false` if there is
-    /// none (the thread could not be started, or it is gone).
+    /// Runs `job` on one of the backend's helper threads (started on first use); `false` if
+    /// there is none (no thread could be started).
     pub(crate) fn spawn(&self, job: Job) -> bool {
-        let helper = self.helper.get_or_init(|| {
+        let helpers = self.helpers.get_or_init(|| {
             let (sender, receiver) = mpsc::channel::<Job>();
-            std::thread::Builder::new()
-                .name("coord-redis".into())
-                .spawn(move || {
-                    for job in receiver {
-                        job();
-                    }
+            let receiver = Arc::new(Mutex::new(receiver));
+            let started = (0..HELPERS)
+                .filter(|_| {
+                    let receiver = Arc::clone(&receiver);
+                    std::thread::Builder::new()
+                        .name("coord-redis".into())
+                        .spawn(move || help(&receiver))
+                        .is_ok()
                 })
-                .ok()
-                .map(|_| Mutex::new(sender))
+                .count();
+            (started > 0).then_some(sender)
         });
-        helper.as_ref().is_some_and(|sender| {
-            sender
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .send(job)
-                .is_ok()
-        })
+        helpers
+            .as_ref()
+            .is_some_and(|sender| sender.send(job).is_ok())
+    }
+}
+
+/// A helper thread: runs jobs until the backend, and with it the queue's sender, is dropped.
+fn help(receiver: &Mutex<Receiver<Job>>) {
+    loop {
+        // The lock is released before the job runs: the other helpers take the next jobs.
+        let job = receiver
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .recv();
+        match job {
+            Ok(job) => job(),
+            Err(_) => return,
+        }
     }
 }
 
@@ -292,5 +347,85 @@ fn failure(error: redis::RedisError) -> Failure {
         Failure::Timeout
     } else {
         Failure::Error(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_failures_of_one_outage_are_one_back_off_step() {
+        let backend = Backend::for_url("redis://127.0.0.1:2/15").unwrap();
+        // The round trips in flight when Redis went away fail one after the other.
+        for _ in 0..5 {
+            backend.failed(&Failure::Timeout, false);
+        }
+        assert_eq!(backend.failures.load(Relaxed), 1);
+        assert_eq!(backend.backoff(), BASE_BACKOFF);
+        // The probe after the back-off fails: the next step.
+        backend.failed(&Failure::Timeout, true);
+        assert_eq!(backend.backoff(), BASE_BACKOFF * 2);
+        backend.succeeded();
+        assert!(backend.is_up());
+    }
+
+    /// The helper threads of this process now.
+    #[cfg(target_os = "linux")]
+    fn helper_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+            .filter(|name| name.trim() == "coord-redis")
+            .count()
+    }
+
+    #[test]
+    fn the_last_limiter_of_a_url_drops_its_backend_and_helper_threads() {
+        let url = "redis://127.0.0.1:3/14";
+        let backend = Backend::for_url(url).unwrap();
+        assert!(Arc::ptr_eq(&backend, &Backend::for_url(url).unwrap()));
+        #[cfg(target_os = "linux")]
+        let before = helper_threads();
+        let (sender, receiver) = mpsc::channel();
+        assert!(backend.spawn(Box::new(move || sender.send(()).unwrap())));
+        receiver.recv_timeout(Duration::from_secs(5)).unwrap();
+        // Each helper names itself when it starts.
+        #[cfg(target_os = "linux")]
+        {
+            let started = Instant::now();
+            while helper_threads() < before + HELPERS {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "helpers not named"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        let weak = Arc::downgrade(&backend);
+        drop(backend);
+        assert!(weak.upgrade().is_none());
+        assert!(
+            BACKENDS
+                .lock()
+                .unwrap()
+                .get(url)
+                .and_then(Weak::upgrade)
+                .is_none()
+        );
+        // The helpers see the queue closed and end (a generous liveness bound).
+        #[cfg(target_os = "linux")]
+        {
+            let started = Instant::now();
+            while helper_threads() > before {
+                assert!(
+                    started.elapsed() < Duration::from_secs(5),
+                    "helpers still run"
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        // A new limiter of the URL gets a new backend.
+        assert!(Backend::for_url(url).is_ok());
     }
 }
