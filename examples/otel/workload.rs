@@ -107,6 +107,19 @@ pub async fn run() {
     .expect("a valid hedge");
     let answer: Result<(), ()> = hedge.run(|| async { Ok(()) }).await;
     assert_eq!(answer, Ok(()));
+    // A fleet-wide limiter with no Redis to reach (no URL, no `COORD_REDIS_URL`): its one
+    // call is decided by the local share, a fallback; the next one is refused by it.
+    let fleet = coord::rate_limiter_with(
+        "otel.ref.fleet",
+        coord::RateLimitConfig::default()
+            .rate(1)
+            .per(Duration::from_secs(3600))
+            .burst(1)
+            .shared(true),
+    )
+    .expect("a valid shared limiter");
+    assert!(fleet.check().is_ok());
+    assert!(fleet.check().is_err());
     // A rejection injected into a breaker of its own (then disarmed).
     coord::chaos::reject("otel.ref.chaos", 1.0).expect("a valid rule");
     assert!(coord::breaker("otel.ref.chaos").try_acquire().is_err());
@@ -176,6 +189,16 @@ pub const EXPECTED: &[Expected] = &[
     (
         "coord_validations",
         &[("rule_set", "message"), ("verdict", "valid")],
+        1.0,
+    ),
+    (
+        "coord_rate_limiter_fallback_calls",
+        &[("rate_limiter", "otel.ref.fleet")],
+        2.0,
+    ),
+    (
+        "coord_rate_limiter_fallback_rejected",
+        &[("rate_limiter", "otel.ref.fleet")],
         1.0,
     ),
     (
