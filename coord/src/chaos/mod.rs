@@ -62,9 +62,12 @@
 //! breaker windows keep measuring the real system, while the callers feel the fault (their own
 //! timed operations included). An injected latency likewise delays the call before its timing
 //! starts: callers wait it, the operation's latency histogram stays the real one. An injected
-//! rejection is counted apart from the breaker's own `rejected` count and never enters its
-//! failure window; the call it ends is a rejection, as every rejection is (never an error in
-//! any rate).
+//! rejection is made likewise before the call's timing starts, by the breaker's layer: the
+//! call's value is the breaker's usual rejection, marked, counted apart (never in the
+//! operation's calls or rejections, its error rows or objectives, nor the breaker's `rejected`
+//! count or window), never retried nor given to a fallback. Through the runtime API
+//! ([`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire)) it is that call's
+//! rejection.
 //!
 //! # Off by default, and free when off
 //!
@@ -85,8 +88,8 @@
 //! ([`ChaosError::NoFactory`]).
 //!
 //! The draws come from one generator, seeded per process, or by [`set_seed`] for a run that
-//! repeats. [`crate::reset`] disarms every rule and zeroes the counts; registered factories,
-//! the seed and the clock stay.
+//! repeats. [`crate::reset`] disarms every rule, zeroes the counts and starts the draws from
+//! the last seed again; registered factories, the seed and the clock stay.
 
 pub(crate) mod file;
 pub(crate) mod inject;
@@ -282,7 +285,7 @@ fn check_name(name: &str) -> Result<(), ChaosError> {
 /// Arms an error fault on the operation `operation`: its calls fail at `rate` with the error
 /// `factory` makes, registered for the operation on the way (see [`register_error`]). The
 /// factory's type must be the operation's error type `E` (a call of another error type is
-/// never hit).
+/// never hit, and [`rules`] marks the rule [`mismatched`](ChaosRule::mismatched)).
 ///
 /// For a function of the coord attributes, `E` must also be [`Injectable`]; an operation
 /// that is not a `Result` (a classifier decides its outcome) cannot be made to fail; a latency
@@ -323,6 +326,11 @@ pub struct ChaosRule {
     /// For a latency fault, how long (serialized in milliseconds).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "latency_ms")]
     pub latency: Option<Latency>,
+    /// For an error fault, whether its factory was found to make another type than the
+    /// operation's error type: such a rule can never hit (register a factory of the right
+    /// type). Serialized only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mismatched: bool,
 }
 
 /// `{fixed_ms: 100}`, `{between_ms: [10, 50]}` or `{one_of_ms: [10, 1000]}`.
