@@ -49,7 +49,11 @@ pub(crate) async fn inject_async<Out, P: TimerFor<Out>, G: GateFor<Out>>(
     if let Some(delay) = delay(timer) {
         delay.await;
     }
-    error(timer).or_else(|| gates.chaos_reject().map(|rejection| gates.reject(rejection)))
+    error(timer).or_else(|| {
+        gates
+            .chaos_reject()
+            .map(|rejection| gates.reject(rejection))
+    })
 }
 
 /// A synchronous call's faults: waits an injected latency on this thread, then the injected

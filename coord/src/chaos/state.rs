@@ -97,7 +97,9 @@ impl Armed {
         let hits = |slot: &Slot| slot.hits.load(Relaxed);
         [
             self.error.as_ref().map(|s| (FaultKind::Error, hits(s))),
-            self.latency.as_ref().map(|(s, _)| (FaultKind::Latency, hits(s))),
+            self.latency
+                .as_ref()
+                .map(|(s, _)| (FaultKind::Latency, hits(s))),
             self.reject.as_ref().map(|s| (FaultKind::Reject, hits(s))),
         ]
         .into_iter()
