@@ -189,7 +189,6 @@ impl State {
         if let Some(slot) = replaced {
             self.retire(name, kind, slot.hits.into_inner());
         }
-        self.publish();
     }
 
     /// Keeps the hits of a fault no longer armed.
@@ -214,7 +213,6 @@ impl State {
         for (kind, hits) in armed.hits() {
             self.retire(name, kind, hits);
         }
-        self.publish();
         armed.count()
     }
 }
@@ -253,6 +251,7 @@ pub fn arm(name: &str, fault: Fault) -> Result<(), ChaosError> {
     state.check(&rules).map_err(|(_, error)| error)?;
     let [(name, fault)] = rules;
     state.arm(&name, fault);
+    state.publish();
     Ok(())
 }
 
@@ -270,19 +269,25 @@ pub(crate) fn arm_all(rules: Vec<(String, Fault)>) -> Result<(), (usize, ChaosEr
     for (name, fault) in rules {
         state.arm(&name, fault);
     }
+    state.publish();
     Ok(())
 }
 
 /// Disarms every fault armed on `name`; returns how many were.
 pub fn disarm(name: &str) -> usize {
-    write().disarm(name)
+    let mut state = write();
+    let removed = state.disarm(name);
+    state.publish();
+    removed
 }
 
 /// Disarms every fault; returns how many were armed.
 pub fn disarm_all() -> usize {
     let mut state = write();
     let names: Vec<String> = state.rules.keys().cloned().collect();
-    names.iter().map(|name| state.disarm(name)).sum()
+    let removed = names.iter().map(|name| state.disarm(name)).sum();
+    state.publish();
+    removed
 }
 
 /// Every armed rule, sorted by name, then kind.
@@ -424,4 +429,68 @@ pub(super) fn rejects(breaker: &str) -> bool {
         .get(breaker)
         .and_then(|armed| armed.reject.as_ref())
         .is_some_and(Slot::hit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A state of its own, so that filling it touches neither the process's rules nor
+    /// [`ARMED`].
+    fn empty() -> State {
+        State {
+            rules: HashMap::new(),
+            factories: HashMap::new(),
+            retired: BTreeMap::new(),
+            seed: None,
+            clock: Clock::system(),
+        }
+    }
+
+    fn reject(name: &str) -> (String, Fault) {
+        (name.to_owned(), Fault::Reject { rate: 0.0 })
+    }
+
+    #[test]
+    fn the_rule_cap_counts_only_rules_not_armed_yet() {
+        let mut state = empty();
+        for at in 0..MAX_RULES {
+            let (name, fault) = reject(&format!("unit.cap.{at}"));
+            state.arm(&name, fault);
+        }
+        assert_eq!(state.rule_count(), MAX_RULES);
+        // Replacing armed rules adds none, even many at once, or the same one twice.
+        let replacing: Vec<_> = (0..10)
+            .map(|at| reject(&format!("unit.cap.{at}")))
+            .chain([reject("unit.cap.0")])
+            .collect();
+        assert_eq!(state.check(&replacing), Ok(()));
+        // A new rule past the cap is refused, at its place.
+        let adding = [reject("unit.cap.1"), reject("unit.cap.new")];
+        assert_eq!(state.check(&adding), Err((1, ChaosError::TooManyRules)));
+        // Below the cap, one new rule named twice is one rule.
+        state.disarm("unit.cap.0");
+        let twice = [reject("unit.cap.new"), reject("unit.cap.new")];
+        assert_eq!(state.check(&twice), Ok(()));
+        let two = [reject("unit.cap.new"), reject("unit.cap.other")];
+        assert_eq!(state.check(&two), Err((1, ChaosError::TooManyRules)));
+    }
+
+    #[test]
+    fn hits_of_replaced_and_disarmed_rules_are_kept() {
+        let mut state = empty();
+        let (name, fault) = reject("unit.kept");
+        state.arm(&name, fault.clone());
+        let armed = state.rules.get(&name).unwrap();
+        armed.reject.as_ref().unwrap().hits.store(2, Relaxed);
+        state.arm(&name, fault);
+        state.rules[&name]
+            .reject
+            .as_ref()
+            .unwrap()
+            .hits
+            .store(3, Relaxed);
+        assert_eq!(state.disarm(&name), 1);
+        assert_eq!(state.retired[&(name, FaultKind::Reject)], 5);
+    }
 }
