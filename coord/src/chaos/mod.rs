@@ -67,12 +67,23 @@
 //! operation's calls or rejections, its error rows or objectives, nor the breaker's `rejected`
 //! count or window), never retried nor given to a fallback. Through the runtime API
 //! ([`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire)) it is that call's
-//! rejection.
+//! rejection. Its span event `rejected` carries `coord.chaos.injected = true`.
+//!
+//! What callers see, they see: the tower layer's injected error or response (a `503`, say)
+//! is what the caller gets, so the layer's HTTP span and OpenTelemetry duration
+//! (`http.server.request.duration`, `http.client.request.duration`), like anything outside
+//! the layer (an access log), record it as that status, unmarked; the operation's counts,
+//! error row and objectives do not.
 //!
 //! # Off by default, and free when off
 //!
 //! Nothing is armed until a rule is. While no rule is armed anywhere, a call pays one relaxed
-//! atomic load ([`armed`]); names are looked up only while some rule is armed.
+//! atomic load ([`armed`]); names are looked up only while some rule is armed, under a lock
+//! the calls share (read), hits counted in atomics and draws taken in one atomic step.
+//!
+//! An error rule whose factory makes another type than the operation's error type can never
+//! hit; after the first call that finds so, [`rules`] (and `GET /chaos`) marks it
+//! [`mismatched`](ChaosRule::mismatched).
 //!
 //! # Three ways in
 //!
