@@ -330,6 +330,16 @@ async fn async_retried_guarded() -> Result<u32, DbError> {
     Ok(3)
 }
 
+static HEDGED_GUARDED_RUNS: AtomicU32 = AtomicU32::new(0);
+
+#[track_performance(name = "chaos_t.hedged_guarded")]
+#[coord::hedge(after = "1s")]
+#[circuit_breaker(name = "chaos_t.hedged_db")]
+async fn hedged_guarded() -> Result<u32, DbError> {
+    HEDGED_GUARDED_RUNS.fetch_add(1, SeqCst);
+    Ok(4)
+}
+
 /// The success indicator's `(good, valid)` of the objective, in the last window.
 fn objective_counts(name: &str) -> (u64, u64) {
     let report = coord::report();
@@ -390,14 +400,19 @@ fn an_injected_rejection_is_answered_before_the_timing_and_counted_apart() {
     recorder::block_on(async {
         assert_eq!(async_guarded().await.unwrap(), 2);
         assert_eq!(async_retried_guarded().await.unwrap(), 3);
+        assert_eq!(hedged_guarded().await.unwrap(), 4);
         chaos::reject("chaos_t.async_db", 1.0).unwrap();
         chaos::reject("chaos_t.async_retried_db", 1.0).unwrap();
+        chaos::reject("chaos_t.hedged_db", 1.0).unwrap();
+        assert!(matches!(hedged_guarded().await, Err(DbError::Open(o)) if o.is_injected()));
+        assert_eq!(HEDGED_GUARDED_RUNS.load(SeqCst), 1);
         assert!(matches!(async_guarded().await, Err(DbError::Open(o)) if o.is_injected()));
         assert!(matches!(async_retried_guarded().await, Err(DbError::Open(o)) if o.is_injected()));
     });
     for (operation, breaker) in [
         ("chaos_t.async_guarded", "chaos_t.async_db"),
         ("chaos_t.async_retried_guarded", "chaos_t.async_retried_db"),
+        ("chaos_t.hedged_guarded", "chaos_t.hedged_db"),
     ] {
         assert_eq!(injected(breaker, FaultKind::Reject), 1, "{breaker}");
         assert_rejected_apart(operation, 1);
