@@ -48,6 +48,11 @@ fn send(addr: std::net::SocketAddr, method: &str, path: &str, token: Option<&str
     )
 }
 
+#[coord::track_performance(name = "chaos_t.http_mismatch")]
+fn http_mismatch() -> Result<u32, String> {
+    Ok(1)
+}
+
 #[test]
 fn the_admin_route_is_off_without_its_token_and_answers_only_that_token() {
     let _turn = turn();
@@ -131,9 +136,21 @@ fn the_admin_route_is_off_without_its_token_and_answers_only_that_token() {
     assert_eq!(chaos::rules()[0].name, "chaos_t.http_db");
     let refused = send(addr, "DELETE", "/chaos?name=%zz", Some("chaos-token"));
     assert_eq!(refused.status, 400);
+    // An error rule whose factory makes another type than the operation's error says so.
+    chaos::error("chaos_t.http_mismatch", 1.0, || 7_u32).unwrap();
+    assert_eq!(http_mismatch(), Ok(1));
+    let listed = send(addr, "GET", "/chaos", Some("chaos-token"));
+    let mismatch = &listed.json()["armed"][1];
+    assert_eq!(
+        (&mismatch["name"], &mismatch["mismatched"]),
+        (&"chaos_t.http_mismatch".into(), &true.into()),
+        "{}",
+        listed.body
+    );
+    assert!(listed.json()["armed"][0].get("mismatched").is_none());
     let deleted = send(addr, "DELETE", "/chaos", Some("chaos-token"));
     assert_eq!(deleted.status, 200);
-    assert_eq!(deleted.json()["disarmed"], 1);
+    assert_eq!(deleted.json()["disarmed"], 2);
     assert!(!chaos::armed());
     server.shutdown();
 }

@@ -62,6 +62,15 @@ pub trait Gate: Copy {
     fn may_admit(&self) -> bool {
         true
     }
+    /// A rejection made up by fault injection (`coord::chaos`) for this call, asked once per
+    /// call, only while a fault is armed somewhere, before the call's timing starts: the
+    /// stack returns it as the call's value without timing, retrying or admitting anything,
+    /// so that it is counted by chaos only, never as a real rejection. `None` for a gate that
+    /// takes no injected rejection (all but the circuit breaker).
+    #[inline(always)]
+    fn chaos_reject(&self) -> Option<Self::Rejection> {
+        None
+    }
 }
 
 /// A [`Gate`] around an operation returning `Out`: what needs `Out`, all of it synchronous.
@@ -152,6 +161,13 @@ impl<O: Gate, I: Gate> Gate for Gates<O, I> {
     #[inline(always)]
     fn may_admit(&self) -> bool {
         self.0.may_admit() && self.1.may_admit()
+    }
+
+    fn chaos_reject(&self) -> Option<Self::Rejection> {
+        match self.0.chaos_reject() {
+            Some(rejection) => Some(Rejected::Outer(rejection)),
+            None => self.1.chaos_reject().map(Rejected::Inner),
+        }
     }
 }
 

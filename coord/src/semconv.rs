@@ -129,6 +129,23 @@ pub fn rejected(gate: Gate, name: &str) {
     }
 }
 
+/// A rejection made up by fault injection (`coord::chaos`): event `rejected` as
+/// [`rejected`] emits, marked `coord.chaos.injected = true`.
+#[cold]
+#[inline(never)]
+pub fn rejected_injected(gate: Gate, name: &str) {
+    if in_span() {
+        tracing::event!(
+            target: TARGET,
+            tracing::Level::DEBUG,
+            "coord.gate" = gate.as_str(),
+            "coord.gate.name" = name,
+            "coord.chaos.injected" = true,
+            "rejected"
+        );
+    }
+}
+
 /// A time limit expired: event `timeout` with `coord.timeout.limit_ms`.
 #[cold]
 #[inline(never)]

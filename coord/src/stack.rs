@@ -250,10 +250,13 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         G: GateFor<Out>,
     {
         let Self { body, layers, .. } = self;
-        if crate::chaos::armed()
-            && let Some(out) = crate::chaos::inject_blocking(&layers.timer)
-        {
-            return out;
+        if crate::chaos::armed() {
+            if let Some(out) = crate::chaos::inject_blocking(&layers.timer) {
+                return out;
+            }
+            if let Some(rejection) = layers.gates.chaos_reject() {
+                return layers.gates.reject(rejection);
+            }
         }
         if !layers.timer.records() {
             // Recording off (or no timer): the layers that protect, without the timer's code.
@@ -320,6 +323,9 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
                 }
                 if let Some(out) = crate::chaos::inject::error(&layers.timer) {
                     return out;
+                }
+                if let Some(rejection) = layers.gates.chaos_reject() {
+                    return layers.gates.reject(rejection);
                 }
             }
             let started = layers.timer.start();

@@ -46,13 +46,14 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
     type Admit = Ready<Result<Permit<'a>, CircuitOpen>>;
 
     #[inline(always)]
+    // `admit`, not `try_acquire`: the stack asked `chaos_reject` once already for this call.
     fn admit(&self) -> Result<Permit<'a>, CircuitOpen> {
-        self.breaker.try_acquire()
+        self.breaker.admit()
     }
 
     #[inline(always)]
     fn admit_async(&self) -> Self::Admit {
-        std::future::ready(self.breaker.try_acquire())
+        std::future::ready(self.breaker.admit())
     }
 
     #[cold]
@@ -68,12 +69,21 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
             super::BreakerState::Closed | super::BreakerState::Disabled
         )
     }
+
+    fn chaos_reject(&self) -> Option<CircuitOpen> {
+        self.breaker.injected_rejection()
+    }
 }
 
 impl<Out> GateFor<Out> for BreakerGate<'_, Out> {
     #[cold]
     fn reject(&self, open: CircuitOpen) -> Out {
-        crate::semconv::rejected(crate::semconv::Gate::CircuitBreaker, open.name());
+        let gate = crate::semconv::Gate::CircuitBreaker;
+        if open.is_injected() {
+            crate::semconv::rejected_injected(gate, open.name());
+        } else {
+            crate::semconv::rejected(gate, open.name());
+        }
         (self.reject)(open)
     }
 

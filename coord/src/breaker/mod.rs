@@ -245,9 +245,10 @@ impl CircuitBreaker {
         self.admit()
     }
 
-    /// The admission itself, fault injection aside.
+    /// The admission itself, fault injection aside (the stack's gate asks for an injected
+    /// rejection before, once per call: [`Self::injected_rejection`]).
     #[inline]
-    fn admit(&self) -> Result<Permit<'_>, CircuitOpen> {
+    pub(crate) fn admit(&self) -> Result<Permit<'_>, CircuitOpen> {
         let word = self.machine.load();
         let kind = word.kind();
         if kind == CLOSED || kind == DISABLED {
@@ -257,17 +258,29 @@ impl CircuitBreaker {
     }
 
     /// [`try_acquire`](Self::try_acquire) while a fault is armed somewhere (`coord::chaos`),
-    /// out of line so that the admission's code stays as it was: a rejection fault on this
-    /// breaker may reject the call with the breaker's usual rejection, marked, counted by chaos
-    /// only (not in `rejected`, not in the window).
+    /// for the callers of the runtime API, out of line so that the admission's code stays as
+    /// it was: a rejection fault on this breaker may reject the call with the breaker's usual
+    /// rejection, marked, counted by chaos only (not in `rejected`, not in the window).
     #[cold]
     #[inline(never)]
     fn try_acquire_armed(&self) -> Result<Permit<'_>, CircuitOpen> {
-        if !crate::chaos::inject::rejects(&self.name) {
-            return self.admit();
+        match self.injected_rejection() {
+            Some(open) => {
+                crate::semconv::rejected_injected(crate::semconv::Gate::CircuitBreaker, &self.name);
+                Err(open)
+            }
+            None => self.admit(),
         }
-        crate::semconv::rejected(crate::semconv::Gate::CircuitBreaker, &self.name);
-        Err(CircuitOpen {
+    }
+
+    /// The rejection a rejection fault on this breaker makes up for this call, if one hits it
+    /// (drawn now, counted by chaos); `None` at once while nothing is armed.
+    #[inline]
+    pub(crate) fn injected_rejection(&self) -> Option<CircuitOpen> {
+        if !crate::chaos::armed() || !crate::chaos::inject::rejects(&self.name) {
+            return None;
+        }
+        Some(CircuitOpen {
             name: Arc::clone(&self.name),
             state: BreakerState::Open,
             retry_after: Duration::ZERO,

@@ -132,6 +132,8 @@ impl ChaosPlan {
         if let Some(seed) = self.seed {
             super::set_seed(seed);
         }
+        // A name may be under both `operations` and `breakers`, apart in the list.
+        names.sort_unstable();
         names.dedup();
         Ok(names)
     }

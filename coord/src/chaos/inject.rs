@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::state;
-use crate::layer::{Timer, TimerFor};
+use crate::layer::{GateFor, Timer, TimerFor};
 
 /// Whether any fault is armed anywhere: one relaxed load, all that a call pays while none is.
 #[inline(always)]
@@ -41,12 +41,19 @@ pub fn error<Out, P: TimerFor<Out>>(timer: &P) -> Option<Out> {
 }
 
 /// An async call's faults (only asked while [`armed`]): waits an injected latency, then the
-/// injected error, if an error fault hits the call.
-pub(crate) async fn inject_async<Out, P: TimerFor<Out>>(timer: &P) -> Option<Out> {
+/// injected error, if an error fault hits the call, else an injected rejection of its gates.
+pub(crate) async fn inject_async<Out, P: TimerFor<Out>, G: GateFor<Out>>(
+    timer: &P,
+    gates: &G,
+) -> Option<Out> {
     if let Some(delay) = delay(timer) {
         delay.await;
     }
-    error(timer)
+    error(timer).or_else(|| {
+        gates
+            .chaos_reject()
+            .map(|rejection| gates.reject(rejection))
+    })
 }
 
 /// A synchronous call's faults: waits an injected latency on this thread, then the injected
@@ -72,10 +79,11 @@ pub fn result<T, E: 'static>(name: &str) -> Option<Result<T, E>> {
     state::error_for::<E>(name).map(Err)
 }
 
-/// The injected error of a call of `name` whose error type is `E`, if an error fault hits it.
+/// The injected error of a call of `name` as an `A`, or else as a `B` (by the type its
+/// factory makes), if an error fault hits it.
 #[cfg(feature = "tower")]
-pub(crate) fn error_of<E: 'static>(name: &str) -> Option<E> {
-    state::error_for::<E>(name)
+pub(crate) fn error_of_either<A: 'static, B: 'static>(name: &str) -> Option<Result<A, B>> {
+    state::error_for_either::<A, B>(name)
 }
 
 /// Whether a rejection fault hits this call through the breaker `name`.

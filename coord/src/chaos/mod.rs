@@ -62,14 +62,28 @@
 //! breaker windows keep measuring the real system, while the callers feel the fault (their own
 //! timed operations included). An injected latency likewise delays the call before its timing
 //! starts: callers wait it, the operation's latency histogram stays the real one. An injected
-//! rejection is counted apart from the breaker's own `rejected` count and never enters its
-//! failure window; the call it ends is a rejection, as every rejection is (never an error in
-//! any rate).
+//! rejection is made likewise before the call's timing starts, by the breaker's layer: the
+//! call's value is the breaker's usual rejection, marked, counted apart (never in the
+//! operation's calls or rejections, its error rows or objectives, nor the breaker's `rejected`
+//! count or window), never retried nor given to a fallback. Through the runtime API
+//! ([`CircuitBreaker::try_acquire`](crate::CircuitBreaker::try_acquire)) it is that call's
+//! rejection. Its span event `rejected` carries `coord.chaos.injected = true`.
+//!
+//! What callers see, they see: the tower layer's injected error or response (a `503`, say)
+//! is what the caller gets, so the layer's HTTP span and OpenTelemetry duration
+//! (`http.server.request.duration`, `http.client.request.duration`), like anything outside
+//! the layer (an access log), record it as that status, unmarked; the operation's counts,
+//! error row and objectives do not.
 //!
 //! # Off by default, and free when off
 //!
 //! Nothing is armed until a rule is. While no rule is armed anywhere, a call pays one relaxed
-//! atomic load ([`armed`]); names are looked up only while some rule is armed.
+//! atomic load ([`armed`]); names are looked up only while some rule is armed, under a lock
+//! the calls share (read), hits counted in atomics and draws taken in one atomic step.
+//!
+//! An error rule whose factory makes another type than the operation's error type can never
+//! hit; after the first call that finds so, [`rules`] (and `GET /chaos`) marks it
+//! [`mismatched`](ChaosRule::mismatched).
 //!
 //! # Three ways in
 //!
@@ -85,8 +99,8 @@
 //! ([`ChaosError::NoFactory`]).
 //!
 //! The draws come from one generator, seeded per process, or by [`set_seed`] for a run that
-//! repeats. [`crate::reset`] disarms every rule and zeroes the counts; registered factories,
-//! the seed and the clock stay.
+//! repeats. [`crate::reset`] disarms every rule, zeroes the counts and starts the draws from
+//! the last seed again; registered factories, the seed and the clock stay.
 
 pub(crate) mod file;
 pub(crate) mod inject;
@@ -282,7 +296,7 @@ fn check_name(name: &str) -> Result<(), ChaosError> {
 /// Arms an error fault on the operation `operation`: its calls fail at `rate` with the error
 /// `factory` makes, registered for the operation on the way (see [`register_error`]). The
 /// factory's type must be the operation's error type `E` (a call of another error type is
-/// never hit).
+/// never hit, and [`rules`] marks the rule [`mismatched`](ChaosRule::mismatched)).
 ///
 /// For a function of the coord attributes, `E` must also be [`Injectable`]; an operation
 /// that is not a `Result` (a classifier decides its outcome) cannot be made to fail; a latency
@@ -323,6 +337,11 @@ pub struct ChaosRule {
     /// For a latency fault, how long (serialized in milliseconds).
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "latency_ms")]
     pub latency: Option<Latency>,
+    /// For an error fault, whether its factory was found to make another type than the
+    /// operation's error type: such a rule can never hit (register a factory of the right
+    /// type). Serialized only when `true`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub mismatched: bool,
 }
 
 /// `{fixed_ms: 100}`, `{between_ms: [10, 50]}` or `{one_of_ms: [10, 1000]}`.

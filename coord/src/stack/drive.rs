@@ -23,7 +23,7 @@ macro_rules! __drive_async {
     ($stack:expr, plain) => {{
         let (mut body, (timer, _, _, retry, gates, _)) = $stack.split();
         'call: {
-            $crate::__chaos_async!(timer, 'call);
+            $crate::__chaos_async!(timer, gates, 'call);
             let started = $crate::__private::Timer::start(&timer);
             let mut attempts = retry.start();
             let (out, rejected) = loop {
@@ -49,7 +49,7 @@ macro_rules! __drive_async {
     ($stack:expr) => {{
         let (mut body, (timer, recover, total, retry, gates, attempt)) = $stack.split();
         'call: {
-            $crate::__chaos_async!(timer, 'call);
+            $crate::__chaos_async!(timer, gates, 'call);
             let started = $crate::__private::Timer::start(&timer);
             let retried = ::core::pin::pin!(async {
                 let mut attempts = retry.start();
@@ -101,18 +101,24 @@ macro_rules! __drive_async {
 
 /// Fault injection at the start of an async call (`coord::chaos`), before its timing starts:
 /// one relaxed load while nothing is armed; else the injected latency's wait, then an injected
-/// error breaks out of the block `$call` as the call's value (counted apart, never timed).
+/// error, else a rejection injected into one of `$gates`, breaks out of the block `$call` as
+/// the call's value (counted apart, never timed).
 /// Nothing holding an `Out` lives across the wait.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __chaos_async {
-    ($timer:ident, $call:lifetime) => {
+    ($timer:ident, $gates:ident, $call:lifetime) => {
         if $crate::__private::chaos::armed() {
             if let ::core::option::Option::Some(delay) = $crate::__private::chaos::delay(&$timer) {
                 delay.await;
             }
             if let ::core::option::Option::Some(out) = $crate::__private::chaos::error(&$timer) {
                 break $call out;
+            }
+            if let ::core::option::Option::Some(rejection) =
+                $crate::__private::Gate::chaos_reject(&$gates)
+            {
+                break $call $crate::__private::GateFor::reject(&$gates, rejection);
             }
         }
     };

@@ -42,7 +42,7 @@ impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
     {
         let (body, (timer, recover, total, _, gates, attempt)) = self.split();
         if crate::chaos::armed()
-            && let Some(out) = crate::chaos::inject::inject_async(&timer).await
+            && let Some(out) = crate::chaos::inject::inject_async(&timer, &gates).await
         {
             return out;
         }
@@ -75,7 +75,7 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
     {
         let (body, (timer, recover, total, retry, gates, attempt)) = self.split();
         if crate::chaos::armed()
-            && let Some(out) = crate::chaos::inject::inject_async(&timer).await
+            && let Some(out) = crate::chaos::inject::inject_async(&timer, &gates).await
         {
             return out;
         }

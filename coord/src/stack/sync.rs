@@ -43,10 +43,13 @@ where
     F: Recover<Out>,
     G: GateFor<Out>,
 {
-    if crate::chaos::armed()
-        && let Some(out) = crate::chaos::inject_blocking(&timer)
-    {
-        return out;
+    if crate::chaos::armed() {
+        if let Some(out) = crate::chaos::inject_blocking(&timer) {
+            return out;
+        }
+        if let Some(rejection) = gates.chaos_reject() {
+            return gates.reject(rejection);
+        }
     }
     let started = timer.start();
     let (retrier, judge) = retry.into_parts();

@@ -111,6 +111,10 @@ impl<G: Gate> Gate for Maybe<G> {
     fn may_admit(&self) -> bool {
         self.0.as_ref().is_none_or(G::may_admit)
     }
+
+    fn chaos_reject(&self) -> Option<G::Rejection> {
+        self.0.as_ref()?.chaos_reject()
+    }
 }
 
 impl<Out, G: GateFor<Out>> GateFor<Out> for Maybe<G> {
@@ -235,6 +239,10 @@ impl<G: Gate, H> Gate for Reserved<'_, G, H> {
 
     fn may_admit(&self) -> bool {
         self.gate.may_admit()
+    }
+
+    fn chaos_reject(&self) -> Option<G::Rejection> {
+        self.gate.chaos_reject()
     }
 }
 

@@ -3,6 +3,10 @@
 //! and, with the `otel` feature and a meter [registered](crate::otel::register), its duration on
 //! `http.server.request.duration` or `http.client.request.duration`. A layer with neither
 //! takes none of this: [`Observe::start`] is `None` and the call is not wrapped.
+//!
+//! A fault injected by `coord::chaos` (an error or a response such as a `503`) is recorded here
+//! as what the caller sees, unmarked: these are the caller's view, while the operation's own
+//! counts keep it apart (see `coord::chaos`).
 
 use std::future::Future;
 use std::sync::Arc;

@@ -301,13 +301,15 @@ impl TimedSite for Timed<'_> {
 /// from a factory registered with the type `Response<ResB>` (a `503`, say; the layer then
 /// answers it as the inner service's response).
 fn injected<ResB: 'static, E: 'static>(name: &str) -> Option<Out<ResB, E>> {
-    use crate::chaos::inject::error_of;
-    if let Some(error) = error_of::<E>(name) {
-        return Some(Err(Failed::Error(Error::Inner(error))));
-    }
-    let response = error_of::<Response<ResB>>(name)?;
-    let status = response.status().as_u16();
-    Some(Err(Failed::Response(response, status)))
+    Some(Err(
+        match crate::chaos::inject::error_of_either::<E, Response<ResB>>(name)? {
+            Ok(error) => Failed::Error(Error::Inner(error)),
+            Err(response) => {
+                let status = response.status().as_u16();
+                Failed::Response(response, status)
+            }
+        },
+    ))
 }
 
 /// The retry loop of an operation, recording into its error row.
