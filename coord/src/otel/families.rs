@@ -55,7 +55,7 @@ pub(crate) const FAMILIES: &[Mirrored] = &[
     m(rate_limit::section::REJECTED_CALLS_TOTAL, "{call}"),
     m(rate_limit::section::WAITS_TOTAL, "{wait}"),
     m(rate_limit::section::WAIT_SECONDS_TOTAL, "s"),
-    m(rate_limit::section::SHARED, "1"),
+    m(rate_limit::section::SHARED, "{state}"),
     m(rate_limit::section::REDIS_CALLS_TOTAL, "{call}"),
     m(rate_limit::section::REDIS_SECONDS_TOTAL, "s"),
     m(rate_limit::section::REDIS_ERRORS_TOTAL, "{error}"),
