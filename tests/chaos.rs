@@ -6,37 +6,19 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard};
+
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use coord::chaos::{self, ChaosError, Fault, FaultKind, Latency};
-use coord::{Clock, FakeClock, circuit_breaker, retry, timeout, track_performance};
+use coord::{FakeClock, circuit_breaker, retry, timeout, track_performance};
 
 mod support;
 use support::DbError;
+use support::chaos::turn;
 
 #[path = "support/spans.rs"]
 mod recorder;
-
-/// One test at a time; every rule disarmed and the clock put back when the test ends.
-struct Turn(#[allow(dead_code)] MutexGuard<'static, ()>);
-
-fn turn() -> Turn {
-    static TURNS: Mutex<()> = Mutex::new(());
-    let guard = TURNS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    chaos::disarm_all();
-    Turn(guard)
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        chaos::disarm_all();
-        chaos::set_clock(Clock::system());
-    }
-}
 
 #[derive(Debug, PartialEq)]
 enum PayError {

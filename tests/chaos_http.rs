@@ -3,32 +3,14 @@
 //! token, bounded in what it reads, arming all of a body's rules or none. Chaos is
 //! process-wide, so the tests of this file take turns.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use coord::chaos;
 use coord::http::ServeConfig;
 
 mod support;
+use support::chaos::turn;
 use support::http::{Answer, exchange};
-
-/// One test at a time; every rule disarmed when the test ends.
-struct Turn(#[allow(dead_code)] MutexGuard<'static, ()>);
-
-fn turn() -> Turn {
-    static TURNS: Mutex<()> = Mutex::new(());
-    let guard = TURNS
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    chaos::disarm_all();
-    Turn(guard)
-}
-
-impl Drop for Turn {
-    fn drop(&mut self) {
-        chaos::disarm_all();
-    }
-}
 
 fn post(addr: std::net::SocketAddr, token: &str, body: &str) -> Answer {
     exchange(

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod alloc;
+pub mod chaos;
 pub mod http;
 pub mod retry;
 
