@@ -573,6 +573,20 @@ async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
         0,
         "only the first request of the route hangs"
     );
+    // A layer that only hedges retries nothing: a failed call is not booked as retries given up.
+    let failing = serve(flaky(usize::MAX, Arc::new(AtomicUsize::new(0)))).await;
+    let layer = CoordLayer::new("tower_t.hedge_only")
+        .hedge(coord::HedgeConfig::after(Duration::from_secs(5)));
+    let mut service = tower_layer::Layer::layer(&layer, client());
+    let response = send(&mut service, get_request(failing, "/flaky"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        coord::error_report().find("tower_t.hedge_only").is_none(),
+        "{:?}",
+        coord::error_report().find("tower_t.hedge_only")
+    );
     assert!(
         CoordLayer::new("tower_t.hedge_bad")
             .hedge(coord::HedgeConfig::after(Duration::from_millis(1)).max_extra(9))

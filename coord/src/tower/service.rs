@@ -509,11 +509,21 @@ where
         held_back,
         turn,
         slot
-    )
-    .retry(retrier, &when, |_| {
-        bounded_message::<Failed<Response<ResB>, S::Error>>
-    });
-    unwrap_out(stack.run_hedged().await)
+    );
+    // A layer that only hedges has no retry loop: none to record its failures as retries
+    // given up (as an unhedged call records none).
+    let out = match plan.shared.settings.retry {
+        None => stack.run_hedged().await,
+        Some(_) => {
+            stack
+                .retry(retrier, &when, |_| {
+                    bounded_message::<Failed<Response<ResB>, S::Error>>
+                })
+                .run_hedged()
+                .await
+        }
+    };
+    unwrap_out(out)
 }
 
 /// The retry policy of a call (a layer that only hedges has none: it retries nothing) and its
