@@ -18,10 +18,20 @@ impl SiteLayer for Hedge {
     type Config = fn() -> HedgeConfig;
 
     fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-        super::find(name).unwrap_or_else(|| {
-            super::hedge_with(name, config()).unwrap_or_else(|_| super::hedge(name))
-        })
+        resolve(name, config())
     }
+}
+
+/// The hedge `name` of a layer (an attribute's call site, a tower layer's operation): the
+/// registered one, else made with `config`. A configuration the registry refuses (a tower
+/// layer's, checked only here) is reported as a `tracing` error and the defaults are used.
+pub(crate) fn resolve(name: &str, config: HedgeConfig) -> Arc<Hedge> {
+    super::find(name).unwrap_or_else(|| {
+        super::hedge_with(name, config).unwrap_or_else(|error| {
+            tracing::error!(hedge = name, %error, "invalid hedge configuration ignored");
+            super::hedge(name)
+        })
+    })
 }
 
 /// The operation of a hedged stack: a hedge and what makes one attempt (a closure returning

@@ -198,12 +198,9 @@ impl Shared {
                 .retry
                 .as_ref()
                 .and_then(|policy| policy.bound_budget(&s.name).cloned()),
-            hedge: s.hedge.map(|config| {
-                crate::hedge::find(&name).unwrap_or_else(|| {
-                    crate::hedge::hedge_with(&name, config)
-                        .unwrap_or_else(|_| crate::hedge::hedge(&name))
-                })
-            }),
+            hedge: s
+                .hedge
+                .map(|config| crate::hedge::layer::resolve(&name, config)),
             recorder: RowRecorder::new(Severity::Medium),
             route: None,
             name,
