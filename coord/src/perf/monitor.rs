@@ -178,8 +178,17 @@ impl Shared {
     }
 
     fn push_sample(&self, sample: SystemSample) {
+        self.push_sample_if(sample, |_| true);
+    }
+
+    /// Adds `sample` unless the newest one already there fails `replaceable`, decided under
+    /// the history's lock.
+    fn push_sample_if(&self, sample: SystemSample, replaceable: impl Fn(&SystemSample) -> bool) {
         let max = crate::locks::read(&self.config).max_data_points;
         let mut history = lock(&self.history);
+        if history.back().is_some_and(|newest| !replaceable(newest)) {
+            return;
+        }
         while history.len() >= max.max(1) {
             history.pop_front();
         }
@@ -413,21 +422,23 @@ impl PerformanceMonitor {
     pub fn system_health(&self) -> SystemHealth {
         let latest = lock(&self.shared.history).back().cloned();
         // Without the background thread nothing renews the sample: one older than the
-        // collection interval is read again here (at most once an interval, however often
-        // health is asked), so that readiness does not freeze on the first reading.
+        // collection interval is read again here, so that readiness does not freeze on the
+        // first reading (kept only if no concurrent caller kept a fresher one meanwhile).
+        let interval = crate::locks::read(&self.shared.config).collection_interval;
         let stale = |sample: &SystemSample| {
             !self.is_active()
                 && sample
                     .timestamp
                     .elapsed()
-                    .map_or(true, |age| age >= self.shared.config().collection_interval)
+                    .map_or(true, |age| age >= interval)
         };
         let (sample, measured) = match latest {
             Some(sample) if !stale(&sample) => (sample, true),
             _ => {
                 let (sample, measured) = sampler::sample_now();
                 if measured {
-                    self.shared.push_sample(sample.clone());
+                    self.shared
+                        .push_sample_if(sample.clone(), |newest| stale(newest));
                 }
                 (sample, measured)
             }
