@@ -161,14 +161,11 @@ fn a_breaker_rejection_marks_the_span_and_is_an_event() {
     let rejected = &spans[1];
     assert_eq!(rejected.fields["coord.outcome"], "rejected");
     assert_eq!(rejected.fields["otel.status_code"], "ERROR");
-    let events: Vec<_> = rejected
-        .events
-        .iter()
-        .filter(|(m, _)| m == "rejected")
-        .collect();
-    assert_eq!(events.len(), 1, "{rejected:?}");
-    assert_eq!(events[0].1["coord.gate"], "circuit_breaker");
-    assert_eq!(events[0].1["coord.gate.name"], "spans.guarded_breaker");
+    assert_eq!(
+        rejected.rejections(),
+        [("circuit_breaker", "spans.guarded_breaker")],
+        "{rejected:?}"
+    );
 }
 
 #[bulkhead(name = "spans.one_at_a_time", max_concurrent = 1, max_wait = "0ms")]
@@ -211,14 +208,8 @@ fn gate_rejections_are_events_of_the_users_own_span() {
         );
     });
     let span = recorded.named("user.request");
-    let gates: Vec<(&str, &str)> = span
-        .events
-        .iter()
-        .filter(|(m, _)| m == "rejected")
-        .map(|(_, f)| (f["coord.gate"].as_str(), f["coord.gate.name"].as_str()))
-        .collect();
     assert_eq!(
-        gates,
+        span.rejections(),
         [
             ("rate_limit", "spans.limited"),
             ("bulkhead", "spans.one_at_a_time")
