@@ -4,22 +4,22 @@
 //! http/protobuf and gRPC (`otel/rotel.rs`).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use coord::otel::opentelemetry::metrics::MeterProvider as _;
-use coord::otel::opentelemetry_sdk::error::OTelSdkResult;
-use coord::otel::opentelemetry_sdk::metrics::data::{
-    AggregatedMetrics, MetricData, ResourceMetrics,
-};
-use coord::otel::opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 
 #[path = "../examples/otel/workload.rs"]
 mod workload;
 
 #[path = "../examples/otel/http.rs"]
 mod http_workload;
+
+#[path = "../examples/otel/capture.rs"]
+mod capture;
+
+use capture::{Capture, attribute_map};
 
 #[path = "otel/rotel.rs"]
 mod rotel;
@@ -46,116 +46,6 @@ fn current_thread() -> tokio::runtime::Runtime {
 fn workload_once() {
     static RAN: OnceLock<()> = OnceLock::new();
     RAN.get_or_init(|| current_thread().block_on(workload::run()));
-}
-
-/// A data point's attributes as exported: owned, sorted.
-fn attribute_map(attributes: &[(&str, &str)]) -> BTreeMap<String, String> {
-    attributes
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-/// One exported data point, flattened.
-#[derive(Debug, Clone, Default)]
-struct Point {
-    unit: String,
-    attributes: BTreeMap<String, String>,
-    value: f64,
-    bounds: Vec<f64>,
-    buckets: Vec<u64>,
-    count: u64,
-    sum: f64,
-}
-
-/// Keeps the points of the latest export, by metric name.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<BTreeMap<String, Vec<Point>>>>);
-
-impl Capture {
-    fn points(&self, name: &str) -> Vec<Point> {
-        self.0
-            .lock()
-            .unwrap()
-            .get(name)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    fn point(&self, name: &str, attributes: &[(&str, &str)]) -> Point {
-        let want = attribute_map(attributes);
-        self.points(name)
-            .into_iter()
-            .find(|p| p.attributes == want)
-            .unwrap_or_else(|| panic!("no {name} {want:?} in {:?}", self.points(name)))
-    }
-}
-
-fn flatten<T: Copy>(unit: &str, data: &MetricData<T>, to_f64: fn(T) -> f64) -> Vec<Point> {
-    let attributes = |kvs: &mut dyn Iterator<Item = &coord::otel::opentelemetry::KeyValue>| {
-        kvs.map(|kv| (kv.key.to_string(), kv.value.to_string()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let point = |attrs, value: f64| Point {
-        unit: unit.to_owned(),
-        attributes: attrs,
-        value,
-        ..Point::default()
-    };
-    match data {
-        MetricData::Gauge(g) => g
-            .data_points()
-            .map(|p| point(attributes(&mut p.attributes()), to_f64(p.value())))
-            .collect(),
-        MetricData::Sum(s) => s
-            .data_points()
-            .map(|p| point(attributes(&mut p.attributes()), to_f64(p.value())))
-            .collect(),
-        MetricData::Histogram(h) => h
-            .data_points()
-            .map(|p| Point {
-                bounds: p.bounds().collect(),
-                buckets: p.bucket_counts().collect(),
-                count: p.count(),
-                sum: to_f64(p.sum()),
-                ..point(attributes(&mut p.attributes()), 0.0)
-            })
-            .collect(),
-        MetricData::ExponentialHistogram(_) => Vec::new(),
-    }
-}
-
-impl PushMetricExporter for Capture {
-    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let mut latest = BTreeMap::new();
-        for scope in metrics.scope_metrics() {
-            for metric in scope.metrics() {
-                let points = match metric.data() {
-                    AggregatedMetrics::F64(d) => flatten(metric.unit(), d, |v| v),
-                    // u64 into f64: exact for the counts of a test.
-                    AggregatedMetrics::U64(d @ MetricData::Sum(_)) => {
-                        flatten(metric.unit(), d, |v| v as f64)
-                    }
-                    AggregatedMetrics::U64(_) | AggregatedMetrics::I64(_) => Vec::new(),
-                };
-                latest.insert(metric.name().to_owned(), points);
-            }
-        }
-        *self.0.lock().unwrap() = latest;
-        Ok(())
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn temporality(&self) -> Temporality {
-        Temporality::Cumulative
-    }
 }
 
 fn provider() -> (SdkMeterProvider, Capture) {
