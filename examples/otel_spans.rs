@@ -5,21 +5,15 @@
 //!
 //! `cargo run --features otel --example otel_spans` checks itself: a small `tracing-subscriber`
 //! layer stands in for `tracing-opentelemetry` (which a service would install to export the
-//! spans; see the README) and collects the spans, a small exporter stands in for OTLP and
-//! collects the histograms.
+//! spans; see the README) and collects the spans, a small exporter (`otel/capture.rs`, which the
+//! OpenTelemetry tests use too) stands in for OTLP and collects the histograms.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use coord::otel::opentelemetry::metrics::MeterProvider as _;
-use coord::otel::opentelemetry_sdk::error::OTelSdkResult;
-use coord::otel::opentelemetry_sdk::metrics::data::{
-    AggregatedMetrics, MetricData, ResourceMetrics,
-};
-use coord::otel::opentelemetry_sdk::metrics::exporter::PushMetricExporter;
-use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use coord::{retry, track_performance};
 use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -27,6 +21,10 @@ use tracing_subscriber::registry::LookupSpan;
 
 #[path = "otel/http.rs"]
 mod http_workload;
+
+/// Stands in for an OTLP exporter: keeps the data points of each export.
+#[path = "otel/capture.rs"]
+mod capture;
 
 static CHARGES: AtomicU32 = AtomicU32::new(0);
 
@@ -101,32 +99,6 @@ impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<
     }
 }
 
-/// Stands in for an OTLP exporter: keeps each histogram's total count.
-#[derive(Clone, Default)]
-struct KeepCounts(Arc<Mutex<BTreeMap<String, u64>>>);
-
-impl PushMetricExporter for KeepCounts {
-    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        for metric in metrics.scope_metrics().flat_map(|scope| scope.metrics()) {
-            if let AggregatedMetrics::F64(MetricData::Histogram(histogram)) = metric.data() {
-                let count = histogram.data_points().map(|p| p.count()).sum();
-                counts.insert(metric.name().to_owned(), count);
-            }
-        }
-        Ok(())
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-    fn temporality(&self) -> Temporality {
-        Temporality::Cumulative
-    }
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Spans: a service would add `tracing_opentelemetry::layer().with_tracer(tracer)` here.
@@ -135,10 +107,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing_subscriber::registry().with(KeepSpans(Arc::clone(&spans))),
     )?;
     // Metrics: the application's provider, coord's families and HTTP histograms registered.
-    let counts = KeepCounts::default();
+    let exported = capture::Capture::default();
     let provider = SdkMeterProvider::builder()
         .with_view(coord::otel::view)
-        .with_reader(PeriodicReader::builder(counts.clone()).build())
+        .with_reader(PeriodicReader::builder(exported.clone()).build())
         .build();
     coord::otel::register(&provider.meter("coord"));
 
@@ -166,18 +138,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .count();
     assert_eq!(clients, 3);
 
-    let counts = counts
-        .0
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
     for name in [coord::otel::SERVER_DURATION, coord::otel::CLIENT_DURATION] {
         let want: u64 = http_workload::EXPECTED
             .iter()
             .filter(|(n, ..)| *n == name)
             .map(|(.., count)| count)
             .sum();
-        assert_eq!(counts.get(name), Some(&want), "{counts:?}");
+        let points = exported.points(name);
+        let requests: u64 = points.iter().map(|p| p.count).sum();
+        assert_eq!(requests, want, "{name}: {points:?}");
     }
     println!(
         "{} spans (shop.charge with its retry event, {} server and {} client requests); \

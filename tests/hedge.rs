@@ -7,6 +7,11 @@ use std::time::Duration;
 
 use coord::{Clock, Hedge, HedgeConfig};
 
+/// A hedge on tokio's clock, which the tests pause.
+fn on_tokio_clock(name: &str, config: HedgeConfig) -> Hedge {
+    Hedge::new(name, config).unwrap().clock(Clock::tokio())
+}
+
 /// A downstream where 1 call in 20 takes a second and the rest 10 ms (a fixed, seeded
 /// sequence), counting the attempts started, finished and dropped before finishing.
 #[derive(Default)]
@@ -76,9 +81,7 @@ async fn hedging_at_the_90th_percentile_cuts_the_tail_of_a_bimodal_downstream() 
     assert_eq!(percentile(&unhedged, 0.99), Duration::from_secs(1));
 
     let downstream = Downstream::default();
-    let hedge = Hedge::new("hedge.bimodal", HedgeConfig::percentile(0.9))
-        .unwrap()
-        .clock(Clock::tokio());
+    let hedge = on_tokio_clock("hedge.bimodal", HedgeConfig::percentile(0.9));
     // The first calls teach it the latency (no hedge before 32 samples).
     let _ = latencies(Some(&hedge), &downstream, 64).await;
     assert_eq!(hedge.delay(), Some(Duration::from_millis(10)));
@@ -116,9 +119,7 @@ async fn the_delay_stays_at_its_percentile_when_fast_calls_vary() {
         spread: true,
         ..Downstream::default()
     };
-    let hedge = Hedge::new("hedge.spread", HedgeConfig::percentile(0.9))
-        .unwrap()
-        .clock(Clock::tokio());
+    let hedge = on_tokio_clock("hedge.spread", HedgeConfig::percentile(0.9));
     let _ = latencies(Some(&hedge), &downstream, 256).await;
     let before = hedge.snapshot();
     let hedged = latencies(Some(&hedge), &downstream, 4_000).await;
@@ -129,12 +130,10 @@ async fn the_delay_stays_at_its_percentile_when_fast_calls_vary() {
 
 #[tokio::test(start_paused = true)]
 async fn the_first_success_wins_and_the_others_are_dropped() {
-    let hedge = Hedge::new(
+    let hedge = on_tokio_clock(
         "hedge.first_wins",
         HedgeConfig::after(Duration::from_millis(50)).max_extra(2),
-    )
-    .unwrap()
-    .clock(Clock::tokio());
+    );
     let attempt = AtomicU32::new(0);
     let dropped = Arc::new(AtomicU32::new(0));
     let started = tokio::time::Instant::now();
@@ -177,12 +176,10 @@ impl Drop for DropCount {
 
 #[tokio::test(start_paused = true)]
 async fn a_failure_starts_no_hedge_and_all_failing_returns_the_last_error() {
-    let hedge = Hedge::new(
+    let hedge = on_tokio_clock(
         "hedge.errors",
         HedgeConfig::after(Duration::from_millis(10)),
-    )
-    .unwrap()
-    .clock(Clock::tokio());
+    );
     // Fails at once: no hedge.
     let answer: Result<(), &str> = hedge.run(|| async { Err("down") }).await;
     assert_eq!(answer, Err("down"));
@@ -204,12 +201,10 @@ async fn a_failure_starts_no_hedge_and_all_failing_returns_the_last_error() {
 
 #[tokio::test(start_paused = true)]
 async fn a_denied_hedge_is_counted_and_the_call_goes_on() {
-    let hedge = Hedge::new(
+    let hedge = on_tokio_clock(
         "hedge.denied",
         HedgeConfig::after(Duration::from_millis(10)),
-    )
-    .unwrap()
-    .clock(Clock::tokio());
+    );
     let answer: Result<u8, ()> = hedge
         .run_when(
             || async {

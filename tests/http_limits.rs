@@ -79,6 +79,13 @@ fn get_within(addr: SocketAddr, path: &str, bound: Duration) -> Option<Answer> {
     read_answer(&mut stream, deadline)
 }
 
+/// A server with `config` on a free port of 127.0.0.1, and one connection to it.
+fn serve_connected(config: coord::http::ServeConfig) -> (coord::http::Server, TcpStream) {
+    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
+    let stream = TcpStream::connect(server.local_addr()).unwrap();
+    (server, stream)
+}
+
 /// Whether the server closed `stream` (end of stream or reset) within `bound`, reading and
 /// dropping whatever it still sends.
 fn closed_within(stream: &mut TcpStream, bound: Duration) -> bool {
@@ -224,8 +231,7 @@ fn idle_keep_alive_connections_close_after_the_idle_timeout() {
 #[test]
 fn silent_connections_close_after_the_header_timeout() {
     let config = coord::http::ServeConfig::default().header_timeout(Duration::from_millis(200));
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let mut silent = TcpStream::connect(server.local_addr()).unwrap();
+    let (server, mut silent) = serve_connected(config);
     assert!(closed_within(&mut silent, Duration::from_secs(3)));
     // Half a request head is no better than none.
     let mut trickle = TcpStream::connect(server.local_addr()).unwrap();
@@ -236,8 +242,7 @@ fn silent_connections_close_after_the_header_timeout() {
 #[test]
 fn a_connection_answers_at_most_max_requests_per_connection() {
     let config = coord::http::ServeConfig::default().max_requests_per_connection(3);
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    let (_server, mut stream) = serve_connected(config);
     for turn in 1..=3 {
         stream
             .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -252,8 +257,7 @@ fn a_connection_answers_at_most_max_requests_per_connection() {
 #[test]
 fn pipelined_requests_are_capped() {
     let config = coord::http::ServeConfig::default().max_pipelined(4);
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    let (server, mut stream) = serve_connected(config);
     stream
         .write_all(
             "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n"
@@ -358,8 +362,7 @@ fn keep_alive_goes_on_after_head_answers() {
     let config = coord::http::ServeConfig::default()
         .request_timeout(Duration::from_millis(200))
         .idle_timeout(Duration::from_secs(30));
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let mut stream = TcpStream::connect(server.local_addr()).unwrap();
+    let (_server, mut stream) = serve_connected(config);
     for method in ["HEAD", "GET", "HEAD"] {
         stream
             .write_all(format!("{method} /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())

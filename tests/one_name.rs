@@ -3,44 +3,11 @@
 //! attribute names it, so the report, the lookups and the configuration file all find the
 //! layers of one function under one name.
 
-use coord::{
-    BulkheadFull, CircuitOpen, RateLimited, TimedOut, bulkhead, circuit_breaker, rate_limit, retry,
-    timeout, track_performance,
-};
+use coord::{bulkhead, circuit_breaker, rate_limit, retry, timeout, track_performance};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
-#[derive(Debug)]
-enum Error {
-    Down,
-    Open,
-    Full,
-    Limited,
-    TooSlow,
-}
-
-impl From<CircuitOpen> for Error {
-    fn from(_: CircuitOpen) -> Self {
-        Error::Open
-    }
-}
-
-impl From<BulkheadFull> for Error {
-    fn from(_: BulkheadFull) -> Self {
-        Error::Full
-    }
-}
-
-impl From<RateLimited> for Error {
-    fn from(_: RateLimited) -> Self {
-        Error::Limited
-    }
-}
-
-impl From<TimedOut> for Error {
-    fn from(_: TimedOut) -> Self {
-        Error::TooSlow
-    }
-}
+mod support;
+use support::LayerError;
 
 static LOOKUPS: AtomicU32 = AtomicU32::new(0);
 
@@ -51,11 +18,11 @@ static LOOKUPS: AtomicU32 = AtomicU32::new(0);
 #[rate_limit(rate = 1000, burst = 1000)]
 #[timeout("50ms")]
 #[retry(max_retries = 1, base_delay = "1ms")]
-async fn lookup(mode: u8) -> Result<u32, Error> {
+async fn lookup(mode: u8) -> Result<u32, LayerError> {
     LOOKUPS.fetch_add(1, SeqCst);
     match mode {
         0 => Ok(7),
-        1 => Err(Error::Down),
+        1 => Err(LayerError::Down),
         _ => {
             std::future::pending::<()>().await;
             Ok(0)
@@ -67,8 +34,8 @@ async fn lookup(mode: u8) -> Result<u32, Error> {
 async fn every_layer_takes_the_operation_name() {
     let name = "one_name.inventory.lookup";
     assert_eq!(lookup(0).await.unwrap(), 7);
-    assert!(matches!(lookup(1).await, Err(Error::Down)));
-    assert!(matches!(lookup(2).await, Err(Error::TooSlow)));
+    assert!(matches!(lookup(1).await, Err(LayerError::Down)));
+    assert!(matches!(lookup(2).await, Err(LayerError::TimedOut(_))));
     // Two attempts for each failing call.
     assert_eq!(LOOKUPS.load(SeqCst), 5);
 
@@ -101,7 +68,7 @@ async fn every_layer_takes_the_operation_name() {
 #[circuit_breaker]
 #[bulkhead(max_concurrent = 3)]
 #[rate_limit(rate = 500)]
-fn unnamed() -> Result<(), Error> {
+fn unnamed() -> Result<(), LayerError> {
     Ok(())
 }
 
@@ -120,8 +87,8 @@ impl Inventory {
     #[circuit_breaker]
     #[bulkhead(max_concurrent = 2)]
     #[retry(max_retries = 1, base_delay = "1ms")]
-    fn reserve(&self, fail: bool) -> Result<u32, Error> {
-        if fail { Err(Error::Down) } else { Ok(1) }
+    fn reserve(&self, fail: bool) -> Result<u32, LayerError> {
+        if fail { Err(LayerError::Down) } else { Ok(1) }
     }
 }
 
@@ -141,7 +108,7 @@ fn a_method_names_every_layer_after_its_type() {
 #[circuit_breaker(name = "one_name.own.breaker")]
 #[bulkhead(name = "one_name.own.bulkhead", max_concurrent = 5)]
 #[rate_limit(rate = 300)]
-fn own_names() -> Result<(), Error> {
+fn own_names() -> Result<(), LayerError> {
     Ok(())
 }
 
@@ -174,9 +141,9 @@ static CONFIGURED: AtomicU32 = AtomicU32::new(0);
 #[bulkhead(max_concurrent = 9)]
 #[rate_limit(rate = 900)]
 #[retry(base_delay = "1ms")]
-fn configured() -> Result<(), Error> {
+fn configured() -> Result<(), LayerError> {
     CONFIGURED.fetch_add(1, SeqCst);
-    Err(Error::Down)
+    Err(LayerError::Down)
 }
 
 #[test]

@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use coord::{BulkheadFull, CircuitOpen, ErrorHandler, Outcome, RetryPolicy, track_performance};
 
+mod support;
+use support::DbError;
+
 // ---- outcome = path ----
 
 /// A lookup's answer: `None` (not found) is the caller's business, `Some(0)` means the store
@@ -167,31 +170,13 @@ fn an_error_handler_does_not_count_its_own_breakers_rejections() {
             .failure_rate(0.5)
             .open_for(Duration::from_secs(60)),
     );
-    #[derive(Debug)]
-    enum Db {
-        Down,
-        Open,
-    }
-    impl std::fmt::Display for Db {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(match self {
-                Db::Down => "db down",
-                Db::Open => "breaker open",
-            })
-        }
-    }
-    impl From<CircuitOpen> for Db {
-        fn from(_: CircuitOpen) -> Self {
-            Db::Open
-        }
-    }
     // Two failed attempts open the breaker; the third attempt of the same call is rejected,
     // which ends the call (it stays a failure: its attempts failed).
-    let first: Result<(), Db> = handler.execute(|| Err(Db::Down));
-    assert!(matches!(first, Err(Db::Open)), "{first:?}");
+    let first: Result<(), DbError> = handler.execute(|| Err(DbError::Down));
+    assert!(matches!(first, Err(DbError::Open(_))), "{first:?}");
     for _ in 0..200 {
-        let shed: Result<(), Db> = handler.execute(|| Ok(()));
-        assert!(matches!(shed, Err(Db::Open)));
+        let shed: Result<(), DbError> = handler.execute(|| Ok(()));
+        assert!(matches!(shed, Err(DbError::Open(_))));
     }
     let report = handler.error_report();
     let row = report.find("outcomes.handler.breaker").unwrap();
@@ -203,8 +188,8 @@ fn an_error_handler_does_not_count_its_own_breakers_rejections() {
         2,
         "the real failures stay in the recent list"
     );
-    assert!(report.recent.iter().all(|r| r.message == "db down"));
-    assert_eq!(row.last_error.as_deref(), Some("db down"));
+    assert!(report.recent.iter().all(|r| r.message == "database down"));
+    assert_eq!(row.last_error.as_deref(), Some("database down"));
 }
 
 #[test]

@@ -2,32 +2,14 @@
 //! leaves the resilience layers working. One test: the switch is process-wide, and this file is
 //! its own process.
 
-use coord::{CircuitOpen, Validate};
+use coord::Validate;
 
-#[derive(Debug, PartialEq)]
-enum Error {
-    Down,
-    Open,
-}
-
-impl std::fmt::Display for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Error::Down => "down",
-            Error::Open => "open",
-        })
-    }
-}
-
-impl From<CircuitOpen> for Error {
-    fn from(_: CircuitOpen) -> Self {
-        Error::Open
-    }
-}
+mod support;
+use support::DbError;
 
 #[coord::track_performance(name = "switch.tracked")]
-fn tracked(fail: bool) -> Result<u32, Error> {
-    if fail { Err(Error::Down) } else { Ok(1) }
+fn tracked(fail: bool) -> Result<u32, DbError> {
+    if fail { Err(DbError::Down) } else { Ok(1) }
 }
 
 #[coord::track_performance(name = "switch.async")]
@@ -37,13 +19,13 @@ async fn tracked_async() -> u32 {
 
 #[coord::retry(max_retries = 2, base_delay = "1ms", jitter = "none")]
 #[coord::track_performance(name = "switch.retried")]
-fn retried() -> Result<u32, Error> {
-    Err(Error::Down)
+fn retried() -> Result<u32, DbError> {
+    Err(DbError::Down)
 }
 
 #[coord::circuit_breaker(name = "switch.breaker", consecutive_failures = 2, open_for = "1m")]
-fn guarded() -> Result<u32, Error> {
-    Err(Error::Down)
+fn guarded() -> Result<u32, DbError> {
+    Err(DbError::Down)
 }
 
 #[derive(Validate)]
@@ -69,7 +51,7 @@ fn recording_off_records_nothing_and_the_layers_still_work() {
     assert!(coord::enabled());
     // Recorded while on.
     assert_eq!(tracked(false), Ok(1));
-    assert_eq!(retried(), Err(Error::Down));
+    assert_eq!(retried(), Err(DbError::Down));
     let _ = Input { n: 0 }.validate();
     let (tracked_before, retried_before, rows_before, validations_before) = (
         calls("switch.tracked"),
@@ -84,17 +66,17 @@ fn recording_off_records_nothing_and_the_layers_still_work() {
     coord::set_enabled(false);
     assert!(!coord::enabled());
     assert_eq!(tracked(false), Ok(1));
-    assert_eq!(tracked(true), Err(Error::Down));
+    assert_eq!(tracked(true), Err(DbError::Down));
     assert_eq!(futures_lite_block_on(tracked_async()), 2);
     // The retry loop still retries while nothing is recorded.
     let started = std::time::Instant::now();
-    assert_eq!(retried(), Err(Error::Down));
+    assert_eq!(retried(), Err(DbError::Down));
     assert!(started.elapsed() >= std::time::Duration::from_millis(2));
     let _ = Input { n: 0 }.validate();
     // The breaker still counts and opens: it protects, it does not observe.
-    assert_eq!(guarded(), Err(Error::Down));
-    assert_eq!(guarded(), Err(Error::Down));
-    assert_eq!(guarded(), Err(Error::Open));
+    assert_eq!(guarded(), Err(DbError::Down));
+    assert_eq!(guarded(), Err(DbError::Down));
+    assert!(matches!(guarded(), Err(DbError::Open(_))));
     assert_eq!(
         coord::breaker("switch.breaker").state(),
         coord::BreakerState::Open
@@ -107,11 +89,11 @@ fn recording_off_records_nothing_and_the_layers_still_work() {
 
     // And on again.
     coord::set_enabled(true);
-    assert_eq!(tracked(true), Err(Error::Down));
+    assert_eq!(tracked(true), Err(DbError::Down));
     assert_eq!(calls("switch.tracked"), tracked_before + 1);
     let stats = coord::operation("switch.tracked").unwrap();
     assert_eq!(stats.failures, 1);
-    assert_eq!(stats.last_error.as_deref(), Some("down"));
+    assert_eq!(stats.last_error.as_deref(), Some("database down"));
 }
 
 /// A minimal executor for a future that never waits.

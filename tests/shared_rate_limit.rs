@@ -1,101 +1,24 @@
 //! Fleet-wide rate limits on a real Redis (`cargo test --features redis --test
 //! shared_rate_limit`): every test starts its own `redis-server` on a free port of 127.0.0.1
-//! and stops it. Without the binary the tests say so loudly and pass, except under CI (`CI`
-//! set), which installs it and fails without it.
+//! and stops it (`support/redis_server.rs`). Without the binary the tests say so loudly and
+//! pass, except under CI (`CI` set), which installs it and fails without it. What needs no
+//! server (the file's `shared:` section, validation, nothing listening) is in
+//! `shared_rate_limit/no_server.rs`.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use coord::config::{ConfigErrorKind, load_str};
 use coord::{OnFailure, RateLimitConfig, RateLimited, RateLimiter, SharedConfig, rate_limit};
 
-/// A `redis-server` of this test, killed on drop.
-struct Redis {
-    port: u16,
-    child: Child,
-}
+#[path = "support/redis_server.rs"]
+mod redis_server;
+use redis_server::{Redis, until};
 
-impl Redis {
-    /// A new server, or `None` (after a loud message) when the binary is missing locally.
-    fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let redis = Self::on(port);
-        if redis.is_none() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "redis-server is not on PATH; CI installs Debian's redis-server"
-            );
-            eprintln!(
-                "\n*** SKIPPED: redis-server is not on PATH (apt-get install redis-server); \
-                 shared rate limits were NOT tested ***\n"
-            );
-        }
-        redis
-    }
-
-    /// A server on `port` (again, after a kill), ready for commands.
-    fn on(port: u16) -> Option<Self> {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(["--enable-debug-command", "local"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .ok()?;
-        let redis = Self { port, child };
-        let started = Instant::now();
-        while redis.try_command(&["PING"]).as_deref() != Some("+PONG") {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server on port {port} did not start"
-            );
-            thread::sleep(Duration::from_millis(20));
-        }
-        Some(redis)
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Sends one command and returns the first line of the reply.
-    fn try_command(&self, args: &[&str]) -> Option<String> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        let mut request = format!("*{}\r\n", args.len());
-        for arg in args {
-            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
-        stream.write_all(request.as_bytes()).ok()?;
-        let mut line = String::new();
-        BufReader::new(stream).read_line(&mut line).ok()?;
-        Some(line.trim_end().to_owned())
-    }
-
-    fn command(&self, args: &[&str]) -> String {
-        self.try_command(args)
-            .unwrap_or_else(|| panic!("redis-server did not answer {args:?}"))
-    }
-
-    /// Kills the server at once (no shutdown handshake), as a crash would.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+#[path = "shared_rate_limit/no_server.rs"]
+mod no_server;
 
 fn shared_limiter(name: &str, config: RateLimitConfig, shared: SharedConfig) -> RateLimiter {
     RateLimiter::new(name, config.shared_with(shared)).expect("a valid configuration")
@@ -105,16 +28,16 @@ fn shared_numbers(limiter: &RateLimiter) -> coord::SharedSnapshot {
     limiter.snapshot().shared.expect("a shared limiter")
 }
 
-/// Calls until `done` holds, within a generous bound.
-fn until(what: &str, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "timed out waiting for {what}"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+/// One call, admitted and answered within `timeout` + 50 ms: a liveness bound on how long a
+/// caller waits for Redis, not a timing assert.
+fn admitted_within(limiter: &RateLimiter, timeout: Duration) {
+    let call = Instant::now();
+    assert!(limiter.check().is_ok(), "the call was refused");
+    let waited = call.elapsed();
+    assert!(
+        waited < timeout + Duration::from_millis(50),
+        "the caller waited {waited:?}"
+    );
 }
 
 // ---- four processes × four threads share one quota ----
@@ -319,14 +242,9 @@ fn a_sleeping_or_paused_redis_trips_the_timeout_not_the_caller() {
     thread::sleep(Duration::from_millis(50));
     // Calls until one runs into the sleeping server (the first, unless the DEBUG SLEEP was
     // slow to arrive); none is held past the timeout (a liveness bound: timeout + 50 ms).
+    // Fail-open admits locally.
     until("a round trip to time out", || {
-        let call = Instant::now();
-        assert!(limiter.check().is_ok(), "fail-open admits locally");
-        let waited = call.elapsed();
-        assert!(
-            waited < timeout + Duration::from_millis(50),
-            "the caller waited {waited:?}"
-        );
+        admitted_within(&limiter, timeout);
         shared_numbers(&limiter).redis_timeouts >= 1
     });
     assert!(shared_numbers(&limiter).fallbacks >= 1);
@@ -494,86 +412,6 @@ fn async_attribute_sites_share_through_redis_and_show_in_the_report() {
     assert!(report.to_string().contains("redis "), "{report}");
 }
 
-// ---- coord.yaml ----
-
-fn refusal(yaml: &str) -> (Option<(usize, usize)>, String) {
-    let error = load_str(yaml).unwrap_err();
-    assert!(
-        matches!(error.kind, ConfigErrorKind::Invalid { .. }),
-        "{error}"
-    );
-    (error.location, error.to_string())
-}
-
-#[test]
-fn the_file_configures_shared_limiters() {
-    let loaded = load_str(
-        "rate_limits:\n  shared.file.url: { rate: 100, shared: \"redis://127.0.0.1:1/\" }\n  \
-         shared.file.map:\n    shared: { url: \"redis://127.0.0.1:1/3\", instances: 5, on_failure: closed, timeout: 20ms, batch: 4 }\n  \
-         shared.file.off: { shared: false }\n",
-    )
-    .unwrap();
-    assert_eq!(loaded.rate_limits.len(), 3);
-    let config = coord::rate_limiter("shared.file.map").config();
-    assert_eq!(
-        config.shared,
-        Some(
-            SharedConfig::default()
-                .url("redis://127.0.0.1:1/3")
-                .instances(5)
-                .on_failure(OnFailure::Closed)
-                .timeout(Duration::from_millis(20))
-                .batch(4)
-        )
-    );
-    assert!(coord::rate_limiter("shared.file.url").is_shared());
-    assert!(!coord::rate_limiter("shared.file.off").is_shared());
-}
-
-#[test]
-fn a_malformed_url_is_refused_where_it_is_written() {
-    let (location, message) =
-        refusal("rate_limits:\n  shared.bad.url:\n    shared: \"http://cache:6379\"\n");
-    assert_eq!(location, Some((3, 13)), "{message}");
-    assert!(message.contains("not a Redis URL"), "{message}");
-    let (location, message) =
-        refusal("rate_limits:\n  shared.bad.url2:\n    shared: { url: \"redis://cache:port/\" }\n");
-    assert_eq!(location.map(|l| l.0), Some(3), "{message}");
-}
-
-#[test]
-fn an_unknown_shared_key_is_refused_where_it_is_written() {
-    let (location, message) = refusal(
-        "rate_limits:\n  shared.bad.key:\n    shared: { url: \"redis://h/\", instance: 4 }\n",
-    );
-    assert_eq!(location.map(|l| l.0), Some(3), "{message}");
-    assert!(message.contains("instance"), "{message}");
-    let (_, message) =
-        refusal("rate_limits:\n  shared.bad.mode:\n    shared: { on_failure: sometimes }\n");
-    assert!(message.contains("expected open or closed"), "{message}");
-}
-
-#[test]
-fn zero_rate_instances_batch_and_timeout_are_refused() {
-    for (yaml, what) in [
-        ("rate: 0, shared: true", "0 is outside 1"),
-        ("shared: { instances: 0 }", "0 is outside 1"),
-        ("shared: { batch: 0 }", "0 is outside 1"),
-        (
-            "shared: { timeout: 0ms }",
-            "`shared.timeout`: must be longer than zero",
-        ),
-    ] {
-        let (_, message) = refusal(&format!("rate_limits:\n  shared.bad.zero: {{ {yaml} }}\n"));
-        assert!(message.contains(what), "{yaml}: {message}");
-        assert!(
-            message.contains("shared.bad.zero") || message.contains(":2:"),
-            "{message}"
-        );
-    }
-    assert!(coord::rate_limit::find("shared.bad.zero").is_none());
-}
-
 // ---- tower ----
 
 /// A service answering 200 at once.
@@ -659,7 +497,7 @@ fn a_tower_layer_waits_for_redis_in_poll_ready_without_blocking_it() {
     assert_eq!((numbers.redis_timeouts, numbers.fallbacks), (1, 1));
 }
 
-// ---- review fixes: throughput, counting, hosts, reconfigure ----
+// ---- many callers, host names ----
 
 #[test]
 fn many_concurrent_async_admissions_never_book_a_healthy_redis_as_timed_out() {
@@ -716,9 +554,7 @@ fn a_host_name_url_is_connected_by_a_helper_and_a_sync_caller_is_answered() {
     );
     // No idle connection: the round trip (connection included) is a helper's, the caller
     // waits for its answer within the timeout.
-    let call = Instant::now();
-    assert!(limiter.check().is_ok());
-    assert!(call.elapsed() < timeout + Duration::from_millis(50));
+    admitted_within(&limiter, timeout);
     let numbers = shared_numbers(&limiter);
     assert_eq!(
         (numbers.redis_calls, numbers.fallbacks),
@@ -728,162 +564,4 @@ fn a_host_name_url_is_connected_by_a_helper_and_a_sync_caller_is_answered() {
     // Then the pooled connection serves callers on their own thread.
     assert!(limiter.check().is_ok());
     assert_eq!(shared_numbers(&limiter).redis_calls, 2);
-}
-
-#[test]
-fn a_reconfigured_shared_limiter_keeps_its_numbers() {
-    // Nothing listens on port 1: every call falls back at once.
-    let limiter = coord::rate_limiter_with(
-        "shared.reconfigured",
-        RateLimitConfig::default().rate(1000).burst(10).shared_with(
-            SharedConfig::default()
-                .url("redis://127.0.0.1:1/")
-                .instances(2),
-        ),
-    )
-    .unwrap();
-    assert!(limiter.check().is_ok());
-    let before = shared_numbers(&limiter);
-    assert_eq!(
-        (before.redis_errors, before.fallbacks),
-        (1, 1),
-        "{before:?}"
-    );
-    limiter
-        .configure(
-            RateLimitConfig::default().rate(500).burst(10).shared_with(
-                SharedConfig::default()
-                    .url("redis://127.0.0.1:1/")
-                    .instances(2),
-            ),
-        )
-        .unwrap();
-    let after = shared_numbers(&limiter);
-    assert_eq!((after.redis_errors, after.fallbacks), (1, 1), "{after:?}");
-    let prometheus = coord::report().to_prometheus();
-    assert!(
-        prometheus.contains(
-            "coord_rate_limiter_fallback_calls_total{rate_limiter=\"shared.reconfigured\"} 1"
-        ),
-        "{prometheus}"
-    );
-    assert!(prometheus.contains(
-        "coord_rate_limiter_fallback_rejected_total{rate_limiter=\"shared.reconfigured\"} 0"
-    ));
-}
-
-#[test]
-fn a_shared_limiter_spaces_calls_at_least_a_microsecond_apart() {
-    let config = RateLimitConfig::default()
-        .rate(1_000)
-        .per(Duration::from_micros(100))
-        .shared(true);
-    let error = config.validate().unwrap_err();
-    assert_eq!(error.key(), "per", "{error}");
-    assert!(error.to_string().contains("1µs"), "{error}");
-    assert!(
-        config.clone().shared(false).validate().is_ok(),
-        "local: 100 ns is fine"
-    );
-    assert!(config.per(Duration::from_millis(1)).validate().is_ok());
-}
-
-#[rate_limit(name = "shared.attr_fleet", rate = 100, shared = true, instances = 4)]
-fn fleet_of_four_call() -> Result<(), RateLimited> {
-    Ok(())
-}
-
-#[test]
-fn the_attribute_sets_the_fleet_size() {
-    let _ = fleet_of_four_call();
-    let config = coord::rate_limiter("shared.attr_fleet").config();
-    assert_eq!(config.shared.map(|shared| shared.instances), Some(4));
-}
-
-#[test]
-fn a_host_name_that_does_not_resolve_never_holds_a_caller_past_the_timeout() {
-    let timeout = Duration::from_millis(50);
-    let limiter = shared_limiter(
-        "shared.unresolved",
-        RateLimitConfig::default().rate(1000).burst(10),
-        SharedConfig::default()
-            .url("redis://coord-test.invalid:6379/")
-            .instances(2)
-            .timeout(timeout),
-    );
-    // Resolving is a helper thread's: however long `getaddrinfo` takes, the caller does not
-    // wait for it past the timeout (a liveness bound: timeout + 50 ms).
-    for _ in 0..5 {
-        let call = Instant::now();
-        assert!(limiter.check().is_ok(), "fail-open admits locally");
-        let waited = call.elapsed();
-        assert!(
-            waited < timeout + Duration::from_millis(50),
-            "the caller waited {waited:?}"
-        );
-    }
-    let numbers = shared_numbers(&limiter);
-    assert_eq!(numbers.state, "fallback");
-    assert_eq!(
-        (numbers.redis_calls, numbers.fallbacks),
-        (0, 5),
-        "{numbers:?}"
-    );
-}
-
-/// Counts the warnings whose message contains a text.
-struct WarningCounter {
-    text: &'static str,
-    count: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for WarningCounter {
-    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        if *event.metadata().level() == tracing::Level::WARN {
-            let mut message = Message(String::new());
-            event.record(&mut message);
-            if message.0.contains(self.text) {
-                self.count
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-        }
-    }
-}
-
-#[test]
-fn failing_open_with_one_instance_is_warned_once() {
-    use tracing_subscriber::layer::SubscriberExt as _;
-
-    let warned = |name: &str, instances: u64| {
-        let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let subscriber = tracing_subscriber::registry().with(WarningCounter {
-            text: "every instance admits the whole rate",
-            count: std::sync::Arc::clone(&count),
-        });
-        tracing::subscriber::with_default(subscriber, || {
-            // Nothing listens on port 1: every call falls back (open) at once.
-            let limiter = shared_limiter(
-                name,
-                RateLimitConfig::default().rate(1000).burst(10),
-                SharedConfig::default()
-                    .url("redis://127.0.0.1:1/5")
-                    .instances(instances),
-            );
-            for _ in 0..5 {
-                let _ = limiter.check();
-            }
-            assert_eq!(shared_numbers(&limiter).fallbacks, 5);
-        });
-        count.load(std::sync::atomic::Ordering::Relaxed)
-    };
-    assert_eq!(warned("shared.open_alone", 1), 1);
-    assert_eq!(warned("shared.open_fleet", 3), 0);
 }

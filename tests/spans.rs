@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use coord::{BulkheadFull, CircuitOpen, RateLimited, TimedOut, track_performance};
+use coord::track_performance;
 use coord::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
 
 #[path = "support/spans.rs"]
@@ -16,28 +16,17 @@ mod recorder;
 
 use recorder::{block_on, recording};
 
-#[derive(Debug, thiserror::Error)]
-enum ApiError {
-    #[error("upstream failed")]
-    Upstream,
-    #[error(transparent)]
-    Open(#[from] CircuitOpen),
-    #[error(transparent)]
-    Full(#[from] BulkheadFull),
-    #[error(transparent)]
-    Limited(#[from] RateLimited),
-    #[error(transparent)]
-    TimedOut(#[from] TimedOut),
-}
+mod support;
+use support::LayerError;
 
 #[track_performance(name = "spans.sync_ok", span)]
-fn sync_ok(x: u32) -> Result<u32, ApiError> {
+fn sync_ok(x: u32) -> Result<u32, LayerError> {
     Ok(x + 1)
 }
 
 #[track_performance(name = "spans.sync_fails", span)]
-fn sync_fails() -> Result<u32, ApiError> {
-    Err(ApiError::Upstream)
+fn sync_fails() -> Result<u32, LayerError> {
+    Err(LayerError::Down)
 }
 
 #[test]
@@ -56,12 +45,12 @@ fn a_sync_call_runs_in_its_span_named_after_the_operation() {
 
     let failed = recorded.named("spans.sync_fails");
     assert_eq!(failed.fields["otel.status_code"], "ERROR");
-    assert_eq!(failed.fields["error.type"], "spans::ApiError");
+    assert_eq!(failed.fields["error.type"], "spans::support::LayerError");
     assert_eq!(failed.fields["coord.outcome"], "failure");
 }
 
 #[track_performance(span)]
-async fn async_default_name() -> Result<(), ApiError> {
+async fn async_default_name() -> Result<(), LayerError> {
     // The body runs inside the span: an event here is one of its events.
     tracing::info!("inside");
     tokio::task::yield_now().await;
@@ -79,7 +68,7 @@ fn an_async_call_is_followed_by_its_span_across_awaits() {
 }
 
 #[track_performance(name = "spans.never_done", span)]
-async fn never_done() -> Result<(), ApiError> {
+async fn never_done() -> Result<(), LayerError> {
     std::future::pending::<()>().await;
     Ok(())
 }
@@ -101,7 +90,7 @@ struct Store;
 
 impl Store {
     #[track_performance(span)]
-    fn load(&self) -> Result<u8, ApiError> {
+    fn load(&self) -> Result<u8, LayerError> {
         Ok(7)
     }
 }
@@ -117,11 +106,11 @@ fn a_method_span_carries_its_runtime_name() {
 
 #[track_performance(name = "spans.retried", span)]
 #[retry(max_retries = 2, base_delay = "1ms", multiplier = 1.0, jitter = "none")]
-async fn retried(calls: &Mutex<u32>) -> Result<u32, ApiError> {
+async fn retried(calls: &Mutex<u32>) -> Result<u32, LayerError> {
     let mut calls = calls.lock().unwrap_or_else(PoisonError::into_inner);
     *calls += 1;
     if *calls < 3 {
-        Err(ApiError::Upstream)
+        Err(LayerError::Down)
     } else {
         Ok(*calls)
     }
@@ -150,12 +139,8 @@ fn each_retry_is_an_event_of_the_span() {
     minimum_calls = 1,
     open_for = "60s"
 )]
-fn guarded(fail: bool) -> Result<(), ApiError> {
-    if fail {
-        Err(ApiError::Upstream)
-    } else {
-        Ok(())
-    }
+fn guarded(fail: bool) -> Result<(), LayerError> {
+    if fail { Err(LayerError::Down) } else { Ok(()) }
 }
 
 #[test]
@@ -163,7 +148,7 @@ fn a_breaker_rejection_marks_the_span_and_is_an_event() {
     let (out, recorded) = recording(|| {
         let first = guarded(true);
         let second = guarded(false);
-        (first.is_err(), matches!(second, Err(ApiError::Open(_))))
+        (first.is_err(), matches!(second, Err(LayerError::Open(_))))
     });
     assert_eq!(out, (true, true));
     let spans: Vec<_> = recorded
@@ -176,18 +161,15 @@ fn a_breaker_rejection_marks_the_span_and_is_an_event() {
     let rejected = &spans[1];
     assert_eq!(rejected.fields["coord.outcome"], "rejected");
     assert_eq!(rejected.fields["otel.status_code"], "ERROR");
-    let events: Vec<_> = rejected
-        .events
-        .iter()
-        .filter(|(m, _)| m == "rejected")
-        .collect();
-    assert_eq!(events.len(), 1, "{rejected:?}");
-    assert_eq!(events[0].1["coord.gate"], "circuit_breaker");
-    assert_eq!(events[0].1["coord.gate.name"], "spans.guarded_breaker");
+    assert_eq!(
+        rejected.rejections(),
+        [("circuit_breaker", "spans.guarded_breaker")],
+        "{rejected:?}"
+    );
 }
 
 #[bulkhead(name = "spans.one_at_a_time", max_concurrent = 1, max_wait = "0ms")]
-async fn one_at_a_time(hold: bool) -> Result<(), ApiError> {
+async fn one_at_a_time(hold: bool) -> Result<(), LayerError> {
     if hold {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -201,7 +183,7 @@ async fn one_at_a_time(hold: bool) -> Result<(), ApiError> {
     burst = 1,
     max_wait = "0ms"
 )]
-fn limited() -> Result<(), ApiError> {
+fn limited() -> Result<(), LayerError> {
     Ok(())
 }
 
@@ -211,7 +193,7 @@ fn gate_rejections_are_events_of_the_users_own_span() {
         let span = tracing::info_span!("user.request");
         let _entered = span.enter();
         assert!(limited().is_ok());
-        assert!(matches!(limited(), Err(ApiError::Limited(_))));
+        assert!(matches!(limited(), Err(LayerError::Limited(_))));
         drop(_entered);
         block_on(
             async {
@@ -220,20 +202,14 @@ fn gate_rejections_are_events_of_the_users_own_span() {
                     one_at_a_time(false).await
                 });
                 assert!(held.is_ok());
-                assert!(matches!(shed, Err(ApiError::Full(_))));
+                assert!(matches!(shed, Err(LayerError::Full(_))));
             }
             .instrument_in(span),
         );
     });
     let span = recorded.named("user.request");
-    let gates: Vec<(&str, &str)> = span
-        .events
-        .iter()
-        .filter(|(m, _)| m == "rejected")
-        .map(|(_, f)| (f["coord.gate"].as_str(), f["coord.gate.name"].as_str()))
-        .collect();
     assert_eq!(
-        gates,
+        span.rejections(),
         [
             ("rate_limit", "spans.limited"),
             ("bulkhead", "spans.one_at_a_time")
@@ -252,7 +228,7 @@ impl<F: Future> InstrumentIn for F {}
 
 #[track_performance(name = "spans.slow", span)]
 #[timeout("5ms")]
-async fn slow() -> Result<(), ApiError> {
+async fn slow() -> Result<(), LayerError> {
     tokio::time::sleep(Duration::from_secs(5)).await;
     Ok(())
 }
@@ -260,7 +236,7 @@ async fn slow() -> Result<(), ApiError> {
 #[test]
 fn a_timeout_is_an_event_and_fails_the_span() {
     let (out, recorded) = recording(|| block_on(slow()));
-    assert!(matches!(out, Err(ApiError::TimedOut(_))));
+    assert!(matches!(out, Err(LayerError::TimedOut(_))));
     let span = recorded.named("spans.slow");
     assert_eq!(span.fields["coord.outcome"], "failure");
     let timeouts: Vec<_> = span.events.iter().filter(|(m, _)| m == "timeout").collect();
@@ -274,7 +250,7 @@ fn no_span_without_the_key() {
         let first = limited_outside();
         (
             first.is_ok(),
-            matches!(limited_outside(), Err(ApiError::Limited(_))),
+            matches!(limited_outside(), Err(LayerError::Limited(_))),
             plain().is_ok(),
         )
     });
@@ -289,12 +265,12 @@ fn no_span_without_the_key() {
     burst = 1,
     max_wait = "0ms"
 )]
-fn limited_outside() -> Result<(), ApiError> {
+fn limited_outside() -> Result<(), LayerError> {
     Ok(())
 }
 
 #[track_performance(name = "spans.plain")]
-fn plain() -> Result<(), ApiError> {
+fn plain() -> Result<(), LayerError> {
     Ok(())
 }
 
@@ -308,7 +284,7 @@ impl Client {
     #[retry(max_retries = 1, base_delay = "1ms")]
     #[circuit_breaker(name = "spans.client")]
     #[timeout(total = "1s")]
-    async fn fetch(&mut self) -> Result<u32, ApiError> {
+    async fn fetch(&mut self) -> Result<u32, LayerError> {
         self.calls += 1;
         tokio::task::yield_now().await;
         Ok(self.calls)

@@ -19,7 +19,7 @@ use http_body_util::BodyExt;
 #[path = "support/tower.rs"]
 mod tower_support;
 
-use tower_support::{client, get_request, send, serve};
+use tower_support::{client, fetch, get_request, send, serve};
 
 /// A route answering 503 to its first `failures` requests, then 200; counts every request.
 fn flaky(failures: usize, hits: Arc<AtomicUsize>) -> Router {
@@ -45,9 +45,7 @@ async fn retries_503_then_succeeds() {
         .track_performance()
         .retry(RetryPolicy::constant(3, Duration::from_millis(1)));
     let mut service = tower_layer::Layer::layer(&layer, client());
-    let response = send(&mut service, get_request(addr, "/flaky"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/flaky").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(hits.load(SeqCst), 3, "two 503s retried, then the 200");
     let stats = coord::operation("tower_t.retry").unwrap();
@@ -65,14 +63,10 @@ async fn a_failed_status_is_returned_after_the_last_attempt_and_4xx_is_a_success
         .track_performance()
         .retry(RetryPolicy::constant(1, Duration::from_millis(1)));
     let mut service = tower_layer::Layer::layer(&layer, client());
-    let response = send(&mut service, get_request(addr, "/flaky"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/flaky").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(hits.load(SeqCst), 2);
-    let response = send(&mut service, get_request(addr, "/missing"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/missing").await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(hits.load(SeqCst), 2, "a 404 is not retried");
     let stats = coord::operation("tower_t.exhausted").unwrap();
@@ -92,9 +86,7 @@ async fn the_breaker_opens_then_answers_without_reaching_the_server() {
         .breaker_per_host();
     let mut service = tower_layer::Layer::layer(&layer, client());
     for _ in 0..3 {
-        let response = send(&mut service, get_request(addr, "/flaky"))
-            .await
-            .unwrap();
+        let response = fetch(&mut service, addr, "/flaky").await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
     for _ in 0..5 {
@@ -469,9 +461,7 @@ async fn retry_after_holds_the_next_attempt_back_up_to_the_longest_back_off() {
     );
     let mut service = tower_layer::Layer::layer(&layer, client());
     // Retry-After: 7 → the back-off (10 ms) and then the rest of the 7 s, on the policy's clock.
-    let response = send(&mut service, get_request(addr, "/busy/7"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/busy/7").await;
     assert_eq!(response.status(), StatusCode::OK);
     let sleeps = clock.sleeps();
     assert_eq!(
@@ -481,9 +471,7 @@ async fn retry_after_holds_the_next_attempt_back_up_to_the_longest_back_off() {
     );
     // Retry-After: 3600 is capped at the policy's longest back-off.
     let before = clock.sleeps().len();
-    let response = send(&mut service, get_request(addr, "/busy/3600"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/busy/3600").await;
     assert_eq!(response.status(), StatusCode::OK);
     let sleeps = &clock.sleeps()[before..];
     assert_eq!(
@@ -525,9 +513,7 @@ async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
     layer.validate().unwrap();
     let mut service = tower_layer::Layer::layer(&layer, client());
     let begun = std::time::Instant::now();
-    let response = send(&mut service, get_request(addr, "/first-hangs"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/first-hangs").await;
     assert_eq!(response.status(), StatusCode::OK);
     // A generous liveness bound: the hung request would take ten seconds.
     assert!(
@@ -561,9 +547,7 @@ async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
         .retry(RetryPolicy::constant(1, Duration::from_millis(1)))
         .hedge(coord::HedgeConfig::after(Duration::from_millis(50)));
     let mut service = tower_layer::Layer::layer(&layer, client());
-    let response = send(&mut service, get_request(addr, "/first-hangs"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, addr, "/first-hangs").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         coord::hedges::find("tower_t.hedge_retry")
@@ -578,9 +562,7 @@ async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
     let layer = CoordLayer::new("tower_t.hedge_only")
         .hedge(coord::HedgeConfig::after(Duration::from_secs(5)));
     let mut service = tower_layer::Layer::layer(&layer, client());
-    let response = send(&mut service, get_request(failing, "/flaky"))
-        .await
-        .unwrap();
+    let response = fetch(&mut service, failing, "/flaky").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(
         coord::error_report().find("tower_t.hedge_only").is_none(),

@@ -122,34 +122,18 @@ fn failure_path(c: &mut Criterion) {
                 coord::RetryPolicy::exponential(0, Duration::from_millis(1), 2.0).no_budget(),
             )
         });
-    group.bench_function("handler_success_own_op_1t", |b| {
-        b.iter_custom(|iters| {
-            per_thread_own(1, iters, &|t| {
-                _ = black_box(own[t].execute(|| body(false)));
-            })
-        })
-    });
-    group.bench_function("handler_success_own_op_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread_own(2, iters, &|t| {
-                _ = black_box(own[t].execute(|| body(false)));
-            })
-        })
-    });
-    group.bench_function("handler_failure_own_op_1t", |b| {
-        b.iter_custom(|iters| {
-            per_thread_own(1, iters, &|t| {
-                _ = black_box(own[t].execute(|| body(true)));
-            })
-        })
-    });
-    group.bench_function("handler_failure_own_op_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread_own(2, iters, &|t| {
-                _ = black_box(own[t].execute(|| body(true)));
-            })
-        })
-    });
+    for (outcome, fails) in [("success", false), ("failure", true)] {
+        for threads in [1, 2] {
+            let name = format!("handler_{outcome}_own_op_{threads}t");
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| {
+                    per_thread_own(threads, iters, &|t| {
+                        _ = black_box(own[t].execute(|| body(fails)));
+                    })
+                })
+            });
+        }
+    }
 
     group.bench_function("retry_macro_success_1t", |b| {
         b.iter(|| retried(black_box(false)))

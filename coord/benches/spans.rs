@@ -12,15 +12,9 @@ use std::task::{Context, Poll, Waker};
 
 use coord::track_performance;
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::bare;
 
-#[inline(never)]
-fn bare(x: u64) -> Result<u64, u64> {
-    if x == u64::MAX {
-        Err(x)
-    } else {
-        Ok(x.wrapping_mul(31) ^ 7)
-    }
-}
+mod support;
 
 #[track_performance("bench.spans.tracked")]
 #[inline(never)]

@@ -15,15 +15,9 @@ use std::time::Instant;
 
 use coord::track_performance;
 use criterion::{Criterion, criterion_group, criterion_main};
+use support::{bare, work};
 
-#[inline(never)]
-fn bare(x: u64) -> Result<u64, u64> {
-    if x == u64::MAX {
-        Err(x)
-    } else {
-        Ok(x.wrapping_mul(31) ^ 7)
-    }
-}
+mod support;
 
 static HAND_TOTAL: AtomicU64 = AtomicU64::new(0);
 
@@ -86,22 +80,6 @@ fn single_thread(c: &mut Criterion) {
     group.finish();
 }
 
-/// The work of `bare`, inlined where it is used.
-#[inline(always)]
-fn work(x: u64) -> Result<u64, u64> {
-    if x == u64::MAX {
-        Err(x)
-    } else {
-        Ok(x.wrapping_mul(31) ^ 7)
-    }
-}
-
-/// `work` in a function of its own: the baseline of [`behind_chaos_check`].
-#[inline(never)]
-fn work_alone(x: u64) -> Result<u64, u64> {
-    work(x)
-}
-
 /// `work` behind the check every timed call and every breaker admission makes for fault
 /// injection (`coord::chaos`): one relaxed load and a branch, the injection out of line.
 #[inline(never)]
@@ -124,7 +102,8 @@ fn injected() -> Result<u64, u64> {
 fn chaos_off(c: &mut Criterion) {
     assert!(!coord::chaos::armed(), "the off path");
     let mut group = c.benchmark_group(format!("chaos_off/{CLOCK}"));
-    group.bench_function("work_alone", |b| b.iter(|| work_alone(black_box(1))));
+    // `bare` is `work` alone, in a function of its own.
+    group.bench_function("work_alone", |b| b.iter(|| bare(black_box(1))));
     group.bench_function("behind_chaos_check", |b| {
         b.iter(|| behind_chaos_check(black_box(1)))
     });

@@ -45,6 +45,27 @@ fn open_machine() -> Machine {
     m
 }
 
+/// The single probe (`half_open_calls = 1`) of an [`open_machine`] at time 100: its generation.
+fn only_probe(m: &Machine, max_half_open_wait: u64) -> u64 {
+    let Admission::Probe { generation, .. } =
+        m.admit(|| 100, 1, max_half_open_wait, |_| OPEN_FOR, OPEN_FOR)
+    else {
+        panic!("the open period is over")
+    };
+    generation
+}
+
+/// A thread reporting how the probe of `generation` ended, at time `now`.
+fn report_probe(
+    m: &Arc<Machine>,
+    generation: u64,
+    outcome: ProbeOutcome,
+    now: u64,
+) -> loom::thread::JoinHandle<Option<Transition>> {
+    let m = Arc::clone(m);
+    loom::thread::spawn(move || m.finish_probe(generation, outcome, rules(1), || now, |_| OPEN_FOR))
+}
+
 /// Three threads race to leave the open state with `half_open_calls = 2`: exactly one flips
 /// open → half-open, never more than two probes run at once, exactly two probes run in all,
 /// and their successes close the breaker.
@@ -110,22 +131,8 @@ fn half_open_admits_at_most_half_open_calls() {
 fn late_probe_result_never_flips_the_new_state() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 0, |_| OPEN_FOR, OPEN_FOR)
-        else {
-            panic!("the open period is over")
-        };
-        let prober = {
-            let m = Arc::clone(&m);
-            loom::thread::spawn(move || {
-                m.finish_probe(
-                    generation,
-                    ProbeOutcome::Failure { slow: false },
-                    rules(1),
-                    || 100,
-                    |_| OPEN_FOR,
-                )
-            })
-        };
+        let generation = only_probe(&m, 0);
+        let prober = report_probe(&m, generation, ProbeOutcome::Failure { slow: false }, 100);
         let resetter = {
             let m = Arc::clone(&m);
             loom::thread::spawn(move || m.force(CLOSED))
@@ -170,22 +177,8 @@ fn concurrent_trips_transition_once() {
 fn expired_probe_reopens_and_its_late_success_is_ignored() {
     model(|| {
         let m = Arc::new(open_machine());
-        let Admission::Probe { generation, .. } = m.admit(|| 100, 1, 50, |_| OPEN_FOR, OPEN_FOR)
-        else {
-            panic!("the open period is over")
-        };
-        let late = {
-            let m = Arc::clone(&m);
-            loom::thread::spawn(move || {
-                m.finish_probe(
-                    generation,
-                    ProbeOutcome::Success { slow: false },
-                    rules(1),
-                    || 200,
-                    |_| OPEN_FOR,
-                )
-            })
-        };
+        let generation = only_probe(&m, 50);
+        let late = report_probe(&m, generation, ProbeOutcome::Success { slow: false }, 200);
         let caller = {
             let m = Arc::clone(&m);
             loom::thread::spawn(move || m.admit(|| 200, 1, 50, |_| OPEN_FOR, OPEN_FOR))

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: an error type for guarded operations, a
+//! Helpers shared by the integration tests: error types for guarded and layered operations, a
 //! per-thread allocation counter, a view of validation errors, the retry tests' helpers and a raw HTTP client. Each test binary uses only some of them.
 #![allow(dead_code)]
 
@@ -7,7 +7,7 @@ pub mod chaos;
 pub mod http;
 pub mod retry;
 
-use coord::{CircuitOpen, ValidationResult};
+use coord::{BulkheadFull, CircuitOpen, RateLimited, TimedOut, ValidationResult};
 
 /// What a test's guarded dependency returns: its own failures, or the breaker's rejection
 /// (the `From<CircuitOpen>` the `#[circuit_breaker]` attribute asks for).
@@ -37,6 +37,23 @@ impl From<CircuitOpen> for DbError {
     fn from(open: CircuitOpen) -> Self {
         DbError::Open(open)
     }
+}
+
+/// What a test's function under several layers returns: its own failure, or the rejection of
+/// the layer that answered (the `From` each attribute asks for).
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum LayerError {
+    /// The function itself failed.
+    #[error("upstream failed")]
+    Down,
+    #[error(transparent)]
+    Open(#[from] CircuitOpen),
+    #[error(transparent)]
+    Full(#[from] BulkheadFull),
+    #[error(transparent)]
+    Limited(#[from] RateLimited),
+    #[error(transparent)]
+    TimedOut(#[from] TimedOut),
 }
 
 /// Each validation error's path and rule, in order: what most validation tests compare.

@@ -24,6 +24,18 @@ pub struct SpanRecord {
     pub events: Vec<(String, BTreeMap<String, String>)>,
 }
 
+impl SpanRecord {
+    /// The gates that rejected a call in this span, from its `rejected` events, in order:
+    /// (`coord.gate`, `coord.gate.name`).
+    pub fn rejections(&self) -> Vec<(&str, &str)> {
+        self.events
+            .iter()
+            .filter(|(message, _)| message == "rejected")
+            .map(|(_, f)| (f["coord.gate"].as_str(), f["coord.gate.name"].as_str()))
+            .collect()
+    }
+}
+
 #[derive(Clone, Default)]
 pub struct Recorded(Arc<Mutex<Vec<SpanRecord>>>);
 

@@ -1,6 +1,6 @@
-//! What the tower tests share: a hyper client, an axum app served on 127.0.0.1, a GET request
-//! and one request through a tower service. Included with `#[path]` by the tests that need
-//! the `tower` feature.
+//! What the tower tests share: a hyper client, an axum app served on 127.0.0.1, a GET request,
+//! and one request (or one GET) through a tower service. Included with `#[path]` by the tests
+//! that need the `tower` feature.
 #![allow(dead_code)]
 
 use std::future::poll_fn;
@@ -41,4 +41,15 @@ where
 {
     poll_fn(|cx| service.poll_ready(cx)).await?;
     service.call(request).await
+}
+
+/// A GET of `path` on `addr` through `service`, which must answer.
+pub async fn fetch<S>(service: &mut S, addr: SocketAddr, path: &str) -> S::Response
+where
+    S: Service<http::Request<Empty<Bytes>>>,
+    S::Error: std::fmt::Debug,
+{
+    send(service, get_request(addr, path))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e:?}"))
 }

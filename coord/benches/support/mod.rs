@@ -1,5 +1,5 @@
-//! Helpers shared by the benchmarks: threads calling at once, and what a background reader
-//! (reports, scrapes) costs threads recording at the same time. Each bench binary uses only
+//! Helpers shared by the benchmarks: the bare call, threads calling at once, and what a
+//! background reader (reports, scrapes) costs threads recording at the same time. Each bench binary uses only
 //! some of them.
 #![allow(dead_code)]
 
@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
 use coord::perf::Outcome;
+
+/// The work of the timed functions of `track_performance` and `spans`: small, with a branch
+/// the optimiser cannot fold. Inlined where it is used.
+#[inline(always)]
+pub fn work(x: u64) -> Result<u64, u64> {
+    if x == u64::MAX {
+        Err(x)
+    } else {
+        Ok(x.wrapping_mul(31) ^ 7)
+    }
+}
+
+/// [`work`] in a function of its own: the bare call an instrumented function is measured beside.
+#[inline(never)]
+pub fn bare(x: u64) -> Result<u64, u64> {
+    work(x)
+}
 
 /// The error of a benchmarked guarded operation: the breaker's rejection carries nothing.
 #[derive(Debug)]
