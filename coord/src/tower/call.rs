@@ -10,7 +10,7 @@ use std::sync::Arc;
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::classify::{failed_status, retry_after};
+use super::classify::{Counted, counted, failed_status, retry_after};
 use super::error::{Error, Failed};
 use super::gate::{Maybe, NotBefore, RetryAfter};
 use super::layer::Replay;
@@ -75,9 +75,9 @@ fn outcome<ResB, E>(out: &Out<ResB, E>) -> Outcome {
 fn failure_message<ResB, E>(out: &Out<ResB, E>) -> FailureMessage<'_> {
     match out {
         Ok(_) => FailureMessage::None,
-        Err(Failed::Response(response, status)) => match super::classify::grpc_error(response) {
+        Err(Failed::Response(_, counted)) => match counted.grpc_error {
             Some(name) => FailureMessage::Type(name),
-            None => FailureMessage::Status(*status),
+            None => FailureMessage::Status(counted.status),
         },
         Err(Failed::Error(Error::TimedOut(timed_out))) => FailureMessage::Display(timed_out),
         Err(Failed::Error(Error::Inner(_))) => FailureMessage::Type(std::any::type_name::<E>()),
@@ -127,8 +127,13 @@ fn injected<ResB: 'static, E: 'static>(name: &str) -> Option<Out<ResB, E>> {
         match crate::chaos::inject::error_of_either::<E, Response<ResB>>(name)? {
             Ok(error) => Failed::Error(Error::Inner(error)),
             Err(response) => {
-                let status = response.status().as_u16();
-                Failed::Response(response, status)
+                // Counted by its own status (an injected response is no gRPC answer's
+                // equivalent), remembered by the gRPC error it carries, if any.
+                let counted = Counted {
+                    status: response.status().as_u16(),
+                    ..counted(&response)
+                };
+                Failed::Response(response, counted)
             }
         },
     ))

@@ -196,12 +196,12 @@ impl Observe {
             Ok(response) => {
                 let status = response.status().as_u16();
                 // A gRPC error travels in a 200's `grpc-status`: judged as its HTTP equivalent.
-                let counted = super::classify::effective_status(response);
-                let error = match super::classify::grpc_error(response) {
+                let counted = super::classify::counted(response);
+                let error = match counted.grpc_error {
                     Some(name) => ErrorType::Name(name),
-                    None => ErrorType::Status(counted),
+                    None => ErrorType::Status(counted.status),
                 };
-                let ended = (counted >= failed_at).then_some(Ended::Failure(error));
+                let ended = (counted.status >= failed_at).then_some(Ended::Failure(error));
                 (Some(status), ended)
             }
             Err(Error::Inner(_)) => (
@@ -209,8 +209,10 @@ impl Observe {
                 Some(Ended::Failure(ErrorType::Name(std::any::type_name::<E>()))),
             ),
             Err(error) => {
-                let (status, name) = super::classify::rejection_status(error)
-                    .unwrap_or((StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"));
+                let (status, name) = error.refusal().map_or(
+                    (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
+                    |refusal| (refusal.status, refusal.name),
+                );
                 // A server answers with the status (a 429 is no error of the server's, as for
                 // any 4xx it answers); a client's caller gets the error.
                 let (status, error_type) = if self.server {
