@@ -87,34 +87,13 @@ pub fn retry(operation: &str, attempt: u32, delay: Duration) {
     }
 }
 
-/// Which gate rejected an attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gate {
-    /// An open (or half-open and busy) circuit breaker.
-    CircuitBreaker,
-    /// A full bulkhead.
-    Bulkhead,
-    /// A rate limiter out of turns.
-    RateLimit,
-}
-
-impl Gate {
-    /// The `coord.gate` value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::CircuitBreaker => "circuit_breaker",
-            Self::Bulkhead => "bulkhead",
-            Self::RateLimit => "rate_limit",
-        }
-    }
-}
-
-/// A gate rejected an attempt: event `rejected` with `coord.gate` (`circuit_breaker`,
-/// `bulkhead`, `rate_limit`) and `coord.gate.name` (the breaker's, bulkhead's or limiter's
-/// name).
+/// A gate rejected an attempt: event `rejected` with `coord.gate` (the gate's kind, which its
+/// layer gives: `circuit_breaker`, `bulkhead`, `rate_limit`) and `coord.gate.name` (the
+/// breaker's, bulkhead's or limiter's name); a rejection made up by fault injection
+/// (`coord::chaos`) is marked `coord.chaos.injected = true`.
 #[cold]
 #[inline(never)]
-pub fn rejected(gate: Gate, name: &str) {
+pub fn rejected(gate: &'static str, name: &str, injected: bool) {
     // DEBUG, not INFO: under load shedding every rejected call has one, and an INFO line per
     // shed request would flood the logs exactly when the service is overloaded. The span
     // itself is marked `coord.outcome = "rejected"` whatever the level.
@@ -122,25 +101,10 @@ pub fn rejected(gate: Gate, name: &str) {
         tracing::event!(
             target: TARGET,
             tracing::Level::DEBUG,
-            "coord.gate" = gate.as_str(),
+            "coord.gate" = gate,
             "coord.gate.name" = name,
-            "rejected"
-        );
-    }
-}
-
-/// A rejection made up by fault injection (`coord::chaos`): event `rejected` as
-/// [`rejected`] emits, marked `coord.chaos.injected = true`.
-#[cold]
-#[inline(never)]
-pub fn rejected_injected(gate: Gate, name: &str) {
-    if in_span() {
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::DEBUG,
-            "coord.gate" = gate.as_str(),
-            "coord.gate.name" = name,
-            "coord.chaos.injected" = true,
+            // Absent (not `false`) on a real rejection: `None` records nothing.
+            "coord.chaos.injected" = injected.then_some(true),
             "rejected"
         );
     }
