@@ -317,17 +317,7 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
         // local would store them twice.
         async move {
             let layers = &self.layers;
-            if crate::chaos::armed() {
-                if let Some(delay) = crate::chaos::inject::delay(&layers.timer) {
-                    delay.await;
-                }
-                if let Some(out) = crate::chaos::inject::error(&layers.timer) {
-                    return out;
-                }
-                if let Some(rejection) = layers.gates.chaos_reject() {
-                    return layers.gates.reject(rejection);
-                }
-            }
+            crate::__chaos_async!(layers.timer, layers.gates, return);
             let started = layers.timer.start();
             // With whether a gate rejected the attempt, for the timer.
             let once = pin!(async {
