@@ -250,13 +250,8 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         G: GateFor<Out>,
     {
         let Self { body, layers, .. } = self;
-        if crate::chaos::armed() {
-            if let Some(out) = crate::chaos::inject_blocking(&layers.timer) {
-                return out;
-            }
-            if let Some(rejection) = layers.gates.chaos_reject() {
-                return layers.gates.reject(rejection);
-            }
+        if let Some(out) = chaos_blocking(&layers.timer, &layers.gates) {
+            return out;
         }
         if !layers.timer.records() {
             // Recording off (or no timer): the layers that protect, without the timer's code.
@@ -264,6 +259,22 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         }
         timed_once(body, layers)
     }
+}
+
+/// Fault injection at the start of a synchronous call (`coord::chaos`), before its timing
+/// starts: one relaxed load while nothing is armed; else the injected latency's wait on this
+/// thread, then an injected error, else a rejection injected into one of `gates`, as the call's
+/// value (counted apart, never timed).
+#[inline(always)]
+fn chaos_blocking<Out, P: TimerFor<Out>, G: GateFor<Out>>(timer: &P, gates: &G) -> Option<Out> {
+    if !crate::chaos::armed() {
+        return None;
+    }
+    if let Some(out) = crate::chaos::inject_blocking(timer) {
+        return Some(out);
+    }
+    let rejection = gates.chaos_reject()?;
+    Some(gates.reject(rejection))
 }
 
 /// A synchronous operation run once through its gates; whether a gate rejected it.

@@ -43,13 +43,8 @@ where
     F: Recover<Out>,
     G: GateFor<Out>,
 {
-    if crate::chaos::armed() {
-        if let Some(out) = crate::chaos::inject_blocking(&timer) {
-            return out;
-        }
-        if let Some(rejection) = gates.chaos_reject() {
-            return gates.reject(rejection);
-        }
+    if let Some(out) = super::chaos_blocking(&timer, &gates) {
+        return out;
     }
     let started = timer.start();
     let (retrier, judge) = retry.into_parts();
