@@ -280,14 +280,23 @@ fn chaos_blocking<Out, P: TimerFor<Out>, G: GateFor<Out>>(timer: &P, gates: &G) 
 /// A synchronous operation run once through its gates; whether a gate rejected it.
 #[inline(always)]
 fn once<Out, G: GateFor<Out>>(body: impl FnOnce() -> Out, gates: &G) -> (Out, bool) {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            (out, false)
-        }
+    match through(gates, body) {
+        Ok(out) => (out, false),
         Err(rejection) => (gates.reject(rejection), true),
     }
+}
+
+/// One synchronous attempt through `gates`: its outcome (the permits released with it), or the
+/// rejection.
+#[inline(always)]
+fn through<Out, G: GateFor<Out>>(
+    gates: &G,
+    body: impl FnOnce() -> Out,
+) -> Result<Out, G::Rejection> {
+    let permit = gates.admit()?;
+    let out = body();
+    gates.release(permit, &out);
+    Ok(out)
 }
 
 /// [`Stack::run`] with its timer recording.

@@ -88,15 +88,11 @@ where
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            match judge.first(budget, out) {
-                Ok(out) => Ok((out, false)),
-                Err(missed) => Err(First::Missed(missed)),
-            }
-        }
+    match super::through(gates, body) {
+        Ok(out) => match judge.first(budget, out) {
+            Ok(out) => Ok((out, false)),
+            Err(missed) => Err(First::Missed(missed)),
+        },
         Err(rejection) => Err(First::Gate(rejection)),
     }
 }
@@ -173,12 +169,8 @@ where
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            judge.outcome(attempts, out).map(|out| (out, false))
-        }
+    match super::through(gates, body) {
+        Ok(out) => judge.outcome(attempts, out).map(|out| (out, false)),
         Err(rejection) => Ok(super::rejected(gates, attempts, rejection)),
     }
 }
