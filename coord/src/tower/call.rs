@@ -19,7 +19,6 @@ use super::names::{Resolved, Shared};
 use crate::breaker::CircuitBreaker;
 use crate::breaker::layer::BreakerGate;
 use crate::compose::retry::bounded_message;
-use crate::hedge::Hedge;
 use crate::layer::Off;
 use crate::outcome::Outcome;
 use crate::outcome::StatusRule;
@@ -266,60 +265,15 @@ where
     unwrap_out(stack.run_future().await)
 }
 
-/// A retried call: every attempt sends `replay`'s copy of the request; the first by the
-/// service `poll_ready` readied, the later ones once it is ready again.
+/// A retried call, hedged when the operation has a hedge: every attempt sends `replay`'s copy of
+/// the request; the first by the service `poll_ready` readied, the later ones once it (or, for
+/// a hedge, its own clone of it) is ready again.
 pub(super) async fn call_retried<S, B, ResB, R>(
     mut inner: S,
     reserved: Reservations,
     plan: Plan,
     replay: R,
     request: Request<B>,
-) -> Result<Response<ResB>, Error<S::Error>>
-where
-    S: Service<Request<B>, Response = Response<ResB>>,
-    S::Error: fmt::Display + 'static,
-    ResB: 'static,
-    R: Replay<B>,
-{
-    let timed = plan.timed();
-    let failure = plan.shared.settings.failure;
-    let retries = Retries::new(&plan);
-    let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(retries.policy, failed);
-    let mut first = true;
-    let body = async || {
-        if !mem::replace(&mut first, false)
-            && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
-        {
-            return Err(Failed::Error(Error::Inner(error)));
-        }
-        let out = classify(failure, inner.call(replay.replay(&request)).await);
-        retries.hold_back(&out);
-        out
-    };
-    let held_back = retries.held_back();
-    let stack = layers!(
-        Stack::async_attempts(body),
-        plan,
-        timed,
-        held_back,
-        reserved
-    )
-    .retry(retries.retrier, &when, |_| {
-        bounded_message::<Failed<Response<ResB>, S::Error>>
-    });
-    unwrap_out(crate::__drive_async!(stack))
-}
-
-/// A hedged call (retried too when the layer retries): every attempt, hedges included, sends
-/// `replay`'s copy of the request through its own clone of the service; the first attempt
-/// through the one `poll_ready` readied, the others once theirs is ready.
-pub(super) async fn call_hedged<S, B, ResB, R>(
-    inner: S,
-    reserved: Reservations,
-    plan: Plan,
-    replay: R,
-    request: Request<B>,
-    hedge: Arc<Hedge>,
 ) -> Result<Response<ResB>, Error<S::Error>>
 where
     S: Service<Request<B>, Response = Response<ResB>> + Clone,
@@ -331,6 +285,31 @@ where
     let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
     let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(retries.policy, failed);
+    let message: fn(&Failed<Response<ResB>, S::Error>) -> String = bounded_message;
+    let describe = |_| message;
+    let held_back = retries.held_back();
+    let Some(hedge) = plan.operation.hedge.clone() else {
+        let mut first = true;
+        let body = async || {
+            if !mem::replace(&mut first, false)
+                && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
+            {
+                return Err(Failed::Error(Error::Inner(error)));
+            }
+            let out = classify(failure, inner.call(replay.replay(&request)).await);
+            retries.hold_back(&out);
+            out
+        };
+        let stack = layers!(
+            Stack::async_attempts(body),
+            plan,
+            timed,
+            held_back,
+            reserved
+        )
+        .retry(retries.retrier, &when, describe);
+        return unwrap_out(crate::__drive_async!(stack));
+    };
     // The services are owned by the closure (the stack keeps it in a mutex), so that the call's
     // future is `Send` whenever the service is, `Sync` or not; each attempt's future owns its
     // service and request and borrows only what outlives the call.
@@ -350,7 +329,6 @@ where
             out
         }
     };
-    let held_back = retries.held_back();
     let stack = layers!(
         Stack::hedged(&hedge, body),
         plan,
@@ -363,10 +341,7 @@ where
     let out = match plan.shared.settings.retry {
         None => stack.run_hedged().await,
         Some(_) => {
-            stack
-                .retry(retries.retrier, &when, |_| {
-                    bounded_message::<Failed<Response<ResB>, S::Error>>
-                })
+            (stack.retry(retries.retrier, &when, describe))
                 .run_hedged()
                 .await
         }
