@@ -102,38 +102,41 @@ impl Observe {
         let server = settings.server;
         let method = method_name(request.method());
         let route = operation.route.as_ref();
-        let span = settings.span.then(|| {
-            let empty = tracing::field::Empty;
-            if server {
-                let name = tracing::field::display(DisplayName(method, route));
+        // A request's span: its side's fields, then those of every request (how it ended, filled
+        // in by `around`).
+        macro_rules! request_span {
+            ($name:literal, $($side:tt)*) => {
                 tracing::info_span!(
                     target: "coord::tower",
+                    $name,
+                    $($side)*
+                    "coord.operation" = &*operation.name,
+                    "http.response.status_code" = tracing::field::Empty,
+                    "otel.status_code" = tracing::field::Empty,
+                    "error.type" = tracing::field::Empty,
+                    "coord.outcome" = tracing::field::Empty,
+                )
+            };
+        }
+        let span = settings.span.then(|| {
+            if server {
+                let name = tracing::field::display(DisplayName(method, route));
+                request_span!(
                     "http.server.request",
                     "otel.name" = name,
                     "otel.kind" = "server",
                     "http.request.method" = method,
                     "http.route" = route.map(|route| &**route),
                     "url.scheme" = scheme(request),
-                    "coord.operation" = &*operation.name,
-                    "http.response.status_code" = empty,
-                    "otel.status_code" = empty,
-                    "error.type" = empty,
-                    "coord.outcome" = empty,
                 )
             } else {
-                tracing::info_span!(
-                    target: "coord::tower",
+                request_span!(
                     "http.client.request",
                     "otel.name" = method,
                     "otel.kind" = "client",
                     "http.request.method" = method,
                     "server.address" = request.uri().host(),
                     "server.port" = port(request),
-                    "coord.operation" = &*operation.name,
-                    "http.response.status_code" = empty,
-                    "otel.status_code" = empty,
-                    "error.type" = empty,
-                    "coord.outcome" = empty,
                 )
             }
         });
