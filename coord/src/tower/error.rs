@@ -143,26 +143,16 @@ impl<Resp, E: fmt::Display> fmt::Display for Failed<Resp, E> {
     }
 }
 
-impl<Resp, E> From<CircuitOpen> for Failed<Resp, E> {
-    fn from(open: CircuitOpen) -> Self {
-        Self::Error(Error::CircuitOpen(open))
-    }
+/// Each rejection and the time-out as an attempt's failure (what the gates and time limits
+/// make of them).
+macro_rules! failed_from {
+    ($($variant:ident),*) => {$(
+        impl<Resp, E> From<$variant> for Failed<Resp, E> {
+            fn from(refused: $variant) -> Self {
+                Self::Error(Error::$variant(refused))
+            }
+        }
+    )*};
 }
 
-impl<Resp, E> From<BulkheadFull> for Failed<Resp, E> {
-    fn from(full: BulkheadFull) -> Self {
-        Self::Error(Error::BulkheadFull(full))
-    }
-}
-
-impl<Resp, E> From<RateLimited> for Failed<Resp, E> {
-    fn from(limited: RateLimited) -> Self {
-        Self::Error(Error::RateLimited(limited))
-    }
-}
-
-impl<Resp, E> From<TimedOut> for Failed<Resp, E> {
-    fn from(timed_out: TimedOut) -> Self {
-        Self::Error(Error::TimedOut(timed_out))
-    }
-}
+failed_from!(CircuitOpen, BulkheadFull, RateLimited, TimedOut);
