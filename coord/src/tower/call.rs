@@ -10,7 +10,7 @@ use std::sync::Arc;
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::classify::{Counted, counted, failed_status, retry_after};
+use super::classify::{Counted, failed_status, retry_after};
 use super::error::{Error, Failed};
 use super::gate::{Maybe, NotBefore, RetryAfter};
 use super::layer::Replay;
@@ -74,7 +74,7 @@ fn outcome<ResB, E>(out: &Out<ResB, E>) -> Outcome {
 fn failure_message<ResB, E>(out: &Out<ResB, E>) -> FailureMessage<'_> {
     match out {
         Ok(_) => FailureMessage::None,
-        Err(Failed::Response(_, counted)) => match counted.grpc_error {
+        Err(Failed::Response(_, counted)) => match counted.grpc_error() {
             Some(name) => FailureMessage::Type(name),
             None => FailureMessage::Status(counted.status),
         },
@@ -128,10 +128,7 @@ fn injected<ResB: 'static, E: 'static>(name: &str) -> Option<Out<ResB, E>> {
             Err(response) => {
                 // Counted by its own status (an injected response is no gRPC answer's
                 // equivalent), remembered by the gRPC error it carries, if any.
-                let counted = Counted {
-                    status: response.status().as_u16(),
-                    ..counted(&response)
-                };
+                let counted = Counted::own_status(&response);
                 Failed::Response(response, counted)
             }
         },

@@ -23,8 +23,25 @@ pub const DEFAULT_STATUS_RULE: StatusRule = StatusRule::DEFAULT.too_many_request
 pub(super) struct Counted {
     /// The status the response counts as.
     pub(super) status: u16,
-    /// The gRPC error it carries, by name; `None` for any other response and for `OK`.
-    pub(super) grpc_error: Option<&'static str>,
+    /// A gRPC answer's code as read (`None` inside: unreadable); kept small, as it travels
+    /// with every failed response.
+    grpc: Option<Option<u8>>,
+}
+
+impl Counted {
+    /// How a response counts by its own status, with the gRPC code (if any) of `of`.
+    pub(super) fn own_status<B>(of: &Response<B>) -> Self {
+        Self {
+            status: of.status().as_u16(),
+            ..counted(of)
+        }
+    }
+
+    /// The gRPC error the response carries, by name; `None` for any other response and for
+    /// `OK`.
+    pub(super) fn grpc_error(&self) -> Option<&'static str> {
+        self.grpc.and_then(grpc_name)
+    }
 }
 
 /// How `response` counts.
@@ -38,13 +55,10 @@ pub(super) fn counted<B>(response: &Response<B>) -> Counted {
                 .and_then(|code| code.trim().parse::<u8>().ok());
             Counted {
                 status: grpc_as_http(code),
-                grpc_error: grpc_name(code),
+                grpc: Some(code),
             }
         }
-        _ => Counted {
-            status,
-            grpc_error: None,
-        },
+        _ => Counted { status, grpc: None },
     }
 }
 
@@ -199,7 +213,7 @@ mod tests {
             response
                 .headers_mut()
                 .insert(GRPC_STATUS, HeaderValue::from_str(code).unwrap());
-            counted(&response).grpc_error
+            counted(&response).grpc_error()
         };
         assert_eq!(named("14"), Some("gRPC UNAVAILABLE"));
         assert_eq!(named("x"), Some("gRPC status unreadable"));

@@ -200,7 +200,7 @@ impl Observe {
                 let status = response.status().as_u16();
                 // A gRPC error travels in a 200's `grpc-status`: judged as its HTTP equivalent.
                 let counted = super::classify::counted(response);
-                let error = match counted.grpc_error {
+                let error = match counted.grpc_error() {
                     Some(name) => ErrorType::Name(name),
                     None => ErrorType::Status(counted.status),
                 };
