@@ -63,10 +63,19 @@ pub fn finish(span: &Span, ended: Ended) {
     }
 }
 
-/// Whether a span is current (a disabled one, or none, is not): events go only there.
-#[inline]
-fn in_span() -> bool {
-    !Span::current().is_disabled()
+/// Event `$name` at `$level` with `$fields`, only when a span is current (a disabled one, or
+/// none, is not); the fields are evaluated only then.
+macro_rules! span_event {
+    ($level:ident, $name:literal, $($fields:tt)*) => {
+        if !Span::current().is_disabled() {
+            tracing::event!(target: TARGET, tracing::Level::$level, $($fields)* $name);
+        }
+    };
+}
+
+/// A duration in whole milliseconds, saturated.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// An attempt failed and another follows after `delay`: event `retry` with
@@ -74,89 +83,38 @@ fn in_span() -> bool {
 #[cold]
 #[inline(never)]
 pub fn retry(operation: &str, attempt: u32, delay: Duration) {
-    if in_span() {
-        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::INFO,
-            "coord.operation" = operation,
-            "coord.retry.attempt" = attempt,
-            "coord.retry.delay_ms" = delay_ms,
-            "retry"
-        );
-    }
+    span_event!(
+        INFO,
+        "retry",
+        "coord.operation" = operation,
+        "coord.retry.attempt" = attempt,
+        "coord.retry.delay_ms" = millis(delay),
+    );
 }
 
-/// Which gate rejected an attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Gate {
-    /// An open (or half-open and busy) circuit breaker.
-    CircuitBreaker,
-    /// A full bulkhead.
-    Bulkhead,
-    /// A rate limiter out of turns.
-    RateLimit,
-}
-
-impl Gate {
-    /// The `coord.gate` value.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::CircuitBreaker => "circuit_breaker",
-            Self::Bulkhead => "bulkhead",
-            Self::RateLimit => "rate_limit",
-        }
-    }
-}
-
-/// A gate rejected an attempt: event `rejected` with `coord.gate` (`circuit_breaker`,
-/// `bulkhead`, `rate_limit`) and `coord.gate.name` (the breaker's, bulkhead's or limiter's
-/// name).
+/// A gate rejected an attempt: event `rejected` with `coord.gate` (the gate's kind, which its
+/// layer gives: `circuit_breaker`, `bulkhead`, `rate_limit`) and `coord.gate.name` (the
+/// breaker's, bulkhead's or limiter's name); a rejection made up by fault injection
+/// (`coord::chaos`) is marked `coord.chaos.injected = true`.
 #[cold]
 #[inline(never)]
-pub fn rejected(gate: Gate, name: &str) {
+pub fn rejected(gate: &'static str, name: &str, injected: bool) {
     // DEBUG, not INFO: under load shedding every rejected call has one, and an INFO line per
     // shed request would flood the logs exactly when the service is overloaded. The span
     // itself is marked `coord.outcome = "rejected"` whatever the level.
-    if in_span() {
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::DEBUG,
-            "coord.gate" = gate.as_str(),
-            "coord.gate.name" = name,
-            "rejected"
-        );
-    }
-}
-
-/// A rejection made up by fault injection (`coord::chaos`): event `rejected` as
-/// [`rejected`] emits, marked `coord.chaos.injected = true`.
-#[cold]
-#[inline(never)]
-pub fn rejected_injected(gate: Gate, name: &str) {
-    if in_span() {
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::DEBUG,
-            "coord.gate" = gate.as_str(),
-            "coord.gate.name" = name,
-            "coord.chaos.injected" = true,
-            "rejected"
-        );
-    }
+    span_event!(
+        DEBUG,
+        "rejected",
+        "coord.gate" = gate,
+        "coord.gate.name" = name,
+        // Absent (not `false`) on a real rejection: `None` records nothing.
+        "coord.chaos.injected" = injected.then_some(true),
+    );
 }
 
 /// A time limit expired: event `timeout` with `coord.timeout.limit_ms`.
 #[cold]
 #[inline(never)]
 pub fn timeout(limit: Duration) {
-    if in_span() {
-        let limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX);
-        tracing::event!(
-            target: TARGET,
-            tracing::Level::INFO,
-            "coord.timeout.limit_ms" = limit_ms,
-            "timeout"
-        );
-    }
+    span_event!(INFO, "timeout", "coord.timeout.limit_ms" = millis(limit),);
 }

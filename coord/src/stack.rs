@@ -250,13 +250,8 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
         G: GateFor<Out>,
     {
         let Self { body, layers, .. } = self;
-        if crate::chaos::armed() {
-            if let Some(out) = crate::chaos::inject_blocking(&layers.timer) {
-                return out;
-            }
-            if let Some(rejection) = layers.gates.chaos_reject() {
-                return layers.gates.reject(rejection);
-            }
+        if let Some(out) = chaos_blocking(&layers.timer, &layers.gates) {
+            return out;
         }
         if !layers.timer.records() {
             // Recording off (or no timer): the layers that protect, without the timer's code.
@@ -266,17 +261,42 @@ impl<Out, Body, P, F, G> Stack<Out, Body, P, F, Off, Off, G, Off> {
     }
 }
 
+/// Fault injection at the start of a synchronous call (`coord::chaos`), before its timing
+/// starts: one relaxed load while nothing is armed; else the injected latency's wait on this
+/// thread, then an injected error, else a rejection injected into one of `gates`, as the call's
+/// value (counted apart, never timed).
+#[inline(always)]
+fn chaos_blocking<Out, P: TimerFor<Out>, G: GateFor<Out>>(timer: &P, gates: &G) -> Option<Out> {
+    if !crate::chaos::armed() {
+        return None;
+    }
+    if let Some(out) = crate::chaos::inject_blocking(timer) {
+        return Some(out);
+    }
+    let rejection = gates.chaos_reject()?;
+    Some(gates.reject(rejection))
+}
+
 /// A synchronous operation run once through its gates; whether a gate rejected it.
 #[inline(always)]
 fn once<Out, G: GateFor<Out>>(body: impl FnOnce() -> Out, gates: &G) -> (Out, bool) {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            (out, false)
-        }
+    match through(gates, body) {
+        Ok(out) => (out, false),
         Err(rejection) => (gates.reject(rejection), true),
     }
+}
+
+/// One synchronous attempt through `gates`: its outcome (the permits released with it), or the
+/// rejection.
+#[inline(always)]
+fn through<Out, G: GateFor<Out>>(
+    gates: &G,
+    body: impl FnOnce() -> Out,
+) -> Result<Out, G::Rejection> {
+    let permit = gates.admit()?;
+    let out = body();
+    gates.release(permit, &out);
+    Ok(out)
 }
 
 /// [`Stack::run`] with its timer recording.
@@ -317,17 +337,7 @@ impl<Out, Body, P, F, T, G, A> Stack<Out, Pin<&mut Body>, P, F, T, Off, G, A> {
         // local would store them twice.
         async move {
             let layers = &self.layers;
-            if crate::chaos::armed() {
-                if let Some(delay) = crate::chaos::inject::delay(&layers.timer) {
-                    delay.await;
-                }
-                if let Some(out) = crate::chaos::inject::error(&layers.timer) {
-                    return out;
-                }
-                if let Some(rejection) = layers.gates.chaos_reject() {
-                    return layers.gates.reject(rejection);
-                }
-            }
+            crate::__chaos_async!(layers.timer, layers.gates, return);
             let started = layers.timer.start();
             // With whether a gate rejected the attempt, for the timer.
             let once = pin!(async {

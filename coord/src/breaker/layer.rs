@@ -78,12 +78,7 @@ impl<'a, Out> Gate for BreakerGate<'a, Out> {
 impl<Out> GateFor<Out> for BreakerGate<'_, Out> {
     #[cold]
     fn reject(&self, open: CircuitOpen) -> Out {
-        let gate = crate::semconv::Gate::CircuitBreaker;
-        if open.is_injected() {
-            crate::semconv::rejected_injected(gate, open.name());
-        } else {
-            crate::semconv::rejected(gate, open.name());
-        }
+        crate::semconv::rejected("circuit_breaker", open.name(), open.is_injected());
         (self.reject)(open)
     }
 

@@ -266,7 +266,7 @@ impl CircuitBreaker {
     fn try_acquire_armed(&self) -> Result<Permit<'_>, CircuitOpen> {
         match self.injected_rejection() {
             Some(open) => {
-                crate::semconv::rejected_injected(crate::semconv::Gate::CircuitBreaker, &self.name);
+                crate::semconv::rejected("circuit_breaker", &self.name, true);
                 Err(open)
             }
             None => self.admit(),

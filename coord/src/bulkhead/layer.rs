@@ -73,7 +73,7 @@ impl<'a, Out> Gate for BulkheadGate<'a, Out> {
 impl<Out> GateFor<Out> for BulkheadGate<'_, Out> {
     #[cold]
     fn reject(&self, full: BulkheadFull) -> Out {
-        crate::semconv::rejected(crate::semconv::Gate::Bulkhead, full.name());
+        crate::semconv::rejected("bulkhead", full.name(), false);
         (self.reject)(full)
     }
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::state;
-use crate::layer::{GateFor, Timer, TimerFor};
+use crate::layer::{Timer, TimerFor};
 
 /// Whether any fault is armed anywhere: one relaxed load, all that a call pays while none is.
 #[inline(always)]
@@ -38,22 +38,6 @@ fn latency_async(name: &str) -> Option<Delay> {
 #[inline(always)]
 pub fn error<Out, P: TimerFor<Out>>(timer: &P) -> Option<Out> {
     timer.chaos_error(timer.chaos_name()?)
-}
-
-/// An async call's faults (only asked while [`armed`]): waits an injected latency, then the
-/// injected error, if an error fault hits the call, else an injected rejection of its gates.
-pub(crate) async fn inject_async<Out, P: TimerFor<Out>, G: GateFor<Out>>(
-    timer: &P,
-    gates: &G,
-) -> Option<Out> {
-    if let Some(delay) = delay(timer) {
-        delay.await;
-    }
-    error(timer).or_else(|| {
-        gates
-            .chaos_reject()
-            .map(|rejection| gates.reject(rejection))
-    })
 }
 
 /// A synchronous call's faults: waits an injected latency on this thread, then the injected

@@ -345,16 +345,35 @@ struct HandlerRetrier<'a> {
     recorder: &'a RowRecorder,
 }
 
+impl<'a> HandlerRetrier<'a> {
+    /// The operation's retry budget.
+    #[inline(always)]
+    fn budget(&self) -> Option<&'a RetryBudget> {
+        self.policy.bound_budget(self.operation).map(|b| &**b)
+    }
+}
+
 impl Retrier for HandlerRetrier<'_> {
     #[inline(always)]
     fn first(&self) -> (Option<&RetryBudget>, Option<std::time::Instant>) {
-        let budget = self.policy.bound_budget(self.operation).map(|b| &**b);
-        (budget, self.policy.start_time())
+        (self.budget(), self.policy.start_time())
     }
 
     #[inline(always)]
     fn start_at(&self, started: Option<std::time::Instant>) -> RetryLoop<'_> {
-        let budget = self.policy.bound_budget(self.operation).map(|b| &**b);
-        RetryLoop::recorded(self.policy, budget, self.operation, self.recorder, started)
+        RetryLoop::recorded(
+            self.policy,
+            self.budget(),
+            self.operation,
+            self.recorder,
+            started,
+        )
+    }
+
+    /// The async loop's start, with one look-up of the budget (the default asks
+    /// [`first`](Retrier::first) for the start time, which looks it up too).
+    #[inline(always)]
+    fn start(&self) -> RetryLoop<'_> {
+        self.start_at(self.policy.start_time())
     }
 }

@@ -75,7 +75,7 @@ impl<Out> Gate for RateGate<'_, Out> {
 impl<Out> GateFor<Out> for RateGate<'_, Out> {
     #[cold]
     fn reject(&self, limited: RateLimited) -> Out {
-        crate::semconv::rejected(crate::semconv::Gate::RateLimit, limited.name());
+        crate::semconv::rejected("rate_limit", limited.name(), false);
         (self.reject)(limited)
     }
 

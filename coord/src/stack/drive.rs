@@ -101,26 +101,32 @@ macro_rules! __drive_async {
 
 /// Fault injection at the start of an async call (`coord::chaos`), before its timing starts:
 /// one relaxed load while nothing is armed; else the injected latency's wait, then an injected
-/// error, else a rejection injected into one of `$gates`, breaks out of the block `$call` as
-/// the call's value (counted apart, never timed).
+/// error, else a rejection injected into one of `$gates`, ends the call as its value (counted
+/// apart, never timed): out of the block `$call`, or with `return`.
 /// Nothing holding an `Out` lives across the wait.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __chaos_async {
-    ($timer:ident, $gates:ident, $call:lifetime) => {
+    (@exit [$($exit:tt)+] $timer:expr, $gates:expr) => {
         if $crate::__private::chaos::armed() {
             if let ::core::option::Option::Some(delay) = $crate::__private::chaos::delay(&$timer) {
                 delay.await;
             }
             if let ::core::option::Option::Some(out) = $crate::__private::chaos::error(&$timer) {
-                break $call out;
+                $($exit)+ out;
             }
             if let ::core::option::Option::Some(rejection) =
                 $crate::__private::Gate::chaos_reject(&$gates)
             {
-                break $call $crate::__private::GateFor::reject(&$gates, rejection);
+                $($exit)+ $crate::__private::GateFor::reject(&$gates, rejection);
             }
         }
+    };
+    ($timer:expr, $gates:expr, return) => {
+        $crate::__chaos_async!(@exit [return] $timer, $gates)
+    };
+    ($timer:expr, $gates:expr, $call:lifetime) => {
+        $crate::__chaos_async!(@exit [break $call] $timer, $gates)
     };
 }
 

@@ -41,11 +41,7 @@ impl<Out, H, P, F, T, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Off, G, A> {
         A: LimitFor<Out>,
     {
         let (body, (timer, recover, total, _, gates, attempt)) = self.split();
-        if crate::chaos::armed()
-            && let Some(out) = crate::chaos::inject::inject_async(&timer, &gates).await
-        {
-            return out;
-        }
+        crate::__chaos_async!(timer, gates, return);
         let started = timer.start();
         let raced = pin!(async {
             match body.race(&gates, &attempt, || true).await {
@@ -74,11 +70,7 @@ impl<Out, H, P, F, T, X, E, G, A> Stack<Out, Hedged<'_, H>, P, F, T, Retry<'_, X
         A: LimitFor<Out>,
     {
         let (body, (timer, recover, total, retry, gates, attempt)) = self.split();
-        if crate::chaos::armed()
-            && let Some(out) = crate::chaos::inject::inject_async(&timer, &gates).await
-        {
-            return out;
-        }
+        crate::__chaos_async!(timer, gates, return);
         let started = timer.start();
         let retried = pin!(async {
             let mut attempts = retry.start();

@@ -43,13 +43,8 @@ where
     F: Recover<Out>,
     G: GateFor<Out>,
 {
-    if crate::chaos::armed() {
-        if let Some(out) = crate::chaos::inject_blocking(&timer) {
-            return out;
-        }
-        if let Some(rejection) = gates.chaos_reject() {
-            return gates.reject(rejection);
-        }
+    if let Some(out) = super::chaos_blocking(&timer, &gates) {
+        return out;
     }
     let started = timer.start();
     let (retrier, judge) = retry.into_parts();
@@ -93,15 +88,11 @@ where
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            match judge.first(budget, out) {
-                Ok(out) => Ok((out, false)),
-                Err(missed) => Err(First::Missed(missed)),
-            }
-        }
+    match super::through(gates, body) {
+        Ok(out) => match judge.first(budget, out) {
+            Ok(out) => Ok((out, false)),
+            Err(missed) => Err(First::Missed(missed)),
+        },
         Err(rejection) => Err(First::Gate(rejection)),
     }
 }
@@ -178,12 +169,8 @@ where
     Out: Fallible<Err = E>,
     G: GateFor<Out>,
 {
-    match gates.admit() {
-        Ok(permit) => {
-            let out = body();
-            gates.release(permit, &out);
-            judge.outcome(attempts, out).map(|out| (out, false))
-        }
+    match super::through(gates, body) {
+        Ok(out) => judge.outcome(attempts, out).map(|out| (out, false)),
         Err(rejection) => Ok(super::rejected(gates, attempts, rejection)),
     }
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderValue, Response, header};
 
 use super::Error;
 use crate::outcome::{Outcome, StatusRule};
@@ -14,40 +14,68 @@ use crate::outcome::{Outcome, StatusRule};
 /// count it (a function's own `#[track_performance]` counts a 429 it answers as a success).
 pub const DEFAULT_STATUS_RULE: StatusRule = StatusRule::DEFAULT.too_many_requests(Outcome::Failure);
 
-/// The status of `response` when `rule` makes it a failure (for the breaker, the retries and
-/// the error rate); any other outcome the rule gives counts as a success here. A gRPC answer
-/// (HTTP 200 with a `grpc-status` header: tonic's trailers-only response, which every error
-/// returned before the first message is) is judged by its gRPC code's HTTP equivalent, so
-/// `UNAVAILABLE` fails as a 503 would and `NOT_FOUND` succeeds as a 404 would.
-#[inline]
-pub(super) fn failed_status<B>(rule: &StatusRule, response: &Response<B>) -> Option<u16> {
-    let status = effective_status(response);
-    (rule.classify(status) == Outcome::Failure).then_some(status)
+/// How a response counts: the status it counts as (its own, or a gRPC answer's code as its
+/// HTTP equivalent) and, for a gRPC error, the error's name (`"gRPC UNAVAILABLE"`), so that what
+/// a failure is remembered and marked by is what was sent. A gRPC answer is an HTTP 200 with a
+/// `grpc-status` header (tonic's trailers-only response, which every error returned before the
+/// first message is); its header is read once per response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Counted {
+    /// The status the response counts as.
+    pub(super) status: u16,
+    /// A gRPC answer's code as read (`None` inside: unreadable); kept small, as it travels
+    /// with every failed response.
+    grpc: Option<Option<u8>>,
 }
 
-/// The status `response` counts as: its own, or a gRPC answer's code as its HTTP equivalent.
+impl Counted {
+    /// How a response counts by its own status, with the gRPC code (if any) of `of`.
+    pub(super) fn own_status<B>(of: &Response<B>) -> Self {
+        Self {
+            status: of.status().as_u16(),
+            ..counted(of)
+        }
+    }
+
+    /// The gRPC error the response carries, by name; `None` for any other response and for
+    /// `OK`.
+    pub(super) fn grpc_error(&self) -> Option<&'static str> {
+        self.grpc.and_then(grpc_name)
+    }
+}
+
+/// How `response` counts.
 #[inline]
-pub(super) fn effective_status<B>(response: &Response<B>) -> u16 {
+pub(super) fn counted<B>(response: &Response<B>) -> Counted {
     let status = response.status().as_u16();
     match response.headers().get(GRPC_STATUS) {
-        Some(code) if status == 200 => grpc_as_http(code.as_bytes()),
-        _ => status,
+        Some(code) if status == 200 => {
+            let code = std::str::from_utf8(code.as_bytes())
+                .ok()
+                .and_then(|code| code.trim().parse::<u8>().ok());
+            Counted {
+                status: grpc_as_http(code),
+                grpc: Some(code),
+            }
+        }
+        _ => Counted { status, grpc: None },
     }
+}
+
+/// How `response` counts when `rule` makes it a failure (for the breaker, the retries and the
+/// error rate); any other outcome the rule gives counts as a success here. A gRPC answer is
+/// judged by its code's HTTP equivalent, so `UNAVAILABLE` fails as a 503 would and `NOT_FOUND`
+/// succeeds as a 404 would.
+#[inline]
+pub(super) fn failed_status<B>(rule: &StatusRule, response: &Response<B>) -> Option<Counted> {
+    let counted = counted(response);
+    (rule.classify(counted.status) == Outcome::Failure).then_some(counted)
 }
 
 const GRPC_STATUS: &str = "grpc-status";
 
-/// The gRPC error a 200 carries in `grpc-status`, by name (`"gRPC UNAVAILABLE"`), so that what
-/// a failure is remembered and marked by is what was sent, not its HTTP equivalent; `None` for
-/// any other response and for `OK`.
-pub(super) fn grpc_error<B>(response: &Response<B>) -> Option<&'static str> {
-    if response.status() != StatusCode::OK {
-        return None;
-    }
-    let code = response.headers().get(GRPC_STATUS)?;
-    let code = std::str::from_utf8(code.as_bytes())
-        .ok()
-        .and_then(|code| code.trim().parse::<u8>().ok());
+/// A gRPC error by name; `None` for `OK`.
+fn grpc_name(code: Option<u8>) -> Option<&'static str> {
     Some(match code {
         Some(0) => return None,
         Some(1) => "gRPC CANCELLED",
@@ -72,10 +100,7 @@ pub(super) fn grpc_error<B>(response: &Response<B>) -> Option<&'static str> {
 
 /// A gRPC status code's HTTP equivalent (the table of gRPC's HTTP/JSON transcoding, as
 /// grpc-gateway uses it); an unreadable or unknown code is a 500.
-fn grpc_as_http(code: &[u8]) -> u16 {
-    let code = std::str::from_utf8(code)
-        .ok()
-        .and_then(|code| code.trim().parse::<u8>().ok());
+fn grpc_as_http(code: Option<u8>) -> u16 {
     match code {
         Some(0) => 200,          // OK
         Some(1) => 499,          // CANCELLED: the client gave up
@@ -112,38 +137,20 @@ pub(super) fn retry_after<B>(response: &Response<B>) -> Option<Duration> {
     )
 }
 
-/// What a server answers a rejection or a time-out with, and the rejection's type name; `None`
-/// for the inner service's own error.
-pub(super) fn rejection_status<E>(error: &Error<E>) -> Option<(StatusCode, &'static str)> {
-    Some(match error {
-        Error::Inner(_) => return None,
-        Error::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "coord::RateLimited"),
-        Error::CircuitOpen(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::CircuitOpen"),
-        Error::BulkheadFull(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::BulkheadFull"),
-        Error::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
-    })
-}
-
-/// The response a server answers a rejection or a time-out with: 429 for a rate limit, 503
-/// otherwise, with `Retry-After` in whole seconds (rounded up) when the layer knows when to
-/// come back. `None` for the inner service's own error, which stays an error.
+/// The response a server answers a rejection or a time-out with (see [`Error::refusal`]): 429
+/// for a rate limit, 503 otherwise, with `Retry-After` in whole seconds (rounded up) when the
+/// layer knows when to come back. The inner service's own error stays an error.
 pub(super) fn rejection_response<B: Default, E>(error: Error<E>) -> Result<Response<B>, E> {
-    let Some((status, _)) = rejection_status(&error) else {
-        let Error::Inner(error) = error else {
-            unreachable!("only the inner error has no rejection status")
-        };
-        return Err(error);
-    };
-    let retry_after = match error {
-        Error::RateLimited(limited) => Some(limited.retry_after()),
-        Error::CircuitOpen(open) => Some(open.retry_after()),
-        // A slot frees as soon as any call finishes: one second is the smallest the header says.
-        Error::BulkheadFull(_) => Some(Duration::from_secs(1)),
-        Error::TimedOut(_) | Error::Inner(_) => None,
+    let refusal = match error.refusal() {
+        Some(refusal) => refusal,
+        None => match error {
+            Error::Inner(error) => return Err(error),
+            _ => unreachable!("only the inner error has no refusal"),
+        },
     };
     let mut response = Response::new(B::default());
-    *response.status_mut() = status;
-    if let Some(seconds) = retry_after.and_then(retry_after_seconds) {
+    *response.status_mut() = refusal.status;
+    if let Some(seconds) = refusal.retry_after.and_then(retry_after_seconds) {
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -164,13 +171,14 @@ fn retry_after_seconds(wait: Duration) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::StatusCode;
 
     #[test]
     fn statuses() {
         let failed = |status: u16| {
             let mut response = Response::new(());
             *response.status_mut() = StatusCode::from_u16(status).unwrap();
-            failed_status(&DEFAULT_STATUS_RULE, &response)
+            failed_status(&DEFAULT_STATUS_RULE, &response).map(|counted| counted.status)
         };
         for status in [500, 503, 429] {
             assert_eq!(failed(status), Some(status));
@@ -191,7 +199,7 @@ mod tests {
             response
                 .headers_mut()
                 .insert(GRPC_STATUS, HeaderValue::from_str(code).unwrap());
-            failed_status(rule, &response)
+            failed_status(rule, &response).map(|counted| counted.status)
         };
         for (code, status) in [("14", 503), ("13", 500), ("2", 500), ("4", 504), ("x", 500)] {
             assert_eq!(failed(&StatusRule::DEFAULT, code), Some(status), "{code}");
@@ -199,6 +207,17 @@ mod tests {
         for code in ["0", "1", "3", "5", "7", "16"] {
             assert_eq!(failed(&StatusRule::DEFAULT, code), None, "{code}");
         }
+        // What a gRPC failure is remembered by: the error sent, not its HTTP equivalent.
+        let named = |code: &str| {
+            let mut response = Response::new(());
+            response
+                .headers_mut()
+                .insert(GRPC_STATUS, HeaderValue::from_str(code).unwrap());
+            counted(&response).grpc_error()
+        };
+        assert_eq!(named("14"), Some("gRPC UNAVAILABLE"));
+        assert_eq!(named("x"), Some("gRPC status unreadable"));
+        assert_eq!(named("0"), None);
         // RESOURCE_EXHAUSTED is a client's failure (429), a server's own answer.
         assert_eq!(failed(&DEFAULT_STATUS_RULE, "8"), Some(429));
         assert_eq!(failed(&StatusRule::DEFAULT, "8"), None);

@@ -5,6 +5,9 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use http::StatusCode;
+
+use super::classify::Counted;
 use crate::breaker::CircuitOpen;
 use crate::bulkhead::BulkheadFull;
 use crate::rate_limit::RateLimited;
@@ -49,6 +52,36 @@ impl<E> Error<E> {
         }
     }
 
+    /// How a server answers this rejection or time-out; `None` for the inner service's error.
+    pub(super) fn refusal(&self) -> Option<Refusal> {
+        let (status, name, retry_after) = match self {
+            Self::Inner(_) => return None,
+            Self::RateLimited(limited) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "coord::RateLimited",
+                Some(limited.retry_after()),
+            ),
+            Self::CircuitOpen(open) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "coord::CircuitOpen",
+                Some(open.retry_after()),
+            ),
+            // A slot frees as soon as any call finishes: one second is the smallest the header
+            // says.
+            Self::BulkheadFull(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "coord::BulkheadFull",
+                Some(Duration::from_secs(1)),
+            ),
+            Self::TimedOut(_) => (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut", None),
+        };
+        Some(Refusal {
+            status,
+            name,
+            retry_after,
+        })
+    }
+
     /// The inner service's error, if that is what this is.
     pub fn into_inner(self) -> Option<E> {
         match self {
@@ -82,11 +115,21 @@ impl<E: StdError + 'static> StdError for Error<E> {
     }
 }
 
+/// How a server answers a rejection or a time-out.
+pub(super) struct Refusal {
+    /// 429 for a rate limit, 503 otherwise.
+    pub(super) status: StatusCode,
+    /// The rejection's type name (`error.type` of a client's span).
+    pub(super) name: &'static str,
+    /// When to come back (`Retry-After`), when the layer knows.
+    pub(super) retry_after: Option<Duration>,
+}
+
 /// An attempt's failure inside the stack: an error, or a response the classifier counts as a
 /// failure (kept, so that the last one can be returned as the response).
 pub(super) enum Failed<Resp, E> {
-    /// A response classified as a failure, with its status.
-    Response(Resp, u16),
+    /// A response classified as a failure, with how it counts.
+    Response(Resp, Counted),
     /// An error.
     Error(Error<E>),
 }
@@ -94,32 +137,22 @@ pub(super) enum Failed<Resp, E> {
 impl<Resp, E: fmt::Display> fmt::Display for Failed<Resp, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Response(_, status) => write!(f, "HTTP status {status}"),
+            Self::Response(_, counted) => write!(f, "HTTP status {}", counted.status),
             Self::Error(error) => error.fmt(f),
         }
     }
 }
 
-impl<Resp, E> From<CircuitOpen> for Failed<Resp, E> {
-    fn from(open: CircuitOpen) -> Self {
-        Self::Error(Error::CircuitOpen(open))
-    }
+/// Each rejection and the time-out as an attempt's failure (what the gates and time limits
+/// make of them).
+macro_rules! failed_from {
+    ($($variant:ident),*) => {$(
+        impl<Resp, E> From<$variant> for Failed<Resp, E> {
+            fn from(refused: $variant) -> Self {
+                Self::Error(Error::$variant(refused))
+            }
+        }
+    )*};
 }
 
-impl<Resp, E> From<BulkheadFull> for Failed<Resp, E> {
-    fn from(full: BulkheadFull) -> Self {
-        Self::Error(Error::BulkheadFull(full))
-    }
-}
-
-impl<Resp, E> From<RateLimited> for Failed<Resp, E> {
-    fn from(limited: RateLimited) -> Self {
-        Self::Error(Error::RateLimited(limited))
-    }
-}
-
-impl<Resp, E> From<TimedOut> for Failed<Resp, E> {
-    fn from(timed_out: TimedOut) -> Self {
-        Self::Error(Error::TimedOut(timed_out))
-    }
-}
+failed_from!(CircuitOpen, BulkheadFull, RateLimited, TimedOut);

@@ -194,13 +194,6 @@ impl Finish for () {
     fn finish(self, _: bool) {}
 }
 
-impl Finish for crate::bulkhead::OwnedBulkheadPermit {
-    #[inline]
-    fn finish(self, failed: bool) {
-        crate::bulkhead::OwnedBulkheadPermit::finish(self, failed);
-    }
-}
-
 /// A permit of a [`Reserved`] gate: the reservation, or the gate's own.
 pub(super) enum Held<H, P> {
     /// What `poll_ready` reserved (released when dropped).

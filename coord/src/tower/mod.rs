@@ -76,10 +76,12 @@
 //! every layer records its requests on `http.server.request.duration`
 //! ([`CoordLayer::server`]) or `http.client.request.duration`, whether or not it has a span.
 
+mod call;
 mod classify;
 mod error;
 mod gate;
 mod layer;
+mod limiters;
 mod names;
 mod observe;
 mod service;

@@ -10,14 +10,13 @@ use std::sync::{Arc, OnceLock, RwLock};
 use http::{Method, Request};
 
 use super::layer::Settings;
+use super::limiters::Limiters;
 use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
-use crate::bulkhead::{self, Bulkhead, BulkheadConfig};
 use crate::compose::retry::RowRecorder;
 use crate::errors::Severity;
 use crate::hedge::Hedge;
 use crate::locks;
 use crate::perf::{self, Operation};
-use crate::rate_limit::{self, RateLimitConfig, RateLimiter};
 use crate::retry::RetryBudget;
 use crate::timeout::counters::{TimeoutCounter, timeout_count};
 
@@ -60,8 +59,7 @@ pub(super) struct Shared {
 
 /// The gates `poll_ready` reserves, named after the layer, and the keyed breaker group.
 pub(super) struct ServiceGates {
-    pub(super) rate: Option<Arc<RateLimiter>>,
-    pub(super) bulkhead: Option<Arc<Bulkhead>>,
+    pub(super) limiters: Limiters,
     pub(super) keyed: Option<Arc<KeyedBreakers>>,
 }
 
@@ -99,8 +97,7 @@ impl Shared {
             crate::config::ensure_env_loaded();
             let s = &self.settings;
             ServiceGates {
-                rate: (s.rate_limit.clone()).map(|config| resolve_rate_limiter(&s.name, config)),
-                bulkhead: (s.bulkhead.clone()).map(|config| resolve_bulkhead(&s.name, config)),
+                limiters: Limiters::resolve(s),
                 keyed: match (&s.breaker, s.per_host) {
                     (Some(config), true) => Some(resolve_keyed(&s.name, config)),
                     _ => None,
@@ -305,25 +302,4 @@ fn resolve_keyed(name: &str, config: &BreakerConfig) -> Arc<KeyedBreakers> {
                 BreakerConfig::default(),
             ))
         })
-}
-
-/// As at a `#[bulkhead]` call site: an existing bulkhead (a configuration file's, or another
-/// user's) keeps its configuration.
-fn resolve_bulkhead(name: &str, config: BulkheadConfig) -> Arc<Bulkhead> {
-    bulkhead::find(name).unwrap_or_else(|| {
-        bulkhead::bulkhead_with(name, config).unwrap_or_else(|error| {
-            tracing::error!(target: "coord::tower", bulkhead = name, %error, "invalid bulkhead configuration ignored");
-            bulkhead::bulkhead(name)
-        })
-    })
-}
-
-/// As at a `#[rate_limit]` call site.
-fn resolve_rate_limiter(name: &str, config: RateLimitConfig) -> Arc<RateLimiter> {
-    rate_limit::find(name).unwrap_or_else(|| {
-        rate_limit::rate_limiter_with(name, config).unwrap_or_else(|error| {
-            tracing::error!(target: "coord::tower", rate_limiter = name, %error, "invalid rate limit configuration ignored");
-            rate_limit::rate_limiter(name)
-        })
-    })
 }

@@ -102,38 +102,41 @@ impl Observe {
         let server = settings.server;
         let method = method_name(request.method());
         let route = operation.route.as_ref();
-        let span = settings.span.then(|| {
-            let empty = tracing::field::Empty;
-            if server {
-                let name = tracing::field::display(DisplayName(method, route));
+        // A request's span: its side's fields, then those of every request (how it ended, filled
+        // in by `around`).
+        macro_rules! request_span {
+            ($name:literal, $($side:tt)*) => {
                 tracing::info_span!(
                     target: "coord::tower",
+                    $name,
+                    $($side)*
+                    "coord.operation" = &*operation.name,
+                    "http.response.status_code" = tracing::field::Empty,
+                    "otel.status_code" = tracing::field::Empty,
+                    "error.type" = tracing::field::Empty,
+                    "coord.outcome" = tracing::field::Empty,
+                )
+            };
+        }
+        let span = settings.span.then(|| {
+            if server {
+                let name = tracing::field::display(DisplayName(method, route));
+                request_span!(
                     "http.server.request",
                     "otel.name" = name,
                     "otel.kind" = "server",
                     "http.request.method" = method,
                     "http.route" = route.map(|route| &**route),
                     "url.scheme" = scheme(request),
-                    "coord.operation" = &*operation.name,
-                    "http.response.status_code" = empty,
-                    "otel.status_code" = empty,
-                    "error.type" = empty,
-                    "coord.outcome" = empty,
                 )
             } else {
-                tracing::info_span!(
-                    target: "coord::tower",
+                request_span!(
                     "http.client.request",
                     "otel.name" = method,
                     "otel.kind" = "client",
                     "http.request.method" = method,
                     "server.address" = request.uri().host(),
                     "server.port" = port(request),
-                    "coord.operation" = &*operation.name,
-                    "http.response.status_code" = empty,
-                    "otel.status_code" = empty,
-                    "error.type" = empty,
-                    "coord.outcome" = empty,
                 )
             }
         });
@@ -196,12 +199,12 @@ impl Observe {
             Ok(response) => {
                 let status = response.status().as_u16();
                 // A gRPC error travels in a 200's `grpc-status`: judged as its HTTP equivalent.
-                let counted = super::classify::effective_status(response);
-                let error = match super::classify::grpc_error(response) {
+                let counted = super::classify::counted(response);
+                let error = match counted.grpc_error() {
                     Some(name) => ErrorType::Name(name),
-                    None => ErrorType::Status(counted),
+                    None => ErrorType::Status(counted.status),
                 };
-                let ended = (counted >= failed_at).then_some(Ended::Failure(error));
+                let ended = (counted.status >= failed_at).then_some(Ended::Failure(error));
                 (Some(status), ended)
             }
             Err(Error::Inner(_)) => (
@@ -209,8 +212,10 @@ impl Observe {
                 Some(Ended::Failure(ErrorType::Name(std::any::type_name::<E>()))),
             ),
             Err(error) => {
-                let (status, name) = super::classify::rejection_status(error)
-                    .unwrap_or((StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"));
+                let (status, name) = error.refusal().map_or(
+                    (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
+                    |refusal| (refusal.status, refusal.name),
+                );
                 // A server answers with the status (a 429 is no error of the server's, as for
                 // any 4xx it answers); a client's caller gets the error.
                 let (status, error_type) = if self.server {
