@@ -184,6 +184,11 @@ impl<'p> Retries<'p> {
         }
     }
 
+    /// Whether an attempt's failure is worth another attempt, by the policy.
+    fn when<ResB, E: 'static>(&self) -> impl Fn(&Failed<Response<ResB>, E>) -> bool + '_ {
+        |failed| retryable(self.policy, failed)
+    }
+
     /// The gate outside the others: an attempt after a `Retry-After` waits for its time.
     fn held_back(&self) -> RetryAfter<'_> {
         RetryAfter {
@@ -262,13 +267,58 @@ where
     unwrap_out(stack.run_future().await)
 }
 
-/// A retried call, hedged when the operation has a hedge: every attempt sends `replay`'s copy of
-/// the request; the first by the service `poll_ready` readied, the later ones once it (or, for
-/// a hedge, its own clone of it) is ready again.
+/// A retried call: every attempt sends `replay`'s copy of the request, the first by the
+/// service `poll_ready` readied, the later ones once it is ready again. (A hedged call is
+/// [`call_hedged`]: its own future, so that an unhedged call's boxed future does not carry the
+/// race's state.)
 pub(super) async fn call_retried<S, B, ResB, R>(
     mut inner: S,
     reserved: Reservations,
     plan: Plan,
+    replay: R,
+    request: Request<B>,
+) -> Result<Response<ResB>, Error<S::Error>>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+    S::Error: fmt::Display + 'static,
+    ResB: 'static,
+    R: Replay<B>,
+{
+    let timed = plan.timed();
+    let failure = plan.shared.settings.failure;
+    let retries = Retries::new(&plan);
+    let when = retries.when();
+    let held_back = retries.held_back();
+    let mut first = true;
+    let body = async || {
+        if !mem::replace(&mut first, false)
+            && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
+        {
+            return Err(Failed::Error(Error::Inner(error)));
+        }
+        let out = classify(failure, inner.call(replay.replay(&request)).await);
+        retries.hold_back(&out);
+        out
+    };
+    let stack = layers!(
+        Stack::async_attempts(body),
+        plan,
+        timed,
+        held_back,
+        reserved
+    )
+    .retry(retries.retrier, &when, describe);
+    unwrap_out(crate::__drive_async!(stack))
+}
+
+/// A hedged call (and retried, when the layer retries): every attempt of a race sends its own
+/// copy of the request through its own clone of the service, the first through the one
+/// `poll_ready` readied.
+pub(super) async fn call_hedged<S, B, ResB, R>(
+    inner: S,
+    reserved: Reservations,
+    plan: Plan,
+    hedge: Arc<crate::hedge::Hedge>,
     replay: R,
     request: Request<B>,
 ) -> Result<Response<ResB>, Error<S::Error>>
@@ -281,32 +331,8 @@ where
     let timed = plan.timed();
     let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
-    let when = |failed: &Failed<Response<ResB>, S::Error>| retryable(retries.policy, failed);
-    let message: fn(&Failed<Response<ResB>, S::Error>) -> String = bounded_message;
-    let describe = |_| message;
+    let when = retries.when();
     let held_back = retries.held_back();
-    let Some(hedge) = plan.operation.hedge.clone() else {
-        let mut first = true;
-        let body = async || {
-            if !mem::replace(&mut first, false)
-                && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
-            {
-                return Err(Failed::Error(Error::Inner(error)));
-            }
-            let out = classify(failure, inner.call(replay.replay(&request)).await);
-            retries.hold_back(&out);
-            out
-        };
-        let stack = layers!(
-            Stack::async_attempts(body),
-            plan,
-            timed,
-            held_back,
-            reserved
-        )
-        .retry(retries.retrier, &when, describe);
-        return unwrap_out(crate::__drive_async!(stack));
-    };
     // The services are owned by the closure (the stack keeps it in a mutex), so that the call's
     // future is `Send` whenever the service is, `Sync` or not; each attempt's future owns its
     // service and request and borrows only what outlives the call.
@@ -344,4 +370,9 @@ where
         }
     };
     unwrap_out(out)
+}
+
+/// How a retried call's failure is described in the error report: bounded text.
+fn describe<M, ResB, E: fmt::Display>(_: M) -> fn(&Failed<Response<ResB>, E>) -> String {
+    bounded_message
 }

@@ -12,7 +12,7 @@ use std::task::{Context, Poll, ready};
 use http::{Request, Response};
 use tower_service::Service;
 
-use super::call::{Plan, call_once, call_retried};
+use super::call::{Plan, call_hedged, call_once, call_retried};
 use super::classify::rejection_response;
 use super::error::Error;
 use super::layer::{NoRetry, Replay, Retrying};
@@ -147,7 +147,13 @@ where
         let (inner, ready, plan) = self.take_call(&request);
         let observe = Observe::start(&plan.shared.settings, &plan.operation, &request);
         let replay = self.replay.0.clone();
-        observed(observe, call_retried(inner, ready, plan, replay, request))
+        match plan.operation.hedge.clone() {
+            None => observed(observe, call_retried(inner, ready, plan, replay, request)),
+            Some(hedge) => observed(
+                observe,
+                call_hedged(inner, ready, plan, hedge, replay, request),
+            ),
+        }
     }
 }
 
