@@ -40,8 +40,13 @@ pub use registry::{policy, register_policy};
 pub(crate) const RETRY_ATTEMPTS_TOTAL: crate::contract::exposition::Family =
     crate::contract::exposition::Family::counter(
         "coord_retry_attempts_total",
+        "{attempt}",
         "Attempts after the first (retries) by operation.",
     );
+
+/// The families above, in the order the section writes them: what the OpenTelemetry
+/// instruments mirror.
+pub(crate) const FAMILIES: &[crate::contract::exposition::Family] = &[RETRY_ATTEMPTS_TOTAL];
 
 /// Refills every budget. Named policies are configuration and stay registered (DESIGN
 /// principle 6): a `#[retry(policy = "name")]` site first called after a reset still gets its

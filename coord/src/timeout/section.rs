@@ -11,8 +11,13 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 
 pub(crate) const OPERATION_TIMEOUTS_TOTAL: Family = Family::counter(
     "coord_operation_timeouts_total",
+    "{timeout}",
     "Calls or attempts of each operation that ran out of time.",
 );
+
+/// The families above, in the order the section writes them: what the OpenTelemetry
+/// instruments mirror.
+pub(crate) const FAMILIES: &[Family] = &[OPERATION_TIMEOUTS_TOTAL];
 
 /// How many times an operation's calls or attempts ran out of time (`#[timeout]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
