@@ -50,3 +50,36 @@ macro_rules! named_enum {
         }
     };
 }
+
+/// Builder setters of a configuration type: each `pub fn field(arg: T);` sets the field of the
+/// same name to `arg` and returns the value, `#[must_use]`. `= Some` stores `Some(arg)`,
+/// `= into` stores `arg.into()`. Each keeps its own doc comment.
+///
+/// ```text
+/// impl BulkheadConfig {
+///     setters! {
+///         /// Sets how long a call waits for a slot.
+///         pub fn max_wait(max_wait: Duration);
+///         /// Makes the limit adapt to measured latency.
+///         pub fn adaptive(adaptive: AdaptiveLimit) = Some;
+///     }
+/// }
+/// ```
+macro_rules! setters {
+    ($(
+        $(#[$meta:meta])*
+        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident)?;
+    )+) => {
+        $(
+            $(#[$meta])*
+            #[must_use]
+            $vis fn $field(mut self, $arg: $ty) -> Self {
+                self.$field = setters!(@store $($wrap)? $arg);
+                self
+            }
+        )+
+    };
+    (@store $arg:ident) => { $arg };
+    (@store Some $arg:ident) => { Some($arg) };
+    (@store into $arg:ident) => { $arg.into() };
+}

@@ -91,25 +91,15 @@ impl Default for BulkheadConfig {
 }
 
 impl BulkheadConfig {
-    /// Sets how many calls may be in flight at once.
-    #[must_use]
-    pub fn max_concurrent(mut self, max_concurrent: usize) -> Self {
-        self.max_concurrent = max_concurrent;
-        self
-    }
+    setters! {
+        /// Sets how many calls may be in flight at once.
+        pub fn max_concurrent(max_concurrent: usize);
 
-    /// Sets how long a call waits for a slot.
-    #[must_use]
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
-    }
+        /// Sets how long a call waits for a slot.
+        pub fn max_wait(max_wait: Duration);
 
-    /// Makes the limit adapt to measured latency, up to `max_concurrent` (see [`AdaptiveLimit`]).
-    #[must_use]
-    pub fn adaptive(mut self, adaptive: AdaptiveLimit) -> Self {
-        self.adaptive = Some(adaptive);
-        self
+        /// Makes the limit adapt to measured latency, up to `max_concurrent` (see [`AdaptiveLimit`]).
+        pub fn adaptive(adaptive: AdaptiveLimit) = Some;
     }
 
     /// Checks that `max_concurrent` lies in `1..=MAX_CONCURRENT`.

@@ -48,32 +48,18 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
-    /// Sets the calls admitted per period.
-    #[must_use]
-    pub fn rate(mut self, rate: u64) -> Self {
-        self.rate = rate;
-        self
-    }
+    setters! {
+        /// Sets the calls admitted per period.
+        pub fn rate(rate: u64);
 
-    /// Sets the period.
-    #[must_use]
-    pub fn per(mut self, per: Duration) -> Self {
-        self.per = per;
-        self
-    }
+        /// Sets the period.
+        pub fn per(per: Duration);
 
-    /// Sets the burst size.
-    #[must_use]
-    pub fn burst(mut self, burst: u64) -> Self {
-        self.burst = burst;
-        self
-    }
+        /// Sets the burst size.
+        pub fn burst(burst: u64);
 
-    /// Sets how long a call may wait for its turn.
-    #[must_use]
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
+        /// Sets how long a call may wait for its turn.
+        pub fn max_wait(max_wait: Duration);
     }
 
     /// Shares the quota across the fleet through Redis with the default [`SharedConfig`]
