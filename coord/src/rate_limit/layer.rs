@@ -158,8 +158,6 @@ impl SiteLayer for RateLimiter {
     type Config = fn() -> RateLimitConfig;
 
     fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-        super::find(name).unwrap_or_else(|| {
-            super::rate_limiter_with(name, config()).unwrap_or_else(|_| super::rate_limiter(name))
-        })
+        super::registry::for_layer(name, config())
     }
 }
