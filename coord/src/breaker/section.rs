@@ -5,20 +5,30 @@ use std::fmt;
 
 use super::{BreakerSnapshot, BreakerState};
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    /// Also sent to the `metrics` facade on every state change.
-    STATE: gauge("coord_circuit_breaker_state", "{state}")
-        "1 for each breaker's current state, 0 for the others.";
-    FAILURE_RATIO: gauge("coord_circuit_breaker_failure_ratio", "1")
-        "Failure rate of each breaker's window (0..1).";
-    REJECTED_CALLS_TOTAL: counter("coord_circuit_breaker_rejected_calls_total", "{call}")
-        "Calls each breaker rejected.";
-    TRANSITIONS_TOTAL: counter("coord_circuit_breaker_transitions_total", "{transition}")
-        "State changes of each breaker.";
-}
+/// Also sent to the `metrics` facade on every state change.
+pub(crate) const STATE: Family = Family::gauge(
+    "coord_circuit_breaker_state",
+    "{state}",
+    "1 for each breaker's current state, 0 for the others.",
+);
+pub(crate) const FAILURE_RATIO: Family = Family::gauge(
+    "coord_circuit_breaker_failure_ratio",
+    "1",
+    "Failure rate of each breaker's window (0..1).",
+);
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_circuit_breaker_rejected_calls_total",
+    "{call}",
+    "Calls each breaker rejected.",
+);
+pub(crate) const TRANSITIONS_TOTAL: Family = Family::counter(
+    "coord_circuit_breaker_transitions_total",
+    "{transition}",
+    "State changes of each breaker.",
+);
 
 impl Section for Vec<BreakerSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,23 +5,39 @@ use std::fmt;
 
 use super::BulkheadSnapshot;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    IN_FLIGHT: gauge("coord_bulkhead_in_flight", "{call}")
-        "Calls each bulkhead holds a slot for.";
-    MAX_CONCURRENT: gauge("coord_bulkhead_max_concurrent", "{call}")
-        "Slots of each bulkhead now (an adaptive limit moves).";
-    LIMIT_CEILING: gauge("coord_bulkhead_limit_ceiling", "{call}")
-        "The configured max_concurrent of each bulkhead: an adaptive limit stays below it.";
-    REJECTED_CALLS_TOTAL: counter("coord_bulkhead_rejected_calls_total", "{call}")
-        "Calls each bulkhead rejected.";
-    WAITS_TOTAL: counter("coord_bulkhead_waits_total", "{wait}")
-        "Calls that waited for a slot.";
-    WAIT_SECONDS_TOTAL: counter("coord_bulkhead_wait_seconds_total", "s")
-        "Time calls spent waiting for a slot.";
-}
+pub(crate) const IN_FLIGHT: Family = Family::gauge(
+    "coord_bulkhead_in_flight",
+    "{call}",
+    "Calls each bulkhead holds a slot for.",
+);
+pub(crate) const MAX_CONCURRENT: Family = Family::gauge(
+    "coord_bulkhead_max_concurrent",
+    "{call}",
+    "Slots of each bulkhead now (an adaptive limit moves).",
+);
+pub(crate) const LIMIT_CEILING: Family = Family::gauge(
+    "coord_bulkhead_limit_ceiling",
+    "{call}",
+    "The configured max_concurrent of each bulkhead: an adaptive limit stays below it.",
+);
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_rejected_calls_total",
+    "{call}",
+    "Calls each bulkhead rejected.",
+);
+pub(crate) const WAITS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_waits_total",
+    "{wait}",
+    "Calls that waited for a slot.",
+);
+pub(crate) const WAIT_SECONDS_TOTAL: Family = Family::counter(
+    "coord_bulkhead_wait_seconds_total",
+    "s",
+    "Time calls spent waiting for a slot.",
+);
 
 impl Section for Vec<BulkheadSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,13 +6,14 @@ use std::fmt;
 
 use super::ChaosCount;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    INJECTED_TOTAL: counter("coord_chaos_injected_total", "{fault}")
-        "Faults injected by coord::chaos, by name (an operation or a breaker) and kind (error, latency, reject); never counted as real failures or rejections.";
-}
+pub(crate) const INJECTED_TOTAL: Family = Family::counter(
+    "coord_chaos_injected_total",
+    "{fault}",
+    "Faults injected by coord::chaos, by name (an operation or a breaker) and kind (error, latency, reject); never counted as real failures or rejections.",
+);
 
 impl Section for Vec<ChaosCount> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -87,34 +87,6 @@ impl Family {
     }
 }
 
-/// Declares a mechanism's metric families, each once: a constant per family (its name, kind,
-/// OpenTelemetry unit and help) and `FAMILIES`, all of them in order, which the mechanism list
-/// gathers for the OpenTelemetry instruments (so a family cannot be missing there).
-///
-/// ```text
-/// families! {
-///     /// Also sent to the `metrics` facade.
-///     CALLS_TOTAL: counter("coord_x_calls_total", "{call}") "Calls of each x.";
-/// }
-/// ```
-macro_rules! families {
-    ($(
-        $(#[$meta:meta])*
-        $name:ident: $kind:ident($family:literal, $unit:literal) $help:literal;
-    )+) => {
-        $(
-            $(#[$meta])*
-            pub(crate) const $name: $crate::contract::exposition::Family =
-                $crate::contract::exposition::Family::$kind($family, $unit, $help);
-        )+
-
-        /// Every family above, in order: what the OpenTelemetry instruments mirror.
-        #[cfg_attr(not(feature = "otel"), allow(dead_code))]
-        pub(crate) const FAMILIES: &[$crate::contract::exposition::Family] = &[$($name),+];
-    };
-}
-pub(crate) use families;
-
 /// A family with one sample per row, and the row's value.
 pub(crate) type PerRow<T> = (Family, fn(&T) -> f64);
 

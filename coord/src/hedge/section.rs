@@ -5,21 +5,31 @@ use std::fmt;
 
 use super::HedgeSnapshot;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    CALLS_TOTAL: counter("coord_hedge_calls_total", "{call}")
-        "Calls each hedge ran.";
-    STARTED_TOTAL: counter("coord_hedge_started_total", "{attempt}")
-        "Extra attempts each hedge started (the extra load on the downstream).";
-    WON_TOTAL: counter("coord_hedge_won_total", "{call}")
-        "Calls an extra attempt answered first.";
-    DENIED_TOTAL: counter("coord_hedge_denied_total", "{attempt}")
-        "Extra attempts held back (an open breaker, an empty retry budget).";
-    DELAY_SECONDS: gauge("coord_hedge_delay_seconds", "s")
-        "The delay after which each hedge starts an extra attempt now (NaN while unknown).";
-}
+pub(crate) const CALLS_TOTAL: Family =
+    Family::counter("coord_hedge_calls_total", "{call}", "Calls each hedge ran.");
+pub(crate) const STARTED_TOTAL: Family = Family::counter(
+    "coord_hedge_started_total",
+    "{attempt}",
+    "Extra attempts each hedge started (the extra load on the downstream).",
+);
+pub(crate) const WON_TOTAL: Family = Family::counter(
+    "coord_hedge_won_total",
+    "{call}",
+    "Calls an extra attempt answered first.",
+);
+pub(crate) const DENIED_TOTAL: Family = Family::counter(
+    "coord_hedge_denied_total",
+    "{attempt}",
+    "Extra attempts held back (an open breaker, an empty retry budget).",
+);
+pub(crate) const DELAY_SECONDS: Family = Family::gauge(
+    "coord_hedge_delay_seconds",
+    "s",
+    "The delay after which each hedge starts an extra attempt now (NaN while unknown).",
+);
 
 impl Section for Vec<HedgeSnapshot> {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,31 +5,60 @@ use std::fmt;
 
 use super::{RateLimitSnapshot, SharedSnapshot};
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    REJECTED_CALLS_TOTAL: counter("coord_rate_limiter_rejected_calls_total", "{call}")
-        "Calls each rate limiter rejected.";
-    WAITS_TOTAL: counter("coord_rate_limiter_waits_total", "{wait}")
-        "Calls that waited for their turn.";
-    WAIT_SECONDS_TOTAL: counter("coord_rate_limiter_wait_seconds_total", "s")
-        "Time calls spent waiting for their turn.";
-    SHARED: gauge("coord_rate_limiter_shared", "{state}")
-        "1 while a fleet-wide rate limiter's calls are decided by Redis, 0 while they are decided locally (Redis failed or is in back-off).";
-    REDIS_CALLS_TOTAL: counter("coord_rate_limiter_redis_calls_total", "{call}")
-        "Round trips to Redis a fleet-wide rate limiter made and Redis answered.";
-    REDIS_SECONDS_TOTAL: counter("coord_rate_limiter_redis_seconds_total", "s")
-        "Time those round trips took (divide by the calls for the mean latency).";
-    REDIS_ERRORS_TOTAL: counter("coord_rate_limiter_redis_errors_total", "{error}")
-        "Round trips to Redis that failed other than by time (refused, broken, a server error).";
-    REDIS_TIMEOUTS_TOTAL: counter("coord_rate_limiter_redis_timeouts_total", "{timeout}")
-        "Round trips Redis did not answer within the timeout.";
-    FALLBACK_CALLS_TOTAL: counter("coord_rate_limiter_fallback_calls_total", "{call}")
-        "Calls of a fleet-wide rate limiter decided locally (admitted or rejected): Redis failed, was in back-off, or the call was not sent in time.";
-    FALLBACK_REJECTED_TOTAL: counter("coord_rate_limiter_fallback_rejected_total", "{call}")
-        "Of those, the calls rejected locally (fail-closed, or this instance's share spent); not in coord_rate_limiter_rejected_calls_total.";
-}
+pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_rejected_calls_total",
+    "{call}",
+    "Calls each rate limiter rejected.",
+);
+pub(crate) const WAITS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_waits_total",
+    "{wait}",
+    "Calls that waited for their turn.",
+);
+pub(crate) const WAIT_SECONDS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_wait_seconds_total",
+    "s",
+    "Time calls spent waiting for their turn.",
+);
+
+pub(crate) const SHARED: Family = Family::gauge(
+    "coord_rate_limiter_shared",
+    "{state}",
+    "1 while a fleet-wide rate limiter's calls are decided by Redis, 0 while they are decided locally (Redis failed or is in back-off).",
+);
+pub(crate) const REDIS_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_calls_total",
+    "{call}",
+    "Round trips to Redis a fleet-wide rate limiter made and Redis answered.",
+);
+pub(crate) const REDIS_SECONDS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_seconds_total",
+    "s",
+    "Time those round trips took (divide by the calls for the mean latency).",
+);
+pub(crate) const REDIS_ERRORS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_errors_total",
+    "{error}",
+    "Round trips to Redis that failed other than by time (refused, broken, a server error).",
+);
+pub(crate) const REDIS_TIMEOUTS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_redis_timeouts_total",
+    "{timeout}",
+    "Round trips Redis did not answer within the timeout.",
+);
+pub(crate) const FALLBACK_CALLS_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_fallback_calls_total",
+    "{call}",
+    "Calls of a fleet-wide rate limiter decided locally (admitted or rejected): Redis failed, was in back-off, or the call was not sent in time.",
+);
+pub(crate) const FALLBACK_REJECTED_TOTAL: Family = Family::counter(
+    "coord_rate_limiter_fallback_rejected_total",
+    "{call}",
+    "Of those, the calls rejected locally (fail-closed, or this instance's share spent); not in coord_rate_limiter_rejected_calls_total.",
+);
 
 /// The `shared` column: where the limiter's calls are decided now, and the mean round trip.
 fn shared_cell(r: &RateLimitSnapshot) -> String {

@@ -35,12 +35,14 @@ pub use registry::policy_names;
 #[doc(hidden)]
 pub use registry::{policy, register_policy};
 
-crate::contract::exposition::families! {
-    /// The retry loop's metric family: counted in the error registry's rows for the report, sent by
-    /// the loop to the `metrics` facade.
-    RETRY_ATTEMPTS_TOTAL: counter("coord_retry_attempts_total", "{attempt}")
-        "Attempts after the first (retries) by operation.";
-}
+/// The retry loop's metric family: counted in the error registry's rows for the report, sent by
+/// the loop to the `metrics` facade.
+pub(crate) const RETRY_ATTEMPTS_TOTAL: crate::contract::exposition::Family =
+    crate::contract::exposition::Family::counter(
+        "coord_retry_attempts_total",
+        "{attempt}",
+        "Attempts after the first (retries) by operation.",
+    );
 
 /// Refills every budget. Named policies are configuration and stay registered (DESIGN
 /// principle 6): a `#[retry(policy = "name")]` site first called after a reset still gets its

@@ -6,13 +6,14 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    OPERATION_TIMEOUTS_TOTAL: counter("coord_operation_timeouts_total", "{timeout}")
-        "Calls or attempts of each operation that ran out of time.";
-}
+pub(crate) const OPERATION_TIMEOUTS_TOTAL: Family = Family::counter(
+    "coord_operation_timeouts_total",
+    "{timeout}",
+    "Calls or attempts of each operation that ran out of time.",
+);
 
 /// How many times an operation's calls or attempts ran out of time (`#[timeout]`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -4,19 +4,26 @@ use std::fmt;
 
 use super::ValidationReport;
 use crate::contract::Section;
-use crate::contract::exposition::{Exposition, families};
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::table::{self, Align::Left, Align::Right};
 
-families! {
-    /// Also sent to the `metrics` facade on every validation.
-    VALIDATIONS_TOTAL: counter("coord_validations_total", "{validation}")
-        "Validations by rule set and verdict.";
-    /// Also sent to the `metrics` facade on every validation.
-    CHECKS_TOTAL: counter("coord_validation_checks_total", "{check}")
-        "Applicable validation checks by rule set and outcome.";
-    COMPLIANCE_RATIO: gauge("coord_validation_compliance_ratio", "1")
-        "Passed over applicable checks, all validations since start or reset (0..1).";
-}
+/// Also sent to the `metrics` facade on every validation.
+pub(crate) const VALIDATIONS_TOTAL: Family = Family::counter(
+    "coord_validations_total",
+    "{validation}",
+    "Validations by rule set and verdict.",
+);
+/// Also sent to the `metrics` facade on every validation.
+pub(crate) const CHECKS_TOTAL: Family = Family::counter(
+    "coord_validation_checks_total",
+    "{check}",
+    "Applicable validation checks by rule set and outcome.",
+);
+pub(crate) const COMPLIANCE_RATIO: Family = Family::gauge(
+    "coord_validation_compliance_ratio",
+    "1",
+    "Passed over applicable checks, all validations since start or reset (0..1).",
+);
 
 impl Section for ValidationReport {
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
