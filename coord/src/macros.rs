@@ -83,3 +83,42 @@ macro_rules! setters {
     (@store Some $arg:ident) => { Some($arg) };
     (@store into $arg:ident) => { $arg.into() };
 }
+
+/// The error of a configuration type's `validate`: the key at fault and why, displayed as
+/// ``invalid <what> `<key>`: <why>``. Generates the struct (`key`, `message`), its `key()`
+/// accessor, `Display` and `std::error::Error`.
+///
+/// ```text
+/// config_error! {
+///     /// A [`HedgeConfig`] refused by [`HedgeConfig::validate`].
+///     pub struct HedgeConfigError: "hedge", as in "#[hedge(...)]";
+/// }
+/// ```
+macro_rules! config_error {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident: $what:literal, as in $attribute:literal;
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            pub(crate) key: &'static str,
+            pub(crate) message: String,
+        }
+
+        impl $name {
+            #[doc = concat!("The configuration key at fault, as in `", $attribute, "`.")]
+            pub fn key(&self) -> &'static str {
+                self.key
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!("invalid ", $what, " `{}`: {}"), self.key, self.message)
+            }
+        }
+
+        impl ::std::error::Error for $name {}
+    };
+}

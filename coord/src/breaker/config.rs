@@ -260,28 +260,7 @@ impl BreakerConfig {
     }
 }
 
-/// A [`BreakerConfig`] value out of range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BreakerConfigError {
-    key: &'static str,
-    message: String,
+config_error! {
+    /// A [`BreakerConfig`] value out of range.
+    pub struct BreakerConfigError: "circuit breaker", as in "#[circuit_breaker(failure_rate = ...)]";
 }
-
-impl BreakerConfigError {
-    /// The configuration key at fault, as in `#[circuit_breaker(...)]` (`"failure_rate"`).
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-}
-
-impl fmt::Display for BreakerConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid circuit breaker `{}`: {}",
-            self.key, self.message
-        )
-    }
-}
-
-impl std::error::Error for BreakerConfigError {}

@@ -127,27 +127,10 @@ impl RateLimitConfig {
     }
 }
 
-/// A [`RateLimitConfig`] value out of range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateLimitConfigError {
-    pub(super) key: &'static str,
-    pub(super) message: String,
+config_error! {
+    /// A [`RateLimitConfig`] value out of range.
+    pub struct RateLimitConfigError: "rate limit", as in "#[rate_limit(rate = ...)]";
 }
-
-impl RateLimitConfigError {
-    /// The configuration key at fault, as in `#[rate_limit(...)]` (`"rate"`).
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-}
-
-impl fmt::Display for RateLimitConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid rate limit `{}`: {}", self.key, self.message)
-    }
-}
-
-impl std::error::Error for RateLimitConfigError {}
 
 /// The error of a call a rate limiter rejected without running it.
 ///
