@@ -309,7 +309,7 @@ impl Shared {
             Ok(grant) => {
                 stats.calls.fetch_add(1, Relaxed);
                 let _ = stats.latency_nanos.fetch_update(Relaxed, Relaxed, |t| {
-                    Some(t.saturating_add(super::nanos(started.elapsed())))
+                    Some(t.saturating_add(crate::clock::saturating_nanos(started.elapsed())))
                 });
                 let wait = grant.wait_us.saturating_mul(1_000);
                 if grant.admitted == 0 {
@@ -357,7 +357,7 @@ impl Shared {
                 self.backend
                     .as_ref()
                     .map_or(0, |backend| backend.retry_in_nanos())
-                    .max(super::nanos(self.config.timeout)),
+                    .max(crate::clock::saturating_nanos(self.config.timeout)),
             )),
         }
     }
