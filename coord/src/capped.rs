@@ -257,15 +257,22 @@ impl<T: Configurable> Capped<T> {
 /// `reset_all` (with the doc comments given before `reset`), each documented for `$noun`.
 ///
 /// `$make` makes an entry from its name and a checked configuration; `$reset` resets one entry
-/// for [`crate::reset`]. The invoking module provides `OVERFLOW_NAME` and the default cap.
+/// for [`crate::reset`]. It also declares the default cap (`$default_cap = N`) and
+/// `OVERFLOW_NAME`.
 macro_rules! registry {
     (
         $entry:ident { config: $config:ty, error: $error:ty, snapshot: $snapshot:ty }
-        noun: $noun:literal, default_cap: $default_cap:ident,
+        noun: $noun:literal, default_cap: $default_cap:ident = $cap:literal,
         get: $get:ident, get_with: $get_with:ident, max: $max:ident, set_max: $set_max:ident,
         make: $make:expr,
         $(#[$reset_doc:meta])* reset: $reset:expr $(,)?
     ) => {
+        #[doc = concat!("Default cap on the number of named ", $noun, "s in the registry (see [`", stringify!($get), "`]).")]
+        pub const $default_cap: usize = $cap;
+
+        #[doc = concat!("The name of the one ", $noun, " shared by every name past the registry's cap.")]
+        pub const OVERFLOW_NAME: &str = $crate::capped::OVERFLOW_NAME;
+
         impl $crate::capped::Configurable for $entry {
             type Config = $config;
             type Error = $error;
