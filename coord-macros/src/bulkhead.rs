@@ -31,10 +31,18 @@ pub(crate) struct BulkheadArgs {
     adaptive: Option<&'static str>,
 }
 
-impl BulkheadArgs {
+impl GateArgs for BulkheadArgs {
+    const KIND: GateKind = GateKind {
+        attribute: "bulkhead",
+        rejection: "coord::BulkheadFull",
+        site: "__COORD_BULKHEAD",
+        layer: "Bulkhead",
+        gate: "BulkheadGate",
+    };
+
     fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
-        parse_keys("bulkhead", KEYS, tokens, |key| {
+        parse_keys(Self::KIND.attribute, KEYS, tokens, |key| {
             match key.name.as_str() {
                 "name" => args.name = Some(key.name("\"db\"")?),
                 "max_concurrent" => {
@@ -46,20 +54,6 @@ impl BulkheadArgs {
             Ok(())
         })?;
         Ok(args)
-    }
-}
-
-impl GateArgs for BulkheadArgs {
-    const KIND: GateKind = GateKind {
-        attribute: "bulkhead",
-        rejection: "coord::BulkheadFull",
-        site: "__COORD_BULKHEAD",
-        layer: "Bulkhead",
-        gate: "BulkheadGate",
-    };
-
-    fn parse(tokens: TokenStream) -> syn::Result<Self> {
-        Self::parse(tokens)
     }
 
     fn name(&self) -> Option<LitStr> {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, LitStr, Pat, ReturnType, Signature, Type};
+use syn::{FnArg, LitStr, ReturnType, Signature, Type};
 
 use coord_limits::hedge::{MAX_EXTRA, percentile};
 
@@ -126,14 +126,7 @@ pub(crate) fn check_signature(sig: &Signature, at: Span, errors: &mut Errors) {
                     continue;
                 }
                 if !matches!(&*arg.ty, Type::Reference(_)) {
-                    match &*arg.pat {
-                        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {}
-                        Pat::Wild(_) => {}
-                        pat => errors.push(syn::Error::new_spanned(
-                            pat,
-                            "#[hedge] needs a plain name for a by-value parameter: each attempt gets its own clone of it (or take it by reference)",
-                        )),
-                    }
+                    crate::compose::check_plain_by_value(&arg.pat, "hedge", errors);
                 }
             }
         }

@@ -33,11 +33,19 @@ pub(crate) struct RateLimitArgs {
     instances: Option<(u32, Span)>,
 }
 
-impl RateLimitArgs {
+impl GateArgs for RateLimitArgs {
+    const KIND: GateKind = GateKind {
+        attribute: "rate_limit",
+        rejection: "coord::RateLimited",
+        site: "__COORD_RATE_LIMIT",
+        layer: "RateLimiter",
+        gate: "RateGate",
+    };
+
     fn parse(tokens: TokenStream) -> syn::Result<Self> {
         let mut args = Self::default();
         let mut errors = Errors::default();
-        parse_keys("rate_limit", KEYS, tokens, |key| {
+        parse_keys(Self::KIND.attribute, KEYS, tokens, |key| {
             match key.name.as_str() {
                 "name" => args.name = Some(key.name("\"api\"")?),
                 "rate" => args.rate = Some(key.integer(1, u32::MAX, "100")?.0),
@@ -89,20 +97,6 @@ impl RateLimitArgs {
             ));
         }
         errors.finish(args)
-    }
-}
-
-impl GateArgs for RateLimitArgs {
-    const KIND: GateKind = GateKind {
-        attribute: "rate_limit",
-        rejection: "coord::RateLimited",
-        site: "__COORD_RATE_LIMIT",
-        layer: "RateLimiter",
-        gate: "RateGate",
-    };
-
-    fn parse(tokens: TokenStream) -> syn::Result<Self> {
-        Self::parse(tokens)
     }
 
     fn name(&self) -> Option<LitStr> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{FnArg, Ident, LitStr, Pat, Path, ReturnType, Signature, Type};
+use syn::{FnArg, Ident, LitStr, Path, ReturnType, Signature, Type};
 
 use coord_limits::retry::MAX_RETRIES;
 
@@ -149,14 +149,7 @@ pub(crate) fn check_signature(sig: &Signature, errors: &mut Errors) {
                     unique_borrow |= reference.mutability.is_some();
                     continue;
                 }
-                match &*arg.pat {
-                    Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {}
-                    Pat::Wild(_) => {}
-                    pat => errors.push(syn::Error::new_spanned(
-                        pat,
-                        "#[retry] needs a plain name for a by-value parameter: each attempt gets its own clone of it (or take it by reference)",
-                    )),
-                }
+                crate::compose::check_plain_by_value(&arg.pat, "retry", errors);
             }
         }
     }

@@ -233,6 +233,21 @@ impl<T: Configurable> Capped<T> {
             Lookup::Created(made) | Lookup::Overflow(made) => Ok(made),
         }
     }
+
+    /// The entry of a layer (an attribute's call site, a tower layer's operation): the
+    /// registered one, else made with `config`. A configuration the registry refuses (a tower
+    /// layer's is checked only here) is reported as a `tracing` error and the defaults are used.
+    pub(crate) fn for_layer(&self, name: &str, config: T::Config) -> Arc<T>
+    where
+        T::Error: std::fmt::Display,
+    {
+        self.find(name).unwrap_or_else(|| {
+            self.get_with(name, config).unwrap_or_else(|error| {
+                tracing::error!(name, %error, "invalid {} configuration ignored", self.kind);
+                self.get(name)
+            })
+        })
+    }
 }
 
 /// A registry of named, configurable entries and its public functions, for a mechanism whose
@@ -242,15 +257,22 @@ impl<T: Configurable> Capped<T> {
 /// `reset_all` (with the doc comments given before `reset`), each documented for `$noun`.
 ///
 /// `$make` makes an entry from its name and a checked configuration; `$reset` resets one entry
-/// for [`crate::reset`]. The invoking module provides `OVERFLOW_NAME` and the default cap.
+/// for [`crate::reset`]. It also declares the default cap (`$default_cap = N`) and
+/// `OVERFLOW_NAME`.
 macro_rules! registry {
     (
         $entry:ident { config: $config:ty, error: $error:ty, snapshot: $snapshot:ty }
-        noun: $noun:literal, default_cap: $default_cap:ident,
+        noun: $noun:literal, default_cap: $default_cap:ident = $cap:literal,
         get: $get:ident, get_with: $get_with:ident, max: $max:ident, set_max: $set_max:ident,
         make: $make:expr,
         $(#[$reset_doc:meta])* reset: $reset:expr $(,)?
     ) => {
+        #[doc = concat!("Default cap on the number of named ", $noun, "s in the registry (see [`", stringify!($get), "`]).")]
+        pub const $default_cap: usize = $cap;
+
+        #[doc = concat!("The name of the one ", $noun, " shared by every name past the registry's cap.")]
+        pub const OVERFLOW_NAME: &str = $crate::capped::OVERFLOW_NAME;
+
         impl $crate::capped::Configurable for $entry {
             type Config = $config;
             type Error = $error;
@@ -281,6 +303,11 @@ macro_rules! registry {
         #[doc = concat!("The ", $noun, " called `name` with `config`: created with it, or reconfigured if it exists (the last configuration applied wins). A name past the registry's cap gets the shared overflow ", $noun, ", which keeps its own configuration.")]
         pub fn $get_with(name: &str, config: $config) -> Result<::std::sync::Arc<$entry>, $error> {
             REGISTRY.get_with(name, config)
+        }
+
+        #[doc = concat!("The ", $noun, " of a layer called `name`: the registered one, else made with `config` (the defaults, with a `tracing` error, if `config` is refused).")]
+        pub(crate) fn for_layer(name: &str, config: $config) -> ::std::sync::Arc<$entry> {
+            REGISTRY.for_layer(name, config)
         }
 
         #[doc = concat!("The ", $noun, " called `name`, if it has been created (the overflow one is found by [`OVERFLOW_NAME`]).")]

@@ -50,3 +50,75 @@ macro_rules! named_enum {
         }
     };
 }
+
+/// Builder setters of a configuration type: each `pub fn field(arg: T);` sets the field of the
+/// same name to `arg` and returns the value, `#[must_use]`. `= Some` stores `Some(arg)`,
+/// `= into` stores `arg.into()`. Each keeps its own doc comment.
+///
+/// ```text
+/// impl BulkheadConfig {
+///     setters! {
+///         /// Sets how long a call waits for a slot.
+///         pub fn max_wait(max_wait: Duration);
+///         /// Makes the limit adapt to measured latency.
+///         pub fn adaptive(adaptive: AdaptiveLimit) = Some;
+///     }
+/// }
+/// ```
+macro_rules! setters {
+    ($(
+        $(#[$meta:meta])*
+        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident)?;
+    )+) => {
+        $(
+            $(#[$meta])*
+            #[must_use]
+            $vis fn $field(mut self, $arg: $ty) -> Self {
+                self.$field = setters!(@store $($wrap)? $arg);
+                self
+            }
+        )+
+    };
+    (@store $arg:ident) => { $arg };
+    (@store Some $arg:ident) => { Some($arg) };
+    (@store into $arg:ident) => { $arg.into() };
+}
+
+/// The error of a configuration type's `validate`: the key at fault and why, displayed as
+/// ``invalid <what> `<key>`: <why>``. Generates the struct (`key`, `message`), its `key()`
+/// accessor, `Display` and `std::error::Error`.
+///
+/// ```text
+/// config_error! {
+///     /// A [`HedgeConfig`] refused by [`HedgeConfig::validate`].
+///     pub struct HedgeConfigError: "hedge", as in "#[hedge(...)]";
+/// }
+/// ```
+macro_rules! config_error {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident: $what:literal, as in $attribute:literal;
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $name {
+            pub(crate) key: &'static str,
+            pub(crate) message: String,
+        }
+
+        impl $name {
+            #[doc = concat!("The configuration key at fault, as in `", $attribute, "`.")]
+            pub fn key(&self) -> &'static str {
+                self.key
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!("invalid ", $what, " `{}`: {}"), self.key, self.message)
+            }
+        }
+
+        impl ::std::error::Error for $name {}
+    };
+}

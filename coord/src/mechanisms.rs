@@ -15,6 +15,8 @@
 //!   dropped-name count;
 //! - `report: field: Type = read`: the `Report` field, its type (a [`Section`]) and how to read
 //!   it now;
+//! - `families: path::{...}`: its metric families (declared in its `section.rs`, each with
+//!   its unit), for the OpenTelemetry instruments;
 //! - `file: key => Section as loaded: Type`: the file's key, its [`FileSection`] and the field
 //!   of `coord::config::Loaded` that reports it;
 //! - `limits: { path::{...} }`: what `coord::limits` re-exports;
@@ -29,7 +31,7 @@ use crate::breaker::BreakerSnapshot;
 use crate::bulkhead::BulkheadSnapshot;
 use crate::chaos::ChaosCount;
 use crate::compose::error_report::ErrorReport;
-use crate::contract::exposition::Exposition;
+use crate::contract::exposition::{Exposition, Family};
 use crate::contract::{CappedRegistry, FileSection, Section};
 use crate::hedge::HedgeSnapshot;
 use crate::objective::ObjectiveSnapshot;
@@ -45,6 +47,7 @@ macro_rules! mechanisms {
             $(reset: $reset:path,)?
             $(capped: [$($label:literal => $dropped:path),* $(,)?],)?
             $(report: $(#[$field_doc:meta])* $field:ident: $field_ty:ty = $read:expr,)?
+            $(families: $($home:ident)::+ :: { $($family:ident),* $(,)? },)?
             $(file: $(#[$loaded_doc:meta])* $key:ident => $section:ty as $loaded:ident: $loaded_ty:ty,)?
             $(limits: { $($limits:tt)* },)?
             $(generated: { $($generated:tt)* },)?
@@ -59,6 +62,14 @@ macro_rules! mechanisms {
         pub(crate) const CAPPED: &[CappedRegistry] = &[
             $($($( CappedRegistry { label: $label, dropped: $dropped }, )*)?)*
         ];
+
+        /// Every mechanism's metric families, in the list's order: what the OpenTelemetry
+        /// instruments mirror.
+        #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+        pub(crate) const FAMILIES: &[&[Family]] = &[$($({
+            use $($home)::+ as home;
+            &[$( home::$family ),*]
+        },)?)*];
 
         /// What `coord::limits` re-exports.
         pub mod caps {
@@ -269,11 +280,17 @@ mechanisms! {
         capped: ["operations" => crate::perf::dropped_names],
         report: /** Every tracked operation. */
             performance: PerformanceReport = crate::compose::health::monitor().performance_report(),
+        families: crate::perf::section::{
+            OPERATION_CALLS_TOTAL, OPERATION_DURATION_SECONDS, SYSTEM_CPU_USAGE_RATIO,
+            SYSTEM_MEMORY_USAGE_RATIO, PROCESS_CPU_USAGE_RATIO, PROCESS_MEMORY_USAGE_RATIO,
+            HEALTH_SCORE, HEALTH_STATUS, HEALTH_PENALTY
+        },
         limits: { crate::perf::{DEFAULT_MAX_OPERATIONS, max_operations, set_max_operations} },
     }
     retry {
         reset: crate::retry::reset_all,
         capped: ["retry_budgets" => crate::retry::dropped_budget_names],
+        families: crate::retry::{RETRY_ATTEMPTS_TOTAL},
         file: /** Names of the retry policies registered. */
             retry_policies => crate::retry::file::RetryPoliciesFile as retry_policies: Vec<String>,
         limits: { crate::retry::{DEFAULT_MAX_BUDGETS, max_budgets, set_max_budgets} },
@@ -286,6 +303,9 @@ mechanisms! {
         ],
         report: /** Every circuit breaker, sorted by name. */
             breakers: Vec<BreakerSnapshot> = crate::breaker::all(),
+        families: crate::breaker::section::{
+            STATE, FAILURE_RATIO, REJECTED_CALLS_TOTAL, TRANSITIONS_TOTAL
+        },
         file: /** Names of the circuit breakers configured. */
             circuit_breakers => crate::breaker::file::BreakersFile as circuit_breakers: Vec<String>,
         limits: { crate::breaker::{DEFAULT_MAX_BREAKERS, max_breakers, set_max_breakers} },
@@ -295,12 +315,16 @@ mechanisms! {
         capped: ["error_rows" => crate::errors::dropped_names],
         report: /** Failed attempts, final failures and what the retry loops did. */
             errors: ErrorReport = crate::compose::error_report::error_report(),
+        families: crate::errors::section::{
+            ERRORS_TOTAL, OPERATION_FINAL_FAILURES_TOTAL, RETRY_CALLS_TOTAL
+        },
         limits: { crate::errors::{DEFAULT_MAX_ROWS, max_rows, set_max_rows} },
     }
     validate {
         reset: crate::validate::reset,
         report: /** Every validation since start or reset, per rule set and by failing rule. */
             validation: ValidationReport = crate::validate::validator().validation_report(),
+        families: crate::validate::section::{VALIDATIONS_TOTAL, CHECKS_TOTAL, COMPLIANCE_RATIO},
         file: /** Names of the rule sets loaded. */
             rules => crate::validate::file::RulesFile as rule_sets: Vec<String>,
     }
@@ -318,6 +342,10 @@ mechanisms! {
         capped: ["bulkheads" => crate::bulkhead::dropped_names],
         report: /** Every bulkhead, sorted by name (the overflow one last). */
             bulkheads: Vec<BulkheadSnapshot> = crate::bulkhead::snapshots(),
+        families: crate::bulkhead::section::{
+            IN_FLIGHT, MAX_CONCURRENT, LIMIT_CEILING, REJECTED_CALLS_TOTAL, WAITS_TOTAL,
+            WAIT_SECONDS_TOTAL
+        },
         file: /** Names of the bulkheads configured. */
             bulkheads => crate::bulkhead::file::BulkheadsFile as bulkheads: Vec<String>,
         limits: { crate::bulkhead::{DEFAULT_MAX_BULKHEADS, max_bulkheads, set_max_bulkheads} },
@@ -330,6 +358,9 @@ mechanisms! {
         capped: ["hedges" => crate::hedge::dropped_names],
         report: /** Every hedge, sorted by name (the overflow one last). */
             hedges: Vec<HedgeSnapshot> = crate::hedge::snapshots(),
+        families: crate::hedge::section::{
+            CALLS_TOTAL, STARTED_TOTAL, WON_TOTAL, DENIED_TOTAL, DELAY_SECONDS
+        },
         file: /** Names of the hedges configured. */
             hedges => crate::hedge::file::HedgesFile as hedges: Vec<String>,
         limits: { crate::hedge::{DEFAULT_MAX_HEDGES, max_hedges, set_max_hedges} },
@@ -340,6 +371,11 @@ mechanisms! {
         capped: ["rate_limiters" => crate::rate_limit::dropped_names],
         report: /** Every rate limiter, sorted by name (the overflow one last). */
             rate_limits: Vec<RateLimitSnapshot> = crate::rate_limit::snapshots(),
+        families: crate::rate_limit::section::{
+            REJECTED_CALLS_TOTAL, WAITS_TOTAL, WAIT_SECONDS_TOTAL, SHARED, REDIS_CALLS_TOTAL,
+            REDIS_SECONDS_TOTAL, REDIS_ERRORS_TOTAL, REDIS_TIMEOUTS_TOTAL,
+            FALLBACK_CALLS_TOTAL, FALLBACK_REJECTED_TOTAL
+        },
         file: /** Names of the rate limiters configured. */
             rate_limits => crate::rate_limit::file::RateLimitsFile as rate_limits: Vec<String>,
         limits: {
@@ -355,11 +391,13 @@ mechanisms! {
         report: /** Time-outs per operation with a `#[timeout]`, sorted by name. */
             timeouts: Vec<TimeoutCount> =
                 crate::timeout::timeout_counts(crate::timeout::counters::timeout_counts()),
+        families: crate::timeout::section::{OPERATION_TIMEOUTS_TOTAL},
     }
     chaos {
         reset: crate::chaos::reset_all,
         report: /** Faults injected by `coord::chaos`, by name and kind (never counted as real failures). */
             chaos: Vec<ChaosCount> = crate::chaos::injected(),
+        families: crate::chaos::section::{INJECTED_TOTAL},
         file: /** Names of the operations and breakers a fault was armed on. */
             chaos => crate::chaos::file::ChaosFile as chaos: Vec<String>,
     }
@@ -368,6 +406,11 @@ mechanisms! {
         capped: ["objectives" => crate::objective::dropped_names],
         report: /** Every declared objective, sorted by name: compliance, budget, burn rates. */
             objectives: Vec<ObjectiveSnapshot> = crate::compose::objectives::snapshots(),
+        families: crate::objective::section::{
+            OBJECTIVE_OPERATION_INFO, OBJECTIVE_TARGET_RATIO, OBJECTIVE_COMPLIANCE_RATIO,
+            OBJECTIVE_BURN_RATE, OBJECTIVE_ERROR_BUDGET_REMAINING_RATIO,
+            OBJECTIVE_ALERT_FIRING
+        },
         file: /** Names of the objectives configured. */
             objectives => crate::objective::file::ObjectivesFile as objectives: Vec<String>,
         limits: {

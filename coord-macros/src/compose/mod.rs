@@ -34,7 +34,7 @@ use crate::common::Errors;
 pub(crate) use check::needs_result;
 use layer::LayerAttr;
 pub(crate) use layer::{GateArgs, GateKind, Layer};
-pub(crate) use params::unique_receiver;
+pub(crate) use params::{check_plain_by_value, unique_receiver};
 pub(crate) use tokens::option;
 
 /// The hygienic identifiers of the generated code: invisible to the user's body.

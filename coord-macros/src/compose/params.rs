@@ -7,6 +7,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, Ident, Pat, Signature, Type};
 
+use crate::common::Errors;
+
 /// The by-value parameters a retried body copies per attempt, and the `&mut` ones an async
 /// attempt must borrow uniquely (so that it is `Send` whenever the function was).
 pub(super) struct Params {
@@ -117,6 +119,21 @@ impl Params {
                 .map(|param| quote!(::coord::__private::unique(&mut *#param);)),
         );
         statements
+    }
+}
+
+/// Checks that a by-value parameter of a function whose body runs once per attempt (`#[retry]`,
+/// `#[hedge]`) is a plain name (or `_`), so that each attempt can get its own clone of it.
+pub(crate) fn check_plain_by_value(pat: &Pat, attribute: &str, errors: &mut Errors) {
+    match pat {
+        Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {}
+        Pat::Wild(_) => {}
+        pat => errors.push(syn::Error::new_spanned(
+            pat,
+            format!(
+                "#[{attribute}] needs a plain name for a by-value parameter: each attempt gets its own clone of it (or take it by reference)"
+            ),
+        )),
     }
 }
 

@@ -123,74 +123,36 @@ impl Default for BreakerConfig {
 }
 
 impl BreakerConfig {
-    /// Sets the failure rate (0.0..=1.0) that opens the breaker.
-    #[must_use]
-    pub fn failure_rate(mut self, rate: f64) -> Self {
-        self.failure_rate = rate;
-        self
-    }
+    setters! {
+        /// Sets the failure rate (0.0..=1.0) that opens the breaker.
+        pub fn failure_rate(rate: f64);
 
-    /// Calls taking at least `threshold` count as slow.
-    #[must_use]
-    pub fn slow_call(mut self, threshold: Duration) -> Self {
-        self.slow_call = Some(threshold);
-        self
-    }
+        /// Calls taking at least `threshold` count as slow.
+        pub fn slow_call(threshold: Duration) = Some;
 
-    /// Sets the slow-call rate (0.0..=1.0) that opens the breaker.
-    #[must_use]
-    pub fn slow_call_rate(mut self, rate: f64) -> Self {
-        self.slow_call_rate = rate;
-        self
-    }
+        /// Sets the slow-call rate (0.0..=1.0) that opens the breaker.
+        pub fn slow_call_rate(rate: f64);
 
-    /// Sets how many calls the window needs before rates are judged.
-    #[must_use]
-    pub fn minimum_calls(mut self, calls: u32) -> Self {
-        self.minimum_calls = calls;
-        self
-    }
+        /// Sets how many calls the window needs before rates are judged.
+        pub fn minimum_calls(calls: u32);
 
-    /// Sets the window: a number of calls (`20`) or a period (`Duration::from_secs(10)`).
-    #[must_use]
-    pub fn window(mut self, window: impl Into<Window>) -> Self {
-        self.window = window.into();
-        self
-    }
+        /// Sets the window: a number of calls (`20`) or a period (`Duration::from_secs(10)`).
+        pub fn window(window: impl Into<Window>) = into;
 
-    /// Opens after `failures` failures in a row, whatever the window says.
-    #[must_use]
-    pub fn consecutive_failures(mut self, failures: u32) -> Self {
-        self.consecutive_failures = Some(failures);
-        self
-    }
+        /// Opens after `failures` failures in a row, whatever the window says.
+        pub fn consecutive_failures(failures: u32) = Some;
 
-    /// Sets the first open period.
-    #[must_use]
-    pub fn open_for(mut self, period: Duration) -> Self {
-        self.open_for = period;
-        self
-    }
+        /// Sets the first open period.
+        pub fn open_for(period: Duration);
 
-    /// Caps the open period as it doubles on repeated re-opens.
-    #[must_use]
-    pub fn max_open_for(mut self, cap: Duration) -> Self {
-        self.max_open_for = Some(cap);
-        self
-    }
+        /// Caps the open period as it doubles on repeated re-opens.
+        pub fn max_open_for(cap: Duration) = Some;
 
-    /// Sets how many probes a half-open breaker admits (1..=255).
-    #[must_use]
-    pub fn half_open_calls(mut self, calls: u32) -> Self {
-        self.half_open_calls = calls;
-        self
-    }
+        /// Sets how many probes a half-open breaker admits (1..=255).
+        pub fn half_open_calls(calls: u32);
 
-    /// Probes unanswered after `wait` count as failures and the breaker opens again.
-    #[must_use]
-    pub fn max_half_open_wait(mut self, wait: Duration) -> Self {
-        self.max_half_open_wait = Some(wait);
-        self
+        /// Probes unanswered after `wait` count as failures and the breaker opens again.
+        pub fn max_half_open_wait(wait: Duration) = Some;
     }
 
     /// Decides which errors of type `E` count as failures: `true` is a failure, `false` counts
@@ -298,28 +260,7 @@ impl BreakerConfig {
     }
 }
 
-/// A [`BreakerConfig`] value out of range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BreakerConfigError {
-    key: &'static str,
-    message: String,
+config_error! {
+    /// A [`BreakerConfig`] value out of range.
+    pub struct BreakerConfigError: "circuit breaker", as in "#[circuit_breaker(failure_rate = ...)]";
 }
-
-impl BreakerConfigError {
-    /// The configuration key at fault, as in `#[circuit_breaker(...)]` (`"failure_rate"`).
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-}
-
-impl fmt::Display for BreakerConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid circuit breaker `{}`: {}",
-            self.key, self.message
-        )
-    }
-}
-
-impl std::error::Error for BreakerConfigError {}

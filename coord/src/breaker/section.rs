@@ -11,18 +11,22 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 /// Also sent to the `metrics` facade on every state change.
 pub(crate) const STATE: Family = Family::gauge(
     "coord_circuit_breaker_state",
+    "{state}",
     "1 for each breaker's current state, 0 for the others.",
 );
 pub(crate) const FAILURE_RATIO: Family = Family::gauge(
     "coord_circuit_breaker_failure_ratio",
+    "1",
     "Failure rate of each breaker's window (0..1).",
 );
 pub(crate) const REJECTED_CALLS_TOTAL: Family = Family::counter(
     "coord_circuit_breaker_rejected_calls_total",
+    "{call}",
     "Calls each breaker rejected.",
 );
 pub(crate) const TRANSITIONS_TOTAL: Family = Family::counter(
     "coord_circuit_breaker_transitions_total",
+    "{transition}",
     "State changes of each breaker.",
 );
 

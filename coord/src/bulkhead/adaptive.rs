@@ -128,28 +128,18 @@ impl AdaptiveLimit {
         Self::new(algorithm)
     }
 
-    /// The lowest the limit goes (default 1).
-    #[must_use]
-    pub fn min_limit(mut self, limit: usize) -> Self {
-        self.min_limit = limit;
-        self
-    }
+    setters! {
+        /// The lowest the limit goes (default 1).
+        pub fn min_limit(limit: usize);
 
-    /// Where the limit starts (default 4, or `max_concurrent` if lower). Starting low lets the
-    /// limiter see the downstream's latency without queueing before it grows: Vegas takes the
-    /// shortest latency it has seen for it, and one that starts above the downstream's capacity
-    /// under constant overload never sees it, and settles too high.
-    #[must_use]
-    pub fn initial_limit(mut self, limit: usize) -> Self {
-        self.initial_limit = limit;
-        self
-    }
+        /// Where the limit starts (default 4, or `max_concurrent` if lower). Starting low lets the
+        /// limiter see the downstream's latency without queueing before it grows: Vegas takes the
+        /// shortest latency it has seen for it, and one that starts above the downstream's capacity
+        /// under constant overload never sees it, and settles too high.
+        pub fn initial_limit(limit: usize);
 
-    /// AIMD: a window averaging more than `threshold` counts as congested, like a failure.
-    #[must_use]
-    pub fn latency_threshold(mut self, threshold: Duration) -> Self {
-        self.latency_threshold = Some(threshold);
-        self
+        /// AIMD: a window averaging more than `threshold` counts as congested, like a failure.
+        pub fn latency_threshold(threshold: Duration) = Some;
     }
 
     /// The algorithm.

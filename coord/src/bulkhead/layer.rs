@@ -104,8 +104,6 @@ impl SiteLayer for Bulkhead {
     type Config = fn() -> BulkheadConfig;
 
     fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-        super::find(name).unwrap_or_else(|| {
-            super::bulkhead_with(name, config()).unwrap_or_else(|_| super::bulkhead(name))
-        })
+        super::registry::for_layer(name, config())
     }
 }

@@ -46,6 +46,8 @@ pub use registry::{
 pub use wait::BulkheadAcquire;
 use wait::Queue;
 
+use crate::clock::saturating_nanos;
+
 /// Bits of the state word holding the in-flight count; the bits above count accepted calls.
 const IN_FLIGHT_BITS: u32 = 20;
 const IN_FLIGHT_MASK: u64 = (1 << IN_FLIGHT_BITS) - 1;
@@ -91,25 +93,15 @@ impl Default for BulkheadConfig {
 }
 
 impl BulkheadConfig {
-    /// Sets how many calls may be in flight at once.
-    #[must_use]
-    pub fn max_concurrent(mut self, max_concurrent: usize) -> Self {
-        self.max_concurrent = max_concurrent;
-        self
-    }
+    setters! {
+        /// Sets how many calls may be in flight at once.
+        pub fn max_concurrent(max_concurrent: usize);
 
-    /// Sets how long a call waits for a slot.
-    #[must_use]
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
-    }
+        /// Sets how long a call waits for a slot.
+        pub fn max_wait(max_wait: Duration);
 
-    /// Makes the limit adapt to measured latency, up to `max_concurrent` (see [`AdaptiveLimit`]).
-    #[must_use]
-    pub fn adaptive(mut self, adaptive: AdaptiveLimit) -> Self {
-        self.adaptive = Some(adaptive);
-        self
+        /// Makes the limit adapt to measured latency, up to `max_concurrent` (see [`AdaptiveLimit`]).
+        pub fn adaptive(adaptive: AdaptiveLimit) = Some;
     }
 
     /// Checks that `max_concurrent` lies in `1..=MAX_CONCURRENT`.
@@ -256,10 +248,6 @@ impl fmt::Debug for Bulkhead {
     }
 }
 
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl Bulkhead {
     /// A bulkhead of its own, outside the registry.
     pub fn new(name: &str, config: BulkheadConfig) -> Result<Self, BulkheadConfigError> {
@@ -273,7 +261,7 @@ impl Bulkhead {
             name,
             state: Padded(AtomicU64::new(0)),
             max_concurrent: AtomicU64::new(limit as u64),
-            max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
+            max_wait_nanos: AtomicU64::new(saturating_nanos(config.max_wait)),
             waiting: AtomicUsize::new(0),
             queue: Mutex::default(),
             rejected: AtomicU64::new(0),
@@ -317,7 +305,8 @@ impl Bulkhead {
     /// as they finish, a higher one at once.
     pub fn configure(&self, config: BulkheadConfig) -> Result<(), BulkheadConfigError> {
         config.validate()?;
-        self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
+        self.max_wait_nanos
+            .store(saturating_nanos(config.max_wait), Relaxed);
         let limit = self.adaptation.configure(&config);
         self.set_limit(limit);
         Ok(())

@@ -4,15 +4,9 @@
 
 use super::{Bulkhead, BulkheadConfig, BulkheadConfigError, BulkheadSnapshot};
 
-/// Default cap on the number of named bulkheads in the registry (see [`bulkhead`]).
-pub const DEFAULT_MAX_BULKHEADS: usize = 1_000;
-
-/// The name of the one bulkhead shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
-
 crate::capped::registry! {
     Bulkhead { config: BulkheadConfig, error: BulkheadConfigError, snapshot: BulkheadSnapshot }
-    noun: "bulkhead", default_cap: DEFAULT_MAX_BULKHEADS,
+    noun: "bulkhead", default_cap: DEFAULT_MAX_BULKHEADS = 1_000,
     get: bulkhead, get_with: bulkhead_with, max: max_bulkheads, set_max: set_max_bulkheads,
     make: Bulkhead::unchecked,
     /// Zeroes every bulkhead's counters and the dropped-name count, for [`crate::reset`].

@@ -11,7 +11,8 @@ use std::sync::{Arc, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use super::{Bulkhead, BulkheadFull, BulkheadPermit, nanos};
+use super::{Bulkhead, BulkheadFull, BulkheadPermit};
+use crate::clock::saturating_nanos;
 use crate::clock::timer;
 
 /// Waiters by ticket: the smallest is woken first. Tickets are taken upwards from the middle of
@@ -163,9 +164,9 @@ impl Bulkhead {
 
     pub(super) fn record_wait(&self, waited: Duration) {
         self.waits.fetch_add(1, Relaxed);
-        let _ = self
-            .wait_nanos
-            .fetch_update(Relaxed, Relaxed, |t| Some(t.saturating_add(nanos(waited))));
+        let _ = self.wait_nanos.fetch_update(Relaxed, Relaxed, |t| {
+            Some(t.saturating_add(saturating_nanos(waited)))
+        });
     }
 }
 

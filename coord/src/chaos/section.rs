@@ -11,6 +11,7 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 
 pub(crate) const INJECTED_TOTAL: Family = Family::counter(
     "coord_chaos_injected_total",
+    "{fault}",
     "Faults injected by coord::chaos, by name (an operation or a breaker) and kind (error, latency, reject); never counted as real failures or rejections.",
 );
 

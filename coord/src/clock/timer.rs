@@ -387,11 +387,18 @@ mod tests {
                 self.1.lock().unwrap().push(self.0);
             }
         }
-        // Registered in reverse order of deadline.
+        // Registered in reverse order of deadline. The deadlines are fixed before the first
+        // registration, far enough ahead that a loaded machine registers them all in time: a
+        // delay read at each registration could reorder them.
+        let start = Instant::now() + Duration::from_millis(200);
         let mut sleeps: Vec<Sleep> = (0..5)
             .rev()
             .map(|i| {
-                let mut s = sleep_on(timer, Duration::from_millis(2 + 3 * i as u64));
+                let mut s = Sleep {
+                    timer,
+                    deadline: Some(start + Duration::from_millis(10 * i as u64)),
+                    key: None,
+                };
                 let waker = Waker::from(Arc::new(Push(i, Arc::clone(&order))));
                 assert!(
                     Pin::new(&mut s)

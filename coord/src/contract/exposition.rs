@@ -15,42 +15,52 @@ enum Kind {
     Histogram,
 }
 
-/// A metric family: its name, kind and help text. Each is declared once, as a constant beside
-/// what it measures (the `section.rs` of its mechanism); the `metrics` bridge takes its name.
+/// A metric family: its name, kind, unit and help text. Each is declared once, as a constant
+/// beside what it measures (the `section.rs` of its mechanism, which lists them for the
+/// OpenTelemetry instruments); the `metrics` bridge takes its name.
 #[derive(Clone, Copy)]
 pub(crate) struct Family {
     /// The family's name (`coord_..._total`).
     pub(crate) name: &'static str,
     kind: Kind,
+    /// The OpenTelemetry unit of its values (UCUM; `{annotation}` for counts): Prometheus
+    /// carries it in the name's suffix instead.
+    #[cfg_attr(not(feature = "otel"), allow(dead_code))]
+    unit: &'static str,
     help: &'static str,
 }
 
 impl Family {
-    /// A counter.
-    pub(crate) const fn counter(name: &'static str, help: &'static str) -> Self {
+    const fn new(name: &'static str, kind: Kind, unit: &'static str, help: &'static str) -> Self {
         Self {
             name,
-            kind: Kind::Counter,
+            kind,
+            unit,
             help,
         }
     }
 
-    /// A gauge.
-    pub(crate) const fn gauge(name: &'static str, help: &'static str) -> Self {
-        Self {
-            name,
-            kind: Kind::Gauge,
-            help,
-        }
+    /// A counter, its unit and its help.
+    pub(crate) const fn counter(
+        name: &'static str,
+        unit: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self::new(name, Kind::Counter, unit, help)
     }
 
-    /// A histogram.
-    pub(crate) const fn histogram(name: &'static str, help: &'static str) -> Self {
-        Self {
-            name,
-            kind: Kind::Histogram,
-            help,
-        }
+    /// A gauge, its unit and its help.
+    pub(crate) const fn gauge(name: &'static str, unit: &'static str, help: &'static str) -> Self {
+        Self::new(name, Kind::Gauge, unit, help)
+    }
+
+    /// A histogram, its unit and its help.
+    pub(crate) const fn histogram(
+        name: &'static str,
+        unit: &'static str,
+        help: &'static str,
+    ) -> Self {
+        Self::new(name, Kind::Histogram, unit, help)
     }
 
     /// Whether the family is a counter (`Some(true)`), a gauge (`Some(false)`) or a histogram
@@ -68,6 +78,12 @@ impl Family {
     #[cfg(feature = "otel")]
     pub(crate) const fn help(&self) -> &'static str {
         self.help
+    }
+
+    /// The OpenTelemetry unit.
+    #[cfg(feature = "otel")]
+    pub(crate) const fn unit(&self) -> &'static str {
+        self.unit
     }
 }
 
@@ -115,7 +131,9 @@ impl Exposition {
 
     /// Starts a metric family. Every family is written once, before its samples.
     pub(crate) fn family(&mut self, family: &Family) {
-        let Family { name, kind, help } = family;
+        let Family {
+            name, kind, help, ..
+        } = family;
         let (kind, name) = match kind {
             // OpenMetrics names the family, and its samples add `_total`.
             Kind::Counter if self.format == Format::OpenMetrics => {
@@ -358,7 +376,7 @@ mod tests {
     fn hostile_label_values_are_escaped() {
         assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
         let mut e = Exposition::default();
-        e.family(&Family::counter("x_total", "line one\nline \\ two"));
+        e.family(&Family::counter("x_total", "1", "line one\nline \\ two"));
         e.sample("x_total", &[("op", "q\"\n\\")], 1.0);
         assert_eq!(
             e.finish(),
@@ -369,7 +387,7 @@ mod tests {
     #[test]
     fn histogram_lines() {
         let mut e = Exposition::default();
-        e.family(&Family::histogram("h_seconds", "h"));
+        e.family(&Family::histogram("h_seconds", "s", "h"));
         let le = ["0.0001", "3600", "+Inf"];
         e.histogram("h_seconds", &[("op", "a")], &le, &[1, 3], 4, 0.5, &[]);
         let text = e.finish();
@@ -392,9 +410,9 @@ mod tests {
     #[test]
     fn openmetrics_names_counter_families_without_total_and_ends_with_eof() {
         let mut e = Exposition::new(Format::OpenMetrics);
-        e.family(&Family::counter("x_total", "say \"hi\""));
+        e.family(&Family::counter("x_total", "1", "say \"hi\""));
         e.sample("x_total", &[("op", "a")], 2.0);
-        e.family(&Family::gauge("g_ratio", "g"));
+        e.family(&Family::gauge("g_ratio", "1", "g"));
         e.sample("g_ratio", &[], 0.5);
         assert_eq!(
             e.finish(),
@@ -414,7 +432,7 @@ mod tests {
         let le = ["0.001", "0.002", "+Inf"];
         let write = |format| {
             let mut e = Exposition::new(format);
-            e.family(&Family::histogram("h_seconds", "h"));
+            e.family(&Family::histogram("h_seconds", "s", "h"));
             e.histogram(
                 "h_seconds",
                 &[("op", "a")],

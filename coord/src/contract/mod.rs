@@ -21,7 +21,8 @@ pub(crate) mod table;
 
 use std::fmt;
 
-use exposition::Exposition;
+use exposition::{Exposition, PerRow};
+use table::Column;
 
 /// One section of the report: the type of one `Report` field.
 pub(crate) trait Section {
@@ -31,6 +32,38 @@ pub(crate) trait Section {
 
     /// Writes the section's Prometheus families; their names are the mechanism's constants.
     fn export(&self, out: &mut Exposition);
+}
+
+/// A section of rows with a name each: one table, and families with one sample per row labelled
+/// with its name, both shown once there is a row (reports of programs that do not use the layer
+/// stay as they were). The shape of most mechanisms' sections, written once by the [`Section`]
+/// impl of `Vec<Self>`.
+pub(crate) trait RowSection: Sized + 'static {
+    /// The table's title.
+    const TITLE: &'static str;
+    /// The table's columns.
+    const COLUMNS: &'static [Column<Self>];
+    /// The label that carries a row's name in the families.
+    const LABEL: &'static str;
+    /// The families with one sample per row, and the row's value.
+    const PER_ROW: &'static [PerRow<Self>];
+
+    /// The row's name.
+    fn key(&self) -> &str;
+
+    /// Families written after the per-row ones, for rows that have more to say.
+    fn export_more(_rows: &[Self], _out: &mut Exposition) {}
+}
+
+impl<T: RowSection> Section for Vec<T> {
+    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        table::section_if_any(f, T::TITLE, self, T::COLUMNS)
+    }
+
+    fn export(&self, out: &mut Exposition) {
+        out.per_row_if_any(self, T::LABEL, T::key, T::PER_ROW);
+        T::export_more(self, out);
+    }
 }
 
 /// One section of the configuration file (`coord.yaml`), under the key the list gives it.

@@ -72,16 +72,11 @@ pub(crate) fn table<T>(
     rows: impl IntoIterator<Item = T>,
     columns: &[Column<T>],
 ) -> fmt::Result {
-    let mut table = Table {
-        headers: columns.iter().map(|&(h, align, _)| (h, align)).collect(),
-        rows: Vec::new(),
-    };
-    for row in rows {
-        table
-            .rows
-            .push(columns.iter().map(|(_, _, cell)| cell(&row)).collect());
-    }
-    table.render(f)
+    let rows = rows
+        .into_iter()
+        .map(|row| columns.iter().map(|(_, _, cell)| cell(&row)).collect())
+        .collect();
+    Table::new(columns, rows).render(f)
 }
 
 /// A table whose columns are as wide as their widest cell.
@@ -91,6 +86,13 @@ struct Table {
 }
 
 impl Table {
+    fn new<T>(columns: &[Column<T>], rows: Vec<Vec<String>>) -> Self {
+        Self {
+            headers: columns.iter().map(|&(h, align, _)| (h, align)).collect(),
+            rows,
+        }
+    }
+
     fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let widths: Vec<usize> = (0..self.headers.len())
             .map(|col| {
@@ -138,17 +140,21 @@ impl Table {
 
 /// Writes a section titled `title` with one table of `rows`, or nothing at all when there are
 /// no rows (for the sections that appear only once their layer is used).
-pub(crate) fn section_if_any<'a, T>(
+pub(crate) fn section_if_any<T>(
     f: &mut fmt::Formatter<'_>,
     title: &str,
-    rows: &'a [T],
-    columns: &[Column<&'a T>],
+    rows: &[T],
+    columns: &[Column<T>],
 ) -> fmt::Result {
     if rows.is_empty() {
         return Ok(());
     }
     section(f, title)?;
-    table(f, rows, columns)
+    let rows = rows
+        .iter()
+        .map(|row| columns.iter().map(|(_, _, cell)| cell(row)).collect())
+        .collect();
+    Table::new(columns, rows).render(f)
 }
 
 /// Writes a section title.

@@ -18,21 +18,13 @@ impl SiteLayer for Hedge {
     type Config = fn() -> HedgeConfig;
 
     fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-        resolve(name, config())
+        super::registry::for_layer(name, config())
     }
 }
 
-/// The hedge `name` of a layer (an attribute's call site, a tower layer's operation): the
-/// registered one, else made with `config`. A configuration the registry refuses (a tower
-/// layer's, checked only here) is reported as a `tracing` error and the defaults are used.
-pub(crate) fn resolve(name: &str, config: HedgeConfig) -> Arc<Hedge> {
-    super::find(name).unwrap_or_else(|| {
-        super::hedge_with(name, config).unwrap_or_else(|error| {
-            tracing::error!(hedge = name, %error, "invalid hedge configuration ignored");
-            super::hedge(name)
-        })
-    })
-}
+/// The hedge of a tower layer's operation (see `for_layer`).
+#[cfg(feature = "tower")]
+pub(crate) use super::registry::for_layer as resolve;
 
 /// The operation of a hedged stack: a hedge and what makes one attempt (a closure returning
 /// a future that owns what it needs, so that attempts can run side by side).
@@ -91,10 +83,7 @@ impl<F> Hedged<'_, F> {
     {
         // The first attempt is admitted before the race starts: its wait at the gates is not
         // latency for the delay to count, and its rejection ends the call.
-        let first = match gates.admit_async().await {
-            Ok(permit) => Mutex::new(Some(permit)),
-            Err(rejection) => return Err(Lost::Rejected(rejection)),
-        };
+        let first = Mutex::new(Some(gates.admit_async().await.map_err(Lost::Rejected)?));
         let attempt = || {
             let admitted = crate::locks::lock(&first).take();
             attempt_once(&self.attempt, gates, limit, admitted)
@@ -121,10 +110,7 @@ where
 {
     let permit = match admitted {
         Some(permit) => permit,
-        None => match gates.admit_async().await {
-            Ok(permit) => permit,
-            Err(rejection) => return Err(Lost::Rejected(rejection)),
-        },
+        None => gates.admit_async().await.map_err(Lost::Rejected)?,
     };
     let future = (crate::locks::lock(attempt))();
     let future = pin!(future);

@@ -112,40 +112,23 @@ impl HedgeConfig {
         {
             return Err(HedgeConfigError {
                 key: "after",
-                reason: format!("the percentile {q} is not strictly between 0 and 1"),
+                message: format!("the percentile {q} is not strictly between 0 and 1"),
             });
         }
         if !(1..=MAX_EXTRA).contains(&self.max_extra) {
             return Err(HedgeConfigError {
                 key: "max_extra",
-                reason: format!("{} is not in 1..={MAX_EXTRA}", self.max_extra),
+                message: format!("{} is not in 1..={MAX_EXTRA}", self.max_extra),
             });
         }
         Ok(())
     }
 }
 
-/// A [`HedgeConfig`] refused by [`HedgeConfig::validate`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HedgeConfigError {
-    key: &'static str,
-    reason: String,
+config_error! {
+    /// A [`HedgeConfig`] refused by [`HedgeConfig::validate`].
+    pub struct HedgeConfigError: "hedge", as in "#[hedge(...)]";
 }
-
-impl HedgeConfigError {
-    /// The key at fault, as in `#[hedge(...)]`.
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-}
-
-impl fmt::Display for HedgeConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid hedge `{}`: {}", self.key, self.reason)
-    }
-}
-
-impl std::error::Error for HedgeConfigError {}
 
 /// A hedge's numbers at one moment; see [`Hedge::snapshot`].
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]

@@ -4,15 +4,9 @@
 
 use super::{Hedge, HedgeConfig, HedgeConfigError, HedgeSnapshot};
 
-/// Default cap on the number of named hedges in the registry (see [`hedge`]).
-pub const DEFAULT_MAX_HEDGES: usize = 1_000;
-
-/// The name of the one hedge shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
-
 crate::capped::registry! {
     Hedge { config: HedgeConfig, error: HedgeConfigError, snapshot: HedgeSnapshot }
-    noun: "hedge", default_cap: DEFAULT_MAX_HEDGES,
+    noun: "hedge", default_cap: DEFAULT_MAX_HEDGES = 1_000,
     get: hedge, get_with: hedge_with, max: max_hedges, set_max: set_max_hedges,
     make: Hedge::unchecked,
     /// Zeroes every hedge's counters and forgets the latencies it learned, for

@@ -1,65 +1,58 @@
 //! The hedges' section of the report: a table and the `coord_hedge_*` families, shown once a
 //! hedge exists. The extra load hedging puts on a downstream is `hedges_started ÷ calls`.
 
-use std::fmt;
-
 use super::HedgeSnapshot;
-use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Family};
-use crate::contract::table::{self, Align::Left, Align::Right};
+use crate::contract::RowSection;
+use crate::contract::exposition::{Family, PerRow};
+use crate::contract::table::{self, Align::Left, Align::Right, Column};
 
 pub(crate) const CALLS_TOTAL: Family =
-    Family::counter("coord_hedge_calls_total", "Calls each hedge ran.");
+    Family::counter("coord_hedge_calls_total", "{call}", "Calls each hedge ran.");
 pub(crate) const STARTED_TOTAL: Family = Family::counter(
     "coord_hedge_started_total",
+    "{attempt}",
     "Extra attempts each hedge started (the extra load on the downstream).",
 );
 pub(crate) const WON_TOTAL: Family = Family::counter(
     "coord_hedge_won_total",
+    "{call}",
     "Calls an extra attempt answered first.",
 );
 pub(crate) const DENIED_TOTAL: Family = Family::counter(
     "coord_hedge_denied_total",
+    "{attempt}",
     "Extra attempts held back (an open breaker, an empty retry budget).",
 );
 pub(crate) const DELAY_SECONDS: Family = Family::gauge(
     "coord_hedge_delay_seconds",
+    "s",
     "The delay after which each hedge starts an extra attempt now (NaN while unknown).",
 );
 
-impl Section for Vec<HedgeSnapshot> {
-    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        table::section_if_any(
-            f,
-            "Hedges",
-            self,
-            &[
-                ("hedge", Left, |h| table::name(&h.name)),
-                ("calls", Right, |h| h.calls.to_string()),
-                ("started", Right, |h| h.hedges_started.to_string()),
-                ("won", Right, |h| h.hedges_won.to_string()),
-                ("denied", Right, |h| h.hedges_denied.to_string()),
-                ("delay", Right, |h| {
-                    h.delay.map_or_else(|| "-".to_owned(), table::duration)
-                }),
-            ],
-        )
-    }
+impl RowSection for HedgeSnapshot {
+    const TITLE: &'static str = "Hedges";
+    const COLUMNS: &'static [Column<Self>] = &[
+        ("hedge", Left, |h| table::name(&h.name)),
+        ("calls", Right, |h| h.calls.to_string()),
+        ("started", Right, |h| h.hedges_started.to_string()),
+        ("won", Right, |h| h.hedges_won.to_string()),
+        ("denied", Right, |h| h.hedges_denied.to_string()),
+        ("delay", Right, |h| {
+            h.delay.map_or_else(|| "-".to_owned(), table::duration)
+        }),
+    ];
+    const LABEL: &'static str = "hedge";
+    const PER_ROW: &'static [PerRow<Self>] = &[
+        (CALLS_TOTAL, |h| h.calls as f64),
+        (STARTED_TOTAL, |h| h.hedges_started as f64),
+        (WON_TOTAL, |h| h.hedges_won as f64),
+        (DENIED_TOTAL, |h| h.hedges_denied as f64),
+        (DELAY_SECONDS, |h| {
+            h.delay.map_or(f64::NAN, |d| d.as_secs_f64())
+        }),
+    ];
 
-    fn export(&self, out: &mut Exposition) {
-        out.per_row_if_any(
-            self,
-            "hedge",
-            |h| &h.name,
-            &[
-                (CALLS_TOTAL, |h| h.calls as f64),
-                (STARTED_TOTAL, |h| h.hedges_started as f64),
-                (WON_TOTAL, |h| h.hedges_won as f64),
-                (DENIED_TOTAL, |h| h.hedges_denied as f64),
-                (DELAY_SECONDS, |h| {
-                    h.delay.map_or(f64::NAN, |d| d.as_secs_f64())
-                }),
-            ],
-        );
+    fn key(&self) -> &str {
+        &self.name
     }
 }

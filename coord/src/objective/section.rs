@@ -10,26 +10,32 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 
 pub(crate) const OBJECTIVE_OPERATION_INFO: Family = Family::gauge(
     "coord_objective_operation_info",
+    "{info}",
     "1 for each operation that joined an objective; the generated rules join on it.",
 );
 pub(crate) const OBJECTIVE_TARGET_RATIO: Family = Family::gauge(
     "coord_objective_target_ratio",
+    "1",
     "The target share of good events of each objective's indicator.",
 );
 pub(crate) const OBJECTIVE_COMPLIANCE_RATIO: Family = Family::gauge(
     "coord_objective_compliance_ratio",
+    "1",
     "Share of good events over each window, as coord counts them in process.",
 );
 pub(crate) const OBJECTIVE_BURN_RATE: Family = Family::gauge(
     "coord_objective_burn_rate",
+    "{factor}",
     "Error ratio over each window divided by the error budget (1 - target); 1 spends the budget exactly over the period.",
 );
 pub(crate) const OBJECTIVE_ERROR_BUDGET_REMAINING_RATIO: Family = Family::gauge(
     "coord_objective_error_budget_remaining_ratio",
+    "1",
     "Share of the period's error budget left (negative: overspent).",
 );
 pub(crate) const OBJECTIVE_ALERT_FIRING: Family = Family::gauge(
     "coord_objective_alert_firing",
+    "{alert}",
     "1 while both windows of a burn alert exceed its burn rate, as coord computes it in process.",
 );
 

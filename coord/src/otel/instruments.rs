@@ -67,11 +67,11 @@ pub fn register(meter: &Meter) {
     let histograms = FAMILIES
         .iter()
         .map(|m| {
-            m.family.is_counter().is_none().then(|| {
+            m.is_counter().is_none().then(|| {
                 meter
-                    .f64_histogram(otel_name(m.family.name))
-                    .with_description(m.family.help())
-                    .with_unit(m.unit)
+                    .f64_histogram(otel_name(m.name))
+                    .with_description(m.help())
+                    .with_unit(m.unit())
                     .with_boundaries(bounds.clone())
                     .build()
             })
@@ -92,30 +92,30 @@ pub fn register(meter: &Meter) {
         .build();
 
     for (index, m) in FAMILIES.iter().enumerate() {
-        let name = otel_name(m.family.name);
+        let name = otel_name(m.name);
         let shared = Arc::clone(&shared);
-        match m.family.is_counter() {
-            Some(true) if m.unit == "s" => {
+        match m.is_counter() {
+            Some(true) if m.unit() == "s" => {
                 meter
                     .f64_observable_counter(name)
-                    .with_description(m.family.help())
-                    .with_unit(m.unit)
+                    .with_description(m.help())
+                    .with_unit(m.unit())
                     .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v, a)))
                     .build();
             }
             Some(true) => {
                 meter
                     .u64_observable_counter(name)
-                    .with_description(m.family.help())
-                    .with_unit(m.unit)
+                    .with_description(m.help())
+                    .with_unit(m.unit())
                     .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v as u64, a)))
                     .build();
             }
             Some(false) => {
                 meter
                     .f64_observable_gauge(name)
-                    .with_description(m.family.help())
-                    .with_unit(m.unit)
+                    .with_description(m.help())
+                    .with_unit(m.unit())
                     .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v, a)))
                     .build();
             }
@@ -151,7 +151,7 @@ pub fn view(instrument: &Instrument) -> Option<Stream> {
 /// The name and unit of every instrument [`register`] creates, in the order of the Prometheus
 /// exposition (a family appears in an export once it has a sample).
 pub fn instruments() -> impl Iterator<Item = (&'static str, &'static str)> {
-    FAMILIES.iter().map(|m| (otel_name(m.family.name), m.unit))
+    FAMILIES.iter().map(|m| (otel_name(m.name), m.unit()))
 }
 
 fn attributes(labels: &Labels) -> Vec<KeyValue> {

@@ -41,7 +41,7 @@ pub(crate) fn parse(text: &str) -> Samples {
     let by_name: HashMap<&str, usize> = FAMILIES
         .iter()
         .enumerate()
-        .map(|(i, m)| (m.family.name, i))
+        .map(|(i, m)| (m.name, i))
         .collect();
     let mut samples = Samples {
         scalars: vec![Vec::new(); FAMILIES.len()],
@@ -105,7 +105,7 @@ fn family_of(by_name: &HashMap<&str, usize>, name: &str) -> Option<(usize, Part)
         ("_count", Part::Count),
     ] {
         if let Some(&i) = name.strip_suffix(suffix).and_then(|n| by_name.get(n))
-            && FAMILIES[i].family.is_counter().is_none()
+            && FAMILIES[i].is_counter().is_none()
         {
             return Some((i, part));
         }
@@ -189,10 +189,7 @@ mod tests {
     use crate::perf::section::{OPERATION_CALLS_TOTAL, OPERATION_DURATION_SECONDS};
 
     fn index(family: &Family) -> usize {
-        FAMILIES
-            .iter()
-            .position(|m| m.family.name == family.name)
-            .unwrap()
+        FAMILIES.iter().position(|m| m.name == family.name).unwrap()
     }
 
     #[test]

@@ -72,39 +72,21 @@ impl HealthInputs {
         Self::default()
     }
 
-    /// Sets this process's CPU use, in % of its cores (NaN: not measured).
-    #[must_use]
-    pub fn cpu_usage(mut self, percent: f64) -> Self {
-        self.cpu_usage = percent;
-        self
-    }
+    setters! {
+        /// Sets this process's CPU use, in % of its cores (NaN: not measured).
+        pub fn cpu_usage(percent: f64);
 
-    /// Sets this process's memory use, in % of the memory available to it.
-    #[must_use]
-    pub fn memory_usage(mut self, percent: f64) -> Self {
-        self.memory_usage = percent;
-        self
-    }
+        /// Sets this process's memory use, in % of the memory available to it.
+        pub fn memory_usage(percent: f64);
 
-    /// Sets the error rate, 0..=1.
-    #[must_use]
-    pub fn error_rate(mut self, rate: f64) -> Self {
-        self.error_rate = rate;
-        self
-    }
+        /// Sets the error rate, 0..=1.
+        pub fn error_rate(rate: f64);
 
-    /// Sets the worst p99 latency.
-    #[must_use]
-    pub fn p99_latency(mut self, latency: Duration) -> Self {
-        self.p99_latency = latency;
-        self
-    }
+        /// Sets the worst p99 latency.
+        pub fn p99_latency(latency: Duration);
 
-    /// Sets the number of open circuit breakers outside keyed groups.
-    #[must_use]
-    pub fn open_breakers(mut self, count: usize) -> Self {
-        self.open_breakers = count;
-        self
+        /// Sets the number of open circuit breakers outside keyed groups.
+        pub fn open_breakers(count: usize);
     }
 
     /// Adds a keyed breaker group with `open` of its `keys` keys open.
@@ -114,18 +96,12 @@ impl HealthInputs {
         self
     }
 
-    /// Sets the machine's CPU use, in % (informational).
-    #[must_use]
-    pub fn host_cpu_usage(mut self, percent: f64) -> Self {
-        self.host_cpu_usage = percent;
-        self
-    }
+    setters! {
+        /// Sets the machine's CPU use, in % (informational).
+        pub fn host_cpu_usage(percent: f64);
 
-    /// Sets the machine's memory use, in % (informational).
-    #[must_use]
-    pub fn host_memory_usage(mut self, percent: f64) -> Self {
-        self.host_memory_usage = percent;
-        self
+        /// Sets the machine's memory use, in % (informational).
+        pub fn host_memory_usage(percent: f64);
     }
 
     /// Open breakers as the score counts them: one per open breaker outside keyed groups,

@@ -52,25 +52,15 @@ impl Default for MonitorConfig {
 }
 
 impl MonitorConfig {
-    /// Sets the time between two samples.
-    #[must_use]
-    pub fn collection_interval(mut self, interval: Duration) -> Self {
-        self.collection_interval = interval;
-        self
-    }
+    setters! {
+        /// Sets the time between two samples.
+        pub fn collection_interval(interval: Duration);
 
-    /// Sets how many samples the history keeps.
-    #[must_use]
-    pub fn max_data_points(mut self, points: usize) -> Self {
-        self.max_data_points = points;
-        self
-    }
+        /// Sets how many samples the history keeps.
+        pub fn max_data_points(points: usize);
 
-    /// Sets the health thresholds.
-    #[must_use]
-    pub fn thresholds(mut self, thresholds: HealthThresholds) -> Self {
-        self.thresholds = thresholds;
-        self
+        /// Sets the health thresholds.
+        pub fn thresholds(thresholds: HealthThresholds);
     }
 
     /// Sets the p99 latency objective of the health score.

@@ -17,39 +17,48 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 /// Also sent to the `metrics` facade on every call.
 pub(crate) const OPERATION_CALLS_TOTAL: Family = Family::counter(
     "coord_operation_calls_total",
+    "{call}",
     "Calls of each tracked operation by outcome: success, failure, cancelled, rejected (by a gate; not an error).",
 );
 /// Also sent to the `metrics` facade on every call.
 pub(crate) const OPERATION_DURATION_SECONDS: Family = Family::histogram(
     "coord_operation_duration_seconds",
+    "s",
     "Latency of each tracked operation; buckets are a fixed 1-2-5 series from 100 us to 1 h.",
 );
 pub(crate) const SYSTEM_CPU_USAGE_RATIO: Family = Family::gauge(
     "coord_system_cpu_usage_ratio",
+    "1",
     "CPU use of the whole machine at the latest sample (0..1).",
 );
 pub(crate) const SYSTEM_MEMORY_USAGE_RATIO: Family = Family::gauge(
     "coord_system_memory_usage_ratio",
+    "1",
     "Memory in use on the machine at the latest sample (0..1).",
 );
 pub(crate) const PROCESS_CPU_USAGE_RATIO: Family = Family::gauge(
     "coord_process_cpu_usage_ratio",
+    "1",
     "CPU use of this process at the latest sample, of the cores it may use (0..1); the health score's cpu input.",
 );
 pub(crate) const PROCESS_MEMORY_USAGE_RATIO: Family = Family::gauge(
     "coord_process_memory_usage_ratio",
+    "1",
     "Resident memory of this process at the latest sample, of the memory it may use (0..1); the health score's memory input.",
 );
 pub(crate) const HEALTH_SCORE: Family = Family::gauge(
     "coord_health_score",
+    "{point}",
     "coord's health score, 0 (worst) to 100 (best).",
 );
 pub(crate) const HEALTH_STATUS: Family = Family::gauge(
     "coord_health_status",
+    "{status}",
     "1 for the current health status, 0 for the others.",
 );
 pub(crate) const HEALTH_PENALTY: Family = Family::gauge(
     "coord_health_penalty",
+    "{point}",
     "Points each input takes off the health score.",
 );
 

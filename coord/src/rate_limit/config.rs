@@ -48,32 +48,18 @@ impl Default for RateLimitConfig {
 }
 
 impl RateLimitConfig {
-    /// Sets the calls admitted per period.
-    #[must_use]
-    pub fn rate(mut self, rate: u64) -> Self {
-        self.rate = rate;
-        self
-    }
+    setters! {
+        /// Sets the calls admitted per period.
+        pub fn rate(rate: u64);
 
-    /// Sets the period.
-    #[must_use]
-    pub fn per(mut self, per: Duration) -> Self {
-        self.per = per;
-        self
-    }
+        /// Sets the period.
+        pub fn per(per: Duration);
 
-    /// Sets the burst size.
-    #[must_use]
-    pub fn burst(mut self, burst: u64) -> Self {
-        self.burst = burst;
-        self
-    }
+        /// Sets the burst size.
+        pub fn burst(burst: u64);
 
-    /// Sets how long a call may wait for its turn.
-    #[must_use]
-    pub fn max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
+        /// Sets how long a call may wait for its turn.
+        pub fn max_wait(max_wait: Duration);
     }
 
     /// Shares the quota across the fleet through Redis with the default [`SharedConfig`]
@@ -141,27 +127,10 @@ impl RateLimitConfig {
     }
 }
 
-/// A [`RateLimitConfig`] value out of range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RateLimitConfigError {
-    pub(super) key: &'static str,
-    pub(super) message: String,
+config_error! {
+    /// A [`RateLimitConfig`] value out of range.
+    pub struct RateLimitConfigError: "rate limit", as in "#[rate_limit(rate = ...)]";
 }
-
-impl RateLimitConfigError {
-    /// The configuration key at fault, as in `#[rate_limit(...)]` (`"rate"`).
-    pub fn key(&self) -> &'static str {
-        self.key
-    }
-}
-
-impl fmt::Display for RateLimitConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid rate limit `{}`: {}", self.key, self.message)
-    }
-}
-
-impl std::error::Error for RateLimitConfigError {}
 
 /// The error of a call a rate limiter rejected without running it.
 ///

@@ -8,7 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{RateLimitConfig, RateLimited, RateLimiter, Refusal, SharedAdmit, nanos};
+use super::{RateLimitConfig, RateLimited, RateLimiter, Refusal, SharedAdmit};
+use crate::clock::saturating_nanos;
 use crate::clock::timer;
 use crate::layer::{Gate, GateFor, LayerReturn, SiteLayer, from_rejection};
 
@@ -86,7 +87,7 @@ impl<Out> GateFor<Out> for RateGate<'_, Out> {
 /// A local limiter's admission: the turn is reserved now; the future only waits for it.
 #[inline(always)]
 fn admit_local(limiter: &RateLimiter) -> RateAdmit {
-    match limiter.reserve(nanos(limiter.max_wait())) {
+    match limiter.reserve(saturating_nanos(limiter.max_wait())) {
         Ok(0) => RateAdmit::Ready(Some(Ok(()))),
         Ok(wait) => RateAdmit::Waiting(timer::sleep(limiter.record_wait(wait))),
         Err(retry_after) => {
@@ -102,7 +103,7 @@ fn admit_shared(limiter: &RateLimiter) -> RateAdmit {
     match limiter.shared_part() {
         Some(shared) => RateAdmit::Shared(Box::new(SharedAdmit::new(
             shared,
-            nanos(limiter.max_wait()),
+            saturating_nanos(limiter.max_wait()),
         ))),
         None => admit_local(limiter),
     }
@@ -158,8 +159,6 @@ impl SiteLayer for RateLimiter {
     type Config = fn() -> RateLimitConfig;
 
     fn resolve(name: &'static str, config: &Self::Config) -> Arc<Self> {
-        super::find(name).unwrap_or_else(|| {
-            super::rate_limiter_with(name, config()).unwrap_or_else(|_| super::rate_limiter(name))
-        })
+        super::registry::for_layer(name, config())
     }
 }

@@ -28,7 +28,7 @@ use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Duration;
 
-use crate::clock::timer;
+use crate::clock::{saturating_nanos, timer};
 
 mod clock;
 mod config;
@@ -221,10 +221,6 @@ impl fmt::Debug for RateLimiter {
     }
 }
 
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl RateLimiter {
     /// A rate limiter of its own, outside the registry, on the real clock.
     pub fn new(name: &str, config: RateLimitConfig) -> Result<Self, RateLimitConfigError> {
@@ -261,7 +257,7 @@ impl RateLimiter {
             name,
             tat: Padded(AtomicU64::new(0)),
             gcra: AtomicU64Pair::new(config.gcra()),
-            max_wait_nanos: AtomicU64::new(nanos(config.max_wait)),
+            max_wait_nanos: AtomicU64::new(saturating_nanos(config.max_wait)),
             config: std::sync::RwLock::new(config),
             clock,
             counters,
@@ -309,7 +305,8 @@ impl RateLimiter {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if *current != config {
             self.gcra.store(config.gcra());
-            self.max_wait_nanos.store(nanos(config.max_wait), Relaxed);
+            self.max_wait_nanos
+                .store(saturating_nanos(config.max_wait), Relaxed);
             let shared = config.shared.clone().map(|shared| {
                 Arc::new(shared::Shared::new(
                     &self.name,
@@ -345,7 +342,7 @@ impl RateLimiter {
 
     /// Admits a call, sleeping this thread until its turn if that comes within `max_wait`.
     pub fn acquire(&self, max_wait: Duration) -> Result<(), RateLimited> {
-        match self.decide(nanos(max_wait)) {
+        match self.decide(saturating_nanos(max_wait)) {
             Ok(0) => Ok(()),
             Ok(wait) => {
                 let wait = self.record_wait(wait);
@@ -360,9 +357,9 @@ impl RateLimiter {
     /// its turn if that comes within `max_wait`.
     pub async fn acquire_async(&self, max_wait: Duration) -> Result<(), RateLimited> {
         if let Some(shared) = self.shared_part() {
-            return SharedAdmit::new(shared, nanos(max_wait)).await;
+            return SharedAdmit::new(shared, saturating_nanos(max_wait)).await;
         }
-        match self.reserve(nanos(max_wait)) {
+        match self.reserve(saturating_nanos(max_wait)) {
             Ok(0) => Ok(()),
             Ok(wait) => {
                 timer::sleep(self.record_wait(wait)).await;
@@ -444,7 +441,7 @@ impl RateLimiter {
     /// service's `poll_ready` reserves before it has a request.
     #[cfg(feature = "tower")]
     pub(crate) fn reserve_turn(&self) -> Result<Duration, RateLimited> {
-        match self.decide(nanos(self.max_wait())) {
+        match self.decide(saturating_nanos(self.max_wait())) {
             Ok(0) => Ok(Duration::ZERO),
             Ok(wait) => Ok(self.record_wait(wait)),
             Err(refusal) => Err(self.reject(refusal)),
@@ -474,7 +471,7 @@ impl RateLimiter {
     #[cfg(feature = "tower")]
     pub(crate) fn shared_admit(&self) -> Option<SharedAdmit> {
         self.shared_part()
-            .map(|shared| SharedAdmit::new(shared, nanos(self.max_wait())))
+            .map(|shared| SharedAdmit::new(shared, saturating_nanos(self.max_wait())))
     }
 
     /// Whether a call would be admitted now without waiting, taking nothing (a hedge asks before

@@ -6,15 +6,9 @@ use std::sync::Arc;
 
 use super::{RateLimitConfig, RateLimitConfigError, RateLimitSnapshot, RateLimiter, clock};
 
-/// Default cap on the number of named rate limiters in the registry (see [`rate_limiter`]).
-pub const DEFAULT_MAX_RATE_LIMITERS: usize = 1_000;
-
-/// The name of the one rate limiter shared by every name past the registry's cap.
-pub const OVERFLOW_NAME: &str = crate::capped::OVERFLOW_NAME;
-
 crate::capped::registry! {
     RateLimiter { config: RateLimitConfig, error: RateLimitConfigError, snapshot: RateLimitSnapshot }
-    noun: "rate limiter", default_cap: DEFAULT_MAX_RATE_LIMITERS,
+    noun: "rate limiter", default_cap: DEFAULT_MAX_RATE_LIMITERS = 1_000,
     get: rate_limiter, get_with: rate_limiter_with, max: max_rate_limiters,
     set_max: set_max_rate_limiters,
     make: |name: Arc<str>, config| RateLimiter::unchecked(name, config, clock::Source::system()),

@@ -96,6 +96,7 @@ impl fmt::Display for Report {
 /// Per capped registry, the names sent to its overflow entry.
 pub(crate) const DROPPED_NAMES_TOTAL: Family = Family::counter(
     "coord_dropped_names_total",
+    "{name}",
     "Lookups of a new name that found the registry full and were given its shared entry coord.overflow.",
 );
 

@@ -5,16 +5,14 @@ use std::time::Duration;
 use super::Jitter;
 use crate::rng::Rng;
 
-pub(crate) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
+use crate::clock::saturating_nanos;
 
 /// The delay before retry number `retry` (0 = the first retry), before jitter: `base ×
 /// multiplier^retry`, capped at `max`.
 pub(crate) fn exponential(base: Duration, multiplier: f64, retry: u32, max: Duration) -> u64 {
-    let max = nanos(max);
+    let max = saturating_nanos(max);
     let exponent = i32::try_from(retry).unwrap_or(i32::MAX);
-    let raw = nanos(base) as f64 * multiplier.powi(exponent);
+    let raw = saturating_nanos(base) as f64 * multiplier.powi(exponent);
     if raw.is_nan() || raw >= max as f64 {
         max
     } else {
@@ -32,7 +30,7 @@ pub(crate) fn jittered(
     max: Duration,
     rng: &mut Rng,
 ) -> u64 {
-    let max = nanos(max);
+    let max = saturating_nanos(max);
     let delay = match jitter {
         Jitter::None => capped,
         Jitter::Full => rng.between(0, capped),
@@ -41,7 +39,7 @@ pub(crate) fn jittered(
             rng.between(capped - half, capped)
         }
         Jitter::Decorrelated => {
-            let base = nanos(base).min(max);
+            let base = saturating_nanos(base).min(max);
             let upper = previous.unwrap_or(base).saturating_mul(3);
             rng.between(base, upper.max(base))
         }

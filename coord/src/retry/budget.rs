@@ -37,25 +37,15 @@ impl Default for BudgetConfig {
 }
 
 impl BudgetConfig {
-    /// Sets [`capacity`](Self::capacity).
-    #[must_use]
-    pub fn capacity(mut self, capacity: u32) -> Self {
-        self.capacity = capacity;
-        self
-    }
+    setters! {
+        /// Sets [`capacity`](Self::capacity).
+        pub fn capacity(capacity: u32);
 
-    /// Sets [`retry_cost`](Self::retry_cost).
-    #[must_use]
-    pub fn retry_cost(mut self, cost: u32) -> Self {
-        self.retry_cost = cost;
-        self
-    }
+        /// Sets [`retry_cost`](Self::retry_cost).
+        pub fn retry_cost(cost: u32);
 
-    /// Sets [`success_refund`](Self::success_refund).
-    #[must_use]
-    pub fn success_refund(mut self, refund: u32) -> Self {
-        self.success_refund = refund;
-        self
+        /// Sets [`success_refund`](Self::success_refund).
+        pub fn success_refund(refund: u32);
     }
 }
 

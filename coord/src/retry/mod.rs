@@ -40,6 +40,7 @@ pub use registry::{policy, register_policy};
 pub(crate) const RETRY_ATTEMPTS_TOTAL: crate::contract::exposition::Family =
     crate::contract::exposition::Family::counter(
         "coord_retry_attempts_total",
+        "{attempt}",
         "Attempts after the first (retries) by operation.",
     );
 

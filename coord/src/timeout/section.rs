@@ -1,16 +1,15 @@
 //! The time-outs' section of the report: time-outs per operation with a `#[timeout]`, shown
 //! once one exists (reports of programs without one stay as they were).
 
-use std::fmt;
-
 use serde::Serialize;
 
-use crate::contract::Section;
-use crate::contract::exposition::{Exposition, Family};
-use crate::contract::table::{self, Align::Left, Align::Right};
+use crate::contract::RowSection;
+use crate::contract::exposition::{Family, PerRow};
+use crate::contract::table::{self, Align::Left, Align::Right, Column};
 
 pub(crate) const OPERATION_TIMEOUTS_TOTAL: Family = Family::counter(
     "coord_operation_timeouts_total",
+    "{timeout}",
     "Calls or attempts of each operation that ran out of time.",
 );
 
@@ -35,25 +34,16 @@ pub(crate) fn timeout_counts(counts: Vec<(String, u64)>) -> Vec<TimeoutCount> {
         .collect()
 }
 
-impl Section for Vec<TimeoutCount> {
-    fn render(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        table::section_if_any(
-            f,
-            "Time-outs",
-            self,
-            &[
-                ("operation", Left, |t| table::name(&t.operation)),
-                ("timeouts", Right, |t| t.timeouts.to_string()),
-            ],
-        )
-    }
+impl RowSection for TimeoutCount {
+    const TITLE: &'static str = "Time-outs";
+    const COLUMNS: &'static [Column<Self>] = &[
+        ("operation", Left, |t| table::name(&t.operation)),
+        ("timeouts", Right, |t| t.timeouts.to_string()),
+    ];
+    const LABEL: &'static str = "operation";
+    const PER_ROW: &'static [PerRow<Self>] = &[(OPERATION_TIMEOUTS_TOTAL, |t| t.timeouts as f64)];
 
-    fn export(&self, out: &mut Exposition) {
-        out.per_row_if_any(
-            self,
-            "operation",
-            |t| &t.operation,
-            &[(OPERATION_TIMEOUTS_TOTAL, |t| t.timeouts as f64)],
-        );
+    fn key(&self) -> &str {
+        &self.operation
     }
 }

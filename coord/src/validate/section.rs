@@ -10,15 +10,18 @@ use crate::contract::table::{self, Align::Left, Align::Right};
 /// Also sent to the `metrics` facade on every validation.
 pub(crate) const VALIDATIONS_TOTAL: Family = Family::counter(
     "coord_validations_total",
+    "{validation}",
     "Validations by rule set and verdict.",
 );
 /// Also sent to the `metrics` facade on every validation.
 pub(crate) const CHECKS_TOTAL: Family = Family::counter(
     "coord_validation_checks_total",
+    "{check}",
     "Applicable validation checks by rule set and outcome.",
 );
 pub(crate) const COMPLIANCE_RATIO: Family = Family::gauge(
     "coord_validation_compliance_ratio",
+    "1",
     "Passed over applicable checks, all validations since start or reset (0..1).",
 );
 

@@ -73,18 +73,12 @@ impl HealthThresholds {
         self
     }
 
-    /// Sets the p99 latency objective.
-    #[must_use]
-    pub fn latency_objective(mut self, objective: Duration) -> Self {
-        self.latency_objective = objective;
-        self
-    }
+    setters! {
+        /// Sets the p99 latency objective.
+        pub fn latency_objective(objective: Duration);
 
-    /// Sets how many open breakers make health unhealthy.
-    #[must_use]
-    pub fn open_breakers_unhealthy(mut self, count: usize) -> Self {
-        self.open_breakers_unhealthy = count;
-        self
+        /// Sets how many open breakers make health unhealthy.
+        pub fn open_breakers_unhealthy(count: usize);
     }
 
     /// The name of the first nonsensical threshold, if any: not finite, negative, a rate

@@ -36,7 +36,6 @@ impl Slot {
 
     /// Whether the caller still waits, marking the round trip as started (the helper thread
     /// skips abandoned ones).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn start(&self) -> bool {
         let mut state = self.lock();
         state.started = !state.abandoned;
@@ -44,7 +43,6 @@ impl Slot {
     }
 
     /// Gives the caller its answer.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn answer(&self, answer: Result<Grant, Failure>) {
         let mut state = self.lock();
         if state.abandoned {
@@ -89,7 +87,6 @@ impl Slot {
     }
 
     /// Blocks this thread until the answer or `deadline`.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn wait(&self, deadline: Instant) -> Result<Grant, Failure> {
         let mut state = self.lock();
         loop {
@@ -188,7 +185,6 @@ const ASYNC_SLACK: Duration = Duration::from_millis(1);
 
 /// Queues the round trip of a call started at `started` on a helper thread of `backend`;
 /// `None` if there is none.
-#[cfg(feature = "redis")]
 pub(super) fn spawn_ask(
     shared: &Arc<Shared>,
     backend: &Arc<Backend>,
@@ -208,17 +204,6 @@ pub(super) fn spawn_ask(
             }
         }))
         .then_some(slot)
-}
-
-#[cfg(not(feature = "redis"))]
-fn spawn_ask(
-    _: &Arc<Shared>,
-    backend: &Arc<Backend>,
-    _: u64,
-    _: Instant,
-    _: bool,
-) -> Option<Arc<Slot>> {
-    match **backend {}
 }
 
 /// The state after a verdict: done, or waiting for the reserved turn.

@@ -112,32 +112,18 @@ impl SharedConfig {
         self
     }
 
-    /// Sets how many instances share the quota.
-    #[must_use]
-    pub fn instances(mut self, instances: u64) -> Self {
-        self.instances = instances;
-        self
-    }
+    setters! {
+        /// Sets how many instances share the quota.
+        pub fn instances(instances: u64);
 
-    /// Sets what a call gets when Redis does not answer in time.
-    #[must_use]
-    pub fn on_failure(mut self, on_failure: OnFailure) -> Self {
-        self.on_failure = on_failure;
-        self
-    }
+        /// Sets what a call gets when Redis does not answer in time.
+        pub fn on_failure(on_failure: OnFailure);
 
-    /// Sets the longest a call waits for Redis.
-    #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
+        /// Sets the longest a call waits for Redis.
+        pub fn timeout(timeout: Duration);
 
-    /// Sets the permits taken per round trip.
-    #[must_use]
-    pub fn batch(mut self, batch: u64) -> Self {
-        self.batch = batch;
-        self
+        /// Sets the permits taken per round trip.
+        pub fn batch(batch: u64);
     }
 
     /// Checks the URL's form, that `instances` and `batch` are at least 1 and the timeout is

@@ -102,7 +102,7 @@ impl Backend {
     }
 
     fn now(&self) -> u64 {
-        super::super::nanos(self.origin.elapsed()).max(1)
+        crate::clock::saturating_nanos(self.origin.elapsed()).max(1)
     }
 
     /// Whether a round trip should be made now: `Some(false)` while healthy; in back-off,
@@ -118,7 +118,7 @@ impl Backend {
             return None;
         }
         // The probe's own time-out is covered by the next back-off step.
-        let next = now.saturating_add(super::super::nanos(self.backoff()));
+        let next = now.saturating_add(crate::clock::saturating_nanos(self.backoff()));
         self.down_until
             .compare_exchange(until, next, AcqRel, Relaxed)
             .is_ok()
@@ -155,7 +155,7 @@ impl Backend {
         let failures = self.failures.fetch_add(1, Relaxed);
         let until = self
             .now()
-            .saturating_add(super::super::nanos(self.backoff()));
+            .saturating_add(crate::clock::saturating_nanos(self.backoff()));
         self.down_until.store(until, Release);
         // Every idle connection is suspect (a restarted Redis broke them all).
         self.idle
