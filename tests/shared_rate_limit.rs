@@ -13,6 +13,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use coord::{OnFailure, RateLimitConfig, RateLimited, RateLimiter, SharedConfig, rate_limit};
 
+#[macro_use]
+#[path = "support/rows.rs"]
+mod rows;
+
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use redis_server::{Redis, until};
@@ -392,11 +396,7 @@ fn async_attribute_sites_share_through_redis_and_show_in_the_report() {
     assert_eq!(shared_numbers(&limiter).redis_calls, 8);
 
     let report = coord::report();
-    let row = report
-        .rate_limits
-        .iter()
-        .find(|r| r.name == "shared.attr_async")
-        .unwrap();
+    let row = row!(report.rate_limits, "shared.attr_async");
     assert_eq!(row.shared.as_ref().unwrap().state, "redis");
     let prometheus = report.to_prometheus();
     assert!(prometheus.contains("coord_rate_limiter_shared{rate_limiter=\"shared.attr_async\"} 1"));
