@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::routing::{get, post};
 use http_body_util::Empty;
 use hyper::body::Bytes;
 
@@ -23,13 +23,15 @@ fn grpc_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
         .unwrap()
 }
 
+/// One route whose handler answers every `POST` with `status`.
+fn answering_post(path: &str, status: StatusCode) -> Router {
+    Router::new().route(path, post(move || async move { status }))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
     // As tonic routes: one route per service, the method in the rest of the path.
-    let routes = Router::new().route(
-        "/shop.Cart/{*method}",
-        axum::routing::post(|| async { StatusCode::OK }),
-    );
+    let routes = answering_post("/shop.Cart/{*method}", StatusCode::OK);
     let (addr, client) = serve_timed(routes, "tower_t.grpc").await;
     for path in ["/shop.Cart/Add", "/shop.Cart/Add", "/shop.Cart/Remove"] {
         let answer = client.request(grpc_request(addr, path)).await.unwrap();
@@ -67,10 +69,7 @@ async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ordinary_route_keeps_its_name_and_a_handlers_429_is_a_success() {
-    let routes = Router::new().route(
-        "/items/{id}",
-        axum::routing::post(|| async { StatusCode::TOO_MANY_REQUESTS }),
-    );
+    let routes = answering_post("/items/{id}", StatusCode::TOO_MANY_REQUESTS);
     let (addr, client) = serve_timed(routes, "tower_t.plain").await;
     // A client claiming gRPC on an ordinary route: still the matched route, not the raw path.
     for id in 1..=3 {
