@@ -44,6 +44,19 @@ impl From<coord::TimedOut> for PayError {
     }
 }
 
+/// Declares `$fn`, a payment tracked as the operation `$name` that succeeds with 1: whatever
+/// else it returns, chaos injected.
+macro_rules! tracked_payment {
+    // `tt`, not `literal`: the attributes want the string token itself, and a `literal`
+    // fragment reaches them wrapped in an invisible group.
+    ($fn:ident, $name:tt) => {
+        #[track_performance(name = $name)]
+        fn $fn() -> Result<u32, PayError> {
+            Ok(1)
+        }
+    };
+}
+
 fn injected(name: &str, kind: FaultKind) -> u64 {
     chaos::injected()
         .iter()
@@ -52,10 +65,7 @@ fn injected(name: &str, kind: FaultKind) -> u64 {
         .sum()
 }
 
-#[track_performance(name = "chaos_t.rate")]
-fn pay_rate() -> Result<u32, PayError> {
-    Ok(1)
-}
+tracked_payment!(pay_rate, "chaos_t.rate");
 
 #[test]
 fn rate_0_1_injects_ten_percent_then_nothing_when_disarmed_or_reset() {
@@ -183,10 +193,7 @@ async fn async_stacks_take_errors_and_wait_latencies_on_the_chaos_clock() {
     assert_eq!(async_limited().await, Ok(3));
 }
 
-#[track_performance(name = "chaos_t.slow")]
-fn slow() -> Result<u32, PayError> {
-    Ok(1)
-}
+tracked_payment!(slow, "chaos_t.slow");
 
 #[track_performance(name = "chaos_t.plain")]
 fn plain() -> u32 {
@@ -235,10 +242,7 @@ fn latencies_are_drawn_from_their_distribution_and_waited_on_the_chaos_clock() {
     assert_eq!(fake.sleeps().last(), Some(&Duration::from_millis(3)));
 }
 
-#[track_performance(name = "chaos_t.mismatch")]
-fn mismatch() -> Result<u32, PayError> {
-    Ok(1)
-}
+tracked_payment!(mismatch, "chaos_t.mismatch");
 
 /// An error type that did not opt in ([`chaos::Injectable`]).
 #[derive(Debug, PartialEq)]
@@ -332,10 +336,7 @@ fn rules_are_checked_and_a_factory_of_another_type_never_hits() {
     );
 }
 
-#[track_performance(name = "chaos_t.file")]
-fn from_file() -> Result<u32, PayError> {
-    Ok(1)
-}
+tracked_payment!(from_file, "chaos_t.file");
 
 #[test]
 fn the_file_section_arms_rules_and_refuses_bad_ones_with_their_place() {
@@ -420,10 +421,7 @@ fn the_file_section_arms_rules_and_refuses_bad_ones_with_their_place() {
     assert!(chaos::rules().is_empty() && !chaos::armed());
 }
 
-#[track_performance(name = "chaos_t.report")]
-fn reported() -> Result<u32, PayError> {
-    Ok(1)
-}
+tracked_payment!(reported, "chaos_t.report");
 
 #[test]
 fn injected_faults_are_in_every_report_format() {

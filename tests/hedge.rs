@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use coord::{Clock, Hedge, HedgeConfig};
 
+#[macro_use]
+#[path = "support/rows.rs"]
+mod rows;
+
 /// A hedge on tokio's clock, which the tests pause.
 fn on_tokio_clock(name: &str, config: HedgeConfig) -> Hedge {
     Hedge::new(name, config).unwrap().clock(Clock::tokio())
@@ -235,11 +239,7 @@ async fn a_registered_hedge_is_in_the_report_and_on_metrics() {
         .await;
     assert_eq!(answer, Ok(1));
     let report = coord::report();
-    let row = report
-        .hedges
-        .iter()
-        .find(|h| h.name == "hedge.reported")
-        .expect("the hedge's row");
+    let row = row!(report.hedges, "hedge.reported");
     assert_eq!((row.calls, row.hedges_started), (1, 0));
     assert_eq!(row.delay, Some(Duration::from_millis(10)));
     assert!(report.to_string().contains("hedge.reported"), "{report}");

@@ -79,11 +79,17 @@ fn get_within(addr: SocketAddr, path: &str, bound: Duration) -> Option<Answer> {
     read_answer(&mut stream, deadline)
 }
 
+/// A server with `config` on a free port of 127.0.0.1, and its address.
+fn serve_local(config: coord::http::ServeConfig) -> (coord::http::Server, SocketAddr) {
+    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
+    let addr = server.local_addr();
+    (server, addr)
+}
+
 /// A server with `config` on a free port of 127.0.0.1, and one connection to it.
 fn serve_connected(config: coord::http::ServeConfig) -> (coord::http::Server, TcpStream) {
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let stream = TcpStream::connect(server.local_addr()).unwrap();
-    (server, stream)
+    let (server, addr) = serve_local(config);
+    (server, TcpStream::connect(addr).unwrap())
 }
 
 /// Whether the server closed `stream` (end of stream or reset) within `bound`, reading and
@@ -199,10 +205,10 @@ fn a_client_that_stops_reading_loses_the_connection_at_the_request_deadline() {
         .request_timeout(Duration::from_millis(300))
         .max_pipelined(10_000)
         .max_requests_per_connection(10_000);
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
+    let (_server, addr) = serve_local(config);
     // Far more answers than the socket buffers hold: writing them must block.
     let sent = 400;
-    let mut stream = slow_reader(server.local_addr(), sent);
+    let mut stream = slow_reader(addr, sent);
     std::thread::sleep(Duration::from_millis(1500));
     let mut received = Vec::new();
     stream
@@ -223,8 +229,8 @@ fn a_client_that_stops_reading_loses_the_connection_at_the_request_deadline() {
 #[test]
 fn idle_keep_alive_connections_close_after_the_idle_timeout() {
     let config = coord::http::ServeConfig::default().idle_timeout(Duration::from_millis(200));
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let mut stream = idle_keep_alive(server.local_addr());
+    let (_server, addr) = serve_local(config);
+    let mut stream = idle_keep_alive(addr);
     assert!(closed_within(&mut stream, Duration::from_secs(3)));
 }
 
@@ -290,8 +296,7 @@ fn every_slot_taken_gets_a_fast_503_and_the_probe_keeps_its_slots() {
         .max_connections(2)
         .probe_connections(1)
         .retry_after(Duration::from_secs(3));
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let addr = server.local_addr();
+    let (_server, addr) = serve_local(config);
     let _held: Vec<TcpStream> = (0..2).map(|_| idle_keep_alive(addr)).collect();
 
     let health = get_within(addr, "/health", PROBE_BOUND).expect("probe unanswered");
@@ -326,8 +331,7 @@ fn reports_past_their_budget_get_503_and_the_probe_still_answers() {
     let config = coord::http::ServeConfig::default()
         .max_concurrent_reports(1)
         .max_pipelined(1000);
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let addr = server.local_addr();
+    let (_server, addr) = serve_local(config);
     // 64 answers of ~150 kB: more than the socket buffers hold, so one stays unsent.
     let _slow = slow_reader(addr, 64);
     std::thread::sleep(Duration::from_millis(300));
@@ -397,8 +401,7 @@ fn a_silent_socket_cannot_hold_the_probe_connection() {
         .max_connections(1)
         .probe_connections(1)
         .header_timeout(Duration::from_secs(30));
-    let server = coord::http::serve_with("127.0.0.1:0", config).unwrap();
-    let addr = server.local_addr();
+    let (_server, addr) = serve_local(config);
     let _held = idle_keep_alive(addr);
     let mut silent = TcpStream::connect(addr).unwrap();
     assert!(closed_within(&mut silent, Duration::from_secs(3)));

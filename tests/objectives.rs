@@ -6,6 +6,10 @@ use std::time::Duration;
 use coord::objectives::{Indicator, ObjectiveError};
 use coord::{Objective, track_performance};
 
+#[macro_use]
+#[path = "support/rows.rs"]
+mod rows;
+
 #[track_performance(name = "objectives_test.attr.pay", objective = "objectives_test.attr")]
 fn pay(fail: bool) -> Result<(), String> {
     if fail { Err("declined".into()) } else { Ok(()) }
@@ -22,11 +26,7 @@ fn an_attribute_joins_its_objective_and_the_report_counts_it() {
         let _ = pay(i == 0);
     }
     let report = coord::report();
-    let objective = report
-        .objectives
-        .iter()
-        .find(|o| o.name == "objectives_test.attr")
-        .expect("the objective is in the report");
+    let objective = row!(report.objectives, "objectives_test.attr");
     assert_eq!(objective.operations, ["objectives_test.attr.pay"]);
     let success = objective.indicator(Indicator::Success).unwrap();
     let period = success.windows.last().unwrap();
@@ -107,11 +107,7 @@ fn a_tower_layer_joins_its_operation_and_its_routes() {
         coord::monitor().record_operation(name).success();
     }
     let report = coord::report();
-    let objective = report
-        .objectives
-        .iter()
-        .find(|o| o.name == "objectives_test.layer")
-        .unwrap();
+    let objective = row!(report.objectives, "objectives_test.layer");
     assert_eq!(
         objective.operations,
         ["objectives_test.api", "objectives_test.api GET /users/{id}"]

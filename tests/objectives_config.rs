@@ -49,20 +49,29 @@ fn refused(yaml: &str) -> ((usize, usize), String) {
     (error.location.expect("located"), message.clone())
 }
 
+/// Asserts that `yaml` is refused at line `line` with a message that contains `says`.
+fn refused_at(yaml: &str, line: usize, says: &str) {
+    let (at, message) = refused(yaml);
+    assert_eq!(at.0, line, "{yaml}: {message}");
+    assert!(message.contains(says), "{yaml}: {message}");
+}
+
 #[test]
 fn a_threshold_between_buckets_is_refused_at_its_place() {
-    let (at, message) = refused(
+    refused_at(
         "objectives:\n  objectives_config.a:\n    latency: { below: 300ms, target: 0.99 }\n",
+        3,
+        "200ms and 500ms",
     );
-    assert_eq!(at.0, 3, "{message}");
-    assert!(message.contains("200ms and 500ms"), "{message}");
 }
 
 #[test]
 fn a_target_out_of_range_is_refused_at_its_place() {
-    let (at, message) = refused("objectives:\n  objectives_config.b:\n    success_rate: 1.0\n");
-    assert_eq!(at.0, 3, "{message}");
-    assert!(message.contains("outside 0.0..1.0"), "{message}");
+    refused_at(
+        "objectives:\n  objectives_config.b:\n    success_rate: 1.0\n",
+        3,
+        "outside 0.0..1.0",
+    );
     let (at, message) = refused(
         "objectives:\n  objectives_config.b:\n    latency:\n      below: 1s\n      target: 0\n",
     );
@@ -76,17 +85,16 @@ fn a_target_out_of_range_is_refused_at_its_place() {
 
 #[test]
 fn a_period_out_of_range_or_unreadable_is_refused_at_its_place() {
-    let (at, message) =
-        refused("objectives:\n  objectives_config.c:\n    success_rate: 0.99\n    period: 1d\n");
     // serde_norway places an error in a map at the map's first line.
-    assert_eq!(at.0, 3, "{message}");
-    assert!(message.contains("3 days"), "{message}");
-    let (at, message) =
-        refused("objectives:\n  objectives_config.c:\n    success_rate: 0.99\n    period: soon\n");
-    assert_eq!(at.0, 3, "{message}");
-    assert!(
-        message.contains("objectives.objectives_config.c"),
-        "{message}"
+    refused_at(
+        "objectives:\n  objectives_config.c:\n    success_rate: 0.99\n    period: 1d\n",
+        3,
+        "3 days",
+    );
+    refused_at(
+        "objectives:\n  objectives_config.c:\n    success_rate: 0.99\n    period: soon\n",
+        3,
+        "objectives.objectives_config.c",
     );
 }
 
@@ -99,7 +107,9 @@ fn an_objective_without_a_target_is_refused_at_its_place() {
 
 #[test]
 fn an_unknown_key_is_refused_with_a_suggestion() {
-    let (at, message) = refused("objectives:\n  objectives_config.e:\n    success_rat: 0.99\n");
-    assert_eq!(at.0, 3, "{message}");
-    assert!(message.contains("success_rate"), "{message}");
+    refused_at(
+        "objectives:\n  objectives_config.e:\n    success_rat: 0.99\n",
+        3,
+        "success_rate",
+    );
 }

@@ -14,6 +14,10 @@ use std::time::Duration;
 use coord::objectives::Indicator;
 use coord::{Objective, Outcome};
 
+#[macro_use]
+#[path = "support/rows.rs"]
+mod rows;
+
 /// Calls per minute of each synthetic operation.
 const PER_MINUTE: u64 = 10_000;
 
@@ -255,11 +259,7 @@ fn in_process_compliance_and_budget_equal_the_rules_answer_on_the_same_workload(
         op.record(took, outcome);
     }
     let report = coord::report();
-    let snapshot = report
-        .objectives
-        .iter()
-        .find(|o| o.name == "promtool.agree")
-        .unwrap();
+    let snapshot = row!(report.objectives, "promtool.agree");
     let exposition = report.to_prometheus();
 
     // The exposition as series: zero before the workload, its values from the first minute on.

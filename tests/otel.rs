@@ -24,6 +24,10 @@ use capture::{Capture, attribute_map};
 #[path = "otel/rotel.rs"]
 mod rotel;
 
+#[path = "support/runtime.rs"]
+mod runtime;
+use runtime::current_thread;
+
 /// Held from registering a meter to its export by the tests that run the HTTP workload: its
 /// durations go to every meter registered at the time, so two runs must not overlap.
 static HTTP_WORKLOAD: Mutex<()> = Mutex::new(());
@@ -32,13 +36,6 @@ fn http_workload_lock() -> std::sync::MutexGuard<'static, ()> {
     HTTP_WORKLOAD
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn current_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
 }
 
 /// The workload runs once per process: the registries are process-wide and the expected counts

@@ -100,15 +100,7 @@ fn a_tracked_failure_keeps_its_message() {
     assert_eq!(stats.last_error.as_deref(), Some("probe failure message"));
     // A later success leaves the latest failure's message in place.
     probe(false).unwrap();
-    let report = coord::report().to_json().unwrap();
-    let json: serde_json::Value = serde_json::from_str(&report).unwrap();
-    let op = json["performance"]["operations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|op| op["name"] == "outcomes.probe")
-        .unwrap()
-        .clone();
+    let op = support::json_operation(&coord::report().to_json().unwrap(), "outcomes.probe");
     assert_eq!(op["last_error"], "probe failure message");
 }
 

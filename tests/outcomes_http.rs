@@ -206,14 +206,7 @@ async fn outcomes_through_a_real_axum_service() {
     let report = tokio::task::spawn_blocking(move || request(addr, "GET", "/report.json"))
         .await
         .unwrap();
-    let json: serde_json::Value = serde_json::from_str(&report.body).unwrap();
-    let op = json["performance"]["operations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|op| op["name"] == "outcomes_http.inventory")
-        .unwrap()
-        .clone();
+    let op = support::json_operation(&report.body, "outcomes_http.inventory");
     assert_eq!(op["rejected"], SHED);
     assert_eq!(op["failures"], 4);
     assert_eq!(op["last_error"], "inventory down: connection refused");

@@ -13,6 +13,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use coord::{OnFailure, RateLimitConfig, RateLimited, RateLimiter, SharedConfig, rate_limit};
 
+#[macro_use]
+#[path = "support/rows.rs"]
+mod rows;
+
+#[path = "support/runtime.rs"]
+mod runtime;
+use runtime::current_thread;
+
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use redis_server::{Redis, until};
@@ -257,10 +265,7 @@ fn a_sleeping_or_paused_redis_trips_the_timeout_not_the_caller() {
     // CLIENT PAUSE holds every client's commands; an async caller is not held either.
     let timeouts = shared_numbers(&limiter).redis_timeouts;
     assert_eq!(redis.command(&["CLIENT", "PAUSE", "1000", "ALL"]), "+OK");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     let call = Instant::now();
     let result = runtime.block_on(limiter.acquire_async(Duration::ZERO));
     let waited = call.elapsed();
@@ -375,10 +380,7 @@ fn async_attribute_sites_share_through_redis_and_show_in_the_report() {
             .shared_with(SharedConfig::default().url(redis.url())),
     )
     .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     let results: Vec<_> = runtime.block_on(async {
         let mut results = Vec::new();
         for _ in 0..8 {
@@ -392,11 +394,7 @@ fn async_attribute_sites_share_through_redis_and_show_in_the_report() {
     assert_eq!(shared_numbers(&limiter).redis_calls, 8);
 
     let report = coord::report();
-    let row = report
-        .rate_limits
-        .iter()
-        .find(|r| r.name == "shared.attr_async")
-        .unwrap();
+    let row = row!(report.rate_limits, "shared.attr_async");
     assert_eq!(row.shared.as_ref().unwrap().state, "redis");
     let prometheus = report.to_prometheus();
     assert!(prometheus.contains("coord_rate_limiter_shared{rate_limiter=\"shared.attr_async\"} 1"));
@@ -453,10 +451,7 @@ fn a_tower_layer_waits_for_redis_in_poll_ready_without_blocking_it() {
     let mut service = tower_layer::Layer::layer(&layer, Ok200);
     fn assert_send<T: Send>(_: &T) {}
     assert_send(&service);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     runtime.block_on(async {
         std::future::poll_fn(|cx| service.poll_ready(cx))
             .await
@@ -510,10 +505,7 @@ fn many_concurrent_async_admissions_never_book_a_healthy_redis_as_timed_out() {
             .timeout(Duration::from_millis(20)),
     ));
     assert!(limiter.check().is_ok(), "connected and the script loaded");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = current_thread();
     let admitted = runtime.block_on(async {
         let mut calls = tokio::task::JoinSet::new();
         for _ in 0..500 {

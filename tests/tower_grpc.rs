@@ -22,7 +22,7 @@ use tower_layer::Layer as _;
 #[path = "support/tower.rs"]
 mod tower_support;
 
-use tower_support::{client, send, serve};
+use tower_support::{client, send, serve, serve_timed};
 
 /// A gRPC error as tonic answers it: 200, `content-type: application/grpc`, `grpc-status`.
 fn grpc_answer(code: u8) -> Response {
@@ -82,10 +82,7 @@ async fn a_client_retries_unavailable_and_counts_not_found_as_a_success() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_counts_unavailable_as_a_failure() {
     let hits = Arc::new(AtomicUsize::new(0));
-    let app = cart(usize::MAX, hits)
-        .route_layer(CoordLayer::server("tower_grpc.server").track_performance());
-    let addr = serve(app).await;
-    let client = client();
+    let (addr, client) = serve_timed(cart(usize::MAX, hits), "tower_grpc.server").await;
     for method in ["Get", "Get", "Find"] {
         let answer = client.request(grpc_post(addr, method)).await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);

@@ -6,15 +6,14 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
-use coord::tower::CoordLayer;
+use axum::routing::{get, post};
 use http_body_util::Empty;
 use hyper::body::Bytes;
 
 #[path = "support/tower.rs"]
 mod tower_support;
 
-use tower_support::{client, get_request, serve};
+use tower_support::{get_request, serve_timed};
 
 /// A request as a gRPC client sends it: `POST` with `content-type: application/grpc`.
 fn grpc_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
@@ -24,17 +23,16 @@ fn grpc_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
         .unwrap()
 }
 
+/// One route whose handler answers every `POST` with `status`.
+fn answering_post(path: &str, status: StatusCode) -> Router {
+    Router::new().route(path, post(move || async move { status }))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
     // As tonic routes: one route per service, the method in the rest of the path.
-    let app = Router::new()
-        .route(
-            "/shop.Cart/{*method}",
-            axum::routing::post(|| async { StatusCode::OK }),
-        )
-        .route_layer(CoordLayer::server("tower_t.grpc").track_performance());
-    let addr = serve(app).await;
-    let client = client();
+    let routes = answering_post("/shop.Cart/{*method}", StatusCode::OK);
+    let (addr, client) = serve_timed(routes, "tower_t.grpc").await;
     for path in ["/shop.Cart/Add", "/shop.Cart/Add", "/shop.Cart/Remove"] {
         let answer = client.request(grpc_request(addr, path)).await.unwrap();
         assert_eq!(answer.status(), StatusCode::OK);
@@ -71,14 +69,8 @@ async fn grpc_calls_are_named_by_method_and_made_up_names_stay_bounded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ordinary_route_keeps_its_name_and_a_handlers_429_is_a_success() {
-    let app = Router::new()
-        .route(
-            "/items/{id}",
-            axum::routing::post(|| async { StatusCode::TOO_MANY_REQUESTS }),
-        )
-        .route_layer(CoordLayer::server("tower_t.plain").track_performance());
-    let addr = serve(app).await;
-    let client = client();
+    let routes = answering_post("/items/{id}", StatusCode::TOO_MANY_REQUESTS);
+    let (addr, client) = serve_timed(routes, "tower_t.plain").await;
     // A client claiming gRPC on an ordinary route: still the matched route, not the raw path.
     for id in 1..=3 {
         let answer = client
@@ -95,11 +87,8 @@ async fn an_ordinary_route_keeps_its_name_and_a_handlers_429_is_a_success() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_route_names_with_path_parameters_stay_one_series() {
-    let app = Router::new()
-        .route("/users/{id}", get(|| async { StatusCode::OK }))
-        .route_layer(CoordLayer::server("tower_t.routes").track_performance());
-    let addr = serve(app).await;
-    let client = client();
+    let routes = Router::new().route("/users/{id}", get(|| async { StatusCode::OK }));
+    let (addr, client) = serve_timed(routes, "tower_t.routes").await;
     for id in 1..=5 {
         let path = format!("/users/{id}");
         let answer = client.request(get_request(addr, &path)).await.unwrap();

@@ -55,6 +55,15 @@ fn only_probe(m: &Machine, max_half_open_wait: u64) -> u64 {
     generation
 }
 
+/// A loom thread running `f` on its own handle to the machine.
+fn spawn_on<T: Send + 'static>(
+    m: &Arc<Machine>,
+    f: impl FnOnce(&Machine) -> T + Send + 'static,
+) -> loom::thread::JoinHandle<T> {
+    let m = Arc::clone(m);
+    loom::thread::spawn(move || f(&m))
+}
+
 /// A thread reporting how the probe of `generation` ended, at time `now`.
 fn report_probe(
     m: &Arc<Machine>,
@@ -62,8 +71,9 @@ fn report_probe(
     outcome: ProbeOutcome,
     now: u64,
 ) -> loom::thread::JoinHandle<Option<Transition>> {
-    let m = Arc::clone(m);
-    loom::thread::spawn(move || m.finish_probe(generation, outcome, rules(1), || now, |_| OPEN_FOR))
+    spawn_on(m, move |m| {
+        m.finish_probe(generation, outcome, rules(1), || now, |_| OPEN_FOR)
+    })
 }
 
 /// Three threads race to leave the open state with `half_open_calls = 2`: exactly one flips
@@ -133,10 +143,7 @@ fn late_probe_result_never_flips_the_new_state() {
         let m = Arc::new(open_machine());
         let generation = only_probe(&m, 0);
         let prober = report_probe(&m, generation, ProbeOutcome::Failure { slow: false }, 100);
-        let resetter = {
-            let m = Arc::clone(&m);
-            loom::thread::spawn(move || m.force(CLOSED))
-        };
+        let resetter = spawn_on(&m, |m| m.force(CLOSED));
         let reopened: Option<Transition> = prober.join().unwrap();
         let reset = resetter.join().unwrap();
         assert!(reset.is_some());
@@ -153,10 +160,7 @@ fn concurrent_trips_transition_once() {
     model(|| {
         let m = Arc::new(Machine::new());
         let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let m = Arc::clone(&m);
-                loom::thread::spawn(move || m.trip(0, 5, OPEN_FOR).is_some())
-            })
+            .map(|_| spawn_on(&m, |m| m.trip(0, 5, OPEN_FOR).is_some()))
             .collect();
         let tripped = threads
             .into_iter()
@@ -179,10 +183,7 @@ fn expired_probe_reopens_and_its_late_success_is_ignored() {
         let m = Arc::new(open_machine());
         let generation = only_probe(&m, 50);
         let late = report_probe(&m, generation, ProbeOutcome::Success { slow: false }, 200);
-        let caller = {
-            let m = Arc::clone(&m);
-            loom::thread::spawn(move || m.admit(|| 200, 1, 50, |_| OPEN_FOR, OPEN_FOR))
-        };
+        let caller = spawn_on(&m, |m| m.admit(|| 200, 1, 50, |_| OPEN_FOR, OPEN_FOR));
         let closed = late.join().unwrap();
         let admission = caller.join().unwrap();
         match (closed, admission) {
@@ -208,10 +209,7 @@ fn only_the_trip_winner_writes_open_until() {
         let m = Arc::new(Machine::new());
         let threads: Vec<_> = [5u64, 50]
             .into_iter()
-            .map(|now| {
-                let m = Arc::clone(&m);
-                loom::thread::spawn(move || m.trip(0, now, OPEN_FOR).map(|_| now))
-            })
+            .map(|now| spawn_on(&m, move |m| m.trip(0, now, OPEN_FOR).map(|_| now)))
             .collect();
         let winners: Vec<u64> = threads
             .into_iter()
@@ -231,10 +229,7 @@ fn admission_never_reads_a_stale_deadline() {
         assert!(m.trip(0, 0, OPEN_FOR).is_some()); // open until 10, generation 1
         assert!(m.force(CLOSED).is_some()); // generation 2
         let m = Arc::new(m);
-        let tripper = {
-            let m = Arc::clone(&m);
-            loom::thread::spawn(move || m.trip(2, 100, OPEN_FOR))
-        };
+        let tripper = spawn_on(&m, |m| m.trip(2, 100, OPEN_FOR));
         let admission = m.admit(|| 105, 1, 0, |_| OPEN_FOR, OPEN_FOR);
         tripper.join().unwrap();
         assert!(

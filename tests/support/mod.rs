@@ -87,3 +87,16 @@ pub fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 pub fn keep_all_records() {
     coord::errors::set_recent_capacity(1 << 20);
 }
+
+/// The operation named `name` in a JSON report (`Report::to_json`, `/report.json`); panics
+/// naming it when the report has none.
+pub fn json_operation(report: &str, name: &str) -> serde_json::Value {
+    let json: serde_json::Value = serde_json::from_str(report).unwrap();
+    json["performance"]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["name"] == name)
+        .unwrap_or_else(|| panic!("no operation {name:?} in the JSON report"))
+        .clone()
+}

@@ -1,5 +1,5 @@
-//! What the tower tests share: a hyper client, an axum app served on 127.0.0.1, a GET request,
-//! and one request (or one GET) through a tower service. Included with `#[path]` by the tests
+//! What the tower tests share: a hyper client, an axum app served on 127.0.0.1 (bare or timed
+//! per route), a GET request, and one request (or one GET) through a tower service. Included with `#[path]` by the tests
 //! that need the `tower` feature.
 #![allow(dead_code)]
 
@@ -7,7 +7,7 @@ use std::future::poll_fn;
 use std::net::SocketAddr;
 
 use axum::Router;
-use coord::tower::Service;
+use coord::tower::{CoordLayer, Service};
 use http_body_util::Empty;
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -26,6 +26,13 @@ pub async fn serve(app: Router) -> SocketAddr {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     addr
+}
+
+/// Serves `routes` behind a server `CoordLayer` named `name` that times each matched route
+/// (a route layer: unmatched paths are not timed); returns its address and a client.
+pub async fn serve_timed(routes: Router, name: &str) -> (SocketAddr, HttpClient) {
+    let app = routes.route_layer(CoordLayer::server(name).track_performance());
+    (serve(app).await, client())
 }
 
 pub fn get_request(addr: SocketAddr, path: &str) -> http::Request<Empty<Bytes>> {
