@@ -47,10 +47,9 @@ impl From<coord::TimedOut> for PayError {
 /// Declares `$fn`, a payment tracked as the operation `$name` that succeeds with 1: whatever
 /// else it returns, chaos injected.
 macro_rules! tracked_payment {
-    // `tt`, not `literal`: the attributes want the string token itself, and a `literal`
-    // fragment reaches them wrapped in an invisible group.
-    ($fn:ident, $name:tt) => {
-        #[track_performance(name = $name)]
+    // A `literal` fragment reaches the attribute in an invisible group (the short form here).
+    ($fn:ident, $name:literal) => {
+        #[track_performance($name)]
         fn $fn() -> Result<u32, PayError> {
             Ok(1)
         }

@@ -91,6 +91,12 @@ impl<'a, 'm> Key<'a, 'm> {
             .value_like(example)?
             .parse()
             .map_err(|e| self.error(e.span(), format!("expects {expected}, like `{example}`")))?;
+        // A literal passed through a `macro_rules!` fragment (`$name:literal`, `$n:expr`)
+        // arrives in an invisible group: look inside it.
+        let mut expr = expr;
+        while let syn::Expr::Group(group) = expr {
+            expr = *group.expr;
+        }
         match expr {
             syn::Expr::Lit(lit) => Ok(lit.lit),
             other => Err(self.error(
