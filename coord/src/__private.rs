@@ -75,24 +75,34 @@
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
+use crate::doors::sites::{BreakerSite, RetrySite};
+use crate::layer::Of;
+use crate::outcome::StatusRule;
+use crate::perf::layer::{DescribeFailure, FailureMessage};
+use crate::perf::span::ErrorTypeOf;
+use crate::retry::layer::Describe;
+use crate::semconv::ErrorType;
+
 pub use crate::__drive_async as drive_async;
+// The macro's cached operation site; the benches build one by hand to time the recorder alone.
 pub use crate::breaker::layer::{BreakerGate, BreakerReturn, FromCircuitOpen};
 pub use crate::doors::sites::OperationSite;
-pub use crate::fallback::{Fallback, FallbackAsync, FallbackFn, Pick, PickAsync, PickSync};
+
+pub use crate::fallback::{Fallback, FallbackFn, Pick, PickAsync, PickSync};
+// `Off` is also how diagnostics spell an absent layer (`coord::__private::Off`, in ui snapshots).
 pub use crate::layer::{
-    Fallible, Gate, GateFor, Gates, LayerReturn, Limit, LimitFor, NoRecovery, Of, Off, Recover,
-    RecoverAsync, Rejected, Timer, TimerFor,
+    Fallible, Gate, GateFor, Limit, LimitFor, Off, Recover, RecoverAsync, Timer,
 };
-pub use crate::perf::TimedCall;
-pub use crate::perf::layer::{TimedSite, Track};
-pub use crate::retry::layer::{Describe, Retrier, Retry};
+
+pub use crate::perf::layer::Track;
+pub use crate::retry::layer::Retry;
 pub use crate::stack::{Stack, finish, rejected, settle};
 
 /// What the expanded async retry loop asks of fault injection (see `coord::chaos`).
 pub mod chaos {
     pub use crate::chaos::inject::{armed, delay, error};
 }
-pub use crate::timeout::counters::TimeoutCounter;
+
 pub use crate::timeout::layer::{FromTimedOut, TimeLimit};
 
 /// One call site's layers, each resolved in its registry on first use (a layer the function
@@ -230,10 +240,10 @@ impl<T> Kind<T> {
     }
 }
 
-pub use crate::outcome::{Outcome, StatusRule};
-pub use crate::perf::layer::{DescribeFailure, FailureMessage};
-pub use crate::perf::span::{ErrorTypeOf, Spanned};
-pub use crate::semconv::ErrorType;
+pub use crate::outcome::Outcome;
+
+pub use crate::perf::span::Spanned;
+
 pub use tracing;
 pub use tracing::Instrument;
 
@@ -416,14 +426,13 @@ pub fn into_response<T>(value: T) -> T {
 
 // `#[derive(Validate)]` support.
 pub use crate::doors::sites::register_rule_set;
-pub use crate::doors::sites::{KeyedSite, RetrySite, named_or_default};
-pub use crate::errors::Severity;
-pub use crate::retry::Attempt;
+pub use crate::doors::sites::{KeyedSite, named_or_default};
+
 pub use crate::retry::{Jitter, RetryPolicy};
 pub use crate::validate::support::number_value;
 pub use crate::validate::support::{
-    AsNumber, AsStr, HasLength, ItemKey, Items, LazyPattern, custom, format, length, must_match,
-    one_of_num, one_of_str, pattern, pattern_kind, range, required,
+    Items, LazyPattern, custom, format, length, must_match, one_of_num, one_of_str, pattern,
+    pattern_kind, range, required,
 };
 pub use crate::validate::{
     Checks, DerivedSite, FieldPath, FieldRules, NestedRules, Rule, RuleKind, RuleSet, Validate,
@@ -502,9 +511,9 @@ pub fn retry_arg<Param, T: RetryArg<Param>>(value: &mut T) -> T {
 }
 
 pub use crate::breaker::{BreakerConfig, CircuitOpen};
-pub use crate::doors::sites::BreakerSite;
+
 pub use crate::doors::sites::{LayerSite, TimeoutSite};
-pub use crate::layer::SiteLayer;
+
 // Each gate layer's gate, site layer and configuration, from the list of mechanisms.
 pub use crate::mechanisms::generated::*;
 

@@ -276,7 +276,7 @@ impl Retrier for &RetrySite {
 
 /// A call site's handle on a named layer (a gate layer's, a time-out counter): resolved on the
 /// first call, then one atomic load. A gate layer's site is
-/// `LayerSite::<Layer>::configured(name, || config)`, its [`SiteLayer`] implemented in the
+/// `LayerSite::<Layer>::configured(name, || config)`, its `SiteLayer` implemented in the
 /// layer's folder.
 #[derive(Debug)]
 pub struct LayerSite<H: SiteLayer> {
