@@ -122,3 +122,22 @@ macro_rules! config_error {
         impl ::std::error::Error for $name {}
     };
 }
+
+/// `Debug` for a mechanism with a `name` field: the type's name, `name`, then each listed field
+/// read by the method given (the rest is state that reads as noise, hence `..`).
+///
+/// ```text
+/// named_debug!(CircuitBreaker { state: state() });
+/// ```
+macro_rules! named_debug {
+    ($type:ident { $($field:ident: $method:ident()),+ $(,)? }) => {
+        impl ::std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    .field("name", &self.name)
+                    $(.field(stringify!($field), &self.$method()))+
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
