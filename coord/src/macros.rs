@@ -53,7 +53,8 @@ macro_rules! named_enum {
 
 /// Builder setters of a configuration type: each `pub fn field(arg: T);` sets the field of the
 /// same name to `arg` and returns the value, `#[must_use]`. `= Some` stores `Some(arg)`,
-/// `= into` stores `arg.into()`. Each keeps its own doc comment.
+/// `= into` stores `arg.into()`, `= max(floor)` stores `arg.max(floor)`. Each keeps its own
+/// doc comment.
 ///
 /// ```text
 /// impl BulkheadConfig {
@@ -68,13 +69,13 @@ macro_rules! named_enum {
 macro_rules! setters {
     ($(
         $(#[$meta:meta])*
-        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident)?;
+        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
     )+) => {
         $(
             $(#[$meta])*
             #[must_use]
             $vis fn $field(mut self, $arg: $ty) -> Self {
-                self.$field = setters!(@store $($wrap)? $arg);
+                self.$field = setters!(@store $($wrap $(($floor))?)? $arg);
                 self
             }
         )+
@@ -82,6 +83,7 @@ macro_rules! setters {
     (@store $arg:ident) => { $arg };
     (@store Some $arg:ident) => { Some($arg) };
     (@store into $arg:ident) => { $arg.into() };
+    (@store max($floor:expr) $arg:ident) => { $arg.max($floor) };
 }
 
 /// The error of a configuration type's `validate`: the key at fault and why, displayed as
