@@ -13,6 +13,7 @@ use crate::common::{Key, lone_string, parse_keys, syntax_as};
 const KEYS: &[&str] = &["name", "outcome", "objective", "span"];
 
 /// The checked arguments: the explicit operation name and the outcome classifier, if any.
+#[derive(Default)]
 pub(crate) struct Perf {
     pub(crate) name: Option<LitStr>,
     /// `fn(&T) -> coord::Outcome`, called on every return value.
@@ -30,12 +31,7 @@ impl Perf {
 
     fn parse_inner(input: ParseStream) -> syn::Result<Self> {
         if input.is_empty() {
-            return Ok(Self {
-                name: None,
-                outcome: None,
-                objective: None,
-                span: false,
-            });
+            return Ok(Self::default());
         }
         let alone = "#[track_performance] takes one name: `#[track_performance(\"name\")]`, or keys: `#[track_performance(name = \"name\", outcome = path::to::classify)]`";
         let lone = lone_string(input, alone, |name| {
@@ -50,30 +46,23 @@ impl Perf {
         if lone.is_some() {
             return Ok(Self {
                 name: lone,
-                outcome: None,
-                objective: None,
-                span: false,
+                ..Self::default()
             });
         }
-        let (mut name, mut outcome, mut objective, mut span) = (None, None, None, false);
+        let mut perf = Self::default();
         parse_keys("track_performance", KEYS, input.parse()?, |key| {
             match key.name.as_str() {
-                "outcome" => outcome = Some(key.path("path::to::classify")?),
-                "objective" => objective = Some(objective_key(key)?),
-                "span" => span = span_key(key)?,
-                _ => name = Some(key.name("\"shop.checkout\"")?),
+                "outcome" => perf.outcome = Some(key.path("path::to::classify")?),
+                "objective" => perf.objective = Some(objective_key(key)?),
+                "span" => perf.span = span_key(key)?,
+                _ => perf.name = Some(key.name("\"shop.checkout\"")?),
             }
             Ok(())
         })
         .map_err(syntax_as(
             "#[track_performance] expects an operation name or keys: `#[track_performance(\"name\")]` or `#[track_performance(name = \"name\", outcome = path::to::classify)]`",
         ))?;
-        Ok(Self {
-            name,
-            outcome,
-            objective,
-            span,
-        })
+        Ok(perf)
     }
 }
 

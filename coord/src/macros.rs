@@ -53,7 +53,8 @@ macro_rules! named_enum {
 
 /// Builder setters of a configuration type: each `pub fn field(arg: T);` sets the field of the
 /// same name to `arg` and returns the value, `#[must_use]`. `= Some` stores `Some(arg)`,
-/// `= into` stores `arg.into()`. Each keeps its own doc comment.
+/// `= into` stores `arg.into()`, `= max(floor)` stores `arg.max(floor)`. Each keeps its own
+/// doc comment.
 ///
 /// ```text
 /// impl BulkheadConfig {
@@ -68,13 +69,13 @@ macro_rules! named_enum {
 macro_rules! setters {
     ($(
         $(#[$meta:meta])*
-        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident)?;
+        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
     )+) => {
         $(
             $(#[$meta])*
             #[must_use]
             $vis fn $field(mut self, $arg: $ty) -> Self {
-                self.$field = setters!(@store $($wrap)? $arg);
+                self.$field = setters!(@store $($wrap $(($floor))?)? $arg);
                 self
             }
         )+
@@ -82,6 +83,7 @@ macro_rules! setters {
     (@store $arg:ident) => { $arg };
     (@store Some $arg:ident) => { Some($arg) };
     (@store into $arg:ident) => { $arg.into() };
+    (@store max($floor:expr) $arg:ident) => { $arg.max($floor) };
 }
 
 /// The error of a configuration type's `validate`: the key at fault and why, displayed as
@@ -120,5 +122,24 @@ macro_rules! config_error {
         }
 
         impl ::std::error::Error for $name {}
+    };
+}
+
+/// `Debug` for a mechanism with a `name` field: the type's name, `name`, then each listed field
+/// read by the method given (the rest is state that reads as noise, hence `..`).
+///
+/// ```text
+/// named_debug!(CircuitBreaker { state: state() });
+/// ```
+macro_rules! named_debug {
+    ($type:ident { $($field:ident: $method:ident()),+ $(,)? }) => {
+        impl ::std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct(stringify!($type))
+                    .field("name", &self.name)
+                    $(.field(stringify!($field), &self.$method()))+
+                    .finish_non_exhaustive()
+            }
+        }
     };
 }

@@ -84,6 +84,12 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
     let operation = names::of_site(ids);
     let timeouts = &ids.timeouts;
     let count = quote!(::core::option::Option::Some(#timeouts.get(#operation)));
+    // The whole call's and each attempt's time limit, counted under the operation's name.
+    let time_limit = |limit| {
+        let limit = duration_tokens(limit);
+        let at = checked.span(Layer::Timeout);
+        quote_spanned!(at=> ::coord::__private::TimeLimit::new(#limit, #count))
+    };
     let mut steps = TokenStream::new();
     if let Some(perf) = &checked.perf {
         steps.extend(step(
@@ -100,12 +106,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
         steps.extend(step(recover, fallback_layer(&fallback.path, sig)));
     }
     if let Some((total, _)) = checked.timeout.as_ref().and_then(|t| t.total) {
-        let total = duration_tokens(total);
-        let at = checked.span(Layer::Timeout);
-        steps.extend(step(
-            "total",
-            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#total, #count)),
-        ));
+        steps.extend(step("total", time_limit(total)));
     }
     if checked.retry.is_some() {
         steps.extend(retry_step(checked, sig, ids));
@@ -122,12 +123,7 @@ pub(super) fn layers(checked: &Checked, sig: &Signature, ids: &Idents) -> TokenS
         steps.extend(step("gate", guard.gate(checked.span(*layer), &operation)));
     }
     if let Some((attempt, _)) = checked.timeout.as_ref().and_then(|t| t.attempt) {
-        let attempt = duration_tokens(attempt);
-        let at = checked.span(Layer::Timeout);
-        steps.extend(step(
-            "attempt",
-            quote_spanned!(at=> ::coord::__private::TimeLimit::new(#attempt, #count)),
-        ));
+        steps.extend(step("attempt", time_limit(attempt)));
     }
     steps
 }

@@ -50,7 +50,6 @@ mod sync {
     pub(crate) use std::sync::atomic::{AtomicU64, Ordering};
 }
 
-use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
@@ -105,14 +104,7 @@ pub struct CircuitBreaker {
     config: RwLock<BreakerConfig>,
 }
 
-impl fmt::Debug for CircuitBreaker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CircuitBreaker")
-            .field("name", &self.name)
-            .field("state", &self.state())
-            .finish_non_exhaustive()
-    }
-}
+named_debug!(CircuitBreaker { state: state() });
 
 impl CircuitBreaker {
     /// A breaker not in the registry (reports do not list it).

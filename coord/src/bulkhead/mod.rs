@@ -238,15 +238,10 @@ pub struct Bulkhead {
 #[repr(align(128))]
 struct Padded<T>(T);
 
-impl fmt::Debug for Bulkhead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Bulkhead")
-            .field("name", &self.name)
-            .field("in_flight", &self.in_flight())
-            .field("max_concurrent", &self.max_concurrent())
-            .finish_non_exhaustive()
-    }
-}
+named_debug!(Bulkhead {
+    in_flight: in_flight(),
+    max_concurrent: max_concurrent(),
+});
 
 impl Bulkhead {
     /// A bulkhead of its own, outside the registry.

@@ -27,7 +27,6 @@ mod race;
 mod registry;
 pub(crate) mod section;
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -171,14 +170,7 @@ pub struct Hedge {
     denied: AtomicU64,
 }
 
-impl fmt::Debug for Hedge {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Hedge")
-            .field("name", &self.name)
-            .field("config", &self.config())
-            .finish_non_exhaustive()
-    }
-}
+named_debug!(Hedge { config: config() });
 
 /// The latest latencies, in a ring.
 #[derive(Debug, Default)]

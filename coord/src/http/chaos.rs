@@ -8,11 +8,11 @@ use std::future::poll_fn;
 use std::pin::pin;
 
 use hyper::body::{Body as HttpBody, Bytes};
-use hyper::header::{ALLOW, CONTENT_LENGTH, HeaderValue};
+use hyper::header::CONTENT_LENGTH;
 use hyper::{Method, StatusCode};
 
 use super::csp;
-use super::routes::{Refusal, Reply, Request, Routes, reply, text};
+use super::routes::{Refusal, Reply, Request, Routes, method_not_allowed, reply, text};
 use crate::chaos::file::ChaosModel;
 
 /// The route's path.
@@ -47,16 +47,10 @@ impl Routes {
                 Method::GET | Method::HEAD => listing(StatusCode::OK),
                 Method::DELETE => disarm(request),
                 Method::POST => arm(request, body).await,
-                _ => {
-                    let mut answer = text(
-                        StatusCode::METHOD_NOT_ALLOWED,
-                        format!("{PATH} answers GET, POST and DELETE\n"),
-                    );
-                    answer
-                        .headers_mut()
-                        .insert(ALLOW, HeaderValue::from_static("GET, HEAD, POST, DELETE"));
-                    answer
-                }
+                _ => method_not_allowed(
+                    format!("{PATH} answers GET, POST and DELETE\n"),
+                    "GET, HEAD, POST, DELETE",
+                ),
             },
         };
         csp::secure(answer.headers_mut(), false);

@@ -88,78 +88,53 @@ impl Default for ServeConfig {
 }
 
 impl ServeConfig {
-    /// How long one request may take, from its complete head to the last byte of its answer
-    /// handed to the network: a client that stops reading its answer loses the connection when
-    /// this passes. Default 10 s; at least 1 ms.
-    pub fn request_timeout(mut self, timeout: Duration) -> Self {
-        self.request_timeout = timeout.max(MIN_TIMEOUT);
-        self
-    }
+    setters! {
+        /// How long one request may take, from its complete head to the last byte of its answer
+        /// handed to the network: a client that stops reading its answer loses the connection when
+        /// this passes. Default 10 s; at least 1 ms.
+        pub fn request_timeout(timeout: Duration) = max(MIN_TIMEOUT);
 
-    /// How long a new connection may take to send its first complete request head. Default
-    /// 5 s; at least 1 ms.
-    pub fn header_timeout(mut self, timeout: Duration) -> Self {
-        self.header_timeout = timeout.max(MIN_TIMEOUT);
-        self
-    }
+        /// How long a new connection may take to send its first complete request head. Default
+        /// 5 s; at least 1 ms.
+        pub fn header_timeout(timeout: Duration) = max(MIN_TIMEOUT);
 
-    /// How long a keep-alive connection may stay open after an answer without sending the
-    /// next complete request head. Default 30 s (Prometheus scrapes every 15 s by default and
-    /// keeps its connection); at least 1 ms.
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout.max(MIN_TIMEOUT);
-        self
-    }
+        /// How long a keep-alive connection may stay open after an answer without sending the
+        /// next complete request head. Default 30 s (Prometheus scrapes every 15 s by default and
+        /// keeps its connection); at least 1 ms.
+        pub fn idle_timeout(timeout: Duration) = max(MIN_TIMEOUT);
 
-    /// Connections served at once. Past this, up to
-    /// [`probe_connections`](Self::probe_connections) more are accepted for the health probe
-    /// only, and every other new connection is answered `503 Service Unavailable` with
-    /// `Retry-After` at once and closed. Default 256; at least 1.
-    pub fn max_connections(mut self, max: usize) -> Self {
-        self.max_connections = max.max(1);
-        self
-    }
+        /// Connections served at once. Past this, up to
+        /// [`probe_connections`](Self::probe_connections) more are accepted for the health probe
+        /// only, and every other new connection is answered `503 Service Unavailable` with
+        /// `Retry-After` at once and closed. Default 256; at least 1.
+        pub fn max_connections(max: usize) = max(1);
 
-    /// Connections kept for the health probe (`/health`) once
-    /// [`max_connections`](Self::max_connections) are open: each answers one request, and
-    /// any other route gets `503` with `Retry-After`. Such a connection must send its request
-    /// head within 1 s (or the [header time-out](Self::header_timeout) if shorter), so silent
-    /// sockets cannot hold these slots long. Default 8; 0 keeps none.
-    pub fn probe_connections(mut self, count: usize) -> Self {
-        self.probe_connections = count;
-        self
-    }
+        /// Connections kept for the health probe (`/health`) once
+        /// [`max_connections`](Self::max_connections) are open: each answers one request, and
+        /// any other route gets `503` with `Retry-After`. Such a connection must send its request
+        /// head within 1 s (or the [header time-out](Self::header_timeout) if shorter), so silent
+        /// sockets cannot hold these slots long. Default 8; 0 keeps none.
+        pub fn probe_connections(count: usize);
 
-    /// Requests answered on one connection; the last answer carries `Connection: close`.
-    /// Default 1,000; at least 1.
-    pub fn max_requests_per_connection(mut self, max: usize) -> Self {
-        self.max_requests_per_connection = max.max(1);
-        self
-    }
+        /// Requests answered on one connection; the last answer carries `Connection: close`.
+        /// Default 1,000; at least 1.
+        pub fn max_requests_per_connection(max: usize) = max(1);
 
-    /// Pipelined requests answered back to back on one connection: requests that were
-    /// already sent while an earlier answer was being written. The answer that reaches the
-    /// cap carries `Connection: close`, so a client that pipelines without reading gets at
-    /// most this many answers. Default 16; at least 1.
-    pub fn max_pipelined(mut self, max: usize) -> Self {
-        self.max_pipelined = max.max(1);
-        self
-    }
+        /// Pipelined requests answered back to back on one connection: requests that were
+        /// already sent while an earlier answer was being written. The answer that reaches the
+        /// cap carries `Connection: close`, so a client that pipelines without reading gets at
+        /// most this many answers. Default 16; at least 1.
+        pub fn max_pipelined(max: usize) = max(1);
 
-    /// `/metrics` and `/report.json` answers built or being sent at once (each holds one
-    /// rendering of every registry in memory); past this, such requests get `503` with
-    /// `Retry-After` at once. The health probe and the dashboard page are not counted.
-    /// Default 16; at least 1.
-    pub fn max_concurrent_reports(mut self, max: usize) -> Self {
-        self.max_concurrent_reports = max.max(1);
-        self
-    }
+        /// `/metrics` and `/report.json` answers built or being sent at once (each holds one
+        /// rendering of every registry in memory); past this, such requests get `503` with
+        /// `Retry-After` at once. The health probe and the dashboard page are not counted.
+        /// Default 16; at least 1.
+        pub fn max_concurrent_reports(max: usize) = max(1);
 
-    /// The `Retry-After` of every `503` the limits answer (whole seconds, at least 1).
-    /// Default 1 s.
-    pub fn retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = after;
-        self
+        /// The `Retry-After` of every `503` the limits answer (whole seconds, at least 1).
+        /// Default 1 s.
+        pub fn retry_after(after: Duration);
     }
 
     /// Requires `Authorization: Bearer <token>` on every route but the health probe (see

@@ -247,14 +247,7 @@ impl Routes {
                 return self.get(route, request.headers).await;
             }
             Ok(Some(_)) => {
-                let mut answer = text(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!("{path} answers GET and HEAD only\n"),
-                );
-                answer
-                    .headers_mut()
-                    .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
-                answer
+                method_not_allowed(format!("{path} answers GET and HEAD only\n"), "GET, HEAD")
             }
             Ok(None) => text(StatusCode::NOT_FOUND, format!("no route {path}\n")),
             Err(refusal) => return refusal.answer(),
@@ -423,6 +416,15 @@ fn live() -> Reply {
 
 pub(super) fn text(status: StatusCode, body: String) -> Reply {
     reply(status, "text/plain; charset=utf-8", body.into())
+}
+
+/// `405 Method Not Allowed`, saying why in `body`, with the methods the route answers in `Allow`.
+pub(super) fn method_not_allowed(body: String, allow: &'static str) -> Reply {
+    let mut answer = text(StatusCode::METHOD_NOT_ALLOWED, body);
+    answer
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
+    answer
 }
 
 pub(super) fn reply(status: StatusCode, content_type: &'static str, body: Bytes) -> Reply {

@@ -357,55 +357,58 @@ mod tests {
     #[test]
     fn each_kind_of_bad_value_names_its_variable() {
         use EnvErrorKind::*;
-        assert_eq!(
-            refused(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", UnsupportedProtocol)
-        );
-        assert_eq!(
-            refused(&[("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "udp")]),
-            ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", UnsupportedProtocol)
-        );
-        for url in [
-            "localhost:4318",
-            "https://collector:4318",
-            "http://",
-            "http://h:99999",
-            "http://u@h",
-        ] {
-            assert_eq!(
-                refused(&[("OTEL_EXPORTER_OTLP_ENDPOINT", url)]),
-                ("OTEL_EXPORTER_OTLP_ENDPOINT", NotAnHttpUrl),
-                "{url}"
-            );
-        }
-        assert_eq!(
-            refused(&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "ftp://x")]),
-            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", NotAnHttpUrl)
-        );
-        for ms in ["abc", "0", "-5", "1.5"] {
-            assert_eq!(
-                refused(&[("OTEL_EXPORTER_OTLP_TIMEOUT", ms)]),
-                ("OTEL_EXPORTER_OTLP_TIMEOUT", NotMilliseconds),
-                "{ms}"
-            );
-        }
-        assert_eq!(
-            refused(&[("OTEL_METRIC_EXPORT_INTERVAL", "1m")]),
-            ("OTEL_METRIC_EXPORT_INTERVAL", NotMilliseconds)
-        );
-        for list in ["novalue", "=v", "k=%zz", "k=%ff"] {
-            assert_eq!(
-                refused(&[("OTEL_RESOURCE_ATTRIBUTES", list)]),
-                ("OTEL_RESOURCE_ATTRIBUTES", NotAKeyValueList),
-                "{list}"
-            );
-        }
-        for list in ["a=1,b", "bad key=1", "k=line%0Abreak"] {
-            assert_eq!(
-                refused(&[("OTEL_EXPORTER_OTLP_HEADERS", list)]),
-                ("OTEL_EXPORTER_OTLP_HEADERS", NotAKeyValueList),
-                "{list}"
-            );
+        let cases: &[(&str, &[&str], EnvErrorKind)] = &[
+            (
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+                &["http/json"],
+                UnsupportedProtocol,
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+                &["udp"],
+                UnsupportedProtocol,
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                &[
+                    "localhost:4318",
+                    "https://collector:4318",
+                    "http://",
+                    "http://h:99999",
+                    "http://u@h",
+                ],
+                NotAnHttpUrl,
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                &["ftp://x"],
+                NotAnHttpUrl,
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_TIMEOUT",
+                &["abc", "0", "-5", "1.5"],
+                NotMilliseconds,
+            ),
+            ("OTEL_METRIC_EXPORT_INTERVAL", &["1m"], NotMilliseconds),
+            (
+                "OTEL_RESOURCE_ATTRIBUTES",
+                &["novalue", "=v", "k=%zz", "k=%ff"],
+                NotAKeyValueList,
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                &["a=1,b", "bad key=1", "k=line%0Abreak"],
+                NotAKeyValueList,
+            ),
+        ];
+        for &(variable, values, kind) in cases {
+            for value in values {
+                assert_eq!(
+                    refused(&[(variable, value)]),
+                    (variable, kind),
+                    "{variable}={value}"
+                );
+            }
         }
     }
 

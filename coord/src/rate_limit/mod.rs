@@ -22,7 +22,6 @@
 //! assert!(limited.retry_after() <= Duration::from_millis(100));
 //! ```
 
-use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed};
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -212,14 +211,7 @@ impl AtomicU64Pair {
     }
 }
 
-impl fmt::Debug for RateLimiter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RateLimiter")
-            .field("name", &self.name)
-            .field("config", &self.config())
-            .finish_non_exhaustive()
-    }
-}
+named_debug!(RateLimiter { config: config() });
 
 impl RateLimiter {
     /// A rate limiter of its own, outside the registry, on the real clock.

@@ -77,14 +77,7 @@ pub struct KeyedBreakers {
     names: Mutex<HashSet<Arc<str>>>,
 }
 
-impl fmt::Debug for KeyedBreakers {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyedBreakers")
-            .field("name", &self.name)
-            .field("keys", &self.len())
-            .finish_non_exhaustive()
-    }
-}
+named_debug!(KeyedBreakers { keys: len() });
 
 /// A keyed group's numbers, for reports.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
