@@ -243,7 +243,7 @@ impl<T: Configurable> Capped<T> {
     {
         self.find(name).unwrap_or_else(|| {
             self.get_with(name, config).unwrap_or_else(|error| {
-                tracing::error!(name, %error, "invalid {} configuration ignored", self.kind);
+                tracing::error!(target: "coord::config", registry = self.kind, name, %error, "invalid {} configuration ignored", self.kind);
                 self.get(name)
             })
         })

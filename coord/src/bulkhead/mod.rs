@@ -25,7 +25,7 @@
 mod adaptive;
 pub(crate) mod file;
 pub(crate) mod layer;
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod section;
 mod wait;
 

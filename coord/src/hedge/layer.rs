@@ -22,10 +22,6 @@ impl SiteLayer for Hedge {
     }
 }
 
-/// The hedge of a tower layer's operation (see `for_layer`).
-#[cfg(feature = "tower")]
-pub(crate) use super::registry::for_layer as resolve;
-
 /// The operation of a hedged stack: a hedge and what makes one attempt (a closure returning
 /// a future that owns what it needs, so that attempts can run side by side).
 ///

@@ -24,7 +24,7 @@
 pub(crate) mod file;
 pub(crate) mod layer;
 mod race;
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod section;
 
 use std::future::Future;

@@ -33,7 +33,7 @@ mod clock;
 mod config;
 pub(crate) mod file;
 pub(crate) mod layer;
-mod registry;
+pub(crate) mod registry;
 pub(crate) mod section;
 pub mod shared;
 

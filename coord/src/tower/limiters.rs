@@ -27,22 +27,10 @@ impl Limiters {
     /// file's, or another user's) keeps its configuration.
     pub(super) fn resolve(settings: &Settings) -> Self {
         let name = &*settings.name;
-        let rate = settings.rate_limit.clone().map(|config| {
-            rate_limit::find(name).unwrap_or_else(|| {
-                rate_limit::rate_limiter_with(name, config).unwrap_or_else(|error| {
-                    tracing::error!(target: "coord::tower", rate_limiter = name, %error, "invalid rate limit configuration ignored");
-                    rate_limit::rate_limiter(name)
-                })
-            })
-        });
-        let bulkhead = settings.bulkhead.clone().map(|config| {
-            bulkhead::find(name).unwrap_or_else(|| {
-                bulkhead::bulkhead_with(name, config).unwrap_or_else(|error| {
-                    tracing::error!(target: "coord::tower", bulkhead = name, %error, "invalid bulkhead configuration ignored");
-                    bulkhead::bulkhead(name)
-                })
-            })
-        });
+        let rate = (settings.rate_limit.clone())
+            .map(|config| rate_limit::registry::for_layer(name, config));
+        let bulkhead =
+            (settings.bulkhead.clone()).map(|config| bulkhead::registry::for_layer(name, config));
         Self { rate, bulkhead }
     }
 

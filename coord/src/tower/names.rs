@@ -197,7 +197,7 @@ impl Shared {
                 .and_then(|policy| policy.bound_budget(&s.name).cloned()),
             hedge: s
                 .hedge
-                .map(|config| crate::hedge::layer::resolve(&name, config)),
+                .map(|config| crate::hedge::registry::for_layer(&name, config)),
             recorder: RowRecorder::new(Severity::Medium),
             route: None,
             name,
