@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use coord::{
-    BreakerConfig, BreakerState, ErrorHandler, RetryPolicy, circuit_breaker, retry,
+    BreakerConfig, BreakerState, ErrorHandler, RetryPolicy, circuit_breaker, fallback, retry,
     track_performance,
 };
 
@@ -210,4 +210,43 @@ fn a_call_site_does_not_reconfigure_an_existing_breaker() {
             .minimum_calls,
         3
     );
+}
+
+static FRAGMENT_BODY: AtomicU32 = AtomicU32::new(0);
+
+fn recover_fragment(_: support::LayerError) -> Result<u32, support::LayerError> {
+    Ok(7)
+}
+
+/// Declares a guarded function from a user's own macro: every attribute value arrives through a
+/// `macro_rules!` fragment (`literal`, `expr`, `path`), which wraps it in an invisible group.
+macro_rules! guarded {
+    ($fn:ident, $name:literal, $rate:literal, $retries:expr, $recover:path) => {
+        #[track_performance($name)]
+        #[fallback($recover)]
+        #[retry(max_retries = $retries, base_delay = "0ms", jitter = "none")]
+        #[coord::rate_limit(name = $name, rate = $rate, per = "1s")]
+        fn $fn() -> Result<u32, support::LayerError> {
+            FRAGMENT_BODY.fetch_add(1, Ordering::SeqCst);
+            Err(support::LayerError::Down)
+        }
+    };
+}
+
+guarded!(
+    through_fragments,
+    "compose.fragments",
+    1000,
+    2,
+    recover_fragment
+);
+
+#[test]
+fn attribute_values_pass_through_macro_rules_fragments() {
+    assert_eq!(through_fragments(), Ok(7));
+    // One call and two retries, then the fallback: every value was read as written.
+    assert_eq!(FRAGMENT_BODY.load(Ordering::SeqCst), 3);
+    let stats = coord::operation("compose.fragments").expect("tracked under the literal's name");
+    assert_eq!(stats.calls, 1);
+    assert!(coord::rate_limit::find("compose.fragments").is_some());
 }

@@ -12,6 +12,15 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Lit, LitStr, Path, ReturnType, Signature};
 
+/// The expression inside the invisible groups a `macro_rules!` fragment (`$name:literal`,
+/// `$f:path`, `$e:expr`) arrives in, so a value passed through a user's macro reads as written.
+pub(crate) fn ungroup(mut expr: syn::Expr) -> syn::Expr {
+    while let syn::Expr::Group(group) = expr {
+        expr = *group.expr;
+    }
+    expr
+}
+
 /// Collects errors so that one compile shows every mistake (serde_derive's `Ctxt`).
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);
@@ -91,13 +100,7 @@ impl<'a, 'm> Key<'a, 'm> {
             .value_like(example)?
             .parse()
             .map_err(|e| self.error(e.span(), format!("expects {expected}, like `{example}`")))?;
-        // A literal passed through a `macro_rules!` fragment (`$name:literal`, `$n:expr`)
-        // arrives in an invisible group: look inside it.
-        let mut expr = expr;
-        while let syn::Expr::Group(group) = expr {
-            expr = *group.expr;
-        }
-        match expr {
+        match ungroup(expr) {
             syn::Expr::Lit(lit) => Ok(lit.lit),
             other => Err(self.error(
                 other.span(),
@@ -192,7 +195,7 @@ impl<'a, 'm> Key<'a, 'm> {
                 format!("expects a path to a function, like `{example}`"),
             )
         })?;
-        match expr {
+        match ungroup(expr) {
             syn::Expr::Path(path) if path.qself.is_none() => Ok(path.path),
             other => Err(self.error(
                 other.span(),

@@ -21,7 +21,7 @@ impl FallbackArgs {
                 let expr: syn::Expr = input
                     .parse()
                     .map_err(|e| syn::Error::new(e.span(), usage))?;
-                let path = match expr {
+                let path = match crate::common::ungroup(expr) {
                     syn::Expr::Path(path) if path.qself.is_none() => path.path,
                     other => return Err(syn::Error::new_spanned(other, usage)),
                 };
