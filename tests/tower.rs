@@ -576,3 +576,25 @@ async fn a_hedge_answers_for_a_hung_request_and_the_loser_is_dropped() {
             .is_err()
     );
 }
+
+/// A retried call's boxed future does not carry a hedge's race: a layer without a hedge pays
+/// for the retry loop only (the two calls are separate futures, boxed apart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_call_future_is_smaller_than_a_hedged_one() {
+    let addr = serve(flaky(0, Arc::new(AtomicUsize::new(0)))).await;
+    let policy = || RetryPolicy::constant(1, Duration::from_millis(1));
+    let retried = CoordLayer::new("tower_t.size_retried").retry(policy());
+    let hedged = CoordLayer::new("tower_t.size_hedged")
+        .retry(policy())
+        .hedge(coord::HedgeConfig::after(Duration::from_millis(50)));
+    let mut retried = tower_layer::Layer::layer(&retried, client());
+    let mut hedged = tower_layer::Layer::layer(&hedged, client());
+    poll_fn(|cx| retried.poll_ready(cx)).await.unwrap();
+    poll_fn(|cx| hedged.poll_ready(cx)).await.unwrap();
+    let retried_call = retried.call(get_request(addr, "/flaky"));
+    let hedged_call = hedged.call(get_request(addr, "/flaky"));
+    let (small, large) = (size_of_val(&*retried_call), size_of_val(&*hedged_call));
+    assert!(small < large, "retried {small} B, hedged {large} B");
+    assert_eq!(retried_call.await.unwrap().status(), StatusCode::OK);
+    assert_eq!(hedged_call.await.unwrap().status(), StatusCode::OK);
+}
