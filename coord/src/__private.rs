@@ -84,8 +84,8 @@ use crate::retry::layer::Describe;
 use crate::semconv::ErrorType;
 
 pub use crate::__drive_async as drive_async;
-// The macro's cached operation site; the benches build one by hand to time the recorder alone.
 pub use crate::breaker::layer::{BreakerGate, BreakerReturn, FromCircuitOpen};
+/// The macro's cached operation site (the benches build one by hand to time the recorder alone).
 pub use crate::doors::sites::OperationSite;
 
 pub use crate::fallback::{Fallback, FallbackFn, Pick, PickAsync, PickSync};

@@ -12,7 +12,7 @@ use crate::{mechanisms, report};
 /// Every mechanism's families in the order of the list, then the report's own. The integration
 /// test `tests/otel.rs` checks that a workload using every mechanism exposes no family missing
 /// here. A new `outcome` value of a family needs nothing (samples are read from the
-/// exposition); a new family needs its line in its section's `FAMILIES`.
+/// exposition); a new family needs its name in its mechanism's `families:` entry of `mechanisms.rs`.
 pub(crate) static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
     mechanisms::FAMILIES
         .iter()

@@ -148,8 +148,9 @@ pub fn view(instrument: &Instrument) -> Option<Stream> {
         .ok()
 }
 
-/// The name and unit of every instrument [`register`] creates, in the order of the Prometheus
-/// exposition (a family appears in an export once it has a sample).
+/// The name and unit of every instrument [`register`] creates: each mechanism's families in
+/// the order of coord's mechanism list, then the report's own (a family appears in an export
+/// once it has a sample).
 pub fn instruments() -> impl Iterator<Item = (&'static str, &'static str)> {
     FAMILIES.iter().map(|m| (otel_name(m.name), m.unit()))
 }

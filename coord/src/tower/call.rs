@@ -338,7 +338,7 @@ where
     // service and request and borrows only what outlives the call.
     let template = inner.clone();
     let mut readied = Some(inner);
-    let shared = &retries;
+    let retries_ref = &retries;
     let body = move || {
         let fresh = readied.is_none();
         let mut service = readied.take().unwrap_or_else(|| template.clone());
@@ -348,7 +348,7 @@ where
                 return Err(Failed::Error(Error::Inner(error)));
             }
             let out = classify(failure, service.call(request).await);
-            shared.hold_back(&out);
+            retries_ref.hold_back(&out);
             out
         }
     };
@@ -373,6 +373,8 @@ where
 }
 
 /// How a retried call's failure is described in the error report: bounded text.
-fn describe<M, ResB, E: fmt::Display>(_: M) -> fn(&Failed<Response<ResB>, E>) -> String {
+fn describe<ResB, E: fmt::Display>(
+    _: crate::retry::layer::Describe<Failed<Response<ResB>, E>>,
+) -> fn(&Failed<Response<ResB>, E>) -> String {
     bounded_message
 }

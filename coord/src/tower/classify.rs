@@ -18,7 +18,8 @@ pub const DEFAULT_STATUS_RULE: StatusRule = StatusRule::DEFAULT.too_many_request
 /// HTTP equivalent) and, for a gRPC error, the error's name (`"gRPC UNAVAILABLE"`), so that what
 /// a failure is remembered and marked by is what was sent. A gRPC answer is an HTTP 200 with a
 /// `grpc-status` header (tonic's trailers-only response, which every error returned before the
-/// first message is); its header is read once per response.
+/// first message is); its header is read once when the stack classifies the response, and once
+/// more when the layer observes it (its span and HTTP duration).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Counted {
     /// The status the response counts as.
