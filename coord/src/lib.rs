@@ -162,7 +162,7 @@ pub use breaker::BreakerSnapshot;
 pub use bulkhead::{BulkheadAcquire, BulkheadPermit, BulkheadSnapshot, OwnedBulkheadPermit};
 pub use clock::{Clock, FakeClock, timer};
 pub use compose::error_report::ErrorReport;
-pub use compose::handler::{ErrorContext, ErrorHandler, NoBreaker};
+pub use doors::handler::{ErrorContext, ErrorHandler, NoBreaker};
 pub use doors::limits;
 pub use doors::{
     breaker, breaker_with, error_report, monitor, operation, report, reset, retry_policy, rules,

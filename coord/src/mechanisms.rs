@@ -21,7 +21,9 @@
 //!   of `coord::config::Loaded` that reports it;
 //! - `limits: { path::{...} }`: what `coord::limits` re-exports;
 //! - `generated: { path::{...} }`: what macro-generated code names (its layer, gate, site
-//!   configuration), re-exported by `coord::__private`.
+//!   configuration), re-exported by `coord::__private`;
+//! - `rejection: Type`: a gate's rejection, which an error coming out of an operation is
+//!   recognised as (load shed, never retried).
 
 use std::fmt;
 
@@ -51,6 +53,7 @@ macro_rules! mechanisms {
             $(file: $(#[$loaded_doc:meta])* $key:ident => $section:ty as $loaded:ident: $loaded_ty:ty,)?
             $(limits: { $($limits:tt)* },)?
             $(generated: { $($generated:tt)* },)?
+            $(rejection: $rejection:ty,)?
         }
     )*) => {
         /// Clears every mechanism's measurements and state, keeps configuration.
@@ -74,6 +77,16 @@ macro_rules! mechanisms {
         /// What `coord::limits` re-exports.
         pub mod caps {
             $($( pub use $($limits)*; )?)*
+        }
+
+        /// Whether `error` is a gate's rejection, by its type.
+        pub(crate) fn is_rejection(error: &dyn std::any::Any) -> bool {
+            false $($( || error.is::<$rejection>() )?)*
+        }
+
+        /// Whether `error` (one of a `source` chain) is a gate's rejection, by its type.
+        pub(crate) fn is_rejection_error(error: &(dyn std::error::Error + 'static)) -> bool {
+            false $($( || error.is::<$rejection>() )?)*
         }
 
         /// What `coord::__private` re-exports for macro-generated code.
@@ -309,6 +322,7 @@ mechanisms! {
         file: /** Names of the circuit breakers configured. */
             circuit_breakers => crate::breaker::file::BreakersFile as circuit_breakers: Vec<String>,
         limits: { crate::breaker::{DEFAULT_MAX_BREAKERS, max_breakers, set_max_breakers} },
+        rejection: crate::breaker::CircuitOpen,
     }
     errors {
         reset: crate::errors::reset_all,
@@ -352,6 +366,7 @@ mechanisms! {
         generated: {
             crate::bulkhead::{Bulkhead, BulkheadConfig, layer::{BulkheadGate, FromBulkheadFull}}
         },
+        rejection: crate::bulkhead::BulkheadFull,
     }
     hedge {
         reset: crate::hedge::reset_all,
@@ -384,6 +399,7 @@ mechanisms! {
         generated: {
             crate::rate_limit::{RateLimitConfig, RateLimiter, SharedConfig, layer::{FromRateLimited, RateAdmit, RateGate}}
         },
+        rejection: crate::rate_limit::RateLimited,
     }
     timeout {
         reset: crate::timeout::reset_timeouts,

@@ -1,6 +1,5 @@
 //! Composition: where the mechanisms meet. The retry loop records into the error registry
-//! ([`retry`]), [`ErrorHandler`](handler::ErrorHandler) runs operations through retry and a
-//! breaker, the error report joins errors and breakers, and the monitor's health score counts
+//! ([`retry`]), the error report joins errors and breakers, and the monitor's health score counts
 //! open breakers ([`health`]). The macros' one composed call lives beside this, in
 //! `crate::stack`.
 //!
@@ -8,7 +7,6 @@
 //! `stack` and the leaves; never to `report`, `config` or the doors.
 
 pub(crate) mod error_report;
-pub(crate) mod handler;
 pub(crate) mod health;
 pub(crate) mod objectives;
 pub(crate) mod retry;

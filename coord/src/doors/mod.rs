@@ -3,6 +3,7 @@
 //! the crate root. Only the doors load `COORD_CONFIG` ([`config::ensure_env_loaded`])
 //! before they reach a registry; the layers below never look upward for configuration.
 
+pub(crate) mod handler;
 pub mod limits;
 pub(crate) mod sites;
 

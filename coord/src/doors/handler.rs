@@ -9,14 +9,13 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::error_report::ErrorReport;
-use super::retry::{RowRecorder, bounded_message};
 use crate::breaker::layer::BreakerGate;
 use crate::breaker::{self, BreakerConfig, BreakerConfigError, CircuitBreaker, CircuitOpen};
-use crate::bulkhead::BulkheadFull;
+use crate::compose::error_report::ErrorReport;
+use crate::compose::retry::{RowRecorder, bounded_message};
 use crate::errors::{self, Severity};
 use crate::layer::{GateFor, Off};
-use crate::rate_limit::RateLimited;
+use crate::mechanisms;
 use crate::retry::layer::Retrier;
 use crate::retry::{RetryLoop, RetryPolicy};
 use crate::stack::Stack;
@@ -306,18 +305,15 @@ impl<B> ErrorHandler<B> {
             .resolved()
             .cloned()
             .or_else(|| errors::find_row(name));
-        super::error_report::operation_report(row.as_ref(), name)
+        crate::compose::error_report::operation_report(row.as_ref(), name)
     }
 }
 
 /// Whether `error` is one of coord's rejections (directly, or in a boxed error's source chain):
 /// see [`ErrorHandler`]'s "Rejections are not errors".
 fn is_rejection<E: 'static>(error: &E) -> bool {
-    fn rejection(error: &(dyn Error + 'static)) -> bool {
-        error.is::<CircuitOpen>() || error.is::<BulkheadFull>() || error.is::<RateLimited>()
-    }
     let any: &dyn Any = error;
-    if any.is::<CircuitOpen>() || any.is::<BulkheadFull>() || any.is::<RateLimited>() {
+    if mechanisms::is_rejection(any) {
         return true;
     }
     let boxed: Option<&(dyn Error + 'static)> =
@@ -329,7 +325,7 @@ fn is_rejection<E: 'static>(error: &E) -> bool {
     let mut next = boxed;
     for _ in 0..32 {
         match next {
-            Some(error) if rejection(error) => return true,
+            Some(error) if mechanisms::is_rejection_error(error) => return true,
             Some(error) => next = error.source(),
             None => return false,
         }
