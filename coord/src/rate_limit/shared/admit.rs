@@ -118,7 +118,6 @@ enum AdmitState {
     /// Waiting for the helper thread's answer, or for the deadline.
     Asking {
         slot: Arc<Slot>,
-        started: Instant,
         deadline: timer::Sleep,
     },
     /// Admitted; waiting for the reserved turn.
@@ -149,7 +148,6 @@ impl SharedAdmit {
                     match spawn_ask(&shared, &backend, max_wait, started, probe) {
                         Some(slot) => AdmitState::Asking {
                             slot,
-                            started,
                             // A little past the helper's own deadline: its answer (a time-out
                             // included) normally comes first.
                             deadline: timer::sleep(
@@ -158,8 +156,7 @@ impl SharedAdmit {
                         },
                         None => {
                             let verdict = shared.finish(
-                                Err(Failure::NotAsked("no helper thread")),
-                                started,
+                                Err(Failure::NotAsked("no helper thread, or its queue full")),
                                 max_wait,
                             );
                             settle(&shared, verdict)
@@ -222,11 +219,7 @@ impl Future for SharedAdmit {
         let this = self.get_mut();
         loop {
             match &mut this.state {
-                AdmitState::Asking {
-                    slot,
-                    started,
-                    deadline,
-                } => {
+                AdmitState::Asking { slot, deadline } => {
                     let answer = match slot.poll(cx) {
                         Some(answer) => answer,
                         None => {
@@ -236,7 +229,7 @@ impl Future for SharedAdmit {
                             slot.give_up()
                         }
                     };
-                    let verdict = this.shared.finish(answer, *started, this.max_wait);
+                    let verdict = this.shared.finish(answer, this.max_wait);
                     this.state = settle(&this.shared, verdict);
                 }
                 AdmitState::Turn(sleep) => {

@@ -63,6 +63,9 @@ pub(crate) enum Backend {}
 pub(crate) struct Grant {
     pub(crate) admitted: u64,
     pub(crate) wait_us: u64,
+    /// The round trip's own time, measured around it on the thread that made it: not the
+    /// time a job queued for a helper, so a busy process does not make Redis look slow.
+    pub(crate) rtt_nanos: u64,
 }
 
 /// Why a round trip gave no answer.
@@ -240,7 +243,7 @@ impl Shared {
             Some((backend, probe)) => {
                 let started = Instant::now();
                 let answer = self.ask_backend(backend, max_wait, started, probe);
-                self.finish(answer, started, max_wait)
+                self.finish(answer, max_wait)
             }
             None => self.fall_back(max_wait),
         }
@@ -265,7 +268,7 @@ impl Shared {
             Err(Failure::NoConnection) => {
                 match admit::spawn_ask(self, backend, max_wait, started, probe) {
                     Some(slot) => slot.wait(ask.deadline),
-                    None => Err(Failure::NotAsked("no helper thread")),
+                    None => Err(Failure::NotAsked("no helper thread, or its queue full")),
                 }
             }
             answer => answer,
@@ -290,13 +293,13 @@ impl Shared {
     }
 
     /// Turns an answer (or its absence) into a verdict, counting it.
-    fn finish(&self, answer: Result<Grant, Failure>, started: Instant, max_wait: u64) -> Verdict {
+    fn finish(&self, answer: Result<Grant, Failure>, max_wait: u64) -> Verdict {
         let stats = self.stats();
         match answer {
             Ok(grant) => {
                 stats.calls.fetch_add(1, Relaxed);
                 let _ = stats.latency_nanos.fetch_update(Relaxed, Relaxed, |t| {
-                    Some(t.saturating_add(crate::clock::saturating_nanos(started.elapsed())))
+                    Some(t.saturating_add(grant.rtt_nanos))
                 });
                 let wait = grant.wait_us.saturating_mul(1_000);
                 if grant.admitted == 0 {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicU32, AtomicU64};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,9 @@ const TIMEOUT_SLACK: Duration = Duration::from_millis(1);
 /// caps a process at one admission per round trip time; past it, callers queue until their
 /// timer books a healthy Redis as failed.
 const HELPERS: usize = 4;
+/// Round trips queued for the helpers at most: past it an async call is decided locally at
+/// once (a stalled Redis or name lookup must not grow the queue with every call).
+const QUEUE: usize = HELPERS * 64;
 
 /// Checks that `url` is one the `redis` crate can connect to, without connecting.
 pub(crate) fn check_url(url: &str) -> Result<(), String> {
@@ -63,7 +66,7 @@ pub(crate) struct Backend {
     failures: AtomicU32,
     script_loads: AtomicU64,
     /// The helper threads' queue; they end when it is dropped with the backend.
-    helpers: OnceLock<Option<Sender<Job>>>,
+    helpers: OnceLock<Option<SyncSender<Job>>>,
 }
 
 impl Backend {
@@ -198,7 +201,11 @@ impl Backend {
             None => return Err(Failure::NoConnection),
         };
         let result = conn.and_then(|mut conn| {
-            let result = self.eval_on(&mut conn, ask);
+            let sent = Instant::now();
+            let result = (self.eval_on(&mut conn, ask)).map(|grant| Grant {
+                rtt_nanos: crate::clock::saturating_nanos(sent.elapsed()),
+                ..grant
+            });
             // A time-out or broken pipe leaves the connection mid-reply: never reuse it.
             if result.is_ok() {
                 self.give(conn);
@@ -242,6 +249,7 @@ impl Backend {
         Ok(Grant {
             admitted: u64::try_from(admitted).unwrap_or(0),
             wait_us: u64::try_from(wait_us).unwrap_or(0),
+            rtt_nanos: 0,
         })
     }
 
@@ -275,10 +283,10 @@ impl Backend {
     }
 
     /// Runs `job` on one of the backend's helper threads (started on first use); `false` if
-    /// there is none (no thread could be started).
+    /// there is none (no thread could be started) or the queue is full.
     pub(crate) fn spawn(&self, job: Job) -> bool {
         let helpers = self.helpers.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel::<Job>();
+            let (sender, receiver) = mpsc::sync_channel::<Job>(QUEUE);
             let receiver = Arc::new(Mutex::new(receiver));
             let started = (0..HELPERS)
                 .filter(|_| {
@@ -293,7 +301,7 @@ impl Backend {
         });
         helpers
             .as_ref()
-            .is_some_and(|sender| sender.send(job).is_ok())
+            .is_some_and(|sender| sender.try_send(job).is_ok())
     }
 }
 
