@@ -349,6 +349,13 @@ impl Gate for RetryAfter<'_> {
     }
 
     fn ignore(&self, (): ()) {}
+
+    /// A hedge does not start while a `Retry-After` holds the next attempt back: it would
+    /// wait inside the race, and take the hold the next retry must honour.
+    #[inline]
+    fn may_admit(&self) -> bool {
+        !self.not_before.armed.load(Acquire)
+    }
 }
 
 impl<Out> GateFor<Out> for RetryAfter<'_> {
@@ -373,5 +380,25 @@ impl Future for RetryAfterWait {
             None => Poll::Ready(Ok(())),
             Some(wait) => wait.as_mut().poll(cx).map(Ok),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_after_hold_holds_hedges_back_until_an_attempt_takes_it() {
+        let not_before = NotBefore::default();
+        let clock = Clock::system();
+        let gate = RetryAfter {
+            not_before: &not_before,
+            clock: &clock,
+        };
+        assert!(gate.may_admit());
+        not_before.set(clock.now());
+        assert!(!gate.may_admit(), "a hedge would wait inside the race");
+        gate.admit().unwrap();
+        assert!(gate.may_admit(), "the attempt took the hold");
     }
 }
