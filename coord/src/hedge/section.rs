@@ -6,8 +6,11 @@ use crate::contract::RowSection;
 use crate::contract::exposition::{Family, PerRow};
 use crate::contract::table::{self, Align::Left, Align::Right, Column};
 
-pub(crate) const CALLS_TOTAL: Family =
-    Family::counter("coord_hedge_calls_total", "{call}", "Calls each hedge ran.");
+pub(crate) const CALLS_TOTAL: Family = Family::counter(
+    "coord_hedge_calls_total",
+    "{call}",
+    "Races each hedge ran: one per call, or one per attempt of a retried call.",
+);
 pub(crate) const STARTED_TOTAL: Family = Family::counter(
     "coord_hedge_started_total",
     "{attempt}",
@@ -16,7 +19,7 @@ pub(crate) const STARTED_TOTAL: Family = Family::counter(
 pub(crate) const WON_TOTAL: Family = Family::counter(
     "coord_hedge_won_total",
     "{call}",
-    "Calls an extra attempt answered first.",
+    "Races an extra attempt answered first.",
 );
 pub(crate) const DENIED_TOTAL: Family = Family::counter(
     "coord_hedge_denied_total",
