@@ -168,21 +168,30 @@ impl Shared {
     }
 
     fn push_sample(&self, sample: SystemSample) {
-        self.push_sample_if(sample, |_| true);
+        let _ = self.push_sample_if(sample, |_| true);
     }
 
     /// Adds `sample` unless the newest one already there fails `replaceable`, decided under
-    /// the history's lock.
-    fn push_sample_if(&self, sample: SystemSample, replaceable: impl Fn(&SystemSample) -> bool) {
+    /// the history's lock; returns that newest one when it is kept instead, so the caller scores
+    /// it (a sample taken right after another measures CPU over almost no time).
+    #[must_use]
+    fn push_sample_if(
+        &self,
+        sample: SystemSample,
+        replaceable: impl Fn(&SystemSample) -> bool,
+    ) -> Option<SystemSample> {
         let max = crate::locks::read(&self.config).max_data_points;
         let mut history = lock(&self.history);
-        if history.back().is_some_and(|newest| !replaceable(newest)) {
-            return;
+        if let Some(newest) = history.back()
+            && !replaceable(newest)
+        {
+            return Some(newest.clone());
         }
         while history.len() >= max.max(1) {
             history.pop_front();
         }
         history.push_back(sample);
+        None
     }
 
     fn roll_windows(&self) {
@@ -426,11 +435,10 @@ impl PerformanceMonitor {
             Some(sample) if !stale(&sample) => (sample, true),
             _ => {
                 let (sample, measured) = sampler::sample_now();
-                if measured {
-                    self.shared
-                        .push_sample_if(sample.clone(), |newest| stale(newest));
-                }
-                (sample, measured)
+                let kept = measured
+                    .then(|| (self.shared).push_sample_if(sample.clone(), |newest| stale(newest)))
+                    .flatten();
+                (kept.unwrap_or(sample), measured)
             }
         };
         let (error_rate, p99) = self.operations_health();
