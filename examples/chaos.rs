@@ -49,6 +49,10 @@ fn write_ledger() -> Result<(), PayError> {
 /// One request to the admin route; the answer's status line.
 fn admin(addr: std::net::SocketAddr, method: &str, token: &str, body: &str) -> String {
     let mut stream = TcpStream::connect(addr).expect("the server listens");
+    // A server that kept the connection open must not hang the example.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("a read timeout");
     let request = format!(
         "{method} /chaos HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -79,6 +83,10 @@ fn main() {
         "code:  {failed} of 200 payments failed by injection, in {:?} (latency injected)",
         started.elapsed()
     );
+    assert!(
+        (5..=40).contains(&failed),
+        "about 10 % of 200 fail: {failed}"
+    );
     chaos::disarm_all();
 
     // 2. From the configuration file: the ledger's breaker rejects half of the calls. The
@@ -91,6 +99,10 @@ fn main() {
         )
         .count();
     println!("file:  {rejected} of 100 ledger writes rejected as if the breaker were open");
+    assert!(
+        (25..=75).contains(&rejected),
+        "about half rejected: {rejected}"
+    );
     chaos::disarm_all();
 
     // 3. Over HTTP: the admin route exists only with its own token.
@@ -98,20 +110,27 @@ fn main() {
     let server = coord::http::serve_with("127.0.0.1:0", config).expect("a free port");
     let addr = server.local_addr();
     let body = r#"{"operations": {"example.chaos.pay": {"error": 1.0}}}"#;
+    let refused = admin(addr, "POST", "guess", body);
+    println!("http:  wrong token -> {refused}");
+    assert!(refused.contains(" 401 "), "{refused}");
+    let armed = admin(addr, "POST", "chaos-secret", body);
+    println!("http:  POST /chaos -> {armed}");
+    assert!(armed.contains(" 200 "), "{armed}");
+    let during = pay(1);
     println!(
-        "http:  wrong token -> {}",
-        admin(addr, "POST", "guess", body)
+        "       pay(1) = {:?}",
+        during.as_ref().map_err(|e| format!("{e:?}"))
     );
+    assert!(during.is_err(), "every payment fails while armed");
+    let disarmed = admin(addr, "DELETE", "chaos-secret", "");
+    println!("http:  DELETE /chaos -> {disarmed}");
+    assert!(disarmed.contains(" 200 "), "{disarmed}");
+    let after = pay(1);
     println!(
-        "http:  POST /chaos -> {}",
-        admin(addr, "POST", "chaos-secret", body)
+        "       pay(1) = {:?}",
+        after.as_ref().map_err(|e| format!("{e:?}"))
     );
-    println!("       pay(1) = {:?}", pay(1).map_err(|e| format!("{e:?}")));
-    println!(
-        "http:  DELETE /chaos -> {}",
-        admin(addr, "DELETE", "chaos-secret", "")
-    );
-    println!("       pay(1) = {:?}", pay(1).map_err(|e| format!("{e:?}")));
+    assert!(after.is_ok(), "nothing injected once disarmed");
     server.shutdown();
 
     // The report: injected faults in their own section, the operation's failures untouched.
