@@ -4,11 +4,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Histogram, Meter};
+use opentelemetry::metrics::{AsyncInstrumentBuilder, Histogram, Meter};
 use opentelemetry_sdk::metrics::{Instrument, Stream};
 
 use super::families::{FAMILIES, otel_name};
 use super::parse::{self, Labels, Samples, Series};
+use crate::contract::exposition::Family;
 use crate::perf::EXPORT_BOUNDS;
 
 /// What the callbacks of one registration share: the samples of the collection in progress
@@ -96,32 +97,35 @@ pub fn register(meter: &Meter) {
         let shared = Arc::clone(&shared);
         match m.is_counter() {
             Some(true) if m.unit() == "s" => {
-                meter
-                    .f64_observable_counter(name)
-                    .with_description(m.help())
-                    .with_unit(m.unit())
-                    .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v, a)))
-                    .build();
+                observing(meter.f64_observable_counter(name), m, shared, index, |v| v).build();
             }
             Some(true) => {
-                meter
-                    .u64_observable_counter(name)
-                    .with_description(m.help())
-                    .with_unit(m.unit())
-                    .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v as u64, a)))
-                    .build();
+                observing(meter.u64_observable_counter(name), m, shared, index, |v| {
+                    v as u64
+                })
+                .build();
             }
             Some(false) => {
-                meter
-                    .f64_observable_gauge(name)
-                    .with_description(m.help())
-                    .with_unit(m.unit())
-                    .with_callback(move |obs| shared.each(index, |v, a| obs.observe(v, a)))
-                    .build();
+                observing(meter.f64_observable_gauge(name), m, shared, index, |v| v).build();
             }
             None => {}
         }
     }
+}
+
+/// `builder` (an observable instrument of family `m`) with the family's help and unit, observing
+/// at each collection the family's samples, each as `value` converts it.
+fn observing<'a, I, M: 'static>(
+    builder: AsyncInstrumentBuilder<'a, I, M>,
+    m: &Family,
+    shared: Arc<Shared>,
+    index: usize,
+    value: fn(f64) -> M,
+) -> AsyncInstrumentBuilder<'a, I, M> {
+    builder
+        .with_description(m.help())
+        .with_unit(m.unit())
+        .with_callback(move |obs| shared.each(index, |v, a| obs.observe(value(v), a)))
 }
 
 /// The most series one of coord's instruments keeps per collection with [`view`]: above every
