@@ -193,64 +193,48 @@ pub use validate::{
 
 // The gate layers' registry lookups: doors, so each loads `COORD_CONFIG` first.
 
-/// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
-///
-/// The registry holds at most [`limits::max_bulkheads`] names; a new name past the cap gets the
-/// one shared bulkhead [`limits::OVERFLOW_NAME`] (with the default configuration), and is
-/// counted in [`limits::dropped_names`].
-pub fn bulkhead(name: &str) -> Arc<Bulkhead> {
-    config::ensure_env_loaded();
-    bulkhead::bulkhead(name)
-}
+doors! {
+    /// The bulkhead called `name`, created with [`BulkheadConfig::default`] on first use.
+    ///
+    /// The registry holds at most [`limits::max_bulkheads`] names; a new name past the cap gets the
+    /// one shared bulkhead [`limits::OVERFLOW_NAME`] (with the default configuration), and is
+    /// counted in [`limits::dropped_names`].
+    pub fn bulkhead(name: &str) -> Arc<Bulkhead> => bulkhead::bulkhead(name);
 
-/// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
-/// last configuration applied wins). A name past the registry's cap gets the shared overflow
-/// bulkhead, which keeps its own configuration.
-pub fn bulkhead_with(
-    name: &str,
-    config: BulkheadConfig,
-) -> Result<Arc<Bulkhead>, BulkheadConfigError> {
-    config::ensure_env_loaded();
-    bulkhead::bulkhead_with(name, config)
-}
+    /// The bulkhead called `name` with `config`: created with it, or reconfigured if it exists (the
+    /// last configuration applied wins). A name past the registry's cap gets the shared overflow
+    /// bulkhead, which keeps its own configuration.
+    pub fn bulkhead_with(name: &str, config: BulkheadConfig)
+        -> Result<Arc<Bulkhead>, BulkheadConfigError>
+        => bulkhead::bulkhead_with(name, config);
 
-/// The hedge called `name`, created with [`HedgeConfig::default`] on first use (hedging after
-/// the 95th percentile of recent latency, once). Its numbers are in the report and on
-/// `/metrics` (`coord_hedge_*`).
-///
-/// The registry holds at most [`limits::max_hedges`] names; a new name past the cap gets the one
-/// shared hedge [`limits::OVERFLOW_NAME`], and is counted in [`limits::dropped_names`].
-pub fn hedge(name: &str) -> Arc<Hedge> {
-    config::ensure_env_loaded();
-    hedge::hedge(name)
-}
+    /// The hedge called `name`, created with [`HedgeConfig::default`] on first use (hedging after
+    /// the 95th percentile of recent latency, once). Its numbers are in the report and on
+    /// `/metrics` (`coord_hedge_*`).
+    ///
+    /// The registry holds at most [`limits::max_hedges`] names; a new name past the cap gets the
+    /// one shared hedge [`limits::OVERFLOW_NAME`], and is counted in [`limits::dropped_names`].
+    pub fn hedge(name: &str) -> Arc<Hedge> => hedge::hedge(name);
 
-/// The hedge called `name` with `config`: created with it, or reconfigured if it exists (the
-/// last configuration applied wins).
-pub fn hedge_with(name: &str, config: HedgeConfig) -> Result<Arc<Hedge>, hedge::HedgeConfigError> {
-    config::ensure_env_loaded();
-    hedge::hedge_with(name, config)
-}
+    /// The hedge called `name` with `config`: created with it, or reconfigured if it exists (the
+    /// last configuration applied wins).
+    pub fn hedge_with(name: &str, config: HedgeConfig)
+        -> Result<Arc<Hedge>, hedge::HedgeConfigError>
+        => hedge::hedge_with(name, config);
 
-/// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
-///
-/// The registry holds at most [`limits::max_rate_limiters`] names; a new name past the cap gets
-/// the one shared rate limiter [`limits::OVERFLOW_NAME`] (with the default configuration), and
-/// is counted in [`limits::dropped_names`].
-pub fn rate_limiter(name: &str) -> Arc<RateLimiter> {
-    config::ensure_env_loaded();
-    rate_limit::rate_limiter(name)
-}
+    /// The rate limiter called `name`, created with [`RateLimitConfig::default`] on first use.
+    ///
+    /// The registry holds at most [`limits::max_rate_limiters`] names; a new name past the cap gets
+    /// the one shared rate limiter [`limits::OVERFLOW_NAME`] (with the default configuration), and
+    /// is counted in [`limits::dropped_names`].
+    pub fn rate_limiter(name: &str) -> Arc<RateLimiter> => rate_limit::rate_limiter(name);
 
-/// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
-/// (the last configuration applied wins). A name past the registry's cap gets the shared
-/// overflow rate limiter, which keeps its own configuration.
-pub fn rate_limiter_with(
-    name: &str,
-    config: RateLimitConfig,
-) -> Result<Arc<RateLimiter>, RateLimitConfigError> {
-    config::ensure_env_loaded();
-    rate_limit::rate_limiter_with(name, config)
+    /// The rate limiter called `name` with `config`: created with it, or reconfigured if it exists
+    /// (the last configuration applied wins). A name past the registry's cap gets the shared
+    /// overflow rate limiter, which keeps its own configuration.
+    pub fn rate_limiter_with(name: &str, config: RateLimitConfig)
+        -> Result<Arc<RateLimiter>, RateLimitConfigError>
+        => rate_limit::rate_limiter_with(name, config);
 }
 
 /// Circuit breakers beyond the daily API at the root ([`breaker()`], [`breaker_with()`],

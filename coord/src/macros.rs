@@ -1,5 +1,6 @@
 //! Compile-time helpers for every layer, declared first in `lib.rs` with `#[macro_use]` so that
-//! any module can use them by name. They expand to plain code and import nothing of coord.
+//! any module can use them by name. They expand to plain code and import nothing of coord but
+//! the configuration loader the doors call.
 
 /// An enum of unit variants, each with its stable name: generates the enum, `ALL` (every
 /// variant in declaration order), `as_str` and a `Display` that writes the name.
@@ -141,5 +142,33 @@ macro_rules! named_debug {
                     .finish_non_exhaustive()
             }
         }
+    };
+}
+
+/// Doors: public functions that load `COORD_CONFIG` first
+/// ([`config::ensure_env_loaded`](crate::config::ensure_env_loaded)), then answer with the
+/// expression after `=>`, so that every door loads the configuration the same way. Each keeps
+/// its own doc comment.
+///
+/// ```text
+/// doors! {
+///     /// The breaker called `name`.
+///     pub fn breaker(name: &str) -> Arc<CircuitBreaker> => breaker::breaker(name);
+/// }
+/// ```
+macro_rules! doors {
+    (
+        $(
+            $(#[$meta:meta])*
+            pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $out:ty => $answer:expr;
+        )+
+    ) => {
+        $(
+            $(#[$meta])*
+            pub fn $name($($arg: $ty),*) -> $out {
+                $crate::config::ensure_env_loaded();
+                $answer
+            }
+        )+
     };
 }

@@ -188,18 +188,15 @@ impl RetrySite {
     }
 }
 
-/// The base policy of a `#[retry]` call site: the one registered under `name` (the
-/// attribute's `policy = "name"`, else the operation's name), or defaults named `name`.
-pub fn named_or_default(name: &str) -> RetryPolicy {
-    config::ensure_env_loaded();
-    retry::named_or_default(name)
-}
+doors! {
+    /// The base policy of a `#[retry]` call site: the one registered under `name` (the
+    /// attribute's `policy = "name"`, else the operation's name), or defaults named `name`.
+    pub fn named_or_default(name: &str) -> RetryPolicy => retry::named_or_default(name);
 
-/// Registers a derived type's rule set unless one of that name exists; `true` when it was added
-/// (so the caller goes on to register its nested types, and recursive types stop).
-pub fn register_rule_set(build: fn() -> RuleSet) -> bool {
-    config::ensure_env_loaded();
-    validate::register_rule_set(build)
+    /// Registers a derived type's rule set unless one of that name exists; `true` when it was
+    /// added (so the caller goes on to register its nested types, and recursive types stop).
+    pub fn register_rule_set(build: fn() -> RuleSet) -> bool
+        => validate::register_rule_set(build);
 }
 
 /// A call site's handle on its operation: a `static` in macro-generated code, resolved on the
