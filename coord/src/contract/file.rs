@@ -14,10 +14,7 @@ pub(crate) struct DurationValue(pub(crate) Duration);
 
 impl<'de> Deserialize<'de> for DurationValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_duration(&text)
-            .map(DurationValue)
-            .map_err(de::Error::custom)
+        parsed_text(d, parse_duration).map(DurationValue)
     }
 }
 
@@ -64,6 +61,15 @@ pub(crate) fn checked_f64<'de, D: Deserializer<'de>>(
     } else {
         Err(de::Error::custom(refusal(value)))
     }
+}
+
+/// Text that `parse` reads, else its error (to which serde adds the line and column).
+pub(crate) fn parsed_text<'de, D: Deserializer<'de>, T, E: Display>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error> {
+    let text = String::deserialize(d)?;
+    parse(&text).map_err(de::Error::custom)
 }
 
 /// Parses `250ms`, `2s`, `1.5s`, `1m`, `1h`, `500us`, `10ns`: the attributes' parser

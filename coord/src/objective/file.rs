@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use super::{Indicator, Objective, check_period, check_target, check_threshold};
-use crate::contract::file::{named_section, parse_duration};
+use crate::contract::file::{named_section, parse_duration, parsed_text};
 
 #[derive(Deserialize)]
 #[serde(try_from = "RawModel")]
@@ -79,8 +79,7 @@ struct Threshold(Duration);
 
 impl<'de> Deserialize<'de> for Threshold {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let threshold = parse_duration(&text).map_err(de::Error::custom)?;
+        let threshold = parsed_text(d, parse_duration)?;
         check_threshold(threshold)
             .map(|()| Threshold(threshold))
             .map_err(de::Error::custom)
@@ -92,14 +91,14 @@ struct Period(Duration);
 
 impl<'de> Deserialize<'de> for Period {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        let trimmed = text.trim();
-        let period = match trimmed.strip_suffix('d').map(str::parse::<u64>) {
-            Some(Ok(days)) => Duration::from_secs(days.saturating_mul(86_400)),
-            _ => parse_duration(trimmed).map_err(|e| {
-                de::Error::custom(format!("{e} (a period is also written in days: \"30d\")"))
-            })?,
-        };
+        let period = parsed_text(d, |text| {
+            let trimmed = text.trim();
+            match trimmed.strip_suffix('d').map(str::parse::<u64>) {
+                Some(Ok(days)) => Ok(Duration::from_secs(days.saturating_mul(86_400))),
+                _ => parse_duration(trimmed)
+                    .map_err(|e| format!("{e} (a period is also written in days: \"30d\")")),
+            }
+        })?;
         check_period(period)
             .map(|()| Period(period))
             .map_err(de::Error::custom)
