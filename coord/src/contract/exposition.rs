@@ -167,20 +167,6 @@ impl Exposition {
         }
     }
 
-    /// [`per_row`](Self::per_row), or nothing at all when there are no rows (for the sections
-    /// that appear only once their layer is used).
-    pub(crate) fn per_row_if_any<T>(
-        &mut self,
-        rows: &[T],
-        label: &str,
-        key: fn(&T) -> &str,
-        families: &[PerRow<T>],
-    ) {
-        if !rows.is_empty() {
-            self.per_row(rows, label, key, families);
-        }
-    }
-
     /// Writes `family` with one unlabelled sample.
     pub(crate) fn single(&mut self, family: &Family, value: f64) {
         self.family(family);

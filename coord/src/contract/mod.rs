@@ -61,7 +61,9 @@ impl<T: RowSection> Section for Vec<T> {
     }
 
     fn export(&self, out: &mut Exposition) {
-        out.per_row_if_any(self, T::LABEL, T::key, T::PER_ROW);
+        if !self.is_empty() {
+            out.per_row(self, T::LABEL, T::key, T::PER_ROW);
+        }
         T::export_more(self, out);
     }
 }

@@ -111,7 +111,10 @@ impl RowSection for RateLimitSnapshot {
             .iter()
             .filter_map(|r| Some((r.name.as_str(), r.shared.as_ref()?)))
             .collect();
-        out.per_row_if_any(
+        if shared.is_empty() {
+            return;
+        }
+        out.per_row(
             &shared,
             Self::LABEL,
             |(name, _)| name,
