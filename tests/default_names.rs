@@ -25,17 +25,27 @@ struct Alpha;
 struct Beta;
 struct Generic<T>(T);
 
+/// The same methods on each type, but for the value they return: `fetch` and `call` of `Alpha`
+/// and of `Beta` must get names (and breakers) of their own.
+macro_rules! same_methods {
+    ($($ty:ident => $value:literal),*) => {$(
+        impl $ty {
+            #[track_performance]
+            fn fetch(&self) -> u32 {
+                $value
+            }
+
+            #[circuit_breaker]
+            fn call(&self) -> Result<u32, Failed> {
+                Ok($value)
+            }
+        }
+    )*};
+}
+
+same_methods!(Alpha => 1, Beta => 2);
+
 impl Alpha {
-    #[track_performance]
-    fn fetch(&self) -> u32 {
-        1
-    }
-
-    #[circuit_breaker]
-    fn call(&self) -> Result<u32, Failed> {
-        Ok(1)
-    }
-
     #[track_performance]
     fn associated() -> u32 {
         3
@@ -43,16 +53,6 @@ impl Alpha {
 }
 
 impl Beta {
-    #[track_performance]
-    fn fetch(&self) -> u32 {
-        2
-    }
-
-    #[circuit_breaker]
-    fn call(&self) -> Result<u32, Failed> {
-        Ok(2)
-    }
-
     #[track_performance]
     #[retry(max_retries = 1, base_delay = "1ms")]
     async fn load(&mut self) -> Result<u32, String> {

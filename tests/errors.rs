@@ -24,16 +24,34 @@ fn fast(retries: u32) -> RetryPolicy {
         .clock(FakeClock::new())
 }
 
+/// A handler retrying `fast(retries)` at `severity`, with every record of this binary kept
+/// (its test reads its own records back).
+fn recorded(name: &str, retries: u32, severity: Severity) -> ErrorHandler {
+    keep_all_records();
+    ErrorHandler::new(name)
+        .retry(fast(retries))
+        .severity(severity)
+}
+
+/// Runs `operation` under `handler`, handing it each attempt's number (from 1); returns the
+/// result and how many attempts ran.
+fn numbered<T, E: std::fmt::Display + 'static>(
+    handler: &ErrorHandler,
+    mut operation: impl FnMut(u32) -> Result<T, E>,
+) -> (Result<T, E>, u32) {
+    let mut attempts = 0;
+    let result = handler.execute(|| {
+        attempts += 1;
+        operation(attempts)
+    });
+    (result, attempts)
+}
+
 #[test]
 fn handler_retries_then_succeeds_and_records_each_failed_attempt() {
-    keep_all_records();
-    let handler = ErrorHandler::new("e.fetch_user")
-        .retry(fast(3))
-        .severity(Severity::Medium);
-    let mut calls = 0;
-    let user = handler.execute(|| {
-        calls += 1;
-        if calls <= 2 {
+    let handler = recorded("e.fetch_user", 3, Severity::Medium);
+    let (user, _) = numbered(&handler, |attempt| {
+        if attempt <= 2 {
             Err(ConnectionError("reset"))
         } else {
             Ok("John Doe")
@@ -68,14 +86,9 @@ fn handler_retries_then_succeeds_and_records_each_failed_attempt() {
 
 #[test]
 fn handler_exhausts_and_returns_the_last_error() {
-    keep_all_records();
-    let handler = ErrorHandler::new("e.db_query")
-        .retry(fast(2))
-        .severity(Severity::High);
-    let mut calls = 0;
-    let result: Result<(), _> = handler.execute(|| {
-        calls += 1;
-        Err(ConnectionError(if calls == 3 { "last" } else { "early" }))
+    let handler = recorded("e.db_query", 2, Severity::High);
+    let (result, _): (Result<(), _>, _) = numbered(&handler, |attempt| {
+        Err(ConnectionError(if attempt == 3 { "last" } else { "early" }))
     });
     assert_eq!(result, Err(ConnectionError("last")));
     let report = coord::error_report();
@@ -99,10 +112,12 @@ fn error_context_drives_a_handler() {
         .retry(fast(5));
     assert_eq!(context.operation_name, "e.custom_operation");
     let handler = ErrorHandler::from(context);
-    let mut calls = 0;
-    let value = handler.execute(|| {
-        calls += 1;
-        if calls < 5 { Err("not yet") } else { Ok(calls) }
+    let (value, _) = numbered(&handler, |attempt| {
+        if attempt < 5 {
+            Err("not yet")
+        } else {
+            Ok(attempt)
+        }
     });
     assert_eq!(value, Ok(5));
     assert_eq!(handler.context().severity, Severity::High);
@@ -112,11 +127,7 @@ fn error_context_drives_a_handler() {
 fn permanent_errors_are_not_retried_by_the_handler() {
     let handler = ErrorHandler::new("e.permanent")
         .retry(fast(5).when(|e: &ConnectionError| e.0 != "forbidden"));
-    let mut calls = 0;
-    let r: Result<(), _> = handler.execute(|| {
-        calls += 1;
-        Err(ConnectionError("forbidden"))
-    });
+    let (r, calls): (Result<(), _>, _) = numbered(&handler, |_| Err(ConnectionError("forbidden")));
     assert!(r.is_err());
     assert_eq!(calls, 1);
     let row = coord::errors::operation_errors("e.permanent").unwrap();

@@ -5,25 +5,16 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
-use coord::otel::opentelemetry::Context;
-use coord::otel::opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, TracerProvider as _,
-};
+use coord::otel::opentelemetry::trace::{TraceContextExt as _, TraceFlags, TracerProvider as _};
 use coord::otel::opentelemetry_sdk::trace::SdkTracerProvider;
 use coord::perf::Outcome;
 use coord::track_performance;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use tracing_subscriber::layer::SubscriberExt as _;
 
-fn remote(trace: u128, span: u64, flags: TraceFlags) -> Context {
-    Context::new().with_remote_span_context(SpanContext::new(
-        TraceId::from(trace),
-        SpanId::from(span),
-        flags,
-        true,
-        TraceState::default(),
-    ))
-}
+#[path = "support/remote_context.rs"]
+mod remote_context;
+use remote_context::remote;
 
 /// The bucket line of `operation` whose `le` is `le`.
 fn bucket_line(text: &str, operation: &str, le: &str) -> String {

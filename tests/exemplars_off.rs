@@ -4,19 +4,16 @@
 use std::time::Duration;
 
 use coord::otel::opentelemetry::Context;
-use coord::otel::opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
-};
+use coord::otel::opentelemetry::trace::TraceFlags;
 use coord::perf::Outcome;
 
+#[path = "support/remote_context.rs"]
+mod remote_context;
+use remote_context::remote;
+
+/// A sampled remote span of trace `trace`.
 fn sampled(trace: u128) -> Context {
-    Context::new().with_remote_span_context(SpanContext::new(
-        TraceId::from(trace),
-        SpanId::from(0x00f0_67aa_0ba9_02b7),
-        TraceFlags::SAMPLED,
-        true,
-        TraceState::default(),
-    ))
+    remote(trace, 0x00f0_67aa_0ba9_02b7, TraceFlags::SAMPLED)
 }
 
 #[test]

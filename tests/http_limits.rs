@@ -150,6 +150,17 @@ fn idle_keep_alive(addr: SocketAddr) -> TcpStream {
     stream
 }
 
+/// A server with `config`, `slots` ordinary connections and one kept for the probe, every
+/// ordinary slot held by an idle keep-alive socket (returned, to be held for the test).
+fn serve_full(
+    config: coord::http::ServeConfig,
+    slots: usize,
+) -> (coord::http::Server, SocketAddr, Vec<TcpStream>) {
+    let (server, addr) = serve_local(config.max_connections(slots).probe_connections(1));
+    let held = (0..slots).map(|_| idle_keep_alive(addr)).collect();
+    (server, addr, held)
+}
+
 /// The health check answers while 64 slow readers, 64 silent sockets and 16 idle keep-alive
 /// sockets hold connections: every check within 1 s, for two seconds of checks.
 #[test]
@@ -292,12 +303,8 @@ fn pipelined_requests_are_capped() {
 /// once instead of waiting in the backlog.
 #[test]
 fn every_slot_taken_gets_a_fast_503_and_the_probe_keeps_its_slots() {
-    let config = coord::http::ServeConfig::default()
-        .max_connections(2)
-        .probe_connections(1)
-        .retry_after(Duration::from_secs(3));
-    let (_server, addr) = serve_local(config);
-    let _held: Vec<TcpStream> = (0..2).map(|_| idle_keep_alive(addr)).collect();
+    let config = coord::http::ServeConfig::default().retry_after(Duration::from_secs(3));
+    let (_server, addr, _held) = serve_full(config, 2);
 
     let health = get_within(addr, "/health", PROBE_BOUND).expect("probe unanswered");
     assert!(matches!(health.status, 200 | 503), "{}", health.head);
@@ -397,12 +404,8 @@ fn keep_alive_goes_on_after_head_answers() {
 /// whatever the header time-out.
 #[test]
 fn a_silent_socket_cannot_hold_the_probe_connection() {
-    let config = coord::http::ServeConfig::default()
-        .max_connections(1)
-        .probe_connections(1)
-        .header_timeout(Duration::from_secs(30));
-    let (_server, addr) = serve_local(config);
-    let _held = idle_keep_alive(addr);
+    let config = coord::http::ServeConfig::default().header_timeout(Duration::from_secs(30));
+    let (_server, addr, _held) = serve_full(config, 1);
     let mut silent = TcpStream::connect(addr).unwrap();
     assert!(closed_within(&mut silent, Duration::from_secs(3)));
     let health = get_within(addr, "/health", PROBE_BOUND).expect("probe unanswered");

@@ -46,6 +46,13 @@ fn settle_threads(n: usize) -> usize {
     }
 }
 
+/// Stops `monitor`, which then says it is inactive and leaves no sampler thread behind.
+fn stop_leaves_no_thread(monitor: &PerformanceMonitor) {
+    monitor.stop();
+    assert!(!monitor.is_active());
+    assert_eq!(settle_threads(0), 0);
+}
+
 #[test]
 fn start_twice_stop_twice_and_stop_without_start_are_harmless() {
     let _serial = serial();
@@ -66,8 +73,7 @@ fn start_twice_stop_twice_and_stop_without_start_are_harmless() {
     // Start after stop works.
     monitor.start();
     assert!(monitor.is_active());
-    monitor.stop();
-    assert_eq!(settle_threads(0), 0);
+    stop_leaves_no_thread(&monitor);
 }
 
 #[test]
@@ -105,9 +111,7 @@ fn racing_starts_and_stops_from_many_threads_settle() {
     for worker in workers {
         worker.join().unwrap();
     }
-    monitor.stop();
-    assert!(!monitor.is_active());
-    assert_eq!(settle_threads(0), 0);
+    stop_leaves_no_thread(&monitor);
 }
 
 #[test]

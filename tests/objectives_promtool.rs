@@ -21,6 +21,11 @@ mod rows;
 /// Calls per minute of each synthetic operation.
 const PER_MINUTE: u64 = 10_000;
 
+/// The generated alerts: the fast and slow burn pages and the budget ticket.
+const FAST: &str = "CoordObjectiveFastBurn";
+const SLOW: &str = "CoordObjectiveSlowBurn";
+const BUDGET: &str = "CoordObjectiveBudgetBurn";
+
 fn declare() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -144,8 +149,8 @@ fn case(
     rules: &str,
     every: u64,
     minutes: u64,
-    fire: (u64, u64, u64),
-    quiet: (u64, u64, u64),
+    fire: Rates,
+    quiet: Rates,
     alert: &str,
     silent: &[&str],
 ) -> String {
@@ -153,11 +158,7 @@ fn case(
     let steps = minutes / every;
     series(&mut out, "fire", steps, every, fire);
     series(&mut out, "quiet", steps, every, quiet);
-    let severity = if alert == "CoordObjectiveBudgetBurn" {
-        "ticket"
-    } else {
-        "page"
-    };
+    let severity = if alert == BUDGET { "ticket" } else { "page" };
     let _ = writeln!(
         out,
         "    alert_rule_test:\n      - eval_time: {minutes}m\n        alertname: {alert}\n        exp_alerts:"
@@ -178,6 +179,22 @@ fn case(
     out
 }
 
+/// Calls per 10,000 a minute that fail, are rejected, and are slow.
+type Rates = (u64, u64, u64);
+
+/// One row of [`case`]'s arguments after `rules`: every, minutes, fire, quiet, alert, silent.
+type Case<'a> = (u64, u64, Rates, Rates, &'a str, &'a [&'a str]);
+
+/// Writes `cases` as one promtool test file evaluated every `interval` and runs it.
+fn promtool_test(promtool: &str, dir: &PathBuf, interval: &str, rules: &str, cases: &[Case]) {
+    let mut tests = format!("rule_files: [rules.yml]\nevaluation_interval: {interval}\ntests:\n");
+    for &(every, minutes, fire, quiet, alert, silent) in cases {
+        tests.push_str(&case(rules, every, minutes, fire, quiet, alert, silent));
+    }
+    std::fs::write(dir.join("tests.yml"), &tests).unwrap();
+    run(promtool, &["test", "rules", "tests.yml"], dir);
+}
+
 #[test]
 fn the_rules_pass_promtool_and_each_alert_fires_at_its_burn_rate_only() {
     declare();
@@ -188,47 +205,28 @@ fn the_rules_pass_promtool_and_each_alert_fires_at_its_burn_rate_only() {
     run(promtool, &["check", "rules", "rules.yml"], &dir);
 
     // 30 days, targets 99.9 % (a budget of 10 bad calls per 10,000) and 99 % under 500 ms
-    // (100 per 10,000). Fast burn, 14.4x: 144 and 1,440 per 10,000; `fire` at 150 (100 failed
-    // and 50 shed) and 1,500 slow of 9,950 timed (15.1 %), `quiet` at 140 and 1,400 of 9,960
-    // (14.06 %).
-    let mut tests = String::from("rule_files: [rules.yml]\nevaluation_interval: 1m\ntests:\n");
-    tests.push_str(&case(
-        &rules,
-        1,
-        65,
-        (100, 50, 1500),
-        (100, 40, 1400),
-        "CoordObjectiveFastBurn",
-        &[],
-    ));
-    // Slow burn, 6x: 60 and 600 per 10,000: `fire` at 62 (42 + 20 shed) and 620 of 9,980
-    // (6.2 %), `quiet` at 58 and 580 (5.8 %); the fast burn stays silent for both.
-    tests.push_str(&case(
-        &rules,
-        1,
-        365,
-        (42, 20, 620),
-        (38, 20, 580),
-        "CoordObjectiveSlowBurn",
-        &["CoordObjectiveFastBurn"],
-    ));
-    std::fs::write(dir.join("tests.yml"), &tests).unwrap();
-    run(promtool, &["test", "rules", "tests.yml"], &dir);
+    // (100 per 10,000), samples every minute: (every, minutes, fire, quiet, alert, silent).
+    let pages: [Case; 2] = [
+        // Fast burn, 14.4x: 144 and 1,440 per 10,000; `fire` at 150 (100 failed and 50 shed)
+        // and 1,500 slow of 9,950 timed (15.1 %), `quiet` at 140 and 1,400 of 9,960 (14.06 %).
+        (1, 65, (100, 50, 1500), (100, 40, 1400), FAST, &[]),
+        // Slow burn, 6x: 60 and 600 per 10,000: `fire` at 62 (42 + 20 shed) and 620 of 9,980
+        // (6.2 %), `quiet` at 58 and 580 (5.8 %); the fast burn stays silent for both.
+        (1, 365, (42, 20, 620), (38, 20, 580), SLOW, &[FAST]),
+    ];
+    promtool_test(promtool, &dir, "1m", &rules, &pages);
     // Ticket, 1x over 3 days and 6 h: 10 and 100 per 10,000: `fire` at 11 and 110, `quiet` at
     // 9 and 90; both pages stay silent. Evaluated every 30 minutes on samples every 2 minutes
     // (every minute for 3 days takes promtool minutes).
-    let mut tests = String::from("rule_files: [rules.yml]\nevaluation_interval: 30m\ntests:\n");
-    tests.push_str(&case(
-        &rules,
+    let ticket: [Case; 1] = [(
         2,
         3 * 24 * 60 + 30,
         (11, 0, 110),
         (9, 0, 90),
-        "CoordObjectiveBudgetBurn",
-        &["CoordObjectiveFastBurn", "CoordObjectiveSlowBurn"],
-    ));
-    std::fs::write(dir.join("tests.yml"), &tests).unwrap();
-    run(promtool, &["test", "rules", "tests.yml"], &dir);
+        BUDGET,
+        &[FAST, SLOW],
+    )];
+    promtool_test(promtool, &dir, "30m", &rules, &ticket);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::future::poll_fn;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
@@ -12,14 +13,14 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use coord::tower::{ConfigError, CoordLayer, Error, Service};
+use coord::tower::{CloneRequest, ConfigError, CoordLayer, CoordService, Error, Retrying, Service};
 use coord::{BreakerConfig, BulkheadConfig, RateLimitConfig, RetryPolicy};
 use http_body_util::BodyExt;
 
 #[path = "support/tower.rs"]
 mod tower_support;
 
-use tower_support::{client, fetch, get_request, send, serve};
+use tower_support::{HttpClient, client, fetch, get_request, send, serve};
 
 /// A route answering 503 to its first `failures` requests, then 200; counts every request.
 fn flaky(failures: usize, hits: Arc<AtomicUsize>) -> Router {
@@ -37,14 +38,29 @@ fn flaky(failures: usize, hits: Arc<AtomicUsize>) -> Router {
         .with_state(hits)
 }
 
+/// A client through a `CoordLayer` named `name` that times each request and retries up to
+/// `retries` times (1 ms apart), in front of a served [`flaky`] route failing `failures` times;
+/// with the server's address and the route's request count.
+async fn retrying_client_of_flaky(
+    name: &str,
+    retries: u32,
+    failures: usize,
+) -> (
+    CoordService<HttpClient, Retrying<CloneRequest>>,
+    SocketAddr,
+    Arc<AtomicUsize>,
+) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let addr = serve(flaky(failures, Arc::clone(&hits))).await;
+    let layer = CoordLayer::new(name)
+        .track_performance()
+        .retry(RetryPolicy::constant(retries, Duration::from_millis(1)));
+    (tower_layer::Layer::layer(&layer, client()), addr, hits)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_503_then_succeeds() {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let addr = serve(flaky(2, Arc::clone(&hits))).await;
-    let layer = CoordLayer::new("tower_t.retry")
-        .track_performance()
-        .retry(RetryPolicy::constant(3, Duration::from_millis(1)));
-    let mut service = tower_layer::Layer::layer(&layer, client());
+    let (mut service, addr, hits) = retrying_client_of_flaky("tower_t.retry", 3, 2).await;
     let response = fetch(&mut service, addr, "/flaky").await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(hits.load(SeqCst), 3, "two 503s retried, then the 200");
@@ -57,12 +73,8 @@ async fn retries_503_then_succeeds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_status_is_returned_after_the_last_attempt_and_4xx_is_a_success() {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let addr = serve(flaky(usize::MAX, Arc::clone(&hits))).await;
-    let layer = CoordLayer::new("tower_t.exhausted")
-        .track_performance()
-        .retry(RetryPolicy::constant(1, Duration::from_millis(1)));
-    let mut service = tower_layer::Layer::layer(&layer, client());
+    let (mut service, addr, hits) =
+        retrying_client_of_flaky("tower_t.exhausted", 1, usize::MAX).await;
     let response = fetch(&mut service, addr, "/flaky").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(hits.load(SeqCst), 2);

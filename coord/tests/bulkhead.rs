@@ -65,20 +65,25 @@ impl Gauge {
     }
 }
 
-/// Runs `body(i)` for `i` in `0..8` on 8 threads released together; their results in order.
-fn on_eight_threads<R: Send>(body: impl Fn(usize) -> R + Sync) -> Vec<R> {
-    let (start, body) = (&Barrier::new(8), &body);
-    std::thread::scope(|s| {
+/// Runs `body(i, gauge)` for `i` in `0..8` on 8 threads released together, each holding its
+/// permits through the shared `gauge`; asserts that no more than `slots` ever held one at once.
+/// The threads' results in order.
+fn on_eight_threads<R: Send>(slots: usize, body: impl Fn(usize, &Gauge) -> R + Sync) -> Vec<R> {
+    let gauge = Gauge::default();
+    let (start, body, gauge_ref) = (&Barrier::new(8), &body, &gauge);
+    let results = std::thread::scope(|s| {
         let threads: Vec<_> = (0..8)
             .map(|i| {
                 s.spawn(move || {
                     start.wait();
-                    body(i)
+                    body(i, gauge_ref)
                 })
             })
             .collect();
         threads.into_iter().map(|t| t.join().unwrap()).collect()
-    })
+    });
+    assert!(gauge.peak() <= slots, "{} holders at once", gauge.peak());
+    results
 }
 
 #[test]
@@ -86,8 +91,7 @@ fn eight_threads_never_exceed_the_limit() {
     const SLOTS: usize = 3;
     const ROUNDS: usize = 2_000;
     let bulkhead = coord::bulkhead_with("stress.sync", config(SLOTS)).unwrap();
-    let gauge = Gauge::default();
-    on_eight_threads(|i| {
+    on_eight_threads(SLOTS, |i, gauge| {
         for round in 0..ROUNDS {
             // Half the threads wait on their thread, half on the async path.
             let permit = if i % 2 == 0 {
@@ -99,7 +103,6 @@ fn eight_threads_never_exceed_the_limit() {
         }
     });
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak() <= SLOTS);
     assert_eq!(snapshot.in_flight, 0);
     assert_eq!(snapshot.waiting, 0);
     assert_eq!(snapshot.accepted, 8 * ROUNDS as u64);
@@ -268,8 +271,7 @@ fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     const SLOTS: usize = 2;
     const ROUNDS: usize = 1_000;
     let bulkhead = Bulkhead::new("stress.mixed", config(SLOTS)).unwrap();
-    let gauge = Gauge::default();
-    let admitted: u64 = on_eight_threads(|i| {
+    let admitted: u64 = on_eight_threads(SLOTS, |i, gauge| {
         let mut admitted = 0u64;
         for _ in 0..ROUNDS {
             let permit = match i % 4 {
@@ -298,7 +300,6 @@ fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     .into_iter()
     .sum();
     let snapshot = bulkhead.snapshot();
-    assert!(gauge.peak() <= SLOTS);
     assert_eq!((snapshot.in_flight, snapshot.waiting), (0, 0));
     assert_eq!(snapshot.accepted, admitted);
     // Forever-waiters on 4 threads were always admitted.

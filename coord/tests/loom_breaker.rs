@@ -45,14 +45,16 @@ fn open_machine() -> Machine {
     m
 }
 
-/// The single probe (`half_open_calls = 1`) of an [`open_machine`] at time 100: its generation.
-fn only_probe(m: &Machine, max_half_open_wait: u64) -> u64 {
+/// An [`open_machine`] that admitted its single probe (`half_open_calls = 1`) at time 100,
+/// and that probe's generation.
+fn with_only_probe(max_half_open_wait: u64) -> (Arc<Machine>, u64) {
+    let m = Arc::new(open_machine());
     let Admission::Probe { generation, .. } =
         m.admit(|| 100, 1, max_half_open_wait, |_| OPEN_FOR, OPEN_FOR)
     else {
         panic!("the open period is over")
     };
-    generation
+    (m, generation)
 }
 
 /// A loom thread running `f` on its own handle to the machine.
@@ -140,8 +142,7 @@ fn half_open_admits_at_most_half_open_calls() {
 #[test]
 fn late_probe_result_never_flips_the_new_state() {
     model(|| {
-        let m = Arc::new(open_machine());
-        let generation = only_probe(&m, 0);
+        let (m, generation) = with_only_probe(0);
         let prober = report_probe(&m, generation, ProbeOutcome::Failure { slow: false }, 100);
         let resetter = spawn_on(&m, |m| m.force(CLOSED));
         let reopened: Option<Transition> = prober.join().unwrap();
@@ -180,8 +181,7 @@ fn concurrent_trips_transition_once() {
 #[test]
 fn expired_probe_reopens_and_its_late_success_is_ignored() {
     model(|| {
-        let m = Arc::new(open_machine());
-        let generation = only_probe(&m, 50);
+        let (m, generation) = with_only_probe(50);
         let late = report_probe(&m, generation, ProbeOutcome::Success { slow: false }, 200);
         let caller = spawn_on(&m, |m| m.admit(|| 200, 1, 50, |_| OPEN_FOR, OPEN_FOR));
         let closed = late.join().unwrap();
