@@ -2,6 +2,7 @@
 //! max_extra: 1 } }` (or `after: 50ms`), by name, applied like [`crate::hedge_with`].
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
 
 use super::{HedgeAfter, HedgeConfig, MAX_EXTRA};
 use crate::contract::file::{Bounded, named_section, parse_duration};
@@ -14,15 +15,14 @@ pub(crate) struct HedgeModel {
 }
 
 /// `p95`, `p99.9` (a percentile) or a duration (`50ms`).
-#[derive(Deserialize)]
-#[serde(try_from = "String")]
 struct AfterValue(HedgeAfter);
 
-impl TryFrom<String> for AfterValue {
-    type Error = String;
-
-    fn try_from(text: String) -> Result<Self, String> {
-        parse_after(&text).map(AfterValue)
+impl<'de> Deserialize<'de> for AfterValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_after(&text)
+            .map(AfterValue)
+            .map_err(de::Error::custom)
     }
 }
 
