@@ -522,3 +522,24 @@ impl RetryPolicy {
         self.on_retry.as_deref()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipliers_below_one_or_nan_become_one() {
+        for (given, kept) in [
+            (0.5, 1.0),
+            (-0.0, 1.0),
+            (f64::NAN, 1.0),
+            (f64::NEG_INFINITY, 1.0),
+            (1.0, 1.0),
+            (2.5, 2.5),
+            (f64::INFINITY, f64::INFINITY),
+        ] {
+            let policy = RetryPolicy::default().multiplier(given);
+            assert_eq!(policy.settings().multiplier, kept, "{given}");
+        }
+    }
+}
