@@ -18,7 +18,7 @@ use crate::clock::saturating_nanos as nanos;
 
 /// Settings read on the hot and recording paths, as atomics so that
 /// [`crate::breaker_with`] can change them under running calls.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Settings {
     pub(super) failure_rate: AtomicU64,
     pub(super) slow_call_rate: AtomicU64,
@@ -54,21 +54,7 @@ pub(super) struct Recording {
 
 impl Settings {
     pub(super) fn new(config: &BreakerConfig) -> Self {
-        let settings = Self {
-            failure_rate: AtomicU64::new(0),
-            slow_call_rate: AtomicU64::new(0),
-            slow_call: AtomicU64::new(0),
-            minimum_calls: AtomicU32::new(0),
-            window_calls: AtomicU32::new(0),
-            bucket_nanos: AtomicU64::new(0),
-            consecutive_failures: AtomicU32::new(0),
-            open_for: AtomicU64::new(0),
-            max_open_for: AtomicU64::new(0),
-            half_open_calls: AtomicU32::new(0),
-            max_half_open_wait: AtomicU64::new(0),
-            has_classifier: AtomicBool::new(false),
-            sequence: AtomicU64::new(0),
-        };
+        let settings = Self::default();
         settings.store(config);
         settings
     }

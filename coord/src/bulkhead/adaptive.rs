@@ -393,7 +393,14 @@ impl Adaptation {
 mod tests {
     use super::*;
 
-    fn feed(limiter: &mut Limiter, n: usize, latency_ms: u64, in_flight: usize, failed: bool) {
+    /// Feeds `n` samples; the limit after them.
+    fn feed(
+        limiter: &mut Limiter,
+        n: usize,
+        latency_ms: u64,
+        in_flight: usize,
+        failed: bool,
+    ) -> usize {
         for _ in 0..n {
             limiter.on_sample(Sample {
                 latency: Duration::from_millis(latency_ms),
@@ -401,22 +408,21 @@ mod tests {
                 failed,
             });
         }
+        limiter.limit()
     }
 
     #[test]
     fn an_idle_bulkhead_leaves_the_limit_alone() {
         for algorithm in [Algorithm::Vegas, Algorithm::Gradient2, Algorithm::Aimd] {
             let mut limiter = AdaptiveLimit::of(algorithm).initial_limit(20).limiter(100);
-            feed(&mut limiter, 1_000, 10, 2, false);
-            assert_eq!(limiter.limit(), 20, "{algorithm:?}");
+            assert_eq!(feed(&mut limiter, 1_000, 10, 2, false), 20, "{algorithm:?}");
         }
     }
 
     #[test]
     fn vegas_grows_without_queueing_and_shrinks_with_it() {
         let mut limiter = AdaptiveLimit::vegas().initial_limit(20).limiter(100);
-        feed(&mut limiter, 200, 10, 20, false);
-        let grown = limiter.limit();
+        let grown = feed(&mut limiter, 200, 10, 20, false);
         assert!(grown > 20, "{grown}");
         // Latency doubled at full use: half the calls are queued.
         feed(&mut limiter, 400, 20, grown, false);
@@ -429,12 +435,9 @@ mod tests {
             .initial_limit(20)
             .latency_threshold(Duration::from_millis(50))
             .limiter(100);
-        feed(&mut limiter, 20, 10, 20, true);
-        assert_eq!(limiter.limit(), 18);
-        feed(&mut limiter, 18, 60, 18, false);
-        assert_eq!(limiter.limit(), 16);
-        feed(&mut limiter, 16, 10, 16, false);
-        assert_eq!(limiter.limit(), 17);
+        assert_eq!(feed(&mut limiter, 20, 10, 20, true), 18);
+        assert_eq!(feed(&mut limiter, 18, 60, 18, false), 16);
+        assert_eq!(feed(&mut limiter, 16, 10, 16, false), 17);
     }
 
     #[test]
@@ -474,10 +477,8 @@ mod tests {
             .initial_limit(500)
             .limiter(30);
         assert_eq!(limiter.limit(), 30);
-        feed(&mut limiter, 10_000, 10, 30, true);
-        assert_eq!(limiter.limit(), 5);
-        feed(&mut limiter, 10_000, 10, 30, false);
-        assert_eq!(limiter.limit(), 30);
+        assert_eq!(feed(&mut limiter, 10_000, 10, 30, true), 5);
+        assert_eq!(feed(&mut limiter, 10_000, 10, 30, false), 30);
     }
 
     #[test]

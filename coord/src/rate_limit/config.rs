@@ -82,13 +82,9 @@ impl RateLimitConfig {
     /// nanosecond apart (`per / rate`; a microsecond for a shared limiter, whose script counts
     /// in microseconds since the epoch), and the [`SharedConfig`] if any.
     pub fn validate(&self) -> Result<(), RateLimitConfigError> {
+        at_least_one("rate", self.rate)?;
+        at_least_one("burst", self.burst)?;
         let fail = |key, message: String| Err(RateLimitConfigError { key, message });
-        if self.rate == 0 {
-            return fail("rate", "must be at least 1".into());
-        }
-        if self.burst == 0 {
-            return fail("burst", "must be at least 1".into());
-        }
         if self.per.as_nanos() < u128::from(self.rate) {
             return fail(
                 "per",
@@ -130,6 +126,15 @@ impl RateLimitConfig {
 config_error! {
     /// A [`RateLimitConfig`] value out of range.
     pub struct RateLimitConfigError: "rate limit", as in "#[rate_limit(rate = ...)]";
+}
+
+/// Refuses a count of zero: a limiter's rate, burst, instances and batch are each at least 1.
+pub(super) fn at_least_one(key: &'static str, value: u64) -> Result<(), RateLimitConfigError> {
+    if value == 0 {
+        let message = "must be at least 1".into();
+        return Err(RateLimitConfigError { key, message });
+    }
+    Ok(())
 }
 
 /// The error of a call a rate limiter rejected without running it.

@@ -533,4 +533,22 @@ mod tests {
             .burst(u64::MAX);
         assert_eq!(huge.gcra(), (u64::MAX, u64::MAX));
     }
+
+    #[test]
+    fn zero_counts_are_refused_by_their_key() {
+        let refused = |config: RateLimitConfig| config.validate().unwrap_err().to_string();
+        let shared = |shared: SharedConfig| RateLimitConfig::default().shared_with(shared);
+        for (config, key) in [
+            (RateLimitConfig::default().rate(0), "rate"),
+            (RateLimitConfig::default().burst(0), "burst"),
+            (
+                shared(SharedConfig::default().instances(0)),
+                "shared.instances",
+            ),
+            (shared(SharedConfig::default().batch(0)), "shared.batch"),
+        ] {
+            let expected = format!("invalid rate limit `{key}`: must be at least 1");
+            assert_eq!(refused(config), expected);
+        }
+    }
 }

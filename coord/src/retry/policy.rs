@@ -215,6 +215,24 @@ impl From<RetrySettings> for RetryPolicy {
     }
 }
 
+/// `setters!` for the policy's numbers: each stores its value in `settings` and, like every
+/// builder method of the policy, makes the result a new policy (`RetryPolicy::renewed`).
+macro_rules! settings_setters {
+    ($(
+        $(#[$meta:meta])*
+        pub fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
+    )+) => {
+        $(
+            $(#[$meta])*
+            #[must_use]
+            pub fn $field(mut self, $arg: $ty) -> Self {
+                self.settings.$field = setters!(@store $($wrap $(($floor))?)? $arg);
+                self.renewed()
+            }
+        )+
+    };
+}
+
 impl RetryPolicy {
     /// Exponential back-off: `base_delay × multiplier^n` before retry `n` (from 0).
     pub fn exponential(max_retries: u32, base_delay: Duration, multiplier: f64) -> Self {
@@ -238,54 +256,28 @@ impl RetryPolicy {
         Self::default().max_retries(0)
     }
 
-    /// Sets the number of retries after the first attempt.
-    #[must_use]
-    pub fn max_retries(mut self, max_retries: u32) -> Self {
-        self.settings.max_retries = max_retries;
-        self.renewed()
-    }
+    settings_setters! {
+        /// Sets the number of retries after the first attempt.
+        pub fn max_retries(max_retries: u32);
 
-    /// Sets the delay before the first retry.
-    #[must_use]
-    pub fn base_delay(mut self, delay: Duration) -> Self {
-        self.settings.base_delay = delay;
-        self.renewed()
-    }
+        /// Sets the delay before the first retry.
+        pub fn base_delay(delay: Duration);
 
-    /// Sets the growth per retry; values below 1.0 (or NaN) become 1.0.
-    #[must_use]
-    pub fn multiplier(mut self, multiplier: f64) -> Self {
-        self.settings.multiplier = if multiplier >= 1.0 { multiplier } else { 1.0 };
-        self.renewed()
-    }
+        /// Sets the growth per retry; values below 1.0 (or NaN) become 1.0.
+        pub fn multiplier(multiplier: f64) = max(1.0);
 
-    /// Caps every delay, jitter included.
-    #[must_use]
-    pub fn max_delay(mut self, delay: Duration) -> Self {
-        self.settings.max_delay = delay;
-        self.renewed()
-    }
+        /// Caps every delay, jitter included.
+        pub fn max_delay(delay: Duration);
 
-    /// Sets how delays are randomised.
-    #[must_use]
-    pub fn jitter(mut self, jitter: Jitter) -> Self {
-        self.settings.jitter = jitter;
-        self.renewed()
-    }
+        /// Sets how delays are randomised.
+        pub fn jitter(jitter: Jitter);
 
-    /// Bounds a whole call: a back-off sleep that would end more than `deadline` after the call
-    /// started is not begun, and the last error is returned instead.
-    #[must_use]
-    pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.settings.deadline = Some(deadline);
-        self.renewed()
-    }
+        /// Bounds a whole call: a back-off sleep that would end more than `deadline` after the
+        /// call started is not begun, and the last error is returned instead.
+        pub fn deadline(deadline: Duration) = Some;
 
-    /// Sets the retry budget (shared by every policy with the same name).
-    #[must_use]
-    pub fn budget(mut self, budget: BudgetConfig) -> Self {
-        self.settings.budget = Some(budget);
-        self.renewed()
+        /// Sets the retry budget (shared by every policy with the same name).
+        pub fn budget(budget: BudgetConfig) = Some;
     }
 
     /// Turns the retry budget off: every retry the policy allows is made.
@@ -528,5 +520,26 @@ impl RetryPolicy {
 
     pub(crate) fn on_retry_hook(&self) -> Option<&OnRetryFn> {
         self.on_retry.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipliers_below_one_or_nan_become_one() {
+        for (given, kept) in [
+            (0.5, 1.0),
+            (-0.0, 1.0),
+            (f64::NAN, 1.0),
+            (f64::NEG_INFINITY, 1.0),
+            (1.0, 1.0),
+            (2.5, 2.5),
+            (f64::INFINITY, f64::INFINITY),
+        ] {
+            let policy = RetryPolicy::default().multiplier(given);
+            assert_eq!(policy.settings().multiplier, kept, "{given}");
+        }
     }
 }

@@ -18,6 +18,27 @@ use crate::retry::{Next, RetryLoop};
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __drive_async {
+    // The loop itself: each attempt admitted by `$gates`, run by `$attempt` (an expression
+    // giving its outcome), its permits released and judged, then the back-off sleep; the
+    // call's outcome with whether a gate rejected its last attempt.
+    (@attempts($retry:ident, $gates:ident, $attempts:ident) $attempt:expr) => {
+        loop {
+            let delay = {
+                let permit = match $crate::__private::Gate::admit_async(&$gates).await {
+                    ::core::result::Result::Ok(permit) => permit,
+                    ::core::result::Result::Err(rejection) => {
+                        break $crate::__private::rejected(&$gates, &mut $attempts, rejection);
+                    }
+                };
+                let out = $attempt;
+                match $crate::__private::settle(&$retry, &$gates, &mut $attempts, permit, out) {
+                    ::core::result::Result::Ok(out) => break (out, false),
+                    ::core::result::Result::Err(delay) => delay,
+                }
+            };
+            $attempts.sleep_async(delay).await;
+        }
+    };
     // Without time limits or a fallback (the composer knows): the same loop with nothing to
     // wrap it in, so that less generated code is checked per function.
     ($stack:expr, plain) => {{
@@ -26,22 +47,8 @@ macro_rules! __drive_async {
             $crate::__chaos_async!(timer, gates, 'call);
             let started = $crate::__private::Timer::start(&timer);
             let mut attempts = retry.start();
-            let (out, rejected) = loop {
-                let delay = {
-                    let permit = match $crate::__private::Gate::admit_async(&gates).await {
-                        ::core::result::Result::Ok(permit) => permit,
-                        ::core::result::Result::Err(rejection) => {
-                            break $crate::__private::rejected(&gates, &mut attempts, rejection);
-                        }
-                    };
-                    let out = body().await;
-                    match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
-                        ::core::result::Result::Ok(out) => break (out, false),
-                        ::core::result::Result::Err(delay) => delay,
-                    }
-                };
-                attempts.sleep_async(delay).await;
-            };
+            let (out, rejected) =
+                $crate::__drive_async!(@attempts(retry, gates, attempts) body().await);
             $crate::__private::finish(&timer, started, &out, rejected);
             out
         }
@@ -53,30 +60,15 @@ macro_rules! __drive_async {
             let started = $crate::__private::Timer::start(&timer);
             let retried = ::core::pin::pin!(async {
                 let mut attempts = retry.start();
-                loop {
-                    let delay = {
-                        let permit = match $crate::__private::Gate::admit_async(&gates).await {
-                            ::core::result::Result::Ok(permit) => permit,
-                            ::core::result::Result::Err(rejection) => {
-                                break $crate::__private::rejected(&gates, &mut attempts, rejection);
-                            }
-                        };
-                        let out = {
-                            let attempt_future = ::core::pin::pin!(body());
-                            match $crate::__private::Limit::within(attempt, attempt_future).await {
-                                ::core::result::Result::Ok(out) => out,
-                                ::core::result::Result::Err(expired) => {
-                                    $crate::__private::LimitFor::expired(&attempt, expired)
-                                }
-                            }
-                        };
-                        match $crate::__private::settle(&retry, &gates, &mut attempts, permit, out) {
-                            ::core::result::Result::Ok(out) => break (out, false),
-                            ::core::result::Result::Err(delay) => delay,
+                $crate::__drive_async!(@attempts(retry, gates, attempts) {
+                    let attempt_future = ::core::pin::pin!(body());
+                    match $crate::__private::Limit::within(attempt, attempt_future).await {
+                        ::core::result::Result::Ok(out) => out,
+                        ::core::result::Result::Err(expired) => {
+                            $crate::__private::LimitFor::expired(&attempt, expired)
                         }
-                    };
-                    attempts.sleep_async(delay).await;
-                }
+                    }
+                })
             });
             // With whether a gate rejected the last attempt, for the timer.
             let (out, rejected) = match $crate::__private::Limit::within(total, retried).await {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::super::RateLimitConfigError;
+use super::super::config::at_least_one;
 
 /// The Lua script a shared limiter runs (by its SHA-1, `EVALSHA`) for each admission: GCRA on
 /// Redis's clock, in microseconds (a double holds today's microseconds exactly).
@@ -129,13 +130,9 @@ impl SharedConfig {
     /// Checks the URL's form, that `instances` and `batch` are at least 1 and the timeout is
     /// longer than zero and at most [`MAX_TIMEOUT`].
     pub fn validate(&self) -> Result<(), RateLimitConfigError> {
+        at_least_one("shared.instances", self.instances)?;
+        at_least_one("shared.batch", self.batch)?;
         let fail = |key, message: String| Err(RateLimitConfigError { key, message });
-        if self.instances == 0 {
-            return fail("shared.instances", "must be at least 1".into());
-        }
-        if self.batch == 0 {
-            return fail("shared.batch", "must be at least 1".into());
-        }
         if self.timeout.is_zero() {
             return fail("shared.timeout", "must be longer than zero".into());
         }
