@@ -2,10 +2,10 @@
 //! max_extra: 1 } }` (or `after: 50ms`), by name, applied like [`crate::hedge_with`].
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
+use serde::de::Deserializer;
 
 use super::{HedgeAfter, HedgeConfig, MAX_EXTRA};
-use crate::contract::file::{Bounded, named_section, parse_duration};
+use crate::contract::file::{Bounded, named_section, parse_duration, parsed_text};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,10 +19,7 @@ struct AfterValue(HedgeAfter);
 
 impl<'de> Deserialize<'de> for AfterValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_after(&text)
-            .map(AfterValue)
-            .map_err(de::Error::custom)
+        parsed_text(d, parse_after).map(AfterValue)
     }
 }
 
