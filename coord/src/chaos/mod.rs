@@ -14,8 +14,8 @@
 //!   with its normal [`CircuitOpen`](crate::CircuitOpen) (whose
 //!   [`is_injected`](crate::CircuitOpen::is_injected) says so).
 //!
-//! A named operation is one that `#[track_performance]` or the tower layer
-//! ([`CoordLayer`](crate::tower::CoordLayer)) times: faults reach it by its operation name.
+//! A named operation is one that `#[track_performance]` or the tower layer (`tower::CoordLayer`,
+//! feature `tower`) times: faults reach it by its operation name.
 //!
 //! ```
 //! #[derive(Debug, PartialEq)]
@@ -92,7 +92,7 @@
 //! - HTTP: `POST /chaos` (arm, the body is the file's section as JSON), `GET /chaos` (the
 //!   rules and counts), `DELETE /chaos` (disarm everything, or one name's rules with
 //!   `?name=`), served only when the server is given a chaos token
-//!   ([`ServeConfig::chaos_token`](crate::http::ServeConfig::chaos_token)).
+//!   (`http::ServeConfig::chaos_token`, feature `http`).
 //!
 //! A file or an HTTP rule can only switch on an error fault whose factory code registered
 //! ([`register_error`]): it cannot make up a value of the operation's error type, and says so
