@@ -265,17 +265,22 @@ impl fmt::Display for Indicator {
 }
 
 /// Why an objective was refused.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ObjectiveError {
     /// The name is empty, longer than [`MAX_NAME_BYTES`] or has surrounding white space.
+    #[error(
+        "objective name {name:?} must be 1 to {MAX_NAME_BYTES} bytes without surrounding spaces"
+    )]
     Name {
         /// The name given.
         name: String,
     },
     /// Neither a success rate nor a latency target.
+    #[error("an objective needs success_rate, latency, or both")]
     NoTarget,
     /// A target outside `0.0..1.0` (1.0 leaves no budget; NaN is never a target).
+    #[error("{indicator} target {target} is outside 0.0..1.0 (1.0 would leave no error budget)")]
     Target {
         /// Which target.
         indicator: Indicator,
@@ -283,6 +288,10 @@ pub enum ObjectiveError {
         target: f64,
     },
     /// A latency threshold between two exported bucket bounds.
+    #[error(
+        "latency threshold {threshold:?} is not a bucket bound of coord_operation_duration_seconds, so Prometheus could not count the calls under it{}",
+        NearestBounds(.below, .above)
+    )]
     Threshold {
         /// The value given.
         threshold: Duration,
@@ -292,58 +301,32 @@ pub enum ObjectiveError {
         above: Option<Duration>,
     },
     /// A period outside [`MIN_PERIOD`]`..=`[`MAX_PERIOD`].
+    #[error("period {period:?} is outside 3 days..=366 days (the ticket alert looks back 3 days)")]
     Period {
         /// The value given.
         period: Duration,
     },
     /// The registry holds [`max_objectives`] objectives already.
+    #[error("at most {cap} objectives (coord::objectives::set_max_objectives)")]
     TooMany {
         /// The cap.
         cap: usize,
     },
 }
 
-impl fmt::Display for ObjectiveError {
+/// The end of [`ObjectiveError::Threshold`]'s message: the bucket bounds around the threshold.
+struct NearestBounds<'a>(&'a Option<Duration>, &'a Option<Duration>);
+
+impl fmt::Display for NearestBounds<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Name { name } => write!(
-                f,
-                "objective name {name:?} must be 1 to {MAX_NAME_BYTES} bytes without surrounding spaces"
-            ),
-            Self::NoTarget => f.write_str("an objective needs success_rate, latency, or both"),
-            Self::Target { indicator, target } => write!(
-                f,
-                "{indicator} target {target} is outside 0.0..1.0 (1.0 would leave no error budget)"
-            ),
-            Self::Threshold {
-                threshold,
-                below,
-                above,
-            } => {
-                write!(
-                    f,
-                    "latency threshold {threshold:?} is not a bucket bound of coord_operation_duration_seconds, so Prometheus could not count the calls under it"
-                )?;
-                match (below, above) {
-                    (Some(b), Some(a)) => write!(f, "; the nearest bounds are {b:?} and {a:?}"),
-                    (Some(b), None) => write!(f, "; the largest bound is {b:?}"),
-                    (None, Some(a)) => write!(f, "; the smallest bound is {a:?}"),
-                    (None, None) => Ok(()),
-                }
-            }
-            Self::Period { period } => write!(
-                f,
-                "period {period:?} is outside 3 days..=366 days (the ticket alert looks back 3 days)"
-            ),
-            Self::TooMany { cap } => write!(
-                f,
-                "at most {cap} objectives (coord::objectives::set_max_objectives)"
-            ),
+        match (self.0, self.1) {
+            (Some(b), Some(a)) => write!(f, "; the nearest bounds are {b:?} and {a:?}"),
+            (Some(b), None) => write!(f, "; the largest bound is {b:?}"),
+            (None, Some(a)) => write!(f, "; the smallest bound is {a:?}"),
+            (None, None) => Ok(()),
         }
     }
 }
-
-impl std::error::Error for ObjectiveError {}
 
 pub(crate) fn check_target(indicator: Indicator, target: f64) -> Result<(), ObjectiveError> {
     if target > 0.0 && target < 1.0 {

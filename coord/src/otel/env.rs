@@ -1,7 +1,6 @@
 //! The standard OpenTelemetry environment variables for an OTLP metric exporter, checked.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::time::Duration;
 
 /// The OTLP transport.
@@ -42,7 +41,8 @@ pub struct OtlpConfig {
 }
 
 /// A variable whose value coord cannot use: which one, its value, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}={value:?}: {}", kind.why())]
 #[non_exhaustive]
 pub struct EnvError {
     /// The variable's name.
@@ -70,9 +70,9 @@ pub enum EnvErrorKind {
     NotAKeyValueList,
 }
 
-impl fmt::Display for EnvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = match self.kind {
+impl EnvErrorKind {
+    fn why(self) -> &'static str {
+        match self {
             EnvErrorKind::NotUnicode => "not valid Unicode",
             EnvErrorKind::UnsupportedProtocol => {
                 "not a supported OTLP protocol (expected `http/protobuf` or `grpc`)"
@@ -84,12 +84,9 @@ impl fmt::Display for EnvError {
             EnvErrorKind::NotAKeyValueList => {
                 "not a `key=value,...` list (non-empty keys, values percent-encoded)"
             }
-        };
-        write!(f, "{}={:?}: {why}", self.variable, self.value)
+        }
     }
 }
-
-impl std::error::Error for EnvError {}
 
 const PROTOCOL: [&str; 2] = [
     "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",

@@ -15,37 +15,15 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
 use super::env::{EnvError, OtlpConfig, Protocol};
 
 /// Why [`init_from_env`] or [`init_with`] could not start the push.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InitError {
     /// An `OTEL_*` variable has a value coord cannot use.
-    Env(EnvError),
+    #[error("cannot configure the OTLP push: {0}")]
+    Env(#[from] EnvError),
     /// The OTLP exporter could not be built from the configuration.
+    #[error("cannot build the OTLP exporter: {0}")]
     Exporter(String),
-}
-
-impl fmt::Display for InitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            InitError::Env(e) => write!(f, "cannot configure the OTLP push: {e}"),
-            InitError::Exporter(why) => write!(f, "cannot build the OTLP exporter: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for InitError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            InitError::Env(e) => Some(e),
-            InitError::Exporter(_) => None,
-        }
-    }
-}
-
-impl From<EnvError> for InitError {
-    fn from(e: EnvError) -> Self {
-        InitError::Env(e)
-    }
 }
 
 /// The OTLP push started by [`init_from_env`]: flushes what was collected last and shuts the

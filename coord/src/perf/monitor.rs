@@ -88,12 +88,14 @@ impl MonitorConfig {
 }
 
 /// Why [`configure`](crate::PerformanceMonitor::configure) rejected a [`MonitorConfig`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MonitorConfigError {
     /// `max_data_points` is 0: the history could hold nothing.
+    #[error("monitor config: max_data_points must be at least 1")]
     ZeroDataPoints,
     /// `collection_interval` is shorter than CPU use can be measured over.
+    #[error("monitor config: collection_interval {interval:?} is below the minimum of {minimum:?}")]
     IntervalTooShort {
         /// The interval asked for.
         interval: Duration,
@@ -102,32 +104,15 @@ pub enum MonitorConfigError {
     },
     /// A health threshold is not finite, out of range, or its "degraded" value lies above its
     /// "unhealthy" value.
+    #[error(
+        "monitor config: threshold `{name}` is out of range or its degraded value exceeds its unhealthy value"
+    )]
     InvalidThreshold {
         /// The threshold: `cpu`, `memory`, `error_rate`, `latency_objective` or
         /// `open_breakers_unhealthy`.
         name: &'static str,
     },
 }
-
-impl fmt::Display for MonitorConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::ZeroDataPoints => {
-                f.write_str("monitor config: max_data_points must be at least 1")
-            }
-            Self::IntervalTooShort { interval, minimum } => write!(
-                f,
-                "monitor config: collection_interval {interval:?} is below the minimum of {minimum:?}"
-            ),
-            Self::InvalidThreshold { name } => write!(
-                f,
-                "monitor config: threshold `{name}` is out of range or its degraded value exceeds its unhealthy value"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for MonitorConfigError {}
 
 /// Start/stop bookkeeping. A thread runs while `running` and the generation it was started
 /// with is still current, so a thread that a racing `stop` missed still exits.

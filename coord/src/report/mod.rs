@@ -24,31 +24,15 @@ pub(crate) fn build() -> Report {
 }
 
 /// Why a report could not be serialized.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReportError {
     /// JSON serialization failed.
-    Json(serde_json::Error),
+    #[error("cannot write the report as JSON: {0}")]
+    Json(#[source] serde_json::Error),
     /// YAML serialization failed.
-    Yaml(serde_norway::Error),
-}
-
-impl fmt::Display for ReportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReportError::Json(e) => write!(f, "cannot write the report as JSON: {e}"),
-            ReportError::Yaml(e) => write!(f, "cannot write the report as YAML: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ReportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ReportError::Json(e) => Some(e),
-            ReportError::Yaml(e) => Some(e),
-        }
-    }
+    #[error("cannot write the report as YAML: {0}")]
+    Yaml(#[source] serde_norway::Error),
 }
 
 impl Report {

@@ -7,10 +7,11 @@ use super::rule::ValueType;
 
 /// Why a rule document was refused. `Display` names the place (rule set, field, key) and, for a
 /// misspelt name, the closest known one.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuleLoadError {
     /// The text is not valid YAML.
+    #[error("YAML syntax error at line {line}, column {column}: {message}")]
     Syntax {
         /// 1-based line.
         line: usize,
@@ -20,6 +21,10 @@ pub enum RuleLoadError {
         message: String,
     },
     /// The document exceeds [`MAX_RULE_DOCUMENT_BYTES`](super::MAX_RULE_DOCUMENT_BYTES).
+    #[error(
+        "rule document of {} bytes refused: the limit is {limit} bytes",
+        Size { bytes: *.bytes, limit: *.limit }
+    )]
     TooLarge {
         /// Document size; for a file that is not a regular file (a FIFO, a device), `limit + 1`:
         /// reading stops there.
@@ -28,13 +33,20 @@ pub enum RuleLoadError {
         limit: usize,
     },
     /// The document nests deeper than [`MAX_RULE_DOCUMENT_DEPTH`](super::MAX_RULE_DOCUMENT_DEPTH).
+    #[error("rule document refused: nesting deeper than {limit} levels")]
     TooDeep {
         /// The limit.
         limit: usize,
     },
     /// Aliases expand to more nodes than a rule file can need ("billion laughs").
+    #[error("rule document refused: YAML aliases expand beyond the repetition limit")]
     AliasExpansion,
     /// A key that is not part of the rule language.
+    #[error(
+        "{}: unknown key `{key}`{}",
+        Place(.rule_set, .field.as_deref()),
+        DidYouMean(.suggestion)
+    )]
     UnknownKey {
         /// The rule set.
         rule_set: String,
@@ -46,6 +58,12 @@ pub enum RuleLoadError {
         suggestion: Option<String>,
     },
     /// A `type` that is not one of the known types.
+    #[error(
+        "{}: unknown type `{name}`{}; known types: {}",
+        Place(.rule_set, Some(.field)),
+        DidYouMean(.suggestion),
+        known_types()
+    )]
     UnknownType {
         /// The rule set.
         rule_set: String,
@@ -57,6 +75,7 @@ pub enum RuleLoadError {
         suggestion: Option<String>,
     },
     /// A key whose value has the wrong shape (`min_length: -1`, `pattern: "("`, ...).
+    #[error("{}: `{key}` {message}", Place(.rule_set, .field.as_deref()))]
     InvalidValue {
         /// The rule set (empty at document level).
         rule_set: String,
@@ -68,6 +87,7 @@ pub enum RuleLoadError {
         message: String,
     },
     /// A lower bound above its upper bound.
+    #[error("{}: `{min_key}` is greater than `{max_key}`", Place(.rule_set, Some(.field)))]
     MinAboveMax {
         /// The rule set.
         rule_set: String,
@@ -80,6 +100,11 @@ pub enum RuleLoadError {
     },
     /// A `pattern` past one of the limits that bound a rule document's regexes as a whole
     /// ([`PatternLimit`]); nothing of the document is loaded.
+    #[error(
+        "{}{}: `pattern` {limit}",
+        Place(.rule_set, Some(.field)),
+        AtLineColumn(.location)
+    )]
     PatternTooLarge {
         /// The rule set.
         rule_set: String,
@@ -92,6 +117,7 @@ pub enum RuleLoadError {
         limit: PatternLimit,
     },
     /// The file could not be read.
+    #[error("cannot read {}: {message}", .path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -99,6 +125,7 @@ pub enum RuleLoadError {
         message: String,
     },
     /// An error inside a file.
+    #[error("{}: {error}", .path.display())]
     InFile {
         /// The file.
         path: PathBuf,
@@ -150,109 +177,63 @@ impl fmt::Display for PatternLimit {
     }
 }
 
-fn place(f: &mut fmt::Formatter<'_>, rule_set: &str, field: Option<&str>) -> fmt::Result {
-    write!(f, "rule set `{rule_set}`")?;
-    if let Some(field) = field {
-        write!(f, ", field `{field}`")?;
+/// Where an error of a rule set lies: "rule set `a`" or "rule set `a`, field `b`".
+struct Place<'a>(&'a str, Option<&'a str>);
+
+impl fmt::Display for Place<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rule set `{}`", self.0)?;
+        if let Some(field) = self.1 {
+            write!(f, ", field `{field}`")?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
-impl fmt::Display for RuleLoadError {
+/// The closest known name, if any: " (did you mean `b`?)".
+struct DidYouMean<'a>(&'a Option<String>);
+
+impl fmt::Display for DidYouMean<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RuleLoadError::Syntax {
-                line,
-                column,
-                message,
-            } => write!(
-                f,
-                "YAML syntax error at line {line}, column {column}: {message}"
-            ),
-            // A stream (FIFO, device) is read one byte past the limit and no further, so
-            // that count means "more than the limit", not the stream's size.
-            RuleLoadError::TooLarge { bytes, limit } if *bytes == limit.saturating_add(1) => {
-                write!(
-                    f,
-                    "rule document of more than {limit} bytes refused: the limit is {limit} bytes"
-                )
-            }
-            RuleLoadError::TooLarge { bytes, limit } => write!(
-                f,
-                "rule document of {bytes} bytes refused: the limit is {limit} bytes"
-            ),
-            RuleLoadError::TooDeep { limit } => {
-                write!(
-                    f,
-                    "rule document refused: nesting deeper than {limit} levels"
-                )
-            }
-            RuleLoadError::AliasExpansion => f.write_str(
-                "rule document refused: YAML aliases expand beyond the repetition limit",
-            ),
-            RuleLoadError::UnknownKey {
-                rule_set,
-                field,
-                key,
-                suggestion,
-            } => {
-                place(f, rule_set, field.as_deref())?;
-                write!(f, ": unknown key `{key}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, " (did you mean `{s}`?)")?;
-                }
-                Ok(())
-            }
-            RuleLoadError::UnknownType {
-                rule_set,
-                field,
-                name,
-                suggestion,
-            } => {
-                place(f, rule_set, Some(field))?;
-                write!(f, ": unknown type `{name}`")?;
-                if let Some(s) = suggestion {
-                    write!(f, " (did you mean `{s}`?)")?;
-                }
-                let names: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
-                write!(f, "; known types: {}", names.join(", "))
-            }
-            RuleLoadError::InvalidValue {
-                rule_set,
-                field,
-                key,
-                message,
-            } => {
-                place(f, rule_set, field.as_deref())?;
-                write!(f, ": `{key}` {message}")
-            }
-            RuleLoadError::MinAboveMax {
-                rule_set,
-                field,
-                min_key,
-                max_key,
-            } => {
-                place(f, rule_set, Some(field))?;
-                write!(f, ": `{min_key}` is greater than `{max_key}`")
-            }
-            RuleLoadError::PatternTooLarge {
-                rule_set,
-                field,
-                location,
-                limit,
-            } => {
-                place(f, rule_set, Some(field))?;
-                if let Some((line, column)) = location {
-                    write!(f, " (line {line}, column {column})")?;
-                }
-                write!(f, ": `pattern` {limit}")
-            }
-            RuleLoadError::Io { path, message } => {
-                write!(f, "cannot read {}: {message}", path.display())
-            }
-            RuleLoadError::InFile { path, error } => write!(f, "{}: {error}", path.display()),
+        match self.0 {
+            Some(s) => write!(f, " (did you mean `{s}`?)"),
+            None => Ok(()),
         }
     }
 }
 
-impl std::error::Error for RuleLoadError {}
+/// The place of a pattern in its document, when known: " (line 3, column 5)".
+struct AtLineColumn<'a>(&'a Option<(usize, usize)>);
+
+impl fmt::Display for AtLineColumn<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some((line, column)) => write!(f, " (line {line}, column {column})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A document's size as [`RuleLoadError::TooLarge`] says it.
+struct Size {
+    bytes: usize,
+    limit: usize,
+}
+
+impl fmt::Display for Size {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A stream (FIFO, device) is read one byte past the limit and no further, so
+        // that count means "more than the limit", not the stream's size.
+        if self.bytes == self.limit.saturating_add(1) {
+            write!(f, "more than {}", self.limit)
+        } else {
+            write!(f, "{}", self.bytes)
+        }
+    }
+}
+
+/// The names of every [`ValueType`], for an unknown `type`.
+fn known_types() -> String {
+    let names: Vec<_> = ValueType::ALL.iter().map(|t| t.as_str()).collect();
+    names.join(", ")
+}

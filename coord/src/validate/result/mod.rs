@@ -132,7 +132,8 @@ impl fmt::Display for FieldError {
 /// }
 /// assert!(even(&3).is_err());
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message} [{code}]")]
 #[non_exhaustive]
 pub struct RuleError {
     /// Rule code reported in [`FieldError::rule`].
@@ -175,14 +176,6 @@ impl RuleError {
         self
     }
 }
-
-impl fmt::Display for RuleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} [{}]", self.message, self.code)
-    }
-}
-
-impl std::error::Error for RuleError {}
 
 /// Running tally of one validation: passed and applicable checks plus the failures.
 /// Hand-written [`crate::Validate`] impls feed it through [`Checks::pass`] and [`Checks::fail`].
