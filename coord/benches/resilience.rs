@@ -168,16 +168,32 @@ async fn ready_by_hand(x: u64) -> Result<u64, coord::TimedOut> {
     }
 }
 
-fn timeout_attribute(c: &mut Criterion) {
+/// The group `name`: an attribute on an `async fn` whose body is ready at once (`id`,
+/// `wrapped`) beside the bare body and the baselines `more` adds, in a current-thread runtime.
+fn attribute_beside_bare<F: Future>(
+    c: &mut Criterion,
+    name: &str,
+    (id, wrapped): (&str, impl Fn(u64) -> F),
+    more: impl FnOnce(&mut BenchmarkGroup<'_, WallTime>),
+) {
     let runtime = current_thread_runtime();
     let _context = runtime.enter();
     // Resolve the call site's counter outside the measurement.
-    let _ = poll_once(ready_with_attribute(0));
-    let mut group = c.benchmark_group("timeout_attribute_ready");
+    let _ = poll_once(wrapped(0));
+    let mut group = c.benchmark_group(name);
     bench_first_poll(&mut group, "bare", ready_body);
-    bench_first_poll(&mut group, "coord_timeout_attribute", ready_with_attribute);
-    bench_first_poll(&mut group, "tokio_timeout_by_hand", ready_by_hand);
+    bench_first_poll(&mut group, id, wrapped);
+    more(&mut group);
     group.finish();
+}
+
+fn timeout_attribute(c: &mut Criterion) {
+    attribute_beside_bare(
+        c,
+        "timeout_attribute_ready",
+        ("coord_timeout_attribute", ready_with_attribute),
+        |group| bench_first_poll(group, "tokio_timeout_by_hand", ready_by_hand),
+    );
 }
 
 #[coord::hedge(after = "50ms", name = "bench.hedge")]
@@ -186,13 +202,12 @@ async fn ready_hedged(x: u64) -> Result<u64, coord::TimedOut> {
 }
 
 fn hedge_attribute(c: &mut Criterion) {
-    let runtime = current_thread_runtime();
-    let _context = runtime.enter();
-    let _ = poll_once(ready_hedged(0));
-    let mut group = c.benchmark_group("hedge_attribute_ready");
-    bench_first_poll(&mut group, "bare", ready_body);
-    bench_first_poll(&mut group, "coord_hedge_attribute", ready_hedged);
-    group.finish();
+    attribute_beside_bare(
+        c,
+        "hedge_attribute_ready",
+        ("coord_hedge_attribute", ready_hedged),
+        |_| {},
+    );
 }
 
 criterion_group!(
