@@ -64,6 +64,16 @@ fn admin(addr: std::net::SocketAddr, method: &str, token: &str, body: &str) -> S
     answer.lines().next().unwrap_or_default().to_owned()
 }
 
+/// One payment, its result printed under the admin call before it.
+fn pay_and_show() -> Result<u64, PayError> {
+    let paid = pay(1);
+    println!(
+        "       pay(1) = {:?}",
+        paid.as_ref().map_err(|e| format!("{e:?}"))
+    );
+    paid
+}
+
 fn main() {
     // Draws that repeat from run to run.
     chaos::set_seed(2026);
@@ -116,21 +126,11 @@ fn main() {
     let armed = admin(addr, "POST", "chaos-secret", body);
     println!("http:  POST /chaos -> {armed}");
     assert!(armed.contains(" 200 "), "{armed}");
-    let during = pay(1);
-    println!(
-        "       pay(1) = {:?}",
-        during.as_ref().map_err(|e| format!("{e:?}"))
-    );
-    assert!(during.is_err(), "every payment fails while armed");
+    assert!(pay_and_show().is_err(), "every payment fails while armed");
     let disarmed = admin(addr, "DELETE", "chaos-secret", "");
     println!("http:  DELETE /chaos -> {disarmed}");
     assert!(disarmed.contains(" 200 "), "{disarmed}");
-    let after = pay(1);
-    println!(
-        "       pay(1) = {:?}",
-        after.as_ref().map_err(|e| format!("{e:?}"))
-    );
-    assert!(after.is_ok(), "nothing injected once disarmed");
+    assert!(pay_and_show().is_ok(), "nothing injected once disarmed");
     server.shutdown();
 
     // The report: injected faults in their own section, the operation's failures untouched.

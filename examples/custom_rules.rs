@@ -5,14 +5,8 @@
 
 use serde::Serialize;
 
-const CUSTOM_RULES: &str = r#"
-user_profile:
-  required_fields: ["name", "email", "age"]
-  field_validations:
-    email: {"type": "email", "required": true}
-    age: {"type": "integer", "min": 18, "max": 120}
-    name: {"type": "string", "min_length": 2, "max_length": 50}
-"#;
+/// The guide's rule file, as a service would ship it (`tests/validate_yaml.rs` loads the same).
+const CUSTOM_RULES: &str = include_str!("user_profile.yaml");
 
 #[derive(Serialize)]
 struct UserProfile {

@@ -10,12 +10,15 @@
 //!
 //! `cargo run --features redis --example shared_rate_limit`
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use coord::{RateLimitConfig, RateLimited, SharedConfig, rate_limit};
+use redis_server::Redis;
+
+/// Starts and kills the example's `redis-server` (shared with the tests and the bench).
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
 
 #[rate_limit(
     name = "payments.provider",
@@ -50,39 +53,14 @@ fn traffic(run: Duration) -> u32 {
     threads.into_iter().map(|t| t.join().unwrap_or(0)).sum()
 }
 
-/// A `redis-server` on a free port, if the binary is on PATH.
-fn start_redis() -> Option<(Child, String)> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .ok()?
-        .port();
-    let mut child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if started.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            let _ = child.wait();
-            return None;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    Some((child, format!("redis://127.0.0.1:{port}/")))
-}
-
 fn main() {
     // Without the feature a server would go unused.
     let redis = if cfg!(feature = "redis") {
-        start_redis()
+        Redis::on_free_port()
     } else {
         None
     };
-    let url = redis.as_ref().map(|(_, url)| url.clone());
+    let url = redis.as_ref().map(Redis::url);
     match (&url, cfg!(feature = "redis")) {
         (Some(url), _) => println!("sharing the quota through {url}"),
         (None, false) => println!(
@@ -121,9 +99,8 @@ fn main() {
         println!("1 s local-only: {admitted} charges admitted (this instance's 10/s)");
     }
 
-    if let Some((mut child, _)) = redis {
-        let _ = child.kill();
-        let _ = child.wait();
+    if let Some(mut redis) = redis {
+        redis.kill();
         println!("Redis killed: calls fall back to this instance's share (10/s)");
         let admitted = traffic(Duration::from_secs(1));
         println!("1 s on the local fallback: {admitted} charges admitted");

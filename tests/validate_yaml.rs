@@ -24,24 +24,14 @@ fn codes(set: &RuleSet, v: Value) -> Vec<(String, String)> {
     support::codes(&set.validate_value(&v))
 }
 
-const GUIDE: &str = r#"
-yaml_user_profile:
-  required_fields: ["name", "email", "age"]
-  field_validations:
-    email: {"type": "email", "required": true}
-    age: {"type": "integer", "min": 18, "max": 120}
-    name: {"type": "string", "min_length": 2, "max_length": 50}
-"#;
+/// The guide's rule file, as `examples/custom_rules.rs` loads it.
+const GUIDE: &str = include_str!("../examples/user_profile.yaml");
 
 #[test]
 fn guide_format_loads_as_written() {
-    assert_eq!(load(GUIDE), ["yaml_user_profile"]);
-    let s = set("yaml_user_profile");
-    assert!(
-        coord::rules()
-            .names()
-            .contains(&"yaml_user_profile".to_string())
-    );
+    assert_eq!(load(GUIDE), ["user_profile"]);
+    let s = set("user_profile");
+    assert!(coord::rules().names().contains(&"user_profile".to_string()));
     let ok = s.validate_value(&json!({"name": "Ada", "email": "ada@example.com", "age": 36}));
     assert!(ok.is_valid);
     assert_eq!(ok.score, 100.0);
@@ -59,7 +49,7 @@ fn guide_format_loads_as_written() {
     // range fails; name: required ok, type ok, length fails.
     assert_eq!((bad.passed, bad.applicable), (3, 7));
     let text = s.to_string();
-    assert!(text.contains("rule set yaml_user_profile"), "{text}");
+    assert!(text.contains("rule set user_profile"), "{text}");
     assert!(
         text.contains("age: required, type integer, range min=18 max=120"),
         "{text}"

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::recorder_cpu_while;
+use support::recorder_beside_reader;
 
 mod support;
 
@@ -68,15 +68,13 @@ fn scraper(addr: SocketAddr) -> impl FnMut() -> bool + Send + 'static {
 fn recorders_while_scraped(c: &mut Criterion) {
     let server = coord::http::serve("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = server.local_addr();
-    let mut group = c.benchmark_group("http/recorder_per_call_cpu");
-    group.sample_size(20);
-    group.bench_function("baseline_no_scraper", |b| {
-        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, None::<fn() -> bool>))
-    });
-    group.bench_function("metrics_scraped_in_a_loop", |b| {
-        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, Some(scraper(addr))))
-    });
-    group.finish();
+    recorder_beside_reader(
+        c,
+        "http/recorder_per_call_cpu",
+        &SITE,
+        ("baseline_no_scraper", "metrics_scraped_in_a_loop"),
+        || scraper(addr),
+    );
     server.shutdown();
 }
 

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use coord::__private::OperationSite;
 use coord::BreakerConfig;
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::{Failed, recorder_cpu_while};
+use support::{Failed, recorder_beside_reader};
 
 mod support;
 
@@ -64,21 +64,18 @@ fn build(c: &mut Criterion) {
 static SITE: OperationSite = OperationSite::new("bench.report.recorder");
 
 fn recorders(c: &mut Criterion) {
-    let mut group = c.benchmark_group("report/recorder_per_call_cpu");
-    group.sample_size(20);
-    group.bench_function("baseline_no_reader", |b| {
-        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, None::<fn() -> bool>))
-    });
-    group.bench_function("reports_built_in_a_loop", |b| {
-        b.iter_custom(|iters| {
-            let reader = || {
+    recorder_beside_reader(
+        c,
+        "report/recorder_per_call_cpu",
+        &SITE,
+        ("baseline_no_reader", "reports_built_in_a_loop"),
+        || {
+            || {
                 black_box(coord::report());
                 true
-            };
-            recorder_cpu_while(iters, 1, &SITE, Some(reader))
-        })
-    });
-    group.finish();
+            }
+        },
+    );
 }
 
 criterion_group!(benches, build, recorders);

@@ -15,7 +15,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use coord::{Bulkhead, BulkheadConfig, RateLimitConfig, RateLimiter};
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use governor::clock::MonotonicClock;
 use governor::{Quota, RateLimiter as Governor};
 
@@ -124,29 +125,27 @@ fn current_thread_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Benchmarks the future `call(x)` polled once, `x` hidden from the optimiser: the future is
+/// ready at once, so the time is the wrapper's fast path around it.
+fn bench_first_poll<F: Future>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: &str,
+    call: impl Fn(u64) -> F,
+) {
+    group.bench_function(id, |b| b.iter(|| black_box(poll_once(call(black_box(1))))));
+}
+
 fn timeout(c: &mut Criterion) {
     let runtime = current_thread_runtime();
     let _context = runtime.enter();
     let limit = Duration::from_secs(2);
     let mut group = c.benchmark_group("timeout_ready_future");
-    group.bench_function("bare", |b| {
-        b.iter(|| black_box(poll_once(std::future::ready(black_box(1u64)))))
+    bench_first_poll(&mut group, "bare", std::future::ready);
+    bench_first_poll(&mut group, "coord_timeout", |x| {
+        coord::timeout(limit, std::future::ready(x))
     });
-    group.bench_function("coord_timeout", |b| {
-        b.iter(|| {
-            black_box(poll_once(coord::timeout(
-                limit,
-                std::future::ready(black_box(1u64)),
-            )))
-        })
-    });
-    group.bench_function("tokio_timeout", |b| {
-        b.iter(|| {
-            black_box(poll_once(tokio::time::timeout(
-                limit,
-                std::future::ready(black_box(1u64)),
-            )))
-        })
+    bench_first_poll(&mut group, "tokio_timeout", |x| {
+        tokio::time::timeout(limit, std::future::ready(x))
     });
     group.finish();
 }
@@ -169,22 +168,32 @@ async fn ready_by_hand(x: u64) -> Result<u64, coord::TimedOut> {
     }
 }
 
-fn timeout_attribute(c: &mut Criterion) {
+/// The group `name`: an attribute on an `async fn` whose body is ready at once (`id`,
+/// `wrapped`) beside the bare body and the baselines `more` adds, in a current-thread runtime.
+fn attribute_beside_bare<F: Future>(
+    c: &mut Criterion,
+    name: &str,
+    (id, wrapped): (&str, impl Fn(u64) -> F),
+    more: impl FnOnce(&mut BenchmarkGroup<'_, WallTime>),
+) {
     let runtime = current_thread_runtime();
     let _context = runtime.enter();
     // Resolve the call site's counter outside the measurement.
-    let _ = poll_once(ready_with_attribute(0));
-    let mut group = c.benchmark_group("timeout_attribute_ready");
-    group.bench_function("bare", |b| {
-        b.iter(|| black_box(poll_once(ready_body(black_box(1)))))
-    });
-    group.bench_function("coord_timeout_attribute", |b| {
-        b.iter(|| black_box(poll_once(ready_with_attribute(black_box(1)))))
-    });
-    group.bench_function("tokio_timeout_by_hand", |b| {
-        b.iter(|| black_box(poll_once(ready_by_hand(black_box(1)))))
-    });
+    let _ = poll_once(wrapped(0));
+    let mut group = c.benchmark_group(name);
+    bench_first_poll(&mut group, "bare", ready_body);
+    bench_first_poll(&mut group, id, wrapped);
+    more(&mut group);
     group.finish();
+}
+
+fn timeout_attribute(c: &mut Criterion) {
+    attribute_beside_bare(
+        c,
+        "timeout_attribute_ready",
+        ("coord_timeout_attribute", ready_with_attribute),
+        |group| bench_first_poll(group, "tokio_timeout_by_hand", ready_by_hand),
+    );
 }
 
 #[coord::hedge(after = "50ms", name = "bench.hedge")]
@@ -193,17 +202,12 @@ async fn ready_hedged(x: u64) -> Result<u64, coord::TimedOut> {
 }
 
 fn hedge_attribute(c: &mut Criterion) {
-    let runtime = current_thread_runtime();
-    let _context = runtime.enter();
-    let _ = poll_once(ready_hedged(0));
-    let mut group = c.benchmark_group("hedge_attribute_ready");
-    group.bench_function("bare", |b| {
-        b.iter(|| black_box(poll_once(ready_body(black_box(1)))))
-    });
-    group.bench_function("coord_hedge_attribute", |b| {
-        b.iter(|| black_box(poll_once(ready_hedged(black_box(1)))))
-    });
-    group.finish();
+    attribute_beside_bare(
+        c,
+        "hedge_attribute_ready",
+        ("coord_hedge_attribute", ready_hedged),
+        |_| {},
+    );
 }
 
 criterion_group!(

@@ -1,7 +1,9 @@
-//! A real `redis-server` for the shared rate limit tests: started on a free port of 127.0.0.1,
+//! A real `redis-server` for the shared rate limits: started on a free port of 127.0.0.1,
 //! spoken to in raw RESP, killed on drop. Without the binary a test says so loudly and passes,
 //! except under CI (`CI` set), which installs it and fails without it. Included with `#[path]`
-//! by `tests/shared_rate_limit.rs` (feature `redis`).
+//! by `tests/shared_rate_limit.rs` (feature `redis`), the `shared_rate_limit` bench and
+//! example, which say in their own words what they do without one; each uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,11 +20,7 @@ pub struct Redis {
 impl Redis {
     /// A new server, or `None` (after a loud message) when the binary is missing locally.
     pub fn start() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let redis = Self::on(port);
+        let redis = Self::on_free_port();
         if redis.is_none() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -34,6 +32,15 @@ impl Redis {
             );
         }
         redis
+    }
+
+    /// A new server, or `None` when the binary is missing: the caller says what that means.
+    pub fn on_free_port() -> Option<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        Self::on(port)
     }
 
     /// A server on `port` (again, after a kill), ready for commands.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
 use coord::perf::Outcome;
+use criterion::Criterion;
 
 /// The work of the timed functions of `track_performance` and `spans`: small, with a branch
 /// the optimiser cannot fold. Inlined where it is used.
@@ -110,6 +111,29 @@ pub fn recorder_cpu_while(
     }
     let mean = total / recorders.max(1);
     Duration::from_secs_f64(mean.as_secs_f64() * iters as f64 / batch as f64)
+}
+
+/// The benchmark group `group` of what a background reader costs one thread recording on
+/// `site`: `baseline` records alone, `loaded` records while a reader made by `reader` runs in
+/// a loop (a new one per measurement).
+pub fn recorder_beside_reader<R>(
+    c: &mut Criterion,
+    group: &str,
+    site: &'static OperationSite,
+    (baseline, loaded): (&str, &str),
+    reader: impl Fn() -> R,
+) where
+    R: FnMut() -> bool + Send + 'static,
+{
+    let mut group = c.benchmark_group(group);
+    group.sample_size(20);
+    group.bench_function(baseline, |b| {
+        b.iter_custom(|iters| recorder_cpu_while(iters, 1, site, None::<R>))
+    });
+    group.bench_function(loaded, |b| {
+        b.iter_custom(|iters| recorder_cpu_while(iters, 1, site, Some(reader())))
+    });
+    group.finish();
 }
 
 /// Runs `call(i ^ thread)` for every `i` in `0..iters` on each of `threads` threads, released
