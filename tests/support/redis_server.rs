@@ -53,9 +53,15 @@ impl Redis {
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
-        let redis = Self { port, child };
+        let mut redis = Self { port, child };
         let started = Instant::now();
         while redis.try_command(&["PING"]).as_deref() != Some("+PONG") {
+            if let Ok(Some(status)) = redis.child.try_wait() {
+                panic!(
+                    "redis-server on port {port} exited at start ({status}): Redis 7 or newer \
+                     is needed (for --enable-debug-command)"
+                );
+            }
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "redis-server on port {port} did not start"
