@@ -483,36 +483,23 @@ impl<E> DescribeAny<E> for Describe<E> {
     }
 }
 
-/// Declares the trait by which a by-value parameter of a function is copied for each attempt,
-/// implemented by every `Clone` type: `Param` is a marker type named after the parameter, so
-/// the error message, which says why the attribute copies it, can name it.
-macro_rules! attempt_arg {
-    ($(#[$doc:meta])* $name:ident::$copy:ident, message = $message:literal, label = $label:literal) => {
-        $(#[$doc])*
-        #[diagnostic::on_unimplemented(
-            message = $message,
-            label = $label,
-            note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
-        )]
-        pub trait $name<Param>: Sized {
-            /// The copy one attempt owns.
-            fn $copy(&self) -> Self;
-        }
-
-        impl<T: Clone, Param> $name<Param> for T {
-            #[inline]
-            fn $copy(&self) -> Self {
-                self.clone()
-            }
-        }
-    };
+/// A by-value parameter of a `#[retry]` function, copied for each attempt. `Param` is a
+/// marker type named after the parameter, so the error message can name it.
+#[diagnostic::on_unimplemented(
+    message = "`#[retry]` runs the body once per attempt, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
+    label = "`{Param}` is moved into every attempt, but `{Self}` is not `Clone`",
+    note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
+)]
+pub trait RetryArg<Param>: Sized {
+    /// The copy one attempt consumes.
+    fn for_attempt(&self) -> Self;
 }
 
-attempt_arg! {
-    /// A by-value parameter of a `#[retry]` function, copied for each attempt.
-    RetryArg::for_attempt,
-    message = "`#[retry]` runs the body once per attempt, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
-    label = "`{Param}` is moved into every attempt, but `{Self}` is not `Clone`"
+impl<T: Clone, Param> RetryArg<Param> for T {
+    #[inline]
+    fn for_attempt(&self) -> Self {
+        self.clone()
+    }
 }
 
 /// Copies parameter `value` for one attempt; `Param` names the parameter in errors. Taking
@@ -535,11 +522,23 @@ fn leaked_method_name(module: &str, self_type: &'static str, function: &str) -> 
     Box::leak(method_name(module, self_type, function).into_boxed_str())
 }
 
-attempt_arg! {
-    /// A by-value parameter of a `#[hedge]` function, copied for each attempt.
-    HedgeArg::for_hedge,
+/// A by-value parameter of a `#[hedge]` function, copied for each attempt. `Param` is a
+/// marker type named after the parameter, so the error message can name it.
+#[diagnostic::on_unimplemented(
     message = "`#[hedge]` runs attempts side by side, so by-value parameter `{Param}` (of type `{Self}`) must be `Clone`",
-    label = "`{Param}` is given to every attempt, but `{Self}` is not `Clone`"
+    label = "`{Param}` is given to every attempt, but `{Self}` is not `Clone`",
+    note = "take `{Param}` by reference (`&{Self}`), or make `{Self}` `Clone` (wrap it in `Arc` if cloning is costly)"
+)]
+pub trait HedgeArg<Param>: Sized {
+    /// The copy one attempt owns.
+    fn for_hedge(&self) -> Self;
+}
+
+impl<T: Clone, Param> HedgeArg<Param> for T {
+    #[inline]
+    fn for_hedge(&self) -> Self {
+        self.clone()
+    }
 }
 
 /// Copies parameter `value` for one attempt of a hedged call; `Param` names the parameter in
