@@ -110,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let exported = capture::Capture::default();
     let provider = SdkMeterProvider::builder()
         .with_view(coord::otel::view)
-        .with_reader(PeriodicReader::builder(exported.exporter()).build())
+        .with_reader(PeriodicReader::builder(exported.clone()).build())
         .build();
     coord::otel::register(&provider.meter("coord"));
 

@@ -47,7 +47,7 @@ fn workload_once() {
 
 fn provider() -> (SdkMeterProvider, Capture) {
     let capture = Capture::default();
-    let reader = PeriodicReader::builder(capture.exporter())
+    let reader = PeriodicReader::builder(capture.clone())
         .with_interval(Duration::from_secs(3600))
         .build();
     let provider = SdkMeterProvider::builder()

@@ -9,25 +9,41 @@ use std::time::{Duration, Instant};
 
 use coord::__private::OperationSite;
 use coord::otel::opentelemetry::metrics::MeterProvider as _;
+use coord::otel::opentelemetry_sdk::error::OTelSdkResult;
 use coord::otel::opentelemetry_sdk::metrics::data::ResourceMetrics;
-use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use coord::otel::opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::recorder_beside_reader;
+use support::recorder_cpu_while;
 
-#[path = "../../examples/otel/capture.rs"]
-mod capture;
 mod support;
 
-use capture::Exporter;
+/// An exporter that looks at every data point and sends nothing: the cost measured is coord's
+/// collection and the SDK's aggregation, not a network.
+struct Discard;
+
+impl PushMetricExporter for Discard {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        black_box(metrics.scope_metrics().flat_map(|s| s.metrics()).count());
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
 
 fn provider() -> SdkMeterProvider {
-    // Looks at every data point and sends nothing: the cost measured is coord's collection and
-    // the SDK's aggregation, not a network.
-    let discard = Exporter(|metrics: &ResourceMetrics| {
-        black_box(metrics.scope_metrics().flat_map(|s| s.metrics()).count());
-    });
-    let reader = PeriodicReader::builder(discard)
+    let reader = PeriodicReader::builder(Discard)
         .with_interval(Duration::from_secs(3600))
         .build();
     let provider = SdkMeterProvider::builder().with_reader(reader).build();
@@ -74,20 +90,27 @@ static SITE: OperationSite = OperationSite::new("bench.otel.recorder");
 
 fn recorders_while_exported(c: &mut Criterion) {
     let provider = provider();
-    recorder_beside_reader(
-        c,
-        "otel/recorder_per_call_cpu",
-        &SITE,
-        ("baseline_no_exporter", "exported_in_a_loop"),
-        || {
+    let mut group = c.benchmark_group("otel/recorder_per_call_cpu");
+    group.sample_size(20);
+    group.bench_function("baseline_no_exporter", |b| {
+        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, None::<fn() -> bool>))
+    });
+    group.bench_function("exported_in_a_loop", |b| {
+        b.iter_custom(|iters| {
             let provider = provider.clone();
             let started = Instant::now();
-            move || {
-                let _ = provider.force_flush();
-                started.elapsed() < Duration::from_secs(120)
-            }
-        },
-    );
+            recorder_cpu_while(
+                iters,
+                1,
+                &SITE,
+                Some(move || {
+                    let _ = provider.force_flush();
+                    started.elapsed() < Duration::from_secs(120)
+                }),
+            )
+        })
+    });
+    group.finish();
     let _ = provider.shutdown();
 }
 

@@ -1,6 +1,6 @@
 //! An in-memory metric exporter: it stands in for OTLP in the OpenTelemetry example and tests,
-//! and keeps the data points of the latest export for them to read; the otel bench's exporter,
-//! which only looks at each export, is the same [`Exporter`]. Each user takes what it needs.
+//! and keeps the data points of the latest export for them to read. Each user takes what it
+//! needs.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -34,42 +34,11 @@ pub struct Point {
     pub sum: f64,
 }
 
-/// A cumulative push exporter that hands every export to its function and sends nothing.
-pub struct Exporter<F>(pub F);
-
-impl<F> PushMetricExporter for Exporter<F>
-where
-    F: Fn(&ResourceMetrics) + Send + Sync + 'static,
-{
-    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
-        (self.0)(metrics);
-        Ok(())
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-
-    fn temporality(&self) -> Temporality {
-        Temporality::Cumulative
-    }
-}
-
 /// Keeps the points of the latest export, by metric name.
 #[derive(Clone, Default)]
 pub struct Capture(Arc<Mutex<BTreeMap<String, Vec<Point>>>>);
 
 impl Capture {
-    /// The exporter that keeps every export in this capture.
-    pub fn exporter(&self) -> Exporter<impl Fn(&ResourceMetrics) + Send + Sync + 'static> {
-        let capture = self.clone();
-        Exporter(move |metrics: &ResourceMetrics| capture.keep(metrics))
-    }
-
     /// The points of the metric `name` in the latest export.
     pub fn points(&self, name: &str) -> Vec<Point> {
         self.0
@@ -125,9 +94,8 @@ fn flatten<T: Copy>(unit: &str, data: &MetricData<T>, to_f64: fn(T) -> f64) -> V
     }
 }
 
-impl Capture {
-    /// Replaces the kept points with those of `metrics`.
-    fn keep(&self, metrics: &ResourceMetrics) {
+impl PushMetricExporter for Capture {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let mut latest = BTreeMap::new();
         for scope in metrics.scope_metrics() {
             for metric in scope.metrics() {
@@ -143,5 +111,18 @@ impl Capture {
             }
         }
         *self.0.lock().unwrap_or_else(PoisonError::into_inner) = latest;
+        Ok(())
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
     }
 }
