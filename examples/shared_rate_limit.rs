@@ -68,8 +68,8 @@ fn main() {
              (run with --features redis); every call is decided on this instance's share"
         ),
         (None, true) => println!(
-            "LOCAL-ONLY: redis-server is not on PATH; every call is decided on this \
-             instance's share"
+            "LOCAL-ONLY: redis-server is not on PATH or did not start; every call is \
+             decided on this instance's share"
         ),
     }
     // In production the URL comes from `COORD_REDIS_URL` or coord.yaml

@@ -15,7 +15,7 @@ use coord::otel::opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use coord::otel::opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use coord::perf::Outcome;
 use criterion::{Criterion, criterion_group, criterion_main};
-use support::recorder_cpu_while;
+use support::recorder_beside_reader;
 
 mod support;
 
@@ -90,27 +90,20 @@ static SITE: OperationSite = OperationSite::new("bench.otel.recorder");
 
 fn recorders_while_exported(c: &mut Criterion) {
     let provider = provider();
-    let mut group = c.benchmark_group("otel/recorder_per_call_cpu");
-    group.sample_size(20);
-    group.bench_function("baseline_no_exporter", |b| {
-        b.iter_custom(|iters| recorder_cpu_while(iters, 1, &SITE, None::<fn() -> bool>))
-    });
-    group.bench_function("exported_in_a_loop", |b| {
-        b.iter_custom(|iters| {
+    recorder_beside_reader(
+        c,
+        "otel/recorder_per_call_cpu",
+        &SITE,
+        ("baseline_no_exporter", "exported_in_a_loop"),
+        || {
             let provider = provider.clone();
             let started = Instant::now();
-            recorder_cpu_while(
-                iters,
-                1,
-                &SITE,
-                Some(move || {
-                    let _ = provider.force_flush();
-                    started.elapsed() < Duration::from_secs(120)
-                }),
-            )
-        })
-    });
-    group.finish();
+            move || {
+                let _ = provider.force_flush();
+                started.elapsed() < Duration::from_secs(120)
+            }
+        },
+    );
     let _ = provider.shutdown();
 }
 

@@ -6,15 +6,46 @@
 //! `cargo bench -p coord --features redis --bench shared_rate_limit -- --warm-up-time 1 --measurement-time 3`
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use coord::rate_limit::shared::SCRIPT;
 use coord::{RateLimitConfig, RateLimiter, SharedConfig};
 use criterion::{Criterion, criterion_group, criterion_main};
-use redis_server::Redis;
 
-#[path = "../../tests/support/redis_server.rs"]
-mod redis_server;
+/// A `redis-server` of this run, killed on drop.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_server() -> Option<(Server, String)> {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .ok()?
+        .port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let server = Server(child);
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if started.elapsed() > Duration::from_secs(10) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some((server, format!("redis://127.0.0.1:{port}/")))
+}
 
 /// A rate no loop reaches (a round trip takes tens of µs; a shared limiter spaces calls at
 /// least 1 µs apart): every admission is granted, so each run measures the same path.
@@ -26,13 +57,12 @@ fn config() -> RateLimitConfig {
 }
 
 fn shared(c: &mut Criterion) {
-    let Some(server) = Redis::on_free_port() else {
+    let Some((_server, url)) = start_server() else {
         eprintln!(
             "\n*** SKIPPED: redis-server is not on PATH; shared_rate_limit not measured ***\n"
         );
         return;
     };
-    let url = server.url();
     let client = redis::Client::open(url.as_str()).unwrap();
     let mut con = client.get_connection().unwrap();
     let script = redis::Script::new(SCRIPT);

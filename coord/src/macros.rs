@@ -67,7 +67,24 @@ macro_rules! named_enum {
 ///     }
 /// }
 /// ```
+///
+/// With a header `in <field>, then <method>;` each setter stores in `self.<field>` and returns
+/// `self.<method>()` instead of `self` (the retry policy's numbers live in its settings, and
+/// every builder method of the policy makes a new policy).
 macro_rules! setters {
+    (in $place:ident, then $after:ident; $(
+        $(#[$meta:meta])*
+        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
+    )+) => {
+        $(
+            $(#[$meta])*
+            #[must_use]
+            $vis fn $field(mut self, $arg: $ty) -> Self {
+                self.$place.$field = setters!(@store $($wrap $(($floor))?)? $arg);
+                self.$after()
+            }
+        )+
+    };
     ($(
         $(#[$meta:meta])*
         $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;

@@ -1,8 +1,8 @@
 //! A real `redis-server` for the shared rate limits: started on a free port of 127.0.0.1,
 //! spoken to in raw RESP, killed on drop. Without the binary a test says so loudly and passes,
 //! except under CI (`CI` set), which installs it and fails without it. Included with `#[path]`
-//! by `tests/shared_rate_limit.rs` (feature `redis`), the `shared_rate_limit` bench and
-//! example, which say in their own words what they do without one; each uses part of it.
+//! by `tests/shared_rate_limit.rs` (feature `redis`) and the `shared_rate_limit` example, which
+//! says in its own words what it does without one.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -20,7 +20,7 @@ pub struct Redis {
 impl Redis {
     /// A new server, or `None` (after a loud message) when the binary is missing locally.
     pub fn start() -> Option<Self> {
-        let redis = Self::on_free_port();
+        let redis = Self::on(free_port());
         if redis.is_none() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -34,41 +34,48 @@ impl Redis {
         redis
     }
 
-    /// A new server, or `None` when the binary is missing: the caller says what that means.
+    /// A server of any Redis version (without the tests' `DEBUG` command) on a free port, or
+    /// `None` when the binary is missing or the server does not come up: the caller says what
+    /// that means.
     pub fn on_free_port() -> Option<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        Self::on(port)
+        Self::spawn(free_port(), &[]).ok()
     }
 
-    /// A server on `port` (again, after a kill), ready for commands.
+    /// A server for the tests on `port` (again, after a kill), ready for commands, with `DEBUG`
+    /// (Redis 7 or newer); `None` when the binary is missing.
     pub fn on(port: u16) -> Option<Self> {
+        match Self::spawn(port, &["--enable-debug-command", "local"]) {
+            Ok(redis) => Some(redis),
+            Err(Start::Missing) => None,
+            Err(Start::Exited(status)) => panic!(
+                "redis-server on port {port} exited at start ({status}): Redis 7 or newer is \
+                 needed (for --enable-debug-command)"
+            ),
+            Err(Start::Slow) => panic!("redis-server on port {port} did not start"),
+        }
+    }
+
+    fn spawn(port: u16, extra: &[&str]) -> Result<Self, Start> {
         let child = Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
-            .args(["--enable-debug-command", "local"])
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .ok()?;
+            .map_err(|_| Start::Missing)?;
         let mut redis = Self { port, child };
         let started = Instant::now();
         while redis.try_command(&["PING"]).as_deref() != Some("+PONG") {
             if let Ok(Some(status)) = redis.child.try_wait() {
-                panic!(
-                    "redis-server on port {port} exited at start ({status}): Redis 7 or newer \
-                     is needed (for --enable-debug-command)"
-                );
+                return Err(Start::Exited(status));
             }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server on port {port} did not start"
-            );
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err(Start::Slow);
+            }
             thread::sleep(Duration::from_millis(20));
         }
-        Some(redis)
+        Ok(redis)
     }
 
     pub fn url(&self) -> String {
@@ -117,4 +124,21 @@ pub fn until(what: &str, mut done: impl FnMut() -> bool) {
         );
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// Why a server did not come up.
+enum Start {
+    /// `redis-server` is not on `PATH`.
+    Missing,
+    /// It exited before answering (an option its version does not know).
+    Exited(std::process::ExitStatus),
+    /// It did not answer within 10 s.
+    Slow,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }

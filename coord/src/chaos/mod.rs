@@ -375,10 +375,11 @@ pub struct ChaosCount {
 }
 
 /// Why a rule was not armed or a factory not registered.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ChaosError {
     /// A rate outside `0.0..=1.0` (or not a number).
+    #[error("chaos `{name}`: the {kind} rate {rate} is outside 0.0..=1.0")]
     Rate {
         /// The name of the rule.
         name: String,
@@ -388,6 +389,7 @@ pub enum ChaosError {
         rate: f64,
     },
     /// A latency that cannot be injected (an empty range, too many choices, too long).
+    #[error("chaos `{name}`: latency: {reason}")]
     Latency {
         /// The name of the rule.
         name: String,
@@ -396,49 +398,24 @@ pub enum ChaosError {
     },
     /// An error fault on an operation no factory was registered for: only code can make up a
     /// value of its error type ([`register_error`]).
+    #[error(
+        "chaos `{name}`: no error factory is registered for this operation; register one in code \
+         with coord::chaos::register_error (only code can make its error type)"
+    )]
     NoFactory {
         /// The operation's name.
         name: String,
     },
     /// An empty name, or one longer than [`MAX_NAME_LEN`].
+    #[error("chaos: {reason}")]
     Name {
         /// What is wrong with it.
         reason: String,
     },
     /// [`MAX_RULES`] rules are armed already.
+    #[error("chaos: {} rules are armed already; disarm some first", MAX_RULES)]
     TooManyRules,
     /// [`MAX_FACTORIES`] operations have a factory already.
+    #[error("chaos: {} operations have an error factory already", MAX_FACTORIES)]
     TooManyFactories,
 }
-
-impl fmt::Display for ChaosError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChaosError::Rate { name, kind, rate } => write!(
-                f,
-                "chaos `{name}`: the {kind} rate {rate} is outside 0.0..=1.0"
-            ),
-            ChaosError::Latency { name, reason } => {
-                write!(f, "chaos `{name}`: latency: {reason}")
-            }
-            ChaosError::NoFactory { name } => write!(
-                f,
-                "chaos `{name}`: no error factory is registered for this operation; register one \
-                 in code with coord::chaos::register_error (only code can make its error type)"
-            ),
-            ChaosError::Name { reason } => write!(f, "chaos: {reason}"),
-            ChaosError::TooManyRules => {
-                write!(
-                    f,
-                    "chaos: {MAX_RULES} rules are armed already; disarm some first"
-                )
-            }
-            ChaosError::TooManyFactories => write!(
-                f,
-                "chaos: {MAX_FACTORIES} operations have an error factory already"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for ChaosError {}

@@ -109,8 +109,8 @@ impl fmt::Display for ConfigError {
     }
 }
 
-// Written out, unlike the other error types (derived with `thiserror`): the source is chosen
-// by `kind`, and a derive can only name a field as the source.
+// Written out: the source is chosen by `kind`, and a derive can only name a field as the
+// source.
 impl std::error::Error for ConfigError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match &self.kind {

@@ -2,8 +2,8 @@
 //! use (through `__private`); the gate layers' lookups are written beside their re-exports in
 //! the crate root. Only the doors load `COORD_CONFIG`
 //! ([`config::ensure_env_loaded`](crate::config::ensure_env_loaded)) before they reach a
-//! registry, the functions all through `doors!`; the layers below never look upward for
-//! configuration.
+//! registry (the functions through `doors!`, the call-site handles on their first use); the
+//! layers below never look upward for configuration.
 
 pub(crate) mod handler;
 pub mod limits;

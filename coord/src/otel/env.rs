@@ -42,7 +42,7 @@ pub struct OtlpConfig {
 
 /// A variable whose value coord cannot use: which one, its value, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{variable}={value:?}: {}", kind.why())]
+#[error("{variable}={value:?}: {}", .kind.why())]
 #[non_exhaustive]
 pub struct EnvError {
     /// The variable's name.

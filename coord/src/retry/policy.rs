@@ -215,24 +215,6 @@ impl From<RetrySettings> for RetryPolicy {
     }
 }
 
-/// `setters!` for the policy's numbers: each stores its value in `settings` and, like every
-/// builder method of the policy, makes the result a new policy (`RetryPolicy::renewed`).
-macro_rules! settings_setters {
-    ($(
-        $(#[$meta:meta])*
-        pub fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
-    )+) => {
-        $(
-            $(#[$meta])*
-            #[must_use]
-            pub fn $field(mut self, $arg: $ty) -> Self {
-                self.settings.$field = setters!(@store $($wrap $(($floor))?)? $arg);
-                self.renewed()
-            }
-        )+
-    };
-}
-
 impl RetryPolicy {
     /// Exponential back-off: `base_delay × multiplier^n` before retry `n` (from 0).
     pub fn exponential(max_retries: u32, base_delay: Duration, multiplier: f64) -> Self {
@@ -256,7 +238,11 @@ impl RetryPolicy {
         Self::default().max_retries(0)
     }
 
-    settings_setters! {
+    // Each stores in `settings` and, like every builder method of the policy, makes a new
+    // policy (`renewed`).
+    setters! {
+        in settings, then renewed;
+
         /// Sets the number of retries after the first attempt.
         pub fn max_retries(max_retries: u32);
 
