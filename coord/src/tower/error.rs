@@ -1,5 +1,7 @@
 //! What a [`CoordService`](super::CoordService) answers instead of a response: the inner
-//! service's error, or why coord did not let the request through.
+//! service's error, or why coord did not let the request through; and what
+//! [`CoordLayer::validate`](super::CoordLayer::validate) refuses. The public errors of the tower
+//! layer, the one tower file naming each mechanism's error type.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -8,9 +10,10 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::classify::Counted;
-use crate::breaker::CircuitOpen;
-use crate::bulkhead::BulkheadFull;
-use crate::rate_limit::RateLimited;
+use crate::breaker::{BreakerConfigError, CircuitOpen};
+use crate::bulkhead::{BulkheadConfigError, BulkheadFull};
+use crate::hedge::HedgeConfigError;
+use crate::rate_limit::{RateLimitConfigError, RateLimited};
 use crate::timeout::TimedOut;
 
 /// The error of a [`CoordService`](super::CoordService): the inner service's own error `E`, or
@@ -156,3 +159,38 @@ macro_rules! failed_from {
 }
 
 failed_from!(CircuitOpen, BulkheadFull, RateLimited, TimedOut);
+
+/// A configuration a [`CoordLayer`](super::CoordLayer) builder method was given that is out of
+/// range; see [`CoordLayer::validate`](super::CoordLayer::validate). Each names the builder
+/// method and the key.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `.circuit_breaker(..)`.
+    Breaker(BreakerConfigError),
+    /// `.bulkhead(..)`.
+    Bulkhead(BulkheadConfigError),
+    /// `.rate_limit(..)`.
+    RateLimit(RateLimitConfigError),
+    /// `.timeout(..)` or `.total_timeout(..)` (the method's name): a zero limit, which would
+    /// end every call before it starts.
+    ZeroTimeout(&'static str),
+    /// `.hedge(..)`.
+    Hedge(HedgeConfigError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Breaker(error) => write!(f, "CoordLayer::circuit_breaker: {error}"),
+            Self::Bulkhead(error) => write!(f, "CoordLayer::bulkhead: {error}"),
+            Self::RateLimit(error) => write!(f, "CoordLayer::rate_limit: {error}"),
+            Self::Hedge(error) => write!(f, "CoordLayer::hedge: {error}"),
+            Self::ZeroTimeout(method) => {
+                write!(f, "CoordLayer::{method}: a time limit must be above zero")
+            }
+        }
+    }
+}
+
+impl StdError for ConfigError {}
