@@ -162,12 +162,13 @@ impl Retrier for OperationRetrier<'_> {
 }
 
 /// What the attempts of a retried or hedged call share: the retry policy (a layer that only
-/// hedges has none: it retries nothing), its loop, and the time a failed response's
-/// `Retry-After` holds the next attempt back to.
+/// hedges has none: it retries nothing), its loop, the time a failed response's `Retry-After`
+/// holds the next attempt back to, and which statuses fail.
 struct Retries<'p> {
     policy: &'p RetryPolicy,
     retrier: OperationRetrier<'p>,
     not_before: NotBefore,
+    failure: StatusRule,
 }
 
 impl<'p> Retries<'p> {
@@ -181,7 +182,28 @@ impl<'p> Retries<'p> {
             policy,
             retrier,
             not_before: NotBefore::default(),
+            failure: plan.shared.settings.failure,
         }
+    }
+
+    /// One attempt through `service`: made ready again first, unless `poll_ready` readied it
+    /// for this attempt (`readied`); then sent the request `request` makes. A failed
+    /// response's `Retry-After` holds the next attempt back.
+    async fn attempt<S, B, ResB>(
+        &self,
+        service: &mut S,
+        readied: bool,
+        request: impl FnOnce() -> Request<B>,
+    ) -> Out<ResB, S::Error>
+    where
+        S: Service<Request<B>, Response = Response<ResB>>,
+    {
+        if !readied && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
+            return Err(Failed::Error(Error::Inner(error)));
+        }
+        let out = classify(self.failure, service.call(request()).await);
+        self.hold_back(&out);
+        out
     }
 
     /// Whether an attempt's failure is worth another attempt, by the policy.
@@ -285,20 +307,13 @@ where
     R: Replay<B>,
 {
     let timed = plan.timed();
-    let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
     let when = retries.when();
     let held_back = retries.held_back();
     let mut first = true;
     let body = async || {
-        if !mem::replace(&mut first, false)
-            && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
-        {
-            return Err(Failed::Error(Error::Inner(error)));
-        }
-        let out = classify(failure, inner.call(replay.replay(&request)).await);
-        retries.hold_back(&out);
-        out
+        let readied = mem::replace(&mut first, false);
+        (retries.attempt(&mut inner, readied, || replay.replay(&request))).await
     };
     let stack = layers!(
         Stack::async_attempts(body),
@@ -329,7 +344,6 @@ where
     R: Replay<B>,
 {
     let timed = plan.timed();
-    let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
     let when = retries.when();
     let held_back = retries.held_back();
@@ -340,17 +354,10 @@ where
     let mut readied = Some(inner);
     let retries_ref = &retries;
     let body = move || {
-        let fresh = readied.is_none();
+        let first = readied.is_some();
         let mut service = readied.take().unwrap_or_else(|| template.clone());
         let request = replay.replay(&request);
-        async move {
-            if fresh && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
-                return Err(Failed::Error(Error::Inner(error)));
-            }
-            let out = classify(failure, service.call(request).await);
-            retries_ref.hold_back(&out);
-            out
-        }
+        async move { (retries_ref.attempt(&mut service, first, || request)).await }
     };
     let stack = layers!(
         Stack::hedged(&hedge, body),
