@@ -181,16 +181,36 @@ pub enum ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Breaker(error) => write!(f, "CoordLayer::circuit_breaker: {error}"),
-            Self::Bulkhead(error) => write!(f, "CoordLayer::bulkhead: {error}"),
-            Self::RateLimit(error) => write!(f, "CoordLayer::rate_limit: {error}"),
-            Self::Hedge(error) => write!(f, "CoordLayer::hedge: {error}"),
-            Self::ZeroTimeout(method) => {
-                write!(f, "CoordLayer::{method}: a time limit must be above zero")
-            }
-        }
+        let (method, error): (&str, &dyn fmt::Display) = match self {
+            Self::Breaker(error) => ("circuit_breaker", error),
+            Self::Bulkhead(error) => ("bulkhead", error),
+            Self::RateLimit(error) => ("rate_limit", error),
+            Self::Hedge(error) => ("hedge", error),
+            Self::ZeroTimeout(method) => (method, &"a time limit must be above zero"),
+        };
+        write!(f, "CoordLayer::{method}: {error}")
     }
 }
 
 impl StdError for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulkhead::BulkheadConfig;
+
+    #[test]
+    fn a_config_error_names_its_builder_method() {
+        assert_eq!(
+            ConfigError::ZeroTimeout("total_timeout").to_string(),
+            "CoordLayer::total_timeout: a time limit must be above zero"
+        );
+        let Err(zero) = BulkheadConfig::default().max_concurrent(0).validate() else {
+            panic!("no slot is out of range")
+        };
+        assert_eq!(
+            ConfigError::Bulkhead(zero.clone()).to_string(),
+            format!("CoordLayer::bulkhead: {zero}")
+        );
+    }
+}
