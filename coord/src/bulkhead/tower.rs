@@ -40,6 +40,7 @@ impl Reservable for Bulkhead {
     }
 
     /// A free slot now, or a wait in the bulkhead's queue up to its `max_wait`.
+    #[inline]
     fn poll_reserve(
         self: &Arc<Self>,
         wait: &mut Option<SlotWait>,

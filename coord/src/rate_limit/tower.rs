@@ -47,6 +47,7 @@ impl Reservable for RateLimiter {
     }
 
     /// A turn now, or a wait for it (Redis's answer for a shared limiter).
+    #[inline]
     fn poll_reserve(
         self: &Arc<Self>,
         wait: &mut Option<TurnWait>,

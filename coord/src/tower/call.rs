@@ -162,13 +162,12 @@ impl Retrier for OperationRetrier<'_> {
 }
 
 /// What the attempts of a retried or hedged call share: the retry policy (a layer that only
-/// hedges has none: it retries nothing), its loop, the time a failed response's `Retry-After`
-/// holds the next attempt back to, and which statuses fail.
+/// hedges has none: it retries nothing), its loop, and the time a failed response's
+/// `Retry-After` holds the next attempt back to.
 struct Retries<'p> {
     policy: &'p RetryPolicy,
     retrier: OperationRetrier<'p>,
     not_before: NotBefore,
-    failure: StatusRule,
 }
 
 impl<'p> Retries<'p> {
@@ -182,26 +181,18 @@ impl<'p> Retries<'p> {
             policy,
             retrier,
             not_before: NotBefore::default(),
-            failure: plan.shared.settings.failure,
         }
     }
 
-    /// One attempt through `service`: made ready again first, unless `poll_ready` readied it
-    /// for this attempt (`readied`); then sent the request `request` makes. A failed
-    /// response's `Retry-After` holds the next attempt back.
-    async fn attempt<S, B, ResB>(
+    /// An attempt's answer as the stack's outcome (see [`classify`]); a failed response's
+    /// `Retry-After` holds the next attempt back.
+    #[inline]
+    fn answer<ResB, E>(
         &self,
-        service: &mut S,
-        readied: bool,
-        request: impl FnOnce() -> Request<B>,
-    ) -> Out<ResB, S::Error>
-    where
-        S: Service<Request<B>, Response = Response<ResB>>,
-    {
-        if !readied && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
-            return Err(Failed::Error(Error::Inner(error)));
-        }
-        let out = classify(self.failure, service.call(request()).await);
+        failure: StatusRule,
+        answer: Result<Response<ResB>, E>,
+    ) -> Out<ResB, E> {
+        let out = classify(failure, answer);
         self.hold_back(&out);
         out
     }
@@ -230,6 +221,21 @@ impl<'p> Retries<'p> {
             self.not_before.set(at);
         }
     }
+}
+
+/// `service` made ready again for an attempt after the first (which the service's `poll_ready`
+/// readied); its error is the attempt's failure.
+fn ready_again<S, B, ResB>(
+    service: &mut S,
+) -> impl Future<Output = Result<(), Failed<Response<ResB>, S::Error>>>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+{
+    poll_fn(|cx| {
+        service
+            .poll_ready(cx)
+            .map_err(|error| Failed::Error(Error::Inner(error)))
+    })
 }
 
 /// The policy of a layer without one: it only hedges.
@@ -307,13 +313,16 @@ where
     R: Replay<B>,
 {
     let timed = plan.timed();
+    let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
     let when = retries.when();
     let held_back = retries.held_back();
     let mut first = true;
     let body = async || {
-        let readied = mem::replace(&mut first, false);
-        (retries.attempt(&mut inner, readied, || replay.replay(&request))).await
+        if !mem::replace(&mut first, false) {
+            ready_again(&mut inner).await?;
+        }
+        retries.answer(failure, inner.call(replay.replay(&request)).await)
     };
     let stack = layers!(
         Stack::async_attempts(body),
@@ -344,6 +353,7 @@ where
     R: Replay<B>,
 {
     let timed = plan.timed();
+    let failure = plan.shared.settings.failure;
     let retries = Retries::new(&plan);
     let when = retries.when();
     let held_back = retries.held_back();
@@ -354,10 +364,15 @@ where
     let mut readied = Some(inner);
     let retries_ref = &retries;
     let body = move || {
-        let first = readied.is_some();
+        let fresh = readied.is_none();
         let mut service = readied.take().unwrap_or_else(|| template.clone());
         let request = replay.replay(&request);
-        async move { (retries_ref.attempt(&mut service, first, || request)).await }
+        async move {
+            if fresh {
+                ready_again(&mut service).await?;
+            }
+            retries_ref.answer(failure, service.call(request).await)
+        }
     };
     let stack = layers!(
         Stack::hedged(&hedge, body),
