@@ -465,10 +465,11 @@ impl<T, E> Fallible for Result<T, E> {
     }
 }
 
-/// What a function under `#[timeout]`, `#[bulkhead]`, `#[rate_limit]` or `#[fallback]`
-/// returns: a `Result`. A [`Fallible`] with its own message.
+/// What a function under a layer attribute whose layer needs a `Result` returns (a time limit,
+/// a limiter, a fallback: their constructors carry this bound). A [`Fallible`] with its own
+/// message, spanned at the attribute that needs it, so it names no attribute itself.
 #[diagnostic::on_unimplemented(
-    message = "coord's `#[timeout]`, `#[bulkhead]`, `#[rate_limit]` and `#[fallback]` need a function returning `Result<T, E>`, found `{Self}`",
+    message = "this coord attribute needs a function returning `Result<T, E>`, found `{Self}`",
     label = "not a `Result`"
 )]
 pub trait LayerReturn: Fallible + Sized {

@@ -266,6 +266,16 @@ macro_rules! mechanisms {
     };
 }
 
+/// The limiters a tower layer (`coord::tower`) reserves in `poll_ready`, before its request is
+/// known, outer first: a rate-limit turn, then a bulkhead slot, so that a call over the rate
+/// never holds a slot. Each implements the tower's `Reservable` in its folder's `tower.rs`.
+#[cfg(feature = "tower")]
+pub(crate) type ReservedOuter = crate::rate_limit::RateLimiter;
+
+/// The inner one of the limiters a tower layer reserves (see [`ReservedOuter`]).
+#[cfg(feature = "tower")]
+pub(crate) type ReservedInner = crate::bulkhead::Bulkhead;
+
 /// Why a section of the configuration file was refused.
 pub(crate) enum FileRefusal {
     /// A value out of range, or a race with another `configure`, with its place

@@ -27,6 +27,8 @@ pub(crate) mod file;
 pub(crate) mod layer;
 pub(crate) mod registry;
 pub(crate) mod section;
+#[cfg(feature = "tower")]
+mod tower;
 mod wait;
 
 use std::fmt;

@@ -36,6 +36,8 @@ pub(crate) mod layer;
 pub(crate) mod registry;
 pub(crate) mod section;
 pub mod shared;
+#[cfg(feature = "tower")]
+mod tower;
 
 pub use config::{RateLimitConfig, RateLimitConfigError, RateLimited};
 pub use shared::{OnFailure, SharedAdmit, SharedConfig, SharedSnapshot};

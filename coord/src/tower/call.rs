@@ -184,6 +184,19 @@ impl<'p> Retries<'p> {
         }
     }
 
+    /// An attempt's answer as the stack's outcome (see [`classify`]); a failed response's
+    /// `Retry-After` holds the next attempt back.
+    #[inline]
+    fn answer<ResB, E>(
+        &self,
+        failure: StatusRule,
+        answer: Result<Response<ResB>, E>,
+    ) -> Out<ResB, E> {
+        let out = classify(failure, answer);
+        self.hold_back(&out);
+        out
+    }
+
     /// Whether an attempt's failure is worth another attempt, by the policy.
     fn when<ResB, E: 'static>(&self) -> impl Fn(&Failed<Response<ResB>, E>) -> bool + '_ {
         |failed| retryable(self.policy, failed)
@@ -208,6 +221,21 @@ impl<'p> Retries<'p> {
             self.not_before.set(at);
         }
     }
+}
+
+/// `service` made ready again for an attempt after the first (which the service's `poll_ready`
+/// readied); its error is the attempt's failure.
+fn ready_again<S, B, ResB>(
+    service: &mut S,
+) -> impl Future<Output = Result<(), Failed<Response<ResB>, S::Error>>>
+where
+    S: Service<Request<B>, Response = Response<ResB>>,
+{
+    poll_fn(|cx| {
+        service
+            .poll_ready(cx)
+            .map_err(|error| Failed::Error(Error::Inner(error)))
+    })
 }
 
 /// The policy of a layer without one: it only hedges.
@@ -291,14 +319,10 @@ where
     let held_back = retries.held_back();
     let mut first = true;
     let body = async || {
-        if !mem::replace(&mut first, false)
-            && let Err(error) = poll_fn(|cx| inner.poll_ready(cx)).await
-        {
-            return Err(Failed::Error(Error::Inner(error)));
+        if !mem::replace(&mut first, false) {
+            ready_again(&mut inner).await?;
         }
-        let out = classify(failure, inner.call(replay.replay(&request)).await);
-        retries.hold_back(&out);
-        out
+        retries.answer(failure, inner.call(replay.replay(&request)).await)
     };
     let stack = layers!(
         Stack::async_attempts(body),
@@ -344,12 +368,10 @@ where
         let mut service = readied.take().unwrap_or_else(|| template.clone());
         let request = replay.replay(&request);
         async move {
-            if fresh && let Err(error) = poll_fn(|cx| service.poll_ready(cx)).await {
-                return Err(Failed::Error(Error::Inner(error)));
+            if fresh {
+                ready_again(&mut service).await?;
             }
-            let out = classify(failure, service.call(request).await);
-            retries_ref.hold_back(&out);
-            out
+            retries_ref.answer(failure, service.call(request).await)
         }
     };
     let stack = layers!(

@@ -1,5 +1,7 @@
 //! What a [`CoordService`](super::CoordService) answers instead of a response: the inner
-//! service's error, or why coord did not let the request through.
+//! service's error, or why coord did not let the request through; and what
+//! [`CoordLayer::validate`](super::CoordLayer::validate) refuses. The public errors of the tower
+//! layer, the one tower file naming each mechanism's error type.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -8,9 +10,10 @@ use std::time::Duration;
 use http::StatusCode;
 
 use super::classify::Counted;
-use crate::breaker::CircuitOpen;
-use crate::bulkhead::BulkheadFull;
-use crate::rate_limit::RateLimited;
+use crate::breaker::{BreakerConfigError, CircuitOpen};
+use crate::bulkhead::{BulkheadConfigError, BulkheadFull};
+use crate::hedge::HedgeConfigError;
+use crate::rate_limit::{RateLimitConfigError, RateLimited};
 use crate::timeout::TimedOut;
 
 /// The error of a [`CoordService`](super::CoordService): the inner service's own error `E`, or
@@ -156,3 +159,58 @@ macro_rules! failed_from {
 }
 
 failed_from!(CircuitOpen, BulkheadFull, RateLimited, TimedOut);
+
+/// A configuration a [`CoordLayer`](super::CoordLayer) builder method was given that is out of
+/// range; see [`CoordLayer::validate`](super::CoordLayer::validate). Each names the builder
+/// method and the key.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `.circuit_breaker(..)`.
+    Breaker(BreakerConfigError),
+    /// `.bulkhead(..)`.
+    Bulkhead(BulkheadConfigError),
+    /// `.rate_limit(..)`.
+    RateLimit(RateLimitConfigError),
+    /// `.timeout(..)` or `.total_timeout(..)` (the method's name): a zero limit, which would
+    /// end every call before it starts.
+    ZeroTimeout(&'static str),
+    /// `.hedge(..)`.
+    Hedge(HedgeConfigError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (method, error): (&str, &dyn fmt::Display) = match self {
+            Self::Breaker(error) => ("circuit_breaker", error),
+            Self::Bulkhead(error) => ("bulkhead", error),
+            Self::RateLimit(error) => ("rate_limit", error),
+            Self::Hedge(error) => ("hedge", error),
+            Self::ZeroTimeout(method) => (method, &"a time limit must be above zero"),
+        };
+        write!(f, "CoordLayer::{method}: {error}")
+    }
+}
+
+impl StdError for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bulkhead::BulkheadConfig;
+
+    #[test]
+    fn a_config_error_names_its_builder_method() {
+        assert_eq!(
+            ConfigError::ZeroTimeout("total_timeout").to_string(),
+            "CoordLayer::total_timeout: a time limit must be above zero"
+        );
+        let Err(zero) = BulkheadConfig::default().max_concurrent(0).validate() else {
+            panic!("no slot is out of range")
+        };
+        assert_eq!(
+            ConfigError::Bulkhead(zero.clone()).to_string(),
+            format!("CoordLayer::bulkhead: {zero}")
+        );
+    }
+}

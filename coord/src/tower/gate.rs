@@ -184,7 +184,7 @@ impl<G: Gate, H> Copy for Reserved<'_, G, H> {}
 
 /// What `poll_ready` reserved, released with the attempt's outcome: a bulkhead slot (an
 /// adaptive limit's sample), a rate-limit turn (nothing to record).
-pub(super) trait Finish {
+pub(crate) trait Finish {
     /// Releases it; `failed` says whether the attempt failed.
     fn finish(self, failed: bool);
 }

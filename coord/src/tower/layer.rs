@@ -9,13 +9,13 @@ use http::Request;
 use tower_layer::Layer;
 
 use super::classify::DEFAULT_STATUS_RULE;
+use super::error::ConfigError;
+use super::limiters::{Configured, ReservedConfigs};
 use super::names::Shared;
 use super::service::{CoordService, RespondService};
-use crate::breaker::{BreakerConfig, BreakerConfigError};
-use crate::bulkhead::{BulkheadConfig, BulkheadConfigError};
-use crate::hedge::{HedgeConfig, HedgeConfigError};
+use crate::breaker::BreakerConfig;
+use crate::hedge::HedgeConfig;
 use crate::outcome::StatusRule;
-use crate::rate_limit::{RateLimitConfig, RateLimitConfigError};
 use crate::retry::RetryPolicy;
 
 /// What a [`CoordLayer`] was configured with.
@@ -26,8 +26,8 @@ pub(super) struct Settings {
     pub(super) per_host: bool,
     pub(super) track: bool,
     pub(super) breaker: Option<BreakerConfig>,
-    pub(super) bulkhead: Option<BulkheadConfig>,
-    pub(super) rate_limit: Option<RateLimitConfig>,
+    /// The limiters `poll_ready` reserves, set by their builder methods (in their folders).
+    pub(super) reserved: ReservedConfigs,
     pub(super) timeout: Option<Duration>,
     pub(super) total_timeout: Option<Duration>,
     pub(super) retry: Option<RetryPolicy>,
@@ -39,40 +39,6 @@ pub(super) struct Settings {
     /// Made by `server()`: the server side of the HTTP conventions.
     pub(super) server: bool,
 }
-
-/// A configuration a [`CoordLayer`] builder method was given that is out of range; see
-/// [`CoordLayer::validate`]. Each names the builder method and the key.
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// `.circuit_breaker(..)`.
-    Breaker(BreakerConfigError),
-    /// `.bulkhead(..)`.
-    Bulkhead(BulkheadConfigError),
-    /// `.rate_limit(..)`.
-    RateLimit(RateLimitConfigError),
-    /// `.timeout(..)` or `.total_timeout(..)` (the method's name): a zero limit, which would
-    /// end every call before it starts.
-    ZeroTimeout(&'static str),
-    /// `.hedge(..)`.
-    Hedge(HedgeConfigError),
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Breaker(error) => write!(f, "CoordLayer::circuit_breaker: {error}"),
-            Self::Bulkhead(error) => write!(f, "CoordLayer::bulkhead: {error}"),
-            Self::RateLimit(error) => write!(f, "CoordLayer::rate_limit: {error}"),
-            Self::Hedge(error) => write!(f, "CoordLayer::hedge: {error}"),
-            Self::ZeroTimeout(method) => {
-                write!(f, "CoordLayer::{method}: a time limit must be above zero")
-            }
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// The request replay of a [`CoordLayer`] without retries: requests are sent once, so they need
 /// not be cloneable.
@@ -163,16 +129,15 @@ impl<R: Clone, M> Clone for CoordLayer<R, M> {
 impl<R, M> fmt::Debug for CoordLayer<R, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = &self.settings;
-        f.debug_struct("CoordLayer")
-            .field("name", &s.name)
+        let mut d = f.debug_struct("CoordLayer");
+        d.field("name", &s.name)
             .field("per_route", &s.per_route)
             .field("per_host", &s.per_host)
             .field("track_performance", &s.track)
             .field("span", &s.span)
-            .field("circuit_breaker", &s.breaker)
-            .field("bulkhead", &s.bulkhead)
-            .field("rate_limit", &s.rate_limit)
-            .field("timeout", &s.timeout)
+            .field("circuit_breaker", &s.breaker);
+        s.reserved.debug_fields(&mut d);
+        d.field("timeout", &s.timeout)
             .field("total_timeout", &s.total_timeout)
             .field("retry", &s.retry.as_ref().map(RetryPolicy::settings))
             .field("hedge", &s.hedge)
@@ -190,8 +155,7 @@ impl CoordLayer {
             per_host: false,
             track: false,
             breaker: None,
-            bulkhead: None,
-            rate_limit: None,
+            reserved: ReservedConfigs::default(),
             timeout: None,
             total_timeout: None,
             retry: None,
@@ -336,16 +300,10 @@ impl<R, M> CoordLayer<R, M> {
         self.set(|s| s.total_timeout = Some(limit))
     }
 
-    /// Bounds the requests in the inner service at once with the bulkhead named after the
-    /// layer; `poll_ready` waits for a slot up to its `max_wait`.
-    pub fn bulkhead(self, config: BulkheadConfig) -> Self {
-        self.set(|s| s.bulkhead = Some(config))
-    }
-
-    /// Bounds the rate of attempts with the rate limiter named after the layer; `poll_ready`
-    /// waits for a turn up to its `max_wait`.
-    pub fn rate_limit(self, config: RateLimitConfig) -> Self {
-        self.set(|s| s.rate_limit = Some(config))
+    /// Configures the limiter `L`, one of those `poll_ready` reserves: what its builder method
+    /// (`CoordLayer::bulkhead`, in its folder's `tower.rs`) does.
+    pub(crate) fn reserve<L: Configured>(self, config: L::Config) -> Self {
+        self.set(|s| *L::config(&mut s.reserved) = Some(config))
     }
 
     /// Names the operation after the route axum matched (`"{name} {METHOD} {route}"`, e.g.
@@ -389,12 +347,7 @@ impl<R, M> CoordLayer<R, M> {
         if let Some(config) = &s.breaker {
             config.validate().map_err(ConfigError::Breaker)?;
         }
-        if let Some(config) = &s.bulkhead {
-            config.validate().map_err(ConfigError::Bulkhead)?;
-        }
-        if let Some(config) = &s.rate_limit {
-            config.validate().map_err(ConfigError::RateLimit)?;
-        }
+        s.reserved.validate()?;
         if let Some(config) = &s.hedge {
             config.validate().map_err(ConfigError::Hedge)?;
         }

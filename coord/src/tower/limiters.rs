@@ -1,176 +1,222 @@
-//! The layer's own limiters, its rate limiter and its bulkhead: resolved once per layer (named
+//! The layer's own limiters, the gates `poll_ready` reserves: resolved once per layer (named
 //! after it, since `poll_ready` runs before the request is known), reserved by `poll_ready`
-//! (tower's backpressure: a rate-limit turn, then a bulkhead slot), and the stack's gates for
-//! every attempt, the first one admitted by its reservation.
+//! (tower's backpressure: the outer one, then the inner one), and the stack's gates for every
+//! attempt, the first one admitted by its reservation.
+//!
+//! Which limiters they are, and in which order, is the mechanism list's
+//! ([`ReservedOuter`], [`ReservedInner`]): this file drives any two [`Reservable`]s, each
+//! implemented in its mechanism's folder (`tower.rs`, beside its builder method).
 
-use std::future::Future;
-use std::pin::Pin;
+use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 
+use super::error::ConfigError;
 use super::gate::{Finish, Maybe, Reservation, Reserved};
-use super::layer::Settings;
-use crate::bulkhead::layer::{BulkheadGate, FromBulkheadFull};
-use crate::bulkhead::{self, Bulkhead, BulkheadFull, OwnedBulkheadPermit};
-use crate::layer::{Gates, LayerReturn};
-use crate::rate_limit::layer::{FromRateLimited, RateGate};
-use crate::rate_limit::{self, RateLimited, RateLimiter, SharedAdmit};
+use crate::layer::{GateFor, Gates};
+use crate::mechanisms::{ReservedInner, ReservedOuter};
+
+/// A limiter a [`CoordLayer`](super::CoordLayer) reserves in `poll_ready`, before the call:
+/// the layer's own, named after it, configured by one builder method (in the mechanism's
+/// `tower.rs`, which implements this trait).
+pub(crate) trait Reservable: Sized {
+    /// What the builder method is given.
+    type Config: Clone + fmt::Debug;
+    /// What a reservation holds until the call's first attempt ends (released with its
+    /// outcome, or dropped).
+    type Held: Finish;
+    /// Why a reservation was refused: the gate's rejection, which the call answers.
+    type Rejection;
+    /// A reservation being waited for.
+    type Wait;
+    /// The builder method's name, for the layer's `Debug`.
+    const METHOD: &'static str;
+
+    /// `config` checked, for [`CoordLayer::validate`](super::CoordLayer::validate).
+    fn validate(config: &Self::Config) -> Result<(), ConfigError>;
+
+    /// The layer's limiter called `name`, as at an attribute's call site: an existing one (a
+    /// configuration file's, or another user's) keeps its configuration.
+    fn for_layer(name: &str, config: Self::Config) -> Arc<Self>;
+
+    /// Reserves for the next call: what it holds, or the rejection. `Pending` keeps the wait in
+    /// `wait` and wakes `cx` when it may be over (never by spinning); `wait` is emptied once
+    /// the reservation is decided.
+    fn poll_reserve(
+        self: &Arc<Self>,
+        wait: &mut Option<Self::Wait>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Self::Held, Self::Rejection>>;
+}
+
+/// A [`Reservable`] as the gate of every attempt of an operation returning `Out`.
+pub(crate) trait ReservableFor<'a, Out>: Reservable {
+    /// The gate (the mechanism's layer type).
+    type Gate: GateFor<Out, Rejection = Self::Rejection>;
+    /// The gate of this limiter.
+    fn gate(&'a self) -> Self::Gate;
+}
+
+/// The configurations a layer's builder gave its reserved limiters.
+#[derive(Clone, Default)]
+pub(crate) struct ReservedConfigs {
+    outer: Option<<ReservedOuter as Reservable>::Config>,
+    inner: Option<<ReservedInner as Reservable>::Config>,
+}
+
+/// Where a reserved limiter's configuration is kept: what its builder method sets.
+pub(crate) trait Configured: Reservable {
+    /// Its place in `configs`.
+    fn config(configs: &mut ReservedConfigs) -> &mut Option<Self::Config>;
+}
+
+impl Configured for ReservedOuter {
+    fn config(configs: &mut ReservedConfigs) -> &mut Option<Self::Config> {
+        &mut configs.outer
+    }
+}
+
+impl Configured for ReservedInner {
+    fn config(configs: &mut ReservedConfigs) -> &mut Option<Self::Config> {
+        &mut configs.inner
+    }
+}
+
+impl ReservedConfigs {
+    /// Their fields of the layer's `Debug`, in the builder's order (inner first).
+    pub(super) fn debug_fields(&self, f: &mut fmt::DebugStruct<'_, '_>) {
+        f.field(ReservedInner::METHOD, &self.inner);
+        f.field(ReservedOuter::METHOD, &self.outer);
+    }
+
+    /// Checks them, in the builder's order (inner first).
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(config) = &self.inner {
+            ReservedInner::validate(config)?;
+        }
+        if let Some(config) = &self.outer {
+            ReservedOuter::validate(config)?;
+        }
+        Ok(())
+    }
+}
 
 /// The limiters a layer has, of those its builder can configure.
 pub(super) struct Limiters {
-    rate: Option<Arc<RateLimiter>>,
-    bulkhead: Option<Arc<Bulkhead>>,
+    outer: Option<Arc<ReservedOuter>>,
+    inner: Option<Arc<ReservedInner>>,
 }
 
 impl Limiters {
-    /// The layer's limiters, as at an attribute's call site: an existing one (a configuration
-    /// file's, or another user's) keeps its configuration.
-    pub(super) fn resolve(settings: &Settings) -> Self {
-        let name = &*settings.name;
-        let rate = (settings.rate_limit.clone())
-            .map(|config| rate_limit::registry::for_layer(name, config));
-        let bulkhead =
-            (settings.bulkhead.clone()).map(|config| bulkhead::registry::for_layer(name, config));
-        Self { rate, bulkhead }
+    /// The layer `name`'s limiters, as at an attribute's call site: an existing one (a
+    /// configuration file's, or another user's) keeps its configuration.
+    pub(super) fn resolve(name: &str, configs: &ReservedConfigs) -> Self {
+        let outer = (configs.outer.clone()).map(|config| ReservedOuter::for_layer(name, config));
+        let inner = (configs.inner.clone()).map(|config| ReservedInner::for_layer(name, config));
+        Self { outer, inner }
     }
 
-    /// The gates of one call's attempts, outermost first: the rate limit, then the bulkhead,
-    /// each admitting the first attempt with what `poll_ready` reserved.
+    /// The gates of one call's attempts, outermost first, each admitting the first attempt
+    /// with what `poll_ready` reserved.
     #[inline]
     pub(super) fn gates<'a, Out>(&'a self, reserved: &'a Reservations) -> LimiterGates<'a, Out>
     where
-        Out: LayerReturn,
-        Out::Err: FromRateLimited + FromBulkheadFull,
+        ReservedOuter: ReservableFor<'a, Out>,
+        ReservedInner: ReservableFor<'a, Out>,
     {
         Gates(
             Maybe(
-                (self.rate.as_deref())
-                    .map(|limiter| Reserved::new(RateGate::new(limiter), &reserved.turn)),
+                (self.outer.as_deref()).map(|outer| Reserved::new(outer.gate(), &reserved.outer)),
             ),
             Maybe(
-                (self.bulkhead.as_deref())
-                    .map(|bulkhead| Reserved::new(BulkheadGate::new(bulkhead), &reserved.slot)),
+                (self.inner.as_deref()).map(|inner| Reserved::new(inner.gate(), &reserved.inner)),
             ),
         )
     }
 }
 
-/// The gates [`Limiters::gates`] makes for an operation returning `Out`.
-pub(super) type LimiterGates<'a, Out> = Gates<
-    Maybe<Reserved<'a, RateGate<'a, Out>, ()>>,
-    Maybe<Reserved<'a, BulkheadGate<'a, Out>, OwnedBulkheadPermit>>,
->;
+/// A reserved limiter's gate, admitting the first attempt with the reservation.
+type ReservedGate<'a, L, Out> =
+    Maybe<Reserved<'a, <L as ReservableFor<'a, Out>>::Gate, <L as Reservable>::Held>>;
 
-/// A bulkhead slot being waited for in `poll_ready`.
-type SlotWait =
-    Pin<Box<dyn Future<Output = Result<OwnedBulkheadPermit, BulkheadFull>> + Send + Sync>>;
+/// The gates [`Limiters::gates`] makes for an operation returning `Out`.
+pub(super) type LimiterGates<'a, Out> =
+    Gates<ReservedGate<'a, ReservedOuter, Out>, ReservedGate<'a, ReservedInner, Out>>;
+
+/// One limiter's part of what `poll_ready` reserved.
+struct Slot<L: Reservable> {
+    reserved: Option<Result<L::Held, L::Rejection>>,
+    wait: Option<L::Wait>,
+}
+
+impl<L: Reservable> Default for Slot<L> {
+    fn default() -> Self {
+        Self {
+            reserved: None,
+            wait: None,
+        }
+    }
+}
+
+impl<L: Reservable> Slot<L> {
+    /// Reserves from `limiter`, unless this slot holds a reservation already.
+    #[inline]
+    fn poll(&mut self, limiter: &Arc<L>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.reserved.is_none() {
+            self.reserved = Some(ready!(limiter.poll_reserve(&mut self.wait, cx)));
+        }
+        Poll::Ready(())
+    }
+
+    fn rejected(&self) -> bool {
+        matches!(self.reserved, Some(Err(_)))
+    }
+}
 
 /// What `poll_ready` reserved for the next call (each clone of a service has its own).
 #[derive(Default)]
 pub(super) struct Readiness {
-    turn: Option<Result<(), RateLimited>>,
-    turn_wait: Option<crate::clock::timer::Sleep>,
-    /// A shared limiter's answer from Redis, asked off this thread (never blocking the
-    /// executor in `poll_ready`).
-    turn_shared: Option<Box<SharedAdmit>>,
-    slot: Option<Result<OwnedBulkheadPermit, BulkheadFull>>,
-    slot_wait: Option<SlotWait>,
+    outer: Slot<ReservedOuter>,
+    inner: Slot<ReservedInner>,
 }
 
 impl Readiness {
-    /// Reserves a rate-limit turn, then a bulkhead slot (a call over the rate never holds a
-    /// slot). `Pending` wakes on the limiter's timer or a slot's release; `Ready(true)` when a
-    /// limiter rejected the next call (it needs nothing more).
+    /// Reserves from the outer limiter, then from the inner one (a call the outer one rejects
+    /// never holds the inner one's reservation). `Pending` wakes on a limiter's timer or
+    /// release; `Ready(true)` when a limiter rejected the next call (it needs nothing more).
     pub(super) fn poll_reserve(&mut self, limiters: &Limiters, cx: &mut Context<'_>) -> Poll<bool> {
-        if let Some(limiter) = &limiters.rate
-            && self.turn.is_none()
-        {
-            ready!(self.poll_turn(limiter, cx));
+        if let Some(limiter) = &limiters.outer {
+            ready!(self.outer.poll(limiter, cx));
         }
-        if let Some(bulkhead) = &limiters.bulkhead
-            && self.slot.is_none()
+        if let Some(limiter) = &limiters.inner
             && !self.rejected()
         {
-            ready!(self.poll_slot(bulkhead, cx));
+            ready!(self.inner.poll(limiter, cx));
         }
         Poll::Ready(self.rejected())
     }
 
-    /// Reserves a rate-limit turn, waiting for it on the limiter's timer.
-    fn poll_turn(&mut self, limiter: &RateLimiter, cx: &mut Context<'_>) -> Poll<()> {
-        if self.turn_wait.is_none()
-            && self.turn_shared.is_none()
-            && let Some(admit) = limiter.shared_admit()
-        {
-            self.turn_shared = Some(Box::new(admit));
-        }
-        if let Some(admit) = &mut self.turn_shared {
-            let turn = ready!(Pin::new(&mut **admit).poll(cx));
-            self.turn_shared = None;
-            self.turn = Some(turn);
-            return Poll::Ready(());
-        }
-        if self.turn_wait.is_none() {
-            match limiter.reserve_turn() {
-                Ok(wait) if wait.is_zero() => self.turn = Some(Ok(())),
-                Ok(wait) => self.turn_wait = Some(crate::clock::timer::sleep(wait)),
-                Err(limited) => self.turn = Some(Err(limited)),
-            }
-        }
-        if let Some(sleep) = &mut self.turn_wait {
-            ready!(Pin::new(sleep).poll(cx));
-            self.turn_wait = None;
-            self.turn = Some(Ok(()));
-        }
-        Poll::Ready(())
-    }
-
-    /// Reserves a bulkhead slot, waiting (in the bulkhead's queue) up to its `max_wait`.
-    fn poll_slot(&mut self, bulkhead: &Arc<Bulkhead>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.slot_wait.is_none() {
-            match bulkhead.take_owned() {
-                Some(permit) => self.slot = Some(Ok(permit)),
-                // Slow path only: one allocation for a request that waits anyway.
-                None => {
-                    let wait = Arc::clone(bulkhead).acquire_owned_async(bulkhead.max_wait());
-                    self.slot_wait = Some(Box::pin(wait));
-                }
-            }
-        }
-        if let Some(wait) = &mut self.slot_wait {
-            let slot = ready!(wait.as_mut().poll(cx));
-            self.slot_wait = None;
-            self.slot = Some(slot);
-        }
-        Poll::Ready(())
-    }
-
     /// `true` when a limiter rejected the next call already.
     fn rejected(&self) -> bool {
-        matches!(self.turn, Some(Err(_))) || matches!(self.slot, Some(Err(_)))
+        self.outer.rejected() || self.inner.rejected()
     }
 
     /// What was reserved, for the call about to be made (the waits are over); the service
     /// starts over with nothing reserved.
     pub(super) fn take(&mut self) -> Reservations {
-        let Self { turn, slot, .. } = std::mem::take(self);
+        let Self { outer, inner } = std::mem::take(self);
         Reservations {
-            turn: Mutex::new(turn),
-            slot: Mutex::new(slot),
+            outer: Mutex::new(outer.reserved),
+            inner: Mutex::new(inner.reserved),
         }
     }
 }
 
-/// What `poll_ready` reserved for one call, taken by its first attempt: a rate-limit turn, a
-/// bulkhead slot (released when the call ends, or dropped).
+/// What `poll_ready` reserved for one call, taken by its first attempt (released when the call
+/// ends, or dropped).
 pub(super) struct Reservations {
-    turn: Reservation<(), RateLimited>,
-    slot: Reservation<OwnedBulkheadPermit, BulkheadFull>,
-}
-
-impl Finish for OwnedBulkheadPermit {
-    #[inline]
-    fn finish(self, failed: bool) {
-        OwnedBulkheadPermit::finish(self, failed);
-    }
+    outer:
+        Reservation<<ReservedOuter as Reservable>::Held, <ReservedOuter as Reservable>::Rejection>,
+    inner:
+        Reservation<<ReservedInner as Reservable>::Held, <ReservedInner as Reservable>::Rejection>,
 }

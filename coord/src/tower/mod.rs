@@ -87,10 +87,12 @@ mod observe;
 mod service;
 
 pub use classify::DEFAULT_STATUS_RULE;
-pub use error::Error;
+pub use error::{ConfigError, Error};
+pub(crate) use gate::Finish;
 pub use layer::{
-    CloneRequest, CloneWith, ConfigError, CoordLayer, Errors, NoRetry, Replay, Responses, Retrying,
+    CloneRequest, CloneWith, CoordLayer, Errors, NoRetry, Replay, Responses, Retrying,
 };
+pub(crate) use limiters::{Reservable, ReservableFor};
 pub use service::{CoordService, Respond, RespondService};
 
 #[doc(no_inline)]

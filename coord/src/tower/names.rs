@@ -97,7 +97,7 @@ impl Shared {
             crate::config::ensure_env_loaded();
             let s = &self.settings;
             ServiceGates {
-                limiters: Limiters::resolve(s),
+                limiters: Limiters::resolve(&s.name, &s.reserved),
                 keyed: match (&s.breaker, s.per_host) {
                     (Some(config), true) => Some(resolve_keyed(&s.name, config)),
                     _ => None,
