@@ -360,6 +360,44 @@ async fn cancellation_and_unused_readiness_release_slots() {
     assert_eq!(bulkhead.in_flight(), 0);
 }
 
+/// The rate limiter reserves outside the bulkhead: a request over the rate is refused before it
+/// takes a slot, so shed traffic never holds the bulkhead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_rate_holds_no_bulkhead_slot() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let addr = serve(flaky(0, Arc::clone(&hits))).await;
+    let layer = CoordLayer::new("tower_t.order")
+        .bulkhead(
+            BulkheadConfig::default()
+                .max_concurrent(1)
+                .max_wait(Duration::ZERO),
+        )
+        .rate_limit(
+            RateLimitConfig::default()
+                .rate(1)
+                .per(Duration::from_secs(60))
+                .burst(1)
+                .max_wait(Duration::ZERO),
+        );
+    let bulkhead = coord::bulkhead("tower_t.order");
+    let mut first = tower_layer::Layer::layer(&layer, client());
+    poll_fn(|cx| first.poll_ready(cx)).await.unwrap();
+    assert_eq!(bulkhead.in_flight(), 1, "the turn and the slot");
+    drop(first);
+    assert_eq!(bulkhead.in_flight(), 0);
+    let mut second = tower_layer::Layer::layer(&layer, client());
+    poll_fn(|cx| second.poll_ready(cx)).await.unwrap();
+    assert_eq!(
+        bulkhead.in_flight(),
+        0,
+        "refused by the rate: no slot taken"
+    );
+    let refused = second.call(get_request(addr, "/flaky")).await;
+    assert!(matches!(refused, Err(Error::RateLimited(_))), "{refused:?}");
+    assert_eq!(hits.load(SeqCst), 0, "nothing reached the server");
+    assert_eq!(coord::rate_limiter("tower_t.order").snapshot().rejected, 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_counts_equal_the_requests_sent() {
     let app = Router::new()

@@ -470,7 +470,7 @@ impl<T, E> Fallible for Result<T, E> {
 /// message, spanned at the attribute that needs it, so it names no attribute itself.
 #[diagnostic::on_unimplemented(
     message = "this coord attribute needs a function returning `Result<T, E>`, found `{Self}`",
-    label = "not a `Result`"
+    label = "this attribute needs a `Result` return"
 )]
 pub trait LayerReturn: Fallible + Sized {
     /// `Err(error)`.

@@ -12,6 +12,8 @@ use super::{Bulkhead, BulkheadConfig, BulkheadFull, OwnedBulkheadPermit};
 use crate::layer::LayerReturn;
 use crate::tower::{ConfigError, CoordLayer, Finish, Reservable, ReservableFor};
 
+/// The bulkhead's builder method, beside the bulkhead (see the tower module's backpressure
+/// section for how `poll_ready` reserves its slot).
 impl<R, M> CoordLayer<R, M> {
     /// Bounds the requests in the inner service at once with the bulkhead named after the
     /// layer; `poll_ready` waits for a slot up to its `max_wait`.

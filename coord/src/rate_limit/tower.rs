@@ -13,6 +13,8 @@ use crate::clock::timer::{self, Sleep};
 use crate::layer::LayerReturn;
 use crate::tower::{ConfigError, CoordLayer, Reservable, ReservableFor};
 
+/// The rate limiter's builder method, beside the rate limiter (see the tower module's
+/// backpressure section for how `poll_ready` reserves its turn).
 impl<R, M> CoordLayer<R, M> {
     /// Bounds the rate of attempts with the rate limiter named after the layer; `poll_ready`
     /// waits for a turn up to its `max_wait`.

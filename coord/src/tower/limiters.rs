@@ -83,13 +83,15 @@ impl Configured for ReservedInner {
 }
 
 impl ReservedConfigs {
-    /// Their fields of the layer's `Debug`, in the builder's order (inner first).
+    /// Their fields of the layer's `Debug`, inner first (the bulkhead, then the rate limit: the
+    /// order `Debug` has always shown).
     pub(super) fn debug_fields(&self, f: &mut fmt::DebugStruct<'_, '_>) {
         f.field(ReservedInner::METHOD, &self.inner);
         f.field(ReservedOuter::METHOD, &self.outer);
     }
 
-    /// Checks them, in the builder's order (inner first).
+    /// Checks them, inner first, so that of two bad configurations the same one is reported as
+    /// before.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
         if let Some(config) = &self.inner {
             ReservedInner::validate(config)?;
