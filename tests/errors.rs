@@ -87,10 +87,11 @@ fn handler_retries_then_succeeds_and_records_each_failed_attempt() {
 #[test]
 fn handler_exhausts_and_returns_the_last_error() {
     let handler = recorded("e.db_query", 2, Severity::High);
-    let (result, _): (Result<(), _>, _) = numbered(&handler, |attempt| {
+    let (result, attempts): (Result<(), _>, _) = numbered(&handler, |attempt| {
         Err(ConnectionError(if attempt == 3 { "last" } else { "early" }))
     });
     assert_eq!(result, Err(ConnectionError("last")));
+    assert_eq!(attempts, 3, "the first attempt and two retries");
     let report = coord::error_report();
     let row = report.find("e.db_query").unwrap();
     assert_eq!((row.errors, row.final_failures), (3, 1));
