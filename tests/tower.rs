@@ -178,6 +178,15 @@ async fn a_bulkhead_of_n_under_4n_concurrent_requests_never_has_more_than_n_insi
     assert_eq!(coord::bulkhead("tower_t.bulkhead").in_flight(), 0);
 }
 
+/// One request a minute, the next refused at once (no wait for a turn).
+fn one_a_minute() -> RateLimitConfig {
+    RateLimitConfig::default()
+        .rate(1)
+        .per(Duration::from_secs(60))
+        .burst(1)
+        .max_wait(Duration::ZERO)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_bulkhead_and_a_rate_limit_answer_503_and_429_with_retry_after() {
     let release = Arc::new(tokio::sync::Notify::new());
@@ -206,13 +215,7 @@ async fn a_full_bulkhead_and_a_rate_limit_answer_503_and_429_with_retry_after() 
         .route_layer(
             CoordLayer::server("tower_t.rated")
                 .track_performance()
-                .rate_limit(
-                    RateLimitConfig::default()
-                        .rate(1)
-                        .per(Duration::from_secs(60))
-                        .burst(1)
-                        .max_wait(Duration::ZERO),
-                ),
+                .rate_limit(one_a_minute()),
         );
     let app = full.merge(rated);
     let addr = serve(app).await;
@@ -372,13 +375,7 @@ async fn a_request_over_the_rate_holds_no_bulkhead_slot() {
                 .max_concurrent(1)
                 .max_wait(Duration::ZERO),
         )
-        .rate_limit(
-            RateLimitConfig::default()
-                .rate(1)
-                .per(Duration::from_secs(60))
-                .burst(1)
-                .max_wait(Duration::ZERO),
-        );
+        .rate_limit(one_a_minute());
     let bulkhead = coord::bulkhead("tower_t.order");
     let mut first = tower_layer::Layer::layer(&layer, client());
     poll_fn(|cx| first.poll_ready(cx)).await.unwrap();

@@ -72,36 +72,31 @@ macro_rules! named_enum {
 /// `self.<method>()` instead of `self` (the retry policy's numbers live in its settings, and
 /// every builder method of the policy makes a new policy).
 macro_rules! setters {
-    (in $place:ident, then $after:ident; $(
-        $(#[$meta:meta])*
-        $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
-    )+) => {
-        $(
-            $(#[$meta])*
-            #[must_use]
-            $vis fn $field(mut self, $arg: $ty) -> Self {
-                self.$place.$field = setters!(@store $($wrap $(($floor))?)? $arg);
-                self.$after()
-            }
-        )+
+    (in $place:ident, then $after:ident; $($setters:tt)+) => {
+        setters!(@each [.$place] [.$after()] $($setters)+);
     };
-    ($(
+    // One setter at a time, so that the place and the tail repeat with each.
+    (@each [$($place:tt)*] [$($after:tt)*]) => {};
+    (@each [$($place:tt)*] [$($after:tt)*]
         $(#[$meta:meta])*
         $vis:vis fn $field:ident($arg:ident: $ty:ty) $(= $wrap:ident $(($floor:expr))?)?;
-    )+) => {
-        $(
-            $(#[$meta])*
-            #[must_use]
-            $vis fn $field(mut self, $arg: $ty) -> Self {
-                self.$field = setters!(@store $($wrap $(($floor))?)? $arg);
-                self
-            }
-        )+
+        $($rest:tt)*
+    ) => {
+        $(#[$meta])*
+        #[must_use]
+        $vis fn $field(mut self, $arg: $ty) -> Self {
+            self$($place)*.$field = setters!(@store $($wrap $(($floor))?)? $arg);
+            self$($after)*
+        }
+        setters!(@each [$($place)*] [$($after)*] $($rest)*);
     };
     (@store $arg:ident) => { $arg };
     (@store Some $arg:ident) => { Some($arg) };
     (@store into $arg:ident) => { $arg.into() };
     (@store max($floor:expr) $arg:ident) => { $arg.max($floor) };
+    ($($setters:tt)+) => {
+        setters!(@each [] [] $($setters)+);
+    };
 }
 
 /// The error of a configuration type's `validate`: the key at fault and why, displayed as
