@@ -65,6 +65,7 @@ use window::{CountWindow, Counts, TimeWindow};
 
 pub use config::{BreakerConfig, BreakerConfigError, Classifier, Window};
 pub(crate) use keyed::dropped_group_names as dropped_keyed_group_names;
+pub(crate) use keyed::keyed_for_layer;
 pub(crate) use keyed::open_shares as open_keyed_shares;
 pub use keyed::{
     DEFAULT_MAX_GROUPS, DEFAULT_MAX_KEYS, KeyedBreakers, KeyedSnapshot, MAX_KEY_TEXT, OVERFLOW_KEY,
@@ -75,8 +76,8 @@ pub use registry::{
     DEFAULT_MAX_BREAKERS, OVERFLOW_NAME, all, dropped_names, find, max_breakers, open_count,
     set_max_breakers,
 };
-pub(crate) use registry::{breaker, breaker_with};
-pub(crate) use registry::{file_config, open_unkeyed, reset_all};
+pub(crate) use registry::{breaker, breaker_with, for_layer, ignored};
+pub(crate) use registry::{open_unkeyed, reset_all};
 pub use state::{BreakerSnapshot, BreakerState, CircuitOpen};
 
 /// A circuit breaker: stops calling a failing dependency for a while, then lets a few probes

@@ -90,6 +90,29 @@ pub(crate) fn file_config(name: &str) -> Option<BreakerConfig> {
     crate::locks::read(&FROM_FILE).get(name).cloned()
 }
 
+/// The breaker of a layer (a `#[circuit_breaker]` call site, a tower layer's operation): a
+/// configuration file's entry wins; an existing breaker keeps its configuration; otherwise
+/// `config()` configures it. A configuration the registry refuses (one the macro could not
+/// check, or a tower layer's) is reported as a `tracing` error and the defaults are used, as
+/// for the other layers' registries.
+pub(crate) fn for_layer(name: &str, config: impl FnOnce() -> BreakerConfig) -> Arc<CircuitBreaker> {
+    if let Some(from_file) = file_config(name) {
+        return breaker_with(name, from_file).unwrap_or_else(|_| breaker(name));
+    }
+    if let Some(existing) = find(name) {
+        return existing;
+    }
+    breaker_with(name, config()).unwrap_or_else(|error| {
+        ignored(name, &error);
+        breaker(name)
+    })
+}
+
+/// Reports a layer's configuration that the registry refused, like `Capped::for_layer`.
+pub(crate) fn ignored(name: &str, error: &BreakerConfigError) {
+    tracing::error!(target: "coord::config", registry = "circuit breaker", name, %error, "invalid circuit breaker configuration ignored");
+}
+
 /// The breaker called `name`, if it has been created. A registry read: it does not load
 /// `COORD_CONFIG` (the doors, [`crate::breaker()`] and the macros' call sites, do).
 pub fn find(name: &str) -> Option<Arc<CircuitBreaker>> {

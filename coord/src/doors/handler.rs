@@ -122,6 +122,9 @@ pub struct NoBreaker;
 
 impl From<ErrorContext> for ErrorHandler {
     fn from(context: ErrorContext) -> Self {
+        // A door like the others: a configuration file's breakers and budgets are in place
+        // before the handler reaches them, not applied under it later.
+        crate::config::ensure_env_loaded();
         Self {
             recorder: RowRecorder::new(context.severity),
             context,
@@ -148,7 +151,7 @@ impl ErrorHandler {
     pub fn breaker(self, config: BreakerConfig) -> ErrorHandler<Arc<CircuitBreaker>> {
         let name = &self.context.operation_name;
         let breaker = breaker::breaker_with(name, config).unwrap_or_else(|error| {
-            tracing::error!(target: "coord::breaker", breaker = %name, %error, "invalid breaker configuration ignored");
+            breaker::ignored(name, &error);
             breaker::breaker(name)
         });
         ErrorHandler {

@@ -39,23 +39,12 @@ impl BreakerSite {
     }
 
     /// The breaker. A configuration the macro could not check at compile time and that turns
-    /// out invalid falls back to the registry's entry as it is.
+    /// out invalid falls back to the registry's entry as it is (with a `tracing` error).
     #[inline]
     pub fn breaker(&self) -> &CircuitBreaker {
         self.breaker.get_or_init(|| {
             config::ensure_env_loaded();
-            // A configuration file's entry wins; otherwise the call site configures the breaker
-            // only if it creates it, so a breaker set up with `breaker_with` (or by another call
-            // site) keeps its configuration.
-            if let Some(config) = breaker::file_config(self.name) {
-                return breaker::breaker_with(self.name, config)
-                    .unwrap_or_else(|_| breaker::breaker(self.name));
-            }
-            if let Some(existing) = breaker::find(self.name) {
-                return existing;
-            }
-            breaker::breaker_with(self.name, (self.config)())
-                .unwrap_or_else(|_| breaker::breaker(self.name))
+            breaker::for_layer(self.name, self.config)
         })
     }
 }
@@ -90,21 +79,7 @@ impl KeyedSite {
     #[cold]
     fn resolve(&self) -> Arc<KeyedBreakers> {
         config::ensure_env_loaded();
-        let config = match breaker::file_config(self.name) {
-            Some(from_file) => from_file,
-            None => match breaker::find_keyed(self.name) {
-                Some(existing) => return existing,
-                None => (self.config)(),
-            },
-        };
-        breaker::keyed(self.name, config)
-            .or_else(|_| breaker::keyed(self.name, BreakerConfig::default()))
-            .unwrap_or_else(|_| {
-                Arc::new(KeyedBreakers::unchecked(
-                    Arc::from(self.name),
-                    BreakerConfig::default(),
-                ))
-            })
+        breaker::keyed_for_layer(self.name, self.config)
     }
 }
 

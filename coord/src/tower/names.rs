@@ -11,7 +11,7 @@ use http::{Method, Request};
 
 use super::layer::Settings;
 use super::limiters::Limiters;
-use crate::breaker::{self, BreakerConfig, CircuitBreaker, KeyedBreakers};
+use crate::breaker::{self, CircuitBreaker, KeyedBreakers};
 use crate::compose::retry::RowRecorder;
 use crate::errors::Severity;
 use crate::hedge::Hedge;
@@ -99,7 +99,9 @@ impl Shared {
             ServiceGates {
                 limiters: Limiters::resolve(&s.name, &s.reserved),
                 keyed: match (&s.breaker, s.per_host) {
-                    (Some(config), true) => Some(resolve_keyed(&s.name, config)),
+                    (Some(config), true) => {
+                        Some(breaker::keyed_for_layer(&s.name, || config.clone()))
+                    }
                     _ => None,
                 },
             }
@@ -185,7 +187,7 @@ impl Shared {
         Resolved {
             operation: s.track.then(|| perf::resolve(&name)),
             breaker: match (&s.breaker, s.per_host) {
-                (Some(config), false) => Some(resolve_breaker(&name, config)),
+                (Some(config), false) => Some(breaker::for_layer(&name, || config.clone())),
                 _ => None,
             },
             timeouts: (s.timeout.is_some() || s.total_timeout.is_some())
@@ -264,42 +266,4 @@ fn grpc_method<B>(request: &Request<B>) -> Option<&str> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
     };
     (identifier(service) && identifier(method)).then_some(path)
-}
-
-/// As at a `#[circuit_breaker]` call site: a configuration file's entry wins; an existing
-/// breaker keeps its configuration; otherwise the layer's configures it (an invalid one is
-/// reported and the defaults used).
-fn resolve_breaker(name: &str, config: &BreakerConfig) -> Arc<CircuitBreaker> {
-    if let Some(from_file) = breaker::file_config(name) {
-        return breaker::breaker_with(name, from_file).unwrap_or_else(|_| breaker::breaker(name));
-    }
-    if let Some(existing) = breaker::find(name) {
-        return existing;
-    }
-    breaker::breaker_with(name, config.clone()).unwrap_or_else(|error| {
-        tracing::error!(target: "coord::tower", breaker = name, %error, "invalid breaker configuration ignored");
-        breaker::breaker(name)
-    })
-}
-
-/// As at a keyed `#[circuit_breaker(key = ..)]` call site.
-fn resolve_keyed(name: &str, config: &BreakerConfig) -> Arc<KeyedBreakers> {
-    let config = match breaker::file_config(name) {
-        Some(from_file) => from_file,
-        None => match breaker::find_keyed(name) {
-            Some(existing) => return existing,
-            None => config.clone(),
-        },
-    };
-    breaker::keyed(name, config)
-        .or_else(|error| {
-            tracing::error!(target: "coord::tower", breaker = name, %error, "invalid breaker configuration ignored");
-            breaker::keyed(name, BreakerConfig::default())
-        })
-        .unwrap_or_else(|_| {
-            Arc::new(KeyedBreakers::unchecked(
-                Arc::from(name),
-                BreakerConfig::default(),
-            ))
-        })
 }

@@ -11,10 +11,10 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use http::{Method, Request, Response, StatusCode};
+use http::{Method, Request, Response};
 use tracing::{Instrument as _, Span};
 
-use super::error::Error;
+use super::error::{Error, Refusal};
 use super::layer::Settings;
 use super::names::Resolved;
 use crate::semconv::{self, Ended, ErrorType};
@@ -207,15 +207,14 @@ impl Observe {
                 let ended = (counted.status >= failed_at).then_some(Ended::Failure(error));
                 (Some(status), ended)
             }
-            Err(Error::Inner(_)) => (
-                None,
-                Some(Ended::Failure(ErrorType::Name(std::any::type_name::<E>()))),
-            ),
             Err(error) => {
-                let (status, name) = error.refusal().map_or(
-                    (StatusCode::SERVICE_UNAVAILABLE, "coord::TimedOut"),
-                    |refusal| (refusal.status, refusal.name),
-                );
+                // Only the inner service's own error has no refusal.
+                let Some(Refusal { status, name, .. }) = error.refusal() else {
+                    return (
+                        None,
+                        Some(Ended::Failure(ErrorType::Name(std::any::type_name::<E>()))),
+                    );
+                };
                 // A server answers with the status (a 429 is no error of the server's, as for
                 // any 4xx it answers); a client's caller gets the error.
                 let (status, error_type) = if self.server {

@@ -412,6 +412,32 @@ impl Configurable for KeyedBreakers {
     }
 }
 
+/// The keyed group of a layer (a keyed `#[circuit_breaker]` call site, a tower layer's
+/// operation), resolved like [`super::registry::for_layer`]'s breaker.
+pub(crate) fn keyed_for_layer(
+    name: &str,
+    config: impl FnOnce() -> BreakerConfig,
+) -> Arc<KeyedBreakers> {
+    let config = match super::registry::file_config(name) {
+        Some(from_file) => from_file,
+        None => match find_keyed(name) {
+            Some(existing) => return existing,
+            None => config(),
+        },
+    };
+    keyed(name, config)
+        .or_else(|error| {
+            super::registry::ignored(name, &error);
+            keyed(name, BreakerConfig::default())
+        })
+        .unwrap_or_else(|_| {
+            Arc::new(KeyedBreakers::unchecked(
+                Arc::from(name),
+                BreakerConfig::default(),
+            ))
+        })
+}
+
 /// The keyed group called `name`, if it exists.
 pub fn find_keyed(name: &str) -> Option<Arc<KeyedBreakers>> {
     GROUPS.find(name)
