@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use coord::{RateLimitConfig, RateLimited, SharedConfig, rate_limit};
 use redis_server::Redis;
 
-/// Starts and kills the example's `redis-server` (shared with the tests and the bench).
+/// Starts and kills the example's `redis-server` (shared with the tests).
 #[path = "../tests/support/redis_server.rs"]
 mod redis_server;
 
@@ -67,10 +67,17 @@ fn main() {
             "LOCAL-ONLY: coord was built without its `redis` feature \
              (run with --features redis); every call is decided on this instance's share"
         ),
-        (None, true) => println!(
-            "LOCAL-ONLY: redis-server is not on PATH or did not start; every call is \
-             decided on this instance's share"
-        ),
+        (None, true) => {
+            // CI installs redis-server: there, a run that never reached Redis is a failure.
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server is not on PATH or did not start"
+            );
+            println!(
+                "LOCAL-ONLY: redis-server is not on PATH or did not start; every call is \
+                 decided on this instance's share"
+            )
+        }
     }
     // In production the URL comes from `COORD_REDIS_URL` or coord.yaml
     // (`rate_limits: payments.provider: { shared: redis://... }`); here from code, before the

@@ -11,7 +11,8 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 
 mod support;
 
@@ -43,6 +44,22 @@ fn retried(fail: bool) -> Result<u64, Reset> {
 }
 
 /// Time per call of each of `threads` threads running `iters` calls of `call` at once.
+/// `{prefix}_{success|failure}_{1t|2t}`: `call(fails)` on one thread, then on two at once.
+fn outcomes_on_threads(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    prefix: &str,
+    call: &(dyn Fn(bool) + Sync),
+) {
+    for (outcome, fails) in [("success", false), ("failure", true)] {
+        group.bench_function(format!("{prefix}_{outcome}_1t"), |b| b.iter(|| call(fails)));
+    }
+    for (outcome, fails) in [("success", false), ("failure", true)] {
+        group.bench_function(format!("{prefix}_{outcome}_2t"), |b| {
+            b.iter_custom(|iters| per_thread(2, iters, &|| call(fails)))
+        });
+    }
+}
+
 fn per_thread(threads: usize, iters: u64, call: &(dyn Fn() + Sync)) -> Duration {
     let times = support::thread_times(threads as u64, iters, |_| call());
     times.iter().sum::<Duration>() / threads as u32
@@ -91,26 +108,10 @@ fn failure_path(c: &mut Criterion) {
         b.iter(|| black_box(format!("{}", black_box(&Reset { code: 104 }))))
     });
 
-    group.bench_function("handler_success_1t", |b| {
-        b.iter(|| handler.execute(|| body(false)))
-    });
-    group.bench_function("handler_failure_1t", |b| {
-        b.iter(|| handler.execute(|| body(true)))
-    });
-    // The machine's own 2-thread penalty (scheduling, shared cores), as a control.
-    group.bench_function("handler_success_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread(2, iters, &|| {
-                _ = black_box(handler.execute(|| body(false)));
-            })
-        })
-    });
-    group.bench_function("handler_failure_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread(2, iters, &|| {
-                _ = black_box(handler.execute(|| body(true)));
-            })
-        })
+    // The 2-thread rows are the machine's own 2-thread penalty (scheduling, shared cores), as a
+    // control.
+    outcomes_on_threads(&mut group, "handler", &|fails| {
+        _ = black_box(handler.execute(|| body(fails)));
     });
 
     // Two threads failing on two different operations (issue #22): nothing they write on the
@@ -135,25 +136,8 @@ fn failure_path(c: &mut Criterion) {
         }
     }
 
-    group.bench_function("retry_macro_success_1t", |b| {
-        b.iter(|| retried(black_box(false)))
-    });
-    group.bench_function("retry_macro_failure_1t", |b| {
-        b.iter(|| retried(black_box(true)))
-    });
-    group.bench_function("retry_macro_success_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread(2, iters, &|| {
-                _ = black_box(retried(black_box(false)));
-            })
-        })
-    });
-    group.bench_function("retry_macro_failure_2t", |b| {
-        b.iter_custom(|iters| {
-            per_thread(2, iters, &|| {
-                _ = black_box(retried(black_box(true)));
-            })
-        })
+    outcomes_on_threads(&mut group, "retry_macro", &|fails| {
+        _ = black_box(retried(black_box(fails)));
     });
     group.finish();
 }

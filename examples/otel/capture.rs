@@ -1,6 +1,6 @@
-//! An in-memory metric exporter: it stands in for OTLP in the OpenTelemetry example and tests,
-//! and keeps the data points of the latest export for them to read. Each user takes what it
-//! needs.
+//! An in-memory metric exporter: it stands in for OTLP in the `otel_spans` example and in
+//! `tests/otel.rs`, and keeps the data points of the latest export for them to read. Each user
+//! takes what it needs.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
