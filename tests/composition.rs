@@ -248,5 +248,6 @@ fn attribute_values_pass_through_macro_rules_fragments() {
     assert_eq!(FRAGMENT_BODY.load(Ordering::SeqCst), 3);
     let stats = coord::operation("compose.fragments").expect("tracked under the literal's name");
     assert_eq!(stats.calls, 1);
-    assert!(coord::rate_limit::find("compose.fragments").is_some());
+    let limiter = coord::rate_limit::find("compose.fragments").expect("the fragment's name");
+    assert_eq!(limiter.config().rate, 1000, "the fragment's rate");
 }

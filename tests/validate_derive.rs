@@ -261,6 +261,26 @@ fn serde_renames_and_nested_paths() {
     assert_eq!(r.errors[2].message, "street is empty");
 }
 
+/// A struct declared by a user's `macro_rules!`: the rename arrives in a fragment.
+macro_rules! renamed_through {
+    ($wire:expr) => {
+        #[derive(Validate, Serialize)]
+        struct RenamedThrough {
+            #[serde(rename = $wire)]
+            #[validate(length(equal = 5))]
+            zip: String,
+        }
+    };
+}
+
+renamed_through!("zip-code");
+
+#[test]
+fn a_serde_rename_passed_through_a_macro_rules_fragment_names_the_field() {
+    let r = RenamedThrough { zip: "123".into() }.validate();
+    assert_eq!(codes(&r), pairs(&[("zip-code", "length")]));
+}
+
 #[derive(Validate)]
 struct Collections {
     #[validate(each(email))]

@@ -260,7 +260,10 @@ fn source_graph() -> Graph {
         let name = name.strip_suffix(".rs").unwrap_or(&name).to_owned();
         // A mechanism's door into the tower middleware (`bulkhead/tower.rs`: its builder
         // method, its reservation in `poll_ready`) is tower code kept in the mechanism's folder.
-        if layer_of(&name) == Some(Layer::Mechanism) && relative.ends_with("tower.rs") {
+        if layer_of(&name) == Some(Layer::Mechanism)
+            && relative.components().count() == 2
+            && relative.ends_with("tower.rs")
+        {
             return "tower".to_owned();
         }
         name
