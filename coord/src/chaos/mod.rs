@@ -208,8 +208,8 @@ impl Latency {
         match self {
             Latency::Fixed(d) => *d,
             Latency::Between(low, high) => {
-                let nanos = |d: &Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-                Duration::from_nanos(rng.between(nanos(low), nanos(high)))
+                let nanos = crate::clock::saturating_nanos;
+                Duration::from_nanos(rng.between(nanos(*low), nanos(*high)))
             }
             Latency::OneOf(choices) => {
                 let last = choices.len().saturating_sub(1) as u64;

@@ -8,7 +8,7 @@ use crate::contract::table::{self, Align::Left, Align::Right, Column};
 
 pub(crate) const CALLS_TOTAL: Family = Family::counter(
     "coord_hedge_calls_total",
-    "{call}",
+    "{race}",
     "Races each hedge ran: one per call, or one per attempt of a retried call.",
 );
 pub(crate) const STARTED_TOTAL: Family = Family::counter(
@@ -18,7 +18,7 @@ pub(crate) const STARTED_TOTAL: Family = Family::counter(
 );
 pub(crate) const WON_TOTAL: Family = Family::counter(
     "coord_hedge_won_total",
-    "{call}",
+    "{race}",
     "Races an extra attempt answered first.",
 );
 pub(crate) const DENIED_TOTAL: Family = Family::counter(

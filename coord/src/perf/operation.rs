@@ -86,11 +86,7 @@ impl Operation {
         if !crate::recording::enabled() {
             return;
         }
-        self.record_nanos(
-            u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
-            outcome,
-            None,
-        );
+        self.record_nanos(crate::clock::saturating_nanos(elapsed), outcome, None);
     }
 
     /// Records one call of `nanos`; `started`, when the caller timed the call, dates an

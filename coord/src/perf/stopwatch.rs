@@ -27,5 +27,5 @@ pub(crate) use imp::{Instant, now};
 /// Nanoseconds since `start`, saturated to `u64`.
 #[inline]
 pub(crate) fn nanos_since(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    crate::clock::saturating_nanos(start.elapsed())
 }

@@ -67,7 +67,7 @@ static ANCHOR: LazyLock<(u64, Instant)> = LazyLock::new(|| (unix_now(), stopwatc
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .map_or(0, crate::clock::saturating_nanos)
 }
 
 /// Nanoseconds since the Unix epoch at which a call that started at `started` and took `nanos`
@@ -78,7 +78,7 @@ fn finished_at(started: Option<Instant>, nanos: u64) -> u64 {
         return unix_now();
     };
     let (wall, instant) = *ANCHOR;
-    let as_nanos = |d: std::time::Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    let as_nanos = crate::clock::saturating_nanos;
     let start = match started.checked_duration_since(instant) {
         Some(after) => wall.saturating_add(as_nanos(after)),
         None => wall.saturating_sub(instant.checked_duration_since(started).map_or(0, as_nanos)),
