@@ -146,7 +146,7 @@ impl SharedAdmit {
                 Some((backend, probe)) => {
                     let started = Instant::now();
                     match spawn_ask(&shared, &backend, max_wait, started, probe) {
-                        Some(slot) => AdmitState::Asking {
+                        Ok(slot) => AdmitState::Asking {
                             slot,
                             // A little past the helper's own deadline: its answer (a time-out
                             // included) normally comes first.
@@ -154,11 +154,8 @@ impl SharedAdmit {
                                 shared.config.timeout.saturating_add(ASYNC_SLACK),
                             ),
                         },
-                        None => {
-                            let verdict = shared.finish(
-                                Err(Failure::NotAsked("no helper thread, or its queue full")),
-                                max_wait,
-                            );
+                        Err(failure) => {
+                            let verdict = shared.finish(Err(failure), max_wait);
                             settle(&shared, verdict)
                         }
                     }
@@ -180,15 +177,15 @@ impl SharedAdmit {
 /// How long past the timeout an async caller waits for the helper thread's own time-out.
 const ASYNC_SLACK: Duration = Duration::from_millis(1);
 
-/// Queues the round trip of a call started at `started` on a helper thread of `backend`;
-/// `None` if there is none.
+/// Queues the round trip of a call started at `started` on a helper thread of `backend`; else
+/// why it was not sent.
 pub(super) fn spawn_ask(
     shared: &Arc<Shared>,
     backend: &Arc<Backend>,
     max_wait: u64,
     started: Instant,
     probe: bool,
-) -> Option<Arc<Slot>> {
+) -> Result<Arc<Slot>, Failure> {
     let slot = Arc::new(Slot::default());
     let job_slot = Arc::clone(&slot);
     let job_shared = Arc::clone(shared);
@@ -200,7 +197,8 @@ pub(super) fn spawn_ask(
                 job_slot.answer(answer);
             }
         }))
-        .then_some(slot)
+        .map(|()| slot)
+        .map_err(Failure::NotAsked)
 }
 
 /// The state after a verdict: done, or waiting for the reserved turn.

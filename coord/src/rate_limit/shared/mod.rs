@@ -265,12 +265,8 @@ impl Shared {
     ) -> Result<Grant, Failure> {
         let ask = self.ask(max_wait, started, probe);
         match backend.eval(&ask, false) {
-            Err(Failure::NoConnection) => {
-                match admit::spawn_ask(self, backend, max_wait, started, probe) {
-                    Some(slot) => slot.wait(ask.deadline),
-                    None => Err(Failure::NotAsked("no helper thread, or its queue full")),
-                }
-            }
+            Err(Failure::NoConnection) => admit::spawn_ask(self, backend, max_wait, started, probe)
+                .and_then(|slot| slot.wait(ask.deadline)),
             answer => answer,
         }
     }
@@ -469,7 +465,7 @@ impl Backend {
     fn eval(&self, _: &Ask<'_>, _: bool) -> Result<Grant, Failure> {
         match *self {}
     }
-    fn spawn(&self, _: Box<dyn FnOnce() + Send>) -> bool {
+    fn spawn(&self, _: Box<dyn FnOnce() + Send>) -> Result<(), &'static str> {
         match *self {}
     }
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
 use std::sync::atomic::{AtomicU32, AtomicU64};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -282,9 +282,9 @@ impl Backend {
         }
     }
 
-    /// Runs `job` on one of the backend's helper threads (started on first use); `false` if
-    /// there is none (no thread could be started) or the queue is full.
-    pub(crate) fn spawn(&self, job: Job) -> bool {
+    /// Runs `job` on one of the backend's helper threads (started on first use); else why not
+    /// (no thread could be started, or the queue is full), for the call's fallback.
+    pub(crate) fn spawn(&self, job: Job) -> Result<(), &'static str> {
         let helpers = self.helpers.get_or_init(|| {
             let (sender, receiver) = mpsc::sync_channel::<Job>(QUEUE);
             let receiver = Arc::new(Mutex::new(receiver));
@@ -299,9 +299,11 @@ impl Backend {
                 .count();
             (started > 0).then_some(sender)
         });
-        helpers
-            .as_ref()
-            .is_some_and(|sender| sender.try_send(job).is_ok())
+        let sender = helpers.as_ref().ok_or("no helper thread")?;
+        sender.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => "helper queue full",
+            TrySendError::Disconnected(_) => "no helper thread",
+        })
     }
 }
 
@@ -388,15 +390,23 @@ mod tests {
             .count()
     }
 
+    /// The tests that start helper threads, one at a time: one counts them.
+    static HELPER_TESTS: Mutex<()> = Mutex::new(());
+
     #[test]
     fn the_last_limiter_of_a_url_drops_its_backend_and_helper_threads() {
+        let _serial = HELPER_TESTS.lock().unwrap_or_else(PoisonError::into_inner);
         let url = "redis://127.0.0.1:3/14";
         let backend = Backend::for_url(url).unwrap();
         assert!(Arc::ptr_eq(&backend, &Backend::for_url(url).unwrap()));
         #[cfg(target_os = "linux")]
         let before = helper_threads();
         let (sender, receiver) = mpsc::channel();
-        assert!(backend.spawn(Box::new(move || sender.send(()).unwrap())));
+        assert!(
+            backend
+                .spawn(Box::new(move || sender.send(()).unwrap()))
+                .is_ok()
+        );
         receiver.recv_timeout(Duration::from_secs(5)).unwrap();
         // Each helper names itself when it starts.
         #[cfg(target_os = "linux")]
@@ -435,5 +445,37 @@ mod tests {
         }
         // A new limiter of the URL gets a new backend.
         assert!(Backend::for_url(url).is_ok());
+    }
+
+    #[test]
+    fn a_full_helper_queue_refuses_at_once_and_says_so() {
+        let _serial = HELPER_TESTS.lock().unwrap_or_else(PoisonError::into_inner);
+        let backend = Backend::for_url("redis://127.0.0.1:3/13").unwrap();
+        // Every job waits until the test lets go, so the helpers stay busy and the queue fills.
+        let gate = Arc::new(std::sync::RwLock::new(()));
+        let held = gate.write().unwrap();
+        let (ran, finished) = mpsc::channel();
+        let mut accepted = 0;
+        let refusal = loop {
+            let (gate, ran) = (Arc::clone(&gate), ran.clone());
+            match backend.spawn(Box::new(move || {
+                drop(gate.read());
+                let _ = ran.send(());
+            })) {
+                Ok(()) => accepted += 1,
+                Err(why) => break why,
+            }
+            assert!(accepted <= QUEUE + HELPERS, "the queue is bounded");
+        };
+        assert_eq!(refusal, "helper queue full");
+        // The queue holds QUEUE jobs; the helpers may have taken up to HELPERS off it.
+        assert!((QUEUE..=QUEUE + HELPERS).contains(&accepted), "{accepted}");
+        drop(held);
+        for _ in 0..accepted {
+            finished
+                .recv_timeout(Duration::from_secs(5))
+                .expect("every queued job runs once the helpers are free");
+        }
+        assert!(backend.spawn(Box::new(|| ())).is_ok(), "room again");
     }
 }
