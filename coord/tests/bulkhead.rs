@@ -305,3 +305,21 @@ fn mixed_waiters_cancellations_and_timeouts_lose_no_wake_up() {
     // Forever-waiters on 4 threads were always admitted.
     assert!(admitted >= 4 * ROUNDS as u64);
 }
+
+#[test]
+fn an_invalid_limit_is_a_typed_error_naming_its_key() {
+    for bad in [0, coord::bulkhead::MAX_CONCURRENT + 1] {
+        let error = BulkheadConfig::default()
+            .max_concurrent(bad)
+            .validate()
+            .unwrap_err();
+        assert_eq!(error.key(), "max_concurrent");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "invalid bulkhead `max_concurrent`: {bad} is not in 1..={}",
+                coord::bulkhead::MAX_CONCURRENT
+            )
+        );
+    }
+}

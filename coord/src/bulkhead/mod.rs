@@ -112,36 +112,17 @@ impl BulkheadConfig {
             Ok(())
         } else {
             Err(BulkheadConfigError {
-                max_concurrent: self.max_concurrent,
+                key: "max_concurrent",
+                message: format!("{} is not in 1..={MAX_CONCURRENT}", self.max_concurrent),
             })
         }
     }
 }
 
-/// A [`BulkheadConfig`] whose `max_concurrent` is zero or above [`MAX_CONCURRENT`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BulkheadConfigError {
-    max_concurrent: usize,
+config_error! {
+    /// A [`BulkheadConfig`] whose `max_concurrent` is zero or above [`MAX_CONCURRENT`].
+    pub struct BulkheadConfigError: "bulkhead", as in "#[bulkhead(...)]";
 }
-
-impl BulkheadConfigError {
-    /// The configuration key at fault, as in `#[bulkhead(...)]`.
-    pub fn key(&self) -> &'static str {
-        "max_concurrent"
-    }
-}
-
-impl fmt::Display for BulkheadConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid bulkhead `max_concurrent`: {} is not in 1..={MAX_CONCURRENT}",
-            self.max_concurrent
-        )
-    }
-}
-
-impl std::error::Error for BulkheadConfigError {}
 
 /// The error of a call a bulkhead rejected without running it: every slot stayed taken for
 /// `max_wait`.
